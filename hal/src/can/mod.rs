@@ -1,0 +1,32 @@
+//! CAN ports: the trait, and its backends.
+
+pub mod loopback;
+pub mod socketcan;
+
+use charger_protocol::CanFrame;
+use thiserror::Error;
+
+#[derive(Debug, Error)]
+pub enum CanError {
+    #[error("CAN I/O error on {interface}: {source}")]
+    Io {
+        interface: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("CAN port {0} is closed (its peer went away)")]
+    Closed(String),
+    #[error("transmit queue of CAN port {0} is full")]
+    TxFull(String),
+    #[error("frame not representable on this port: {0}")]
+    Unsupported(String),
+}
+
+/// A CAN interface as the station sees it: send a frame, take the frames received so far.
+pub trait CanPort: Send + std::fmt::Debug {
+    /// Queue a frame for transmission without blocking.
+    fn send(&mut self, frame: &CanFrame) -> Result<(), CanError>;
+
+    /// The next received frame, if any, without blocking.
+    fn try_recv(&mut self) -> Result<Option<CanFrame>, CanError>;
+}

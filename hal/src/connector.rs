@@ -1,0 +1,142 @@
+//! One connector's hardware, bundled, plus the simulator's control surface.
+
+use charger_protocol::Timestamp;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::{CanPort, DigitalIo, InsulationMonitor, PowerSupply};
+
+/// The hardware behind one connector. Production bundles real backends; the simulator bundles
+/// models that are coupled by physics and advanced by [`step`](Self::step).
+pub trait ConnectorHardware: Send + std::fmt::Debug {
+    fn can(&mut self) -> &mut dyn CanPort;
+    fn power(&mut self) -> &mut dyn PowerSupply;
+    fn io(&mut self) -> &mut dyn DigitalIo;
+    fn imd(&mut self) -> &mut dyn InsulationMonitor;
+
+    /// Advance simulated physics to `now`. Real hardware has nothing to do.
+    fn step(&mut self, _now: Timestamp) {}
+
+    /// The simulator's controls, when this connector is simulated.
+    fn simulator(&mut self) -> Option<&mut dyn SimulatorControl> {
+        None
+    }
+}
+
+/// A truck to plug in, as a technician describes it to `chargerctl sim plug`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TruckSpec {
+    pub soc_percent: f32,
+    pub target_soc_percent: f32,
+    pub capacity_kwh: f32,
+    /// Highest battery voltage (CHAdeMO 0x100 max battery voltage), in volts.
+    pub max_voltage: f32,
+    /// Highest current the BMS will request, in amperes.
+    pub max_current: f32,
+}
+
+impl Default for TruckSpec {
+    /// A heavy truck: 350 kWh pack around 600 V, 250 A.
+    fn default() -> Self {
+        TruckSpec {
+            soc_percent: 20.0,
+            target_soc_percent: 80.0,
+            capacity_kwh: 350.0,
+            max_voltage: 750.0,
+            max_current: 250.0,
+        }
+    }
+}
+
+/// Faults a technician or a test can inject into the simulated plant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SimFault {
+    /// The truck stops transmitting on CAN.
+    CanSilent,
+    /// The emergency-stop chain opens.
+    EmergencyStop,
+    /// The power supply trips.
+    PowerSupply,
+    /// The truck raises a battery fault bit (over-voltage).
+    VehicleFault,
+    /// The DC output's insulation resistance collapses.
+    Insulation,
+    /// The power supply's measured current reads far from what it delivers.
+    ImplausibleCurrent,
+    /// The truck asks the charger to stop (driver pressed stop in the cab).
+    VehicleStop,
+}
+
+impl SimFault {
+    pub const ALL: [SimFault; 7] = [
+        SimFault::CanSilent,
+        SimFault::EmergencyStop,
+        SimFault::PowerSupply,
+        SimFault::VehicleFault,
+        SimFault::Insulation,
+        SimFault::ImplausibleCurrent,
+        SimFault::VehicleStop,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            SimFault::CanSilent => "can-silent",
+            SimFault::EmergencyStop => "emergency-stop",
+            SimFault::PowerSupply => "power-supply",
+            SimFault::VehicleFault => "vehicle-fault",
+            SimFault::Insulation => "insulation",
+            SimFault::ImplausibleCurrent => "implausible-current",
+            SimFault::VehicleStop => "vehicle-stop",
+        }
+    }
+}
+
+impl std::str::FromStr for SimFault {
+    type Err = SimError;
+    fn from_str(s: &str) -> Result<Self, SimError> {
+        SimFault::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| SimError::UnknownFault(s.to_string()))
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "command")]
+pub enum SimCommand {
+    Plug(TruckSpec),
+    Unplug,
+    Fault(SimFault),
+    ClearFaults,
+}
+
+#[derive(Debug, Clone, PartialEq, Error, Serialize, Deserialize)]
+pub enum SimError {
+    #[error("a truck is already plugged in")]
+    AlreadyPlugged,
+    #[error("no truck is plugged in")]
+    NotPlugged,
+    #[error("unknown fault '{0}' (known: can-silent, emergency-stop, power-supply, vehicle-fault, insulation, implausible-current, vehicle-stop)")]
+    UnknownFault(String),
+    #[error("invalid truck: {0}")]
+    InvalidTruck(String),
+}
+
+/// What a simulated connector lets a technician do.
+pub trait SimulatorControl: std::fmt::Debug {
+    fn apply(&mut self, cmd: SimCommand, now: Timestamp) -> Result<(), SimError>;
+
+    /// What the simulated truck knows of itself (true SOC, battery voltage), for status views.
+    fn truck(&self) -> Option<TruckState>;
+}
+
+/// The simulated truck's own view, which the charger cannot see directly.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+pub struct TruckState {
+    pub soc_percent: f32,
+    pub battery_voltage: f32,
+    pub battery_current: f32,
+    pub ev_contactors_closed: bool,
+    pub energy_charged_kwh: f32,
+}

@@ -1,0 +1,1 @@
+//! imd (being written).

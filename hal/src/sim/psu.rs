@@ -1,0 +1,1 @@
+//! psu (being written).

@@ -1,0 +1,1 @@
+//! truck (being written).
