@@ -144,6 +144,9 @@ pub enum StopReason {
     Unplugged,
     /// Another charger-side fault.
     ChargerFault(String),
+    /// The charger restarted (crash, power loss) while the session ran; found in the journal
+    /// at the next start.
+    PowerLoss,
 }
 
 impl StopReason {
@@ -171,6 +174,7 @@ impl std::fmt::Display for StopReason {
             StopReason::ImplausibleMeasurement(s) => write!(f, "implausible measurement: {s}"),
             StopReason::Unplugged => write!(f, "unplugged"),
             StopReason::ChargerFault(s) => write!(f, "charger fault: {s}"),
+            StopReason::PowerLoss => write!(f, "charger restarted during the session"),
         }
     }
 }
@@ -200,7 +204,10 @@ pub struct VehicleStatus {
 /// Something the session wants the station to know.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub enum SessionEvent {
-    PhaseChanged { from: SessionPhase, to: SessionPhase },
+    PhaseChanged {
+        from: SessionPhase,
+        to: SessionPhase,
+    },
     /// The insulation test passed (or passed with a warning); contactors may close after precharge.
     InsulationPassed { ohms: f32, warning: bool },
     /// The output contactors closed and energy transfer may begin.

@@ -1,0 +1,580 @@
+//! Configuration: one TOML file, overridable by `CHARGERD_*` environment variables, deserialized
+//! into typed structs and validated before anything starts.
+//!
+//! Every error names the file, the key and the reason, because the person reading it is a
+//! technician on a ladder next to a charger, not the author of the file. Unknown keys are
+//! errors: a misspelt `max_curent` silently ignored would leave a limit at its default.
+//!
+//! Environment overrides use `__` between levels: `CHARGERD_STATION__STATE_DIR=/tmp/x`.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use charger_protocol::session::ChargerRating;
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+/// Where the daemon looks when `--config` is not given.
+pub const DEFAULT_CONFIG_PATH: &str = "/etc/chargerd/chargerd.toml";
+/// The prefix of environment overrides.
+pub const ENV_PREFIX: &str = "CHARGERD";
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("{file}: cannot read: {reason}")]
+    Read { file: String, reason: String },
+    #[error("{file}: key `{key}`: {reason}")]
+    Invalid {
+        file: String,
+        key: String,
+        reason: String,
+    },
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    pub station: StationSection,
+    #[serde(default)]
+    pub authorization: AuthorizationSection,
+    #[serde(default)]
+    pub insulation: InsulationSection,
+    #[serde(default)]
+    pub safety: SafetySection,
+    pub connectors: Vec<ConnectorSection>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StationSection {
+    /// A name for logs and status output.
+    #[serde(default = "default_station_name")]
+    pub name: String,
+    /// Where the session journal lives; must be writable.
+    #[serde(default = "default_state_dir")]
+    pub state_dir: PathBuf,
+    /// The control socket `chargerctl` talks to.
+    #[serde(default = "default_control_socket")]
+    pub control_socket: PathBuf,
+    /// Period of the control loop, in milliseconds.
+    #[serde(default = "default_step_ms")]
+    pub step_interval_ms: u64,
+    /// Site limit shared by all connectors, in amperes (none if absent).
+    #[serde(default)]
+    pub site_max_current: Option<f32>,
+    /// How often the energy register is persisted while charging, in seconds.
+    #[serde(default = "default_meter_persist_s")]
+    pub meter_persist_interval_s: u64,
+}
+
+fn default_station_name() -> String {
+    "chargerd".into()
+}
+fn default_state_dir() -> PathBuf {
+    PathBuf::from("/var/lib/chargerd")
+}
+fn default_control_socket() -> PathBuf {
+    PathBuf::from("/run/chargerd/control.sock")
+}
+fn default_step_ms() -> u64 {
+    10
+}
+fn default_meter_persist_s() -> u64 {
+    30
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AuthorizationMode {
+    /// Anyone may charge; `start` needs no id tag.
+    Free,
+    /// Only id tags in `id_tags` may start a session.
+    LocalList,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorizationSection {
+    #[serde(default = "default_auth_mode")]
+    pub mode: AuthorizationMode,
+    #[serde(default)]
+    pub id_tags: Vec<String>,
+    /// In free mode, start charging as soon as a truck is plugged in.
+    #[serde(default)]
+    pub auto_start: bool,
+    /// How long an authorization waits for a truck to be plugged in, in seconds.
+    #[serde(default = "default_connection_timeout_s")]
+    pub connection_timeout_s: u64,
+}
+
+fn default_auth_mode() -> AuthorizationMode {
+    AuthorizationMode::Free
+}
+fn default_connection_timeout_s() -> u64 {
+    60
+}
+
+impl Default for AuthorizationSection {
+    fn default() -> Self {
+        AuthorizationSection {
+            mode: default_auth_mode(),
+            id_tags: Vec::new(),
+            auto_start: false,
+            connection_timeout_s: default_connection_timeout_s(),
+        }
+    }
+}
+
+/// Insulation thresholds in ohms per volt of output voltage (IEC 61851-23: a DC charger stops
+/// below 100 Ω/V and warns below 500 Ω/V).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InsulationSection {
+    #[serde(default = "default_warning_ohm_per_volt")]
+    pub warning_ohm_per_volt: f32,
+    #[serde(default = "default_fault_ohm_per_volt")]
+    pub fault_ohm_per_volt: f32,
+    /// After the contactors close, readings are ignored this long: ramp-up transients make
+    /// some monitors trip falsely.
+    #[serde(default = "default_imd_grace_ms")]
+    pub grace_after_close_ms: u64,
+}
+
+fn default_warning_ohm_per_volt() -> f32 {
+    500.0
+}
+fn default_fault_ohm_per_volt() -> f32 {
+    100.0
+}
+fn default_imd_grace_ms() -> u64 {
+    500
+}
+
+impl Default for InsulationSection {
+    fn default() -> Self {
+        InsulationSection {
+            warning_ohm_per_volt: default_warning_ohm_per_volt(),
+            fault_ohm_per_volt: default_fault_ohm_per_volt(),
+            grace_after_close_ms: default_imd_grace_ms(),
+        }
+    }
+}
+
+/// Plausibility checks on measurements.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SafetySection {
+    /// A reading older than this is a fault, not a value.
+    #[serde(default = "default_max_reading_age_ms")]
+    pub max_reading_age_ms: u64,
+    /// Measured current may exceed the commanded limit by this much…
+    #[serde(default = "default_current_tolerance_a")]
+    pub current_tolerance_a: f32,
+    /// …for at most this long before it is implausible.
+    #[serde(default = "default_implausible_after_ms")]
+    pub implausible_after_ms: u64,
+}
+
+fn default_max_reading_age_ms() -> u64 {
+    1000
+}
+fn default_current_tolerance_a() -> f32 {
+    10.0
+}
+fn default_implausible_after_ms() -> u64 {
+    500
+}
+
+impl Default for SafetySection {
+    fn default() -> Self {
+        SafetySection {
+            max_reading_age_ms: default_max_reading_age_ms(),
+            current_tolerance_a: default_current_tolerance_a(),
+            implausible_after_ms: default_implausible_after_ms(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ProtocolKind {
+    Chademo,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConnectorSection {
+    /// 1-based, as OCPP numbers connectors.
+    pub id: u32,
+    pub protocol: ProtocolKind,
+    pub max_voltage: f32,
+    #[serde(default = "default_min_voltage")]
+    pub min_voltage: f32,
+    pub max_current: f32,
+    #[serde(default)]
+    pub min_current: f32,
+    /// Power rating in kW; the current limit is this divided by the present voltage.
+    pub max_power_kw: f32,
+    pub can: CanSection,
+    /// Power supply, I/O and insulation monitor.
+    #[serde(default)]
+    pub hardware: HardwareKind,
+}
+
+fn default_min_voltage() -> f32 {
+    150.0
+}
+
+impl ConnectorSection {
+    pub fn rating(&self) -> ChargerRating {
+        ChargerRating {
+            max_voltage: self.max_voltage,
+            min_voltage: self.min_voltage,
+            max_current: self.max_current,
+            min_current: self.min_current,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, tag = "backend", rename_all = "kebab-case")]
+pub enum CanSection {
+    /// The built-in simulator's in-process bus, with a simulated truck on the far end.
+    Simulated,
+    /// A Linux SocketCAN interface.
+    Socketcan { interface: String },
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HardwareKind {
+    /// Simulated power supply, I/O and insulation monitor (the plant simulator).
+    #[default]
+    Simulated,
+}
+
+impl Config {
+    /// Read `path`, apply `CHARGERD_*` overrides from the process environment, validate.
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
+        Self::load_with_env(path, std::env::vars())
+    }
+
+    /// As [`load`](Self::load), with the environment given (tests must not touch the
+    /// process-wide one).
+    pub fn load_with_env(
+        path: &Path,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let file = path.display().to_string();
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
+            file: file.clone(),
+            reason: e.to_string(),
+        })?;
+        let overrides: config::Map<String, String> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with(&format!("{ENV_PREFIX}_")))
+            .collect();
+        let layered = config::Config::builder()
+            .add_source(config::File::from_str(&text, config::FileFormat::Toml))
+            .add_source(
+                config::Environment::with_prefix(ENV_PREFIX)
+                    .prefix_separator("_")
+                    .separator("__")
+                    .try_parsing(true)
+                    .source(Some(overrides)),
+            )
+            .build()
+            .map_err(|e| ConfigError::Invalid {
+                file: file.clone(),
+                key: "(file)".into(),
+                reason: e.to_string(),
+            })?;
+        let cfg: Config =
+            serde_path_to_error::deserialize(layered).map_err(|e| ConfigError::Invalid {
+                file: file.clone(),
+                key: e.path().to_string(),
+                reason: e.inner().to_string(),
+            })?;
+        cfg.validate().map_err(|(key, reason)| ConfigError::Invalid {
+            file,
+            key,
+            reason,
+        })?;
+        Ok(cfg)
+    }
+
+    /// Parse and validate a TOML document (no environment), for tests and tools.
+    pub fn from_toml_str(text: &str, name: &str) -> Result<Config, ConfigError> {
+        let cfg: Config = serde_path_to_error::deserialize(toml_deserializer(text, name)?)
+            .map_err(|e| ConfigError::Invalid {
+                file: name.into(),
+                key: e.path().to_string(),
+                reason: e.inner().to_string(),
+            })?;
+        cfg.validate().map_err(|(key, reason)| ConfigError::Invalid {
+            file: name.into(),
+            key,
+            reason,
+        })?;
+        Ok(cfg)
+    }
+
+    /// Checks serde cannot express. Returns the offending key and why.
+    fn validate(&self) -> Result<(), (String, String)> {
+        let bad = |key: String, reason: &str| Err((key, reason.to_string()));
+        if self.station.step_interval_ms == 0 || self.station.step_interval_ms > 50 {
+            return bad(
+                "station.step_interval_ms".into(),
+                "must be between 1 and 50 ms (CAN periods are 10-100 ms)",
+            );
+        }
+        if self.station.meter_persist_interval_s == 0 {
+            return bad(
+                "station.meter_persist_interval_s".into(),
+                "must be positive",
+            );
+        }
+        if let Some(a) = self.station.site_max_current {
+            if !(a.is_finite() && a >= 0.0) {
+                return bad("station.site_max_current".into(), "must be ≥ 0 A");
+            }
+        }
+        if self.connectors.is_empty() {
+            return bad("connectors".into(), "at least one connector is required");
+        }
+        let mut ids = BTreeSet::new();
+        for (i, c) in self.connectors.iter().enumerate() {
+            let key = |field: &str| format!("connectors[{i}].{field}");
+            if c.id == 0 {
+                return bad(key("id"), "connector ids start at 1 (0 is the station in OCPP)");
+            }
+            if !ids.insert(c.id) {
+                return bad(key("id"), &format!("connector id {} is used twice", c.id));
+            }
+            for (field, v) in [
+                ("max_voltage", c.max_voltage),
+                ("max_current", c.max_current),
+                ("max_power_kw", c.max_power_kw),
+            ] {
+                if !(v.is_finite() && v > 0.0) {
+                    return bad(key(field), "must be a positive number");
+                }
+            }
+            if !(c.min_voltage.is_finite() && c.min_voltage >= 0.0 && c.min_voltage < c.max_voltage)
+            {
+                return bad(key("min_voltage"), "must be ≥ 0 and below max_voltage");
+            }
+            if !(c.min_current.is_finite() && c.min_current >= 0.0 && c.min_current < c.max_current)
+            {
+                return bad(key("min_current"), "must be ≥ 0 and below max_current");
+            }
+            if c.max_voltage > 1500.0 {
+                return bad(key("max_voltage"), "above 1500 V is outside DC charging standards");
+            }
+            if let CanSection::Socketcan { interface } = &c.can {
+                if interface.is_empty() || interface.len() > 15 {
+                    return bad(
+                        key("can.interface"),
+                        "a Linux interface name has 1 to 15 characters",
+                    );
+                }
+            }
+        }
+        let ins = &self.insulation;
+        if !(ins.fault_ohm_per_volt > 0.0 && ins.warning_ohm_per_volt >= ins.fault_ohm_per_volt) {
+            return bad(
+                "insulation.warning_ohm_per_volt".into(),
+                "must be ≥ fault_ohm_per_volt, and both positive",
+            );
+        }
+        if self.authorization.mode == AuthorizationMode::LocalList
+            && self.authorization.id_tags.is_empty()
+        {
+            return bad(
+                "authorization.id_tags".into(),
+                "mode local-list needs at least one id tag",
+            );
+        }
+        for (i, tag) in self.authorization.id_tags.iter().enumerate() {
+            // OCPP 1.6 IdToken: CiString20.
+            if tag.is_empty() || tag.len() > 20 {
+                return bad(
+                    format!("authorization.id_tags[{i}]"),
+                    "an id tag has 1 to 20 characters",
+                );
+            }
+        }
+        if self.safety.current_tolerance_a <= 0.0 || self.safety.max_reading_age_ms == 0 {
+            return bad(
+                "safety".into(),
+                "current_tolerance_a and max_reading_age_ms must be positive",
+            );
+        }
+        Ok(())
+    }
+
+    /// Checks that need the file system: the state directory exists (or can be created) and is
+    /// writable, and the control socket's directory exists or can be created.
+    pub fn check_environment(&self, file: &Path) -> Result<(), ConfigError> {
+        let fail = |key: &str, reason: String| ConfigError::Invalid {
+            file: file.display().to_string(),
+            key: key.into(),
+            reason,
+        };
+        let dir = &self.station.state_dir;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| fail("station.state_dir", format!("{}: {e}", dir.display())))?;
+        let probe = dir.join(".chargerd-write-test");
+        std::fs::write(&probe, b"ok").map_err(|e| {
+            fail(
+                "station.state_dir",
+                format!("{} is not writable: {e}", dir.display()),
+            )
+        })?;
+        let _ = std::fs::remove_file(&probe);
+        if let Some(parent) = self.station.control_socket.parent() {
+            if !parent.as_os_str().is_empty() {
+                std::fs::create_dir_all(parent).map_err(|e| {
+                    fail(
+                        "station.control_socket",
+                        format!("{}: {e}", parent.display()),
+                    )
+                })?;
+            }
+        }
+        Ok(())
+    }
+
+    pub fn step_interval(&self) -> Duration {
+        Duration::from_millis(self.station.step_interval_ms)
+    }
+
+    pub fn journal_path(&self) -> PathBuf {
+        self.station.state_dir.join("journal.sqlite")
+    }
+}
+
+fn toml_deserializer(text: &str, name: &str) -> Result<config::Config, ConfigError> {
+    config::Config::builder()
+        .add_source(config::File::from_str(text, config::FileFormat::Toml))
+        .build()
+        .map_err(|e| ConfigError::Invalid {
+            file: name.into(),
+            key: "(file)".into(),
+            reason: e.to_string(),
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[station]
+state_dir = "/tmp/x"
+
+[[connectors]]
+id = 1
+protocol = "chademo"
+max_voltage = 750
+max_current = 250
+max_power_kw = 150
+can = { backend = "simulated" }
+"#;
+
+    fn err_of(text: &str) -> String {
+        Config::from_toml_str(text, "test.toml")
+            .expect_err("must be rejected")
+            .to_string()
+    }
+
+    #[test]
+    fn minimal_config_gets_defaults() {
+        let c = Config::from_toml_str(MINIMAL, "test.toml").unwrap();
+        assert_eq!(c.connectors[0].min_voltage, 150.0);
+        assert_eq!(c.authorization.mode, AuthorizationMode::Free);
+        assert_eq!(c.station.step_interval_ms, 10);
+        assert_eq!(c.insulation.fault_ohm_per_volt, 100.0);
+    }
+
+    #[test]
+    fn unknown_key_is_named() {
+        let e = err_of(&MINIMAL.replace("max_current = 250", "max_curent = 250"));
+        assert!(e.contains("test.toml"), "{e}");
+        assert!(e.contains("max_curent"), "{e}");
+    }
+
+    #[test]
+    fn wrong_type_names_the_key() {
+        let e = err_of(&MINIMAL.replace("max_voltage = 750", "max_voltage = \"high\""));
+        assert!(e.contains("connectors[0].max_voltage"), "{e}");
+    }
+
+    #[test]
+    fn duplicate_connector_ids_are_rejected() {
+        let two = format!("{MINIMAL}{}", &MINIMAL[MINIMAL.find("[[connectors]]").unwrap()..]);
+        let e = err_of(&two);
+        assert!(e.contains("connectors[1].id"), "{e}");
+        assert!(e.contains("used twice"), "{e}");
+    }
+
+    #[test]
+    fn non_positive_rating_is_rejected() {
+        let e = err_of(&MINIMAL.replace("max_power_kw = 150", "max_power_kw = -1"));
+        assert!(e.contains("connectors[0].max_power_kw"), "{e}");
+    }
+
+    #[test]
+    fn local_list_needs_tags() {
+        let e = err_of(&format!("{MINIMAL}\n[authorization]\nmode = \"local-list\"\n"));
+        assert!(e.contains("authorization.id_tags"), "{e}");
+    }
+
+    #[test]
+    fn bad_enum_value_names_the_key() {
+        let e = err_of(&MINIMAL.replace("\"chademo\"", "\"chademoo\""));
+        assert!(e.contains("connectors[0].protocol"), "{e}");
+    }
+
+    #[test]
+    fn environment_overrides_the_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, MINIMAL).unwrap();
+        let env = [
+            ("CHARGERD_STATION__STATE_DIR".to_string(), "/tmp/y".to_string()),
+            ("CHARGERD_STATION__STEP_INTERVAL_MS".to_string(), "20".to_string()),
+            ("OTHER".to_string(), "ignored".to_string()),
+        ];
+        let c = Config::load_with_env(&path, env).unwrap();
+        assert_eq!(c.station.state_dir, PathBuf::from("/tmp/y"));
+        assert_eq!(c.station.step_interval_ms, 20);
+    }
+
+    #[test]
+    fn unknown_environment_key_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, MINIMAL).unwrap();
+        let env = [("CHARGERD_STATION__STAET_DIR".to_string(), "/tmp/y".to_string())];
+        let e = Config::load_with_env(&path, env).unwrap_err().to_string();
+        assert!(e.contains("staet_dir"), "{e}");
+    }
+
+    #[test]
+    fn missing_file_is_named() {
+        let e = Config::load_with_env(Path::new("/nonexistent/c.toml"), [])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("/nonexistent/c.toml"), "{e}");
+    }
+
+    #[test]
+    fn unwritable_state_dir_is_reported() {
+        let mut c = Config::from_toml_str(MINIMAL, "t.toml").unwrap();
+        c.station.state_dir = PathBuf::from("/proc/chargerd-cannot-write-here");
+        let e = c.check_environment(Path::new("t.toml")).unwrap_err().to_string();
+        assert!(e.contains("station.state_dir"), "{e}");
+    }
+}

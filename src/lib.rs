@@ -1,0 +1,9 @@
+//! chargerd: the charge controller daemon for high-power DC truck chargers.
+//!
+//! Layout (see ARCHITECTURE.md): [`station`] is the pure core; [`runtime`] binds it to hardware
+//! and time; [`store`] is the SQLite journal; [`control`] is the Unix-socket API `chargerctl`
+//! talks to; [`config`] reads and validates the configuration.
+
+pub mod config;
+pub mod station;
+pub mod store;

@@ -1,0 +1,69 @@
+//! Who may charge, until OCPP brings a CSMS to ask: free vend, or a local list of id tags.
+
+use crate::config::{AuthorizationMode, AuthorizationSection};
+
+/// The id tag journaled for sessions started in free mode without one.
+pub const FREE_VEND_ID_TAG: &str = "FreeVend";
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("id tag '{0}' is not authorized")]
+    Unknown(String),
+    #[error("an id tag is required (authorization mode is local-list)")]
+    Missing,
+}
+
+#[derive(Debug, Clone)]
+pub struct Authorizer {
+    mode: AuthorizationMode,
+    id_tags: Vec<String>,
+}
+
+impl Authorizer {
+    pub fn new(cfg: &AuthorizationSection) -> Self {
+        Authorizer {
+            mode: cfg.mode,
+            id_tags: cfg.id_tags.clone(),
+        }
+    }
+
+    /// The id tag a session will be journaled under, or why it may not start.
+    pub fn authorize(&self, id_tag: Option<&str>) -> Result<String, AuthError> {
+        match (self.mode, id_tag) {
+            (AuthorizationMode::Free, None) => Ok(FREE_VEND_ID_TAG.to_string()),
+            (AuthorizationMode::Free, Some(t)) => Ok(t.to_string()),
+            (AuthorizationMode::LocalList, None) => Err(AuthError::Missing),
+            // OCPP id tags compare case-insensitively.
+            (AuthorizationMode::LocalList, Some(t)) => self
+                .id_tags
+                .iter()
+                .find(|known| known.eq_ignore_ascii_case(t))
+                .cloned()
+                .ok_or_else(|| AuthError::Unknown(t.to_string())),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn local_list_accepts_known_tags_only() {
+        let a = Authorizer::new(&AuthorizationSection {
+            mode: AuthorizationMode::LocalList,
+            id_tags: vec!["FLEET-042".into()],
+            ..Default::default()
+        });
+        assert_eq!(a.authorize(Some("fleet-042")).unwrap(), "FLEET-042");
+        assert_eq!(a.authorize(Some("x")), Err(AuthError::Unknown("x".into())));
+        assert_eq!(a.authorize(None), Err(AuthError::Missing));
+    }
+
+    #[test]
+    fn free_mode_needs_no_tag() {
+        let a = Authorizer::new(&AuthorizationSection::default());
+        assert_eq!(a.authorize(None).unwrap(), FREE_VEND_ID_TAG);
+        assert_eq!(a.authorize(Some("T1")).unwrap(), "T1");
+    }
+}

@@ -1,0 +1,810 @@
+//! One connector: its session, transaction, limits, faults and status.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use charger_hal::{DigitalOutputs, ImdReading};
+use charger_protocol::session::InsulationVerdict;
+use charger_protocol::{
+    DcSession, PlantInputs, PowerCommand, SessionEvent, SessionPhase, StopReason, Timestamp,
+    VehicleStatus,
+};
+use serde::{Deserialize, Serialize};
+
+use super::limits::{CurrentLimit, LimitSet, LimitSource};
+use super::{
+    CommandError, CommandOutcome, ConnectorStatus, CoreSettings, HardwareInputs, HardwareOutputs,
+    SessionFactory, StationEvent, TransactionStart, TransactionStop,
+};
+use crate::config::{ConnectorSection, ProtocolKind};
+
+/// A stopping session that still has its contactors closed this long after the stop trigger
+/// is forced safe by the station, whatever the protocol state machine thinks.
+const STOP_DEADLINE: Duration = Duration::from_secs(10);
+/// Below this voltage the power rating does not limit current (nothing is flowing yet).
+const POWER_LIMIT_MIN_VOLTAGE: f32 = 50.0;
+
+/// A fault that keeps the connector Faulted.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Fault {
+    // Live conditions: present while the hardware says so.
+    EmergencyStop,
+    PowerSupply(String),
+    StaleReading(&'static str),
+    ImdDevice,
+    // Latched until the truck is unplugged (a technician has to look).
+    Insulation(String),
+    Implausible(String),
+    Alarm(String),
+}
+
+impl Fault {
+    fn is_live(&self) -> bool {
+        matches!(
+            self,
+            Fault::EmergencyStop | Fault::PowerSupply(_) | Fault::StaleReading(_) | Fault::ImdDevice
+        )
+    }
+
+    fn stop_reason(&self) -> StopReason {
+        match self {
+            Fault::EmergencyStop => StopReason::EmergencyStop,
+            Fault::PowerSupply(s) => StopReason::PowerSupplyFault(s.clone()),
+            Fault::StaleReading(what) => {
+                StopReason::ImplausibleMeasurement(format!("stale {what} reading"))
+            }
+            Fault::ImdDevice => StopReason::InsulationFailure("insulation monitor fault".into()),
+            Fault::Insulation(s) => StopReason::InsulationFailure(s.clone()),
+            Fault::Implausible(s) => StopReason::ImplausibleMeasurement(s.clone()),
+            Fault::Alarm(s) => StopReason::ChargerFault(s.clone()),
+        }
+    }
+}
+
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Fault::EmergencyStop => write!(f, "emergency stop pressed"),
+            Fault::PowerSupply(s) => write!(f, "power supply fault: {s}"),
+            Fault::StaleReading(what) => write!(f, "stale {what} reading"),
+            Fault::ImdDevice => write!(f, "insulation monitor device fault"),
+            Fault::Insulation(s) => write!(f, "insulation failure: {s}"),
+            Fault::Implausible(s) => write!(f, "implausible measurement: {s}"),
+            Fault::Alarm(s) => write!(f, "{s}"),
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Authorization {
+    id_tag: String,
+    until: Timestamp,
+}
+
+#[derive(Debug)]
+struct ActiveSession {
+    dc: Box<dyn DcSession>,
+    transaction_id: i64,
+    id_tag: String,
+    started_at: Timestamp,
+    meter_start_wh: f64,
+    stop_reason: Option<StopReason>,
+    stop_triggered_at: Option<Timestamp>,
+    energized_at: Option<Timestamp>,
+    faults: Vec<String>,
+    insulation_warned: bool,
+    forced_safe: bool,
+}
+
+/// The part of a snapshot about the running transaction.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransactionSnapshot {
+    pub transaction_id: i64,
+    pub id_tag: String,
+    pub started_at: Timestamp,
+    pub energy_wh: f64,
+    pub stop_reason: Option<StopReason>,
+}
+
+/// Everything `chargerctl status` shows about a connector.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectorSnapshot {
+    pub id: u32,
+    pub protocol: ProtocolKind,
+    pub status: ConnectorStatus,
+    pub status_info: Option<String>,
+    pub operative: bool,
+    pub availability_scheduled: Option<bool>,
+    pub plugged: bool,
+    pub phase: SessionPhase,
+    pub transaction: Option<TransactionSnapshot>,
+    pub authorized_id_tag: Option<String>,
+    pub voltage: f32,
+    pub current: f32,
+    pub power_kw: f32,
+    pub meter_wh: f64,
+    pub vehicle: VehicleStatus,
+    pub limits: Vec<CurrentLimit>,
+    /// The smallest limit, the truck's request included.
+    pub binding_limit: Option<CurrentLimit>,
+    /// What the station offers the truck (all limits but the truck's request).
+    pub offered_current: f32,
+    pub faults: Vec<String>,
+    pub last_stop: Option<StopReason>,
+    pub frames_rejected: u64,
+}
+
+#[derive(Debug)]
+pub(crate) struct Connector {
+    cfg: ConnectorSection,
+    operative: bool,
+    pending_operative: Option<bool>,
+    plugged: bool,
+    /// Free-vend auto start has already been used for this plug-in.
+    auto_started: bool,
+    /// A session ended and the truck is still plugged in.
+    finished_while_plugged: bool,
+    authorization: Option<Authorization>,
+    session: Option<ActiveSession>,
+    last_stop: Option<StopReason>,
+    faults: BTreeSet<Fault>,
+    limits: LimitSet,
+    meter_wh: f64,
+    last_step: Option<Timestamp>,
+    last_meter_sample: Timestamp,
+    commanded: PowerCommand,
+    over_current_since: Option<Timestamp>,
+    voltage: f32,
+    current: f32,
+    status: ConnectorStatus,
+    status_info: Option<String>,
+    frames_rejected: u64,
+}
+
+impl Connector {
+    pub(crate) fn new(
+        cfg: ConnectorSection,
+        meter_wh: f64,
+        operative: bool,
+        now: Timestamp,
+    ) -> Self {
+        let mut limits = LimitSet::default();
+        limits.set(LimitSource::ConnectorRating, cfg.max_current, "");
+        Connector {
+            cfg,
+            operative,
+            pending_operative: None,
+            plugged: false,
+            auto_started: false,
+            finished_while_plugged: false,
+            authorization: None,
+            session: None,
+            last_stop: None,
+            faults: BTreeSet::new(),
+            limits,
+            meter_wh,
+            last_step: None,
+            last_meter_sample: now,
+            commanded: PowerCommand::OFF,
+            over_current_since: None,
+            voltage: 0.0,
+            current: 0.0,
+            // Reported on the first step, so that the shell sees the initial status as a change.
+            status: ConnectorStatus::Unavailable,
+            status_info: Some("starting".into()),
+            frames_rejected: 0,
+        }
+    }
+
+    pub(crate) fn id(&self) -> u32 {
+        self.cfg.id
+    }
+
+    pub(crate) fn status(&self) -> ConnectorStatus {
+        self.status
+    }
+
+    fn first_fault(&self) -> Option<&Fault> {
+        self.faults.iter().next()
+    }
+
+    pub(crate) fn authorize(
+        &mut self,
+        id_tag: String,
+        transaction_id: i64,
+        sessions: &SessionFactory,
+        settings: &CoreSettings,
+        now: Timestamp,
+        events: &mut Vec<StationEvent>,
+    ) -> Result<CommandOutcome, CommandError> {
+        if self.session.is_some() {
+            return Err(CommandError::Busy(self.id()));
+        }
+        if !self.operative {
+            return Err(CommandError::Inoperative(self.id()));
+        }
+        if let Some(f) = self.first_fault() {
+            return Err(CommandError::Faulted {
+                connector: self.id(),
+                fault: f.to_string(),
+            });
+        }
+        self.authorization = Some(Authorization {
+            id_tag,
+            until: now + settings.connection_timeout,
+        });
+        if self.plugged {
+            self.try_start(transaction_id, sessions, now, events);
+            Ok(CommandOutcome::Started { transaction_id })
+        } else {
+            Ok(CommandOutcome::AwaitingPlugIn {
+                timeout_s: settings.connection_timeout.as_secs(),
+            })
+        }
+    }
+
+    pub(crate) fn request_stop(
+        &mut self,
+        reason: StopReason,
+        now: Timestamp,
+    ) -> Result<CommandOutcome, CommandError> {
+        if let Some(s) = self.session.as_mut() {
+            s.dc.stop(reason, now);
+            return Ok(CommandOutcome::Stopping {
+                transaction_id: s.transaction_id,
+            });
+        }
+        if self.authorization.take().is_some() {
+            // Nothing was running yet: withdrawing the authorization is the whole stop.
+            return Ok(CommandOutcome::AvailabilityChanged);
+        }
+        Err(CommandError::NoSession(self.id()))
+    }
+
+    pub(crate) fn set_availability(&mut self, operative: bool) -> CommandOutcome {
+        if self.session.is_some() {
+            self.pending_operative = Some(operative);
+            return CommandOutcome::AvailabilityScheduled;
+        }
+        self.operative = operative;
+        self.pending_operative = None;
+        if !operative {
+            self.authorization = None;
+        }
+        CommandOutcome::AvailabilityChanged
+    }
+
+    /// Start a session if everything allows it. Returns true if one started.
+    fn try_start(
+        &mut self,
+        transaction_id: i64,
+        sessions: &SessionFactory,
+        now: Timestamp,
+        events: &mut Vec<StationEvent>,
+    ) -> bool {
+        if self.session.is_some() || !self.plugged || !self.operative || !self.faults.is_empty() {
+            return false;
+        }
+        let Some(auth) = self.authorization.take() else {
+            return false;
+        };
+        let mut dc = sessions(&self.cfg);
+        dc.start(now);
+        tracing::info!(
+            connector = self.id(),
+            transaction_id,
+            id_tag = %auth.id_tag,
+            "session started"
+        );
+        events.push(StationEvent::TransactionStarted(TransactionStart {
+            transaction_id,
+            connector: self.id(),
+            id_tag: auth.id_tag.clone(),
+            meter_start_wh: self.meter_wh,
+            at: now,
+        }));
+        self.session = Some(ActiveSession {
+            dc,
+            transaction_id,
+            id_tag: auth.id_tag,
+            started_at: now,
+            meter_start_wh: self.meter_wh,
+            stop_reason: None,
+            stop_triggered_at: None,
+            energized_at: None,
+            faults: Vec::new(),
+            insulation_warned: false,
+            forced_safe: false,
+        });
+        self.finished_while_plugged = false;
+        self.last_stop = None;
+        true
+    }
+
+    /// The insulation monitor's reading judged against the thresholds at the rated voltage.
+    fn insulation_verdict(imd: &ImdReading, settings: &CoreSettings, rated_v: f32) -> InsulationVerdict {
+        if !imd.measuring {
+            return InsulationVerdict::Unknown;
+        }
+        match imd.resistance_ohms {
+            None => InsulationVerdict::Measuring,
+            Some(ohms) if ohms < settings.fault_ohm_per_volt * rated_v => {
+                InsulationVerdict::Fault { ohms }
+            }
+            Some(ohms) if ohms < settings.warning_ohm_per_volt * rated_v => {
+                InsulationVerdict::Warning { ohms }
+            }
+            Some(ohms) => InsulationVerdict::Ok { ohms },
+        }
+    }
+
+    fn raise(&mut self, fault: Fault, now: Timestamp, events: &mut Vec<StationEvent>) {
+        if self.faults.contains(&fault) {
+            return;
+        }
+        tracing::warn!(connector = self.id(), fault = %fault, "fault raised");
+        events.push(StationEvent::FaultRaised {
+            connector: self.id(),
+            fault: fault.to_string(),
+            at: now,
+        });
+        if let Some(s) = self.session.as_mut() {
+            s.faults.push(fault.to_string());
+            s.dc.stop(fault.stop_reason(), now);
+        }
+        self.authorization = None;
+        self.faults.insert(fault);
+    }
+
+    fn clear_where(
+        &mut self,
+        keep: impl Fn(&Fault) -> bool,
+        now: Timestamp,
+        events: &mut Vec<StationEvent>,
+    ) {
+        let id = self.id();
+        self.faults.retain(|f| {
+            let k = keep(f);
+            if !k {
+                tracing::info!(connector = id, fault = %f, "fault cleared");
+                events.push(StationEvent::FaultCleared {
+                    connector: id,
+                    fault: f.to_string(),
+                    at: now,
+                });
+            }
+            k
+        });
+    }
+
+    /// Raise or clear a live condition.
+    fn condition(&mut self, fault: Fault, present: bool, now: Timestamp, events: &mut Vec<StationEvent>) {
+        if present {
+            self.raise(fault, now, events);
+        } else if self.faults.contains(&fault) {
+            self.clear_where(|f| *f != fault, now, events);
+        }
+    }
+
+    /// One control step. Returns the outputs and whether a transaction started.
+    pub(crate) fn step(
+        &mut self,
+        inputs: &HardwareInputs,
+        settings: &CoreSettings,
+        next_transaction_id: i64,
+        sessions: &SessionFactory,
+        now: Timestamp,
+        events: &mut Vec<StationEvent>,
+    ) -> (HardwareOutputs, bool) {
+        let dt = self.last_step.map_or(Duration::ZERO, |t| now - t);
+        self.last_step = Some(now);
+        self.voltage = inputs.imd.cable_voltage;
+        self.current = inputs.power.current;
+
+        // 1. Live conditions from the hardware.
+        self.condition(Fault::EmergencyStop, inputs.io.emergency_stop, now, events);
+        let psu_fault = inputs.power.fault.clone();
+        let outdated: Vec<Fault> = self
+            .faults
+            .iter()
+            .filter(|f| matches!(f, Fault::PowerSupply(r) if Some(r) != psu_fault.as_ref()))
+            .cloned()
+            .collect();
+        for f in outdated {
+            self.clear_where(|x| *x != f, now, events);
+        }
+        if let Some(reason) = psu_fault {
+            self.raise(Fault::PowerSupply(reason), now, events);
+        }
+        let stale_power = now - inputs.power.at > settings.max_reading_age;
+        self.condition(Fault::StaleReading("power supply"), stale_power, now, events);
+        let stale_imd = now - inputs.imd.at > settings.max_reading_age;
+        self.condition(Fault::StaleReading("insulation monitor"), stale_imd, now, events);
+        self.condition(Fault::ImdDevice, inputs.imd.device_fault, now, events);
+
+        // 2. Plug-in and unplug.
+        if inputs.io.plugged != self.plugged {
+            self.plugged = inputs.io.plugged;
+            if self.plugged {
+                tracing::info!(connector = self.id(), "vehicle plugged in");
+            } else {
+                tracing::info!(connector = self.id(), "vehicle unplugged");
+                self.auto_started = false;
+                self.finished_while_plugged = false;
+                if let Some(s) = self.session.as_mut() {
+                    s.dc.stop(StopReason::Unplugged, now);
+                }
+                // Latched faults are about this vehicle and this plug-in.
+                self.clear_where(Fault::is_live, now, events);
+            }
+        }
+
+        // 3. Authorization and start.
+        if self
+            .authorization
+            .as_ref()
+            .is_some_and(|a| now > a.until && !self.plugged)
+        {
+            tracing::info!(connector = self.id(), "authorization expired: no vehicle plugged in");
+            self.authorization = None;
+        }
+        if settings.auto_start
+            && self.plugged
+            && !self.auto_started
+            && self.session.is_none()
+            && self.authorization.is_none()
+            && self.operative
+            && self.faults.is_empty()
+        {
+            self.auto_started = true;
+            self.authorization = Some(Authorization {
+                id_tag: super::auth::FREE_VEND_ID_TAG.into(),
+                until: now + settings.connection_timeout,
+            });
+        }
+        let started = self.try_start(next_transaction_id, sessions, now, events);
+
+        // 4. Plausibility of what we measure against what we commanded last step.
+        let allowed = if self.commanded.enabled {
+            self.commanded.current
+        } else {
+            0.0
+        };
+        if inputs.power.current > allowed + settings.current_tolerance {
+            let since = *self.over_current_since.get_or_insert(now);
+            if now - since > settings.implausible_after {
+                let what = format!(
+                    "measured {:.1} A with {:.1} A commanded",
+                    inputs.power.current, allowed
+                );
+                self.raise(Fault::Implausible(what), now, events);
+            }
+        } else {
+            self.over_current_since = None;
+        }
+
+        // 5. Limits.
+        self.update_limits(settings);
+        let available = self.limits.available();
+
+        // 6. The session.
+        let mut out = HardwareOutputs::default();
+        let mut finished = None;
+        let id = self.id();
+        let rated_v = self.cfg.max_voltage;
+        if let Some(s) = self.session.as_mut() {
+            for frame in &inputs.frames {
+                s.dc.handle_frame(frame, now);
+            }
+            s.dc.set_available_current(available, now);
+            let verdict = Self::insulation_verdict(&inputs.imd, settings, rated_v);
+            let plant = PlantInputs {
+                cable_voltage: inputs.imd.cable_voltage,
+                psu_voltage: inputs.power.voltage,
+                output_current: inputs.power.current,
+                vehicle_permission: inputs.io.vehicle_permission,
+                insulation: verdict,
+            };
+            s.dc.update(&plant, now);
+            while let Some(ev) = s.dc.poll_event() {
+                match ev {
+                    SessionEvent::PhaseChanged { to, .. } => {
+                        tracing::info!(connector = id, phase = ?to, "session phase");
+                        events.push(StationEvent::PhaseChanged {
+                            connector: id,
+                            phase: to,
+                            at: now,
+                        });
+                    }
+                    SessionEvent::InsulationPassed { ohms, warning } => {
+                        tracing::info!(connector = id, ohms, warning, "insulation test passed");
+                        if warning {
+                            s.faults.push(format!("insulation warning: {ohms:.0} Ω"));
+                        }
+                    }
+                    SessionEvent::EnergyTransferStarted => {
+                        tracing::info!(connector = id, "energy transfer started");
+                        s.energized_at = Some(now);
+                    }
+                    SessionEvent::StopTriggered(reason) => {
+                        tracing::info!(connector = id, reason = %reason, "stop triggered");
+                        s.stop_reason.get_or_insert(reason);
+                        s.stop_triggered_at.get_or_insert(now);
+                    }
+                    SessionEvent::Finished(reason) => finished = Some(reason),
+                    SessionEvent::FrameRejected(error) => {
+                        tracing::warn!(connector = id, %error, "CAN frame rejected");
+                        self.frames_rejected += 1;
+                        events.push(StationEvent::FrameRejected {
+                            connector: id,
+                            error,
+                            at: now,
+                        });
+                    }
+                    SessionEvent::Alarm(text) => {
+                        s.faults.push(text.clone());
+                        events.push(StationEvent::FaultRaised {
+                            connector: id,
+                            fault: text.clone(),
+                            at: now,
+                        });
+                        self.faults.insert(Fault::Alarm(text));
+                    }
+                }
+            }
+            // Insulation is watched for the whole energy transfer, not only at cable check.
+            if let (InsulationVerdict::Fault { ohms }, Some(t)) = (verdict, s.energized_at) {
+                if now - t > settings.imd_grace && s.stop_reason.is_none() {
+                    let fault = Fault::Insulation(format!("{ohms:.0} Ω during charging"));
+                    s.faults.push(fault.to_string());
+                    s.dc.stop(fault.stop_reason(), now);
+                    events.push(StationEvent::FaultRaised {
+                        connector: id,
+                        fault: fault.to_string(),
+                        at: now,
+                    });
+                    self.faults.insert(fault);
+                }
+            }
+            if let (InsulationVerdict::Warning { ohms }, false) = (verdict, s.insulation_warned) {
+                s.insulation_warned = true;
+                tracing::warn!(connector = id, ohms, "insulation in the warning band");
+                s.faults.push(format!("insulation warning: {ohms:.0} Ω"));
+            }
+            let o = s.dc.outputs();
+            out.io = DigitalOutputs {
+                contactors: o.contactors_closed,
+                connector_lock: o.lock_connector,
+                lines: o.lines,
+            };
+            out.power = o.power;
+            out.power.current = out.power.current.min(available.max(0.0));
+            out.imd_measuring = o.insulation_test || (o.contactors_closed && s.energized_at.is_some());
+            while let Some(f) = s.dc.poll_transmit(now) {
+                out.frames.push(f);
+            }
+            // The station's own deadline on top of the protocol's.
+            if let Some(t) = s.stop_triggered_at {
+                if o.contactors_closed && now - t > STOP_DEADLINE && !s.forced_safe {
+                    s.forced_safe = true;
+                    let text = format!(
+                        "session still energized {}s after stop: forced safe",
+                        STOP_DEADLINE.as_secs()
+                    );
+                    tracing::error!(connector = id, "{text}");
+                    events.push(StationEvent::FaultRaised {
+                        connector: id,
+                        fault: text.clone(),
+                        at: now,
+                    });
+                    self.faults.insert(Fault::Alarm(text));
+                }
+            }
+            if s.forced_safe {
+                out.io.contactors = false;
+                out.power = PowerCommand::OFF;
+            }
+        }
+        if self.faults.iter().any(Fault::is_live) {
+            // A live hazard: the supply goes off now; the session opens the contactors once
+            // the current has fallen.
+            out.power = PowerCommand::OFF;
+        }
+        self.commanded = out.power;
+
+        // 7. Energy register.
+        if out.io.contactors && inputs.power.current > 0.0 && inputs.imd.cable_voltage > 0.0 {
+            self.meter_wh += f64::from(inputs.imd.cable_voltage)
+                * f64::from(inputs.power.current)
+                * dt.as_secs_f64()
+                / 3600.0;
+        }
+        if let Some(s) = &self.session {
+            if now - self.last_meter_sample >= settings.meter_persist_interval {
+                self.last_meter_sample = now;
+                events.push(self.meter_sample(Some(s.transaction_id), now));
+            }
+        }
+
+        // 8. A finished session closes its transaction.
+        if let Some(reason) = finished {
+            self.finish_session(reason, now, events);
+        }
+
+        self.update_status(now, events);
+        (out, started)
+    }
+
+    fn meter_sample(&self, transaction_id: Option<i64>, now: Timestamp) -> StationEvent {
+        StationEvent::MeterSample {
+            connector: self.id(),
+            transaction_id,
+            meter_wh: self.meter_wh,
+            voltage: self.voltage,
+            current: self.current,
+            soc_percent: self.session.as_ref().and_then(|s| s.dc.vehicle().soc_percent),
+            at: now,
+        }
+    }
+
+    fn finish_session(&mut self, reason: StopReason, now: Timestamp, events: &mut Vec<StationEvent>) {
+        let Some(s) = self.session.take() else {
+            return;
+        };
+        // The first recorded trigger wins over whatever the protocol reports at the end.
+        let reason = s.stop_reason.clone().unwrap_or(reason);
+        tracing::info!(
+            connector = self.id(),
+            transaction_id = s.transaction_id,
+            reason = %reason,
+            energy_wh = self.meter_wh - s.meter_start_wh,
+            "session finished"
+        );
+        events.push(self.meter_sample(Some(s.transaction_id), now));
+        events.push(StationEvent::TransactionStopped(TransactionStop {
+            transaction_id: s.transaction_id,
+            connector: self.id(),
+            meter_stop_wh: self.meter_wh,
+            reason: reason.clone(),
+            faults: s.faults.clone(),
+            soc_percent: s.dc.vehicle().soc_percent,
+            at: now,
+        }));
+        self.last_stop = Some(reason);
+        self.finished_while_plugged = self.plugged;
+        if let Some(op) = self.pending_operative.take() {
+            self.operative = op;
+        }
+    }
+
+    fn update_limits(&mut self, settings: &CoreSettings) {
+        if let Some(f) = self.first_fault() {
+            let text = f.to_string();
+            self.limits.set(LimitSource::Unavailable, 0.0, text);
+        } else {
+            self.limits.clear(LimitSource::Unavailable);
+        }
+        if self.voltage > POWER_LIMIT_MIN_VOLTAGE {
+            let amps = self.cfg.max_power_kw * 1000.0 / self.voltage;
+            let detail = format!("{:.0} kW at {:.0} V", self.cfg.max_power_kw, self.voltage);
+            self.limits.set(LimitSource::PowerRating, amps, detail);
+        } else {
+            self.limits.clear(LimitSource::PowerRating);
+        }
+        match settings.site_max_current {
+            Some(a) => self.limits.set(LimitSource::Site, a, ""),
+            None => self.limits.clear(LimitSource::Site),
+        }
+        match self
+            .session
+            .as_ref()
+            .and_then(|s| s.dc.vehicle().requested_current)
+        {
+            Some(a) => self.limits.set(LimitSource::VehicleRequest, a, ""),
+            None => self.limits.clear(LimitSource::VehicleRequest),
+        }
+    }
+
+    fn derive_status(&self) -> (ConnectorStatus, Option<String>) {
+        if let Some(f) = self.first_fault() {
+            return (ConnectorStatus::Faulted, Some(f.to_string()));
+        }
+        if let Some(s) = &self.session {
+            return match s.dc.phase() {
+                SessionPhase::Idle
+                | SessionPhase::Handshake
+                | SessionPhase::CableCheck
+                | SessionPhase::Precharge => (ConnectorStatus::Preparing, None),
+                SessionPhase::Charging => {
+                    if self.limits.available() < 1.0 {
+                        let why = self
+                            .limits
+                            .binding_except(&[LimitSource::VehicleRequest])
+                            .map(|l| l.to_string());
+                        (ConnectorStatus::SuspendedEVSE, why)
+                    } else if s
+                        .dc
+                        .vehicle()
+                        .requested_current
+                        .is_some_and(|a| a < 1.0)
+                        && s.energized_at.is_some_and(|_| self.current < 1.0)
+                    {
+                        (ConnectorStatus::SuspendedEV, None)
+                    } else {
+                        (ConnectorStatus::Charging, None)
+                    }
+                }
+                SessionPhase::Stopping | SessionPhase::WeldingDetection | SessionPhase::Finished => {
+                    (ConnectorStatus::Finishing, None)
+                }
+            };
+        }
+        if !self.operative {
+            return (ConnectorStatus::Unavailable, None);
+        }
+        if self.plugged {
+            if self.finished_while_plugged {
+                return (ConnectorStatus::Finishing, None);
+            }
+            return (ConnectorStatus::Preparing, None);
+        }
+        if self.authorization.is_some() {
+            return (ConnectorStatus::Preparing, Some("authorized, waiting for a vehicle".into()));
+        }
+        (ConnectorStatus::Available, None)
+    }
+
+    fn update_status(&mut self, now: Timestamp, events: &mut Vec<StationEvent>) {
+        let (status, info) = self.derive_status();
+        if status != self.status || info != self.status_info {
+            if status != self.status {
+                tracing::info!(connector = self.id(), from = %self.status, to = %status, info = info.as_deref().unwrap_or(""), "status");
+            }
+            self.status = status;
+            self.status_info = info.clone();
+            events.push(StationEvent::StatusChanged {
+                connector: self.id(),
+                status,
+                info,
+                at: now,
+            });
+        }
+    }
+
+    pub(crate) fn poll_timeout(&self) -> Option<Timestamp> {
+        self.session.as_ref().and_then(|s| s.dc.poll_timeout())
+    }
+
+    pub(crate) fn snapshot(&self) -> ConnectorSnapshot {
+        let session = self.session.as_ref();
+        ConnectorSnapshot {
+            id: self.id(),
+            protocol: self.cfg.protocol,
+            status: self.status,
+            status_info: self.status_info.clone(),
+            operative: self.operative,
+            availability_scheduled: self.pending_operative,
+            plugged: self.plugged,
+            phase: session.map_or(SessionPhase::Idle, |s| s.dc.phase()),
+            transaction: session.map(|s| TransactionSnapshot {
+                transaction_id: s.transaction_id,
+                id_tag: s.id_tag.clone(),
+                started_at: s.started_at,
+                energy_wh: self.meter_wh - s.meter_start_wh,
+                stop_reason: s.stop_reason.clone(),
+            }),
+            authorized_id_tag: self.authorization.as_ref().map(|a| a.id_tag.clone()),
+            voltage: self.voltage,
+            current: self.current,
+            power_kw: self.voltage * self.current / 1000.0,
+            meter_wh: self.meter_wh,
+            vehicle: session.map(|s| s.dc.vehicle().clone()).unwrap_or_default(),
+            limits: self.limits.iter().cloned().collect(),
+            binding_limit: self.limits.binding().cloned(),
+            offered_current: self.limits.available(),
+            faults: self.faults.iter().map(|f| f.to_string()).collect(),
+            last_stop: self.last_stop.clone(),
+            frames_rejected: self.frames_rejected,
+        }
+    }
+}

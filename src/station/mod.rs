@@ -1,0 +1,388 @@
+//! The station core: connectors, sessions, transactions, limits, faults. Pure and time-injected.
+//!
+//! The core owns every connector's state. Its shells hand it what the hardware measured and the
+//! frames that arrived ([`HardwareInputs`]), and it answers with what to drive
+//! ([`HardwareOutputs`]) plus [`StationEvent`]s for the journal (and, later, OCPP). It never
+//! touches a socket, a file or a clock, so tests drive whole sessions in simulated time.
+
+pub mod auth;
+mod connector;
+pub mod limits;
+
+use std::collections::VecDeque;
+
+use charger_hal::{DigitalInputs, DigitalOutputs, ImdReading, PowerReading};
+use charger_protocol::{CanFrame, DcSession, PowerCommand, StopReason, Timestamp};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::config::{Config, ConnectorSection};
+pub use auth::{AuthError, Authorizer};
+pub use connector::{ConnectorSnapshot, TransactionSnapshot};
+use connector::Connector;
+pub use limits::{CurrentLimit, LimitSet, LimitSource};
+
+/// Builds the protocol session for a connector (CHAdeMO today; GB/T, ISO 15118 later).
+pub type SessionFactory = Box<dyn Fn(&ConnectorSection) -> Box<dyn DcSession> + Send>;
+
+/// The factory, owned by the station.
+struct Sessions(SessionFactory);
+
+impl std::fmt::Debug for Sessions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionFactory")
+    }
+}
+
+/// Connector status, one-to-one with OCPP's `ChargePointStatus`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ConnectorStatus {
+    Available,
+    Preparing,
+    Charging,
+    SuspendedEV,
+    SuspendedEVSE,
+    Finishing,
+    Reserved,
+    Unavailable,
+    Faulted,
+}
+
+impl std::fmt::Display for ConnectorStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        std::fmt::Debug::fmt(self, f)
+    }
+}
+
+/// What the hardware of one connector reported this step.
+#[derive(Debug, Clone, Default)]
+pub struct HardwareInputs {
+    pub io: DigitalInputs,
+    pub power: PowerReading,
+    pub imd: ImdReading,
+    /// Frames received since the last step, oldest first.
+    pub frames: Vec<CanFrame>,
+}
+
+/// What the hardware of one connector should do now.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct HardwareOutputs {
+    pub io: DigitalOutputs,
+    pub power: PowerCommand,
+    pub imd_measuring: bool,
+    /// Frames to transmit, in order.
+    pub frames: Vec<CanFrame>,
+}
+
+/// A transaction as the journal records it at its start.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransactionStart {
+    pub transaction_id: i64,
+    pub connector: u32,
+    pub id_tag: String,
+    pub meter_start_wh: f64,
+    pub at: Timestamp,
+}
+
+/// A transaction as the journal records it at its end.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TransactionStop {
+    pub transaction_id: i64,
+    pub connector: u32,
+    pub meter_stop_wh: f64,
+    pub reason: StopReason,
+    /// Faults seen during the transaction, in order.
+    pub faults: Vec<String>,
+    pub soc_percent: Option<f32>,
+    pub at: Timestamp,
+}
+
+/// What the station tells its shells. Journal-relevant events must be persisted before any
+/// acknowledgement that depends on them is sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub enum StationEvent {
+    StatusChanged {
+        connector: u32,
+        status: ConnectorStatus,
+        /// Why, for Faulted/SuspendedEVSE (OCPP `info`).
+        info: Option<String>,
+        at: Timestamp,
+    },
+    TransactionStarted(TransactionStart),
+    TransactionStopped(TransactionStop),
+    /// The energy register, sampled periodically and at transaction boundaries.
+    MeterSample {
+        connector: u32,
+        transaction_id: Option<i64>,
+        meter_wh: f64,
+        voltage: f32,
+        current: f32,
+        soc_percent: Option<f32>,
+        at: Timestamp,
+    },
+    FaultRaised {
+        connector: u32,
+        fault: String,
+        at: Timestamp,
+    },
+    FaultCleared {
+        connector: u32,
+        fault: String,
+        at: Timestamp,
+    },
+    /// A CAN frame from the vehicle was rejected; logged and counted, nothing else changes.
+    FrameRejected {
+        connector: u32,
+        error: String,
+        at: Timestamp,
+    },
+    /// The session moved to another phase (for logs).
+    PhaseChanged {
+        connector: u32,
+        phase: charger_protocol::SessionPhase,
+        at: Timestamp,
+    },
+}
+
+/// A request from a technician or (later) the CSMS.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "command")]
+pub enum StationCommand {
+    Start {
+        connector: u32,
+        id_tag: Option<String>,
+    },
+    Stop {
+        connector: u32,
+    },
+    SetAvailability {
+        connector: u32,
+        operative: bool,
+    },
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "outcome")]
+pub enum CommandOutcome {
+    /// A session started at once (the truck was plugged in).
+    Started { transaction_id: i64 },
+    /// Authorized; the session starts when a truck is plugged in within the timeout.
+    AwaitingPlugIn { timeout_s: u64 },
+    /// Stop requested; the session is ramping down.
+    Stopping { transaction_id: i64 },
+    /// Availability changed now.
+    AvailabilityChanged,
+    /// Availability changes when the running session ends.
+    AvailabilityScheduled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error, Serialize, Deserialize)]
+pub enum CommandError {
+    #[error("no connector {0}")]
+    UnknownConnector(u32),
+    #[error("connector {0} is unavailable (inoperative)")]
+    Inoperative(u32),
+    #[error("connector {connector} is faulted: {fault}")]
+    Faulted { connector: u32, fault: String },
+    #[error("connector {0} already has a session")]
+    Busy(u32),
+    #[error("connector {0} has no session to stop")]
+    NoSession(u32),
+    #[error("{0}")]
+    NotAuthorized(String),
+}
+
+/// Tunables the core needs from the configuration, resolved once.
+#[derive(Debug, Clone)]
+pub(crate) struct CoreSettings {
+    pub auto_start: bool,
+    pub connection_timeout: std::time::Duration,
+    pub warning_ohm_per_volt: f32,
+    pub fault_ohm_per_volt: f32,
+    pub imd_grace: std::time::Duration,
+    pub max_reading_age: std::time::Duration,
+    pub current_tolerance: f32,
+    pub implausible_after: std::time::Duration,
+    pub site_max_current: Option<f32>,
+    pub meter_persist_interval: std::time::Duration,
+}
+
+impl CoreSettings {
+    fn from_config(cfg: &Config) -> Self {
+        CoreSettings {
+            auto_start: cfg.authorization.auto_start,
+            connection_timeout: std::time::Duration::from_secs(
+                cfg.authorization.connection_timeout_s,
+            ),
+            warning_ohm_per_volt: cfg.insulation.warning_ohm_per_volt,
+            fault_ohm_per_volt: cfg.insulation.fault_ohm_per_volt,
+            imd_grace: std::time::Duration::from_millis(cfg.insulation.grace_after_close_ms),
+            max_reading_age: std::time::Duration::from_millis(cfg.safety.max_reading_age_ms),
+            current_tolerance: cfg.safety.current_tolerance_a,
+            implausible_after: std::time::Duration::from_millis(cfg.safety.implausible_after_ms),
+            site_max_current: cfg.station.site_max_current,
+            meter_persist_interval: std::time::Duration::from_secs(
+                cfg.station.meter_persist_interval_s,
+            ),
+        }
+    }
+}
+
+/// Where the station resumes after a restart: the journal's energy registers and ids.
+#[derive(Debug, Clone, Default)]
+pub struct RestoredState {
+    pub next_transaction_id: i64,
+    /// Energy register per connector id, in Wh.
+    pub meter_wh: Vec<(u32, f64)>,
+    /// Connectors an operator set inoperative.
+    pub inoperative: Vec<u32>,
+}
+
+/// The station core. See the module documentation.
+#[derive(Debug)]
+pub struct Station {
+    connectors: Vec<Connector>,
+    authorizer: Authorizer,
+    settings: CoreSettings,
+    next_transaction_id: i64,
+    events: VecDeque<StationEvent>,
+    sessions: Sessions,
+}
+
+impl Station {
+    pub fn new(
+        cfg: &Config,
+        sessions: SessionFactory,
+        restored: &RestoredState,
+        now: Timestamp,
+    ) -> Station {
+        let settings = CoreSettings::from_config(cfg);
+        let connectors = cfg
+            .connectors
+            .iter()
+            .map(|c| {
+                let meter = restored
+                    .meter_wh
+                    .iter()
+                    .find(|(id, _)| *id == c.id)
+                    .map_or(0.0, |(_, wh)| *wh);
+                let operative = !restored.inoperative.contains(&c.id);
+                Connector::new(c.clone(), meter, operative, now)
+            })
+            .collect();
+        Station {
+            connectors,
+            authorizer: Authorizer::new(&cfg.authorization),
+            settings,
+            next_transaction_id: restored.next_transaction_id.max(1),
+            events: VecDeque::new(),
+            sessions: Sessions(sessions),
+        }
+    }
+
+    pub fn connector_ids(&self) -> Vec<u32> {
+        self.connectors.iter().map(|c| c.id()).collect()
+    }
+
+    fn connector_mut(&mut self, id: u32) -> Result<&mut Connector, CommandError> {
+        self.connectors
+            .iter_mut()
+            .find(|c| c.id() == id)
+            .ok_or(CommandError::UnknownConnector(id))
+    }
+
+    /// Apply a command. Events it causes are queued; persist them before acknowledging.
+    pub fn command(
+        &mut self,
+        cmd: StationCommand,
+        now: Timestamp,
+    ) -> Result<CommandOutcome, CommandError> {
+        match cmd {
+            StationCommand::Start { connector, id_tag } => {
+                let id_tag = self
+                    .authorizer
+                    .authorize(id_tag.as_deref())
+                    .map_err(|e| CommandError::NotAuthorized(e.to_string()))?;
+                let next_id = self.next_transaction_id;
+                let settings = self.settings.clone();
+                let mut events = Vec::new();
+                let Station {
+                    connectors,
+                    sessions,
+                    ..
+                } = self;
+                let c = connectors
+                    .iter_mut()
+                    .find(|c| c.id() == connector)
+                    .ok_or(CommandError::UnknownConnector(connector))?;
+                let outcome = c.authorize(id_tag, next_id, &sessions.0, &settings, now, &mut events)?;
+                if matches!(outcome, CommandOutcome::Started { .. }) {
+                    self.next_transaction_id += 1;
+                }
+                self.events.extend(events);
+                Ok(outcome)
+            }
+            StationCommand::Stop { connector } => {
+                let c = self.connector_mut(connector)?;
+                c.request_stop(StopReason::Local, now)
+            }
+            StationCommand::SetAvailability {
+                connector,
+                operative,
+            } => {
+                let c = self.connector_mut(connector)?;
+                Ok(c.set_availability(operative))
+            }
+        }
+    }
+
+    /// One control step for connector `id`: take what its hardware reported, decide, and say
+    /// what to drive. Unknown ids get safe (all-off) outputs.
+    pub fn step(
+        &mut self,
+        id: u32,
+        inputs: &HardwareInputs,
+        now: Timestamp,
+    ) -> HardwareOutputs {
+        let settings = self.settings.clone();
+        let next_id = self.next_transaction_id;
+        let Some(c) = self.connectors.iter_mut().find(|c| c.id() == id) else {
+            return HardwareOutputs::default();
+        };
+        let mut events = Vec::new();
+        let (out, started) = c.step(inputs, &settings, next_id, &self.sessions.0, now, &mut events);
+        if started {
+            self.next_transaction_id += 1;
+        }
+        self.events.extend(events);
+        out
+    }
+
+    /// Tell the station an operator-visible fault it cannot measure itself (e.g. a CAN port
+    /// error in the shell). It ends any session on that connector.
+    pub fn report_fault(&mut self, id: u32, reason: StopReason, now: Timestamp) {
+        if let Some(c) = self.connectors.iter_mut().find(|c| c.id() == id) {
+            let _ = c.request_stop(reason, now);
+        }
+    }
+
+    pub fn poll_event(&mut self) -> Option<StationEvent> {
+        self.events.pop_front()
+    }
+
+    /// The earliest instant any session needs a step, for shells that sleep between steps.
+    pub fn poll_timeout(&self) -> Option<Timestamp> {
+        self.connectors.iter().filter_map(|c| c.poll_timeout()).min()
+    }
+
+    pub fn snapshot(&self) -> Vec<ConnectorSnapshot> {
+        self.connectors.iter().map(|c| c.snapshot()).collect()
+    }
+
+    pub fn status(&self, id: u32) -> Option<ConnectorStatus> {
+        self.connectors
+            .iter()
+            .find(|c| c.id() == id)
+            .map(|c| c.status())
+    }
+}

@@ -1,0 +1,506 @@
+//! The session journal: a SQLite file in the state directory.
+//!
+//! Every transaction start and stop, the energy registers, faults and status changes are written
+//! here before anything that depends on them is acknowledged (ARCHITECTURE.md principle 6).
+//! Synchronous and single-owner: the daemon gives the [`Store`] to one thread and talks to it by
+//! messages; tests use it directly.
+//!
+//! The schema is versioned with `PRAGMA user_version`; [`MIGRATIONS`] only ever grows.
+
+use std::path::Path;
+
+use charger_protocol::StopReason;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+
+use crate::station::{RestoredState, StationEvent};
+
+#[derive(Debug, Error)]
+pub enum StoreError {
+    #[error("journal {path}: {source}")]
+    Open {
+        path: String,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("journal: {0}")]
+    Sql(#[from] rusqlite::Error),
+    #[error("journal: cannot encode: {0}")]
+    Encode(#[from] serde_json::Error),
+    #[error("journal schema version {found} is newer than this chargerd understands ({known})")]
+    TooNew { found: i64, known: i64 },
+}
+
+/// Schema migrations, applied in order; entry `i` brings the schema to version `i + 1`.
+const MIGRATIONS: &[&str] = &[
+    // 1: transactions, energy registers, event log, persisted settings.
+    "CREATE TABLE transactions (
+        id              INTEGER PRIMARY KEY,
+        connector       INTEGER NOT NULL,
+        id_tag          TEXT NOT NULL,
+        started_at      TEXT NOT NULL,
+        meter_start_wh  REAL NOT NULL,
+        stopped_at      TEXT,
+        meter_stop_wh   REAL,
+        stop_reason     TEXT,
+        stop_reason_text TEXT,
+        faults          TEXT NOT NULL DEFAULT '[]',
+        soc_stop        REAL
+    );
+    CREATE INDEX transactions_connector ON transactions(connector, id);
+    CREATE TABLE meters (
+        connector       INTEGER PRIMARY KEY,
+        meter_wh        REAL NOT NULL,
+        transaction_id  INTEGER,
+        voltage         REAL,
+        current         REAL,
+        soc             REAL,
+        updated_at      TEXT NOT NULL
+    );
+    CREATE TABLE events (
+        id        INTEGER PRIMARY KEY,
+        at        TEXT NOT NULL,
+        connector INTEGER NOT NULL,
+        kind      TEXT NOT NULL,
+        detail    TEXT NOT NULL
+    );
+    CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );",
+];
+
+/// A journal row, as `chargerctl sessions` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SessionRecord {
+    pub transaction_id: i64,
+    pub connector: u32,
+    pub id_tag: String,
+    pub started_at: String,
+    pub stopped_at: Option<String>,
+    pub meter_start_wh: f64,
+    pub meter_stop_wh: Option<f64>,
+    pub energy_wh: Option<f64>,
+    pub stop_reason: Option<StopReason>,
+    pub stop_reason_text: Option<String>,
+    pub faults: Vec<String>,
+    pub soc_stop: Option<f32>,
+}
+
+#[derive(Debug)]
+pub struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Open (creating if needed) and migrate the journal at `path`.
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let conn = Connection::open(path).map_err(|source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
+        // WAL keeps readers off the writer's back; FULL makes a committed row survive power
+        // loss, which is the point of a journal.
+        conn.pragma_update(None, "journal_mode", "WAL")?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        let mut store = Store { conn };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn migrate(&mut self) -> Result<(), StoreError> {
+        let version: i64 = self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?;
+        let known = MIGRATIONS.len() as i64;
+        if version > known {
+            return Err(StoreError::TooNew {
+                found: version,
+                known,
+            });
+        }
+        for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+            let tx = self.conn.transaction()?;
+            tx.execute_batch(sql)?;
+            tx.pragma_update(None, "user_version", i as i64 + 1)?;
+            tx.commit()?;
+            tracing::info!(version = i + 1, "journal schema migrated");
+        }
+        Ok(())
+    }
+
+    pub fn schema_version(&self) -> Result<i64, StoreError> {
+        Ok(self
+            .conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))?)
+    }
+
+    /// Persist one station event. `wall` is the event's wall-clock time (RFC 3339, UTC).
+    pub fn record(&mut self, event: &StationEvent, wall: &str) -> Result<(), StoreError> {
+        match event {
+            StationEvent::TransactionStarted(t) => {
+                self.conn.execute(
+                    "INSERT INTO transactions (id, connector, id_tag, started_at, meter_start_wh)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                    params![t.transaction_id, t.connector, t.id_tag, wall, t.meter_start_wh],
+                )?;
+                self.put_meter(t.connector, t.meter_start_wh, Some(t.transaction_id), None, wall)?;
+            }
+            StationEvent::TransactionStopped(t) => {
+                self.conn.execute(
+                    "UPDATE transactions SET stopped_at = ?2, meter_stop_wh = ?3, stop_reason = ?4,
+                        stop_reason_text = ?5, faults = ?6, soc_stop = ?7
+                     WHERE id = ?1",
+                    params![
+                        t.transaction_id,
+                        wall,
+                        t.meter_stop_wh,
+                        serde_json::to_string(&t.reason)?,
+                        t.reason.to_string(),
+                        serde_json::to_string(&t.faults)?,
+                        t.soc_percent,
+                    ],
+                )?;
+                self.put_meter(t.connector, t.meter_stop_wh, None, None, wall)?;
+            }
+            StationEvent::MeterSample {
+                connector,
+                transaction_id,
+                meter_wh,
+                voltage,
+                current,
+                soc_percent,
+                ..
+            } => {
+                self.put_meter(
+                    *connector,
+                    *meter_wh,
+                    *transaction_id,
+                    Some((*voltage, *current, *soc_percent)),
+                    wall,
+                )?;
+            }
+            StationEvent::StatusChanged {
+                connector,
+                status,
+                info,
+                ..
+            } => {
+                let detail = match info {
+                    Some(i) => format!("{status}: {i}"),
+                    None => status.to_string(),
+                };
+                self.log(*connector, "status", &detail, wall)?;
+            }
+            StationEvent::FaultRaised {
+                connector, fault, ..
+            } => self.log(*connector, "fault", fault, wall)?,
+            StationEvent::FaultCleared {
+                connector, fault, ..
+            } => self.log(*connector, "fault-cleared", fault, wall)?,
+            // Too frequent and too cheap to journal: logged by the shell instead.
+            StationEvent::FrameRejected { .. } | StationEvent::PhaseChanged { .. } => {}
+        }
+        Ok(())
+    }
+
+    fn put_meter(
+        &mut self,
+        connector: u32,
+        meter_wh: f64,
+        transaction_id: Option<i64>,
+        sample: Option<(f32, f32, Option<f32>)>,
+        wall: &str,
+    ) -> Result<(), StoreError> {
+        let (v, a, soc) = match sample {
+            Some((v, a, soc)) => (Some(v), Some(a), soc),
+            None => (None, None, None),
+        };
+        self.conn.execute(
+            "INSERT INTO meters (connector, meter_wh, transaction_id, voltage, current, soc, updated_at)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
+             ON CONFLICT(connector) DO UPDATE SET meter_wh = excluded.meter_wh,
+                transaction_id = excluded.transaction_id, voltage = excluded.voltage,
+                current = excluded.current, soc = excluded.soc, updated_at = excluded.updated_at",
+            params![connector, meter_wh, transaction_id, v, a, soc, wall],
+        )?;
+        Ok(())
+    }
+
+    fn log(&mut self, connector: u32, kind: &str, detail: &str, wall: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO events (at, connector, kind, detail) VALUES (?1, ?2, ?3, ?4)",
+            params![wall, connector, kind, detail],
+        )?;
+        Ok(())
+    }
+
+    /// Persist an operator's availability choice so that it survives a restart.
+    pub fn set_operative(&mut self, connector: u32, operative: bool) -> Result<(), StoreError> {
+        let key = format!("connector.{connector}.operative");
+        self.conn.execute(
+            "INSERT INTO settings (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, operative.to_string()],
+        )?;
+        Ok(())
+    }
+
+    /// Close transactions a crash or power loss left open, with the last persisted energy
+    /// register, and return how many there were. Called once at start, before the station runs.
+    pub fn close_interrupted(&mut self, wall: &str) -> Result<Vec<i64>, StoreError> {
+        let open: Vec<(i64, u32, f64)> = {
+            let mut stmt = self.conn.prepare(
+                "SELECT t.id, t.connector, COALESCE(m.meter_wh, t.meter_start_wh)
+                 FROM transactions t LEFT JOIN meters m ON m.connector = t.connector
+                 WHERE t.stopped_at IS NULL ORDER BY t.id",
+            )?;
+            let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+            rows.collect::<Result<_, _>>()?
+        };
+        let reason = StopReason::PowerLoss;
+        for (id, connector, meter) in &open {
+            tracing::warn!(
+                transaction_id = id,
+                connector,
+                meter_wh = meter,
+                "closing a transaction interrupted by a restart"
+            );
+            self.conn.execute(
+                "UPDATE transactions SET stopped_at = ?2, meter_stop_wh = ?3, stop_reason = ?4,
+                    stop_reason_text = ?5
+                 WHERE id = ?1",
+                params![
+                    id,
+                    wall,
+                    meter,
+                    serde_json::to_string(&reason)?,
+                    reason.to_string()
+                ],
+            )?;
+        }
+        Ok(open.into_iter().map(|(id, _, _)| id).collect())
+    }
+
+    /// What the station needs to resume: next transaction id, energy registers, availability.
+    pub fn restore(&self) -> Result<RestoredState, StoreError> {
+        let max_id: Option<i64> = self
+            .conn
+            .query_row("SELECT MAX(id) FROM transactions", [], |r| r.get(0))?;
+        let mut stmt = self.conn.prepare("SELECT connector, meter_wh FROM meters")?;
+        let meter_wh = stmt
+            .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<Result<Vec<(u32, f64)>, _>>()?;
+        let mut stmt = self
+            .conn
+            .prepare("SELECT key FROM settings WHERE key LIKE 'connector.%.operative' AND value = 'false'")?;
+        let inoperative = stmt
+            .query_map([], |r| r.get::<_, String>(0))?
+            .filter_map(|k| {
+                k.ok()?
+                    .strip_prefix("connector.")?
+                    .strip_suffix(".operative")?
+                    .parse()
+                    .ok()
+            })
+            .collect();
+        Ok(RestoredState {
+            next_transaction_id: max_id.unwrap_or(0) + 1,
+            meter_wh,
+            inoperative,
+        })
+    }
+
+    /// The most recent sessions, newest first.
+    pub fn recent_sessions(&self, limit: u32) -> Result<Vec<SessionRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT id, connector, id_tag, started_at, stopped_at, meter_start_wh, meter_stop_wh,
+                    stop_reason, stop_reason_text, faults, soc_stop
+             FROM transactions ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, u32>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, String>(3)?,
+                r.get::<_, Option<String>>(4)?,
+                r.get::<_, f64>(5)?,
+                r.get::<_, Option<f64>>(6)?,
+                r.get::<_, Option<String>>(7)?,
+                r.get::<_, Option<String>>(8)?,
+                r.get::<_, String>(9)?,
+                r.get::<_, Option<f32>>(10)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, connector, id_tag, started, stopped, m0, m1, reason, reason_text, faults, soc) =
+                row?;
+            out.push(SessionRecord {
+                transaction_id: id,
+                connector,
+                id_tag,
+                started_at: started,
+                stopped_at: stopped,
+                meter_start_wh: m0,
+                meter_stop_wh: m1,
+                energy_wh: m1.map(|m| m - m0),
+                // A row written by a newer chargerd may carry a reason we do not know: show
+                // its text rather than fail the whole listing.
+                stop_reason: reason.and_then(|r| serde_json::from_str(&r).ok()),
+                stop_reason_text: reason_text,
+                faults: serde_json::from_str(&faults).unwrap_or_default(),
+                soc_stop: soc,
+            });
+        }
+        Ok(out)
+    }
+
+    /// The journal's event log for a connector, newest first (for diagnostics).
+    pub fn recent_events(&self, limit: u32) -> Result<Vec<(String, u32, String, String)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT at, connector, kind, detail FROM events ORDER BY id DESC LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The last persisted state of a transaction, if known (for tests and recovery tools).
+    pub fn transaction(&self, id: i64) -> Result<Option<SessionRecord>, StoreError> {
+        let exists: Option<i64> = self
+            .conn
+            .query_row("SELECT id FROM transactions WHERE id = ?1", [id], |r| r.get(0))
+            .optional()?;
+        if exists.is_none() {
+            return Ok(None);
+        }
+        Ok(self
+            .recent_sessions(u32::MAX)?
+            .into_iter()
+            .find(|s| s.transaction_id == id))
+    }
+}
+
+/// Format a Unix time in milliseconds as RFC 3339 UTC (`2026-11-25T14:16:31.123Z`).
+pub fn rfc3339_utc(unix_ms: i64) -> String {
+    let secs = unix_ms.div_euclid(1000);
+    let ms = unix_ms.rem_euclid(1000);
+    let days = secs.div_euclid(86_400);
+    let sod = secs.rem_euclid(86_400);
+    // Civil-from-days (Howard Hinnant's algorithm), valid for the proleptic Gregorian calendar.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{ms:03}Z",
+        sod / 3600,
+        (sod % 3600) / 60,
+        sod % 60
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::station::{TransactionStart, TransactionStop};
+    use charger_protocol::Timestamp;
+
+    #[test]
+    fn formats_rfc3339() {
+        assert_eq!(rfc3339_utc(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(rfc3339_utc(1_795_702_591_123), "2026-11-26T14:16:31.123Z");
+        assert_eq!(rfc3339_utc(951_782_400_000), "2000-02-29T00:00:00.000Z");
+    }
+
+    fn started(id: i64, connector: u32, meter: f64) -> StationEvent {
+        StationEvent::TransactionStarted(TransactionStart {
+            transaction_id: id,
+            connector,
+            id_tag: "T1".into(),
+            meter_start_wh: meter,
+            at: Timestamp::ZERO,
+        })
+    }
+
+    #[test]
+    fn journal_round_trip_and_restore() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.sqlite");
+        {
+            let mut s = Store::open(&path).unwrap();
+            s.record(&started(1, 1, 100.0), "t0").unwrap();
+            s.record(
+                &StationEvent::TransactionStopped(TransactionStop {
+                    transaction_id: 1,
+                    connector: 1,
+                    meter_stop_wh: 5100.0,
+                    reason: StopReason::VehicleRequest,
+                    faults: vec![],
+                    soc_percent: Some(80.0),
+                    at: Timestamp::ZERO,
+                }),
+                "t1",
+            )
+            .unwrap();
+            s.set_operative(2, false).unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        assert_eq!(s.schema_version().unwrap(), MIGRATIONS.len() as i64);
+        let r = s.restore().unwrap();
+        assert_eq!(r.next_transaction_id, 2);
+        assert_eq!(r.meter_wh, vec![(1, 5100.0)]);
+        assert_eq!(r.inoperative, vec![2]);
+        let sessions = s.recent_sessions(10).unwrap();
+        assert_eq!(sessions.len(), 1);
+        assert_eq!(sessions[0].energy_wh, Some(5000.0));
+        assert_eq!(sessions[0].stop_reason, Some(StopReason::VehicleRequest));
+    }
+
+    #[test]
+    fn interrupted_transaction_is_closed_with_last_meter() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.sqlite");
+        let mut s = Store::open(&path).unwrap();
+        s.record(&started(7, 2, 10.0), "t0").unwrap();
+        s.record(
+            &StationEvent::MeterSample {
+                connector: 2,
+                transaction_id: Some(7),
+                meter_wh: 2500.0,
+                voltage: 600.0,
+                current: 200.0,
+                soc_percent: Some(40.0),
+                at: Timestamp::ZERO,
+            },
+            "t1",
+        )
+        .unwrap();
+        drop(s);
+        let mut s = Store::open(&path).unwrap();
+        assert_eq!(s.close_interrupted("t2").unwrap(), vec![7]);
+        let t = s.transaction(7).unwrap().unwrap();
+        assert_eq!(t.meter_stop_wh, Some(2500.0));
+        assert_eq!(t.stop_reason, Some(StopReason::PowerLoss));
+        assert!(s.close_interrupted("t3").unwrap().is_empty());
+    }
+
+    #[test]
+    fn refuses_a_newer_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.sqlite");
+        drop(Store::open(&path).unwrap());
+        let c = Connection::open(&path).unwrap();
+        c.pragma_update(None, "user_version", 99).unwrap();
+        drop(c);
+        assert!(matches!(Store::open(&path), Err(StoreError::TooNew { found: 99, .. })));
+    }
+}
