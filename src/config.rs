@@ -296,11 +296,8 @@ impl Config {
                 key: e.path().to_string(),
                 reason: e.inner().to_string(),
             })?;
-        cfg.validate().map_err(|(key, reason)| ConfigError::Invalid {
-            file,
-            key,
-            reason,
-        })?;
+        cfg.validate()
+            .map_err(|(key, reason)| ConfigError::Invalid { file, key, reason })?;
         Ok(cfg)
     }
 
@@ -312,11 +309,12 @@ impl Config {
                 key: e.path().to_string(),
                 reason: e.inner().to_string(),
             })?;
-        cfg.validate().map_err(|(key, reason)| ConfigError::Invalid {
-            file: name.into(),
-            key,
-            reason,
-        })?;
+        cfg.validate()
+            .map_err(|(key, reason)| ConfigError::Invalid {
+                file: name.into(),
+                key,
+                reason,
+            })?;
         Ok(cfg)
     }
 
@@ -347,7 +345,10 @@ impl Config {
         for (i, c) in self.connectors.iter().enumerate() {
             let key = |field: &str| format!("connectors[{i}].{field}");
             if c.id == 0 {
-                return bad(key("id"), "connector ids start at 1 (0 is the station in OCPP)");
+                return bad(
+                    key("id"),
+                    "connector ids start at 1 (0 is the station in OCPP)",
+                );
             }
             if !ids.insert(c.id) {
                 return bad(key("id"), &format!("connector id {} is used twice", c.id));
@@ -370,7 +371,10 @@ impl Config {
                 return bad(key("min_current"), "must be ≥ 0 and below max_current");
             }
             if c.max_voltage > 1500.0 {
-                return bad(key("max_voltage"), "above 1500 V is outside DC charging standards");
+                return bad(
+                    key("max_voltage"),
+                    "above 1500 V is outside DC charging standards",
+                );
             }
             if let CanSection::Socketcan { interface } = &c.can {
                 if interface.is_empty() || interface.len() > 15 {
@@ -513,7 +517,10 @@ can = { backend = "simulated" }
 
     #[test]
     fn duplicate_connector_ids_are_rejected() {
-        let two = format!("{MINIMAL}{}", &MINIMAL[MINIMAL.find("[[connectors]]").unwrap()..]);
+        let two = format!(
+            "{MINIMAL}{}",
+            &MINIMAL[MINIMAL.find("[[connectors]]").unwrap()..]
+        );
         let e = err_of(&two);
         assert!(e.contains("connectors[1].id"), "{e}");
         assert!(e.contains("used twice"), "{e}");
@@ -527,7 +534,9 @@ can = { backend = "simulated" }
 
     #[test]
     fn local_list_needs_tags() {
-        let e = err_of(&format!("{MINIMAL}\n[authorization]\nmode = \"local-list\"\n"));
+        let e = err_of(&format!(
+            "{MINIMAL}\n[authorization]\nmode = \"local-list\"\n"
+        ));
         assert!(e.contains("authorization.id_tags"), "{e}");
     }
 
@@ -543,8 +552,14 @@ can = { backend = "simulated" }
         let path = dir.path().join("c.toml");
         std::fs::write(&path, MINIMAL).unwrap();
         let env = [
-            ("CHARGERD_STATION__STATE_DIR".to_string(), "/tmp/y".to_string()),
-            ("CHARGERD_STATION__STEP_INTERVAL_MS".to_string(), "20".to_string()),
+            (
+                "CHARGERD_STATION__STATE_DIR".to_string(),
+                "/tmp/y".to_string(),
+            ),
+            (
+                "CHARGERD_STATION__STEP_INTERVAL_MS".to_string(),
+                "20".to_string(),
+            ),
             ("OTHER".to_string(), "ignored".to_string()),
         ];
         let c = Config::load_with_env(&path, env).unwrap();
@@ -557,7 +572,10 @@ can = { backend = "simulated" }
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.toml");
         std::fs::write(&path, MINIMAL).unwrap();
-        let env = [("CHARGERD_STATION__STAET_DIR".to_string(), "/tmp/y".to_string())];
+        let env = [(
+            "CHARGERD_STATION__STAET_DIR".to_string(),
+            "/tmp/y".to_string(),
+        )];
         let e = Config::load_with_env(&path, env).unwrap_err().to_string();
         assert!(e.contains("staet_dir"), "{e}");
     }
@@ -574,7 +592,10 @@ can = { backend = "simulated" }
     fn unwritable_state_dir_is_reported() {
         let mut c = Config::from_toml_str(MINIMAL, "t.toml").unwrap();
         c.station.state_dir = PathBuf::from("/proc/chargerd-cannot-write-here");
-        let e = c.check_environment(Path::new("t.toml")).unwrap_err().to_string();
+        let e = c
+            .check_environment(Path::new("t.toml"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("station.state_dir"), "{e}");
     }
 }

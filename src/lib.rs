@@ -5,5 +5,10 @@
 //! talks to; [`config`] reads and validates the configuration.
 
 pub mod config;
+pub mod control;
+pub mod notify;
+pub mod runtime;
 pub mod station;
 pub mod store;
+pub mod daemon;
+pub mod hardware;

@@ -144,9 +144,21 @@ impl Store {
                 self.conn.execute(
                     "INSERT INTO transactions (id, connector, id_tag, started_at, meter_start_wh)
                      VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![t.transaction_id, t.connector, t.id_tag, wall, t.meter_start_wh],
+                    params![
+                        t.transaction_id,
+                        t.connector,
+                        t.id_tag,
+                        wall,
+                        t.meter_start_wh
+                    ],
                 )?;
-                self.put_meter(t.connector, t.meter_start_wh, Some(t.transaction_id), None, wall)?;
+                self.put_meter(
+                    t.connector,
+                    t.meter_start_wh,
+                    Some(t.transaction_id),
+                    None,
+                    wall,
+                )?;
             }
             StationEvent::TransactionStopped(t) => {
                 self.conn.execute(
@@ -229,7 +241,13 @@ impl Store {
         Ok(())
     }
 
-    fn log(&mut self, connector: u32, kind: &str, detail: &str, wall: &str) -> Result<(), StoreError> {
+    fn log(
+        &mut self,
+        connector: u32,
+        kind: &str,
+        detail: &str,
+        wall: &str,
+    ) -> Result<(), StoreError> {
         self.conn.execute(
             "INSERT INTO events (at, connector, kind, detail) VALUES (?1, ?2, ?3, ?4)",
             params![wall, connector, kind, detail],
@@ -286,16 +304,18 @@ impl Store {
 
     /// What the station needs to resume: next transaction id, energy registers, availability.
     pub fn restore(&self) -> Result<RestoredState, StoreError> {
-        let max_id: Option<i64> = self
+        let max_id: Option<i64> =
+            self.conn
+                .query_row("SELECT MAX(id) FROM transactions", [], |r| r.get(0))?;
+        let mut stmt = self
             .conn
-            .query_row("SELECT MAX(id) FROM transactions", [], |r| r.get(0))?;
-        let mut stmt = self.conn.prepare("SELECT connector, meter_wh FROM meters")?;
+            .prepare("SELECT connector, meter_wh FROM meters")?;
         let meter_wh = stmt
             .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
             .collect::<Result<Vec<(u32, f64)>, _>>()?;
-        let mut stmt = self
-            .conn
-            .prepare("SELECT key FROM settings WHERE key LIKE 'connector.%.operative' AND value = 'false'")?;
+        let mut stmt = self.conn.prepare(
+            "SELECT key FROM settings WHERE key LIKE 'connector.%.operative' AND value = 'false'",
+        )?;
         let inoperative = stmt
             .query_map([], |r| r.get::<_, String>(0))?
             .filter_map(|k| {
@@ -360,11 +380,16 @@ impl Store {
     }
 
     /// The journal's event log for a connector, newest first (for diagnostics).
-    pub fn recent_events(&self, limit: u32) -> Result<Vec<(String, u32, String, String)>, StoreError> {
-        let mut stmt = self.conn.prepare(
-            "SELECT at, connector, kind, detail FROM events ORDER BY id DESC LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([limit], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?;
+    pub fn recent_events(
+        &self,
+        limit: u32,
+    ) -> Result<Vec<(String, u32, String, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT at, connector, kind, detail FROM events ORDER BY id DESC LIMIT ?1")?;
+        let rows = stmt.query_map([limit], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -372,7 +397,9 @@ impl Store {
     pub fn transaction(&self, id: i64) -> Result<Option<SessionRecord>, StoreError> {
         let exists: Option<i64> = self
             .conn
-            .query_row("SELECT id FROM transactions WHERE id = ?1", [id], |r| r.get(0))
+            .query_row("SELECT id FROM transactions WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
             .optional()?;
         if exists.is_none() {
             return Ok(None);
@@ -501,6 +528,9 @@ mod tests {
         let c = Connection::open(&path).unwrap();
         c.pragma_update(None, "user_version", 99).unwrap();
         drop(c);
-        assert!(matches!(Store::open(&path), Err(StoreError::TooNew { found: 99, .. })));
+        assert!(matches!(
+            Store::open(&path),
+            Err(StoreError::TooNew { found: 99, .. })
+        ));
     }
 }

@@ -147,6 +147,8 @@ pub enum StopReason {
     /// The charger restarted (crash, power loss) while the session ran; found in the journal
     /// at the next start.
     PowerLoss,
+    /// The charger is shutting down in an orderly way (service stop, reboot).
+    Shutdown,
 }
 
 impl StopReason {
@@ -154,7 +156,10 @@ impl StopReason {
     pub fn is_fault(&self) -> bool {
         !matches!(
             self,
-            StopReason::VehicleRequest | StopReason::Local | StopReason::Remote
+            StopReason::VehicleRequest
+                | StopReason::Local
+                | StopReason::Remote
+                | StopReason::Shutdown
         )
     }
 }
@@ -175,6 +180,7 @@ impl std::fmt::Display for StopReason {
             StopReason::Unplugged => write!(f, "unplugged"),
             StopReason::ChargerFault(s) => write!(f, "charger fault: {s}"),
             StopReason::PowerLoss => write!(f, "charger restarted during the session"),
+            StopReason::Shutdown => write!(f, "charger shutting down"),
         }
     }
 }

@@ -1,1 +1,361 @@
-fn main() {}
+//! chargerctl: the technician's tool. Talks to chargerd over its control socket; human tables
+//! by default, `--json` for scripts.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use chargerd::control::client::{Client, ClientError};
+use chargerd::control::{Request, Response, StationStatus};
+use chargerd::runtime::ConnectorView;
+use chargerd::station::CommandOutcome;
+use chargerd::store::SessionRecord;
+use charger_hal::{SimCommand, SimFault, TruckSpec};
+use clap::{Parser, Subcommand};
+
+const DEFAULT_SOCKET: &str = "/run/chargerd/control.sock";
+
+#[derive(Debug, Parser)]
+#[command(name = "chargerctl", version, about = "Control and inspect a running chargerd")]
+struct Cli {
+    /// The daemon's control socket.
+    #[arg(long, global = true, env = "CHARGERCTL_SOCKET", default_value = DEFAULT_SOCKET)]
+    socket: PathBuf,
+    /// Print the daemon's answer as JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Station and connector status.
+    Status {
+        /// Refresh until interrupted.
+        #[arg(long)]
+        watch: bool,
+        /// Refresh period in seconds, with --watch.
+        #[arg(long, default_value_t = 1.0)]
+        interval: f64,
+    },
+    /// Recent sessions from the journal, newest first.
+    Sessions {
+        #[arg(long, default_value_t = 20)]
+        limit: u32,
+    },
+    /// Authorize and start a session on a connector.
+    Start {
+        connector: u32,
+        #[arg(long)]
+        id_tag: Option<String>,
+    },
+    /// Stop the session on a connector.
+    Stop { connector: u32 },
+    /// Make a connector operative or inoperative (scheduled if a session runs).
+    Availability {
+        connector: u32,
+        #[arg(value_parser = ["operative", "inoperative"])]
+        state: String,
+    },
+    /// Drive the built-in simulator.
+    #[command(subcommand)]
+    Sim(SimCmd),
+}
+
+#[derive(Debug, Subcommand)]
+enum SimCmd {
+    /// Plug a simulated truck into a connector.
+    Plug {
+        connector: u32,
+        /// State of charge at plug-in, %.
+        #[arg(long, default_value_t = 20.0)]
+        soc: f32,
+        /// State of charge at which the truck stops charging, %.
+        #[arg(long, default_value_t = 80.0)]
+        target_soc: f32,
+        #[arg(long, default_value_t = 350.0)]
+        capacity_kwh: f32,
+        /// Highest battery voltage, V.
+        #[arg(long, default_value_t = 750.0)]
+        max_voltage: f32,
+        /// Highest current the truck requests, A.
+        #[arg(long, default_value_t = 250.0)]
+        max_current: f32,
+    },
+    /// Unplug the simulated truck.
+    Unplug { connector: u32 },
+    /// Inject a fault: can-silent, emergency-stop, power-supply, vehicle-fault, insulation,
+    /// implausible-current, vehicle-stop.
+    Fault { connector: u32, kind: String },
+    /// Clear injected faults.
+    Clear { connector: u32 },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(&cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("chargerctl: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+enum CtlError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error("{0}")]
+    Daemon(String),
+    #[error("{0}")]
+    Usage(String),
+}
+
+fn request_of(cmd: &Command) -> Result<Request, CtlError> {
+    Ok(match cmd {
+        Command::Status { .. } => Request::Status,
+        Command::Sessions { limit } => Request::Sessions { limit: *limit },
+        Command::Start { connector, id_tag } => Request::Start {
+            connector: *connector,
+            id_tag: id_tag.clone(),
+        },
+        Command::Stop { connector } => Request::Stop {
+            connector: *connector,
+        },
+        Command::Availability { connector, state } => Request::Availability {
+            connector: *connector,
+            operative: state == "operative",
+        },
+        Command::Sim(sim) => {
+            let (connector, command) = match sim {
+                SimCmd::Plug {
+                    connector,
+                    soc,
+                    target_soc,
+                    capacity_kwh,
+                    max_voltage,
+                    max_current,
+                } => (
+                    *connector,
+                    SimCommand::Plug(TruckSpec {
+                        soc_percent: *soc,
+                        target_soc_percent: *target_soc,
+                        capacity_kwh: *capacity_kwh,
+                        max_voltage: *max_voltage,
+                        max_current: *max_current,
+                    }),
+                ),
+                SimCmd::Unplug { connector } => (*connector, SimCommand::Unplug),
+                SimCmd::Fault { connector, kind } => {
+                    let fault: SimFault = kind
+                        .parse()
+                        .map_err(|e: charger_hal::SimError| CtlError::Usage(e.to_string()))?;
+                    (*connector, SimCommand::Fault(fault))
+                }
+                SimCmd::Clear { connector } => (*connector, SimCommand::ClearFaults),
+            };
+            Request::Sim { connector, command }
+        }
+    })
+}
+
+fn run(cli: &Cli) -> Result<(), CtlError> {
+    let request = request_of(&cli.command)?;
+    let mut client = Client::connect(&cli.socket)?;
+    if let Command::Status {
+        watch: true,
+        interval,
+    } = cli.command
+    {
+        let period = Duration::from_secs_f64(interval.clamp(0.1, 3600.0));
+        loop {
+            let response = client.call(&request)?;
+            if !cli.json {
+                // Clear the screen and home the cursor, like watch(1).
+                print!("\x1b[2J\x1b[H");
+            }
+            show(&response, cli.json)?;
+            std::thread::sleep(period);
+        }
+    }
+    let response = client.call(&request)?;
+    show(&response, cli.json)
+}
+
+fn show(response: &Response, json: bool) -> Result<(), CtlError> {
+    if let Response::Error { message } = response {
+        if json {
+            println!("{}", serde_json::to_string_pretty(response).unwrap_or_default());
+        }
+        return Err(CtlError::Daemon(message.clone()));
+    }
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(response).map_err(|e| CtlError::Daemon(e.to_string()))?
+        );
+        return Ok(());
+    }
+    match response {
+        Response::Status(s) => print!("{}", format_status(s)),
+        Response::Sessions { sessions } => print!("{}", format_sessions(sessions)),
+        Response::Done(outcome) => println!("{}", format_outcome(outcome)),
+        Response::SimDone => println!("ok"),
+        Response::Error { .. } => {}
+    }
+    Ok(())
+}
+
+fn format_outcome(o: &CommandOutcome) -> String {
+    match o {
+        CommandOutcome::Started { transaction_id } => {
+            format!("session started (transaction {transaction_id})")
+        }
+        CommandOutcome::AwaitingPlugIn { timeout_s } => {
+            format!("authorized: plug a vehicle in within {timeout_s} s")
+        }
+        CommandOutcome::Stopping { transaction_id } => {
+            format!("stopping (transaction {transaction_id})")
+        }
+        CommandOutcome::AvailabilityChanged => "done".into(),
+        CommandOutcome::AvailabilityScheduled => {
+            "scheduled: takes effect when the running session ends".into()
+        }
+    }
+}
+
+fn opt<T: std::fmt::Display>(v: Option<T>, unit: &str) -> String {
+    v.map_or("-".into(), |v| format!("{v}{unit}"))
+}
+
+fn format_status(s: &StationStatus) -> String {
+    let mut out = format!(
+        "{} (chargerd {}), up {}s, journal {}\n",
+        s.name, s.version, s.uptime_s, s.journal
+    );
+    for c in &s.connectors {
+        out.push('\n');
+        out.push_str(&format_connector(c));
+    }
+    out
+}
+
+fn format_connector(v: &ConnectorView) -> String {
+    let c = &v.station;
+    let mut out = String::new();
+    let status = match &c.status_info {
+        Some(info) => format!("{} ({info})", c.status),
+        None => c.status.to_string(),
+    };
+    let header = format!(
+        "connector {} [{:?}{}]",
+        c.id,
+        c.protocol,
+        if v.simulated { ", simulated" } else { "" }
+    );
+    out.push_str(&header);
+    out.push('\n');
+    let mut line = |k: &str, val: String| out.push_str(&format!("  {k:<16} {val}\n"));
+    line("status", status);
+    line(
+        "availability",
+        match (c.operative, c.availability_scheduled) {
+            (_, Some(true)) => "inoperative → operative after this session".into(),
+            (_, Some(false)) => "operative → inoperative after this session".into(),
+            (true, None) => "operative".into(),
+            (false, None) => "inoperative".into(),
+        },
+    );
+    line("plugged", if c.plugged { "yes".into() } else { "no".into() });
+    line("phase", format!("{:?}", c.phase));
+    if let Some(t) = &c.transaction {
+        line(
+            "transaction",
+            format!(
+                "{} id tag {} energy {:.2} kWh",
+                t.transaction_id,
+                t.id_tag,
+                t.energy_wh / 1000.0
+            ),
+        );
+    } else if let Some(tag) = &c.authorized_id_tag {
+        line("authorized", tag.clone());
+    }
+    line(
+        "output",
+        format!(
+            "{:.1} V  {:.1} A  {:.1} kW",
+            c.voltage, c.current, c.power_kw
+        ),
+    );
+    line(
+        "vehicle",
+        format!(
+            "SOC {}  target {}  request {}",
+            opt(c.vehicle.soc_percent.map(|x| format!("{x:.0}")), " %"),
+            opt(c.vehicle.target_voltage.map(|x| format!("{x:.0}")), " V"),
+            opt(c.vehicle.requested_current.map(|x| format!("{x:.0}")), " A"),
+        ),
+    );
+    if let Some(b) = &c.binding_limit {
+        line("limit", format!("{b}"));
+    }
+    line("offered", format!("{:.1} A", c.offered_current));
+    line("meter", format!("{:.3} kWh", c.meter_wh / 1000.0));
+    if let Some(t) = &v.truck {
+        line(
+            "sim truck",
+            format!(
+                "SOC {:.1} %  battery {:.1} V {:.1} A  contactors {}  charged {:.2} kWh",
+                t.soc_percent,
+                t.battery_voltage,
+                t.battery_current,
+                if t.ev_contactors_closed { "closed" } else { "open" },
+                t.energy_charged_kwh
+            ),
+        );
+    }
+    if !c.faults.is_empty() {
+        line("faults", c.faults.join("; "));
+    }
+    if !c.vehicle.faults.is_empty() {
+        line("vehicle faults", c.vehicle.faults.join("; "));
+    }
+    if let Some(r) = &c.last_stop {
+        line("last stop", r.to_string());
+    }
+    if c.frames_rejected > 0 {
+        line("bad frames", c.frames_rejected.to_string());
+    }
+    out
+}
+
+fn format_sessions(sessions: &[SessionRecord]) -> String {
+    if sessions.is_empty() {
+        return "no sessions in the journal\n".into();
+    }
+    let mut out = format!(
+        "{:>6} {:>4} {:<12} {:<24} {:<24} {:>9} {:>5}  {}\n",
+        "TX", "CONN", "ID TAG", "STARTED", "STOPPED", "kWh", "SOC", "STOP REASON"
+    );
+    for s in sessions {
+        out.push_str(&format!(
+            "{:>6} {:>4} {:<12} {:<24} {:<24} {:>9} {:>5}  {}\n",
+            s.transaction_id,
+            s.connector,
+            s.id_tag,
+            s.started_at,
+            s.stopped_at.as_deref().unwrap_or("(running)"),
+            s.energy_wh
+                .map_or("-".into(), |e| format!("{:.2}", e / 1000.0)),
+            s.soc_stop.map_or("-".into(), |x| format!("{x:.0}%")),
+            s.stop_reason_text.as_deref().unwrap_or("-"),
+        ));
+        if !s.faults.is_empty() {
+            out.push_str(&format!("{:>12} faults: {}\n", "", s.faults.join("; ")));
+        }
+    }
+    out
+}

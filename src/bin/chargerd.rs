@@ -1,1 +1,84 @@
-fn main() {}
+//! chargerd: the charge controller daemon.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chargerd::config::{Config, DEFAULT_CONFIG_PATH};
+use clap::Parser;
+
+/// Exit status for a configuration error (sysexits EX_CONFIG): systemd shows it, and a restart
+/// loop will not fix it.
+const EXIT_CONFIG: u8 = 78;
+
+#[derive(Debug, Parser)]
+#[command(name = "chargerd", version, about = "Charge controller for high-power DC truck chargers")]
+struct Args {
+    /// Configuration file (TOML). CHARGERD_SECTION__KEY environment variables override it.
+    #[arg(long, default_value = DEFAULT_CONFIG_PATH)]
+    config: PathBuf,
+    /// Validate the configuration and exit.
+    #[arg(long)]
+    check_config: bool,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    init_logging();
+    let cfg = match Config::load(&args.config) {
+        Ok(cfg) => cfg,
+        Err(e) => {
+            eprintln!("chargerd: configuration error: {e}");
+            return ExitCode::from(EXIT_CONFIG);
+        }
+    };
+    if args.check_config {
+        return match chargerd::daemon::check(&cfg, &args.config) {
+            Ok(()) => {
+                println!("{}: configuration is valid", args.config.display());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("chargerd: configuration error: {e}");
+                ExitCode::from(EXIT_CONFIG)
+            }
+        };
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("chargerd: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(chargerd::daemon::run(cfg, args.config.clone())) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e @ chargerd::daemon::DaemonError::Config(_)) => {
+            eprintln!("chargerd: configuration error: {e}");
+            ExitCode::from(EXIT_CONFIG)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "chargerd failed");
+            eprintln!("chargerd: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs go to stdout for journald. Under systemd (JOURNAL_STREAM set) the journal adds its own
+/// timestamps, so ours are left out.
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stdout)
+        .with_target(false);
+    if std::env::var_os("JOURNAL_STREAM").is_some() {
+        builder.without_time().with_ansi(false).init();
+    } else {
+        builder.init();
+    }
+}

@@ -42,7 +42,10 @@ impl Fault {
     fn is_live(&self) -> bool {
         matches!(
             self,
-            Fault::EmergencyStop | Fault::PowerSupply(_) | Fault::StaleReading(_) | Fault::ImdDevice
+            Fault::EmergencyStop
+                | Fault::PowerSupply(_)
+                | Fault::StaleReading(_)
+                | Fault::ImdDevice
         )
     }
 
@@ -288,7 +291,13 @@ impl Connector {
         let Some(auth) = self.authorization.take() else {
             return false;
         };
-        let mut dc = sessions(&self.cfg);
+        let mut dc = match sessions(&self.cfg) {
+            Ok(dc) => dc,
+            Err(e) => {
+                self.raise(Fault::Alarm(format!("cannot create session: {e}")), now, events);
+                return false;
+            }
+        };
         dc.start(now);
         tracing::info!(
             connector = self.id(),
@@ -322,7 +331,11 @@ impl Connector {
     }
 
     /// The insulation monitor's reading judged against the thresholds at the rated voltage.
-    fn insulation_verdict(imd: &ImdReading, settings: &CoreSettings, rated_v: f32) -> InsulationVerdict {
+    fn insulation_verdict(
+        imd: &ImdReading,
+        settings: &CoreSettings,
+        rated_v: f32,
+    ) -> InsulationVerdict {
         if !imd.measuring {
             return InsulationVerdict::Unknown;
         }
@@ -378,7 +391,13 @@ impl Connector {
     }
 
     /// Raise or clear a live condition.
-    fn condition(&mut self, fault: Fault, present: bool, now: Timestamp, events: &mut Vec<StationEvent>) {
+    fn condition(
+        &mut self,
+        fault: Fault,
+        present: bool,
+        now: Timestamp,
+        events: &mut Vec<StationEvent>,
+    ) {
         if present {
             self.raise(fault, now, events);
         } else if self.faults.contains(&fault) {
@@ -417,9 +436,19 @@ impl Connector {
             self.raise(Fault::PowerSupply(reason), now, events);
         }
         let stale_power = now - inputs.power.at > settings.max_reading_age;
-        self.condition(Fault::StaleReading("power supply"), stale_power, now, events);
+        self.condition(
+            Fault::StaleReading("power supply"),
+            stale_power,
+            now,
+            events,
+        );
         let stale_imd = now - inputs.imd.at > settings.max_reading_age;
-        self.condition(Fault::StaleReading("insulation monitor"), stale_imd, now, events);
+        self.condition(
+            Fault::StaleReading("insulation monitor"),
+            stale_imd,
+            now,
+            events,
+        );
         self.condition(Fault::ImdDevice, inputs.imd.device_fault, now, events);
 
         // 2. Plug-in and unplug.
@@ -445,7 +474,10 @@ impl Connector {
             .as_ref()
             .is_some_and(|a| now > a.until && !self.plugged)
         {
-            tracing::info!(connector = self.id(), "authorization expired: no vehicle plugged in");
+            tracing::info!(
+                connector = self.id(),
+                "authorization expired: no vehicle plugged in"
+            );
             self.authorization = None;
         }
         if settings.auto_start
@@ -579,7 +611,8 @@ impl Connector {
             };
             out.power = o.power;
             out.power.current = out.power.current.min(available.max(0.0));
-            out.imd_measuring = o.insulation_test || (o.contactors_closed && s.energized_at.is_some());
+            out.imd_measuring =
+                o.insulation_test || (o.contactors_closed && s.energized_at.is_some());
             while let Some(f) = s.dc.poll_transmit(now) {
                 out.frames.push(f);
             }
@@ -642,12 +675,20 @@ impl Connector {
             meter_wh: self.meter_wh,
             voltage: self.voltage,
             current: self.current,
-            soc_percent: self.session.as_ref().and_then(|s| s.dc.vehicle().soc_percent),
+            soc_percent: self
+                .session
+                .as_ref()
+                .and_then(|s| s.dc.vehicle().soc_percent),
             at: now,
         }
     }
 
-    fn finish_session(&mut self, reason: StopReason, now: Timestamp, events: &mut Vec<StationEvent>) {
+    fn finish_session(
+        &mut self,
+        reason: StopReason,
+        now: Timestamp,
+        events: &mut Vec<StationEvent>,
+    ) {
         let Some(s) = self.session.take() else {
             return;
         };
@@ -722,11 +763,7 @@ impl Connector {
                             .binding_except(&[LimitSource::VehicleRequest])
                             .map(|l| l.to_string());
                         (ConnectorStatus::SuspendedEVSE, why)
-                    } else if s
-                        .dc
-                        .vehicle()
-                        .requested_current
-                        .is_some_and(|a| a < 1.0)
+                    } else if s.dc.vehicle().requested_current.is_some_and(|a| a < 1.0)
                         && s.energized_at.is_some_and(|_| self.current < 1.0)
                     {
                         (ConnectorStatus::SuspendedEV, None)
@@ -734,9 +771,9 @@ impl Connector {
                         (ConnectorStatus::Charging, None)
                     }
                 }
-                SessionPhase::Stopping | SessionPhase::WeldingDetection | SessionPhase::Finished => {
-                    (ConnectorStatus::Finishing, None)
-                }
+                SessionPhase::Stopping
+                | SessionPhase::WeldingDetection
+                | SessionPhase::Finished => (ConnectorStatus::Finishing, None),
             };
         }
         if !self.operative {
@@ -749,7 +786,10 @@ impl Connector {
             return (ConnectorStatus::Preparing, None);
         }
         if self.authorization.is_some() {
-            return (ConnectorStatus::Preparing, Some("authorized, waiting for a vehicle".into()));
+            return (
+                ConnectorStatus::Preparing,
+                Some("authorized, waiting for a vehicle".into()),
+            );
         }
         (ConnectorStatus::Available, None)
     }

@@ -18,12 +18,14 @@ use thiserror::Error;
 
 use crate::config::{Config, ConnectorSection};
 pub use auth::{AuthError, Authorizer};
-pub use connector::{ConnectorSnapshot, TransactionSnapshot};
 use connector::Connector;
+pub use connector::{ConnectorSnapshot, TransactionSnapshot};
 pub use limits::{CurrentLimit, LimitSet, LimitSource};
 
 /// Builds the protocol session for a connector (CHAdeMO today; GB/T, ISO 15118 later).
-pub type SessionFactory = Box<dyn Fn(&ConnectorSection) -> Box<dyn DcSession> + Send>;
+/// A factory error is a configuration problem; `hardware::check` calls it once at start.
+pub type SessionFactory =
+    Box<dyn Fn(&ConnectorSection) -> Result<Box<dyn DcSession>, String> + Send>;
 
 /// The factory, owned by the station.
 struct Sessions(SessionFactory);
@@ -315,7 +317,8 @@ impl Station {
                     .iter_mut()
                     .find(|c| c.id() == connector)
                     .ok_or(CommandError::UnknownConnector(connector))?;
-                let outcome = c.authorize(id_tag, next_id, &sessions.0, &settings, now, &mut events)?;
+                let outcome =
+                    c.authorize(id_tag, next_id, &sessions.0, &settings, now, &mut events)?;
                 if matches!(outcome, CommandOutcome::Started { .. }) {
                     self.next_transaction_id += 1;
                 }
@@ -338,19 +341,21 @@ impl Station {
 
     /// One control step for connector `id`: take what its hardware reported, decide, and say
     /// what to drive. Unknown ids get safe (all-off) outputs.
-    pub fn step(
-        &mut self,
-        id: u32,
-        inputs: &HardwareInputs,
-        now: Timestamp,
-    ) -> HardwareOutputs {
+    pub fn step(&mut self, id: u32, inputs: &HardwareInputs, now: Timestamp) -> HardwareOutputs {
         let settings = self.settings.clone();
         let next_id = self.next_transaction_id;
         let Some(c) = self.connectors.iter_mut().find(|c| c.id() == id) else {
             return HardwareOutputs::default();
         };
         let mut events = Vec::new();
-        let (out, started) = c.step(inputs, &settings, next_id, &self.sessions.0, now, &mut events);
+        let (out, started) = c.step(
+            inputs,
+            &settings,
+            next_id,
+            &self.sessions.0,
+            now,
+            &mut events,
+        );
         if started {
             self.next_transaction_id += 1;
         }
@@ -372,7 +377,10 @@ impl Station {
 
     /// The earliest instant any session needs a step, for shells that sleep between steps.
     pub fn poll_timeout(&self) -> Option<Timestamp> {
-        self.connectors.iter().filter_map(|c| c.poll_timeout()).min()
+        self.connectors
+            .iter()
+            .filter_map(|c| c.poll_timeout())
+            .min()
     }
 
     pub fn snapshot(&self) -> Vec<ConnectorSnapshot> {

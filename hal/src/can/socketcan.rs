@@ -331,6 +331,27 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        #[test]
+        fn every_classic_frame_round_trips(
+            extended: bool,
+            raw_id: u32,
+            data in proptest::collection::vec(proptest::num::u8::ANY, 0..=8),
+            remote: bool,
+        ) {
+            let id = if extended { raw_id & 0x1FFF_FFFF } else { raw_id & 0x7FF };
+            let frame = if remote {
+                CanFrame::remote(id, extended, data.len() as u8).unwrap()
+            } else {
+                CanFrame::new(id, extended, &data).unwrap()
+            };
+            let raw = to_socketcan(&frame).unwrap();
+            proptest::prop_assert_eq!(raw.is_extended(), extended);
+            proptest::prop_assert_eq!(raw.raw_id(), id);
+            proptest::prop_assert_eq!(from_socketcan(&raw).unwrap(), Received::Frame(frame));
+        }
+    }
+
     #[test]
     fn opening_a_missing_interface_names_it() {
         let err = SocketCanPort::open("nosuchcan7").unwrap_err();

@@ -1,1 +1,772 @@
-//! connector (being written).
+//! A whole simulated connector: power supply, I/O, insulation monitor, CAN bus and whatever
+//! vehicle is plugged in, coupled electrically.
+//!
+//! The station sees the same [`ConnectorHardware`] it sees in production; a technician (or a
+//! test) plugs trucks in and injects faults through [`SimulatorControl`]. Every
+//! [`step`](ConnectorHardware::step):
+//!
+//! 1. the I/O actuators advance (contactors and lock follow their outputs after a lag);
+//! 2. frames the station sent are handed to the vehicle;
+//! 3. the vehicle advances, seeing the protocol lines the station drives and the current that
+//!    flowed into its battery during the step just finished;
+//! 4. frames the vehicle wants to send are put on the bus;
+//! 5. the circuit is solved (see [`SimulatedConnector::step`]) and the measurements the station
+//!    will read (PSU, IMD cable voltage, plugged, vehicle permission) are updated.
+//!
+//! The vehicle is built by a factory given at construction, so this file does not depend on
+//! any protocol: the CHAdeMO truck today, a GB/T truck later.
+
+use std::time::Duration;
+
+use charger_protocol::Timestamp;
+
+use crate::can::loopback::{LoopbackBus, LoopbackPort};
+use crate::can::CanPort;
+use crate::connector::{
+    ConnectorHardware, SimCommand, SimError, SimFault, SimulatorControl, TruckSpec, TruckState,
+};
+use crate::imd::InsulationMonitor;
+use crate::io::DigitalIo;
+use crate::power::PowerSupply;
+use crate::sim::imd::{SimImdParams, SimInsulationMonitor};
+use crate::sim::io::{SimIo, SimIoParams};
+use crate::sim::psu::{Load, SimPowerSupply, SimPsuParams};
+use crate::sim::SimVehicle;
+
+/// Builds the vehicle for a [`SimCommand::Plug`]; fails for a spec the vehicle cannot be.
+pub type VehicleFactory = Box<dyn Fn(&TruckSpec) -> Result<Box<dyn SimVehicle>, SimError> + Send>;
+
+/// Most frames taken from the vehicle in one step: a vehicle model that never stops
+/// transmitting must not hang the station's loop.
+const MAX_VEHICLE_FRAMES_PER_STEP: usize = 64;
+
+/// Parameters of a simulated connector; every part has its own defaults.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SimConnectorParams {
+    pub psu: SimPsuParams,
+    pub imd: SimImdParams,
+    pub io: SimIoParams,
+    /// Receive-queue depth of each end of the CAN bus, in frames. Default 256.
+    pub can_queue_capacity: usize,
+    /// Time constant of the cable voltage decaying when nothing drives it (contactors and
+    /// vehicle open). Default 100 ms.
+    pub cable_decay_time_constant: Duration,
+    /// Insulation resistance set by [`SimFault::Insulation`], in ohms. Default 20 kΩ, well
+    /// below IEC 61851-23's 100 Ω/V fault threshold at any truck voltage.
+    pub faulted_insulation_ohms: f32,
+    /// Measurement offset set by [`SimFault::ImplausibleCurrent`], in amperes. Default +80 A.
+    pub implausible_current_offset: f32,
+}
+
+impl Default for SimConnectorParams {
+    fn default() -> Self {
+        SimConnectorParams {
+            psu: SimPsuParams::default(),
+            imd: SimImdParams::default(),
+            io: SimIoParams::default(),
+            can_queue_capacity: crate::can::loopback::DEFAULT_QUEUE_CAPACITY,
+            cable_decay_time_constant: Duration::from_millis(100),
+            faulted_insulation_ohms: 20_000.0,
+            implausible_current_offset: 80.0,
+        }
+    }
+}
+
+/// One simulated connector. See the module documentation.
+pub struct SimulatedConnector {
+    name: String,
+    params: SimConnectorParams,
+    /// The station's end of the bus, handed out by [`ConnectorHardware::can`].
+    charger_port: LoopbackPort,
+    /// The vehicle's end of the bus; stays attached when no vehicle is plugged, so the
+    /// station's port sees silence (as on a real unplugged cable), not a closed bus.
+    vehicle_port: LoopbackPort,
+    psu: SimPowerSupply,
+    io: SimIo,
+    imd: SimInsulationMonitor,
+    vehicle: Option<Box<dyn SimVehicle>>,
+    factory: VehicleFactory,
+    /// Faults injected and not yet cleared, in injection order.
+    active_faults: Vec<SimFault>,
+    cable_voltage: f32,
+    /// Current into the battery found by the latest circuit solution, in amperes.
+    battery_current: f32,
+    last_step: Option<Timestamp>,
+}
+
+impl SimulatedConnector {
+    /// A connector named `name` (used for its CAN bus and in logs) with nothing plugged in.
+    pub fn new(name: &str, params: SimConnectorParams, factory: VehicleFactory) -> Self {
+        let bus = LoopbackBus::with_capacity(name, params.can_queue_capacity);
+        let charger_port = bus.port();
+        let vehicle_port = bus.port();
+        SimulatedConnector {
+            name: name.to_string(),
+            psu: SimPowerSupply::new(params.psu.clone()),
+            io: SimIo::new(params.io.clone()),
+            imd: SimInsulationMonitor::new(params.imd.clone()),
+            params,
+            charger_port,
+            vehicle_port,
+            vehicle: None,
+            factory,
+            active_faults: Vec::new(),
+            cable_voltage: 0.0,
+            battery_current: 0.0,
+            last_step: None,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    pub fn params(&self) -> &SimConnectorParams {
+        &self.params
+    }
+
+    /// Voltage on the cable side of the output contactors, in volts.
+    pub fn cable_voltage(&self) -> f32 {
+        self.cable_voltage
+    }
+
+    /// Current flowing into the vehicle's battery, in amperes.
+    pub fn battery_current(&self) -> f32 {
+        self.battery_current
+    }
+
+    pub fn is_plugged(&self) -> bool {
+        self.vehicle.is_some()
+    }
+
+    /// Faults injected and not yet cleared.
+    pub fn active_faults(&self) -> &[SimFault] {
+        &self.active_faults
+    }
+
+    /// The simulated supply itself, for tests and fault injection beyond [`SimFault`].
+    pub fn psu_mut(&mut self) -> &mut SimPowerSupply {
+        &mut self.psu
+    }
+
+    pub fn io_mut(&mut self) -> &mut SimIo {
+        &mut self.io
+    }
+
+    pub fn imd_mut(&mut self) -> &mut SimInsulationMonitor {
+        &mut self.imd
+    }
+
+    pub fn psu(&self) -> &SimPowerSupply {
+        &self.psu
+    }
+
+    pub fn io_state(&self) -> &SimIo {
+        &self.io
+    }
+
+    pub fn imd_state(&self) -> &SimInsulationMonitor {
+        &self.imd
+    }
+
+    pub fn vehicle(&self) -> Option<&dyn SimVehicle> {
+        self.vehicle.as_deref()
+    }
+
+    /// Advance the whole connector to `now`.
+    ///
+    /// The circuit, with "closed" meaning the contacts really are (after the coil lag):
+    /// - charger and vehicle contactors closed: the supply drives the battery; the cable is at
+    ///   the supply's terminal voltage and the battery receives the supply's current;
+    /// - charger closed, vehicle open (or no vehicle): the supply drives the open cable;
+    /// - charger open: the supply sees an open output and bleeds down; the cable is at the
+    ///   battery's voltage if the vehicle's contactors are closed, and otherwise decays to 0.
+    fn advance(&mut self, now: Timestamp) {
+        let dt = self
+            .last_step
+            .map_or(Duration::ZERO, |last| now.saturating_since(last));
+        self.last_step = Some(now);
+
+        self.io.step(now);
+        self.exchange_frames(now);
+
+        let charger_closed = self.io.contactors_closed();
+        let (vehicle_closed, battery) = match &self.vehicle {
+            Some(v) => (
+                v.contactors_closed(),
+                Some((v.battery_ocv(), v.battery_resistance())),
+            ),
+            None => (false, None),
+        };
+
+        match (charger_closed, vehicle_closed, battery) {
+            (true, true, Some((ocv, resistance))) => {
+                self.psu.step(now, Load::Battery { ocv, resistance });
+                self.cable_voltage = self.psu.output_voltage();
+                self.battery_current = self.psu.true_current();
+            }
+            (true, _, _) => {
+                self.psu.step(now, Load::Open);
+                self.cable_voltage = self.psu.output_voltage();
+                self.battery_current = 0.0;
+            }
+            (false, true, Some((ocv, _))) => {
+                self.psu.step(now, Load::Open);
+                self.cable_voltage = ocv;
+                self.battery_current = 0.0;
+            }
+            (false, _, _) => {
+                self.psu.step(now, Load::Open);
+                let tau = self.params.cable_decay_time_constant.as_secs_f32();
+                let factor = if tau > 0.0 {
+                    (-dt.as_secs_f32() / tau).exp()
+                } else {
+                    0.0
+                };
+                self.cable_voltage *= factor;
+                self.battery_current = 0.0;
+            }
+        }
+
+        self.imd.step(now);
+        self.imd.set_cable_voltage(self.cable_voltage);
+        self.io.set_plugged(self.vehicle.is_some());
+        self.io
+            .set_vehicle_permission(self.vehicle.as_ref().is_some_and(|v| v.permission()));
+    }
+
+    /// Hand the station's frames to the vehicle, advance it, and put its frames on the bus.
+    fn exchange_frames(&mut self, now: Timestamp) {
+        // Drain even with no vehicle: frames sent into an unplugged cable are lost.
+        loop {
+            match self.vehicle_port.try_recv() {
+                Ok(Some(frame)) => {
+                    if let Some(v) = self.vehicle.as_mut() {
+                        v.handle_frame(&frame, now);
+                    }
+                }
+                Ok(None) => break,
+                Err(e) => {
+                    tracing::warn!(connector = %self.name, error = %e, "simulated vehicle CAN port");
+                    break;
+                }
+            }
+        }
+        let Some(vehicle) = self.vehicle.as_mut() else {
+            return;
+        };
+        vehicle.step(self.io.outputs().lines, self.battery_current, now);
+        for _ in 0..MAX_VEHICLE_FRAMES_PER_STEP {
+            let Some(frame) = vehicle.poll_transmit(now) else {
+                break;
+            };
+            if let Err(e) = self.vehicle_port.send(&frame) {
+                tracing::warn!(connector = %self.name, error = %e, "simulated vehicle CAN send");
+            }
+        }
+    }
+
+    fn plug(&mut self, spec: &TruckSpec) -> Result<(), SimError> {
+        if self.vehicle.is_some() {
+            return Err(SimError::AlreadyPlugged);
+        }
+        let vehicle = (self.factory)(spec)?;
+        self.io.set_plugged(true);
+        self.io.set_vehicle_permission(vehicle.permission());
+        self.vehicle = Some(vehicle);
+        tracing::info!(connector = %self.name, ?spec, "simulated truck plugged in");
+        Ok(())
+    }
+
+    fn unplug(&mut self) -> Result<(), SimError> {
+        if self.vehicle.take().is_none() {
+            return Err(SimError::NotPlugged);
+        }
+        self.battery_current = 0.0;
+        self.io.set_plugged(false);
+        self.io.set_vehicle_permission(false);
+        self.active_faults.retain(|f| !is_vehicle_fault(*f));
+        tracing::info!(connector = %self.name, "simulated truck unplugged");
+        Ok(())
+    }
+
+    fn inject(&mut self, fault: SimFault) -> Result<(), SimError> {
+        match fault {
+            SimFault::CanSilent | SimFault::VehicleFault | SimFault::VehicleStop => {
+                let vehicle = self.vehicle.as_mut().ok_or(SimError::NotPlugged)?;
+                if !vehicle.inject(fault) {
+                    return Err(SimError::UnknownFault(format!(
+                        "{} (the plugged vehicle does not support it)",
+                        fault.name()
+                    )));
+                }
+            }
+            SimFault::EmergencyStop => self.io.set_emergency_stop(true),
+            SimFault::PowerSupply => self.psu.trip("simulated power stage fault"),
+            SimFault::Insulation => self.imd.set_insulation(self.params.faulted_insulation_ohms),
+            SimFault::ImplausibleCurrent => self
+                .psu
+                .set_current_measurement_offset(self.params.implausible_current_offset),
+        }
+        if !self.active_faults.contains(&fault) {
+            self.active_faults.push(fault);
+        }
+        tracing::info!(connector = %self.name, fault = fault.name(), "simulated fault injected");
+        Ok(())
+    }
+
+    fn clear_faults(&mut self) {
+        if let Some(v) = self.vehicle.as_mut() {
+            v.clear_faults();
+        }
+        self.io.set_emergency_stop(false);
+        self.psu.clear_fault();
+        self.psu.set_current_measurement_offset(0.0);
+        self.imd.restore_insulation();
+        self.imd.set_device_fault(false);
+        self.active_faults.clear();
+        tracing::info!(connector = %self.name, "simulated faults cleared");
+    }
+}
+
+/// Faults that live in the vehicle and leave with it.
+fn is_vehicle_fault(fault: SimFault) -> bool {
+    matches!(
+        fault,
+        SimFault::CanSilent | SimFault::VehicleFault | SimFault::VehicleStop
+    )
+}
+
+impl ConnectorHardware for SimulatedConnector {
+    fn can(&mut self) -> &mut dyn CanPort {
+        &mut self.charger_port
+    }
+
+    fn power(&mut self) -> &mut dyn PowerSupply {
+        &mut self.psu
+    }
+
+    fn io(&mut self) -> &mut dyn DigitalIo {
+        &mut self.io
+    }
+
+    fn imd(&mut self) -> &mut dyn InsulationMonitor {
+        &mut self.imd
+    }
+
+    fn step(&mut self, now: Timestamp) {
+        self.advance(now);
+    }
+
+    fn simulator(&mut self) -> Option<&mut dyn SimulatorControl> {
+        Some(self)
+    }
+}
+
+impl SimulatorControl for SimulatedConnector {
+    fn apply(&mut self, cmd: SimCommand, _now: Timestamp) -> Result<(), SimError> {
+        match cmd {
+            SimCommand::Plug(spec) => self.plug(&spec),
+            SimCommand::Unplug => self.unplug(),
+            SimCommand::Fault(fault) => self.inject(fault),
+            SimCommand::ClearFaults => {
+                self.clear_faults();
+                Ok(())
+            }
+        }
+    }
+
+    fn truck(&self) -> Option<TruckState> {
+        self.vehicle.as_ref().map(|v| v.state())
+    }
+}
+
+impl std::fmt::Debug for SimulatedConnector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimulatedConnector")
+            .field("name", &self.name)
+            .field("vehicle", &self.vehicle)
+            .field("psu", &self.psu)
+            .field("io", &self.io)
+            .field("imd", &self.imd)
+            .field("cable_voltage", &self.cable_voltage)
+            .field("battery_current", &self.battery_current)
+            .field("active_faults", &self.active_faults)
+            .finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use charger_protocol::{CanFrame, ControlLines, PowerCommand};
+
+    use crate::io::DigitalOutputs;
+    use crate::sim::battery::Battery;
+
+    /// A vehicle with no protocol to speak of: it echoes every frame it receives with the
+    /// next identifier, sends 0x100 once `sequence_1` is raised, closes its contactors on `sequence_2`,
+    /// and charges a real [`Battery`].
+    #[derive(Debug)]
+    struct FakeVehicle {
+        battery: Battery,
+        lines: ControlLines,
+        outbox: Vec<CanFrame>,
+        silent: bool,
+        fault: bool,
+        stop: bool,
+        last_step: Option<Timestamp>,
+        received: usize,
+    }
+
+    impl FakeVehicle {
+        fn new(spec: &TruckSpec) -> FakeVehicle {
+            FakeVehicle {
+                battery: Battery::new(spec),
+                lines: ControlLines::default(),
+                outbox: Vec::new(),
+                silent: false,
+                fault: false,
+                stop: false,
+                last_step: None,
+                received: 0,
+            }
+        }
+    }
+
+    impl SimVehicle for FakeVehicle {
+        fn handle_frame(&mut self, frame: &CanFrame, _now: Timestamp) {
+            self.received += 1;
+            if let Ok(echo) = CanFrame::standard(frame.id() as u16 + 1, frame.data()) {
+                self.outbox.push(echo);
+            }
+        }
+
+        fn poll_transmit(&mut self, _now: Timestamp) -> Option<CanFrame> {
+            if self.silent {
+                self.outbox.clear();
+                return None;
+            }
+            self.outbox.pop()
+        }
+
+        fn step(&mut self, lines: ControlLines, battery_current: f32, now: Timestamp) {
+            if let Some(last) = self.last_step {
+                self.battery.step(battery_current, now - last);
+            }
+            self.last_step = Some(now);
+            if lines.sequence_1 && !self.lines.sequence_1 {
+                self.outbox.push(CanFrame::standard(0x100, &[1]).unwrap());
+            }
+            self.lines = lines;
+        }
+
+        fn battery_ocv(&self) -> f32 {
+            self.battery.open_circuit_voltage()
+        }
+
+        fn battery_resistance(&self) -> f32 {
+            self.battery.internal_resistance()
+        }
+
+        fn contactors_closed(&self) -> bool {
+            self.lines.sequence_2
+        }
+
+        fn permission(&self) -> bool {
+            self.lines.sequence_1 && !self.stop
+        }
+
+        fn inject(&mut self, fault: SimFault) -> bool {
+            match fault {
+                SimFault::CanSilent => self.silent = true,
+                SimFault::VehicleFault => self.fault = true,
+                SimFault::VehicleStop => self.stop = true,
+                _ => return false,
+            }
+            true
+        }
+
+        fn clear_faults(&mut self) {
+            self.silent = false;
+            self.fault = false;
+            self.stop = false;
+        }
+
+        fn state(&self) -> TruckState {
+            TruckState {
+                soc_percent: self.battery.soc_percent(),
+                battery_voltage: self.battery.open_circuit_voltage(),
+                battery_current: 0.0,
+                ev_contactors_closed: self.lines.sequence_2,
+                energy_charged_kwh: self.battery.energy_charged_kwh(),
+            }
+        }
+    }
+
+    fn connector() -> SimulatedConnector {
+        SimulatedConnector::new(
+            "sim-1",
+            SimConnectorParams::default(),
+            Box::new(|spec: &TruckSpec| {
+                if spec.capacity_kwh <= 0.0 {
+                    return Err(SimError::InvalidTruck("capacity must be positive".into()));
+                }
+                Ok(Box::new(FakeVehicle::new(spec)) as Box<dyn SimVehicle>)
+            }),
+        )
+    }
+
+    /// Step every 10 ms from `from` for `ms` milliseconds; returns the end time.
+    fn run(c: &mut SimulatedConnector, from: Timestamp, ms: u64) -> Timestamp {
+        let mut t = from;
+        for _ in 0..ms / 10 {
+            t += Duration::from_millis(10);
+            c.step(t);
+        }
+        t
+    }
+
+    fn drive(c: &mut SimulatedConnector, contactors: bool, seq1: bool, seq2: bool) {
+        c.io().write(&DigitalOutputs {
+            contactors,
+            connector_lock: true,
+            lines: ControlLines {
+                sequence_1: seq1,
+                sequence_2: seq2,
+                aux_power: false,
+            },
+        });
+    }
+
+    fn on(voltage: f32, current: f32) -> PowerCommand {
+        PowerCommand {
+            enabled: true,
+            voltage,
+            current,
+        }
+    }
+
+    #[test]
+    fn is_send_and_debug() {
+        fn assert_send<T: Send + std::fmt::Debug>() {}
+        assert_send::<SimulatedConnector>();
+        let c = connector();
+        assert!(format!("{c:?}").contains("sim-1"));
+    }
+
+    #[test]
+    fn plug_and_unplug() {
+        let mut c = connector();
+        let t = Timestamp::ZERO;
+        c.step(t);
+        assert!(!c.io().read().plugged);
+        assert!(c.truck().is_none());
+        assert_eq!(c.apply(SimCommand::Unplug, t), Err(SimError::NotPlugged));
+        c.apply(SimCommand::Plug(TruckSpec::default()), t).unwrap();
+        assert!(c.io().read().plugged, "plugged is visible at once");
+        assert_eq!(
+            c.apply(SimCommand::Plug(TruckSpec::default()), t),
+            Err(SimError::AlreadyPlugged)
+        );
+        let t = run(&mut c, t, 20);
+        assert!(c.io().read().plugged);
+        let truck = c.truck().unwrap();
+        assert_eq!(truck.soc_percent, 20.0);
+        c.apply(SimCommand::Unplug, t).unwrap();
+        assert!(!c.io().read().plugged);
+        run(&mut c, t, 20);
+        assert!(!c.io().read().plugged);
+        assert!(c.truck().is_none());
+    }
+
+    #[test]
+    fn factory_errors_reach_the_caller_and_leave_nothing_plugged() {
+        let mut c = connector();
+        let bad = TruckSpec {
+            capacity_kwh: 0.0,
+            ..TruckSpec::default()
+        };
+        assert!(matches!(
+            c.apply(SimCommand::Plug(bad), Timestamp::ZERO),
+            Err(SimError::InvalidTruck(_))
+        ));
+        assert!(!c.is_plugged());
+        assert!(!c.io().read().plugged);
+    }
+
+    #[test]
+    fn frames_flow_both_ways_and_lines_reach_the_vehicle() {
+        let mut c = connector();
+        let t = Timestamp::ZERO;
+        c.apply(SimCommand::Plug(TruckSpec::default()), t).unwrap();
+        c.can()
+            .send(&CanFrame::standard(0x108, &[1, 2]).unwrap())
+            .unwrap();
+        drive(&mut c, false, true, false);
+        let t = run(&mut c, t, 10);
+        let mut got = Vec::new();
+        while let Some(f) = c.can().try_recv().unwrap() {
+            got.push(f.id());
+        }
+        got.sort_unstable();
+        assert_eq!(got, vec![0x100, 0x109]);
+        assert!(c.io().read().vehicle_permission);
+        // Frames sent while unplugged vanish rather than pile up for the next truck.
+        c.apply(SimCommand::Unplug, t).unwrap();
+        c.can()
+            .send(&CanFrame::standard(0x108, &[]).unwrap())
+            .unwrap();
+        let t = run(&mut c, t, 10);
+        c.apply(SimCommand::Plug(TruckSpec::default()), t).unwrap();
+        run(&mut c, t, 10);
+        // Only the new truck's greeting, no echo of the lost frame.
+        assert_eq!(c.can().try_recv().unwrap().map(|f| f.id()), Some(0x100));
+        assert!(c.can().try_recv().unwrap().is_none());
+    }
+
+    #[test]
+    fn cable_shows_battery_voltage_when_only_the_vehicle_closes() {
+        let mut c = connector();
+        let t = Timestamp::ZERO;
+        c.apply(SimCommand::Plug(TruckSpec::default()), t).unwrap();
+        drive(&mut c, false, true, true);
+        let t = run(&mut c, t, 50);
+        let ocv = c.vehicle().unwrap().battery_ocv();
+        assert!((c.imd().reading().cable_voltage - ocv).abs() < 0.01);
+        assert_eq!(c.power().reading().voltage, 0.0);
+        // Vehicle opens: the cable decays with τ = 100 ms.
+        drive(&mut c, false, true, false);
+        run(&mut c, t, 100);
+        let v = c.imd().reading().cable_voltage;
+        assert!((v - ocv * (-1.0f32).exp()).abs() < 5.0, "{v} vs {ocv}");
+    }
+
+    /// Precharge to the battery, close, charge in CC, and see the battery take the energy.
+    #[test]
+    fn charges_the_battery_through_closed_contactors() {
+        let mut c = connector();
+        let t = Timestamp::ZERO;
+        c.apply(SimCommand::Plug(TruckSpec::default()), t).unwrap();
+        drive(&mut c, false, true, true);
+        let t = run(&mut c, t, 50);
+        let ocv = c.imd().reading().cable_voltage;
+        // Precharge with the contactors open.
+        c.power().command(on(ocv, 2.0), t);
+        let t = run(&mut c, t, 1000);
+        assert!((c.power().reading().voltage - ocv).abs() < 1.0);
+        drive(&mut c, true, true, true);
+        let t = run(&mut c, t, 50);
+        assert!(c.io().read().contactors_closed);
+        c.power().command(on(740.0, 200.0), t);
+        let t = run(&mut c, t, 2000);
+        let r = c.power().reading();
+        assert!((r.current - 200.0).abs() < 0.1, "{}", r.current);
+        assert!((c.battery_current() - 200.0).abs() < 0.1);
+        assert!((c.cable_voltage() - r.voltage).abs() < 0.01);
+        let before = c.truck().unwrap();
+        run(&mut c, t, 60_000);
+        let after = c.truck().unwrap();
+        // A minute at 200 A into ~580 Ah is about 0.57 % SOC.
+        let gained = after.soc_percent - before.soc_percent;
+        assert!((0.5..0.65).contains(&gained), "{gained}");
+        assert!(after.energy_charged_kwh > before.energy_charged_kwh);
+    }
+
+    #[test]
+    fn unplugging_mid_charge_drops_the_current_without_panicking() {
+        let mut c = connector();
+        let t = Timestamp::ZERO;
+        c.apply(SimCommand::Plug(TruckSpec::default()), t).unwrap();
+        drive(&mut c, true, true, true);
+        let t = run(&mut c, t, 50);
+        let ocv = c.cable_voltage();
+        c.power().command(on(ocv + 100.0, 150.0), t);
+        let t = run(&mut c, t, 1000);
+        assert!(c.battery_current() > 100.0);
+        c.apply(SimCommand::Unplug, t).unwrap();
+        run(&mut c, t, 20);
+        assert_eq!(c.battery_current(), 0.0);
+        assert_eq!(c.power().reading().current, 0.0);
+        assert!(!c.io().read().plugged);
+        assert!(!c.io().read().vehicle_permission);
+    }
+
+    #[test]
+    fn faults_are_dispatched_to_the_right_model_and_cleared() {
+        let mut c = connector();
+        let t = Timestamp::ZERO;
+        // Vehicle faults need a vehicle.
+        assert_eq!(
+            c.apply(SimCommand::Fault(SimFault::CanSilent), t),
+            Err(SimError::NotPlugged)
+        );
+        c.apply(SimCommand::Plug(TruckSpec::default()), t).unwrap();
+        drive(&mut c, true, true, false);
+        c.imd().set_measuring(true, t);
+        c.power().command(on(500.0, 10.0), t);
+        let t = run(&mut c, t, 2000);
+        for fault in SimFault::ALL {
+            c.apply(SimCommand::Fault(fault), t).unwrap();
+        }
+        assert_eq!(c.active_faults().len(), SimFault::ALL.len());
+        let t = run(&mut c, t, 100);
+        let inputs = c.io().read();
+        assert!(inputs.emergency_stop);
+        assert!(
+            !inputs.contactors_closed,
+            "e-stop chain drops the contactors"
+        );
+        assert!(!inputs.vehicle_permission, "vehicle stop opens k");
+        let psu = c.power().reading();
+        assert!(psu.fault.is_some() && !psu.enabled);
+        assert_eq!(psu.current, 80.0, "measurement offset with no real current");
+        assert_eq!(c.imd().reading().resistance_ohms, Some(20_000.0));
+        // Nothing echoed while the vehicle is silent (after its greeting from before).
+        while c.can().try_recv().unwrap().is_some() {}
+        c.can()
+            .send(&CanFrame::standard(0x108, &[]).unwrap())
+            .unwrap();
+        run(&mut c, t, 10);
+        assert!(c.can().try_recv().unwrap().is_none());
+
+        c.apply(SimCommand::ClearFaults, t).unwrap();
+        assert!(c.active_faults().is_empty());
+        let t = run(&mut c, t + Duration::from_millis(10), 100);
+        let inputs = c.io().read();
+        assert!(!inputs.emergency_stop && inputs.contactors_closed && inputs.vehicle_permission);
+        let psu = c.power().reading();
+        assert!(psu.fault.is_none() && psu.enabled);
+        assert_eq!(psu.current, 0.0);
+        assert_eq!(c.imd().reading().resistance_ohms, Some(10.0e6));
+        c.can()
+            .send(&CanFrame::standard(0x108, &[]).unwrap())
+            .unwrap();
+        run(&mut c, t, 10);
+        assert!(c.can().try_recv().unwrap().is_some());
+    }
+
+    #[test]
+    fn vehicle_faults_leave_with_the_vehicle() {
+        let mut c = connector();
+        let t = Timestamp::ZERO;
+        c.apply(SimCommand::Plug(TruckSpec::default()), t).unwrap();
+        c.apply(SimCommand::Fault(SimFault::VehicleFault), t)
+            .unwrap();
+        c.apply(SimCommand::Fault(SimFault::Insulation), t).unwrap();
+        c.apply(SimCommand::Unplug, t).unwrap();
+        assert_eq!(c.active_faults(), &[SimFault::Insulation]);
+    }
+
+    #[test]
+    fn contactors_closed_into_an_open_vehicle_put_psu_voltage_on_the_cable() {
+        let mut c = connector();
+        let t = Timestamp::ZERO;
+        c.apply(SimCommand::Plug(TruckSpec::default()), t).unwrap();
+        drive(&mut c, true, true, false);
+        c.power().command(on(500.0, 5.0), t);
+        run(&mut c, t, 1000);
+        assert!((c.cable_voltage() - 500.0).abs() < 0.01);
+        assert_eq!(c.battery_current(), 0.0);
+    }
+}

@@ -320,7 +320,11 @@ mod tests {
         let t = run(&mut psu, t, 400, battery);
         let r = psu.reading();
         assert!((r.current - 250.0).abs() < 0.01, "{}", r.current);
-        assert!((r.voltage - (600.0 + 250.0 * 0.06)).abs() < 0.01, "{}", r.voltage);
+        assert!(
+            (r.voltage - (600.0 + 250.0 * 0.06)).abs() < 0.01,
+            "{}",
+            r.voltage
+        );
         // Down: 2000 A/s.
         psu.command(on(740.0, 50.0), t);
         let t = run(&mut psu, t, 50, battery);
@@ -435,6 +439,9 @@ mod tests {
         psu.command(on(500.0, 10.0), t);
         run(&mut psu, t, 10, Load::Open);
         let after = psu.output_voltage();
-        assert!(after > before && after - before <= 10.0 + 1e-3, "{before} → {after}");
+        assert!(
+            after > before && after - before <= 10.0 + 1e-3,
+            "{before} → {after}"
+        );
     }
 }

@@ -1,0 +1,81 @@
+//! The local control API: newline-delimited JSON over a Unix socket.
+//!
+//! One request per line, one response per line, in order. `chargerctl` is the client; anything
+//! else that speaks JSON lines (a test, a script with `socat`) may be one too:
+//!
+//! ```text
+//! {"request":"status"}
+//! {"request":"start","connector":1,"id_tag":"FLEET-042"}
+//! {"request":"sim","connector":1,"command":{"command":"plug","soc_percent":20.0,...}}
+//! ```
+
+pub mod client;
+pub mod server;
+
+use charger_hal::SimCommand;
+use serde::{Deserialize, Serialize};
+
+use crate::runtime::ConnectorView;
+use crate::station::CommandOutcome;
+use crate::store::SessionRecord;
+
+/// Longest request line the server reads; anything longer is refused.
+pub const MAX_REQUEST_BYTES: usize = 64 * 1024;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "request", rename_all = "snake_case", deny_unknown_fields)]
+pub enum Request {
+    Status,
+    Sessions {
+        #[serde(default = "default_sessions_limit")]
+        limit: u32,
+    },
+    Start {
+        connector: u32,
+        #[serde(default)]
+        id_tag: Option<String>,
+    },
+    Stop {
+        connector: u32,
+    },
+    Availability {
+        connector: u32,
+        operative: bool,
+    },
+    Sim {
+        connector: u32,
+        command: SimCommand,
+    },
+}
+
+fn default_sessions_limit() -> u32 {
+    20
+}
+
+/// The station as `chargerctl status` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct StationStatus {
+    pub name: String,
+    pub version: String,
+    pub uptime_s: u64,
+    pub journal: String,
+    pub connectors: Vec<ConnectorView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum Response {
+    Status(StationStatus),
+    Sessions { sessions: Vec<SessionRecord> },
+    Done(CommandOutcome),
+    SimDone,
+    Error { message: String },
+}
+
+impl Response {
+    pub fn error(message: impl Into<String>) -> Response {
+        Response::Error {
+            message: message.into(),
+        }
+    }
+}

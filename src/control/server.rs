@@ -1,0 +1,129 @@
+//! The control socket's server side: accepts connections, parses request lines, hands each
+//! request to the main loop (the only owner of the station) and writes back its answer.
+
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::net::{UnixListener, UnixStream};
+use tokio::sync::{mpsc, oneshot};
+
+use super::{Request, Response, MAX_REQUEST_BYTES};
+
+/// A request on its way to the main loop, with where to send the answer.
+#[derive(Debug)]
+pub struct ControlEnvelope {
+    pub request: Request,
+    pub reply: oneshot::Sender<Response>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    #[error("control socket {path}: another chargerd is already listening there")]
+    InUse { path: PathBuf },
+    #[error("control socket {path}: {source}")]
+    Io {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+}
+
+/// Bind the control socket with mode 0660 (the service's group may use it, nobody else).
+/// A stale socket file from a crashed daemon is replaced; a live one is an error.
+pub async fn bind(path: &Path) -> Result<UnixListener, ControlError> {
+    let io = |source| ControlError::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    if path.exists() {
+        if UnixStream::connect(path).await.is_ok() {
+            return Err(ControlError::InUse {
+                path: path.to_path_buf(),
+            });
+        }
+        std::fs::remove_file(path).map_err(io)?;
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).map_err(io)?;
+    }
+    let listener = UnixListener::bind(path).map_err(io)?;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660)).map_err(io)?;
+    Ok(listener)
+}
+
+/// Accept connections until the main loop goes away.
+pub async fn serve(listener: UnixListener, to_main: mpsc::Sender<ControlEnvelope>) {
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                let to_main = to_main.clone();
+                tokio::spawn(async move {
+                    if let Err(e) = connection(stream, to_main).await {
+                        tracing::debug!(error = %e, "control connection ended");
+                    }
+                });
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "control socket accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            }
+        }
+        if to_main.is_closed() {
+            return;
+        }
+    }
+}
+
+async fn connection(
+    stream: UnixStream,
+    to_main: mpsc::Sender<ControlEnvelope>,
+) -> std::io::Result<()> {
+    let (read, mut write) = stream.into_split();
+    let mut lines = BufReader::new(read);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let n = (&mut lines)
+            .take(MAX_REQUEST_BYTES as u64 + 1)
+            .read_until(b'\n', &mut line)
+            .await?;
+        if n == 0 {
+            return Ok(());
+        }
+        let response = if line.len() > MAX_REQUEST_BYTES {
+            // The rest of an oversized line cannot be resynchronised on: answer and hang up.
+            let r = Response::error(format!("request longer than {MAX_REQUEST_BYTES} bytes"));
+            write_response(&mut write, &r).await?;
+            return Ok(());
+        } else {
+            match serde_json::from_slice::<Request>(&line) {
+                Ok(request) => {
+                    let (reply, answer) = oneshot::channel();
+                    if to_main
+                        .send(ControlEnvelope { request, reply })
+                        .await
+                        .is_err()
+                    {
+                        Response::error("chargerd is shutting down")
+                    } else {
+                        answer
+                            .await
+                            .unwrap_or_else(|_| Response::error("chargerd dropped the request"))
+                    }
+                }
+                Err(e) => Response::error(format!("malformed request: {e}")),
+            }
+        };
+        write_response(&mut write, &response).await?;
+    }
+}
+
+async fn write_response(
+    write: &mut tokio::net::unix::OwnedWriteHalf,
+    response: &Response,
+) -> std::io::Result<()> {
+    let mut bytes = serde_json::to_vec(response).map_err(std::io::Error::other)?;
+    bytes.push(b'\n');
+    write.write_all(&bytes).await
+}

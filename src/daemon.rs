@@ -1,0 +1,384 @@
+//! The daemon's imperative shell: clock, main loop, control socket, journal thread, systemd.
+//!
+//! The main loop is the only owner of the [`Rig`] (station + hardware). It steps it on a fixed
+//! period, answers control requests between steps, and hands every station event to the
+//! journal thread. A control request whose effect must be journaled is answered only after the
+//! journal confirms the write.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use charger_protocol::{SessionPhase, StopReason, Timestamp};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::config::{Config, ConfigError};
+use crate::control::server::{self, ControlEnvelope, ControlError};
+use crate::control::{Request, Response, StationStatus};
+use crate::hardware::{self, HardwareError};
+use crate::notify::Notifier;
+use crate::runtime::Rig;
+use crate::station::{CommandOutcome, Station, StationCommand, StationEvent};
+use crate::store::{rfc3339_utc, Store, StoreError};
+
+/// How long a shutdown waits for running sessions to reach a safe state.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
+
+#[derive(Debug, thiserror::Error)]
+pub enum DaemonError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Control(#[from] ControlError),
+    #[error(transparent)]
+    Hardware(#[from] HardwareError),
+    #[error("signal handling: {0}")]
+    Signal(std::io::Error),
+}
+
+/// Monotonic time for the core, wall time for the journal, from one origin.
+#[derive(Debug, Clone, Copy)]
+struct Clock {
+    start: tokio::time::Instant,
+    wall_start_ms: i64,
+}
+
+impl Clock {
+    fn start() -> Clock {
+        let wall_start_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        Clock {
+            start: tokio::time::Instant::now(),
+            wall_start_ms,
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        Timestamp::from_millis(u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX))
+    }
+
+    fn wall(&self, t: Timestamp) -> String {
+        rfc3339_utc(
+            self.wall_start_ms
+                .saturating_add(i64::try_from(t.as_millis()).unwrap_or(i64::MAX)),
+        )
+    }
+}
+
+type Ack = oneshot::Sender<Result<(), String>>;
+
+enum JournalMsg {
+    Record(Vec<(StationEvent, String)>, Option<Ack>),
+    SetOperative(u32, bool, Option<Ack>),
+    Sessions(u32, oneshot::Sender<Response>),
+}
+
+/// The journal's owner: a thread, because SQLite writes with `synchronous=FULL` block.
+fn spawn_journal(mut store: Store) -> std::sync::mpsc::Sender<JournalMsg> {
+    let (tx, rx) = std::sync::mpsc::channel::<JournalMsg>();
+    std::thread::Builder::new()
+        .name("journal".into())
+        .spawn(move || {
+            for msg in rx {
+                match msg {
+                    JournalMsg::Record(events, ack) => {
+                        let mut result = Ok(());
+                        for (ev, wall) in &events {
+                            if let Err(e) = store.record(ev, wall) {
+                                tracing::error!(error = %e, event = ?ev, "journal write failed");
+                                result = Err(e.to_string());
+                            }
+                        }
+                        if let Some(ack) = ack {
+                            let _ = ack.send(result);
+                        }
+                    }
+                    JournalMsg::SetOperative(connector, operative, ack) => {
+                        let result = store
+                            .set_operative(connector, operative)
+                            .map_err(|e| e.to_string());
+                        if let Err(e) = &result {
+                            tracing::error!(error = %e, "journal write failed");
+                        }
+                        if let Some(ack) = ack {
+                            let _ = ack.send(result);
+                        }
+                    }
+                    JournalMsg::Sessions(limit, reply) => {
+                        let response = match store.recent_sessions(limit) {
+                            Ok(sessions) => Response::Sessions { sessions },
+                            Err(e) => Response::error(e.to_string()),
+                        };
+                        let _ = reply.send(response);
+                    }
+                }
+            }
+        })
+        .map_or_else(
+            |e| {
+                // Without a journal thread every write fails loudly on send.
+                tracing::error!(error = %e, "cannot start the journal thread");
+            },
+            |_| (),
+        );
+    tx
+}
+
+struct MainLoop {
+    cfg: Config,
+    clock: Clock,
+    rig: Rig,
+    journal: std::sync::mpsc::Sender<JournalMsg>,
+    notifier: Notifier,
+}
+
+impl MainLoop {
+    /// Hand every pending station event to the journal; `ack` fires once all are written.
+    fn flush(&mut self, ack: Option<Ack>) {
+        let mut batch = Vec::new();
+        while let Some(ev) = self.rig.poll_event() {
+            log_event(&ev);
+            let wall = self.clock.wall(event_time(&ev));
+            batch.push((ev, wall));
+        }
+        if batch.is_empty() && ack.is_none() {
+            return;
+        }
+        if let Err(std::sync::mpsc::SendError(JournalMsg::Record(_, Some(ack)))) =
+            self.journal.send(JournalMsg::Record(batch, ack))
+        {
+            let _ = ack.send(Err("journal thread is gone".into()));
+        }
+    }
+
+    fn step(&mut self) {
+        let now = self.clock.now();
+        self.rig.step(now);
+        self.flush(None);
+    }
+
+    fn status(&mut self) -> Response {
+        Response::Status(StationStatus {
+            name: self.cfg.station.name.clone(),
+            version: env!("CARGO_PKG_VERSION").to_string(),
+            uptime_s: self.clock.now().as_millis() / 1000,
+            journal: self.cfg.journal_path().display().to_string(),
+            connectors: self.rig.status(),
+        })
+    }
+
+    /// Answer a control request. Requests whose effect is journaled reply after the write.
+    fn handle(&mut self, env: ControlEnvelope) {
+        let now = self.clock.now();
+        let ControlEnvelope { request, reply } = env;
+        let command = match request {
+            Request::Status => {
+                let _ = reply.send(self.status());
+                return;
+            }
+            Request::Sessions { limit } => {
+                if self.journal.send(JournalMsg::Sessions(limit, reply)).is_err() {
+                    tracing::error!("journal thread is gone");
+                }
+                return;
+            }
+            Request::Sim { connector, command } => {
+                let response = match self.rig.simulate(connector, command, now) {
+                    Ok(()) => Response::SimDone,
+                    Err(e) => Response::error(e.to_string()),
+                };
+                let _ = reply.send(response);
+                return;
+            }
+            Request::Start { connector, id_tag } => StationCommand::Start { connector, id_tag },
+            Request::Stop { connector } => StationCommand::Stop { connector },
+            Request::Availability {
+                connector,
+                operative,
+            } => StationCommand::SetAvailability {
+                connector,
+                operative,
+            },
+        };
+        tracing::info!(command = ?command, "control command");
+        let persist_availability = match &command {
+            StationCommand::SetAvailability {
+                connector,
+                operative,
+            } => Some((*connector, *operative)),
+            _ => None,
+        };
+        let result = self.rig.command(command, now);
+        let (ack_tx, ack_rx) = oneshot::channel();
+        let outcome = match result {
+            Ok(outcome) => outcome,
+            Err(e) => {
+                let _ = reply.send(Response::error(e.to_string()));
+                return;
+            }
+        };
+        // Run one step at once so that the command's effects (a started transaction) are
+        // events now, and journal them before answering.
+        self.rig.step(now);
+        if let (
+            Some((connector, operative)),
+            CommandOutcome::AvailabilityChanged | CommandOutcome::AvailabilityScheduled,
+        ) = (persist_availability, &outcome)
+        {
+            let _ = self
+                .journal
+                .send(JournalMsg::SetOperative(connector, operative, None));
+        }
+        self.flush(Some(ack_tx));
+        tokio::spawn(async move {
+            let response = match ack_rx.await {
+                Ok(Ok(())) => Response::Done(outcome),
+                Ok(Err(e)) => Response::error(format!("journal write failed: {e}")),
+                Err(_) => Response::error("journal thread is gone"),
+            };
+            let _ = reply.send(response);
+        });
+    }
+
+    fn sessions_active(&mut self) -> bool {
+        self.rig
+            .status()
+            .iter()
+            .any(|c| !matches!(c.station.phase, SessionPhase::Idle))
+    }
+
+    /// Stop every session and keep stepping until they are safe or the grace period ends.
+    async fn shutdown(&mut self) {
+        self.notifier.stopping();
+        let ids = self.rig.station().connector_ids();
+        let now = self.clock.now();
+        for id in ids {
+            self.rig.report_fault(id, StopReason::Shutdown, now);
+        }
+        let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
+        let mut tick = tokio::time::interval(self.cfg.step_interval());
+        while self.sessions_active() && tokio::time::Instant::now() < deadline {
+            tick.tick().await;
+            self.step();
+        }
+        if self.sessions_active() {
+            tracing::error!("sessions still active at the end of the shutdown grace period");
+        }
+        let (ack, done) = oneshot::channel();
+        self.flush(Some(ack));
+        let _ = done.await;
+    }
+}
+
+fn event_time(ev: &StationEvent) -> Timestamp {
+    match ev {
+        StationEvent::StatusChanged { at, .. }
+        | StationEvent::MeterSample { at, .. }
+        | StationEvent::FaultRaised { at, .. }
+        | StationEvent::FaultCleared { at, .. }
+        | StationEvent::FrameRejected { at, .. }
+        | StationEvent::PhaseChanged { at, .. } => *at,
+        StationEvent::TransactionStarted(t) => t.at,
+        StationEvent::TransactionStopped(t) => t.at,
+    }
+}
+
+fn log_event(ev: &StationEvent) {
+    match ev {
+        StationEvent::TransactionStopped(t) => tracing::info!(
+            transaction_id = t.transaction_id,
+            connector = t.connector,
+            meter_stop_wh = t.meter_stop_wh,
+            reason = %t.reason,
+            "transaction stopped"
+        ),
+        StationEvent::TransactionStarted(t) => tracing::info!(
+            transaction_id = t.transaction_id,
+            connector = t.connector,
+            meter_start_wh = t.meter_start_wh,
+            "transaction started"
+        ),
+        _ => tracing::debug!(event = ?ev, "station event"),
+    }
+}
+
+/// Validate the configuration against the file system without starting anything.
+pub fn check(cfg: &Config, file: &Path) -> Result<(), DaemonError> {
+    cfg.check_environment(file)?;
+    hardware::check(cfg)?;
+    Ok(())
+}
+
+/// Run the daemon until SIGTERM or SIGINT.
+pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
+    use tokio::signal::unix::{signal, SignalKind};
+
+    let notifier = Notifier::from_env();
+    cfg.check_environment(&config_file)?;
+    let clock = Clock::start();
+    let mut store = Store::open(&cfg.journal_path())?;
+    let interrupted = store.close_interrupted(&clock.wall(clock.now()))?;
+    if !interrupted.is_empty() {
+        tracing::warn!(transactions = ?interrupted, "closed transactions interrupted by the last stop");
+    }
+    let restored = store.restore()?;
+    let hardware = hardware::build(&cfg)?;
+    let station = Station::new(&cfg, hardware::session_factory(), &restored, clock.now());
+    let rig = Rig::new(station, hardware);
+    let journal = spawn_journal(store);
+
+    let listener = server::bind(&cfg.station.control_socket).await?;
+    let (ctl_tx, mut ctl_rx) = mpsc::channel::<ControlEnvelope>(64);
+    let server_task = tokio::spawn(server::serve(listener, ctl_tx));
+
+    let mut sigterm = signal(SignalKind::terminate()).map_err(DaemonError::Signal)?;
+    let mut sigint = signal(SignalKind::interrupt()).map_err(DaemonError::Signal)?;
+
+    let socket_path = cfg.station.control_socket.clone();
+    let step = cfg.step_interval();
+    let mut main = MainLoop {
+        cfg,
+        clock,
+        rig,
+        journal,
+        notifier,
+    };
+    tracing::info!(
+        station = %main.cfg.station.name,
+        connectors = main.cfg.connectors.len(),
+        socket = %socket_path.display(),
+        journal = %main.cfg.journal_path().display(),
+        "chargerd ready"
+    );
+    main.notifier.ready();
+    main.notifier.status("running");
+
+    let mut tick = tokio::time::interval(step);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let watchdog_every = main.notifier.watchdog_interval();
+    let mut last_ping = tokio::time::Instant::now();
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                main.step();
+                // Pinged from the loop itself: if the loop stalls, systemd notices.
+                if let Some(every) = watchdog_every {
+                    if last_ping.elapsed() >= every {
+                        main.notifier.watchdog();
+                        last_ping = tokio::time::Instant::now();
+                    }
+                }
+            }
+            Some(env) = ctl_rx.recv() => main.handle(env),
+            _ = sigterm.recv() => { tracing::info!("SIGTERM: stopping"); break; }
+            _ = sigint.recv() => { tracing::info!("SIGINT: stopping"); break; }
+        }
+    }
+    main.shutdown().await;
+    server_task.abort();
+    let _ = std::fs::remove_file(&socket_path);
+    tracing::info!("chargerd stopped");
+    Ok(())
+}

@@ -1,0 +1,92 @@
+//! From configuration to hardware: which backend drives each connector, and which protocol
+//! session runs on it. The only place that names concrete backends and protocols.
+
+use charger_hal::sim::connector::{SimConnectorParams, SimulatedConnector};
+use charger_hal::sim::psu::SimPsuParams;
+use charger_hal::sim::truck::ChademoTruck;
+use charger_hal::sim::SimVehicle;
+use charger_hal::ConnectorHardware;
+use charger_protocol::chademo::{ChademoCharger, ChademoChargerConfig};
+use charger_protocol::DcSession;
+
+use crate::config::{CanSection, Config, ConnectorSection, HardwareKind, ProtocolKind};
+use crate::station::SessionFactory;
+
+#[derive(Debug, thiserror::Error)]
+pub enum HardwareError {
+    #[error("connector {connector}: key `{key}`: {reason}")]
+    Unsupported {
+        connector: u32,
+        key: &'static str,
+        reason: String,
+    },
+    #[error("connector {connector}: {reason}")]
+    Session { connector: u32, reason: String },
+}
+
+/// The protocol session for a connector, as its configuration describes it.
+pub fn new_session(c: &ConnectorSection) -> Result<Box<dyn DcSession>, String> {
+    match c.protocol {
+        ProtocolKind::Chademo => ChademoCharger::new(ChademoChargerConfig::new(c.rating()))
+            .map(|s| Box::new(s) as Box<dyn DcSession>)
+            .map_err(|e| e.to_string()),
+    }
+}
+
+pub fn session_factory() -> SessionFactory {
+    Box::new(new_session)
+}
+
+/// The simulated plant for a connector: power supply rated like the connector, and a truck of
+/// the connector's protocol when one is plugged in.
+pub fn simulated_connector(c: &ConnectorSection) -> SimulatedConnector {
+    let params = SimConnectorParams {
+        psu: SimPsuParams {
+            max_voltage: c.max_voltage,
+            max_current: c.max_current,
+            ..SimPsuParams::default()
+        },
+        ..SimConnectorParams::default()
+    };
+    let factory = match c.protocol {
+        ProtocolKind::Chademo => Box::new(|spec: &_| {
+            ChademoTruck::new(spec).map(|t| Box::new(t) as Box<dyn SimVehicle>)
+        }),
+    };
+    SimulatedConnector::new(&format!("connector-{}", c.id), params, factory)
+}
+
+/// Checks beyond the configuration's own: every connector's backend combination exists and
+/// its protocol session accepts the rating.
+pub fn check(cfg: &Config) -> Result<(), HardwareError> {
+    for c in &cfg.connectors {
+        new_session(c).map_err(|reason| HardwareError::Session {
+            connector: c.id,
+            reason,
+        })?;
+        match (&c.can, c.hardware) {
+            (CanSection::Simulated, HardwareKind::Simulated) => {}
+            (CanSection::Socketcan { .. }, HardwareKind::Simulated) => {
+                return Err(HardwareError::Unsupported {
+                    connector: c.id,
+                    key: "can.backend",
+                    reason: "socketcan drives a real vehicle, which needs a real power supply, \
+                             I/O and insulation monitor; their Modbus/GPIO backends are not \
+                             implemented yet, so only `simulated` runs today"
+                        .into(),
+                });
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Build every connector's hardware.
+pub fn build(cfg: &Config) -> Result<Vec<(u32, Box<dyn ConnectorHardware>)>, HardwareError> {
+    check(cfg)?;
+    Ok(cfg
+        .connectors
+        .iter()
+        .map(|c| (c.id, Box::new(simulated_connector(c)) as Box<dyn ConnectorHardware>))
+        .collect())
+}

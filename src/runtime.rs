@@ -1,0 +1,180 @@
+//! The rig: the station core bound to its connectors' hardware, stepped by whatever clock the
+//! caller has. The daemon steps it from tokio's clock; tests step it in simulated time. Nothing
+//! here decides anything: it moves readings in and commands out.
+
+use charger_hal::{ConnectorHardware, SimCommand, SimError, TruckState};
+use charger_protocol::{StopReason, Timestamp};
+use serde::{Deserialize, Serialize};
+
+use crate::station::{
+    CommandError, CommandOutcome, ConnectorSnapshot, HardwareInputs, HardwareOutputs, Station,
+    StationCommand, StationEvent,
+};
+
+/// A connector's status, with what the simulator knows of the truck when it is simulated.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConnectorView {
+    #[serde(flatten)]
+    pub station: ConnectorSnapshot,
+    pub simulated: bool,
+    pub truck: Option<TruckState>,
+}
+
+#[derive(Debug, thiserror::Error, Serialize, Deserialize, Clone, PartialEq)]
+pub enum SimRequestError {
+    #[error("no connector {0}")]
+    UnknownConnector(u32),
+    #[error("connector {0} is not simulated: a real vehicle plugs in there")]
+    NotSimulated(u32),
+    #[error("{0}")]
+    Sim(#[from] SimError),
+}
+
+struct Slot {
+    id: u32,
+    hardware: Box<dyn ConnectorHardware>,
+    can_errors: u64,
+    last: HardwareOutputs,
+}
+
+impl std::fmt::Debug for Slot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Slot")
+            .field("id", &self.id)
+            .field("can_errors", &self.can_errors)
+            .finish()
+    }
+}
+
+/// The station and its hardware. See the module documentation.
+#[derive(Debug)]
+pub struct Rig {
+    station: Station,
+    slots: Vec<Slot>,
+}
+
+impl Rig {
+    /// `hardware` pairs each configured connector id with its hardware.
+    pub fn new(station: Station, hardware: Vec<(u32, Box<dyn ConnectorHardware>)>) -> Rig {
+        let slots = hardware
+            .into_iter()
+            .map(|(id, hardware)| Slot {
+                id,
+                hardware,
+                can_errors: 0,
+                last: HardwareOutputs::default(),
+            })
+            .collect();
+        Rig { station, slots }
+    }
+
+    /// Advance every connector to `now`: physics (for simulated hardware), readings in,
+    /// decisions, commands out.
+    pub fn step(&mut self, now: Timestamp) {
+        for slot in &mut self.slots {
+            let hw = &mut slot.hardware;
+            hw.step(now);
+            let mut frames = Vec::new();
+            loop {
+                match hw.can().try_recv() {
+                    Ok(Some(f)) => frames.push(f),
+                    Ok(None) => break,
+                    Err(e) => {
+                        slot.can_errors += 1;
+                        // A dead bus shows as silence to the session, which stops on its
+                        // deadline; the log says why without flooding.
+                        if slot.can_errors.is_power_of_two() {
+                            tracing::warn!(connector = slot.id, error = %e, count = slot.can_errors, "CAN receive error");
+                        }
+                        break;
+                    }
+                }
+            }
+            let inputs = HardwareInputs {
+                io: hw.io().read(),
+                power: hw.power().reading(),
+                imd: hw.imd().reading(),
+                frames,
+            };
+            let out = self.station.step(slot.id, &inputs, now);
+            hw.io().write(&out.io);
+            hw.power().command(out.power, now);
+            hw.imd().set_measuring(out.imd_measuring, now);
+            for f in &out.frames {
+                if let Err(e) = hw.can().send(f) {
+                    slot.can_errors += 1;
+                    if slot.can_errors.is_power_of_two() {
+                        tracing::warn!(connector = slot.id, error = %e, count = slot.can_errors, "CAN send error");
+                    }
+                }
+            }
+            slot.last = out;
+        }
+    }
+
+    pub fn command(
+        &mut self,
+        cmd: StationCommand,
+        now: Timestamp,
+    ) -> Result<CommandOutcome, CommandError> {
+        self.station.command(cmd, now)
+    }
+
+    /// Drive the simulator of connector `id` (plug a truck in, inject a fault...).
+    pub fn simulate(
+        &mut self,
+        id: u32,
+        cmd: SimCommand,
+        now: Timestamp,
+    ) -> Result<(), SimRequestError> {
+        let slot = self
+            .slots
+            .iter_mut()
+            .find(|s| s.id == id)
+            .ok_or(SimRequestError::UnknownConnector(id))?;
+        let sim = slot
+            .hardware
+            .simulator()
+            .ok_or(SimRequestError::NotSimulated(id))?;
+        tracing::info!(connector = id, command = ?cmd, "simulator command");
+        sim.apply(cmd, now)?;
+        Ok(())
+    }
+
+    pub fn report_fault(&mut self, id: u32, reason: StopReason, now: Timestamp) {
+        self.station.report_fault(id, reason, now);
+    }
+
+    pub fn poll_event(&mut self) -> Option<StationEvent> {
+        self.station.poll_event()
+    }
+
+    pub fn poll_timeout(&self) -> Option<Timestamp> {
+        self.station.poll_timeout()
+    }
+
+    /// The outputs last driven on connector `id` (for invariant checks in tests).
+    pub fn last_outputs(&self, id: u32) -> Option<&HardwareOutputs> {
+        self.slots.iter().find(|s| s.id == id).map(|s| &s.last)
+    }
+
+    pub fn status(&mut self) -> Vec<ConnectorView> {
+        let snapshots = self.station.snapshot();
+        snapshots
+            .into_iter()
+            .map(|station| {
+                let slot = self.slots.iter_mut().find(|s| s.id == station.id);
+                let sim = slot.and_then(|s| s.hardware.simulator());
+                ConnectorView {
+                    simulated: sim.is_some(),
+                    truck: sim.and_then(|s| s.truck()),
+                    station,
+                }
+            })
+            .collect()
+    }
+
+    pub fn station(&self) -> &Station {
+        &self.station
+    }
+}
