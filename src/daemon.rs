@@ -179,7 +179,11 @@ impl MainLoop {
                 return;
             }
             Request::Sessions { limit } => {
-                if self.journal.send(JournalMsg::Sessions(limit, reply)).is_err() {
+                if self
+                    .journal
+                    .send(JournalMsg::Sessions(limit, reply))
+                    .is_err()
+                {
                     tracing::error!("journal thread is gone");
                 }
                 return;
@@ -279,6 +283,7 @@ fn event_time(ev: &StationEvent) -> Timestamp {
         | StationEvent::FaultRaised { at, .. }
         | StationEvent::FaultCleared { at, .. }
         | StationEvent::FrameRejected { at, .. }
+        | StationEvent::InsulationTested { at, .. }
         | StationEvent::PhaseChanged { at, .. } => *at,
         StationEvent::TransactionStarted(t) => t.at,
         StationEvent::TransactionStopped(t) => t.at,

@@ -9,6 +9,7 @@ use charger_hal::ConnectorHardware;
 use charger_protocol::chademo::{ChademoCharger, ChademoChargerConfig};
 use charger_protocol::DcSession;
 
+use crate::runtime::ConnectorBinding;
 use crate::config::{CanSection, Config, ConnectorSection, HardwareKind, ProtocolKind};
 use crate::station::SessionFactory;
 
@@ -82,7 +83,7 @@ pub fn check(cfg: &Config) -> Result<(), HardwareError> {
 }
 
 /// Build every connector's hardware.
-pub fn build(cfg: &Config) -> Result<Vec<(u32, Box<dyn ConnectorHardware>)>, HardwareError> {
+pub fn build(cfg: &Config) -> Result<Vec<ConnectorBinding>, HardwareError> {
     check(cfg)?;
     Ok(cfg
         .connectors

@@ -6,9 +6,9 @@
 
 pub mod config;
 pub mod control;
+pub mod daemon;
+pub mod hardware;
 pub mod notify;
 pub mod runtime;
 pub mod station;
 pub mod store;
-pub mod daemon;
-pub mod hardware;

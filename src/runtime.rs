@@ -7,9 +7,21 @@ use charger_protocol::{StopReason, Timestamp};
 use serde::{Deserialize, Serialize};
 
 use crate::station::{
-    CommandError, CommandOutcome, ConnectorSnapshot, HardwareInputs, HardwareOutputs, Station,
-    StationCommand, StationEvent,
+    CommandError, CommandOutcome, ConnectorSnapshot, HardwareInputs, HardwareOutputs, Offer,
+    Station, StationCommand, StationEvent,
 };
+
+/// A connector id and the hardware behind it.
+pub type ConnectorBinding = (u32, Box<dyn ConnectorHardware>);
+
+/// See [`Rig::probe`].
+#[derive(Debug, Clone)]
+pub struct Probe {
+    pub outputs: HardwareOutputs,
+    pub power: charger_hal::PowerReading,
+    pub truck: Option<TruckState>,
+    pub offer: Offer,
+}
 
 /// A connector's status, with what the simulator knows of the truck when it is simulated.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -55,7 +67,7 @@ pub struct Rig {
 
 impl Rig {
     /// `hardware` pairs each configured connector id with its hardware.
-    pub fn new(station: Station, hardware: Vec<(u32, Box<dyn ConnectorHardware>)>) -> Rig {
+    pub fn new(station: Station, hardware: Vec<ConnectorBinding>) -> Rig {
         let slots = hardware
             .into_iter()
             .map(|(id, hardware)| Slot {
@@ -172,6 +184,21 @@ impl Rig {
                 }
             })
             .collect()
+    }
+
+    /// Everything an invariant check needs about connector `id` this instant: what was driven,
+    /// what the supply reads, what the simulated truck knows, what the station offers.
+    pub fn probe(&mut self, id: u32) -> Option<Probe> {
+        let offer = self.station.offer(id)?;
+        let slot = self.slots.iter_mut().find(|s| s.id == id)?;
+        let power = slot.hardware.power().reading();
+        let truck = slot.hardware.simulator().and_then(|s| s.truck());
+        Some(Probe {
+            outputs: slot.last.clone(),
+            power,
+            truck,
+            offer,
+        })
     }
 
     pub fn station(&self) -> &Station {

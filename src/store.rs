@@ -212,6 +212,18 @@ impl Store {
             StationEvent::FaultCleared {
                 connector, fault, ..
             } => self.log(*connector, "fault-cleared", fault, wall)?,
+            StationEvent::InsulationTested {
+                connector,
+                ohms,
+                warning,
+                ..
+            } => {
+                let detail = format!(
+                    "{ohms:.0} Ω{}",
+                    if *warning { " (warning band)" } else { "" }
+                );
+                self.log(*connector, "insulation-test", &detail, wall)?;
+            }
             // Too frequent and too cheap to journal: logged by the shell instead.
             StationEvent::FrameRejected { .. } | StationEvent::PhaseChanged { .. } => {}
         }

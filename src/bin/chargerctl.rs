@@ -5,18 +5,22 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use charger_hal::{SimCommand, SimFault, TruckSpec};
 use chargerd::control::client::{Client, ClientError};
 use chargerd::control::{Request, Response, StationStatus};
 use chargerd::runtime::ConnectorView;
 use chargerd::station::CommandOutcome;
 use chargerd::store::SessionRecord;
-use charger_hal::{SimCommand, SimFault, TruckSpec};
 use clap::{Parser, Subcommand};
 
 const DEFAULT_SOCKET: &str = "/run/chargerd/control.sock";
 
 #[derive(Debug, Parser)]
-#[command(name = "chargerctl", version, about = "Control and inspect a running chargerd")]
+#[command(
+    name = "chargerctl",
+    version,
+    about = "Control and inspect a running chargerd"
+)]
 struct Cli {
     /// The daemon's control socket.
     #[arg(long, global = true, env = "CHARGERCTL_SOCKET", default_value = DEFAULT_SOCKET)]
@@ -187,7 +191,10 @@ fn run(cli: &Cli) -> Result<(), CtlError> {
 fn show(response: &Response, json: bool) -> Result<(), CtlError> {
     if let Response::Error { message } = response {
         if json {
-            println!("{}", serde_json::to_string_pretty(response).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(response).unwrap_or_default()
+            );
         }
         return Err(CtlError::Daemon(message.clone()));
     }
@@ -268,7 +275,10 @@ fn format_connector(v: &ConnectorView) -> String {
             (false, None) => "inoperative".into(),
         },
     );
-    line("plugged", if c.plugged { "yes".into() } else { "no".into() });
+    line(
+        "plugged",
+        if c.plugged { "yes".into() } else { "no".into() },
+    );
     line("phase", format!("{:?}", c.phase));
     if let Some(t) = &c.transaction {
         line(
@@ -312,7 +322,11 @@ fn format_connector(v: &ConnectorView) -> String {
                 t.soc_percent,
                 t.battery_voltage,
                 t.battery_current,
-                if t.ev_contactors_closed { "closed" } else { "open" },
+                if t.ev_contactors_closed {
+                    "closed"
+                } else {
+                    "open"
+                },
                 t.energy_charged_kwh
             ),
         );

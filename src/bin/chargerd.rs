@@ -11,7 +11,11 @@ use clap::Parser;
 const EXIT_CONFIG: u8 = 78;
 
 #[derive(Debug, Parser)]
-#[command(name = "chargerd", version, about = "Charge controller for high-power DC truck chargers")]
+#[command(
+    name = "chargerd",
+    version,
+    about = "Charge controller for high-power DC truck chargers"
+)]
 struct Args {
     /// Configuration file (TOML). CHARGERD_SECTION__KEY environment variables override it.
     #[arg(long, default_value = DEFAULT_CONFIG_PATH)]

@@ -67,17 +67,22 @@ impl Client {
             path: self.path.clone(),
             source,
         };
-        let mut line = serde_json::to_vec(request).map_err(|e| ClientError::BadResponse(e.to_string()))?;
+        let mut line =
+            serde_json::to_vec(request).map_err(|e| ClientError::BadResponse(e.to_string()))?;
         line.push(b'\n');
         self.writer.write_all(&line).map_err(io)?;
         let mut answer = String::new();
-        let n = self.reader.read_line(&mut answer).map_err(|source| ClientError::Io {
-            path: self.path.clone(),
-            source,
-        })?;
+        let n = self
+            .reader
+            .read_line(&mut answer)
+            .map_err(|source| ClientError::Io {
+                path: self.path.clone(),
+                source,
+            })?;
         if n == 0 {
             return Err(ClientError::NoAnswer);
         }
-        serde_json::from_str(&answer).map_err(|e| ClientError::BadResponse(format!("{e}: {answer}")))
+        serde_json::from_str(&answer)
+            .map_err(|e| ClientError::BadResponse(format!("{e}: {answer}")))
     }
 }

@@ -14,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use super::limits::{CurrentLimit, LimitSet, LimitSource};
 use super::{
     CommandError, CommandOutcome, ConnectorStatus, CoreSettings, HardwareInputs, HardwareOutputs,
-    SessionFactory, StationEvent, TransactionStart, TransactionStop,
+    Offer, SessionFactory, StationEvent, TransactionStart, TransactionStop,
 };
 use crate::config::{ConnectorSection, ProtocolKind};
 
@@ -294,7 +294,11 @@ impl Connector {
         let mut dc = match sessions(&self.cfg) {
             Ok(dc) => dc,
             Err(e) => {
-                self.raise(Fault::Alarm(format!("cannot create session: {e}")), now, events);
+                self.raise(
+                    Fault::Alarm(format!("cannot create session: {e}")),
+                    now,
+                    events,
+                );
                 return false;
             }
         };
@@ -550,6 +554,12 @@ impl Connector {
                     }
                     SessionEvent::InsulationPassed { ohms, warning } => {
                         tracing::info!(connector = id, ohms, warning, "insulation test passed");
+                        events.push(StationEvent::InsulationTested {
+                            connector: id,
+                            ohms,
+                            warning,
+                            at: now,
+                        });
                         if warning {
                             s.faults.push(format!("insulation warning: {ohms:.0} Ω"));
                         }
@@ -813,6 +823,18 @@ impl Connector {
 
     pub(crate) fn poll_timeout(&self) -> Option<Timestamp> {
         self.session.as_ref().and_then(|s| s.dc.poll_timeout())
+    }
+
+    pub(crate) fn offer(&self) -> Offer {
+        Offer {
+            offered_current: self.limits.available(),
+            requested_current: self.limits.get(LimitSource::VehicleRequest).map(|l| l.amps),
+            phase: self
+                .session
+                .as_ref()
+                .map_or(SessionPhase::Idle, |s| s.dc.phase()),
+            status: self.status,
+        }
     }
 
     pub(crate) fn snapshot(&self) -> ConnectorSnapshot {

@@ -76,6 +76,15 @@ pub struct HardwareOutputs {
     pub frames: Vec<CanFrame>,
 }
 
+/// What a connector offers and what the truck asks, at this instant.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Offer {
+    pub offered_current: f32,
+    pub requested_current: Option<f32>,
+    pub phase: charger_protocol::SessionPhase,
+    pub status: ConnectorStatus,
+}
+
 /// A transaction as the journal records it at its start.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct TransactionStart {
@@ -136,6 +145,13 @@ pub enum StationEvent {
     FrameRejected {
         connector: u32,
         error: String,
+        at: Timestamp,
+    },
+    /// The insulation test before energy transfer passed.
+    InsulationTested {
+        connector: u32,
+        ohms: f32,
+        warning: bool,
         at: Timestamp,
     },
     /// The session moved to another phase (for logs).
@@ -385,6 +401,15 @@ impl Station {
 
     pub fn snapshot(&self) -> Vec<ConnectorSnapshot> {
         self.connectors.iter().map(|c| c.snapshot()).collect()
+    }
+
+    /// What connector `id` offers the truck right now and what the truck asks for, without
+    /// building a whole snapshot (invariant checks call this on every step).
+    pub fn offer(&self, id: u32) -> Option<Offer> {
+        self.connectors
+            .iter()
+            .find(|c| c.id() == id)
+            .map(|c| c.offer())
     }
 
     pub fn status(&self, id: u32) -> Option<ConnectorStatus> {
