@@ -190,7 +190,12 @@ impl MainLoop {
             }
             Request::Sim { connector, command } => {
                 let response = match self.rig.simulate(connector, command, now) {
-                    Ok(()) => Response::SimDone,
+                    Ok(()) => {
+                        // Let the station see the change (a plug-in, a fault) before answering,
+                        // so that a `start` right after a `sim plug` finds the truck there.
+                        self.step();
+                        Response::SimDone
+                    }
                     Err(e) => Response::error(e.to_string()),
                 };
                 let _ = reply.send(response);

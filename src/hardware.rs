@@ -9,8 +9,8 @@ use charger_hal::ConnectorHardware;
 use charger_protocol::chademo::{ChademoCharger, ChademoChargerConfig};
 use charger_protocol::DcSession;
 
-use crate::runtime::ConnectorBinding;
 use crate::config::{CanSection, Config, ConnectorSection, HardwareKind, ProtocolKind};
+use crate::runtime::ConnectorBinding;
 use crate::station::SessionFactory;
 
 #[derive(Debug, thiserror::Error)]
@@ -50,9 +50,9 @@ pub fn simulated_connector(c: &ConnectorSection) -> SimulatedConnector {
         ..SimConnectorParams::default()
     };
     let factory = match c.protocol {
-        ProtocolKind::Chademo => Box::new(|spec: &_| {
-            ChademoTruck::new(spec).map(|t| Box::new(t) as Box<dyn SimVehicle>)
-        }),
+        ProtocolKind::Chademo => {
+            Box::new(|spec: &_| ChademoTruck::new(spec).map(|t| Box::new(t) as Box<dyn SimVehicle>))
+        }
     };
     SimulatedConnector::new(&format!("connector-{}", c.id), params, factory)
 }
@@ -88,6 +88,11 @@ pub fn build(cfg: &Config) -> Result<Vec<ConnectorBinding>, HardwareError> {
     Ok(cfg
         .connectors
         .iter()
-        .map(|c| (c.id, Box::new(simulated_connector(c)) as Box<dyn ConnectorHardware>))
+        .map(|c| {
+            (
+                c.id,
+                Box::new(simulated_connector(c)) as Box<dyn ConnectorHardware>,
+            )
+        })
         .collect())
 }

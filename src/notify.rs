@@ -13,9 +13,13 @@ pub struct Notifier {
 impl Notifier {
     /// Read `NOTIFY_SOCKET` and `WATCHDOG_USEC` from the environment.
     pub fn from_env() -> Notifier {
-        let socket = std::env::var("NOTIFY_SOCKET")
-            .ok()
-            .and_then(|path| UnixDatagram::unbound().ok().map(|s| (s, path)));
+        // Non-blocking: a notify socket nobody reads fills up after a few datagrams, and a
+        // blocked send would stall the main loop (and its watchdog pings with it).
+        let socket = std::env::var("NOTIFY_SOCKET").ok().and_then(|path| {
+            let sock = UnixDatagram::unbound().ok()?;
+            sock.set_nonblocking(true).ok()?;
+            Some((sock, path))
+        });
         let watchdog = std::env::var("WATCHDOG_USEC")
             .ok()
             .and_then(|v| v.parse::<u64>().ok())
@@ -57,8 +61,12 @@ impl Notifier {
         } else {
             sock.send_to(msg.as_bytes(), path)
         };
-        if let Err(e) = result {
-            tracing::warn!(error = %e, message = msg, "sd_notify failed");
+        match result {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                tracing::debug!(message = msg, "sd_notify socket full: message dropped");
+            }
+            Err(e) => tracing::warn!(error = %e, message = msg, "sd_notify failed"),
         }
     }
 }
@@ -66,6 +74,23 @@ impl Notifier {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_notify_socket_never_blocks() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("notify");
+        let _server = UnixDatagram::bind(&path).unwrap();
+        let sock = UnixDatagram::unbound().unwrap();
+        sock.set_nonblocking(true).unwrap();
+        let n = Notifier {
+            socket: Some((sock, path.display().to_string())),
+            watchdog: None,
+        };
+        // Far more than the kernel queues for an unread datagram socket.
+        for _ in 0..1000 {
+            n.watchdog();
+        }
+    }
 
     #[test]
     fn sends_to_a_path_socket() {

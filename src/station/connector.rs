@@ -526,6 +526,7 @@ impl Connector {
         // 6. The session.
         let mut out = HardwareOutputs::default();
         let mut finished = None;
+        let mut insulation_fault = None;
         let id = self.id();
         let rated_v = self.cfg.max_voltage;
         if let Some(s) = self.session.as_mut() {
@@ -596,16 +597,8 @@ impl Connector {
             }
             // Insulation is watched for the whole energy transfer, not only at cable check.
             if let (InsulationVerdict::Fault { ohms }, Some(t)) = (verdict, s.energized_at) {
-                if now - t > settings.imd_grace && s.stop_reason.is_none() {
-                    let fault = Fault::Insulation(format!("{ohms:.0} Ω during charging"));
-                    s.faults.push(fault.to_string());
-                    s.dc.stop(fault.stop_reason(), now);
-                    events.push(StationEvent::FaultRaised {
-                        connector: id,
-                        fault: fault.to_string(),
-                        at: now,
-                    });
-                    self.faults.insert(fault);
+                if now - t > settings.imd_grace {
+                    insulation_fault = Some(format!("{ohms:.0} Ω during charging"));
                 }
             }
             if let (InsulationVerdict::Warning { ohms }, false) = (verdict, s.insulation_warned) {
@@ -647,6 +640,9 @@ impl Connector {
                 out.io.contactors = false;
                 out.power = PowerCommand::OFF;
             }
+        }
+        if let Some(text) = insulation_fault {
+            self.raise(Fault::Insulation(text), now, events);
         }
         if self.faults.iter().any(Fault::is_live) {
             // A live hazard: the supply goes off now; the session opens the contactors once
