@@ -1,60 +1,61 @@
-//! A simulated CHAdeMO truck: the vehicle-side protocol state machine, a traction battery and a
-//! BMS that asks for current by a taper curve and stops at its target SOC.
+//! A simulated CHAdeMO truck: the vehicle side of the protocol ([`ChademoVehicle`]), a traction
+//! [`Battery`] and the [`Bms`] that decides how much current to ask for.
+//!
+//! The three are kept apart on purpose. The protocol stack knows nothing about cells; it is fed
+//! the battery's voltage, SOC and current and the BMS's wish on every step, as a real vehicle
+//! gateway is fed by its BMS. The battery only integrates the current the plant says flowed
+//! through the truck's contactors. The BMS ends the charge by asking the protocol stack for a
+//! normal stop once its target SOC is reached, which is how a session ends in the simulator
+//! when nobody intervenes.
 
 use std::time::Duration;
 
-use charger_protocol::chademo::{ChademoVehicle, ChademoVehicleParams, VehicleFault};
+use charger_protocol::chademo::{
+    ChademoVehicle, ChademoVehicleParams, VehicleFault, VehicleStopCause,
+};
 use charger_protocol::{CanFrame, ControlLines, Timestamp};
 
-use super::battery::Battery;
+use super::battery::{Battery, OCV_EMPTY};
 use super::bms::Bms;
 use super::SimVehicle;
 use crate::connector::{SimError, SimFault, TruckSpec, TruckState};
 
-/// CHAdeMO 1.x carries the current request in one byte.
-const CHADEMO_MAX_CURRENT: f32 = 255.0;
+/// CHAdeMO 1.x carries the current request in one byte (102.3).
+pub const CHADEMO_MAX_CURRENT_A: f32 = 255.0;
+/// CHAdeMO voltage fields end at 1200 V (raised to that in 2.0).
+pub const CHADEMO_MAX_VOLTAGE_V: f32 = 1200.0;
+/// Below this the pack would not even reach the 50 V at which a charger recognises closed EV
+/// contactors when empty (its OCV is 75 % of the maximum); no traction battery is that small.
+pub const MIN_TRUCK_VOLTAGE_V: f32 = 100.0;
+/// 101.5-6 carries the capacity in 0.1 kWh in 16 bits.
+pub const CHADEMO_MAX_CAPACITY_KWH: f32 = 6553.5;
 
+/// A simulated CHAdeMO truck. See the module documentation.
 #[derive(Debug)]
 pub struct ChademoTruck {
     vehicle: ChademoVehicle,
     battery: Battery,
     bms: Bms,
-    last_step: Option<Timestamp>,
+    /// Current that flowed into the battery during the last step, in amperes.
     current: f32,
+    last_step: Option<Timestamp>,
 }
 
 impl ChademoTruck {
-    /// A truck as `spec` describes it; nonsense specs are refused with the reason.
+    /// The truck `spec` describes, at its SOC, with d1 not yet seen.
+    ///
+    /// A technician types the spec, so it is checked here with a reason a person can act on:
+    /// the battery and BMS models would quietly bring bad values into range, which would make
+    /// the simulated truck something other than what was asked for.
     pub fn new(spec: &TruckSpec) -> Result<Self, SimError> {
-        let bad = |why: &str| Err(SimError::InvalidTruck(why.to_string()));
-        if !(spec.capacity_kwh.is_finite() && spec.capacity_kwh > 0.0) {
-            return bad("capacity must be positive");
-        }
-        if !(spec.soc_percent.is_finite()
-            && spec.target_soc_percent.is_finite()
-            && spec.soc_percent >= 0.0
-            && spec.soc_percent < spec.target_soc_percent
-            && spec.target_soc_percent <= 100.0)
-        {
-            return bad("need 0 ≤ soc < target soc ≤ 100");
-        }
-        if !(spec.max_voltage.is_finite()
-            && spec.max_voltage >= 100.0
-            && spec.max_voltage <= 1500.0)
-        {
-            return bad("max voltage must be between 100 and 1500 V");
-        }
-        if !(spec.max_current.is_finite()
-            && spec.max_current > 0.0
-            && spec.max_current <= CHADEMO_MAX_CURRENT)
-        {
-            return bad("max current must be between 0 and 255 A (CHAdeMO 1.x)");
-        }
+        validate(spec)?;
         let battery = Battery::new(spec);
         let bms = Bms::new(spec);
         let params = ChademoVehicleParams {
             max_battery_voltage: spec.max_voltage,
-            min_battery_voltage: (spec.max_voltage * 0.6).floor(),
+            // The empty pack's OCV: the lowest voltage this battery ever shows.
+            min_battery_voltage: (spec.max_voltage * OCV_EMPTY).floor(),
+            // The BMS's charge voltage limit is what the truck aims for.
             target_voltage: bms.charge_voltage_limit().floor(),
             max_charge_current: spec.max_current,
             capacity_kwh: spec.capacity_kwh,
@@ -64,24 +65,80 @@ impl ChademoTruck {
             vehicle: ChademoVehicle::new(params),
             battery,
             bms,
-            last_step: None,
             current: 0.0,
+            last_step: None,
         };
-        truck.feed_vehicle();
+        truck.brief_vehicle();
         Ok(truck)
     }
 
-    /// Hand the protocol stack what the battery and BMS say now.
-    fn feed_vehicle(&mut self) {
-        let v = self.battery.terminal_voltage(self.current);
-        self.vehicle.set_battery(v, self.battery.soc_percent());
+    /// The protocol stack, for status views and tests.
+    pub fn vehicle(&self) -> &ChademoVehicle {
+        &self.vehicle
+    }
+
+    pub fn battery(&self) -> &Battery {
+        &self.battery
+    }
+
+    pub fn bms(&self) -> &Bms {
+        &self.bms
+    }
+
+    /// Why the truck stopped its side of the session, if it did.
+    pub fn stop_cause(&self) -> Option<VehicleStopCause> {
+        self.vehicle.stop_cause()
+    }
+
+    /// Hand the protocol stack what the battery and the BMS say now.
+    fn brief_vehicle(&mut self) {
+        self.vehicle.set_battery(
+            self.battery.terminal_voltage(self.current),
+            self.battery.soc_percent(),
+        );
         self.vehicle.set_battery_current(self.current);
+        self.vehicle
+            .set_current_request(self.bms.desired_current(&self.battery));
         if self.bms.target_reached(&self.battery) {
             self.vehicle.request_stop();
         }
-        self.vehicle
-            .set_current_request(self.bms.desired_current(&self.battery));
     }
+}
+
+/// Checks a spec against what a CHAdeMO truck can be.
+fn validate(spec: &TruckSpec) -> Result<(), SimError> {
+    let invalid = |why: String| Err(SimError::InvalidTruck(why));
+    let TruckSpec {
+        soc_percent: soc,
+        target_soc_percent: target,
+        capacity_kwh,
+        max_voltage,
+        max_current,
+    } = *spec;
+    if !(capacity_kwh.is_finite() && capacity_kwh > 0.0 && capacity_kwh <= CHADEMO_MAX_CAPACITY_KWH)
+    {
+        return invalid(format!(
+            "capacity_kwh {capacity_kwh} must be positive and at most {CHADEMO_MAX_CAPACITY_KWH}"
+        ));
+    }
+    if !(soc.is_finite() && target.is_finite() && 0.0 <= soc && soc < target && target <= 100.0) {
+        return invalid(format!(
+            "need 0 ≤ soc_percent < target_soc_percent ≤ 100, got soc {soc} and target {target}"
+        ));
+    }
+    if !(max_voltage.is_finite()
+        && (MIN_TRUCK_VOLTAGE_V..=CHADEMO_MAX_VOLTAGE_V).contains(&max_voltage))
+    {
+        return invalid(format!(
+            "max_voltage {max_voltage} V must be between {MIN_TRUCK_VOLTAGE_V} and {CHADEMO_MAX_VOLTAGE_V} V for CHAdeMO"
+        ));
+    }
+    if !(max_current.is_finite() && max_current > 0.0 && max_current <= CHADEMO_MAX_CURRENT_A) {
+        return invalid(format!(
+            "max_current {max_current} A must be positive and at most {CHADEMO_MAX_CURRENT_A} A (one byte in CHAdeMO 1.x)"
+        ));
+    }
+    Ok(())
 }
 
 impl SimVehicle for ChademoTruck {
@@ -94,17 +151,20 @@ impl SimVehicle for ChademoTruck {
     }
 
     fn step(&mut self, lines: ControlLines, battery_current: f32, now: Timestamp) {
-        let dt = self.last_step.map_or(Duration::ZERO, |t| now - t);
+        let dt = self
+            .last_step
+            .map_or(Duration::ZERO, |last| now.saturating_since(last));
         self.last_step = Some(now);
-        // Current only flows into the battery through the truck's own contactors.
-        self.current = if self.vehicle.contactors_closed() {
-            battery_current.max(0.0)
+        // Current reaches the cells only through the truck's own contactors; the plant's
+        // figure is trusted otherwise (a non-finite one counts as none).
+        self.current = if self.vehicle.contactors_closed() && battery_current.is_finite() {
+            battery_current
         } else {
             0.0
         };
         self.battery.step(self.current, dt);
         self.vehicle.set_lines(lines);
-        self.feed_vehicle();
+        self.brief_vehicle();
         self.vehicle.update(now);
     }
 
@@ -124,19 +184,25 @@ impl SimVehicle for ChademoTruck {
         self.vehicle.permission()
     }
 
+    /// CAN silence, a battery over-voltage fault bit (102.4.0) and a driver's stop are the
+    /// truck's own faults; the rest belong to the charger's side of the plant.
     fn inject(&mut self, fault: SimFault) -> bool {
         match fault {
             SimFault::CanSilent => self.vehicle.set_can_silent(true),
             SimFault::VehicleFault => self.vehicle.inject_fault(VehicleFault::BatteryOvervoltage),
             SimFault::VehicleStop => self.vehicle.request_stop(),
-            _ => return false,
+            SimFault::EmergencyStop
+            | SimFault::PowerSupply
+            | SimFault::Insulation
+            | SimFault::ImplausibleCurrent => return false,
         }
         true
     }
 
+    /// Clears the fault bit and CAN silence. A stop already taken stays taken: the session it
+    /// ended does not resume, as with a real truck.
     fn clear_faults(&mut self) {
         self.vehicle.clear_faults();
-        self.vehicle.set_can_silent(false);
     }
 
     fn state(&self) -> TruckState {
@@ -154,54 +220,309 @@ impl SimVehicle for ChademoTruck {
 mod tests {
     use super::*;
 
-    #[test]
-    fn refuses_nonsense() {
-        for spec in [
-            TruckSpec {
-                capacity_kwh: 0.0,
-                ..TruckSpec::default()
-            },
-            TruckSpec {
-                soc_percent: 90.0,
-                ..TruckSpec::default()
-            },
-            TruckSpec {
-                max_current: 400.0,
-                ..TruckSpec::default()
-            },
-            TruckSpec {
-                max_voltage: f32::NAN,
-                ..TruckSpec::default()
-            },
-        ] {
-            assert!(
-                matches!(ChademoTruck::new(&spec), Err(SimError::InvalidTruck(_))),
-                "{spec:?}"
-            );
+    use charger_protocol::chademo::{
+        ChademoCharger, ChademoChargerConfig, VehicleChargingTime, VehicleControl, VehicleLimits,
+        VehicleState,
+    };
+    use charger_protocol::session::{ChargerRating, InsulationVerdict};
+    use charger_protocol::{DcSession, PlantInputs, SessionEvent, SessionPhase, StopReason};
+
+    const STEP: Duration = Duration::from_millis(10);
+    const D1: ControlLines = ControlLines {
+        sequence_1: true,
+        sequence_2: false,
+        aux_power: false,
+    };
+
+    /// Steps the truck 150 ms with d1 up, continuing from its last step.
+    fn frames_after_d1(t: &mut ChademoTruck) -> Vec<CanFrame> {
+        let mut now = t.last_step.unwrap_or(Timestamp::ZERO);
+        let mut out = Vec::new();
+        for _ in 0..15 {
+            now += STEP;
+            t.step(D1, 0.0, now);
+            out.extend(std::iter::from_fn(|| t.poll_transmit(now)));
         }
+        out
     }
 
     #[test]
-    fn wakes_on_d1_and_talks() {
-        let mut t = ChademoTruck::new(&TruckSpec::default()).unwrap();
-        let lines = ControlLines {
-            sequence_1: true,
-            ..ControlLines::default()
-        };
-        let mut now = Timestamp::ZERO;
-        let mut ids = Vec::new();
-        for _ in 0..30 {
-            now += Duration::from_millis(10);
-            t.step(lines, 0.0, now);
-            while let Some(f) = t.poll_transmit(now) {
-                ids.push(f.id());
+    fn refuses_specs_no_chademo_truck_can_have() {
+        let base = TruckSpec::default();
+        let cases = [
+            (
+                TruckSpec {
+                    capacity_kwh: 0.0,
+                    ..base.clone()
+                },
+                "capacity_kwh",
+            ),
+            (
+                TruckSpec {
+                    capacity_kwh: f32::NAN,
+                    ..base.clone()
+                },
+                "capacity_kwh",
+            ),
+            (
+                TruckSpec {
+                    soc_percent: 80.0,
+                    ..base.clone()
+                },
+                "soc",
+            ),
+            (
+                TruckSpec {
+                    soc_percent: -1.0,
+                    ..base.clone()
+                },
+                "soc",
+            ),
+            (
+                TruckSpec {
+                    target_soc_percent: 101.0,
+                    ..base.clone()
+                },
+                "soc",
+            ),
+            (
+                TruckSpec {
+                    max_voltage: 1300.0,
+                    ..base.clone()
+                },
+                "max_voltage",
+            ),
+            (
+                TruckSpec {
+                    max_voltage: 48.0,
+                    ..base.clone()
+                },
+                "max_voltage",
+            ),
+            (
+                TruckSpec {
+                    max_current: 400.0,
+                    ..base.clone()
+                },
+                "max_current",
+            ),
+            (
+                TruckSpec {
+                    max_current: 0.0,
+                    ..base.clone()
+                },
+                "max_current",
+            ),
+        ];
+        for (spec, field) in cases {
+            match ChademoTruck::new(&spec) {
+                Err(SimError::InvalidTruck(why)) => assert!(why.contains(field), "{why}"),
+                other => panic!("{spec:?} gave {other:?}"),
             }
         }
+        assert!(ChademoTruck::new(&base).is_ok());
+    }
+
+    #[test]
+    fn announces_its_spec_once_d1_rises() {
+        let mut t = ChademoTruck::new(&TruckSpec::default()).unwrap();
+        t.step(ControlLines::default(), 0.0, Timestamp::ZERO);
         assert!(
-            ids.contains(&0x100) && ids.contains(&0x101) && ids.contains(&0x102),
-            "{ids:?}"
+            t.poll_transmit(Timestamp::ZERO).is_none(),
+            "silent before d1"
         );
-        assert!(!t.contactors_closed());
-        assert!((t.state().soc_percent - 20.0).abs() < 0.01);
+
+        let frames = frames_after_d1(&mut t);
+        let limits = frames
+            .iter()
+            .find_map(|f| VehicleLimits::decode(f).ok())
+            .unwrap();
+        assert_eq!(limits.max_battery_voltage, 750);
+        assert_eq!(limits.min_battery_voltage, 562);
+        assert_eq!(limits.max_charge_current, 250);
+        let time = frames
+            .iter()
+            .find_map(|f| VehicleChargingTime::decode(f).ok())
+            .unwrap();
+        assert_eq!(time.rated_capacity_0_1kwh, 3500);
+        let control = frames
+            .iter()
+            .find_map(|f| VehicleControl::decode(f).ok())
+            .unwrap();
+        assert_eq!(
+            control.target_voltage, 742,
+            "BMS limit, 1 % under the maximum"
+        );
+        assert_eq!(control.charged_rate, 20);
+        assert!(control.status.contactors_open);
+
+        let s = t.state();
+        assert_eq!(s.soc_percent, 20.0);
+        assert!(!s.ev_contactors_closed);
+        assert_eq!(s.battery_voltage, t.battery_ocv());
+        assert!(t.battery_resistance() > 0.0);
+    }
+
+    #[test]
+    fn injects_only_its_own_faults() {
+        let mut t = ChademoTruck::new(&TruckSpec::default()).unwrap();
+        for f in [
+            SimFault::EmergencyStop,
+            SimFault::PowerSupply,
+            SimFault::Insulation,
+            SimFault::ImplausibleCurrent,
+        ] {
+            assert!(!t.inject(f), "{f:?}");
+        }
+
+        assert!(t.inject(SimFault::CanSilent));
+        assert!(frames_after_d1(&mut t).is_empty());
+        t.clear_faults();
+        assert!(!frames_after_d1(&mut t).is_empty());
+
+        assert!(t.inject(SimFault::VehicleFault));
+        let frames = frames_after_d1(&mut t);
+        let control = frames
+            .iter()
+            .rev()
+            .find_map(|f| VehicleControl::decode(f).ok())
+            .unwrap();
+        assert!(control.faults.battery_overvoltage);
+        assert_eq!(t.stop_cause(), Some(VehicleStopCause::Fault));
+
+        let mut t = ChademoTruck::new(&TruckSpec::default()).unwrap();
+        assert!(t.inject(SimFault::VehicleStop));
+        frames_after_d1(&mut t);
+        assert_eq!(t.stop_cause(), Some(VehicleStopCause::Requested));
+    }
+
+    #[test]
+    fn current_reaches_the_cells_only_through_closed_contactors() {
+        let mut t = ChademoTruck::new(&TruckSpec::default()).unwrap();
+        let mut now = Timestamp::ZERO;
+        for _ in 0..100 {
+            now += STEP;
+            t.step(D1, 200.0, now);
+        }
+        assert_eq!(t.state().soc_percent, 20.0);
+        assert_eq!(t.state().energy_charged_kwh, 0.0);
+        t.step(D1, f32::NAN, now + STEP);
+        assert_eq!(t.state().battery_current, 0.0);
+    }
+
+    /// The truck against the real charger state machine through a minimal circuit (ideal
+    /// supply with a 1000 A/s current slew and 2000 V/s voltage slew, cable bleeding with
+    /// τ = 0.1 s, an insulation monitor that passes after 300 ms): the BMS reaches its target
+    /// and ends the session.
+    #[test]
+    fn charges_to_its_target_against_the_chademo_charger() {
+        let spec = TruckSpec {
+            soc_percent: 78.0,
+            target_soc_percent: 80.0,
+            capacity_kwh: 100.0,
+            ..TruckSpec::default()
+        };
+        let mut truck = ChademoTruck::new(&spec).unwrap();
+        let rating = ChargerRating {
+            max_voltage: 1000.0,
+            min_voltage: 150.0,
+            max_current: 300.0,
+            min_current: 0.0,
+        };
+        let mut charger = ChademoCharger::new(ChademoChargerConfig::new(rating)).unwrap();
+        let (mut psu_v, mut current, mut cable_v) = (0.0f32, 0.0f32, 0.0f32);
+        let mut imd_since: Option<Timestamp> = None;
+        let mut events = Vec::new();
+        let mut now = Timestamp::ZERO;
+        charger.start(now);
+        let dt = STEP.as_secs_f32();
+        while charger.phase() != SessionPhase::Finished && now < Timestamp::from_secs(120) {
+            now += STEP;
+            let out = charger.outputs();
+            truck.step(out.lines, current, now);
+            while let Some(f) = truck.poll_transmit(now) {
+                charger.handle_frame(&f, now);
+            }
+            // The circuit, solved with the contactor states after the truck's step.
+            let cmd = out.power;
+            let toward = |v: f32| {
+                if cmd.enabled {
+                    v + (cmd.voltage - v).clamp(-2000.0 * dt, 2000.0 * dt)
+                } else {
+                    v * (-dt / 0.05).exp()
+                }
+            };
+            match (out.contactors_closed, truck.contactors_closed()) {
+                (true, true) => {
+                    let (ocv, r) = (truck.battery_ocv(), truck.battery_resistance());
+                    let wanted = if cmd.enabled {
+                        ((cmd.voltage - ocv) / r).clamp(0.0, cmd.current)
+                    } else {
+                        0.0
+                    };
+                    current += (wanted - current).clamp(-1000.0 * dt, 1000.0 * dt);
+                    psu_v = ocv + current * r;
+                    cable_v = psu_v;
+                }
+                (true, false) => {
+                    current = 0.0;
+                    psu_v = toward(psu_v);
+                    cable_v = psu_v;
+                }
+                (false, ev) => {
+                    current = 0.0;
+                    psu_v = toward(psu_v);
+                    cable_v = if ev {
+                        truck.battery_ocv()
+                    } else {
+                        cable_v * (-dt / 0.1).exp()
+                    };
+                }
+            }
+            let insulation = if out.insulation_test {
+                let since = *imd_since.get_or_insert(now);
+                if now >= since + Duration::from_millis(300) {
+                    InsulationVerdict::Ok { ohms: 1.0e6 }
+                } else {
+                    InsulationVerdict::Measuring
+                }
+            } else {
+                imd_since = None;
+                InsulationVerdict::Unknown
+            };
+            let plant = PlantInputs {
+                cable_voltage: cable_v,
+                psu_voltage: psu_v,
+                output_current: current,
+                vehicle_permission: truck.permission(),
+                insulation,
+            };
+            charger.set_available_current(300.0, now);
+            charger.update(&plant, now);
+            while let Some(f) = charger.poll_transmit(now) {
+                truck.handle_frame(&f, now);
+            }
+            events.extend(std::iter::from_fn(|| charger.poll_event()));
+        }
+        assert_eq!(
+            events.last(),
+            Some(&SessionEvent::Finished(StopReason::VehicleRequest)),
+            "{events:?}"
+        );
+        assert!(!events
+            .iter()
+            .any(|e| matches!(e, SessionEvent::Alarm(_) | SessionEvent::FrameRejected(_))));
+        let state = truck.state();
+        assert!(
+            state.soc_percent >= 80.0 && state.soc_percent < 80.1,
+            "{state:?}"
+        );
+        assert!(state.energy_charged_kwh > 2.0, "{state:?}");
+        assert!(!state.ev_contactors_closed);
+        assert_eq!(truck.stop_cause(), Some(VehicleStopCause::Requested));
+        assert_eq!(charger.vehicle().battery_capacity_kwh, Some(100.0));
+        // d1 is down: the truck sleeps on its next step.
+        truck.step(charger.outputs().lines, 0.0, now + STEP);
+        assert_eq!(truck.vehicle().state(), VehicleState::Asleep);
     }
 }
