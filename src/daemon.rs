@@ -140,7 +140,7 @@ impl MainLoop {
         let mut batch = Vec::new();
         while let Some(ev) = self.rig.poll_event() {
             log_event(&ev);
-            let wall = self.clock.wall(event_time(&ev));
+            let wall = self.clock.wall(ev.at());
             batch.push((ev, wall));
         }
         if batch.is_empty() && ack.is_none() {
@@ -278,20 +278,6 @@ impl MainLoop {
         let (ack, done) = oneshot::channel();
         self.flush(Some(ack));
         let _ = done.await;
-    }
-}
-
-fn event_time(ev: &StationEvent) -> Timestamp {
-    match ev {
-        StationEvent::StatusChanged { at, .. }
-        | StationEvent::MeterSample { at, .. }
-        | StationEvent::FaultRaised { at, .. }
-        | StationEvent::FaultCleared { at, .. }
-        | StationEvent::FrameRejected { at, .. }
-        | StationEvent::InsulationTested { at, .. }
-        | StationEvent::PhaseChanged { at, .. } => *at,
-        StationEvent::TransactionStarted(t) => t.at,
-        StationEvent::TransactionStopped(t) => t.at,
     }
 }
 

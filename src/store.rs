@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use charger_protocol::StopReason;
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -347,80 +347,45 @@ impl Store {
 
     /// The most recent sessions, newest first.
     pub fn recent_sessions(&self, limit: u32) -> Result<Vec<SessionRecord>, StoreError> {
-        let mut stmt = self.conn.prepare(
+        self.sessions_where("1 = 1 ORDER BY id DESC LIMIT ?1", i64::from(limit))
+    }
+
+    /// One transaction, if the journal has it.
+    pub fn transaction(&self, id: i64) -> Result<Option<SessionRecord>, StoreError> {
+        Ok(self.sessions_where("id = ?1", id)?.into_iter().next())
+    }
+
+    fn sessions_where(&self, clause: &str, arg: i64) -> Result<Vec<SessionRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(&format!(
             "SELECT id, connector, id_tag, started_at, stopped_at, meter_start_wh, meter_stop_wh,
                     stop_reason, stop_reason_text, faults, soc_stop
-             FROM transactions ORDER BY id DESC LIMIT ?1",
-        )?;
-        let rows = stmt.query_map([limit], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, u32>(1)?,
-                r.get::<_, String>(2)?,
-                r.get::<_, String>(3)?,
-                r.get::<_, Option<String>>(4)?,
-                r.get::<_, f64>(5)?,
-                r.get::<_, Option<f64>>(6)?,
-                r.get::<_, Option<String>>(7)?,
-                r.get::<_, Option<String>>(8)?,
-                r.get::<_, String>(9)?,
-                r.get::<_, Option<f32>>(10)?,
-            ))
-        })?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, connector, id_tag, started, stopped, m0, m1, reason, reason_text, faults, soc) =
-                row?;
-            out.push(SessionRecord {
-                transaction_id: id,
-                connector,
-                id_tag,
-                started_at: started,
-                stopped_at: stopped,
-                meter_start_wh: m0,
-                meter_stop_wh: m1,
-                energy_wh: m1.map(|m| m - m0),
+             FROM transactions WHERE {clause}"
+        ))?;
+        let rows = stmt.query_map([arg], |r| {
+            let meter_start_wh: f64 = r.get(5)?;
+            let meter_stop_wh: Option<f64> = r.get(6)?;
+            let reason: Option<String> = r.get(7)?;
+            let faults: String = r.get(9)?;
+            Ok(SessionRecord {
+                transaction_id: r.get(0)?,
+                connector: r.get(1)?,
+                id_tag: r.get(2)?,
+                started_at: r.get(3)?,
+                stopped_at: r.get(4)?,
+                meter_start_wh,
+                meter_stop_wh,
+                energy_wh: meter_stop_wh.map(|m| m - meter_start_wh),
                 // A row written by a newer chargerd may carry a reason we do not know: show
                 // its text rather than fail the whole listing.
                 stop_reason: reason.and_then(|r| serde_json::from_str(&r).ok()),
-                stop_reason_text: reason_text,
+                stop_reason_text: r.get(8)?,
                 faults: serde_json::from_str(&faults).unwrap_or_default(),
-                soc_stop: soc,
-            });
-        }
-        Ok(out)
-    }
-
-    /// The journal's event log for a connector, newest first (for diagnostics).
-    pub fn recent_events(
-        &self,
-        limit: u32,
-    ) -> Result<Vec<(String, u32, String, String)>, StoreError> {
-        let mut stmt = self
-            .conn
-            .prepare("SELECT at, connector, kind, detail FROM events ORDER BY id DESC LIMIT ?1")?;
-        let rows = stmt.query_map([limit], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
+                soc_stop: r.get(10)?,
+            })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The last persisted state of a transaction, if known (for tests and recovery tools).
-    pub fn transaction(&self, id: i64) -> Result<Option<SessionRecord>, StoreError> {
-        let exists: Option<i64> = self
-            .conn
-            .query_row("SELECT id FROM transactions WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
-            .optional()?;
-        if exists.is_none() {
-            return Ok(None);
-        }
-        Ok(self
-            .recent_sessions(u32::MAX)?
-            .into_iter()
-            .find(|s| s.transaction_id == id))
-    }
 }
 
 /// Format a Unix time in milliseconds as RFC 3339 UTC (`2026-11-25T14:16:31.123Z`).

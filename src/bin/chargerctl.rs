@@ -226,6 +226,7 @@ fn format_outcome(o: &CommandOutcome) -> String {
         CommandOutcome::Stopping { transaction_id } => {
             format!("stopping (transaction {transaction_id})")
         }
+        CommandOutcome::AuthorizationWithdrawn => "authorization withdrawn".into(),
         CommandOutcome::AvailabilityChanged => "done".into(),
         CommandOutcome::AvailabilityScheduled => {
             "scheduled: takes effect when the running session ends".into()

@@ -259,7 +259,7 @@ impl Connector {
         }
         if self.authorization.take().is_some() {
             // Nothing was running yet: withdrawing the authorization is the whole stop.
-            return Ok(CommandOutcome::AvailabilityChanged);
+            return Ok(CommandOutcome::AuthorizationWithdrawn);
         }
         Err(CommandError::NoSession(self.id()))
     }

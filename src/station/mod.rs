@@ -162,6 +162,23 @@ pub enum StationEvent {
     },
 }
 
+impl StationEvent {
+    /// When it happened, on the station's monotonic clock.
+    pub fn at(&self) -> Timestamp {
+        match self {
+            StationEvent::StatusChanged { at, .. }
+            | StationEvent::MeterSample { at, .. }
+            | StationEvent::FaultRaised { at, .. }
+            | StationEvent::FaultCleared { at, .. }
+            | StationEvent::FrameRejected { at, .. }
+            | StationEvent::InsulationTested { at, .. }
+            | StationEvent::PhaseChanged { at, .. } => *at,
+            StationEvent::TransactionStarted(t) => t.at,
+            StationEvent::TransactionStopped(t) => t.at,
+        }
+    }
+}
+
 /// A request from a technician or (later) the CSMS.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "command")]
@@ -188,6 +205,8 @@ pub enum CommandOutcome {
     AwaitingPlugIn { timeout_s: u64 },
     /// Stop requested; the session is ramping down.
     Stopping { transaction_id: i64 },
+    /// A pending authorization (no session yet) was withdrawn.
+    AuthorizationWithdrawn,
     /// Availability changed now.
     AvailabilityChanged,
     /// Availability changes when the running session ends.

@@ -225,7 +225,7 @@ impl Bench {
                 }
                 _ => {}
             }
-            if event_at(ev) < now {
+            if ev.at() < now {
                 break;
             }
         }
@@ -324,19 +324,5 @@ impl Bench {
         );
         let p = self.probe(id);
         assert!(!p.outputs.power.enabled || p.outputs.power.current <= 5.0);
-    }
-}
-
-fn event_at(ev: &StationEvent) -> Timestamp {
-    match ev {
-        StationEvent::StatusChanged { at, .. }
-        | StationEvent::MeterSample { at, .. }
-        | StationEvent::FaultRaised { at, .. }
-        | StationEvent::FaultCleared { at, .. }
-        | StationEvent::FrameRejected { at, .. }
-        | StationEvent::InsulationTested { at, .. }
-        | StationEvent::PhaseChanged { at, .. } => *at,
-        StationEvent::TransactionStarted(t) => t.at,
-        StationEvent::TransactionStopped(t) => t.at,
     }
 }
