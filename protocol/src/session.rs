@@ -68,6 +68,15 @@ impl PowerCommand {
         voltage: 0.0,
         current: 0.0,
     };
+
+    /// The supply running at `voltage` with `current` as its limit.
+    pub const fn on(voltage: f32, current: f32) -> PowerCommand {
+        PowerCommand {
+            enabled: true,
+            voltage,
+            current,
+        }
+    }
 }
 
 /// Protocol lines from charger to vehicle. Each protocol uses the ones it has.

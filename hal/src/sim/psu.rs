@@ -283,11 +283,7 @@ mod tests {
     }
 
     fn on(voltage: f32, current: f32) -> PowerCommand {
-        PowerCommand {
-            enabled: true,
-            voltage,
-            current,
-        }
+        PowerCommand::on(voltage, current)
     }
 
     #[test]

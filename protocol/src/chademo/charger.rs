@@ -459,20 +459,17 @@ impl ChademoCharger {
     fn refresh_power(&mut self) {
         let rating = self.config.rating;
         self.out.power = match self.step {
-            Step::InsulationTest { .. } => PowerCommand {
-                enabled: true,
-                voltage: self.insulation_test_voltage(),
-                current: self.config.insulation_test_current,
-            },
-            Step::Precharge { .. } => PowerCommand {
-                enabled: true,
-                voltage: finite_or_zero(self.plant.cable_voltage).clamp(0.0, rating.max_voltage),
-                current: self.config.precharge_current,
-            },
-            Step::Charging => PowerCommand {
-                enabled: true,
-                voltage: self.threshold_voltage(),
-                current: if self.flags.charging {
+            Step::InsulationTest { .. } => PowerCommand::on(
+                self.insulation_test_voltage(),
+                self.config.insulation_test_current,
+            ),
+            Step::Precharge { .. } => PowerCommand::on(
+                finite_or_zero(self.plant.cable_voltage).clamp(0.0, rating.max_voltage),
+                self.config.precharge_current,
+            ),
+            Step::Charging => PowerCommand::on(
+                self.threshold_voltage(),
+                if self.flags.charging {
                     self.requested_current()
                         .min(self.available_current)
                         .min(rating.max_current)
@@ -480,15 +477,11 @@ impl ChademoCharger {
                 } else {
                     0.0
                 },
-            },
+            ),
             // A normal stop keeps the supply regulating at zero current, so the current falls
             // smoothly; a hard stop, or any stop outside energy transfer, switches it off.
             Step::RampDown { .. } if self.stopped_while_charging && !self.hard_stop => {
-                PowerCommand {
-                    enabled: true,
-                    voltage: self.threshold_voltage(),
-                    current: 0.0,
-                }
+                PowerCommand::on(self.threshold_voltage(), 0.0)
             }
             _ => PowerCommand::OFF,
         };
