@@ -35,6 +35,8 @@ pub enum DaemonError {
     Hardware(#[from] HardwareError),
     #[error("signal handling: {0}")]
     Signal(std::io::Error),
+    #[error("cannot start the journal thread: {0}")]
+    Journal(std::io::Error),
 }
 
 /// Monotonic time for the core, wall time for the journal, from one origin.
@@ -76,7 +78,7 @@ enum JournalMsg {
 }
 
 /// The journal's owner: a thread, because SQLite writes with `synchronous=FULL` block.
-fn spawn_journal(mut store: Store) -> std::sync::mpsc::Sender<JournalMsg> {
+fn spawn_journal(mut store: Store) -> std::io::Result<std::sync::mpsc::Sender<JournalMsg>> {
     let (tx, rx) = std::sync::mpsc::channel::<JournalMsg>();
     std::thread::Builder::new()
         .name("journal".into())
@@ -115,15 +117,8 @@ fn spawn_journal(mut store: Store) -> std::sync::mpsc::Sender<JournalMsg> {
                     }
                 }
             }
-        })
-        .map_or_else(
-            |e| {
-                // Without a journal thread every write fails loudly on send.
-                tracing::error!(error = %e, "cannot start the journal thread");
-            },
-            |_| (),
-        );
-    tx
+        })?;
+    Ok(tx)
 }
 
 struct MainLoop {
@@ -219,15 +214,14 @@ impl MainLoop {
             } => Some((*connector, *operative)),
             _ => None,
         };
-        let result = self.rig.command(command, now);
-        let (ack_tx, ack_rx) = oneshot::channel();
-        let outcome = match result {
+        let outcome = match self.rig.command(command, now) {
             Ok(outcome) => outcome,
             Err(e) => {
                 let _ = reply.send(Response::error(e.to_string()));
                 return;
             }
         };
+        let (ack_tx, ack_rx) = oneshot::channel();
         // Run one step at once so that the command's effects (a started transaction) are
         // events now, and journal them before answering.
         self.rig.step(now);
@@ -323,7 +317,7 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
     let hardware = hardware::build(&cfg)?;
     let station = Station::new(&cfg, hardware::session_factory(), &restored, clock.now());
     let rig = Rig::new(station, hardware);
-    let journal = spawn_journal(store);
+    let journal = spawn_journal(store).map_err(DaemonError::Journal)?;
 
     let listener = server::bind(&cfg.station.control_socket).await?;
     let (ctl_tx, mut ctl_rx) = mpsc::channel::<ControlEnvelope>(64);
