@@ -65,7 +65,6 @@ struct Watch {
     last_battery_voltage: f32,
     /// (time, requested A, offered A), the last second of them.
     recent: VecDeque<(Timestamp, f32, f32)>,
-    energized_steps: u64,
 }
 
 pub struct Bench {
@@ -278,7 +277,6 @@ impl Bench {
             w.recent.pop_front();
         }
         if path_closed {
-            w.energized_steps += 1;
             // The supply slews, so compare with the largest request and offer of the last
             // second, plus a small ripple allowance.
             let max_req = w.recent.iter().map(|r| r.1).fold(0.0, f32::max);
