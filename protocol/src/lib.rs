@@ -7,6 +7,8 @@
 
 pub mod can;
 pub mod chademo;
+pub mod gbt;
+pub mod j1939;
 pub mod session;
 pub mod time;
 

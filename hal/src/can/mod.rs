@@ -1,5 +1,6 @@
 //! CAN ports: the trait, and its backends.
 
+pub mod cannelloni;
 pub mod loopback;
 pub mod socketcan;
 

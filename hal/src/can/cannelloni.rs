@@ -1,0 +1,1 @@
+//! cannelloni UDP transport (being written).

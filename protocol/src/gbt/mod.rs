@@ -1,0 +1,1 @@
+//! GB/T 27930-2015 (being written).

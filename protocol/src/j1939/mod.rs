@@ -1,0 +1,1 @@
+//! J1939 identifiers and transport protocol (being written).
