@@ -199,7 +199,10 @@ impl Default for SafetySection {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ProtocolKind {
+    /// CHAdeMO 1.x (IEEE 2030.1.1).
     Chademo,
+    /// GB/T 27930-2015 (China), with the J1939 transport protocol.
+    Gbt,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -374,6 +377,12 @@ impl Config {
                 return bad(
                     key("max_voltage"),
                     "above 1500 V is outside DC charging standards",
+                );
+            }
+            if c.protocol == ProtocolKind::Gbt && c.max_current > 400.0 {
+                return bad(
+                    key("max_current"),
+                    "GB/T 27930-2015 carries currents with a -400 A offset: at most 400 A per connector",
                 );
             }
             if let CanSection::Socketcan { interface } = &c.can {

@@ -1,12 +1,14 @@
 //! From configuration to hardware: which backend drives each connector, and which protocol
 //! session runs on it. The only place that names concrete backends and protocols.
 
-use charger_hal::sim::connector::{SimConnectorParams, SimulatedConnector};
+use charger_hal::sim::connector::{SimConnectorParams, SimulatedConnector, VehicleFactory};
+use charger_hal::sim::gbt_truck::GbtTruck;
 use charger_hal::sim::psu::SimPsuParams;
 use charger_hal::sim::truck::ChademoTruck;
 use charger_hal::sim::SimVehicle;
 use charger_hal::ConnectorHardware;
 use charger_protocol::chademo::{ChademoCharger, ChademoChargerConfig};
+use charger_protocol::gbt::{GbtCharger, GbtChargerConfig};
 use charger_protocol::DcSession;
 
 use crate::config::{CanSection, Config, ConnectorSection, HardwareKind, ProtocolKind};
@@ -31,6 +33,18 @@ pub fn new_session(c: &ConnectorSection) -> Result<Box<dyn DcSession>, String> {
         ProtocolKind::Chademo => ChademoCharger::new(ChademoChargerConfig::new(c.rating()))
             .map(|s| Box::new(s) as Box<dyn DcSession>)
             .map_err(|e| e.to_string()),
+        ProtocolKind::Gbt => {
+            let mut config = GbtChargerConfig::new(c.rating());
+            config.charger_number = c.id;
+            // CTS carries the charger's clock; the session itself only sees monotonic time.
+            config.wall_clock_at_start = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()
+                .map(|d| d.as_secs());
+            GbtCharger::new(config)
+                .map(|s| Box::new(s) as Box<dyn DcSession>)
+                .map_err(|e| e.to_string())
+        }
     }
 }
 
@@ -49,9 +63,12 @@ pub fn simulated_connector(c: &ConnectorSection) -> SimulatedConnector {
         },
         ..SimConnectorParams::default()
     };
-    let factory = match c.protocol {
+    let factory: VehicleFactory = match c.protocol {
         ProtocolKind::Chademo => {
             Box::new(|spec: &_| ChademoTruck::new(spec).map(|t| Box::new(t) as Box<dyn SimVehicle>))
+        }
+        ProtocolKind::Gbt => {
+            Box::new(|spec: &_| GbtTruck::new(spec).map(|t| Box::new(t) as Box<dyn SimVehicle>))
         }
     };
     SimulatedConnector::new(&format!("connector-{}", c.id), params, factory)

@@ -66,10 +66,12 @@ pub enum SimFault {
     ImplausibleCurrent,
     /// The truck asks the charger to stop (driver pressed stop in the cab).
     VehicleStop,
+    /// The truck pauses the charge (GB/T BSM "charging not permitted"); cleared to resume.
+    VehiclePause,
 }
 
 impl SimFault {
-    pub const ALL: [SimFault; 7] = [
+    pub const ALL: [SimFault; 8] = [
         SimFault::CanSilent,
         SimFault::EmergencyStop,
         SimFault::PowerSupply,
@@ -77,6 +79,7 @@ impl SimFault {
         SimFault::Insulation,
         SimFault::ImplausibleCurrent,
         SimFault::VehicleStop,
+        SimFault::VehiclePause,
     ];
 
     pub fn name(self) -> &'static str {
@@ -88,6 +91,7 @@ impl SimFault {
             SimFault::Insulation => "insulation",
             SimFault::ImplausibleCurrent => "implausible-current",
             SimFault::VehicleStop => "vehicle-stop",
+            SimFault::VehiclePause => "vehicle-pause",
         }
     }
 }
@@ -117,7 +121,7 @@ pub enum SimError {
     AlreadyPlugged,
     #[error("no truck is plugged in")]
     NotPlugged,
-    #[error("unknown fault '{0}' (known: can-silent, emergency-stop, power-supply, vehicle-fault, insulation, implausible-current, vehicle-stop)")]
+    #[error("unknown fault '{0}' (known: can-silent, emergency-stop, power-supply, vehicle-fault, insulation, implausible-current, vehicle-stop, vehicle-pause)")]
     UnknownFault(String),
     #[error("invalid truck: {0}")]
     InvalidTruck(String),

@@ -212,6 +212,15 @@ pub struct VehicleStatus {
     pub remaining_time: Option<Duration>,
     /// Vehicle identification number, where the protocol carries one.
     pub vin: Option<String>,
+    /// Battery chemistry (GB/T BRM), e.g. "LFP".
+    pub battery_type: Option<String>,
+    /// Highest cell voltage the BMS reports, in volts.
+    pub max_cell_voltage: Option<f32>,
+    /// Highest and lowest battery temperatures the BMS reports, in °C.
+    pub max_temperature_c: Option<f32>,
+    pub min_temperature_c: Option<f32>,
+    /// Charging mode the vehicle asks for (GB/T BCL: constant voltage or constant current).
+    pub charge_mode: Option<String>,
     /// Fault conditions the vehicle currently signals, human-readable.
     pub faults: Vec<String>,
 }

@@ -292,7 +292,10 @@ impl SimulatedConnector {
 
     fn inject(&mut self, fault: SimFault) -> Result<(), SimError> {
         match fault {
-            SimFault::CanSilent | SimFault::VehicleFault | SimFault::VehicleStop => {
+            SimFault::CanSilent
+            | SimFault::VehicleFault
+            | SimFault::VehicleStop
+            | SimFault::VehiclePause => {
                 let vehicle = self.vehicle.as_mut().ok_or(SimError::NotPlugged)?;
                 if !vehicle.inject(fault) {
                     return Err(SimError::UnknownFault(format!(
@@ -333,7 +336,10 @@ impl SimulatedConnector {
 fn is_vehicle_fault(fault: SimFault) -> bool {
     matches!(
         fault,
-        SimFault::CanSilent | SimFault::VehicleFault | SimFault::VehicleStop
+        SimFault::CanSilent
+            | SimFault::VehicleFault
+            | SimFault::VehicleStop
+            | SimFault::VehiclePause
     )
 }
 

@@ -11,6 +11,7 @@ use crate::connector::{SimFault, TruckState};
 pub mod battery;
 pub mod bms;
 pub mod connector;
+pub mod gbt_truck;
 pub mod imd;
 pub mod io;
 pub mod psu;

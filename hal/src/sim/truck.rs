@@ -191,6 +191,8 @@ impl SimVehicle for ChademoTruck {
             SimFault::CanSilent => self.vehicle.set_can_silent(true),
             SimFault::VehicleFault => self.vehicle.inject_fault(VehicleFault::BatteryOvervoltage),
             SimFault::VehicleStop => self.vehicle.request_stop(),
+            // CHAdeMO 1.x has no pause: the vehicle can only stop.
+            SimFault::VehiclePause => return false,
             SimFault::EmergencyStop
             | SimFault::PowerSupply
             | SimFault::Insulation

@@ -1,0 +1,223 @@
+//! Whole GB/T 27930 charging sessions on the plant simulator, through the real station core,
+//! in simulated time, with the safety invariants checked on every 10 ms step
+//! (see `common::Bench`).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::time::Duration;
+
+use charger_hal::{SimFault, TruckSpec};
+use charger_protocol::{SessionPhase, StopReason};
+use chargerd::station::{ConnectorStatus, StationCommand};
+use common::{small_truck, Bench};
+
+const MIN: Duration = Duration::from_secs(60);
+
+fn secs(s: u64) -> Duration {
+    Duration::from_secs(s)
+}
+
+/// One GB/T connector (400 A, the most the 2015 current field carries) and one CHAdeMO.
+const GBT_CONFIG: &str = r#"
+[station]
+name = "bench"
+state_dir = "/nonexistent"
+control_socket = "/nonexistent/control.sock"
+
+[[connectors]]
+id = 1
+protocol = "gbt"
+max_voltage = 1000
+max_current = 400
+max_power_kw = 240
+can = { backend = "simulated" }
+
+[[connectors]]
+id = 2
+protocol = "chademo"
+max_voltage = 1000
+max_current = 200
+max_power_kw = 150
+can = { backend = "simulated" }
+"#;
+
+fn bench() -> Bench {
+    Bench::with_config(GBT_CONFIG)
+}
+
+fn snapshot(b: &Bench, id: u32) -> chargerd::station::ConnectorSnapshot {
+    b.rig
+        .station()
+        .snapshot()
+        .into_iter()
+        .find(|c| c.id == id)
+        .unwrap()
+}
+
+#[test]
+fn a_gbt_truck_charges_to_its_target_and_shows_what_it_said() {
+    let mut b = bench();
+    b.plug(1, small_truck());
+    let tx = b.start(1);
+    b.charge_until_current(1, 150.0, MIN);
+    assert_eq!(b.status(1), ConnectorStatus::Charging);
+    let snap = snapshot(&b, 1);
+    let v = &snap.vehicle;
+    assert_eq!(v.vin.as_deref(), Some("LGHC4V1D5PE000123"));
+    assert_eq!(v.battery_type.as_deref(), Some("LFP"));
+    assert_eq!(v.protocol.as_deref(), Some("GB/T 27930 V1.1.0"));
+    assert_eq!(v.charge_mode.as_deref(), Some("constant current"));
+    assert!(v.max_cell_voltage.is_some_and(|c| c > 2.5 && c < 3.65));
+    assert_eq!(v.max_temperature_c, Some(31.0));
+    assert!(v.soc_percent.is_some_and(|s| (69.0..=80.0).contains(&s)));
+    let done = b.run_until(30 * MIN, |b| b.stopped(tx).is_some());
+    assert!(done, "session did not finish; status {:?}", b.status(1));
+    let stop = b.stopped(tx).unwrap();
+    assert_eq!(stop.reason, StopReason::VehicleRequest);
+    let truck = b.probe(1).truck.unwrap();
+    assert!((80.0..81.0).contains(&truck.soc_percent), "{}", truck.soc_percent);
+    let delivered_wh = f64::from(truck.energy_charged_kwh) * 1000.0;
+    assert!(
+        (stop.meter_stop_wh - delivered_wh).abs() < delivered_wh * 0.02,
+        "meter {:.0} Wh, truck {delivered_wh:.0} Wh",
+        stop.meter_stop_wh
+    );
+    b.run_for(secs(3));
+    assert_eq!(b.phase(1), SessionPhase::Idle);
+    let p = b.probe(1);
+    assert!(!p.outputs.io.connector_lock, "unlocked at the end");
+    assert!(!p.outputs.io.lines.aux_power, "auxiliary supply off at the end");
+    assert_eq!(b.status(1), ConnectorStatus::Finishing);
+    b.unplug(1);
+    b.run_for(secs(1));
+    assert_eq!(b.status(1), ConnectorStatus::Available);
+}
+
+#[test]
+fn the_bms_pauses_and_resumes_through_bsm() {
+    let mut b = bench();
+    b.plug(1, TruckSpec::default());
+    let tx = b.start(1);
+    b.charge_until_current(1, 200.0, MIN);
+    b.fault(1, SimFault::VehiclePause);
+    let paused = b.run_until(secs(3), |b| {
+        b.probe(1).truck.is_some_and(|t| t.battery_current < 1.0)
+    });
+    assert!(paused, "current did not fall while the BMS paused");
+    b.run_for(secs(5));
+    let p = b.probe(1);
+    assert!(p.outputs.io.contactors, "a pause keeps the contactors closed");
+    assert_eq!(b.phase(1), SessionPhase::Charging);
+    assert!(snapshot(&b, 1)
+        .vehicle
+        .faults
+        .iter()
+        .any(|f| f.contains("paused")));
+    b.rig
+        .simulate(1, charger_hal::SimCommand::ClearFaults, b.now)
+        .unwrap();
+    b.charge_until_current(1, 200.0, secs(10));
+    assert!(b.stopped(tx).is_none(), "the session went on after the pause");
+}
+
+#[test]
+fn a_silent_bms_gets_cem_three_handshakes_then_the_session_ends_safely() {
+    let mut b = bench();
+    b.plug(1, TruckSpec::default());
+    let tx = b.start(1);
+    b.charge_until_current(1, 200.0, MIN);
+    b.fault(1, SimFault::CanSilent);
+    // BCL is due every 50 ms and missed after 1 s: the output is made safe at once.
+    b.assert_safe_within(1, secs(3), secs(4));
+    let done = b.run_until(MIN, |b| b.stopped(tx).is_some());
+    assert!(done, "session did not end; phase {:?}", b.phase(1));
+    match b.stopped(tx).unwrap().reason {
+        // The BCL timeout, then two handshakes that got no BRM.
+        StopReason::CommunicationLost(why) => {
+            assert!(why.contains("BRM timeout after 3 handshake attempts"), "{why}")
+        }
+        other => panic!("stopped for {other:?}"),
+    }
+    let p = b.probe(1);
+    assert!(!p.outputs.io.contactors && !p.outputs.power.enabled);
+    assert!(!p.outputs.io.connector_lock && !p.outputs.io.lines.aux_power);
+}
+
+#[test]
+fn a_local_stop_ends_with_cst_bst_bsd_csd() {
+    let mut b = bench();
+    b.plug(1, TruckSpec::default());
+    let tx = b.start(1);
+    b.charge_until_current(1, 200.0, MIN);
+    b.command(StationCommand::Stop { connector: 1 }).unwrap();
+    b.assert_safe_within(1, secs(2), secs(3));
+    let done = b.run_until(secs(15), |b| b.stopped(tx).is_some());
+    assert!(done);
+    assert_eq!(b.stopped(tx).unwrap().reason, StopReason::Local);
+    b.run_for(secs(2));
+    let p = b.probe(1);
+    assert!(!p.outputs.io.connector_lock && !p.outputs.io.lines.aux_power);
+    assert_eq!(b.status(1), ConnectorStatus::Finishing);
+}
+
+#[test]
+fn unplugging_mid_charge_is_safe() {
+    let mut b = bench();
+    b.plug(1, TruckSpec::default());
+    let tx = b.start(1);
+    b.charge_until_current(1, 200.0, MIN);
+    b.unplug(1);
+    b.run_for(secs(1));
+    let p = b.probe(1);
+    assert!(!p.outputs.io.contactors);
+    let done = b.run_until(secs(10), |b| b.stopped(tx).is_some());
+    assert!(done);
+    assert_eq!(b.stopped(tx).unwrap().reason, StopReason::Unplugged);
+}
+
+#[test]
+fn an_insulation_fault_at_the_test_never_closes_onto_the_battery() {
+    let mut b = bench();
+    b.plug(1, TruckSpec::default());
+    b.fault(1, SimFault::Insulation);
+    let tx = b.start(1);
+    let done = b.run_until(MIN, |b| b.stopped(tx).is_some());
+    assert!(done);
+    assert!(matches!(
+        b.stopped(tx).unwrap().reason,
+        StopReason::InsulationFailure(_)
+    ));
+    let truck = b.probe(1).truck.unwrap();
+    assert!(!truck.ev_contactors_closed);
+    assert_eq!(truck.energy_charged_kwh, 0.0);
+}
+
+#[test]
+fn a_bms_fault_bit_stops_the_charge() {
+    let mut b = bench();
+    b.plug(1, TruckSpec::default());
+    let tx = b.start(1);
+    b.charge_until_current(1, 200.0, MIN);
+    b.fault(1, SimFault::VehicleFault);
+    b.assert_safe_within(1, secs(2), secs(3));
+    let done = b.run_until(secs(15), |b| b.stopped(tx).is_some());
+    assert!(done);
+    match b.stopped(tx).unwrap().reason {
+        StopReason::VehicleFault(why) => assert!(why.contains("over-temperature"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn both_protocols_charge_side_by_side() {
+    let mut b = bench();
+    b.plug(1, TruckSpec::default());
+    b.plug(2, TruckSpec::default());
+    b.start(1);
+    b.start(2);
+    b.charge_until_current(1, 200.0, MIN);
+    b.charge_until_current(2, 150.0, MIN);
+    assert_eq!(b.status(1), ConnectorStatus::Charging);
+    assert_eq!(b.status(2), ConnectorStatus::Charging);
+}
