@@ -21,6 +21,8 @@ pub enum CanError {
     TxFull(String),
     #[error("frame not representable on this port: {0}")]
     Unsupported(String),
+    #[error("invalid CAN port configuration: {0}")]
+    Config(String),
 }
 
 /// A CAN interface as the station sees it: send a frame, take the frames received so far.
@@ -30,4 +32,9 @@ pub trait CanPort: Send + std::fmt::Debug {
 
     /// The next received frame, if any, without blocking.
     fn try_recv(&mut self) -> Result<Option<CanFrame>, CanError>;
+
+    /// Send what `send` has queued; called by the station once per control step.
+    fn flush(&mut self) -> Result<(), CanError> {
+        Ok(())
+    }
 }
