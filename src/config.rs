@@ -247,6 +247,16 @@ pub enum CanSection {
     Simulated,
     /// A Linux SocketCAN interface.
     Socketcan { interface: String },
+    /// A CAN bus carried over UDP in cannelloni's format (version 2): to a real bus bridged by
+    /// the upstream `cannelloni` tool, or to a vehicle simulator in another process
+    /// (`chargerd-evsim`). With `hardware = "simulated"`, the vehicle's side of the inlet is
+    /// driven through the control API.
+    Cannelloni {
+        /// Local address to receive datagrams on, e.g. "127.0.0.1:20001".
+        bind: std::net::SocketAddr,
+        /// The only address datagrams are accepted from and sent to.
+        peer: std::net::SocketAddr,
+    },
 }
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -384,6 +394,24 @@ impl Config {
                     key("max_current"),
                     "GB/T 27930-2015 carries currents with a -400 A offset: at most 400 A per connector",
                 );
+            }
+            if let CanSection::Cannelloni { bind, peer } = &c.can {
+                if peer.port() == 0 || peer.ip().is_unspecified() {
+                    return bad(
+                        key("can.peer"),
+                        "must be a concrete address and port (the simulator or bridge to talk to)",
+                    );
+                }
+                if bind == peer {
+                    return bad(key("can.bind"), "must differ from can.peer");
+                }
+                let reused = self.connectors.iter().any(|o| {
+                    o.id != c.id
+                        && matches!(&o.can, CanSection::Cannelloni { bind: b, .. } if b == bind && bind.port() != 0)
+                });
+                if reused {
+                    return bad(key("can.bind"), "is used by another connector");
+                }
             }
             if let CanSection::Socketcan { interface } = &c.can {
                 if interface.is_empty() || interface.len() > 15 {

@@ -196,6 +196,16 @@ impl MainLoop {
                 let _ = reply.send(response);
                 return;
             }
+            Request::Inlet { connector, inlet } => {
+                // Called every few milliseconds by an external simulator: applied without an
+                // extra step, so the station keeps its own cadence; the next step sees it.
+                let response = match self.rig.inlet(connector, &inlet, now) {
+                    Ok(report) => Response::Inlet(report),
+                    Err(e) => Response::error(e.to_string()),
+                };
+                let _ = reply.send(response);
+                return;
+            }
             Request::Start { connector, id_tag } => StationCommand::Start { connector, id_tag },
             Request::Stop { connector } => StationCommand::Stop { connector },
             Request::Availability {

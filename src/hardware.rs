@@ -6,7 +6,8 @@ use charger_hal::sim::gbt_truck::GbtTruck;
 use charger_hal::sim::psu::SimPsuParams;
 use charger_hal::sim::truck::ChademoTruck;
 use charger_hal::sim::SimVehicle;
-use charger_hal::ConnectorHardware;
+use charger_hal::can::cannelloni::CannelloniPort;
+use charger_hal::{CanError, ConnectorHardware};
 use charger_protocol::chademo::{ChademoCharger, ChademoChargerConfig};
 use charger_protocol::gbt::{GbtCharger, GbtChargerConfig};
 use charger_protocol::DcSession;
@@ -25,6 +26,13 @@ pub enum HardwareError {
     },
     #[error("connector {connector}: {reason}")]
     Session { connector: u32, reason: String },
+    #[error("connector {connector}: key `{key}`: {source}")]
+    Can {
+        connector: u32,
+        key: &'static str,
+        #[source]
+        source: CanError,
+    },
 }
 
 /// The protocol session for a connector, as its configuration describes it.
@@ -53,25 +61,47 @@ pub fn session_factory() -> SessionFactory {
 }
 
 /// The simulated plant for a connector: power supply rated like the connector, and a truck of
-/// the connector's protocol when one is plugged in.
-pub fn simulated_connector(c: &ConnectorSection) -> SimulatedConnector {
-    let params = SimConnectorParams {
+/// the connector's protocol when one is plugged in — simulated in-process, or, when the
+/// connector's CAN is a cannelloni link, by an external simulator at the far end.
+pub fn simulated_connector(c: &ConnectorSection) -> Result<SimulatedConnector, HardwareError> {
+    let params = sim_params(c);
+    let name = format!("connector-{}", c.id);
+    if let CanSection::Cannelloni { bind, peer } = &c.can {
+        let port = CannelloniPort::open(*bind, *peer).map_err(|source| HardwareError::Can {
+            connector: c.id,
+            key: "can.bind",
+            source,
+        })?;
+        tracing::info!(connector = c.id, %bind, %peer, "CAN over cannelloni: the truck is simulated elsewhere");
+        return Ok(SimulatedConnector::with_external_can(
+            &name,
+            params,
+            Box::new(port),
+        ));
+    }
+    Ok(SimulatedConnector::new(&name, params, truck_factory(c.protocol)))
+}
+
+fn sim_params(c: &ConnectorSection) -> SimConnectorParams {
+    SimConnectorParams {
         psu: SimPsuParams {
             max_voltage: c.max_voltage,
             max_current: c.max_current,
             ..SimPsuParams::default()
         },
         ..SimConnectorParams::default()
-    };
-    let factory: VehicleFactory = match c.protocol {
+    }
+}
+
+fn truck_factory(protocol: ProtocolKind) -> VehicleFactory {
+    match protocol {
         ProtocolKind::Chademo => {
             Box::new(|spec: &_| ChademoTruck::new(spec).map(|t| Box::new(t) as Box<dyn SimVehicle>))
         }
         ProtocolKind::Gbt => {
             Box::new(|spec: &_| GbtTruck::new(spec).map(|t| Box::new(t) as Box<dyn SimVehicle>))
         }
-    };
-    SimulatedConnector::new(&format!("connector-{}", c.id), params, factory)
+    }
 }
 
 /// Checks beyond the configuration's own: every connector's backend combination exists and
@@ -83,7 +113,7 @@ pub fn check(cfg: &Config) -> Result<(), HardwareError> {
             reason,
         })?;
         match (&c.can, c.hardware) {
-            (CanSection::Simulated, HardwareKind::Simulated) => {}
+            (CanSection::Simulated | CanSection::Cannelloni { .. }, HardwareKind::Simulated) => {}
             (CanSection::Socketcan { .. }, HardwareKind::Simulated) => {
                 return Err(HardwareError::Unsupported {
                     connector: c.id,
@@ -102,14 +132,13 @@ pub fn check(cfg: &Config) -> Result<(), HardwareError> {
 /// Build every connector's hardware.
 pub fn build(cfg: &Config) -> Result<Vec<ConnectorBinding>, HardwareError> {
     check(cfg)?;
-    Ok(cfg
-        .connectors
+    cfg.connectors
         .iter()
         .map(|c| {
-            (
+            Ok((
                 c.id,
-                Box::new(simulated_connector(c)) as Box<dyn ConnectorHardware>,
-            )
+                Box::new(simulated_connector(c)?) as Box<dyn ConnectorHardware>,
+            ))
         })
-        .collect())
+        .collect()
 }

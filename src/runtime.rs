@@ -2,7 +2,7 @@
 //! caller has. The daemon steps it from tokio's clock; tests step it in simulated time. Nothing
 //! here decides anything: it moves readings in and commands out.
 
-use charger_hal::{ConnectorHardware, SimCommand, SimError, TruckState};
+use charger_hal::{ConnectorHardware, InletReport, InletState, SimCommand, SimError, TruckState};
 use charger_protocol::{StopReason, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -120,6 +120,12 @@ impl Rig {
                     }
                 }
             }
+            if let Err(e) = hw.can().flush() {
+                slot.can_errors += 1;
+                if slot.can_errors.is_power_of_two() {
+                    tracing::warn!(connector = slot.id, error = %e, count = slot.can_errors, "CAN flush error");
+                }
+            }
             slot.last = out;
         }
     }
@@ -151,6 +157,26 @@ impl Rig {
         tracing::info!(connector = id, command = ?cmd, "simulator command");
         sim.apply(cmd, now)?;
         Ok(())
+    }
+
+    /// An external vehicle simulator sets its side of connector `id`'s inlet and reads the
+    /// charger's side.
+    pub fn inlet(
+        &mut self,
+        id: u32,
+        state: &InletState,
+        now: Timestamp,
+    ) -> Result<InletReport, SimRequestError> {
+        let slot = self
+            .slots
+            .iter_mut()
+            .find(|s| s.id == id)
+            .ok_or(SimRequestError::UnknownConnector(id))?;
+        let sim = slot
+            .hardware
+            .simulator()
+            .ok_or(SimRequestError::NotSimulated(id))?;
+        Ok(sim.inlet(state, now)?)
     }
 
     pub fn report_fault(&mut self, id: u32, reason: StopReason, now: Timestamp) {

@@ -1,6 +1,6 @@
 //! One connector's hardware, bundled, plus the simulator's control surface.
 
-use charger_protocol::Timestamp;
+use charger_protocol::{ControlLines, Timestamp};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -115,6 +115,76 @@ pub enum SimCommand {
     ClearFaults,
 }
 
+/// The vehicle side of a connector's inlet, as an external simulator (another process, another
+/// machine) drives it through the control API, while the frames travel over a cannelloni link.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InletState {
+    /// A connector is in the inlet (CHAdeMO proximity, GB/T CC1).
+    pub plugged: bool,
+    /// CHAdeMO k (charge permission); ignored by GB/T.
+    #[serde(default)]
+    pub permission: bool,
+    /// The vehicle's own contactors connect its battery to the inlet.
+    #[serde(default)]
+    pub contactors_closed: bool,
+    /// Battery open-circuit voltage, volts.
+    #[serde(default)]
+    pub battery_voltage: f32,
+    /// Battery internal resistance, ohms.
+    #[serde(default = "default_battery_resistance")]
+    pub battery_resistance: f32,
+    /// The simulator's own state of charge, for status views.
+    #[serde(default)]
+    pub soc_percent: Option<f32>,
+}
+
+fn default_battery_resistance() -> f32 {
+    0.05
+}
+
+impl InletState {
+    /// Checks what a remote simulator sent before it reaches the circuit model.
+    pub fn validate(&self) -> Result<(), SimError> {
+        if !(self.battery_voltage.is_finite() && (0.0..=1500.0).contains(&self.battery_voltage)) {
+            return Err(SimError::InvalidInlet(format!(
+                "battery_voltage {} V must be between 0 and 1500",
+                self.battery_voltage
+            )));
+        }
+        if !(self.battery_resistance.is_finite()
+            && self.battery_resistance > 0.0
+            && self.battery_resistance <= 10.0)
+        {
+            return Err(SimError::InvalidInlet(format!(
+                "battery_resistance {} Ω must be above 0 and at most 10",
+                self.battery_resistance
+            )));
+        }
+        if let Some(soc) = self.soc_percent {
+            if !(soc.is_finite() && (0.0..=100.0).contains(&soc)) {
+                return Err(SimError::InvalidInlet(format!(
+                    "soc_percent {soc} must be between 0 and 100"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What the vehicle side of the inlet sees of the charger: the lines the charger drives and the
+/// electrical state at the inlet.
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct InletReport {
+    pub lines: ControlLines,
+    pub connector_locked: bool,
+    pub charger_contactors_closed: bool,
+    /// Voltage at the inlet, volts.
+    pub cable_voltage: f32,
+    /// Current into the battery, amperes (0 unless both sides' contactors are closed).
+    pub battery_current: f32,
+}
+
 #[derive(Debug, Clone, PartialEq, Error, Serialize, Deserialize)]
 pub enum SimError {
     #[error("a truck is already plugged in")]
@@ -125,6 +195,10 @@ pub enum SimError {
     UnknownFault(String),
     #[error("invalid truck: {0}")]
     InvalidTruck(String),
+    #[error("this connector's truck is simulated in-process; `inlet` is for connectors whose CAN is a cannelloni link to an external simulator")]
+    NotExternal,
+    #[error("invalid inlet state: {0}")]
+    InvalidInlet(String),
 }
 
 /// What a simulated connector lets a technician do.
@@ -133,6 +207,12 @@ pub trait SimulatorControl: std::fmt::Debug {
 
     /// What the simulated truck knows of itself (true SOC, battery voltage), for status views.
     fn truck(&self) -> Option<TruckState>;
+
+    /// An external simulator sets the vehicle side of the inlet and reads the charger's side.
+    fn inlet(&mut self, state: &InletState, now: Timestamp) -> Result<InletReport, SimError> {
+        let _ = (state, now);
+        Err(SimError::NotExternal)
+    }
 }
 
 /// The simulated truck's own view, which the charger cannot see directly.

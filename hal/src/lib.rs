@@ -17,7 +17,8 @@ pub mod sim;
 
 pub use can::{CanError, CanPort};
 pub use connector::{
-    ConnectorHardware, SimCommand, SimError, SimFault, SimulatorControl, TruckSpec, TruckState,
+    ConnectorHardware, InletReport, InletState, SimCommand, SimError, SimFault, SimulatorControl,
+    TruckSpec, TruckState,
 };
 pub use imd::{ImdReading, InsulationMonitor};
 pub use io::{DigitalInputs, DigitalIo, DigitalOutputs};

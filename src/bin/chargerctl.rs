@@ -210,6 +210,7 @@ fn show(response: &Response, json: bool) -> Result<(), CtlError> {
         Response::Sessions { sessions } => print!("{}", format_sessions(sessions)),
         Response::Done(outcome) => println!("{}", format_outcome(outcome)),
         Response::SimDone => println!("ok"),
+        Response::Inlet(report) => println!("{report:?}"),
         Response::Error { .. } => {}
     }
     Ok(())
@@ -301,15 +302,44 @@ fn format_connector(v: &ConnectorView) -> String {
             c.voltage, c.current, c.power_kw
         ),
     );
+    let ve = &c.vehicle;
     line(
         "vehicle",
         format!(
-            "SOC {}  target {}  request {}",
-            opt(c.vehicle.soc_percent.map(|x| format!("{x:.0}")), " %"),
-            opt(c.vehicle.target_voltage.map(|x| format!("{x:.0}")), " V"),
-            opt(c.vehicle.requested_current.map(|x| format!("{x:.0}")), " A"),
+            "SOC {}  target {}  request {}{}",
+            opt(ve.soc_percent.map(|x| format!("{x:.0}")), " %"),
+            opt(ve.target_voltage.map(|x| format!("{x:.0}")), " V"),
+            opt(ve.requested_current.map(|x| format!("{x:.0}")), " A"),
+            ve.charge_mode
+                .as_ref()
+                .map_or(String::new(), |m| format!(" ({m})")),
         ),
     );
+    if ve.protocol.is_some() || ve.vin.is_some() || ve.battery_type.is_some() {
+        line(
+            "identity",
+            format!(
+                "{}  VIN {}  battery {}",
+                ve.protocol.as_deref().unwrap_or("-"),
+                ve.vin.as_deref().unwrap_or("-"),
+                ve.battery_type.as_deref().unwrap_or("-"),
+            ),
+        );
+    }
+    if ve.max_cell_voltage.is_some() || ve.max_temperature_c.is_some() {
+        line(
+            "battery",
+            format!(
+                "max cell {}  temperature {} .. {}",
+                opt(ve.max_cell_voltage.map(|x| format!("{x:.2}")), " V"),
+                opt(ve.min_temperature_c.map(|x| format!("{x:.0}")), " °C"),
+                opt(ve.max_temperature_c.map(|x| format!("{x:.0}")), " °C"),
+            ),
+        );
+    }
+    if !ve.faults.is_empty() {
+        line("vehicle says", ve.faults.join(", "));
+    }
     if let Some(b) = &c.binding_limit {
         line("limit", format!("{b}"));
     }

@@ -7,12 +7,13 @@
 //! {"request":"status"}
 //! {"request":"start","connector":1,"id_tag":"FLEET-042"}
 //! {"request":"sim","connector":1,"command":{"command":"plug","soc_percent":20.0,...}}
+//! {"request":"inlet","connector":1,"inlet":{"plugged":true,"contactors_closed":true,"battery_voltage":640.0}}
 //! ```
 
 pub mod client;
 pub mod server;
 
-use charger_hal::SimCommand;
+use charger_hal::{InletReport, InletState, SimCommand};
 use serde::{Deserialize, Serialize};
 
 use crate::runtime::ConnectorView;
@@ -46,6 +47,12 @@ pub enum Request {
         connector: u32,
         command: SimCommand,
     },
+    /// An external vehicle simulator sets its side of the inlet and reads the charger's side
+    /// (connectors whose CAN is a cannelloni link).
+    Inlet {
+        connector: u32,
+        inlet: InletState,
+    },
 }
 
 fn default_sessions_limit() -> u32 {
@@ -69,6 +76,7 @@ pub enum Response {
     Sessions { sessions: Vec<SessionRecord> },
     Done(CommandOutcome),
     SimDone,
+    Inlet(InletReport),
     Error { message: String },
 }
 

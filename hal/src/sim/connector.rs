@@ -18,13 +18,15 @@
 
 use std::time::Duration;
 
-use charger_protocol::Timestamp;
+use charger_protocol::{ControlLines, Timestamp};
 
 use crate::can::loopback::{LoopbackBus, LoopbackPort};
 use crate::can::CanPort;
 use crate::connector::{
-    ConnectorHardware, SimCommand, SimError, SimFault, SimulatorControl, TruckSpec, TruckState,
+    ConnectorHardware, InletReport, InletState, SimCommand, SimError, SimFault, SimulatorControl,
+    TruckSpec, TruckState,
 };
+use crate::sim::external::ExternalVehicle;
 use crate::imd::InsulationMonitor;
 use crate::io::DigitalIo;
 use crate::power::PowerSupply;
@@ -72,15 +74,26 @@ impl Default for SimConnectorParams {
     }
 }
 
+/// How the station's CAN port reaches the vehicle.
+enum CanLink {
+    /// An in-process bus with the simulated truck on the far end.
+    Internal {
+        /// The station's end of the bus, handed out by [`ConnectorHardware::can`].
+        charger_port: LoopbackPort,
+        /// The vehicle's end of the bus; stays attached when no vehicle is plugged, so the
+        /// station's port sees silence (as on a real unplugged cable), not a closed bus.
+        vehicle_port: LoopbackPort,
+    },
+    /// A port to a vehicle simulated elsewhere (a cannelloni link); the vehicle's side of the
+    /// inlet arrives through [`SimulatorControl::inlet`].
+    External(Box<dyn CanPort>),
+}
+
 /// One simulated connector. See the module documentation.
 pub struct SimulatedConnector {
     name: String,
     params: SimConnectorParams,
-    /// The station's end of the bus, handed out by [`ConnectorHardware::can`].
-    charger_port: LoopbackPort,
-    /// The vehicle's end of the bus; stays attached when no vehicle is plugged, so the
-    /// station's port sees silence (as on a real unplugged cable), not a closed bus.
-    vehicle_port: LoopbackPort,
+    can: CanLink,
     psu: SimPowerSupply,
     io: SimIo,
     imd: SimInsulationMonitor,
@@ -98,16 +111,37 @@ impl SimulatedConnector {
     /// A connector named `name` (used for its CAN bus and in logs) with nothing plugged in.
     pub fn new(name: &str, params: SimConnectorParams, factory: VehicleFactory) -> Self {
         let bus = LoopbackBus::with_capacity(name, params.can_queue_capacity);
-        let charger_port = bus.port();
-        let vehicle_port = bus.port();
+        let can = CanLink::Internal {
+            charger_port: bus.port(),
+            vehicle_port: bus.port(),
+        };
+        Self::with_link(name, params, factory, can)
+    }
+
+    /// A connector whose vehicle is simulated in another process: frames go through `port`
+    /// (e.g. a cannelloni link) and the vehicle's side of the inlet is set with
+    /// [`SimulatorControl::inlet`] (or plugged with [`SimCommand::Plug`], whose spec is then
+    /// ignored: the remote simulator owns the truck).
+    pub fn with_external_can(name: &str, params: SimConnectorParams, port: Box<dyn CanPort>) -> Self {
+        let factory: VehicleFactory = Box::new(|_spec: &TruckSpec| {
+            Ok(Box::new(ExternalVehicle::new()) as Box<dyn SimVehicle>)
+        });
+        Self::with_link(name, params, factory, CanLink::External(port))
+    }
+
+    fn with_link(
+        name: &str,
+        params: SimConnectorParams,
+        factory: VehicleFactory,
+        can: CanLink,
+    ) -> Self {
         SimulatedConnector {
             name: name.to_string(),
             psu: SimPowerSupply::new(params.psu.clone()),
             io: SimIo::new(params.io.clone()),
             imd: SimInsulationMonitor::new(params.imd.clone()),
             params,
-            charger_port,
-            vehicle_port,
+            can,
             vehicle: None,
             factory,
             active_faults: Vec::new(),
@@ -237,9 +271,19 @@ impl SimulatedConnector {
 
     /// Hand the station's frames to the vehicle, advance it, and put its frames on the bus.
     fn exchange_frames(&mut self, now: Timestamp) {
+        let vehicle_port = match &mut self.can {
+            CanLink::Internal { vehicle_port, .. } => vehicle_port,
+            CanLink::External(_) => {
+                // The remote vehicle has its own frames; it only needs to see the lines.
+                if let Some(vehicle) = self.vehicle.as_mut() {
+                    vehicle.step(self.io.outputs().lines, self.battery_current, now);
+                }
+                return;
+            }
+        };
         // Drain even with no vehicle: frames sent into an unplugged cable are lost.
         loop {
-            match self.vehicle_port.try_recv() {
+            match vehicle_port.try_recv() {
                 Ok(Some(frame)) => {
                     if let Some(v) = self.vehicle.as_mut() {
                         v.handle_frame(&frame, now);
@@ -260,7 +304,7 @@ impl SimulatedConnector {
             let Some(frame) = vehicle.poll_transmit(now) else {
                 break;
             };
-            if let Err(e) = self.vehicle_port.send(&frame) {
+            if let Err(e) = vehicle_port.send(&frame) {
                 tracing::warn!(connector = %self.name, error = %e, "simulated vehicle CAN send");
             }
         }
@@ -345,7 +389,10 @@ fn is_vehicle_fault(fault: SimFault) -> bool {
 
 impl ConnectorHardware for SimulatedConnector {
     fn can(&mut self) -> &mut dyn CanPort {
-        &mut self.charger_port
+        match &mut self.can {
+            CanLink::Internal { charger_port, .. } => charger_port,
+            CanLink::External(port) => port.as_mut(),
+        }
     }
 
     fn power(&mut self) -> &mut dyn PowerSupply {
@@ -384,6 +431,34 @@ impl SimulatorControl for SimulatedConnector {
 
     fn truck(&self) -> Option<TruckState> {
         self.vehicle.as_ref().map(|v| v.state())
+    }
+
+    fn inlet(&mut self, state: &InletState, now: Timestamp) -> Result<InletReport, SimError> {
+        if !matches!(self.can, CanLink::External(_)) {
+            return Err(SimError::NotExternal);
+        }
+        state.validate()?;
+        match (state.plugged, self.vehicle.is_some()) {
+            (true, false) => self.plug(&TruckSpec::default())?,
+            (false, true) => self.unplug()?,
+            _ => {}
+        }
+        if let Some(v) = self.vehicle.as_mut() {
+            v.set_inlet(state, now);
+            self.io.set_vehicle_permission(v.permission());
+        }
+        let outputs = self.io.outputs();
+        Ok(InletReport {
+            lines: if self.vehicle.is_some() {
+                outputs.lines
+            } else {
+                ControlLines::default()
+            },
+            connector_locked: self.io.locked(),
+            charger_contactors_closed: self.io.contactors_closed(),
+            cable_voltage: self.cable_voltage,
+            battery_current: self.battery_current,
+        })
     }
 }
 

@@ -6,11 +6,12 @@
 
 use charger_protocol::{CanFrame, ControlLines, Timestamp};
 
-use crate::connector::{SimFault, TruckState};
+use crate::connector::{InletState, SimFault, TruckState};
 
 pub mod battery;
 pub mod bms;
 pub mod connector;
+pub mod external;
 pub mod gbt_truck;
 pub mod imd;
 pub mod io;
@@ -49,4 +50,10 @@ pub trait SimVehicle: Send + std::fmt::Debug {
     fn clear_faults(&mut self);
 
     fn state(&self) -> TruckState;
+
+    /// Set the inlet from an external simulator; false for vehicles simulated in-process.
+    fn set_inlet(&mut self, state: &InletState, now: Timestamp) -> bool {
+        let _ = (state, now);
+        false
+    }
 }
