@@ -125,10 +125,20 @@ impl Daemon {
             .clone()
     }
 
-    fn wait_for(&self, limit: Duration, what: &str, mut done: impl FnMut(&Value) -> bool) -> Value {
+    fn wait_for(&self, limit: Duration, what: &str, done: impl FnMut(&Value) -> bool) -> Value {
+        self.wait_for_on(1, limit, what, done)
+    }
+
+    fn wait_for_on(
+        &self,
+        id: u64,
+        limit: Duration,
+        what: &str,
+        mut done: impl FnMut(&Value) -> bool,
+    ) -> Value {
         let end = Instant::now() + limit;
         loop {
-            let c = self.connector(1);
+            let c = self.connector(id);
             if done(&c) {
                 return c;
             }
@@ -287,7 +297,7 @@ fn chargerctl_says_clearly_when_the_daemon_is_not_running() {
 fn check_config_names_the_file_and_key_of_a_typo() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.toml");
-    let text = Daemon::config_text(dir.path()).replace("max_current = 200.0", "max_curent = 200.0");
+    let text = Daemon::config_text(dir.path()).replace("max_current = 400.0", "max_curent = 400.0");
     std::fs::write(&path, text).unwrap();
     let out = Command::new(CHARGERD)
         .arg("--check-config")
@@ -313,6 +323,44 @@ fn check_config_names_the_file_and_key_of_a_typo() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+}
+
+#[test]
+fn a_gbt_truck_charges_on_connector_2_and_chargerctl_shows_what_it_said() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path());
+    d.ctl_ok(&[
+        "sim",
+        "plug",
+        "2",
+        "--soc",
+        "79",
+        "--target-soc",
+        "80",
+        "--capacity-kwh",
+        "3",
+    ]);
+    d.ctl_ok(&["start", "2"]);
+    d.wait_for_on(2, Duration::from_secs(30), "current flowing", |c| {
+        c["status"] == "Charging" && c["current"].as_f64().unwrap_or(0.0) > 10.0
+    });
+    let human = d.ctl_ok(&["status"]);
+    assert!(human.contains("[Gbt, simulated]"), "{human}");
+    assert!(human.contains("VIN LGHC4V1D5PE000123"), "{human}");
+    assert!(human.contains("battery LFP"), "{human}");
+    assert!(human.contains("GB/T 27930 V1.1.0"), "{human}");
+    assert!(human.contains("max cell"), "{human}");
+    let c = d.connector(2);
+    assert_eq!(c["vehicle"]["vin"], "LGHC4V1D5PE000123");
+    assert_eq!(c["vehicle"]["charge_mode"], "constant current");
+    let done = d.wait_for_on(2, Duration::from_secs(60), "the end of the session", |c| {
+        c["last_stop"].is_object()
+    });
+    assert_eq!(done["last_stop"]["kind"], "vehicle_request", "{done:#}");
+    let sessions = d.json(&["sessions"]);
+    let s = &sessions["sessions"][0];
+    assert_eq!(s["connector"], 2);
+    assert!(s["energy_wh"].as_f64().unwrap() > 0.0, "{s:#}");
 }
 
 #[test]
