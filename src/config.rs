@@ -103,6 +103,11 @@ pub struct AuthorizationSection {
     /// In free mode, start charging as soon as a truck is plugged in.
     #[serde(default)]
     pub auto_start: bool,
+    /// "Autocharge": on connectors whose protocol carries the vehicle's VIN (GB/T), start the
+    /// session at plug-in to read it, and charge if the VIN is in `id_tags` (local-list mode).
+    /// No current flows until the VIN is authorized.
+    #[serde(default)]
+    pub autocharge: bool,
     /// How long an authorization waits for a truck to be plugged in, in seconds.
     #[serde(default = "default_connection_timeout_s")]
     pub connection_timeout_s: u64,
@@ -121,6 +126,7 @@ impl Default for AuthorizationSection {
             mode: default_auth_mode(),
             id_tags: Vec::new(),
             auto_start: false,
+            autocharge: false,
             connection_timeout_s: default_connection_timeout_s(),
         }
     }
@@ -203,6 +209,13 @@ pub enum ProtocolKind {
     Chademo,
     /// GB/T 27930-2015 (China), with the J1939 transport protocol.
     Gbt,
+}
+
+impl ProtocolKind {
+    /// The protocol tells the charger the vehicle's VIN (GB/T in BRM), so autocharge works.
+    pub fn carries_vin(self) -> bool {
+        matches!(self, ProtocolKind::Gbt)
+    }
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -427,6 +440,12 @@ impl Config {
             return bad(
                 "insulation.warning_ohm_per_volt".into(),
                 "must be ≥ fault_ohm_per_volt, and both positive",
+            );
+        }
+        if self.authorization.autocharge && self.authorization.mode != AuthorizationMode::LocalList {
+            return bad(
+                "authorization.autocharge".into(),
+                "needs mode = \"local-list\" with the fleet's VINs in id_tags (in free mode, use auto_start)",
             );
         }
         if self.authorization.mode == AuthorizationMode::LocalList

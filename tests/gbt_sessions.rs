@@ -221,3 +221,71 @@ fn both_protocols_charge_side_by_side() {
     assert_eq!(b.status(1), ConnectorStatus::Charging);
     assert_eq!(b.status(2), ConnectorStatus::Charging);
 }
+
+fn autocharge_bench(allowed: &str) -> Bench {
+    let cfg = GBT_CONFIG.replace(
+        "[[connectors]]\nid = 1",
+        &format!(
+            "[authorization]\nmode = \"local-list\"\nid_tags = [\"{allowed}\"]\nautocharge = true\n\n[[connectors]]\nid = 1"
+        ),
+    );
+    Bench::with_config(&cfg)
+}
+
+fn transactions_started(b: &Bench) -> Vec<chargerd::station::TransactionStart> {
+    b.events
+        .iter()
+        .filter_map(|e| match e {
+            chargerd::station::StationEvent::TransactionStarted(t) => Some(t.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn autocharge_starts_a_transaction_for_a_known_vin() {
+    let mut b = autocharge_bench("LGHC4V1D5PE000123");
+    b.plug(1, small_truck());
+    // No start command: the VIN from BRM authorizes the session.
+    let started = b.run_until(MIN, |b| !transactions_started(b).is_empty());
+    assert!(started, "no transaction; status {:?}", b.status(1));
+    let tx = transactions_started(&b)[0].clone();
+    assert_eq!(tx.id_tag, "LGHC4V1D5PE000123");
+    assert_eq!(tx.connector, 1);
+    b.charge_until_current(1, 150.0, MIN);
+    let done = b.run_until(30 * MIN, |b| b.stopped(tx.transaction_id).is_some());
+    assert!(done);
+    let rec = b.store.transaction(tx.transaction_id).unwrap().unwrap();
+    assert_eq!(rec.id_tag, "LGHC4V1D5PE000123");
+    assert!(rec.energy_wh.unwrap() > 1000.0);
+    // The CHAdeMO connector carries no VIN: autocharge leaves it alone.
+    b.plug(2, small_truck());
+    b.run_for(secs(20));
+    assert_eq!(b.phase(2), SessionPhase::Idle);
+}
+
+#[test]
+fn autocharge_refuses_an_unknown_vin_without_delivering_energy() {
+    let mut b = autocharge_bench("LFV00000000000000");
+    b.plug(1, small_truck());
+    let ended = b.run_until(MIN, |b| {
+        snapshot(b, 1).last_stop == Some(StopReason::DeAuthorized)
+    });
+    assert!(ended, "session not refused; status {:?}", b.status(1));
+    assert!(transactions_started(&b).is_empty(), "no transaction for an unknown VIN");
+    let truck = b.probe(1).truck.unwrap();
+    assert!(truck.energy_charged_kwh < 0.001, "{} kWh", truck.energy_charged_kwh);
+    b.run_for(secs(5));
+    let p = b.probe(1);
+    assert!(!p.outputs.io.contactors && !p.outputs.power.enabled);
+    assert!(!p.outputs.io.lines.aux_power && !p.outputs.io.connector_lock);
+    assert_eq!(b.status(1), ConnectorStatus::Finishing);
+    // A technician may still start it by hand with a known tag after a replug... the local list
+    // decides: an unknown tag is refused.
+    assert!(b
+        .command(StationCommand::Start {
+            connector: 1,
+            id_tag: Some("NOBODY".into())
+        })
+        .is_err());
+}

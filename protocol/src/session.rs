@@ -158,6 +158,8 @@ pub enum StopReason {
     PowerLoss,
     /// The charger is shutting down in an orderly way (service stop, reboot).
     Shutdown,
+    /// The vehicle (by its VIN, for autocharge) or its id tag was not authorized.
+    DeAuthorized,
 }
 
 impl StopReason {
@@ -169,6 +171,7 @@ impl StopReason {
                 | StopReason::Local
                 | StopReason::Remote
                 | StopReason::Shutdown
+                | StopReason::DeAuthorized
         )
     }
 }
@@ -190,6 +193,7 @@ impl std::fmt::Display for StopReason {
             StopReason::ChargerFault(s) => write!(f, "charger fault: {s}"),
             StopReason::PowerLoss => write!(f, "charger restarted during the session"),
             StopReason::Shutdown => write!(f, "charger shutting down"),
+            StopReason::DeAuthorized => write!(f, "not authorized"),
         }
     }
 }

@@ -97,6 +97,18 @@ struct ActiveSession {
     faults: Vec<String>,
     insulation_warned: bool,
     forced_safe: bool,
+    /// Autocharge: the session was started at plug-in to read the vehicle's VIN, and its
+    /// transaction has not begun (no authorization yet). Holds when it started waiting.
+    identifying_since: Option<Timestamp>,
+    /// The VIN was refused; the session is stopping.
+    refused: bool,
+}
+
+impl ActiveSession {
+    /// The transaction has begun (always, except while autocharge waits for a VIN).
+    fn in_transaction(&self) -> bool {
+        self.identifying_since.is_none()
+    }
 }
 
 /// The part of a snapshot about the running transaction.
@@ -220,7 +232,13 @@ impl Connector {
         now: Timestamp,
         events: &mut Vec<StationEvent>,
     ) -> Result<CommandOutcome, CommandError> {
-        if self.session.is_some() {
+        if let Some(s) = self.session.as_ref() {
+            // A session identifying the vehicle for autocharge can be authorized by hand.
+            if !s.in_transaction() && !s.refused {
+                let transaction_id = s.transaction_id;
+                self.begin_transaction(id_tag, now, events);
+                return Ok(CommandOutcome::Started { transaction_id });
+            }
             return Err(CommandError::Busy(self.id()));
         }
         if !self.operative {
@@ -291,6 +309,19 @@ impl Connector {
         let Some(auth) = self.authorization.take() else {
             return false;
         };
+        self.start_session(transaction_id, Some(auth.id_tag), sessions, now, events)
+    }
+
+    /// Start the protocol session; with `id_tag` the transaction begins now, without it the
+    /// session only identifies the vehicle (autocharge) until [`begin_transaction`].
+    fn start_session(
+        &mut self,
+        transaction_id: i64,
+        id_tag: Option<String>,
+        sessions: &SessionFactory,
+        now: Timestamp,
+        events: &mut Vec<StationEvent>,
+    ) -> bool {
         let mut dc = match sessions(&self.cfg) {
             Ok(dc) => dc,
             Err(e) => {
@@ -303,23 +334,27 @@ impl Connector {
             }
         };
         dc.start(now);
-        tracing::info!(
-            connector = self.id(),
-            transaction_id,
-            id_tag = %auth.id_tag,
-            "session started"
-        );
-        events.push(StationEvent::TransactionStarted(TransactionStart {
-            transaction_id,
-            connector: self.id(),
-            id_tag: auth.id_tag.clone(),
-            meter_start_wh: self.meter_wh,
-            at: now,
-        }));
+        match &id_tag {
+            Some(tag) => {
+                tracing::info!(connector = self.id(), transaction_id, id_tag = %tag, "session started");
+                events.push(StationEvent::TransactionStarted(TransactionStart {
+                    transaction_id,
+                    connector: self.id(),
+                    id_tag: tag.clone(),
+                    meter_start_wh: self.meter_wh,
+                    at: now,
+                }));
+            }
+            None => tracing::info!(
+                connector = self.id(),
+                "session started to read the vehicle's VIN (autocharge)"
+            ),
+        }
+        let identifying_since = id_tag.is_none().then_some(now);
         self.session = Some(ActiveSession {
             dc,
             transaction_id,
-            id_tag: auth.id_tag,
+            id_tag: id_tag.unwrap_or_default(),
             started_at: now,
             meter_start_wh: self.meter_wh,
             stop_reason: None,
@@ -328,10 +363,61 @@ impl Connector {
             faults: Vec::new(),
             insulation_warned: false,
             forced_safe: false,
+            identifying_since,
+            refused: false,
         });
         self.finished_while_plugged = false;
         self.last_stop = None;
         true
+    }
+
+    /// Autocharge: the VIN the identifying session has read, once, for the station to judge.
+    pub(crate) fn vin_to_authorize(&self) -> Option<String> {
+        let s = self.session.as_ref()?;
+        if s.in_transaction() || s.refused || s.stop_reason.is_some() {
+            return None;
+        }
+        s.dc.vehicle().vin.clone()
+    }
+
+    /// The vehicle is authorized (its VIN, or an id tag given while it was identified): the
+    /// transaction begins now, and current may flow.
+    pub(crate) fn begin_transaction(
+        &mut self,
+        id_tag: String,
+        now: Timestamp,
+        events: &mut Vec<StationEvent>,
+    ) {
+        let id = self.id();
+        let meter = self.meter_wh;
+        let Some(s) = self.session.as_mut() else {
+            return;
+        };
+        if s.in_transaction() {
+            return;
+        }
+        tracing::info!(connector = id, transaction_id = s.transaction_id, id_tag = %id_tag, "vehicle authorized: transaction begins");
+        s.identifying_since = None;
+        s.id_tag = id_tag.clone();
+        s.started_at = now;
+        s.meter_start_wh = meter;
+        events.push(StationEvent::TransactionStarted(TransactionStart {
+            transaction_id: s.transaction_id,
+            connector: id,
+            id_tag,
+            meter_start_wh: meter,
+            at: now,
+        }));
+    }
+
+    /// The vehicle's VIN is not authorized: the identifying session stops, no transaction.
+    pub(crate) fn refuse_vehicle(&mut self, why: &str, now: Timestamp) {
+        let id = self.id();
+        if let Some(s) = self.session.as_mut() {
+            tracing::info!(connector = id, reason = why, "vehicle not authorized (autocharge)");
+            s.refused = true;
+            s.dc.stop(StopReason::DeAuthorized, now);
+        }
     }
 
     /// The insulation monitor's reading judged against the thresholds at the rated voltage.
@@ -498,7 +584,29 @@ impl Connector {
                 until: now + settings.connection_timeout,
             });
         }
-        let started = self.try_start(next_transaction_id, sessions, now, events);
+        let mut started = self.try_start(next_transaction_id, sessions, now, events);
+        if settings.autocharge
+            && self.cfg.protocol.carries_vin()
+            && self.plugged
+            && !self.auto_started
+            && self.session.is_none()
+            && self.authorization.is_none()
+            && self.operative
+            && self.faults.is_empty()
+        {
+            self.auto_started = true;
+            started = self.start_session(next_transaction_id, None, sessions, now, events);
+        }
+        if let Some(s) = self.session.as_mut() {
+            if s.identifying_since
+                .is_some_and(|t| now - t > settings.connection_timeout)
+                && !s.refused
+            {
+                tracing::info!(connector = self.cfg.id, "no VIN to authorize in time (autocharge)");
+                s.refused = true;
+                s.dc.stop(StopReason::DeAuthorized, now);
+            }
+        }
 
         // 4. Plausibility of what we measure against what we commanded last step.
         let allowed = if self.commanded.enabled {
@@ -658,7 +766,7 @@ impl Connector {
                 * dt.as_secs_f64()
                 / 3600.0;
         }
-        if let Some(s) = &self.session {
+        if let Some(s) = self.session.as_ref().filter(|s| s.in_transaction()) {
             if now - self.last_meter_sample >= settings.meter_persist_interval {
                 self.last_meter_sample = now;
                 events.push(self.meter_sample(Some(s.transaction_id), now));
@@ -700,6 +808,16 @@ impl Connector {
         };
         // The first recorded trigger wins over whatever the protocol reports at the end.
         let reason = s.stop_reason.clone().unwrap_or(reason);
+        if !s.in_transaction() {
+            // Autocharge refused (or never saw) the vehicle: no transaction to close.
+            tracing::info!(connector = self.id(), reason = %reason, "identification session ended without a transaction");
+            self.last_stop = Some(reason);
+            self.finished_while_plugged = self.plugged;
+            if let Some(op) = self.pending_operative.take() {
+                self.operative = op;
+            }
+            return;
+        }
         tracing::info!(
             connector = self.id(),
             transaction_id = s.transaction_id,
@@ -730,6 +848,15 @@ impl Connector {
             self.limits.set(LimitSource::Unavailable, 0.0, text);
         } else {
             self.limits.clear(LimitSource::Unavailable);
+        }
+        if self.session.as_ref().is_some_and(|s| !s.in_transaction()) {
+            self.limits.set(
+                LimitSource::Authorization,
+                0.0,
+                "waiting for the vehicle's VIN to be authorized",
+            );
+        } else {
+            self.limits.clear(LimitSource::Authorization);
         }
         if self.voltage > POWER_LIMIT_MIN_VOLTAGE {
             let amps = self.cfg.max_power_kw * 1000.0 / self.voltage;
@@ -844,7 +971,7 @@ impl Connector {
             availability_scheduled: self.pending_operative,
             plugged: self.plugged,
             phase: session.map_or(SessionPhase::Idle, |s| s.dc.phase()),
-            transaction: session.map(|s| TransactionSnapshot {
+            transaction: session.filter(|s| s.in_transaction()).map(|s| TransactionSnapshot {
                 transaction_id: s.transaction_id,
                 id_tag: s.id_tag.clone(),
                 started_at: s.started_at,

@@ -20,6 +20,8 @@ pub enum LimitSource {
     PowerRating,
     /// The site's grid connection, shared by all connectors.
     Site,
+    /// The session runs to identify the vehicle (autocharge) and is not authorized yet.
+    Authorization,
     /// What the truck asks for.
     VehicleRequest,
 }
@@ -31,6 +33,7 @@ impl LimitSource {
             LimitSource::ConnectorRating => "connector rating",
             LimitSource::PowerRating => "power rating",
             LimitSource::Site => "site limit",
+            LimitSource::Authorization => "authorization",
             LimitSource::VehicleRequest => "vehicle request",
         }
     }

@@ -233,6 +233,7 @@ pub enum CommandError {
 #[derive(Debug, Clone)]
 pub(crate) struct CoreSettings {
     pub auto_start: bool,
+    pub autocharge: bool,
     pub connection_timeout: std::time::Duration,
     pub warning_ohm_per_volt: f32,
     pub fault_ohm_per_volt: f32,
@@ -248,6 +249,7 @@ impl CoreSettings {
     fn from_config(cfg: &Config) -> Self {
         CoreSettings {
             auto_start: cfg.authorization.auto_start,
+            autocharge: cfg.authorization.autocharge,
             connection_timeout: std::time::Duration::from_secs(
                 cfg.authorization.connection_timeout_s,
             ),
@@ -354,7 +356,8 @@ impl Station {
                     .ok_or(CommandError::UnknownConnector(connector))?;
                 let outcome =
                     c.authorize(id_tag, next_id, &sessions.0, &settings, now, &mut events)?;
-                if matches!(outcome, CommandOutcome::Started { .. }) {
+                // A session already identifying the vehicle keeps the id it reserved.
+                if outcome == (CommandOutcome::Started { transaction_id: next_id }) {
                     self.next_transaction_id += 1;
                 }
                 self.events.extend(events);
@@ -393,6 +396,13 @@ impl Station {
         );
         if started {
             self.next_transaction_id += 1;
+        }
+        // Autocharge: the VIN the session read decides whether the transaction begins.
+        if let Some(vin) = c.vin_to_authorize() {
+            match self.authorizer.authorize(Some(&vin)) {
+                Ok(id_tag) => c.begin_transaction(id_tag, now, &mut events),
+                Err(e) => c.refuse_vehicle(&e.to_string(), now),
+            }
         }
         self.events.extend(events);
         out

@@ -211,10 +211,16 @@ impl Bench {
         let w = &mut self.watch.iter_mut().find(|(i, _)| *i == id).unwrap().1;
         let truck = p.truck.clone().unwrap_or_default();
         let events = &self.events;
-        // Reset per session: a new transaction must pass its own insulation test.
+        // Reset per session: the next session must pass its own insulation test. (Reset when a
+        // session ends rather than when a transaction starts: with autocharge the test runs
+        // before the transaction begins.)
         for ev in events.iter().rev() {
             match ev {
-                StationEvent::TransactionStarted(t) if t.connector == id && t.at == now => {
+                StationEvent::PhaseChanged {
+                    connector,
+                    phase: SessionPhase::Finished,
+                    at,
+                } if *connector == id && *at == now => {
                     w.insulation_tested = false;
                 }
                 StationEvent::InsulationTested { connector, at, .. }
