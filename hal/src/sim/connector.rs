@@ -26,10 +26,10 @@ use crate::connector::{
     ConnectorHardware, InletReport, InletState, SimCommand, SimError, SimFault, SimulatorControl,
     TruckSpec, TruckState,
 };
-use crate::sim::external::ExternalVehicle;
 use crate::imd::InsulationMonitor;
 use crate::io::DigitalIo;
 use crate::power::PowerSupply;
+use crate::sim::external::ExternalVehicle;
 use crate::sim::imd::{SimImdParams, SimInsulationMonitor};
 use crate::sim::io::{SimIo, SimIoParams};
 use crate::sim::psu::{Load, SimPowerSupply, SimPsuParams};
@@ -122,7 +122,11 @@ impl SimulatedConnector {
     /// (e.g. a cannelloni link) and the vehicle's side of the inlet is set with
     /// [`SimulatorControl::inlet`] (or plugged with [`SimCommand::Plug`], whose spec is then
     /// ignored: the remote simulator owns the truck).
-    pub fn with_external_can(name: &str, params: SimConnectorParams, port: Box<dyn CanPort>) -> Self {
+    pub fn with_external_can(
+        name: &str,
+        params: SimConnectorParams,
+        port: Box<dyn CanPort>,
+    ) -> Self {
         let factory: VehicleFactory = Box::new(|_spec: &TruckSpec| {
             Ok(Box::new(ExternalVehicle::new()) as Box<dyn SimVehicle>)
         });
@@ -496,6 +500,8 @@ mod tests {
         silent: bool,
         fault: bool,
         stop: bool,
+        /// Only recorded: the fake has no charge loop to pause.
+        paused: bool,
         last_step: Option<Timestamp>,
         received: usize,
     }
@@ -504,6 +510,7 @@ mod tests {
         fn new(spec: &TruckSpec) -> FakeVehicle {
             FakeVehicle {
                 battery: Battery::new(spec),
+                paused: false,
                 lines: ControlLines::default(),
                 outbox: Vec::new(),
                 silent: false,
@@ -563,6 +570,7 @@ mod tests {
                 SimFault::CanSilent => self.silent = true,
                 SimFault::VehicleFault => self.fault = true,
                 SimFault::VehicleStop => self.stop = true,
+                SimFault::VehiclePause => self.paused = true,
                 _ => return false,
             }
             true
@@ -572,6 +580,7 @@ mod tests {
             self.silent = false;
             self.fault = false;
             self.stop = false;
+            self.paused = false;
         }
 
         fn state(&self) -> TruckState {

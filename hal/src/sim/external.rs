@@ -77,10 +77,9 @@ impl SimVehicle for ExternalVehicle {
         } else {
             0.0
         };
-        self.energy_kwh += f64::from(self.current)
-            * f64::from(self.inlet.battery_voltage)
-            * dt.as_secs_f64()
-            / 3.6e6;
+        self.energy_kwh +=
+            f64::from(self.current) * f64::from(self.inlet.battery_voltage) * dt.as_secs_f64()
+                / 3.6e6;
         let stale = self
             .updated_at
             .is_some_and(|at| now.saturating_since(at) > STALE_AFTER);

@@ -211,15 +211,26 @@ pub enum GbtConfigError {
 enum Stage {
     Idle,
     /// CHM, waiting for BHM.
-    Handshake { since: Timestamp },
+    Handshake {
+        since: Timestamp,
+    },
     /// K1/K2 closed, supply at the test voltage, IMD measuring.
-    InsulationTest { since: Timestamp, voltage: f32 },
+    InsulationTest {
+        since: Timestamp,
+        voltage: f32,
+    },
     /// Supply off, K1/K2 open, waiting for the output to fall below 60 V.
-    InsulationBleed { since: Timestamp },
+    InsulationBleed {
+        since: Timestamp,
+    },
     /// CRM 00, waiting for BRM.
-    Identification { since: Timestamp },
+    Identification {
+        since: Timestamp,
+    },
     /// CRM AA, waiting for BCP.
-    AwaitParameters { since: Timestamp },
+    AwaitParameters {
+        since: Timestamp,
+    },
     /// CTS + CML, waiting for BRO AA.
     AwaitBatteryReady {
         since: Timestamp,
@@ -232,7 +243,9 @@ enum Stage {
         last_bro: Timestamp,
     },
     /// CRO AA then CCS; energy flows as BCL asks.
-    Charging { since: Timestamp },
+    Charging {
+        since: Timestamp,
+    },
     /// A BMS message timed out: the output is made safe, CEM is sent, then the handshake is
     /// retried from CRM (or the session ends).
     ErrorRecovery {
@@ -243,13 +256,23 @@ enum Stage {
         retry: bool,
     },
     /// Stop triggered: CST, current ramping to ≤ 5 A with K1/K2 still closed.
-    RampDown { since: Timestamp },
+    RampDown {
+        since: Timestamp,
+    },
     /// K1/K2 open; CST until BST and BSD arrive and the output falls below 60 V.
-    StopExchange { since: Timestamp, opened: Timestamp },
+    StopExchange {
+        since: Timestamp,
+        opened: Timestamp,
+    },
     /// A BST or BSD timed out in the stop stage: CEM, then the end.
-    StopError { since: Timestamp, cem: Cem },
+    StopError {
+        since: Timestamp,
+        cem: Cem,
+    },
     /// CSD, then the end.
-    Statistics { since: Timestamp },
+    Statistics {
+        since: Timestamp,
+    },
     Finished,
 }
 
@@ -303,6 +326,8 @@ struct Bms {
     bst: Option<Bst>,
     bsd_received: bool,
     bro_ready_seen: bool,
+    /// A BCL above BCP's maximum voltage has been reported (it is capped, not refused).
+    bcl_over_bcp_reported: bool,
     bro_drops: u32,
 }
 
@@ -343,7 +368,12 @@ impl GbtCharger {
     pub fn new(config: GbtChargerConfig) -> Result<Self, GbtConfigError> {
         let r = config.rating;
         let checks: [(&'static str, f32, bool, &'static str); 8] = [
-            ("rating.max_voltage", r.max_voltage, r.max_voltage > 0.0, "above 0 V"),
+            (
+                "rating.max_voltage",
+                r.max_voltage,
+                r.max_voltage > 0.0,
+                "above 0 V",
+            ),
             (
                 "rating.min_voltage",
                 r.min_voltage,
@@ -353,7 +383,8 @@ impl GbtCharger {
             (
                 "rating.max_current",
                 r.max_current,
-                r.max_current > 0.0 && r.max_current <= CurrentCodec::Offset400.max_charge_current(),
+                r.max_current > 0.0
+                    && r.max_current <= CurrentCodec::Offset400.max_charge_current(),
                 "above 0 A, at most 400 A (the 2015 current field)",
             ),
             (
@@ -496,6 +527,17 @@ impl GbtCharger {
             }
         }
         self.refresh_outputs();
+    }
+
+    /// Sends `message` (already scheduled) at `now` instead of at its next slot, and keeps its
+    /// period from there. For CRM AA and CRO AA: the BMS's next deadline starts when it sees
+    /// them, and ours when we send them, so they must go out in the same instant.
+    fn send_now(&mut self, message: Periodic, now: Timestamp) {
+        if let Some(slot) = self.schedule.get_mut(message.index()) {
+            if slot.is_some() {
+                *slot = Some(now);
+            }
+        }
     }
 
     fn past(since: Timestamp, limit: Duration, now: Timestamp) -> bool {
@@ -643,62 +685,40 @@ impl GbtCharger {
         self.stop_reason = Some(reason.clone());
         self.emit(SessionEvent::StopTriggered(reason));
         self.out.insulation_test = false;
+        // No stop exchange with a BMS that has not identified itself (or whose identification
+        // a CEM/BEM voided).
         let talking = self.bms.brm.is_some();
-        match self.stage {
-            // Nothing is connected to the battery: no ramp, and no stop exchange with a BMS
-            // that has not identified itself.
-            Stage::Handshake { .. }
-            | Stage::InsulationTest { .. }
-            | Stage::InsulationBleed { .. }
-            | Stage::Identification { .. }
-            | Stage::ErrorRecovery { .. }
-                if !self.out.contactors_closed || !talking =>
-            {
-                self.out.contactors_closed = false;
-                if talking {
-                    self.go(
-                        Stage::StopExchange {
-                            since: now,
-                            opened: now,
-                        },
-                        SessionPhase::Stopping,
-                        &[Periodic::Cst],
-                        now,
-                    );
-                } else {
-                    self.go(
-                        Stage::StopExchange {
-                            since: now,
-                            opened: now,
-                        },
-                        SessionPhase::Stopping,
-                        &[],
-                        now,
-                    );
-                }
-            }
-            _ => {
-                let messages: &[Periodic] = if talking { &[Periodic::Cst] } else { &[] };
-                if self.out.contactors_closed {
-                    self.go(
-                        Stage::RampDown { since: now },
-                        SessionPhase::Stopping,
-                        messages,
-                        now,
-                    );
-                } else {
-                    self.go(
-                        Stage::StopExchange {
-                            since: now,
-                            opened: now,
-                        },
-                        SessionPhase::Stopping,
-                        messages,
-                        now,
-                    );
-                }
-            }
+        let messages: &[Periodic] = if talking { &[Periodic::Cst] } else { &[] };
+        let testing = matches!(self.stage, Stage::InsulationTest { .. });
+        if self.out.contactors_closed && !testing {
+            // Energy may be flowing (charging, or an error recovery still ramping down): the
+            // current goes first, K1/K2 open at ≤ 5 A.
+            self.go(
+                Stage::RampDown { since: now },
+                SessionPhase::Stopping,
+                messages,
+                now,
+            );
+            return;
         }
+        // K1/K2 open already, or closed only for the insulation test (nothing but the cable
+        // behind them): open now.
+        if self.out.contactors_closed && self.plant.output_current.abs() > CURRENT_CUTOFF_A {
+            self.emit(SessionEvent::Alarm(format!(
+                "output current {:.0} A in the insulation test: contactors opened under load",
+                self.plant.output_current
+            )));
+        }
+        self.out.contactors_closed = false;
+        self.go(
+            Stage::StopExchange {
+                since: now,
+                opened: now,
+            },
+            SessionPhase::Stopping,
+            messages,
+            now,
+        );
     }
 
     /// A BMS message timed out in `stage`'s handshake: make safe, report, retry if allowed.
@@ -717,6 +737,9 @@ impl GbtCharger {
             self.stop_reason = Some(reason.clone());
             self.emit(SessionEvent::StopTriggered(reason));
         }
+        // The identification is void: the BMS was told (CEM) or told us (BEM), and both restart
+        // at CRM 00. A stop from here on has no BMS to exchange CST/BST/BSD with.
+        self.bms.brm = None;
         let opened = (!self.out.contactors_closed).then_some(now);
         let messages: &[Periodic] = if cem.is_some() { &[Periodic::Cem] } else { &[] };
         self.out.insulation_test = false;
@@ -738,10 +761,9 @@ impl GbtCharger {
     }
 
     fn finish(&mut self, now: Timestamp) {
-        let reason = self
-            .stop_reason
-            .clone()
-            .unwrap_or(StopReason::ChargerFault("session ended without a reason".into()));
+        let reason = self.stop_reason.clone().unwrap_or(StopReason::ChargerFault(
+            "session ended without a reason".into(),
+        ));
         self.stop_reason = Some(reason.clone());
         self.go(Stage::Finished, SessionPhase::Finished, &[], now);
         self.transport.reset();
@@ -776,9 +798,11 @@ impl GbtCharger {
         self.out.lines.aux_power = !finished;
         self.out.lines.sequence_1 = false;
         self.out.lines.sequence_2 = false;
-        // The connector stays locked until the output is safe to touch, even when finished.
+        // The connector stays locked until the output is safe to touch, even when finished;
+        // a reading that is not a number does not show that it is.
         self.out.lock_connector = if finished {
-            self.started_at.is_some() && self.plant.cable_voltage >= SAFE_OUTPUT_V
+            let safe = self.plant.cable_voltage < SAFE_OUTPUT_V;
+            self.started_at.is_some() && !safe
         } else {
             true
         };
@@ -789,7 +813,7 @@ impl GbtCharger {
             Stage::Precharge {
                 battery_seen: Some(_),
                 ..
-            } => {
+            } if self.plant.cable_voltage.is_finite() => {
                 let target = (self.plant.cable_voltage - self.config.precharge_offset)
                     .clamp(r.min_voltage, r.max_voltage);
                 PowerCommand::on(target, self.config.precharge_current)
@@ -847,7 +871,9 @@ impl GbtCharger {
                     self.bms.bcl = Some(bcl);
                     self.bms.last_bcl = Some(now);
                     if let Some(bcp) = &self.bms.bcp {
-                        if bcl.voltage > bcp.max_voltage + 0.05 {
+                        // Reported once per session: BCL comes every 50 ms.
+                        if bcl.voltage > bcp.max_voltage + 0.05 && !self.bms.bcl_over_bcp_reported {
+                            self.bms.bcl_over_bcp_reported = true;
                             self.reject(format!(
                                 "BCL asks {:.1} V, above BCP's {:.1} V: capped",
                                 bcl.voltage, bcp.max_voltage
@@ -937,6 +963,8 @@ impl GbtCharger {
                     &[Periodic::Crm],
                     now,
                 );
+                // CRM AA at once: the BCP deadline runs from now.
+                self.send_now(Periodic::Crm, now);
             }
         }
     }
@@ -1063,7 +1091,16 @@ impl GbtCharger {
             // In the stop stage the BMS ends on its own; nothing to retry.
             return;
         }
-        if matches!(self.stage, Stage::ErrorRecovery { .. }) {
+        if matches!(
+            self.stage,
+            Stage::ErrorRecovery { .. }
+                | Stage::Handshake { .. }
+                | Stage::InsulationTest { .. }
+                | Stage::InsulationBleed { .. }
+        ) {
+            // Before identification the BMS can only have timed out waiting for CRM 00 (a long
+            // insulation test): CRM 00 comes next and restarts it. Abandoning the insulation
+            // test here would leave a session that can never close K1/K2.
             return;
         }
         let what = format!(
@@ -1076,7 +1113,9 @@ impl GbtCharger {
     // ----- stage logic -------------------------------------------------------------------------
 
     fn enter_insulation_test(&mut self, now: Timestamp) {
-        if self.plant.cable_voltage > IDLE_OUTPUT_LIMIT_V {
+        // A reading that is not a number cannot show a dead output either.
+        let idle = self.plant.cable_voltage <= IDLE_OUTPUT_LIMIT_V;
+        if !idle {
             self.trigger_stop(
                 StopReason::ImplausibleMeasurement(format!(
                     "{:.0} V on the output before the insulation test: battery contactors closed?",
@@ -1115,7 +1154,18 @@ impl GbtCharger {
             }
             Stage::InsulationTest { since, voltage } => {
                 let at_voltage = p.cable_voltage >= voltage - TEST_VOLTAGE_TOLERANCE_V;
+                // Only the cable is behind K1/K2 and the supply is held to the test current:
+                // more than the cut-off means something is connected, whatever the monitor says.
+                let loaded = p.output_current.abs() > CURRENT_CUTOFF_A;
                 match p.insulation {
+                    _ if loaded => self.trigger_stop(
+                        StopReason::ImplausibleMeasurement(format!(
+                            "{:.0} A out of the output in the insulation test (limit {:.0} A): \
+                             something is connected",
+                            p.output_current, self.config.insulation_test_current
+                        )),
+                        now,
+                    ),
                     InsulationVerdict::Fault { ohms } if at_voltage => self.trigger_stop(
                         StopReason::InsulationFailure(format!(
                             "{ohms:.0} Ω at {voltage:.0} V in the insulation test"
@@ -1304,6 +1354,8 @@ impl GbtCharger {
                 &[Periodic::Cro],
                 now,
             );
+            // CRO AA at once: the BCL and BCS deadlines run from now.
+            self.send_now(Periodic::Cro, now);
         } else if Self::past(since, t.precharge, now) {
             self.trigger_stop(
                 StopReason::PowerSupplyFault(format!(
@@ -1383,7 +1435,8 @@ impl GbtCharger {
         let p = self.plant;
         let Some(opened_at) = opened else {
             // Ramp the current down before opening, as for a stop.
-            if p.output_current.abs() <= CURRENT_CUTOFF_A || Self::past(since, t.current_ramp_down, now)
+            if p.output_current.abs() <= CURRENT_CUTOFF_A
+                || Self::past(since, t.current_ramp_down, now)
             {
                 if p.output_current.abs() > CURRENT_CUTOFF_A {
                     self.emit(SessionEvent::Alarm(format!(
@@ -1442,8 +1495,8 @@ impl GbtCharger {
             self.discharge_alarm(now);
         }
         // Without an identified BMS (or without a BMS: unplugged) there is nothing to exchange.
-        let exchange = self.bms.brm.is_some()
-            && !matches!(self.stop_reason, Some(StopReason::Unplugged));
+        let exchange =
+            self.bms.brm.is_some() && !matches!(self.stop_reason, Some(StopReason::Unplugged));
         if !exchange {
             if discharged || Self::past(opened, t.discharge, now) {
                 self.finish(now);
@@ -1474,7 +1527,12 @@ impl GbtCharger {
             );
             return;
         }
-        if self.bms.bst.is_some() && self.bms.bsd_received && discharged {
+        // The end goes on once the output is safe, or (after the alarm above) once it should
+        // have been: the connector stays locked after the end until the output reads safe.
+        if self.bms.bst.is_some()
+            && self.bms.bsd_received
+            && (discharged || Self::past(opened, t.discharge, now))
+        {
             self.go(
                 Stage::Statistics { since: now },
                 SessionPhase::Stopping,
@@ -1482,6 +1540,80 @@ impl GbtCharger {
                 now,
             );
         }
+    }
+
+    /// The next instant at which a deadline of the current stage passes, so that `update` runs
+    /// then even if no frame arrives and no periodic message is due. Deadlines already passed
+    /// at the last update are left out: what they wait for now depends on the plant.
+    fn stage_deadline(&self) -> Option<Timestamp> {
+        let t = self.config.timeouts;
+        // `past` is strict: a limit is exceeded one millisecond after it ends.
+        let at = |since: Timestamp, limit: Duration| Some(since + limit + Duration::from_millis(1));
+        let deadlines: [Option<Timestamp>; 4] = match self.stage {
+            Stage::Idle | Stage::Finished => [None; 4],
+            Stage::Handshake { since } => [at(since, t.bhm), None, None, None],
+            Stage::InsulationTest { since, .. } => [at(since, t.insulation), None, None, None],
+            Stage::InsulationBleed { since } => [at(since, t.bleed), None, None, None],
+            Stage::Identification { since } => [at(since, t.brm + t.slack), None, None, None],
+            Stage::AwaitParameters { since } => [at(since, t.bcp + t.slack), None, None, None],
+            Stage::AwaitBatteryReady { since, last_bro } => [
+                at(last_bro.unwrap_or(since), t.bro),
+                at(since, t.bro_ready),
+                None,
+                None,
+            ],
+            Stage::Precharge {
+                since,
+                battery_seen,
+                last_bro,
+            } => [
+                at(last_bro, t.bro),
+                at(since, t.precharge),
+                battery_seen.and_then(|seen| at(seen, t.battery_voltage_match)),
+                None,
+            ],
+            Stage::Charging { since } => [
+                at(self.bms.last_bcl.unwrap_or(since), t.bcl),
+                at(self.bms.last_bcs.unwrap_or(since), t.bcs + t.slack),
+                self.paused_since.and_then(|p| at(p, t.pause)),
+                self.overvoltage_since
+                    .and_then(|o| at(o, OVERVOLTAGE_PERSISTENCE)),
+            ],
+            Stage::ErrorRecovery {
+                since,
+                opened: None,
+                ..
+            }
+            | Stage::RampDown { since } => [at(since, t.current_ramp_down), None, None, None],
+            Stage::ErrorRecovery {
+                since,
+                opened: Some(opened),
+                ..
+            } => [
+                at(since, t.error_report),
+                at(opened, t.discharge),
+                None,
+                None,
+            ],
+            Stage::StopExchange { since, opened } => [
+                at(opened, t.discharge),
+                self.bms.bst.is_none().then(|| at(since, t.bst)).flatten(),
+                (!self.bms.bsd_received).then(|| at(since, t.bsd)).flatten(),
+                None,
+            ],
+            Stage::StopError { since, .. } => [
+                at(since, t.error_report),
+                at(since, t.error_report + t.discharge),
+                None,
+                None,
+            ],
+            Stage::Statistics { since } => [at(since, t.statistics), None, None, None],
+        };
+        deadlines
+            .into_iter()
+            .flatten()
+            .filter(|d| self.last_update.is_none_or(|last| *d > last))
+            .min()
     }
 
     fn discharge_alarm(&mut self, _now: Timestamp) {
@@ -1565,7 +1697,10 @@ impl GbtCharger {
                     }
                 }
                 TpEvent::Aborted {
-                    pgn, reason, by_peer, ..
+                    pgn,
+                    reason,
+                    by_peer,
+                    ..
                 } => self.reject(format!(
                     "transport of PGN {pgn:#06x} aborted ({reason:?}{})",
                     if by_peer { ", by the BMS" } else { "" }
@@ -1693,11 +1828,13 @@ impl DcSession for GbtCharger {
     }
 
     fn poll_timeout(&self) -> Option<Timestamp> {
-        let next_frame = self.schedule.iter().flatten().min().copied();
-        match (next_frame, self.transport.poll_timeout()) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+        self.schedule
+            .iter()
+            .flatten()
+            .copied()
+            .chain(self.transport.poll_timeout())
+            .chain(self.stage_deadline())
+            .min()
     }
 
     fn outputs(&self) -> PlantOutputs {

@@ -445,11 +445,9 @@ impl Brm {
         out.extend_from_slice(&manufacturer);
         out.extend_from_slice(&self.pack_serial.unwrap_or(u32::MAX).to_le_bytes());
         match self.production_date {
-            Some((y, m, d)) => out.extend_from_slice(&[
-                u8::try_from(y.saturating_sub(1985)).unwrap_or(0xFF),
-                m,
-                d,
-            ]),
+            Some((y, m, d)) => {
+                out.extend_from_slice(&[u8::try_from(y.saturating_sub(1985)).unwrap_or(0xFF), m, d])
+            }
             None => out.extend_from_slice(&[0xFF; 3]),
         }
         let count = self.charge_count.unwrap_or(0x00FF_FFFF).min(0x00FF_FFFF);
@@ -475,7 +473,12 @@ impl Brm {
         const M: &str = "BRM";
         need(M, data, 8)?;
         let battery_type = BatteryType::from_code(data[3]).ok_or_else(|| {
-            out_of_range(M, "battery type", format!("{:#04x}", data[3]), "0x01-0x08 or 0xFF")
+            out_of_range(
+                M,
+                "battery type",
+                format!("{:#04x}", data[3]),
+                "0x01-0x08 or 0xFF",
+            )
         })?;
         let capacity = u16_at(data, 4);
         if capacity > 10_000 {
@@ -495,7 +498,7 @@ impl Brm {
                 "0-750 V",
             ));
         }
-        let manufacturer = data.get(8..12).and_then(|b| ascii_field(b));
+        let manufacturer = data.get(8..12).and_then(ascii_field);
         let pack_serial = data
             .get(12..16)
             .map(|b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
@@ -518,7 +521,8 @@ impl Brm {
             Some(b) => Some(vin_field(b)?),
             None => None,
         };
-        let software_version = data.get(41..49).map(|b| {
+        // All 1s: not sent (optional items are sent as 1s when absent, and encoded so).
+        let software_version = data.get(41..49).filter(|b| *b != [0xFF; 8]).map(|b| {
             let mut v = [0u8; 8];
             v.copy_from_slice(b);
             v
@@ -546,10 +550,12 @@ fn ascii_field(bytes: &[u8]) -> Option<String> {
         .rposition(|&b| b != 0xFF && b != 0x00)
         .map_or(0, |i| i + 1);
     let text = &bytes[..end];
-    if text.is_empty() || !text.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
+    if !text.iter().all(|b| b.is_ascii_graphic() || *b == b' ') {
         return None;
     }
-    Some(String::from_utf8_lossy(text).trim().to_string())
+    let text = String::from_utf8_lossy(text).trim().to_string();
+    // Only blanks: as absent as padding (and encoded as padding).
+    (!text.is_empty()).then_some(text)
 }
 
 /// A VIN: 17 characters from ISO 3779's alphabet (digits and capitals without I, O, Q).
@@ -590,7 +596,9 @@ pub const BCP_LEN: usize = 13;
 impl Bcp {
     pub fn encode(&self, codec: CurrentCodec) -> Vec<u8> {
         let mut out = Vec::with_capacity(BCP_LEN);
-        let cell = (self.max_cell_voltage * 100.0).round().clamp(0.0, 2400.0) as u16;
+        let cell = (self.max_cell_voltage * 100.0)
+            .round()
+            .clamp(0.0, f32::from(MAX_CELL_RAW)) as u16;
         out.extend_from_slice(&cell.to_le_bytes());
         out.extend_from_slice(&codec.encode(self.max_current).to_le_bytes());
         out.extend_from_slice(&volts_raw(self.nominal_energy_kwh).to_le_bytes());
@@ -606,7 +614,7 @@ impl Bcp {
         const M: &str = "BCP";
         need(M, data, BCP_LEN)?;
         let cell = u16_at(data, 0);
-        if cell > 2400 {
+        if cell > MAX_CELL_RAW {
             return Err(out_of_range(
                 M,
                 "max cell voltage",
@@ -644,6 +652,9 @@ impl Bcp {
         })
     }
 }
+
+/// Largest cell voltage BCP and BSD carry: 24 V in 0.01 V.
+const MAX_CELL_RAW: u16 = 2400;
 
 /// Temperatures are 1 °C/bit with a −50 °C offset (−50 to +200 °C).
 fn temperature(raw: u8) -> i16 {
@@ -768,7 +779,9 @@ impl Cml {
         let max_current = codec.decode_charge(M, "max output current", u16_at(data, 4))?;
         // The minimum current was added in 2015; a 2011 charger sends 6 bytes.
         let min_current = match data.get(6..8) {
-            Some(b) => codec.decode_charge(M, "min output current", u16::from_le_bytes([b[0], b[1]]))?,
+            Some(b) => {
+                codec.decode_charge(M, "min output current", u16::from_le_bytes([b[0], b[1]]))?
+            }
             None => 0.0,
         };
         Ok(Cml {
@@ -926,7 +939,12 @@ impl Bcs {
         let packed = cell | (u16::from(self.max_cell_group & 0x0F) << 12);
         out.extend_from_slice(&packed.to_le_bytes());
         out.push(self.soc_percent.min(100));
-        out.extend_from_slice(&self.remaining_minutes.min(MAX_REMAINING_MINUTES).to_le_bytes());
+        out.extend_from_slice(
+            &self
+                .remaining_minutes
+                .min(MAX_REMAINING_MINUTES)
+                .to_le_bytes(),
+        );
         out
     }
 
@@ -936,7 +954,12 @@ impl Bcs {
         let packed = u16_at(data, 4);
         let soc = data[6];
         if soc > 100 {
-            return Err(out_of_range(M, "state of charge", format!("{soc} %"), "0-100 %"));
+            return Err(out_of_range(
+                M,
+                "state of charge",
+                format!("{soc} %"),
+                "0-100 %",
+            ));
         }
         let remaining = u16_at(data, 7);
         if remaining > MAX_REMAINING_MINUTES {
@@ -974,7 +997,12 @@ impl Ccs {
         let mut out = Vec::with_capacity(8);
         out.extend_from_slice(&volts_raw(self.voltage).to_le_bytes());
         out.extend_from_slice(&codec.encode(self.current).to_le_bytes());
-        out.extend_from_slice(&self.charging_minutes.min(MAX_REMAINING_MINUTES).to_le_bytes());
+        out.extend_from_slice(
+            &self
+                .charging_minutes
+                .min(MAX_REMAINING_MINUTES)
+                .to_le_bytes(),
+        );
         out.push(0xFC | u8::from(self.permitted));
         // Sent as DLC 8 (reference §2.2): the last byte is undefined and filled with 1s.
         out.push(0xFF);
@@ -1000,7 +1028,9 @@ impl Ccs {
         Ok(Ccs {
             voltage: volts(u16_at(data, 0)),
             current: codec.decode(u16_at(data, 2)),
-            charging_minutes: u16_at(data, 4),
+            // A counter past the field's 600 min reads as 600 (as it is sent): refusing CCS
+            // for it would make a BMS time out on a charge that simply runs long.
+            charging_minutes: u16_at(data, 4).min(MAX_REMAINING_MINUTES),
             permitted,
         })
     }
@@ -1163,7 +1193,8 @@ impl Bmv {
         self.cells
             .iter()
             .flat_map(|&(v, g)| {
-                let raw = (v * 100.0).round().clamp(0.0, 4095.0) as u16 | (u16::from(g & 0x0F) << 12);
+                let raw =
+                    (v * 100.0).round().clamp(0.0, 4095.0) as u16 | (u16::from(g & 0x0F) << 12);
                 raw.to_le_bytes()
             })
             .collect()
@@ -1317,7 +1348,10 @@ impl Bst {
     pub fn reasons(&self) -> Vec<&'static str> {
         [
             (self.soc_reached, "target SOC reached"),
-            (self.total_voltage_reached, "total voltage set-point reached"),
+            (
+                self.total_voltage_reached,
+                "total voltage set-point reached",
+            ),
             (self.cell_voltage_reached, "cell voltage set-point reached"),
             (self.charger_stopped, "charger stopped"),
         ]
@@ -1410,7 +1444,8 @@ pub struct Bsd {
 
 impl Bsd {
     pub fn encode(&self) -> Vec<u8> {
-        let cell = |v: f32| ((v * 100.0).round().clamp(0.0, 2400.0) as u16).to_le_bytes();
+        let cell =
+            |v: f32| ((v * 100.0).round().clamp(0.0, f32::from(MAX_CELL_RAW)) as u16).to_le_bytes();
         let mut out = vec![self.soc_percent.min(100)];
         out.extend_from_slice(&cell(self.min_cell_voltage));
         out.extend_from_slice(&cell(self.max_cell_voltage));
@@ -1423,12 +1458,20 @@ impl Bsd {
         const M: &str = "BSD";
         need(M, data, 7)?;
         if data[0] > 100 {
-            return Err(out_of_range(M, "state of charge", format!("{} %", data[0]), "0-100 %"));
+            return Err(out_of_range(
+                M,
+                "state of charge",
+                format!("{} %", data[0]),
+                "0-100 %",
+            ));
         }
+        // Cell voltages beyond the field's 24 V (e.g. 0xFFFF for "not available") read as 24 V,
+        // as they are sent: BSD is statistics, and refusing it would time the stop out.
+        let cell = |i: usize| f32::from(u16_at(data, i).min(MAX_CELL_RAW)) / 100.0;
         Ok(Bsd {
             soc_percent: data[0],
-            min_cell_voltage: f32::from(u16_at(data, 1)) / 100.0,
-            max_cell_voltage: f32::from(u16_at(data, 3)) / 100.0,
+            min_cell_voltage: cell(1),
+            max_cell_voltage: cell(3),
             min_temperature_c: temperature(data[5]),
             max_temperature_c: temperature(data[6]),
         })
@@ -1446,7 +1489,12 @@ pub struct Csd {
 impl Csd {
     pub fn encode(&self) -> Vec<u8> {
         let mut out = Vec::with_capacity(8);
-        out.extend_from_slice(&self.charging_minutes.min(MAX_REMAINING_MINUTES).to_le_bytes());
+        out.extend_from_slice(
+            &self
+                .charging_minutes
+                .min(MAX_REMAINING_MINUTES)
+                .to_le_bytes(),
+        );
         out.extend_from_slice(&volts_raw(self.energy_kwh).to_le_bytes());
         out.extend_from_slice(&self.charger_number.to_le_bytes());
         out
@@ -1455,7 +1503,8 @@ impl Csd {
     pub fn decode(data: &[u8]) -> Result<Csd, GbtDecodeError> {
         need("CSD", data, 8)?;
         Ok(Csd {
-            charging_minutes: u16_at(data, 0),
+            // As in CCS.
+            charging_minutes: u16_at(data, 0).min(MAX_REMAINING_MINUTES),
             energy_kwh: volts(u16_at(data, 2)),
             charger_number: u32::from_le_bytes([data[4], data[5], data[6], data[7]]),
         })
@@ -1632,7 +1681,11 @@ pub enum BmsMessage {
 }
 
 impl BmsMessage {
-    pub fn decode(pgn: u32, data: &[u8], codec: CurrentCodec) -> Result<BmsMessage, GbtDecodeError> {
+    pub fn decode(
+        pgn: u32,
+        data: &[u8],
+        codec: CurrentCodec,
+    ) -> Result<BmsMessage, GbtDecodeError> {
         Ok(match pgn {
             pgn::BHM => BmsMessage::Bhm(Bhm::decode(data)?),
             pgn::BRM => BmsMessage::Brm(Brm::decode(data)?),
@@ -1757,7 +1810,9 @@ mod tests {
     #[test]
     fn trace_bcp_cml_bcl_ccs_decode() {
         let bcp = Bcp::decode(
-            &[0x9E, 0x01, 0xB8, 0x0B, 0x4E, 0x00, 0x8E, 0x17, 0x6E, 0xCA, 0x03, 0x24, 0x13],
+            &[
+                0x9E, 0x01, 0xB8, 0x0B, 0x4E, 0x00, 0x8E, 0x17, 0x6E, 0xCA, 0x03, 0x24, 0x13,
+            ],
             CurrentCodec::Offset400,
         )
         .unwrap();
@@ -1883,7 +1938,11 @@ mod tests {
         assert_eq!(CurrentCodec::Offset400.encode(20.0), 0x0ED8);
         assert_eq!(CurrentCodec::Offset400.decode(0x0ED8), 20.0);
         assert_eq!(CurrentCodec::Offset800.encode(20.0), 8000 - 200);
-        assert_eq!(CurrentCodec::Offset400.encode(1000.0), 0, "clamped, not wrapped");
+        assert_eq!(
+            CurrentCodec::Offset400.encode(1000.0),
+            0,
+            "clamped, not wrapped"
+        );
         // A demand that would discharge the battery is refused.
         let bad = Bcl {
             voltage: 600.0,

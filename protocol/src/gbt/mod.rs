@@ -14,7 +14,7 @@ pub mod vehicle;
 
 pub use charger::{GbtCharger, GbtChargerConfig, GbtConfigError, GbtTimeouts};
 pub use frames::{
-    BatteryType, Bcl, Bcp, Bcs, Bem, Bhm, BmsMessage, BmsTimeout, Bro, Brm, Bsd, Bsm, Bst, Ccs,
+    BatteryType, Bcl, Bcp, Bcs, Bem, Bhm, BmsMessage, BmsTimeout, Brm, Bro, Bsd, Bsm, Bst, Ccs,
     Cem, ChargeMode, ChargerMessage, ChargerTime, Chm, Cml, Crm, Cro, Csd, Cst, Cts, CurrentCodec,
     GbtDecodeError, Level, ProtocolVersion, Signal,
 };

@@ -21,7 +21,7 @@ use std::collections::{HashSet, VecDeque};
 use std::time::Duration;
 
 use super::frames::{
-    BatteryType, Bcl, Bcp, Bcs, Bem, Bhm, BmsMessage, Bro, Brm, Bsd, Bsm, Bst, ChargeMode,
+    BatteryType, Bcl, Bcp, Bcs, Bem, Bhm, BmsMessage, Brm, Bro, Bsd, Bsm, Bst, ChargeMode,
     ChargerMessage, Cml, CurrentCodec, GbtDecodeError, Level, ProtocolVersion, Signal,
 };
 use crate::can::CanFrame;
@@ -116,7 +116,7 @@ impl Default for GbtVehicleTimeouts {
 pub enum GbtVehicleState {
     /// No auxiliary supply.
     Off,
-    /// Supplied, booting or waiting for CHM.
+    /// Supplied, booting or waiting for CHM; after a CEM, waiting for the charger's CRM 00.
     Waiting,
     /// BHM in answer to CHM.
     Handshake,
@@ -179,12 +179,16 @@ pub struct GbtVehicle {
     paused: bool,
     contactors_closed: bool,
     stop_requested: bool,
+    /// BST to send for a stop asked with [`GbtVehicle::request_stop_with`].
+    stop_bst: Option<Bst>,
     stop_cause: Option<GbtVehicleStopCause>,
     faults: HashSet<GbtVehicleFault>,
     can_silent: bool,
     muted: HashSet<u32>,
     /// When the current state's wait began (timeouts are measured from here).
     state_since: Option<Timestamp>,
+    /// When the auxiliary supply came on (the BMS boots from here).
+    powered_at: Option<Timestamp>,
     ready_at: Option<Timestamp>,
     last_ccs: Option<Timestamp>,
     cst_seen: bool,
@@ -236,11 +240,13 @@ impl GbtVehicle {
             paused: false,
             contactors_closed: false,
             stop_requested: false,
+            stop_bst: None,
             stop_cause: None,
             faults: HashSet::new(),
             can_silent: false,
             muted: HashSet::new(),
             state_since: None,
+            powered_at: None,
             ready_at: None,
             last_ccs: None,
             cst_seen: false,
@@ -335,6 +341,13 @@ impl GbtVehicle {
         self.stop_requested = true;
     }
 
+    /// A stop at the next update with exactly this BST (e.g. "total voltage set-point reached",
+    /// or any fault bit). A BST with a fault or error bit raised counts as a stop for a fault.
+    pub fn request_stop_with(&mut self, bst: Bst) {
+        self.stop_bst = Some(bst);
+        self.stop_requested = true;
+    }
+
     pub fn inject_fault(&mut self, fault: GbtVehicleFault) {
         self.faults.insert(fault);
     }
@@ -359,6 +372,7 @@ impl GbtVehicle {
         self.muted.clear();
         self.can_silent = false;
         self.stop_requested = false;
+        self.stop_bst = None;
     }
 
     fn enter(&mut self, state: GbtVehicleState, now: Timestamp) {
@@ -395,7 +409,9 @@ impl GbtVehicle {
 
     fn fail(&mut self, bem: Bem, now: Timestamp) {
         self.bem = bem;
-        self.transport.reset();
+        // A transfer in flight is left to finish (or to time out with an abort): dropping it
+        // silently would only make the charger's transport time out. The transport is reset
+        // when the charger restarts at CRM 00.
         self.enter(GbtVehicleState::Error, now);
     }
 
@@ -406,6 +422,9 @@ impl GbtVehicle {
     }
 
     fn bst(&self) -> Bst {
+        if let Some(bst) = self.stop_bst {
+            return bst;
+        }
         let mut bst = Bst::default();
         match self.stop_cause {
             Some(GbtVehicleStopCause::TargetReached) => bst.soc_reached = Signal::Set,
@@ -473,7 +492,10 @@ impl GbtVehicle {
         if matches!(self.state, GbtVehicleState::Off) {
             return;
         }
-        if self.state == GbtVehicleState::Waiting && self.since(now) < self.params.boot_time {
+        if self
+            .powered_at
+            .is_some_and(|at| now.saturating_since(at) < self.params.boot_time)
+        {
             // Still booting: a real BMS misses what the charger says meanwhile.
             return;
         }
@@ -517,7 +539,10 @@ impl GbtVehicle {
                 }
             }
             ChargerMessage::Crm(crm) => match (self.state, crm.recognized) {
-                (S::Waiting | S::Handshake, false) => self.enter(S::Identification, now),
+                (S::Waiting | S::Handshake, false) => {
+                    self.contactors_closed = false;
+                    self.enter(S::Identification, now);
+                }
                 (S::Identification, true) => self.enter(S::Parameters, now),
                 // The charger restarted the handshake (after CEM or our BEM).
                 (S::Parameters | S::Ready | S::Charging | S::Error, false) => {
@@ -560,12 +585,16 @@ impl GbtVehicle {
                     self.enter(S::Done, now);
                 }
             }
-            ChargerMessage::Cem(_) => {
-                // The charger timed out on us: it will restart at CRM 00 (handled above).
-                if matches!(self.state, S::Stopping | S::Statistics) {
-                    self.enter(S::Done, now);
+            ChargerMessage::Cem(_) => match self.state {
+                // The charger timed out on us: stop charging and wait for it to restart at
+                // CRM 00 (handled above). A transfer in flight is left to finish: abandoning it
+                // silently would only make the charger's transport time out.
+                S::Identification | S::Parameters | S::Ready | S::Charging => {
+                    self.enter(S::Waiting, now);
                 }
-            }
+                S::Stopping | S::Statistics => self.enter(S::Done, now),
+                _ => {}
+            },
         }
     }
 
@@ -574,18 +603,35 @@ impl GbtVehicle {
         use GbtVehicleState as S;
         if !lines.aux_power {
             if self.state != S::Off {
+                // Powered down: the session state goes, but what was injected stays, and so does
+                // what the session showed (why it stopped, what the charger offered) until the
+                // next power-up, for status views and tests.
                 *self = GbtVehicle {
                     faults: std::mem::take(&mut self.faults),
                     muted: std::mem::take(&mut self.muted),
                     can_silent: self.can_silent,
                     battery_voltage: self.battery_voltage,
                     soc_percent: self.soc_percent,
+                    stop_cause: self.stop_cause,
+                    handshakes: self.handshakes,
+                    charger_limits: self.charger_limits,
+                    charger_output: self.charger_output,
+                    charger_permits: self.charger_permits,
+                    rejected_frames: self.rejected_frames,
+                    last_rejection: self.last_rejection.take(),
                     ..GbtVehicle::new(self.params.clone())
                 };
             }
             return;
         }
         if self.state == S::Off {
+            // A new session.
+            self.powered_at = Some(now);
+            self.stop_cause = None;
+            self.handshakes = 0;
+            self.charger_limits = None;
+            self.charger_output = None;
+            self.charger_permits = true;
             self.enter(S::Waiting, now);
         }
         self.transport.update(now);
@@ -596,7 +642,8 @@ impl GbtVehicle {
         if matches!(self.state, S::Parameters | S::Ready | S::Charging)
             && (fault || self.stop_requested)
         {
-            let cause = if fault {
+            let bst_fault = self.stop_bst.is_some_and(|b| !b.faults().is_empty());
+            let cause = if fault || bst_fault {
                 GbtVehicleStopCause::Fault
             } else {
                 GbtVehicleStopCause::TargetReached
@@ -637,19 +684,18 @@ impl GbtVehicle {
                     );
                 }
             }
-            S::Charging => {
+            S::Charging
                 if self
                     .last_ccs
-                    .is_some_and(|at| now.saturating_since(at) > t.ccs)
-                {
-                    self.fail(
-                        Bem {
-                            ccs: Signal::Set,
-                            ..Bem::default()
-                        },
-                        now,
-                    );
-                }
+                    .is_some_and(|at| now.saturating_since(at) > t.ccs) =>
+            {
+                self.fail(
+                    Bem {
+                        ccs: Signal::Set,
+                        ..Bem::default()
+                    },
+                    now,
+                );
             }
             S::Stopping => {
                 if self.cst_seen && self.bst_sent >= MIN_BST_FRAMES {
@@ -675,11 +721,12 @@ impl GbtVehicle {
             }
             _ => {}
         }
-        // Contactors open once the current is low after a stop or an error.
+        // Contactors open once the current is low after a stop or an error (ours or the
+        // charger's CEM).
         if self.contactors_closed
             && matches!(
                 self.state,
-                S::Stopping | S::Statistics | S::Error | S::Done
+                S::Waiting | S::Stopping | S::Statistics | S::Error | S::Done
             )
             && self.battery_current.abs() <= OPEN_AT_OR_BELOW_A
         {
