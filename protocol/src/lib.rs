@@ -9,6 +9,7 @@ pub mod can;
 pub mod chademo;
 pub mod gbt;
 pub mod j1939;
+pub mod ocpp;
 pub mod session;
 pub mod time;
 

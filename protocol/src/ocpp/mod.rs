@@ -1,0 +1,22 @@
+//! OCPP-J: the RPC layer shared by OCPP 1.6J and OCPP 2.0.1, sans-IO.
+//!
+//! * [`frame`] — CALL / CALLRESULT / CALLERROR framing, message ids, error codes per version.
+//! * [`validate`] — schema-level validation of payloads against the official OCA schemas, and
+//!   the CALLERROR code each violation is answered with.
+//! * [`catalog`] — the actions of each version, who sends them, their embedded schemas.
+//! * [`rpc`] — [`RpcEndpoint`], the per-connection state machine: one outstanding CALL per
+//!   direction, correlation, timeouts, answers to bad input.
+//!
+//! What is not here: the WebSocket connection and its subprotocol negotiation (the shell), and
+//! the meaning of the messages — typed payloads, boot sequence, transactions, the outbox
+//! (the OCPP application in `chargerd`, built on `rust-ocpp` types).
+
+pub mod catalog;
+pub mod frame;
+pub mod rpc;
+pub mod validate;
+
+pub use catalog::{MessageKind, Role, Sender};
+pub use frame::{Frame, FrameError, FrameErrorKind, MessageId, OcppVersion, RpcErrorCode};
+pub use rpc::{AbortedCall, IgnoreReason, RpcConfig, RpcEndpoint, RpcError, RpcEvent};
+pub use validate::{Schema, SchemaError, Violation, ViolationKind};
