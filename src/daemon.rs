@@ -207,7 +207,10 @@ impl MainLoop {
                 return;
             }
             Request::Start { connector, id_tag } => StationCommand::Start { connector, id_tag },
-            Request::Stop { connector } => StationCommand::Stop { connector },
+            Request::Stop { connector } => StationCommand::Stop {
+                connector,
+                reason: charger_protocol::StopReason::Local,
+            },
             Request::Availability {
                 connector,
                 operative,

@@ -150,7 +150,10 @@ fn a_local_stop_ends_with_cst_bst_bsd_csd() {
     b.plug(1, TruckSpec::default());
     let tx = b.start(1);
     b.charge_until_current(1, 200.0, MIN);
-    b.command(StationCommand::Stop { connector: 1 }).unwrap();
+    b.command(StationCommand::Stop {
+        connector: 1,
+        reason: StopReason::Local,
+    }).unwrap();
     b.assert_safe_within(1, secs(2), secs(3));
     let done = b.run_until(secs(15), |b| b.stopped(tx).is_some());
     assert!(done);

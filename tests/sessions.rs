@@ -111,7 +111,10 @@ fn a_technician_stops_the_charge() {
     b.plug(1, TruckSpec::default());
     let tx = b.start(1);
     b.charge_until_current(1, 100.0, MIN);
-    let out = b.command(StationCommand::Stop { connector: 1 }).unwrap();
+    let out = b.command(StationCommand::Stop {
+        connector: 1,
+        reason: StopReason::Local,
+    }).unwrap();
     assert_eq!(out, CommandOutcome::Stopping { transaction_id: tx });
     b.assert_safe_within(1, secs(1), secs(2));
     assert!(b.run_until(secs(15), |b| b.stopped(tx).is_some()));
@@ -356,7 +359,10 @@ fn availability_is_scheduled_during_a_session() {
         .unwrap();
     assert_eq!(out, CommandOutcome::AvailabilityScheduled);
     assert_eq!(b.status(1), ConnectorStatus::Charging);
-    b.command(StationCommand::Stop { connector: 1 }).unwrap();
+    b.command(StationCommand::Stop {
+        connector: 1,
+        reason: StopReason::Local,
+    }).unwrap();
     assert!(b.run_until(secs(15), |b| b.stopped(tx).is_some()));
     b.run_for(secs(1));
     assert_eq!(b.status(1), ConnectorStatus::Unavailable);

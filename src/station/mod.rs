@@ -187,8 +187,10 @@ pub enum StationCommand {
         connector: u32,
         id_tag: Option<String>,
     },
+    /// End the session on `connector` for `reason` (a technician: Local; the CSMS: Remote).
     Stop {
         connector: u32,
+        reason: StopReason,
     },
     SetAvailability {
         connector: u32,
@@ -363,9 +365,9 @@ impl Station {
                 self.events.extend(events);
                 Ok(outcome)
             }
-            StationCommand::Stop { connector } => {
+            StationCommand::Stop { connector, reason } => {
                 let c = self.connector_mut(connector)?;
-                c.request_stop(StopReason::Local, now)
+                c.request_stop(reason, now)
             }
             StationCommand::SetAvailability {
                 connector,
