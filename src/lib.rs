@@ -9,6 +9,7 @@ pub mod control;
 pub mod daemon;
 pub mod hardware;
 pub mod notify;
+pub mod ocpp;
 pub mod runtime;
 pub mod station;
 pub mod store;

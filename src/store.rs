@@ -14,6 +14,7 @@ use rusqlite::{params, Connection};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::ocpp::chargepoint::OutboxRecord;
 use crate::station::{RestoredState, StationEvent};
 
 #[derive(Debug, Error)]
@@ -66,6 +67,24 @@ const MIGRATIONS: &[&str] = &[
         detail    TEXT NOT NULL
     );
     CREATE TABLE settings (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );",
+    // 2: the OCPP outbox (transaction messages not yet answered by the CSMS), the CSMS's ids
+    // for our transactions, and OCPP configuration keys changed by the CSMS.
+    "CREATE TABLE ocpp_outbox (
+        seq                  INTEGER PRIMARY KEY,
+        action               TEXT NOT NULL,
+        payload              TEXT NOT NULL,
+        local_transaction_id INTEGER NOT NULL,
+        refusals             INTEGER NOT NULL DEFAULT 0,
+        refused              INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE TABLE ocpp_transaction_ids (
+        local_id INTEGER PRIMARY KEY,
+        csms_id  INTEGER NOT NULL
+    );
+    CREATE TABLE ocpp_keys (
         key   TEXT PRIMARY KEY,
         value TEXT NOT NULL
     );",
@@ -278,6 +297,100 @@ impl Store {
         Ok(())
     }
 
+    /// Persist (insert or replace) an OCPP outbox record. Called before the record is sent.
+    pub fn outbox_put(&mut self, r: &OutboxRecord) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO ocpp_outbox (seq, action, payload, local_transaction_id, refusals, refused)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+             ON CONFLICT(seq) DO UPDATE SET payload = excluded.payload,
+                 refusals = excluded.refusals, refused = excluded.refused",
+            params![
+                r.seq as i64,
+                r.action,
+                serde_json::to_string(&r.payload)?,
+                r.local_transaction_id,
+                r.refusals,
+                r.refused
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// The CSMS answered the record: it leaves the outbox.
+    pub fn outbox_remove(&mut self, seq: u64) -> Result<(), StoreError> {
+        self.conn.execute(
+            "DELETE FROM ocpp_outbox WHERE seq = ?1",
+            params![seq as i64],
+        )?;
+        Ok(())
+    }
+
+    /// Every record still in the outbox, in sending order.
+    pub fn outbox(&self) -> Result<Vec<OutboxRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT seq, action, payload, local_transaction_id, refusals, refused
+             FROM ocpp_outbox ORDER BY seq",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+                r.get::<_, u32>(4)?,
+                r.get::<_, bool>(5)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (seq, action, payload, local_transaction_id, refusals, refused) = row?;
+            out.push(OutboxRecord {
+                seq: seq as u64,
+                action,
+                payload: serde_json::from_str(&payload)?,
+                local_transaction_id,
+                refusals,
+                refused,
+            });
+        }
+        Ok(out)
+    }
+
+    pub fn set_csms_transaction_id(&mut self, local: i64, csms: i64) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO ocpp_transaction_ids (local_id, csms_id) VALUES (?1, ?2)
+             ON CONFLICT(local_id) DO UPDATE SET csms_id = excluded.csms_id",
+            params![local, csms],
+        )?;
+        Ok(())
+    }
+
+    /// (station transaction id, CSMS transaction id) pairs.
+    pub fn csms_transaction_ids(&self) -> Result<Vec<(i64, i64)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT local_id, csms_id FROM ocpp_transaction_ids ORDER BY local_id")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn set_ocpp_key(&mut self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO ocpp_keys (key, value) VALUES (?1, ?2)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, value],
+        )?;
+        Ok(())
+    }
+
+    pub fn ocpp_keys(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT key, value FROM ocpp_keys ORDER BY key")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Close transactions a crash or power loss left open, with the last persisted energy
     /// register, and return how many there were. Called once at start, before the station runs.
     pub fn close_interrupted(&mut self, wall: &str) -> Result<Vec<i64>, StoreError> {
@@ -466,6 +579,44 @@ mod tests {
         assert_eq!(sessions.len(), 1);
         assert_eq!(sessions[0].energy_wh, Some(5000.0));
         assert_eq!(sessions[0].stop_reason, Some(StopReason::VehicleRequest));
+    }
+
+    #[test]
+    fn the_ocpp_outbox_survives_reopening_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.sqlite");
+        let record = |seq: u64, action: &str| OutboxRecord {
+            seq,
+            action: action.into(),
+            payload: serde_json::json!({"connectorId": 1, "meterStart": 0}),
+            local_transaction_id: 3,
+            refusals: 0,
+            refused: false,
+        };
+        {
+            let mut s = Store::open(&path).unwrap();
+            s.outbox_put(&record(2, "MeterValues")).unwrap();
+            s.outbox_put(&record(1, "StartTransaction")).unwrap();
+            s.outbox_put(&record(3, "StopTransaction")).unwrap();
+            s.outbox_remove(1).unwrap();
+            let mut refused = record(2, "MeterValues");
+            refused.refusals = 3;
+            refused.refused = true;
+            s.outbox_put(&refused).unwrap();
+            s.set_csms_transaction_id(3, 4242).unwrap();
+            s.set_ocpp_key("HeartbeatInterval", "60").unwrap();
+        }
+        let s = Store::open(&path).unwrap();
+        let out = s.outbox().unwrap();
+        assert_eq!(out.len(), 2);
+        assert_eq!((out[0].seq, out[0].refused, out[0].refusals), (2, true, 3));
+        assert_eq!(out[1].action, "StopTransaction");
+        assert_eq!(out[1].payload["connectorId"], 1);
+        assert_eq!(s.csms_transaction_ids().unwrap(), vec![(3, 4242)]);
+        assert_eq!(
+            s.ocpp_keys().unwrap(),
+            vec![("HeartbeatInterval".to_string(), "60".to_string())]
+        );
     }
 
     #[test]

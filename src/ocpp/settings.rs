@@ -1,0 +1,792 @@
+//! The `[ocpp]` configuration section, its validation, and loading the secrets and certificates
+//! it names.
+//!
+//! Secrets never live in the TOML: the AuthorizationKey (HTTP Basic password of security
+//! profiles 1 and 2) is read from `authorization_key_file`, the client key of profile 3 from
+//! `client_key`. Both are wrapped in types whose `Debug` prints `[redacted]`.
+//!
+//! [`OcppSection::validate`] is pure (like `Config::validate`) and names the offending key;
+//! [`OcppSection::load_credentials`] reads the files and names the key whose file is wrong.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use charger_protocol::ocpp::OcppVersion;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use serde::{Deserialize, Serialize};
+use thiserror::Error;
+use tokio_tungstenite::tungstenite::http::Uri;
+
+use super::backoff::BackoffPolicy;
+
+/// The section's name in chargerd's configuration; keys in errors are prefixed with it.
+pub const SECTION: &str = "ocpp";
+
+/// OCPP 1.6 limits the charge point identity (chargeBoxIdentity) to 20 characters.
+pub const MAX_CHARGE_POINT_ID_LEN: usize = 20;
+/// The security whitepaper's bounds on the AuthorizationKey, in bytes.
+pub const AUTHORIZATION_KEY_LEN: std::ops::RangeInclusive<usize> = 16..=40;
+
+/// A connection up this long resets the reconnect backoff.
+pub const BACKOFF_STABLE_AFTER: Duration = Duration::from_secs(60);
+
+/// The security profiles of the OCPP 1.6 Security Whitepaper (and OCPP 2.0.1 Part 2, A00).
+/// Ordered: a profile may only ever be raised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "u8", into = "u8")]
+pub enum SecurityProfile {
+    /// 0: no authentication; `ws://` allowed. For test benches and closed networks.
+    Unsecured,
+    /// 1: HTTP Basic authentication with the AuthorizationKey, over `ws://` (or `wss://`).
+    BasicAuth,
+    /// 2: TLS with server authentication, plus HTTP Basic authentication. `wss://` only.
+    TlsBasicAuth,
+    /// 3: TLS with client certificate authentication; no password. `wss://` only.
+    TlsClientCertificate,
+}
+
+impl SecurityProfile {
+    pub const fn as_u8(self) -> u8 {
+        match self {
+            SecurityProfile::Unsecured => 0,
+            SecurityProfile::BasicAuth => 1,
+            SecurityProfile::TlsBasicAuth => 2,
+            SecurityProfile::TlsClientCertificate => 3,
+        }
+    }
+
+    /// Profiles 2 and 3 run over TLS only.
+    pub const fn requires_tls(self) -> bool {
+        matches!(
+            self,
+            SecurityProfile::TlsBasicAuth | SecurityProfile::TlsClientCertificate
+        )
+    }
+
+    /// Profiles 1 and 2 send `Authorization: Basic`.
+    pub const fn uses_basic_auth(self) -> bool {
+        matches!(
+            self,
+            SecurityProfile::BasicAuth | SecurityProfile::TlsBasicAuth
+        )
+    }
+
+    /// Profile 3 presents a client certificate.
+    pub const fn uses_client_certificate(self) -> bool {
+        matches!(self, SecurityProfile::TlsClientCertificate)
+    }
+}
+
+impl TryFrom<u8> for SecurityProfile {
+    type Error = String;
+
+    fn try_from(v: u8) -> Result<Self, Self::Error> {
+        match v {
+            0 => Ok(SecurityProfile::Unsecured),
+            1 => Ok(SecurityProfile::BasicAuth),
+            2 => Ok(SecurityProfile::TlsBasicAuth),
+            3 => Ok(SecurityProfile::TlsClientCertificate),
+            _ => Err(format!("security profile {v} does not exist (0 to 3)")),
+        }
+    }
+}
+
+impl From<SecurityProfile> for u8 {
+    fn from(p: SecurityProfile) -> u8 {
+        p.as_u8()
+    }
+}
+
+impl fmt::Display for SecurityProfile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.as_u8())
+    }
+}
+
+/// The OCPP versions the link may speak. Only 1.6 for now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OcppVersionSetting {
+    #[serde(rename = "1.6")]
+    V16,
+}
+
+impl From<OcppVersionSetting> for OcppVersion {
+    fn from(v: OcppVersionSetting) -> OcppVersion {
+        match v {
+            OcppVersionSetting::V16 => OcppVersion::V16,
+        }
+    }
+}
+
+/// `[ocpp]`: how to reach the CSMS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OcppSection {
+    /// The CSMS endpoint, `ws://host[:port][/path]` or `wss://…`; the charge point identity is
+    /// appended as the last path segment.
+    pub csms_url: String,
+    /// The charge point identity (1.6 chargeBoxIdentity): 1 to 20 of `A-Z a-z 0-9 * - _ = + | @ .`
+    /// (OCPP's identifierString without `:`, which HTTP Basic forbids in a user name).
+    /// Percent-encoded in the URL where needed.
+    pub charge_point_id: String,
+    #[serde(default = "default_version")]
+    pub version: OcppVersionSetting,
+    /// 0 to 3; see [`SecurityProfile`]. A CSMS may raise it at run time, never lower it.
+    #[serde(default = "default_security_profile")]
+    pub security_profile: SecurityProfile,
+    /// A file holding the AuthorizationKey (16 to 40 bytes; one trailing newline is ignored).
+    /// Required for profiles 1 and 2. Keep it readable by the service only.
+    #[serde(default)]
+    pub authorization_key_file: Option<PathBuf>,
+    /// PEM file of the CA certificates the CSMS's certificate must chain to; the only trust
+    /// anchors used (no system or built-in roots). Required for `wss://`.
+    #[serde(default)]
+    pub ca_bundle: Option<PathBuf>,
+    /// PEM file of the charge point's certificate (leaf first, then intermediates). Profile 3.
+    #[serde(default)]
+    pub client_certificate: Option<PathBuf>,
+    /// PEM file of the client certificate's private key (PKCS#8, SEC1 or PKCS#1). Profile 3.
+    #[serde(default)]
+    pub client_key: Option<PathBuf>,
+    /// Wait before the first reconnect attempt, in seconds (before jitter).
+    #[serde(default = "default_backoff_min_s")]
+    pub retry_backoff_min_s: u64,
+    /// Ceiling of the doubling wait, in seconds (before jitter).
+    #[serde(default = "default_backoff_max_s")]
+    pub retry_backoff_max_s: u64,
+    /// Up to this many seconds of random delay are added to each wait.
+    #[serde(default = "default_backoff_random_range_s")]
+    pub retry_backoff_random_range_s: u64,
+    /// WebSocket ping period in seconds; no pong within one period means reconnect. 0: off.
+    #[serde(default = "default_ping_interval_s")]
+    pub websocket_ping_interval_s: u64,
+    /// How long a CALL of ours waits for its answer, in seconds.
+    #[serde(default = "default_call_timeout_s")]
+    pub call_timeout_s: u64,
+    /// Largest WebSocket message accepted, in bytes.
+    #[serde(default = "default_max_frame_bytes")]
+    pub max_frame_bytes: usize,
+}
+
+fn default_version() -> OcppVersionSetting {
+    OcppVersionSetting::V16
+}
+fn default_security_profile() -> SecurityProfile {
+    SecurityProfile::Unsecured
+}
+fn default_backoff_min_s() -> u64 {
+    3
+}
+fn default_backoff_max_s() -> u64 {
+    120
+}
+fn default_backoff_random_range_s() -> u64 {
+    10
+}
+fn default_ping_interval_s() -> u64 {
+    30
+}
+fn default_call_timeout_s() -> u64 {
+    30
+}
+fn default_max_frame_bytes() -> usize {
+    256 * 1024
+}
+
+/// Smallest `max_frame_bytes`: a BootNotification with every optional field fits easily.
+const MIN_FRAME_BYTES: usize = 4 * 1024;
+/// Largest `max_frame_bytes`: a bound on what one peer message may make us allocate.
+const MAX_FRAME_BYTES: usize = 16 * 1024 * 1024;
+
+/// A setting that is wrong, with its key (`ocpp.…`) and why.
+#[derive(Debug, Clone, PartialEq, Eq, Error)]
+#[error("key `{key}`: {reason}")]
+pub struct SettingsError {
+    pub key: String,
+    pub reason: String,
+}
+
+impl SettingsError {
+    fn new(field: &str, reason: impl Into<String>) -> SettingsError {
+        SettingsError {
+            key: format!("{SECTION}.{field}"),
+            reason: reason.into(),
+        }
+    }
+}
+
+/// The AuthorizationKey. Its `Debug` does not show it, and it has no `Display`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct AuthorizationKey(Vec<u8>);
+
+impl AuthorizationKey {
+    /// Checks the whitepaper's length bounds.
+    pub fn new(bytes: Vec<u8>) -> Result<AuthorizationKey, String> {
+        if !AUTHORIZATION_KEY_LEN.contains(&bytes.len()) {
+            return Err(format!(
+                "the AuthorizationKey must be {} to {} bytes, this one has {}",
+                AUTHORIZATION_KEY_LEN.start(),
+                AUTHORIZATION_KEY_LEN.end(),
+                bytes.len()
+            ));
+        }
+        Ok(AuthorizationKey(bytes))
+    }
+
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+}
+
+impl fmt::Debug for AuthorizationKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AuthorizationKey([redacted])")
+    }
+}
+
+/// The charge point's certificate chain and private key (profile 3).
+pub struct ClientIdentity {
+    pub chain: Vec<CertificateDer<'static>>,
+    pub key: PrivateKeyDer<'static>,
+}
+
+impl Clone for ClientIdentity {
+    fn clone(&self) -> Self {
+        ClientIdentity {
+            chain: self.chain.clone(),
+            key: self.key.clone_key(),
+        }
+    }
+}
+
+impl fmt::Debug for ClientIdentity {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientIdentity")
+            .field("certificates", &self.chain.len())
+            .field("key", &"[redacted]")
+            .finish()
+    }
+}
+
+/// What the files named by the section hold.
+#[derive(Debug, Clone, Default)]
+pub struct Credentials {
+    pub authorization_key: Option<AuthorizationKey>,
+    /// Trust anchors for the CSMS's certificate; empty without `ca_bundle`.
+    pub ca_certificates: Vec<CertificateDer<'static>>,
+    pub client_identity: Option<ClientIdentity>,
+}
+
+/// The parts of a `ws://` / `wss://` URL the link needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CsmsUrl {
+    pub tls: bool,
+    /// Host name or IP address, without IPv6 brackets.
+    pub host: String,
+    pub port: u16,
+    /// `host[:port]` as written, for the `Host` header.
+    pub authority: String,
+    /// The base path without a trailing `/` (possibly empty).
+    pub base_path: String,
+}
+
+impl CsmsUrl {
+    pub fn parse(url: &str) -> Result<CsmsUrl, String> {
+        let uri: Uri = url
+            .parse()
+            .map_err(|e| format!("not a valid URL ({e}): {url}"))?;
+        let tls = match uri.scheme_str() {
+            Some("ws") => false,
+            Some("wss") => true,
+            _ => return Err("must start with ws:// or wss://".into()),
+        };
+        let authority = uri
+            .authority()
+            .ok_or_else(|| "has no host".to_string())?
+            .as_str()
+            .to_string();
+        if authority.contains('@') {
+            return Err(
+                "must not contain credentials (the key belongs in authorization_key_file)".into(),
+            );
+        }
+        if uri.query().is_some() {
+            return Err(
+                "must not have a query: the charge point identity is appended to the path".into(),
+            );
+        }
+        let host = uri
+            .host()
+            .ok_or_else(|| "has no host".to_string())?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        if host.is_empty() {
+            return Err("has no host".into());
+        }
+        let port = uri.port_u16().unwrap_or(if tls { 443 } else { 80 });
+        let base_path = uri.path().trim_end_matches('/').to_string();
+        Ok(CsmsUrl {
+            tls,
+            host,
+            port,
+            authority,
+            base_path,
+        })
+    }
+
+    /// The request target for `charge_point_id`: `<base path>/<percent-encoded id>`.
+    pub fn path_for(&self, charge_point_id: &str) -> String {
+        format!("{}/{}", self.base_path, percent_encode(charge_point_id))
+    }
+
+    /// The full URL for `charge_point_id`, for logs and events (no secret in it).
+    pub fn url_for(&self, charge_point_id: &str) -> String {
+        let scheme = if self.tls { "wss" } else { "ws" };
+        format!(
+            "{scheme}://{}{}",
+            self.authority,
+            self.path_for(charge_point_id)
+        )
+    }
+}
+
+/// Percent-encodes everything but RFC 3986's unreserved characters.
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// Characters allowed in the identity: OCPP identifierString minus `:`.
+fn identity_char_ok(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '*' | '-' | '_' | '=' | '+' | '|' | '@' | '.')
+}
+
+impl OcppSection {
+    /// Checks serde cannot express. Returns the offending key (`ocpp.…`) and why.
+    pub fn validate(&self) -> Result<(), (String, String)> {
+        self.check().map_err(|e| (e.key, e.reason))
+    }
+
+    fn check(&self) -> Result<(), SettingsError> {
+        let bad = |field: &str, reason: &str| Err(SettingsError::new(field, reason));
+        let url = CsmsUrl::parse(&self.csms_url).map_err(|r| SettingsError::new("csms_url", r))?;
+        let id = &self.charge_point_id;
+        if id.is_empty() || id.chars().count() > MAX_CHARGE_POINT_ID_LEN {
+            return bad(
+                "charge_point_id",
+                "must have 1 to 20 characters (OCPP 1.6 chargeBoxIdentity)",
+            );
+        }
+        if let Some(c) = id.chars().find(|c| !identity_char_ok(*c)) {
+            return bad(
+                "charge_point_id",
+                &format!("character {c:?} is not allowed (use A-Z a-z 0-9 * - _ = + | @ .)"),
+            );
+        }
+        let profile = self.security_profile;
+        if profile.requires_tls() && !url.tls {
+            return bad(
+                "csms_url",
+                &format!("security profile {profile} needs a wss:// URL"),
+            );
+        }
+        if profile.uses_basic_auth() && self.authorization_key_file.is_none() {
+            return bad(
+                "authorization_key_file",
+                &format!(
+                    "security profile {profile} needs the AuthorizationKey (HTTP Basic password)"
+                ),
+            );
+        }
+        if url.tls && self.ca_bundle.is_none() {
+            return bad(
+                "ca_bundle",
+                "a wss:// URL needs the CA certificates the CSMS's certificate is checked against",
+            );
+        }
+        match (&self.client_certificate, &self.client_key) {
+            (Some(_), None) => {
+                return bad("client_key", "client_certificate is set without its key")
+            }
+            (None, Some(_)) => {
+                return bad(
+                    "client_certificate",
+                    "client_key is set without its certificate",
+                )
+            }
+            (None, None) if profile.uses_client_certificate() => {
+                return bad(
+                    "client_certificate",
+                    "security profile 3 needs client_certificate and client_key",
+                )
+            }
+            _ => {}
+        }
+        if self.retry_backoff_min_s == 0 {
+            return bad("retry_backoff_min_s", "must be at least 1 s");
+        }
+        if self.retry_backoff_max_s < self.retry_backoff_min_s {
+            return bad("retry_backoff_max_s", "must be ≥ retry_backoff_min_s");
+        }
+        if self.retry_backoff_max_s > 86_400 || self.retry_backoff_random_range_s > 86_400 {
+            return bad(
+                "retry_backoff_max_s",
+                "retry_backoff_max_s and retry_backoff_random_range_s must be at most a day",
+            );
+        }
+        if self.websocket_ping_interval_s > 86_400 {
+            return bad(
+                "websocket_ping_interval_s",
+                "must be at most a day (0 turns pings off)",
+            );
+        }
+        if self.call_timeout_s == 0 || self.call_timeout_s > 3600 {
+            return bad("call_timeout_s", "must be between 1 and 3600 s");
+        }
+        if !(MIN_FRAME_BYTES..=MAX_FRAME_BYTES).contains(&self.max_frame_bytes) {
+            return bad(
+                "max_frame_bytes",
+                &format!("must be between {MIN_FRAME_BYTES} and {MAX_FRAME_BYTES} bytes"),
+            );
+        }
+        Ok(())
+    }
+
+    /// The parsed CSMS URL (validated by [`validate`](Self::validate)).
+    pub fn csms(&self) -> Result<CsmsUrl, SettingsError> {
+        CsmsUrl::parse(&self.csms_url).map_err(|r| SettingsError::new("csms_url", r))
+    }
+
+    pub fn ocpp_version(&self) -> OcppVersion {
+        self.version.into()
+    }
+
+    pub fn backoff_policy(&self) -> BackoffPolicy {
+        BackoffPolicy {
+            minimum: Duration::from_secs(self.retry_backoff_min_s),
+            maximum: Duration::from_secs(self.retry_backoff_max_s),
+            random_range: Duration::from_secs(self.retry_backoff_random_range_s),
+            stable_after: BACKOFF_STABLE_AFTER,
+        }
+    }
+
+    /// `None` when pings are off.
+    pub fn ping_interval(&self) -> Option<Duration> {
+        (self.websocket_ping_interval_s > 0)
+            .then(|| Duration::from_secs(self.websocket_ping_interval_s))
+    }
+
+    /// The RPC endpoint's settings for a connection of this link, with a fresh id seed.
+    pub fn rpc_config(&self, id_seed: u64) -> charger_protocol::ocpp::RpcConfig {
+        charger_protocol::ocpp::RpcConfig {
+            call_timeout: Duration::from_secs(self.call_timeout_s),
+            max_frame_bytes: self.max_frame_bytes,
+            id_seed,
+            ..charger_protocol::ocpp::RpcConfig::default()
+        }
+    }
+
+    /// Reads the key, the CA bundle and the client identity the section names. Every file that
+    /// is named is read (so a profile can be raised later); errors name the key.
+    pub fn load_credentials(&self) -> Result<Credentials, SettingsError> {
+        let mut creds = Credentials::default();
+        if let Some(path) = &self.authorization_key_file {
+            creds.authorization_key = Some(
+                read_authorization_key(path)
+                    .map_err(|r| SettingsError::new("authorization_key_file", r))?,
+            );
+        }
+        if let Some(path) = &self.ca_bundle {
+            creds.ca_certificates =
+                read_certificates(path).map_err(|r| SettingsError::new("ca_bundle", r))?;
+        }
+        if let (Some(cert), Some(key)) = (&self.client_certificate, &self.client_key) {
+            let chain =
+                read_certificates(cert).map_err(|r| SettingsError::new("client_certificate", r))?;
+            let key = PrivateKeyDer::from_pem_file(key).map_err(|e| {
+                SettingsError::new(
+                    "client_key",
+                    format!("{}: no usable private key: {e}", key.display()),
+                )
+            })?;
+            creds.client_identity = Some(ClientIdentity { chain, key });
+        }
+        Ok(creds)
+    }
+}
+
+fn read_authorization_key(path: &Path) -> Result<AuthorizationKey, String> {
+    let mut bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    if bytes.last() == Some(&b'\n') {
+        bytes.pop();
+        if bytes.last() == Some(&b'\r') {
+            bytes.pop();
+        }
+    }
+    warn_if_readable_by_others(path);
+    AuthorizationKey::new(bytes).map_err(|r| format!("{}: {r}", path.display()))
+}
+
+#[cfg(unix)]
+fn warn_if_readable_by_others(path: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    if let Ok(meta) = std::fs::metadata(path) {
+        if meta.permissions().mode() & 0o004 != 0 {
+            tracing::warn!(
+                file = %path.display(),
+                "the AuthorizationKey file is world-readable; restrict it to the service"
+            );
+        }
+    }
+}
+
+#[cfg(not(unix))]
+fn warn_if_readable_by_others(_path: &Path) {}
+
+fn read_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{}: not valid PEM: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!("{}: no CERTIFICATE in it", path.display()));
+    }
+    Ok(certs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn section() -> OcppSection {
+        OcppSection {
+            csms_url: "ws://csms.example.com:9000/ocpp".into(),
+            charge_point_id: "TRUCK-HUB-7".into(),
+            version: OcppVersionSetting::V16,
+            security_profile: SecurityProfile::Unsecured,
+            authorization_key_file: None,
+            ca_bundle: None,
+            client_certificate: None,
+            client_key: None,
+            retry_backoff_min_s: 3,
+            retry_backoff_max_s: 120,
+            retry_backoff_random_range_s: 10,
+            websocket_ping_interval_s: 30,
+            call_timeout_s: 30,
+            max_frame_bytes: 65536,
+        }
+    }
+
+    fn key_of(s: &OcppSection) -> String {
+        s.validate().unwrap_err().0
+    }
+
+    #[test]
+    fn toml_with_defaults() {
+        #[derive(Deserialize)]
+        struct Doc {
+            ocpp: OcppSection,
+        }
+        let doc: Doc = toml_de(
+            "[ocpp]\ncsms_url = \"wss://csms/ocpp\"\ncharge_point_id = \"CP1\"\nsecurity_profile = 2\n\
+             authorization_key_file = \"/etc/chargerd/ocpp.key\"\nca_bundle = \"/etc/chargerd/ca.pem\"\n",
+        );
+        let s = doc.ocpp;
+        assert_eq!(s.security_profile, SecurityProfile::TlsBasicAuth);
+        assert_eq!(s.version, OcppVersionSetting::V16);
+        assert_eq!(s.websocket_ping_interval_s, 30);
+        s.validate().unwrap();
+    }
+
+    fn toml_de<T: serde::de::DeserializeOwned>(text: &str) -> T {
+        config::Config::builder()
+            .add_source(config::File::from_str(text, config::FileFormat::Toml))
+            .build()
+            .unwrap()
+            .try_deserialize()
+            .unwrap()
+    }
+
+    #[test]
+    fn unknown_keys_and_bad_profiles_are_refused_by_serde() {
+        let r: Result<OcppSection, _> = serde_json::from_str(
+            r#"{"csms_url":"ws://x","charge_point_id":"a","authorization_key":"secret"}"#,
+        );
+        assert!(r.unwrap_err().to_string().contains("authorization_key"));
+        let r: Result<OcppSection, _> = serde_json::from_str(
+            r#"{"csms_url":"ws://x","charge_point_id":"a","security_profile":4}"#,
+        );
+        assert!(r.unwrap_err().to_string().contains("0 to 3"));
+        let r: Result<OcppSection, _> = serde_json::from_str(
+            r#"{"csms_url":"ws://x","charge_point_id":"a","version":"2.0.1"}"#,
+        );
+        assert!(r.unwrap_err().to_string().contains("1.6"));
+    }
+
+    #[test]
+    fn url_must_be_websocket_without_credentials_or_query() {
+        for url in [
+            "http://csms/ocpp",
+            "csms/ocpp",
+            "ws://user:pw@csms/ocpp",
+            "ws://csms/ocpp?x=1",
+        ] {
+            let s = OcppSection {
+                csms_url: url.into(),
+                ..section()
+            };
+            assert_eq!(key_of(&s), "ocpp.csms_url", "{url}");
+        }
+    }
+
+    #[test]
+    fn identity_length_and_characters() {
+        let with_id = |id: &str| OcppSection {
+            charge_point_id: id.into(),
+            ..section()
+        };
+        assert_eq!(key_of(&with_id("")), "ocpp.charge_point_id");
+        assert_eq!(
+            key_of(&with_id("ABCDEFGHIJKLMNOPQRSTU")),
+            "ocpp.charge_point_id"
+        );
+        with_id("ABCDEFGHIJKLMNOPQRST").validate().unwrap();
+        assert_eq!(key_of(&with_id("CP:1")), "ocpp.charge_point_id");
+        assert_eq!(key_of(&with_id("CP 1")), "ocpp.charge_point_id");
+        assert_eq!(key_of(&with_id("CP/1")), "ocpp.charge_point_id");
+        with_id("cp.1_a-b*c=d+e|f@g").validate().unwrap();
+    }
+
+    #[test]
+    fn profiles_need_their_transport_and_secrets() {
+        let p = |n: u8| SecurityProfile::try_from(n).unwrap();
+        let s = OcppSection {
+            security_profile: p(1),
+            ..section()
+        };
+        assert_eq!(key_of(&s), "ocpp.authorization_key_file");
+        let s = OcppSection {
+            security_profile: p(2),
+            authorization_key_file: Some("/k".into()),
+            ..section()
+        };
+        assert_eq!(key_of(&s), "ocpp.csms_url");
+        let s = OcppSection {
+            csms_url: "wss://csms/ocpp".into(),
+            security_profile: p(2),
+            authorization_key_file: Some("/k".into()),
+            ..section()
+        };
+        assert_eq!(key_of(&s), "ocpp.ca_bundle");
+        let s = OcppSection {
+            csms_url: "wss://csms/ocpp".into(),
+            security_profile: p(3),
+            ca_bundle: Some("/ca".into()),
+            ..section()
+        };
+        assert_eq!(key_of(&s), "ocpp.client_certificate");
+        let s = OcppSection {
+            client_key: Some("/key".into()),
+            ..s
+        };
+        assert_eq!(key_of(&s), "ocpp.client_certificate");
+        let s = OcppSection {
+            client_certificate: Some("/cert".into()),
+            ..s
+        };
+        s.validate().unwrap();
+    }
+
+    #[test]
+    fn numbers_are_bounded() {
+        let s = OcppSection {
+            retry_backoff_min_s: 0,
+            ..section()
+        };
+        assert_eq!(key_of(&s), "ocpp.retry_backoff_min_s");
+        let s = OcppSection {
+            retry_backoff_max_s: 2,
+            ..section()
+        };
+        assert_eq!(key_of(&s), "ocpp.retry_backoff_max_s");
+        let s = OcppSection {
+            call_timeout_s: 0,
+            ..section()
+        };
+        assert_eq!(key_of(&s), "ocpp.call_timeout_s");
+        let s = OcppSection {
+            max_frame_bytes: 100,
+            ..section()
+        };
+        assert_eq!(key_of(&s), "ocpp.max_frame_bytes");
+        let s = OcppSection {
+            websocket_ping_interval_s: 0,
+            ..section()
+        };
+        s.validate().unwrap();
+        assert_eq!(s.ping_interval(), None);
+    }
+
+    #[test]
+    fn url_gets_the_encoded_identity_appended() {
+        let u = CsmsUrl::parse("wss://csms.example.com/ocpp/v16/").unwrap();
+        assert_eq!((u.tls, u.port), (true, 443));
+        assert_eq!(u.path_for("CP|1@x"), "/ocpp/v16/CP%7C1%40x");
+        assert_eq!(u.url_for("CP-1"), "wss://csms.example.com/ocpp/v16/CP-1");
+        let u = CsmsUrl::parse("ws://127.0.0.1:9000").unwrap();
+        assert_eq!(u.path_for("CP1"), "/CP1");
+        assert_eq!(u.authority, "127.0.0.1:9000");
+        let u = CsmsUrl::parse("ws://[::1]:9000/x").unwrap();
+        assert_eq!(u.host, "::1");
+        assert_eq!(u.url_for("A"), "ws://[::1]:9000/x/A");
+    }
+
+    #[test]
+    fn authorization_key_file_is_read_trimmed_bounded_and_never_printed() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("key");
+        std::fs::write(&path, b"0123456789abcdef\n").unwrap();
+        let s = OcppSection {
+            security_profile: SecurityProfile::BasicAuth,
+            authorization_key_file: Some(path.clone()),
+            ..section()
+        };
+        let creds = s.load_credentials().unwrap();
+        let key = creds.authorization_key.unwrap();
+        assert_eq!(key.expose(), b"0123456789abcdef");
+        assert!(!format!("{key:?}").contains("0123"));
+        std::fs::write(&path, b"short\n").unwrap();
+        let e = s.load_credentials().unwrap_err();
+        assert_eq!(e.key, "ocpp.authorization_key_file");
+        assert!(!e.reason.contains("short"), "{e}");
+        std::fs::write(&path, [b'k'; 41]).unwrap();
+        assert!(s.load_credentials().is_err());
+    }
+
+    #[test]
+    fn bad_pem_files_name_their_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("ca.pem");
+        std::fs::write(&path, "not a certificate").unwrap();
+        let s = OcppSection {
+            ca_bundle: Some(path),
+            ..section()
+        };
+        assert_eq!(s.load_credentials().unwrap_err().key, "ocpp.ca_bundle");
+        let s = OcppSection {
+            ca_bundle: Some(dir.path().join("missing.pem")),
+            ..section()
+        };
+        assert_eq!(s.load_credentials().unwrap_err().key, "ocpp.ca_bundle");
+    }
+}

@@ -1,0 +1,497 @@
+//! The OCPP 1.6 charge point core against a scripted CSMS, in simulated time: registration,
+//! statuses, the transaction outbox (offline, replay in order, refusals, timeouts, restart),
+//! remote start/stop and configuration. Every frame the core sends is checked against the
+//! official schemas by the RPC layer (outgoing validation is on).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::time::Duration;
+
+use charger_protocol::ocpp::RpcConfig;
+use charger_protocol::{StopReason, Timestamp};
+use chargerd::ocpp::chargepoint::{
+    parse_rfc3339_ms, ChargePoint, CoreAction, Identity, Keys, OutboxRecord, Registration,
+};
+use chargerd::station::{
+    ConnectorStatus, StationCommand, StationEvent, TransactionStart, TransactionStop,
+};
+use serde_json::{json, Value};
+
+const T0_UNIX_MS: i64 = 1_795_619_373_000; // 2026-11-25T15:09:33Z
+
+struct Csms {
+    cp: ChargePoint,
+    now: Timestamp,
+    actions: Vec<CoreAction>,
+}
+
+impl Csms {
+    fn new() -> Csms {
+        let identity = Identity {
+            vendor: "chargerd".into(),
+            model: "sim".into(),
+            serial_number: Some("SN-1".into()),
+            firmware_version: "0.1.0".into(),
+        };
+        let cfg = RpcConfig {
+            id_seed: 7,
+            call_timeout: Duration::from_secs(10),
+            ..RpcConfig::default()
+        };
+        let now = Timestamp::from_secs(100);
+        Csms {
+            cp: ChargePoint::new(identity, Keys::new(2), cfg, T0_UNIX_MS, now),
+            now,
+            actions: Vec::new(),
+        }
+    }
+
+    /// Advance time, collecting actions; returns the frames the charge point sent.
+    fn run(&mut self, d: Duration) -> Vec<Value> {
+        let end = self.now + d;
+        let mut sent = Vec::new();
+        loop {
+            self.cp.update(self.now);
+            while let Some(t) = self.cp.poll_text(self.now) {
+                sent.push(serde_json::from_str(&t).unwrap());
+            }
+            while let Some(a) = self.cp.poll_action() {
+                self.actions.push(a);
+            }
+            if self.now >= end {
+                return sent;
+            }
+            self.now += Duration::from_millis(100);
+        }
+    }
+
+    fn answer(&mut self, call: &Value, payload: Value) {
+        let text = json!([3, call[1], payload]).to_string();
+        self.cp.on_text(&text, self.now);
+    }
+
+    fn error(&mut self, call: &Value) {
+        let text = json!([4, call[1], "InternalError", "nope", {}]).to_string();
+        self.cp.on_text(&text, self.now);
+    }
+
+    fn call(&mut self, id: &str, action: &str, payload: Value) -> Vec<Value> {
+        let text = json!([2, id, action, payload]).to_string();
+        self.cp.on_text(&text, self.now);
+        self.run(Duration::ZERO)
+    }
+
+    fn connect_and_accept(&mut self) -> Vec<Value> {
+        self.cp.on_connected(self.now);
+        let sent = self.run(Duration::ZERO);
+        let boot = &sent[0];
+        assert_eq!(boot[2], "BootNotification");
+        assert_eq!(boot[3]["chargePointVendor"], "chargerd");
+        self.answer(
+            boot,
+            json!({"status": "Accepted", "currentTime": "2026-11-25T15:10:00Z", "interval": 300}),
+        );
+        self.run(Duration::ZERO)
+    }
+
+    fn event(&mut self, e: StationEvent) {
+        self.cp.on_station_event(&e, self.now);
+    }
+}
+
+fn actions(calls: &[Value]) -> Vec<String> {
+    calls
+        .iter()
+        .map(|c| c[2].as_str().unwrap_or("?").to_string())
+        .collect()
+}
+
+fn started(tx: i64, connector: u32, at: Timestamp) -> StationEvent {
+    StationEvent::TransactionStarted(TransactionStart {
+        transaction_id: tx,
+        connector,
+        id_tag: "FLEET-042".into(),
+        meter_start_wh: 1000.0,
+        at,
+    })
+}
+
+fn stopped(tx: i64, connector: u32, at: Timestamp) -> StationEvent {
+    StationEvent::TransactionStopped(TransactionStop {
+        transaction_id: tx,
+        connector,
+        meter_stop_wh: 51_000.0,
+        reason: StopReason::VehicleRequest,
+        faults: Vec::new(),
+        soc_percent: Some(80.0),
+        at,
+    })
+}
+
+fn sample(tx: i64, connector: u32, wh: f64, at: Timestamp) -> StationEvent {
+    StationEvent::MeterSample {
+        connector,
+        transaction_id: Some(tx),
+        meter_wh: wh,
+        voltage: 650.0,
+        current: 200.0,
+        soc_percent: Some(50.0),
+        at,
+    }
+}
+
+#[test]
+fn boot_pending_then_accepted_then_statuses_and_heartbeats() {
+    let mut c = Csms::new();
+    c.event(StationEvent::StatusChanged {
+        connector: 1,
+        status: ConnectorStatus::Available,
+        info: None,
+        at: c.now,
+    });
+    c.cp.on_connected(c.now);
+    let sent = c.run(Duration::ZERO);
+    assert_eq!(actions(&sent), ["BootNotification"]);
+    c.answer(
+        &sent[0],
+        json!({"status": "Pending", "currentTime": "2026-11-25T15:10:00Z", "interval": 10}),
+    );
+    assert_eq!(c.cp.registration(), Registration::Pending);
+    // Nothing but BootNotification while Pending; the next one after the interval.
+    let sent = c.run(Duration::from_secs(9));
+    assert!(sent.is_empty(), "{sent:?}");
+    let sent = c.run(Duration::from_secs(2));
+    assert_eq!(actions(&sent), ["BootNotification"]);
+    c.answer(
+        &sent[0],
+        json!({"status": "Accepted", "currentTime": "2026-11-25T15:10:11Z", "interval": 60}),
+    );
+    let sent = c.run(Duration::ZERO);
+    assert_eq!(actions(&sent), ["StatusNotification"]);
+    let mut statuses = Vec::new();
+    let mut next = sent;
+    while let Some(s) = next.first().cloned() {
+        statuses.push(s[3].clone());
+        c.answer(&s, json!({}));
+        next = c.run(Duration::ZERO);
+    }
+    assert_eq!(statuses.len(), 2, "connector 0 and connector 1");
+    assert_eq!(statuses[0]["connectorId"], 0);
+    assert_eq!(statuses[1]["connectorId"], 1);
+    assert_eq!(statuses[1]["status"], "Available");
+    // The CSMS's clock: 15:10:11 at the answer.
+    assert!(statuses[1]["timestamp"]
+        .as_str()
+        .unwrap()
+        .starts_with("2026-11-25T15:10:0"));
+    let sent = c.run(Duration::from_secs(61));
+    assert_eq!(actions(&sent), ["Heartbeat"]);
+}
+
+#[test]
+fn a_transaction_with_the_csms_down_is_replayed_in_order_with_its_csms_id() {
+    let mut c = Csms::new();
+    let t = c.now;
+    c.event(started(7, 1, t));
+    for i in 1..=3u64 {
+        c.event(sample(
+            7,
+            1,
+            1000.0 + 10_000.0 * i as f64,
+            t + Duration::from_secs(60 * i),
+        ));
+    }
+    c.event(stopped(7, 1, t + Duration::from_secs(300)));
+    c.run(Duration::from_secs(1));
+    let puts = c
+        .actions
+        .iter()
+        .filter(|a| matches!(a, CoreAction::OutboxPut(_)))
+        .count();
+    assert_eq!(
+        puts, 5,
+        "every transaction message persisted before anything is sent"
+    );
+    assert_eq!(c.cp.outbox_len(), 5);
+
+    let mut sent = c.connect_and_accept();
+    // Status of connector 0 first, then the outbox in order.
+    let mut order = Vec::new();
+    while let Some(call) = sent.first().cloned() {
+        order.push(call[2].as_str().unwrap().to_string());
+        match call[2].as_str().unwrap() {
+            "StartTransaction" => {
+                assert_eq!(call[3]["meterStart"], 1000);
+                c.answer(
+                    &call,
+                    json!({"transactionId": 4242, "idTagInfo": {"status": "Accepted"}}),
+                );
+            }
+            "MeterValues" => {
+                assert_eq!(call[3]["transactionId"], 4242, "patched with the CSMS's id");
+                c.answer(&call, json!({}));
+            }
+            "StopTransaction" => {
+                assert_eq!(call[3]["transactionId"], 4242);
+                assert_eq!(call[3]["meterStop"], 51_000);
+                assert_eq!(call[3]["reason"], "EVDisconnected");
+                c.answer(&call, json!({}));
+            }
+            _ => c.answer(&call, json!({})),
+        }
+        sent = c.run(Duration::ZERO);
+    }
+    assert_eq!(
+        order,
+        [
+            "StatusNotification",
+            "StartTransaction",
+            "MeterValues",
+            "MeterValues",
+            "MeterValues",
+            "StopTransaction"
+        ]
+    );
+    assert_eq!(c.cp.outbox_len(), 0);
+    let removed = c
+        .actions
+        .iter()
+        .filter(|a| matches!(a, CoreAction::OutboxRemove(_)))
+        .count();
+    assert_eq!(removed, 5);
+    assert!(c.actions.contains(&CoreAction::TransactionIdAssigned {
+        local: 7,
+        csms: 4242
+    }));
+}
+
+#[test]
+fn unanswered_messages_are_retried_forever_and_refused_ones_set_aside() {
+    let mut c = Csms::new();
+    // Answer the connector-0 status.
+    let status = c.connect_and_accept();
+    c.answer(&status[0], json!({}));
+    let t = c.now;
+    c.event(started(1, 1, t));
+    c.event(stopped(1, 1, t + Duration::from_secs(10)));
+    c.event(started(2, 2, t + Duration::from_secs(20)));
+    // Timeouts: the start of transaction 1 goes out again and again, never dropped.
+    let mut attempts = 0;
+    for _ in 0..6 {
+        let sent = c.run(Duration::from_secs(400));
+        attempts += sent
+            .iter()
+            .filter(|f| f[2] == "StartTransaction" && f[3]["connectorId"] == 1)
+            .count();
+    }
+    assert!(attempts >= 4, "only {attempts} attempts");
+    assert_eq!(c.cp.outbox_len(), 3);
+    // Refusals: after TransactionMessageAttempts (3) CALLERRORs the start is set aside; its stop
+    // cannot name the transaction and is set aside too; transaction 2 then goes through.
+    let mut refusals = 0;
+    let mut next_start_2 = None;
+    for _ in 0..200 {
+        let sent = c.run(Duration::from_secs(5));
+        for f in sent {
+            if f[2] == "StartTransaction" && f[3]["connectorId"] == 1 {
+                refusals += 1;
+                c.error(&f);
+            } else if f[2] == "StartTransaction" && f[3]["connectorId"] == 2 {
+                next_start_2 = Some(f);
+            }
+        }
+        if next_start_2.is_some() {
+            break;
+        }
+    }
+    assert_eq!(refusals, 3);
+    let start_2 = next_start_2.expect("transaction 2 never went out");
+    c.answer(
+        &start_2,
+        json!({"transactionId": 9, "idTagInfo": {"status": "Accepted"}}),
+    );
+    c.run(Duration::ZERO);
+    let refused: Vec<&OutboxRecord> = c.cp.refused().collect();
+    assert_eq!(
+        refused.len(),
+        2,
+        "start and stop of transaction 1 kept, not deleted"
+    );
+    assert!(refused.iter().all(|r| r.local_transaction_id == 1));
+    assert_eq!(c.cp.outbox_len(), 2);
+}
+
+#[test]
+fn an_id_tag_the_csms_refuses_ends_the_transaction() {
+    let mut c = Csms::new();
+    let status = c.connect_and_accept();
+    c.answer(&status[0], json!({}));
+    c.event(started(3, 2, c.now));
+    let sent = c.run(Duration::ZERO);
+    let start = sent
+        .iter()
+        .find(|f| f[2] == "StartTransaction")
+        .unwrap_or_else(|| panic!("no StartTransaction in {sent:?}"));
+    c.answer(
+        start,
+        json!({"transactionId": 11, "idTagInfo": {"status": "Blocked"}}),
+    );
+    c.run(Duration::ZERO);
+    assert!(c.actions.contains(&CoreAction::Station {
+        command: StationCommand::Stop {
+            connector: 2,
+            reason: StopReason::DeAuthorized
+        },
+        reply: None
+    }));
+}
+
+#[test]
+fn outbox_records_survive_a_restart() {
+    let mut c = Csms::new();
+    c.event(started(5, 1, c.now));
+    c.run(Duration::ZERO);
+    let records: Vec<OutboxRecord> = c
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            CoreAction::OutboxPut(r) => Some(r.clone()),
+            _ => None,
+        })
+        .collect();
+    // A new process: the shell hands the persisted records back.
+    let mut d = Csms::new();
+    d.cp.restore_outbox(records, Vec::new());
+    let mut sent = d.connect_and_accept();
+    let mut found = false;
+    for _ in 0..5 {
+        for f in &sent {
+            if f[2] == "StartTransaction" {
+                found = true;
+            }
+        }
+        if found {
+            break;
+        }
+        if let Some(f) = sent.first().cloned() {
+            d.answer(&f, json!({}));
+        }
+        sent = d.run(Duration::ZERO);
+    }
+    assert!(found, "the restored StartTransaction was not sent");
+}
+
+#[test]
+fn remote_start_and_stop_go_through_the_station() {
+    let mut c = Csms::new();
+    c.connect_and_accept();
+    c.call(
+        "rs-1",
+        "RemoteStartTransaction",
+        json!({"connectorId": 1, "idTag": "FLEET-042"}),
+    );
+    let reply = c
+        .actions
+        .iter()
+        .find_map(|a| match a {
+            CoreAction::Station {
+                command:
+                    StationCommand::Start {
+                        connector: 1,
+                        id_tag,
+                    },
+                reply: Some(r),
+            } => {
+                assert_eq!(id_tag.as_deref(), Some("FLEET-042"));
+                Some(r.clone())
+            }
+            _ => None,
+        })
+        .expect("no station command");
+    c.cp.command_done(reply, true, false);
+    let sent = c.run(Duration::ZERO);
+    let answer = sent.iter().find(|f| f[1] == "rs-1").unwrap();
+    assert_eq!(answer[0], 3);
+    assert_eq!(answer[2]["status"], "Accepted");
+
+    // Stop of a transaction the CSMS does not know here: Rejected at once.
+    let sent = c.call(
+        "st-1",
+        "RemoteStopTransaction",
+        json!({"transactionId": 999}),
+    );
+    let answer = sent.iter().find(|f| f[1] == "st-1").unwrap();
+    assert_eq!(answer[2]["status"], "Rejected");
+}
+
+#[test]
+fn configuration_is_read_and_changed_with_readonly_keys_refused() {
+    let mut c = Csms::new();
+    c.connect_and_accept();
+    let sent = c.call(
+        "g-1",
+        "GetConfiguration",
+        json!({"key": ["HeartbeatInterval", "NoSuchKey"]}),
+    );
+    let answer = sent.iter().find(|f| f[1] == "g-1").unwrap();
+    assert_eq!(answer[2]["configurationKey"][0]["key"], "HeartbeatInterval");
+    assert_eq!(answer[2]["configurationKey"][0]["value"], "300");
+    assert_eq!(answer[2]["unknownKey"][0], "NoSuchKey");
+    for (key, value, status) in [
+        ("MeterValueSampleInterval", "15", "Accepted"),
+        ("NumberOfConnectors", "5", "Rejected"),
+        ("HeartbeatInterval", "soon", "Rejected"),
+        ("Foo", "1", "NotSupported"),
+    ] {
+        let sent = c.call(
+            "c-1",
+            "ChangeConfiguration",
+            json!({"key": key, "value": value}),
+        );
+        let answer = sent.iter().find(|f| f[1] == "c-1").unwrap();
+        assert_eq!(answer[2]["status"], status, "{key}={value}");
+    }
+    assert_eq!(
+        c.cp.keys().meter_value_sample_interval,
+        Duration::from_secs(15)
+    );
+    assert!(c.actions.contains(&CoreAction::KeyChanged {
+        key: "MeterValueSampleInterval".into(),
+        value: "15".into()
+    }));
+}
+
+#[test]
+fn malformed_csms_calls_are_answered_and_change_nothing() {
+    let mut c = Csms::new();
+    c.connect_and_accept();
+    let before = c.actions.len();
+    let sent = c.call(
+        "bad-1",
+        "RemoteStartTransaction",
+        json!({"connectorId": "one", "idTag": "X"}),
+    );
+    let answer = sent.iter().find(|f| f[1] == "bad-1").unwrap();
+    assert_eq!(answer[0], 4);
+    assert_eq!(answer[2], "TypeConstraintViolation");
+    let sent = c.call("bad-2", "NoSuchAction", json!({}));
+    let answer = sent.iter().find(|f| f[1] == "bad-2").unwrap();
+    assert_eq!(answer[2], "NotImplemented");
+    assert_eq!(
+        c.actions.len(),
+        before,
+        "no station command from a bad call"
+    );
+}
+
+#[test]
+fn rfc3339_parsing() {
+    assert_eq!(parse_rfc3339_ms("1970-01-01T00:00:00Z"), Some(0));
+    assert_eq!(parse_rfc3339_ms("2026-11-25T15:09:33Z"), Some(T0_UNIX_MS));
+    assert_eq!(
+        parse_rfc3339_ms("2026-11-25T16:09:33.5+01:00"),
+        Some(T0_UNIX_MS + 500)
+    );
+    assert_eq!(parse_rfc3339_ms("2026-11-25T15:09:33"), Some(T0_UNIX_MS));
+    assert_eq!(parse_rfc3339_ms("yesterday"), None);
+    assert_eq!(parse_rfc3339_ms("2026-13-25T15:09:33Z"), None);
+}
