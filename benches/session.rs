@@ -50,4 +50,32 @@ fn main() {
         t.as_secs_f64(),
         t.as_secs_f64() * 1e6 / steps as f64
     );
+
+    // The same on a GB/T connector: J1939 transport for BCS every 250 ms, CCS every 50 ms.
+    let mut b = common::Bench::with_config(&common::SIM_CONFIG.replacen(
+        "protocol = \"chademo\"\nmax_voltage = 1000\nmax_current = 250",
+        "protocol = \"gbt\"\nmax_voltage = 1000\nmax_current = 250",
+        1,
+    ));
+    b.plug(
+        1,
+        TruckSpec {
+            soc_percent: 10.0,
+            target_soc_percent: 95.0,
+            capacity_kwh: 400.0,
+            ..TruckSpec::default()
+        },
+    );
+    b.start(1);
+    let wall = Instant::now();
+    b.run_for(Duration::from_secs(30 * 60));
+    let t = wall.elapsed();
+    let charged = b.probe(1).truck.unwrap().energy_charged_kwh;
+    assert!(charged > 50.0, "the GB/T truck charged only {charged} kWh");
+    println!(
+        "30-minute GB/T session, invariants on: {:.3} s wall, {:.2} µs/step, {:.0}x real time",
+        t.as_secs_f64(),
+        t.as_secs_f64() * 1e6 / steps as f64,
+        1800.0 / t.as_secs_f64()
+    );
 }

@@ -442,7 +442,8 @@ impl Config {
                 "must be ≥ fault_ohm_per_volt, and both positive",
             );
         }
-        if self.authorization.autocharge && self.authorization.mode != AuthorizationMode::LocalList {
+        if self.authorization.autocharge && self.authorization.mode != AuthorizationMode::LocalList
+        {
             return bad(
                 "authorization.autocharge".into(),
                 "needs mode = \"local-list\" with the fleet's VINs in id_tags (in free mode, use auto_start)",

@@ -1,12 +1,12 @@
 //! From configuration to hardware: which backend drives each connector, and which protocol
 //! session runs on it. The only place that names concrete backends and protocols.
 
+use charger_hal::can::cannelloni::CannelloniPort;
 use charger_hal::sim::connector::{SimConnectorParams, SimulatedConnector, VehicleFactory};
 use charger_hal::sim::gbt_truck::GbtTruck;
 use charger_hal::sim::psu::SimPsuParams;
 use charger_hal::sim::truck::ChademoTruck;
 use charger_hal::sim::SimVehicle;
-use charger_hal::can::cannelloni::CannelloniPort;
 use charger_hal::{CanError, ConnectorHardware};
 use charger_protocol::chademo::{ChademoCharger, ChademoChargerConfig};
 use charger_protocol::gbt::{GbtCharger, GbtChargerConfig};
@@ -79,7 +79,11 @@ pub fn simulated_connector(c: &ConnectorSection) -> Result<SimulatedConnector, H
             Box::new(port),
         ));
     }
-    Ok(SimulatedConnector::new(&name, params, truck_factory(c.protocol)))
+    Ok(SimulatedConnector::new(
+        &name,
+        params,
+        truck_factory(c.protocol),
+    ))
 }
 
 fn sim_params(c: &ConnectorSection) -> SimConnectorParams {

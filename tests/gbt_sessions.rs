@@ -76,7 +76,11 @@ fn a_gbt_truck_charges_to_its_target_and_shows_what_it_said() {
     let stop = b.stopped(tx).unwrap();
     assert_eq!(stop.reason, StopReason::VehicleRequest);
     let truck = b.probe(1).truck.unwrap();
-    assert!((80.0..81.0).contains(&truck.soc_percent), "{}", truck.soc_percent);
+    assert!(
+        (80.0..81.0).contains(&truck.soc_percent),
+        "{}",
+        truck.soc_percent
+    );
     let delivered_wh = f64::from(truck.energy_charged_kwh) * 1000.0;
     assert!(
         (stop.meter_stop_wh - delivered_wh).abs() < delivered_wh * 0.02,
@@ -87,7 +91,10 @@ fn a_gbt_truck_charges_to_its_target_and_shows_what_it_said() {
     assert_eq!(b.phase(1), SessionPhase::Idle);
     let p = b.probe(1);
     assert!(!p.outputs.io.connector_lock, "unlocked at the end");
-    assert!(!p.outputs.io.lines.aux_power, "auxiliary supply off at the end");
+    assert!(
+        !p.outputs.io.lines.aux_power,
+        "auxiliary supply off at the end"
+    );
     assert_eq!(b.status(1), ConnectorStatus::Finishing);
     b.unplug(1);
     b.run_for(secs(1));
@@ -107,7 +114,10 @@ fn the_bms_pauses_and_resumes_through_bsm() {
     assert!(paused, "current did not fall while the BMS paused");
     b.run_for(secs(5));
     let p = b.probe(1);
-    assert!(p.outputs.io.contactors, "a pause keeps the contactors closed");
+    assert!(
+        p.outputs.io.contactors,
+        "a pause keeps the contactors closed"
+    );
     assert_eq!(b.phase(1), SessionPhase::Charging);
     assert!(snapshot(&b, 1)
         .vehicle
@@ -118,7 +128,10 @@ fn the_bms_pauses_and_resumes_through_bsm() {
         .simulate(1, charger_hal::SimCommand::ClearFaults, b.now)
         .unwrap();
     b.charge_until_current(1, 200.0, secs(10));
-    assert!(b.stopped(tx).is_none(), "the session went on after the pause");
+    assert!(
+        b.stopped(tx).is_none(),
+        "the session went on after the pause"
+    );
 }
 
 #[test]
@@ -135,7 +148,10 @@ fn a_silent_bms_gets_cem_three_handshakes_then_the_session_ends_safely() {
     match b.stopped(tx).unwrap().reason {
         // The BCL timeout, then two handshakes that got no BRM.
         StopReason::CommunicationLost(why) => {
-            assert!(why.contains("BRM timeout after 3 handshake attempts"), "{why}")
+            assert!(
+                why.contains("BRM timeout after 3 handshake attempts"),
+                "{why}"
+            )
         }
         other => panic!("stopped for {other:?}"),
     }
@@ -153,7 +169,8 @@ fn a_local_stop_ends_with_cst_bst_bsd_csd() {
     b.command(StationCommand::Stop {
         connector: 1,
         reason: StopReason::Local,
-    }).unwrap();
+    })
+    .unwrap();
     b.assert_safe_within(1, secs(2), secs(3));
     let done = b.run_until(secs(15), |b| b.stopped(tx).is_some());
     assert!(done);
@@ -275,9 +292,16 @@ fn autocharge_refuses_an_unknown_vin_without_delivering_energy() {
         snapshot(b, 1).last_stop == Some(StopReason::DeAuthorized)
     });
     assert!(ended, "session not refused; status {:?}", b.status(1));
-    assert!(transactions_started(&b).is_empty(), "no transaction for an unknown VIN");
+    assert!(
+        transactions_started(&b).is_empty(),
+        "no transaction for an unknown VIN"
+    );
     let truck = b.probe(1).truck.unwrap();
-    assert!(truck.energy_charged_kwh < 0.001, "{} kWh", truck.energy_charged_kwh);
+    assert!(
+        truck.energy_charged_kwh < 0.001,
+        "{} kWh",
+        truck.energy_charged_kwh
+    );
     b.run_for(secs(5));
     let p = b.probe(1);
     assert!(!p.outputs.io.contactors && !p.outputs.power.enabled);

@@ -111,10 +111,12 @@ fn a_technician_stops_the_charge() {
     b.plug(1, TruckSpec::default());
     let tx = b.start(1);
     b.charge_until_current(1, 100.0, MIN);
-    let out = b.command(StationCommand::Stop {
-        connector: 1,
-        reason: StopReason::Local,
-    }).unwrap();
+    let out = b
+        .command(StationCommand::Stop {
+            connector: 1,
+            reason: StopReason::Local,
+        })
+        .unwrap();
     assert_eq!(out, CommandOutcome::Stopping { transaction_id: tx });
     b.assert_safe_within(1, secs(1), secs(2));
     assert!(b.run_until(secs(15), |b| b.stopped(tx).is_some()));
@@ -362,7 +364,8 @@ fn availability_is_scheduled_during_a_session() {
     b.command(StationCommand::Stop {
         connector: 1,
         reason: StopReason::Local,
-    }).unwrap();
+    })
+    .unwrap();
     assert!(b.run_until(secs(15), |b| b.stopped(tx).is_some()));
     b.run_for(secs(1));
     assert_eq!(b.status(1), ConnectorStatus::Unavailable);

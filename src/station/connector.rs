@@ -414,7 +414,11 @@ impl Connector {
     pub(crate) fn refuse_vehicle(&mut self, why: &str, now: Timestamp) {
         let id = self.id();
         if let Some(s) = self.session.as_mut() {
-            tracing::info!(connector = id, reason = why, "vehicle not authorized (autocharge)");
+            tracing::info!(
+                connector = id,
+                reason = why,
+                "vehicle not authorized (autocharge)"
+            );
             s.refused = true;
             s.dc.stop(StopReason::DeAuthorized, now);
         }
@@ -602,7 +606,10 @@ impl Connector {
                 .is_some_and(|t| now - t > settings.connection_timeout)
                 && !s.refused
             {
-                tracing::info!(connector = self.cfg.id, "no VIN to authorize in time (autocharge)");
+                tracing::info!(
+                    connector = self.cfg.id,
+                    "no VIN to authorize in time (autocharge)"
+                );
                 s.refused = true;
                 s.dc.stop(StopReason::DeAuthorized, now);
             }
@@ -971,13 +978,15 @@ impl Connector {
             availability_scheduled: self.pending_operative,
             plugged: self.plugged,
             phase: session.map_or(SessionPhase::Idle, |s| s.dc.phase()),
-            transaction: session.filter(|s| s.in_transaction()).map(|s| TransactionSnapshot {
-                transaction_id: s.transaction_id,
-                id_tag: s.id_tag.clone(),
-                started_at: s.started_at,
-                energy_wh: self.meter_wh - s.meter_start_wh,
-                stop_reason: s.stop_reason.clone(),
-            }),
+            transaction: session
+                .filter(|s| s.in_transaction())
+                .map(|s| TransactionSnapshot {
+                    transaction_id: s.transaction_id,
+                    id_tag: s.id_tag.clone(),
+                    started_at: s.started_at,
+                    energy_wh: self.meter_wh - s.meter_start_wh,
+                    stop_reason: s.stop_reason.clone(),
+                }),
             authorized_id_tag: self.authorization.as_ref().map(|a| a.id_tag.clone()),
             voltage: self.voltage,
             current: self.current,

@@ -359,7 +359,11 @@ impl Station {
                 let outcome =
                     c.authorize(id_tag, next_id, &sessions.0, &settings, now, &mut events)?;
                 // A session already identifying the vehicle keeps the id it reserved.
-                if outcome == (CommandOutcome::Started { transaction_id: next_id }) {
+                if outcome
+                    == (CommandOutcome::Started {
+                        transaction_id: next_id,
+                    })
+                {
                     self.next_transaction_id += 1;
                 }
                 self.events.extend(events);
