@@ -7,6 +7,7 @@
 pub mod config;
 pub mod control;
 pub mod daemon;
+pub mod evsim;
 pub mod hardware;
 pub mod notify;
 pub mod ocpp;
