@@ -16,6 +16,7 @@ use crate::control::server::{self, ControlEnvelope, ControlError};
 use crate::control::{Request, Response, StationStatus};
 use crate::hardware::{self, HardwareError};
 use crate::notify::Notifier;
+use crate::ocpp::client::{ClientRequest, OcppClient};
 use crate::runtime::Rig;
 use crate::station::{CommandOutcome, Station, StationCommand, StationEvent};
 use crate::store::{rfc3339_utc, Store, StoreError};
@@ -37,6 +38,8 @@ pub enum DaemonError {
     Signal(std::io::Error),
     #[error("cannot start the journal thread: {0}")]
     Journal(std::io::Error),
+    #[error("ocpp: {0}")]
+    Ocpp(#[from] crate::ocpp::client::OcppClientError),
 }
 
 /// Monotonic time for the core, wall time for the journal, from one origin.
@@ -58,7 +61,12 @@ impl Clock {
     }
 
     fn now(&self) -> Timestamp {
-        Timestamp::from_millis(u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX))
+        self.at(tokio::time::Instant::now())
+    }
+
+    fn at(&self, instant: tokio::time::Instant) -> Timestamp {
+        let elapsed = instant.saturating_duration_since(self.start);
+        Timestamp::from_millis(u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX))
     }
 
     fn wall(&self, t: Timestamp) -> String {
@@ -127,14 +135,32 @@ struct MainLoop {
     rig: Rig,
     journal: std::sync::mpsc::Sender<JournalMsg>,
     notifier: Notifier,
+    ocpp: Option<OcppClient>,
+    /// The CSMS asked for a reset: leave the loop and restart the process.
+    reset_requested: bool,
+    /// The latest time handed to the core: time never goes backwards for it.
+    last_now: Timestamp,
 }
 
 impl MainLoop {
+    /// The time for the core now, never earlier than the last one given.
+    fn now(&mut self) -> Timestamp {
+        self.time_at(self.clock.now())
+    }
+
+    fn time_at(&mut self, t: Timestamp) -> Timestamp {
+        self.last_now = self.last_now.max(t);
+        self.last_now
+    }
     /// Hand every pending station event to the journal; `ack` fires once all are written.
     fn flush(&mut self, ack: Option<Ack>) {
         let mut batch = Vec::new();
+        let now = self.now();
         while let Some(ev) = self.rig.poll_event() {
             log_event(&ev);
+            if let Some(ocpp) = self.ocpp.as_mut() {
+                ocpp.on_station_event(&ev, now);
+            }
             let wall = self.clock.wall(ev.at());
             batch.push((ev, wall));
         }
@@ -149,9 +175,69 @@ impl MainLoop {
     }
 
     fn step(&mut self) {
-        let now = self.clock.now();
+        let now = self.now();
+        self.step_at(now);
+    }
+
+    /// A step at `at`: the time the tick was scheduled for, so that the protocols' frame grids
+    /// (CCS every 50 ms, CHAdeMO every 100 ms) land on the same step each period instead of
+    /// jittering by one step with the wake-up latency.
+    fn step_at(&mut self, at: Timestamp) {
+        let now = self.time_at(at);
         self.rig.step(now);
         self.flush(None);
+        self.pump_ocpp();
+    }
+
+    /// Let the OCPP client send and persist, and carry out what the CSMS asked of the station.
+    fn pump_ocpp(&mut self) {
+        let now = self.now();
+        let Some(ocpp) = self.ocpp.as_mut() else {
+            return;
+        };
+        let requests = ocpp.pump(now);
+        for request in requests {
+            match request {
+                ClientRequest::Station { command, reply } => {
+                    tracing::info!(command = ?command, "command from the CSMS");
+                    let persist = match &command {
+                        StationCommand::SetAvailability {
+                            connector,
+                            operative,
+                        } => Some((*connector, *operative)),
+                        _ => None,
+                    };
+                    let result = self.rig.command(command, now);
+                    if let (Some((connector, operative)), Ok(_)) = (persist, &result) {
+                        let _ = self
+                            .journal
+                            .send(JournalMsg::SetOperative(connector, operative, None));
+                    }
+                    // Effects (a started transaction) become events and reach the journal and
+                    // the CSMS in order.
+                    self.rig.step(now);
+                    self.flush(None);
+                    if let (Some(reply), Some(ocpp)) = (reply, self.ocpp.as_mut()) {
+                        let (accepted, scheduled) = match &result {
+                            Ok(CommandOutcome::AvailabilityScheduled) => (true, true),
+                            Ok(_) => (true, false),
+                            Err(e) => {
+                                tracing::info!(error = %e, "CSMS command refused by the station");
+                                (false, false)
+                            }
+                        };
+                        ocpp.command_done(reply, accepted, scheduled);
+                    }
+                }
+                ClientRequest::Reset { hard } => {
+                    tracing::warn!(hard, "reset requested by the CSMS");
+                    self.reset_requested = true;
+                }
+            }
+        }
+        if let Some(ocpp) = self.ocpp.as_mut() {
+            let _ = ocpp.pump(now);
+        }
     }
 
     fn status(&mut self) -> Response {
@@ -166,7 +252,7 @@ impl MainLoop {
 
     /// Answer a control request. Requests whose effect is journaled reply after the write.
     fn handle(&mut self, env: ControlEnvelope) {
-        let now = self.clock.now();
+        let now = self.now();
         let ControlEnvelope { request, reply } = env;
         let command = match request {
             Request::Status => {
@@ -269,7 +355,7 @@ impl MainLoop {
     async fn shutdown(&mut self) {
         self.notifier.stopping();
         let ids = self.rig.station().connector_ids();
-        let now = self.clock.now();
+        let now = self.now();
         for id in ids {
             self.rig.report_fault(id, StopReason::Shutdown, now);
         }
@@ -324,12 +410,32 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
     let mut store = Store::open(&cfg.journal_path())?;
     let interrupted = store.close_interrupted(&clock.wall(clock.now()))?;
     if !interrupted.is_empty() {
-        tracing::warn!(transactions = ?interrupted, "closed transactions interrupted by the last stop");
+        let ids: Vec<i64> = interrupted.iter().map(|t| t.transaction_id).collect();
+        tracing::warn!(transactions = ?ids, "closed transactions interrupted by the last stop");
     }
     let restored = store.restore()?;
     let hardware = hardware::build(&cfg)?;
     let station = Station::new(&cfg, hardware::session_factory(), &restored, clock.now());
-    let rig = Rig::new(station, hardware);
+    let mut rig = Rig::new(station, hardware);
+    let (ocpp, mut link_events) = match &cfg.ocpp {
+        Some(section) => {
+            let now = clock.now();
+            let unix_ms = clock
+                .wall_start_ms
+                .saturating_add(i64::try_from(now.as_millis()).unwrap_or(i64::MAX));
+            let snapshot: Vec<_> = rig.status().into_iter().map(|v| v.station).collect();
+            let (client, events) = OcppClient::start(
+                section,
+                &cfg.journal_path(),
+                &snapshot,
+                &interrupted,
+                unix_ms,
+                now,
+            )?;
+            (Some(client), Some(events))
+        }
+        None => (None, None),
+    };
     let journal = spawn_journal(store).map_err(DaemonError::Journal)?;
 
     let listener = server::bind(&cfg.station.control_socket).await?;
@@ -347,6 +453,9 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
         rig,
         journal,
         notifier,
+        ocpp,
+        reset_requested: false,
+        last_now: Timestamp::ZERO,
     };
     tracing::info!(
         station = %main.cfg.station.name,
@@ -364,8 +473,9 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
     let mut last_ping = tokio::time::Instant::now();
     loop {
         tokio::select! {
-            _ = tick.tick() => {
-                main.step();
+            scheduled = tick.tick() => {
+                let at = main.clock.at(scheduled);
+                main.step_at(at);
                 // Pinged from the loop itself: if the loop stalls, systemd notices.
                 if let Some(every) = watchdog_every {
                     if last_ping.elapsed() >= every {
@@ -375,13 +485,62 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
                 }
             }
             Some(env) = ctl_rx.recv() => main.handle(env),
+            Some(ev) = async {
+                match link_events.as_mut() {
+                    Some(rx) => rx.recv().await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                let now = main.now();
+                if let Some(ocpp) = main.ocpp.as_mut() {
+                    ocpp.on_link_event(ev, now);
+                }
+                main.pump_ocpp();
+            }
             _ = sigterm.recv() => { tracing::info!("SIGTERM: stopping"); break; }
             _ = sigint.recv() => { tracing::info!("SIGINT: stopping"); break; }
         }
+        if main.reset_requested {
+            break;
+        }
     }
     main.shutdown().await;
+    if let Some(ocpp) = main.ocpp.as_mut() {
+        // Give the StopTransactions of the shutdown a moment to reach the CSMS; whatever does
+        // not is in the outbox for the next start.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        while ocpp.outbox_len() > 0 && tokio::time::Instant::now() < deadline {
+            let _ = ocpp.pump(main.clock.now());
+            tokio::select! {
+                Some(ev) = async {
+                    match link_events.as_mut() {
+                        Some(rx) => rx.recv().await,
+                        None => std::future::pending().await,
+                    }
+                } => ocpp.on_link_event(ev, main.clock.now()),
+                _ = tokio::time::sleep(Duration::from_millis(20)) => {}
+            }
+        }
+        ocpp.shutdown();
+    }
     server_task.abort();
     let _ = std::fs::remove_file(&socket_path);
     tracing::info!("chargerd stopped");
+    if main.reset_requested {
+        restart_process();
+    }
     Ok(())
+}
+
+/// Reset from the CSMS: sessions are already stopped; replace this process with a fresh one
+/// with the same arguments (systemd keeps the same unit and PID).
+fn restart_process() {
+    use std::os::unix::process::CommandExt;
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let Some((program, rest)) = args.split_first() else {
+        return;
+    };
+    let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from(program));
+    let err = std::process::Command::new(exe).args(rest).exec();
+    tracing::error!(error = %err, "restart after reset failed; exiting");
 }
