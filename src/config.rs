@@ -43,6 +43,9 @@ pub struct Config {
     #[serde(default)]
     pub safety: SafetySection,
     pub connectors: Vec<ConnectorSection>,
+    /// The OCPP 1.6J link to a CSMS; absent: the station runs stand-alone.
+    #[serde(default)]
+    pub ocpp: Option<crate::ocpp::OcppSection>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -366,6 +369,9 @@ impl Config {
         }
         if self.connectors.is_empty() {
             return bad("connectors".into(), "at least one connector is required");
+        }
+        if let Some(ocpp) = &self.ocpp {
+            ocpp.validate()?;
         }
         let mut ids = BTreeSet::new();
         for (i, c) in self.connectors.iter().enumerate() {

@@ -107,6 +107,15 @@ pub struct SessionRecord {
     pub soc_stop: Option<f32>,
 }
 
+/// A transaction a crash or power loss left open, as [`Store::close_interrupted`] closed it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct InterruptedTransaction {
+    pub transaction_id: i64,
+    pub connector: u32,
+    /// The last persisted energy register, which became the transaction's meter stop.
+    pub meter_wh: f64,
+}
+
 #[derive(Debug)]
 pub struct Store {
     conn: Connection,
@@ -393,7 +402,10 @@ impl Store {
 
     /// Close transactions a crash or power loss left open, with the last persisted energy
     /// register, and return how many there were. Called once at start, before the station runs.
-    pub fn close_interrupted(&mut self, wall: &str) -> Result<Vec<i64>, StoreError> {
+    pub fn close_interrupted(
+        &mut self,
+        wall: &str,
+    ) -> Result<Vec<InterruptedTransaction>, StoreError> {
         let open: Vec<(i64, u32, f64)> = {
             let mut stmt = self.conn.prepare(
                 "SELECT t.id, t.connector, COALESCE(m.meter_wh, t.meter_start_wh)
@@ -424,7 +436,16 @@ impl Store {
                 ],
             )?;
         }
-        Ok(open.into_iter().map(|(id, _, _)| id).collect())
+        Ok(open
+            .into_iter()
+            .map(
+                |(transaction_id, connector, meter_wh)| InterruptedTransaction {
+                    transaction_id,
+                    connector,
+                    meter_wh,
+                },
+            )
+            .collect())
     }
 
     /// What the station needs to resume: next transaction id, energy registers, availability.
@@ -640,7 +661,9 @@ mod tests {
         .unwrap();
         drop(s);
         let mut s = Store::open(&path).unwrap();
-        assert_eq!(s.close_interrupted("t2").unwrap(), vec![7]);
+        let closed = s.close_interrupted("t2").unwrap();
+        assert_eq!(closed.len(), 1);
+        assert_eq!(closed[0].transaction_id, 7);
         let t = s.transaction(7).unwrap().unwrap();
         assert_eq!(t.meter_stop_wh, Some(2500.0));
         assert_eq!(t.stop_reason, Some(StopReason::PowerLoss));

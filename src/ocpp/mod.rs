@@ -24,6 +24,7 @@
 
 pub mod backoff;
 pub mod chargepoint;
+pub mod client;
 pub mod link;
 pub mod settings;
 
