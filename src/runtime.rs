@@ -2,7 +2,9 @@
 //! caller has. The daemon steps it from tokio's clock; tests step it in simulated time. Nothing
 //! here decides anything: it moves readings in and commands out.
 
-use charger_hal::{ConnectorHardware, InletReport, InletState, SimCommand, SimError, TruckState};
+use charger_hal::{
+    ConnectorHardware, InletReport, InletState, SimCommand, SimError, SimulatorControl, TruckState,
+};
 use charger_protocol::{StopReason, Timestamp};
 use serde::{Deserialize, Serialize};
 
@@ -145,18 +147,21 @@ impl Rig {
         cmd: SimCommand,
         now: Timestamp,
     ) -> Result<(), SimRequestError> {
+        let sim = self.simulator(id)?;
+        tracing::info!(connector = id, command = ?cmd, "simulator command");
+        sim.apply(cmd, now)?;
+        Ok(())
+    }
+
+    fn simulator(&mut self, id: u32) -> Result<&mut dyn SimulatorControl, SimRequestError> {
         let slot = self
             .slots
             .iter_mut()
             .find(|s| s.id == id)
             .ok_or(SimRequestError::UnknownConnector(id))?;
-        let sim = slot
-            .hardware
+        slot.hardware
             .simulator()
-            .ok_or(SimRequestError::NotSimulated(id))?;
-        tracing::info!(connector = id, command = ?cmd, "simulator command");
-        sim.apply(cmd, now)?;
-        Ok(())
+            .ok_or(SimRequestError::NotSimulated(id))
     }
 
     /// An external vehicle simulator sets its side of connector `id`'s inlet and reads the
@@ -167,16 +172,7 @@ impl Rig {
         state: &InletState,
         now: Timestamp,
     ) -> Result<InletReport, SimRequestError> {
-        let slot = self
-            .slots
-            .iter_mut()
-            .find(|s| s.id == id)
-            .ok_or(SimRequestError::UnknownConnector(id))?;
-        let sim = slot
-            .hardware
-            .simulator()
-            .ok_or(SimRequestError::NotSimulated(id))?;
-        Ok(sim.inlet(state, now)?)
+        Ok(self.simulator(id)?.inlet(state, now)?)
     }
 
     pub fn report_fault(&mut self, id: u32, reason: StopReason, now: Timestamp) {

@@ -77,3 +77,73 @@ mod tests {
         assert_eq!(t.to_string(), "1.500s");
     }
 }
+
+/// A UTC calendar date and time of day, for the wire formats that carry wall-clock time
+/// (GB/T CTS, OCPP timestamps, the journal).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CivilTime {
+    pub year: i64,
+    pub month: u8,
+    pub day: u8,
+    pub hour: u8,
+    pub minute: u8,
+    pub second: u8,
+}
+
+impl CivilTime {
+    /// From seconds since the Unix epoch (Howard Hinnant's days-to-civil; proleptic Gregorian).
+    pub fn from_unix_secs(secs: i64) -> CivilTime {
+        let days = secs.div_euclid(86_400);
+        let sod = secs.rem_euclid(86_400);
+        let z = days + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z.rem_euclid(146_097);
+        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
+        let month = (if mp < 10 { mp + 3 } else { mp - 9 }) as u8;
+        CivilTime {
+            year: yoe + era * 400 + i64::from(month <= 2),
+            month,
+            day,
+            hour: (sod / 3600) as u8,
+            minute: ((sod % 3600) / 60) as u8,
+            second: (sod % 60) as u8,
+        }
+    }
+
+    /// Seconds since the Unix epoch (the inverse of [`from_unix_secs`](Self::from_unix_secs)).
+    pub fn to_unix_secs(self) -> i64 {
+        let (m, d) = (i64::from(self.month), i64::from(self.day));
+        let y = if m <= 2 { self.year - 1 } else { self.year };
+        let era = y.div_euclid(400);
+        let yoe = y.rem_euclid(400);
+        let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        let days = era * 146_097 + doe - 719_468;
+        days * 86_400
+            + i64::from(self.hour) * 3600
+            + i64::from(self.minute) * 60
+            + i64::from(self.second)
+    }
+}
+
+#[cfg(test)]
+mod civil_tests {
+    use super::CivilTime;
+
+    #[test]
+    fn round_trips_known_dates() {
+        for (secs, y, mo, d) in [
+            (0, 1970, 1, 1),
+            (1_795_619_373, 2026, 11, 25),
+            (1_709_251_199, 2024, 2, 29),
+            (-1, 1969, 12, 31),
+        ] {
+            let c = CivilTime::from_unix_secs(secs);
+            assert_eq!((c.year, c.month, c.day), (y, mo, d), "{secs}");
+            assert_eq!(c.to_unix_secs(), secs);
+        }
+    }
+}

@@ -1059,13 +1059,13 @@ pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
             sign * (oh * 60 + om)
         }
     };
-    // Days from civil (Howard Hinnant).
-    let y2 = if mo <= 2 { y - 1 } else { y };
-    let era = y2.div_euclid(400);
-    let yoe = y2.rem_euclid(400);
-    let mp = (mo + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(((days * 86_400 + h * 3600 + mi * 60 + se) - offset_min * 60) * 1000 + ms)
+    let civil = charger_protocol::time::CivilTime {
+        year: y,
+        month: u8::try_from(mo).ok()?,
+        day: u8::try_from(d).ok()?,
+        hour: u8::try_from(h).ok()?,
+        minute: u8::try_from(mi).ok()?,
+        second: u8::try_from(se).ok()?,
+    };
+    Some((civil.to_unix_secs() - offset_min * 60) * 1000 + ms)
 }

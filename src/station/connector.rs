@@ -371,6 +371,17 @@ impl Connector {
         true
     }
 
+    /// A truck was plugged in and nothing runs or waits: auto-start or autocharge may begin
+    /// (once per plug-in).
+    fn may_start_unattended(&self) -> bool {
+        self.plugged
+            && !self.auto_started
+            && self.session.is_none()
+            && self.authorization.is_none()
+            && self.operative
+            && self.faults.is_empty()
+    }
+
     /// Autocharge: the VIN the identifying session has read, once, for the station to judge.
     pub(crate) fn vin_to_authorize(&self) -> Option<String> {
         let s = self.session.as_ref()?;
@@ -574,14 +585,7 @@ impl Connector {
             );
             self.authorization = None;
         }
-        if settings.auto_start
-            && self.plugged
-            && !self.auto_started
-            && self.session.is_none()
-            && self.authorization.is_none()
-            && self.operative
-            && self.faults.is_empty()
-        {
+        if settings.auto_start && self.may_start_unattended() {
             self.auto_started = true;
             self.authorization = Some(Authorization {
                 id_tag: super::auth::FREE_VEND_ID_TAG.into(),
@@ -589,15 +593,7 @@ impl Connector {
             });
         }
         let mut started = self.try_start(next_transaction_id, sessions, now, events);
-        if settings.autocharge
-            && self.cfg.protocol.carries_vin()
-            && self.plugged
-            && !self.auto_started
-            && self.session.is_none()
-            && self.authorization.is_none()
-            && self.operative
-            && self.faults.is_empty()
-        {
+        if settings.autocharge && self.cfg.protocol.carries_vin() && self.may_start_unattended() {
             self.auto_started = true;
             started = self.start_session(next_transaction_id, None, sessions, now, events);
         }

@@ -16,7 +16,7 @@ use charger_protocol::{CanFrame, ControlLines, Timestamp};
 
 use super::battery::Battery;
 use super::bms::Bms;
-use super::truck::MIN_TRUCK_VOLTAGE_V;
+use super::truck::{validate_spec, SpecLimits};
 use super::SimVehicle;
 use crate::connector::{SimError, SimFault, TruckSpec, TruckState};
 
@@ -121,37 +121,16 @@ impl GbtTruck {
 }
 
 fn validate(spec: &TruckSpec) -> Result<(), SimError> {
-    let invalid = |why: String| Err(SimError::InvalidTruck(why));
-    let TruckSpec {
-        soc_percent: soc,
-        target_soc_percent: target,
-        capacity_kwh,
-        max_voltage,
-        max_current,
-    } = *spec;
-    if !(capacity_kwh.is_finite() && capacity_kwh > 0.0 && capacity_kwh <= 6553.5) {
-        return invalid(format!(
-            "capacity_kwh {capacity_kwh} must be positive and at most 6553.5 (BCP's field)"
-        ));
-    }
-    if !(soc.is_finite() && target.is_finite() && 0.0 <= soc && soc < target && target <= 100.0) {
-        return invalid(format!(
-            "need 0 ≤ soc_percent < target_soc_percent ≤ 100, got soc {soc} and target {target}"
-        ));
-    }
-    if !(max_voltage.is_finite()
-        && (MIN_TRUCK_VOLTAGE_V..=GBT_MAX_VOLTAGE_V).contains(&max_voltage))
-    {
-        return invalid(format!(
-            "max_voltage {max_voltage} V must be between {MIN_TRUCK_VOLTAGE_V} and {GBT_MAX_VOLTAGE_V} V for GB/T"
-        ));
-    }
-    if !(max_current.is_finite() && max_current > 0.0 && max_current <= GBT_MAX_CURRENT_A) {
-        return invalid(format!(
-            "max_current {max_current} A must be positive and at most {GBT_MAX_CURRENT_A} A (GB/T 27930-2015's current field)"
-        ));
-    }
-    Ok(())
+    validate_spec(
+        spec,
+        &SpecLimits {
+            protocol: "GB/T",
+            max_capacity_kwh: 6553.5,
+            max_voltage: GBT_MAX_VOLTAGE_V,
+            max_current: GBT_MAX_CURRENT_A,
+            current_field: "GB/T 27930-2015's current field",
+        },
+    )
 }
 
 impl SimVehicle for GbtTruck {

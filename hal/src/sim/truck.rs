@@ -107,6 +107,31 @@ impl ChademoTruck {
 
 /// Checks a spec against what a CHAdeMO truck can be.
 fn validate(spec: &TruckSpec) -> Result<(), SimError> {
+    validate_spec(
+        spec,
+        &SpecLimits {
+            protocol: "CHAdeMO",
+            max_capacity_kwh: CHADEMO_MAX_CAPACITY_KWH,
+            max_voltage: CHADEMO_MAX_VOLTAGE_V,
+            max_current: CHADEMO_MAX_CURRENT_A,
+            current_field: "one byte in CHAdeMO 1.x",
+        },
+    )
+}
+
+/// What a protocol's fields let a simulated truck be.
+pub(crate) struct SpecLimits {
+    pub protocol: &'static str,
+    pub max_capacity_kwh: f32,
+    pub max_voltage: f32,
+    pub max_current: f32,
+    /// Why the current ends there, for the message.
+    pub current_field: &'static str,
+}
+
+/// Checks a spec a technician typed against what a truck of that protocol can be, with a reason
+/// a person can act on (the battery and BMS models would quietly bring bad values into range).
+pub(crate) fn validate_spec(spec: &TruckSpec, limits: &SpecLimits) -> Result<(), SimError> {
     let invalid = |why: String| Err(SimError::InvalidTruck(why));
     let TruckSpec {
         soc_percent: soc,
@@ -115,10 +140,16 @@ fn validate(spec: &TruckSpec) -> Result<(), SimError> {
         max_voltage,
         max_current,
     } = *spec;
-    if !(capacity_kwh.is_finite() && capacity_kwh > 0.0 && capacity_kwh <= CHADEMO_MAX_CAPACITY_KWH)
-    {
+    let SpecLimits {
+        protocol,
+        max_capacity_kwh,
+        max_voltage: top_voltage,
+        max_current: top_current,
+        current_field,
+    } = *limits;
+    if !(capacity_kwh.is_finite() && capacity_kwh > 0.0 && capacity_kwh <= max_capacity_kwh) {
         return invalid(format!(
-            "capacity_kwh {capacity_kwh} must be positive and at most {CHADEMO_MAX_CAPACITY_KWH}"
+            "capacity_kwh {capacity_kwh} must be positive and at most {max_capacity_kwh}"
         ));
     }
     if !(soc.is_finite() && target.is_finite() && 0.0 <= soc && soc < target && target <= 100.0) {
@@ -126,16 +157,14 @@ fn validate(spec: &TruckSpec) -> Result<(), SimError> {
             "need 0 ≤ soc_percent < target_soc_percent ≤ 100, got soc {soc} and target {target}"
         ));
     }
-    if !(max_voltage.is_finite()
-        && (MIN_TRUCK_VOLTAGE_V..=CHADEMO_MAX_VOLTAGE_V).contains(&max_voltage))
-    {
+    if !(max_voltage.is_finite() && (MIN_TRUCK_VOLTAGE_V..=top_voltage).contains(&max_voltage)) {
         return invalid(format!(
-            "max_voltage {max_voltage} V must be between {MIN_TRUCK_VOLTAGE_V} and {CHADEMO_MAX_VOLTAGE_V} V for CHAdeMO"
+            "max_voltage {max_voltage} V must be between {MIN_TRUCK_VOLTAGE_V} and {top_voltage} V for {protocol}"
         ));
     }
-    if !(max_current.is_finite() && max_current > 0.0 && max_current <= CHADEMO_MAX_CURRENT_A) {
+    if !(max_current.is_finite() && max_current > 0.0 && max_current <= top_current) {
         return invalid(format!(
-            "max_current {max_current} A must be positive and at most {CHADEMO_MAX_CURRENT_A} A (one byte in CHAdeMO 1.x)"
+            "max_current {max_current} A must be positive and at most {top_current} A ({current_field})"
         ));
     }
     Ok(())

@@ -39,7 +39,7 @@ use crate::session::{
     ChargerRating, DcSession, InsulationVerdict, PlantInputs, PlantOutputs, PowerCommand,
     SessionEvent, SessionPhase, StopReason, VehicleStatus,
 };
-use crate::time::Timestamp;
+use crate::time::{CivilTime, Timestamp};
 
 /// At or below this output current K1/K2 may open.
 pub const CURRENT_CUTOFF_A: f32 = 5.0;
@@ -1870,26 +1870,16 @@ fn finite_or_zero(x: f32) -> f32 {
     }
 }
 
-/// UTC civil time from seconds since the Unix epoch (Howard Hinnant's days-to-civil).
+/// CTS carries UTC: the charger's clock as the shell gives it.
 fn civil_time(secs: u64) -> ChargerTime {
-    let days = (secs / 86_400) as i64;
-    let rem = secs % 86_400;
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
-    let year = (yoe + era * 400 + i64::from(month <= 2)) as u16;
+    let c = CivilTime::from_unix_secs(i64::try_from(secs).unwrap_or(i64::MAX));
     ChargerTime {
-        year,
-        month,
-        day,
-        hour: (rem / 3600) as u8,
-        minute: ((rem % 3600) / 60) as u8,
-        second: (rem % 60) as u8,
+        year: u16::try_from(c.year).unwrap_or(u16::MAX),
+        month: c.month,
+        day: c.day,
+        hour: c.hour,
+        minute: c.minute,
+        second: c.second,
     }
 }
 
