@@ -31,7 +31,9 @@ fn rss_kib() -> u64 {
 fn persist(cp: &mut ChargePoint, store: &mut Store) {
     while let Some(a) = cp.poll_action() {
         match a {
-            CoreAction::OutboxPut(r) | CoreAction::OutboxRefused(r) => store.outbox_put(&r).unwrap(),
+            CoreAction::OutboxPut(r) | CoreAction::OutboxRefused(r) => {
+                store.outbox_put(&r).unwrap()
+            }
             CoreAction::OutboxRemove(seq) => store.outbox_remove(seq).unwrap(),
             CoreAction::TransactionIdAssigned { local, csms } => {
                 store.set_csms_transaction_id(local, csms).unwrap()
