@@ -521,7 +521,7 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
                 _ = tokio::time::sleep(Duration::from_millis(20)) => {}
             }
         }
-        ocpp.shutdown();
+        ocpp.shutdown(main.clock.now(), Duration::from_secs(2)).await;
     }
     server_task.abort();
     let _ = std::fs::remove_file(&socket_path);

@@ -45,6 +45,7 @@ pub struct OcppClient {
     commands: mpsc::UnboundedSender<LinkCommand>,
     connection: Option<ConnectionId>,
     store: Store,
+    link_task: Option<tokio::task::JoinHandle<()>>,
 }
 
 impl OcppClient {
@@ -106,13 +107,14 @@ impl OcppClient {
                 now,
             );
         }
-        let (handle, _task) = Link::spawn(link_config);
+        let (handle, link_task) = Link::spawn(link_config);
         let (commands, events) = handle.into_parts();
         let mut client = OcppClient {
             cp,
             commands,
             connection: None,
             store,
+            link_task: Some(link_task),
         };
         client.persist_actions(&mut Vec::new());
         Ok((client, events))
@@ -178,8 +180,16 @@ impl OcppClient {
         self.cp.outbox_len()
     }
 
-    pub fn shutdown(&self) {
+    /// Persist what is pending, then close the WebSocket properly (a Close frame, not a
+    /// vanished TCP connection) and wait up to `grace` for the link task to end.
+    pub async fn shutdown(&mut self, now: Timestamp, grace: Duration) {
+        let _ = self.pump(now);
         let _ = self.commands.send(LinkCommand::Shutdown);
+        if let Some(task) = self.link_task.take() {
+            if tokio::time::timeout(grace, task).await.is_err() {
+                tracing::warn!("OCPP link did not close in time");
+            }
+        }
     }
 
     fn persist_actions(&mut self, requests: &mut Vec<ClientRequest>) {
