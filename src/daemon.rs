@@ -136,8 +136,8 @@ struct MainLoop {
     journal: std::sync::mpsc::Sender<JournalMsg>,
     notifier: Notifier,
     ocpp: Option<OcppClient>,
-    /// The CSMS asked for a reset: leave the loop and restart the process.
-    reset_requested: bool,
+    /// The CSMS asked for a reset (`Some(hard)`): leave the loop and restart the process.
+    reset_requested: Option<bool>,
     /// The latest time handed to the core: time never goes backwards for it.
     last_now: Timestamp,
 }
@@ -231,7 +231,7 @@ impl MainLoop {
                 }
                 ClientRequest::Reset { hard } => {
                     tracing::warn!(hard, "reset requested by the CSMS");
-                    self.reset_requested = true;
+                    self.reset_requested = Some(hard);
                 }
             }
         }
@@ -352,12 +352,12 @@ impl MainLoop {
     }
 
     /// Stop every session and keep stepping until they are safe or the grace period ends.
-    async fn shutdown(&mut self) {
+    async fn shutdown(&mut self, reason: StopReason) {
         self.notifier.stopping();
         let ids = self.rig.station().connector_ids();
         let now = self.now();
         for id in ids {
-            self.rig.report_fault(id, StopReason::Shutdown, now);
+            self.rig.report_fault(id, reason.clone(), now);
         }
         let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
         let mut tick = tokio::time::interval(self.cfg.step_interval());
@@ -454,7 +454,7 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
         journal,
         notifier,
         ocpp,
-        reset_requested: false,
+        reset_requested: None,
         last_now: Timestamp::ZERO,
     };
     tracing::info!(
@@ -500,11 +500,15 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
             _ = sigterm.recv() => { tracing::info!("SIGTERM: stopping"); break; }
             _ = sigint.recv() => { tracing::info!("SIGINT: stopping"); break; }
         }
-        if main.reset_requested {
+        if main.reset_requested.is_some() {
             break;
         }
     }
-    main.shutdown().await;
+    let reason = match main.reset_requested {
+        Some(hard) => StopReason::Reset { hard },
+        None => StopReason::Shutdown,
+    };
+    main.shutdown(reason).await;
     if let Some(ocpp) = main.ocpp.as_mut() {
         // Give the StopTransactions of the shutdown a moment to reach the CSMS; whatever does
         // not is in the outbox for the next start.
@@ -521,12 +525,13 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
                 _ = tokio::time::sleep(Duration::from_millis(20)) => {}
             }
         }
-        ocpp.shutdown(main.clock.now(), Duration::from_secs(2)).await;
+        ocpp.shutdown(main.clock.now(), Duration::from_secs(2))
+            .await;
     }
     server_task.abort();
     let _ = std::fs::remove_file(&socket_path);
     tracing::info!("chargerd stopped");
-    if main.reset_requested {
+    if main.reset_requested.is_some() {
         restart_process();
     }
     Ok(())

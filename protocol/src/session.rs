@@ -160,6 +160,8 @@ pub enum StopReason {
     Shutdown,
     /// The vehicle (by its VIN, for autocharge) or its id tag was not authorized.
     DeAuthorized,
+    /// The CSMS asked the charger to reset (OCPP Reset); `hard` for a hard reset.
+    Reset { hard: bool },
 }
 
 impl StopReason {
@@ -172,6 +174,7 @@ impl StopReason {
                 | StopReason::Remote
                 | StopReason::Shutdown
                 | StopReason::DeAuthorized
+                | StopReason::Reset { .. }
         )
     }
 }
@@ -194,6 +197,8 @@ impl std::fmt::Display for StopReason {
             StopReason::PowerLoss => write!(f, "charger restarted during the session"),
             StopReason::Shutdown => write!(f, "charger shutting down"),
             StopReason::DeAuthorized => write!(f, "not authorized"),
+            StopReason::Reset { hard: true } => write!(f, "hard reset"),
+            StopReason::Reset { hard: false } => write!(f, "soft reset"),
         }
     }
 }

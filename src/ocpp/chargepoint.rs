@@ -1000,6 +1000,8 @@ fn stop_reason(r: &StopReason) -> &'static str {
         StopReason::PowerLoss => "PowerLoss",
         StopReason::Shutdown => "Reboot",
         StopReason::DeAuthorized => "DeAuthorized",
+        StopReason::Reset { hard: true } => "HardReset",
+        StopReason::Reset { hard: false } => "SoftReset",
         StopReason::VehicleFault(_)
         | StopReason::CommunicationLost(_)
         | StopReason::Incompatible(_)

@@ -648,7 +648,13 @@ impl GbtCharger {
             return cst;
         }
         match &self.stop_reason {
-            Some(StopReason::Local | StopReason::Remote | StopReason::Shutdown) => {
+            Some(
+                StopReason::Local
+                | StopReason::Remote
+                | StopReason::Shutdown
+                | StopReason::Reset { .. }
+                | StopReason::DeAuthorized,
+            ) => {
                 cst.manual = Signal::Set;
             }
             Some(StopReason::EmergencyStop) => {
