@@ -51,7 +51,6 @@ pub struct OcppClient {
 impl OcppClient {
     /// Start the link task and restore the outbox. `interrupted`: transactions the last run left
     /// open (closed now with PowerLoss), whose StopTransaction must still reach the CSMS.
-    #[allow(clippy::too_many_arguments)]
     pub fn start(
         section: &OcppSection,
         journal: &std::path::Path,
