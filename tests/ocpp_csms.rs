@@ -44,7 +44,7 @@ fn python_ocpp() -> bool {
         if !ok && std::env::var_os("CI").is_some() {
             panic!(
                 "python3 cannot import ocpp and websockets under CI: .ci/run must install them \
-                 (pip install --user 'ocpp==2.1.0' 'websockets>=12')"
+                 (pip install --user 'ocpp==2.1.0' 'websockets==17.4')"
             );
         }
         ok
@@ -57,7 +57,7 @@ macro_rules! require_csms {
         if !python_ocpp() {
             eprintln!(
                 "skipped: `python3 -c \"import ocpp, websockets\"` fails on this machine \
-                 (pip install --user 'ocpp==2.1.0' 'websockets>=12' to run it)"
+                 (pip install --user 'ocpp==2.1.0' 'websockets==17.4' to run it)"
             );
             return;
         }
