@@ -17,6 +17,7 @@ use crate::control::{Request, Response, StationStatus};
 use crate::hardware::{self, HardwareError};
 use crate::notify::Notifier;
 use crate::ocpp::client::{ClientRequest, OcppClient};
+use crate::ocpp::LinkEvent;
 use crate::runtime::Rig;
 use crate::station::{CommandOutcome, Station, StationCommand, StationEvent};
 use crate::store::{rfc3339_utc, Store, StoreError};
@@ -352,7 +353,13 @@ impl MainLoop {
     }
 
     /// Stop every session and keep stepping until they are safe or the grace period ends.
-    async fn shutdown(&mut self, reason: StopReason) {
+    /// `link_events`: the OCPP link's events, still read meanwhile so that the CSMS's answers
+    /// (to the StopTransactions this sends) are taken in as they come.
+    async fn shutdown(
+        &mut self,
+        reason: StopReason,
+        link_events: &mut Option<mpsc::Receiver<LinkEvent>>,
+    ) {
         self.notifier.stopping();
         let ids = self.rig.station().connector_ids();
         let now = self.now();
@@ -362,8 +369,21 @@ impl MainLoop {
         let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
         let mut tick = tokio::time::interval(self.cfg.step_interval());
         while self.sessions_active() && tokio::time::Instant::now() < deadline {
-            tick.tick().await;
-            self.step();
+            tokio::select! {
+                _ = tick.tick() => self.step(),
+                Some(ev) = async {
+                    match link_events.as_mut() {
+                        Some(rx) => rx.recv().await,
+                        None => std::future::pending().await,
+                    }
+                } => {
+                    let now = self.now();
+                    if let Some(ocpp) = self.ocpp.as_mut() {
+                        ocpp.on_link_event(ev, now);
+                    }
+                    self.pump_ocpp();
+                }
+            }
         }
         if self.sessions_active() {
             tracing::error!("sessions still active at the end of the shutdown grace period");
@@ -508,7 +528,7 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
         Some(hard) => StopReason::Reset { hard },
         None => StopReason::Shutdown,
     };
-    main.shutdown(reason).await;
+    main.shutdown(reason, &mut link_events).await;
     if let Some(ocpp) = main.ocpp.as_mut() {
         // Give the StopTransactions of the shutdown a moment to reach the CSMS; whatever does
         // not is in the outbox for the next start.
