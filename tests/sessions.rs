@@ -375,3 +375,34 @@ fn availability_is_scheduled_during_a_session() {
     });
     assert_eq!(refused, Err(CommandError::Inoperative(1)));
 }
+
+#[test]
+fn a_stop_right_as_energy_transfer_starts_ends_promptly_without_false_alarms() {
+    // A stop within the 100 ms before the first 109 with 109.5.0 = 1 goes out: the vehicle
+    // cannot read it from 109.5.5, so the charger drops d2 (the EV contactor supply).
+    let mut b = Bench::new();
+    b.plug(1, TruckSpec::default());
+    let tx = b.start(1);
+    let charging = b.run_until(MIN, |b| b.phase(1) == SessionPhase::Charging);
+    assert!(charging);
+    b.run_for(Duration::from_millis(50));
+    b.command(StationCommand::Stop {
+        connector: 1,
+        reason: StopReason::Local,
+    })
+    .unwrap();
+    let t0 = b.now;
+    assert!(b.run_until(secs(20), |b| b.stopped(tx).is_some()));
+    let took = b.now - t0;
+    assert!(took < secs(5), "the stop took {took:?}");
+    let alarms: Vec<&String> = b
+        .events
+        .iter()
+        .filter_map(|e| match e {
+            chargerd::station::StationEvent::FaultRaised { fault, .. } => Some(fault),
+            _ => None,
+        })
+        .collect();
+    assert!(alarms.is_empty(), "false alarms: {alarms:?}");
+    assert_eq!(b.stopped(tx).unwrap().reason, StopReason::Local);
+}

@@ -247,6 +247,8 @@ pub struct ChademoCharger {
     first_request_seen: bool,
     /// First instant with 109.5.0 = 1: the maximum-charging-time clock.
     charging_started_at: Option<Timestamp>,
+    /// A 109 with 109.5.0 = 1 has gone out: the vehicle can tell our later stop by its edge.
+    charging_flag_sent: bool,
     /// The stop came while current was being delivered: ramp down with the supply still on.
     stopped_while_charging: bool,
     stop_reason: Option<StopReason>,
@@ -309,6 +311,7 @@ impl ChademoCharger {
             ev_contactors_were_closed: false,
             first_request_seen: false,
             charging_started_at: None,
+            charging_flag_sent: false,
             stopped_while_charging: false,
             stop_reason: None,
             hard_stop: false,
@@ -897,9 +900,10 @@ impl ChademoCharger {
                 self.out.insulation_test = false;
                 self.stopped_while_charging = false;
                 if self.ev_contactors_were_closed {
-                    if self.charging_started_at.is_none() {
-                        // The vehicle never saw 109.5.0 = 1, so no 109.5.0 → 0 edge tells it to
-                        // open. d2 feeds its contactor relay: dropping it is the signal (IEEE
+                    if !self.charging_flag_sent {
+                        // The vehicle never saw 109.5.0 = 1 (a stop before the first request, or
+                        // within the 100 ms before the next 109 went out), so no 109.5.0 → 0 edge
+                        // tells it to open. d2 feeds its contactor relay: dropping it is the signal (IEEE
                         // A.4.4 h: stop current, then cut the EV contactor supply).
                         self.out.lines.sequence_2 = false;
                     }
@@ -1197,7 +1201,11 @@ impl DcSession for ChademoCharger {
         if let Some(at) = self.status_due {
             if now >= at {
                 self.status_due = None;
-                return self.status_frame().encode().ok();
+                let status = self.status_frame();
+                if status.flags.charging {
+                    self.charging_flag_sent = true;
+                }
+                return status.encode().ok();
             }
         }
         let due = self.next_cycle?;
@@ -1717,6 +1725,10 @@ mod tests {
     fn welding_detection_and_release() {
         let mut c = charger();
         let t = into_charging(&mut c);
+        // The vehicle has seen 109.5.0 = 1, so the stop is its 1 → 0 edge, not d2.
+        assert!(sent(&mut c, ms(t + 100))
+            .iter()
+            .any(|f| f.id() == 0x109 && f.data()[5] & 0x01 == 1));
         let mut plant = PlantInputs {
             cable_voltage: 660.0,
             psu_voltage: 660.0,
