@@ -523,7 +523,8 @@ impl ChargePoint {
 
     // ----- station events ----------------------------------------------------------------------
 
-    pub fn on_station_event(&mut self, event: &StationEvent, now: Timestamp) {
+    /// `_now` is unused today: each event carries its own time.
+    pub fn on_station_event(&mut self, event: &StationEvent, _now: Timestamp) {
         match event {
             StationEvent::StatusChanged {
                 connector,
@@ -602,7 +603,6 @@ impl ChargePoint {
             }
             _ => {}
         }
-        let _ = now;
     }
 
     /// The station's outcome of a command the core asked for on behalf of a CSMS call.
