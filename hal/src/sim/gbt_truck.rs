@@ -6,8 +6,6 @@
 //! target is reached. The pack is LFP, the chemistry of most Chinese heavy trucks; its cell
 //! count follows from the pack's maximum voltage and the cells' 3.65 V limit.
 
-use std::time::Duration;
-
 use charger_protocol::gbt::{
     BatteryType, GbtVehicle, GbtVehicleFault, GbtVehicleParams, GbtVehicleState,
     GbtVehicleStopCause, ProtocolVersion,
@@ -15,8 +13,7 @@ use charger_protocol::gbt::{
 use charger_protocol::{CanFrame, ControlLines, Timestamp};
 
 use super::battery::Battery;
-use super::bms::Bms;
-use super::truck::{validate_spec, SpecLimits};
+use super::truck::{validate_spec, Pack, SpecLimits};
 use super::SimVehicle;
 use crate::connector::{SimError, SimFault, TruckSpec, TruckState};
 
@@ -33,11 +30,8 @@ const PACK_TEMPERATURE_C: (i16, i16) = (31, 27);
 #[derive(Debug)]
 pub struct GbtTruck {
     vehicle: GbtVehicle,
-    battery: Battery,
-    bms: Bms,
+    pack: Pack,
     cells_in_series: f32,
-    current: f32,
-    last_step: Option<Timestamp>,
 }
 
 impl GbtTruck {
@@ -53,8 +47,8 @@ impl GbtTruck {
 
     fn with_version(spec: &TruckSpec, version: ProtocolVersion) -> Result<Self, SimError> {
         validate(spec)?;
-        let battery = Battery::new(spec);
-        let bms = Bms::new(spec);
+        let pack = Pack::new(spec);
+        let battery = &pack.battery;
         let cells_in_series = (spec.max_voltage / LFP_MAX_CELL_V).ceil().max(1.0);
         let params = GbtVehicleParams {
             version,
@@ -69,11 +63,8 @@ impl GbtTruck {
         };
         let mut truck = GbtTruck {
             vehicle: GbtVehicle::new(params),
-            battery,
-            bms,
+            pack,
             cells_in_series,
-            current: 0.0,
-            last_step: None,
         };
         truck.brief_vehicle();
         Ok(truck)
@@ -90,7 +81,7 @@ impl GbtTruck {
     }
 
     pub fn battery(&self) -> &Battery {
-        &self.battery
+        &self.pack.battery
     }
 
     pub fn stop_cause(&self) -> Option<GbtVehicleStopCause> {
@@ -102,19 +93,17 @@ impl GbtTruck {
     }
 
     fn brief_vehicle(&mut self) {
-        let terminal = self.battery.terminal_voltage(self.current);
-        self.vehicle
-            .set_battery(terminal, self.battery.soc_percent());
-        self.vehicle.set_battery_current(self.current);
+        let Pack { battery, bms, .. } = &self.pack;
+        let terminal = self.pack.terminal_voltage();
+        self.vehicle.set_battery(terminal, battery.soc_percent());
+        self.vehicle.set_battery_current(self.pack.current());
         self.vehicle
             .set_max_cell_voltage(terminal / self.cells_in_series);
         self.vehicle
             .set_temperatures(PACK_TEMPERATURE_C.0, PACK_TEMPERATURE_C.1);
-        self.vehicle.set_demand(
-            self.bms.charge_voltage_limit(),
-            self.bms.desired_current(&self.battery),
-        );
-        if self.bms.target_reached(&self.battery) {
+        self.vehicle
+            .set_demand(bms.charge_voltage_limit(), bms.desired_current(battery));
+        if bms.target_reached(battery) {
             self.vehicle.request_stop();
         }
     }
@@ -143,26 +132,18 @@ impl SimVehicle for GbtTruck {
     }
 
     fn step(&mut self, lines: ControlLines, battery_current: f32, now: Timestamp) {
-        let dt = self
-            .last_step
-            .map_or(Duration::ZERO, |last| now.saturating_since(last));
-        self.last_step = Some(now);
-        self.current = if self.vehicle.contactors_closed() && battery_current.is_finite() {
-            battery_current
-        } else {
-            0.0
-        };
-        self.battery.step(self.current, dt);
+        self.pack
+            .step(self.vehicle.contactors_closed(), battery_current, now);
         self.brief_vehicle();
         self.vehicle.update(lines, now);
     }
 
     fn battery_ocv(&self) -> f32 {
-        self.battery.open_circuit_voltage()
+        self.pack.battery.open_circuit_voltage()
     }
 
     fn battery_resistance(&self) -> f32 {
-        self.battery.internal_resistance()
+        self.pack.battery.internal_resistance()
     }
 
     fn contactors_closed(&self) -> bool {
@@ -194,13 +175,7 @@ impl SimVehicle for GbtTruck {
     }
 
     fn state(&self) -> TruckState {
-        TruckState {
-            soc_percent: self.battery.soc_percent(),
-            battery_voltage: self.battery.terminal_voltage(self.current),
-            battery_current: self.current,
-            ev_contactors_closed: self.vehicle.contactors_closed(),
-            energy_charged_kwh: self.battery.energy_charged_kwh(),
-        }
+        self.pack.state(self.vehicle.contactors_closed())
     }
 }
 

@@ -30,15 +30,73 @@ pub const MIN_TRUCK_VOLTAGE_V: f32 = 100.0;
 /// 101.5-6 carries the capacity in 0.1 kWh in 16 bits.
 pub const CHADEMO_MAX_CAPACITY_KWH: f32 = 6553.5;
 
+/// The traction side every simulated truck has, whatever its protocol: the battery, the BMS
+/// model, and the current that reached the cells during the last step.
+#[derive(Debug)]
+pub struct Pack {
+    pub battery: Battery,
+    pub bms: Bms,
+    /// Current that flowed into the battery during the last step, in amperes.
+    current: f32,
+    last_step: Option<Timestamp>,
+}
+
+impl Pack {
+    pub fn new(spec: &TruckSpec) -> Pack {
+        Pack {
+            battery: Battery::new(spec),
+            bms: Bms::new(spec),
+            current: 0.0,
+            last_step: None,
+        }
+    }
+
+    /// Advance to `now`. Current reaches the cells only through the truck's own contactors;
+    /// the plant's figure is trusted otherwise (a non-finite one counts as none).
+    pub fn step(&mut self, contactors_closed: bool, battery_current: f32, now: Timestamp) {
+        let dt = self
+            .last_step
+            .map_or(Duration::ZERO, |last| now.saturating_since(last));
+        self.last_step = Some(now);
+        self.current = if contactors_closed && battery_current.is_finite() {
+            battery_current
+        } else {
+            0.0
+        };
+        self.battery.step(self.current, dt);
+    }
+
+    /// Current into the battery during the last step, in amperes.
+    pub fn current(&self) -> f32 {
+        self.current
+    }
+
+    /// Voltage at the pack's terminals with the last step's current flowing, in volts.
+    pub fn terminal_voltage(&self) -> f32 {
+        self.battery.terminal_voltage(self.current)
+    }
+
+    pub fn last_step(&self) -> Option<Timestamp> {
+        self.last_step
+    }
+
+    /// The truck's own view for status, with its contactors as the protocol stack has them.
+    pub fn state(&self, contactors_closed: bool) -> TruckState {
+        TruckState {
+            soc_percent: self.battery.soc_percent(),
+            battery_voltage: self.terminal_voltage(),
+            battery_current: self.current,
+            ev_contactors_closed: contactors_closed,
+            energy_charged_kwh: self.battery.energy_charged_kwh(),
+        }
+    }
+}
+
 /// A simulated CHAdeMO truck. See the module documentation.
 #[derive(Debug)]
 pub struct ChademoTruck {
     vehicle: ChademoVehicle,
-    battery: Battery,
-    bms: Bms,
-    /// Current that flowed into the battery during the last step, in amperes.
-    current: f32,
-    last_step: Option<Timestamp>,
+    pack: Pack,
 }
 
 impl ChademoTruck {
@@ -49,24 +107,20 @@ impl ChademoTruck {
     /// the simulated truck something other than what was asked for.
     pub fn new(spec: &TruckSpec) -> Result<Self, SimError> {
         validate(spec)?;
-        let battery = Battery::new(spec);
-        let bms = Bms::new(spec);
+        let pack = Pack::new(spec);
         let params = ChademoVehicleParams {
             max_battery_voltage: spec.max_voltage,
             // The empty pack's OCV: the lowest voltage this battery ever shows.
             min_battery_voltage: (spec.max_voltage * OCV_EMPTY).floor(),
             // The BMS's charge voltage limit is what the truck aims for.
-            target_voltage: bms.charge_voltage_limit().floor(),
+            target_voltage: pack.bms.charge_voltage_limit().floor(),
             max_charge_current: spec.max_current,
             capacity_kwh: spec.capacity_kwh,
             ..ChademoVehicleParams::default()
         };
         let mut truck = ChademoTruck {
             vehicle: ChademoVehicle::new(params),
-            battery,
-            bms,
-            current: 0.0,
-            last_step: None,
+            pack,
         };
         truck.brief_vehicle();
         Ok(truck)
@@ -78,11 +132,11 @@ impl ChademoTruck {
     }
 
     pub fn battery(&self) -> &Battery {
-        &self.battery
+        &self.pack.battery
     }
 
     pub fn bms(&self) -> &Bms {
-        &self.bms
+        &self.pack.bms
     }
 
     /// Why the truck stopped its side of the session, if it did.
@@ -92,14 +146,13 @@ impl ChademoTruck {
 
     /// Hand the protocol stack what the battery and the BMS say now.
     fn brief_vehicle(&mut self) {
-        self.vehicle.set_battery(
-            self.battery.terminal_voltage(self.current),
-            self.battery.soc_percent(),
-        );
-        self.vehicle.set_battery_current(self.current);
+        let Pack { battery, bms, .. } = &self.pack;
         self.vehicle
-            .set_current_request(self.bms.desired_current(&self.battery));
-        if self.bms.target_reached(&self.battery) {
+            .set_battery(self.pack.terminal_voltage(), battery.soc_percent());
+        self.vehicle.set_battery_current(self.pack.current());
+        self.vehicle
+            .set_current_request(bms.desired_current(battery));
+        if bms.target_reached(battery) {
             self.vehicle.request_stop();
         }
     }
@@ -180,29 +233,19 @@ impl SimVehicle for ChademoTruck {
     }
 
     fn step(&mut self, lines: ControlLines, battery_current: f32, now: Timestamp) {
-        let dt = self
-            .last_step
-            .map_or(Duration::ZERO, |last| now.saturating_since(last));
-        self.last_step = Some(now);
-        // Current reaches the cells only through the truck's own contactors; the plant's
-        // figure is trusted otherwise (a non-finite one counts as none).
-        self.current = if self.vehicle.contactors_closed() && battery_current.is_finite() {
-            battery_current
-        } else {
-            0.0
-        };
-        self.battery.step(self.current, dt);
+        self.pack
+            .step(self.vehicle.contactors_closed(), battery_current, now);
         self.vehicle.set_lines(lines);
         self.brief_vehicle();
         self.vehicle.update(now);
     }
 
     fn battery_ocv(&self) -> f32 {
-        self.battery.open_circuit_voltage()
+        self.pack.battery.open_circuit_voltage()
     }
 
     fn battery_resistance(&self) -> f32 {
-        self.battery.internal_resistance()
+        self.pack.battery.internal_resistance()
     }
 
     fn contactors_closed(&self) -> bool {
@@ -237,13 +280,7 @@ impl SimVehicle for ChademoTruck {
     }
 
     fn state(&self) -> TruckState {
-        TruckState {
-            soc_percent: self.battery.soc_percent(),
-            battery_voltage: self.battery.terminal_voltage(self.current),
-            battery_current: self.current,
-            ev_contactors_closed: self.vehicle.contactors_closed(),
-            energy_charged_kwh: self.battery.energy_charged_kwh(),
-        }
+        self.pack.state(self.vehicle.contactors_closed())
     }
 }
 
@@ -267,7 +304,7 @@ mod tests {
 
     /// Steps the truck 150 ms with d1 up, continuing from its last step.
     fn frames_after_d1(t: &mut ChademoTruck) -> Vec<CanFrame> {
-        let mut now = t.last_step.unwrap_or(Timestamp::ZERO);
+        let mut now = t.pack.last_step().unwrap_or(Timestamp::ZERO);
         let mut out = Vec::new();
         for _ in 0..15 {
             now += STEP;
