@@ -177,6 +177,18 @@ impl StopReason {
                 | StopReason::Reset { .. }
         )
     }
+
+    /// Reasons that cannot wait for a ramp: every protocol switches the supply off at once.
+    pub fn is_hard(&self) -> bool {
+        matches!(
+            self,
+            StopReason::EmergencyStop
+                | StopReason::PowerSupplyFault(_)
+                | StopReason::InsulationFailure(_)
+                | StopReason::ImplausibleMeasurement(_)
+                | StopReason::Unplugged
+        )
+    }
 }
 
 impl std::fmt::Display for StopReason {

@@ -419,24 +419,12 @@ impl ChademoCharger {
         self.stop_reason.is_some()
     }
 
-    /// Reasons that cannot wait for a ramp: the supply is switched off at once.
-    fn is_hard(reason: &StopReason) -> bool {
-        matches!(
-            reason,
-            StopReason::EmergencyStop
-                | StopReason::PowerSupplyFault(_)
-                | StopReason::InsulationFailure(_)
-                | StopReason::ImplausibleMeasurement(_)
-                | StopReason::Unplugged
-        )
-    }
-
     /// The single entry to stopping. Keeps the first reason; later triggers are ignored.
     fn trigger_stop(&mut self, reason: StopReason, now: Timestamp) {
         if self.is_stopping() || matches!(self.step, Step::Idle | Step::Finished) {
             return;
         }
-        self.hard_stop = Self::is_hard(&reason);
+        self.hard_stop = reason.is_hard();
         match &reason {
             StopReason::Incompatible(_) => self.flags.battery_incompatible = true,
             StopReason::CommunicationLost(_) => self.flags.system_malfunction = true,

@@ -629,17 +629,6 @@ impl GbtCharger {
         self.stop_reason.is_some()
     }
 
-    fn is_hard(reason: &StopReason) -> bool {
-        matches!(
-            reason,
-            StopReason::EmergencyStop
-                | StopReason::PowerSupplyFault(_)
-                | StopReason::InsulationFailure(_)
-                | StopReason::ImplausibleMeasurement(_)
-                | StopReason::Unplugged
-        )
-    }
-
     /// CST for `reason` (reference §2.3; YYX's choice of bits).
     fn cst(&self) -> Cst {
         let mut cst = Cst::default();
@@ -687,7 +676,7 @@ impl GbtCharger {
         if self.is_stopping() || matches!(self.stage, Stage::Idle | Stage::Finished) {
             return;
         }
-        self.hard_stop = Self::is_hard(&reason);
+        self.hard_stop = reason.is_hard();
         self.stop_reason = Some(reason.clone());
         self.emit(SessionEvent::StopTriggered(reason));
         self.out.insulation_test = false;
