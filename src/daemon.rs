@@ -19,7 +19,7 @@ use crate::notify::Notifier;
 use crate::ocpp::client::{ClientRequest, OcppClient};
 use crate::ocpp::LinkEvent;
 use crate::runtime::Rig;
-use crate::station::{CommandOutcome, Station, StationCommand, StationEvent};
+use crate::station::{CommandError, CommandOutcome, Station, StationCommand, StationEvent};
 use crate::store::{rfc3339_utc, Store, StoreError};
 
 /// How long a shutdown waits for running sessions to reach a safe state.
@@ -201,22 +201,7 @@ impl MainLoop {
             match request {
                 ClientRequest::Station { command, reply } => {
                     tracing::info!(command = ?command, "command from the CSMS");
-                    let persist = match &command {
-                        StationCommand::SetAvailability {
-                            connector,
-                            operative,
-                        } => Some((*connector, *operative)),
-                        _ => None,
-                    };
-                    let result = self.rig.command(command, now);
-                    if let (Some((connector, operative)), Ok(_)) = (persist, &result) {
-                        let _ = self
-                            .journal
-                            .send(JournalMsg::SetOperative(connector, operative, None));
-                    }
-                    // Effects (a started transaction) become events and reach the journal and
-                    // the CSMS in order.
-                    self.rig.step(now);
+                    let result = self.apply(command, now);
                     self.flush(None);
                     if let (Some(reply), Some(ocpp)) = (reply, self.ocpp.as_mut()) {
                         let (accepted, scheduled) = match &result {
@@ -307,14 +292,7 @@ impl MainLoop {
             },
         };
         tracing::info!(command = ?command, "control command");
-        let persist_availability = match &command {
-            StationCommand::SetAvailability {
-                connector,
-                operative,
-            } => Some((*connector, *operative)),
-            _ => None,
-        };
-        let outcome = match self.rig.command(command, now) {
+        let outcome = match self.apply(command, now) {
             Ok(outcome) => outcome,
             Err(e) => {
                 let _ = reply.send(Response::error(e.to_string()));
@@ -322,8 +300,33 @@ impl MainLoop {
             }
         };
         let (ack_tx, ack_rx) = oneshot::channel();
-        // Run one step at once so that the command's effects (a started transaction) are
-        // events now, and journal them before answering.
+        self.flush(Some(ack_tx));
+        tokio::spawn(async move {
+            let response = match ack_rx.await {
+                Ok(Ok(())) => Response::Done(outcome),
+                Ok(Err(e)) => Response::error(format!("journal write failed: {e}")),
+                Err(_) => Response::error("journal thread is gone"),
+            };
+            let _ = reply.send(response);
+        });
+    }
+
+    /// Apply a command to the station, for a technician or the CSMS: persist an availability
+    /// change, and run one step at once so that the command's effects (a started transaction)
+    /// are events now, to be journaled (and sent to the CSMS) before anyone is answered.
+    fn apply(
+        &mut self,
+        command: StationCommand,
+        now: Timestamp,
+    ) -> Result<CommandOutcome, CommandError> {
+        let persist_availability = match &command {
+            StationCommand::SetAvailability {
+                connector,
+                operative,
+            } => Some((*connector, *operative)),
+            _ => None,
+        };
+        let outcome = self.rig.command(command, now)?;
         self.rig.step(now);
         if let (
             Some((connector, operative)),
@@ -334,15 +337,7 @@ impl MainLoop {
                 .journal
                 .send(JournalMsg::SetOperative(connector, operative, None));
         }
-        self.flush(Some(ack_tx));
-        tokio::spawn(async move {
-            let response = match ack_rx.await {
-                Ok(Ok(())) => Response::Done(outcome),
-                Ok(Err(e)) => Response::error(format!("journal write failed: {e}")),
-                Err(_) => Response::error("journal thread is gone"),
-            };
-            let _ = reply.send(response);
-        });
+        Ok(outcome)
     }
 
     fn sessions_active(&mut self) -> bool {
@@ -371,12 +366,7 @@ impl MainLoop {
         while self.sessions_active() && tokio::time::Instant::now() < deadline {
             tokio::select! {
                 _ = tick.tick() => self.step(),
-                Some(ev) = async {
-                    match link_events.as_mut() {
-                        Some(rx) => rx.recv().await,
-                        None => std::future::pending().await,
-                    }
-                } => {
+                Some(ev) = next_link_event(link_events) => {
                     let now = self.now();
                     if let Some(ocpp) = self.ocpp.as_mut() {
                         ocpp.on_link_event(ev, now);
@@ -391,6 +381,14 @@ impl MainLoop {
         let (ack, done) = oneshot::channel();
         self.flush(Some(ack));
         let _ = done.await;
+    }
+}
+
+/// The OCPP link's next event; never, when there is no link.
+async fn next_link_event(link_events: &mut Option<mpsc::Receiver<LinkEvent>>) -> Option<LinkEvent> {
+    match link_events.as_mut() {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -505,12 +503,7 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
                 }
             }
             Some(env) = ctl_rx.recv() => main.handle(env),
-            Some(ev) = async {
-                match link_events.as_mut() {
-                    Some(rx) => rx.recv().await,
-                    None => std::future::pending().await,
-                }
-            } => {
+            Some(ev) = next_link_event(&mut link_events) => {
                 let now = main.now();
                 if let Some(ocpp) = main.ocpp.as_mut() {
                     ocpp.on_link_event(ev, now);
@@ -536,12 +529,7 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
         while ocpp.outbox_len() > 0 && tokio::time::Instant::now() < deadline {
             let _ = ocpp.pump(main.clock.now());
             tokio::select! {
-                Some(ev) = async {
-                    match link_events.as_mut() {
-                        Some(rx) => rx.recv().await,
-                        None => std::future::pending().await,
-                    }
-                } => ocpp.on_link_event(ev, main.clock.now()),
+                Some(ev) = next_link_event(&mut link_events) => ocpp.on_link_event(ev, main.clock.now()),
                 _ = tokio::time::sleep(Duration::from_millis(20)) => {}
             }
         }
