@@ -94,6 +94,9 @@ pub enum AuthorizationMode {
     Free,
     /// Only id tags in `id_tags` may start a session.
     LocalList,
+    /// The OCPP charge point decides (local authorization list, cache, or the CSMS); needs an
+    /// `[ocpp]` section.
+    Ocpp,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -448,11 +451,16 @@ impl Config {
                 "must be ≥ fault_ohm_per_volt, and both positive",
             );
         }
-        if self.authorization.autocharge && self.authorization.mode != AuthorizationMode::LocalList
-        {
+        if self.authorization.autocharge && self.authorization.mode == AuthorizationMode::Free {
             return bad(
                 "authorization.autocharge".into(),
-                "needs mode = \"local-list\" with the fleet's VINs in id_tags (in free mode, use auto_start)",
+                "needs mode = \"local-list\" with the fleet's VINs in id_tags, or mode = \"ocpp\" (in free mode, use auto_start)",
+            );
+        }
+        if self.authorization.mode == AuthorizationMode::Ocpp && self.ocpp.is_none() {
+            return bad(
+                "authorization.mode".into(),
+                "mode \"ocpp\" needs an [ocpp] section",
             );
         }
         if self.authorization.mode == AuthorizationMode::LocalList

@@ -16,8 +16,9 @@ use crate::control::server::{self, ControlEnvelope, ControlError};
 use crate::control::{Request, Response, StationStatus};
 use crate::hardware::{self, HardwareError};
 use crate::notify::Notifier;
-use crate::ocpp::client::{ClientRequest, OcppClient};
-use crate::ocpp::LinkEvent;
+use crate::ocpp::chargepoint::StartDecision;
+use crate::ocpp::client::{ClientRequest, OcppClient, OcppInput};
+use crate::ocpp::meter::MeterReading;
 use crate::runtime::Rig;
 use crate::station::{CommandError, CommandOutcome, Station, StationCommand, StationEvent};
 use crate::store::{rfc3339_utc, Store, StoreError};
@@ -200,19 +201,39 @@ impl MainLoop {
         for request in requests {
             match request {
                 ClientRequest::Station { command, reply } => {
-                    tracing::info!(command = ?command, "command from the CSMS");
+                    tracing::info!(command = ?command, "command from the OCPP charge point");
                     let result = self.apply(command, now);
+                    if let Err(e) = &result {
+                        tracing::info!(error = %e, "OCPP command refused by the station");
+                    }
                     self.flush(None);
                     if let (Some(reply), Some(ocpp)) = (reply, self.ocpp.as_mut()) {
-                        let (accepted, scheduled) = match &result {
-                            Ok(CommandOutcome::AvailabilityScheduled) => (true, true),
-                            Ok(_) => (true, false),
-                            Err(e) => {
-                                tracing::info!(error = %e, "CSMS command refused by the station");
-                                (false, false)
-                            }
-                        };
-                        ocpp.command_done(reply, accepted, scheduled);
+                        ocpp.command_outcome(reply, &result);
+                    }
+                }
+                ClientRequest::ReadMeters {
+                    connectors,
+                    context,
+                } => {
+                    let readings = self
+                        .rig
+                        .status()
+                        .into_iter()
+                        .map(|v| v.station)
+                        .filter(|c| connectors.contains(&c.id))
+                        .map(|c| MeterReading {
+                            connector: c.id,
+                            transaction_id: c.transaction.as_ref().map(|t| t.transaction_id),
+                            energy_wh: c.meter_wh,
+                            voltage: c.voltage,
+                            current: c.current,
+                            offered_current: c.offered_current,
+                            soc_percent: c.vehicle.soc_percent,
+                            temperature_c: c.vehicle.max_temperature_c,
+                        })
+                        .collect();
+                    if let Some(ocpp) = self.ocpp.as_mut() {
+                        ocpp.meter_readings(readings, context, now);
                     }
                 }
                 ClientRequest::Reset { hard } => {
@@ -277,6 +298,88 @@ impl MainLoop {
                 };
                 let _ = reply.send(response);
                 return;
+            }
+            Request::Ocpp => {
+                let response = match self.ocpp.as_ref() {
+                    Some(ocpp) => Response::Ocpp(ocpp.status()),
+                    None => Response::error("OCPP is not configured (no [ocpp] section)"),
+                };
+                let _ = reply.send(response);
+                return;
+            }
+            Request::ConfigGet { keys } => {
+                let response = match self.ocpp.as_ref() {
+                    Some(ocpp) => {
+                        let all = ocpp.configuration();
+                        let unknown: Vec<&String> = keys
+                            .iter()
+                            .filter(|k| !all.iter().any(|(n, _, _)| n == *k))
+                            .collect();
+                        if unknown.is_empty() {
+                            Response::Config {
+                                keys: all
+                                    .into_iter()
+                                    .filter(|(n, _, _)| keys.is_empty() || keys.contains(n))
+                                    .map(|(key, value, readonly)| crate::control::ConfigKey {
+                                        key,
+                                        value,
+                                        readonly,
+                                    })
+                                    .collect(),
+                            }
+                        } else {
+                            Response::error(format!(
+                                "unknown OCPP configuration key(s): {unknown:?}"
+                            ))
+                        }
+                    }
+                    None => Response::error("OCPP is not configured (no [ocpp] section)"),
+                };
+                let _ = reply.send(response);
+                return;
+            }
+            Request::ConfigSet { key, value } => {
+                let response = match self.ocpp.as_mut() {
+                    Some(ocpp) => match ocpp.change_configuration(&key, &value, now) {
+                        Ok(()) => Response::Config {
+                            keys: vec![crate::control::ConfigKey {
+                                key,
+                                value: Some(value),
+                                readonly: false,
+                            }],
+                        },
+                        Err(e) => Response::error(e),
+                    },
+                    None => Response::error("OCPP is not configured (no [ocpp] section)"),
+                };
+                self.pump_ocpp();
+                let _ = reply.send(response);
+                return;
+            }
+            Request::Start {
+                connector,
+                id_tag: Some(id_tag),
+            } if self.cfg.authorization.mode == crate::config::AuthorizationMode::Ocpp => {
+                // The OCPP charge point decides: local list, cache, or Authorize.req.
+                let Some(ocpp) = self.ocpp.as_mut() else {
+                    let _ = reply.send(Response::error("OCPP is not running"));
+                    return;
+                };
+                match ocpp.authorize_start(connector, &id_tag, now) {
+                    StartDecision::Start(command) => command,
+                    StartDecision::Asking => {
+                        self.pump_ocpp();
+                        let _ =
+                            reply.send(Response::Done(CommandOutcome::AuthorizationRequested {
+                                id_tag,
+                            }));
+                        return;
+                    }
+                    StartDecision::Refused(why) => {
+                        let _ = reply.send(Response::error(why));
+                        return;
+                    }
+                }
             }
             Request::Start { connector, id_tag } => StationCommand::Start { connector, id_tag },
             Request::Stop { connector } => StationCommand::Stop {
@@ -353,7 +456,7 @@ impl MainLoop {
     async fn shutdown(
         &mut self,
         reason: StopReason,
-        link_events: &mut Option<mpsc::Receiver<LinkEvent>>,
+        link_events: &mut Option<mpsc::Receiver<OcppInput>>,
     ) {
         self.notifier.stopping();
         let ids = self.rig.station().connector_ids();
@@ -366,10 +469,10 @@ impl MainLoop {
         while self.sessions_active() && tokio::time::Instant::now() < deadline {
             tokio::select! {
                 _ = tick.tick() => self.step(),
-                Some(ev) = next_link_event(link_events) => {
+                Some(input) = next_ocpp_input(link_events) => {
                     let now = self.now();
                     if let Some(ocpp) = self.ocpp.as_mut() {
-                        ocpp.on_link_event(ev, now);
+                        ocpp.on_input(input, now);
                     }
                     self.pump_ocpp();
                 }
@@ -384,8 +487,8 @@ impl MainLoop {
     }
 }
 
-/// The OCPP link's next event; never, when there is no link.
-async fn next_link_event(link_events: &mut Option<mpsc::Receiver<LinkEvent>>) -> Option<LinkEvent> {
+/// The OCPP client's next input (link event, job progress); never, when there is no OCPP.
+async fn next_ocpp_input(link_events: &mut Option<mpsc::Receiver<OcppInput>>) -> Option<OcppInput> {
     match link_events.as_mut() {
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
@@ -447,6 +550,16 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
                 &cfg.journal_path(),
                 &snapshot,
                 &interrupted,
+                cfg.connectors
+                    .iter()
+                    .map(|c| {
+                        (
+                            c.id,
+                            f64::from(c.max_current),
+                            f64::from(c.max_power_kw) * 1000.0,
+                        )
+                    })
+                    .collect(),
                 unix_ms,
                 now,
             )?;
@@ -503,10 +616,10 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
                 }
             }
             Some(env) = ctl_rx.recv() => main.handle(env),
-            Some(ev) = next_link_event(&mut link_events) => {
+            Some(input) = next_ocpp_input(&mut link_events) => {
                 let now = main.now();
                 if let Some(ocpp) = main.ocpp.as_mut() {
-                    ocpp.on_link_event(ev, now);
+                    ocpp.on_input(input, now);
                 }
                 main.pump_ocpp();
             }
@@ -529,7 +642,7 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
         while ocpp.outbox_len() > 0 && tokio::time::Instant::now() < deadline {
             let _ = ocpp.pump(main.clock.now());
             tokio::select! {
-                Some(ev) = next_link_event(&mut link_events) => ocpp.on_link_event(ev, main.clock.now()),
+                Some(input) = next_ocpp_input(&mut link_events) => ocpp.on_input(input, main.clock.now()),
                 _ = tokio::time::sleep(Duration::from_millis(20)) => {}
             }
         }

@@ -88,6 +88,12 @@ const MIGRATIONS: &[&str] = &[
         key   TEXT PRIMARY KEY,
         value TEXT NOT NULL
     );",
+    // 3: OCPP state kept as JSON documents (local authorization list, authorization cache,
+    // charging profiles, the pending key of a certificate signing request).
+    "CREATE TABLE ocpp_state (
+        name  TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );",
 ];
 
 /// A journal row, as `chargerctl sessions` shows it.
@@ -252,6 +258,9 @@ impl Store {
                 );
                 self.log(*connector, "insulation-test", &detail, wall)?;
             }
+            StationEvent::VehicleIdentified { connector, vin, .. } => {
+                self.log(*connector, "vehicle-identified", vin, wall)?
+            }
             // Too frequent and too cheap to journal: logged by the shell instead.
             StationEvent::FrameRejected { .. } | StationEvent::PhaseChanged { .. } => {}
         }
@@ -397,6 +406,59 @@ impl Store {
             .conn
             .prepare("SELECT key, value FROM ocpp_keys ORDER BY key")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    pub fn set_ocpp_state(
+        &mut self,
+        name: &str,
+        value: &serde_json::Value,
+    ) -> Result<(), StoreError> {
+        self.conn.execute(
+            "INSERT INTO ocpp_state (name, value) VALUES (?1, ?2)
+             ON CONFLICT(name) DO UPDATE SET value = excluded.value",
+            params![name, serde_json::to_string(value)?],
+        )?;
+        Ok(())
+    }
+
+    pub fn ocpp_state(&self) -> Result<Vec<(String, serde_json::Value)>, StoreError> {
+        let mut stmt = self
+            .conn
+            .prepare("SELECT name, value FROM ocpp_state ORDER BY name")?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (name, value) = row?;
+            out.push((name, serde_json::from_str(&value)?));
+        }
+        Ok(out)
+    }
+
+    /// Record a security event in the journal's event log (the whitepaper's security log,
+    /// which GetLog uploads).
+    pub fn log_security_event(
+        &mut self,
+        kind: &str,
+        detail: &str,
+        wall: &str,
+    ) -> Result<(), StoreError> {
+        self.log(0, &format!("security:{kind}"), detail, wall)
+    }
+
+    /// The security log, oldest first: (time, event, detail).
+    pub fn security_log(&self) -> Result<Vec<(String, String, String)>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT at, kind, detail FROM events WHERE kind LIKE 'security:%' ORDER BY id",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let kind: String = r.get(1)?;
+            Ok((
+                r.get(0)?,
+                kind.trim_start_matches("security:").to_string(),
+                r.get(2)?,
+            ))
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -11,6 +11,7 @@ use charger_protocol::{StopReason, Timestamp};
 use chargerd::ocpp::chargepoint::{
     parse_rfc3339_ms, ChargePoint, CoreAction, Identity, Keys, OutboxRecord, Registration,
 };
+use chargerd::ocpp::meter::MeterReading;
 use chargerd::station::{
     ConnectorStatus, StationCommand, StationEvent, TransactionStart, TransactionStop,
 };
@@ -22,6 +23,10 @@ struct Csms {
     cp: ChargePoint,
     now: Timestamp,
     actions: Vec<CoreAction>,
+    /// What the simulated meters read: the station's transaction per connector and the
+    /// energy register, answered to every ReadMeters at once.
+    running: std::collections::BTreeMap<u32, i64>,
+    meter_wh: f64,
 }
 
 impl Csms {
@@ -42,6 +47,8 @@ impl Csms {
             cp: ChargePoint::new(identity, Keys::new(2), cfg, T0_UNIX_MS, now),
             now,
             actions: Vec::new(),
+            running: Default::default(),
+            meter_wh: 1000.0,
         }
     }
 
@@ -55,6 +62,26 @@ impl Csms {
                 sent.push(serde_json::from_str(&t).unwrap());
             }
             while let Some(a) = self.cp.poll_action() {
+                if let CoreAction::ReadMeters {
+                    connectors,
+                    context,
+                } = &a
+                {
+                    let readings = connectors
+                        .iter()
+                        .map(|c| MeterReading {
+                            connector: *c,
+                            transaction_id: self.running.get(c).copied(),
+                            energy_wh: self.meter_wh,
+                            voltage: 650.0,
+                            current: 200.0,
+                            offered_current: 250.0,
+                            soc_percent: Some(50.0),
+                            temperature_c: Some(30.0),
+                        })
+                        .collect();
+                    self.cp.on_meter_readings(readings, *context, self.now);
+                }
                 self.actions.push(a);
             }
             if self.now >= end {
@@ -94,6 +121,15 @@ impl Csms {
     }
 
     fn event(&mut self, e: StationEvent) {
+        match &e {
+            StationEvent::TransactionStarted(t) => {
+                self.running.insert(t.connector, t.transaction_id);
+            }
+            StationEvent::TransactionStopped(t) => {
+                self.running.remove(&t.connector);
+            }
+            _ => {}
+        }
         self.cp.on_station_event(&e, self.now);
     }
 }
@@ -125,18 +161,6 @@ fn stopped(tx: i64, connector: u32, at: Timestamp) -> StationEvent {
         soc_percent: Some(80.0),
         at,
     })
-}
-
-fn sample(tx: i64, connector: u32, wh: f64, at: Timestamp) -> StationEvent {
-    StationEvent::MeterSample {
-        connector,
-        transaction_id: Some(tx),
-        meter_wh: wh,
-        voltage: 650.0,
-        current: 200.0,
-        soc_percent: Some(50.0),
-        at,
-    }
 }
 
 #[test]
@@ -192,15 +216,13 @@ fn a_transaction_with_the_csms_down_is_replayed_in_order_with_its_csms_id() {
     let mut c = Csms::new();
     let t = c.now;
     c.event(started(7, 1, t));
-    for i in 1..=3u64 {
-        c.event(sample(
-            7,
-            1,
-            1000.0 + 10_000.0 * i as f64,
-            t + Duration::from_secs(60 * i),
-        ));
+    // Offline all along: the periodic samples (every 60 s) queue in the outbox.
+    for _ in 1..=3 {
+        c.meter_wh += 10_000.0;
+        c.run(Duration::from_secs(60));
     }
-    c.event(stopped(7, 1, t + Duration::from_secs(300)));
+    c.run(Duration::from_secs(30));
+    c.event(stopped(7, 1, c.now));
     c.run(Duration::from_secs(1));
     let puts = c
         .actions
@@ -248,7 +270,9 @@ fn a_transaction_with_the_csms_down_is_replayed_in_order_with_its_csms_id() {
             "MeterValues",
             "MeterValues",
             "MeterValues",
-            "StopTransaction"
+            "StopTransaction",
+            // The CSMS's clock is 3 minutes behind ours: a security event, queued last.
+            "SecurityEventNotification",
         ]
     );
     assert_eq!(c.cp.outbox_len(), 0);
@@ -257,7 +281,7 @@ fn a_transaction_with_the_csms_down_is_replayed_in_order_with_its_csms_id() {
         .iter()
         .filter(|a| matches!(a, CoreAction::OutboxRemove(_)))
         .count();
-    assert_eq!(removed, 5);
+    assert_eq!(removed, 6);
     assert!(c.actions.contains(&CoreAction::TransactionIdAssigned {
         local: 7,
         csms: 4242
@@ -270,6 +294,13 @@ fn unanswered_messages_are_retried_forever_and_refused_ones_set_aside() {
     // Answer the connector-0 status.
     let status = c.connect_and_accept();
     c.answer(&status[0], json!({}));
+    // Only the three transaction messages in the outbox: no periodic samples.
+    let reply = c.call(
+        "cfg",
+        "ChangeConfiguration",
+        json!({"key": "MeterValueSampleInterval", "value": "0"}),
+    );
+    assert_eq!(reply[0][2]["status"], "Accepted");
     let t = c.now;
     c.event(started(1, 1, t));
     c.event(stopped(1, 1, t + Duration::from_secs(10)));

@@ -877,11 +877,23 @@ fn configuration_availability_trigger_message_and_the_other_core_calls() {
                 .then_some(())
         },
     );
+    // Nothing is being uploaded: the triggered notification says Idle.
+    let now = csms.records().len();
     let s = csms.status_of(
         "TriggerMessage",
         json!({"requestedMessage": "DiagnosticsStatusNotification"}),
     );
-    assert!(s == "NotImplemented" || s == "Rejected", "{s}");
+    assert_eq!(s, "Accepted");
+    csms.wait(
+        Duration::from_secs(10),
+        "the triggered DiagnosticsStatusNotification",
+        |r| {
+            calls(r, "DiagnosticsStatusNotification")
+                .iter()
+                .any(|(i, c)| *i > now && c["payload"]["status"] == "Idle")
+                .then_some(())
+        },
+    );
 
     // ChangeAvailability of connector 2 both ways, each reported by StatusNotification.
     let now = csms.records().len();

@@ -141,6 +141,7 @@ impl Pki {
             websocket_ping_interval_s: 0,
             call_timeout_s: 5,
             max_frame_bytes: 65536,
+            files: Default::default(),
         }
     }
 }

@@ -162,6 +162,8 @@ pub enum StopReason {
     DeAuthorized,
     /// The CSMS asked the charger to reset (OCPP Reset); `hard` for a hard reset.
     Reset { hard: bool },
+    /// The CSMS asked to unlock the connector (OCPP UnlockConnector) during the session.
+    UnlockCommand,
 }
 
 impl StopReason {
@@ -175,6 +177,7 @@ impl StopReason {
                 | StopReason::Shutdown
                 | StopReason::DeAuthorized
                 | StopReason::Reset { .. }
+                | StopReason::UnlockCommand
         )
     }
 
@@ -211,6 +214,7 @@ impl std::fmt::Display for StopReason {
             StopReason::DeAuthorized => write!(f, "not authorized"),
             StopReason::Reset { hard: true } => write!(f, "hard reset"),
             StopReason::Reset { hard: false } => write!(f, "soft reset"),
+            StopReason::UnlockCommand => write!(f, "unlock requested by the CSMS"),
         }
     }
 }

@@ -65,6 +65,19 @@ enum Command {
     /// Drive the built-in simulator.
     #[command(subcommand)]
     Sim(SimCmd),
+    /// The OCPP link: state, URL, security profile, registration, outbox depth, last messages.
+    Ocpp,
+    /// Read or change OCPP configuration keys (as the CSMS would, persisted).
+    #[command(subcommand)]
+    Config(ConfigCmd),
+}
+
+#[derive(Debug, Subcommand)]
+enum ConfigCmd {
+    /// Show keys: all, or the ones named.
+    Get { keys: Vec<String> },
+    /// Change a key.
+    Set { key: String, value: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -131,6 +144,12 @@ fn request_of(cmd: &Command) -> Result<Request, CtlError> {
         Command::Availability { connector, state } => Request::Availability {
             connector: *connector,
             operative: state == "operative",
+        },
+        Command::Ocpp => Request::Ocpp,
+        Command::Config(ConfigCmd::Get { keys }) => Request::ConfigGet { keys: keys.clone() },
+        Command::Config(ConfigCmd::Set { key, value }) => Request::ConfigSet {
+            key: key.clone(),
+            value: value.clone(),
         },
         Command::Sim(sim) => {
             let (connector, command) = match sim {
@@ -211,6 +230,17 @@ fn show(response: &Response, json: bool) -> Result<(), CtlError> {
         Response::Done(outcome) => println!("{}", format_outcome(outcome)),
         Response::SimDone => println!("ok"),
         Response::Inlet(report) => println!("{report:?}"),
+        Response::Ocpp(o) => print!("{}", format_ocpp(o)),
+        Response::Config { keys } => {
+            for k in keys {
+                println!(
+                    "{:<40} {}{}",
+                    k.key,
+                    k.value.as_deref().unwrap_or("(write-only)"),
+                    if k.readonly { "  [read-only]" } else { "" }
+                );
+            }
+        }
         Response::Error { .. } => {}
     }
     Ok(())
@@ -232,7 +262,41 @@ fn format_outcome(o: &CommandOutcome) -> String {
         CommandOutcome::AvailabilityScheduled => {
             "scheduled: takes effect when the running session ends".into()
         }
+        CommandOutcome::Reserved => "reserved".into(),
+        CommandOutcome::ReservationCancelled => "reservation cancelled".into(),
+        CommandOutcome::LimitSet => "limit set".into(),
+        CommandOutcome::AuthorizationRequested { id_tag } => {
+            format!("asking the CSMS to authorize {id_tag}; the session starts if it accepts")
+        }
     }
+}
+
+fn format_ocpp(o: &chargerd::ocpp::client::OcppStatus) -> String {
+    let mut out = format!(
+        "CSMS      {}\nidentity  {}\nprofile   {}\nlink      {}\nregistration {}\noutbox    {} message(s) waiting, {} set aside after refusals\nlocal list version {}\n",
+        o.url,
+        o.charge_point_id,
+        o.security_profile,
+        if o.connected {
+            "connected".to_string()
+        } else {
+            format!(
+                "down ({})",
+                o.last_disconnect.as_deref().unwrap_or("not connected yet")
+            )
+        },
+        o.registration,
+        o.outbox_depth,
+        o.refused_messages,
+        o.local_list_version,
+    );
+    if !o.traffic.recent.is_empty() {
+        out.push_str("last messages:\n");
+        for (direction, action, at) in &o.traffic.recent {
+            out.push_str(&format!("  {at} {direction} {action}\n"));
+        }
+    }
+    out
 }
 
 fn opt<T: std::fmt::Display>(v: Option<T>, unit: &str) -> String {

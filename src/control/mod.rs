@@ -53,6 +53,18 @@ pub enum Request {
         connector: u32,
         inlet: InletState,
     },
+    /// The OCPP link: state, URL, security profile, registration, outbox, recent messages.
+    Ocpp,
+    /// OCPP configuration keys: all, or those named.
+    ConfigGet {
+        #[serde(default)]
+        keys: Vec<String>,
+    },
+    /// Change an OCPP configuration key, as ChangeConfiguration would (persisted).
+    ConfigSet {
+        key: String,
+        value: String,
+    },
 }
 
 fn default_sessions_limit() -> u32 {
@@ -77,7 +89,18 @@ pub enum Response {
     Done(CommandOutcome),
     SimDone,
     Inlet(InletReport),
+    Ocpp(crate::ocpp::client::OcppStatus),
+    Config { keys: Vec<ConfigKey> },
     Error { message: String },
+}
+
+/// One OCPP configuration key as `chargerctl config get` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ConfigKey {
+    pub key: String,
+    /// `None` for a write-only key (AuthorizationKey).
+    pub value: Option<String>,
+    pub readonly: bool,
 }
 
 impl Response {

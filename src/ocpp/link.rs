@@ -100,6 +100,10 @@ pub enum LinkCommand {
         profile: SecurityProfile,
         reply: oneshot::Sender<Result<(), LinkError>>,
     },
+    /// New credentials (an AuthorizationKey, CA certificates or a client certificate the CSMS
+    /// gave at run time), taken from `config`; they apply from the next connection. The
+    /// security profile, URL and timing stay as they are.
+    UpdateCredentials { config: Box<LinkConfig> },
     /// Close the connection cleanly and end the task.
     Shutdown,
 }
@@ -529,7 +533,18 @@ impl Link {
                     Flow::Continue
                 }
             }
+            Some(LinkCommand::UpdateCredentials { config }) => {
+                self.update_credentials(*config);
+                Flow::Continue
+            }
         }
+    }
+
+    fn update_credentials(&mut self, config: LinkConfig) {
+        tracing::info!("link credentials updated; used from the next connection");
+        self.cfg.authorization_key = config.authorization_key;
+        self.cfg.tls_server_auth = config.tls_server_auth;
+        self.cfg.tls_client_auth = config.tls_client_auth;
     }
 
     /// `Ok(true)` if the profile changed.
@@ -642,6 +657,9 @@ impl Link {
                                 Next::Immediately,
                             );
                         }
+                    }
+                    Some(LinkCommand::UpdateCredentials { config }) => {
+                        self.update_credentials(*config);
                     }
                     Some(LinkCommand::Send { connection: target, text }) => {
                         if target != connection {

@@ -23,10 +23,16 @@
 //! `Debug` is redacted, and never logged.
 
 pub mod backoff;
+pub mod certs;
 pub mod chargepoint;
 pub mod client;
+pub mod keys;
 pub mod link;
+pub mod local_auth;
+pub mod meter;
 pub mod settings;
+pub mod smart_charging;
+pub mod transfer;
 
 pub use backoff::{Backoff, BackoffPolicy};
 pub use link::{
@@ -34,3 +40,4 @@ pub use link::{
     LinkEvent, LinkHandle,
 };
 pub use settings::{OcppSection, SecurityProfile, SettingsError};
+pub use transfer::redact_url;

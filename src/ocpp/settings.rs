@@ -168,6 +168,54 @@ pub struct OcppSection {
     /// Largest WebSocket message accepted, in bytes.
     #[serde(default = "default_max_frame_bytes")]
     pub max_frame_bytes: usize,
+    /// Firmware updates, diagnostics, logs and certificates. Defaults suit the simulator.
+    #[serde(default)]
+    pub files: FilesSection,
+}
+
+/// `[ocpp.files]`: where the Firmware Management and security features keep and find files.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FilesSection {
+    /// Working directory for downloads, archives, installed certificates and keys given by
+    /// the CSMS. Default: `ocpp-files` next to the journal.
+    #[serde(default)]
+    pub work_dir: Option<PathBuf>,
+    /// Program that installs a firmware image, run as `<program> <image file>`; exit status 0
+    /// means installed. Without it, UpdateFirmware downloads (and verifies) but reports
+    /// InstallationFailed.
+    #[serde(default)]
+    pub firmware_install_command: Option<PathBuf>,
+    /// PEM file of manufacturer root certificates that firmware signing certificates must
+    /// chain to (besides ManufacturerRootCertificates the CSMS installs).
+    #[serde(default)]
+    pub firmware_signing_roots: Option<PathBuf>,
+    /// Log files added to diagnostics archives.
+    #[serde(default)]
+    pub diagnostics_files: Vec<PathBuf>,
+    /// systemd unit whose journal (`journalctl -u`) goes into diagnostics archives; empty for
+    /// none.
+    #[serde(default = "default_systemd_unit")]
+    pub systemd_unit: String,
+    /// CA certificates (PEM) for HTTPS downloads and uploads. Default: `ocpp.ca_bundle`.
+    #[serde(default)]
+    pub transfer_ca_bundle: Option<PathBuf>,
+    /// How files are uploaded over HTTP(S): `post` (multipart/form-data, field `file`) or
+    /// `put` (the raw archive).
+    #[serde(default)]
+    pub upload_method: UploadMethodSetting,
+}
+
+fn default_systemd_unit() -> String {
+    "chargerd".into()
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum UploadMethodSetting {
+    #[default]
+    Post,
+    Put,
 }
 
 fn default_version() -> OcppVersionSetting {
@@ -584,6 +632,7 @@ mod tests {
             websocket_ping_interval_s: 30,
             call_timeout_s: 30,
             max_frame_bytes: 65536,
+            files: FilesSection::default(),
         }
     }
 

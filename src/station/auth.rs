@@ -1,4 +1,5 @@
-//! Who may charge, until OCPP brings a CSMS to ask: free vend, or a local list of id tags.
+//! Who may charge: free vend, a local list of id tags, or (mode `ocpp`) whoever the OCPP
+//! charge point has already authorized before the command reached the station.
 
 use crate::config::{AuthorizationMode, AuthorizationSection};
 
@@ -9,7 +10,7 @@ pub const FREE_VEND_ID_TAG: &str = "FreeVend";
 pub enum AuthError {
     #[error("id tag '{0}' is not authorized")]
     Unknown(String),
-    #[error("an id tag is required (authorization mode is local-list)")]
+    #[error("an id tag is required (authorization mode is local-list or ocpp)")]
     Missing,
 }
 
@@ -28,6 +29,10 @@ impl Authorizer {
     }
 
     /// The id tag a session will be journaled under, or why it may not start.
+    pub fn mode(&self) -> AuthorizationMode {
+        self.mode
+    }
+
     pub fn authorize(&self, id_tag: Option<&str>) -> Result<String, AuthError> {
         match (self.mode, id_tag) {
             (AuthorizationMode::Free, None) => Ok(FREE_VEND_ID_TAG.to_string()),
@@ -40,6 +45,9 @@ impl Authorizer {
                 .find(|known| known.eq_ignore_ascii_case(t))
                 .cloned()
                 .ok_or_else(|| AuthError::Unknown(t.to_string())),
+            // The OCPP charge point asked its local list, cache or the CSMS before commanding.
+            (AuthorizationMode::Ocpp, Some(t)) => Ok(t.to_string()),
+            (AuthorizationMode::Ocpp, None) => Err(AuthError::Missing),
         }
     }
 }

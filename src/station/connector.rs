@@ -102,6 +102,8 @@ struct ActiveSession {
     identifying_since: Option<Timestamp>,
     /// The VIN was refused; the session is stopping.
     refused: bool,
+    /// The VIN went to the OCPP charge point for a decision (authorization mode `ocpp`).
+    vin_reported: bool,
 }
 
 impl ActiveSession {
@@ -147,6 +149,8 @@ pub struct ConnectorSnapshot {
     pub faults: Vec<String>,
     pub last_stop: Option<StopReason>,
     pub frames_rejected: u64,
+    #[serde(default)]
+    pub reserved_for: Option<String>,
 }
 
 #[derive(Debug)]
@@ -174,6 +178,10 @@ pub(crate) struct Connector {
     status: ConnectorStatus,
     status_info: Option<String>,
     frames_rejected: u64,
+    /// Reserved for this id tag (OCPP ReserveNow) until the CSMS or its expiry ends it.
+    reserved_for: Option<String>,
+    /// The CSMS's charging limit: amperes, watts (converted with the live voltage), detail.
+    charging_limit: Option<(Option<f32>, Option<f32>, String)>,
 }
 
 impl Connector {
@@ -208,6 +216,8 @@ impl Connector {
             status: ConnectorStatus::Unavailable,
             status_info: Some("starting".into()),
             frames_rejected: 0,
+            reserved_for: None,
+            charging_limit: None,
         }
     }
 
@@ -249,6 +259,14 @@ impl Connector {
                 connector: self.id(),
                 fault: f.to_string(),
             });
+        }
+        if let Some(reserved) = &self.reserved_for {
+            if !reserved.eq_ignore_ascii_case(&id_tag) {
+                return Err(CommandError::Reserved(self.id()));
+            }
+            // The reservation is used up by its holder's start.
+            tracing::info!(connector = self.id(), id_tag = %id_tag, "reservation used");
+            self.reserved_for = None;
         }
         self.authorization = Some(Authorization {
             id_tag,
@@ -293,6 +311,48 @@ impl Connector {
             self.authorization = None;
         }
         CommandOutcome::AvailabilityChanged
+    }
+
+    /// Reserve for `id_tag`, or end the reservation (`None`).
+    pub(crate) fn reserve(
+        &mut self,
+        id_tag: Option<String>,
+    ) -> Result<CommandOutcome, CommandError> {
+        let Some(id_tag) = id_tag else {
+            self.reserved_for = None;
+            return Ok(CommandOutcome::ReservationCancelled);
+        };
+        if let Some(f) = self.first_fault() {
+            return Err(CommandError::Faulted {
+                connector: self.id(),
+                fault: f.to_string(),
+            });
+        }
+        if !self.operative {
+            return Err(CommandError::Inoperative(self.id()));
+        }
+        // A new reservation for the same tag replaces the old one (ReserveNow with the same id).
+        if self.session.is_some()
+            || self.plugged
+            || self.authorization.is_some()
+            || self
+                .reserved_for
+                .as_ref()
+                .is_some_and(|r| !r.eq_ignore_ascii_case(&id_tag))
+        {
+            return Err(CommandError::Occupied(self.id()));
+        }
+        self.reserved_for = Some(id_tag);
+        Ok(CommandOutcome::Reserved)
+    }
+
+    pub(crate) fn set_charging_limit(
+        &mut self,
+        amps: Option<f32>,
+        watts: Option<f32>,
+        detail: String,
+    ) {
+        self.charging_limit = (amps.is_some() || watts.is_some()).then_some((amps, watts, detail));
     }
 
     /// Start a session if everything allows it. Returns true if one started.
@@ -365,6 +425,7 @@ impl Connector {
             forced_safe: false,
             identifying_since,
             refused: false,
+            vin_reported: false,
         });
         self.finished_while_plugged = false;
         self.last_stop = None;
@@ -375,6 +436,7 @@ impl Connector {
     /// (once per plug-in).
     fn may_start_unattended(&self) -> bool {
         self.plugged
+            && self.reserved_for.is_none()
             && !self.auto_started
             && self.session.is_none()
             && self.authorization.is_none()
@@ -385,10 +447,17 @@ impl Connector {
     /// Autocharge: the VIN the identifying session has read, once, for the station to judge.
     pub(crate) fn vin_to_authorize(&self) -> Option<String> {
         let s = self.session.as_ref()?;
-        if s.in_transaction() || s.refused || s.stop_reason.is_some() {
+        if s.in_transaction() || s.refused || s.vin_reported || s.stop_reason.is_some() {
             return None;
         }
         s.dc.vehicle().vin.clone()
+    }
+
+    /// The VIN went to the OCPP charge point; do not ask again for this session.
+    pub(crate) fn vin_reported(&mut self) {
+        if let Some(s) = self.session.as_mut() {
+            s.vin_reported = true;
+        }
     }
 
     /// The vehicle is authorized (its VIN, or an id tag given while it was identified): the
@@ -872,6 +941,26 @@ impl Connector {
             Some(a) => self.limits.set(LimitSource::Site, a, ""),
             None => self.limits.clear(LimitSource::Site),
         }
+        match &self.charging_limit {
+            Some((amps, watts, detail)) => {
+                // A power limit means amperes at the voltage on the output now; below the
+                // threshold nothing flows yet, except that 0 W is 0 A at any voltage.
+                let from_watts = watts.and_then(|w| {
+                    if w <= 0.0 {
+                        Some(0.0)
+                    } else if self.voltage > POWER_LIMIT_MIN_VOLTAGE {
+                        Some(w / self.voltage)
+                    } else {
+                        None
+                    }
+                });
+                match [*amps, from_watts].into_iter().flatten().reduce(f32::min) {
+                    Some(a) => self.limits.set(LimitSource::Ocpp, a, detail.clone()),
+                    None => self.limits.clear(LimitSource::Ocpp),
+                }
+            }
+            None => self.limits.clear(LimitSource::Ocpp),
+        }
         match self
             .session
             .as_ref()
@@ -926,6 +1015,9 @@ impl Connector {
                 ConnectorStatus::Preparing,
                 Some("authorized, waiting for a vehicle".into()),
             );
+        }
+        if self.reserved_for.is_some() {
+            return (ConnectorStatus::Reserved, None);
         }
         (ConnectorStatus::Available, None)
     }
@@ -995,6 +1087,7 @@ impl Connector {
             faults: self.faults.iter().map(|f| f.to_string()).collect(),
             last_stop: self.last_stop.clone(),
             frames_rejected: self.frames_rejected,
+            reserved_for: self.reserved_for.clone(),
         }
     }
 }

@@ -20,6 +20,9 @@ pub enum LimitSource {
     PowerRating,
     /// The site's grid connection, shared by all connectors.
     Site,
+    /// The CSMS's smart-charging schedule (OCPP charging profiles), watts converted with the
+    /// live voltage.
+    Ocpp,
     /// The session runs to identify the vehicle (autocharge) and is not authorized yet.
     Authorization,
     /// What the truck asks for.
@@ -33,6 +36,7 @@ impl LimitSource {
             LimitSource::ConnectorRating => "connector rating",
             LimitSource::PowerRating => "power rating",
             LimitSource::Site => "site limit",
+            LimitSource::Ocpp => "ocpp",
             LimitSource::Authorization => "authorization",
             LimitSource::VehicleRequest => "vehicle request",
         }

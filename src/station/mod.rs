@@ -154,6 +154,14 @@ pub enum StationEvent {
         warning: bool,
         at: Timestamp,
     },
+    /// Autocharge with `authorization.mode = "ocpp"`: the session read the vehicle's VIN and
+    /// waits for the OCPP charge point to authorize it (a `Start` with the VIN as id tag) or
+    /// refuse it (a `Stop` with reason DeAuthorized). No current flows meanwhile.
+    VehicleIdentified {
+        connector: u32,
+        vin: String,
+        at: Timestamp,
+    },
     /// The session moved to another phase (for logs).
     PhaseChanged {
         connector: u32,
@@ -172,6 +180,7 @@ impl StationEvent {
             | StationEvent::FaultCleared { at, .. }
             | StationEvent::FrameRejected { at, .. }
             | StationEvent::InsulationTested { at, .. }
+            | StationEvent::VehicleIdentified { at, .. }
             | StationEvent::PhaseChanged { at, .. } => *at,
             StationEvent::TransactionStarted(t) => t.at,
             StationEvent::TransactionStopped(t) => t.at,
@@ -196,23 +205,51 @@ pub enum StationCommand {
         connector: u32,
         operative: bool,
     },
+    /// Reserve the connector for `id_tag` (the CSMS's ReserveNow), or end its reservation
+    /// (`None`). A reserved connector shows Reserved and starts only for that id tag.
+    Reserve {
+        connector: u32,
+        id_tag: Option<String>,
+    },
+    /// The CSMS's smart-charging limit on this connector, in amperes and/or watts (watts are
+    /// converted with the live output voltage at every step); both `None` lifts it.
+    SetChargingLimit {
+        connector: u32,
+        amps: Option<f32>,
+        watts: Option<f32>,
+        detail: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "outcome")]
 pub enum CommandOutcome {
     /// A session started at once (the truck was plugged in).
-    Started { transaction_id: i64 },
+    Started {
+        transaction_id: i64,
+    },
     /// Authorized; the session starts when a truck is plugged in within the timeout.
-    AwaitingPlugIn { timeout_s: u64 },
+    AwaitingPlugIn {
+        timeout_s: u64,
+    },
     /// Stop requested; the session is ramping down.
-    Stopping { transaction_id: i64 },
+    Stopping {
+        transaction_id: i64,
+    },
     /// A pending authorization (no session yet) was withdrawn.
     AuthorizationWithdrawn,
     /// Availability changed now.
     AvailabilityChanged,
     /// Availability changes when the running session ends.
     AvailabilityScheduled,
+    Reserved,
+    ReservationCancelled,
+    LimitSet,
+    /// Authorization mode `ocpp`: the id tag went to the CSMS (Authorize); the session starts
+    /// if it accepts.
+    AuthorizationRequested {
+        id_tag: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error, Serialize, Deserialize)]
@@ -229,6 +266,10 @@ pub enum CommandError {
     NoSession(u32),
     #[error("{0}")]
     NotAuthorized(String),
+    #[error("connector {0} is reserved for another id tag")]
+    Reserved(u32),
+    #[error("connector {0} is occupied (a vehicle is plugged in or a start is pending)")]
+    Occupied(u32),
 }
 
 /// Tunables the core needs from the configuration, resolved once.
@@ -380,6 +421,20 @@ impl Station {
                 let c = self.connector_mut(connector)?;
                 Ok(c.set_availability(operative))
             }
+            StationCommand::Reserve { connector, id_tag } => {
+                let c = self.connector_mut(connector)?;
+                c.reserve(id_tag)
+            }
+            StationCommand::SetChargingLimit {
+                connector,
+                amps,
+                watts,
+                detail,
+            } => {
+                let c = self.connector_mut(connector)?;
+                c.set_charging_limit(amps, watts, detail);
+                Ok(CommandOutcome::LimitSet)
+            }
         }
     }
 
@@ -405,9 +460,19 @@ impl Station {
         }
         // Autocharge: the VIN the session read decides whether the transaction begins.
         if let Some(vin) = c.vin_to_authorize() {
-            match self.authorizer.authorize(Some(&vin)) {
-                Ok(id_tag) => c.begin_transaction(id_tag, now, &mut events),
-                Err(e) => c.refuse_vehicle(&e.to_string(), now),
+            if self.authorizer.mode() == crate::config::AuthorizationMode::Ocpp {
+                // Asked once; the OCPP charge point answers with a Start or a Stop.
+                c.vin_reported();
+                events.push(StationEvent::VehicleIdentified {
+                    connector: id,
+                    vin,
+                    at: now,
+                });
+            } else {
+                match self.authorizer.authorize(Some(&vin)) {
+                    Ok(id_tag) => c.begin_transaction(id_tag, now, &mut events),
+                    Err(e) => c.refuse_vehicle(&e.to_string(), now),
+                }
             }
         }
         self.events.extend(events);

@@ -642,6 +642,7 @@ impl GbtCharger {
                 | StopReason::Remote
                 | StopReason::Shutdown
                 | StopReason::Reset { .. }
+                | StopReason::UnlockCommand
                 | StopReason::DeAuthorized,
             ) => {
                 cst.manual = Signal::Set;

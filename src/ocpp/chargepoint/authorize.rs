@@ -1,0 +1,359 @@
+//! Who may charge: the local authorization list, the authorization cache and Authorize.req
+//! (1.6 §3.5, §4.1, §5.15), for starts from a technician, from the CSMS (with
+//! AuthorizeRemoteTxRequests) and from a truck's VIN (autocharge).
+
+use charger_protocol::ocpp::MessageId;
+use charger_protocol::{StopReason, Timestamp};
+use serde_json::{json, Value};
+
+use super::{ChargePoint, CoreAction, PendingReply, ReplyKind, Sent};
+use crate::ocpp::keys::{LOCAL_AUTH_LIST_MAX_LENGTH, SEND_LOCAL_LIST_MAX_LENGTH};
+use crate::ocpp::local_auth::{
+    self, AuthSettings, AuthorizationStatus, Decision, IdTagInfo, Recorded,
+};
+use crate::station::{ConnectorStatus, StationCommand};
+
+/// Why an id tag is being authorized: what to do once it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthPurpose {
+    /// A technician's start (`chargerctl start --id-tag`) or a card at the connector.
+    LocalStart { connector: u32 },
+    /// RemoteStartTransaction with AuthorizeRemoteTxRequests = true.
+    RemoteStart { connector: u32 },
+    /// Autocharge: the VIN the session read on this connector.
+    Vehicle { connector: u32 },
+}
+
+impl AuthPurpose {
+    fn connector(&self) -> u32 {
+        match self {
+            AuthPurpose::LocalStart { connector }
+            | AuthPurpose::RemoteStart { connector }
+            | AuthPurpose::Vehicle { connector } => *connector,
+        }
+    }
+}
+
+/// What a local start request becomes.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StartDecision {
+    /// Authorized locally (list or cache): apply this station command now.
+    Start(StationCommand),
+    /// Authorize.req went to the CSMS; the start follows its answer.
+    Asking,
+    /// Refused, and why.
+    Refused(String),
+}
+
+impl ChargePoint {
+    fn auth_settings(&self) -> AuthSettings {
+        AuthSettings {
+            local_auth_list_enabled: self.keys.local_auth_list_enabled,
+            local_authorize_offline: self.keys.local_authorize_offline,
+            local_pre_authorize: self.keys.local_pre_authorize,
+            authorization_cache_enabled: self.keys.authorization_cache_enabled,
+            allow_offline_tx_for_unknown_id: self.keys.allow_offline_tx_for_unknown_id,
+        }
+    }
+
+    fn online(&self) -> bool {
+        self.connected && self.registration == super::Registration::Accepted
+    }
+
+    /// A start with an id tag from the station side (authorization mode `ocpp`).
+    pub fn authorize_start(
+        &mut self,
+        connector: u32,
+        id_tag: &str,
+        now: Timestamp,
+    ) -> StartDecision {
+        self.now = self.now.max(now);
+        if connector == 0 || connector > self.keys.number_of_connectors {
+            return StartDecision::Refused(format!("no connector {connector}"));
+        }
+        let purpose = AuthPurpose::LocalStart { connector };
+        match self.decide(id_tag, now) {
+            Decision::Accept { info, .. } => match self.start_command(connector, id_tag, &info) {
+                Some(cmd) => StartDecision::Start(cmd),
+                None => StartDecision::Refused(format!(
+                    "connector {connector} is reserved for another id tag"
+                )),
+            },
+            Decision::Reject { info, .. } => {
+                StartDecision::Refused(format!("id tag {id_tag}: {:?}", info.status))
+            }
+            Decision::AskCsms => {
+                self.send_authorize(id_tag, purpose);
+                StartDecision::Asking
+            }
+        }
+    }
+
+    /// Autocharge with authorization mode `ocpp`: the station read this VIN.
+    pub(super) fn authorize_vehicle(&mut self, connector: u32, vin: &str, now: Timestamp) {
+        let purpose = AuthPurpose::Vehicle { connector };
+        match self.decide(vin, now) {
+            Decision::Accept { info, .. } => self.auth_accepted(vin, purpose, &info),
+            Decision::Reject { info, .. } => self.auth_refused(vin, purpose, &info),
+            Decision::AskCsms => self.send_authorize(vin, purpose),
+        }
+    }
+
+    pub(super) fn remote_start(&mut self, id: MessageId, payload: &Value, now: Timestamp) {
+        let id_tag = payload["idTag"].as_str().unwrap_or_default().to_string();
+        let connector = match Self::connector_arg_opt(payload) {
+            Some(0) => None,
+            Some(c) if c <= self.keys.number_of_connectors => Some(c),
+            Some(_) => None,
+            None => self.free_connector(),
+        };
+        let Some(connector) = connector.filter(|c| self.connector_usable(*c)) else {
+            self.respond(&id, json!({"status": "Rejected"}));
+            return;
+        };
+        if let Some(profile) = payload.get("chargingProfile") {
+            // 1.6 §5.11: the profile is a TxProfile for the transaction this call starts.
+            if profile["chargingProfilePurpose"].as_str() != Some("TxProfile") {
+                self.respond(&id, json!({"status": "Rejected"}));
+                return;
+            }
+            self.remote_start_profiles
+                .insert(connector, profile.clone());
+        }
+        if !self.keys.authorize_remote_tx_requests {
+            let info = IdTagInfo::accepted();
+            let Some(command) = self.start_command(connector, &id_tag, &info) else {
+                self.respond(&id, json!({"status": "Rejected"}));
+                return;
+            };
+            self.actions.push_back(CoreAction::Station {
+                command,
+                reply: Some(PendingReply {
+                    id,
+                    kind: ReplyKind::RemoteStart,
+                }),
+            });
+            return;
+        }
+        // AuthorizeRemoteTxRequests: answer now, then authorize like a local start.
+        self.respond(&id, json!({"status": "Accepted"}));
+        let purpose = AuthPurpose::RemoteStart { connector };
+        match self.decide(&id_tag, now) {
+            Decision::Accept { info, .. } => self.auth_accepted(&id_tag, purpose, &info),
+            Decision::Reject { info, .. } => self.auth_refused(&id_tag, purpose, &info),
+            Decision::AskCsms => self.send_authorize(&id_tag, purpose),
+        }
+    }
+
+    fn connector_arg_opt(payload: &Value) -> Option<u32> {
+        payload
+            .get("connectorId")
+            .and_then(Value::as_u64)
+            .map(|c| u32::try_from(c).unwrap_or(u32::MAX))
+    }
+
+    fn decide(&self, id_tag: &str, now: Timestamp) -> Decision {
+        local_auth::decide(
+            &self.local_list,
+            &self.cache,
+            &self.auth_settings(),
+            id_tag,
+            self.online(),
+            self.unix_ms(now),
+        )
+    }
+
+    fn send_authorize(&mut self, id_tag: &str, purpose: AuthPurpose) {
+        if !self.online() {
+            self.decide_offline(id_tag, purpose);
+            return;
+        }
+        let payload = json!({ "idTag": super::truncate(id_tag, 20) });
+        self.call(
+            "Authorize",
+            payload,
+            Sent::Authorize {
+                id_tag: id_tag.to_string(),
+                purpose,
+            },
+        );
+    }
+
+    /// No answer to Authorize (link lost, timeout, CALLERROR): decide as if offline.
+    pub(super) fn decide_offline(&mut self, id_tag: &str, purpose: AuthPurpose) {
+        let decision = local_auth::decide(
+            &self.local_list,
+            &self.cache,
+            &self.auth_settings(),
+            id_tag,
+            false,
+            self.unix_ms(self.now),
+        );
+        match decision {
+            Decision::Accept { info, .. } => self.auth_accepted(id_tag, purpose, &info),
+            Decision::Reject { info, .. } => self.auth_refused(id_tag, purpose, &info),
+            Decision::AskCsms => self.auth_refused(
+                id_tag,
+                purpose,
+                &IdTagInfo::with_status(AuthorizationStatus::Invalid),
+            ),
+        }
+    }
+
+    pub(super) fn on_authorize_result(
+        &mut self,
+        id_tag: &str,
+        purpose: AuthPurpose,
+        info: &Value,
+        now: Timestamp,
+    ) {
+        let info = IdTagInfo::from_json(info)
+            .unwrap_or_else(|_| IdTagInfo::with_status(AuthorizationStatus::Invalid));
+        self.remember(id_tag, &info, now);
+        if info.status == AuthorizationStatus::Accepted {
+            self.auth_accepted(id_tag, purpose, &info);
+        } else {
+            self.auth_refused(id_tag, purpose, &info);
+        }
+    }
+
+    fn auth_accepted(&mut self, id_tag: &str, purpose: AuthPurpose, info: &IdTagInfo) {
+        let connector = purpose.connector();
+        tracing::info!(connector, id_tag, ?purpose, "id tag authorized");
+        match self.start_command(connector, id_tag, info) {
+            Some(command) => self.actions.push_back(CoreAction::Station {
+                command,
+                reply: None,
+            }),
+            None => self.auth_refused(
+                id_tag,
+                purpose,
+                &IdTagInfo::with_status(AuthorizationStatus::Invalid),
+            ),
+        }
+    }
+
+    fn auth_refused(&mut self, id_tag: &str, purpose: AuthPurpose, info: &IdTagInfo) {
+        tracing::info!(
+            connector = purpose.connector(),
+            id_tag,
+            status = ?info.status,
+            "id tag not authorized"
+        );
+        if let AuthPurpose::Vehicle { connector } = purpose {
+            // The identifying session ends without a transaction.
+            self.actions.push_back(CoreAction::Station {
+                command: StationCommand::Stop {
+                    connector,
+                    reason: StopReason::DeAuthorized,
+                },
+                reply: None,
+            });
+        }
+    }
+
+    /// The station command that starts `id_tag` on `connector`, honouring a reservation: the
+    /// reservation's holder (or a tag of the same parent) takes it; anyone else is refused.
+    fn start_command(
+        &mut self,
+        connector: u32,
+        id_tag: &str,
+        info: &IdTagInfo,
+    ) -> Option<StationCommand> {
+        let reserved = self
+            .reservations
+            .values()
+            .find(|r| r.station_connector == connector)
+            .cloned();
+        if let Some(r) = reserved {
+            let same_tag = r.id_tag.eq_ignore_ascii_case(id_tag);
+            let same_parent = r.parent_id_tag.as_deref().is_some_and(|p| {
+                info.parent_id_tag
+                    .as_deref()
+                    .is_some_and(|q| q.eq_ignore_ascii_case(p))
+            });
+            if !same_tag && !same_parent {
+                return None;
+            }
+            if !same_tag {
+                // The station only knows the holder's tag: lift its reservation so the
+                // sibling tag can start; StartTransaction still names the reservation.
+                self.actions.push_back(CoreAction::Station {
+                    command: StationCommand::Reserve {
+                        connector,
+                        id_tag: None,
+                    },
+                    reply: None,
+                });
+                self.reservation_used_by_parent(r.id, id_tag);
+            }
+        }
+        if self.status_of(connector) == Some(ConnectorStatus::Unavailable) {
+            return None;
+        }
+        Some(StationCommand::Start {
+            connector,
+            id_tag: Some(id_tag.to_string()),
+        })
+    }
+
+    /// Keep what the CSMS said about an id tag (Authorize, Start/StopTransaction answers).
+    pub(super) fn remember_id_tag_info(&mut self, id_tag: &str, info: &Value, now: Timestamp) {
+        if let Ok(info) = IdTagInfo::from_json(info) {
+            self.remember(id_tag, &info, now);
+        }
+    }
+
+    fn remember(&mut self, id_tag: &str, info: &IdTagInfo, now: Timestamp) {
+        let now_ms = self.unix_ms(now);
+        let settings = self.auth_settings();
+        match local_auth::record_id_tag_info(
+            &self.local_list,
+            &mut self.cache,
+            &settings,
+            id_tag,
+            info.clone(),
+            now_ms,
+        ) {
+            Recorded::Cached => self.save_cache(),
+            Recorded::LocalListConflict => {
+                // 1.6 §3.5.2: the CSMS and the local list disagree about this tag.
+                tracing::warn!(id_tag, "local authorization list conflicts with the CSMS");
+                let status = self.status_of(0).unwrap_or(ConnectorStatus::Available);
+                let payload = json!({
+                    "connectorId": 0,
+                    "status": super::status_name(status),
+                    "errorCode": "LocalListConflict",
+                    "timestamp": self.wall(now),
+                });
+                self.call_if_accepted("StatusNotification", payload, Sent::Status);
+            }
+            Recorded::InLocalList | Recorded::CacheDisabled => {}
+        }
+    }
+
+    pub(super) fn save_cache(&mut self) {
+        self.actions.push_back(CoreAction::SaveState {
+            name: "auth_cache",
+            value: self.cache.to_json(),
+        });
+    }
+
+    pub(super) fn send_local_list(&mut self, id: MessageId, payload: &Value) {
+        let status = self.local_list.send_local_list(
+            self.keys.local_auth_list_enabled,
+            payload,
+            SEND_LOCAL_LIST_MAX_LENGTH,
+            LOCAL_AUTH_LIST_MAX_LENGTH,
+        );
+        let status = status.as_str();
+        if status == "Accepted" {
+            // Cached entries of tags now in the list are superseded by it.
+            self.actions.push_back(CoreAction::SaveState {
+                name: "local_list",
+                value: self.local_list.to_json(),
+            });
+        }
+        self.respond(&id, json!({ "status": status }));
+    }
+}

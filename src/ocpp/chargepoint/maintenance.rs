@@ -1,0 +1,640 @@
+//! Firmware Management (UpdateFirmware, GetDiagnostics), the security whitepaper's signed
+//! firmware, GetLog, certificate signing and security events: the decisions and the status
+//! notifications. The file work itself (downloads, signature checks, installs, uploads, key
+//! generation) is the shell's, started with [`CoreAction::Job`] and reported back with
+//! [`ChargePoint::job_progress`].
+//!
+//! A firmware update waits until no transaction runs before it installs (a truck is never
+//! cut off by an update), and until the CSMS's installDateTime if it gave one.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use charger_protocol::ocpp::MessageId;
+use charger_protocol::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::{ChargePoint, CoreAction, Sent, NO_TRANSACTION};
+
+/// Security events of the whitepaper (edition 3, appendix 1) this charge point raises.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SecurityEvent {
+    StartupOfTheDevice,
+    ResetOrReboot,
+    FirmwareUpdated,
+    InvalidFirmwareSignature,
+    InvalidFirmwareSigningCertificate,
+    SettingSystemTime,
+    ReconfigurationOfSecurityParameters,
+    InvalidCentralSystemCertificate,
+    InvalidChargePointCertificate,
+}
+
+impl SecurityEvent {
+    pub fn name(self) -> &'static str {
+        match self {
+            SecurityEvent::StartupOfTheDevice => "StartupOfTheDevice",
+            SecurityEvent::ResetOrReboot => "ResetOrReboot",
+            SecurityEvent::FirmwareUpdated => "FirmwareUpdated",
+            SecurityEvent::InvalidFirmwareSignature => "InvalidFirmwareSignature",
+            SecurityEvent::InvalidFirmwareSigningCertificate => "InvalidFirmwareSigningCertificate",
+            SecurityEvent::SettingSystemTime => "SettingSystemTime",
+            SecurityEvent::ReconfigurationOfSecurityParameters => {
+                "ReconfigurationOfSecurityParameters"
+            }
+            SecurityEvent::InvalidCentralSystemCertificate => "InvalidCentralSystemCertificate",
+            SecurityEvent::InvalidChargePointCertificate => "InvalidChargePointCertificate",
+        }
+    }
+}
+
+/// The signature that comes with SignedUpdateFirmware.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FirmwareSignature {
+    pub signing_certificate: String,
+    pub signature: String,
+}
+
+/// What to upload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum UploadKind {
+    /// GetDiagnostics: logs, the journal, the configuration.
+    Diagnostics,
+    /// GetLog DiagnosticsLog: the same archive.
+    DiagnosticsLog,
+    /// GetLog SecurityLog: the security events.
+    SecurityLog,
+}
+
+/// A piece of file work for the shell.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FileJob {
+    /// Fetch the firmware (and, with a signature, verify it against the manufacturer roots).
+    DownloadFirmware {
+        job: u64,
+        location: String,
+        retries: u32,
+        retry_interval: Duration,
+        signature: Option<FirmwareSignature>,
+    },
+    /// Install the firmware the last download fetched.
+    InstallFirmware { job: u64 },
+    Upload {
+        job: u64,
+        kind: UploadKind,
+        location: String,
+        file_name: String,
+        retries: u32,
+        retry_interval: Duration,
+        /// Only entries from this window (unix ms), when the CSMS gave one.
+        since_ms: Option<i64>,
+        until_ms: Option<i64>,
+    },
+    /// Make a new key pair and a CSR for the charge point certificate (whitepaper A02).
+    GenerateCsr { job: u64 },
+}
+
+/// How a job is going.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JobProgress {
+    Downloading,
+    Downloaded,
+    DownloadFailed(String),
+    SignatureVerified,
+    InvalidSignature(String),
+    InvalidCertificate(String),
+    Installing,
+    Installed,
+    InstallationFailed(String),
+    Uploading,
+    Uploaded,
+    UploadFailed(String),
+    Csr(String),
+    CsrFailed(String),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum FirmwareStage {
+    Scheduled,
+    Downloading,
+    /// Downloaded (and verified): waiting for installDateTime and for no transaction.
+    ReadyToInstall,
+    Installing,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct FirmwareUpdate {
+    job: u64,
+    /// SignedUpdateFirmware's requestId (signed updates report with
+    /// SignedFirmwareStatusNotification).
+    request_id: Option<i64>,
+    location: String,
+    retrieve_at: Timestamp,
+    install_at: Option<Timestamp>,
+    retries: u32,
+    retry_interval: Duration,
+    signature: Option<FirmwareSignature>,
+    stage: FirmwareStage,
+}
+
+#[derive(Debug, Default)]
+pub(super) struct Maintenance {
+    next_job: u64,
+    firmware: Option<FirmwareUpdate>,
+    /// Last firmware status and the request id it was for (None: unsigned / none).
+    firmware_status: Option<(&'static str, Option<i64>)>,
+    diagnostics: Option<u64>,
+    diagnostics_status: Option<&'static str>,
+    /// Running GetLog: job, requestId.
+    log: Option<(u64, i64)>,
+    log_status: Option<(&'static str, Option<i64>)>,
+    csr_job: Option<u64>,
+    /// Status notifications waiting for the CSMS, oldest first.
+    notifications: VecDeque<(&'static str, Value)>,
+}
+
+/// Longest a notification queue grows while offline; older ones are dropped first (the
+/// latest status is what matters, and TriggerMessage can always ask for it).
+const MAX_NOTIFICATIONS: usize = 64;
+
+impl Maintenance {
+    pub(super) fn poll_timeout(&self) -> Option<Timestamp> {
+        let f = self.firmware.as_ref()?;
+        match f.stage {
+            FirmwareStage::Scheduled => Some(f.retrieve_at),
+            FirmwareStage::ReadyToInstall => f.install_at,
+            _ => None,
+        }
+    }
+
+    fn job(&mut self) -> u64 {
+        self.next_job += 1;
+        self.next_job
+    }
+}
+
+fn retries_of(payload: &Value) -> (u32, Duration) {
+    let retries = payload["retries"]
+        .as_u64()
+        .map_or(3, |r| u32::try_from(r).unwrap_or(u32::MAX).min(10));
+    let interval = payload["retryInterval"]
+        .as_u64()
+        .map_or(Duration::from_secs(60), Duration::from_secs);
+    (retries, interval)
+}
+
+impl ChargePoint {
+    fn notify(&mut self, action: &'static str, payload: Value) {
+        let q = &mut self.maintenance.notifications;
+        if q.len() >= MAX_NOTIFICATIONS {
+            q.pop_front();
+        }
+        q.push_back((action, payload));
+    }
+
+    pub(super) fn send_maintenance_notifications(&mut self) {
+        while let Some((action, payload)) = self.maintenance.notifications.pop_front() {
+            self.call(action, payload, Sent::Plain);
+        }
+    }
+
+    /// Raise a security event: it goes through the outbox (persisted, never dropped).
+    pub fn security_event(
+        &mut self,
+        event: SecurityEvent,
+        tech_info: Option<String>,
+        now: Timestamp,
+    ) {
+        tracing::warn!(
+            event = event.name(),
+            tech_info = tech_info.as_deref().unwrap_or(""),
+            "security event"
+        );
+        let mut payload = json!({
+            "type": event.name(),
+            "timestamp": self.wall(now),
+        });
+        if let Some(info) = tech_info {
+            payload["techInfo"] = json!(super::truncate(&info, 255));
+        }
+        self.enqueue("SecurityEventNotification", payload, NO_TRANSACTION);
+    }
+
+    fn firmware_status(&mut self, status: &'static str) {
+        let request_id = self
+            .maintenance
+            .firmware
+            .as_ref()
+            .and_then(|f| f.request_id);
+        self.maintenance.firmware_status = Some((status, request_id));
+        self.send_firmware_status(status, request_id);
+    }
+
+    fn send_firmware_status(&mut self, status: &'static str, request_id: Option<i64>) {
+        match request_id {
+            Some(r) => self.notify(
+                "SignedFirmwareStatusNotification",
+                json!({"status": status, "requestId": r}),
+            ),
+            None => {
+                // 1.6's FirmwareStatus has fewer states than the whitepaper's.
+                let status = match status {
+                    "DownloadScheduled" | "DownloadPaused" | "SignatureVerified"
+                    | "InstallScheduled" => return,
+                    "InvalidSignature" | "InstallVerificationFailed" => "InstallationFailed",
+                    "InstallRebooting" => "Installing",
+                    s => s,
+                };
+                self.notify("FirmwareStatusNotification", json!({ "status": status }));
+            }
+        }
+    }
+
+    pub(super) fn update_firmware(&mut self, id: MessageId, payload: &Value, now: Timestamp) {
+        let (retries, retry_interval) = retries_of(payload);
+        let retrieve_at = payload["retrieveDate"]
+            .as_str()
+            .and_then(super::parse_rfc3339_ms)
+            .map_or(now, |ms| self.instant_of(ms, now));
+        self.respond(&id, json!({}));
+        self.schedule_firmware(
+            FirmwareUpdate {
+                job: 0,
+                request_id: None,
+                location: payload["location"].as_str().unwrap_or_default().to_string(),
+                retrieve_at,
+                install_at: None,
+                retries,
+                retry_interval,
+                signature: None,
+                stage: FirmwareStage::Scheduled,
+            },
+            now,
+        );
+    }
+
+    pub(super) fn signed_update_firmware(
+        &mut self,
+        id: MessageId,
+        payload: &Value,
+        now: Timestamp,
+    ) {
+        let (retries, retry_interval) = retries_of(payload);
+        let fw = &payload["firmware"];
+        let retrieve_at = fw["retrieveDateTime"]
+            .as_str()
+            .and_then(super::parse_rfc3339_ms)
+            .map_or(now, |ms| self.instant_of(ms, now));
+        let install_at = fw["installDateTime"]
+            .as_str()
+            .and_then(super::parse_rfc3339_ms)
+            .map(|ms| self.instant_of(ms, now));
+        let certificate = fw["signingCertificate"].as_str().unwrap_or_default();
+        if !certificate.contains("-----BEGIN CERTIFICATE-----") {
+            // Not even a PEM certificate: refused at once (whitepaper L01.FR.02).
+            self.respond(&id, json!({"status": "InvalidCertificate"}));
+            self.security_event(
+                SecurityEvent::InvalidFirmwareSigningCertificate,
+                Some("signing certificate is not a PEM certificate".into()),
+                now,
+            );
+            return;
+        }
+        let busy = self
+            .maintenance
+            .firmware
+            .as_ref()
+            .is_some_and(|f| f.stage != FirmwareStage::Installing);
+        if self
+            .maintenance
+            .firmware
+            .as_ref()
+            .is_some_and(|f| f.stage == FirmwareStage::Installing)
+        {
+            self.respond(&id, json!({"status": "Rejected"}));
+            return;
+        }
+        self.respond(
+            &id,
+            json!({"status": if busy { "AcceptedCanceled" } else { "Accepted" }}),
+        );
+        self.schedule_firmware(
+            FirmwareUpdate {
+                job: 0,
+                request_id: payload["requestId"].as_i64(),
+                location: fw["location"].as_str().unwrap_or_default().to_string(),
+                retrieve_at,
+                install_at,
+                retries,
+                retry_interval,
+                signature: Some(FirmwareSignature {
+                    signing_certificate: certificate.to_string(),
+                    signature: fw["signature"].as_str().unwrap_or_default().to_string(),
+                }),
+                stage: FirmwareStage::Scheduled,
+            },
+            now,
+        );
+    }
+
+    fn schedule_firmware(&mut self, mut update: FirmwareUpdate, now: Timestamp) {
+        if self
+            .maintenance
+            .firmware
+            .as_ref()
+            .is_some_and(|f| f.stage == FirmwareStage::Installing)
+        {
+            tracing::warn!("firmware update refused: an installation is running");
+            return;
+        }
+        update.job = self.maintenance.job();
+        tracing::info!(location = %crate::ocpp::redact_url(&update.location), signed = update.signature.is_some(), "firmware update scheduled");
+        let later = update.retrieve_at > now;
+        self.maintenance.firmware = Some(update);
+        if later {
+            self.firmware_status("DownloadScheduled");
+        }
+        self.maintenance_update(now);
+    }
+
+    pub(super) fn maintenance_update(&mut self, now: Timestamp) {
+        let idle = self.running.is_empty();
+        let Some(f) = self.maintenance.firmware.as_mut() else {
+            return;
+        };
+        match f.stage {
+            FirmwareStage::Scheduled if now >= f.retrieve_at => {
+                f.stage = FirmwareStage::Downloading;
+                let job = FileJob::DownloadFirmware {
+                    job: f.job,
+                    location: f.location.clone(),
+                    retries: f.retries,
+                    retry_interval: f.retry_interval,
+                    signature: f.signature.clone(),
+                };
+                self.actions.push_back(CoreAction::Job(job));
+            }
+            FirmwareStage::ReadyToInstall if idle && f.install_at.is_none_or(|t| now >= t) => {
+                f.stage = FirmwareStage::Installing;
+                let job = f.job;
+                self.actions
+                    .push_back(CoreAction::Job(FileJob::InstallFirmware { job }));
+            }
+            _ => {}
+        }
+    }
+
+    /// Progress of a [`FileJob`]. Reports of a job that was replaced are ignored.
+    pub fn job_progress(&mut self, job: u64, progress: JobProgress, now: Timestamp) {
+        self.now = self.now.max(now);
+        let firmware_job = self.maintenance.firmware.as_ref().map(|f| f.job);
+        if firmware_job == Some(job) {
+            self.firmware_progress(progress, now);
+        } else if self.maintenance.diagnostics == Some(job) {
+            let status = match progress {
+                JobProgress::Uploading => "Uploading",
+                JobProgress::Uploaded => "Uploaded",
+                _ => "UploadFailed",
+            };
+            if status != "Uploading" {
+                self.maintenance.diagnostics = None;
+            }
+            self.maintenance.diagnostics_status = Some(status);
+            self.notify("DiagnosticsStatusNotification", json!({ "status": status }));
+        } else if let Some((log_job, request_id)) = self.maintenance.log.filter(|l| l.0 == job) {
+            let status = match progress {
+                JobProgress::Uploading => "Uploading",
+                JobProgress::Uploaded => "Uploaded",
+                _ => "UploadFailure",
+            };
+            if status != "Uploading" {
+                self.maintenance.log = None;
+            }
+            let _ = log_job;
+            self.maintenance.log_status = Some((status, Some(request_id)));
+            self.notify(
+                "LogStatusNotification",
+                json!({"status": status, "requestId": request_id}),
+            );
+        } else if self.maintenance.csr_job == Some(job) {
+            self.maintenance.csr_job = None;
+            match progress {
+                JobProgress::Csr(csr) => self.call_if_accepted(
+                    "SignCertificate",
+                    json!({ "csr": csr }),
+                    Sent::SignCertificate,
+                ),
+                other => tracing::error!(?other, "no certificate signing request"),
+            }
+        } else {
+            tracing::debug!(job, ?progress, "progress of a replaced job ignored");
+        }
+    }
+
+    fn firmware_progress(&mut self, progress: JobProgress, now: Timestamp) {
+        let signed = self
+            .maintenance
+            .firmware
+            .as_ref()
+            .is_some_and(|f| f.signature.is_some());
+        match progress {
+            JobProgress::Downloading => self.firmware_status("Downloading"),
+            JobProgress::Downloaded => {
+                self.firmware_status("Downloaded");
+                if !signed {
+                    self.firmware_ready(now);
+                }
+            }
+            JobProgress::SignatureVerified => {
+                self.firmware_status("SignatureVerified");
+                self.firmware_ready(now);
+            }
+            JobProgress::DownloadFailed(why) => {
+                tracing::warn!(why, "firmware download failed");
+                self.firmware_status("DownloadFailed");
+                self.maintenance.firmware = None;
+            }
+            JobProgress::InvalidSignature(why) => {
+                self.firmware_status("InvalidSignature");
+                self.security_event(SecurityEvent::InvalidFirmwareSignature, Some(why), now);
+                self.maintenance.firmware = None;
+            }
+            JobProgress::InvalidCertificate(why) => {
+                self.firmware_status("InvalidSignature");
+                self.security_event(
+                    SecurityEvent::InvalidFirmwareSigningCertificate,
+                    Some(why),
+                    now,
+                );
+                self.maintenance.firmware = None;
+            }
+            JobProgress::Installing => self.firmware_status("Installing"),
+            JobProgress::Installed => {
+                self.firmware_status("Installed");
+                self.security_event(SecurityEvent::FirmwareUpdated, None, now);
+                self.maintenance.firmware = None;
+            }
+            JobProgress::InstallationFailed(why) => {
+                tracing::warn!(why, "firmware installation failed");
+                self.firmware_status("InstallationFailed");
+                self.maintenance.firmware = None;
+            }
+            other => tracing::debug!(?other, "unexpected firmware progress"),
+        }
+    }
+
+    fn firmware_ready(&mut self, now: Timestamp) {
+        let waiting = !self.running.is_empty()
+            || self
+                .maintenance
+                .firmware
+                .as_ref()
+                .and_then(|f| f.install_at)
+                .is_some_and(|t| t > now);
+        if let Some(f) = self.maintenance.firmware.as_mut() {
+            f.stage = FirmwareStage::ReadyToInstall;
+        }
+        if waiting {
+            tracing::info!("firmware downloaded; installing once no transaction runs and its install time has come");
+            self.firmware_status("InstallScheduled");
+        }
+        self.maintenance_update(now);
+    }
+
+    fn upload_file_name(&self, prefix: &str, now: Timestamp) -> String {
+        let stamp: String = self
+            .wall(now)
+            .chars()
+            .filter(|c| c.is_ascii_alphanumeric())
+            .take(15)
+            .collect();
+        format!("{prefix}-{stamp}.tar.gz")
+    }
+
+    pub(super) fn get_diagnostics(&mut self, id: MessageId, payload: &Value, now: Timestamp) {
+        let (retries, retry_interval) = retries_of(payload);
+        let file_name = self.upload_file_name("diagnostics", now);
+        self.respond(&id, json!({ "fileName": file_name }));
+        let job = self.maintenance.job();
+        self.maintenance.diagnostics = Some(job);
+        self.actions.push_back(CoreAction::Job(FileJob::Upload {
+            job,
+            kind: UploadKind::Diagnostics,
+            location: payload["location"].as_str().unwrap_or_default().to_string(),
+            file_name,
+            retries,
+            retry_interval,
+            since_ms: payload["startTime"]
+                .as_str()
+                .and_then(super::parse_rfc3339_ms),
+            until_ms: payload["stopTime"]
+                .as_str()
+                .and_then(super::parse_rfc3339_ms),
+        }));
+    }
+
+    pub(super) fn get_log(&mut self, id: MessageId, payload: &Value, now: Timestamp) {
+        let (retries, retry_interval) = retries_of(payload);
+        let kind = match payload["logType"].as_str() {
+            Some("SecurityLog") => UploadKind::SecurityLog,
+            _ => UploadKind::DiagnosticsLog,
+        };
+        let prefix = match kind {
+            UploadKind::SecurityLog => "security-log",
+            _ => "diagnostics-log",
+        };
+        let file_name = self.upload_file_name(prefix, now);
+        let canceled = self.maintenance.log.is_some();
+        self.respond(
+            &id,
+            json!({"status": if canceled { "AcceptedCanceled" } else { "Accepted" }, "filename": file_name}),
+        );
+        let job = self.maintenance.job();
+        let request_id = payload["requestId"].as_i64().unwrap_or_default();
+        self.maintenance.log = Some((job, request_id));
+        let log = &payload["log"];
+        self.actions.push_back(CoreAction::Job(FileJob::Upload {
+            job,
+            kind,
+            location: log["remoteLocation"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+            file_name,
+            retries,
+            retry_interval,
+            since_ms: log["oldestTimestamp"]
+                .as_str()
+                .and_then(super::parse_rfc3339_ms),
+            until_ms: log["latestTimestamp"]
+                .as_str()
+                .and_then(super::parse_rfc3339_ms),
+        }));
+    }
+
+    pub(super) fn trigger_diagnostics_status(&mut self) {
+        let status = if self.maintenance.diagnostics.is_some() {
+            "Uploading"
+        } else {
+            "Idle"
+        };
+        self.notify("DiagnosticsStatusNotification", json!({ "status": status }));
+    }
+
+    pub(super) fn trigger_firmware_status(&mut self, extended: bool) {
+        let (status, request_id) =
+            match (&self.maintenance.firmware, self.maintenance.firmware_status) {
+                // Nothing under way: Idle (1.6 §5.18 / whitepaper L01).
+                (None, _) | (_, None) => ("Idle", None),
+                (Some(_), Some(s)) => s,
+            };
+        if extended {
+            let mut p = json!({ "status": status });
+            if let Some(r) = request_id {
+                p["requestId"] = json!(r);
+            }
+            self.notify("SignedFirmwareStatusNotification", p);
+        } else {
+            self.send_firmware_status(status, None);
+            if status == "Idle" {
+                self.notify("FirmwareStatusNotification", json!({"status": "Idle"}));
+            }
+        }
+    }
+
+    pub(super) fn trigger_log_status(&mut self) {
+        let mut p = match self.maintenance.log {
+            Some((_, request_id)) => json!({"status": "Uploading", "requestId": request_id}),
+            None => json!({"status": "Idle"}),
+        };
+        if p["status"] == "Idle" {
+            p.as_object_mut().map(|o| o.remove("requestId"));
+        }
+        self.notify("LogStatusNotification", p);
+    }
+
+    pub(super) fn request_certificate_signing(&mut self) {
+        let job = self.maintenance.job();
+        self.maintenance.csr_job = Some(job);
+        self.actions
+            .push_back(CoreAction::Job(FileJob::GenerateCsr { job }));
+    }
+
+    /// After (re)registration: nothing is lost by a reconnect, notifications wait in their
+    /// queue; the firmware status of an update under way is sent again so the CSMS knows.
+    pub(super) fn on_accepted(&mut self, _now: Timestamp) {
+        if let (Some(_), Some((status, request_id))) =
+            (&self.maintenance.firmware, self.maintenance.firmware_status)
+        {
+            if !self
+                .maintenance
+                .notifications
+                .iter()
+                .any(|(a, _)| a.ends_with("FirmwareStatusNotification"))
+            {
+                self.send_firmware_status(status, request_id);
+            }
+        }
+    }
+}

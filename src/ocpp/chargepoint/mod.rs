@@ -1,0 +1,1283 @@
+//! The OCPP 1.6 charge point: the station as the CSMS sees it. Pure and time-injected.
+//!
+//! [`ChargePoint`] owns the connection's [`RpcEndpoint`] and turns station events into
+//! messages (BootNotification, Heartbeat, StatusNotification, Authorize, Start/StopTransaction,
+//! MeterValues, security events), and the CSMS's calls into [`CoreAction`]s for the shell to
+//! carry out (station commands, persisting outbox records, configuration and lists, meter
+//! readings, file transfers, certificate operations, reset). Nothing here touches a socket, a
+//! file or a clock: the link feeds text in and takes text out; the daemon feeds station events
+//! and applies actions; tests drive it all in simulated time.
+//!
+//! The feature profiles live in child modules: [`calls`] dispatches the CSMS's calls,
+//! `authorize` holds the local list, cache and Authorize flows, `smart` turns charging profiles
+//! into station limits, `maintenance` runs firmware, diagnostics, logs, certificates and
+//! security events, `reservations` the ReserveNow/CancelReservation bookkeeping.
+//!
+//! **Transaction messages never get lost.** StartTransaction, StopTransaction and MeterValues of
+//! a transaction (and security events, which the whitepaper wants delivered as reliably) go
+//! through the outbox: each is handed to the shell to persist ([`CoreAction::OutboxPut`])
+//! before it is sent, sent strictly in order, one at a time, and removed
+//! ([`CoreAction::OutboxRemove`]) only when the CSMS has answered it. While the link is down or
+//! the registration is not Accepted they wait; after a restart the shell hands them back with
+//! [`ChargePoint::restore_outbox`]. Messages of a transaction started offline carry the
+//! station's own transaction id until StartTransaction.conf gives the CSMS's, and are patched
+//! with it before they go out.
+//!
+//! Retry policy: no answer (timeout, link lost) retries the same message forever, with
+//! `TransactionMessageRetryInterval × attempt` between attempts (at most 1 h). A CALLERROR is
+//! the CSMS refusing a message it received: after `TransactionMessageAttempts` refusals the
+//! message is moved aside (kept in the outbox marked *refused*, reported by
+//! [`CoreAction::OutboxRefused`] and visible to `chargerctl`), so that one poisonous message
+//! does not hold back every later transaction. Nothing is ever deleted unanswered.
+
+mod authorize;
+pub mod calls;
+mod maintenance;
+mod reservations;
+mod smart;
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+use charger_protocol::ocpp::{MessageId, OcppVersion, RpcConfig, RpcEndpoint, RpcEvent};
+use charger_protocol::{StopReason, Timestamp};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+pub use super::keys::Keys;
+use super::local_auth::{AuthCache, LocalList};
+use super::meter::{sampled_values, MeterReading, ReadingContext, TransactionData};
+use super::smart_charging::ProfileStore;
+use crate::station::{ConnectorStatus, StationCommand, StationEvent};
+pub use authorize::{AuthPurpose, StartDecision};
+pub use maintenance::{FileJob, FirmwareSignature, JobProgress, SecurityEvent, UploadKind};
+use reservations::Reservation;
+
+/// Longest wait between retries of an unanswered transaction message.
+const MAX_RETRY_WAIT: Duration = Duration::from_secs(3600);
+/// Registration retry when the CSMS gives an interval of 0.
+const DEFAULT_BOOT_RETRY: Duration = Duration::from_secs(60);
+/// Outbox records that belong to no transaction (security events).
+pub const NO_TRANSACTION: i64 = -1;
+/// A clock correction from the CSMS larger than this is a security event (SettingSystemTime).
+const CLOCK_STEP_EVENT: i64 = 60_000;
+
+/// Who this charge point says it is in BootNotification.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub vendor: String,
+    pub model: String,
+    pub serial_number: Option<String>,
+    pub firmware_version: String,
+}
+
+/// One reliable message in the outbox, as the shell persists it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxRecord {
+    /// Order of sending; assigned by the core, increasing.
+    pub seq: u64,
+    pub action: String,
+    pub payload: Value,
+    /// The station's transaction id this message belongs to ([`NO_TRANSACTION`] for none).
+    pub local_transaction_id: i64,
+    /// Attempts refused by the CSMS (CALLERROR) so far.
+    pub refusals: u32,
+    /// Moved aside after too many refusals; never sent again automatically.
+    pub refused: bool,
+}
+
+/// A secret (an AuthorizationKey) that must never reach a log.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// What the shell must do for the core.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CoreAction {
+    /// Apply to the station; report the outcome with [`ChargePoint::command_done`] when `reply`
+    /// is set (a CSMS call waits for it).
+    Station {
+        command: StationCommand,
+        reply: Option<PendingReply>,
+    },
+    /// Persist (insert or replace) an outbox record before anything else happens.
+    OutboxPut(OutboxRecord),
+    /// The CSMS answered the record: delete it.
+    OutboxRemove(u64),
+    /// The CSMS refused the record `TransactionMessageAttempts` times: it stays, marked.
+    OutboxRefused(OutboxRecord),
+    /// The CSMS gave its id for the station's transaction: persist the mapping.
+    TransactionIdAssigned { local: i64, csms: i64 },
+    /// A configuration key changed: persist it (the AuthorizationKey's value is not here:
+    /// see [`CoreAction::AuthorizationKeyChanged`]).
+    KeyChanged { key: String, value: String },
+    /// Persist a named piece of OCPP state (local list, authorization cache, charging
+    /// profiles) as JSON, replacing the previous one.
+    SaveState { name: &'static str, value: Value },
+    /// Reset was accepted: stop sessions (reason Reboot / Shutdown) and restart.
+    Reset { hard: bool },
+    /// Read the meters of these connectors now and hand them to
+    /// [`ChargePoint::on_meter_readings`] with this context.
+    ReadMeters {
+        connectors: Vec<u32>,
+        context: ReadingContext,
+    },
+    /// A CSMS call only the shell can answer (certificate store, file system): answer it with
+    /// [`ChargePoint::shell_reply`].
+    ShellCall {
+        reply: PendingReply,
+        action: String,
+        payload: Value,
+    },
+    /// Start a file job (download, install, upload, key generation); report its progress with
+    /// [`ChargePoint::job_progress`].
+    Job(FileJob),
+    /// The CSMS raised the security profile (already checked against what is configured):
+    /// persist it and reconnect with it.
+    SecurityProfileRaised(u8),
+    /// The CSMS set a new AuthorizationKey: persist it and use it from the next connection.
+    AuthorizationKeyChanged(Secret),
+}
+
+/// A CSMS call waiting for the station's (or the shell's) answer.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PendingReply {
+    id: MessageId,
+    kind: ReplyKind,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum ReplyKind {
+    RemoteStart,
+    RemoteStop,
+    ChangeAvailability,
+    /// One of `total` connectors of a ChangeAvailability for connector 0.
+    ChangeAvailabilityPart {
+        total: u32,
+    },
+    ReserveNow {
+        reservation: Reservation,
+    },
+    CancelReservation,
+    Shell,
+}
+
+/// Registration with the CSMS (BootNotification).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Registration {
+    /// Not yet sent, or no answer yet.
+    Unknown,
+    Pending,
+    Accepted,
+    Rejected,
+}
+
+/// What an outgoing CALL was, to handle its answer.
+#[derive(Debug, Clone, PartialEq)]
+enum Sent {
+    Boot,
+    Heartbeat,
+    Status,
+    Outbox(u64),
+    Authorize {
+        id_tag: String,
+        purpose: AuthPurpose,
+    },
+    /// A message whose answer changes nothing (MeterValues outside a transaction,
+    /// notifications).
+    Plain,
+    SignCertificate,
+}
+
+/// A transaction as the charge point follows it.
+#[derive(Debug, Clone, PartialEq)]
+struct RunningTransaction {
+    local_id: i64,
+    id_tag: String,
+    /// Wall time of its start (unix ms), for relative charging profiles.
+    started_ms: i64,
+    next_sample: Option<Timestamp>,
+    data: TransactionData,
+}
+
+/// Counters and recent traffic for `chargerctl ocpp`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct Traffic {
+    /// The last messages, newest last: (direction "→"/"←", action or kind, wall time).
+    pub recent: VecDeque<(String, String, String)>,
+}
+
+const RECENT_MESSAGES: usize = 20;
+
+/// The OCPP 1.6 charge point. See the module documentation.
+#[derive(Debug)]
+pub struct ChargePoint {
+    identity: Identity,
+    keys: Keys,
+    rpc: RpcEndpoint,
+    rpc_config: RpcConfig,
+    connected: bool,
+    registration: Registration,
+    /// When to send the next BootNotification (while not Accepted).
+    boot_due: Option<Timestamp>,
+    heartbeat_due: Option<Timestamp>,
+    /// Unix time (ms) at monotonic zero: wall = offset + now.
+    clock_offset_ms: i64,
+    /// The latest time the core was given.
+    now: Timestamp,
+    /// Last known status of each connector (0 = the charge point), and whether it was sent.
+    statuses: BTreeMap<u32, (ConnectorStatus, Option<String>, Timestamp, bool)>,
+    outbox: VecDeque<OutboxRecord>,
+    next_seq: u64,
+    /// The outbox head may go out at this instant (retry wait).
+    outbox_ready_at: Option<Timestamp>,
+    /// Unanswered (timeout) attempts of the head, for the retry wait.
+    head_attempts: u32,
+    /// station transaction id → CSMS transaction id.
+    transaction_ids: BTreeMap<i64, i64>,
+    /// connector → running transaction.
+    running: BTreeMap<u32, RunningTransaction>,
+    /// Latest reading per connector (for triggered MeterValues and the composite schedule).
+    readings: BTreeMap<u32, MeterReading>,
+    /// Next clock-aligned reading.
+    aligned_due: Option<Timestamp>,
+    in_flight: BTreeMap<String, Sent>,
+    actions: VecDeque<CoreAction>,
+    // Local authorization.
+    local_list: LocalList,
+    cache: AuthCache,
+    // Reservations by id.
+    reservations: BTreeMap<i32, Reservation>,
+    // Smart charging.
+    profiles: ProfileStore,
+    /// What each connector's station limit was last set to (amps, watts).
+    applied_limits: BTreeMap<u32, (Option<f32>, Option<f32>)>,
+    limits_due: Option<Timestamp>,
+    /// A TxProfile that came with RemoteStartTransaction, installed when the transaction starts.
+    remote_start_profiles: BTreeMap<u32, Value>,
+    /// ChangeAvailability for connector 0 collecting its parts: id → (answered, scheduled,
+    /// refused).
+    availability_parts: BTreeMap<String, (u32, bool, bool)>,
+    maintenance: maintenance::Maintenance,
+    traffic: Traffic,
+    /// connector → (rated amperes, rated watts).
+    ratings: BTreeMap<u32, (f64, f64)>,
+}
+
+impl ChargePoint {
+    pub fn new(
+        identity: Identity,
+        keys: Keys,
+        rpc_config: RpcConfig,
+        unix_ms_now: i64,
+        now: Timestamp,
+    ) -> Self {
+        let mut statuses = BTreeMap::new();
+        statuses.insert(0, (ConnectorStatus::Available, None, now, false));
+        ChargePoint {
+            identity,
+            keys,
+            rpc: RpcEndpoint::new(OcppVersion::V16, rpc_config.clone()),
+            rpc_config,
+            connected: false,
+            registration: Registration::Unknown,
+            boot_due: None,
+            heartbeat_due: None,
+            clock_offset_ms: unix_ms_now - now.as_millis() as i64,
+            now,
+            statuses,
+            outbox: VecDeque::new(),
+            next_seq: 1,
+            outbox_ready_at: None,
+            head_attempts: 0,
+            transaction_ids: BTreeMap::new(),
+            running: BTreeMap::new(),
+            readings: BTreeMap::new(),
+            aligned_due: None,
+            in_flight: BTreeMap::new(),
+            actions: VecDeque::new(),
+            local_list: LocalList::default(),
+            cache: AuthCache::new(super::keys::AUTH_CACHE_CAPACITY),
+            reservations: BTreeMap::new(),
+            profiles: ProfileStore::default(),
+            applied_limits: BTreeMap::new(),
+            limits_due: None,
+            remote_start_profiles: BTreeMap::new(),
+            availability_parts: BTreeMap::new(),
+            maintenance: maintenance::Maintenance::default(),
+            traffic: Traffic::default(),
+            ratings: BTreeMap::new(),
+        }
+    }
+
+    /// The latest time the core was given.
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    /// Each connector's rating (amperes, watts), for composite schedules (the "no limit"
+    /// value of a period no profile covers).
+    pub fn set_ratings(&mut self, ratings: Vec<(u32, f64, f64)>) {
+        self.ratings = ratings.into_iter().map(|(c, a, w)| (c, (a, w))).collect();
+    }
+
+    /// A configuration change from the station side (`chargerctl config set`): the same checks
+    /// and persistence as ChangeConfiguration. SecurityProfile and AuthorizationKey are the
+    /// CSMS's to change.
+    pub fn local_change_configuration(
+        &mut self,
+        key: &str,
+        value: &str,
+        now: Timestamp,
+    ) -> Result<(), String> {
+        if matches!(key, "SecurityProfile" | "AuthorizationKey") {
+            return Err(format!(
+                "{key} is changed by the CSMS (or in the configuration file)"
+            ));
+        }
+        self.keys
+            .change(key, value)
+            .map_err(|r| format!("{key}: {}", r.status()))?;
+        self.actions.push_back(CoreAction::KeyChanged {
+            key: key.to_string(),
+            value: value.to_string(),
+        });
+        self.key_changed(key, now);
+        Ok(())
+    }
+
+    pub fn registration(&self) -> Registration {
+        self.registration
+    }
+
+    pub fn connected(&self) -> bool {
+        self.connected
+    }
+
+    pub fn keys(&self) -> &Keys {
+        &self.keys
+    }
+
+    pub fn traffic(&self) -> &Traffic {
+        &self.traffic
+    }
+
+    pub fn outbox_len(&self) -> usize {
+        self.outbox.len()
+    }
+
+    pub fn local_list_version(&self) -> i32 {
+        self.local_list.version()
+    }
+
+    /// Records kept after repeated refusals.
+    pub fn refused(&self) -> impl Iterator<Item = &OutboxRecord> {
+        self.outbox.iter().filter(|r| r.refused)
+    }
+
+    /// Outbox records and transaction ids from the previous run, oldest first.
+    pub fn restore_outbox(&mut self, records: Vec<OutboxRecord>, ids: Vec<(i64, i64)>) {
+        for r in records {
+            self.next_seq = self.next_seq.max(r.seq + 1);
+            self.outbox.push_back(r);
+        }
+        self.transaction_ids.extend(ids);
+    }
+
+    /// State persisted by [`CoreAction::SaveState`] in the previous run. Unknown names and
+    /// unreadable values are logged and skipped: a damaged list must not stop the charger.
+    pub fn restore_state(&mut self, name: &str, value: &Value) {
+        let result = match name {
+            "local_list" => LocalList::from_json(value)
+                .map(|l| self.local_list = l)
+                .map_err(|e| e.to_string()),
+            "auth_cache" => AuthCache::from_json(value, super::keys::AUTH_CACHE_CAPACITY)
+                .map(|c| self.cache = c)
+                .map_err(|e| e.to_string()),
+            "charging_profiles" => ProfileStore::from_json(value)
+                .map(|p| self.profiles = p)
+                .map_err(|e| e.to_string()),
+            _ => Err("unknown state".to_string()),
+        };
+        if let Err(e) = result {
+            tracing::warn!(name, error = %e, "persisted OCPP state not restored");
+        }
+    }
+
+    /// Wall-clock unix milliseconds at `now`.
+    fn unix_ms(&self, now: Timestamp) -> i64 {
+        self.clock_offset_ms + now.as_millis() as i64
+    }
+
+    /// The monotonic instant of a wall-clock time (the past maps to now).
+    fn instant_of(&self, unix_ms: i64, now: Timestamp) -> Timestamp {
+        let ms = unix_ms - self.clock_offset_ms;
+        Timestamp::from_millis(u64::try_from(ms).unwrap_or(0)).max(now)
+    }
+
+    fn wall(&self, now: Timestamp) -> String {
+        crate::store::rfc3339_utc(self.unix_ms(now))
+    }
+
+    fn note_traffic(&mut self, direction: &str, what: &str) {
+        let wall = self.wall(self.now);
+        let recent = &mut self.traffic.recent;
+        if recent.len() >= RECENT_MESSAGES {
+            recent.pop_front();
+        }
+        recent.push_back((direction.to_string(), what.to_string(), wall));
+    }
+
+    // ----- the link ----------------------------------------------------------------------------
+
+    pub fn on_connected(&mut self, now: Timestamp) {
+        self.now = self.now.max(now);
+        self.connected = true;
+        self.rpc = RpcEndpoint::new(OcppVersion::V16, self.rpc_config.clone());
+        self.in_flight.clear();
+        // Every connection begins with a BootNotification (1.6 §4.2).
+        self.registration = Registration::Unknown;
+        self.boot_due = Some(now);
+        self.outbox_ready_at = Some(now);
+    }
+
+    pub fn on_disconnected(&mut self, _now: Timestamp) {
+        self.connected = false;
+        // Whatever was outstanding goes again after the reconnect: outbox records are still
+        // at the head, statuses are re-sent after the next Accepted. An Authorize in flight
+        // is decided offline now.
+        let _ = self.rpc.reset();
+        let in_flight = std::mem::take(&mut self.in_flight);
+        for sent in in_flight.into_values() {
+            if let Sent::Authorize { id_tag, purpose } = sent {
+                self.decide_offline(&id_tag, purpose);
+            }
+        }
+        self.heartbeat_due = None;
+    }
+
+    pub fn on_text(&mut self, text: &str, now: Timestamp) {
+        self.now = self.now.max(now);
+        self.rpc.handle_text(text, now);
+        self.pump(now);
+    }
+
+    /// The next frame to send.
+    pub fn poll_text(&mut self, now: Timestamp) -> Option<String> {
+        if !self.connected {
+            return None;
+        }
+        self.rpc.poll_transmit(now)
+    }
+
+    pub fn poll_action(&mut self) -> Option<CoreAction> {
+        self.actions.pop_front()
+    }
+
+    pub fn poll_timeout(&self) -> Option<Timestamp> {
+        let samples = self.running.values().filter_map(|t| t.next_sample).min();
+        [
+            self.boot_due,
+            self.heartbeat_due,
+            self.outbox_ready_at,
+            self.rpc.poll_timeout(),
+            samples,
+            self.aligned_due,
+            self.limits_due,
+            self.next_reservation_expiry(),
+            self.maintenance.poll_timeout(),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
+    }
+
+    // ----- time -------------------------------------------------------------------------------
+
+    pub fn update(&mut self, now: Timestamp) {
+        self.now = self.now.max(now);
+        self.rpc.update(now);
+        self.pump(now);
+        // What runs whether or not the CSMS is there: reservations expire, charging profiles
+        // move on, meters are read (their values queue in the outbox), jobs wait for idle.
+        self.expire_reservations(now);
+        self.update_limits(now);
+        self.sample_meters(now);
+        self.maintenance_update(now);
+        if !self.connected {
+            return;
+        }
+        if self.registration != Registration::Accepted {
+            if self.boot_due.is_some_and(|t| now >= t)
+                && !self.in_flight.values().any(|s| *s == Sent::Boot)
+            {
+                self.boot_due = None;
+                let payload = self.boot_payload();
+                self.call("BootNotification", payload, Sent::Boot);
+            }
+            return;
+        }
+        if self.heartbeat_due.is_some_and(|t| now >= t) {
+            self.heartbeat_due =
+                Some(now + self.keys.heartbeat_interval.max(Duration::from_secs(1)));
+            self.call("Heartbeat", json!({}), Sent::Heartbeat);
+        }
+        self.send_statuses();
+        self.send_maintenance_notifications();
+        self.send_outbox_head(now);
+    }
+
+    fn boot_payload(&self) -> Value {
+        let mut p = json!({
+            "chargePointVendor": self.identity.vendor,
+            "chargePointModel": self.identity.model,
+            "firmwareVersion": self.identity.firmware_version,
+        });
+        if let Some(s) = &self.identity.serial_number {
+            p["chargePointSerialNumber"] = json!(s);
+        }
+        p
+    }
+
+    fn call(&mut self, action: &str, payload: Value, what: Sent) {
+        match self.rpc.call(action, payload) {
+            Ok(id) => {
+                self.note_traffic("→", action);
+                self.in_flight.insert(id.as_str().to_string(), what);
+            }
+            Err(e) => tracing::error!(action, error = %e, "OCPP call refused by the RPC layer"),
+        }
+    }
+
+    /// A message that may go now if the CSMS is reachable and has accepted us, and is
+    /// otherwise not worth keeping (a triggered or status message).
+    fn call_if_accepted(&mut self, action: &str, payload: Value, what: Sent) {
+        if self.connected && self.registration == Registration::Accepted {
+            self.call(action, payload, what);
+        }
+    }
+
+    fn send_statuses(&mut self) {
+        let unsent: Vec<u32> = self
+            .statuses
+            .iter()
+            .filter(|(_, (_, _, _, sent))| !sent)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in unsent {
+            let Some((status, info, at, sent)) = self.statuses.get_mut(&id) else {
+                continue;
+            };
+            *sent = true;
+            let (status, info, at) = (*status, info.clone(), *at);
+            let mut p = json!({
+                "connectorId": id,
+                "status": status_name(status),
+                "errorCode": if status == ConnectorStatus::Faulted { "OtherError" } else { "NoError" },
+                "timestamp": self.wall(at),
+            });
+            if let Some(info) = info {
+                p["info"] = json!(truncate(&info, 50));
+            }
+            self.call("StatusNotification", p, Sent::Status);
+        }
+    }
+
+    fn send_outbox_head(&mut self, now: Timestamp) {
+        if self
+            .in_flight
+            .values()
+            .any(|s| matches!(s, Sent::Outbox(_)))
+        {
+            return;
+        }
+        if self.outbox_ready_at.is_some_and(|t| now < t) {
+            return;
+        }
+        let Some(head) = self.outbox.iter().find(|r| !r.refused).cloned() else {
+            return;
+        };
+        let mut payload = head.payload.clone();
+        if matches!(head.action.as_str(), "StopTransaction" | "MeterValues")
+            && head.local_transaction_id != NO_TRANSACTION
+        {
+            // Patch the CSMS's id in; without one yet the start was not answered: wait.
+            match self.transaction_ids.get(&head.local_transaction_id) {
+                Some(csms) => payload["transactionId"] = json!(csms),
+                None => {
+                    if self.outbox.iter().any(|r| {
+                        r.action == "StartTransaction"
+                            && r.local_transaction_id == head.local_transaction_id
+                            && !r.refused
+                    }) {
+                        return;
+                    }
+                    // Its start was refused for good: this message cannot name the transaction.
+                    self.refuse(head.seq, "its StartTransaction was refused by the CSMS");
+                    return;
+                }
+            }
+        }
+        self.call(&head.action, payload, Sent::Outbox(head.seq));
+    }
+
+    fn refuse(&mut self, seq: u64, why: &str) {
+        if let Some(r) = self.outbox.iter_mut().find(|r| r.seq == seq) {
+            r.refused = true;
+            tracing::error!(seq, action = %r.action, why, "message kept aside after refusals");
+            let record = r.clone();
+            self.actions.push_back(CoreAction::OutboxRefused(record));
+        }
+    }
+
+    fn enqueue(&mut self, action: &str, payload: Value, local_transaction_id: i64) {
+        let record = OutboxRecord {
+            seq: self.next_seq,
+            action: action.to_string(),
+            payload,
+            local_transaction_id,
+            refusals: 0,
+            refused: false,
+        };
+        self.next_seq += 1;
+        self.actions
+            .push_back(CoreAction::OutboxPut(record.clone()));
+        self.outbox.push_back(record);
+    }
+
+    // ----- station events ----------------------------------------------------------------------
+
+    pub fn on_station_event(&mut self, event: &StationEvent, now: Timestamp) {
+        self.now = self.now.max(now);
+        match event {
+            StationEvent::StatusChanged {
+                connector,
+                status,
+                info,
+                at,
+            } => {
+                self.statuses
+                    .insert(*connector, (*status, info.clone(), *at, false));
+                self.derive_charge_point_status(*at);
+            }
+            StationEvent::TransactionStarted(t) => {
+                let mut payload = json!({
+                    "connectorId": t.connector,
+                    "idTag": truncate(&t.id_tag, 20),
+                    "meterStart": t.meter_start_wh.round() as i64,
+                    "timestamp": self.wall(t.at),
+                });
+                if let Some(reservation) = self.take_reservation_for(t.connector, &t.id_tag) {
+                    payload["reservationId"] = json!(reservation);
+                }
+                let mut data = TransactionData::default();
+                let begin = MeterReading {
+                    connector: t.connector,
+                    transaction_id: Some(t.transaction_id),
+                    energy_wh: t.meter_start_wh,
+                    voltage: 0.0,
+                    current: 0.0,
+                    offered_current: 0.0,
+                    soc_percent: None,
+                    temperature_c: None,
+                };
+                data.push(
+                    self.wall(t.at),
+                    sampled_values(
+                        &begin,
+                        &["Energy.Active.Import.Register".to_string()],
+                        "Transaction.Begin",
+                    ),
+                );
+                let interval = self.keys.meter_value_sample_interval;
+                self.running.insert(
+                    t.connector,
+                    RunningTransaction {
+                        local_id: t.transaction_id,
+                        id_tag: t.id_tag.clone(),
+                        started_ms: self.unix_ms(t.at),
+                        next_sample: (!interval.is_zero()).then(|| t.at + interval),
+                        data,
+                    },
+                );
+                self.enqueue("StartTransaction", payload, t.transaction_id);
+                self.transaction_started_profiles(t.connector, now);
+            }
+            StationEvent::TransactionStopped(t) => {
+                let running = self.running.remove(&t.connector);
+                let mut payload = json!({
+                    // Patched with the CSMS's id when it goes out.
+                    "transactionId": t.transaction_id,
+                    "meterStop": t.meter_stop_wh.round() as i64,
+                    "timestamp": self.wall(t.at),
+                    "reason": stop_reason(&t.reason),
+                });
+                let mut data = running.as_ref().map(|r| r.data.clone()).unwrap_or_default();
+                if let Some(r) = &running {
+                    payload["idTag"] = json!(truncate(&r.id_tag, 20));
+                }
+                let end = MeterReading {
+                    connector: t.connector,
+                    transaction_id: Some(t.transaction_id),
+                    energy_wh: t.meter_stop_wh,
+                    voltage: 0.0,
+                    current: 0.0,
+                    offered_current: 0.0,
+                    soc_percent: t.soc_percent,
+                    temperature_c: None,
+                };
+                data.push(
+                    self.wall(t.at),
+                    sampled_values(
+                        &end,
+                        &[
+                            "Energy.Active.Import.Register".to_string(),
+                            "SoC".to_string(),
+                        ],
+                        "Transaction.End",
+                    ),
+                );
+                payload["transactionData"] = json!(data.into_json());
+                self.enqueue("StopTransaction", payload, t.transaction_id);
+                self.transaction_ended_profiles(t.connector, now);
+            }
+            StationEvent::VehicleIdentified { connector, vin, .. } => {
+                self.authorize_vehicle(*connector, vin, now);
+            }
+            _ => {}
+        }
+    }
+
+    /// Connector 0 is Unavailable when every connector is (ChangeAvailability for the whole
+    /// charge point), Available otherwise.
+    fn derive_charge_point_status(&mut self, at: Timestamp) {
+        let connectors: Vec<ConnectorStatus> = self
+            .statuses
+            .iter()
+            .filter(|(id, _)| **id > 0)
+            .map(|(_, v)| v.0)
+            .collect();
+        let status = if !connectors.is_empty()
+            && connectors
+                .iter()
+                .all(|s| *s == ConnectorStatus::Unavailable)
+        {
+            ConnectorStatus::Unavailable
+        } else {
+            ConnectorStatus::Available
+        };
+        if self.statuses.get(&0).map(|v| v.0) != Some(status) {
+            self.statuses.insert(0, (status, None, at, false));
+        }
+    }
+
+    // ----- meters -----------------------------------------------------------------------------
+
+    /// Ask the shell for the readings that are due: each transaction's periodic sample, and
+    /// the clock-aligned readings of every connector.
+    fn sample_meters(&mut self, now: Timestamp) {
+        let interval = self.keys.meter_value_sample_interval;
+        let mut periodic = Vec::new();
+        for (connector, t) in self.running.iter_mut() {
+            if interval.is_zero() {
+                t.next_sample = None;
+                continue;
+            }
+            let due = *t.next_sample.get_or_insert(now + interval);
+            if now >= due {
+                t.next_sample = Some(now + interval);
+                periodic.push(*connector);
+            }
+        }
+        if !periodic.is_empty() {
+            self.actions.push_back(CoreAction::ReadMeters {
+                connectors: periodic,
+                context: ReadingContext::Periodic,
+            });
+        }
+        let aligned = self.keys.clock_aligned_data_interval;
+        if aligned.is_zero() {
+            self.aligned_due = None;
+            return;
+        }
+        let step = aligned.as_millis() as i64;
+        let next_grid = |unix: i64| (unix.div_euclid(step) + 1) * step;
+        match self.aligned_due {
+            None => {
+                let at = next_grid(self.unix_ms(now));
+                self.aligned_due = Some(self.instant_of(at, now));
+            }
+            Some(due) if now >= due => {
+                let at = next_grid(self.unix_ms(now));
+                self.aligned_due = Some(self.instant_of(at, now));
+                let connectors = (1..=self.keys.number_of_connectors).collect();
+                self.actions.push_back(CoreAction::ReadMeters {
+                    connectors,
+                    context: ReadingContext::Clock,
+                });
+            }
+            Some(_) => {}
+        }
+    }
+
+    /// The readings the shell took for a [`CoreAction::ReadMeters`].
+    pub fn on_meter_readings(
+        &mut self,
+        readings: Vec<MeterReading>,
+        context: ReadingContext,
+        now: Timestamp,
+    ) {
+        self.now = self.now.max(now);
+        for r in readings {
+            self.readings.insert(r.connector, r.clone());
+            let measurands = match context {
+                ReadingContext::Periodic | ReadingContext::Trigger => {
+                    self.keys.meter_values_sampled_data.clone()
+                }
+                ReadingContext::Clock => self.keys.meter_values_aligned_data.clone(),
+            };
+            let sampled = sampled_values(&r, &measurands, context.name());
+            let wall = self.wall(now);
+            let running = self
+                .running
+                .get(&r.connector)
+                .filter(|t| Some(t.local_id) == r.transaction_id)
+                .map(|t| t.local_id);
+            if let Some(t) = self.running.get_mut(&r.connector) {
+                let stop_measurands = match context {
+                    ReadingContext::Periodic => &self.keys.stop_txn_sampled_data,
+                    ReadingContext::Clock => &self.keys.stop_txn_aligned_data,
+                    ReadingContext::Trigger => &Vec::new(),
+                };
+                let stop_sampled = sampled_values(&r, stop_measurands, context.name());
+                t.data.push(wall.clone(), stop_sampled);
+            }
+            if sampled.is_empty() {
+                continue;
+            }
+            let mut payload = json!({
+                "connectorId": r.connector,
+                "meterValue": [{"timestamp": wall, "sampledValue": sampled}],
+            });
+            match (running, context) {
+                // A transaction's meter values are part of its record: through the outbox.
+                (Some(tx), ReadingContext::Periodic | ReadingContext::Clock) => {
+                    payload["transactionId"] = json!(tx);
+                    self.enqueue("MeterValues", payload, tx);
+                }
+                (Some(tx), ReadingContext::Trigger) => {
+                    if let Some(csms) = self.transaction_ids.get(&tx) {
+                        payload["transactionId"] = json!(csms);
+                    }
+                    self.call_if_accepted("MeterValues", payload, Sent::Plain);
+                }
+                (None, _) => self.call_if_accepted("MeterValues", payload, Sent::Plain),
+            }
+        }
+    }
+
+    /// The station's outcome of a command the core asked for on behalf of a CSMS call.
+    pub fn command_done(&mut self, reply: PendingReply, accepted: bool, scheduled: bool) {
+        self.command_outcome(reply, accepted, scheduled, None);
+    }
+
+    /// Like [`command_done`](Self::command_done), with the station's refusal when there was
+    /// one (ReserveNow answers Occupied, Faulted or Unavailable from it).
+    pub fn command_outcome(
+        &mut self,
+        reply: PendingReply,
+        accepted: bool,
+        scheduled: bool,
+        refusal: Option<&crate::station::CommandError>,
+    ) {
+        use crate::station::CommandError;
+        let status = match (&reply.kind, accepted, scheduled) {
+            (ReplyKind::ChangeAvailabilityPart { total }, _, _) => {
+                let total = *total;
+                let key = reply.id.as_str().to_string();
+                let entry = self.availability_parts.entry(key.clone()).or_default();
+                entry.0 += 1;
+                entry.1 |= scheduled;
+                entry.2 |= !accepted;
+                if entry.0 < total {
+                    return;
+                }
+                let (_, scheduled, refused) = *entry;
+                self.availability_parts.remove(&key);
+                match (refused, scheduled) {
+                    (true, _) => "Rejected",
+                    (false, true) => "Scheduled",
+                    (false, false) => "Accepted",
+                }
+            }
+            (ReplyKind::ReserveNow { reservation }, true, _) => {
+                self.reservations
+                    .insert(reservation.id, reservation.clone());
+                "Accepted"
+            }
+            (ReplyKind::ReserveNow { .. }, false, _) => match refusal {
+                Some(CommandError::Faulted { .. }) => "Faulted",
+                Some(CommandError::Inoperative(_)) => "Unavailable",
+                Some(CommandError::Occupied(_) | CommandError::Busy(_)) => "Occupied",
+                _ => "Rejected",
+            },
+            (ReplyKind::ChangeAvailability, true, true) => "Scheduled",
+            (_, true, _) => "Accepted",
+            (_, false, _) => "Rejected",
+        };
+        self.respond(&reply.id, json!({ "status": status }));
+    }
+
+    /// The shell's answer to a [`CoreAction::ShellCall`].
+    pub fn shell_reply(&mut self, reply: PendingReply, payload: Value) {
+        self.respond(&reply.id, payload);
+    }
+
+    // ----- the CSMS's answers and calls ------------------------------------------------------
+
+    fn pump(&mut self, now: Timestamp) {
+        while let Some(event) = self.rpc.poll_event() {
+            match event {
+                RpcEvent::Result { id, payload, .. } => self.on_result(id, payload, now),
+                RpcEvent::Error {
+                    id,
+                    code,
+                    description,
+                    action,
+                    ..
+                } => {
+                    tracing::warn!(action, %code, description, "CSMS answered with CALLERROR");
+                    self.on_failure(id, true, now);
+                }
+                RpcEvent::InvalidResult {
+                    id,
+                    action,
+                    description,
+                    ..
+                } => {
+                    tracing::warn!(action, description, "CSMS answer breaks the schema");
+                    self.on_failure(id, true, now);
+                }
+                RpcEvent::Timeout { id, action } => {
+                    tracing::warn!(action, "no answer from the CSMS");
+                    self.on_failure(id, false, now);
+                }
+                RpcEvent::IncomingCall {
+                    id,
+                    action,
+                    payload,
+                } => {
+                    self.note_traffic("←", &action);
+                    self.on_call(id, &action, payload, now)
+                }
+                RpcEvent::Rejected {
+                    action,
+                    code,
+                    description,
+                    ..
+                } => {
+                    tracing::warn!(?action, %code, description, "malformed CSMS call answered with CALLERROR")
+                }
+                RpcEvent::Ignored { why } => tracing::warn!(%why, "CSMS frame ignored"),
+            }
+        }
+    }
+
+    /// Take the CSMS's clock (BootNotification.conf, Heartbeat.conf); a large step is a
+    /// security event.
+    fn set_clock(&mut self, current_time: Option<&str>, now: Timestamp) {
+        let Some(ms) = current_time.and_then(parse_rfc3339_ms) else {
+            return;
+        };
+        let offset = ms - now.as_millis() as i64;
+        let step = offset - self.clock_offset_ms;
+        self.clock_offset_ms = offset;
+        if step.abs() > CLOCK_STEP_EVENT {
+            self.security_event(
+                SecurityEvent::SettingSystemTime,
+                Some(format!("clock stepped by {} s", step / 1000)),
+                now,
+            );
+            // The aligned grid moved with the clock.
+            self.aligned_due = None;
+        }
+    }
+
+    fn on_result(&mut self, id: MessageId, payload: Value, now: Timestamp) {
+        let Some(sent) = self.in_flight.remove(id.as_str()) else {
+            return;
+        };
+        match sent {
+            Sent::Boot => {
+                let interval = payload["interval"].as_u64().unwrap_or(0);
+                self.set_clock(payload["currentTime"].as_str(), now);
+                let wait = if interval == 0 {
+                    DEFAULT_BOOT_RETRY
+                } else {
+                    Duration::from_secs(interval)
+                };
+                match payload["status"].as_str() {
+                    Some("Accepted") => {
+                        let first = self.registration == Registration::Unknown;
+                        self.registration = Registration::Accepted;
+                        if interval > 0 {
+                            self.keys.heartbeat_interval = Duration::from_secs(interval);
+                        }
+                        self.heartbeat_due = Some(now + self.keys.heartbeat_interval);
+                        // Every connector's status, connector 0 included, after acceptance.
+                        for v in self.statuses.values_mut() {
+                            v.3 = false;
+                        }
+                        if first {
+                            self.on_accepted(now);
+                        }
+                        self.update(now);
+                    }
+                    Some("Pending") => {
+                        self.registration = Registration::Pending;
+                        self.boot_due = Some(now + wait);
+                    }
+                    _ => {
+                        self.registration = Registration::Rejected;
+                        self.boot_due = Some(now + wait);
+                    }
+                }
+            }
+            Sent::Heartbeat => self.set_clock(payload["currentTime"].as_str(), now),
+            Sent::Status | Sent::Plain => {}
+            Sent::SignCertificate => {
+                if payload["status"].as_str() != Some("Accepted") {
+                    tracing::warn!("the CSMS rejected our certificate signing request");
+                }
+            }
+            Sent::Authorize { id_tag, purpose } => {
+                self.on_authorize_result(&id_tag, purpose, &payload["idTagInfo"], now)
+            }
+            Sent::Outbox(seq) => {
+                let Some(pos) = self.outbox.iter().position(|r| r.seq == seq) else {
+                    return;
+                };
+                let Some(record) = self.outbox.remove(pos) else {
+                    return;
+                };
+                self.head_attempts = 0;
+                match record.action.as_str() {
+                    "StartTransaction" => self.on_start_transaction_result(&record, &payload, now),
+                    "StopTransaction" => {
+                        if let Some(tag) = record.payload["idTag"].as_str() {
+                            self.remember_id_tag_info(tag, &payload["idTagInfo"], now);
+                        }
+                    }
+                    _ => {}
+                }
+                self.actions.push_back(CoreAction::OutboxRemove(seq));
+                self.outbox_ready_at = Some(now);
+                self.send_outbox_head(now);
+            }
+        }
+    }
+
+    fn on_start_transaction_result(
+        &mut self,
+        record: &OutboxRecord,
+        payload: &Value,
+        now: Timestamp,
+    ) {
+        if let Some(csms) = payload["transactionId"].as_i64() {
+            self.transaction_ids
+                .insert(record.local_transaction_id, csms);
+            self.actions.push_back(CoreAction::TransactionIdAssigned {
+                local: record.local_transaction_id,
+                csms,
+            });
+        }
+        if let Some(tag) = record.payload["idTag"].as_str() {
+            self.remember_id_tag_info(tag, &payload["idTagInfo"], now);
+        }
+        let status = payload["idTagInfo"]["status"].as_str().unwrap_or("Invalid");
+        if status != "Accepted" && self.keys.stop_transaction_on_invalid_id {
+            // StopTransactionOnInvalidId: end a transaction the CSMS does not accept.
+            if let Some((&connector, _)) = self
+                .running
+                .iter()
+                .find(|(_, t)| t.local_id == record.local_transaction_id)
+            {
+                self.actions.push_back(CoreAction::Station {
+                    command: StationCommand::Stop {
+                        connector,
+                        reason: StopReason::DeAuthorized,
+                    },
+                    reply: None,
+                });
+            }
+        }
+    }
+
+    fn on_failure(&mut self, id: MessageId, refused: bool, now: Timestamp) {
+        let Some(sent) = self.in_flight.remove(id.as_str()) else {
+            return;
+        };
+        match sent {
+            Sent::Boot => self.boot_due = Some(now + DEFAULT_BOOT_RETRY),
+            Sent::Heartbeat | Sent::Status | Sent::Plain | Sent::SignCertificate => {}
+            Sent::Authorize { id_tag, purpose } => self.decide_offline(&id_tag, purpose),
+            Sent::Outbox(seq) => {
+                let attempts = self.keys.transaction_message_attempts.max(1);
+                let retry = self.keys.transaction_message_retry_interval;
+                if refused {
+                    let refusals = match self.outbox.iter_mut().find(|r| r.seq == seq) {
+                        Some(r) => {
+                            r.refusals += 1;
+                            r.refusals
+                        }
+                        None => return,
+                    };
+                    if refusals >= attempts {
+                        self.refuse(seq, "refused by the CSMS TransactionMessageAttempts times");
+                        self.outbox_ready_at = Some(now);
+                    } else {
+                        self.outbox_ready_at = Some(now + (retry * refusals).min(MAX_RETRY_WAIT));
+                        if let Some(r) = self.outbox.iter().find(|r| r.seq == seq).cloned() {
+                            self.actions.push_back(CoreAction::OutboxPut(r));
+                        }
+                    }
+                } else {
+                    self.head_attempts += 1;
+                    self.outbox_ready_at =
+                        Some(now + (retry * self.head_attempts).min(MAX_RETRY_WAIT));
+                }
+            }
+        }
+    }
+
+    fn respond(&mut self, id: &MessageId, payload: Value) {
+        if let Err(e) = self.rpc.respond(id, payload) {
+            tracing::error!(error = %e, "OCPP reply refused by the RPC layer");
+        }
+    }
+
+    fn free_connector(&self) -> Option<u32> {
+        (1..=self.keys.number_of_connectors).find(|c| {
+            !self.running.contains_key(c)
+                && self.statuses.get(c).is_none_or(|v| {
+                    matches!(v.0, ConnectorStatus::Available | ConnectorStatus::Preparing)
+                })
+        })
+    }
+
+    fn status_of(&self, connector: u32) -> Option<ConnectorStatus> {
+        self.statuses.get(&connector).map(|v| v.0)
+    }
+
+    /// Mark every status unsent (TriggerMessage StatusNotification without a connector).
+    fn resend_statuses(&mut self, only: Option<u32>) {
+        for (c, v) in self.statuses.iter_mut() {
+            if only.is_none_or(|o| o == *c) {
+                v.3 = false;
+            }
+        }
+    }
+}
+
+fn status_name(s: ConnectorStatus) -> &'static str {
+    match s {
+        ConnectorStatus::Available => "Available",
+        ConnectorStatus::Preparing => "Preparing",
+        ConnectorStatus::Charging => "Charging",
+        ConnectorStatus::SuspendedEVSE => "SuspendedEVSE",
+        ConnectorStatus::SuspendedEV => "SuspendedEV",
+        ConnectorStatus::Finishing => "Finishing",
+        ConnectorStatus::Reserved => "Reserved",
+        ConnectorStatus::Unavailable => "Unavailable",
+        ConnectorStatus::Faulted => "Faulted",
+    }
+}
+
+/// The station's stop reason as 1.6's StopTransaction.reason.
+fn stop_reason(r: &StopReason) -> &'static str {
+    match r {
+        StopReason::VehicleRequest => "EVDisconnected",
+        StopReason::Local => "Local",
+        StopReason::Remote => "Remote",
+        StopReason::EmergencyStop => "EmergencyStop",
+        StopReason::Unplugged => "EVDisconnected",
+        StopReason::PowerLoss => "PowerLoss",
+        StopReason::Shutdown => "Reboot",
+        StopReason::DeAuthorized => "DeAuthorized",
+        StopReason::Reset { hard: true } => "HardReset",
+        StopReason::Reset { hard: false } => "SoftReset",
+        StopReason::UnlockCommand => "UnlockCommand",
+        StopReason::VehicleFault(_)
+        | StopReason::CommunicationLost(_)
+        | StopReason::Incompatible(_)
+        | StopReason::PowerSupplyFault(_)
+        | StopReason::InsulationFailure(_)
+        | StopReason::ImplausibleMeasurement(_)
+        | StopReason::ChargerFault(_) => "Other",
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+/// Unix milliseconds from an RFC 3339 time ("2026-11-25T15:09:33.123Z", an offset, or none =
+/// UTC). `None` if it is not one.
+pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || !(b[10] == b'T' || b[10] == b't' || b[10] == b' ')
+    {
+        return None;
+    }
+    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
+    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
+    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
+    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
+        return None;
+    }
+    let mut rest = &s[19..];
+    let mut ms = 0i64;
+    if let Some(frac) = rest.strip_prefix('.') {
+        let digits: String = frac.chars().take_while(char::is_ascii_digit).collect();
+        if digits.is_empty() {
+            return None;
+        }
+        let scaled: String = digits
+            .chars()
+            .chain(std::iter::repeat('0'))
+            .take(3)
+            .collect();
+        ms = scaled.parse().ok()?;
+        rest = &frac[digits.len()..];
+    }
+    let offset_min = match rest {
+        "" | "Z" | "z" => 0,
+        _ => {
+            let sign = match rest.as_bytes().first()? {
+                b'+' => 1,
+                b'-' => -1,
+                _ => return None,
+            };
+            let oh: i64 = rest.get(1..3)?.parse().ok()?;
+            let om: i64 = rest.get(4..6)?.parse().ok()?;
+            sign * (oh * 60 + om)
+        }
+    };
+    let civil = charger_protocol::time::CivilTime {
+        year: y,
+        month: u8::try_from(mo).ok()?,
+        day: u8::try_from(d).ok()?,
+        hour: u8::try_from(h).ok()?,
+        minute: u8::try_from(mi).ok()?,
+        second: u8::try_from(se).ok()?,
+    };
+    Some((civil.to_unix_secs() - offset_min * 60) * 1000 + ms)
+}

@@ -1,0 +1,249 @@
+//! Smart Charging (1.6 §3.13, §5.16, §5.5, §5.7): charging profiles in, the station's "ocpp"
+//! current limit out.
+//!
+//! The composite of the profiles in force is recomputed whenever profiles, transactions or the
+//! schedule's own boundaries change, and handed to the station as amperes and/or watts per
+//! connector; the station converts watts with the live output voltage on every control step,
+//! so a power limit holds as the battery voltage rises. A ChargePointMaxProfile limits the
+//! whole charge point: it is shared evenly among the connectors with a transaction.
+
+use charger_protocol::ocpp::MessageId;
+use charger_protocol::Timestamp;
+use serde_json::{json, Value};
+
+use super::{ChargePoint, CoreAction};
+use crate::ocpp::smart_charging::{
+    ChargingProfile, ProfilePurpose, RateUnit, SetContext, TxContext,
+};
+use crate::station::StationCommand;
+
+/// Nominal DC voltage used only to express a composite schedule in the other unit when
+/// profiles mix amperes and watts (GetCompositeSchedule); live limits use the live voltage.
+const NOMINAL_VOLTAGE: f64 = 650.0;
+
+impl ChargePoint {
+    fn tx_context(&self, connector: u32) -> Option<TxContext> {
+        let t = self.running.get(&connector)?;
+        Some(TxContext {
+            transaction_id: self
+                .transaction_ids
+                .get(&t.local_id)
+                .copied()
+                .unwrap_or(t.local_id),
+            started_ms: t.started_ms,
+        })
+    }
+
+    fn save_profiles(&mut self) {
+        self.actions.push_back(CoreAction::SaveState {
+            name: "charging_profiles",
+            value: self.profiles.to_json(),
+        });
+    }
+
+    pub(super) fn set_charging_profile(&mut self, id: MessageId, payload: &Value, now: Timestamp) {
+        let connector = payload["connectorId"]
+            .as_u64()
+            .and_then(|c| u32::try_from(c).ok())
+            .unwrap_or(u32::MAX);
+        let profile = match ChargingProfile::from_json(&payload["csChargingProfiles"]) {
+            Ok(p) => p,
+            Err(e) => {
+                tracing::warn!(error = %e, "charging profile refused");
+                self.respond(&id, json!({"status": "Rejected"}));
+                return;
+            }
+        };
+        if profile.stack_level > crate::ocpp::keys::CHARGE_PROFILE_MAX_STACK_LEVEL
+            || profile.schedule.periods.len() > crate::ocpp::keys::CHARGING_SCHEDULE_MAX_PERIODS
+        {
+            self.respond(&id, json!({"status": "Rejected"}));
+            return;
+        }
+        let ctx = SetContext {
+            now_ms: self.unix_ms(now),
+            number_of_connectors: self.keys.number_of_connectors,
+            active_transaction: self.tx_context(connector).map(|t| t.transaction_id),
+        };
+        let persist = profile.purpose != ProfilePurpose::TxProfile;
+        match self.profiles.set(connector, profile, &ctx) {
+            Ok(()) => {
+                if persist {
+                    self.save_profiles();
+                }
+                self.respond(&id, json!({"status": "Accepted"}));
+                self.limits_due = Some(now);
+                self.update_limits(now);
+            }
+            Err(e) => {
+                tracing::warn!(connector, error = %e, "charging profile rejected");
+                self.respond(&id, json!({"status": "Rejected"}));
+            }
+        }
+    }
+
+    pub(super) fn clear_charging_profile(
+        &mut self,
+        id: MessageId,
+        payload: &Value,
+        now: Timestamp,
+    ) {
+        let profile_id = payload["id"].as_i64().and_then(|v| i32::try_from(v).ok());
+        let connector = payload["connectorId"]
+            .as_u64()
+            .and_then(|c| u32::try_from(c).ok());
+        let purpose = payload["chargingProfilePurpose"]
+            .as_str()
+            .and_then(ProfilePurpose::parse);
+        let stack_level = payload["stackLevel"]
+            .as_u64()
+            .and_then(|s| u32::try_from(s).ok());
+        let removed = self
+            .profiles
+            .clear(profile_id, connector, purpose, stack_level);
+        if removed {
+            self.save_profiles();
+            self.limits_due = Some(now);
+            self.update_limits(now);
+        }
+        self.respond(
+            &id,
+            json!({"status": if removed { "Accepted" } else { "Unknown" }}),
+        );
+    }
+
+    pub(super) fn get_composite_schedule(
+        &mut self,
+        id: MessageId,
+        payload: &Value,
+        now: Timestamp,
+    ) {
+        let connector = payload["connectorId"]
+            .as_u64()
+            .and_then(|c| u32::try_from(c).ok())
+            .unwrap_or(u32::MAX);
+        if connector > self.keys.number_of_connectors {
+            self.respond(&id, json!({"status": "Rejected"}));
+            return;
+        }
+        let duration = payload["duration"]
+            .as_u64()
+            .and_then(|d| u32::try_from(d).ok())
+            .unwrap_or(0);
+        let unit = match payload["chargingRateUnit"].as_str() {
+            Some("W") => Some(RateUnit::W),
+            Some("A") => Some(RateUnit::A),
+            _ => None,
+        };
+        let schedule = self.profiles.composite_schedule(
+            connector,
+            self.tx_context(connector),
+            self.unix_ms(now),
+            duration,
+            unit,
+            NOMINAL_VOLTAGE,
+        );
+        if schedule.is_empty() {
+            self.respond(&id, json!({"status": "Rejected"}));
+        } else {
+            // Where no profile limits, the connector's (or the charge point's) rating does.
+            let (amps, watts) = if connector == 0 {
+                self.ratings
+                    .values()
+                    .fold((0.0, 0.0), |(a, w), (ra, rw)| (a + ra, w + rw))
+            } else {
+                self.ratings.get(&connector).copied().unwrap_or((0.0, 0.0))
+            };
+            let no_limit = match schedule.unit {
+                RateUnit::W => watts,
+                RateUnit::A => amps,
+            };
+            self.respond(&id, schedule.to_json(connector, no_limit));
+        }
+    }
+
+    pub(super) fn transaction_started_profiles(&mut self, connector: u32, now: Timestamp) {
+        if let Some(profile) = self.remote_start_profiles.remove(&connector) {
+            match ChargingProfile::from_json(&profile) {
+                Ok(p) => {
+                    let ctx = SetContext {
+                        now_ms: self.unix_ms(now),
+                        number_of_connectors: self.keys.number_of_connectors,
+                        active_transaction: None,
+                    };
+                    // The profile names no transaction yet: it is for this one.
+                    let ctx = SetContext {
+                        active_transaction: p.transaction_id.or(Some(
+                            self.tx_context(connector).map_or(0, |t| t.transaction_id),
+                        )),
+                        ..ctx
+                    };
+                    if let Err(e) = self.profiles.set(connector, p, &ctx) {
+                        tracing::warn!(connector, error = %e, "RemoteStart charging profile not installed");
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(connector, error = %e, "RemoteStart charging profile unreadable")
+                }
+            }
+        }
+        self.limits_due = Some(now);
+    }
+
+    pub(super) fn transaction_ended_profiles(&mut self, connector: u32, now: Timestamp) {
+        self.profiles.transaction_ended(connector);
+        self.limits_due = Some(now);
+    }
+
+    /// Recompute every connector's limit if something may have changed, and tell the station
+    /// what differs from what it has.
+    pub(super) fn update_limits(&mut self, now: Timestamp) {
+        if self.limits_due.is_none_or(|t| now < t) {
+            return;
+        }
+        let at = self.unix_ms(now);
+        let n = self.keys.number_of_connectors;
+        let sharing = self.running.len().max(1) as f64;
+        let mut next: Option<i64> = None;
+        for connector in 1..=n {
+            let tx = self.tx_context(connector);
+            let composite = self.profiles.limit_at(connector, tx, at);
+            let share = |v: Option<f64>| v.map(|v| v / sharing);
+            let min = |a: Option<f64>, b: Option<f64>| match (a, b) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            let amps = min(composite.connector.amps, share(composite.charge_point.amps));
+            let watts = min(
+                composite.connector.watts,
+                share(composite.charge_point.watts),
+            );
+            let limit = (amps.map(|a| a as f32), watts.map(|w| w as f32));
+            if self.applied_limits.get(&connector) != Some(&limit) {
+                let detail = match limit {
+                    (Some(a), Some(w)) => {
+                        format!("charging profile: {a:.0} A, {:.0} kW", w / 1000.0)
+                    }
+                    (Some(a), None) => format!("charging profile: {a:.0} A"),
+                    (None, Some(w)) => format!("charging profile: {:.0} kW", w / 1000.0),
+                    (None, None) => String::new(),
+                };
+                tracing::info!(connector, amps = ?limit.0, watts = ?limit.1, "smart-charging limit");
+                self.applied_limits.insert(connector, limit);
+                self.actions.push_back(CoreAction::Station {
+                    command: StationCommand::SetChargingLimit {
+                        connector,
+                        amps: limit.0,
+                        watts: limit.1,
+                        detail,
+                    },
+                    reply: None,
+                });
+            }
+            if let Some(t) = self.profiles.next_change_after(connector, tx, at) {
+                next = Some(next.map_or(t, |n| n.min(t)));
+            }
+        }
+        self.limits_due = next.map(|ms| self.instant_of(ms, now));
+    }
+}

@@ -1,0 +1,171 @@
+//! Meter readings as OCPP 1.6 sampled values: which measurands, in which context, and the
+//! transaction data a StopTransaction carries (StopTxnSampledData / StopTxnAlignedData).
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+use super::keys::STOP_TXN_MAX_SAMPLES;
+
+/// What the station measured on one connector at one instant, as the shell reads it for the
+/// charge point core.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeterReading {
+    pub connector: u32,
+    /// The station's transaction running on the connector, if any.
+    pub transaction_id: Option<i64>,
+    pub energy_wh: f64,
+    pub voltage: f32,
+    pub current: f32,
+    /// What the station offers the truck now (all limits but the truck's request).
+    pub offered_current: f32,
+    pub soc_percent: Option<f32>,
+    /// The vehicle's hottest battery temperature, as it reports it.
+    pub temperature_c: Option<f32>,
+}
+
+/// Why a reading is taken (OCPP ReadingContext).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ReadingContext {
+    /// Every MeterValueSampleInterval of a transaction.
+    Periodic,
+    /// On the ClockAlignedDataInterval grid.
+    Clock,
+    /// Asked for by TriggerMessage.
+    Trigger,
+}
+
+impl ReadingContext {
+    pub fn name(self) -> &'static str {
+        match self {
+            ReadingContext::Periodic => "Sample.Periodic",
+            ReadingContext::Clock => "Sample.Clock",
+            ReadingContext::Trigger => "Trigger",
+        }
+    }
+}
+
+/// The sampled values of `measurands` in `reading` (measurands the reading cannot give, e.g.
+/// SoC without a vehicle that reports it, are left out).
+pub fn sampled_values(reading: &MeterReading, measurands: &[String], context: &str) -> Vec<Value> {
+    measurands
+        .iter()
+        .filter_map(|m| {
+            let (value, unit, location) = match m.as_str() {
+                "Energy.Active.Import.Register" => {
+                    (format!("{:.0}", reading.energy_wh), "Wh", "Outlet")
+                }
+                "Power.Active.Import" => (
+                    format!(
+                        "{:.0}",
+                        f64::from(reading.voltage) * f64::from(reading.current)
+                    ),
+                    "W",
+                    "Outlet",
+                ),
+                "Current.Import" => (format!("{:.1}", reading.current), "A", "Outlet"),
+                "Current.Offered" => (format!("{:.1}", reading.offered_current), "A", "Outlet"),
+                "Voltage" => (format!("{:.1}", reading.voltage), "V", "Outlet"),
+                "SoC" => (format!("{:.0}", reading.soc_percent?), "Percent", "EV"),
+                "Temperature" => (format!("{:.1}", reading.temperature_c?), "Celsius", "EV"),
+                _ => return None,
+            };
+            Some(json!({
+                "value": value,
+                "context": context,
+                "measurand": m,
+                "location": location,
+                "unit": unit,
+            }))
+        })
+        .collect()
+}
+
+/// The meter values one transaction collects for its StopTransaction, bounded: when full,
+/// every other entry after the first is dropped, so a long session keeps an even sketch of
+/// itself instead of only its beginning or its end.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct TransactionData {
+    entries: Vec<Value>,
+}
+
+impl TransactionData {
+    pub fn push(&mut self, timestamp: String, sampled: Vec<Value>) {
+        if sampled.is_empty() {
+            return;
+        }
+        if self.entries.len() >= STOP_TXN_MAX_SAMPLES {
+            let mut i = 0;
+            self.entries.retain(|_| {
+                i += 1;
+                i == 1 || i % 2 == 0
+            });
+        }
+        self.entries
+            .push(json!({"timestamp": timestamp, "sampledValue": sampled}));
+    }
+
+    pub fn into_json(self) -> Vec<Value> {
+        self.entries
+    }
+
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reading() -> MeterReading {
+        MeterReading {
+            connector: 1,
+            transaction_id: Some(3),
+            energy_wh: 12_345.4,
+            voltage: 650.0,
+            current: 200.0,
+            offered_current: 250.0,
+            soc_percent: None,
+            temperature_c: Some(31.5),
+        }
+    }
+
+    #[test]
+    fn only_measurands_the_reading_has_are_sampled() {
+        let m: Vec<String> = [
+            "Energy.Active.Import.Register",
+            "SoC",
+            "Temperature",
+            "Current.Offered",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
+        let v = sampled_values(&reading(), &m, "Sample.Periodic");
+        assert_eq!(v.len(), 3);
+        assert_eq!(v[0]["value"], "12345");
+        assert_eq!(v[1]["measurand"], "Temperature");
+        assert_eq!(v[1]["unit"], "Celsius");
+        assert_eq!(v[2]["value"], "250.0");
+    }
+
+    #[test]
+    fn transaction_data_stays_bounded_and_keeps_its_first_entry() {
+        let mut d = TransactionData::default();
+        let m = vec!["Voltage".to_string()];
+        for i in 0..1000 {
+            d.push(
+                format!("t{i}"),
+                sampled_values(&reading(), &m, "Sample.Periodic"),
+            );
+            assert!(d.len() <= STOP_TXN_MAX_SAMPLES);
+        }
+        let v = d.into_json();
+        assert_eq!(v[0]["timestamp"], "t0");
+        assert_eq!(v.last().unwrap()["timestamp"], "t999");
+    }
+}
