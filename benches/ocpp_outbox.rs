@@ -1,8 +1,9 @@
 //! `cargo bench --bench ocpp_outbox`: replay of a 10,000-message OCPP outbox backlog (a long
-//! CSMS outage) through the charge point core, with every record persisted to and removed from
-//! a real SQLite journal (WAL, synchronous=FULL), against an in-process CSMS that answers at
-//! once. Prints the replay rate and the resident memory with the backlog in memory; asserts only
-//! that every message went out, in order, once.
+//! CSMS outage) through the charge point core, with every record persisted to, loaded from
+//! (the core keeps only a window of the head in memory) and removed from a real SQLite journal
+//! (WAL, synchronous=FULL), against an in-process CSMS that answers at once. Prints the replay
+//! rate and the resident memory with the backlog waiting and at its peak during the replay;
+//! asserts only that every message went out, in order, once.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::{Duration, Instant};
@@ -10,6 +11,7 @@ use std::time::{Duration, Instant};
 use charger_protocol::ocpp::RpcConfig;
 use charger_protocol::Timestamp;
 use chargerd::ocpp::chargepoint::{ChargePoint, CoreAction, Identity, Keys};
+use chargerd::ocpp::meter::{MeterReading, ReadingContext};
 use chargerd::station::{StationEvent, TransactionStart};
 use chargerd::store::Store;
 use serde_json::{json, Value};
@@ -33,6 +35,9 @@ fn persist(cp: &mut ChargePoint, store: &mut Store) {
         match a {
             CoreAction::OutboxPut(r) | CoreAction::OutboxRefused(r) => {
                 store.outbox_put(&r).unwrap()
+            }
+            CoreAction::OutboxLoad { after_seq, limit } => {
+                cp.outbox_loaded(store.outbox_after(after_seq, limit).unwrap())
             }
             CoreAction::OutboxRemove(seq) => store.outbox_remove(seq).unwrap(),
             CoreAction::TransactionIdAssigned { local, csms } => {
@@ -72,16 +77,18 @@ fn main() {
     );
     for i in 1..BACKLOG {
         now += Duration::from_secs(1);
-        cp.on_station_event(
-            &StationEvent::MeterSample {
+        cp.on_meter_readings(
+            vec![MeterReading {
                 connector: 1,
                 transaction_id: Some(1),
-                meter_wh: i as f64 * 50.0,
+                energy_wh: i as f64 * 50.0,
                 voltage: 650.0,
                 current: 250.0,
+                offered_current: 300.0,
                 soc_percent: Some(40.0),
-                at: now,
-            },
+                temperature_c: Some(31.0),
+            }],
+            ReadingContext::Periodic,
             now,
         );
         persist(&mut cp, &mut store);
@@ -95,9 +102,13 @@ fn main() {
     let replay = Instant::now();
     let mut sent = 0usize;
     let mut last_meter = -1.0f64;
+    let mut rss_peak = 0;
     loop {
         cp.update(now);
         persist(&mut cp, &mut store);
+        if sent % 500 == 0 {
+            rss_peak = rss_peak.max(rss_kib());
+        }
         let Some(text) = cp.poll_text(now) else {
             if cp.outbox_len() == 0 {
                 break;
@@ -142,9 +153,12 @@ fn main() {
         BACKLOG as f64 / replay_time.as_secs_f64()
     );
     println!(
-        "resident memory: {} KiB before, {} KiB with the backlog in memory (+{} KiB)",
+        "resident memory: {} KiB before, {} KiB with the backlog waiting (+{} KiB; {} records in memory, the rest on disk), {} KiB at the peak of the replay (+{} KiB)",
         rss_before,
         rss_backlog,
-        rss_backlog.saturating_sub(rss_before)
+        rss_backlog.saturating_sub(rss_before),
+        chargerd::ocpp::chargepoint::OUTBOX_WINDOW,
+        rss_peak,
+        rss_peak.saturating_sub(rss_before)
     );
 }

@@ -345,11 +345,17 @@ impl Store {
 
     /// Every record still in the outbox, in sending order.
     pub fn outbox(&self) -> Result<Vec<OutboxRecord>, StoreError> {
-        let mut stmt = self.conn.prepare(
+        self.outbox_after(0, usize::MAX)
+    }
+
+    /// Up to `limit` records with `seq > after`, in sending order.
+    pub fn outbox_after(&self, after: u64, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
             "SELECT seq, action, payload, local_transaction_id, refusals, refused
-             FROM ocpp_outbox ORDER BY seq",
+             FROM ocpp_outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
         )?;
-        let rows = stmt.query_map([], |r| {
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(params![after as i64, limit], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
@@ -372,6 +378,19 @@ impl Store {
             });
         }
         Ok(out)
+    }
+
+    /// How many records the outbox holds, and the highest sequence number (0 if empty).
+    pub fn outbox_stats(&self) -> Result<(usize, u64), StoreError> {
+        let (count, max): (i64, Option<i64>) =
+            self.conn
+                .query_row("SELECT COUNT(*), MAX(seq) FROM ocpp_outbox", [], |r| {
+                    Ok((r.get(0)?, r.get(1)?))
+                })?;
+        Ok((
+            usize::try_from(count).unwrap_or(0),
+            max.map_or(0, |m| u64::try_from(m).unwrap_or(0)),
+        ))
     }
 
     pub fn set_csms_transaction_id(&mut self, local: i64, csms: i64) -> Result<(), StoreError> {

@@ -27,6 +27,10 @@ struct Csms {
     /// energy register, answered to every ReadMeters at once.
     running: std::collections::BTreeMap<u32, i64>,
     meter_wh: f64,
+    /// The outbox as the shell persists it, answering OutboxLoad like SQLite would.
+    disk: std::collections::BTreeMap<u64, OutboxRecord>,
+    /// The most records the core held in memory at once.
+    max_in_memory: usize,
 }
 
 impl Csms {
@@ -49,6 +53,8 @@ impl Csms {
             actions: Vec::new(),
             running: Default::default(),
             meter_wh: 1000.0,
+            disk: Default::default(),
+            max_in_memory: 0,
         }
     }
 
@@ -58,10 +64,29 @@ impl Csms {
         let mut sent = Vec::new();
         loop {
             self.cp.update(self.now);
+            self.max_in_memory = self.max_in_memory.max(self.cp.in_memory_outbox());
             while let Some(t) = self.cp.poll_text(self.now) {
                 sent.push(serde_json::from_str(&t).unwrap());
             }
             while let Some(a) = self.cp.poll_action() {
+                match &a {
+                    CoreAction::OutboxPut(r) | CoreAction::OutboxRefused(r) => {
+                        self.disk.insert(r.seq, r.clone());
+                    }
+                    CoreAction::OutboxRemove(seq) => {
+                        self.disk.remove(seq);
+                    }
+                    CoreAction::OutboxLoad { after_seq, limit } => {
+                        let records = self
+                            .disk
+                            .range(after_seq + 1..)
+                            .take(*limit)
+                            .map(|(_, r)| r.clone())
+                            .collect();
+                        self.cp.outbox_loaded(records);
+                    }
+                    _ => {}
+                }
                 if let CoreAction::ReadMeters {
                     connectors,
                     context,
@@ -391,7 +416,8 @@ fn outbox_records_survive_a_restart() {
         .collect();
     // A new process: the shell hands the persisted records back.
     let mut d = Csms::new();
-    d.cp.restore_outbox(records, Vec::new());
+    let max = records.iter().map(|r| r.seq).max().unwrap_or(0);
+    d.cp.restore_outbox(records, 0, max, Vec::new());
     let mut sent = d.connect_and_accept();
     let mut found = false;
     for _ in 0..5 {
@@ -525,4 +551,91 @@ fn rfc3339_parsing() {
     assert_eq!(parse_rfc3339_ms("2026-11-25T15:09:33"), Some(T0_UNIX_MS));
     assert_eq!(parse_rfc3339_ms("yesterday"), None);
     assert_eq!(parse_rfc3339_ms("2026-13-25T15:09:33Z"), None);
+}
+
+#[test]
+fn a_long_outage_spills_the_outbox_to_disk_and_replays_all_of_it_in_order() {
+    let mut c = Csms::new();
+    let reply = {
+        c.cp.on_connected(c.now);
+        let boot = c.run(Duration::ZERO);
+        c.answer(
+            &boot[0],
+            json!({"status": "Accepted", "currentTime": "2026-11-25T15:09:43Z", "interval": 300}),
+        );
+        let sent = c.run(Duration::ZERO);
+        for s in &sent {
+            c.answer(s, json!({}));
+        }
+        c.call(
+            "cfg",
+            "ChangeConfiguration",
+            json!({"key": "MeterValueSampleInterval", "value": "1"}),
+        )
+    };
+    assert_eq!(reply[0][2]["status"], "Accepted");
+    c.cp.on_disconnected(c.now);
+    // Offline: a transaction with a sample every second for 40 minutes.
+    c.event(started(9, 1, c.now));
+    for _ in 0..2400 {
+        c.meter_wh += 50.0;
+        c.run(Duration::from_secs(1));
+    }
+    c.event(stopped(9, 1, c.now));
+    c.run(Duration::ZERO);
+    let waiting = c.cp.outbox_len();
+    assert!(waiting > 2400, "{waiting}");
+    assert_eq!(c.disk.len(), waiting, "every message is on disk");
+    // Back online: everything goes out, in order, while memory holds only the window.
+    c.cp.on_connected(c.now);
+    let mut sent = c.run(Duration::ZERO);
+    let mut delivered = 0;
+    let mut last_energy = 0.0;
+    let mut stopped_seen = false;
+    while let Some(call) = sent.first().cloned() {
+        match call[2].as_str().unwrap() {
+            "BootNotification" => c.answer(
+                &call,
+                json!({"status": "Accepted", "currentTime": "2026-11-25T15:50:00Z", "interval": 300}),
+            ),
+            "StartTransaction" => {
+                delivered += 1;
+                c.answer(
+                    &call,
+                    json!({"transactionId": 9000, "idTagInfo": {"status": "Accepted"}}),
+                )
+            }
+            "MeterValues" => {
+                delivered += 1;
+                assert_eq!(call[3]["transactionId"], 9000);
+                let e: f64 = call[3]["meterValue"][0]["sampledValue"][0]["value"]
+                    .as_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
+                assert!(e > last_energy, "in order");
+                last_energy = e;
+                c.answer(&call, json!({}));
+            }
+            "StopTransaction" => {
+                delivered += 1;
+                stopped_seen = true;
+                c.answer(&call, json!({}));
+            }
+            _ => {
+                delivered += usize::from(call[2] == "SecurityEventNotification");
+                c.answer(&call, json!({}))
+            }
+        }
+        sent = c.run(Duration::ZERO);
+    }
+    assert!(stopped_seen);
+    assert_eq!(delivered, waiting);
+    assert_eq!(c.cp.outbox_len(), 0);
+    assert!(c.disk.is_empty());
+    assert!(
+        c.max_in_memory <= chargerd::ocpp::chargepoint::OUTBOX_WINDOW,
+        "{} records in memory",
+        c.max_in_memory
+    );
 }

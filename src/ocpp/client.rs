@@ -207,7 +207,10 @@ impl OcppClient {
             unix_ms_now,
             now,
         );
-        cp.restore_outbox(store.outbox()?, store.csms_transaction_ids()?);
+        let (count, max_seq) = store.outbox_stats()?;
+        let head = store.outbox_after(0, super::chargepoint::OUTBOX_WINDOW)?;
+        let more = count.saturating_sub(head.len());
+        cp.restore_outbox(head, more, max_seq, store.csms_transaction_ids()?);
         cp.set_ratings(ratings);
         let mut pending_key = None;
         for (name, value) in store.ocpp_state()? {
@@ -521,6 +524,18 @@ impl OcppClient {
                     self.store.outbox_put(&r)
                 }
                 CoreAction::OutboxRemove(seq) => self.store.outbox_remove(seq),
+                CoreAction::OutboxLoad { after_seq, limit } => {
+                    match self.store.outbox_after(after_seq, limit) {
+                        Ok(records) => {
+                            self.cp.outbox_loaded(records);
+                            Ok(())
+                        }
+                        Err(e) => {
+                            self.cp.outbox_load_failed();
+                            Err(e)
+                        }
+                    }
+                }
                 CoreAction::TransactionIdAssigned { local, csms } => {
                     self.store.set_csms_transaction_id(local, csms)
                 }

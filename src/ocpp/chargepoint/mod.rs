@@ -59,6 +59,9 @@ const MAX_RETRY_WAIT: Duration = Duration::from_secs(3600);
 const DEFAULT_BOOT_RETRY: Duration = Duration::from_secs(60);
 /// Outbox records that belong to no transaction (security events).
 pub const NO_TRANSACTION: i64 = -1;
+/// Outbox records kept in memory: the head of the queue. The rest wait in SQLite only and are
+/// loaded as the head drains, so a week-long outage costs disk, not memory.
+pub const OUTBOX_WINDOW: usize = 256;
 /// A clock correction from the CSMS larger than this is a security event (SettingSystemTime).
 const CLOCK_STEP_EVENT: i64 = 60_000;
 
@@ -107,6 +110,9 @@ pub enum CoreAction {
     },
     /// Persist (insert or replace) an outbox record before anything else happens.
     OutboxPut(OutboxRecord),
+    /// Load up to `limit` persisted outbox records with `seq > after_seq`, in order, and hand
+    /// them to [`ChargePoint::outbox_loaded`] (the in-memory window is running low).
+    OutboxLoad { after_seq: u64, limit: usize },
     /// The CSMS answered the record: delete it.
     OutboxRemove(u64),
     /// The CSMS refused the record `TransactionMessageAttempts` times: it stays, marked.
@@ -220,7 +226,6 @@ pub struct ChargePoint {
     identity: Identity,
     keys: Keys,
     rpc: RpcEndpoint,
-    rpc_config: RpcConfig,
     connected: bool,
     registration: Registration,
     /// When to send the next BootNotification (while not Accepted).
@@ -232,7 +237,13 @@ pub struct ChargePoint {
     now: Timestamp,
     /// Last known status of each connector (0 = the charge point), and whether it was sent.
     statuses: BTreeMap<u32, (ConnectorStatus, Option<String>, Timestamp, bool)>,
+    /// The head of the outbox, at most about [`OUTBOX_WINDOW`] records.
     outbox: VecDeque<OutboxRecord>,
+    /// Records persisted but not in memory (all after the window), and the highest sequence
+    /// number in memory or asked for, from which the next load continues.
+    outbox_spilled: usize,
+    outbox_loaded_to: u64,
+    outbox_loading: bool,
     next_seq: u64,
     /// The outbox head may go out at this instant (retry wait).
     outbox_ready_at: Option<Timestamp>,
@@ -282,8 +293,7 @@ impl ChargePoint {
         ChargePoint {
             identity,
             keys,
-            rpc: RpcEndpoint::new(OcppVersion::V16, rpc_config.clone()),
-            rpc_config,
+            rpc: RpcEndpoint::new(OcppVersion::V16, rpc_config),
             connected: false,
             registration: Registration::Unknown,
             boot_due: None,
@@ -292,6 +302,9 @@ impl ChargePoint {
             now,
             statuses,
             outbox: VecDeque::new(),
+            outbox_spilled: 0,
+            outbox_loaded_to: 0,
+            outbox_loading: false,
             next_seq: 1,
             outbox_ready_at: None,
             head_attempts: 0,
@@ -367,8 +380,14 @@ impl ChargePoint {
         &self.traffic
     }
 
-    pub fn outbox_len(&self) -> usize {
+    /// Outbox records held in memory (the window).
+    pub fn in_memory_outbox(&self) -> usize {
         self.outbox.len()
+    }
+
+    /// Messages waiting, in memory and in SQLite.
+    pub fn outbox_len(&self) -> usize {
+        self.outbox.len() + self.outbox_spilled
     }
 
     pub fn local_list_version(&self) -> i32 {
@@ -380,13 +399,62 @@ impl ChargePoint {
         self.outbox.iter().filter(|r| r.refused)
     }
 
-    /// Outbox records and transaction ids from the previous run, oldest first.
-    pub fn restore_outbox(&mut self, records: Vec<OutboxRecord>, ids: Vec<(i64, i64)>) {
+    /// Outbox records and transaction ids from the previous run: the first records (oldest
+    /// first, up to [`OUTBOX_WINDOW`]), how many more are persisted after them, and the highest
+    /// sequence number in use.
+    pub fn restore_outbox(
+        &mut self,
+        records: Vec<OutboxRecord>,
+        more: usize,
+        max_seq: u64,
+        ids: Vec<(i64, i64)>,
+    ) {
         for r in records {
-            self.next_seq = self.next_seq.max(r.seq + 1);
+            self.outbox_loaded_to = self.outbox_loaded_to.max(r.seq);
             self.outbox.push_back(r);
         }
+        self.outbox_spilled = more;
+        self.next_seq = self.next_seq.max(max_seq + 1);
         self.transaction_ids.extend(ids);
+    }
+
+    /// Records the shell loaded for [`CoreAction::OutboxLoad`], in order.
+    pub fn outbox_loaded(&mut self, records: Vec<OutboxRecord>) {
+        self.outbox_loading = false;
+        if records.is_empty() {
+            // Nothing more on disk (the journal lost them, or the count was off): stop asking.
+            self.outbox_spilled = 0;
+            return;
+        }
+        for r in records {
+            if r.seq <= self.outbox_loaded_to {
+                continue;
+            }
+            self.outbox_loaded_to = r.seq;
+            self.outbox_spilled = self.outbox_spilled.saturating_sub(1);
+            self.outbox.push_back(r);
+        }
+    }
+
+    /// The shell could not read the outbox: ask again later (the records stay on disk).
+    pub fn outbox_load_failed(&mut self) {
+        self.outbox_loading = false;
+    }
+
+    /// Ask for the next part of the outbox when the window runs low.
+    fn refill_outbox(&mut self) {
+        if self.outbox_spilled == 0 || self.outbox_loading {
+            return;
+        }
+        let live = self.outbox.iter().filter(|r| !r.refused).count();
+        if live >= OUTBOX_WINDOW / 2 {
+            return;
+        }
+        self.outbox_loading = true;
+        self.actions.push_back(CoreAction::OutboxLoad {
+            after_seq: self.outbox_loaded_to,
+            limit: OUTBOX_WINDOW - live,
+        });
     }
 
     /// State persisted by [`CoreAction::SaveState`] in the previous run. Unknown names and
@@ -438,7 +506,9 @@ impl ChargePoint {
     pub fn on_connected(&mut self, now: Timestamp) {
         self.now = self.now.max(now);
         self.connected = true;
-        self.rpc = RpcEndpoint::new(OcppVersion::V16, self.rpc_config.clone());
+        // The same endpoint, reset: its compiled schemas are kept across reconnects, and its
+        // message ids keep counting.
+        let _ = self.rpc.reset();
         self.in_flight.clear();
         // Every connection begins with a BootNotification (1.6 §4.2).
         self.registration = Registration::Unknown;
@@ -599,6 +669,7 @@ impl ChargePoint {
         if self.outbox_ready_at.is_some_and(|t| now < t) {
             return;
         }
+        self.refill_outbox();
         let Some(head) = self.outbox.iter().find(|r| !r.refused).cloned() else {
             return;
         };
@@ -647,7 +718,13 @@ impl ChargePoint {
         self.next_seq += 1;
         self.actions
             .push_back(CoreAction::OutboxPut(record.clone()));
-        self.outbox.push_back(record);
+        if self.outbox_spilled > 0 || self.outbox.len() >= OUTBOX_WINDOW {
+            // Behind the window: on disk only, loaded when its turn comes near.
+            self.outbox_spilled += 1;
+        } else {
+            self.outbox_loaded_to = record.seq;
+            self.outbox.push_back(record);
+        }
     }
 
     // ----- station events ----------------------------------------------------------------------
