@@ -565,6 +565,23 @@ can = { backend = "simulated" }
     }
 
     #[test]
+    fn each_security_profile_example_is_a_valid_ocpp_section() {
+        let sim = include_str!("../configs/sim.toml").replace("mode = \"free\"", "mode = \"ocpp\"");
+        for (profile, fragment) in [
+            (0, include_str!("../configs/ocpp/profile-0.toml")),
+            (1, include_str!("../configs/ocpp/profile-1.toml")),
+            (2, include_str!("../configs/ocpp/profile-2.toml")),
+            (3, include_str!("../configs/ocpp/profile-3.toml")),
+        ] {
+            let c = Config::from_toml_str(&format!("{sim}\n{fragment}"), "sim+profile.toml")
+                .unwrap_or_else(|e| panic!("profile-{profile}.toml: {e}"));
+            let ocpp = c.ocpp.expect("an [ocpp] section");
+            assert_eq!(ocpp.security_profile.as_u8(), profile);
+            assert_eq!(c.authorization.mode, AuthorizationMode::Ocpp);
+        }
+    }
+
+    #[test]
     fn minimal_config_gets_defaults() {
         let c = Config::from_toml_str(MINIMAL, "test.toml").unwrap();
         assert_eq!(c.connectors[0].min_voltage, 150.0);
