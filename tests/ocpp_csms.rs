@@ -790,6 +790,100 @@ fn security_profile_1_sends_the_authorization_key_and_retries_a_refusal() {
     csms.assert_clean();
 }
 
+#[test]
+fn the_csms_sets_an_authorization_key_then_raises_the_security_profile_which_survives_a_restart() {
+    require_csms!();
+    let dir = tempfile::tempdir().unwrap();
+    let key = "fedcba9876543210-from-csms";
+    let mut csms = Csms::start(dir.path(), &["--auth-key", key, "--auth-optional"]);
+    let mut d = Chargerd::start(dir.path(), &mut csms);
+    csms.wait(Duration::from_secs(20), "registration", |r| {
+        registered(r, 0)
+    });
+    // Profile 1 needs a key: refused until the CSMS has set one.
+    assert_eq!(
+        csms.status_of(
+            "ChangeConfiguration",
+            json!({"key": "SecurityProfile", "value": "1"})
+        ),
+        "Rejected"
+    );
+    assert_eq!(
+        csms.status_of(
+            "ChangeConfiguration",
+            json!({"key": "AuthorizationKey", "value": "short"})
+        ),
+        "Rejected"
+    );
+    assert_eq!(
+        csms.status_of(
+            "ChangeConfiguration",
+            json!({"key": "AuthorizationKey", "value": key})
+        ),
+        "Accepted"
+    );
+    // Write-only: listed without its value.
+    let conf = csms.call("GetConfiguration", json!({"key": ["AuthorizationKey"]}));
+    assert_eq!(conf["configurationKey"][0]["key"], "AuthorizationKey");
+    assert!(conf["configurationKey"][0].get("value").is_none(), "{conf}");
+    let before = csms.records().len();
+    assert_eq!(
+        csms.status_of(
+            "ChangeConfiguration",
+            json!({"key": "SecurityProfile", "value": "1"})
+        ),
+        "Accepted"
+    );
+    // The charger reconnects at once with HTTP Basic and the CSMS's key.
+    csms.wait(Duration::from_secs(20), "a reconnect with Basic auth", |r| {
+        r[before..]
+            .iter()
+            .any(|x| x["kind"] == "connected" && x["authorization"] == "Basic")
+            .then_some(())
+    });
+    csms.wait(Duration::from_secs(20), "the second registration", |r| {
+        registered(r, 1)
+    });
+    let events: Vec<String> = calls(&csms.records(), "SecurityEventNotification")
+        .iter()
+        .map(|(_, c)| c["payload"]["type"].as_str().unwrap().to_string())
+        .collect();
+    assert!(
+        events.contains(&"ReconfigurationOfSecurityParameters".to_string()),
+        "{events:?}"
+    );
+    // Never lowered.
+    assert_eq!(
+        csms.status_of(
+            "ChangeConfiguration",
+            json!({"key": "SecurityProfile", "value": "0"})
+        ),
+        "Rejected"
+    );
+    // After a restart: still profile 1, still the CSMS's key.
+    assert!(d.terminate().success());
+    let before = csms.records().len();
+    let _d = Chargerd::start(dir.path(), &mut csms);
+    csms.wait(Duration::from_secs(20), "a reconnect after the restart", |r| {
+        r[before..]
+            .iter()
+            .find(|x| x["kind"] == "connected")
+            .cloned()
+    });
+    let recs = csms.records();
+    let connected: Vec<&Value> = recs[before..]
+        .iter()
+        .filter(|x| x["kind"] == "connected")
+        .collect();
+    assert!(
+        connected.iter().all(|c| c["authorization"] == "Basic"),
+        "{connected:?}"
+    );
+    let conf = csms.call("GetConfiguration", json!({"key": ["SecurityProfile"]}));
+    assert_eq!(conf["configurationKey"][0]["value"], "1", "{conf}");
+    csms.assert_clean();
+}
+
 /// A test CA, the CSMS's certificate for 127.0.0.1 and the charge point's client certificate,
 /// as PEM files in `dir`.
 fn write_pki(dir: &Path) {

@@ -465,6 +465,8 @@ def make_handlers(csms: Csms):
             return connection.respond(http.HTTPStatus.BAD_REQUEST, "subprotocol ocpp1.6 required\n")
         if csms.args.auth_key is not None:
             why = check_basic_auth(request, cp_id, csms.args.auth_key)
+            if why and csms.args.auth_optional and request.headers.get("Authorization") is None:
+                why = None  # a profile-0 charge point, before the CSMS raises its profile
             if why:
                 csms.rec("refused", cp=cp_id, path=request.path, why=why)
                 resp = connection.respond(http.HTTPStatus.UNAUTHORIZED, "unauthorized\n")
@@ -647,6 +649,8 @@ async def main() -> int:
     p.add_argument("--ping-interval", type=float, default=20, help="0: no pings from the CSMS")
     p.add_argument("--max-size", type=int, default=1 << 20)
     p.add_argument("--auth-key", help="require HTTP Basic auth (profiles 1, 2) with this key")
+    p.add_argument("--auth-optional", action="store_true",
+                   help="with --auth-key: also accept upgrades without Authorization (profile 0)")
     p.add_argument("--tls-cert", help="serve wss:// with this certificate chain (PEM)")
     p.add_argument("--tls-key", help="its private key (PEM)")
     p.add_argument("--tls-client-ca", help="require client certificates from this CA (profile 3)")
