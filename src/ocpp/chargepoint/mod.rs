@@ -648,7 +648,11 @@ impl ChargePoint {
             let mut p = json!({
                 "connectorId": id,
                 "status": status_name(status),
-                "errorCode": if status == ConnectorStatus::Faulted { "OtherError" } else { "NoError" },
+                "errorCode": if status == ConnectorStatus::Faulted {
+                    fault_error_code(info.as_deref().unwrap_or_default())
+                } else {
+                    "NoError"
+                },
                 "timestamp": self.wall(at),
             });
             if let Some(info) = info {
@@ -1275,6 +1279,28 @@ fn status_name(s: ConnectorStatus) -> &'static str {
     }
 }
 
+/// 1.6's ChargePointErrorCode for a fault, from the station's description of it (the `info`
+/// of a Faulted status). Anything without a closer code is OtherError; the text still goes in
+/// `info`.
+fn fault_error_code(info: &str) -> &'static str {
+    let info = info.to_ascii_lowercase();
+    if info.contains("insulation") {
+        "GroundFailure"
+    } else if info.contains("welding") || info.contains("contactor") {
+        "PowerSwitchFailure"
+    } else if info.contains("stays locked") {
+        "ConnectorLockFailure"
+    } else if info.contains("measured") && info.contains("commanded") {
+        "OverCurrentFailure"
+    } else if info.contains("stale") || info.contains("power supply") {
+        "InternalError"
+    } else if info.contains("temperature") {
+        "HighTemperature"
+    } else {
+        "OtherError"
+    }
+}
+
 /// The station's stop reason as 1.6's StopTransaction.reason.
 fn stop_reason(r: &StopReason) -> &'static str {
     match r {
@@ -1357,4 +1383,31 @@ pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
         second: u8::try_from(se).ok()?,
     };
     Some((civil.to_unix_secs() - offset_min * 60) * 1000 + ms)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn faults_get_the_closest_error_code() {
+        for (info, code) in [
+            (
+                "insulation failure: 40000 Ω during charging",
+                "GroundFailure",
+            ),
+            (
+                "contactor welding suspected: cable at 400 V 2 s after the EV contactors opened",
+                "PowerSwitchFailure",
+            ),
+            (
+                "implausible measurement: measured 120.0 A with 100.0 A commanded",
+                "OverCurrentFailure",
+            ),
+            ("stale power supply reading", "InternalError"),
+            ("emergency stop pressed", "OtherError"),
+        ] {
+            assert_eq!(fault_error_code(info), code, "{info}");
+        }
+    }
 }
