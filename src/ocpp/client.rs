@@ -780,6 +780,9 @@ impl OcppClient {
                 signature,
             } => {
                 let dest = self.paths.firmware(job);
+                // Images of updates that were replaced, failed or belong to an earlier run are
+                // never installed: they only fill the disk.
+                self.remove_stale_images(&dest);
                 let mut roots = self
                     .certificates
                     .pems(CertificateUse::ManufacturerRootCertificate)
@@ -816,16 +819,21 @@ impl OcppClient {
                         return;
                     };
                     let now_s = unix_now_ms() / 1000;
+                    let image = dest.clone();
                     let verdict = tokio::task::spawn_blocking(move || {
                         certs::verify_firmware_signature(
                             &sig.signing_certificate,
                             &sig.signature,
-                            &dest,
+                            &image,
                             &roots,
                             now_s,
                         )
                     })
                     .await;
+                    if !matches!(verdict, Ok(Ok(()))) {
+                        // An image that failed its check must never be installed.
+                        let _ = tokio::fs::remove_file(&dest).await;
+                    }
                     use certs::SignatureError as E;
                     let progress = match verdict {
                         Ok(Ok(())) => JobProgress::SignatureVerified,
@@ -973,6 +981,29 @@ impl OcppClient {
                 tokio::spawn(async move {
                     let _ = inputs.send(OcppInput::Job { job, progress }).await;
                 });
+            }
+        }
+    }
+
+    /// Removes the firmware images (and partial downloads) in the work directory except
+    /// `keep`.
+    fn remove_stale_images(&self, keep: &Path) {
+        let Ok(dir) = std::fs::read_dir(&self.paths.work) else {
+            return;
+        };
+        for entry in dir.flatten() {
+            let path = entry.path();
+            let name = entry.file_name();
+            let name = name.to_string_lossy();
+            if name.starts_with("firmware-") && name.contains(".img") && path != keep {
+                match std::fs::remove_file(&path) {
+                    Ok(()) => {
+                        tracing::info!(file = %path.display(), "stale firmware image removed")
+                    }
+                    Err(e) => {
+                        tracing::warn!(file = %path.display(), error = %e, "cannot remove a stale firmware image")
+                    }
+                }
             }
         }
     }

@@ -1510,9 +1510,19 @@ async fn ftp_upload(
     if name.contains(['\r', '\n']) {
         return Err(TransferError::local(file, "file name with a line break"));
     }
-    let target = ftp_upload_target(&url.ftp_path()?, name);
+    let path = url.ftp_path()?;
+    let mut target = ftp_upload_target(&path, name);
     let mut source = FileSource::open(file, size).await?;
     let mut ftp = Ftp::login(url, settings).await?;
+    if target == path {
+        // OCPP's GetDiagnostics and GetLog locations name a directory, and a CSMS may leave
+        // out the final slash: if the path is a directory, the file goes into it under its
+        // name (the name the CSMS was told); otherwise the path is the file to write.
+        let cwd = ftp.command(&format!("CWD {path}"), "CWD").await?;
+        if cwd.code == 250 {
+            target = name.to_string();
+        }
+    }
     let mut data = ftp.open_data().await?;
     ftp.expect(&format!("STOR {target}"), "STOR", |c| {
         (100..200).contains(&c)

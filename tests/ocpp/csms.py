@@ -45,7 +45,7 @@ connected last):
 Usage:
   python3 tests/ocpp/csms.py --port 9000 --log csms.jsonl [--boot Pending,Accepted]
       [--down-until-file PATH] [--tag-status TAG=Blocked] [--first-transaction-id 1000]
-      [--auth-key KEY] [--tls-cert CERT --tls-key KEY [--tls-client-ca CA]]
+      [--auth-key KEY] [--tls-cert CERT --tls-key KEY [--tls-client-ca CA [--tls-client-optional]]]
 
 The first line on stdout is `PORT <n>` once the port is bound (pass --port 0 for any free
 port). The port stays bound while the CSMS is "down", so connections to it are refused
@@ -92,7 +92,7 @@ try:
     from ocpp.v16 import ChargePoint as CpBase
     from ocpp.v16 import call as v16call
     from ocpp.v16 import call_result
-    from ocpp.v16.enums import Action, RegistrationStatus
+    from ocpp.v16.enums import Action, GenericStatus, RegistrationStatus
     import websockets
     from websockets.asyncio.server import serve
 except ImportError as e:  # pragma: no cover - the Rust tests check for this before starting
@@ -426,6 +426,22 @@ class CentralSystemCp(CpBase):
     def on_security_event_notification(self, **_):
         return call_result.SecurityEventNotification()
 
+    # ----- security whitepaper (edition 3) -------------------------------------------------
+
+    @on(Action.signed_firmware_status_notification)
+    def on_signed_firmware_status_notification(self, **_):
+        return call_result.SignedFirmwareStatusNotification()
+
+    @on(Action.log_status_notification)
+    def on_log_status_notification(self, **_):
+        return call_result.LogStatusNotification()
+
+    @on(Action.sign_certificate)
+    def on_sign_certificate(self, csr, **_):
+        # Accepted: the CSR itself is in the call_in record; a test signs it and answers with
+        # the CertificateSigned command.
+        return call_result.SignCertificate(status=GenericStatus.accepted)
+
 
 # ----- the server --------------------------------------------------------------------------
 
@@ -448,6 +464,12 @@ def check_basic_auth(request, cp_id: str, key: str) -> str | None:
     return None
 
 
+def client_certificate(connection) -> dict | None:
+    """The verified client certificate of a TLS connection, if the charge point sent one."""
+    ssl_object = connection.transport.get_extra_info("ssl_object")
+    return (ssl_object.getpeercert() or None) if ssl_object is not None else None
+
+
 def make_handlers(csms: Csms):
     def cp_id_of(path: str) -> str:
         from urllib.parse import unquote
@@ -463,7 +485,8 @@ def make_handlers(csms: Csms):
             csms.rec("violation", cp=cp_id, what="upgrade without subprotocol ocpp1.6",
                      offered=offered)
             return connection.respond(http.HTTPStatus.BAD_REQUEST, "subprotocol ocpp1.6 required\n")
-        if csms.args.auth_key is not None:
+        if csms.args.auth_key is not None and not client_certificate(connection):
+            # Profile 3 authenticates by the client certificate alone: no password then.
             why = check_basic_auth(request, cp_id, csms.args.auth_key)
             if why and csms.args.auth_optional and request.headers.get("Authorization") is None:
                 why = None  # a profile-0 charge point, before the CSMS raises its profile
@@ -512,7 +535,7 @@ def ssl_context(args) -> ssl.SSLContext | None:
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
     ctx.load_cert_chain(args.tls_cert, args.tls_key)
     if args.tls_client_ca:
-        ctx.verify_mode = ssl.CERT_REQUIRED
+        ctx.verify_mode = ssl.CERT_OPTIONAL if args.tls_client_optional else ssl.CERT_REQUIRED
         ctx.load_verify_locations(args.tls_client_ca)
     return ctx
 
@@ -654,6 +677,10 @@ async def main() -> int:
     p.add_argument("--tls-cert", help="serve wss:// with this certificate chain (PEM)")
     p.add_argument("--tls-key", help="its private key (PEM)")
     p.add_argument("--tls-client-ca", help="require client certificates from this CA (profile 3)")
+    p.add_argument("--tls-client-optional", action="store_true",
+                   help="with --tls-client-ca: verify a client certificate if one is sent, but "
+                        "also take connections without (profile 2, then raised to 3); "
+                        "--auth-key then applies to those only")
     p.add_argument("-v", "--verbose", action="store_true", help="log every record to stderr")
     args = p.parse_args()
     global csms_host

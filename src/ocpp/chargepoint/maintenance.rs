@@ -596,10 +596,16 @@ impl ChargePoint {
             }
             self.notify("SignedFirmwareStatusNotification", p);
         } else {
-            self.send_firmware_status(status, None);
-            if status == "Idle" {
-                self.notify("FirmwareStatusNotification", json!({"status": "Idle"}));
-            }
+            // A triggered notification is always sent (exactly one): the whitepaper's states
+            // that 1.6 lacks are told as the 1.6 state the update is in.
+            let status = match status {
+                "DownloadScheduled" | "DownloadPaused" => "Idle",
+                "SignatureVerified" | "InstallScheduled" => "Downloaded",
+                "InvalidSignature" | "InstallVerificationFailed" => "InstallationFailed",
+                "InstallRebooting" => "Installing",
+                s => s,
+            };
+            self.notify("FirmwareStatusNotification", json!({ "status": status }));
         }
     }
 
