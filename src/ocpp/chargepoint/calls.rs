@@ -337,8 +337,10 @@ impl ChargePoint {
         }
         let accepted = matches!(
             (requested, extended),
-            ("BootNotification" | "Heartbeat" | "StatusNotification" | "MeterValues", _)
-                | ("FirmwareStatusNotification", _)
+            (
+                "BootNotification" | "Heartbeat" | "StatusNotification" | "MeterValues",
+                _
+            ) | ("FirmwareStatusNotification", _)
                 | ("DiagnosticsStatusNotification", false)
                 | ("LogStatusNotification" | "SignChargePointCertificate", true)
         );

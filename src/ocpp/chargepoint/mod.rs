@@ -260,6 +260,8 @@ pub struct ChargePoint {
     limits_due: Option<Timestamp>,
     /// A TxProfile that came with RemoteStartTransaction, installed when the transaction starts.
     remote_start_profiles: BTreeMap<u32, Value>,
+    /// Local starts the CSMS refused, for the shell to tell whoever asked.
+    refused_starts: Vec<(u32, String, String)>,
     /// ChangeAvailability for connector 0 collecting its parts: id → (answered, scheduled,
     /// refused).
     availability_parts: BTreeMap<String, (u32, bool, bool)>,
@@ -308,6 +310,7 @@ impl ChargePoint {
             applied_limits: BTreeMap::new(),
             limits_due: None,
             remote_start_profiles: BTreeMap::new(),
+            refused_starts: Vec::new(),
             availability_parts: BTreeMap::new(),
             maintenance: maintenance::Maintenance::default(),
             traffic: Traffic::default(),
@@ -438,6 +441,13 @@ impl ChargePoint {
     pub fn on_connected(&mut self, now: Timestamp) {
         self.now = self.now.max(now);
         self.connected = true;
+        // A fresh id sequence for each connection: the same seed would repeat the previous
+        // connection's message ids, so a replayed StartTransaction would carry the id of a
+        // message the CSMS already answered. (Not a SplitMix64 step, which would only shift the
+        // old sequence by one id: a jump to an unrelated point of it.)
+        self.rpc_config.id_seed = (self.rpc_config.id_seed ^ 0x94D0_49BB_1331_11EB)
+            .wrapping_mul(0xBF58_476D_1CE4_E5B9)
+            .rotate_left(31);
         self.rpc = RpcEndpoint::new(OcppVersion::V16, self.rpc_config.clone());
         self.in_flight.clear();
         // Every connection begins with a BootNotification (1.6 §4.2).
@@ -706,7 +716,7 @@ impl ChargePoint {
                     },
                 );
                 self.enqueue("StartTransaction", payload, t.transaction_id);
-                self.transaction_started_profiles(t.connector, now);
+                self.transaction_started_profiles(t.connector, &t.id_tag, now);
             }
             StationEvent::TransactionStopped(t) => {
                 let running = self.running.remove(&t.connector);
@@ -1095,6 +1105,7 @@ impl ChargePoint {
                 local: record.local_transaction_id,
                 csms,
             });
+            self.transaction_id_assigned_profiles(record.local_transaction_id, csms, now);
         }
         if let Some(tag) = record.payload["idTag"].as_str() {
             self.remember_id_tag_info(tag, &payload["idTagInfo"], now);
