@@ -131,6 +131,18 @@ fn spawn_journal(mut store: Store) -> std::io::Result<std::sync::mpsc::Sender<Jo
     Ok(tx)
 }
 
+/// A `chargerctl start --id-tag` waiting for the CSMS's Authorize answer (mode `ocpp`).
+struct PendingStart {
+    connector: u32,
+    id_tag: String,
+    reply: oneshot::Sender<Response>,
+    /// Answered "asking the CSMS" after this, should nothing come back.
+    until: tokio::time::Instant,
+}
+
+/// How long `chargerctl start` waits for the CSMS to authorize an id tag.
+const START_ANSWER_WAIT: Duration = Duration::from_secs(60);
+
 struct MainLoop {
     cfg: Config,
     clock: Clock,
@@ -142,6 +154,7 @@ struct MainLoop {
     reset_requested: Option<bool>,
     /// The latest time handed to the core: time never goes backwards for it.
     last_now: Timestamp,
+    pending_starts: Vec<PendingStart>,
 }
 
 impl MainLoop {
@@ -197,16 +210,103 @@ impl MainLoop {
         let Some(ocpp) = self.ocpp.as_mut() else {
             return;
         };
-        let requests = ocpp.pump(now);
+        let mut requests = ocpp.pump(now);
+        // What the requests cause (a transaction started by the CSMS installs its charging
+        // profile, which sets a station limit) comes back from the next pump: carry that out
+        // too instead of dropping it; bounded, should the core keep asking.
+        for _ in 0..8 {
+            if requests.is_empty() {
+                break;
+            }
+            self.carry_out(requests, now);
+            requests = match self.ocpp.as_mut() {
+                Some(ocpp) => ocpp.pump(now),
+                None => Vec::new(),
+            };
+        }
+        if !requests.is_empty() {
+            tracing::warn!(
+                left = requests.len(),
+                "OCPP requests left for the next pump"
+            );
+            self.carry_out(requests, now);
+        }
+        if let Some(ocpp) = self.ocpp.as_mut() {
+            for (connector, id_tag, why) in ocpp.take_refused_starts() {
+                if let Some(i) = self.pending_starts.iter().position(|p| {
+                    p.connector == connector && p.id_tag.eq_ignore_ascii_case(&id_tag)
+                }) {
+                    let _ = self
+                        .pending_starts
+                        .remove(i)
+                        .reply
+                        .send(Response::error(why));
+                }
+            }
+        }
+        if !self.pending_starts.is_empty() {
+            let late = tokio::time::Instant::now();
+            let (expired, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending_starts)
+                .into_iter()
+                .partition(|p| p.until <= late);
+            self.pending_starts = waiting;
+            for p in expired {
+                let _ = p
+                    .reply
+                    .send(Response::Done(CommandOutcome::AuthorizationRequested {
+                        id_tag: p.id_tag,
+                    }));
+            }
+        }
+    }
+
+    /// Carry out what the OCPP client asked of the main loop.
+    fn carry_out(&mut self, requests: Vec<ClientRequest>, now: Timestamp) {
         for request in requests {
             match request {
                 ClientRequest::Station { command, reply } => {
                     tracing::info!(command = ?command, "command from the OCPP charge point");
+                    let command_start = match &command {
+                        StationCommand::Start {
+                            connector,
+                            id_tag: Some(tag),
+                        } => Some((*connector, tag.clone())),
+                        _ => None,
+                    };
                     let result = self.apply(command, now);
                     if let Err(e) = &result {
                         tracing::info!(error = %e, "OCPP command refused by the station");
                     }
-                    self.flush(None);
+                    let waiting = match (&command_start, &reply) {
+                        (Some((c, tag)), None) => self
+                            .pending_starts
+                            .iter()
+                            .position(|p| p.connector == *c && p.id_tag.eq_ignore_ascii_case(tag))
+                            .map(|i| self.pending_starts.remove(i)),
+                        _ => None,
+                    };
+                    match (waiting, &result) {
+                        (Some(p), Ok(outcome)) => {
+                            let (ack_tx, ack_rx) = oneshot::channel();
+                            self.flush(Some(ack_tx));
+                            let outcome = outcome.clone();
+                            tokio::spawn(async move {
+                                let response = match ack_rx.await {
+                                    Ok(Ok(())) => Response::Done(outcome),
+                                    Ok(Err(e)) => {
+                                        Response::error(format!("journal write failed: {e}"))
+                                    }
+                                    Err(_) => Response::error("journal thread is gone"),
+                                };
+                                let _ = p.reply.send(response);
+                            });
+                        }
+                        (Some(p), Err(e)) => {
+                            self.flush(None);
+                            let _ = p.reply.send(Response::error(e.to_string()));
+                        }
+                        (None, _) => self.flush(None),
+                    }
                     if let (Some(reply), Some(ocpp)) = (reply, self.ocpp.as_mut()) {
                         ocpp.command_outcome(reply, &result);
                     }
@@ -241,9 +341,6 @@ impl MainLoop {
                     self.reset_requested = Some(hard);
                 }
             }
-        }
-        if let Some(ocpp) = self.ocpp.as_mut() {
-            let _ = ocpp.pump(now);
         }
     }
 
@@ -368,11 +465,14 @@ impl MainLoop {
                 match ocpp.authorize_start(connector, &id_tag, now) {
                     StartDecision::Start(command) => command,
                     StartDecision::Asking => {
+                        // Answered when the CSMS has: started, or refused and why.
+                        self.pending_starts.push(PendingStart {
+                            connector,
+                            id_tag,
+                            reply,
+                            until: tokio::time::Instant::now() + START_ANSWER_WAIT,
+                        });
                         self.pump_ocpp();
-                        let _ =
-                            reply.send(Response::Done(CommandOutcome::AuthorizationRequested {
-                                id_tag,
-                            }));
                         return;
                     }
                     StartDecision::Refused(why) => {
@@ -587,6 +687,7 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
         ocpp,
         reset_requested: None,
         last_now: Timestamp::ZERO,
+        pending_starts: Vec::new(),
     };
     tracing::info!(
         station = %main.cfg.station.name,

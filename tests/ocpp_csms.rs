@@ -835,12 +835,16 @@ fn the_csms_sets_an_authorization_key_then_raises_the_security_profile_which_sur
         "Accepted"
     );
     // The charger reconnects at once with HTTP Basic and the CSMS's key.
-    csms.wait(Duration::from_secs(20), "a reconnect with Basic auth", |r| {
-        r[before..]
-            .iter()
-            .any(|x| x["kind"] == "connected" && x["authorization"] == "Basic")
-            .then_some(())
-    });
+    csms.wait(
+        Duration::from_secs(20),
+        "a reconnect with Basic auth",
+        |r| {
+            r[before..]
+                .iter()
+                .any(|x| x["kind"] == "connected" && x["authorization"] == "Basic")
+                .then_some(())
+        },
+    );
     csms.wait(Duration::from_secs(20), "the second registration", |r| {
         registered(r, 1)
     });
@@ -864,12 +868,16 @@ fn the_csms_sets_an_authorization_key_then_raises_the_security_profile_which_sur
     assert!(d.terminate().success());
     let before = csms.records().len();
     let _d = Chargerd::start(dir.path(), &mut csms);
-    csms.wait(Duration::from_secs(20), "a reconnect after the restart", |r| {
-        r[before..]
-            .iter()
-            .find(|x| x["kind"] == "connected")
-            .cloned()
-    });
+    csms.wait(
+        Duration::from_secs(20),
+        "a reconnect after the restart",
+        |r| {
+            r[before..]
+                .iter()
+                .find(|x| x["kind"] == "connected")
+                .cloned()
+        },
+    );
     let recs = csms.records();
     let connected: Vec<&Value> = recs[before..]
         .iter()

@@ -422,6 +422,11 @@ impl OcppClient {
         self.cp.authorize_start(connector, id_tag, now)
     }
 
+    /// Local starts the CSMS refused (Authorize): (connector, id tag, why).
+    pub fn take_refused_starts(&mut self) -> Vec<(u32, String, String)> {
+        self.cp.take_refused_starts()
+    }
+
     pub fn status(&self) -> OcppStatus {
         OcppStatus {
             url: self.section.csms().map_or_else(

@@ -759,6 +759,21 @@ impl ProfileStore {
         self.len() != before
     }
 
+    /// The transaction on `connector` got a new id (the CSMS's, replacing the station's own):
+    /// its TxProfiles follow. True if any did.
+    pub fn rebind_transaction(&mut self, connector: u32, from: i64, to: i64) -> bool {
+        let mut changed = false;
+        if let Some(list) = self.by_connector.get_mut(&connector) {
+            for p in list.iter_mut() {
+                if p.purpose == ProfilePurpose::TxProfile && p.transaction_id == Some(from) {
+                    p.transaction_id = Some(to);
+                    changed = true;
+                }
+            }
+        }
+        changed
+    }
+
     /// The transaction on `connector` ended: its TxProfiles go (§3.13.1).
     pub fn transaction_ended(&mut self, connector: u32) {
         if let Some(list) = self.by_connector.get_mut(&connector) {
@@ -1272,6 +1287,23 @@ mod tests {
         assert_eq!(s.profiles(1)[0].transaction_id, Some(9));
         assert_eq!(conn_amps(&s, 1, tx(9, t0()), t0()), Some(50.0));
         assert_eq!(conn_amps(&s, 1, tx(10, t0()), t0()), None);
+    }
+
+    #[test]
+    fn tx_profile_follows_its_transaction_to_the_csms_id() {
+        // Installed under the station's own id before StartTransaction.conf (a RemoteStart
+        // profile): it must keep applying once the CSMS's id replaces it.
+        let mut s = ProfileStore::default();
+        s.set(1, mk(1, TxProfile, 0, &[(0, 60.0)]), &ctx(t0(), Some(1)))
+            .unwrap();
+        s.set(2, mk(2, TxProfile, 0, &[(0, 70.0)]), &ctx(t0(), Some(1)))
+            .unwrap();
+        assert!(s.rebind_transaction(1, 1, 1000));
+        assert_eq!(conn_amps(&s, 1, tx(1000, t0()), t0()), Some(60.0));
+        assert_eq!(conn_amps(&s, 1, tx(1, t0()), t0()), None);
+        // Only that connector's.
+        assert_eq!(s.profiles(2)[0].transaction_id, Some(1));
+        assert!(!s.rebind_transaction(1, 1, 1000), "nothing left to rebind");
     }
 
     #[test]

@@ -59,6 +59,7 @@ import asyncio
 import base64
 import copy
 import datetime as dt
+import decimal
 import http
 import json
 import logging
@@ -152,7 +153,10 @@ def schema_problem(message_type_id: int, action: str, payload: object) -> str | 
     if key not in _strict:
         base = get_validator(message_type_id, action, "1.6")
         _strict[key] = Draft4Validator(base.schema, format_checker=_format_checker)
-    errors = sorted(_strict[key].iter_errors(payload), key=lambda e: list(e.path))
+    # The library loads the schemas with Decimal numbers (multipleOf 0.1): floats as Decimals
+    # too, or a limit like 40000.0 makes the check itself raise and the connection drop.
+    exact = json.loads(json.dumps(payload), parse_float=decimal.Decimal)
+    errors = sorted(_strict[key].iter_errors(exact), key=lambda e: list(e.path))
     if errors:
         e = errors[0]
         why = f" ({e.cause})" if e.cause else ""

@@ -111,18 +111,24 @@ impl ChargePoint {
             self.respond(&id, json!({"status": "Rejected"}));
             return;
         };
+        // A profile of an earlier RemoteStart that never started must not reach this one.
+        self.remote_start_profiles.remove(&connector);
         if let Some(profile) = payload.get("chargingProfile") {
             // 1.6 §5.11: the profile is a TxProfile for the transaction this call starts.
             if profile["chargingProfilePurpose"].as_str() != Some("TxProfile") {
                 self.respond(&id, json!({"status": "Rejected"}));
                 return;
             }
-            self.remote_start_profiles
-                .insert(connector, profile.clone());
+            // Kept with the id tag: only the transaction this call starts takes it.
+            self.remote_start_profiles.insert(
+                connector,
+                json!({"idTag": id_tag, "profile": profile.clone()}),
+            );
         }
         if !self.keys.authorize_remote_tx_requests {
             let info = IdTagInfo::accepted();
             let Some(command) = self.start_command(connector, &id_tag, &info) else {
+                self.remote_start_profiles.remove(&connector);
                 self.respond(&id, json!({"status": "Rejected"}));
                 return;
             };
@@ -225,11 +231,24 @@ impl ChargePoint {
                 command,
                 reply: None,
             }),
-            None => self.auth_refused(
-                id_tag,
-                purpose,
-                &IdTagInfo::with_status(AuthorizationStatus::Invalid),
-            ),
+            None => {
+                if let AuthPurpose::LocalStart { connector } = purpose {
+                    // Authorized, but the connector cannot take it: say so, not "Invalid".
+                    self.refused_starts.push((
+                        connector,
+                        id_tag.to_string(),
+                        format!(
+                            "connector {connector} is reserved for another id tag or unavailable"
+                        ),
+                    ));
+                    return;
+                }
+                self.auth_refused(
+                    id_tag,
+                    purpose,
+                    &IdTagInfo::with_status(AuthorizationStatus::Invalid),
+                )
+            }
         }
     }
 
@@ -240,16 +259,38 @@ impl ChargePoint {
             status = ?info.status,
             "id tag not authorized"
         );
-        if let AuthPurpose::Vehicle { connector } = purpose {
-            // The identifying session ends without a transaction.
-            self.actions.push_back(CoreAction::Station {
-                command: StationCommand::Stop {
+        match purpose {
+            AuthPurpose::Vehicle { connector } => {
+                // The identifying session ends without a transaction.
+                self.actions.push_back(CoreAction::Station {
+                    command: StationCommand::Stop {
+                        connector,
+                        reason: StopReason::DeAuthorized,
+                    },
+                    reply: None,
+                });
+            }
+            AuthPurpose::RemoteStart { connector } => {
+                self.remote_start_profiles.remove(&connector);
+            }
+            AuthPurpose::LocalStart { connector } => {
+                // The technician who asked waits for this answer (`chargerctl start`).
+                self.refused_starts.push((
                     connector,
-                    reason: StopReason::DeAuthorized,
-                },
-                reply: None,
-            });
+                    id_tag.to_string(),
+                    format!(
+                        "id tag {id_tag} is not authorized: {}",
+                        info.status.as_str()
+                    ),
+                ));
+            }
         }
+    }
+
+    /// Local starts that went to the CSMS (Authorize) and were refused since the last call:
+    /// (connector, id tag, why). Accepted ones become a [`StationCommand::Start`].
+    pub fn take_refused_starts(&mut self) -> Vec<(u32, String, String)> {
+        std::mem::take(&mut self.refused_starts)
     }
 
     /// The station command that starts `id_tag` on `connector`, honouring a reservation: the

@@ -271,6 +271,8 @@ pub struct ChargePoint {
     limits_due: Option<Timestamp>,
     /// A TxProfile that came with RemoteStartTransaction, installed when the transaction starts.
     remote_start_profiles: BTreeMap<u32, Value>,
+    /// Local starts the CSMS refused, for the shell to tell whoever asked.
+    refused_starts: Vec<(u32, String, String)>,
     /// ChangeAvailability for connector 0 collecting its parts: id → (answered, scheduled,
     /// refused).
     availability_parts: BTreeMap<String, (u32, bool, bool)>,
@@ -321,6 +323,7 @@ impl ChargePoint {
             applied_limits: BTreeMap::new(),
             limits_due: None,
             remote_start_profiles: BTreeMap::new(),
+            refused_starts: Vec::new(),
             availability_parts: BTreeMap::new(),
             maintenance: maintenance::Maintenance::default(),
             traffic: Traffic::default(),
@@ -787,7 +790,7 @@ impl ChargePoint {
                     },
                 );
                 self.enqueue("StartTransaction", payload, t.transaction_id);
-                self.transaction_started_profiles(t.connector, now);
+                self.transaction_started_profiles(t.connector, &t.id_tag, now);
             }
             StationEvent::TransactionStopped(t) => {
                 let running = self.running.remove(&t.connector);
@@ -1176,6 +1179,7 @@ impl ChargePoint {
                 local: record.local_transaction_id,
                 csms,
             });
+            self.transaction_id_assigned_profiles(record.local_transaction_id, csms, now);
         }
         if let Some(tag) = record.payload["idTag"].as_str() {
             self.remember_id_tag_info(tag, &payload["idTagInfo"], now);

@@ -162,21 +162,29 @@ impl ChargePoint {
         }
     }
 
-    pub(super) fn transaction_started_profiles(&mut self, connector: u32, now: Timestamp) {
-        if let Some(profile) = self.remote_start_profiles.remove(&connector) {
-            match ChargingProfile::from_json(&profile) {
-                Ok(p) => {
+    pub(super) fn transaction_started_profiles(
+        &mut self,
+        connector: u32,
+        id_tag: &str,
+        now: Timestamp,
+    ) {
+        // Only the transaction the RemoteStart asked for takes its profile.
+        let stashed = self.remote_start_profiles.remove(&connector).filter(|s| {
+            s["idTag"]
+                .as_str()
+                .is_some_and(|t| t.eq_ignore_ascii_case(id_tag))
+        });
+        if let Some(stashed) = stashed {
+            match ChargingProfile::from_json(&stashed["profile"]) {
+                Ok(mut p) => {
+                    // The CSMS could not know the transaction's id when it sent the profile:
+                    // it is for the transaction starting now (a transactionId in it is
+                    // meaningless and dropped).
+                    p.transaction_id = None;
                     let ctx = SetContext {
                         now_ms: self.unix_ms(now),
                         number_of_connectors: self.keys.number_of_connectors,
-                        active_transaction: None,
-                    };
-                    // The profile names no transaction yet: it is for this one.
-                    let ctx = SetContext {
-                        active_transaction: p.transaction_id.or(Some(
-                            self.tx_context(connector).map_or(0, |t| t.transaction_id),
-                        )),
-                        ..ctx
+                        active_transaction: self.tx_context(connector).map(|t| t.transaction_id),
                     };
                     if let Err(e) = self.profiles.set(connector, p, &ctx) {
                         tracing::warn!(connector, error = %e, "RemoteStart charging profile not installed");
@@ -188,6 +196,29 @@ impl ChargePoint {
             }
         }
         self.limits_due = Some(now);
+    }
+
+    /// StartTransaction.conf gave the CSMS's id for a transaction: TxProfiles bound to the
+    /// station's own id (a RemoteStart profile, or one set before the answer) follow it, or
+    /// they would stop applying the moment the id changes.
+    pub(super) fn transaction_id_assigned_profiles(
+        &mut self,
+        local: i64,
+        csms: i64,
+        now: Timestamp,
+    ) {
+        let Some(connector) = self
+            .running
+            .iter()
+            .find(|(_, t)| t.local_id == local)
+            .map(|(c, _)| *c)
+        else {
+            return;
+        };
+        if local != csms && self.profiles.rebind_transaction(connector, local, csms) {
+            self.limits_due = Some(now);
+            self.update_limits(now);
+        }
     }
 
     pub(super) fn transaction_ended_profiles(&mut self, connector: u32, now: Timestamp) {
