@@ -462,10 +462,9 @@ impl OcppClient {
         value: &str,
         now: Timestamp,
     ) -> Result<(), String> {
-        let result = self.cp.local_change_configuration(key, value, now);
-        let mut requests = Vec::new();
-        self.persist_actions(&mut requests);
-        result
+        // What the change sets in motion (persisting it first) is carried out by the pump the
+        // daemon runs before it answers.
+        self.cp.local_change_configuration(key, value, now)
     }
 
     /// Advance the core, persist what it asks, send what it has; returns what the main loop

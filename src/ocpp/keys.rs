@@ -21,8 +21,10 @@ pub const SEND_LOCAL_LIST_MAX_LENGTH: usize = 1_000;
 pub const AUTH_CACHE_CAPACITY: usize = 1_000;
 pub const GET_CONFIGURATION_MAX_KEYS: usize = 64;
 pub const CHARGE_PROFILE_MAX_STACK_LEVEL: u32 = 32;
-pub const CHARGING_SCHEDULE_MAX_PERIODS: usize = 48;
-pub const MAX_CHARGING_PROFILES_INSTALLED: usize = 32;
+pub const CHARGING_SCHEDULE_MAX_PERIODS: usize = super::smart_charging::MAX_SCHEDULE_PERIODS;
+/// Per connector (connector 0 included); see smart_charging::MAX_PROFILES_PER_CONNECTOR.
+pub const MAX_CHARGING_PROFILES_INSTALLED: usize =
+    super::smart_charging::MAX_PROFILES_PER_CONNECTOR;
 pub const CERTIFICATE_STORE_MAX_LENGTH: usize = 16;
 pub const CERTIFICATE_SIGNED_MAX_CHAIN_SIZE: usize = 10_000;
 /// Transaction data kept for StopTransaction: the sampled values of this many samples, evenly
@@ -264,9 +266,11 @@ impl Keys {
                 "ChargingScheduleMaxPeriods",
                 CHARGING_SCHEDULE_MAX_PERIODS.to_string(),
             ),
+            // Counted per connector (0 included): 32 on each.
             ro(
                 "MaxChargingProfilesInstalled",
-                MAX_CHARGING_PROFILES_INSTALLED.to_string(),
+                (MAX_CHARGING_PROFILES_INSTALLED * (self.number_of_connectors as usize + 1))
+                    .to_string(),
             ),
             // Security whitepaper
             KeyValue {
