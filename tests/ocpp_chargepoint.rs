@@ -639,3 +639,64 @@ fn a_long_outage_spills_the_outbox_to_disk_and_replays_all_of_it_in_order() {
         c.max_in_memory
     );
 }
+
+#[test]
+fn no_remote_start_while_firmware_installs() {
+    use chargerd::ocpp::chargepoint::{FileJob, JobProgress};
+    let mut c = Csms::new();
+    let sent = c.connect_and_accept();
+    for s in &sent {
+        c.answer(s, json!({}));
+    }
+    let reply = c.call(
+        "fw",
+        "UpdateFirmware",
+        json!({"location": "http://files.example/fw.img", "retrieveDate": "2020-01-01T00:00:00Z"}),
+    );
+    assert_eq!(reply[0][2], json!({}));
+    let job = c
+        .actions
+        .iter()
+        .find_map(|a| match a {
+            CoreAction::Job(FileJob::DownloadFirmware { job, .. }) => Some(*job),
+            _ => None,
+        })
+        .expect("a download job");
+    c.cp.job_progress(job, JobProgress::Downloading, c.now);
+    c.cp.job_progress(job, JobProgress::Downloaded, c.now);
+    c.run(Duration::ZERO);
+    assert!(c
+        .actions
+        .iter()
+        .any(|a| matches!(a, CoreAction::Job(FileJob::InstallFirmware { .. }))));
+    c.cp.job_progress(job, JobProgress::Installing, c.now);
+    let started = |c: &Csms| {
+        c.actions
+            .iter()
+            .filter(|a| {
+                matches!(
+                    a,
+                    CoreAction::Station {
+                        command: StationCommand::Start { .. },
+                        ..
+                    }
+                )
+            })
+            .count()
+    };
+    let reply = c.call(
+        "rs1",
+        "RemoteStartTransaction",
+        json!({"connectorId": 1, "idTag": "FLEET-042"}),
+    );
+    let answer = reply.iter().find(|f| f[1] == "rs1").unwrap();
+    assert_eq!(answer[2]["status"], "Rejected");
+    assert_eq!(started(&c), 0);
+    c.cp.job_progress(job, JobProgress::Installed, c.now);
+    c.call(
+        "rs2",
+        "RemoteStartTransaction",
+        json!({"connectorId": 1, "idTag": "FLEET-042"}),
+    );
+    assert_eq!(started(&c), 1, "starts again once installed");
+}

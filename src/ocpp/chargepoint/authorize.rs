@@ -71,6 +71,9 @@ impl ChargePoint {
         if connector == 0 || connector > self.keys.number_of_connectors {
             return StartDecision::Refused(format!("no connector {connector}"));
         }
+        if self.installing_firmware() {
+            return StartDecision::Refused("a firmware update is being installed".into());
+        }
         let purpose = AuthPurpose::LocalStart { connector };
         match self.decide(id_tag, now) {
             Decision::Accept { info, .. } => match self.start_command(connector, id_tag, &info) {

@@ -380,9 +380,10 @@ impl ChargePoint {
 
     /// Whether a connector can take a new session for the CSMS (RemoteStart, ReserveNow).
     pub(super) fn connector_usable(&self, connector: u32) -> bool {
-        !matches!(
-            self.status_of(connector),
-            Some(ConnectorStatus::Unavailable | ConnectorStatus::Faulted)
-        )
+        !self.installing_firmware()
+            && !matches!(
+                self.status_of(connector),
+                Some(ConnectorStatus::Unavailable | ConnectorStatus::Faulted)
+            )
     }
 }

@@ -385,6 +385,15 @@ impl ChargePoint {
         }
     }
 
+    /// A firmware image is being installed: no new transaction starts until it is done (the
+    /// install may restart the charger).
+    pub(super) fn installing_firmware(&self) -> bool {
+        self.maintenance
+            .firmware
+            .as_ref()
+            .is_some_and(|f| f.stage == FirmwareStage::Installing)
+    }
+
     /// Progress of a [`FileJob`]. Reports of a job that was replaced are ignored.
     pub fn job_progress(&mut self, job: u64, progress: JobProgress, now: Timestamp) {
         self.now = self.now.max(now);
