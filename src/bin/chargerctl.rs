@@ -358,6 +358,8 @@ fn format_connector(v: &ConnectorView) -> String {
         );
     } else if let Some(tag) = &c.authorized_id_tag {
         line("authorized", tag.clone());
+    } else if let Some(tag) = &c.reserved_for {
+        line("reserved for", tag.clone());
     }
     line(
         "output",
