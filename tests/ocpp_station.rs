@@ -14,9 +14,7 @@
 #[macro_use]
 mod e2e;
 
-use std::fs::OpenOptions;
 use std::path::Path;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use e2e::*;
@@ -29,42 +27,8 @@ const WAIT: Duration = Duration::from_secs(30);
 /// Starts chargerd like [`Chargerd::start`], with `edit` applied to the configuration text
 /// (e.g. another authorization mode).
 fn start_edited(dir: &Path, csms: &mut Csms, edit: fn(String) -> String) -> Chargerd {
-    let config = Chargerd::write_config(dir, &Chargerd::ocpp_section(&csms.url()));
-    let text = edit(std::fs::read_to_string(&config).unwrap());
-    std::fs::write(&config, text).unwrap();
-    let log = Chargerd::log(dir);
-    if !csms.also_show.contains(&log) {
-        csms.also_show.push(log.clone());
-    }
-    let out = OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&log)
-        .unwrap();
-    let child = Command::new(CHARGERD)
-        .arg("--config")
-        .arg(&config)
-        .env("RUST_LOG", "info")
-        .env("NO_COLOR", "1")
-        .stdout(Stdio::from(out.try_clone().unwrap()))
-        .stderr(Stdio::from(out))
-        .spawn()
-        .unwrap();
-    let mut d = Chargerd {
-        child: Some(child),
-        dir: dir.to_path_buf(),
-    };
-    let end = Instant::now() + Duration::from_secs(20);
-    while !d.ctl(&["status"]).status.success() {
-        assert!(d.alive(), "chargerd exited:\n{}", tail(&log, 40));
-        assert!(
-            Instant::now() < end,
-            "chargerd did not come up:\n{}",
-            tail(&log, 40)
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    d
+    let section = Chargerd::ocpp_section(&csms.url());
+    Chargerd::start_edited(dir, csms, &section, edit)
 }
 
 /// `[authorization] mode = "ocpp"`: `chargerctl start --id-tag` goes through the charge point.

@@ -357,7 +357,20 @@ impl Chargerd {
     }
 
     pub fn start_with(dir: &Path, csms: &mut Csms, ocpp: &str) -> Chargerd {
+        Self::start_edited(dir, csms, ocpp, |text| text)
+    }
+
+    /// Like [`start_with`](Self::start_with), with `edit` applied to the whole configuration
+    /// text (e.g. another authorization mode).
+    pub fn start_edited(
+        dir: &Path,
+        csms: &mut Csms,
+        ocpp: &str,
+        edit: impl Fn(String) -> String,
+    ) -> Chargerd {
         let config = Self::write_config(dir, ocpp);
+        let text = edit(std::fs::read_to_string(&config).unwrap());
+        std::fs::write(&config, text).unwrap();
         let log = Self::log(dir);
         if !csms.also_show.contains(&log) {
             csms.also_show.push(log.clone());
