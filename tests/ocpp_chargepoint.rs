@@ -692,7 +692,26 @@ fn no_remote_start_while_firmware_installs() {
     let answer = reply.iter().find(|f| f[1] == "rs1").unwrap();
     assert_eq!(answer[2]["status"], "Rejected");
     assert_eq!(started(&c), 0);
+    let maintenance = |c: &Csms| -> Vec<bool> {
+        c.actions
+            .iter()
+            .filter_map(|a| match a {
+                CoreAction::Station {
+                    command: StationCommand::SetMaintenance { blocked },
+                    ..
+                } => Some(*blocked),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(
+        maintenance(&c),
+        [true],
+        "the station is locked for the install"
+    );
     c.cp.job_progress(job, JobProgress::Installed, c.now);
+    c.run(Duration::ZERO);
+    assert_eq!(maintenance(&c), [true, false], "and unlocked after it");
     c.call(
         "rs2",
         "RemoteStartTransaction",

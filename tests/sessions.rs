@@ -406,3 +406,27 @@ fn a_stop_right_as_energy_transfer_starts_ends_promptly_without_false_alarms() {
     assert!(alarms.is_empty(), "false alarms: {alarms:?}");
     assert_eq!(b.stopped(tx).unwrap().reason, StopReason::Local);
 }
+
+#[test]
+fn a_firmware_install_blocks_new_sessions_until_it_is_done() {
+    let mut b = Bench::new();
+    b.command(StationCommand::SetMaintenance { blocked: true })
+        .unwrap();
+    b.run_for(secs(1));
+    assert_eq!(b.status(1), ConnectorStatus::Unavailable);
+    b.plug(1, TruckSpec::default());
+    assert!(matches!(
+        b.command(StationCommand::Start {
+            connector: 1,
+            id_tag: None
+        }),
+        Err(CommandError::Inoperative(1))
+    ));
+    b.command(StationCommand::SetMaintenance { blocked: false })
+        .unwrap();
+    b.run_for(secs(1));
+    assert_eq!(b.status(1), ConnectorStatus::Preparing);
+    let tx = b.start(1);
+    b.charge_until_current(1, 100.0, MIN);
+    assert!(b.stopped(tx).is_none());
+}

@@ -182,6 +182,8 @@ pub(crate) struct Connector {
     reserved_for: Option<String>,
     /// The CSMS's charging limit: amperes, watts (converted with the live voltage), detail.
     charging_limit: Option<(Option<f32>, Option<f32>, String)>,
+    /// A firmware installation is under way: nothing new starts.
+    maintenance: bool,
 }
 
 impl Connector {
@@ -218,6 +220,7 @@ impl Connector {
             frames_rejected: 0,
             reserved_for: None,
             charging_limit: None,
+            maintenance: false,
         }
     }
 
@@ -251,7 +254,7 @@ impl Connector {
             }
             return Err(CommandError::Busy(self.id()));
         }
-        if !self.operative {
+        if !self.operative || self.maintenance {
             return Err(CommandError::Inoperative(self.id()));
         }
         if let Some(f) = self.first_fault() {
@@ -346,6 +349,13 @@ impl Connector {
         Ok(CommandOutcome::Reserved)
     }
 
+    pub(crate) fn set_maintenance(&mut self, blocked: bool) {
+        self.maintenance = blocked;
+        if blocked {
+            self.authorization = None;
+        }
+    }
+
     pub(crate) fn set_charging_limit(
         &mut self,
         amps: Option<f32>,
@@ -436,6 +446,7 @@ impl Connector {
     /// (once per plug-in).
     fn may_start_unattended(&self) -> bool {
         self.plugged
+            && !self.maintenance
             && self.reserved_for.is_none()
             && !self.auto_started
             && self.session.is_none()
@@ -1003,6 +1014,12 @@ impl Connector {
         }
         if !self.operative {
             return (ConnectorStatus::Unavailable, None);
+        }
+        if self.maintenance {
+            return (
+                ConnectorStatus::Unavailable,
+                Some("firmware update being installed".into()),
+            );
         }
         if self.plugged {
             if self.finished_while_plugged {

@@ -211,6 +211,12 @@ pub enum StationCommand {
         connector: u32,
         id_tag: Option<String>,
     },
+    /// A firmware image is being installed (`true`) or done (`false`): every connector without
+    /// a session is Unavailable meanwhile and nothing new starts, auto-start included. Not
+    /// persisted: the install may restart the charger, which then starts available.
+    SetMaintenance {
+        blocked: bool,
+    },
     /// The CSMS's smart-charging limit on this connector, in amperes and/or watts (watts are
     /// converted with the live output voltage at every step); both `None` lifts it.
     SetChargingLimit {
@@ -420,6 +426,12 @@ impl Station {
             } => {
                 let c = self.connector_mut(connector)?;
                 Ok(c.set_availability(operative))
+            }
+            StationCommand::SetMaintenance { blocked } => {
+                for c in &mut self.connectors {
+                    c.set_maintenance(blocked);
+                }
+                Ok(CommandOutcome::AvailabilityChanged)
             }
             StationCommand::Reserve { connector, id_tag } => {
                 let c = self.connector_mut(connector)?;

@@ -378,6 +378,11 @@ impl ChargePoint {
             FirmwareStage::ReadyToInstall if idle && f.install_at.is_none_or(|t| now >= t) => {
                 f.stage = FirmwareStage::Installing;
                 let job = f.job;
+                // Nothing new starts while the image installs (the install may restart us).
+                self.actions.push_back(CoreAction::Station {
+                    command: crate::station::StationCommand::SetMaintenance { blocked: true },
+                    reply: None,
+                });
                 self.actions
                     .push_back(CoreAction::Job(FileJob::InstallFirmware { job }));
             }
@@ -480,16 +485,27 @@ impl ChargePoint {
             }
             JobProgress::Installing => self.firmware_status("Installing"),
             JobProgress::Installed => {
+                self.end_maintenance();
                 self.firmware_status("Installed");
                 self.security_event(SecurityEvent::FirmwareUpdated, None, now);
                 self.maintenance.firmware = None;
             }
             JobProgress::InstallationFailed(why) => {
+                self.end_maintenance();
                 tracing::warn!(why, "firmware installation failed");
                 self.firmware_status("InstallationFailed");
                 self.maintenance.firmware = None;
             }
             other => tracing::debug!(?other, "unexpected firmware progress"),
+        }
+    }
+
+    fn end_maintenance(&mut self) {
+        if self.installing_firmware() {
+            self.actions.push_back(CoreAction::Station {
+                command: crate::station::StationCommand::SetMaintenance { blocked: false },
+                reply: None,
+            });
         }
     }
 
