@@ -371,14 +371,17 @@ impl OcppClient {
             LinkEvent::Text(text) => self.cp.on_text(&text, now),
             LinkEvent::Disconnected { reason, retry_in } => {
                 tracing::warn!(%reason, ?retry_in, "CSMS link down");
-                if reason.to_string().contains("certificate") {
+                let why = reason.to_string();
+                // Once per run of the same failure, not once per reconnect attempt: a CSMS with
+                // a bad certificate must not fill the outbox with the same event all night.
+                if why.contains("certificate") && self.last_disconnect.as_deref() != Some(&why) {
                     self.cp.security_event(
                         SecurityEvent::InvalidCentralSystemCertificate,
-                        Some(reason.to_string()),
+                        Some(why.clone()),
                         now,
                     );
                 }
-                self.last_disconnect = Some(reason.to_string());
+                self.last_disconnect = Some(why);
                 self.connection = None;
                 self.cp.on_disconnected(now);
             }
