@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use charger_protocol::StopReason;
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
@@ -454,6 +454,22 @@ impl Store {
         Ok(out)
     }
 
+    /// One named piece of OCPP state, if it was saved.
+    pub fn ocpp_state_of(&self, name: &str) -> Result<Option<serde_json::Value>, StoreError> {
+        let text: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT value FROM ocpp_state WHERE name = ?1",
+                params![name],
+                |r| r.get(0),
+            )
+            .optional()?;
+        Ok(match text {
+            Some(t) => Some(serde_json::from_str(&t)?),
+            None => None,
+        })
+    }
+
     /// Record a security event in the journal's event log (the whitepaper's security log,
     /// which GetLog uploads).
     pub fn log_security_event(
@@ -672,6 +688,24 @@ mod tests {
         assert_eq!(sessions.len(), 1);
         assert_eq!(sessions[0].energy_wh, Some(5000.0));
         assert_eq!(sessions[0].stop_reason, Some(StopReason::VehicleRequest));
+    }
+
+    #[test]
+    fn ocpp_state_is_replaced_by_name_and_read_back_one_by_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("j.sqlite")).unwrap();
+        assert_eq!(s.ocpp_state_of("local_list").unwrap(), None);
+        s.set_ocpp_state("local_list", &serde_json::json!({"version": 1}))
+            .unwrap();
+        s.set_ocpp_state("local_list", &serde_json::json!({"version": 2}))
+            .unwrap();
+        s.set_ocpp_state("auth_cache", &serde_json::json!([]))
+            .unwrap();
+        assert_eq!(
+            s.ocpp_state_of("local_list").unwrap(),
+            Some(serde_json::json!({"version": 2}))
+        );
+        assert_eq!(s.ocpp_state().unwrap().len(), 2);
     }
 
     #[test]

@@ -312,7 +312,7 @@ impl OcppClient {
             })?;
             s.ca_bundle = Some(path);
         }
-        if let Ok(Some(state)) = self.store_state("client_certificate") {
+        if let Ok(Some(state)) = self.store.ocpp_state_of("client_certificate") {
             if let (Some(cert), Some(key)) = (state["certificate"].as_str(), state["key"].as_str())
             {
                 let (cert, key) = (PathBuf::from(cert), PathBuf::from(key));
@@ -323,15 +323,6 @@ impl OcppClient {
             }
         }
         Ok(s)
-    }
-
-    fn store_state(&self, name: &str) -> Result<Option<Value>, StoreError> {
-        Ok(self
-            .store
-            .ocpp_state()?
-            .into_iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v))
     }
 
     /// Rebuild the link's credentials from the effective section; used from the next
@@ -1057,13 +1048,9 @@ impl OcppClient {
     }
 }
 
+/// The profile a (checked, 0 to 3) SecurityProfile key value names.
 fn security_profile_from(p: u8) -> SecurityProfile {
-    match p {
-        0 => SecurityProfile::Unsecured,
-        1 => SecurityProfile::BasicAuth,
-        2 => SecurityProfile::TlsBasicAuth,
-        _ => SecurityProfile::TlsClientCertificate,
-    }
+    SecurityProfile::try_from(p).unwrap_or(SecurityProfile::TlsClientCertificate)
 }
 
 /// The PEM certificates in a bundle, one string each.

@@ -10,38 +10,9 @@ use super::{ChargePoint, CoreAction, PendingReply, Registration, ReplyKind, Secr
 use crate::ocpp::keys::GET_CONFIGURATION_MAX_KEYS;
 use crate::station::{ConnectorStatus, StationCommand};
 
-/// The actions this charge point answers; anything else gets NotImplemented (1.6 §4.1.3 /
-/// OCPP-J §4.2.3), never a fake Accepted.
-pub const SUPPORTED_CALLS: &[&str] = &[
-    "CancelReservation",
-    "CertificateSigned",
-    "ChangeAvailability",
-    "ChangeConfiguration",
-    "ClearCache",
-    "ClearChargingProfile",
-    "DataTransfer",
-    "DeleteCertificate",
-    "ExtendedTriggerMessage",
-    "GetCompositeSchedule",
-    "GetConfiguration",
-    "GetDiagnostics",
-    "GetInstalledCertificateIds",
-    "GetLocalListVersion",
-    "GetLog",
-    "InstallCertificate",
-    "RemoteStartTransaction",
-    "RemoteStopTransaction",
-    "ReserveNow",
-    "Reset",
-    "SendLocalList",
-    "SetChargingProfile",
-    "SignedUpdateFirmware",
-    "TriggerMessage",
-    "UnlockConnector",
-    "UpdateFirmware",
-];
-
 impl ChargePoint {
+    /// Every action this charge point answers is a branch here; anything else gets
+    /// NotImplemented (1.6 §4.1.3 / OCPP-J §4.2.3), never a fake Accepted.
     pub(super) fn on_call(&mut self, id: MessageId, action: &str, payload: Value, now: Timestamp) {
         if self.registration == Registration::Rejected {
             // 1.6 §4.2.1: while Rejected the charge point does not respond to the CSMS.
@@ -123,7 +94,8 @@ impl ChargePoint {
         }
     }
 
-    fn connector_arg(payload: &Value) -> Option<u32> {
+    /// The payload's `connectorId`, if it is there and fits a connector number.
+    pub(super) fn connector_arg(payload: &Value) -> Option<u32> {
         payload["connectorId"]
             .as_u64()
             .and_then(|c| u32::try_from(c).ok())

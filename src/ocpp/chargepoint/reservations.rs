@@ -28,10 +28,7 @@ pub struct Reservation {
 
 impl ChargePoint {
     pub(super) fn reserve_now(&mut self, id: MessageId, payload: &Value, now: Timestamp) {
-        let connector = payload["connectorId"]
-            .as_u64()
-            .and_then(|c| u32::try_from(c).ok())
-            .unwrap_or(u32::MAX);
+        let connector = Self::connector_arg(payload).unwrap_or(u32::MAX);
         let reservation_id = payload["reservationId"]
             .as_i64()
             .and_then(|r| i32::try_from(r).ok())

@@ -42,10 +42,7 @@ impl ChargePoint {
     }
 
     pub(super) fn set_charging_profile(&mut self, id: MessageId, payload: &Value, now: Timestamp) {
-        let connector = payload["connectorId"]
-            .as_u64()
-            .and_then(|c| u32::try_from(c).ok())
-            .unwrap_or(u32::MAX);
+        let connector = Self::connector_arg(payload).unwrap_or(u32::MAX);
         let profile = match ChargingProfile::from_json(&payload["csChargingProfiles"]) {
             Ok(p) => p,
             Err(e) => {
@@ -54,9 +51,8 @@ impl ChargePoint {
                 return;
             }
         };
-        if profile.stack_level > crate::ocpp::keys::CHARGE_PROFILE_MAX_STACK_LEVEL
-            || profile.schedule.periods.len() > crate::ocpp::keys::CHARGING_SCHEDULE_MAX_PERIODS
-        {
+        // The number of periods is bounded by `from_json` (ChargingScheduleMaxPeriods).
+        if profile.stack_level > crate::ocpp::keys::CHARGE_PROFILE_MAX_STACK_LEVEL {
             self.respond(&id, json!({"status": "Rejected"}));
             return;
         }
@@ -89,9 +85,7 @@ impl ChargePoint {
         now: Timestamp,
     ) {
         let profile_id = payload["id"].as_i64().and_then(|v| i32::try_from(v).ok());
-        let connector = payload["connectorId"]
-            .as_u64()
-            .and_then(|c| u32::try_from(c).ok());
+        let connector = Self::connector_arg(payload);
         let purpose = payload["chargingProfilePurpose"]
             .as_str()
             .and_then(ProfilePurpose::parse);
@@ -118,10 +112,7 @@ impl ChargePoint {
         payload: &Value,
         now: Timestamp,
     ) {
-        let connector = payload["connectorId"]
-            .as_u64()
-            .and_then(|c| u32::try_from(c).ok())
-            .unwrap_or(u32::MAX);
+        let connector = Self::connector_arg(payload).unwrap_or(u32::MAX);
         if connector > self.keys.number_of_connectors {
             self.respond(&id, json!({"status": "Rejected"}));
             return;
