@@ -2,6 +2,8 @@
 //! on the built-in simulator, its control socket, its journal, its notify protocol.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod e2e;
+
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixDatagram, UnixStream};
@@ -9,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
+use e2e::sim_config_text;
 use serde_json::Value;
 
 const CHARGERD: &str = env!("CARGO_BIN_EXE_chargerd");
@@ -22,26 +25,10 @@ struct Daemon {
 }
 
 impl Daemon {
-    fn config_text(dir: &Path) -> String {
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/configs/sim.toml"))
-            .unwrap()
-            .replace(
-                "state_dir = \"state\"",
-                &format!("state_dir = \"{}\"", dir.join("state").display()),
-            )
-            .replace(
-                "control_socket = \"run/control.sock\"",
-                &format!(
-                    "control_socket = \"{}\"",
-                    dir.join("run/control.sock").display()
-                ),
-            )
-    }
-
     /// Start chargerd on configs/sim.toml with its state under `dir`, and wait for READY=1.
     fn start(dir: &Path) -> Daemon {
         let config = dir.join("chargerd.toml");
-        std::fs::write(&config, Self::config_text(dir)).unwrap();
+        std::fs::write(&config, sim_config_text(dir)).unwrap();
         let notify_path = dir.join("notify.sock");
         let _ = std::fs::remove_file(&notify_path);
         let notify = UnixDatagram::bind(&notify_path).unwrap();
@@ -297,7 +284,7 @@ fn chargerctl_says_clearly_when_the_daemon_is_not_running() {
 fn check_config_names_the_file_and_key_of_a_typo() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.toml");
-    let text = Daemon::config_text(dir.path()).replace("max_current = 400.0", "max_curent = 400.0");
+    let text = sim_config_text(dir.path()).replace("max_current = 400.0", "max_curent = 400.0");
     std::fs::write(&path, text).unwrap();
     let out = Command::new(CHARGERD)
         .arg("--check-config")
@@ -311,7 +298,7 @@ fn check_config_names_the_file_and_key_of_a_typo() {
     assert!(err.contains("max_curent"), "{err}");
 
     let good = dir.path().join("good.toml");
-    std::fs::write(&good, Daemon::config_text(dir.path())).unwrap();
+    std::fs::write(&good, sim_config_text(dir.path())).unwrap();
     let out = Command::new(CHARGERD)
         .arg("--check-config")
         .arg("--config")

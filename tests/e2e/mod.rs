@@ -311,6 +311,23 @@ pub fn energy_wh(meter_values: &Value) -> Vec<f64> {
 
 // ----- chargerd ---------------------------------------------------------------------------------
 
+/// configs/sim.toml with its state directory and control socket moved under `dir`.
+pub fn sim_config_text(dir: &Path) -> String {
+    std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/configs/sim.toml"))
+        .unwrap()
+        .replace(
+            "state_dir = \"state\"",
+            &format!("state_dir = \"{}\"", dir.join("state").display()),
+        )
+        .replace(
+            "control_socket = \"run/control.sock\"",
+            &format!(
+                "control_socket = \"{}\"",
+                dir.join("run/control.sock").display()
+            ),
+        )
+}
+
 /// The real daemon on configs/sim.toml with an `[ocpp]` section, killed on drop.
 pub struct Chargerd {
     pub child: Option<Child>,
@@ -323,20 +340,7 @@ impl Chargerd {
     }
 
     pub fn write_config(dir: &Path, ocpp: &str) -> PathBuf {
-        let text =
-            std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/configs/sim.toml"))
-                .unwrap()
-                .replace(
-                    "state_dir = \"state\"",
-                    &format!("state_dir = \"{}\"", dir.join("state").display()),
-                )
-                .replace(
-                    "control_socket = \"run/control.sock\"",
-                    &format!(
-                        "control_socket = \"{}\"",
-                        dir.join("run/control.sock").display()
-                    ),
-                );
+        let text = sim_config_text(dir);
         let path = dir.join("chargerd.toml");
         std::fs::write(&path, format!("{text}\n{ocpp}")).unwrap();
         path
