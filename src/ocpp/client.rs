@@ -433,7 +433,7 @@ impl OcppClient {
             last_disconnect: self.last_disconnect.clone(),
             registration: format!("{:?}", self.cp.registration()),
             outbox_depth: self.cp.outbox_len(),
-            refused_messages: self.cp.refused().count(),
+            refused_messages: self.cp.refused_count(),
             local_list_version: self.cp.local_list_version(),
             traffic: self.cp.traffic().clone(),
         }

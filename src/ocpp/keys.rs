@@ -31,6 +31,91 @@ pub const CERTIFICATE_SIGNED_MAX_CHAIN_SIZE: usize = 10_000;
 /// thinned out when a long session has more.
 pub const STOP_TXN_MAX_SAMPLES: usize = 48;
 
+/// The longest CpoName taken (the security whitepaper gives no bound; a certificate's O
+/// attribute is at most 64 characters, and 500 leaves room for any real company name).
+pub const CPO_NAME_MAX_LENGTH: usize = 500;
+
+/// One week: the longest interval any key accepts. A CSMS asking for more is either wrong or
+/// hostile, and a longer wait is indistinguishable from "never" for an operator anyway.
+pub const MAX_INTERVAL_S: u64 = 7 * 86_400;
+
+/// The longest wait between two attempts of a file transfer the CSMS asked for
+/// (`retryInterval` of GetDiagnostics, GetLog, UpdateFirmware and SignedUpdateFirmware).
+pub const MAX_RETRY_INTERVAL_S: u64 = 86_400;
+
+/// The whole numbers a writable numeric key accepts, both ends included, in the key's unit
+/// (seconds for intervals). Outside the range ChangeConfiguration answers Rejected.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct KeyRange {
+    pub min: u64,
+    pub max: u64,
+}
+
+impl KeyRange {
+    /// The key's value as a number inside the range, or Rejected.
+    pub fn parse(self, value: &str) -> Result<u64, ChangeRefused> {
+        match value.trim().parse::<u64>() {
+            Ok(n) if (self.min..=self.max).contains(&n) => Ok(n),
+            _ => Err(ChangeRefused::Rejected),
+        }
+    }
+}
+
+/// Every writable numeric key and its range: the one table ChangeConfiguration, `chargerctl
+/// config set` and the keys replayed from the journal at start-up are checked against.
+/// 0 is in a range only where the key gives it a meaning.
+pub const NUMERIC_KEYS: [(&str, KeyRange); 7] = [
+    // 0 = no clock-aligned data (1.6 §9.1.3); the grid divides a day from midnight, so a
+    // longer interval has no meaning.
+    (
+        "ClockAlignedDataInterval",
+        KeyRange {
+            min: 0,
+            max: 86_400,
+        },
+    ),
+    // How long an authorization waits for the plug; 0 would refuse every start.
+    ("ConnectionTimeOut", KeyRange { min: 1, max: 3_600 }),
+    // 1.6 gives 0 no meaning here (a heartbeat every instant); WebSocket pings are a separate
+    // key.
+    (
+        "HeartbeatInterval",
+        KeyRange {
+            min: 1,
+            max: MAX_INTERVAL_S,
+        },
+    ),
+    // 0 = no periodic samples (1.6 §9.1.17).
+    (
+        "MeterValueSampleInterval",
+        KeyRange {
+            min: 0,
+            max: MAX_INTERVAL_S,
+        },
+    ),
+    // 0 = give up after the first failed reset.
+    ("ResetRetries", KeyRange { min: 0, max: 10 }),
+    // At least one attempt; past 100 a refused message only delays the ones behind it.
+    ("TransactionMessageAttempts", KeyRange { min: 1, max: 100 }),
+    // The wait grows with each attempt and is capped at an hour (see chargepoint), so a day is
+    // the most that can mean anything; 0 would resend a refused message at once, forever.
+    (
+        "TransactionMessageRetryInterval",
+        KeyRange {
+            min: 1,
+            max: 86_400,
+        },
+    ),
+];
+
+/// The range of a writable numeric key, `None` for any other key.
+pub fn numeric_range(key: &str) -> Option<KeyRange> {
+    NUMERIC_KEYS
+        .iter()
+        .find(|(k, _)| *k == key)
+        .map(|(_, r)| *r)
+}
+
 /// The configuration keys and their values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Keys {
@@ -296,15 +381,28 @@ impl Keys {
     /// AuthorizationKey need the shell (prerequisites, secrets) and are checked by the caller
     /// with [`Keys::check_security_profile`] / [`check_authorization_key`] first; `change`
     /// still records them so that restarts replay them.
+    ///
+    /// Every numeric key takes a whole number inside its [`NUMERIC_KEYS`] range; anything else
+    /// (negative, fractional, beyond the range, not a number) is Rejected and changes nothing.
     pub fn change(&mut self, key: &str, value: &str) -> Result<(), ChangeRefused> {
         use ChangeRefused::{NotSupported, Rejected};
-        let secs = |v: &str| {
-            v.trim()
-                .parse::<u64>()
-                .map(Duration::from_secs)
-                .map_err(|_| Rejected)
-        };
-        let count = |v: &str| v.trim().parse::<u32>().map_err(|_| Rejected);
+        if let Some(range) = numeric_range(key) {
+            let n = range.parse(value)?;
+            let secs = Duration::from_secs(n);
+            // The range bounds every count to u32 and every interval to days.
+            let count = u32::try_from(n).map_err(|_| Rejected)?;
+            match key {
+                "ClockAlignedDataInterval" => self.clock_aligned_data_interval = secs,
+                "ConnectionTimeOut" => self.connection_timeout = secs,
+                "HeartbeatInterval" => self.heartbeat_interval = secs,
+                "MeterValueSampleInterval" => self.meter_value_sample_interval = secs,
+                "ResetRetries" => self.reset_retries = count,
+                "TransactionMessageAttempts" => self.transaction_message_attempts = count,
+                "TransactionMessageRetryInterval" => self.transaction_message_retry_interval = secs,
+                _ => return Err(NotSupported),
+            }
+            return Ok(());
+        }
         let flag = |v: &str| match v.trim().to_ascii_lowercase().as_str() {
             "true" => Ok(true),
             "false" => Ok(false),
@@ -328,37 +426,16 @@ impl Keys {
             "AllowOfflineTxForUnknownId" => self.allow_offline_tx_for_unknown_id = flag(value)?,
             "AuthorizationCacheEnabled" => self.authorization_cache_enabled = flag(value)?,
             "AuthorizeRemoteTxRequests" => self.authorize_remote_tx_requests = flag(value)?,
-            "ClockAlignedDataInterval" => self.clock_aligned_data_interval = secs(value)?,
-            "ConnectionTimeOut" => {
-                let d = secs(value)?;
-                if d.is_zero() {
-                    return Err(Rejected);
-                }
-                self.connection_timeout = d;
-            }
-            "HeartbeatInterval" => self.heartbeat_interval = secs(value)?,
             "LocalAuthorizeOffline" => self.local_authorize_offline = flag(value)?,
             "LocalPreAuthorize" => self.local_pre_authorize = flag(value)?,
             "MeterValuesAlignedData" => self.meter_values_aligned_data = measurands(value)?,
             "MeterValuesSampledData" => self.meter_values_sampled_data = measurands(value)?,
-            "MeterValueSampleInterval" => self.meter_value_sample_interval = secs(value)?,
-            "ResetRetries" => self.reset_retries = count(value)?,
             "StopTransactionOnInvalidId" => self.stop_transaction_on_invalid_id = flag(value)?,
             "StopTxnAlignedData" => self.stop_txn_aligned_data = measurands(value)?,
             "StopTxnSampledData" => self.stop_txn_sampled_data = measurands(value)?,
-            "TransactionMessageAttempts" => {
-                let n = count(value)?;
-                if n == 0 {
-                    return Err(Rejected);
-                }
-                self.transaction_message_attempts = n;
-            }
-            "TransactionMessageRetryInterval" => {
-                self.transaction_message_retry_interval = secs(value)?
-            }
             "LocalAuthListEnabled" => self.local_auth_list_enabled = flag(value)?,
             "CpoName" => {
-                if value.len() > 500 {
+                if value.len() > CPO_NAME_MAX_LENGTH {
                     return Err(Rejected);
                 }
                 self.cpo_name = value.to_string();
@@ -417,6 +494,65 @@ mod tests {
         );
         k.change("HeartbeatInterval", "42").unwrap();
         assert_eq!(k.heartbeat_interval, Duration::from_secs(42));
+    }
+
+    /// The values a hostile CSMS tries first (issue 10): each numeric key takes exactly its
+    /// range, 0 only where it means "off", and a refused value changes nothing.
+    #[test]
+    fn numeric_keys_take_only_their_range() {
+        let edges = [
+            "0",
+            "-1",
+            "2147483648",
+            "4294967295",
+            "2305843009213693952",
+            "9223372036854775807",
+            "18446744073709551615",
+            "1e308",
+            "",
+            "1.5",
+        ];
+        for (key, range) in NUMERIC_KEYS {
+            assert!(
+                Keys::new(2)
+                    .list()
+                    .iter()
+                    .any(|k| k.key == key && !k.readonly),
+                "{key} is a writable key"
+            );
+            for value in edges
+                .iter()
+                .map(|v| v.to_string())
+                .chain([range.min.to_string(), range.max.to_string()])
+                .chain([(range.max + 1).to_string(), "x".repeat(10_240)])
+            {
+                let mut k = Keys::new(2);
+                let before = k.clone();
+                let want = value
+                    .parse::<u64>()
+                    .is_ok_and(|n| (range.min..=range.max).contains(&n));
+                let got = k.change(key, &value);
+                if want {
+                    assert_eq!(got, Ok(()), "{key}={value}");
+                } else {
+                    assert_eq!(got, Err(ChangeRefused::Rejected), "{key}={value}");
+                    assert_eq!(k, before, "{key}={value} changed nothing");
+                }
+            }
+        }
+        // 0 means "off" for the sampled and the clock-aligned data; nowhere else.
+        let mut k = Keys::new(2);
+        k.change("ClockAlignedDataInterval", "0").unwrap();
+        k.change("MeterValueSampleInterval", "0").unwrap();
+        assert_eq!(
+            k.change("HeartbeatInterval", "0"),
+            Err(ChangeRefused::Rejected)
+        );
+        assert_eq!(
+            k.change("TransactionMessageAttempts", "0"),
+            Err(ChangeRefused::Rejected)
+        );
+        assert!(k.change("ConnectionTimeOut", "0").is_err());
     }
 
     #[test]

@@ -178,9 +178,13 @@ fn retries_of(payload: &Value) -> (u32, Duration) {
     let retries = payload["retries"]
         .as_u64()
         .map_or(3, |r| u32::try_from(r).unwrap_or(u32::MAX).min(10));
+    // A day between attempts is already "never" for a technician waiting on a log; a larger
+    // CSMS value is taken as that, not trusted into timer arithmetic.
     let interval = payload["retryInterval"]
         .as_u64()
-        .map_or(Duration::from_secs(60), Duration::from_secs);
+        .map_or(Duration::from_secs(60), |s| {
+            Duration::from_secs(s.min(super::super::keys::MAX_RETRY_INTERVAL_S))
+        });
     (retries, interval)
 }
 

@@ -55,6 +55,9 @@ use reservations::Reservation;
 
 /// Longest wait between retries of an unanswered transaction message.
 const MAX_RETRY_WAIT: Duration = Duration::from_secs(3600);
+/// The wall-clock times a CSMS may set (unix ms, 2020-01-01 to 2100-01-01): anything else is a
+/// broken or hostile clock and is ignored.
+const PLAUSIBLE_CSMS_TIME: std::ops::Range<i64> = 1_577_836_800_000..4_102_444_800_000;
 /// Registration retry when the CSMS gives an interval of 0.
 const DEFAULT_BOOT_RETRY: Duration = Duration::from_secs(60);
 /// Outbox records that belong to no transaction (security events).
@@ -62,6 +65,10 @@ pub const NO_TRANSACTION: i64 = -1;
 /// Outbox records kept in memory: the head of the queue. The rest wait in SQLite only and are
 /// loaded as the head drains, so a week-long outage costs disk, not memory.
 pub const OUTBOX_WINDOW: usize = 256;
+/// Refused records kept in memory beside the window, the latest ones, for `chargerctl ocpp`:
+/// a CSMS refusing everything must not grow memory. The others stay marked in SQLite, never
+/// deleted, and are only counted.
+pub const REFUSED_IN_MEMORY: usize = 16;
 /// A clock correction from the CSMS larger than this is a security event (SettingSystemTime).
 const CLOCK_STEP_EVENT: i64 = 60_000;
 
@@ -242,6 +249,8 @@ pub struct ChargePoint {
     /// Records persisted but not in memory (all after the window), and the highest sequence
     /// number in memory or asked for, from which the next load continues.
     outbox_spilled: usize,
+    /// Refused records set aside in SQLite only (beyond [`REFUSED_IN_MEMORY`]).
+    refused_on_disk: usize,
     outbox_loaded_to: u64,
     outbox_loading: bool,
     next_seq: u64,
@@ -300,11 +309,13 @@ impl ChargePoint {
             registration: Registration::Unknown,
             boot_due: None,
             heartbeat_due: None,
-            clock_offset_ms: unix_ms_now - now.as_millis() as i64,
+            clock_offset_ms: unix_ms_now
+                .saturating_sub(i64::try_from(now.as_millis()).unwrap_or(i64::MAX)),
             now,
             statuses,
             outbox: VecDeque::new(),
             outbox_spilled: 0,
+            refused_on_disk: 0,
             outbox_loaded_to: 0,
             outbox_loading: false,
             next_seq: 1,
@@ -402,6 +413,26 @@ impl ChargePoint {
         self.outbox.iter().filter(|r| r.refused)
     }
 
+    /// How many records the CSMS refused for good, those only in SQLite included (as far as
+    /// this run has read the outbox).
+    pub fn refused_count(&self) -> usize {
+        self.refused().count() + self.refused_on_disk
+    }
+
+    /// Keep only the latest [`REFUSED_IN_MEMORY`] refused records in memory; the others are
+    /// in SQLite already (marked by [`CoreAction::OutboxRefused`]) and are counted.
+    fn trim_refused(&mut self) {
+        let mut excess = self.refused().count().saturating_sub(REFUSED_IN_MEMORY);
+        while excess > 0 {
+            let Some(pos) = self.outbox.iter().position(|r| r.refused) else {
+                return;
+            };
+            self.outbox.remove(pos);
+            self.refused_on_disk = self.refused_on_disk.saturating_add(1);
+            excess -= 1;
+        }
+    }
+
     /// Outbox records and transaction ids from the previous run: the first records (oldest
     /// first, up to [`OUTBOX_WINDOW`]), how many more are persisted after them, and the highest
     /// sequence number in use.
@@ -417,8 +448,9 @@ impl ChargePoint {
             self.outbox.push_back(r);
         }
         self.outbox_spilled = more;
-        self.next_seq = self.next_seq.max(max_seq + 1);
+        self.next_seq = self.next_seq.max(max_seq.saturating_add(1));
         self.transaction_ids.extend(ids);
+        self.trim_refused();
     }
 
     /// Records the shell loaded for [`CoreAction::OutboxLoad`], in order.
@@ -437,6 +469,7 @@ impl ChargePoint {
             self.outbox_spilled = self.outbox_spilled.saturating_sub(1);
             self.outbox.push_back(r);
         }
+        self.trim_refused();
     }
 
     /// The shell could not read the outbox: ask again later (the records stay on disk).
@@ -482,12 +515,13 @@ impl ChargePoint {
 
     /// Wall-clock unix milliseconds at `now`.
     fn unix_ms(&self, now: Timestamp) -> i64 {
-        self.clock_offset_ms + now.as_millis() as i64
+        self.clock_offset_ms
+            .saturating_add(i64::try_from(now.as_millis()).unwrap_or(i64::MAX))
     }
 
     /// The monotonic instant of a wall-clock time (the past maps to now).
     fn instant_of(&self, unix_ms: i64, now: Timestamp) -> Timestamp {
-        let ms = unix_ms - self.clock_offset_ms;
+        let ms = unix_ms.saturating_sub(self.clock_offset_ms);
         Timestamp::from_millis(u64::try_from(ms).unwrap_or(0)).max(now)
     }
 
@@ -554,10 +588,21 @@ impl ChargePoint {
 
     pub fn poll_timeout(&self) -> Option<Timestamp> {
         let samples = self.running.values().filter_map(|t| t.next_sample).min();
+        // Only the timers that can do something in the present state: a past timer that
+        // `update` cannot act on (an outbox head waiting for the link, the boot of an
+        // accepted registration) would make the shell spin.
+        let registered = self.connected && self.registration == Registration::Accepted;
+        let outbox_waiting = registered
+            && !self
+                .in_flight
+                .values()
+                .any(|s| matches!(s, Sent::Outbox(_)))
+            && (self.outbox.iter().any(|r| !r.refused) || self.outbox_spilled > 0);
         [
-            self.boot_due,
-            self.heartbeat_due,
-            self.outbox_ready_at,
+            self.boot_due
+                .filter(|_| self.connected && self.registration != Registration::Accepted),
+            self.heartbeat_due.filter(|_| registered),
+            self.outbox_ready_at.filter(|_| outbox_waiting),
             self.rpc.poll_timeout(),
             samples,
             self.aligned_due,
@@ -711,6 +756,7 @@ impl ChargePoint {
             let record = r.clone();
             self.actions.push_back(CoreAction::OutboxRefused(record));
         }
+        self.trim_refused();
     }
 
     fn enqueue(&mut self, action: &str, payload: Value, local_transaction_id: i64) {
@@ -889,8 +935,11 @@ impl ChargePoint {
             self.aligned_due = None;
             return;
         }
-        let step = aligned.as_millis() as i64;
-        let next_grid = |unix: i64| (unix.div_euclid(step) + 1) * step;
+        // Keys bound the interval to a day; the grid arithmetic saturates all the same.
+        let step = i64::try_from(aligned.as_millis())
+            .unwrap_or(i64::MAX)
+            .max(1);
+        let next_grid = |unix: i64| unix.div_euclid(step).saturating_add(1).saturating_mul(step);
         match self.aligned_due {
             None => {
                 let at = next_grid(self.unix_ms(now));
@@ -1075,11 +1124,25 @@ impl ChargePoint {
     /// Take the CSMS's clock (BootNotification.conf, Heartbeat.conf); a large step is a
     /// security event.
     fn set_clock(&mut self, current_time: Option<&str>, now: Timestamp) {
-        let Some(ms) = current_time.and_then(parse_rfc3339_ms) else {
+        let Some(text) = current_time else {
             return;
         };
-        let offset = ms - now.as_millis() as i64;
-        let step = offset - self.clock_offset_ms;
+        let Some(ms) = parse_rfc3339_ms(text) else {
+            tracing::warn!(current_time = %truncate(text, 40), "CSMS time unreadable; clock kept");
+            return;
+        };
+        if !PLAUSIBLE_CSMS_TIME.contains(&ms) {
+            // A CSMS that says it is 1970 or 9999 is broken or hostile: taking its word would
+            // date every transaction wrongly and could push timestamps outside what OCPP can
+            // carry.
+            tracing::warn!(
+                current_time = %truncate(text, 40),
+                "CSMS time outside 2020-2100; clock kept"
+            );
+            return;
+        }
+        let offset = ms.saturating_sub(i64::try_from(now.as_millis()).unwrap_or(i64::MAX));
+        let step = offset.saturating_sub(self.clock_offset_ms);
         self.clock_offset_ms = offset;
         if step.abs() > CLOCK_STEP_EVENT {
             self.security_event(
@@ -1098,7 +1161,12 @@ impl ChargePoint {
         };
         match sent {
             Sent::Boot => {
-                let interval = payload["interval"].as_u64().unwrap_or(0);
+                // The CSMS's interval is hostile like any value: beyond a week it is a week,
+                // and a negative or missing one counts as 0 (our own choice, 1.6 §4.2).
+                let interval = payload["interval"]
+                    .as_u64()
+                    .unwrap_or(0)
+                    .min(super::keys::MAX_INTERVAL_S);
                 self.set_clock(payload["currentTime"].as_str(), now);
                 let wait = if interval == 0 {
                     DEFAULT_BOOT_RETRY
@@ -1217,7 +1285,7 @@ impl ChargePoint {
                 if refused {
                     let refusals = match self.outbox.iter_mut().find(|r| r.seq == seq) {
                         Some(r) => {
-                            r.refusals += 1;
+                            r.refusals = r.refusals.saturating_add(1);
                             r.refusals
                         }
                         None => return,
@@ -1226,15 +1294,16 @@ impl ChargePoint {
                         self.refuse(seq, "refused by the CSMS TransactionMessageAttempts times");
                         self.outbox_ready_at = Some(now);
                     } else {
-                        self.outbox_ready_at = Some(now + (retry * refusals).min(MAX_RETRY_WAIT));
+                        self.outbox_ready_at =
+                            Some(now + retry.saturating_mul(refusals).min(MAX_RETRY_WAIT));
                         if let Some(r) = self.outbox.iter().find(|r| r.seq == seq).cloned() {
                             self.actions.push_back(CoreAction::OutboxPut(r));
                         }
                     }
                 } else {
-                    self.head_attempts += 1;
+                    self.head_attempts = self.head_attempts.saturating_add(1);
                     self.outbox_ready_at =
-                        Some(now + (retry * self.head_attempts).min(MAX_RETRY_WAIT));
+                        Some(now + retry.saturating_mul(self.head_attempts).min(MAX_RETRY_WAIT));
                 }
             }
         }
