@@ -420,6 +420,13 @@ impl Store {
         Ok(())
     }
 
+    /// Forget a persisted key (one that no longer passes validation).
+    pub fn delete_ocpp_key(&mut self, key: &str) -> Result<(), StoreError> {
+        self.conn
+            .execute("DELETE FROM ocpp_keys WHERE key = ?1", params![key])?;
+        Ok(())
+    }
+
     pub fn ocpp_keys(&self) -> Result<Vec<(String, String)>, StoreError> {
         let mut stmt = self
             .conn
@@ -449,7 +456,13 @@ impl Store {
         let mut out = Vec::new();
         for row in rows {
             let (name, value) = row?;
-            out.push((name, serde_json::from_str(&value)?));
+            // One damaged row must not keep the rest (or the charger) from starting: it comes
+            // back as null, which its reader refuses and reports.
+            let value = serde_json::from_str(&value).unwrap_or_else(|e| {
+                tracing::warn!(name, error = %e, "persisted OCPP state is not JSON");
+                serde_json::Value::Null
+            });
+            out.push((name, value));
         }
         Ok(out)
     }

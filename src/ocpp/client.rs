@@ -177,19 +177,28 @@ impl OcppClient {
             journal: journal.to_path_buf(),
         };
         let certificates = CertificateStore::open(&paths.certificates())?;
-        let store = Store::open(journal)?;
+        let mut store = Store::open(journal)?;
         let mut keys = Keys::new(u32::try_from(connectors.len()).unwrap_or(u32::MAX));
         keys.security_profile = section.security_profile.as_u8();
         keys.authorization_key_set =
             section.authorization_key_file.is_some() || paths.authorization_key().exists();
         keys.websocket_ping_interval = section.ping_interval().unwrap_or_default();
+        // What an earlier run (or an older release, or a hand-edited journal) persisted is
+        // checked like a ChangeConfiguration: a value that no longer passes is dropped, said
+        // in the log and as a security event, never a reason not to start.
+        let mut dropped = Vec::new();
         for (key, value) in store.ocpp_keys()? {
             if let Err(status) = keys.change(&key, &value) {
                 tracing::warn!(
                     key,
+                    value = %value.chars().take(40).collect::<String>(),
                     status = status.status(),
-                    "persisted OCPP key not applied"
+                    "persisted OCPP key dropped"
                 );
+                if let Err(e) = store.delete_ocpp_key(&key) {
+                    tracing::warn!(key, error = %e, "could not forget a persisted OCPP key");
+                }
+                dropped.push(key);
             }
         }
         let mut client_section = section.clone();
@@ -250,6 +259,15 @@ impl OcppClient {
             );
         }
         cp.security_event(SecurityEvent::StartupOfTheDevice, None, now);
+        for key in dropped {
+            cp.security_event(
+                SecurityEvent::InvalidPersistedSetting,
+                Some(format!(
+                    "configuration key {key} out of range; default kept"
+                )),
+                now,
+            );
+        }
         let (inputs, inputs_rx) = mpsc::channel(256);
         let mut client = OcppClient {
             cp,

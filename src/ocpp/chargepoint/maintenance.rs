@@ -29,6 +29,10 @@ pub enum SecurityEvent {
     ReconfigurationOfSecurityParameters,
     InvalidCentralSystemCertificate,
     InvalidChargePointCertificate,
+    /// A setting persisted by an earlier run (a configuration key, the local list, the cache,
+    /// charging profiles) failed validation at start-up and was dropped. Not a whitepaper
+    /// type: the type is free text, and this one tells the operator a value was lost.
+    InvalidPersistedSetting,
 }
 
 impl SecurityEvent {
@@ -45,6 +49,7 @@ impl SecurityEvent {
             }
             SecurityEvent::InvalidCentralSystemCertificate => "InvalidCentralSystemCertificate",
             SecurityEvent::InvalidChargePointCertificate => "InvalidChargePointCertificate",
+            SecurityEvent::InvalidPersistedSetting => "InvalidPersistedSetting",
         }
     }
 }

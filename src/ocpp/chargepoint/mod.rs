@@ -494,7 +494,8 @@ impl ChargePoint {
     }
 
     /// State persisted by [`CoreAction::SaveState`] in the previous run. Unknown names and
-    /// unreadable values are logged and skipped: a damaged list must not stop the charger.
+    /// unreadable values are logged, raised as a security event and skipped: a damaged list
+    /// must not stop the charger.
     pub fn restore_state(&mut self, name: &str, value: &Value) {
         let result = match name {
             "local_list" => LocalList::from_json(value)
@@ -510,6 +511,12 @@ impl ChargePoint {
         };
         if let Err(e) = result {
             tracing::warn!(name, error = %e, "persisted OCPP state not restored");
+            let now = self.now;
+            self.security_event(
+                SecurityEvent::InvalidPersistedSetting,
+                Some(format!("{name}: {e}")),
+                now,
+            );
         }
     }
 
