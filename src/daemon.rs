@@ -708,8 +708,10 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
             scheduled = tick.tick() => {
                 let at = main.clock.at(scheduled);
                 main.step_at(at);
-                // Pinged from the loop itself: if the loop stalls, systemd notices.
-                if let Some(every) = watchdog_every {
+                // Pinged from the loop itself: if the loop stalls, systemd notices; so it does
+                // when the OCPP link task keeps failing.
+                let healthy = main.ocpp.as_ref().is_none_or(|o| o.healthy());
+                if let Some(every) = watchdog_every.filter(|_| healthy) {
                     if last_ping.elapsed() >= every {
                         main.notifier.watchdog();
                         last_ping = tokio::time::Instant::now();

@@ -70,7 +70,36 @@ pub enum ClientRequest {
 #[derive(Debug)]
 pub enum OcppInput {
     Link(LinkEvent),
-    Job { job: u64, progress: JobProgress },
+    Job {
+        job: u64,
+        progress: JobProgress,
+    },
+    /// The link task ended without being told to (a panic): the client restarts it.
+    LinkTaskFailed {
+        why: String,
+    },
+}
+
+/// Link task failures within [`LINK_FAILURE_WINDOW`] after which the client is unhealthy: the
+/// daemon stops petting the watchdog and systemd restarts the whole service.
+const LINK_FAILURES_UNHEALTHY: usize = 3;
+const LINK_FAILURE_WINDOW: Duration = Duration::from_secs(600);
+
+/// What a finished task's join result says went wrong, `None` if it simply returned.
+pub fn task_failure(result: Result<(), tokio::task::JoinError>) -> Option<String> {
+    match result {
+        Ok(()) => None,
+        Err(e) if e.is_panic() => {
+            let payload = e.into_panic();
+            let text = payload
+                .downcast_ref::<&str>()
+                .map(|s| s.to_string())
+                .or_else(|| payload.downcast_ref::<String>().cloned())
+                .unwrap_or_else(|| "a panic".to_string());
+            Some(format!("panicked: {text}"))
+        }
+        Err(e) => Some(e.to_string()),
+    }
 }
 
 /// The link as `chargerctl ocpp` shows it.
@@ -123,6 +152,8 @@ pub struct OcppClient {
     last_disconnect: Option<String>,
     store: Store,
     link_task: Option<tokio::task::JoinHandle<()>>,
+    /// When the link task failed lately (see [`OcppClient::healthy`]).
+    link_failures: std::collections::VecDeque<Timestamp>,
     /// The key of a certificate signing request the CSMS has not answered yet.
     pending_key: Option<PendingKey>,
 }
@@ -280,13 +311,22 @@ impl OcppClient {
             last_disconnect: None,
             store,
             link_task: None,
+            link_failures: std::collections::VecDeque::new(),
             pending_key,
         };
-        let link_config = LinkConfig::from_section(&client.effective_section()?)?;
+        client.spawn_link()?;
+        client.persist_actions(&mut Vec::new());
+        Ok((client, inputs_rx))
+    }
+
+    /// Start the link task with the effective credentials, and a forwarder that hands its
+    /// events to the daemon and reports the task's failure instead of swallowing it.
+    fn spawn_link(&mut self) -> Result<(), OcppClientError> {
+        let link_config = LinkConfig::from_section(&self.effective_section()?)?;
         let (handle, link_task) = Link::spawn(link_config);
         let (commands, mut events) = handle.into_parts();
-        client.commands = commands;
-        let forward = client.inputs.clone();
+        self.commands = commands;
+        let forward = self.inputs.clone();
         let link_task = tokio::spawn(async move {
             let forwarder = async {
                 while let Some(ev) = events.recv().await {
@@ -295,11 +335,44 @@ impl OcppClient {
                     }
                 }
             };
-            let (_, _) = tokio::join!(link_task, forwarder);
+            let (ended, ()) = tokio::join!(link_task, forwarder);
+            if let Some(why) = task_failure(ended) {
+                let _ = forward.send(OcppInput::LinkTaskFailed { why }).await;
+            }
         });
-        client.link_task = Some(link_task);
-        client.persist_actions(&mut Vec::new());
-        Ok((client, inputs_rx))
+        self.link_task = Some(link_task);
+        Ok(())
+    }
+
+    /// False after repeated link task failures: the daemon then stops petting the watchdog,
+    /// so that systemd restarts a service whose OCPP side keeps dying.
+    pub fn healthy(&self) -> bool {
+        self.link_failures.len() < LINK_FAILURES_UNHEALTHY
+    }
+
+    fn on_link_task_failed(&mut self, why: &str, now: Timestamp) {
+        tracing::error!(%why, "OCPP link task failed; restarting it");
+        while self
+            .link_failures
+            .front()
+            .is_some_and(|t| now.saturating_since(*t) > LINK_FAILURE_WINDOW)
+        {
+            self.link_failures.pop_front();
+        }
+        self.link_failures.push_back(now);
+        if !self.healthy() {
+            tracing::error!(
+                failures = self.link_failures.len(),
+                "OCPP link keeps failing; the watchdog is no longer petted"
+            );
+        }
+        self.last_disconnect = Some(format!("link task {why}"));
+        if self.connection.take().is_some() {
+            self.cp.on_disconnected(now);
+        }
+        if let Err(e) = self.spawn_link() {
+            tracing::error!(error = %e, "OCPP link could not be restarted");
+        }
     }
 
     /// The configured section with what the CSMS changed since: a raised profile, its
@@ -365,6 +438,7 @@ impl OcppClient {
         match input {
             OcppInput::Link(event) => self.on_link_event(event, now),
             OcppInput::Job { job, progress } => self.cp.job_progress(job, progress, now),
+            OcppInput::LinkTaskFailed { why } => self.on_link_task_failed(&why, now),
         }
     }
 
@@ -1090,3 +1164,51 @@ fn split_pem(text: &str) -> Vec<String> {
 
 /// Longest the main loop sleeps between OCPP pumps when nothing happens.
 pub const PUMP_INTERVAL: Duration = Duration::from_millis(100);
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+
+    #[tokio::test]
+    async fn a_failed_link_task_is_reported_restarted_and_counted() {
+        let panicked = tokio::spawn(async { panic!("boom") }).await;
+        assert_eq!(task_failure(panicked).as_deref(), Some("panicked: boom"));
+        assert_eq!(task_failure(tokio::spawn(async {}).await), None);
+
+        let dir = tempfile::tempdir().unwrap();
+        // Nobody listens on the discard port: the link keeps retrying, which is all we need.
+        let section: OcppSection = serde_json::from_value(
+            json!({"csms_url": "ws://127.0.0.1:9/ocpp", "charge_point_id": "CP1"}),
+        )
+        .unwrap();
+        let (mut client, _inputs) = OcppClient::start(
+            &section,
+            &dir.path().join("journal.sqlite"),
+            &[],
+            &[],
+            Vec::new(),
+            1_795_619_373_000,
+            Timestamp::from_secs(1),
+        )
+        .unwrap();
+        for i in 0..LINK_FAILURES_UNHEALTHY as u64 {
+            assert!(client.healthy(), "healthy after {i} failures");
+            let before = client.link_task.as_ref().map(|t| t.id());
+            client.on_input(
+                OcppInput::LinkTaskFailed {
+                    why: "panicked: boom".into(),
+                },
+                Timestamp::from_secs(10 + i),
+            );
+            let task = client.link_task.as_ref().unwrap();
+            assert_ne!(Some(task.id()), before, "a new link task");
+            assert!(!task.is_finished());
+        }
+        assert!(!client.healthy(), "three failures in ten minutes");
+        assert!(client
+            .status()
+            .last_disconnect
+            .is_some_and(|d| d.contains("boom")));
+    }
+}
