@@ -46,6 +46,10 @@ pub struct Config {
     /// The OCPP 1.6J link to a CSMS; absent: the station runs stand-alone.
     #[serde(default)]
     pub ocpp: Option<crate::ocpp::OcppSection>,
+    /// Why the `[ocpp]` section was set aside by [`Config::load_for_daemon`]: OCPP trouble
+    /// never stops local charging, so the daemon runs without it and says why.
+    #[serde(skip)]
+    pub ocpp_error: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -298,6 +302,21 @@ impl Config {
         path: &Path,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Config, ConfigError> {
+        Self::load_inner(path, env, false)
+    }
+
+    /// As [`load`](Self::load), for the running daemon: an `[ocpp]` section that does not
+    /// parse or validate is set aside (its error in [`Config::ocpp_error`]) instead of keeping
+    /// the station from charging. `chargerd --check-config` stays strict.
+    pub fn load_for_daemon(path: &Path) -> Result<Config, ConfigError> {
+        Self::load_inner(path, std::env::vars(), true)
+    }
+
+    fn load_inner(
+        path: &Path,
+        env: impl IntoIterator<Item = (String, String)>,
+        lenient_ocpp: bool,
+    ) -> Result<Config, ConfigError> {
         let file = path.display().to_string();
         let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
             file: file.clone(),
@@ -322,12 +341,53 @@ impl Config {
                 key: "(file)".into(),
                 reason: e.to_string(),
             })?;
-        let cfg: Config =
-            serde_path_to_error::deserialize(layered).map_err(|e| ConfigError::Invalid {
+        if !lenient_ocpp {
+            let cfg: Config =
+                serde_path_to_error::deserialize(layered).map_err(|e| ConfigError::Invalid {
+                    file: file.clone(),
+                    key: e.path().to_string(),
+                    reason: e.inner().to_string(),
+                })?;
+            cfg.validate()
+                .map_err(|(key, reason)| ConfigError::Invalid { file, key, reason })?;
+            return Ok(cfg);
+        }
+        let mut doc: serde_json::Value =
+            layered
+                .try_deserialize()
+                .map_err(|e| ConfigError::Invalid {
+                    file: file.clone(),
+                    key: "(file)".into(),
+                    reason: e.to_string(),
+                })?;
+        let ocpp_error = doc.get("ocpp").cloned().and_then(|section| {
+            let parsed: Result<crate::ocpp::OcppSection, _> =
+                serde_path_to_error::deserialize(section);
+            let error = match parsed {
+                Err(e) => Some((format!("ocpp.{}", e.path()), e.inner().to_string())),
+                Ok(section) => section.validate().err(),
+            };
+            error.map(|(key, reason)| {
+                ConfigError::Invalid {
+                    file: file.clone(),
+                    key,
+                    reason,
+                }
+                .to_string()
+            })
+        });
+        if ocpp_error.is_some() {
+            if let Some(map) = doc.as_object_mut() {
+                map.remove("ocpp");
+            }
+        }
+        let mut cfg: Config =
+            serde_path_to_error::deserialize(doc).map_err(|e| ConfigError::Invalid {
                 file: file.clone(),
                 key: e.path().to_string(),
                 reason: e.inner().to_string(),
             })?;
+        cfg.ocpp_error = ocpp_error;
         cfg.validate()
             .map_err(|(key, reason)| ConfigError::Invalid { file, key, reason })?;
         Ok(cfg)
@@ -457,7 +517,10 @@ impl Config {
                 "needs mode = \"local-list\" with the fleet's VINs in id_tags, or mode = \"ocpp\" (in free mode, use auto_start)",
             );
         }
-        if self.authorization.mode == AuthorizationMode::Ocpp && self.ocpp.is_none() {
+        if self.authorization.mode == AuthorizationMode::Ocpp
+            && self.ocpp.is_none()
+            && self.ocpp_error.is_none()
+        {
             return bad(
                 "authorization.mode".into(),
                 "mode \"ocpp\" needs an [ocpp] section",

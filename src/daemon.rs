@@ -155,6 +155,11 @@ struct MainLoop {
     /// The latest time handed to the core: time never goes backwards for it.
     last_now: Timestamp,
     pending_starts: Vec<PendingStart>,
+    /// Why OCPP is not running although configured (a broken `[ocpp]` section, missing TLS
+    /// files, a work directory that cannot be made): the station charges without it.
+    ocpp_down: Option<String>,
+    /// Vehicles identified by VIN (autocharge) while OCPP is down, to be decided locally.
+    vins_without_ocpp: Vec<(u32, String)>,
 }
 
 impl MainLoop {
@@ -173,8 +178,12 @@ impl MainLoop {
         let now = self.now();
         while let Some(ev) = self.rig.poll_event() {
             log_event(&ev);
-            if let Some(ocpp) = self.ocpp.as_mut() {
-                ocpp.on_station_event(&ev, now);
+            match (self.ocpp.as_mut(), &ev) {
+                (Some(ocpp), _) => ocpp.on_station_event(&ev, now),
+                (None, StationEvent::VehicleIdentified { connector, vin, .. }) => {
+                    self.vins_without_ocpp.push((*connector, vin.clone()));
+                }
+                (None, _) => {}
             }
             let wall = self.clock.wall(ev.at());
             batch.push((ev, wall));
@@ -202,6 +211,43 @@ impl MainLoop {
         self.rig.step(now);
         self.flush(None);
         self.pump_ocpp();
+        self.authorize_vins_without_ocpp(now);
+    }
+
+    /// Without OCPP, `authorization.id_tags` is the list that decides (see
+    /// [`offline_authorization`](Self::offline_authorization)).
+    fn offline_authorization(&self, id_tag: &str) -> Result<(), String> {
+        if self.cfg.authorization.id_tags.iter().any(|t| t == id_tag) {
+            return Ok(());
+        }
+        Err(format!(
+            "OCPP is not running ({}); id tag {id_tag} is not in authorization.id_tags, the list that decides without OCPP",
+            self.ocpp_down.as_deref().unwrap_or("not configured")
+        ))
+    }
+
+    /// Autocharge while OCPP is down: a VIN in `authorization.id_tags` starts its transaction,
+    /// any other ends the identifying session, as the charge point would have decided.
+    fn authorize_vins_without_ocpp(&mut self, now: Timestamp) {
+        for (connector, vin) in std::mem::take(&mut self.vins_without_ocpp) {
+            let command = match self.offline_authorization(&vin) {
+                Ok(()) => StationCommand::Start {
+                    connector,
+                    id_tag: Some(vin),
+                },
+                Err(why) => {
+                    tracing::warn!(connector, %why, "vehicle not authorized");
+                    StationCommand::Stop {
+                        connector,
+                        reason: charger_protocol::StopReason::DeAuthorized,
+                    }
+                }
+            };
+            if let Err(e) = self.apply(command, now) {
+                tracing::warn!(connector, error = %e, "autocharge without OCPP");
+            }
+            self.flush(None);
+        }
     }
 
     /// Let the OCPP client send and persist, and carry out what the CSMS asked of the station.
@@ -351,7 +397,24 @@ impl MainLoop {
             uptime_s: self.clock.now().as_millis() / 1000,
             journal: self.cfg.journal_path().display().to_string(),
             connectors: self.rig.status(),
+            ocpp: self.ocpp_summary(),
         })
+    }
+
+    /// One line on the OCPP side for `chargerctl status`: why it is down, if it is.
+    fn ocpp_summary(&self) -> Option<String> {
+        match (&self.ocpp, &self.ocpp_down) {
+            (Some(ocpp), _) => {
+                let s = ocpp.status();
+                Some(match (s.connected, &s.last_disconnect) {
+                    (true, _) => format!("connected, registration {}", s.registration),
+                    (false, Some(why)) => format!("not connected: {why}"),
+                    (false, None) => "connecting".to_string(),
+                })
+            }
+            (None, Some(why)) => Some(format!("down: {why}")),
+            (None, None) => None,
+        }
     }
 
     /// Answer a control request. Requests whose effect is journaled reply after the write.
@@ -397,9 +460,10 @@ impl MainLoop {
                 return;
             }
             Request::Ocpp => {
-                let response = match self.ocpp.as_ref() {
-                    Some(ocpp) => Response::Ocpp(ocpp.status()),
-                    None => Response::error("OCPP is not configured (no [ocpp] section)"),
+                let response = match (self.ocpp.as_ref(), &self.ocpp_down) {
+                    (Some(ocpp), _) => Response::Ocpp(ocpp.status()),
+                    (None, Some(why)) => Response::error(format!("OCPP is down: {why}")),
+                    (None, None) => Response::error("OCPP is not configured (no [ocpp] section)"),
                 };
                 let _ = reply.send(response);
                 return;
@@ -457,9 +521,21 @@ impl MainLoop {
                 connector,
                 id_tag: Some(id_tag),
             } if self.cfg.authorization.mode == crate::config::AuthorizationMode::Ocpp => {
-                // The OCPP charge point decides: local list, cache, or Authorize.req.
+                // The OCPP charge point decides: local list, cache, or Authorize.req; without
+                // it, the configured id tags do.
                 let Some(ocpp) = self.ocpp.as_mut() else {
-                    let _ = reply.send(Response::error("OCPP is not running"));
+                    if let Err(why) = self.offline_authorization(&id_tag) {
+                        let _ = reply.send(Response::error(why));
+                        return;
+                    }
+                    self.command_reply(
+                        StationCommand::Start {
+                            connector,
+                            id_tag: Some(id_tag),
+                        },
+                        reply,
+                        now,
+                    );
                     return;
                 };
                 match ocpp.authorize_start(connector, &id_tag, now) {
@@ -494,6 +570,16 @@ impl MainLoop {
                 operative,
             },
         };
+        self.command_reply(command, reply, now);
+    }
+
+    /// Apply a technician's command and answer once its effects are journaled.
+    fn command_reply(
+        &mut self,
+        command: StationCommand,
+        reply: oneshot::Sender<Response>,
+        now: Timestamp,
+    ) {
         tracing::info!(command = ?command, "control command");
         let outcome = match self.apply(command, now) {
             Ok(outcome) => outcome,
@@ -638,6 +724,10 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
     let hardware = hardware::build(&cfg)?;
     let station = Station::new(&cfg, hardware::session_factory(), &restored, clock.now());
     let mut rig = Rig::new(station, hardware);
+    let mut ocpp_down = cfg.ocpp_error.clone();
+    if let Some(why) = &ocpp_down {
+        tracing::error!(error = %why, "OCPP section set aside; the station runs without OCPP");
+    }
     let (ocpp, mut link_events) = match &cfg.ocpp {
         Some(section) => {
             let now = clock.now();
@@ -645,7 +735,7 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
                 .wall_start_ms
                 .saturating_add(i64::try_from(now.as_millis()).unwrap_or(i64::MAX));
             let snapshot: Vec<_> = rig.status().into_iter().map(|v| v.station).collect();
-            let (client, events) = OcppClient::start(
+            let client = OcppClient::start(
                 section,
                 &cfg.journal_path(),
                 &snapshot,
@@ -662,8 +752,16 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
                     .collect(),
                 unix_ms,
                 now,
-            )?;
-            (Some(client), Some(events))
+            );
+            match client {
+                Ok((client, events)) => (Some(client), Some(events)),
+                Err(e) => {
+                    // OCPP trouble never stops local charging (issue 10): say why and go on.
+                    tracing::error!(error = %e, "OCPP could not start; the station runs without it");
+                    ocpp_down = Some(e.to_string());
+                    (None, None)
+                }
+            }
         }
         None => (None, None),
     };
@@ -688,6 +786,8 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
         reset_requested: None,
         last_now: Timestamp::ZERO,
         pending_starts: Vec::new(),
+        ocpp_down,
+        vins_without_ocpp: Vec::new(),
     };
     tracing::info!(
         station = %main.cfg.station.name,

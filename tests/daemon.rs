@@ -27,8 +27,13 @@ struct Daemon {
 impl Daemon {
     /// Start chargerd on configs/sim.toml with its state under `dir`, and wait for READY=1.
     fn start(dir: &Path) -> Daemon {
+        Self::start_config(dir, &sim_config_text(dir))
+    }
+
+    /// Start chargerd on the configuration `text`, state under `dir`, and wait for READY=1.
+    fn start_config(dir: &Path, text: &str) -> Daemon {
         let config = dir.join("chargerd.toml");
-        std::fs::write(&config, sim_config_text(dir)).unwrap();
+        std::fs::write(&config, text).unwrap();
         let notify_path = dir.join("notify.sock");
         let _ = std::fs::remove_file(&notify_path);
         let notify = UnixDatagram::bind(&notify_path).unwrap();
@@ -367,4 +372,86 @@ fn the_example_config_is_refused_with_the_reason_until_real_backends_exist() {
     assert_eq!(out.status.code(), Some(78));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("can.backend"), "{err}");
+}
+
+/// Issue 10: OCPP trouble never stops local charging. A typo in `[ocpp]`, a CSMS URL that is
+/// not one, or TLS files that are not there: the daemon starts all the same, `chargerctl status`
+/// says why OCPP is down, and the trucks charge by `authorization.id_tags`, the list that
+/// decides without OCPP. `--check-config` still refuses what it can see in the file.
+#[test]
+fn ocpp_trouble_at_start_up_never_stops_local_charging() {
+    let cases = [
+        (
+            "a typo",
+            "[ocpp]\ncsms_url = \"ws://127.0.0.1:9/ocpp\"\ncharge_point_id = \"CP1\"\nsecurity_profle = 1\n",
+            Some("ocpp.security_profle"),
+        ),
+        (
+            "not a CSMS URL",
+            "[ocpp]\ncsms_url = \"http://csms.example\"\ncharge_point_id = \"CP1\"\n",
+            Some("ocpp.csms_url"),
+        ),
+        (
+            "missing TLS files",
+            "[ocpp]\ncsms_url = \"wss://127.0.0.1:9/ocpp\"\ncharge_point_id = \"CP1\"\n\
+             security_profile = 3\nca_bundle = \"/nonexistent/ca.pem\"\n\
+             client_certificate = \"/nonexistent/cp.pem\"\nclient_key = \"/nonexistent/cp.key\"\n",
+            None,
+        ),
+    ];
+    for (case, ocpp, key) in cases {
+        let dir = tempfile::tempdir().unwrap();
+        let text = sim_config_text(dir.path()).replace(
+            "mode = \"free\"",
+            "mode = \"ocpp\"\nid_tags = [\"FLEET-042\"]",
+        );
+        let text = format!("{text}\n{ocpp}");
+        if let Some(key) = key {
+            let config = dir.path().join("check.toml");
+            std::fs::write(&config, &text).unwrap();
+            let out = Command::new(CHARGERD)
+                .arg("--config")
+                .arg(&config)
+                .arg("--check-config")
+                .output()
+                .unwrap();
+            assert_eq!(out.status.code(), Some(78), "{case}: --check-config");
+            assert!(
+                String::from_utf8_lossy(&out.stderr).contains(key),
+                "{case}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+        let d = Daemon::start_config(dir.path(), &text);
+        let status = d.json(&["status"]);
+        let why = status["ocpp"].as_str().unwrap_or_default();
+        assert!(why.starts_with("down"), "{case}: {status:#}");
+        if let Some(key) = key {
+            assert!(why.contains(key), "{case}: {why}");
+        }
+        assert!(d.ctl_ok(&["status"]).contains("OCPP"), "{case}");
+        let out = d.ctl(&["ocpp"]);
+        assert!(!out.status.success());
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("OCPP is down"),
+            "{case}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // A tag on the configured list charges; any other is refused, saying why.
+        d.ctl_ok(&["sim", "plug", "1", "--soc", "50", "--target-soc", "80"]);
+        d.ctl_ok(&["start", "1", "--id-tag", "FLEET-042"]);
+        d.wait_for(Duration::from_secs(30), "Charging", |c| {
+            c["status"] == "Charging"
+        });
+        d.ctl_ok(&["sim", "plug", "2", "--soc", "50", "--target-soc", "80"]);
+        let out = d.ctl(&["start", "2", "--id-tag", "STRANGER"]);
+        assert!(!out.status.success(), "{case}: a stranger started");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains("authorization.id_tags"),
+            "{case}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        d.ctl_ok(&["stop", "1"]);
+        assert!(d.terminate().success(), "{case}");
+    }
 }

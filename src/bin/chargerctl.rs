@@ -308,6 +308,9 @@ fn format_status(s: &StationStatus) -> String {
         "{} (chargerd {}), up {}s, journal {}\n",
         s.name, s.version, s.uptime_s, s.journal
     );
+    if let Some(ocpp) = &s.ocpp {
+        out.push_str(&format!("OCPP {ocpp}\n"));
+    }
     for c in &s.connectors {
         out.push('\n');
         out.push_str(&format_connector(c));

@@ -28,7 +28,14 @@ struct Args {
 fn main() -> ExitCode {
     let args = Args::parse();
     init_logging();
-    let cfg = match Config::load(&args.config) {
+    // The running daemon sets a broken [ocpp] section aside (it never stops local charging);
+    // --check-config reports it.
+    let loaded = if args.check_config {
+        Config::load(&args.config)
+    } else {
+        Config::load_for_daemon(&args.config)
+    };
+    let cfg = match loaded {
         Ok(cfg) => cfg,
         Err(e) => {
             eprintln!("chargerd: configuration error: {e}");

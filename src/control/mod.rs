@@ -79,6 +79,9 @@ pub struct StationStatus {
     pub uptime_s: u64,
     pub journal: String,
     pub connectors: Vec<ConnectorView>,
+    /// The OCPP side in one line (connected, or why not); absent without an `[ocpp]` section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ocpp: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
