@@ -663,6 +663,8 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
                 unix_ms,
                 now,
             )?;
+            let mut client = client;
+            client.set_diagnostics_config(serde_json::to_value(&cfg).unwrap_or_default());
             (Some(client), Some(events))
         }
         None => (None, None),

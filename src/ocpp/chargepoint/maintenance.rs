@@ -29,6 +29,7 @@ pub enum SecurityEvent {
     ReconfigurationOfSecurityParameters,
     InvalidCentralSystemCertificate,
     InvalidChargePointCertificate,
+    FailedToAuthenticateAtCentralSystem,
 }
 
 impl SecurityEvent {
@@ -45,6 +46,9 @@ impl SecurityEvent {
             }
             SecurityEvent::InvalidCentralSystemCertificate => "InvalidCentralSystemCertificate",
             SecurityEvent::InvalidChargePointCertificate => "InvalidChargePointCertificate",
+            SecurityEvent::FailedToAuthenticateAtCentralSystem => {
+                "FailedToAuthenticateAtCentralSystem"
+            }
         }
     }
 }
