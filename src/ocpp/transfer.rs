@@ -1737,6 +1737,14 @@ async fn ftp_upload(
         Ok(Err(e)) => return Err(net_error(&url.redacted, &e)),
         Err(_) => return Err(ftp.data_timeout()),
     }
+    // Drain what the server sent on the data connection (with TLS 1.3: its session tickets)
+    // until it closes: closing a socket with unread bytes resets it, and a server may take
+    // the reset for an aborted upload.
+    let _ = timeout(FTP_QUIT_WAIT, async {
+        let mut scratch = [0u8; 1024];
+        while matches!(data.read(&mut scratch).await, Ok(n) if n > 0) {}
+    })
+    .await;
     drop(data);
     ftp.transfer_done("STOR").await?;
     ftp.quit().await;
@@ -2063,6 +2071,72 @@ mod tests {
             ("mirror", 80)
         );
         assert!(base.redirect("ftp://h/x").is_err());
+    }
+
+    #[test]
+    fn local_and_own_addresses_are_forbidden_transfer_peers() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let none = |_: IpAddr| false;
+        for (addr, why) in [
+            ("127.0.0.1", "loopback"),
+            ("127.8.9.10", "loopback"),
+            ("::1", "loopback"),
+            ("::ffff:127.0.0.1", "loopback"),
+            ("0.0.0.0", "unspecified"),
+            ("::", "unspecified"),
+            ("169.254.169.254", "link-local"),
+            ("fe80::1", "link-local"),
+            ("::ffff:169.254.1.1", "link-local"),
+            ("255.255.255.255", "broadcast"),
+            ("224.0.0.1", "multicast"),
+            ("ff02::1", "multicast"),
+        ] {
+            let got = forbidden_address(ip(addr), none);
+            assert!(got.is_some_and(|g| g.contains(why)), "{addr}: {got:?}");
+        }
+        // Private networks are where file servers usually are: allowed.
+        for addr in [
+            "10.1.2.3",
+            "192.168.0.10",
+            "172.16.0.1",
+            "fd00::1",
+            "203.0.113.7",
+        ] {
+            assert_eq!(forbidden_address(ip(addr), none), None, "{addr}");
+        }
+        // The board's own addresses, whatever they are.
+        let own = |a: IpAddr| a == ip("192.168.0.10");
+        assert_eq!(
+            forbidden_address(ip("192.168.0.10"), own),
+            Some("one of this board's own addresses")
+        );
+        assert!(forbidden_address(ip("::ffff:192.168.0.10"), own).is_some());
+        // The real check binds a socket: loopback is ours, a documentation address is not.
+        assert!(is_own_address(ip("127.0.0.1")));
+        assert!(!is_own_address(ip("203.0.113.7")));
+    }
+
+    #[test]
+    fn ftps_urls_parse_and_redirects_never_lead_to_ftp() {
+        let u = Url::parse("ftps://u:p@files.example:990/in/").unwrap();
+        assert_eq!((u.scheme, u.port), (Scheme::Ftps, 990));
+        assert!(u.scheme.is_tls() && u.scheme.is_ftp());
+        assert_eq!(Url::parse("ftps://h/x").unwrap().port, 21);
+        let base = Url::parse("https://h/x").unwrap();
+        assert!(base.redirect("ftps://h/y").is_err());
+        // https -> http is refused when followed.
+        let response = Response {
+            code: 302,
+            reason: "Found".into(),
+            headers: vec![("Location".into(), "http://h/y".into())],
+        };
+        let e = follow(&base, &response, &mut 0).unwrap_err();
+        assert!(matches!(e, TransferError::Refused { .. }), "{e:?}");
+        let response = Response {
+            headers: vec![("Location".into(), "https://mirror/y".into())],
+            ..response
+        };
+        assert_eq!(follow(&base, &response, &mut 0).unwrap().host, "mirror");
     }
 
     #[test]
