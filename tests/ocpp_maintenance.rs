@@ -1221,7 +1221,7 @@ fn a_certificate_from_certificate_signed_raises_the_link_to_security_profile_3()
     let server = server.signed_by(&server_key, &issuer).unwrap();
     std::fs::write(file("server.pem"), server.pem()).unwrap();
     std::fs::write(file("server.key"), server_key.serialize_pem()).unwrap();
-    let key = "profile-2-AuthorizationKey";
+    let key = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
     std::fs::write(file("authorization.key"), key).unwrap();
 
     // Profile 2 first: TLS and the AuthorizationKey; a client certificate is verified when
