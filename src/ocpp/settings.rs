@@ -1042,6 +1042,19 @@ mod tests {
     }
 
     #[test]
+    fn the_deployed_unit_example_uses_a_tls_profile_and_tls_only_transfers() {
+        #[derive(Deserialize)]
+        struct Doc {
+            ocpp: OcppSection,
+        }
+        let doc: Doc = toml_de(include_str!("../../configs/example.toml"));
+        assert!(doc.ocpp.security_profile >= SecurityProfile::TlsBasicAuth);
+        assert!(!doc.ocpp.files.allow_insecure_transfers);
+        assert!(!doc.ocpp.files.allow_local_transfer_hosts);
+        doc.ocpp.validate().unwrap();
+    }
+
+    #[test]
     fn bad_pem_files_name_their_key() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("ca.pem");
