@@ -255,7 +255,7 @@ impl Store {
             while let Some(r) = rows.next()? {
                 let payload: String = r.get(2)?;
                 let mut payload: Value =
-                    serde_json::from_str(&payload).unwrap_or_else(|_| Value::String(payload));
+                    serde_json::from_str(&payload).unwrap_or(Value::String(payload));
                 masker.json(&mut payload);
                 line(
                     "ocpp_outbox",
@@ -303,7 +303,6 @@ impl Store {
                 );
             }
         }
-        drop(line);
         tx.finish()?;
         Ok(out)
     }

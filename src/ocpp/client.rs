@@ -304,7 +304,9 @@ impl OcppClient {
                 bundle.push('\n');
             }
             let path = self.paths.trust_bundle();
-            std::fs::write(&path, bundle).map_err(|source| OcppClientError::WorkDir {
+            // It decides whom the link trusts: written like a key (atomically, never through
+            // a planted symlink).
+            write_private(&path, bundle.as_bytes()).map_err(|source| OcppClientError::WorkDir {
                 path: path.clone(),
                 source,
             })?;
