@@ -11,7 +11,10 @@
 //!
 //! Credentials the CSMS changes at run time (AuthorizationKey, CentralSystemRootCertificates,
 //! the renewed client certificate, a raised SecurityProfile) are kept in the work directory
-//! and the journal, and override the configured files from then on, across restarts too.
+//! (and, for the profile and the certificate's file names, the journal), and override the
+//! configured files from then on, across restarts too. Key material is only ever in 0600 files
+//! written by [`super::private_file`]: never in the journal, whose contents travel further
+//! (backups, diagnostics exports).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -614,15 +617,19 @@ impl OcppClient {
 
     /// The keys in force: the work directory's key file (the CSMS's), else the configured one.
     fn authorization_keys(&self) -> Option<AuthorizationKeys> {
-        self.effective_section()
-            .ok()
-            .and_then(|s| s.load_credentials().ok())
-            .and_then(|c| {
-                Some(AuthorizationKeys {
-                    current: c.authorization_key?,
-                    previous: c.previous_authorization_key,
-                })
-            })
+        let own = self.paths.authorization_key();
+        let path = if own.exists() {
+            own
+        } else {
+            self.section.authorization_key_file.clone()?
+        };
+        match super::settings::read_authorization_key(&path) {
+            Ok(keys) => Some(keys),
+            Err(e) => {
+                tracing::warn!(error = %e, "the AuthorizationKey in force is unreadable");
+                None
+            }
+        }
     }
 
     /// ChangeConfiguration AuthorizationKey (checked by the core): the new key becomes the

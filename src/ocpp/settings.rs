@@ -704,7 +704,9 @@ impl AuthorizationKeys {
 /// Largest key file read (two keys and their newlines, with room to spare).
 const MAX_KEY_FILE_BYTES: u64 = 1024;
 
-fn read_authorization_key(path: &Path) -> Result<AuthorizationKeys, String> {
+/// Reads a key file (see [`AuthorizationKeys::to_file_text`]); errors name the file, never its
+/// content.
+pub fn read_authorization_key(path: &Path) -> Result<AuthorizationKeys, String> {
     let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
     if meta.len() > MAX_KEY_FILE_BYTES {
         return Err(format!("{}: not a key file (too large)", path.display()));
