@@ -706,12 +706,18 @@ const MAX_KEY_FILE_BYTES: u64 = 1024;
 
 /// Reads a key file (see [`AuthorizationKeys::to_file_text`]); errors name the file, never its
 /// content.
+///
+/// Opened with `O_NOFOLLOW` ([`super::private_file::read_private`]): a secret is never read
+/// through a symlink someone planted (point the setting at the file itself, e.g. systemd's
+/// `$CREDENTIALS_DIRECTORY/…`).
 pub fn read_authorization_key(path: &Path) -> Result<AuthorizationKeys, String> {
-    let meta = std::fs::metadata(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if meta.len() > MAX_KEY_FILE_BYTES {
-        return Err(format!("{}: not a key file (too large)", path.display()));
-    }
-    let bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let bytes = super::private_file::read_private(path, MAX_KEY_FILE_BYTES).map_err(|e| {
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            format!("{}: is a symlink; name the key file itself", path.display())
+        } else {
+            format!("{}: {e}", path.display())
+        }
+    })?;
     warn_if_readable_by_others(path);
     let text = std::str::from_utf8(&bytes).map_err(|_| {
         format!(
@@ -973,6 +979,16 @@ mod tests {
             assert_eq!(e.key, "ocpp.authorization_key_file");
             assert!(!e.reason.contains(&bad), "{e}");
         }
+        // Never read through a symlink.
+        let link = dir.path().join("link");
+        std::fs::write(&path, "00112233445566778899aabbccddeeff\n").unwrap();
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        let linked = OcppSection {
+            authorization_key_file: Some(link),
+            ..s.clone()
+        };
+        let e = linked.load_credentials().unwrap_err();
+        assert!(e.reason.contains("symlink"), "{e}");
         // 40 characters (20 bytes), uppercase, and a previous key on the second line.
         let current = "A".repeat(40);
         std::fs::write(&path, format!("{current}\r\n{}\n", "01".repeat(16))).unwrap();
