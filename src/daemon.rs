@@ -754,7 +754,10 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
                 now,
             );
             match client {
-                Ok((client, events)) => (Some(client), Some(events)),
+                Ok((mut client, events)) => {
+                    client.set_diagnostics_config(serde_json::to_value(&cfg).unwrap_or_default());
+                    (Some(client), Some(events))
+                }
                 Err(e) => {
                     // OCPP trouble never stops local charging (issue 10): say why and go on.
                     tracing::error!(error = %e, "OCPP could not start; the station runs without it");

@@ -15,6 +15,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::ocpp::chargepoint::OutboxRecord;
+use crate::ocpp::diagnostics::Masker;
 use crate::station::{RestoredState, StationEvent};
 
 #[derive(Debug, Error)]
@@ -142,6 +143,168 @@ impl Store {
         let mut store = Store { conn };
         store.migrate()?;
         Ok(store)
+    }
+
+    /// Opens an existing journal read-only, for an export while the daemon writes it (WAL:
+    /// the export reads one consistent snapshot).
+    pub fn open_read_only(path: &Path) -> Result<Store, StoreError> {
+        let conn = Connection::open_with_flags(
+            path,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(|source| StoreError::Open {
+            path: path.display().to_string(),
+            source,
+        })?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        Ok(Store { conn })
+    }
+
+    /// The journal for a diagnostics archive, one JSON object a line (`{"table": …, "row": …}`),
+    /// read in one transaction. Id tags are masked, VINs in free text too, OCPP payloads
+    /// through [`Masker::json`]; the OCPP state (local list, authorization cache, profiles) is
+    /// listed by name and size only, since it is mostly id tags. Never key material: keys are
+    /// not in the journal.
+    pub fn export_masked(&mut self, masker: &Masker) -> Result<String, StoreError> {
+        use serde_json::{json, Value};
+        let tx = self.conn.transaction()?;
+        let mut out = String::new();
+        let mut line = |table: &str, row: Value| {
+            out.push_str(&json!({"table": table, "row": row}).to_string());
+            out.push('\n');
+        };
+        {
+            let mut stmt = tx.prepare(
+                "SELECT id, connector, id_tag, started_at, meter_start_wh, stopped_at,
+                        meter_stop_wh, stop_reason_text, faults, soc_stop
+                 FROM transactions ORDER BY id",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let id_tag: String = r.get(2)?;
+                let faults: String = r.get(8)?;
+                line(
+                    "transactions",
+                    json!({
+                        "id": r.get::<_, i64>(0)?,
+                        "connector": r.get::<_, i64>(1)?,
+                        "id_tag": masker.id(&id_tag),
+                        "started_at": r.get::<_, String>(3)?,
+                        "meter_start_wh": r.get::<_, f64>(4)?,
+                        "stopped_at": r.get::<_, Option<String>>(5)?,
+                        "meter_stop_wh": r.get::<_, Option<f64>>(6)?,
+                        "stop_reason": r.get::<_, Option<String>>(7)?,
+                        "faults": masker.text(&faults),
+                        "soc_stop": r.get::<_, Option<f64>>(9)?,
+                    }),
+                );
+            }
+        }
+        {
+            let mut stmt = tx.prepare(
+                "SELECT connector, meter_wh, transaction_id, voltage, current, soc, updated_at
+                 FROM meters ORDER BY connector",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                line(
+                    "meters",
+                    json!({
+                        "connector": r.get::<_, i64>(0)?,
+                        "meter_wh": r.get::<_, f64>(1)?,
+                        "transaction_id": r.get::<_, Option<i64>>(2)?,
+                        "voltage": r.get::<_, Option<f64>>(3)?,
+                        "current": r.get::<_, Option<f64>>(4)?,
+                        "soc": r.get::<_, Option<f64>>(5)?,
+                        "updated_at": r.get::<_, String>(6)?,
+                    }),
+                );
+            }
+        }
+        {
+            let mut stmt =
+                tx.prepare("SELECT id, at, connector, kind, detail FROM events ORDER BY id")?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let kind: String = r.get(3)?;
+                let detail: String = r.get(4)?;
+                // The VIN a vehicle announced is an identity whatever its shape.
+                let detail = if kind == "vehicle-identified" {
+                    masker.id(&detail)
+                } else {
+                    masker.text(&detail)
+                };
+                line(
+                    "events",
+                    json!({
+                        "id": r.get::<_, i64>(0)?,
+                        "at": r.get::<_, String>(1)?,
+                        "connector": r.get::<_, i64>(2)?,
+                        "kind": kind,
+                        "detail": detail,
+                    }),
+                );
+            }
+        }
+        {
+            let mut stmt = tx.prepare(
+                "SELECT seq, action, payload, local_transaction_id, refusals, refused
+                 FROM ocpp_outbox ORDER BY seq",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let payload: String = r.get(2)?;
+                let mut payload: Value =
+                    serde_json::from_str(&payload).unwrap_or(Value::String(payload));
+                masker.json(&mut payload);
+                line(
+                    "ocpp_outbox",
+                    json!({
+                        "seq": r.get::<_, i64>(0)?,
+                        "action": r.get::<_, String>(1)?,
+                        "payload": payload,
+                        "local_transaction_id": r.get::<_, i64>(3)?,
+                        "refusals": r.get::<_, i64>(4)?,
+                        "refused": r.get::<_, bool>(5)?,
+                    }),
+                );
+            }
+        }
+        for (table, sql) in [
+            (
+                "ocpp_transaction_ids",
+                "SELECT local_id, csms_id FROM ocpp_transaction_ids ORDER BY local_id",
+            ),
+            ("ocpp_keys", "SELECT key, value FROM ocpp_keys ORDER BY key"),
+            ("settings", "SELECT key, value FROM settings ORDER BY key"),
+        ] {
+            let mut stmt = tx.prepare(sql)?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                let a: rusqlite::types::Value = r.get(0)?;
+                let b: rusqlite::types::Value = r.get(1)?;
+                let plain = |v: rusqlite::types::Value| match v {
+                    rusqlite::types::Value::Integer(i) => json!(i),
+                    rusqlite::types::Value::Real(f) => json!(f),
+                    rusqlite::types::Value::Text(t) => json!(masker.text(&t)),
+                    rusqlite::types::Value::Null | rusqlite::types::Value::Blob(_) => Value::Null,
+                };
+                line(table, json!([plain(a), plain(b)]));
+            }
+        }
+        {
+            let mut stmt =
+                tx.prepare("SELECT name, length(value) FROM ocpp_state ORDER BY name")?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                line(
+                    "ocpp_state",
+                    json!({"name": r.get::<_, String>(0)?, "bytes": r.get::<_, i64>(1)?}),
+                );
+            }
+        }
+        tx.finish()?;
+        Ok(out)
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
@@ -467,6 +630,21 @@ impl Store {
         Ok(out)
     }
 
+    /// Deletes a named piece of OCPP state, bytes included: `secure_delete` zeroes what the
+    /// row occupied, and a truncating checkpoint drops the write-ahead log's older copy of the
+    /// page, so a secret once stored here does not linger in the files.
+    pub fn remove_ocpp_state(&mut self, name: &str) -> Result<(), StoreError> {
+        self.conn.pragma_update(None, "secure_delete", true)?;
+        let deleted = self
+            .conn
+            .execute("DELETE FROM ocpp_state WHERE name = ?1", params![name]);
+        self.conn.pragma_update(None, "secure_delete", false)?;
+        deleted?;
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     /// One named piece of OCPP state, if it was saved.
     pub fn ocpp_state_of(&self, name: &str) -> Result<Option<serde_json::Value>, StoreError> {
         let text: Option<String> = self
@@ -701,6 +879,81 @@ mod tests {
         assert_eq!(sessions.len(), 1);
         assert_eq!(sessions[0].energy_wh, Some(5000.0));
         assert_eq!(sessions[0].stop_reason, Some(StopReason::VehicleRequest));
+    }
+
+    #[test]
+    fn a_removed_state_row_leaves_no_bytes_in_the_journal_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.sqlite");
+        let marker = "-----BEGIN PRIVATE KEY-----MARKER-5f3a9c";
+        let mut s = Store::open(&path).unwrap();
+        s.set_ocpp_state("pending_client_key", &serde_json::json!(marker))
+            .unwrap();
+        s.set_ocpp_state("local_list", &serde_json::json!({"version": 1}))
+            .unwrap();
+        s.remove_ocpp_state("pending_client_key").unwrap();
+        assert_eq!(s.ocpp_state_of("pending_client_key").unwrap(), None);
+        assert!(s.ocpp_state_of("local_list").unwrap().is_some());
+        drop(s);
+        for entry in std::fs::read_dir(dir.path()).unwrap() {
+            let bytes = std::fs::read(entry.unwrap().path()).unwrap();
+            assert!(
+                !bytes.windows(marker.len()).any(|w| w == marker.as_bytes()),
+                "the key is still in the journal's files"
+            );
+        }
+    }
+
+    #[test]
+    fn the_diagnostics_export_masks_id_tags_and_vins_and_lists_state_by_name_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.sqlite");
+        let mut s = Store::open(&path).unwrap();
+        s.record(&started(1, 1, 100.0), "t0").unwrap();
+        s.record(
+            &StationEvent::VehicleIdentified {
+                connector: 1,
+                vin: "LSVAU2180N2183294".into(),
+                at: Timestamp::ZERO,
+            },
+            "t1",
+        )
+        .unwrap();
+        s.set_ocpp_state(
+            "local_list",
+            &serde_json::json!({"FLEET-SECRET-1": "Accepted"}),
+        )
+        .unwrap();
+        s.outbox_put(&OutboxRecord {
+            seq: 1,
+            action: "StartTransaction".into(),
+            payload: serde_json::json!({"connectorId": 1, "idTag": "TAG-1"}),
+            local_transaction_id: 1,
+            refusals: 0,
+            refused: false,
+        })
+        .unwrap();
+        drop(s);
+        let masker = Masker::with_salt([3; 16]);
+        let text = Store::open_read_only(&path)
+            .unwrap()
+            .export_masked(&masker)
+            .unwrap();
+        for secret in ["TAG-1", "LSVAU2180N2183294", "FLEET-SECRET-1"] {
+            assert!(!text.contains(secret), "{secret} in the export:\n{text}");
+        }
+        assert!(text.contains(&masker.id("TAG-1")), "{text}");
+        let rows: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        let table = |t: &str| rows.iter().filter(|r| r["table"] == t).count();
+        assert_eq!(table("transactions"), 1);
+        let tx = rows.iter().find(|r| r["table"] == "transactions").unwrap();
+        assert_eq!(tx["row"]["id_tag"], masker.id("T1"));
+        assert_eq!(table("ocpp_outbox"), 1);
+        assert_eq!(table("ocpp_state"), 1);
+        assert!(table("events") >= 1);
     }
 
     #[test]

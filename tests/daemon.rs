@@ -318,6 +318,43 @@ fn check_config_names_the_file_and_key_of_a_typo() {
 }
 
 #[test]
+fn check_config_refuses_plain_transfers_with_a_tls_security_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("profile2.toml");
+    let section = |insecure: bool| {
+        format!(
+            "\n[ocpp]\ncsms_url = \"wss://csms.example.com/ocpp\"\ncharge_point_id = \"CP1\"\n\
+             security_profile = 2\nauthorization_key_file = \"/etc/chargerd/k\"\n\
+             ca_bundle = \"/etc/chargerd/ca.pem\"\n[ocpp.files]\nallow_insecure_transfers = {insecure}\n"
+        )
+    };
+    let check = |insecure: bool| {
+        std::fs::write(
+            &path,
+            format!("{}{}", sim_config_text(dir.path()), section(insecure)),
+        )
+        .unwrap();
+        Command::new(CHARGERD)
+            .arg("--check-config")
+            .arg("--config")
+            .arg(&path)
+            .output()
+            .unwrap()
+    };
+    let out = check(true);
+    assert_eq!(out.status.code(), Some(78));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("profile2.toml"), "{err}");
+    assert!(err.contains("ocpp.files.allow_insecure_transfers"), "{err}");
+    let out = check(false);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
 fn a_gbt_truck_charges_on_connector_2_and_chargerctl_shows_what_it_said() {
     let dir = tempfile::tempdir().unwrap();
     let d = Daemon::start(dir.path());

@@ -751,7 +751,8 @@ fn malformed_frames_get_the_ocpp_j_answer_and_the_link_stays_up() {
 fn security_profile_1_sends_the_authorization_key_and_retries_a_refusal() {
     require_csms!();
     let dir = tempfile::tempdir().unwrap();
-    let key = "0123456789abcdef-right";
+    // Hex, as the whitepaper writes the key; the password is the 16 bytes it encodes.
+    let key = "0123456789abcdef0123456789abcdef";
     let mut csms = Csms::start(dir.path(), &["--auth-key", key]);
     let key_file = dir.path().join("authorization.key");
     let section = |file: &Path| {
@@ -764,7 +765,7 @@ fn security_profile_1_sends_the_authorization_key_and_retries_a_refusal() {
         )
     };
     let section_text = section(&key_file);
-    std::fs::write(&key_file, "0123456789abcdef-wrong\n").unwrap();
+    std::fs::write(&key_file, "fedcba9876543210fedcba9876543210\n").unwrap();
     let mut d = Chargerd::start_with(dir.path(), &mut csms, &section_text);
     let refusals = csms.wait(Duration::from_secs(15), "two refused upgrades", |r| {
         let refused: Vec<Value> = r
@@ -794,7 +795,7 @@ fn security_profile_1_sends_the_authorization_key_and_retries_a_refusal() {
 fn the_csms_sets_an_authorization_key_then_raises_the_security_profile_which_survives_a_restart() {
     require_csms!();
     let dir = tempfile::tempdir().unwrap();
-    let key = "fedcba9876543210-from-csms";
+    let key = "fedcba9876543210fedcba9876543210aabbccdd";
     let mut csms = Csms::start(dir.path(), &["--auth-key", key, "--auth-optional"]);
     let mut d = Chargerd::start(dir.path(), &mut csms);
     csms.wait(Duration::from_secs(20), "registration", |r| {
@@ -808,13 +809,17 @@ fn the_csms_sets_an_authorization_key_then_raises_the_security_profile_which_sur
         ),
         "Rejected"
     );
-    assert_eq!(
-        csms.status_of(
-            "ChangeConfiguration",
-            json!({"key": "AuthorizationKey", "value": "short"})
-        ),
-        "Rejected"
-    );
+    // Too short, and printable text that is not hex (which went on the wire as is before).
+    for bad in ["short", "fedcba9876543210-from-the-csms!!"] {
+        assert_eq!(
+            csms.status_of(
+                "ChangeConfiguration",
+                json!({"key": "AuthorizationKey", "value": bad})
+            ),
+            "Rejected",
+            "{bad}"
+        );
+    }
     assert_eq!(
         csms.status_of(
             "ChangeConfiguration",
@@ -892,6 +897,110 @@ fn the_csms_sets_an_authorization_key_then_raises_the_security_profile_which_sur
     csms.assert_clean();
 }
 
+#[test]
+fn a_new_authorization_key_the_csms_refuses_falls_back_to_the_previous_one_with_a_security_event() {
+    require_csms!();
+    let dir = tempfile::tempdir().unwrap();
+    let old_key = "00112233445566778899aabbccddeeff";
+    let refused_key = "ffeeddccbbaa99887766554433221100";
+    let next_key = "0102030405060708090a0b0c0d0e0f1011121314";
+    let mut csms = Csms::start(dir.path(), &["--auth-key", old_key]);
+    let key_file = dir.path().join("authorization.key");
+    std::fs::write(&key_file, format!("{old_key}\n")).unwrap();
+    let section = Chargerd::ocpp_section(&csms.url()).replace(
+        "security_profile = 0\n",
+        &format!(
+            "security_profile = 1\nauthorization_key_file = \"{}\"\n",
+            key_file.display()
+        ),
+    );
+    let mut d = Chargerd::start_with(dir.path(), &mut csms, &section);
+    csms.wait(Duration::from_secs(20), "registration", |r| {
+        registered(r, 0)
+    });
+
+    // The CSMS sets a key but keeps accepting only the old one (a botched rotation).
+    assert_eq!(
+        csms.status_of(
+            "ChangeConfiguration",
+            json!({"key": "AuthorizationKey", "value": refused_key})
+        ),
+        "Accepted"
+    );
+    let before = csms.records().len();
+    csms.command(json!({"close": true}));
+    csms.wait(
+        Duration::from_secs(20),
+        "a reconnect after the fallback",
+        |r| registered(&r[before..], 0),
+    );
+    let recs = csms.records();
+    let refused: Vec<&Value> = recs[before..]
+        .iter()
+        .filter(|x| x["kind"] == "refused")
+        .collect();
+    assert_eq!(refused.len(), 1, "one try with the new key: {refused:?}");
+    assert_eq!(refused[0]["why"], "wrong AuthorizationKey");
+    let event = csms.wait(
+        Duration::from_secs(20),
+        "FailedToAuthenticateAtCentralSystem",
+        |r| {
+            calls(r, "SecurityEventNotification")
+                .into_iter()
+                .find(|(_, c)| c["payload"]["type"] == "FailedToAuthenticateAtCentralSystem")
+                .map(|(_, c)| c.clone())
+        },
+    );
+    assert!(
+        !event.to_string().contains(refused_key) && !event.to_string().contains(old_key),
+        "{event}"
+    );
+
+    // A rotation the CSMS goes along with: from the next connection on, the new key.
+    csms.command(json!({"auth_key": next_key}));
+    assert_eq!(
+        csms.status_of(
+            "ChangeConfiguration",
+            json!({"key": "AuthorizationKey", "value": next_key})
+        ),
+        "Accepted"
+    );
+    let before = csms.records().len();
+    csms.command(json!({"close": true}));
+    csms.wait(
+        Duration::from_secs(20),
+        "a reconnect with the new key",
+        |r| registered(&r[before..], 0),
+    );
+    assert!(
+        !csms.records()[before..]
+            .iter()
+            .any(|x| x["kind"] == "refused"),
+        "the new key was refused"
+    );
+    // ...and after a restart too (the key lives in the state directory, 0600).
+    assert!(d.terminate().success());
+    let kept = dir.path().join("state/ocpp-files/authorization-key");
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&kept).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    assert_eq!(
+        std::fs::read_to_string(&kept).unwrap(),
+        format!("{next_key}\n")
+    );
+    let before = csms.records().len();
+    let _d = Chargerd::start_with(dir.path(), &mut csms, &section);
+    csms.wait(
+        Duration::from_secs(20),
+        "registration after the restart",
+        |r| registered(&r[before..], 0),
+    );
+    assert!(!csms.records()[before..]
+        .iter()
+        .any(|x| x["kind"] == "refused"));
+    csms.assert_clean();
+}
+
 /// A test CA, the CSMS's certificate for 127.0.0.1 and the charge point's client certificate,
 /// as PEM files in `dir`.
 fn write_pki(dir: &Path) {
@@ -932,7 +1041,7 @@ fn security_profiles_2_and_3_register_over_tls() {
     let dir = tempfile::tempdir().unwrap();
     write_pki(dir.path());
     let file = |name: &str| dir.path().join(name).display().to_string();
-    let key = "profile-2-AuthorizationKey";
+    let key = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
     std::fs::write(dir.path().join("authorization.key"), key).unwrap();
 
     // Profile 2: TLS (server authenticated by the CA bundle) plus HTTP Basic.

@@ -32,7 +32,12 @@ use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::Message;
 
 const CP: &str = "TRUCK-HUB-7";
-const KEY: &[u8] = b"s3cr3t-AuthorizationKey-0001";
+/// The AuthorizationKey's bytes (the Basic-auth password); the key file holds them as hex.
+const KEY: &[u8] = b"s3cr3t-AuthKey-0001";
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
 const WAIT: Duration = Duration::from_secs(5);
 
 // ---------------------------------------------------------------------------------------------
@@ -112,7 +117,11 @@ impl Pki {
         std::fs::write(dir.path().join("ca.pem"), &ca.pem).unwrap();
         std::fs::write(dir.path().join("client.pem"), &client.cert_pem).unwrap();
         std::fs::write(dir.path().join("client.key"), &client.key_pem).unwrap();
-        std::fs::write(dir.path().join("authorization.key"), [KEY, b"\n"].concat()).unwrap();
+        std::fs::write(
+            dir.path().join("authorization.key"),
+            format!("{}\n", hex(KEY)),
+        )
+        .unwrap();
         Pki {
             dir,
             ca,
@@ -521,6 +530,83 @@ async fn wrong_key_is_refused_and_retried_with_growing_backoff() {
             "attempts {gap:?} apart, backoff was {wait} ms"
         );
     }
+    stop(link).await;
+}
+
+#[tokio::test]
+async fn a_refused_new_key_falls_back_once_to_the_previous_key() {
+    let pki = Pki::new();
+    // After a rotation the key file holds the new key, then the one it replaced.
+    let new_key: &[u8] = b"the-new-key-0000002";
+    std::fs::write(
+        pki.path("authorization.key"),
+        format!("{}\n{}\n", hex(new_key), hex(KEY)),
+    )
+    .unwrap();
+    // The CSMS still wants the previous key.
+    let mut csms = Csms::start(Behaviour {
+        require_authorization: Some(basic(KEY)),
+        ..Behaviour::plain()
+    })
+    .await;
+    let (mut link, _task) = Link::spawn(link_config(&pki.section(csms.url("ws"), 1)));
+    let (error, retry_in) = connect_failure(&mut link).await;
+    assert_eq!(error, ConnectError::HttpStatus { status: 401 });
+    assert_eq!(retry_in, Duration::ZERO, "the fallback is tried at once");
+    assert_eq!(
+        next_event(&mut link).await,
+        LinkEvent::AuthorizationKeyFellBack
+    );
+    assert_eq!(connected(&mut link).await, (1, SecurityProfile::BasicAuth));
+    assert_eq!(
+        csms.upgrade().await.authorization,
+        Some(basic(new_key)),
+        "the new key first"
+    );
+    assert_eq!(csms.upgrade().await.authorization, Some(basic(KEY)));
+    stop(link).await;
+}
+
+#[tokio::test]
+async fn the_fallback_happens_once_and_never_without_a_previous_key() {
+    let pki = Pki::new();
+    let new_key: &[u8] = b"the-new-key-0000002";
+    std::fs::write(
+        pki.path("authorization.key"),
+        format!("{}\n{}\n", hex(new_key), hex(KEY)),
+    )
+    .unwrap();
+    // The CSMS takes neither key: one fallback, then the ordinary backoff, with no swinging
+    // back to the new key.
+    let mut csms = Csms::start(Behaviour {
+        require_authorization: Some(basic(b"the-key-the-csms-expects")),
+        ..Behaviour::plain()
+    })
+    .await;
+    let (mut link, _task) = Link::spawn(link_config(&pki.section(csms.url("ws"), 1)));
+    let (_, retry_in) = connect_failure(&mut link).await;
+    assert_eq!(retry_in, Duration::ZERO);
+    assert_eq!(
+        next_event(&mut link).await,
+        LinkEvent::AuthorizationKeyFellBack
+    );
+    for want in [50, 100] {
+        let (error, retry_in) = connect_failure(&mut link).await;
+        assert_eq!(error, ConnectError::HttpStatus { status: 401 });
+        assert_eq!(retry_in.as_millis(), want);
+    }
+    let seen: Vec<Option<String>> = [
+        csms.upgrade().await,
+        csms.upgrade().await,
+        csms.upgrade().await,
+    ]
+    .into_iter()
+    .map(|u| u.authorization)
+    .collect();
+    assert_eq!(
+        seen,
+        [Some(basic(new_key)), Some(basic(KEY)), Some(basic(KEY))]
+    );
     stop(link).await;
 }
 

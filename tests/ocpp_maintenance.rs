@@ -278,8 +278,15 @@ impl Station {
 }
 
 /// The CSMS and a registered chargerd whose `[ocpp.files]` has an install command, a work
-/// directory, one diagnostics log file, no systemd unit, and `extra` lines.
+/// directory, one diagnostics log file, no systemd unit, file peers on loopback allowed
+/// (`allow_local_transfer_hosts`: the test peers run on 127.0.0.1), and `extra` lines.
 fn station(dir: &Path, extra: &str) -> Station {
+    station_with_policy(dir, &format!("allow_local_transfer_hosts = true\n{extra}"))
+}
+
+/// [`station`] with the transfer policy's defaults (local peers refused) unless `extra` says
+/// otherwise.
+fn station_with_policy(dir: &Path, extra: &str) -> Station {
     let install = dir.join("install.sh");
     std::fs::write(
         &install,
@@ -485,22 +492,32 @@ fn member<'a>(members: &'a [(String, Vec<u8>)], name: &str) -> &'a [u8] {
         .1
 }
 
-/// The archive holds a real SQLite journal with the transactions table.
-fn assert_journal(members: &[(String, Vec<u8>)], dir: &Path) {
-    let db = dir.join("uploaded-journal.sqlite");
-    std::fs::write(&db, member(members, "journal.sqlite")).unwrap();
-    let conn = rusqlite::Connection::open(&db).unwrap();
-    let tables: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'transactions'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(tables, 1, "journal.sqlite has no transactions table");
-    let _: i64 = conn
-        .query_row("SELECT count(*) FROM transactions", [], |r| r.get(0))
-        .unwrap();
+/// The archive holds the journal as masked JSON lines (never the SQLite file), the
+/// configuration with secrets redacted, and a status snapshot; no key material anywhere.
+fn assert_journal(members: &[(String, Vec<u8>)], _dir: &Path) {
+    let names: Vec<&str> = members.iter().map(|m| m.0.as_str()).collect();
+    assert!(
+        !names.iter().any(|n| n.ends_with(".sqlite")),
+        "the raw journal is in the archive: {names:?}"
+    );
+    let journal = String::from_utf8(member(members, "journal.jsonl").to_vec()).unwrap();
+    for line in journal.lines() {
+        let row: Value = serde_json::from_str(line).unwrap();
+        assert!(row["table"].is_string(), "{line}");
+    }
+    assert!(journal.contains("\"table\":\"events\""), "{journal}");
+    let config: Value = serde_json::from_slice(member(members, "config.json")).unwrap();
+    assert!(config["station"].is_object(), "{config}");
+    assert!(config["ocpp"]["csms_url"].is_string(), "{config}");
+    let status: Value = serde_json::from_slice(member(members, "status.json")).unwrap();
+    assert_eq!(status["ocpp"]["charge_point_id"], CP_ID, "{status}");
+    for (name, bytes) in members {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(
+            !text.contains("PRIVATE KEY"),
+            "key material in {name} of the archive"
+        );
+    }
 }
 
 // ----- 1. UpdateFirmware --------------------------------------------------------------------------
@@ -866,7 +883,8 @@ fn get_diagnostics_uploads_a_journal_archive_over_http_and_ftp_and_reports_failu
     require_csms!();
     let dir = tempfile::tempdir().unwrap();
     let http = Peer::http(&dir.path().join("http"));
-    let mut s = station(dir.path(), "");
+    // The peers speak plain HTTP and FTP: allowed explicitly (profile 0).
+    let mut s = station(dir.path(), "allow_insecure_transfers = true");
 
     // HTTP: multipart POST.
     let conf = s.csms.call(
@@ -945,6 +963,130 @@ fn get_diagnostics_uploads_a_journal_archive_over_http_and_ftp_and_reports_failu
     s.csms.assert_clean();
 }
 
+#[test]
+fn a_diagnostics_archive_masks_id_tags_and_holds_no_key_material() {
+    require_csms!();
+    let dir = tempfile::tempdir().unwrap();
+    let http = Peer::http(&dir.path().join("http"));
+    let mut s = station(dir.path(), "allow_insecure_transfers = true");
+    // A driver's session, and a pending certificate signing request (its key on disk).
+    s.d.plug("2", "20", "80", "350");
+    let tag = "SECRET-TAG-42";
+    let status = s.csms.status_of(
+        "RemoteStartTransaction",
+        json!({"connectorId": 2, "idTag": tag}),
+    );
+    assert_eq!(status, "Accepted");
+    let tx = s.csms.wait(LONG, "StartTransaction answered", |r| {
+        calls(r, "StartTransaction")
+            .first()
+            .and_then(|(_, c)| assigned_id(r, c))
+    });
+    let status = s
+        .csms
+        .status_of("RemoteStopTransaction", json!({"transactionId": tx}));
+    assert_eq!(status, "Accepted");
+    s.csms
+        .wait(LONG, "StopTransaction", |r| stop_of(r, tx).map(|_| ()));
+    let status = s.csms.status_of(
+        "ExtendedTriggerMessage",
+        json!({"requestedMessage": "SignChargePointCertificate"}),
+    );
+    assert_eq!(status, "Accepted");
+    wait_csr(&s.csms, 0);
+    let key_file = s.work().join("pending-client-key.pem");
+    assert!(
+        std::fs::read_to_string(&key_file)
+            .unwrap()
+            .contains("PRIVATE KEY"),
+        "the pending key is kept in its file"
+    );
+
+    let conf = s
+        .csms
+        .call("GetDiagnostics", json!({"location": http.url("/upload/")}));
+    let name = conf["fileName"].as_str().unwrap().to_string();
+    wait_status(
+        &s.csms,
+        "DiagnosticsStatusNotification",
+        None,
+        "Uploaded",
+        0,
+    );
+    let archive = members(&http.uploaded(&name));
+    assert_journal(&archive, dir.path());
+    for (member_name, bytes) in &archive {
+        let text = String::from_utf8_lossy(bytes);
+        assert!(!text.contains(tag), "the id tag in {member_name}");
+    }
+    let journal = String::from_utf8(member(&archive, "journal.jsonl").to_vec()).unwrap();
+    let transaction = journal
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .find(|r| r["table"] == "transactions")
+        .expect("the transaction is in the export");
+    assert!(
+        transaction["row"]["id_tag"]
+            .as_str()
+            .unwrap()
+            .starts_with("id#"),
+        "{transaction}"
+    );
+    s.csms.assert_clean();
+}
+
+#[test]
+fn uploads_need_tls_and_loopback_peers_are_refused_unless_the_configuration_allows_them() {
+    require_csms!();
+    let dir = tempfile::tempdir().unwrap();
+    let http = Peer::http(&dir.path().join("http"));
+    // Plain uploads allowed, loopback peers not (the default).
+    let mut s = station_with_policy(dir.path(), "allow_insecure_transfers = true");
+    s.csms.call(
+        "GetDiagnostics",
+        json!({"location": http.url("/upload/"), "retries": 2, "retryInterval": 1}),
+    );
+    let seen = wait_status(
+        &s.csms,
+        "DiagnosticsStatusNotification",
+        None,
+        "UploadFailed",
+        0,
+    );
+    assert_eq!(seen, ["Uploading", "UploadFailed"]);
+    assert_eq!(
+        http.requests("POST", "/upload/"),
+        0,
+        "the loopback peer was contacted"
+    );
+
+    // Loopback allowed, plain uploads not (the default): refused before any connection too.
+    s.section = s.section.replace(
+        "allow_insecure_transfers = true",
+        "allow_local_transfer_hosts = true",
+    );
+    s.restart(1);
+    s.csms.call(
+        "GetLog",
+        json!({"logType": "DiagnosticsLog", "requestId": 77, "retries": 2,
+               "log": {"remoteLocation": http.url("/upload/")}}),
+    );
+    let seen = wait_status(
+        &s.csms,
+        "LogStatusNotification",
+        Some(77),
+        "UploadFailure",
+        0,
+    );
+    assert_eq!(seen, ["Uploading", "UploadFailure"]);
+    assert_eq!(
+        http.requests("POST", "/upload/"),
+        0,
+        "a plain upload went out"
+    );
+    s.csms.assert_clean();
+}
+
 // ----- 5. GetLog --------------------------------------------------------------------------------
 
 #[test]
@@ -952,7 +1094,7 @@ fn get_log_uploads_the_security_log_with_its_request_id() {
     require_csms!();
     let dir = tempfile::tempdir().unwrap();
     let http = Peer::http(&dir.path().join("http"));
-    let mut s = station(dir.path(), "");
+    let mut s = station(dir.path(), "allow_insecure_transfers = true");
 
     let conf = s.csms.call(
         "GetLog",
@@ -1221,7 +1363,7 @@ fn a_certificate_from_certificate_signed_raises_the_link_to_security_profile_3()
     let server = server.signed_by(&server_key, &issuer).unwrap();
     std::fs::write(file("server.pem"), server.pem()).unwrap();
     std::fs::write(file("server.key"), server_key.serialize_pem()).unwrap();
-    let key = "profile-2-AuthorizationKey";
+    let key = "0f1e2d3c4b5a69788796a5b4c3d2e1f0";
     std::fs::write(file("authorization.key"), key).unwrap();
 
     // Profile 2 first: TLS and the AuthorizationKey; a client certificate is verified when
@@ -1312,6 +1454,22 @@ fn a_pending_csr_key_survives_a_restart() {
     );
     assert_eq!(status, "Accepted");
     let csr = wait_csr(&s.csms, 0);
+    // Kept in a 0600 file of its own, never in the journal (whose copies travel further).
+    use std::os::unix::fs::PermissionsExt;
+    let key_file = s.work().join("pending-client-key.pem");
+    let mode = std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o600);
+    for entry in std::fs::read_dir(dir.path().join("state")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_file() {
+            let bytes = std::fs::read(&path).unwrap();
+            assert!(
+                !bytes.windows(11).any(|w| w == b"PRIVATE KEY"),
+                "key material in {}",
+                path.display()
+            );
+        }
+    }
 
     // The CSMS answers after the charger restarted: the key the CSR was made with is kept.
     s.restart(1);

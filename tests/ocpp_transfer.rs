@@ -28,6 +28,8 @@ use rcgen::{
 /// * `GET /redirect/K/N`: K redirects (301, 302, 303, 307, 308 in turn; absolute URLs and
 ///   absolute paths alternating) before `/files/N`.
 /// * `GET /auth/N`: `/files/N` only with Basic `ocpp` / `p@ss:w/rd%`, else 401.
+/// * `GET /downgrade/P/N`: 302 to `http://127.0.0.1:P/files/N`; `POST|PUT /downgrade/P/...`:
+///   307 to `http://127.0.0.1:P/upload/`.
 /// * `GET /status/C`: status C. `GET|PUT|POST /flaky/K/KEY/...`: 503 for the first K requests
 ///   with that KEY, then as without the prefix.
 /// * `GET /slow`: announces 1000 bytes, sends 10, then stalls.
@@ -126,6 +128,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.reply([301, 302, 303, 307, 308][n % 5], headers=[("Location", loc)])
         elif kind == "status":
             self.reply(int(parts[1]), b"status page", "text/plain")
+        elif kind == "downgrade":
+            loc = "http://127.0.0.1:%s/files/%s" % (parts[1], parts[2])
+            self.reply(302, headers=[("Location", loc)])
         elif kind == "slow":
             self.send_response(200)
             self.send_header("Content-Length", "1000")
@@ -149,6 +154,11 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if parts[0] == "status":
             self.body()
             self.reply(int(parts[1]), b"status page", "text/plain")
+            return None
+        if parts[0] == "downgrade":
+            self.body()
+            loc = "http://127.0.0.1:%s/upload/" % parts[1]
+            self.reply(307, headers=[("Location", loc)])
             return None
         if parts[0] != "upload":
             self.reply(404, b"unknown", "text/plain")
@@ -366,11 +376,15 @@ impl Http {
         }
     }
 
+    /// The peer is on loopback, which the policy refuses unless allowed; plain-http uploads
+    /// are allowed explicitly for the plain server only.
     fn settings(&self) -> TransferSettings {
         TransferSettings {
             ca_bundle: self.pki.as_ref().map(|p| p.ca.clone()),
             connect_timeout: Duration::from_secs(2),
             idle_timeout: Duration::from_secs(2),
+            allow_local_hosts: true,
+            allow_insecure_uploads: self.pki.is_none(),
             ..TransferSettings::default()
         }
     }
@@ -814,10 +828,13 @@ impl Ftp {
     }
 }
 
+/// Plain FTP on loopback: both allowed explicitly.
 fn ftp_settings() -> TransferSettings {
     TransferSettings {
         connect_timeout: Duration::from_secs(2),
         idle_timeout: Duration::from_secs(2),
+        allow_local_hosts: true,
+        allow_insecure_uploads: true,
         ..TransferSettings::default()
     }
 }
@@ -953,23 +970,11 @@ fn untar(archive: &Path) -> Vec<(String, Vec<u8>)> {
 }
 
 #[test]
-fn archives_hold_files_bytes_and_a_consistent_database_snapshot() {
+fn archives_hold_files_and_bytes_and_skip_missing_files() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("chargerd.log");
     let log_bytes = payload(70_000, 1);
     std::fs::write(&log, &log_bytes).unwrap();
-
-    // A live database in WAL mode: 3 rows committed, a 4th inside an open transaction.
-    let db_path = dir.path().join("state.sqlite");
-    let db = rusqlite::Connection::open(&db_path).unwrap();
-    db.execute_batch(
-        "PRAGMA journal_mode=WAL;
-         CREATE TABLE outbox (id INTEGER PRIMARY KEY, message TEXT NOT NULL);
-         INSERT INTO outbox (message) VALUES ('StartTransaction'), ('MeterValues'), ('StopTransaction');
-         BEGIN;
-         INSERT INTO outbox (message) VALUES ('uncommitted');",
-    )
-    .unwrap();
 
     let archive = dir.path().join("diagnostics.tar.gz");
     let size = build_archive(
@@ -987,47 +992,25 @@ fn archives_hold_files_bytes_and_a_consistent_database_snapshot() {
                 name_in_archive: "journal.txt".into(),
                 bytes: b"2025-01-01T00:00:00+0000 host chargerd[1]: started\n".to_vec(),
             },
-            ArchiveEntry::SqliteSnapshot {
-                db_path: db_path.clone(),
-                name_in_archive: "state.sqlite".into(),
-            },
-            ArchiveEntry::SqliteSnapshot {
-                db_path: dir.path().join("gone.sqlite"),
-                name_in_archive: "gone.sqlite".into(),
-            },
         ],
     )
     .unwrap();
-    db.execute_batch("COMMIT").unwrap();
     assert_eq!(size, std::fs::metadata(&archive).unwrap().len());
     assert_no_partial(&archive);
 
     let entries = untar(&archive);
     let names: Vec<&str> = entries.iter().map(|(n, _)| n.as_str()).collect();
-    assert_eq!(names, ["logs/chargerd.log", "journal.txt", "state.sqlite"]);
+    assert_eq!(names, ["logs/chargerd.log", "journal.txt"]);
     assert!(entries[0].1 == log_bytes);
     assert_eq!(
         entries[1].1,
         b"2025-01-01T00:00:00+0000 host chargerd[1]: started\n"
     );
-    let snapshot = dir.path().join("snapshot.sqlite");
-    std::fs::write(&snapshot, &entries[2].1).unwrap();
-    let copy = rusqlite::Connection::open(&snapshot).unwrap();
-    let rows: Vec<String> = copy
-        .prepare("SELECT message FROM outbox ORDER BY id")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
-    assert_eq!(rows, ["StartTransaction", "MeterValues", "StopTransaction"]);
-    // No temporary snapshot files are left next to the archive.
-    let mut left: Vec<String> = std::fs::read_dir(dir.path())
+    let left: Vec<String> = std::fs::read_dir(dir.path())
         .unwrap()
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.starts_with("diagnostics"))
         .collect();
-    left.sort();
     assert_eq!(left, ["diagnostics.tar.gz"]);
 }
 
@@ -1057,4 +1040,303 @@ fn journal_capture_returns_promptly() {
     if let Some(bytes) = journal {
         assert!(bytes.len() < 1 << 20);
     }
+}
+
+// ----- policy: TLS-only uploads, no downgrade, no local peers ------------------------------------
+
+#[tokio::test]
+async fn uploads_over_plain_http_and_ftp_are_refused_unless_allowed() {
+    let http = Http::start(false);
+    let archive = http.dest("diagnostics-1.tar.gz");
+    std::fs::write(&archive, payload(1000, 4)).unwrap();
+    let strict = TransferSettings {
+        allow_insecure_uploads: false,
+        ..http.settings()
+    };
+    for url in [
+        http.url("/upload/"),
+        "ftp://diag:s3cret@127.0.0.1:1/incoming/".to_string(),
+    ] {
+        let e = upload(&url, &archive, &strict).await.unwrap_err();
+        assert!(
+            matches!(e, TransferError::Refused { ref reason, .. } if reason.contains("https:// or ftps://")),
+            "{url}: {e:?}"
+        );
+        assert!(e.is_permanent(), "a refusal is not retried");
+        assert!(!e.to_string().contains("s3cret"), "{e}");
+    }
+    assert!(
+        !http
+            .dir
+            .path()
+            .join("uploads/diagnostics-1.tar.gz")
+            .exists(),
+        "the archive reached the server"
+    );
+    // Allowed explicitly: it goes.
+    upload(&http.url("/upload/"), &archive, &http.settings())
+        .await
+        .unwrap();
+    assert!(http.uploaded("diagnostics-1.tar.gz") == std::fs::read(&archive).unwrap());
+}
+
+#[tokio::test]
+async fn a_redirect_from_https_to_plain_http_is_refused_for_downloads_and_uploads() {
+    let https = Http::start(true);
+    let http = Http::start(false);
+    let dest = https.dest("fw.bin");
+    let e = download(
+        &https.url(&format!("/downgrade/{}/fw.bin", http.peer.port)),
+        &dest,
+        &https.settings(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(e, TransferError::Refused { ref reason, .. } if reason.contains("redirect from https to plain")),
+        "{e:?}"
+    );
+    assert!(!dest.exists());
+    assert_no_partial(&dest);
+
+    let archive = https.dest("diagnostics-2.tar.gz");
+    std::fs::write(&archive, payload(1000, 5)).unwrap();
+    // Even with plain uploads allowed: the CSMS asked for TLS, a redirect cannot take it away.
+    let lenient = TransferSettings {
+        allow_insecure_uploads: true,
+        ..https.settings()
+    };
+    let e = upload(
+        &https.url(&format!("/downgrade/{}/upload/", http.peer.port)),
+        &archive,
+        &lenient,
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(e, TransferError::Refused { .. }), "{e:?}");
+    assert!(!http
+        .dir
+        .path()
+        .join("uploads/diagnostics-2.tar.gz")
+        .exists());
+}
+
+#[tokio::test]
+async fn peers_on_loopback_are_refused_by_resolved_address_unless_allowed() {
+    let http = Http::start(false);
+    let strict = TransferSettings {
+        allow_local_hosts: false,
+        ..http.settings()
+    };
+    let port = http.peer.port;
+    // An IP literal, and a name that resolves to loopback: the check is on the address the
+    // connection would go to, not on how the URL spells the host.
+    for url in [
+        format!("http://127.0.0.1:{port}/files/fw.bin"),
+        format!("http://localhost:{port}/files/fw.bin"),
+        format!("http://[::1]:{port}/files/fw.bin"),
+        format!("http://127.0.0.2:{port}/files/fw.bin"),
+        format!("ftp://u:p@0.0.0.0:{port}/fw.bin"),
+    ] {
+        let dest = http.dest("refused.bin");
+        let e = download(&url, &dest, &strict).await.unwrap_err();
+        assert!(
+            matches!(e, TransferError::Refused { ref reason, .. }
+                if reason.contains("loopback") || reason.contains("unspecified")),
+            "{url}: {e:?}"
+        );
+        assert!(!dest.exists());
+        assert_no_partial(&dest);
+    }
+    // Allowed: the same URL works.
+    download(
+        &format!("http://localhost:{port}/files/fw.bin"),
+        &http.dest("ok.bin"),
+        &http.settings(),
+    )
+    .await
+    .unwrap();
+}
+
+// ----- FTPS (explicit, RFC 4217) against an in-process server -----------------------------------
+
+/// What the fake FTPS server saw: commands (PASS without its argument) and stored files.
+#[derive(Default)]
+struct FtpsLog {
+    commands: Vec<String>,
+    stored: Vec<(String, Vec<u8>)>,
+    /// Whether each command arrived over TLS.
+    over_tls: Vec<bool>,
+}
+
+/// A minimal explicit-FTPS server on 127.0.0.1: `AUTH TLS` first (commands before it other
+/// than AUTH are refused with 530), then PBSZ/PROT/USER/PASS/TYPE/EPSV/STOR/RETR/QUIT, every
+/// data connection in TLS. `RETR` serves `file`.
+async fn fake_ftps(pki: &Pki, file: Vec<u8>) -> (u16, std::sync::Arc<std::sync::Mutex<FtpsLog>>) {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+    let chain: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&pki.cert)
+        .unwrap()
+        .map(|c| c.unwrap())
+        .collect();
+    let key = PrivateKeyDer::from_pem_file(&pki.key).unwrap();
+    let config = rustls::ServerConfig::builder_with_provider(std::sync::Arc::new(
+        rustls::crypto::ring::default_provider(),
+    ))
+    .with_safe_default_protocol_versions()
+    .unwrap()
+    .with_no_client_auth()
+    .with_single_cert(chain, key)
+    .unwrap();
+    let acceptor = tokio_rustls::TlsAcceptor::from(std::sync::Arc::new(config));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let log = std::sync::Arc::new(std::sync::Mutex::new(FtpsLog::default()));
+    let shared = log.clone();
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                return;
+            };
+            let (acceptor, log, file) = (acceptor.clone(), shared.clone(), file.clone());
+            tokio::spawn(async move {
+                let mut plain = BufReader::new(tcp);
+                plain.write_all(b"220 fake FTPS\r\n").await.unwrap();
+                loop {
+                    let mut line = String::new();
+                    if plain.read_line(&mut line).await.unwrap() == 0 {
+                        return;
+                    }
+                    let line = line.trim_end().to_string();
+                    {
+                        let mut l = log.lock().unwrap();
+                        l.commands.push(line.clone());
+                        l.over_tls.push(false);
+                    }
+                    if line == "AUTH TLS" {
+                        plain.write_all(b"234 go ahead\r\n").await.unwrap();
+                        break;
+                    }
+                    plain.write_all(b"530 AUTH TLS first\r\n").await.unwrap();
+                }
+                let tls = acceptor.accept(plain.into_inner()).await.unwrap();
+                let mut ctrl = BufReader::new(tls);
+                let mut data_listener: Option<tokio::net::TcpListener> = None;
+                loop {
+                    let mut line = String::new();
+                    if ctrl.read_line(&mut line).await.unwrap_or(0) == 0 {
+                        return;
+                    }
+                    let line = line.trim_end().to_string();
+                    let (verb, arg) = line.split_once(' ').unwrap_or((&line, ""));
+                    {
+                        let mut l = log.lock().unwrap();
+                        l.commands.push(if verb == "PASS" {
+                            "PASS".into()
+                        } else {
+                            line.clone()
+                        });
+                        l.over_tls.push(true);
+                    }
+                    let reply: String = match verb {
+                        "PBSZ" | "PROT" | "TYPE" => "200 ok".into(),
+                        "USER" => "331 password".into(),
+                        "PASS" if arg == "s3cret:pw" => "230 in".into(),
+                        "PASS" => "530 no".into(),
+                        "EPSV" => {
+                            let l = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                            let p = l.local_addr().unwrap().port();
+                            data_listener = Some(l);
+                            format!("229 Entering Extended Passive Mode (|||{p}|)")
+                        }
+                        "STOR" | "RETR" => {
+                            ctrl.write_all(b"150 data\r\n").await.unwrap();
+                            let (data, _) = data_listener.take().unwrap().accept().await.unwrap();
+                            let mut data = acceptor.accept(data).await.unwrap();
+                            if verb == "STOR" {
+                                let mut bytes = Vec::new();
+                                data.read_to_end(&mut bytes).await.unwrap();
+                                log.lock().unwrap().stored.push((arg.to_string(), bytes));
+                            } else {
+                                data.write_all(&file).await.unwrap();
+                                data.shutdown().await.unwrap();
+                            }
+                            "226 done".into()
+                        }
+                        "QUIT" => {
+                            let _ = ctrl.write_all(b"221 bye\r\n").await;
+                            return;
+                        }
+                        _ => "502 not here".into(),
+                    };
+                    ctrl.write_all(format!("{reply}\r\n").as_bytes())
+                        .await
+                        .unwrap();
+                }
+            });
+        }
+    });
+    (port, log)
+}
+
+#[tokio::test]
+async fn ftps_uploads_and_downloads_in_tls_and_logs_in_only_after_auth_tls() {
+    let dir = tempfile::tempdir().unwrap();
+    let pki = write_pki(dir.path());
+    let fw = payload(200_000, 12);
+    let (port, log) = fake_ftps(&pki, fw.clone()).await;
+    let settings = TransferSettings {
+        ca_bundle: Some(pki.ca.clone()),
+        connect_timeout: Duration::from_secs(5),
+        idle_timeout: Duration::from_secs(5),
+        allow_local_hosts: true,
+        // Not needed for ftps://: it is TLS.
+        allow_insecure_uploads: false,
+        ..TransferSettings::default()
+    };
+    let archive = dir.path().join("diagnostics-3.tar.gz");
+    let bytes = payload(150_003, 6);
+    std::fs::write(&archive, &bytes).unwrap();
+    let url = format!("ftps://diag:s3cret%3Apw@localhost:{port}/incoming/");
+    upload(&url, &archive, &settings).await.unwrap();
+    {
+        let l = log.lock().unwrap();
+        assert_eq!(l.stored.len(), 1);
+        assert_eq!(l.stored[0].0, "incoming/diagnostics-3.tar.gz");
+        assert!(l.stored[0].1 == bytes, "bytes differ");
+        assert_eq!(l.commands[0], "AUTH TLS", "{:?}", l.commands);
+        assert!(!l.over_tls[0]);
+        // Everything after AUTH TLS, the user name and password included, came over TLS.
+        assert!(l.over_tls[1..].iter().all(|t| *t), "{:?}", l.commands);
+        let pos = |c: &str| l.commands.iter().position(|x| x.starts_with(c)).unwrap();
+        assert!(pos("PBSZ 0") < pos("USER diag") && pos("PROT P") < pos("USER diag"));
+    }
+    let dest = dir.path().join("fw.bin");
+    let n = download(
+        &format!("ftps://diag:s3cret%3Apw@localhost:{port}/fw.bin"),
+        &dest,
+        &settings,
+    )
+    .await
+    .unwrap();
+    assert_eq!(n, fw.len() as u64);
+    assert!(std::fs::read(&dest).unwrap() == fw);
+
+    // The server's certificate is checked as for https.
+    let (other, other_key) = make_ca("some other CA");
+    let other_pem = dir.path().join("other-ca.pem");
+    std::fs::write(&other_pem, other.self_signed(&other_key).unwrap().pem()).unwrap();
+    let e = upload(
+        &url,
+        &archive,
+        &TransferSettings {
+            ca_bundle: Some(other_pem),
+            ..settings.clone()
+        },
+    )
+    .await
+    .unwrap_err();
+    assert!(matches!(e, TransferError::Tls { .. }), "{e:?}");
+    assert!(!e.to_string().contains("s3cret"), "{e}");
 }

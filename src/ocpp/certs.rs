@@ -25,10 +25,9 @@
 
 use std::fmt;
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -837,50 +836,13 @@ fn create_private_dir(dir: &Path) -> Result<(), CertError> {
     })
 }
 
-/// Writes `path` atomically: a temporary file in the same directory (created with `mode`, so a
-/// key is never readable by others even for a moment), fsync, rename over `path`, fsync of the
-/// directory so the rename survives a power cut.
+/// Writes `path` atomically with `mode` (one helper for every private write:
+/// [`super::private_file::write_atomic`], which never follows a symlink).
 fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), CertError> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let io = |p: &Path| {
-        let p = p.to_path_buf();
-        move |source| CertError::Io { path: p, source }
-    };
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(
-        ".{name}.tmp-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(mode);
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    let result = (|| {
-        let mut file = options.open(&tmp).map_err(io(&tmp))?;
-        file.write_all(bytes).map_err(io(&tmp))?;
-        file.sync_all().map_err(io(&tmp))?;
-        drop(file);
-        fs::rename(&tmp, path).map_err(io(path))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result?;
-    if let Ok(d) = fs::File::open(dir) {
-        // Best effort: some file systems refuse fsync on a directory.
-        let _ = d.sync_all();
-    }
-    Ok(())
+    super::private_file::write_atomic(path, bytes, mode).map_err(|source| CertError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

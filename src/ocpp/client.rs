@@ -11,7 +11,10 @@
 //!
 //! Credentials the CSMS changes at run time (AuthorizationKey, CentralSystemRootCertificates,
 //! the renewed client certificate, a raised SecurityProfile) are kept in the work directory
-//! and the journal, and override the configured files from then on, across restarts too.
+//! (and, for the profile and the certificate's file names, the journal), and override the
+//! configured files from then on, across restarts too. Key material is only ever in 0600 files
+//! written by [`super::private_file`]: never in the journal, whose contents travel further
+//! (backups, diagnostics exports).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -28,7 +31,11 @@ use super::chargepoint::{
 };
 use super::link::{ConnectionId, Link, LinkCommand, LinkConfig, LinkEvent};
 use super::meter::{MeterReading, ReadingContext};
-use super::settings::{OcppSection, SecurityProfile, SettingsError, UploadMethodSetting};
+use super::private_file::{read_private, write_private};
+use super::settings::{
+    AuthorizationKey, AuthorizationKeys, OcppSection, SecurityProfile, SettingsError,
+    TransferTrust, UploadMethodSetting,
+};
 use super::transfer::{self, ArchiveEntry, TransferSettings, UploadMethod};
 use crate::station::{ConnectorSnapshot, StationCommand, StationEvent, TransactionStop};
 use crate::store::{InterruptedTransaction, Store, StoreError};
@@ -131,6 +138,11 @@ impl Paths {
     fn authorization_key(&self) -> PathBuf {
         self.work.join("authorization-key")
     }
+    /// The private key of a certificate signing request the CSMS has not answered yet (0600;
+    /// never in the journal).
+    fn pending_client_key(&self) -> PathBuf {
+        self.work.join("pending-client-key.pem")
+    }
     fn trust_bundle(&self) -> PathBuf {
         self.work.join("csms-trust.pem")
     }
@@ -156,28 +168,14 @@ pub struct OcppClient {
     link_failures: std::collections::VecDeque<Timestamp>,
     /// The key of a certificate signing request the CSMS has not answered yet.
     pending_key: Option<PendingKey>,
+    /// The daemon's whole configuration, for diagnostics archives (redacted when archived).
+    diagnostics_config: Option<Value>,
 }
 
 fn unix_now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
-}
-
-/// Write a file only the service may read (keys), atomically.
-fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
 }
 
 impl OcppClient {
@@ -252,15 +250,11 @@ impl OcppClient {
         let more = count.saturating_sub(head.len());
         cp.restore_outbox(head, more, max_seq, store.csms_transaction_ids()?);
         cp.set_ratings(ratings);
-        let mut pending_key = None;
+        let mut store = store;
+        let pending_key = restore_pending_key(&paths, &mut store);
         for (name, value) in store.ocpp_state()? {
             match name.as_str() {
-                "pending_client_key" => {
-                    pending_key = value
-                        .as_str()
-                        .and_then(|pem| PendingKey::from_pem(pem).ok());
-                }
-                "client_certificate" => {}
+                "client_certificate" | LEGACY_PENDING_KEY_ROW => {}
                 _ => cp.restore_state(&name, &value),
             }
         }
@@ -313,6 +307,7 @@ impl OcppClient {
             link_task: None,
             link_failures: std::collections::VecDeque::new(),
             pending_key,
+            diagnostics_config: None,
         };
         client.spawn_link()?;
         client.persist_actions(&mut Vec::new());
@@ -375,6 +370,12 @@ impl OcppClient {
         }
     }
 
+    /// The daemon's configuration, for diagnostics archives; secrets are redacted
+    /// ([`super::diagnostics::redact_config`]) when an archive is built.
+    pub fn set_diagnostics_config(&mut self, config: Value) {
+        self.diagnostics_config = Some(config);
+    }
+
     /// The configured section with what the CSMS changed since: a raised profile, its
     /// AuthorizationKey, installed CentralSystemRootCertificates, the renewed client
     /// certificate.
@@ -397,7 +398,9 @@ impl OcppClient {
                 bundle.push('\n');
             }
             let path = self.paths.trust_bundle();
-            std::fs::write(&path, bundle).map_err(|source| OcppClientError::WorkDir {
+            // It decides whom the link trusts: written like a key (atomically, never through
+            // a planted symlink).
+            write_private(&path, bundle.as_bytes()).map_err(|source| OcppClientError::WorkDir {
                 path: path.clone(),
                 source,
             })?;
@@ -445,13 +448,31 @@ impl OcppClient {
     pub fn on_link_event(&mut self, event: LinkEvent, now: Timestamp) {
         match event {
             LinkEvent::Connected {
-                connection, url, ..
+                connection,
+                url,
+                security_profile,
+                ..
             } => {
                 tracing::info!(%url, "connected to the CSMS");
                 self.connection = Some(connection);
+                if security_profile.uses_basic_auth() {
+                    // The CSMS took the current key: the previous one is no longer needed.
+                    self.settle_authorization_key(false);
+                }
                 self.cp.on_connected(now);
             }
             LinkEvent::Text(text) => self.cp.on_text(&text, now),
+            LinkEvent::AuthorizationKeyFellBack => {
+                self.cp.security_event(
+                    SecurityEvent::FailedToAuthenticateAtCentralSystem,
+                    Some(
+                        "the CSMS refused the new AuthorizationKey (HTTP 401); the previous key is used"
+                            .into(),
+                    ),
+                    now,
+                );
+                self.settle_authorization_key(true);
+            }
             LinkEvent::Disconnected { reason, retry_in } => {
                 tracing::warn!(%reason, ?retry_in, "CSMS link down");
                 let why = reason.to_string();
@@ -666,7 +687,7 @@ impl OcppClient {
                     self.store.set_ocpp_key("SecurityProfile", &p.to_string())
                 }
                 CoreAction::AuthorizationKeyChanged(secret) => {
-                    match write_private(&self.paths.authorization_key(), secret.0.as_bytes()) {
+                    match self.rotate_authorization_key(&secret.0) {
                         Ok(()) => {
                             self.refresh_link_credentials();
                             Ok(())
@@ -683,6 +704,71 @@ impl OcppClient {
                 // restart is at risk, which the log says.
                 tracing::error!(error = %e, "OCPP journal write failed");
             }
+        }
+    }
+
+    /// The keys in force: the work directory's key file (the CSMS's), else the configured one.
+    fn authorization_keys(&self) -> Option<AuthorizationKeys> {
+        let own = self.paths.authorization_key();
+        let path = if own.exists() {
+            own
+        } else {
+            self.section.authorization_key_file.clone()?
+        };
+        match super::settings::read_authorization_key(&path) {
+            Ok(keys) => Some(keys),
+            Err(e) => {
+                tracing::warn!(error = %e, "the AuthorizationKey in force is unreadable");
+                None
+            }
+        }
+    }
+
+    /// ChangeConfiguration AuthorizationKey (checked by the core): the new key becomes the
+    /// current one, and the last key the CSMS accepted is kept as the previous one until a
+    /// connection with the new key succeeds (a second change before that keeps the same
+    /// previous key: the one known to work).
+    fn rotate_authorization_key(&mut self, hex: &str) -> Result<(), String> {
+        let current = AuthorizationKey::from_hex(hex)?;
+        let previous = self
+            .authorization_keys()
+            .and_then(|k| k.previous.or(Some(k.current)))
+            .filter(|p| *p != current);
+        let keys = AuthorizationKeys { current, previous };
+        write_private(
+            &self.paths.authorization_key(),
+            keys.to_file_text().as_bytes(),
+        )
+        .map_err(|e| e.to_string())
+    }
+
+    /// Drops the previous key from the work directory's key file: after a connection with the
+    /// current key (`fell_back` false), or, when the CSMS refused the current key and the link
+    /// fell back (`fell_back` true), by making the previous key current again.
+    fn settle_authorization_key(&mut self, fell_back: bool) {
+        let path = self.paths.authorization_key();
+        let Ok(bytes) = read_private(&path, 1024) else {
+            return;
+        };
+        let Ok(keys) = std::str::from_utf8(&bytes)
+            .map_err(|e| e.to_string())
+            .and_then(AuthorizationKeys::parse)
+        else {
+            return;
+        };
+        let Some(previous) = keys.previous else {
+            return;
+        };
+        let settled = AuthorizationKeys {
+            current: if fell_back { previous } else { keys.current },
+            previous: None,
+        };
+        match write_private(&path, settled.to_file_text().as_bytes()) {
+            Ok(()) if fell_back => {
+                tracing::warn!("the refused AuthorizationKey is dropped; the previous one stays")
+            }
+            Ok(()) => tracing::info!("AuthorizationKey rotation complete"),
+            Err(e) => tracing::error!(error = %e, "cannot update the AuthorizationKey file"),
         }
     }
 
@@ -769,10 +855,10 @@ impl OcppClient {
                 tracing::info!(certificate = %cert.display(), "new client certificate installed");
                 let state = json!({"certificate": cert, "key": key});
                 let _ = self.store.set_ocpp_state("client_certificate", &state);
-                let _ = self
-                    .store
-                    .set_ocpp_state("pending_client_key", &Value::Null);
                 self.pending_key = None;
+                if let Err(e) = std::fs::remove_file(self.paths.pending_client_key()) {
+                    tracing::warn!(error = %e, "cannot remove the answered signing request's key");
+                }
                 self.refresh_link_credentials();
                 json!({"status": "Accepted"})
             }
@@ -836,18 +922,26 @@ impl OcppClient {
 
     // ----- file jobs ------------------------------------------------------------------------
 
+    /// Transfer settings from `[ocpp.files]` and the security profile in force (which the CSMS
+    /// may have raised since start-up: from profile 2 on, uploads are TLS only whatever
+    /// `allow_insecure_transfers` says).
     fn transfer_settings(&self) -> TransferSettings {
+        let files = &self.section.files;
+        let profile = security_profile_from(self.cp.keys().security_profile);
         TransferSettings {
-            ca_bundle: self
-                .section
-                .files
-                .transfer_ca_bundle
-                .clone()
-                .or_else(|| self.section.ca_bundle.clone()),
-            upload_method: match self.section.files.upload_method {
+            ca_bundle: match files.transfer_trust {
+                TransferTrust::Bundle => files
+                    .transfer_ca_bundle
+                    .clone()
+                    .or_else(|| self.section.ca_bundle.clone()),
+                TransferTrust::System => Some(PathBuf::from(transfer::SYSTEM_CA_BUNDLE)),
+            },
+            upload_method: match files.upload_method {
                 UploadMethodSetting::Post => UploadMethod::PostMultipart,
                 UploadMethodSetting::Put => UploadMethod::Put,
             },
+            allow_insecure_uploads: files.insecure_uploads_allowed(profile),
+            allow_local_hosts: files.allow_local_transfer_hosts,
             ..TransferSettings::default()
         }
     }
@@ -998,11 +1092,18 @@ impl OcppClient {
                 let archive = self.paths.work.join(&file_name);
                 let entries = self.archive_entries(kind, since_ms, until_ms);
                 let unit = self.section.files.systemd_unit.clone();
+                let journal = self.paths.journal.clone();
                 tokio::spawn(async move {
                     report(job, JobProgress::Uploading).await;
                     let dest = archive.clone();
                     let built = tokio::task::spawn_blocking(move || {
                         let mut entries = entries;
+                        if kind != super::chargepoint::UploadKind::SecurityLog {
+                            entries.push(ArchiveEntry::Bytes {
+                                name_in_archive: "journal.jsonl".into(),
+                                bytes: journal_export(&journal),
+                            });
+                        }
                         if kind != super::chargepoint::UploadKind::SecurityLog && !unit.is_empty() {
                             if let Some(bytes) = transfer::capture_journal(
                                 &unit,
@@ -1056,10 +1157,10 @@ impl OcppClient {
                 });
                 let progress = match csr {
                     Ok((key, csr)) => {
-                        if let Err(e) = self
-                            .store
-                            .set_ocpp_state("pending_client_key", &json!(key.key_pem()))
-                        {
+                        if let Err(e) = write_private(
+                            &self.paths.pending_client_key(),
+                            key.key_pem().as_bytes(),
+                        ) {
                             tracing::error!(error = %e, "cannot keep the pending key");
                         }
                         self.pending_key = Some(key);
@@ -1123,9 +1224,30 @@ impl OcppClient {
         if kind == super::chargepoint::UploadKind::SecurityLog {
             return entries;
         }
-        entries.push(ArchiveEntry::SqliteSnapshot {
-            db_path: self.paths.journal.clone(),
-            name_in_archive: "journal.sqlite".into(),
+        // The configuration the daemon runs with, secrets redacted; without it (a client
+        // started outside the daemon) the OCPP section, which holds paths but no secret.
+        let mut config = self
+            .diagnostics_config
+            .clone()
+            .unwrap_or_else(|| json!({ "ocpp": self.section }));
+        super::diagnostics::redact_config(&mut config);
+        entries.push(ArchiveEntry::Bytes {
+            name_in_archive: "config.json".into(),
+            bytes: pretty(&config),
+        });
+        let status = json!({
+            "generated_at": crate::store::rfc3339_utc(unix_now_ms()),
+            "version": env!("CARGO_PKG_VERSION"),
+            "ocpp": self.status(),
+            "configuration_keys": self
+                .configuration()
+                .into_iter()
+                .map(|(key, value, readonly)| json!({"key": key, "value": value, "readonly": readonly}))
+                .collect::<Vec<_>>(),
+        });
+        entries.push(ArchiveEntry::Bytes {
+            name_in_archive: "status.json".into(),
+            bytes: pretty(&status),
         });
         for file in &self.section.files.diagnostics_files {
             let name = file
@@ -1138,6 +1260,82 @@ impl OcppClient {
         }
         entries
     }
+}
+
+/// Where releases before 0.x kept the pending CSR key: a row of the journal's `ocpp_state`.
+/// Read once to move the key into its file, then deleted.
+const LEGACY_PENDING_KEY_ROW: &str = "pending_client_key";
+/// A PEM private key is a few hundred bytes; anything much larger is not ours.
+const MAX_KEY_FILE_BYTES: u64 = 64 * 1024;
+
+/// The key of an unanswered certificate signing request: from its 0600 file, or (once) from
+/// the journal row where earlier releases kept it, which is moved to the file and deleted so
+/// that no key stays in the journal (or in a copy of it).
+fn restore_pending_key(paths: &Paths, store: &mut Store) -> Option<PendingKey> {
+    let file = paths.pending_client_key();
+    let mut key = match read_private(&file, MAX_KEY_FILE_BYTES) {
+        Ok(bytes) => match std::str::from_utf8(&bytes)
+            .ok()
+            .and_then(|pem| PendingKey::from_pem(pem).ok())
+        {
+            Some(key) => Some(key),
+            None => {
+                tracing::warn!(file = %file.display(), "pending signing key unusable; ignored");
+                None
+            }
+        },
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => {
+            tracing::warn!(file = %file.display(), error = %e, "pending signing key unreadable; ignored");
+            None
+        }
+    };
+    match store.ocpp_state_of(LEGACY_PENDING_KEY_ROW) {
+        Ok(Some(row)) => {
+            let legacy = row.as_str().and_then(|pem| PendingKey::from_pem(pem).ok());
+            let moved = match (&key, legacy) {
+                (None, Some(legacy)) => match write_private(&file, legacy.key_pem().as_bytes()) {
+                    Ok(()) => {
+                        key = Some(legacy);
+                        true
+                    }
+                    Err(e) => {
+                        tracing::error!(file = %file.display(), error = %e,
+                                "cannot move the pending signing key out of the journal; it stays there");
+                        false
+                    }
+                },
+                _ => true,
+            };
+            if moved {
+                match store.remove_ocpp_state(LEGACY_PENDING_KEY_ROW) {
+                    Ok(()) => tracing::info!("pending signing key moved out of the journal"),
+                    Err(e) => tracing::error!(error = %e, "cannot delete the key from the journal"),
+                }
+            }
+        }
+        Ok(None) => {}
+        Err(e) => tracing::warn!(error = %e, "journal row of the pending key unreadable"),
+    }
+    key
+}
+
+/// The journal as a diagnostics archive holds it: masked JSON lines (never the SQLite file).
+fn journal_export(journal: &Path) -> Vec<u8> {
+    let masker = super::diagnostics::Masker::new();
+    match Store::open_read_only(journal).and_then(|mut store| store.export_masked(&masker)) {
+        Ok(text) => text.into_bytes(),
+        Err(e) => {
+            tracing::warn!(error = %e, "journal export for the archive failed");
+            format!("{{\"error\": {}}}\n", json!(e.to_string())).into_bytes()
+        }
+    }
+}
+
+fn pretty(value: &Value) -> Vec<u8> {
+    let mut bytes = serde_json::to_vec_pretty(value).unwrap_or_default();
+    bytes.push(b'\n');
+    bytes
 }
 
 /// The profile a (checked, 0 to 3) SecurityProfile key value names.
@@ -1210,5 +1408,42 @@ mod tests {
             .status()
             .last_disconnect
             .is_some_and(|d| d.contains("boom")));
+    }
+
+    use std::os::unix::fs::PermissionsExt;
+
+    #[test]
+    fn a_pending_key_in_the_journal_moves_to_a_0600_file_and_leaves_the_journal() {
+        let dir = tempfile::tempdir().unwrap();
+        let paths = Paths {
+            work: dir.path().join("work"),
+            journal: dir.path().join("journal.sqlite"),
+        };
+        std::fs::create_dir_all(&paths.work).unwrap();
+        let mut store = Store::open(&paths.journal).unwrap();
+        let key = PendingKey::generate().unwrap();
+        let pem = key.key_pem();
+        // What releases up to ef98d60 wrote.
+        store
+            .set_ocpp_state(LEGACY_PENDING_KEY_ROW, &json!(pem))
+            .unwrap();
+
+        let restored = restore_pending_key(&paths, &mut store).unwrap();
+        assert_eq!(restored.key_pem(), pem);
+        assert_eq!(store.ocpp_state_of(LEGACY_PENDING_KEY_ROW).unwrap(), None);
+        let file = paths.pending_client_key();
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), pem);
+        let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o600);
+        // The next start reads the file.
+        let again = restore_pending_key(&paths, &mut store).unwrap();
+        assert_eq!(again.key_pem(), pem);
+
+        // A symlink where the key belongs is not followed.
+        std::fs::remove_file(&file).unwrap();
+        let elsewhere = dir.path().join("elsewhere.pem");
+        std::fs::write(&elsewhere, &pem).unwrap();
+        std::os::unix::fs::symlink(&elsewhere, &file).unwrap();
+        assert!(restore_pending_key(&paths, &mut store).is_none());
     }
 }

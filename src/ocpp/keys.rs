@@ -466,14 +466,13 @@ impl Keys {
     }
 }
 
-/// Security whitepaper: the AuthorizationKey is 16 to 40 bytes (8-byte minimum in edition 2;
-/// we follow edition 3's 16), printable.
+/// Security whitepaper (edition 3) and OCTT: the AuthorizationKey is set as 32 to 40
+/// hexadecimal characters, an even number; the Basic-auth password is the 16 to 20 bytes they
+/// encode ([`super::settings::AuthorizationKey::from_hex`], the one parser of the key).
 pub fn check_authorization_key(value: &str) -> Result<(), ChangeRefused> {
-    if (16..=40).contains(&value.len()) && value.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
-        Ok(())
-    } else {
-        Err(ChangeRefused::Rejected)
-    }
+    super::settings::AuthorizationKey::from_hex(value)
+        .map(|_| ())
+        .map_err(|_| ChangeRefused::Rejected)
 }
 
 #[cfg(test)]
@@ -588,11 +587,39 @@ mod tests {
             k.change("AuthorizationKey", "short"),
             Err(ChangeRefused::Rejected)
         );
-        k.change("AuthorizationKey", "0123456789abcdef0123")
+        k.change("AuthorizationKey", "0123456789abcdef0123456789abcdef")
             .unwrap();
         let listed = k.list();
         let ak = listed.iter().find(|v| v.key == "AuthorizationKey").unwrap();
         assert_eq!(ak.value, None);
         assert!(listed.len() <= GET_CONFIGURATION_MAX_KEYS);
+    }
+
+    #[test]
+    fn authorization_key_is_32_to_40_hex_characters_of_even_length() {
+        for ok in [
+            "0123456789abcdef0123456789abcdef",
+            "0123456789ABCDEF0123456789ABCDEF01234567",
+            &"ff".repeat(18),
+        ] {
+            assert_eq!(check_authorization_key(ok), Ok(()), "{ok}");
+        }
+        for bad in [
+            // Printable but not hex: accepted before, as the literal password.
+            "0123456789abcdef-right",
+            "0123456789abcdefghij0123456789abcdef",
+            // Too short, too long, odd.
+            &"a".repeat(30),
+            &"a".repeat(42),
+            &"a".repeat(33),
+            "",
+            " 0123456789abcdef0123456789abcdef",
+        ] {
+            assert_eq!(
+                check_authorization_key(bad),
+                Err(ChangeRefused::Rejected),
+                "{bad}"
+            );
+        }
     }
 }

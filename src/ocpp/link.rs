@@ -27,6 +27,12 @@
 //!   through the `log` bridge: keep `tungstenite` at `debug` or below in production filters.)
 //! * The security profile may only be raised ([`LinkCommand::SetSecurityProfile`]); a raise
 //!   takes effect at once, with a reconnect.
+//! * The Basic-auth password is the AuthorizationKey's decoded bytes (whitepaper, edition 3).
+//!   After the CSMS rotated the key, the previous one is kept until a connection with the new
+//!   one succeeds: if the CSMS answers the upgrade with the new key by HTTP 401, the link falls
+//!   back to the previous key once, at once, and says so
+//!   ([`LinkEvent::AuthorizationKeyFellBack`]) so that the owner raises a security event and
+//!   keeps the previous key. It never swings back and forth.
 
 use std::fmt;
 use std::sync::Arc;
@@ -74,6 +80,9 @@ pub enum LinkEvent {
     },
     /// A text message from the CSMS (an OCPP-J frame, unparsed).
     Text(String),
+    /// The CSMS refused the new AuthorizationKey (HTTP 401): the link uses the previous key
+    /// from now on (the next attempt follows at once).
+    AuthorizationKeyFellBack,
     /// The connection, or an attempt to make one, ended. `retry_in`: the wait before the next
     /// attempt (`None` when the link stops).
     Disconnected {
@@ -195,6 +204,8 @@ pub struct LinkConfig {
     version: OcppVersion,
     security_profile: SecurityProfile,
     authorization_key: Option<AuthorizationKey>,
+    /// The key `authorization_key` replaced, until a connection with the new one succeeds.
+    previous_authorization_key: Option<AuthorizationKey>,
     /// For `wss://` without client authentication (profiles 0-2).
     tls_server_auth: Option<Arc<ClientConfig>>,
     /// For `wss://` with the client certificate (profile 3).
@@ -255,6 +266,7 @@ impl LinkConfig {
             version: section.ocpp_version(),
             security_profile: section.security_profile,
             authorization_key: creds.authorization_key,
+            previous_authorization_key: creds.previous_authorization_key,
             tls_server_auth,
             tls_client_auth,
         })
@@ -408,7 +420,13 @@ impl Link {
                 Attempt::Stop => return,
                 Attempt::Restart => {}
                 Attempt::Failed(error) => {
-                    delay = self.backoff.next_delay();
+                    let fell_back = matches!(error, ConnectError::HttpStatus { status: 401 })
+                        && self.fall_back_to_previous_key();
+                    delay = if fell_back {
+                        Duration::ZERO
+                    } else {
+                        self.backoff.next_delay()
+                    };
                     tracing::warn!(
                         url = %url,
                         security_profile = %self.profile,
@@ -424,10 +442,17 @@ impl Link {
                     if !self.emit(event).await {
                         return;
                     }
+                    if fell_back && !self.emit(LinkEvent::AuthorizationKeyFellBack).await {
+                        return;
+                    }
                 }
                 Attempt::Connected(ws) => {
                     self.last_connection += 1;
                     let connection = self.last_connection;
+                    if self.profile.uses_basic_auth() {
+                        // The CSMS took the current key: the rotation is complete.
+                        self.cfg.previous_authorization_key = None;
+                    }
                     self.backoff.connected(Instant::now().into_std());
                     tracing::info!(
                         connection,
@@ -540,9 +565,28 @@ impl Link {
         }
     }
 
+    /// After a 401: use the previous AuthorizationKey, if there is one to fall back to (once:
+    /// it is taken). `true` if the link fell back.
+    fn fall_back_to_previous_key(&mut self) -> bool {
+        if !self.profile.uses_basic_auth() {
+            return false;
+        }
+        match self.cfg.previous_authorization_key.take() {
+            Some(previous) => {
+                tracing::warn!(
+                    "the CSMS refused the new AuthorizationKey (HTTP 401); falling back to the previous one"
+                );
+                self.cfg.authorization_key = Some(previous);
+                true
+            }
+            None => false,
+        }
+    }
+
     fn update_credentials(&mut self, config: LinkConfig) {
         tracing::info!("link credentials updated; used from the next connection");
         self.cfg.authorization_key = config.authorization_key;
+        self.cfg.previous_authorization_key = config.previous_authorization_key;
         self.cfg.tls_server_auth = config.tls_server_auth;
         self.cfg.tls_client_auth = config.tls_client_auth;
     }
@@ -1087,12 +1131,21 @@ mod tests {
     }
 
     #[test]
-    fn basic_authorization_header() {
+    fn basic_authorization_header_carries_the_decoded_key_bytes() {
         let key = AuthorizationKey::new(b"0123456789abcdef".to_vec()).unwrap();
         assert_eq!(
             basic_authorization("CP1", &key),
             "Basic Q1AxOjAxMjM0NTY3ODlhYmNkZWY="
         );
+        // Set as hex, sent as the bytes: `CP1:` followed by 0x00 0x01 … 0x0f, not the text.
+        let key = AuthorizationKey::from_hex("000102030405060708090a0b0c0d0e0f").unwrap();
+        let header = basic_authorization("CP1", &key);
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(header.strip_prefix("Basic ").unwrap())
+            .unwrap();
+        let mut want = b"CP1:".to_vec();
+        want.extend(0u8..16);
+        assert_eq!(raw, want);
     }
 
     #[test]

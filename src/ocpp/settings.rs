@@ -5,6 +5,11 @@
 //! profiles 1 and 2) is read from `authorization_key_file`, the client key of profile 3 from
 //! `client_key`. Both are wrapped in types whose `Debug` prints `[redacted]`.
 //!
+//! The AuthorizationKey is what the 1.6 security whitepaper (edition 3, and OCTT's basic-auth
+//! test case) makes it: written as 32 to 40 hexadecimal characters (an even number), in the
+//! file as in ChangeConfiguration; the Basic-auth password is the decoded 16 to 20 bytes, not
+//! the text.
+//!
 //! [`OcppSection::validate`] is pure (like `Config::validate`) and names the offending key;
 //! [`OcppSection::load_credentials`] reads the files and names the key whose file is wrong.
 
@@ -26,8 +31,10 @@ pub const SECTION: &str = "ocpp";
 
 /// OCPP 1.6 limits the charge point identity (chargeBoxIdentity) to 20 characters.
 pub const MAX_CHARGE_POINT_ID_LEN: usize = 20;
-/// The security whitepaper's bounds on the AuthorizationKey, in bytes.
-pub const AUTHORIZATION_KEY_LEN: std::ops::RangeInclusive<usize> = 16..=40;
+/// The security whitepaper's bounds on the AuthorizationKey, in bytes once decoded.
+pub const AUTHORIZATION_KEY_LEN: std::ops::RangeInclusive<usize> = 16..=20;
+/// ...and in hexadecimal characters, as it is written (an even number of them).
+pub const AUTHORIZATION_KEY_HEX_LEN: std::ops::RangeInclusive<usize> = 32..=40;
 
 /// A connection up this long resets the reconnect backoff.
 pub const BACKOFF_STABLE_AFTER: Duration = Duration::from_secs(60);
@@ -136,8 +143,9 @@ pub struct OcppSection {
     /// 0 to 3; see [`SecurityProfile`]. A CSMS may raise it at run time, never lower it.
     #[serde(default = "default_security_profile")]
     pub security_profile: SecurityProfile,
-    /// A file holding the AuthorizationKey (16 to 40 bytes; one trailing newline is ignored).
-    /// Required for profiles 1 and 2. Keep it readable by the service only.
+    /// A file holding the AuthorizationKey: 32 to 40 hexadecimal characters (an even number),
+    /// the password being the bytes they encode; one trailing newline is ignored. Required for
+    /// profiles 1 and 2. Keep it readable by the service only.
     #[serde(default)]
     pub authorization_key_file: Option<PathBuf>,
     /// PEM file of the CA certificates the CSMS's certificate must chain to; the only trust
@@ -204,6 +212,38 @@ pub struct FilesSection {
     /// `put` (the raw archive).
     #[serde(default)]
     pub upload_method: UploadMethodSetting,
+    /// Which CA certificates TLS transfers trust: `bundle` (`transfer_ca_bundle`, else
+    /// `ocpp.ca_bundle`) or `system` (the operating system's bundle,
+    /// /etc/ssl/certs/ca-certificates.crt, for file servers with public certificates).
+    #[serde(default)]
+    pub transfer_trust: TransferTrust,
+    /// Uploads (diagnostics, logs) over plain `http://` and `ftp://`. Off: TLS only
+    /// (`https://`, `ftps://`). Refused with security profile 2 or 3, from the configuration
+    /// and at run time once the CSMS raised the profile.
+    #[serde(default)]
+    pub allow_insecure_transfers: bool,
+    /// Transfers to hosts that resolve to loopback, link-local, unspecified, multicast or
+    /// broadcast addresses or to the board's own addresses. Off: refused (a CSMS must not make
+    /// the board talk to its own services). Test benches with local file servers turn it on.
+    #[serde(default)]
+    pub allow_local_transfer_hosts: bool,
+}
+
+/// `ocpp.files.transfer_trust`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TransferTrust {
+    #[default]
+    Bundle,
+    System,
+}
+
+impl FilesSection {
+    /// Whether uploads may go over plain http/ftp under `profile` (the profile in force, which
+    /// the CSMS may have raised since start-up).
+    pub fn insecure_uploads_allowed(&self, profile: SecurityProfile) -> bool {
+        self.allow_insecure_transfers && !profile.requires_tls()
+    }
 }
 
 fn default_systemd_unit() -> String {
@@ -265,12 +305,13 @@ impl SettingsError {
     }
 }
 
-/// The AuthorizationKey. Its `Debug` does not show it, and it has no `Display`.
+/// The AuthorizationKey: the bytes that are the Basic-auth password. Its `Debug` does not show
+/// it, and it has no `Display`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct AuthorizationKey(Vec<u8>);
 
 impl AuthorizationKey {
-    /// Checks the whitepaper's length bounds.
+    /// Checks the whitepaper's length bounds (16 to 20 bytes).
     pub fn new(bytes: Vec<u8>) -> Result<AuthorizationKey, String> {
         if !AUTHORIZATION_KEY_LEN.contains(&bytes.len()) {
             return Err(format!(
@@ -281,6 +322,37 @@ impl AuthorizationKey {
             ));
         }
         Ok(AuthorizationKey(bytes))
+    }
+
+    /// The key as written (ChangeConfiguration, the key file): 32 to 40 hexadecimal
+    /// characters, an even number. Errors never repeat the text.
+    pub fn from_hex(text: &str) -> Result<AuthorizationKey, String> {
+        let len = text.len();
+        if !AUTHORIZATION_KEY_HEX_LEN.contains(&len) || len % 2 != 0 {
+            return Err(format!(
+                "the AuthorizationKey must be {} to {} hexadecimal characters, an even number; \
+                 this one has {len} characters",
+                AUTHORIZATION_KEY_HEX_LEN.start(),
+                AUTHORIZATION_KEY_HEX_LEN.end(),
+            ));
+        }
+        let digit = |c: u8| char::from(c).to_digit(16);
+        let bytes = text
+            .as_bytes()
+            .chunks(2)
+            .map(|pair| match pair {
+                [hi, lo] => Some(digit(*hi)? << 4 | digit(*lo)?),
+                _ => None,
+            })
+            .map(|b| b.and_then(|b| u8::try_from(b).ok()))
+            .collect::<Option<Vec<u8>>>()
+            .ok_or_else(|| "the AuthorizationKey must be hexadecimal (0-9, a-f)".to_string())?;
+        AuthorizationKey::new(bytes)
+    }
+
+    /// The written form (lowercase hexadecimal), for the key file.
+    pub fn to_hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
     }
 
     pub fn expose(&self) -> &[u8] {
@@ -322,6 +394,10 @@ impl fmt::Debug for ClientIdentity {
 #[derive(Debug, Clone, Default)]
 pub struct Credentials {
     pub authorization_key: Option<AuthorizationKey>,
+    /// The key the current one replaced, kept (second line of the key file) until a
+    /// connection with the new one succeeds: the link falls back to it once if the CSMS
+    /// refuses the new key.
+    pub previous_authorization_key: Option<AuthorizationKey>,
     /// Trust anchors for the CSMS's certificate; empty without `ca_bundle`.
     pub ca_certificates: Vec<CertificateDer<'static>>,
     pub client_identity: Option<ClientIdentity>,
@@ -501,6 +577,24 @@ impl OcppSection {
         if self.call_timeout_s == 0 || self.call_timeout_s > 3600 {
             return bad("call_timeout_s", "must be between 1 and 3600 s");
         }
+        if self.files.allow_insecure_transfers && profile.requires_tls() {
+            return bad(
+                "files.allow_insecure_transfers",
+                &format!(
+                    "security profile {profile} runs over TLS only: uploads over plain http/ftp \
+                     are not allowed with it"
+                ),
+            );
+        }
+        if self.files.transfer_trust == TransferTrust::System
+            && self.files.transfer_ca_bundle.is_some()
+        {
+            return bad(
+                "files.transfer_trust",
+                "\"system\" trusts the operating system's roots: remove transfer_ca_bundle, or \
+                 use \"bundle\"",
+            );
+        }
         if !(MIN_FRAME_BYTES..=MAX_FRAME_BYTES).contains(&self.max_frame_bytes) {
             return bad(
                 "max_frame_bytes",
@@ -549,10 +643,10 @@ impl OcppSection {
     pub fn load_credentials(&self) -> Result<Credentials, SettingsError> {
         let mut creds = Credentials::default();
         if let Some(path) = &self.authorization_key_file {
-            creds.authorization_key = Some(
-                read_authorization_key(path)
-                    .map_err(|r| SettingsError::new("authorization_key_file", r))?,
-            );
+            let keys = read_authorization_key(path)
+                .map_err(|r| SettingsError::new("authorization_key_file", r))?;
+            creds.authorization_key = Some(keys.current);
+            creds.previous_authorization_key = keys.previous;
         }
         if let Some(path) = &self.ca_bundle {
             creds.ca_certificates =
@@ -573,16 +667,65 @@ impl OcppSection {
     }
 }
 
-fn read_authorization_key(path: &Path) -> Result<AuthorizationKey, String> {
-    let mut bytes = std::fs::read(path).map_err(|e| format!("{}: {e}", path.display()))?;
-    if bytes.last() == Some(&b'\n') {
-        bytes.pop();
-        if bytes.last() == Some(&b'\r') {
-            bytes.pop();
+/// What a key file holds: the key, and after a rotation the key it replaced.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AuthorizationKeys {
+    pub current: AuthorizationKey,
+    pub previous: Option<AuthorizationKey>,
+}
+
+impl AuthorizationKeys {
+    /// The file's text: the key on the first line, the previous one (if kept) on the second.
+    pub fn to_file_text(&self) -> String {
+        match &self.previous {
+            Some(previous) => format!("{}\n{}\n", self.current.to_hex(), previous.to_hex()),
+            None => format!("{}\n", self.current.to_hex()),
         }
     }
+
+    /// Parses a key file's text (see [`AuthorizationKeys::to_file_text`]; `\r\n` and a missing
+    /// final newline are fine).
+    pub fn parse(text: &str) -> Result<AuthorizationKeys, String> {
+        let mut lines = text.lines().map(|l| l.strip_suffix('\r').unwrap_or(l));
+        let current = AuthorizationKey::from_hex(lines.next().unwrap_or(""))?;
+        let previous = match lines.next() {
+            None | Some("") => None,
+            Some(line) => {
+                Some(AuthorizationKey::from_hex(line).map_err(|r| format!("second line: {r}"))?)
+            }
+        };
+        if lines.any(|l| !l.is_empty()) {
+            return Err("more than two lines".into());
+        }
+        Ok(AuthorizationKeys { current, previous })
+    }
+}
+
+/// Largest key file read (two keys and their newlines, with room to spare).
+const MAX_KEY_FILE_BYTES: u64 = 1024;
+
+/// Reads a key file (see [`AuthorizationKeys::to_file_text`]); errors name the file, never its
+/// content.
+///
+/// Opened with `O_NOFOLLOW` ([`super::private_file::read_private`]): a secret is never read
+/// through a symlink someone planted (point the setting at the file itself, e.g. systemd's
+/// `$CREDENTIALS_DIRECTORY/…`).
+pub fn read_authorization_key(path: &Path) -> Result<AuthorizationKeys, String> {
+    let bytes = super::private_file::read_private(path, MAX_KEY_FILE_BYTES).map_err(|e| {
+        if e.raw_os_error() == Some(libc::ELOOP) {
+            format!("{}: is a symlink; name the key file itself", path.display())
+        } else {
+            format!("{}: {e}", path.display())
+        }
+    })?;
     warn_if_readable_by_others(path);
-    AuthorizationKey::new(bytes).map_err(|r| format!("{}: {r}", path.display()))
+    let text = std::str::from_utf8(&bytes).map_err(|_| {
+        format!(
+            "{}: the AuthorizationKey must be hexadecimal",
+            path.display()
+        )
+    })?;
+    AuthorizationKeys::parse(text).map_err(|r| format!("{}: {r}", path.display()))
 }
 
 #[cfg(unix)]
@@ -801,10 +944,10 @@ mod tests {
     }
 
     #[test]
-    fn authorization_key_file_is_read_trimmed_bounded_and_never_printed() {
+    fn authorization_key_file_is_hex_decoded_bounded_and_never_printed() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("key");
-        std::fs::write(&path, b"0123456789abcdef\n").unwrap();
+        std::fs::write(&path, b"00112233445566778899aabbccddeeff\n").unwrap();
         let s = OcppSection {
             security_profile: SecurityProfile::BasicAuth,
             authorization_key_file: Some(path.clone()),
@@ -812,14 +955,121 @@ mod tests {
         };
         let creds = s.load_credentials().unwrap();
         let key = creds.authorization_key.unwrap();
-        assert_eq!(key.expose(), b"0123456789abcdef");
-        assert!(!format!("{key:?}").contains("0123"));
-        std::fs::write(&path, b"short\n").unwrap();
-        let e = s.load_credentials().unwrap_err();
-        assert_eq!(e.key, "ocpp.authorization_key_file");
-        assert!(!e.reason.contains("short"), "{e}");
-        std::fs::write(&path, [b'k'; 41]).unwrap();
-        assert!(s.load_credentials().is_err());
+        // The password is the 16 decoded bytes, not the 32 characters.
+        assert_eq!(
+            key.expose(),
+            [
+                0x00, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66, 0x77, 0x88, 0x99, 0xaa, 0xbb, 0xcc, 0xdd,
+                0xee, 0xff
+            ]
+        );
+        assert_eq!(key.to_hex(), "00112233445566778899aabbccddeeff");
+        assert!(creds.previous_authorization_key.is_none());
+        assert!(!format!("{key:?}").contains("0011"));
+        // Printable text that is not hex (the old format), odd lengths, and lengths outside
+        // 32-40 are refused, without repeating the file's content.
+        for bad in [
+            "0123456789abcdef-not-hex-at-all!".to_string(),
+            "0".repeat(33),
+            "0".repeat(30),
+            "0".repeat(42),
+        ] {
+            std::fs::write(&path, format!("{bad}\n")).unwrap();
+            let e = s.load_credentials().unwrap_err();
+            assert_eq!(e.key, "ocpp.authorization_key_file");
+            assert!(!e.reason.contains(&bad), "{e}");
+        }
+        // Never read through a symlink.
+        let link = dir.path().join("link");
+        std::fs::write(&path, "00112233445566778899aabbccddeeff\n").unwrap();
+        std::os::unix::fs::symlink(&path, &link).unwrap();
+        let linked = OcppSection {
+            authorization_key_file: Some(link),
+            ..s.clone()
+        };
+        let e = linked.load_credentials().unwrap_err();
+        assert!(e.reason.contains("symlink"), "{e}");
+        // 40 characters (20 bytes), uppercase, and a previous key on the second line.
+        let current = "A".repeat(40);
+        std::fs::write(&path, format!("{current}\r\n{}\n", "01".repeat(16))).unwrap();
+        let creds = s.load_credentials().unwrap();
+        assert_eq!(creds.authorization_key.unwrap().expose(), [0xaa; 20]);
+        assert_eq!(
+            creds.previous_authorization_key.unwrap().expose(),
+            [0x01; 16]
+        );
+    }
+
+    #[test]
+    fn key_files_round_trip_with_and_without_the_previous_key() {
+        let keys = AuthorizationKeys {
+            current: AuthorizationKey::from_hex(&"ab".repeat(20)).unwrap(),
+            previous: Some(AuthorizationKey::from_hex(&"cd".repeat(16)).unwrap()),
+        };
+        assert_eq!(
+            AuthorizationKeys::parse(&keys.to_file_text()).unwrap(),
+            keys
+        );
+        let single = AuthorizationKeys {
+            previous: None,
+            ..keys.clone()
+        };
+        assert_eq!(single.to_file_text().lines().count(), 1);
+        assert_eq!(
+            AuthorizationKeys::parse(&single.to_file_text()).unwrap(),
+            single
+        );
+        assert!(AuthorizationKeys::parse("").is_err());
+        assert!(AuthorizationKeys::parse(&format!("{}\nxyz\n", "ab".repeat(16))).is_err());
+    }
+
+    #[test]
+    fn insecure_transfers_are_refused_with_tls_profiles_and_system_trust_excludes_a_bundle() {
+        let files = FilesSection {
+            allow_insecure_transfers: true,
+            ..FilesSection::default()
+        };
+        let s = OcppSection {
+            csms_url: "wss://csms/ocpp".into(),
+            security_profile: SecurityProfile::TlsBasicAuth,
+            authorization_key_file: Some("/k".into()),
+            ca_bundle: Some("/ca".into()),
+            files: files.clone(),
+            ..section()
+        };
+        assert_eq!(key_of(&s), "ocpp.files.allow_insecure_transfers");
+        let s = OcppSection {
+            security_profile: SecurityProfile::BasicAuth,
+            ..s
+        };
+        s.validate().unwrap();
+        // At run time, the profile in force decides (the CSMS may have raised it).
+        assert!(files.insecure_uploads_allowed(SecurityProfile::BasicAuth));
+        assert!(!files.insecure_uploads_allowed(SecurityProfile::TlsBasicAuth));
+        assert!(!files.insecure_uploads_allowed(SecurityProfile::TlsClientCertificate));
+        assert!(!FilesSection::default().insecure_uploads_allowed(SecurityProfile::Unsecured));
+        let s = OcppSection {
+            files: FilesSection {
+                transfer_trust: TransferTrust::System,
+                transfer_ca_bundle: Some("/files-ca.pem".into()),
+                ..FilesSection::default()
+            },
+            ..section()
+        };
+        assert_eq!(key_of(&s), "ocpp.files.transfer_trust");
+    }
+
+    #[test]
+    fn the_deployed_unit_example_uses_a_tls_profile_and_tls_only_transfers() {
+        #[derive(Deserialize)]
+        struct Doc {
+            ocpp: OcppSection,
+        }
+        let doc: Doc = toml_de(include_str!("../../configs/example.toml"));
+        assert!(doc.ocpp.security_profile >= SecurityProfile::TlsBasicAuth);
+        assert!(!doc.ocpp.files.allow_insecure_transfers);
+        assert!(!doc.ocpp.files.allow_local_transfer_hosts);
+        doc.ocpp.validate().unwrap();
     }
 
     #[test]

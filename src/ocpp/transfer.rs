@@ -1,8 +1,8 @@
 //! File transfers for OCPP: firmware downloads (UpdateFirmware, SignedUpdateFirmware) and
 //! uploads of diagnostics and log archives (GetDiagnostics, GetLog).
 //!
-//! The CSMS names the location as a URL: `http://`, `https://` or `ftp://`, with optional
-//! `user:password@` (percent-encoded) in it. This module is the imperative shell that moves the
+//! The CSMS names the location as a URL: `http://`, `https://`, `ftp://` or `ftps://`, with
+//! optional `user:password@` (percent-encoded) in it. This module is the imperative shell that moves the
 //! bytes; what to transfer, when, and which status notifications to send is decided by the OCPP
 //! application.
 //!
@@ -10,15 +10,31 @@
 //!   one request per connection (`Connection: close`), bodies framed by `Content-Length`,
 //!   `chunked` or the end of the connection, up to [`MAX_REDIRECTS`] redirects. Credentials in
 //!   the URL go out as HTTP Basic, and only to the same origin.
-//! * **TLS** trusts only the configured CA bundle (the same trust as the OCPP link), never the
-//!   system roots; `https` without a CA bundle fails. The host name is verified and sent as SNI.
-//! * **FTP** (RFC 959, RFC 2428) is plain FTP in passive mode: `EPSV`, falling back to `PASV`;
-//!   binary `TYPE I`; `RETR`/`STOR`. The data connection goes to the control connection's peer
+//! * **TLS** trusts only the CA bundle in [`TransferSettings::ca_bundle`] (the configured
+//!   `transfer_ca_bundle`, the OCPP link's `ca_bundle`, or the operating system's bundle
+//!   [`SYSTEM_CA_BUNDLE`] when the operator chose `transfer_trust = "system"`); `https` without
+//!   one fails. The host name is verified and sent as SNI.
+//! * **FTP** (RFC 959, RFC 2428) in passive mode: `EPSV`, falling back to `PASV`; binary
+//!   `TYPE I`; `RETR`/`STOR`. **`ftps://`** is explicit FTPS (RFC 4217): `AUTH TLS` on the
+//!   control connection before the user name and password go out, `PBSZ 0`, `PROT P`, and
+//!   every data connection in TLS too (same trust, same server name, the TLS session resumed
+//!   as servers that require it expect). The data connection goes to the control connection's peer
 //!   address whatever `PASV` announces (servers behind NAT announce private addresses, and a
 //!   hostile one could point us elsewhere).
 //! * Every read and write has the idle timeout: a peer that sends nothing for that long fails
 //!   the transfer instead of hanging it.
 //! * Passwords never reach a log or an error: both use [`redact_url`].
+//!
+//! **Policy** (what a CSMS may make the board connect to, [`TransferSettings`]):
+//! * uploads (diagnostics, logs: the station's data) need TLS — `https://` or `ftps://` —
+//!   unless [`TransferSettings::allow_insecure_uploads`]; downloads may be plain (signed
+//!   firmware carries its own integrity);
+//! * a redirect from `https` to plain `http` is refused, not followed;
+//! * unless [`TransferSettings::allow_local_hosts`], an address that is loopback, link-local,
+//!   unspecified, multicast or broadcast, or one of the board's own, is refused. The check is
+//!   on the addresses the name resolves to, and the connection goes to exactly the address
+//!   checked (no second lookup a rebinding DNS server could answer differently); it applies to
+//!   every redirect hop and FTP data connection.
 //!
 //! Downloads go to `<dest>.partial` and are renamed to `<dest>` only when complete, so a
 //! half-downloaded firmware image is never mistaken for a whole one.
@@ -40,6 +56,10 @@ use thiserror::Error;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::timeout;
+
+/// The operating system's CA bundle (Debian, Ubuntu, Yocto's `ca-certificates`), used with
+/// `transfer_trust = "system"`.
+pub const SYSTEM_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 
 /// Redirects followed before a download or upload fails.
 pub const MAX_REDIRECTS: usize = 5;
@@ -80,6 +100,11 @@ pub struct TransferSettings {
     /// A download larger than this fails (announced sizes fail before any byte is written).
     pub max_download_bytes: u64,
     pub upload_method: UploadMethod,
+    /// Uploads over plain `http://` and `ftp://` (default: refused; TLS only).
+    pub allow_insecure_uploads: bool,
+    /// Peers on loopback, link-local, unspecified, multicast or broadcast addresses, or on the
+    /// board's own addresses (default: refused).
+    pub allow_local_hosts: bool,
 }
 
 impl Default for TransferSettings {
@@ -90,6 +115,8 @@ impl Default for TransferSettings {
             idle_timeout: Duration::from_secs(60),
             max_download_bytes: 1 << 30,
             upload_method: UploadMethod::default(),
+            allow_insecure_uploads: false,
+            allow_local_hosts: false,
         }
     }
 }
@@ -99,7 +126,9 @@ impl Default for TransferSettings {
 pub enum TransferError {
     #[error("bad URL {url:?}: {reason}")]
     BadUrl { url: String, reason: String },
-    #[error("unsupported URL scheme {scheme:?} in {url:?} (http, https and ftp are supported)")]
+    #[error(
+        "unsupported URL scheme {scheme:?} in {url:?} (http, https, ftp and ftps are supported)"
+    )]
     UnsupportedScheme { url: String, scheme: String },
     #[error("cannot connect to {addr}: {reason}")]
     Connect { addr: String, reason: String },
@@ -128,6 +157,10 @@ pub enum TransferError {
     Network { url: String, reason: String },
     #[error("{}: {reason}", path.display())]
     LocalIo { path: PathBuf, reason: String },
+    /// The transfer policy forbids it (an insecure upload, a local address, a downgrading
+    /// redirect).
+    #[error("{url}: refused: {reason}")]
+    Refused { url: String, reason: String },
 }
 
 impl TransferError {
@@ -135,7 +168,9 @@ impl TransferError {
     pub fn is_permanent(&self) -> bool {
         matches!(
             self,
-            TransferError::BadUrl { .. } | TransferError::UnsupportedScheme { .. }
+            TransferError::BadUrl { .. }
+                | TransferError::UnsupportedScheme { .. }
+                | TransferError::Refused { .. }
         )
     }
 
@@ -176,6 +211,8 @@ enum Scheme {
     Http,
     Https,
     Ftp,
+    /// Explicit FTPS (RFC 4217): port 21, `AUTH TLS`.
+    Ftps,
 }
 
 impl Scheme {
@@ -184,14 +221,24 @@ impl Scheme {
             Scheme::Http => "http",
             Scheme::Https => "https",
             Scheme::Ftp => "ftp",
+            Scheme::Ftps => "ftps",
         }
+    }
+
+    /// Whether the whole transfer (credentials and data) runs in TLS.
+    fn is_tls(self) -> bool {
+        matches!(self, Scheme::Https | Scheme::Ftps)
+    }
+
+    fn is_ftp(self) -> bool {
+        matches!(self, Scheme::Ftp | Scheme::Ftps)
     }
 
     fn default_port(self) -> u16 {
         match self {
             Scheme::Http => 80,
             Scheme::Https => 443,
-            Scheme::Ftp => 21,
+            Scheme::Ftp | Scheme::Ftps => 21,
         }
     }
 }
@@ -228,11 +275,12 @@ impl Url {
         };
         let (scheme, rest) = raw
             .split_once("://")
-            .ok_or_else(|| bad("no scheme (expected http://, https:// or ftp://)"))?;
+            .ok_or_else(|| bad("no scheme (expected http://, https://, ftp:// or ftps://)"))?;
         let scheme = match scheme.to_ascii_lowercase().as_str() {
             "http" => Scheme::Http,
             "https" => Scheme::Https,
             "ftp" => Scheme::Ftp,
+            "ftps" => Scheme::Ftps,
             _ => {
                 return Err(TransferError::UnsupportedScheme {
                     url: redacted.clone(),
@@ -370,7 +418,7 @@ impl Url {
             }
         };
         let mut next = Url::parse(&absolute)?;
-        if next.scheme == Scheme::Ftp {
+        if next.scheme.is_ftp() {
             return Err(TransferError::Protocol {
                 url: self.redacted.clone(),
                 reason: format!("redirect to a non-HTTP URL {}", next.redacted),
@@ -435,6 +483,37 @@ fn hex_value(c: u8) -> Option<u8> {
 trait Io: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> Io for T {}
 
+/// Why `ip` may not be a transfer peer, if it may not (`own`: whether an address is the
+/// board's). IPv4-mapped IPv6 addresses are judged as the IPv4 address they carry.
+pub fn forbidden_address(ip: IpAddr, own: impl Fn(IpAddr) -> bool) -> Option<&'static str> {
+    let ip = match ip {
+        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
+        v4 => v4,
+    };
+    let why = match ip {
+        IpAddr::V4(v4) if v4.is_loopback() => Some("a loopback address"),
+        IpAddr::V4(v4) if v4.is_unspecified() => Some("the unspecified address"),
+        IpAddr::V4(v4) if v4.is_link_local() => Some("a link-local address"),
+        IpAddr::V4(v4) if v4.is_broadcast() || v4.is_multicast() => {
+            Some("a broadcast or multicast address")
+        }
+        IpAddr::V6(v6) if v6.is_loopback() => Some("a loopback address"),
+        IpAddr::V6(v6) if v6.is_unspecified() => Some("the unspecified address"),
+        IpAddr::V6(v6) if v6.segments()[0] & 0xffc0 == 0xfe80 => Some("a link-local address"),
+        IpAddr::V6(v6) if v6.is_multicast() => Some("a multicast address"),
+        _ => None,
+    };
+    why.or_else(|| own(ip).then_some("one of this board's own addresses"))
+}
+
+/// Whether `ip` is assigned to one of the board's interfaces: only then can a socket be bound
+/// to it (Linux refuses others with `EADDRNOTAVAIL`; `ip_nonlocal_bind` is off by default).
+fn is_own_address(ip: IpAddr) -> bool {
+    std::net::UdpSocket::bind(std::net::SocketAddr::new(ip, 0)).is_ok()
+}
+
+/// Resolves `host`, drops the addresses the policy forbids, and connects to the first of the
+/// rest that answers: the address connected to is the address checked.
 async fn tcp_connect(
     url: &Url,
     host: &str,
@@ -446,23 +525,54 @@ async fn tcp_connect(
     } else {
         format!("{host}:{port}")
     };
-    let tcp = match timeout(settings.connect_timeout, TcpStream::connect((host, port))).await {
+    let connecting = async {
+        let resolved =
+            tokio::net::lookup_host((host, port))
+                .await
+                .map_err(|e| TransferError::Connect {
+                    addr: addr.clone(),
+                    reason: format!("cannot resolve: {e}"),
+                })?;
+        let mut refused = None;
+        let mut failed = None;
+        for candidate in resolved {
+            if !settings.allow_local_hosts {
+                if let Some(why) = forbidden_address(candidate.ip(), is_own_address) {
+                    refused = Some(format!(
+                        "{addr} resolves to {}, {why} (allow with ocpp.files.allow_local_transfer_hosts)",
+                        candidate.ip()
+                    ));
+                    continue;
+                }
+            }
+            match TcpStream::connect(candidate).await {
+                Ok(tcp) => return Ok(tcp),
+                Err(e) => failed = Some(format!("{candidate}: {e}")),
+            }
+        }
+        Err(match (failed, refused) {
+            (Some(reason), _) => TransferError::Connect { addr, reason },
+            (None, Some(reason)) => TransferError::Refused {
+                url: url.redacted.clone(),
+                reason,
+            },
+            (None, None) => TransferError::Connect {
+                addr,
+                reason: "the name resolves to no address".into(),
+            },
+        })
+    };
+    let tcp = match timeout(settings.connect_timeout, connecting).await {
         Err(_) => {
             return Err(TransferError::Timeout {
                 url: url.redacted.clone(),
                 phase: format!(
-                    "connecting to {addr} (limit {:?})",
+                    "connecting to {host}:{port} (limit {:?})",
                     settings.connect_timeout
                 ),
             })
         }
-        Ok(Err(e)) => {
-            return Err(TransferError::Connect {
-                addr,
-                reason: e.to_string(),
-            })
-        }
-        Ok(Ok(tcp)) => tcp,
+        Ok(result) => result?,
     };
     let _ = tcp.set_nodelay(true);
     Ok(tcp)
@@ -475,7 +585,9 @@ fn tls_config(url: &Url, settings: &TransferSettings) -> Result<Arc<ClientConfig
         .as_ref()
         .ok_or_else(|| TransferError::Tls {
             host: url.host_port(),
-            reason: "https needs a CA bundle (ca_bundle); system roots are never trusted".into(),
+            reason: "TLS needs a CA bundle (ocpp.files.transfer_ca_bundle or ocpp.ca_bundle, or \
+                     ocpp.files.transfer_trust = \"system\")"
+                .into(),
         })?;
     let certs = CertificateDer::pem_file_iter(path)
         .map_err(|e| TransferError::local(path, e))?
@@ -724,7 +836,7 @@ pub async fn download(
         let mut sink = Sink::create(&partial, settings.max_download_bytes, &url).await?;
         match url.scheme {
             Scheme::Http | Scheme::Https => http_download(url.clone(), &mut sink, settings).await?,
-            Scheme::Ftp => ftp_download(&url, &mut sink, settings).await?,
+            Scheme::Ftp | Scheme::Ftps => ftp_download(&url, &mut sink, settings).await?,
         }
         sink.finish().await
     }
@@ -773,6 +885,18 @@ pub async fn upload(
     settings: &TransferSettings,
 ) -> Result<(), TransferError> {
     let url = Url::parse(url)?;
+    if !url.scheme.is_tls() && !settings.allow_insecure_uploads {
+        let e = TransferError::Refused {
+            url: url.redacted.clone(),
+            reason: format!(
+                "uploads go over https:// or ftps:// only, not {}:// (ocpp.files.allow_insecure_transfers \
+                 allows it below security profile 2)",
+                url.scheme.name()
+            ),
+        };
+        tracing::warn!(error = %e, "upload refused");
+        return Err(e);
+    }
     let size = tokio::fs::metadata(file)
         .await
         .map_err(|e| TransferError::local(file, e))?
@@ -785,7 +909,7 @@ pub async fn upload(
     tracing::info!(url = %url.redacted, file = %file.display(), bytes = size, "upload started");
     let result = match url.scheme {
         Scheme::Http | Scheme::Https => http_upload(url.clone(), file, size, &name, settings).await,
-        Scheme::Ftp => ftp_upload(&url, file, size, &name, settings).await,
+        Scheme::Ftp | Scheme::Ftps => ftp_upload(&url, file, size, &name, settings).await,
     };
     match &result {
         Ok(()) => tracing::info!(url = %url.redacted, bytes = size, "upload finished"),
@@ -1076,8 +1200,13 @@ fn follow(url: &Url, response: &Response, hops: &mut usize) -> Result<Url, Trans
         });
     }
     let next = url.redirect(location)?;
-    if url.scheme == Scheme::Https && next.scheme == Scheme::Http {
-        tracing::warn!(from = %url.redacted, to = %next.redacted, "redirect from https to plain http");
+    if url.scheme.is_tls() && !next.scheme.is_tls() {
+        // Following it would hand the request (credentials, or the uploaded archive) to
+        // whoever sits on the path: the redirect is as good as an attacker's.
+        return Err(TransferError::Refused {
+            url: url.redacted.clone(),
+            reason: format!("redirect from https to plain {}", next.redacted),
+        });
     }
     tracing::info!(code = response.code, from = %url.redacted, to = %next.redacted, "following redirect");
     Ok(next)
@@ -1271,6 +1400,10 @@ struct Ftp {
     url: Url,
     connect_timeout: Duration,
     idle: Duration,
+    allow_local_hosts: bool,
+    /// FTPS: the TLS configuration of the control connection, used for every data connection
+    /// too (its session cache resumes the control connection's session).
+    tls: Option<Arc<ClientConfig>>,
 }
 
 impl Ftp {
@@ -1286,6 +1419,8 @@ impl Ftp {
             url: url.clone(),
             connect_timeout: settings.connect_timeout,
             idle: settings.idle_timeout,
+            allow_local_hosts: settings.allow_local_hosts,
+            tls: None,
         };
         loop {
             // 120: "ready in a few minutes", then 220.
@@ -1295,6 +1430,9 @@ impl Ftp {
                 220 => break,
                 _ => return Err(ftp.refused("(greeting)", greeting)),
             }
+        }
+        if url.scheme == Scheme::Ftps {
+            ftp.start_tls(settings).await?;
         }
         let user = url.user.as_deref().unwrap_or("anonymous");
         let password = url.password.as_deref().unwrap_or("anonymous@");
@@ -1311,6 +1449,51 @@ impl Ftp {
         }
         ftp.expect("TYPE I", "TYPE I", |c| c == 200).await?;
         Ok(ftp)
+    }
+
+    /// RFC 4217: `AUTH TLS`, the handshake on the control connection, then `PBSZ 0` and
+    /// `PROT P` (data connections protected). Nothing of the login goes out before.
+    async fn start_tls(&mut self, settings: &TransferSettings) -> Result<(), TransferError> {
+        self.expect("AUTH TLS", "AUTH TLS", |c| c == 234).await?;
+        if !self.ctrl.buffered().is_empty() {
+            // Bytes sent in the clear after 234 would be taken as if they came through TLS.
+            return Err(self
+                .ctrl
+                .protocol("plaintext after the AUTH TLS reply (injection attempt?)"));
+        }
+        let config = tls_config(&self.url, settings)?;
+        let placeholder: Box<dyn Io> = Box::new(tokio::io::duplex(1).0);
+        let plain = std::mem::replace(&mut self.ctrl.io, placeholder);
+        let secured = self.handshake(&config, plain).await?;
+        self.ctrl.io = secured;
+        self.tls = Some(config);
+        self.expect("PBSZ 0", "PBSZ 0", |c| c == 200).await?;
+        self.expect("PROT P", "PROT P", |c| c == 200).await?;
+        Ok(())
+    }
+
+    /// A TLS client handshake with the URL's host name, within the connect timeout.
+    async fn handshake(
+        &mut self,
+        config: &Arc<ClientConfig>,
+        io: Box<dyn Io>,
+    ) -> Result<Box<dyn Io>, TransferError> {
+        let name = ServerName::try_from(self.url.host.clone()).map_err(|e| TransferError::Tls {
+            host: self.url.host_port(),
+            reason: format!("not a server name: {e}"),
+        })?;
+        let connecting = tokio_rustls::TlsConnector::from(config.clone()).connect(name, io);
+        match timeout(self.connect_timeout, connecting).await {
+            Ok(Ok(stream)) => Ok(Box::new(stream)),
+            Ok(Err(e)) => Err(TransferError::Tls {
+                host: self.url.host_port(),
+                reason: e.to_string(),
+            }),
+            Err(_) => Err(TransferError::Timeout {
+                url: self.url.redacted.clone(),
+                phase: format!("in the TLS handshake (limit {:?})", self.connect_timeout),
+            }),
+        }
     }
 
     fn refused(&self, command: &str, reply: Reply) -> TransferError {
@@ -1369,7 +1552,8 @@ impl Ftp {
         }
     }
 
-    /// A passive data connection: EPSV, or PASV where the server does not know EPSV.
+    /// A passive data connection: EPSV, or PASV where the server does not know EPSV. Plain
+    /// TCP; [`Ftp::secure_data`] makes it TLS for FTPS once the transfer command is accepted.
     async fn open_data(&mut self) -> Result<TcpStream, TransferError> {
         let reply = self.command("EPSV", "EPSV").await?;
         let port = match reply.code {
@@ -1385,9 +1569,19 @@ impl Ftp {
         let url = self.url.clone();
         let settings = TransferSettings {
             connect_timeout: self.connect_timeout,
+            allow_local_hosts: self.allow_local_hosts,
             ..TransferSettings::default()
         };
         tcp_connect(&url, &host, port, &settings).await
+    }
+
+    /// FTPS: the TLS handshake on a data connection (the server starts its side once it has
+    /// answered the transfer command with 1xx). Plain FTP: the connection as it is.
+    async fn secure_data(&mut self, data: TcpStream) -> Result<Box<dyn Io>, TransferError> {
+        match self.tls.clone() {
+            Some(config) => self.handshake(&config, Box::new(data)).await,
+            None => Ok(Box::new(data)),
+        }
     }
 
     /// The reply that ends a data transfer (226 or 250).
@@ -1470,9 +1664,10 @@ async fn ftp_download(
             sink.check_announced(announced)?;
         }
     }
-    let mut data = ftp.open_data().await?;
+    let data = ftp.open_data().await?;
     ftp.expect(&format!("RETR {path}"), "RETR", |c| (100..200).contains(&c))
         .await?;
+    let mut data = ftp.secure_data(data).await?;
     let mut buf = vec![0u8; IO_CHUNK];
     loop {
         let n = match timeout(ftp.idle, data.read(&mut buf)).await {
@@ -1523,11 +1718,12 @@ async fn ftp_upload(
             target = name.to_string();
         }
     }
-    let mut data = ftp.open_data().await?;
+    let data = ftp.open_data().await?;
     ftp.expect(&format!("STOR {target}"), "STOR", |c| {
         (100..200).contains(&c)
     })
     .await?;
+    let mut data = ftp.secure_data(data).await?;
     while let Some(chunk) = source.next().await? {
         match timeout(ftp.idle, data.write_all(chunk)).await {
             Ok(Ok(())) => {}
@@ -1541,6 +1737,14 @@ async fn ftp_upload(
         Ok(Err(e)) => return Err(net_error(&url.redacted, &e)),
         Err(_) => return Err(ftp.data_timeout()),
     }
+    // Drain what the server sent on the data connection (with TLS 1.3: its session tickets)
+    // until it closes: closing a socket with unread bytes resets it, and a server may take
+    // the reset for an aborted upload.
+    let _ = timeout(FTP_QUIT_WAIT, async {
+        let mut scratch = [0u8; 1024];
+        while matches!(data.read(&mut scratch).await, Ok(n) if n > 0) {}
+    })
+    .await;
     drop(data);
     ftp.transfer_done("STOR").await?;
     ftp.quit().await;
@@ -1562,13 +1766,6 @@ pub enum ArchiveEntry {
     Bytes {
         name_in_archive: String,
         bytes: Vec<u8>,
-    },
-    /// A consistent copy of a live SQLite database (`VACUUM INTO` from a read-only
-    /// connection: one read transaction, so writers in other connections never show half-way);
-    /// skipped with a warning if the database does not exist.
-    SqliteSnapshot {
-        db_path: PathBuf,
-        name_in_archive: String,
     },
 }
 
@@ -1603,7 +1800,7 @@ fn write_archive(partial: &Path, entries: &[ArchiveEntry]) -> Result<(), Transfe
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
-    for (index, entry) in entries.iter().enumerate() {
+    for entry in entries {
         match entry {
             ArchiveEntry::Bytes {
                 name_in_archive,
@@ -1619,22 +1816,6 @@ fn write_archive(partial: &Path, entries: &[ArchiveEntry]) -> Result<(), Transfe
                 path,
                 name_in_archive,
             } => append_file(&mut tar, partial, path, name_in_archive, now)?,
-            ArchiveEntry::SqliteSnapshot {
-                db_path,
-                name_in_archive,
-            } => {
-                if !db_path.exists() {
-                    tracing::warn!(db = %db_path.display(), "database for the archive does not exist; skipped");
-                    continue;
-                }
-                let mut snapshot = partial.as_os_str().to_owned();
-                snapshot.push(format!(".{index}.sqlite"));
-                let snapshot = PathBuf::from(snapshot);
-                let added = sqlite_snapshot(db_path, &snapshot)
-                    .and_then(|()| append_file(&mut tar, partial, &snapshot, name_in_archive, now));
-                let _ = std::fs::remove_file(&snapshot);
-                added?;
-            }
         }
     }
     let gz = tar.into_inner().map_err(err)?;
@@ -1721,23 +1902,6 @@ impl<R: Read> Read for Exact<R> {
         self.remaining -= n as u64;
         Ok(n)
     }
-}
-
-fn sqlite_snapshot(db: &Path, out: &Path) -> Result<(), TransferError> {
-    let sql_err = |e: rusqlite::Error| TransferError::local(db, format!("SQLite snapshot: {e}"));
-    let _ = std::fs::remove_file(out);
-    let out_str = out
-        .to_str()
-        .ok_or_else(|| TransferError::local(out, "path is not UTF-8"))?;
-    let conn = rusqlite::Connection::open_with_flags(
-        db,
-        rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(sql_err)?;
-    // A writer holding the lock for a moment must not fail the snapshot.
-    conn.busy_timeout(Duration::from_secs(5)).map_err(sql_err)?;
-    conn.execute("VACUUM INTO ?1", [out_str]).map_err(sql_err)?;
-    Ok(())
 }
 
 /// The journal of systemd unit `unit` (`journalctl -u <unit> --no-pager -o short-iso`, with
@@ -1907,6 +2071,72 @@ mod tests {
             ("mirror", 80)
         );
         assert!(base.redirect("ftp://h/x").is_err());
+    }
+
+    #[test]
+    fn local_and_own_addresses_are_forbidden_transfer_peers() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let none = |_: IpAddr| false;
+        for (addr, why) in [
+            ("127.0.0.1", "loopback"),
+            ("127.8.9.10", "loopback"),
+            ("::1", "loopback"),
+            ("::ffff:127.0.0.1", "loopback"),
+            ("0.0.0.0", "unspecified"),
+            ("::", "unspecified"),
+            ("169.254.169.254", "link-local"),
+            ("fe80::1", "link-local"),
+            ("::ffff:169.254.1.1", "link-local"),
+            ("255.255.255.255", "broadcast"),
+            ("224.0.0.1", "multicast"),
+            ("ff02::1", "multicast"),
+        ] {
+            let got = forbidden_address(ip(addr), none);
+            assert!(got.is_some_and(|g| g.contains(why)), "{addr}: {got:?}");
+        }
+        // Private networks are where file servers usually are: allowed.
+        for addr in [
+            "10.1.2.3",
+            "192.168.0.10",
+            "172.16.0.1",
+            "fd00::1",
+            "203.0.113.7",
+        ] {
+            assert_eq!(forbidden_address(ip(addr), none), None, "{addr}");
+        }
+        // The board's own addresses, whatever they are.
+        let own = |a: IpAddr| a == ip("192.168.0.10");
+        assert_eq!(
+            forbidden_address(ip("192.168.0.10"), own),
+            Some("one of this board's own addresses")
+        );
+        assert!(forbidden_address(ip("::ffff:192.168.0.10"), own).is_some());
+        // The real check binds a socket: loopback is ours, a documentation address is not.
+        assert!(is_own_address(ip("127.0.0.1")));
+        assert!(!is_own_address(ip("203.0.113.7")));
+    }
+
+    #[test]
+    fn ftps_urls_parse_and_redirects_never_lead_to_ftp() {
+        let u = Url::parse("ftps://u:p@files.example:990/in/").unwrap();
+        assert_eq!((u.scheme, u.port), (Scheme::Ftps, 990));
+        assert!(u.scheme.is_tls() && u.scheme.is_ftp());
+        assert_eq!(Url::parse("ftps://h/x").unwrap().port, 21);
+        let base = Url::parse("https://h/x").unwrap();
+        assert!(base.redirect("ftps://h/y").is_err());
+        // https -> http is refused when followed.
+        let response = Response {
+            code: 302,
+            reason: "Found".into(),
+            headers: vec![("Location".into(), "http://h/y".into())],
+        };
+        let e = follow(&base, &response, &mut 0).unwrap_err();
+        assert!(matches!(e, TransferError::Refused { .. }), "{e:?}");
+        let response = Response {
+            headers: vec![("Location".into(), "https://mirror/y".into())],
+            ..response
+        };
+        assert_eq!(follow(&base, &response, &mut 0).unwrap().host, "mirror");
     }
 
     #[test]

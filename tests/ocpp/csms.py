@@ -41,6 +41,8 @@ connected last):
   {"ref":"r3","close":true}                                close the charge point's socket
   {"ref":"r4","down":true} / {"ref":"r5","up":true}        stop / start listening
   {"ref":"r6","boot":["Rejected","Accepted"]}              replace the boot script
+  {"ref":"r7","auth_key":"00112233445566778899aabbccddeeff"}  accept this AuthorizationKey
+                                                           from now on (hex, as --auth-key)
 
 Usage:
   python3 tests/ocpp/csms.py --port 9000 --log csms.jsonl [--boot Pending,Accepted]
@@ -57,6 +59,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import base64
+import hmac
 import copy
 import datetime as dt
 import decimal
@@ -203,6 +206,9 @@ class Csms:
         self.server = None
         self.sock: socket.socket | None = None
         self.port = args.port
+        # The AuthorizationKey's bytes (None: no Basic auth required); the "auth_key" command
+        # replaces it, as a CSMS that rotated the key would.
+        self.auth_key: bytes | None = args.auth_key
 
     def next_boot_status(self) -> str:
         i = min(self.boot_count, len(self.boot_script) - 1)
@@ -450,7 +456,9 @@ class CentralSystemCp(CpBase):
 # ----- the server --------------------------------------------------------------------------
 
 
-def check_basic_auth(request, cp_id: str, key: str) -> str | None:
+def check_basic_auth(request, cp_id: str, key: bytes) -> str | None:
+    """Security whitepaper (edition 3), as OCTT checks it: the password is the AuthorizationKey's
+    bytes (the key is set as hex), compared as bytes, not as text."""
     header = request.headers.get("Authorization")
     if header is None:
         return "no Authorization header"
@@ -458,14 +466,22 @@ def check_basic_auth(request, cp_id: str, key: str) -> str | None:
     if scheme.lower() != "basic":
         return f"Authorization scheme {scheme!r}"
     try:
-        user, _, password = base64.b64decode(value).decode().partition(":")
+        user, _, password = base64.b64decode(value, validate=True).partition(b":")
+        user = user.decode()
     except Exception:  # noqa: BLE001 - anything undecodable is simply wrong
         return "Authorization not base64"
     if user != cp_id:
         return f"user {user!r} is not the charge point identity {cp_id!r}"
-    if password != key:
+    if not hmac.compare_digest(password, key):
         return "wrong AuthorizationKey"
     return None
+
+
+def parse_auth_key(text: str) -> bytes:
+    """An AuthorizationKey as set: 32 to 40 hex characters, an even number of them."""
+    if not (32 <= len(text) <= 40) or len(text) % 2:
+        raise ValueError(f"an AuthorizationKey is 32 to 40 hex characters, not {len(text)}")
+    return bytes.fromhex(text)
 
 
 def client_certificate(connection) -> dict | None:
@@ -489,9 +505,9 @@ def make_handlers(csms: Csms):
             csms.rec("violation", cp=cp_id, what="upgrade without subprotocol ocpp1.6",
                      offered=offered)
             return connection.respond(http.HTTPStatus.BAD_REQUEST, "subprotocol ocpp1.6 required\n")
-        if csms.args.auth_key is not None and not client_certificate(connection):
+        if csms.auth_key is not None and not client_certificate(connection):
             # Profile 3 authenticates by the client certificate alone: no password then.
-            why = check_basic_auth(request, cp_id, csms.args.auth_key)
+            why = check_basic_auth(request, cp_id, csms.auth_key)
             if why and csms.args.auth_optional and request.headers.get("Authorization") is None:
                 why = None  # a profile-0 charge point, before the CSMS raises its profile
             if why:
@@ -587,6 +603,10 @@ async def go_down(csms: Csms) -> None:
 async def run_command(csms: Csms, cmd: dict) -> None:
     ref = cmd.get("ref")
     try:
+        if "auth_key" in cmd:
+            csms.auth_key = parse_auth_key(cmd["auth_key"])
+            csms.rec("answer", ref=ref, ok=True)
+            return
         if "boot" in cmd:
             csms.boot_script = list(cmd["boot"])
             csms.boot_count = 0
@@ -675,7 +695,9 @@ async def main() -> int:
     p.add_argument("--call-timeout", type=float, default=15)
     p.add_argument("--ping-interval", type=float, default=20, help="0: no pings from the CSMS")
     p.add_argument("--max-size", type=int, default=1 << 20)
-    p.add_argument("--auth-key", help="require HTTP Basic auth (profiles 1, 2) with this key")
+    p.add_argument("--auth-key", type=parse_auth_key,
+                   help="require HTTP Basic auth (profiles 1, 2) with this AuthorizationKey "
+                        "(32-40 hex characters; the password is the bytes they encode)")
     p.add_argument("--auth-optional", action="store_true",
                    help="with --auth-key: also accept upgrades without Authorization (profile 0)")
     p.add_argument("--tls-cert", help="serve wss:// with this certificate chain (PEM)")

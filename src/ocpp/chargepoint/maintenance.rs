@@ -33,6 +33,7 @@ pub enum SecurityEvent {
     /// charging profiles) failed validation at start-up and was dropped. Not a whitepaper
     /// type: the type is free text, and this one tells the operator a value was lost.
     InvalidPersistedSetting,
+    FailedToAuthenticateAtCentralSystem,
 }
 
 impl SecurityEvent {
@@ -50,6 +51,9 @@ impl SecurityEvent {
             SecurityEvent::InvalidCentralSystemCertificate => "InvalidCentralSystemCertificate",
             SecurityEvent::InvalidChargePointCertificate => "InvalidChargePointCertificate",
             SecurityEvent::InvalidPersistedSetting => "InvalidPersistedSetting",
+            SecurityEvent::FailedToAuthenticateAtCentralSystem => {
+                "FailedToAuthenticateAtCentralSystem"
+            }
         }
     }
 }

@@ -1,0 +1,205 @@
+//! What a diagnostics archive (GetDiagnostics, GetLog DiagnosticsLog) may say about drivers and
+//! secrets: id tags and VINs masked, configuration secrets redacted. Pure: the shell builds the
+//! archive ([`super::transfer::build_archive`]) from what these functions return.
+//!
+//! An archive leaves the board for whoever the CSMS names, so it carries no key material (keys
+//! live in files the archive never includes), no raw journal (the SQLite file holds the local
+//! authorization list and every driver's id tag), and identities only as salted digests:
+//! `id#3fa2c1d0` is the same tag everywhere in one archive, so a support engineer can follow a
+//! driver's sessions, but the salt is new for every archive and never written down, so the tag
+//! cannot be recovered by trying candidates, nor linked across archives.
+
+use ring::digest;
+use serde_json::Value;
+
+/// Masks identities with a salt of its own.
+pub struct Masker {
+    salt: [u8; 16],
+}
+
+impl std::fmt::Debug for Masker {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Masker([salt redacted])")
+    }
+}
+
+/// JSON keys whose string values are identities (OCPP idTag fields, our own columns).
+const IDENTITY_KEYS: &[&str] = &["idTag", "parentIdTag", "id_tag", "vin", "VIN"];
+
+impl Masker {
+    /// A masker with a fresh random salt.
+    pub fn new() -> Masker {
+        let mut salt = [0u8; 16];
+        salt[..8].copy_from_slice(&super::link::os_random_u64().to_le_bytes());
+        salt[8..].copy_from_slice(&super::link::os_random_u64().to_le_bytes());
+        Masker { salt }
+    }
+
+    /// A masker with a given salt (tests).
+    pub fn with_salt(salt: [u8; 16]) -> Masker {
+        Masker { salt }
+    }
+
+    fn digest(&self, kind: &str, value: &str) -> String {
+        let mut ctx = digest::Context::new(&digest::SHA256);
+        ctx.update(&self.salt);
+        // OCPP compares id tags case-insensitively: so does the mask.
+        ctx.update(value.to_ascii_uppercase().as_bytes());
+        let d = ctx.finish();
+        let hex: String = d.as_ref()[..4].iter().map(|b| format!("{b:02x}")).collect();
+        format!("{kind}#{hex}")
+    }
+
+    /// An id tag (or a VIN used as one).
+    pub fn id(&self, tag: &str) -> String {
+        if tag.is_empty() {
+            return String::new();
+        }
+        self.digest("id", tag)
+    }
+
+    /// Free text with every VIN-shaped word (ISO 3779: 17 of `A-H J-N P R-Z 0-9`, with a
+    /// letter and a digit) masked.
+    pub fn text(&self, text: &str) -> String {
+        let mut out = String::with_capacity(text.len());
+        let mut word = String::new();
+        let flush = |word: &mut String, out: &mut String| {
+            if is_vin(word) {
+                out.push_str(&self.digest("vin", word));
+            } else {
+                out.push_str(word);
+            }
+            word.clear();
+        };
+        for c in text.chars() {
+            if c.is_ascii_alphanumeric() {
+                word.push(c);
+            } else {
+                flush(&mut word, &mut out);
+                out.push(c);
+            }
+        }
+        flush(&mut word, &mut out);
+        out
+    }
+
+    /// A JSON document (an OCPP payload): identity fields masked, every other string through
+    /// [`Masker::text`].
+    pub fn json(&self, value: &mut Value) {
+        match value {
+            Value::String(s) => *s = self.text(s),
+            Value::Array(items) => items.iter_mut().for_each(|v| self.json(v)),
+            Value::Object(map) => {
+                for (key, v) in map.iter_mut() {
+                    match v {
+                        Value::String(s) if IDENTITY_KEYS.contains(&key.as_str()) => {
+                            *s = self.id(s);
+                        }
+                        _ => self.json(v),
+                    }
+                }
+            }
+            Value::Null | Value::Bool(_) | Value::Number(_) => {}
+        }
+    }
+}
+
+impl Default for Masker {
+    fn default() -> Masker {
+        Masker::new()
+    }
+}
+
+fn is_vin(word: &str) -> bool {
+    word.len() == 17
+        && word
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b.is_ascii_uppercase() && !b"IOQ".contains(&b)))
+        && word.bytes().any(|b| b.is_ascii_digit())
+        && word.bytes().any(|b| b.is_ascii_uppercase())
+}
+
+/// Configuration keys whose values are secrets or identities, wherever they appear. Paths to
+/// key files are not secret (the files never go into the archive); the id tags of the
+/// `[authorization]` section and anything named like a password are.
+const SECRET_CONFIG_KEYS: &[&str] = &["id_tags", "password", "secret", "token", "credentials"];
+
+/// The daemon's configuration (as JSON) with secrets replaced by `"[redacted]"`.
+pub fn redact_config(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map.iter_mut() {
+                let lower = key.to_ascii_lowercase();
+                if SECRET_CONFIG_KEYS.iter().any(|s| lower.contains(s)) {
+                    *v = match v {
+                        Value::Array(items) => {
+                            Value::String(format!("[redacted: {} entries]", items.len()))
+                        }
+                        _ => Value::String("[redacted]".into()),
+                    };
+                } else {
+                    redact_config(v);
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_config),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn id_tags_mask_stably_within_an_archive_and_differently_across() {
+        let a = Masker::with_salt([1; 16]);
+        let b = Masker::with_salt([2; 16]);
+        assert_eq!(a.id("FLEET-042"), a.id("fleet-042"));
+        assert!(a.id("FLEET-042").starts_with("id#"));
+        assert!(!a.id("FLEET-042").contains("FLEET"));
+        assert_ne!(a.id("FLEET-042"), a.id("FLEET-043"));
+        assert_ne!(a.id("FLEET-042"), b.id("FLEET-042"));
+        assert_eq!(a.id(""), "");
+    }
+
+    #[test]
+    fn vins_in_text_and_identities_in_payloads_are_masked() {
+        let m = Masker::with_salt([7; 16]);
+        let text = m.text("vehicle LSVAU2180N2183294 identified; fault X1 on 5 connectors");
+        assert!(!text.contains("LSVAU2180N2183294"), "{text}");
+        assert!(text.starts_with("vehicle vin#"), "{text}");
+        assert!(
+            text.ends_with("identified; fault X1 on 5 connectors"),
+            "{text}"
+        );
+        // 17 letters without a digit, or with I/O/Q, are not VINs.
+        assert_eq!(m.text("ABCDEFGHJKLMNPRST"), "ABCDEFGHJKLMNPRST");
+        let mut payload = json!({"connectorId": 1, "idTag": "FLEET-042",
+            "transactionData": [{"idTag": "X"}], "info": "VIN LSVAU2180N2183294"});
+        m.json(&mut payload);
+        assert_eq!(payload["idTag"], m.id("FLEET-042"));
+        assert_eq!(payload["transactionData"][0]["idTag"], m.id("X"));
+        assert_eq!(payload["connectorId"], 1);
+        assert!(!payload.to_string().contains("LSVAU2180N2183294"));
+    }
+
+    #[test]
+    fn config_secrets_are_redacted_and_the_rest_kept() {
+        let mut cfg = json!({
+            "station": {"name": "depot-7"},
+            "authorization": {"mode": "local-list", "id_tags": ["FLEET-1", "FLEET-2"]},
+            "ocpp": {"authorization_key_file": "/etc/chargerd/ocpp.key", "ftp_password": "pw"},
+        });
+        redact_config(&mut cfg);
+        assert_eq!(cfg["authorization"]["id_tags"], "[redacted: 2 entries]");
+        assert_eq!(cfg["ocpp"]["ftp_password"], "[redacted]");
+        assert_eq!(cfg["station"]["name"], "depot-7");
+        assert_eq!(
+            cfg["ocpp"]["authorization_key_file"],
+            "/etc/chargerd/ocpp.key"
+        );
+        assert!(!cfg.to_string().contains("FLEET-1"));
+    }
+}
