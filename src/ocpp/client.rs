@@ -13,7 +13,10 @@
 //! the renewed client certificate, a raised SecurityProfile) are kept in the work directory
 //! and the journal, and override the configured files from then on, across restarts too.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use charger_protocol::{StopReason, Timestamp};
@@ -23,13 +26,13 @@ use tokio::sync::mpsc;
 
 use super::certs::{self, CertificateStore, CertificateUse, HashData, PendingKey};
 use super::chargepoint::{
-    ChargePoint, CoreAction, FileJob, Identity, JobProgress, Keys, PendingReply, SecurityEvent,
-    StartDecision, Traffic,
+    ChargePoint, CoreAction, FileJob, FirmwarePolicy, Identity, JobProgress, Keys, PendingReply,
+    SecurityEvent, StartDecision, Traffic,
 };
 use super::link::{ConnectionId, Link, LinkCommand, LinkConfig, LinkEvent};
 use super::meter::{MeterReading, ReadingContext};
 use super::settings::{OcppSection, SecurityProfile, SettingsError, UploadMethodSetting};
-use super::transfer::{self, ArchiveEntry, TransferSettings, UploadMethod};
+use super::transfer::{self, ArchiveEntry, ArchiveLimits, TransferSettings, UploadMethod};
 use crate::station::{ConnectorSnapshot, StationCommand, StationEvent, TransactionStop};
 use crate::store::{InterruptedTransaction, Store, StoreError};
 
@@ -110,6 +113,21 @@ impl Paths {
     }
 }
 
+/// A file job under way: how to stop it and what it leaves on disk.
+#[derive(Debug)]
+struct RunningJob {
+    task: tokio::task::AbortHandle,
+    /// Seen by the blocking parts (hashing an image, building an archive), which aborting the
+    /// task cannot stop.
+    canceled: Arc<AtomicBool>,
+    files: Vec<PathBuf>,
+}
+
+/// How long `<install command> --image-version <image>` may take.
+const IMAGE_VERSION_TIMEOUT: Duration = Duration::from_secs(60);
+/// What is kept of a hook's standard output and error; the rest is read and dropped.
+const HOOK_OUTPUT_MAX: u64 = 16 * 1024;
+
 /// The daemon's OCPP client. See the module documentation.
 #[derive(Debug)]
 pub struct OcppClient {
@@ -125,6 +143,8 @@ pub struct OcppClient {
     link_task: Option<tokio::task::JoinHandle<()>>,
     /// The key of a certificate signing request the CSMS has not answered yet.
     pending_key: Option<PendingKey>,
+    /// File jobs by job number (finished ones are dropped when the next starts).
+    jobs: BTreeMap<u64, RunningJob>,
 }
 
 fn unix_now_ms() -> i64 {
@@ -194,11 +214,21 @@ impl OcppClient {
         }
         let mut client_section = section.clone();
         client_section.security_profile = security_profile_from(keys.security_profile);
+        let policy = FirmwarePolicy {
+            require_signed: section.firmware.require_signed,
+            running_version: section
+                .firmware
+                .running_version
+                .clone()
+                .unwrap_or_else(|| env!("CARGO_PKG_VERSION").into()),
+            downgrade_to: section.firmware.downgrade_to.clone(),
+        };
         let identity = Identity {
             vendor: "chargerd".into(),
             model: "chargerd".into(),
             serial_number: Some(section.charge_point_id.clone()),
-            firmware_version: env!("CARGO_PKG_VERSION").into(),
+            // The version anti-rollback compares with is the one the CSMS is told.
+            firmware_version: policy.running_version.clone(),
         };
         let mut cp = ChargePoint::new(
             identity,
@@ -212,6 +242,7 @@ impl OcppClient {
         let more = count.saturating_sub(head.len());
         cp.restore_outbox(head, more, max_seq, store.csms_transaction_ids()?);
         cp.set_ratings(ratings);
+        cp.set_firmware_policy(policy);
         let mut pending_key = None;
         for (name, value) in store.ocpp_state()? {
             match name.as_str() {
@@ -263,6 +294,7 @@ impl OcppClient {
             store,
             link_task: None,
             pending_key,
+            jobs: BTreeMap::new(),
         };
         let link_config = LinkConfig::from_section(&client.effective_section()?)?;
         let (handle, link_task) = Link::spawn(link_config);
@@ -606,6 +638,22 @@ impl OcppClient {
                 let Some(usage) = usage else {
                     return json!({"status": "Rejected"});
                 };
+                if usage == CertificateUse::ManufacturerRootCertificate
+                    && !self.section.firmware.trust_csms_manufacturer_roots
+                {
+                    // Firmware trust comes from local configuration only: a CSMS that could
+                    // install a root could sign its own firmware.
+                    let why = "ManufacturerRootCertificate refused: firmware signing roots come \
+                               from local configuration (ocpp.firmware.trust_csms_manufacturer_roots)";
+                    tracing::warn!("{why}");
+                    let now = self.cp_now();
+                    self.cp.security_event(
+                        SecurityEvent::ManufacturerRootCertificateRefused,
+                        Some(why.into()),
+                        now,
+                    );
+                    return json!({"status": "Rejected"});
+                }
                 let pem = payload["certificate"].as_str().unwrap_or_default();
                 let status = self.certificates.install(usage, pem, now_s);
                 tracing::info!(%usage, status = status.as_str(), "InstallCertificate");
@@ -761,6 +809,8 @@ impl OcppClient {
     }
 
     fn start_job(&mut self, job: FileJob) {
+        // Jobs that ended on their own need no stopping any more.
+        self.jobs.retain(|_, j| !j.task.is_finished());
         let inputs = self.inputs.clone();
         let report = move |job: u64, progress: JobProgress| {
             let inputs = inputs.clone();
@@ -769,6 +819,7 @@ impl OcppClient {
             }
         };
         let settings = self.transfer_settings();
+        let canceled = Arc::new(AtomicBool::new(false));
         match job {
             FileJob::DownloadFirmware {
                 job,
@@ -781,19 +832,14 @@ impl OcppClient {
                 // Images of updates that were replaced, failed or belong to an earlier run are
                 // never installed: they only fill the disk.
                 self.remove_stale_images(&dest);
-                let mut roots = self
-                    .certificates
-                    .pems(CertificateUse::ManufacturerRootCertificate)
-                    .unwrap_or_default();
-                if let Some(file) = &self.section.files.firmware_signing_roots {
-                    match std::fs::read_to_string(file) {
-                        Ok(text) => roots.extend(split_pem(&text)),
-                        Err(e) => {
-                            tracing::warn!(file = %file.display(), error = %e, "firmware signing roots unreadable")
-                        }
-                    }
-                }
-                tokio::spawn(async move {
+                let roots = self.firmware_roots();
+                let settings = TransferSettings {
+                    max_download_bytes: self.section.firmware.max_image_bytes,
+                    ..settings
+                };
+                let flag = canceled.clone();
+                let image = dest.clone();
+                let task = tokio::spawn(async move {
                     report(job, JobProgress::Downloading).await;
                     let result = transfer::download_with_retries(
                         &location,
@@ -819,12 +865,13 @@ impl OcppClient {
                     let now_s = unix_now_ms() / 1000;
                     let image = dest.clone();
                     let verdict = tokio::task::spawn_blocking(move || {
-                        certs::verify_firmware_signature(
+                        certs::verify_firmware_signature_until(
                             &sig.signing_certificate,
                             &sig.signature,
                             &image,
                             &roots,
                             now_s,
+                            &flag,
                         )
                     })
                     .await;
@@ -846,11 +893,32 @@ impl OcppClient {
                     };
                     report(job, progress).await;
                 });
+                let files = vec![transfer::partial_path(&image), image];
+                self.track(job, task, canceled, files);
+            }
+            FileJob::CheckImageVersion { job } => {
+                let image = self.paths.firmware(job);
+                let command = self.section.files.firmware_install_command.clone();
+                let task = tokio::spawn(async move {
+                    let progress = match command {
+                        None => JobProgress::ImageVersionUnknown(
+                            "no ocpp.files.firmware_install_command configured".into(),
+                        ),
+                        Some(command) => match image_version(&command, &image).await {
+                            Ok(version) => JobProgress::ImageVersion(version),
+                            Err(why) => JobProgress::ImageVersionUnknown(why),
+                        },
+                    };
+                    report(job, progress).await;
+                });
+                // The image stays: it is installed next, or deleted by a Cancel.
+                self.track(job, task, canceled, Vec::new());
             }
             FileJob::InstallFirmware { job } => {
                 let image = self.paths.firmware(job);
                 let command = self.section.files.firmware_install_command.clone();
-                tokio::spawn(async move {
+                let limit = self.section.firmware.install_timeout();
+                let task = tokio::spawn(async move {
                     report(job, JobProgress::Installing).await;
                     let Some(command) = command else {
                         report(
@@ -862,36 +930,36 @@ impl OcppClient {
                         .await;
                         return;
                     };
-                    let output = tokio::process::Command::new(&command)
-                        .arg(&image)
-                        .kill_on_drop(true)
-                        .output()
-                        .await;
-                    let progress = match output {
+                    let mut cmd = tokio::process::Command::new(&command);
+                    cmd.arg(&image);
+                    let progress = match run_hook(cmd, limit).await {
                         Ok(o) if o.status.success() => JobProgress::Installed,
-                        Ok(o) => {
-                            let stderr = String::from_utf8_lossy(&o.stderr);
-                            let tail: String = stderr
-                                .chars()
-                                .rev()
-                                .take(200)
-                                .collect::<Vec<_>>()
-                                .into_iter()
-                                .rev()
-                                .collect();
+                        Ok(o) => JobProgress::InstallationFailed(format!(
+                            "{}: {}",
+                            o.status,
+                            tail(&o.stderr, 200)
+                        )),
+                        Err(HookError::TimedOut) => {
+                            tracing::error!(
+                                command = %command.display(),
+                                limit_s = limit.as_secs(),
+                                "firmware install command timed out; killed"
+                            );
                             JobProgress::InstallationFailed(format!(
-                                "{}: {}",
-                                o.status,
-                                tail.trim()
+                                "{} timed out after {} s (ocpp.firmware.install_timeout_s) and was killed",
+                                command.display(),
+                                limit.as_secs()
                             ))
                         }
-                        Err(e) => {
+                        Err(HookError::Spawn(e)) => {
                             JobProgress::InstallationFailed(format!("{}: {e}", command.display()))
                         }
                     };
                     let _ = tokio::fs::remove_file(&image).await;
                     report(job, progress).await;
                 });
+                // Never canceled (the core refuses to), but tracked like the others.
+                self.track(job, task, canceled, Vec::new());
             }
             FileJob::Upload {
                 job,
@@ -906,26 +974,48 @@ impl OcppClient {
                 let archive = self.paths.work.join(&file_name);
                 let entries = self.archive_entries(kind, since_ms, until_ms);
                 let unit = self.section.files.systemd_unit.clone();
-                tokio::spawn(async move {
+                let limits = ArchiveLimits {
+                    max_input_bytes: self.section.files.max_archive_input_bytes,
+                    canceled: Some(canceled.clone()),
+                };
+                let journal_file = self.paths.work.join(format!("{file_name}.journal.txt"));
+                let files = vec![
+                    archive.clone(),
+                    transfer::partial_path(&archive),
+                    journal_file.clone(),
+                ];
+                let task = tokio::spawn(async move {
                     report(job, JobProgress::Uploading).await;
                     let dest = archive.clone();
+                    let journal = journal_file.clone();
                     let built = tokio::task::spawn_blocking(move || {
                         let mut entries = entries;
                         if kind != super::chargepoint::UploadKind::SecurityLog && !unit.is_empty() {
-                            if let Some(bytes) = transfer::capture_journal(
+                            // Streamed to a file with the archive's own bound, never held in
+                            // memory.
+                            if transfer::capture_journal_to(
                                 &unit,
                                 since_ms.map(|m| m / 1000),
                                 until_ms.map(|m| m / 1000),
+                                &journal,
+                                limits.max_input_bytes,
                             ) {
-                                entries.push(ArchiveEntry::Bytes {
+                                entries.push(ArchiveEntry::File {
+                                    path: journal.clone(),
                                     name_in_archive: format!("{unit}.journal.txt"),
-                                    bytes,
                                 });
                             }
                         }
-                        transfer::build_archive(&dest, &entries)
+                        let built = transfer::build_archive_limited(&dest, &entries, &limits);
+                        let _ = std::fs::remove_file(&journal);
+                        if limits.is_canceled() {
+                            // Canceled while it was being built: nothing may be left behind.
+                            let _ = std::fs::remove_file(&dest);
+                        }
+                        built
                     })
                     .await;
+                    let _ = tokio::fs::remove_file(&journal_file).await;
                     let result = match built {
                         Ok(Ok(_)) => transfer::upload_with_retries(
                             &location,
@@ -951,7 +1041,9 @@ impl OcppClient {
                     };
                     report(job, progress).await;
                 });
+                self.track(job, task, canceled, files);
             }
+            FileJob::Cancel { job } => self.cancel_job(job),
             FileJob::GenerateCsr { job } => {
                 let csr = PendingKey::generate().and_then(|key| {
                     let org = if self.cp.keys().cpo_name.is_empty() {
@@ -981,6 +1073,68 @@ impl OcppClient {
                 });
             }
         }
+    }
+
+    fn track(
+        &mut self,
+        job: u64,
+        task: tokio::task::JoinHandle<()>,
+        canceled: Arc<AtomicBool>,
+        files: Vec<PathBuf>,
+    ) {
+        self.jobs.insert(
+            job,
+            RunningJob {
+                task: task.abort_handle(),
+                canceled,
+                files,
+            },
+        );
+    }
+
+    /// Stops a job (its task, and the blocking work it started, which watches the flag) and
+    /// deletes what it leaves: partial or whole images, archives.
+    fn cancel_job(&mut self, job: u64) {
+        let mut files = vec![self.paths.firmware(job)];
+        files.push(transfer::partial_path(&files[0]));
+        if let Some(running) = self.jobs.remove(&job) {
+            running.canceled.store(true, Ordering::Relaxed);
+            running.task.abort();
+            files.extend(running.files);
+        }
+        for file in files {
+            match std::fs::remove_file(&file) {
+                Ok(()) => {
+                    tracing::info!(job, file = %file.display(), "file of a canceled job removed")
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::warn!(job, file = %file.display(), error = %e, "cannot remove a file of a canceled job")
+                }
+            }
+        }
+    }
+
+    /// The roots a firmware signing certificate may chain to: the configured file, and the
+    /// CSMS-installed ManufacturerRootCertificates only if the operator trusts them.
+    fn firmware_roots(&self) -> Vec<String> {
+        let mut roots = Vec::new();
+        if let Some(file) = &self.section.files.firmware_signing_roots {
+            match std::fs::read_to_string(file) {
+                Ok(text) => roots.extend(split_pem(&text)),
+                Err(e) => {
+                    tracing::warn!(file = %file.display(), error = %e, "firmware signing roots unreadable")
+                }
+            }
+        }
+        if self.section.firmware.trust_csms_manufacturer_roots {
+            roots.extend(
+                self.certificates
+                    .pems(CertificateUse::ManufacturerRootCertificate)
+                    .unwrap_or_default(),
+            );
+        }
+        roots
     }
 
     /// Removes the firmware images (and partial downloads) in the work directory except
@@ -1051,6 +1205,108 @@ impl OcppClient {
 /// The profile a (checked, 0 to 3) SecurityProfile key value names.
 fn security_profile_from(p: u8) -> SecurityProfile {
     SecurityProfile::try_from(p).unwrap_or(SecurityProfile::TlsClientCertificate)
+}
+
+/// How a hook run ended badly.
+#[derive(Debug)]
+enum HookError {
+    Spawn(std::io::Error),
+    TimedOut,
+}
+
+/// What a hook said.
+#[derive(Debug)]
+struct HookOutput {
+    status: std::process::ExitStatus,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+/// Runs a hook (the firmware install command) in a process group of its own, its output kept
+/// up to [`HOOK_OUTPUT_MAX`] bytes each. After `limit` the whole group is killed (a script's
+/// children die with it) and [`HookError::TimedOut`] returned.
+async fn run_hook(
+    mut cmd: tokio::process::Command,
+    limit: Duration,
+) -> Result<HookOutput, HookError> {
+    use std::process::Stdio;
+    use tokio::io::AsyncReadExt;
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .process_group(0);
+    let mut child = cmd.spawn().map_err(HookError::Spawn)?;
+    let group = child.id().and_then(|id| i32::try_from(id).ok());
+    async fn capped(r: Option<impl tokio::io::AsyncRead + Unpin>) -> Vec<u8> {
+        let mut kept = Vec::new();
+        if let Some(mut r) = r {
+            let _ = (&mut r).take(HOOK_OUTPUT_MAX).read_to_end(&mut kept).await;
+            // The rest is drained so that the hook never blocks on a full pipe.
+            let _ = tokio::io::copy(&mut r, &mut tokio::io::sink()).await;
+        }
+        kept
+    }
+    let stdout = child.stdout.take();
+    let stderr = child.stderr.take();
+    let run = async {
+        let (stdout, stderr, status) = tokio::join!(capped(stdout), capped(stderr), child.wait());
+        status.map(|status| HookOutput {
+            status,
+            stdout,
+            stderr,
+        })
+    };
+    match tokio::time::timeout(limit, run).await {
+        Ok(Ok(output)) => Ok(output),
+        Ok(Err(e)) => Err(HookError::Spawn(e)),
+        Err(_) => {
+            if let Some(pgid) = group {
+                let _ = nix::sys::signal::killpg(
+                    nix::unistd::Pid::from_raw(pgid),
+                    nix::sys::signal::Signal::SIGKILL,
+                );
+            }
+            let _ = child.kill().await;
+            Err(HookError::TimedOut)
+        }
+    }
+}
+
+/// The version of a firmware image as the install command tells it:
+/// `<command> --image-version <image>` exits 0 and prints the version on its first line.
+async fn image_version(command: &Path, image: &Path) -> Result<String, String> {
+    let mut cmd = tokio::process::Command::new(command);
+    cmd.arg("--image-version").arg(image);
+    let shown = format!("{} --image-version", command.display());
+    match run_hook(cmd, IMAGE_VERSION_TIMEOUT).await {
+        Ok(o) if o.status.success() => {
+            let text = String::from_utf8_lossy(&o.stdout);
+            let line = text.lines().next().unwrap_or("").trim().to_string();
+            if line.is_empty() {
+                Err(format!("{shown} printed no version"))
+            } else {
+                Ok(line)
+            }
+        }
+        Ok(o) => Err(format!("{shown}: {}: {}", o.status, tail(&o.stderr, 200))),
+        Err(HookError::TimedOut) => Err(format!(
+            "{shown} took longer than {} s; killed",
+            IMAGE_VERSION_TIMEOUT.as_secs()
+        )),
+        Err(HookError::Spawn(e)) => Err(format!("{shown}: {e}")),
+    }
+}
+
+/// The last `max` characters of a hook's output, trimmed.
+fn tail(bytes: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let count = text.chars().count();
+    text.chars()
+        .skip(count.saturating_sub(max))
+        .collect::<String>()
+        .trim()
+        .to_string()
 }
 
 /// The PEM certificates in a bundle, one string each.

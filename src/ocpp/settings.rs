@@ -20,6 +20,7 @@ use thiserror::Error;
 use tokio_tungstenite::tungstenite::http::Uri;
 
 use super::backoff::BackoffPolicy;
+use super::chargepoint::FirmwareVersion;
 
 /// The section's name in chargerd's configuration; keys in errors are prefixed with it.
 pub const SECTION: &str = "ocpp";
@@ -171,10 +172,13 @@ pub struct OcppSection {
     /// Firmware updates, diagnostics, logs and certificates. Defaults suit the simulator.
     #[serde(default)]
     pub files: FilesSection,
+    /// What firmware the charge point accepts and how long an install may take.
+    #[serde(default)]
+    pub firmware: FirmwareSection,
 }
 
 /// `[ocpp.files]`: where the Firmware Management and security features keep and find files.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FilesSection {
     /// Working directory for downloads, archives, installed certificates and keys given by
@@ -193,6 +197,10 @@ pub struct FilesSection {
     /// Log files added to diagnostics archives.
     #[serde(default)]
     pub diagnostics_files: Vec<PathBuf>,
+    /// Most bytes (before compression) a diagnostics or log archive collects; what does not
+    /// fit is cut (log files keep their newest end) with a note in the archive.
+    #[serde(default = "default_max_archive_input_bytes")]
+    pub max_archive_input_bytes: u64,
     /// systemd unit whose journal (`journalctl -u`) goes into diagnostics archives; empty for
     /// none.
     #[serde(default = "default_systemd_unit")]
@@ -206,9 +214,103 @@ pub struct FilesSection {
     pub upload_method: UploadMethodSetting,
 }
 
+impl Default for FilesSection {
+    fn default() -> FilesSection {
+        FilesSection {
+            work_dir: None,
+            firmware_install_command: None,
+            firmware_signing_roots: None,
+            diagnostics_files: Vec::new(),
+            max_archive_input_bytes: default_max_archive_input_bytes(),
+            // Without an [ocpp.files] table no journal is captured (as before this impl).
+            systemd_unit: String::new(),
+            transfer_ca_bundle: None,
+            upload_method: UploadMethodSetting::default(),
+        }
+    }
+}
+
 fn default_systemd_unit() -> String {
     "chargerd".into()
 }
+
+fn default_max_archive_input_bytes() -> u64 {
+    256 * 1024 * 1024
+}
+
+/// `[ocpp.firmware]`: the firmware trust policy (the install command and the configured roots
+/// are in `[ocpp.files]`).
+///
+/// A firmware image is installed only if (1) it came with a SignedUpdateFirmware whose signing
+/// certificate chains to a root from local configuration (`files.firmware_signing_roots`), or
+/// to a ManufacturerRootCertificate the CSMS installed when `trust_csms_manufacturer_roots` is
+/// set, unless `require_signed` is off; and (2) its version, as the install command tells it
+/// (`<command> --image-version <image>`), is not older than `running_version`, unless it is
+/// exactly `downgrade_to`. None of this can be changed by the CSMS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FirmwareSection {
+    /// Refuse a plain UpdateFirmware (no signature): it is not downloaded, the CSMS gets
+    /// FirmwareStatusNotification InstallationFailed and an InvalidFirmwareSignature event.
+    #[serde(default = "default_true")]
+    pub require_signed: bool,
+    /// Also trust ManufacturerRootCertificates installed with InstallCertificate. Off: such
+    /// an InstallCertificate is Rejected (with a security event) and roots the CSMS installed
+    /// earlier are ignored for firmware.
+    #[serde(default)]
+    pub trust_csms_manufacturer_roots: bool,
+    /// The version now running, which an image must not be older than. Default: chargerd's
+    /// own version (the one BootNotification reports).
+    #[serde(default)]
+    pub running_version: Option<String>,
+    /// The one older version an operator allows on purpose (a deliberate downgrade); remove it
+    /// once done. Never settable by the CSMS.
+    #[serde(default)]
+    pub downgrade_to: Option<String>,
+    /// A download larger than this fails while it streams, and the partial file is deleted.
+    #[serde(default = "default_max_image_bytes")]
+    pub max_image_bytes: u64,
+    /// The install command is killed (its whole process group) after this long, and the
+    /// update reported InstallationFailed.
+    #[serde(default = "default_install_timeout_s")]
+    pub install_timeout_s: u64,
+}
+
+impl Default for FirmwareSection {
+    fn default() -> FirmwareSection {
+        FirmwareSection {
+            require_signed: true,
+            trust_csms_manufacturer_roots: false,
+            running_version: None,
+            downgrade_to: None,
+            max_image_bytes: default_max_image_bytes(),
+            install_timeout_s: default_install_timeout_s(),
+        }
+    }
+}
+
+impl FirmwareSection {
+    pub fn install_timeout(&self) -> Duration {
+        Duration::from_secs(self.install_timeout_s)
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_max_image_bytes() -> u64 {
+    1024 * 1024 * 1024
+}
+fn default_install_timeout_s() -> u64 {
+    30 * 60
+}
+
+/// Bounds of `firmware.max_image_bytes`: 1 MiB to 4 GiB.
+pub const IMAGE_BYTES_RANGE: std::ops::RangeInclusive<u64> = (1 << 20)..=(4 << 30);
+/// Bounds of `firmware.install_timeout_s`: 1 s to 6 h.
+pub const INSTALL_TIMEOUT_RANGE_S: std::ops::RangeInclusive<u64> = 1..=6 * 3600;
+/// Bounds of `files.max_archive_input_bytes`: 64 KiB to 4 GiB.
+pub const ARCHIVE_INPUT_BYTES_RANGE: std::ops::RangeInclusive<u64> = (64 << 10)..=(4 << 30);
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -507,6 +609,36 @@ impl OcppSection {
                 &format!("must be between {MIN_FRAME_BYTES} and {MAX_FRAME_BYTES} bytes"),
             );
         }
+        let range = |r: &std::ops::RangeInclusive<u64>| format!("{} to {}", r.start(), r.end());
+        if !ARCHIVE_INPUT_BYTES_RANGE.contains(&self.files.max_archive_input_bytes) {
+            return bad(
+                "files.max_archive_input_bytes",
+                &format!("must be {} bytes", range(&ARCHIVE_INPUT_BYTES_RANGE)),
+            );
+        }
+        let fw = &self.firmware;
+        if !IMAGE_BYTES_RANGE.contains(&fw.max_image_bytes) {
+            return bad(
+                "firmware.max_image_bytes",
+                &format!("must be {} bytes", range(&IMAGE_BYTES_RANGE)),
+            );
+        }
+        if !INSTALL_TIMEOUT_RANGE_S.contains(&fw.install_timeout_s) {
+            return bad(
+                "firmware.install_timeout_s",
+                &format!("must be {} s", range(&INSTALL_TIMEOUT_RANGE_S)),
+            );
+        }
+        for (key, version) in [
+            ("firmware.running_version", &fw.running_version),
+            ("firmware.downgrade_to", &fw.downgrade_to),
+        ] {
+            if let Some(v) = version {
+                if let Err(why) = FirmwareVersion::parse(v) {
+                    return bad(key, &why);
+                }
+            }
+        }
         Ok(())
     }
 
@@ -633,6 +765,7 @@ mod tests {
             call_timeout_s: 30,
             max_frame_bytes: 65536,
             files: FilesSection::default(),
+            firmware: FirmwareSection::default(),
         }
     }
 
