@@ -1754,6 +1754,43 @@ mod tests {
     }
 
     #[test]
+    fn a_multi_mib_image_is_hashed_in_chunks_and_verifies() {
+        // 9 MiB and a bit: many hash chunks, the last one short.
+        let fw = firmware();
+        let bytes: Vec<u8> = (0..9 * 1024 * 1024 + 12_345u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        fs::write(&fw.path, &bytes).unwrap();
+        let key = p256();
+        let cert = fw.signing_cert(&key);
+        let signature = key.sign(&bytes).unwrap();
+        fw.verify(&cert, &signature).unwrap();
+        // A flipped bit in the last chunk is seen.
+        let mut tampered = bytes;
+        let last = tampered.len() - 1;
+        tampered[last] ^= 0x80;
+        fs::write(&fw.path, &tampered).unwrap();
+        assert!(matches!(
+            fw.verify(&cert, &signature),
+            Err(SignatureError::BadSignature)
+        ));
+        // A canceled check stops.
+        let canceled = std::sync::atomic::AtomicBool::new(true);
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&signature);
+        assert!(matches!(
+            verify_firmware_signature_until(
+                &cert,
+                &b64,
+                &fw.path,
+                std::slice::from_ref(&fw.root.pem),
+                now(),
+                &canceled
+            ),
+            Err(SignatureError::Canceled)
+        ));
+    }
+
+    #[test]
     fn firmware_with_one_flipped_byte_fails() {
         let fw = firmware();
         let key = p256();

@@ -920,6 +920,82 @@ mod tests {
     }
 
     #[test]
+    fn firmware_policy_defaults_to_signed_only_and_is_bounded() {
+        #[derive(Deserialize)]
+        struct Doc {
+            ocpp: OcppSection,
+        }
+        let doc: Doc =
+            toml_de("[ocpp]\ncsms_url = \"ws://csms/ocpp\"\ncharge_point_id = \"CP1\"\n");
+        let fw = &doc.ocpp.firmware;
+        assert!(fw.require_signed);
+        assert!(!fw.trust_csms_manufacturer_roots);
+        assert_eq!(fw.install_timeout(), Duration::from_secs(1800));
+        assert_eq!(fw.max_image_bytes, 1 << 30);
+        assert_eq!(doc.ocpp.files.max_archive_input_bytes, 256 << 20);
+        let doc: Doc = toml_de(
+            "[ocpp]\ncsms_url = \"ws://csms/ocpp\"\ncharge_point_id = \"CP1\"\n\
+             [ocpp.firmware]\nrequire_signed = false\ntrust_csms_manufacturer_roots = true\n\
+             running_version = \"2.3.1\"\ndowngrade_to = \"2.2.0\"\ninstall_timeout_s = 5\n",
+        );
+        assert!(!doc.ocpp.firmware.require_signed);
+        doc.ocpp.validate().unwrap();
+
+        let with = |f: FirmwareSection| OcppSection {
+            firmware: f,
+            ..section()
+        };
+        let fw = FirmwareSection::default();
+        for (bad, key) in [
+            (
+                FirmwareSection {
+                    install_timeout_s: 0,
+                    ..fw.clone()
+                },
+                "ocpp.firmware.install_timeout_s",
+            ),
+            (
+                FirmwareSection {
+                    install_timeout_s: 7 * 3600,
+                    ..fw.clone()
+                },
+                "ocpp.firmware.install_timeout_s",
+            ),
+            (
+                FirmwareSection {
+                    max_image_bytes: 1000,
+                    ..fw.clone()
+                },
+                "ocpp.firmware.max_image_bytes",
+            ),
+            (
+                FirmwareSection {
+                    downgrade_to: Some("yesterday".into()),
+                    ..fw.clone()
+                },
+                "ocpp.firmware.downgrade_to",
+            ),
+            (
+                FirmwareSection {
+                    running_version: Some("".into()),
+                    ..fw.clone()
+                },
+                "ocpp.firmware.running_version",
+            ),
+        ] {
+            assert_eq!(key_of(&with(bad)), key);
+        }
+        let s = OcppSection {
+            files: FilesSection {
+                max_archive_input_bytes: 10,
+                ..FilesSection::default()
+            },
+            ..section()
+        };
+        assert_eq!(key_of(&s), "ocpp.files.max_archive_input_bytes");
+    }
+
+    #[test]
     fn url_gets_the_encoded_identity_appended() {
         let u = CsmsUrl::parse("wss://csms.example.com/ocpp/v16/").unwrap();
         assert_eq!((u.tls, u.port), (true, 443));

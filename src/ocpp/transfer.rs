@@ -2198,6 +2198,116 @@ mod tests {
         assert_eq!(run_capped(missing, Duration::from_secs(1), 100), None);
     }
 
+    fn read_members(archive: &Path) -> Vec<(String, Vec<u8>)> {
+        let file = std::fs::File::open(archive).unwrap();
+        let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
+        tar.entries()
+            .unwrap()
+            .map(|e| {
+                let mut e = e.unwrap();
+                let name = e.path().unwrap().display().to_string();
+                let mut bytes = Vec::new();
+                e.read_to_end(&mut bytes).unwrap();
+                (name, bytes)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn archives_keep_to_their_size_bound_newest_end_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("big.log");
+        let lines: String = (0..40_000).map(|i| format!("line {i:06}\n")).collect();
+        std::fs::write(&log, &lines).unwrap();
+        let small = dir.path().join("small.log");
+        std::fs::write(&small, b"never fits").unwrap();
+        let dest = dir.path().join("out.tar.gz");
+        let limits = ArchiveLimits {
+            max_input_bytes: 100_000,
+            canceled: None,
+        };
+        let entries = [
+            ArchiveEntry::Bytes {
+                name_in_archive: "security-log.txt".into(),
+                bytes: b"events\n".to_vec(),
+            },
+            ArchiveEntry::File {
+                path: log.clone(),
+                name_in_archive: "logs/big.log".into(),
+            },
+            ArchiveEntry::File {
+                path: small,
+                name_in_archive: "logs/small.log".into(),
+            },
+        ];
+        build_archive_limited(&dest, &entries, &limits).unwrap();
+        let members = read_members(&dest);
+        let total: usize = members
+            .iter()
+            .filter(|(n, _)| n != "TRUNCATED.txt")
+            .map(|(_, b)| b.len())
+            .sum();
+        assert_eq!(total, 100_000);
+        let big = &members.iter().find(|(n, _)| n == "logs/big.log").unwrap().1;
+        assert!(lines.as_bytes().ends_with(big), "the newest end is kept");
+        let note = &members
+            .iter()
+            .find(|(n, _)| n == "TRUNCATED.txt")
+            .unwrap()
+            .1;
+        let note = String::from_utf8_lossy(note);
+        assert!(note.contains("logs/big.log") && note.contains("logs/small.log: 0 of 10"));
+
+        // Canceled: an error and nothing left behind.
+        let flag = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let limits = ArchiveLimits {
+            max_input_bytes: u64::MAX,
+            canceled: Some(flag),
+        };
+        let dest = dir.path().join("canceled.tar.gz");
+        assert!(build_archive_limited(&dest, &entries, &limits).is_err());
+        assert!(!dest.exists() && !partial_path(&dest).exists());
+    }
+
+    #[test]
+    fn command_output_streams_to_a_file_with_a_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("journal.txt");
+        let sh = |script: &str| {
+            let mut cmd = Command::new("sh");
+            cmd.args(["-c", script]);
+            cmd
+        };
+        assert!(run_capped_to_file(
+            sh("yes | head -c 300000"),
+            Duration::from_secs(10),
+            1000,
+            &out
+        ));
+        let text = std::fs::read(&out).unwrap();
+        assert!(text.starts_with(&[b'y', b'\n'].repeat(500)));
+        assert!(text.ends_with(b"output too large]\n"), "{}", text.len());
+        assert!(run_capped_to_file(
+            sh("echo hi"),
+            Duration::from_secs(5),
+            100,
+            &out
+        ));
+        assert_eq!(std::fs::read(&out).unwrap(), b"hi\n");
+        assert!(!run_capped_to_file(
+            sh("exit 3"),
+            Duration::from_secs(5),
+            100,
+            &out
+        ));
+        assert!(!run_capped_to_file(
+            sh("sleep 5"),
+            Duration::from_millis(200),
+            100,
+            &out
+        ));
+    }
+
     #[test]
     fn short_files_are_padded_to_their_header_size() {
         let mut r = Exact {

@@ -1011,3 +1011,393 @@ impl ChargePoint {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use charger_protocol::ocpp::RpcConfig;
+    use charger_protocol::Timestamp;
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::ocpp::chargepoint::{Identity, Keys};
+
+    /// The core against a CSMS that answers every call at once, with the file jobs the core
+    /// starts collected instead of run.
+    struct Bench {
+        cp: ChargePoint,
+        now: Timestamp,
+        jobs: Vec<FileJob>,
+        /// Every frame the charge point sent.
+        sent: Vec<Value>,
+        next_id: u32,
+    }
+
+    const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+
+    impl Bench {
+        fn new(policy: FirmwarePolicy) -> Bench {
+            let identity = Identity {
+                vendor: "chargerd".into(),
+                model: "test".into(),
+                serial_number: None,
+                firmware_version: policy.running_version.clone(),
+            };
+            let now = Timestamp::from_secs(10);
+            let rpc = RpcConfig {
+                id_seed: 1,
+                ..RpcConfig::default()
+            };
+            let mut cp = ChargePoint::new(identity, Keys::new(1), rpc, 1_795_619_373_000, now);
+            cp.set_firmware_policy(policy);
+            cp.on_connected(now);
+            let mut bench = Bench {
+                cp,
+                now,
+                jobs: Vec::new(),
+                sent: Vec::new(),
+                next_id: 0,
+            };
+            bench.step();
+            bench
+        }
+
+        fn policy(running: &str) -> FirmwarePolicy {
+            FirmwarePolicy {
+                running_version: running.into(),
+                ..FirmwarePolicy::default()
+            }
+        }
+
+        /// Runs until the charge point has nothing more to say; answers its calls.
+        fn step(&mut self) {
+            for _ in 0..1000 {
+                self.now += Duration::from_millis(10);
+                self.cp.update(self.now);
+                while let Some(action) = self.cp.poll_action() {
+                    if let CoreAction::Job(job) = action {
+                        self.jobs.push(job);
+                    }
+                }
+                let mut quiet = true;
+                while let Some(text) = self.cp.poll_text(self.now) {
+                    quiet = false;
+                    let frame: Value = serde_json::from_str(&text).unwrap();
+                    if frame[0] == 2 {
+                        let answer = match frame[2].as_str().unwrap() {
+                            "BootNotification" => json!({"status": "Accepted",
+                                "currentTime": "2026-11-25T15:09:33Z", "interval": 300}),
+                            "Heartbeat" => json!({"currentTime": "2026-11-25T15:09:33Z"}),
+                            _ => json!({}),
+                        };
+                        let reply = json!([3, frame[1], answer]).to_string();
+                        self.cp.on_text(&reply, self.now);
+                    }
+                    self.sent.push(frame);
+                }
+                if quiet {
+                    return;
+                }
+            }
+            panic!("the charge point never went quiet");
+        }
+
+        /// A CSMS call; returns the charge point's answer.
+        fn call(&mut self, action: &str, payload: Value) -> Value {
+            self.next_id += 1;
+            let id = format!("csms-{}", self.next_id);
+            self.cp
+                .on_text(&json!([2, id, action, payload]).to_string(), self.now);
+            self.step();
+            self.sent
+                .iter()
+                .find(|f| f[0] == 3 && f[1] == id.as_str())
+                .map(|f| f[2].clone())
+                .unwrap_or_else(|| panic!("{action} not answered: {:?}", self.sent))
+        }
+
+        fn progress(&mut self, job: u64, progress: JobProgress) {
+            self.cp.job_progress(job, progress, self.now);
+            self.step();
+        }
+
+        fn statuses(&self, action: &str) -> Vec<String> {
+            self.sent
+                .iter()
+                .filter(|f| f[0] == 2 && f[2] == action)
+                .map(|f| f[3]["status"].as_str().unwrap().to_string())
+                .collect()
+        }
+
+        fn events(&self) -> Vec<String> {
+            self.sent
+                .iter()
+                .filter(|f| f[0] == 2 && f[2] == "SecurityEventNotification")
+                .map(|f| f[3]["type"].as_str().unwrap().to_string())
+                .collect()
+        }
+
+        fn take_jobs(&mut self) -> Vec<FileJob> {
+            std::mem::take(&mut self.jobs)
+        }
+    }
+
+    fn download_job(jobs: &[FileJob]) -> u64 {
+        jobs.iter()
+            .find_map(|j| match j {
+                FileJob::DownloadFirmware { job, .. } => Some(*job),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no download in {jobs:?}"))
+    }
+
+    fn upload_job(jobs: &[FileJob]) -> u64 {
+        jobs.iter()
+            .find_map(|j| match j {
+                FileJob::Upload { job, .. } => Some(*job),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no upload in {jobs:?}"))
+    }
+
+    fn signed(request_id: i64) -> Value {
+        json!({"requestId": request_id, "firmware": {
+            "location": "http://fw.example/image.bin",
+            "retrieveDateTime": "2020-01-01T00:00:00Z",
+            "signingCertificate": PEM,
+            "signature": "AAAA"}})
+    }
+
+    fn unsigned() -> Value {
+        json!({"location": "http://fw.example/image.bin", "retrieveDate": "2020-01-01T00:00:00Z"})
+    }
+
+    #[test]
+    fn versions_compare_numerically_with_prereleases_first() {
+        let v = |s: &str| FirmwareVersion::parse(s).unwrap();
+        assert!(v("1.10.0") > v("1.9.7"));
+        assert!(v("v2.0") == v("2.0.0"));
+        assert!(v("2.0.0-rc.1") < v("2.0.0"));
+        assert!(v("2.0.0-rc.2") < v("2.0.0-rc.10"));
+        assert!(v("2.0.0-alpha") < v("2.0.0-beta"));
+        assert!(v("2.0.0+build.7") == v("2.0.0"));
+        for bad in [
+            "",
+            "abc",
+            "1..2",
+            "1.2.x",
+            "1.2-",
+            "-1",
+            &"9".repeat(70),
+            "1.2 3",
+        ] {
+            assert!(FirmwareVersion::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(FirmwareVersion::parse("1.2.3.4.5.6.7.8.9").is_err());
+        assert!(FirmwareVersion::parse("99999999999999999999999").is_err());
+    }
+
+    #[test]
+    fn anti_rollback_refuses_older_images_unless_that_downgrade_is_allowed() {
+        let mut policy = Bench::policy("1.4.2");
+        assert_eq!(policy.check_image_version("1.4.2"), Ok(()));
+        assert_eq!(policy.check_image_version("1.5.0-rc.1"), Ok(()));
+        assert_eq!(
+            policy.check_image_version("1.4.1"),
+            Err(VersionRefusal::Older {
+                image: "1.4.1".into(),
+                running: "1.4.2".into()
+            })
+        );
+        assert!(matches!(
+            policy.check_image_version("latest"),
+            Err(VersionRefusal::Unreadable(_))
+        ));
+        policy.downgrade_to = Some("1.3.0".into());
+        assert_eq!(policy.check_image_version("1.3.0"), Ok(()));
+        assert!(policy.check_image_version("1.2.0").is_err());
+    }
+
+    #[test]
+    fn a_plain_update_firmware_is_refused_without_a_download_by_default() {
+        let mut b = Bench::new(FirmwarePolicy::default());
+        b.take_jobs();
+        assert_eq!(b.call("UpdateFirmware", unsigned()), json!({}));
+        assert!(
+            b.jobs.is_empty(),
+            "an unsigned image is fetched: {:?}",
+            b.jobs
+        );
+        assert_eq!(
+            b.statuses("FirmwareStatusNotification"),
+            ["InstallationFailed"]
+        );
+        assert!(b.events().contains(&"InvalidFirmwareSignature".to_string()));
+    }
+
+    #[test]
+    fn an_unsigned_update_when_allowed_is_version_checked_before_it_installs() {
+        let mut b = Bench::new(FirmwarePolicy {
+            require_signed: false,
+            ..Bench::policy("1.0.0")
+        });
+        b.call("UpdateFirmware", unsigned());
+        let job = download_job(&b.take_jobs());
+        b.progress(job, JobProgress::Downloading);
+        b.progress(job, JobProgress::Downloaded);
+        assert_eq!(b.take_jobs(), [FileJob::CheckImageVersion { job }]);
+        b.progress(job, JobProgress::ImageVersion("1.1.0".into()));
+        assert_eq!(b.take_jobs(), [FileJob::InstallFirmware { job }]);
+    }
+
+    #[test]
+    fn an_older_signed_image_is_refused_with_an_event_and_discarded() {
+        let mut b = Bench::new(Bench::policy("2.0.0"));
+        assert_eq!(
+            b.call("SignedUpdateFirmware", signed(5))["status"],
+            "Accepted"
+        );
+        let job = download_job(&b.take_jobs());
+        b.progress(job, JobProgress::Downloaded);
+        assert!(b.take_jobs().is_empty(), "checked before its signature");
+        b.progress(job, JobProgress::SignatureVerified);
+        assert_eq!(b.take_jobs(), [FileJob::CheckImageVersion { job }]);
+        b.progress(job, JobProgress::ImageVersion("1.9.9".into()));
+        assert_eq!(b.take_jobs(), [FileJob::Cancel { job }]);
+        assert_eq!(
+            b.statuses("SignedFirmwareStatusNotification"),
+            [
+                "Downloaded",
+                "SignatureVerified",
+                "InstallVerificationFailed"
+            ]
+        );
+        assert!(b.events().contains(&"FirmwareDowngradeRefused".to_string()));
+
+        // A hook that cannot tell the version: refused as well (fail closed), no event.
+        assert_eq!(
+            b.call("SignedUpdateFirmware", signed(6))["status"],
+            "Accepted"
+        );
+        let job = download_job(&b.take_jobs());
+        b.progress(job, JobProgress::SignatureVerified);
+        b.take_jobs();
+        b.progress(job, JobProgress::ImageVersionUnknown("exit 2".into()));
+        assert_eq!(b.take_jobs(), [FileJob::Cancel { job }]);
+        assert_eq!(
+            b.statuses("SignedFirmwareStatusNotification")
+                .last()
+                .unwrap(),
+            "InstallVerificationFailed"
+        );
+    }
+
+    #[test]
+    fn the_allowed_downgrade_installs() {
+        let mut b = Bench::new(FirmwarePolicy {
+            downgrade_to: Some("1.9.9".into()),
+            ..Bench::policy("2.0.0")
+        });
+        b.call("SignedUpdateFirmware", signed(5));
+        let job = download_job(&b.take_jobs());
+        b.progress(job, JobProgress::SignatureVerified);
+        b.take_jobs();
+        b.progress(job, JobProgress::ImageVersion("1.9.9".into()));
+        assert_eq!(b.take_jobs(), [FileJob::InstallFirmware { job }]);
+    }
+
+    #[test]
+    fn a_second_firmware_request_cancels_the_first() {
+        let mut b = Bench::new(FirmwarePolicy {
+            require_signed: false,
+            ..Bench::policy("1.0.0")
+        });
+        assert_eq!(
+            b.call("SignedUpdateFirmware", signed(1))["status"],
+            "Accepted"
+        );
+        let first = download_job(&b.take_jobs());
+        b.progress(first, JobProgress::Downloading);
+        assert_eq!(
+            b.call("SignedUpdateFirmware", signed(2))["status"],
+            "AcceptedCanceled"
+        );
+        let jobs = b.take_jobs();
+        assert_eq!(jobs[0], FileJob::Cancel { job: first });
+        let second = download_job(&jobs);
+        // Reports of the canceled job change nothing.
+        b.progress(first, JobProgress::SignatureVerified);
+        assert!(b.take_jobs().is_empty());
+        // A core UpdateFirmware (no status in its answer) follows the same rule.
+        b.call("UpdateFirmware", unsigned());
+        let jobs = b.take_jobs();
+        assert_eq!(jobs[0], FileJob::Cancel { job: second });
+        let third = download_job(&jobs);
+        // While an image installs, nothing replaces it.
+        b.progress(third, JobProgress::Downloaded);
+        assert_eq!(b.take_jobs(), [FileJob::CheckImageVersion { job: third }]);
+        b.progress(third, JobProgress::ImageVersion("1.0.1".into()));
+        assert_eq!(b.take_jobs(), [FileJob::InstallFirmware { job: third }]);
+        assert_eq!(
+            b.call("SignedUpdateFirmware", signed(3))["status"],
+            "Rejected"
+        );
+        b.call("UpdateFirmware", unsigned());
+        assert!(b.take_jobs().is_empty());
+    }
+
+    #[test]
+    fn one_log_upload_at_a_time_the_newest_wins() {
+        let mut b = Bench::new(FirmwarePolicy::default());
+        let get_log = |id: i64| {
+            json!({"logType": "SecurityLog", "requestId": id,
+                   "log": {"remoteLocation": "https://logs.example/up/"}})
+        };
+        assert_eq!(b.call("GetLog", get_log(1))["status"], "Accepted");
+        let first = upload_job(&b.take_jobs());
+        assert_eq!(b.call("GetLog", get_log(2))["status"], "AcceptedCanceled");
+        let jobs = b.take_jobs();
+        assert_eq!(jobs[0], FileJob::Cancel { job: first });
+        let second = upload_job(&jobs);
+
+        // GetDiagnostics shares the slot: the running GetLog ends as UploadFailure.
+        b.call(
+            "GetDiagnostics",
+            json!({"location": "https://logs.example/up/"}),
+        );
+        let jobs = b.take_jobs();
+        assert_eq!(jobs[0], FileJob::Cancel { job: second });
+        let diagnostics = upload_job(&jobs);
+        let failures: Vec<_> = b
+            .sent
+            .iter()
+            .filter(|f| f[2] == "LogStatusNotification")
+            .map(|f| (f[3]["status"].clone(), f[3]["requestId"].clone()))
+            .collect();
+        assert_eq!(failures, [(json!("UploadFailure"), json!(2))]);
+
+        // And a GetLog cancels a running GetDiagnostics, which ends as UploadFailed.
+        assert_eq!(b.call("GetLog", get_log(3))["status"], "AcceptedCanceled");
+        assert_eq!(b.take_jobs()[0], FileJob::Cancel { job: diagnostics });
+        assert_eq!(
+            b.statuses("DiagnosticsStatusNotification"),
+            ["UploadFailed"]
+        );
+        // A second GetDiagnostics replaces the first without a failure of its own.
+        b.call(
+            "GetDiagnostics",
+            json!({"location": "https://logs.example/up/"}),
+        );
+        let d1 = upload_job(&b.take_jobs()[1..]);
+        b.call(
+            "GetDiagnostics",
+            json!({"location": "https://logs.example/up/"}),
+        );
+        assert_eq!(b.take_jobs()[0], FileJob::Cancel { job: d1 });
+        assert_eq!(
+            b.statuses("DiagnosticsStatusNotification"),
+            ["UploadFailed"]
+        );
+    }
+}
