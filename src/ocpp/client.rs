@@ -972,24 +972,35 @@ impl OcppClient {
                 until_ms,
             } => {
                 let archive = self.paths.work.join(&file_name);
-                let entries = self.archive_entries(kind, since_ms, until_ms);
+                let entries = self.archive_entries(kind);
                 let unit = self.section.files.systemd_unit.clone();
                 let limits = ArchiveLimits {
                     max_input_bytes: self.section.files.max_archive_input_bytes,
                     canceled: Some(canceled.clone()),
                 };
                 let journal_file = self.paths.work.join(format!("{file_name}.journal.txt"));
+                let security_file = self
+                    .paths
+                    .work
+                    .join(format!("{file_name}.security-log.txt"));
+                let db = self.paths.journal.clone();
                 let files = vec![
                     archive.clone(),
                     transfer::partial_path(&archive),
                     journal_file.clone(),
+                    security_file.clone(),
                 ];
                 let task = tokio::spawn(async move {
                     report(job, JobProgress::Uploading).await;
                     let dest = archive.clone();
                     let journal = journal_file.clone();
+                    let security = security_file.clone();
                     let built = tokio::task::spawn_blocking(move || {
                         let mut entries = entries;
+                        entries.insert(
+                            0,
+                            export_security_log(&db, &security, since_ms, until_ms, &limits),
+                        );
                         if kind != super::chargepoint::UploadKind::SecurityLog && !unit.is_empty() {
                             // Streamed to a file with the archive's own bound, never held in
                             // memory.
@@ -1008,6 +1019,7 @@ impl OcppClient {
                         }
                         let built = transfer::build_archive_limited(&dest, &entries, &limits);
                         let _ = std::fs::remove_file(&journal);
+                        let _ = std::fs::remove_file(&security);
                         if limits.is_canceled() {
                             // Canceled while it was being built: nothing may be left behind.
                             let _ = std::fs::remove_file(&dest);
@@ -1016,6 +1028,7 @@ impl OcppClient {
                     })
                     .await;
                     let _ = tokio::fs::remove_file(&journal_file).await;
+                    let _ = tokio::fs::remove_file(&security_file).await;
                     let result = match built {
                         Ok(Ok(_)) => transfer::upload_with_retries(
                             &location,
@@ -1160,28 +1173,11 @@ impl OcppClient {
         }
     }
 
-    fn archive_entries(
-        &self,
-        kind: super::chargepoint::UploadKind,
-        since_ms: Option<i64>,
-        until_ms: Option<i64>,
-    ) -> Vec<ArchiveEntry> {
-        let security_log = match self.store.security_log() {
-            Ok(rows) => rows
-                .into_iter()
-                .filter(|(at, _, _)| {
-                    let ms = super::chargepoint::parse_rfc3339_ms(at);
-                    since_ms.is_none_or(|s| ms.is_none_or(|m| m >= s))
-                        && until_ms.is_none_or(|u| ms.is_none_or(|m| m <= u))
-                })
-                .map(|(at, kind, detail)| format!("{at} {kind} {detail}\n"))
-                .collect::<String>(),
-            Err(e) => format!("security log unreadable: {e}\n"),
-        };
-        let mut entries = vec![ArchiveEntry::Bytes {
-            name_in_archive: "security-log.txt".into(),
-            bytes: security_log.into_bytes(),
-        }];
+    /// The members of an archive besides the security log (which the blocking thread that
+    /// builds the archive exports first, see [`export_security_log`]) and the journalctl
+    /// excerpt.
+    fn archive_entries(&self, kind: super::chargepoint::UploadKind) -> Vec<ArchiveEntry> {
+        let mut entries = Vec::new();
         if kind == super::chargepoint::UploadKind::SecurityLog {
             return entries;
         }
@@ -1205,6 +1201,40 @@ impl OcppClient {
 /// The profile a (checked, 0 to 3) SecurityProfile key value names.
 fn security_profile_from(p: u8) -> SecurityProfile {
     SecurityProfile::try_from(p).unwrap_or(SecurityProfile::TlsClientCertificate)
+}
+
+/// The security log (rows in the `since_ms`..`until_ms` window) streamed into the file
+/// `out` for an archive, at most `limits.max_input_bytes` of it (the newest rows); if the
+/// journal cannot be read, the member says why instead.
+fn export_security_log(
+    db: &Path,
+    out: &Path,
+    since_ms: Option<i64>,
+    until_ms: Option<i64>,
+    limits: &ArchiveLimits,
+) -> ArchiveEntry {
+    let name_in_archive = "security-log.txt".to_string();
+    let keep = |at: &str| {
+        let ms = super::chargepoint::parse_rfc3339_ms(at);
+        since_ms.is_none_or(|s| ms.is_none_or(|m| m >= s))
+            && until_ms.is_none_or(|u| ms.is_none_or(|m| m <= u))
+    };
+    let exported = std::fs::File::create(out).and_then(|file| {
+        use std::io::Write;
+        let mut writer = std::io::BufWriter::new(file);
+        Store::export_security_log(db, &mut writer, limits.max_input_bytes, keep)?;
+        writer.flush()
+    });
+    match exported {
+        Ok(()) => ArchiveEntry::File {
+            path: out.to_path_buf(),
+            name_in_archive,
+        },
+        Err(e) => ArchiveEntry::Bytes {
+            name_in_archive,
+            bytes: format!("security log unreadable: {e}\n").into_bytes(),
+        },
+    }
 }
 
 /// How a hook run ended badly.
