@@ -110,8 +110,27 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self):
         self.note()
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         parts = self.path.split("/")[1:]
+        if parts[0] == "slowupload":
+            # Reads 256 KiB every 100 ms; notes whether the whole body arrived.
+            left = int(self.headers.get("Content-Length", "0"))
+            try:
+                while left > 0:
+                    chunk = self.rfile.read(min(left, 262144))
+                    if not chunk:
+                        break
+                    left -= len(chunk)
+                    time.sleep(0.1)
+            except OSError:
+                pass
+            end = "complete" if left == 0 else "aborted"
+            with lock:
+                with open(os.path.join(root, "requests.log"), "a") as f:
+                    f.write("END %s %s\n" % (self.path, end))
+            if left == 0:
+                self.reply(200, b"stored", "text/plain")
+            return
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         if parts[0] == "status":
             self.reply(int(parts[1]), b"status page", "text/plain")
             return
@@ -139,6 +158,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
+
+    def server_bind(self):
+        # Small receive buffers (inherited by accepted sockets): a slow reader really holds
+        # the sender back instead of buffering megabytes on loopback.
+        import socket
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        super().server_bind()
 
 
 server = Server(("127.0.0.1", 0), Handler)
@@ -1336,6 +1362,61 @@ fn get_log_uploads_the_security_log_with_its_request_id() {
         0,
     );
     assert_eq!(seen, ["Uploading", "UploadFailure"]);
+    s.csms.assert_clean();
+}
+
+#[test]
+fn a_second_get_log_cancels_the_running_upload() {
+    require_csms!();
+    let dir = tempfile::tempdir().unwrap();
+    let http = Peer::http(&dir.path().join("http"));
+    let mut s = station(dir.path(), "");
+    // 16 MiB that do not compress: the slow endpoint takes about 7 s for them, more than the
+    // kernel's socket buffers hold.
+    std::fs::write(
+        dir.path().join("charger.log"),
+        payload(16 * 1024 * 1024, 21),
+    )
+    .unwrap();
+    let conf = s.csms.call(
+        "GetLog",
+        json!({"logType": "DiagnosticsLog", "requestId": 60,
+               "log": {"remoteLocation": http.url("/slowupload/")}}),
+    );
+    assert_eq!(conf["status"], "Accepted", "{conf}");
+    wait_status(&s.csms, "LogStatusNotification", Some(60), "Uploading", 0);
+    s.csms.wait(LONG, "the slow upload under way", |_| {
+        (http.requests("POST", "/slowupload/") > 0).then_some(())
+    });
+    let conf = s.csms.call(
+        "GetLog",
+        json!({"logType": "SecurityLog", "requestId": 61,
+               "log": {"remoteLocation": http.url("/upload/")}}),
+    );
+    assert_eq!(conf["status"], "AcceptedCanceled", "{conf}");
+    let name = conf["filename"].as_str().unwrap().to_string();
+    wait_status(&s.csms, "LogStatusNotification", Some(61), "Uploaded", 0);
+    member(&members(&http.uploaded(&name)), "security-log.txt");
+    // The first upload stopped: the server saw its connection go before the end.
+    let ended = s.csms.wait(LONG, "the slow upload's end", |_| {
+        ["complete", "aborted"]
+            .into_iter()
+            .find(|end| http.requests("END", &format!("/slowupload/ {end}")) > 0)
+    });
+    assert_eq!(ended, "aborted", "the canceled upload went on");
+    let recs = s.csms.records();
+    assert_eq!(
+        statuses(&recs, "LogStatusNotification", Some(60)),
+        ["Uploading"]
+    );
+    // Nothing of either archive is left in the work directory.
+    let left: Vec<_> = std::fs::read_dir(s.work())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tar.gz"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
     s.csms.assert_clean();
 }
 
