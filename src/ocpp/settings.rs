@@ -186,12 +186,15 @@ pub struct FilesSection {
     #[serde(default)]
     pub work_dir: Option<PathBuf>,
     /// Program that installs a firmware image, run as `<program> <image file>`; exit status 0
-    /// means installed. Without it, UpdateFirmware downloads (and verifies) but reports
-    /// InstallationFailed.
+    /// means installed (killed after `firmware.install_timeout_s`). Asked
+    /// `<program> --image-version <image file>`, it prints the image's version (anti-rollback,
+    /// see [`FirmwareSection`]). Without it, no firmware is installed.
     #[serde(default)]
     pub firmware_install_command: Option<PathBuf>,
     /// PEM file of manufacturer root certificates that firmware signing certificates must
-    /// chain to (besides ManufacturerRootCertificates the CSMS installs).
+    /// chain to: the firmware trust anchors (ManufacturerRootCertificates the CSMS installs
+    /// count only with `firmware.trust_csms_manufacturer_roots`). Keep it owned by root and
+    /// read-only to the service.
     #[serde(default)]
     pub firmware_signing_roots: Option<PathBuf>,
     /// Log files added to diagnostics archives.
