@@ -127,6 +127,8 @@ struct RunningJob {
 const IMAGE_VERSION_TIMEOUT: Duration = Duration::from_secs(60);
 /// What is kept of a hook's standard output and error; the rest is read and dropped.
 const HOOK_OUTPUT_MAX: u64 = 16 * 1024;
+/// How long a hook's output is still collected after it exited.
+const HOOK_OUTPUT_GRACE: Duration = Duration::from_secs(2);
 
 /// The daemon's OCPP client. See the module documentation.
 #[derive(Debug)]
@@ -1254,7 +1256,9 @@ struct HookOutput {
 
 /// Runs a hook (the firmware install command) in a process group of its own, its output kept
 /// up to [`HOOK_OUTPUT_MAX`] bytes each. After `limit` the whole group is killed (a script's
-/// children die with it) and [`HookError::TimedOut`] returned.
+/// children die with it) and [`HookError::TimedOut`] returned. Once the hook has exited, what
+/// it wrote is collected for at most [`HOOK_OUTPUT_GRACE`]: a daemon it left running with the
+/// pipes open does not turn a finished install into a timeout.
 async fn run_hook(
     mut cmd: tokio::process::Command,
     limit: Duration,
@@ -1277,19 +1281,12 @@ async fn run_hook(
         }
         kept
     }
-    let stdout = child.stdout.take();
-    let stderr = child.stderr.take();
-    let run = async {
-        let (stdout, stderr, status) = tokio::join!(capped(stdout), capped(stderr), child.wait());
-        status.map(|status| HookOutput {
-            status,
-            stdout,
-            stderr,
-        })
-    };
-    match tokio::time::timeout(limit, run).await {
-        Ok(Ok(output)) => Ok(output),
-        Ok(Err(e)) => Err(HookError::Spawn(e)),
+    // Read while the hook runs (a full pipe would stall it).
+    let stdout = tokio::spawn(capped(child.stdout.take()));
+    let stderr = tokio::spawn(capped(child.stderr.take()));
+    let status = match tokio::time::timeout(limit, child.wait()).await {
+        Ok(Ok(status)) => status,
+        Ok(Err(e)) => return Err(HookError::Spawn(e)),
         Err(_) => {
             if let Some(pgid) = group {
                 let _ = nix::sys::signal::killpg(
@@ -1298,9 +1295,27 @@ async fn run_hook(
                 );
             }
             let _ = child.kill().await;
-            Err(HookError::TimedOut)
+            stdout.abort();
+            stderr.abort();
+            return Err(HookError::TimedOut);
         }
-    }
+    };
+    let collect = |task: tokio::task::JoinHandle<Vec<u8>>| async move {
+        let abort = task.abort_handle();
+        match tokio::time::timeout(HOOK_OUTPUT_GRACE, task).await {
+            Ok(Ok(bytes)) => bytes,
+            _ => {
+                abort.abort();
+                Vec::new()
+            }
+        }
+    };
+    let (stdout, stderr) = tokio::join!(collect(stdout), collect(stderr));
+    Ok(HookOutput {
+        status,
+        stdout,
+        stderr,
+    })
 }
 
 /// The version of a firmware image as the install command tells it:
@@ -1358,3 +1373,50 @@ fn split_pem(text: &str) -> Vec<String> {
 
 /// Longest the main loop sleeps between OCPP pumps when nothing happens.
 pub const PUMP_INTERVAL: Duration = Duration::from_millis(100);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sh(script: &str) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new("sh");
+        cmd.args(["-c", script]);
+        cmd
+    }
+
+    #[tokio::test]
+    async fn a_hook_is_bounded_in_time_and_output() {
+        let out = run_hook(
+            sh("echo 2.0.1; echo oops >&2; exit 3"),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+        assert_eq!(out.status.code(), Some(3));
+        assert_eq!(out.stdout, b"2.0.1\n");
+        assert_eq!(tail(&out.stderr, 200), "oops");
+
+        // Much more output than is kept: the hook is not blocked by a full pipe.
+        let out = run_hook(sh("yes | head -c 1000000"), Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert!(out.status.success());
+        assert_eq!(out.stdout.len() as u64, HOOK_OUTPUT_MAX);
+
+        // A hook that leaves a child holding its output open has still finished.
+        let started = std::time::Instant::now();
+        let out = run_hook(sh("sleep 20 & echo done"), Duration::from_secs(30))
+            .await
+            .unwrap();
+        assert!(out.status.success());
+        assert!(started.elapsed() < Duration::from_secs(10));
+
+        // Too slow: killed, with its whole group.
+        let started = std::time::Instant::now();
+        assert!(matches!(
+            run_hook(sh("sleep 30; echo never"), Duration::from_millis(300)).await,
+            Err(HookError::TimedOut)
+        ));
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+}
