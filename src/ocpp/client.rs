@@ -1271,7 +1271,8 @@ async fn run_hook(
         .kill_on_drop(true)
         .process_group(0);
     let mut child = cmd.spawn().map_err(HookError::Spawn)?;
-    let group = child.id().and_then(|id| i32::try_from(id).ok());
+    // Armed while the hook runs: a canceled job (the future dropped) kills the whole group.
+    let mut group = GroupKill(child.id().and_then(|id| i32::try_from(id).ok()));
     async fn capped(r: Option<impl tokio::io::AsyncRead + Unpin>) -> Vec<u8> {
         let mut kept = Vec::new();
         if let Some(mut r) = r {
@@ -1285,15 +1286,14 @@ async fn run_hook(
     let stdout = tokio::spawn(capped(child.stdout.take()));
     let stderr = tokio::spawn(capped(child.stderr.take()));
     let status = match tokio::time::timeout(limit, child.wait()).await {
-        Ok(Ok(status)) => status,
+        Ok(Ok(status)) => {
+            // It exited: what it left running on purpose (a reboot) is not ours to kill.
+            group.0 = None;
+            status
+        }
         Ok(Err(e)) => return Err(HookError::Spawn(e)),
         Err(_) => {
-            if let Some(pgid) = group {
-                let _ = nix::sys::signal::killpg(
-                    nix::unistd::Pid::from_raw(pgid),
-                    nix::sys::signal::Signal::SIGKILL,
-                );
-            }
+            group.kill();
             let _ = child.kill().await;
             stdout.abort();
             stderr.abort();
@@ -1316,6 +1316,26 @@ async fn run_hook(
         stdout,
         stderr,
     })
+}
+
+/// Kills a hook's process group when armed (`Some`) and dropped or told to.
+struct GroupKill(Option<i32>);
+
+impl GroupKill {
+    fn kill(&mut self) {
+        if let Some(pgid) = self.0.take() {
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pgid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+}
+
+impl Drop for GroupKill {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }
 
 /// The version of a firmware image as the install command tells it:
@@ -1418,5 +1438,43 @@ mod tests {
             Err(HookError::TimedOut)
         ));
         assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[tokio::test]
+    async fn a_canceled_hook_dies_with_its_children() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("child.pid");
+        let script = format!("sleep 30 & echo $! > '{}'; wait", pid_file.display());
+        let task = tokio::spawn(run_hook(sh(&script), Duration::from_secs(60)));
+        let mut pid = String::new();
+        for _ in 0..100 {
+            pid = std::fs::read_to_string(&pid_file).unwrap_or_default();
+            if pid.ends_with('\n') {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let stat = format!("/proc/{}/stat", pid.trim());
+        assert!(std::path::Path::new(&stat).exists(), "no child {pid:?}");
+        task.abort();
+        let _ = task.await;
+        let mut gone = false;
+        for _ in 0..100 {
+            let state = std::fs::read_to_string(&stat).unwrap_or_default();
+            // Gone, or a zombie waiting for its (killed) parent's reaper.
+            if state.is_empty()
+                || state
+                    .rsplit(')')
+                    .next()
+                    .unwrap_or("")
+                    .trim_start()
+                    .starts_with('Z')
+            {
+                gone = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(gone, "the canceled hook's child {pid} still runs");
     }
 }
