@@ -672,6 +672,80 @@ impl Store {
         self.log(0, &format!("security:{kind}"), detail, wall)
     }
 
+    /// Writes the security log of the journal at `db` to `out` as lines `<time> <event>
+    /// <detail>`, oldest first, for a diagnostics archive: from a read-only connection of its
+    /// own (so it can run on a blocking thread while the journal is written), one row at a time
+    /// (memory does not grow with the log), only rows whose time `keep` accepts, and, when those
+    /// hold more than `max_bytes`, only the newest that fit. Returns the bytes written.
+    pub fn export_security_log(
+        db: &Path,
+        out: &mut impl std::io::Write,
+        max_bytes: u64,
+        keep: impl Fn(&str) -> bool,
+    ) -> std::io::Result<u64> {
+        let sql = |e: rusqlite::Error| std::io::Error::other(format!("journal: {e}"));
+        let conn = Connection::open_with_flags(
+            db,
+            rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY | rusqlite::OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )
+        .map_err(sql)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(sql)?;
+        let line = |at: &str, kind: &str, detail: &str| {
+            format!("{at} {} {detail}\n", kind.trim_start_matches("security:"))
+        };
+        // Newest first, to find the oldest row that still fits.
+        let mut first_id = i64::MAX;
+        let mut total = 0u64;
+        {
+            let mut stmt = conn
+                .prepare(
+                    "SELECT id, at, kind, detail FROM events WHERE kind LIKE 'security:%' \
+                     ORDER BY id DESC",
+                )
+                .map_err(sql)?;
+            let mut rows = stmt.query([]).map_err(sql)?;
+            while let Some(row) = rows.next().map_err(sql)? {
+                let at: String = row.get(1).map_err(sql)?;
+                if !keep(&at) {
+                    continue;
+                }
+                let kind: String = row.get(2).map_err(sql)?;
+                let detail: String = row.get(3).map_err(sql)?;
+                let len = line(&at, &kind, &detail).len() as u64;
+                if total.saturating_add(len) > max_bytes {
+                    break;
+                }
+                total += len;
+                first_id = row.get(0).map_err(sql)?;
+            }
+        }
+        let mut written = 0u64;
+        let mut stmt = conn
+            .prepare(
+                "SELECT at, kind, detail FROM events WHERE kind LIKE 'security:%' AND id >= ?1 \
+                 ORDER BY id",
+            )
+            .map_err(sql)?;
+        let mut rows = stmt.query([first_id]).map_err(sql)?;
+        while let Some(row) = rows.next().map_err(sql)? {
+            let at: String = row.get(0).map_err(sql)?;
+            if !keep(&at) {
+                continue;
+            }
+            let kind: String = row.get(1).map_err(sql)?;
+            let detail: String = row.get(2).map_err(sql)?;
+            let text = line(&at, &kind, &detail);
+            if written.saturating_add(text.len() as u64) > max_bytes {
+                // Rows added since the first pass: the bound holds.
+                break;
+            }
+            out.write_all(text.as_bytes())?;
+            written += text.len() as u64;
+        }
+        Ok(written)
+    }
+
     /// The security log, oldest first: (time, event, detail).
     pub fn security_log(&self) -> Result<Vec<(String, String, String)>, StoreError> {
         let mut stmt = self.conn.prepare(
@@ -835,6 +909,42 @@ mod tests {
         assert_eq!(rfc3339_utc(0), "1970-01-01T00:00:00.000Z");
         assert_eq!(rfc3339_utc(1_795_702_591_123), "2026-11-26T14:16:31.123Z");
         assert_eq!(rfc3339_utc(951_782_400_000), "2000-02-29T00:00:00.000Z");
+    }
+
+    #[test]
+    fn the_security_log_export_streams_the_newest_rows_that_fit() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("journal.sqlite");
+        let mut store = Store::open(&db).unwrap();
+        for i in 0..1000 {
+            let at = format!("2026-11-26T14:{:02}:{:02}.000Z", i / 60 % 60, i % 60);
+            store
+                .log_security_event("SettingSystemTime", &format!("step {i:04}"), &at)
+                .unwrap();
+        }
+        let mut all = Vec::new();
+        let written = Store::export_security_log(&db, &mut all, u64::MAX, |_| true).unwrap();
+        let text = String::from_utf8(all).unwrap();
+        assert_eq!(written as usize, text.len());
+        assert_eq!(text.lines().count(), 1000);
+        let line = text.lines().next().unwrap();
+        assert_eq!(line, "2026-11-26T14:00:00.000Z SettingSystemTime step 0000");
+
+        // A bound of 10 lines keeps the newest 10, oldest first.
+        let bound = 10 * (line.len() as u64 + 1);
+        let mut cut = Vec::new();
+        Store::export_security_log(&db, &mut cut, bound, |_| true).unwrap();
+        let cut = String::from_utf8(cut).unwrap();
+        let steps: Vec<_> = cut.lines().map(|l| &l[l.len() - 4..]).collect();
+        assert_eq!(
+            steps,
+            ["0990", "0991", "0992", "0993", "0994", "0995", "0996", "0997", "0998", "0999"]
+        );
+        // The filter applies before the bound.
+        let mut early = Vec::new();
+        Store::export_security_log(&db, &mut early, bound, |at| at < "2026-11-26T14:00:05")
+            .unwrap();
+        assert_eq!(String::from_utf8(early).unwrap().lines().count(), 5);
     }
 
     fn started(id: i64, connector: u32, meter: f64) -> StationEvent {

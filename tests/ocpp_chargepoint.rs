@@ -642,8 +642,14 @@ fn a_long_outage_spills_the_outbox_to_disk_and_replays_all_of_it_in_order() {
 
 #[test]
 fn no_remote_start_while_firmware_installs() {
-    use chargerd::ocpp::chargepoint::{FileJob, JobProgress};
+    use chargerd::ocpp::chargepoint::{FileJob, FirmwarePolicy, JobProgress};
     let mut c = Csms::new();
+    // A plain UpdateFirmware installs only where the operator allowed unsigned firmware.
+    c.cp.set_firmware_policy(FirmwarePolicy {
+        require_signed: false,
+        running_version: "0.1.0".into(),
+        downgrade_to: None,
+    });
     let sent = c.connect_and_accept();
     for s in &sent {
         c.answer(s, json!({}));
@@ -664,6 +670,7 @@ fn no_remote_start_while_firmware_installs() {
         .expect("a download job");
     c.cp.job_progress(job, JobProgress::Downloading, c.now);
     c.cp.job_progress(job, JobProgress::Downloaded, c.now);
+    c.cp.job_progress(job, JobProgress::ImageVersion("0.2.0".into()), c.now);
     c.run(Duration::ZERO);
     assert!(c
         .actions

@@ -556,9 +556,13 @@ impl Harness {
                     FileJob::DownloadFirmware { job, .. } => {
                         (job, JobProgress::DownloadFailed("no server".into()))
                     }
+                    FileJob::CheckImageVersion { job } => {
+                        (job, JobProgress::ImageVersionUnknown("no hook".into()))
+                    }
                     FileJob::InstallFirmware { job } => {
                         (job, JobProgress::InstallationFailed("no hook".into()))
                     }
+                    FileJob::Cancel { .. } => return,
                     FileJob::Upload { job, .. } => {
                         (job, JobProgress::UploadFailed("no server".into()))
                     }

@@ -151,6 +151,7 @@ impl Pki {
             call_timeout_s: 5,
             max_frame_bytes: 65536,
             files: Default::default(),
+            firmware: Default::default(),
         }
     }
 }

@@ -42,7 +42,7 @@ const LONG: Duration = Duration::from_secs(30);
 /// stores the multipart part of field `file` under its filename in `root/uploads`;
 /// `POST /status/C` answers C. Every request line goes to `root/requests.log`.
 const HTTP_SERVER_PY: &str = r#"
-import http.server, os, re, sys, threading
+import http.server, os, re, sys, threading, time
 
 root = sys.argv[1]
 files = os.path.join(root, "files")
@@ -81,13 +81,56 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.reply(200, f.read())
             except OSError:
                 self.reply(404, b"no such file", "text/plain")
+        elif len(parts) == 2 and parts[0] == "slow":
+            # 64 KiB every 100 ms of the named file: a download that takes a while.
+            try:
+                with open(os.path.join(files, os.path.basename(parts[1])), "rb") as f:
+                    body = f.read()
+            except OSError:
+                self.reply(404, b"no such file", "text/plain")
+                return
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.send_header("Connection", "close")
+            self.end_headers()
+            self.close_connection = True
+            try:
+                for i in range(0, len(body), 65536):
+                    self.wfile.write(body[i:i + 65536])
+                    self.wfile.flush()
+                    time.sleep(0.1)
+                end = "complete"
+            except OSError:
+                end = "aborted"
+            with lock:
+                with open(os.path.join(root, "requests.log"), "a") as f:
+                    f.write("END %s %s\n" % (self.path, end))
         else:
             self.reply(404, b"unknown", "text/plain")
 
     def do_POST(self):
         self.note()
-        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         parts = self.path.split("/")[1:]
+        if parts[0] == "slowupload":
+            # Reads 256 KiB every 100 ms; notes whether the whole body arrived.
+            left = int(self.headers.get("Content-Length", "0"))
+            try:
+                while left > 0:
+                    chunk = self.rfile.read(min(left, 262144))
+                    if not chunk:
+                        break
+                    left -= len(chunk)
+                    time.sleep(0.1)
+            except OSError:
+                pass
+            end = "complete" if left == 0 else "aborted"
+            with lock:
+                with open(os.path.join(root, "requests.log"), "a") as f:
+                    f.write("END %s %s\n" % (self.path, end))
+            if left == 0:
+                self.reply(200, b"stored", "text/plain")
+            return
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         if parts[0] == "status":
             self.reply(int(parts[1]), b"status page", "text/plain")
             return
@@ -115,6 +158,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
 
 class Server(http.server.ThreadingHTTPServer):
     daemon_threads = True
+
+    def server_bind(self):
+        # Small receive buffers (inherited by accepted sockets): a slow reader really holds
+        # the sender back instead of buffering megabytes on loopback.
+        import socket
+        self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 65536)
+        super().server_bind()
 
 
 server = Server(("127.0.0.1", 0), Handler)
@@ -242,7 +292,9 @@ fn payload(len: usize, seed: u32) -> Vec<u8> {
 // ----- chargerd with [ocpp.files] ---------------------------------------------------------------
 
 /// The test's directory layout: the install command copies the image it is given to
-/// `installed.bin` and notes each run in `installs.log`.
+/// `installed.bin` and notes each run in `installs.log`. Asked `--image-version`, it prints
+/// the content of `image-version` (99.0.0 without it: newer than anything running). With a
+/// file `hang` it starts a `sleep 600`, notes its pid in `hang.pid` and waits for it.
 struct Station {
     csms: Csms,
     d: Chargerd,
@@ -266,6 +318,28 @@ impl Station {
         self.dir.join("work")
     }
 
+    /// What chargerd logged so far.
+    fn log(&self) -> String {
+        std::fs::read_to_string(Chargerd::log(&self.dir)).unwrap_or_default()
+    }
+
+    /// [`restart`](Self::restart) with a `key = value` line set in `[ocpp.firmware]` (the
+    /// section's last table).
+    fn restart_with_firmware(&mut self, nth: usize, line: &str) {
+        // A key set again replaces its earlier line (TOML refuses duplicates).
+        let key = line.split('=').next().unwrap_or("").trim();
+        self.section = self
+            .section
+            .lines()
+            .filter(|l| l.split('=').next().unwrap_or("").trim() != key)
+            .collect::<Vec<_>>()
+            .join("\n");
+        self.section.push('\n');
+        self.section.push_str(line);
+        self.section.push('\n');
+        self.restart(nth);
+    }
+
     /// Stops chargerd with SIGTERM and starts it again on the same files; waits for the
     /// `nth` registration.
     fn restart(&mut self, nth: usize) {
@@ -281,17 +355,37 @@ impl Station {
 /// directory, one diagnostics log file, no systemd unit, file peers on loopback allowed
 /// (`allow_local_transfer_hosts`: the test peers run on 127.0.0.1), and `extra` lines.
 fn station(dir: &Path, extra: &str) -> Station {
-    station_with_policy(dir, &format!("allow_local_transfer_hosts = true\n{extra}"))
+    station_full(
+        dir,
+        &format!("allow_local_transfer_hosts = true\n{extra}"),
+        "",
+    )
+}
+
+/// [`station`] with `firmware` lines in `[ocpp.firmware]`.
+fn station_with(dir: &Path, extra: &str, firmware: &str) -> Station {
+    station_full(
+        dir,
+        &format!("allow_local_transfer_hosts = true\n{extra}"),
+        firmware,
+    )
 }
 
 /// [`station`] with the transfer policy's defaults (local peers refused) unless `extra` says
 /// otherwise.
 fn station_with_policy(dir: &Path, extra: &str) -> Station {
+    station_full(dir, extra, "")
+}
+
+fn station_full(dir: &Path, extra: &str, firmware: &str) -> Station {
     let install = dir.join("install.sh");
     std::fs::write(
         &install,
         format!(
-            "#!/bin/sh\nset -e\ncp \"$1\" '{dir}/installed.bin'\necho \"$1\" >> '{dir}/installs.log'\n",
+            "#!/bin/sh\nset -e\n\
+             if [ \"$1\" = --image-version ]; then cat '{dir}/image-version' 2>/dev/null || echo 99.0.0; exit 0; fi\n\
+             if [ -f '{dir}/hang' ]; then sleep 600 & echo $! > '{dir}/hang.pid'; wait; fi\n\
+             cp \"$1\" '{dir}/installed.bin'\necho \"$1\" >> '{dir}/installs.log'\n",
             dir = dir.display()
         ),
     )
@@ -302,7 +396,7 @@ fn station_with_policy(dir: &Path, extra: &str) -> Station {
     let mut csms = Csms::start(dir, &[]);
     let section = format!(
         "{}\n[ocpp.files]\nwork_dir = \"{}\"\nfirmware_install_command = \"{}\"\n\
-         diagnostics_files = [\"{}\"]\nsystemd_unit = \"\"\n{extra}\n",
+         diagnostics_files = [\"{}\"]\nsystemd_unit = \"\"\n{extra}\n[ocpp.firmware]\n{firmware}\n",
         Chargerd::ocpp_section(&csms.url()),
         dir.join("work").display(),
         install.display(),
@@ -523,13 +617,53 @@ fn assert_journal(members: &[(String, Vec<u8>)], _dir: &Path) {
 // ----- 1. UpdateFirmware --------------------------------------------------------------------------
 
 #[test]
+fn a_plain_update_firmware_is_refused_by_default_and_nothing_is_fetched() {
+    require_csms!();
+    let dir = tempfile::tempdir().unwrap();
+    let http = Peer::http(&dir.path().join("http"));
+    http.serve("fw.bin", &payload(10_000, 9));
+    let mut s = station(dir.path(), "");
+    s.csms.call(
+        "UpdateFirmware",
+        json!({"location": http.url("/files/fw.bin"), "retrieveDate": PAST}),
+    );
+    let seen = wait_status(
+        &s.csms,
+        "FirmwareStatusNotification",
+        None,
+        "InstallationFailed",
+        0,
+    );
+    assert_eq!(seen, ["InstallationFailed"], "{}", s.csms.diagnostics());
+    s.csms.wait(LONG, "InvalidFirmwareSignature event", |r| {
+        security_events(r)
+            .iter()
+            .any(|e| e == "InvalidFirmwareSignature")
+            .then_some(())
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(
+        http.requests("GET", "/files/fw.bin"),
+        0,
+        "an unsigned image was fetched"
+    );
+    assert_eq!(s.installs(), 0);
+    s.csms.assert_clean();
+}
+
+#[test]
 fn update_firmware_downloads_and_installs_exactly_the_served_bytes_and_a_404_fails() {
     require_csms!();
     let dir = tempfile::tempdir().unwrap();
     let http = Peer::http(&dir.path().join("http"));
     let fw = payload(150_000, 1);
     http.serve("fw.bin", &fw);
-    let mut s = station(dir.path(), "");
+    // Unsigned firmware only where the operator allows it; images up to 1 MiB.
+    let mut s = station_with(
+        dir.path(),
+        "",
+        "require_signed = false\nmax_image_bytes = 1048576",
+    );
 
     s.csms.call(
         "UpdateFirmware",
@@ -578,6 +712,27 @@ fn update_firmware_downloads_and_installs_exactly_the_served_bytes_and_a_404_fai
     assert_eq!(s.installs(), 1);
     // No image, whole or half-downloaded, is left in the work directory.
     assert_eq!(firmware_images(&s.work()), Vec::<String>::new());
+
+    // Larger than max_image_bytes: the download stops at the limit, nothing is left.
+    http.serve("big.bin", &payload(2 * 1024 * 1024, 11));
+    s.csms.call(
+        "UpdateFirmware",
+        json!({"location": http.url("/files/big.bin"), "retrieveDate": PAST, "retries": 0}),
+    );
+    let seen = wait_status(
+        &s.csms,
+        "FirmwareStatusNotification",
+        None,
+        "DownloadFailed",
+        6,
+    );
+    assert_eq!(seen, ["Downloading", "DownloadFailed"]);
+    assert!(
+        s.log().contains("larger than the limit of 1048576 bytes"),
+        "no size-limit failure in the log"
+    );
+    assert_eq!(firmware_images(&s.work()), Vec::<String>::new());
+    assert_eq!(s.installs(), 1);
     s.csms.assert_clean();
 }
 
@@ -673,7 +828,7 @@ fn signed_firmware_with_a_configured_root_installs_and_a_flipped_byte_is_refused
 }
 
 #[test]
-fn signed_firmware_needs_a_manufacturer_root_which_install_certificate_provides() {
+fn manufacturer_roots_from_the_csms_are_refused_unless_the_operator_trusts_them() {
     require_csms!();
     let dir = tempfile::tempdir().unwrap();
     let signer = Signer::new();
@@ -682,8 +837,22 @@ fn signed_firmware_needs_a_manufacturer_root_which_install_certificate_provides(
     http.serve("fw.bin", &fw);
     let mut s = station(dir.path(), "");
     let update = |id| signed_update(id, &http.url("/files/fw.bin"), &signer, &signer.sign(&fw));
+    let install_root = |s: &mut Station| {
+        s.csms.status_of(
+            "InstallCertificate",
+            json!({"certificateType": "ManufacturerRootCertificate", "certificate": signer.root_pem}),
+        )
+    };
 
-    // No manufacturer root yet: the signing certificate cannot be trusted.
+    // By default a CSMS cannot add a firmware trust anchor (it could sign its own images).
+    assert_eq!(install_root(&mut s), "Rejected");
+    s.csms
+        .wait(LONG, "ManufacturerRootCertificateRefused event", |r| {
+            security_events(r)
+                .iter()
+                .any(|e| e == "ManufacturerRootCertificateRefused")
+                .then_some(())
+        });
     assert_eq!(
         s.csms.status_of("SignedUpdateFirmware", update(1)),
         "Accepted"
@@ -705,11 +874,9 @@ fn signed_firmware_needs_a_manufacturer_root_which_install_certificate_provides(
         });
     assert_eq!(s.installs(), 0);
 
-    let status = s.csms.status_of(
-        "InstallCertificate",
-        json!({"certificateType": "ManufacturerRootCertificate", "certificate": signer.root_pem}),
-    );
-    assert_eq!(status, "Accepted");
+    // The operator trusts the CSMS's roots: the same root is installed and used.
+    s.restart_with_firmware(1, "trust_csms_manufacturer_roots = true");
+    assert_eq!(install_root(&mut s), "Accepted");
     assert_eq!(
         s.csms.status_of("SignedUpdateFirmware", update(2)),
         "Accepted"
@@ -732,6 +899,226 @@ fn signed_firmware_needs_a_manufacturer_root_which_install_certificate_provides(
         ]
     );
     assert!(s.installed().as_deref() == Some(fw.as_slice()));
+
+    // Trust withdrawn: the root the CSMS installed earlier is still on disk but not used.
+    s.restart_with_firmware(2, "trust_csms_manufacturer_roots = false");
+    assert_eq!(
+        s.csms.status_of("SignedUpdateFirmware", update(3)),
+        "Accepted"
+    );
+    let seen = wait_status(
+        &s.csms,
+        "SignedFirmwareStatusNotification",
+        Some(3),
+        "InvalidSignature",
+        0,
+    );
+    assert_eq!(seen, ["Downloading", "Downloaded", "InvalidSignature"]);
+    assert_eq!(s.installs(), 1);
+    s.csms.assert_clean();
+}
+
+#[test]
+fn an_older_image_is_refused_and_only_the_configured_downgrade_installs() {
+    require_csms!();
+    let dir = tempfile::tempdir().unwrap();
+    let signer = Signer::new();
+    let roots = dir.path().join("manufacturer-roots.pem");
+    std::fs::write(&roots, &signer.root_pem).unwrap();
+    let http = Peer::http(&dir.path().join("http"));
+    let fw = payload(60_000, 6);
+    http.serve("fw.bin", &fw);
+    // The image is 1.0.0 (its install command says so); 2.0.0 runs.
+    std::fs::write(dir.path().join("image-version"), "1.0.0\n").unwrap();
+    let mut s = station_with(
+        dir.path(),
+        &format!("firmware_signing_roots = \"{}\"", roots.display()),
+        "running_version = \"2.0.0\"",
+    );
+    let update = |id| signed_update(id, &http.url("/files/fw.bin"), &signer, &signer.sign(&fw));
+    assert_eq!(
+        s.csms.status_of("SignedUpdateFirmware", update(40)),
+        "Accepted"
+    );
+    let seen = wait_status(
+        &s.csms,
+        "SignedFirmwareStatusNotification",
+        Some(40),
+        "InstallVerificationFailed",
+        0,
+    );
+    assert_eq!(
+        seen,
+        [
+            "Downloading",
+            "Downloaded",
+            "SignatureVerified",
+            "InstallVerificationFailed"
+        ],
+        "{}",
+        s.csms.diagnostics()
+    );
+    s.csms.wait(LONG, "FirmwareDowngradeRefused event", |r| {
+        security_events(r)
+            .iter()
+            .any(|e| e == "FirmwareDowngradeRefused")
+            .then_some(())
+    });
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(s.installs(), 0, "an older image was installed");
+    assert_eq!(firmware_images(&s.work()), Vec::<String>::new());
+    // BootNotification tells the CSMS the version that is compared with.
+    let recs = s.csms.records();
+    let boot = &calls(&recs, "BootNotification")[0].1;
+    assert_eq!(boot["payload"]["firmwareVersion"], "2.0.0");
+
+    // The operator allows exactly this downgrade, locally.
+    s.restart_with_firmware(1, "downgrade_to = \"1.0.0\"");
+    assert_eq!(
+        s.csms.status_of("SignedUpdateFirmware", update(41)),
+        "Accepted"
+    );
+    wait_status(
+        &s.csms,
+        "SignedFirmwareStatusNotification",
+        Some(41),
+        "Installed",
+        0,
+    );
+    assert!(s.installed().as_deref() == Some(fw.as_slice()));
+    s.csms.assert_clean();
+}
+
+#[test]
+fn an_install_command_that_hangs_is_killed_at_its_timeout() {
+    require_csms!();
+    let dir = tempfile::tempdir().unwrap();
+    let http = Peer::http(&dir.path().join("http"));
+    http.serve("fw.bin", &payload(20_000, 7));
+    std::fs::write(dir.path().join("hang"), "").unwrap();
+    let mut s = station_with(
+        dir.path(),
+        "",
+        "require_signed = false\ninstall_timeout_s = 2",
+    );
+    let started = std::time::Instant::now();
+    s.csms.call(
+        "UpdateFirmware",
+        json!({"location": http.url("/files/fw.bin"), "retrieveDate": PAST}),
+    );
+    let seen = wait_status(
+        &s.csms,
+        "FirmwareStatusNotification",
+        None,
+        "InstallationFailed",
+        0,
+    );
+    assert_eq!(
+        seen,
+        [
+            "Downloading",
+            "Downloaded",
+            "Installing",
+            "InstallationFailed"
+        ],
+        "{}",
+        s.csms.diagnostics()
+    );
+    assert!(started.elapsed() < Duration::from_secs(20));
+    assert!(s.log().contains("timed out after 2 s"));
+    // The hook's child went with it: its whole process group was killed.
+    let pid = std::fs::read_to_string(dir.path().join("hang.pid")).unwrap();
+    let stat = format!("/proc/{}/stat", pid.trim());
+    let gone = (0..50).any(|_| {
+        let alive = std::fs::read_to_string(&stat).is_ok_and(|st| {
+            !st.rsplit(')')
+                .next()
+                .unwrap_or("")
+                .trim_start()
+                .starts_with('Z')
+        });
+        if alive {
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        !alive
+    });
+    assert!(gone, "the install command's sleep {pid} still runs");
+    assert_eq!(s.installs(), 0);
+    // The station is not left locked: a remote start works again.
+    s.d.plug("1", "20", "80", "200");
+    let status = s.csms.status_of(
+        "RemoteStartTransaction",
+        json!({"connectorId": 1, "idTag": "AFTER-HANG"}),
+    );
+    assert_eq!(status, "Accepted");
+    s.csms.assert_clean();
+}
+
+#[test]
+fn a_second_signed_update_cancels_the_running_download() {
+    require_csms!();
+    let dir = tempfile::tempdir().unwrap();
+    let signer = Signer::new();
+    let roots = dir.path().join("manufacturer-roots.pem");
+    std::fs::write(&roots, &signer.root_pem).unwrap();
+    let http = Peer::http(&dir.path().join("http"));
+    // 64 KiB per 100 ms: about 5 s for the first image.
+    let slow = payload(3 * 1024 * 1024, 12);
+    http.serve("slow.bin", &slow);
+    let fw = payload(30_000, 13);
+    http.serve("fw.bin", &fw);
+    let mut s = station(
+        dir.path(),
+        &format!("firmware_signing_roots = \"{}\"", roots.display()),
+    );
+    let first = signed_update(
+        50,
+        &http.url("/slow/slow.bin"),
+        &signer,
+        &signer.sign(&slow),
+    );
+    assert_eq!(s.csms.status_of("SignedUpdateFirmware", first), "Accepted");
+    wait_status(
+        &s.csms,
+        "SignedFirmwareStatusNotification",
+        Some(50),
+        "Downloading",
+        0,
+    );
+    s.csms.wait(LONG, "a partial first image", |_| {
+        firmware_images(&s.work())
+            .iter()
+            .any(|n| n.ends_with(".partial"))
+            .then_some(())
+    });
+    let second = signed_update(51, &http.url("/files/fw.bin"), &signer, &signer.sign(&fw));
+    assert_eq!(
+        s.csms.status_of("SignedUpdateFirmware", second),
+        "AcceptedCanceled"
+    );
+    wait_status(
+        &s.csms,
+        "SignedFirmwareStatusNotification",
+        Some(51),
+        "Installed",
+        0,
+    );
+    assert!(s.installed().as_deref() == Some(fw.as_slice()));
+    // The first download stopped (the server saw the connection go before the end), its
+    // partial image is gone, and it never completed.
+    let ended = s.csms.wait(LONG, "the slow transfer's end", |_| {
+        ["complete", "aborted"]
+            .into_iter()
+            .find(|end| http.requests("END", &format!("/slow/slow.bin {end}")) > 0)
+    });
+    assert_eq!(ended, "aborted", "the canceled download went on");
+    assert_eq!(firmware_images(&s.work()), Vec::<String>::new());
+    let recs = s.csms.records();
+    assert_eq!(
+        statuses(&recs, "SignedFirmwareStatusNotification", Some(50)),
+        ["Downloading"]
+    );
+    assert_eq!(s.installs(), 1);
     s.csms.assert_clean();
 }
 
@@ -1132,13 +1519,68 @@ fn get_log_uploads_the_security_log_with_its_request_id() {
     s.csms.assert_clean();
 }
 
+#[test]
+fn a_second_get_log_cancels_the_running_upload() {
+    require_csms!();
+    let dir = tempfile::tempdir().unwrap();
+    let http = Peer::http(&dir.path().join("http"));
+    let mut s = station(dir.path(), "allow_insecure_transfers = true");
+    // 16 MiB that do not compress: the slow endpoint takes about 7 s for them, more than the
+    // kernel's socket buffers hold.
+    std::fs::write(
+        dir.path().join("charger.log"),
+        payload(16 * 1024 * 1024, 21),
+    )
+    .unwrap();
+    let conf = s.csms.call(
+        "GetLog",
+        json!({"logType": "DiagnosticsLog", "requestId": 60,
+               "log": {"remoteLocation": http.url("/slowupload/")}}),
+    );
+    assert_eq!(conf["status"], "Accepted", "{conf}");
+    wait_status(&s.csms, "LogStatusNotification", Some(60), "Uploading", 0);
+    s.csms.wait(LONG, "the slow upload under way", |_| {
+        (http.requests("POST", "/slowupload/") > 0).then_some(())
+    });
+    let conf = s.csms.call(
+        "GetLog",
+        json!({"logType": "SecurityLog", "requestId": 61,
+               "log": {"remoteLocation": http.url("/upload/")}}),
+    );
+    assert_eq!(conf["status"], "AcceptedCanceled", "{conf}");
+    let name = conf["filename"].as_str().unwrap().to_string();
+    wait_status(&s.csms, "LogStatusNotification", Some(61), "Uploaded", 0);
+    member(&members(&http.uploaded(&name)), "security-log.txt");
+    // The first upload stopped: the server saw its connection go before the end.
+    let ended = s.csms.wait(LONG, "the slow upload's end", |_| {
+        ["complete", "aborted"]
+            .into_iter()
+            .find(|end| http.requests("END", &format!("/slowupload/ {end}")) > 0)
+    });
+    assert_eq!(ended, "aborted", "the canceled upload went on");
+    let recs = s.csms.records();
+    assert_eq!(
+        statuses(&recs, "LogStatusNotification", Some(60)),
+        ["Uploading"]
+    );
+    // Nothing of either archive is left in the work directory.
+    let left: Vec<_> = std::fs::read_dir(s.work())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.contains(".tar.gz"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+    s.csms.assert_clean();
+}
+
 // ----- 6. certificates ---------------------------------------------------------------------------
 
 #[test]
 fn install_list_and_delete_ca_certificates() {
     require_csms!();
     let dir = tempfile::tempdir().unwrap();
-    let mut s = station(dir.path(), "");
+    let mut s = station_with(dir.path(), "", "trust_csms_manufacturer_roots = true");
 
     let csms_key = KeyPair::generate().unwrap();
     let csms_root = ca_params("chargerd e2e CSMS root")

@@ -10,8 +10,9 @@
 //!   `dir/<CertificateUse>/`, plus a concatenated bundle of the CSMS roots for the TLS link,
 //!   and the charge point's own client certificate and key (security profile 3).
 //! * [`verify_firmware_signature`]: use case L01 (SignedUpdateFirmware): the signing
-//!   certificate must chain to an installed ManufacturerRootCertificate and the signature must
-//!   verify over the whole firmware file.
+//!   certificate must chain to one of the trusted manufacturer roots (which ones the shell
+//!   decides: the configured file, and CSMS-installed roots only if the operator allows) and
+//!   the signature must verify over the whole firmware file, hashed as it streams from disk.
 //! * [`PendingKey`] and [`accept_signed_chain`]: use cases A02/A03 (SignCertificate,
 //!   CertificateSigned): a fresh key pair, a CSR with CN = charge point identity and
 //!   O = CpoName, and the checks on the chain the CSMS sends back.
@@ -19,9 +20,12 @@
 //! Time is always passed in (`now_unix_s`), as everywhere in chargerd's logic: the checks are
 //! deterministic and testable, and the shell decides what "now" is.
 //!
-//! Crypto is ring only (as rustls here): x509-parser reads certificates, rustls-webpki builds
-//! chains (the same verifier rustls uses for TLS), ring hashes and verifies, rcgen makes keys and
-//! CSRs. Private keys are only ever held in types whose `Debug` is redacted, and never logged.
+//! Crypto is ring (as rustls here) except for firmware signatures: x509-parser reads
+//! certificates, rustls-webpki builds chains (the same verifier rustls uses for TLS), ring
+//! hashes, rcgen makes keys and CSRs. A firmware image may be hundreds of MiB and ring verifies
+//! only a message held whole in memory, so the image is hashed with SHA-256 in chunks and the
+//! digest verified with RustCrypto's prehash verifiers (`rsa`, `p256`, `p384`). Private keys are
+//! only ever held in types whose `Debug` is redacted, and never logged.
 
 use std::fmt;
 use std::fs;
@@ -46,10 +50,9 @@ use x509_parser::public_key::PublicKey;
 /// `Rejected`, as the whitepaper says for a full store. Report it as `CertificateStoreMaxLength`.
 pub const MAX_CERTIFICATES_PER_USE: usize = 16;
 
-/// The largest firmware file [`verify_firmware_signature`] reads. ring verifies a signature
-/// over a message held in memory (it has no streaming or pre-hashed verification), so the file
-/// is read whole; this bound keeps a wrong or hostile download from exhausting memory.
-pub const MAX_FIRMWARE_BYTES: u64 = 512 * 1024 * 1024;
+/// Bytes of the firmware file hashed per read: the memory the check needs, whatever the size
+/// of the image.
+const FIRMWARE_HASH_CHUNK: usize = 64 * 1024;
 
 /// The sub-directory of the store holding the charge point's own certificates and keys.
 const CLIENT_DIR: &str = "ChargePointCertificate";
@@ -109,10 +112,10 @@ pub enum SignatureError {
         #[source]
         source: std::io::Error,
     },
-    #[error("the firmware file has {len} bytes, more than the {max} that can be verified")]
-    FileTooLarge { len: u64, max: u64 },
     #[error("the firmware signature does not verify")]
     BadSignature,
+    #[error("the signature check was canceled")]
+    Canceled,
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -858,14 +861,34 @@ fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), CertError> {
 /// DER-encoded signature. (The whitepaper names "RSA-PSS or ECSchnorr"; no common tool makes
 /// EC-Schnorr signatures, ECDSA is what signers use in practice.)
 ///
-/// The file is read into memory because ring only verifies a message held whole; files larger
-/// than [`MAX_FIRMWARE_BYTES`] are refused before reading.
+/// The file is hashed in chunks of 64 KiB as it is read: memory does not grow with the image.
 pub fn verify_firmware_signature(
     signing_certificate_pem: &str,
     signature_b64: &str,
     firmware: &Path,
     manufacturer_roots: &[String],
     now_unix_s: i64,
+) -> Result<(), SignatureError> {
+    let never = std::sync::atomic::AtomicBool::new(false);
+    verify_firmware_signature_until(
+        signing_certificate_pem,
+        signature_b64,
+        firmware,
+        manufacturer_roots,
+        now_unix_s,
+        &never,
+    )
+}
+
+/// [`verify_firmware_signature`] that gives up with [`SignatureError::Canceled`] once
+/// `canceled` is set (a newer update replaced this one while its image was being hashed).
+pub fn verify_firmware_signature_until(
+    signing_certificate_pem: &str,
+    signature_b64: &str,
+    firmware: &Path,
+    manufacturer_roots: &[String],
+    now_unix_s: i64,
+    canceled: &std::sync::atomic::AtomicBool,
 ) -> Result<(), SignatureError> {
     let chain = certificates(signing_certificate_pem).map_err(SignatureError::BadPem)?;
     let Some(leaf_der) = chain.first() else {
@@ -893,89 +916,126 @@ pub fn verify_firmware_signature(
         .decode(compact.as_bytes())
         .map_err(|e| SignatureError::BadBase64(e.to_string()))?;
 
-    let algorithms = firmware_algorithms(&leaf)?;
-    let message = read_firmware(firmware)?;
-    let key_bits = public_key_bits(&leaf);
-    let verified = algorithms.iter().any(|alg| {
-        ring::signature::UnparsedPublicKey::new(*alg, key_bits)
-            .verify(&message, &signature)
-            .is_ok()
-    });
-    if verified {
+    let key = FirmwareKey::of(&leaf)?;
+    let digest = sha256_of_file(firmware, canceled)?;
+    if key.verifies(&digest, &signature) {
         Ok(())
     } else {
         Err(SignatureError::BadSignature)
     }
 }
 
-/// The ring algorithms that may have made a firmware signature with this certificate's key.
-fn firmware_algorithms(
-    cert: &X509Certificate<'_>,
-) -> Result<Vec<&'static dyn ring::signature::VerificationAlgorithm>, SignatureError> {
-    let spki = cert.public_key();
-    let key_alg = &spki.algorithm.algorithm;
-    if *key_alg == OID_PKCS1_RSAENCRYPTION {
-        let bits = match spki.parsed() {
-            Ok(PublicKey::RSA(rsa)) => rsa.key_size(),
-            _ => 0,
-        };
-        if bits < 2048 {
-            return Err(SignatureError::UnsupportedAlgorithm(format!(
-                "RSA key of {bits} bits, at least 2048 are needed"
-            )));
-        }
-        return Ok(vec![
-            &ring::signature::RSA_PKCS1_2048_8192_SHA256,
-            &ring::signature::RSA_PSS_2048_8192_SHA256,
-        ]);
-    }
-    if *key_alg == OID_KEY_TYPE_EC_PUBLIC_KEY {
-        let curve = spki
-            .algorithm
-            .parameters
-            .as_ref()
-            .and_then(|p| p.as_oid().ok());
-        return match curve {
-            Some(c) if c == OID_EC_P256 => Ok(vec![&ring::signature::ECDSA_P256_SHA256_ASN1]),
-            Some(c) if c == OID_NIST_EC_P384 => Ok(vec![&ring::signature::ECDSA_P384_SHA256_ASN1]),
-            Some(c) => Err(SignatureError::UnsupportedAlgorithm(format!(
-                "elliptic curve {c}"
-            ))),
-            None => Err(SignatureError::UnsupportedAlgorithm(
-                "elliptic curve key without a named curve".to_owned(),
-            )),
-        };
-    }
-    Err(SignatureError::UnsupportedAlgorithm(format!(
-        "public key algorithm {key_alg}"
-    )))
+/// A firmware signing certificate's public key, ready for prehash verification.
+enum FirmwareKey {
+    Rsa(rsa::PublicKey),
+    P256(p256::ecdsa::VerifyingKey),
+    P384(p384::ecdsa::VerifyingKey),
 }
 
-fn read_firmware(path: &Path) -> Result<Vec<u8>, SignatureError> {
+impl FirmwareKey {
+    /// The key of the certificate, if it is one the whitepaper's algorithms use.
+    fn of(cert: &X509Certificate<'_>) -> Result<FirmwareKey, SignatureError> {
+        let spki = cert.public_key();
+        let key_alg = &spki.algorithm.algorithm;
+        let bits = public_key_bits(cert);
+        if *key_alg == OID_PKCS1_RSAENCRYPTION {
+            let size = match spki.parsed() {
+                Ok(PublicKey::RSA(rsa)) => rsa.key_size(),
+                _ => 0,
+            };
+            if !(2048..=8192).contains(&size) {
+                return Err(SignatureError::UnsupportedAlgorithm(format!(
+                    "RSA key of {size} bits, 2048 to 8192 are supported"
+                )));
+            }
+            use rsa::pkcs1::DecodeRsaPublicKey;
+            return rsa::PublicKey::from_pkcs1_der(bits)
+                .map(FirmwareKey::Rsa)
+                .map_err(|e| SignatureError::UnsupportedAlgorithm(format!("RSA key: {e}")));
+        }
+        if *key_alg == OID_KEY_TYPE_EC_PUBLIC_KEY {
+            let curve = spki
+                .algorithm
+                .parameters
+                .as_ref()
+                .and_then(|p| p.as_oid().ok());
+            let bad = |e: ecdsa::Error| {
+                SignatureError::UnsupportedAlgorithm(format!("elliptic curve key: {e}"))
+            };
+            return match curve {
+                Some(c) if c == OID_EC_P256 => p256::ecdsa::VerifyingKey::from_sec1_bytes(bits)
+                    .map(FirmwareKey::P256)
+                    .map_err(bad),
+                Some(c) if c == OID_NIST_EC_P384 => {
+                    p384::ecdsa::VerifyingKey::from_sec1_bytes(bits)
+                        .map(FirmwareKey::P384)
+                        .map_err(bad)
+                }
+                Some(c) => Err(SignatureError::UnsupportedAlgorithm(format!(
+                    "elliptic curve {c}"
+                ))),
+                None => Err(SignatureError::UnsupportedAlgorithm(
+                    "elliptic curve key without a named curve".to_owned(),
+                )),
+            };
+        }
+        Err(SignatureError::UnsupportedAlgorithm(format!(
+            "public key algorithm {key_alg}"
+        )))
+    }
+
+    /// Whether `signature` signs the SHA-256 `digest`: RSA as PKCS#1 v1.5 or PSS (salt length
+    /// 32, as ring and `openssl -sigopt rsa_pss_saltlen:digest`), ECDSA as DER.
+    fn verifies(&self, digest: &[u8; 32], signature: &[u8]) -> bool {
+        use ecdsa::signature::hazmat::PrehashVerifier;
+        match self {
+            FirmwareKey::Rsa(key) => {
+                let pkcs1 = rsa::pkcs1v15::Signature::try_from(signature).is_ok_and(|s| {
+                    rsa::pkcs1v15::VerifyingKey::<sha2::Sha256>::new(key.clone())
+                        .verify_prehash(digest, &s)
+                        .is_ok()
+                });
+                pkcs1
+                    || rsa::pss::Signature::try_from(signature).is_ok_and(|s| {
+                        rsa::pss::VerifyingKey::<sha2::Sha256>::new(key.clone())
+                            .verify_prehash(digest, &s)
+                            .is_ok()
+                    })
+            }
+            FirmwareKey::P256(key) => p256::ecdsa::DerSignature::from_bytes(signature)
+                .is_ok_and(|s| key.verify_prehash(digest, &s).is_ok()),
+            FirmwareKey::P384(key) => p384::ecdsa::DerSignature::from_bytes(signature)
+                .is_ok_and(|s| key.verify_prehash(digest, &s).is_ok()),
+        }
+    }
+}
+
+/// SHA-256 of a file, read in [`FIRMWARE_HASH_CHUNK`] pieces; stops when `canceled` is set.
+fn sha256_of_file(
+    path: &Path,
+    canceled: &std::sync::atomic::AtomicBool,
+) -> Result<[u8; 32], SignatureError> {
+    use sha2::Digest as _;
     let unreadable = |source| SignatureError::UnreadableFile {
         path: path.to_path_buf(),
         source,
     };
-    let file = fs::File::open(path).map_err(unreadable)?;
-    let len = file.metadata().map_err(unreadable)?.len();
-    if len > MAX_FIRMWARE_BYTES {
-        return Err(SignatureError::FileTooLarge {
-            len,
-            max: MAX_FIRMWARE_BYTES,
-        });
+    let mut file = fs::File::open(path).map_err(unreadable)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; FIRMWARE_HASH_CHUNK];
+    loop {
+        if canceled.load(std::sync::atomic::Ordering::Relaxed) {
+            return Err(SignatureError::Canceled);
+        }
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(unreadable(e)),
+        };
+        hasher.update(&buf[..n]);
     }
-    let mut bytes = Vec::with_capacity(usize::try_from(len).unwrap_or(0));
-    // take(): the file may grow while it is read; never hold more than the bound.
-    file.take(MAX_FIRMWARE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(unreadable)?;
-    if bytes.len() as u64 > MAX_FIRMWARE_BYTES {
-        return Err(SignatureError::FileTooLarge {
-            len: bytes.len() as u64,
-            max: MAX_FIRMWARE_BYTES,
-        });
-    }
-    Ok(bytes)
+    Ok(hasher.finalize().into())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1653,6 +1713,43 @@ mod tests {
             now(),
         )
         .unwrap();
+    }
+
+    #[test]
+    fn a_multi_mib_image_is_hashed_in_chunks_and_verifies() {
+        // 9 MiB and a bit: many hash chunks, the last one short.
+        let fw = firmware();
+        let bytes: Vec<u8> = (0..9 * 1024 * 1024 + 12_345u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        fs::write(&fw.path, &bytes).unwrap();
+        let key = p256();
+        let cert = fw.signing_cert(&key);
+        let signature = key.sign(&bytes).unwrap();
+        fw.verify(&cert, &signature).unwrap();
+        // A flipped bit in the last chunk is seen.
+        let mut tampered = bytes;
+        let last = tampered.len() - 1;
+        tampered[last] ^= 0x80;
+        fs::write(&fw.path, &tampered).unwrap();
+        assert!(matches!(
+            fw.verify(&cert, &signature),
+            Err(SignatureError::BadSignature)
+        ));
+        // A canceled check stops.
+        let canceled = std::sync::atomic::AtomicBool::new(true);
+        let b64 = base64::engine::general_purpose::STANDARD.encode(&signature);
+        assert!(matches!(
+            verify_firmware_signature_until(
+                &cert,
+                &b64,
+                &fw.path,
+                std::slice::from_ref(&fw.root.pem),
+                now(),
+                &canceled
+            ),
+            Err(SignatureError::Canceled)
+        ));
     }
 
     #[test]

@@ -16,7 +16,10 @@
 //! written by [`super::private_file`]: never in the journal, whose contents travel further
 //! (backups, diagnostics exports).
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use charger_protocol::{StopReason, Timestamp};
@@ -26,8 +29,8 @@ use tokio::sync::mpsc;
 
 use super::certs::{self, CertificateStore, CertificateUse, HashData, PendingKey};
 use super::chargepoint::{
-    ChargePoint, CoreAction, FileJob, Identity, JobProgress, Keys, PendingReply, SecurityEvent,
-    StartDecision, Traffic,
+    ChargePoint, CoreAction, FileJob, FirmwarePolicy, Identity, JobProgress, Keys, PendingReply,
+    SecurityEvent, StartDecision, Traffic,
 };
 use super::link::{ConnectionId, Link, LinkCommand, LinkConfig, LinkEvent};
 use super::meter::{MeterReading, ReadingContext};
@@ -36,7 +39,7 @@ use super::settings::{
     AuthorizationKey, AuthorizationKeys, OcppSection, SecurityProfile, SettingsError,
     TransferTrust, UploadMethodSetting,
 };
-use super::transfer::{self, ArchiveEntry, TransferSettings, UploadMethod};
+use super::transfer::{self, ArchiveEntry, ArchiveLimits, TransferSettings, UploadMethod};
 use crate::station::{ConnectorSnapshot, StationCommand, StationEvent, TransactionStop};
 use crate::store::{InterruptedTransaction, Store, StoreError};
 
@@ -151,6 +154,23 @@ impl Paths {
     }
 }
 
+/// A file job under way: how to stop it and what it leaves on disk.
+#[derive(Debug)]
+struct RunningJob {
+    task: tokio::task::AbortHandle,
+    /// Seen by the blocking parts (hashing an image, building an archive), which aborting the
+    /// task cannot stop.
+    canceled: Arc<AtomicBool>,
+    files: Vec<PathBuf>,
+}
+
+/// How long `<install command> --image-version <image>` may take.
+const IMAGE_VERSION_TIMEOUT: Duration = Duration::from_secs(60);
+/// What is kept of a hook's standard output and error; the rest is read and dropped.
+const HOOK_OUTPUT_MAX: u64 = 16 * 1024;
+/// How long a hook's output is still collected after it exited.
+const HOOK_OUTPUT_GRACE: Duration = Duration::from_secs(2);
+
 /// The daemon's OCPP client. See the module documentation.
 #[derive(Debug)]
 pub struct OcppClient {
@@ -170,6 +190,8 @@ pub struct OcppClient {
     pending_key: Option<PendingKey>,
     /// The daemon's whole configuration, for diagnostics archives (redacted when archived).
     diagnostics_config: Option<Value>,
+    /// File jobs by job number (finished ones are dropped when the next starts).
+    jobs: BTreeMap<u64, RunningJob>,
 }
 
 fn unix_now_ms() -> i64 {
@@ -232,11 +254,21 @@ impl OcppClient {
         }
         let mut client_section = section.clone();
         client_section.security_profile = security_profile_from(keys.security_profile);
+        let policy = FirmwarePolicy {
+            require_signed: section.firmware.require_signed,
+            running_version: section
+                .firmware
+                .running_version
+                .clone()
+                .unwrap_or_else(|| env!("CARGO_PKG_VERSION").into()),
+            downgrade_to: section.firmware.downgrade_to.clone(),
+        };
         let identity = Identity {
             vendor: "chargerd".into(),
             model: "chargerd".into(),
             serial_number: Some(section.charge_point_id.clone()),
-            firmware_version: env!("CARGO_PKG_VERSION").into(),
+            // The version anti-rollback compares with is the one the CSMS is told.
+            firmware_version: policy.running_version.clone(),
         };
         let mut cp = ChargePoint::new(
             identity,
@@ -250,7 +282,7 @@ impl OcppClient {
         let more = count.saturating_sub(head.len());
         cp.restore_outbox(head, more, max_seq, store.csms_transaction_ids()?);
         cp.set_ratings(ratings);
-        let mut store = store;
+        cp.set_firmware_policy(policy);
         let pending_key = restore_pending_key(&paths, &mut store);
         for (name, value) in store.ocpp_state()? {
             match name.as_str() {
@@ -308,6 +340,7 @@ impl OcppClient {
             link_failures: std::collections::VecDeque::new(),
             pending_key,
             diagnostics_config: None,
+            jobs: BTreeMap::new(),
         };
         client.spawn_link()?;
         client.persist_actions(&mut Vec::new());
@@ -784,6 +817,22 @@ impl OcppClient {
                 let Some(usage) = usage else {
                     return json!({"status": "Rejected"});
                 };
+                if usage == CertificateUse::ManufacturerRootCertificate
+                    && !self.section.firmware.trust_csms_manufacturer_roots
+                {
+                    // Firmware trust comes from local configuration only: a CSMS that could
+                    // install a root could sign its own firmware.
+                    let why = "ManufacturerRootCertificate refused: firmware signing roots come \
+                               from local configuration (ocpp.firmware.trust_csms_manufacturer_roots)";
+                    tracing::warn!("{why}");
+                    let now = self.cp_now();
+                    self.cp.security_event(
+                        SecurityEvent::ManufacturerRootCertificateRefused,
+                        Some(why.into()),
+                        now,
+                    );
+                    return json!({"status": "Rejected"});
+                }
                 let pem = payload["certificate"].as_str().unwrap_or_default();
                 let status = self.certificates.install(usage, pem, now_s);
                 tracing::info!(%usage, status = status.as_str(), "InstallCertificate");
@@ -947,6 +996,8 @@ impl OcppClient {
     }
 
     fn start_job(&mut self, job: FileJob) {
+        // Jobs that ended on their own need no stopping any more.
+        self.jobs.retain(|_, j| !j.task.is_finished());
         let inputs = self.inputs.clone();
         let report = move |job: u64, progress: JobProgress| {
             let inputs = inputs.clone();
@@ -955,6 +1006,7 @@ impl OcppClient {
             }
         };
         let settings = self.transfer_settings();
+        let canceled = Arc::new(AtomicBool::new(false));
         match job {
             FileJob::DownloadFirmware {
                 job,
@@ -967,19 +1019,14 @@ impl OcppClient {
                 // Images of updates that were replaced, failed or belong to an earlier run are
                 // never installed: they only fill the disk.
                 self.remove_stale_images(&dest);
-                let mut roots = self
-                    .certificates
-                    .pems(CertificateUse::ManufacturerRootCertificate)
-                    .unwrap_or_default();
-                if let Some(file) = &self.section.files.firmware_signing_roots {
-                    match std::fs::read_to_string(file) {
-                        Ok(text) => roots.extend(split_pem(&text)),
-                        Err(e) => {
-                            tracing::warn!(file = %file.display(), error = %e, "firmware signing roots unreadable")
-                        }
-                    }
-                }
-                tokio::spawn(async move {
+                let roots = self.firmware_roots();
+                let settings = TransferSettings {
+                    max_download_bytes: self.section.firmware.max_image_bytes,
+                    ..settings
+                };
+                let flag = canceled.clone();
+                let image = dest.clone();
+                let task = tokio::spawn(async move {
                     report(job, JobProgress::Downloading).await;
                     let result = transfer::download_with_retries(
                         &location,
@@ -1005,12 +1052,13 @@ impl OcppClient {
                     let now_s = unix_now_ms() / 1000;
                     let image = dest.clone();
                     let verdict = tokio::task::spawn_blocking(move || {
-                        certs::verify_firmware_signature(
+                        certs::verify_firmware_signature_until(
                             &sig.signing_certificate,
                             &sig.signature,
                             &image,
                             &roots,
                             now_s,
+                            &flag,
                         )
                     })
                     .await;
@@ -1032,11 +1080,32 @@ impl OcppClient {
                     };
                     report(job, progress).await;
                 });
+                let files = vec![transfer::partial_path(&image), image];
+                self.track(job, task, canceled, files);
+            }
+            FileJob::CheckImageVersion { job } => {
+                let image = self.paths.firmware(job);
+                let command = self.section.files.firmware_install_command.clone();
+                let task = tokio::spawn(async move {
+                    let progress = match command {
+                        None => JobProgress::ImageVersionUnknown(
+                            "no ocpp.files.firmware_install_command configured".into(),
+                        ),
+                        Some(command) => match image_version(&command, &image).await {
+                            Ok(version) => JobProgress::ImageVersion(version),
+                            Err(why) => JobProgress::ImageVersionUnknown(why),
+                        },
+                    };
+                    report(job, progress).await;
+                });
+                // The image stays: it is installed next, or deleted by a Cancel.
+                self.track(job, task, canceled, Vec::new());
             }
             FileJob::InstallFirmware { job } => {
                 let image = self.paths.firmware(job);
                 let command = self.section.files.firmware_install_command.clone();
-                tokio::spawn(async move {
+                let limit = self.section.firmware.install_timeout();
+                let task = tokio::spawn(async move {
                     report(job, JobProgress::Installing).await;
                     let Some(command) = command else {
                         report(
@@ -1048,36 +1117,36 @@ impl OcppClient {
                         .await;
                         return;
                     };
-                    let output = tokio::process::Command::new(&command)
-                        .arg(&image)
-                        .kill_on_drop(true)
-                        .output()
-                        .await;
-                    let progress = match output {
+                    let mut cmd = tokio::process::Command::new(&command);
+                    cmd.arg(&image);
+                    let progress = match run_hook(cmd, limit).await {
                         Ok(o) if o.status.success() => JobProgress::Installed,
-                        Ok(o) => {
-                            let stderr = String::from_utf8_lossy(&o.stderr);
-                            let tail: String = stderr
-                                .chars()
-                                .rev()
-                                .take(200)
-                                .collect::<Vec<_>>()
-                                .into_iter()
-                                .rev()
-                                .collect();
+                        Ok(o) => JobProgress::InstallationFailed(format!(
+                            "{}: {}",
+                            o.status,
+                            tail(&o.stderr, 200)
+                        )),
+                        Err(HookError::TimedOut) => {
+                            tracing::error!(
+                                command = %command.display(),
+                                limit_s = limit.as_secs(),
+                                "firmware install command timed out; killed"
+                            );
                             JobProgress::InstallationFailed(format!(
-                                "{}: {}",
-                                o.status,
-                                tail.trim()
+                                "{} timed out after {} s (ocpp.firmware.install_timeout_s) and was killed",
+                                command.display(),
+                                limit.as_secs()
                             ))
                         }
-                        Err(e) => {
+                        Err(HookError::Spawn(e)) => {
                             JobProgress::InstallationFailed(format!("{}: {e}", command.display()))
                         }
                     };
                     let _ = tokio::fs::remove_file(&image).await;
                     report(job, progress).await;
                 });
+                // Never canceled (the core refuses to), but tracked like the others.
+                self.track(job, task, canceled, Vec::new());
             }
             FileJob::Upload {
                 job,
@@ -1090,35 +1159,69 @@ impl OcppClient {
                 until_ms,
             } => {
                 let archive = self.paths.work.join(&file_name);
-                let entries = self.archive_entries(kind, since_ms, until_ms);
+                let entries = self.archive_entries(kind);
                 let unit = self.section.files.systemd_unit.clone();
-                let journal = self.paths.journal.clone();
-                tokio::spawn(async move {
+                let limits = ArchiveLimits {
+                    max_input_bytes: self.section.files.max_archive_input_bytes,
+                    canceled: Some(canceled.clone()),
+                };
+                let journal_file = self.paths.work.join(format!("{file_name}.journal.txt"));
+                let security_file = self
+                    .paths
+                    .work
+                    .join(format!("{file_name}.security-log.txt"));
+                let db = self.paths.journal.clone();
+                let files = vec![
+                    archive.clone(),
+                    transfer::partial_path(&archive),
+                    journal_file.clone(),
+                    security_file.clone(),
+                ];
+                let task = tokio::spawn(async move {
                     report(job, JobProgress::Uploading).await;
                     let dest = archive.clone();
+                    let journal = journal_file.clone();
+                    let security = security_file.clone();
                     let built = tokio::task::spawn_blocking(move || {
                         let mut entries = entries;
+                        entries.insert(
+                            0,
+                            export_security_log(&db, &security, since_ms, until_ms, &limits),
+                        );
                         if kind != super::chargepoint::UploadKind::SecurityLog {
                             entries.push(ArchiveEntry::Bytes {
                                 name_in_archive: "journal.jsonl".into(),
-                                bytes: journal_export(&journal),
+                                bytes: journal_export(&db),
                             });
                         }
                         if kind != super::chargepoint::UploadKind::SecurityLog && !unit.is_empty() {
-                            if let Some(bytes) = transfer::capture_journal(
+                            // Streamed to a file with the archive's own bound, never held in
+                            // memory.
+                            if transfer::capture_journal_to(
                                 &unit,
                                 since_ms.map(|m| m / 1000),
                                 until_ms.map(|m| m / 1000),
+                                &journal,
+                                limits.max_input_bytes,
                             ) {
-                                entries.push(ArchiveEntry::Bytes {
+                                entries.push(ArchiveEntry::File {
+                                    path: journal.clone(),
                                     name_in_archive: format!("{unit}.journal.txt"),
-                                    bytes,
                                 });
                             }
                         }
-                        transfer::build_archive(&dest, &entries)
+                        let built = transfer::build_archive_limited(&dest, &entries, &limits);
+                        let _ = std::fs::remove_file(&journal);
+                        let _ = std::fs::remove_file(&security);
+                        if limits.is_canceled() {
+                            // Canceled while it was being built: nothing may be left behind.
+                            let _ = std::fs::remove_file(&dest);
+                        }
+                        built
                     })
                     .await;
+                    let _ = tokio::fs::remove_file(&journal_file).await;
+                    let _ = tokio::fs::remove_file(&security_file).await;
                     let result = match built {
                         Ok(Ok(_)) => transfer::upload_with_retries(
                             &location,
@@ -1144,7 +1247,9 @@ impl OcppClient {
                     };
                     report(job, progress).await;
                 });
+                self.track(job, task, canceled, files);
             }
+            FileJob::Cancel { job } => self.cancel_job(job),
             FileJob::GenerateCsr { job } => {
                 let csr = PendingKey::generate().and_then(|key| {
                     let org = if self.cp.keys().cpo_name.is_empty() {
@@ -1176,6 +1281,68 @@ impl OcppClient {
         }
     }
 
+    fn track(
+        &mut self,
+        job: u64,
+        task: tokio::task::JoinHandle<()>,
+        canceled: Arc<AtomicBool>,
+        files: Vec<PathBuf>,
+    ) {
+        self.jobs.insert(
+            job,
+            RunningJob {
+                task: task.abort_handle(),
+                canceled,
+                files,
+            },
+        );
+    }
+
+    /// Stops a job (its task, and the blocking work it started, which watches the flag) and
+    /// deletes what it leaves: partial or whole images, archives.
+    fn cancel_job(&mut self, job: u64) {
+        let mut files = vec![self.paths.firmware(job)];
+        files.push(transfer::partial_path(&files[0]));
+        if let Some(running) = self.jobs.remove(&job) {
+            running.canceled.store(true, Ordering::Relaxed);
+            running.task.abort();
+            files.extend(running.files);
+        }
+        for file in files {
+            match std::fs::remove_file(&file) {
+                Ok(()) => {
+                    tracing::info!(job, file = %file.display(), "file of a canceled job removed")
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => {
+                    tracing::warn!(job, file = %file.display(), error = %e, "cannot remove a file of a canceled job")
+                }
+            }
+        }
+    }
+
+    /// The roots a firmware signing certificate may chain to: the configured file, and the
+    /// CSMS-installed ManufacturerRootCertificates only if the operator trusts them.
+    fn firmware_roots(&self) -> Vec<String> {
+        let mut roots = Vec::new();
+        if let Some(file) = &self.section.files.firmware_signing_roots {
+            match std::fs::read_to_string(file) {
+                Ok(text) => roots.extend(split_pem(&text)),
+                Err(e) => {
+                    tracing::warn!(file = %file.display(), error = %e, "firmware signing roots unreadable")
+                }
+            }
+        }
+        if self.section.firmware.trust_csms_manufacturer_roots {
+            roots.extend(
+                self.certificates
+                    .pems(CertificateUse::ManufacturerRootCertificate)
+                    .unwrap_or_default(),
+            );
+        }
+        roots
+    }
+
     /// Removes the firmware images (and partial downloads) in the work directory except
     /// `keep`.
     fn remove_stale_images(&self, keep: &Path) {
@@ -1199,28 +1366,11 @@ impl OcppClient {
         }
     }
 
-    fn archive_entries(
-        &self,
-        kind: super::chargepoint::UploadKind,
-        since_ms: Option<i64>,
-        until_ms: Option<i64>,
-    ) -> Vec<ArchiveEntry> {
-        let security_log = match self.store.security_log() {
-            Ok(rows) => rows
-                .into_iter()
-                .filter(|(at, _, _)| {
-                    let ms = super::chargepoint::parse_rfc3339_ms(at);
-                    since_ms.is_none_or(|s| ms.is_none_or(|m| m >= s))
-                        && until_ms.is_none_or(|u| ms.is_none_or(|m| m <= u))
-                })
-                .map(|(at, kind, detail)| format!("{at} {kind} {detail}\n"))
-                .collect::<String>(),
-            Err(e) => format!("security log unreadable: {e}\n"),
-        };
-        let mut entries = vec![ArchiveEntry::Bytes {
-            name_in_archive: "security-log.txt".into(),
-            bytes: security_log.into_bytes(),
-        }];
+    /// The members of an archive besides the security log (which the blocking thread that
+    /// builds the archive exports first, see [`export_security_log`]) and the journalctl
+    /// excerpt.
+    fn archive_entries(&self, kind: super::chargepoint::UploadKind) -> Vec<ArchiveEntry> {
+        let mut entries = Vec::new();
         if kind == super::chargepoint::UploadKind::SecurityLog {
             return entries;
         }
@@ -1343,6 +1493,175 @@ fn security_profile_from(p: u8) -> SecurityProfile {
     SecurityProfile::try_from(p).unwrap_or(SecurityProfile::TlsClientCertificate)
 }
 
+/// The security log (rows in the `since_ms`..`until_ms` window) streamed into the file
+/// `out` for an archive, at most `limits.max_input_bytes` of it (the newest rows); if the
+/// journal cannot be read, the member says why instead.
+fn export_security_log(
+    db: &Path,
+    out: &Path,
+    since_ms: Option<i64>,
+    until_ms: Option<i64>,
+    limits: &ArchiveLimits,
+) -> ArchiveEntry {
+    let name_in_archive = "security-log.txt".to_string();
+    let keep = |at: &str| {
+        let ms = super::chargepoint::parse_rfc3339_ms(at);
+        since_ms.is_none_or(|s| ms.is_none_or(|m| m >= s))
+            && until_ms.is_none_or(|u| ms.is_none_or(|m| m <= u))
+    };
+    let exported = std::fs::File::create(out).and_then(|file| {
+        use std::io::Write;
+        let mut writer = std::io::BufWriter::new(file);
+        Store::export_security_log(db, &mut writer, limits.max_input_bytes, keep)?;
+        writer.flush()
+    });
+    match exported {
+        Ok(()) => ArchiveEntry::File {
+            path: out.to_path_buf(),
+            name_in_archive,
+        },
+        Err(e) => ArchiveEntry::Bytes {
+            name_in_archive,
+            bytes: format!("security log unreadable: {e}\n").into_bytes(),
+        },
+    }
+}
+
+/// How a hook run ended badly.
+#[derive(Debug)]
+enum HookError {
+    Spawn(std::io::Error),
+    TimedOut,
+}
+
+/// What a hook said.
+#[derive(Debug)]
+struct HookOutput {
+    status: std::process::ExitStatus,
+    stdout: Vec<u8>,
+    stderr: Vec<u8>,
+}
+
+/// Runs a hook (the firmware install command) in a process group of its own, its output kept
+/// up to [`HOOK_OUTPUT_MAX`] bytes each. After `limit` the whole group is killed (a script's
+/// children die with it) and [`HookError::TimedOut`] returned. Once the hook has exited, what
+/// it wrote is collected for at most [`HOOK_OUTPUT_GRACE`]: a daemon it left running with the
+/// pipes open does not turn a finished install into a timeout.
+async fn run_hook(
+    mut cmd: tokio::process::Command,
+    limit: Duration,
+) -> Result<HookOutput, HookError> {
+    use std::process::Stdio;
+    use tokio::io::AsyncReadExt;
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .process_group(0);
+    let mut child = cmd.spawn().map_err(HookError::Spawn)?;
+    // Armed while the hook runs: a canceled job (the future dropped) kills the whole group.
+    let mut group = GroupKill(child.id().and_then(|id| i32::try_from(id).ok()));
+    async fn capped(r: Option<impl tokio::io::AsyncRead + Unpin>) -> Vec<u8> {
+        let mut kept = Vec::new();
+        if let Some(mut r) = r {
+            let _ = (&mut r).take(HOOK_OUTPUT_MAX).read_to_end(&mut kept).await;
+            // The rest is drained so that the hook never blocks on a full pipe.
+            let _ = tokio::io::copy(&mut r, &mut tokio::io::sink()).await;
+        }
+        kept
+    }
+    // Read while the hook runs (a full pipe would stall it).
+    let stdout = tokio::spawn(capped(child.stdout.take()));
+    let stderr = tokio::spawn(capped(child.stderr.take()));
+    let status = match tokio::time::timeout(limit, child.wait()).await {
+        Ok(Ok(status)) => {
+            // It exited: what it left running on purpose (a reboot) is not ours to kill.
+            group.0 = None;
+            status
+        }
+        Ok(Err(e)) => return Err(HookError::Spawn(e)),
+        Err(_) => {
+            group.kill();
+            let _ = child.kill().await;
+            stdout.abort();
+            stderr.abort();
+            return Err(HookError::TimedOut);
+        }
+    };
+    let collect = |task: tokio::task::JoinHandle<Vec<u8>>| async move {
+        let abort = task.abort_handle();
+        match tokio::time::timeout(HOOK_OUTPUT_GRACE, task).await {
+            Ok(Ok(bytes)) => bytes,
+            _ => {
+                abort.abort();
+                Vec::new()
+            }
+        }
+    };
+    let (stdout, stderr) = tokio::join!(collect(stdout), collect(stderr));
+    Ok(HookOutput {
+        status,
+        stdout,
+        stderr,
+    })
+}
+
+/// Kills a hook's process group when armed (`Some`) and dropped or told to.
+struct GroupKill(Option<i32>);
+
+impl GroupKill {
+    fn kill(&mut self) {
+        if let Some(pgid) = self.0.take() {
+            let _ = nix::sys::signal::killpg(
+                nix::unistd::Pid::from_raw(pgid),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+}
+
+impl Drop for GroupKill {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// The version of a firmware image as the install command tells it:
+/// `<command> --image-version <image>` exits 0 and prints the version on its first line.
+async fn image_version(command: &Path, image: &Path) -> Result<String, String> {
+    let mut cmd = tokio::process::Command::new(command);
+    cmd.arg("--image-version").arg(image);
+    let shown = format!("{} --image-version", command.display());
+    match run_hook(cmd, IMAGE_VERSION_TIMEOUT).await {
+        Ok(o) if o.status.success() => {
+            let text = String::from_utf8_lossy(&o.stdout);
+            let line = text.lines().next().unwrap_or("").trim().to_string();
+            if line.is_empty() {
+                Err(format!("{shown} printed no version"))
+            } else {
+                Ok(line)
+            }
+        }
+        Ok(o) => Err(format!("{shown}: {}: {}", o.status, tail(&o.stderr, 200))),
+        Err(HookError::TimedOut) => Err(format!(
+            "{shown} took longer than {} s; killed",
+            IMAGE_VERSION_TIMEOUT.as_secs()
+        )),
+        Err(HookError::Spawn(e)) => Err(format!("{shown}: {e}")),
+    }
+}
+
+/// The last `max` characters of a hook's output, trimmed.
+fn tail(bytes: &[u8], max: usize) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let count = text.chars().count();
+    text.chars()
+        .skip(count.saturating_sub(max))
+        .collect::<String>()
+        .trim()
+        .to_string()
+}
+
 /// The PEM certificates in a bundle, one string each.
 fn split_pem(text: &str) -> Vec<String> {
     let mut out = Vec::new();
@@ -1445,5 +1764,85 @@ mod tests {
         std::fs::write(&elsewhere, &pem).unwrap();
         std::os::unix::fs::symlink(&elsewhere, &file).unwrap();
         assert!(restore_pending_key(&paths, &mut store).is_none());
+    }
+
+    fn sh(script: &str) -> tokio::process::Command {
+        let mut cmd = tokio::process::Command::new("sh");
+        cmd.args(["-c", script]);
+        cmd
+    }
+
+    #[tokio::test]
+    async fn a_hook_is_bounded_in_time_and_output() {
+        let out = run_hook(
+            sh("echo 2.0.1; echo oops >&2; exit 3"),
+            Duration::from_secs(10),
+        )
+        .await
+        .unwrap();
+        assert_eq!(out.status.code(), Some(3));
+        assert_eq!(out.stdout, b"2.0.1\n");
+        assert_eq!(tail(&out.stderr, 200), "oops");
+
+        // Much more output than is kept: the hook is not blocked by a full pipe.
+        let out = run_hook(sh("yes | head -c 1000000"), Duration::from_secs(10))
+            .await
+            .unwrap();
+        assert!(out.status.success());
+        assert_eq!(out.stdout.len() as u64, HOOK_OUTPUT_MAX);
+
+        // A hook that leaves a child holding its output open has still finished.
+        let started = std::time::Instant::now();
+        let out = run_hook(sh("sleep 20 & echo done"), Duration::from_secs(30))
+            .await
+            .unwrap();
+        assert!(out.status.success());
+        assert!(started.elapsed() < Duration::from_secs(10));
+
+        // Too slow: killed, with its whole group.
+        let started = std::time::Instant::now();
+        assert!(matches!(
+            run_hook(sh("sleep 30; echo never"), Duration::from_millis(300)).await,
+            Err(HookError::TimedOut)
+        ));
+        assert!(started.elapsed() < Duration::from_secs(10));
+    }
+
+    #[tokio::test]
+    async fn a_canceled_hook_dies_with_its_children() {
+        let dir = tempfile::tempdir().unwrap();
+        let pid_file = dir.path().join("child.pid");
+        let script = format!("sleep 30 & echo $! > '{}'; wait", pid_file.display());
+        let task = tokio::spawn(run_hook(sh(&script), Duration::from_secs(60)));
+        let mut pid = String::new();
+        for _ in 0..100 {
+            pid = std::fs::read_to_string(&pid_file).unwrap_or_default();
+            if pid.ends_with('\n') {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let stat = format!("/proc/{}/stat", pid.trim());
+        assert!(std::path::Path::new(&stat).exists(), "no child {pid:?}");
+        task.abort();
+        let _ = task.await;
+        let mut gone = false;
+        for _ in 0..100 {
+            let state = std::fs::read_to_string(&stat).unwrap_or_default();
+            // Gone, or a zombie waiting for its (killed) parent's reaper.
+            if state.is_empty()
+                || state
+                    .rsplit(')')
+                    .next()
+                    .unwrap_or("")
+                    .trim_start()
+                    .starts_with('Z')
+            {
+                gone = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        assert!(gone, "the canceled hook's child {pid} still runs");
     }
 }

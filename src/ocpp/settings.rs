@@ -25,6 +25,7 @@ use thiserror::Error;
 use tokio_tungstenite::tungstenite::http::Uri;
 
 use super::backoff::BackoffPolicy;
+use super::chargepoint::FirmwareVersion;
 
 /// The section's name in chargerd's configuration; keys in errors are prefixed with it.
 pub const SECTION: &str = "ocpp";
@@ -179,10 +180,13 @@ pub struct OcppSection {
     /// Firmware updates, diagnostics, logs and certificates. Defaults suit the simulator.
     #[serde(default)]
     pub files: FilesSection,
+    /// What firmware the charge point accepts and how long an install may take.
+    #[serde(default)]
+    pub firmware: FirmwareSection,
 }
 
 /// `[ocpp.files]`: where the Firmware Management and security features keep and find files.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FilesSection {
     /// Working directory for downloads, archives, installed certificates and keys given by
@@ -190,17 +194,24 @@ pub struct FilesSection {
     #[serde(default)]
     pub work_dir: Option<PathBuf>,
     /// Program that installs a firmware image, run as `<program> <image file>`; exit status 0
-    /// means installed. Without it, UpdateFirmware downloads (and verifies) but reports
-    /// InstallationFailed.
+    /// means installed (killed after `firmware.install_timeout_s`). Asked
+    /// `<program> --image-version <image file>`, it prints the image's version (anti-rollback,
+    /// see [`FirmwareSection`]). Without it, no firmware is installed.
     #[serde(default)]
     pub firmware_install_command: Option<PathBuf>,
     /// PEM file of manufacturer root certificates that firmware signing certificates must
-    /// chain to (besides ManufacturerRootCertificates the CSMS installs).
+    /// chain to: the firmware trust anchors (ManufacturerRootCertificates the CSMS installs
+    /// count only with `firmware.trust_csms_manufacturer_roots`). Keep it owned by root and
+    /// read-only to the service.
     #[serde(default)]
     pub firmware_signing_roots: Option<PathBuf>,
     /// Log files added to diagnostics archives.
     #[serde(default)]
     pub diagnostics_files: Vec<PathBuf>,
+    /// Most bytes (before compression) a diagnostics or log archive collects; what does not
+    /// fit is cut (log files keep their newest end) with a note in the archive.
+    #[serde(default = "default_max_archive_input_bytes")]
+    pub max_archive_input_bytes: u64,
     /// systemd unit whose journal (`journalctl -u`) goes into diagnostics archives; empty for
     /// none.
     #[serde(default = "default_systemd_unit")]
@@ -246,9 +257,106 @@ impl FilesSection {
     }
 }
 
+impl Default for FilesSection {
+    fn default() -> FilesSection {
+        FilesSection {
+            work_dir: None,
+            firmware_install_command: None,
+            firmware_signing_roots: None,
+            diagnostics_files: Vec::new(),
+            max_archive_input_bytes: default_max_archive_input_bytes(),
+            // Without an [ocpp.files] table no journal is captured (as before this impl).
+            systemd_unit: String::new(),
+            transfer_ca_bundle: None,
+            transfer_trust: TransferTrust::default(),
+            upload_method: UploadMethodSetting::default(),
+            allow_insecure_transfers: false,
+            allow_local_transfer_hosts: false,
+        }
+    }
+}
+
 fn default_systemd_unit() -> String {
     "chargerd".into()
 }
+
+fn default_max_archive_input_bytes() -> u64 {
+    256 * 1024 * 1024
+}
+
+/// `[ocpp.firmware]`: the firmware trust policy (the install command and the configured roots
+/// are in `[ocpp.files]`).
+///
+/// A firmware image is installed only if (1) it came with a SignedUpdateFirmware whose signing
+/// certificate chains to a root from local configuration (`files.firmware_signing_roots`), or
+/// to a ManufacturerRootCertificate the CSMS installed when `trust_csms_manufacturer_roots` is
+/// set, unless `require_signed` is off; and (2) its version, as the install command tells it
+/// (`<command> --image-version <image>`), is not older than `running_version`, unless it is
+/// exactly `downgrade_to`. None of this can be changed by the CSMS.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FirmwareSection {
+    /// Refuse a plain UpdateFirmware (no signature): it is not downloaded, the CSMS gets
+    /// FirmwareStatusNotification InstallationFailed and an InvalidFirmwareSignature event.
+    #[serde(default = "default_true")]
+    pub require_signed: bool,
+    /// Also trust ManufacturerRootCertificates installed with InstallCertificate. Off: such
+    /// an InstallCertificate is Rejected (with a security event) and roots the CSMS installed
+    /// earlier are ignored for firmware.
+    #[serde(default)]
+    pub trust_csms_manufacturer_roots: bool,
+    /// The version now running, which an image must not be older than. Default: chargerd's
+    /// own version (the one BootNotification reports).
+    #[serde(default)]
+    pub running_version: Option<String>,
+    /// The one older version an operator allows on purpose (a deliberate downgrade); remove it
+    /// once done. Never settable by the CSMS.
+    #[serde(default)]
+    pub downgrade_to: Option<String>,
+    /// A download larger than this fails while it streams, and the partial file is deleted.
+    #[serde(default = "default_max_image_bytes")]
+    pub max_image_bytes: u64,
+    /// The install command is killed (its whole process group) after this long, and the
+    /// update reported InstallationFailed.
+    #[serde(default = "default_install_timeout_s")]
+    pub install_timeout_s: u64,
+}
+
+impl Default for FirmwareSection {
+    fn default() -> FirmwareSection {
+        FirmwareSection {
+            require_signed: true,
+            trust_csms_manufacturer_roots: false,
+            running_version: None,
+            downgrade_to: None,
+            max_image_bytes: default_max_image_bytes(),
+            install_timeout_s: default_install_timeout_s(),
+        }
+    }
+}
+
+impl FirmwareSection {
+    pub fn install_timeout(&self) -> Duration {
+        Duration::from_secs(self.install_timeout_s)
+    }
+}
+
+fn default_true() -> bool {
+    true
+}
+fn default_max_image_bytes() -> u64 {
+    1024 * 1024 * 1024
+}
+fn default_install_timeout_s() -> u64 {
+    30 * 60
+}
+
+/// Bounds of `firmware.max_image_bytes`: 1 MiB to 4 GiB.
+pub const IMAGE_BYTES_RANGE: std::ops::RangeInclusive<u64> = (1 << 20)..=(4 << 30);
+/// Bounds of `firmware.install_timeout_s`: 1 s to 6 h.
+pub const INSTALL_TIMEOUT_RANGE_S: std::ops::RangeInclusive<u64> = 1..=6 * 3600;
+/// Bounds of `files.max_archive_input_bytes`: 64 KiB to 4 GiB.
+pub const ARCHIVE_INPUT_BYTES_RANGE: std::ops::RangeInclusive<u64> = (64 << 10)..=(4 << 30);
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -601,6 +709,36 @@ impl OcppSection {
                 &format!("must be between {MIN_FRAME_BYTES} and {MAX_FRAME_BYTES} bytes"),
             );
         }
+        let range = |r: &std::ops::RangeInclusive<u64>| format!("{} to {}", r.start(), r.end());
+        if !ARCHIVE_INPUT_BYTES_RANGE.contains(&self.files.max_archive_input_bytes) {
+            return bad(
+                "files.max_archive_input_bytes",
+                &format!("must be {} bytes", range(&ARCHIVE_INPUT_BYTES_RANGE)),
+            );
+        }
+        let fw = &self.firmware;
+        if !IMAGE_BYTES_RANGE.contains(&fw.max_image_bytes) {
+            return bad(
+                "firmware.max_image_bytes",
+                &format!("must be {} bytes", range(&IMAGE_BYTES_RANGE)),
+            );
+        }
+        if !INSTALL_TIMEOUT_RANGE_S.contains(&fw.install_timeout_s) {
+            return bad(
+                "firmware.install_timeout_s",
+                &format!("must be {} s", range(&INSTALL_TIMEOUT_RANGE_S)),
+            );
+        }
+        for (key, version) in [
+            ("firmware.running_version", &fw.running_version),
+            ("firmware.downgrade_to", &fw.downgrade_to),
+        ] {
+            if let Some(v) = version {
+                if let Err(why) = FirmwareVersion::parse(v) {
+                    return bad(key, &why);
+                }
+            }
+        }
         Ok(())
     }
 
@@ -776,6 +914,7 @@ mod tests {
             call_timeout_s: 30,
             max_frame_bytes: 65536,
             files: FilesSection::default(),
+            firmware: FirmwareSection::default(),
         }
     }
 
@@ -927,6 +1066,82 @@ mod tests {
         };
         s.validate().unwrap();
         assert_eq!(s.ping_interval(), None);
+    }
+
+    #[test]
+    fn firmware_policy_defaults_to_signed_only_and_is_bounded() {
+        #[derive(Deserialize)]
+        struct Doc {
+            ocpp: OcppSection,
+        }
+        let doc: Doc =
+            toml_de("[ocpp]\ncsms_url = \"ws://csms/ocpp\"\ncharge_point_id = \"CP1\"\n");
+        let fw = &doc.ocpp.firmware;
+        assert!(fw.require_signed);
+        assert!(!fw.trust_csms_manufacturer_roots);
+        assert_eq!(fw.install_timeout(), Duration::from_secs(1800));
+        assert_eq!(fw.max_image_bytes, 1 << 30);
+        assert_eq!(doc.ocpp.files.max_archive_input_bytes, 256 << 20);
+        let doc: Doc = toml_de(
+            "[ocpp]\ncsms_url = \"ws://csms/ocpp\"\ncharge_point_id = \"CP1\"\n\
+             [ocpp.firmware]\nrequire_signed = false\ntrust_csms_manufacturer_roots = true\n\
+             running_version = \"2.3.1\"\ndowngrade_to = \"2.2.0\"\ninstall_timeout_s = 5\n",
+        );
+        assert!(!doc.ocpp.firmware.require_signed);
+        doc.ocpp.validate().unwrap();
+
+        let with = |f: FirmwareSection| OcppSection {
+            firmware: f,
+            ..section()
+        };
+        let fw = FirmwareSection::default();
+        for (bad, key) in [
+            (
+                FirmwareSection {
+                    install_timeout_s: 0,
+                    ..fw.clone()
+                },
+                "ocpp.firmware.install_timeout_s",
+            ),
+            (
+                FirmwareSection {
+                    install_timeout_s: 7 * 3600,
+                    ..fw.clone()
+                },
+                "ocpp.firmware.install_timeout_s",
+            ),
+            (
+                FirmwareSection {
+                    max_image_bytes: 1000,
+                    ..fw.clone()
+                },
+                "ocpp.firmware.max_image_bytes",
+            ),
+            (
+                FirmwareSection {
+                    downgrade_to: Some("yesterday".into()),
+                    ..fw.clone()
+                },
+                "ocpp.firmware.downgrade_to",
+            ),
+            (
+                FirmwareSection {
+                    running_version: Some("".into()),
+                    ..fw.clone()
+                },
+                "ocpp.firmware.running_version",
+            ),
+        ] {
+            assert_eq!(key_of(&with(bad)), key);
+        }
+        let s = OcppSection {
+            files: FilesSection {
+                max_archive_input_bytes: 10,
+                ..FilesSection::default()
+            },
+            ..section()
+        };
+        assert_eq!(key_of(&s), "ocpp.files.max_archive_input_bytes");
     }
 
     #[test]

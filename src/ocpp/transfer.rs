@@ -814,7 +814,8 @@ impl Sink {
     }
 }
 
-fn partial_path(dest: &Path) -> PathBuf {
+/// Where a download or an archive is written until it is complete: `<dest>.partial`.
+pub fn partial_path(dest: &Path) -> PathBuf {
     let mut s = dest.as_os_str().to_owned();
     s.push(".partial");
     PathBuf::from(s)
@@ -1769,11 +1770,48 @@ pub enum ArchiveEntry {
     },
 }
 
+/// Bounds of an archive being built.
+#[derive(Debug, Clone)]
+pub struct ArchiveLimits {
+    /// Most bytes the members hold together (before compression). Members that do not fit
+    /// whole are cut (files keep their newest end: logs grow at the end) or left out, and
+    /// `TRUNCATED.txt` in the archive says which.
+    pub max_input_bytes: u64,
+    /// Set from outside to stop the build (the upload was canceled).
+    pub canceled: Option<Arc<std::sync::atomic::AtomicBool>>,
+}
+
+impl ArchiveLimits {
+    /// No bound on the size, never canceled.
+    pub fn unlimited() -> ArchiveLimits {
+        ArchiveLimits {
+            max_input_bytes: u64::MAX,
+            canceled: None,
+        }
+    }
+
+    pub fn is_canceled(&self) -> bool {
+        self.canceled
+            .as_ref()
+            .is_some_and(|c| c.load(std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
 /// Writes `entries` as a `.tar.gz` to `dest` (through `<dest>.partial`); returns its size.
 /// Blocking: call it from `spawn_blocking` in async code.
 pub fn build_archive(dest: &Path, entries: &[ArchiveEntry]) -> Result<u64, TransferError> {
+    build_archive_limited(dest, entries, &ArchiveLimits::unlimited())
+}
+
+/// [`build_archive`] within `limits`: every member is streamed (never held whole in memory)
+/// and the members together hold at most `limits.max_input_bytes`.
+pub fn build_archive_limited(
+    dest: &Path,
+    entries: &[ArchiveEntry],
+    limits: &ArchiveLimits,
+) -> Result<u64, TransferError> {
     let partial = partial_path(dest);
-    match write_archive(&partial, entries) {
+    match write_archive(&partial, entries, limits) {
         Ok(()) => {
             std::fs::rename(&partial, dest).map_err(|e| TransferError::local(dest, e))?;
             let size = std::fs::metadata(dest)
@@ -1789,8 +1827,16 @@ pub fn build_archive(dest: &Path, entries: &[ArchiveEntry]) -> Result<u64, Trans
     }
 }
 
-fn write_archive(partial: &Path, entries: &[ArchiveEntry]) -> Result<(), TransferError> {
+fn write_archive(
+    partial: &Path,
+    entries: &[ArchiveEntry],
+    limits: &ArchiveLimits,
+) -> Result<(), TransferError> {
     let err = |e: std::io::Error| TransferError::local(partial, e);
+    let mut budget = Budget {
+        left: limits.max_input_bytes,
+        cut: Vec::new(),
+    };
     let file = std::fs::File::create(partial).map_err(err)?;
     let gz = flate2::write::GzEncoder::new(
         std::io::BufWriter::new(file),
@@ -1801,13 +1847,18 @@ fn write_archive(partial: &Path, entries: &[ArchiveEntry]) -> Result<(), Transfe
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
     for entry in entries {
+        if limits.is_canceled() {
+            return Err(TransferError::local(partial, "canceled"));
+        }
         match entry {
             ArchiveEntry::Bytes {
                 name_in_archive,
                 bytes,
             } => {
-                let mut header = file_header(bytes.len() as u64, now);
-                tar.append_data(&mut header, name_in_archive, bytes.as_slice())
+                let keep = budget.take(name_in_archive, bytes.len() as u64);
+                let kept = &bytes[bytes.len() - usize::try_from(keep).unwrap_or(bytes.len())..];
+                let mut header = file_header(keep, now);
+                tar.append_data(&mut header, name_in_archive, kept)
                     .map_err(|e| {
                         TransferError::local(partial, format!("{name_in_archive}: {e}"))
                     })?;
@@ -1815,8 +1866,30 @@ fn write_archive(partial: &Path, entries: &[ArchiveEntry]) -> Result<(), Transfe
             ArchiveEntry::File {
                 path,
                 name_in_archive,
-            } => append_file(&mut tar, partial, path, name_in_archive, now)?,
+            } => append_file(
+                &mut tar,
+                partial,
+                path,
+                name_in_archive,
+                now,
+                &mut budget,
+                limits,
+            )?,
         }
+    }
+    if !budget.cut.is_empty() {
+        let note = format!(
+            "chargerd cut this archive at {} bytes of content (ocpp.files.max_archive_input_bytes):\n{}",
+            limits.max_input_bytes,
+            budget.cut.join("\n")
+        );
+        tracing::warn!(
+            cut = budget.cut.len(),
+            "diagnostics archive cut at its size limit"
+        );
+        let mut header = file_header(note.len() as u64, now);
+        tar.append_data(&mut header, "TRUNCATED.txt", note.as_bytes())
+            .map_err(|e| TransferError::local(partial, format!("TRUNCATED.txt: {e}")))?;
     }
     let gz = tar.into_inner().map_err(err)?;
     let buffered = gz.finish().map_err(err)?;
@@ -1837,12 +1910,49 @@ fn file_header(size: u64, mtime: u64) -> tar::Header {
     header
 }
 
+/// What is left of an archive's size bound, and what was cut to keep it.
+struct Budget {
+    left: u64,
+    cut: Vec<String>,
+}
+
+impl Budget {
+    /// How many of a member's `size` bytes fit; notes a member that was cut.
+    fn take(&mut self, name: &str, size: u64) -> u64 {
+        let keep = size.min(self.left);
+        self.left -= keep;
+        if keep < size {
+            self.cut.push(format!(
+                "{name}: {keep} of {size} bytes kept (the newest end)"
+            ));
+        }
+        keep
+    }
+}
+
+/// A reader that fails once the build is canceled, so that a long member stops early.
+struct Cancelable<'a, R> {
+    inner: R,
+    limits: &'a ArchiveLimits,
+}
+
+impl<R: Read> Read for Cancelable<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.limits.is_canceled() {
+            return Err(std::io::Error::other("canceled"));
+        }
+        self.inner.read(buf)
+    }
+}
+
 fn append_file<W: Write>(
     tar: &mut tar::Builder<W>,
     archive: &Path,
     path: &Path,
     name: &str,
     now: u64,
+    budget: &mut Budget,
+    limits: &ArchiveLimits,
 ) -> Result<(), TransferError> {
     let file = match std::fs::File::open(path) {
         Ok(f) => f,
@@ -1861,10 +1971,20 @@ fn append_file<W: Write>(
         .ok()
         .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
         .map_or(now, |d| d.as_secs());
-    let size = meta.len();
+    let whole = meta.len();
+    let size = budget.take(name, whole);
+    let mut file = file;
+    if size < whole {
+        use std::io::Seek;
+        file.seek(std::io::SeekFrom::Start(whole - size))
+            .map_err(|e| TransferError::local(path, e))?;
+    }
     let mut header = file_header(size, mtime);
     let mut reader = Exact {
-        inner: file.take(size),
+        inner: Cancelable {
+            inner: file.take(size),
+            limits,
+        },
         remaining: size,
         padded: false,
     };
@@ -1921,6 +2041,100 @@ pub fn capture_journal(
         cmd.arg(format!("--until=@{until}"));
     }
     run_capped(cmd, JOURNAL_TIMEOUT, JOURNAL_MAX_BYTES)
+}
+
+/// [`capture_journal`] streamed into the file `out` (never held in memory), at most
+/// `max_bytes` of it (then with a note). Returns whether there is a journal to archive; `out`
+/// is removed when not.
+pub fn capture_journal_to(
+    unit: &str,
+    since_unix_s: Option<i64>,
+    until_unix_s: Option<i64>,
+    out: &Path,
+    max_bytes: u64,
+) -> bool {
+    let mut cmd = Command::new("journalctl");
+    cmd.args(["-u", unit, "--no-pager", "-o", "short-iso"]);
+    if let Some(since) = since_unix_s {
+        cmd.arg(format!("--since=@{since}"));
+    }
+    if let Some(until) = until_unix_s {
+        cmd.arg(format!("--until=@{until}"));
+    }
+    let captured = run_capped_to_file(cmd, JOURNAL_TIMEOUT, max_bytes, out);
+    if !captured {
+        let _ = std::fs::remove_file(out);
+    }
+    captured
+}
+
+/// Runs `cmd` with its standard output streamed into `out`, at most `max_bytes` (then cut
+/// with a note, whatever the exit status); killed after `limit`. Returns whether it succeeded
+/// (or was cut) in time.
+fn run_capped_to_file(mut cmd: Command, limit: Duration, max_bytes: u64, out: &Path) -> bool {
+    let file = match std::fs::File::create(out) {
+        Ok(f) => f,
+        Err(e) => {
+            tracing::warn!(file = %out.display(), error = %e, "cannot write the journal excerpt");
+            return false;
+        }
+    };
+    cmd.stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null());
+    let program = format!("{:?}", cmd.get_program());
+    let mut child = match cmd.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            tracing::warn!(program, error = %e, "cannot run");
+            return false;
+        }
+    };
+    let Some(stdout) = child.stdout.take() else {
+        return false;
+    };
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut writer = std::io::BufWriter::new(file);
+        let mut limited = stdout.take(max_bytes.saturating_add(1));
+        let copied = std::io::copy(&mut limited, &mut writer);
+        drop(limited);
+        let cut = matches!(copied, Ok(n) if n > max_bytes);
+        let done = copied.is_ok()
+            && (!cut
+                || writer
+                    .write_all(b"\n[cut by chargerd: output too large]\n")
+                    .is_ok())
+            && writer.flush().is_ok();
+        let _ = tx.send((done, cut));
+    });
+    let deadline = Instant::now() + limit;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Ok(None) | Err(_) => {
+                tracing::warn!(program, "took too long; killed");
+                let _ = child.kill();
+                let _ = child.wait();
+                return false;
+            }
+        }
+    };
+    let left = deadline
+        .saturating_duration_since(Instant::now())
+        .max(Duration::from_millis(100));
+    match rx.recv_timeout(left) {
+        Ok((true, true)) => true,
+        Ok((true, false)) if status.success() => true,
+        Ok((true, false)) => {
+            tracing::warn!(program, %status, "failed");
+            false
+        }
+        _ => false,
+    }
 }
 
 /// Runs `cmd` and returns its standard output if it succeeds within `limit`; at most
@@ -2203,6 +2417,116 @@ mod tests {
         assert!(cut.ends_with(b"output too large]\n"));
         let missing = Command::new("/nonexistent/journalctl");
         assert_eq!(run_capped(missing, Duration::from_secs(1), 100), None);
+    }
+
+    fn read_members(archive: &Path) -> Vec<(String, Vec<u8>)> {
+        let file = std::fs::File::open(archive).unwrap();
+        let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
+        tar.entries()
+            .unwrap()
+            .map(|e| {
+                let mut e = e.unwrap();
+                let name = e.path().unwrap().display().to_string();
+                let mut bytes = Vec::new();
+                e.read_to_end(&mut bytes).unwrap();
+                (name, bytes)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn archives_keep_to_their_size_bound_newest_end_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let log = dir.path().join("big.log");
+        let lines: String = (0..40_000).map(|i| format!("line {i:06}\n")).collect();
+        std::fs::write(&log, &lines).unwrap();
+        let small = dir.path().join("small.log");
+        std::fs::write(&small, b"never fits").unwrap();
+        let dest = dir.path().join("out.tar.gz");
+        let limits = ArchiveLimits {
+            max_input_bytes: 100_000,
+            canceled: None,
+        };
+        let entries = [
+            ArchiveEntry::Bytes {
+                name_in_archive: "security-log.txt".into(),
+                bytes: b"events\n".to_vec(),
+            },
+            ArchiveEntry::File {
+                path: log.clone(),
+                name_in_archive: "logs/big.log".into(),
+            },
+            ArchiveEntry::File {
+                path: small,
+                name_in_archive: "logs/small.log".into(),
+            },
+        ];
+        build_archive_limited(&dest, &entries, &limits).unwrap();
+        let members = read_members(&dest);
+        let total: usize = members
+            .iter()
+            .filter(|(n, _)| n != "TRUNCATED.txt")
+            .map(|(_, b)| b.len())
+            .sum();
+        assert_eq!(total, 100_000);
+        let big = &members.iter().find(|(n, _)| n == "logs/big.log").unwrap().1;
+        assert!(lines.as_bytes().ends_with(big), "the newest end is kept");
+        let note = &members
+            .iter()
+            .find(|(n, _)| n == "TRUNCATED.txt")
+            .unwrap()
+            .1;
+        let note = String::from_utf8_lossy(note);
+        assert!(note.contains("logs/big.log") && note.contains("logs/small.log: 0 of 10"));
+
+        // Canceled: an error and nothing left behind.
+        let flag = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let limits = ArchiveLimits {
+            max_input_bytes: u64::MAX,
+            canceled: Some(flag),
+        };
+        let dest = dir.path().join("canceled.tar.gz");
+        assert!(build_archive_limited(&dest, &entries, &limits).is_err());
+        assert!(!dest.exists() && !partial_path(&dest).exists());
+    }
+
+    #[test]
+    fn command_output_streams_to_a_file_with_a_cap() {
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("journal.txt");
+        let sh = |script: &str| {
+            let mut cmd = Command::new("sh");
+            cmd.args(["-c", script]);
+            cmd
+        };
+        assert!(run_capped_to_file(
+            sh("yes | head -c 300000"),
+            Duration::from_secs(10),
+            1000,
+            &out
+        ));
+        let text = std::fs::read(&out).unwrap();
+        assert!(text.starts_with(&[b'y', b'\n'].repeat(500)));
+        assert!(text.ends_with(b"output too large]\n"), "{}", text.len());
+        assert!(run_capped_to_file(
+            sh("echo hi"),
+            Duration::from_secs(5),
+            100,
+            &out
+        ));
+        assert_eq!(std::fs::read(&out).unwrap(), b"hi\n");
+        assert!(!run_capped_to_file(
+            sh("exit 3"),
+            Duration::from_secs(5),
+            100,
+            &out
+        ));
+        assert!(!run_capped_to_file(
+            sh("sleep 5"),
+            Duration::from_millis(200),
+            100,
+            &out
+        ));
     }
 
     #[test]

@@ -6,6 +6,21 @@
 //!
 //! A firmware update waits until no transaction runs before it installs (a truck is never
 //! cut off by an update), and until the CSMS's installDateTime if it gave one.
+//!
+//! **What firmware is installed** is the operator's [`FirmwarePolicy`], never the CSMS's: with
+//! `require_signed` (the default) a plain UpdateFirmware is refused before anything is
+//! downloaded; a signed image must verify (the shell checks it against the roots the policy
+//! trusts); and every image's version, as the install command reports it, must not be older
+//! than the running version, unless it is the one `downgrade_to` version the operator allowed.
+//!
+//! **One transfer of each kind at a time.** A new firmware request (signed or not) cancels the
+//! update under way unless it is already installing (then a SignedUpdateFirmware is Rejected and
+//! an UpdateFirmware ignored); a SignedUpdateFirmware that canceled one is answered
+//! `AcceptedCanceled`. GetDiagnostics and GetLog share one upload: a new one cancels the
+//! running one (GetLog then answers `AcceptedCanceled`); a canceled upload of the *other* kind
+//! is closed with its failure status (DiagnosticsStatusNotification UploadFailed or
+//! LogStatusNotification UploadFailure), since its CSMS would otherwise wait for it forever.
+//! Canceling is [`FileJob::Cancel`]: the shell stops the job and deletes its files.
 
 use std::collections::VecDeque;
 use std::time::Duration;
@@ -34,6 +49,11 @@ pub enum SecurityEvent {
     /// type: the type is free text, and this one tells the operator a value was lost.
     InvalidPersistedSetting,
     FailedToAuthenticateAtCentralSystem,
+    /// Not in the whitepaper's list: an image older than the running firmware was refused.
+    FirmwareDowngradeRefused,
+    /// Not in the whitepaper's list: InstallCertificate(ManufacturerRootCertificate) refused
+    /// because firmware trust comes from local configuration only.
+    ManufacturerRootCertificateRefused,
 }
 
 impl SecurityEvent {
@@ -53,6 +73,10 @@ impl SecurityEvent {
             SecurityEvent::InvalidPersistedSetting => "InvalidPersistedSetting",
             SecurityEvent::FailedToAuthenticateAtCentralSystem => {
                 "FailedToAuthenticateAtCentralSystem"
+            }
+            SecurityEvent::FirmwareDowngradeRefused => "FirmwareDowngradeRefused",
+            SecurityEvent::ManufacturerRootCertificateRefused => {
+                "ManufacturerRootCertificateRefused"
             }
         }
     }
@@ -87,8 +111,14 @@ pub enum FileJob {
         retry_interval: Duration,
         signature: Option<FirmwareSignature>,
     },
+    /// Ask the install command which version the downloaded (and verified) image is:
+    /// report [`JobProgress::ImageVersion`] or [`JobProgress::ImageVersionUnknown`].
+    CheckImageVersion { job: u64 },
     /// Install the firmware the last download fetched.
     InstallFirmware { job: u64 },
+    /// Stop the job (a download, a version check, an upload) if it still runs and delete its
+    /// files; its later reports are ignored. Also sent for an image the core refused.
+    Cancel { job: u64 },
     Upload {
         job: u64,
         kind: UploadKind,
@@ -111,6 +141,10 @@ pub enum JobProgress {
     Downloaded,
     DownloadFailed(String),
     SignatureVerified,
+    /// The image's version as the install command told it.
+    ImageVersion(String),
+    /// The install command could not tell the image's version (why).
+    ImageVersionUnknown(String),
     InvalidSignature(String),
     InvalidCertificate(String),
     Installing,
@@ -127,6 +161,8 @@ pub enum JobProgress {
 enum FirmwareStage {
     Scheduled,
     Downloading,
+    /// Downloaded and verified: the image's version is being asked for.
+    CheckingVersion,
     /// Downloaded (and verified): waiting for installDateTime and for no transaction.
     ReadyToInstall,
     Installing,
@@ -147,8 +183,191 @@ struct FirmwareUpdate {
     stage: FirmwareStage,
 }
 
+/// A firmware version as anti-rollback compares it: dot-separated numbers (`2.10.3`, an
+/// optional leading `v`; missing trailing numbers count as 0), optionally a `-` pre-release tag
+/// that sorts before the release as in SemVer (`2.0.0-rc.1 < 2.0.0`); `+` build metadata is
+/// ignored.
+#[derive(Debug, Clone)]
+pub struct FirmwareVersion {
+    numbers: Vec<u64>,
+    pre: Option<String>,
+    text: String,
+}
+
+/// Longest version text accepted (what the install command prints is hostile too).
+const MAX_VERSION_LEN: usize = 64;
+/// Most numeric components of a version.
+const MAX_VERSION_PARTS: usize = 8;
+
+impl FirmwareVersion {
+    pub fn parse(text: &str) -> Result<FirmwareVersion, String> {
+        let t = text.trim();
+        if t.is_empty() || t.len() > MAX_VERSION_LEN {
+            return Err(format!(
+                "a version has 1 to {MAX_VERSION_LEN} characters, not {}",
+                t.len()
+            ));
+        }
+        let bare = t.strip_prefix(['v', 'V']).unwrap_or(t);
+        let bare = bare.split('+').next().unwrap_or(bare);
+        let (core, pre) = match bare.split_once('-') {
+            Some((core, pre)) => (core, Some(pre)),
+            None => (bare, None),
+        };
+        let bad = || format!("{t:?} is not a version like 1.4.2 or 1.5.0-rc.1");
+        if pre.is_some_and(|p| {
+            p.is_empty()
+                || !p
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        }) {
+            return Err(bad());
+        }
+        let numbers = core
+            .split('.')
+            .map(|n| {
+                if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(bad());
+                }
+                n.parse::<u64>().map_err(|_| bad())
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        if numbers.len() > MAX_VERSION_PARTS {
+            return Err(bad());
+        }
+        Ok(FirmwareVersion {
+            numbers,
+            pre: pre.map(str::to_string),
+            text: t.to_string(),
+        })
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+}
+
+impl Ord for FirmwareVersion {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        use std::cmp::Ordering;
+        let len = self.numbers.len().max(other.numbers.len());
+        for i in 0..len {
+            let a = self.numbers.get(i).copied().unwrap_or(0);
+            let b = other.numbers.get(i).copied().unwrap_or(0);
+            match a.cmp(&b) {
+                Ordering::Equal => {}
+                o => return o,
+            }
+        }
+        match (&self.pre, &other.pre) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => Ordering::Greater,
+            (Some(_), None) => Ordering::Less,
+            (Some(a), Some(b)) => {
+                // SemVer: identifiers compared in turn, numeric ones numerically and below
+                // alphanumeric ones; more identifiers sort after a shared prefix.
+                let mut x = a.split('.');
+                let mut y = b.split('.');
+                loop {
+                    match (x.next(), y.next()) {
+                        (None, None) => return Ordering::Equal,
+                        (None, Some(_)) => return Ordering::Less,
+                        (Some(_), None) => return Ordering::Greater,
+                        (Some(p), Some(q)) => {
+                            let o = match (p.parse::<u64>(), q.parse::<u64>()) {
+                                (Ok(m), Ok(n)) => m.cmp(&n),
+                                (Ok(_), Err(_)) => Ordering::Less,
+                                (Err(_), Ok(_)) => Ordering::Greater,
+                                (Err(_), Err(_)) => p.cmp(q),
+                            };
+                            if o != Ordering::Equal {
+                                return o;
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
+impl PartialOrd for FirmwareVersion {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for FirmwareVersion {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other) == std::cmp::Ordering::Equal
+    }
+}
+
+impl Eq for FirmwareVersion {}
+
+/// What firmware this charge point installs: from local configuration (`[ocpp.firmware]`),
+/// never from the CSMS.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FirmwarePolicy {
+    /// A plain UpdateFirmware (no signature) is refused before any download.
+    pub require_signed: bool,
+    /// The version running now; an image older than it is refused.
+    pub running_version: String,
+    /// The one older version the operator allows (a deliberate downgrade).
+    pub downgrade_to: Option<String>,
+}
+
+impl Default for FirmwarePolicy {
+    fn default() -> FirmwarePolicy {
+        FirmwarePolicy {
+            require_signed: true,
+            running_version: env!("CARGO_PKG_VERSION").to_string(),
+            downgrade_to: None,
+        }
+    }
+}
+
+/// Why an image's version is refused.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum VersionRefusal {
+    /// The version text (of the image, or the configured one) is not a version.
+    Unreadable(String),
+    /// Older than the running version and not the allowed downgrade: an attempted rollback.
+    Older { image: String, running: String },
+}
+
+impl FirmwarePolicy {
+    /// Anti-rollback: may an image of version `image` be installed?
+    pub fn check_image_version(&self, image: &str) -> Result<(), VersionRefusal> {
+        let image = FirmwareVersion::parse(image)
+            .map_err(|e| VersionRefusal::Unreadable(format!("image version: {e}")))?;
+        let running = FirmwareVersion::parse(&self.running_version)
+            .map_err(|e| VersionRefusal::Unreadable(format!("running version: {e}")))?;
+        if image >= running {
+            return Ok(());
+        }
+        let allowed = self
+            .downgrade_to
+            .as_deref()
+            .and_then(|d| FirmwareVersion::parse(d).ok());
+        if allowed.is_some_and(|d| d == image) {
+            tracing::warn!(
+                image = image.as_str(),
+                running = running.as_str(),
+                "deliberate firmware downgrade allowed by ocpp.firmware.downgrade_to"
+            );
+            return Ok(());
+        }
+        Err(VersionRefusal::Older {
+            image: image.as_str().to_string(),
+            running: running.as_str().to_string(),
+        })
+    }
+}
+
 #[derive(Debug, Default)]
 pub(super) struct Maintenance {
+    policy: FirmwarePolicy,
     next_job: u64,
     firmware: Option<FirmwareUpdate>,
     /// Last firmware status and the request id it was for (None: unsigned / none).
@@ -264,7 +483,35 @@ impl ChargePoint {
         }
     }
 
+    /// The operator's firmware policy (from `[ocpp.firmware]`); the default requires signed
+    /// firmware and compares with chargerd's own version.
+    pub fn set_firmware_policy(&mut self, policy: FirmwarePolicy) {
+        self.maintenance.policy = policy;
+    }
+
     pub(super) fn update_firmware(&mut self, id: MessageId, payload: &Value, now: Timestamp) {
+        if self.maintenance.policy.require_signed {
+            // 1.6's answer has no status: the refusal is told by the notification and the
+            // event. Nothing is downloaded and an update under way goes on.
+            self.respond(&id, json!({}));
+            tracing::warn!(
+                location = %crate::ocpp::redact_url(payload["location"].as_str().unwrap_or_default()),
+                "unsigned UpdateFirmware refused (ocpp.firmware.require_signed)"
+            );
+            self.notify(
+                "FirmwareStatusNotification",
+                json!({"status": "InstallationFailed"}),
+            );
+            self.security_event(
+                SecurityEvent::InvalidFirmwareSignature,
+                Some(
+                    "UpdateFirmware without a signature refused: signed firmware is required"
+                        .into(),
+                ),
+                now,
+            );
+            return;
+        }
         let (retries, retry_interval) = retries_of(payload);
         let retrieve_at = payload["retrieveDate"]
             .as_str()
@@ -360,6 +607,12 @@ impl ChargePoint {
         {
             tracing::warn!("firmware update refused: an installation is running");
             return;
+        }
+        if let Some(old) = self.maintenance.firmware.take() {
+            // One firmware transfer at a time: the newest request wins.
+            tracing::info!(job = old.job, "firmware update canceled by a newer request");
+            self.actions
+                .push_back(CoreAction::Job(FileJob::Cancel { job: old.job }));
         }
         update.job = self.maintenance.job();
         tracing::info!(location = %crate::ocpp::redact_url(&update.location), signed = update.signature.is_some(), "firmware update scheduled");
@@ -470,12 +723,45 @@ impl ChargePoint {
             JobProgress::Downloaded => {
                 self.firmware_status("Downloaded");
                 if !signed {
-                    self.firmware_ready(now);
+                    self.check_image_version();
                 }
             }
             JobProgress::SignatureVerified => {
                 self.firmware_status("SignatureVerified");
-                self.firmware_ready(now);
+                self.check_image_version();
+            }
+            JobProgress::ImageVersion(version) => {
+                let verdict = self.maintenance.policy.check_image_version(&version);
+                match verdict {
+                    Ok(()) => {
+                        tracing::info!(version, "firmware image version accepted");
+                        self.firmware_ready(now);
+                    }
+                    Err(VersionRefusal::Older { image, running }) => {
+                        let why = format!(
+                            "image version {image} is older than the running {running} \
+                             (a deliberate downgrade needs ocpp.firmware.downgrade_to)"
+                        );
+                        tracing::warn!(why, "firmware refused");
+                        self.firmware_status("InstallVerificationFailed");
+                        self.security_event(
+                            SecurityEvent::FirmwareDowngradeRefused,
+                            Some(why),
+                            now,
+                        );
+                        self.discard_firmware();
+                    }
+                    Err(VersionRefusal::Unreadable(why)) => {
+                        tracing::warn!(why, "firmware refused: its version is unknown");
+                        self.firmware_status("InstallVerificationFailed");
+                        self.discard_firmware();
+                    }
+                }
+            }
+            JobProgress::ImageVersionUnknown(why) => {
+                tracing::warn!(why, "firmware refused: its version is unknown");
+                self.firmware_status("InstallVerificationFailed");
+                self.discard_firmware();
             }
             JobProgress::DownloadFailed(why) => {
                 tracing::warn!(why, "firmware download failed");
@@ -510,6 +796,24 @@ impl ChargePoint {
                 self.maintenance.firmware = None;
             }
             other => tracing::debug!(?other, "unexpected firmware progress"),
+        }
+    }
+
+    /// Downloaded and verified: ask the image's version (anti-rollback) before it may install.
+    fn check_image_version(&mut self) {
+        if let Some(f) = self.maintenance.firmware.as_mut() {
+            f.stage = FirmwareStage::CheckingVersion;
+            let job = f.job;
+            self.actions
+                .push_back(CoreAction::Job(FileJob::CheckImageVersion { job }));
+        }
+    }
+
+    /// Drop the update under way and have the shell delete its image.
+    fn discard_firmware(&mut self) {
+        if let Some(f) = self.maintenance.firmware.take() {
+            self.actions
+                .push_back(CoreAction::Job(FileJob::Cancel { job: f.job }));
         }
     }
 
@@ -550,10 +854,48 @@ impl ChargePoint {
         format!("{prefix}-{stamp}.tar.gz")
     }
 
+    /// One log transfer at a time, GetDiagnostics and GetLog alike: cancel the running one.
+    /// One of the other kind is closed with its failure status (its CSMS request would
+    /// otherwise never end); one of the same kind is followed by the new one's statuses.
+    /// Returns whether an upload was canceled.
+    fn cancel_upload(&mut self, by: UploadKind) -> bool {
+        let by_log = by != UploadKind::Diagnostics;
+        let mut canceled = false;
+        if let Some(job) = self.maintenance.diagnostics.take() {
+            self.actions
+                .push_back(CoreAction::Job(FileJob::Cancel { job }));
+            if by_log {
+                self.maintenance.diagnostics_status = Some("UploadFailed");
+                self.notify(
+                    "DiagnosticsStatusNotification",
+                    json!({"status": "UploadFailed"}),
+                );
+            }
+            canceled = true;
+        }
+        if let Some((job, request_id)) = self.maintenance.log.take() {
+            self.actions
+                .push_back(CoreAction::Job(FileJob::Cancel { job }));
+            if !by_log {
+                self.maintenance.log_status = Some(("UploadFailure", Some(request_id)));
+                self.notify(
+                    "LogStatusNotification",
+                    json!({"status": "UploadFailure", "requestId": request_id}),
+                );
+            }
+            canceled = true;
+        }
+        if canceled {
+            tracing::info!(by = ?by, "running upload canceled by a newer request");
+        }
+        canceled
+    }
+
     pub(super) fn get_diagnostics(&mut self, id: MessageId, payload: &Value, now: Timestamp) {
         let (retries, retry_interval) = retries_of(payload);
         let file_name = self.upload_file_name("diagnostics", now);
         self.respond(&id, json!({ "fileName": file_name }));
+        self.cancel_upload(UploadKind::Diagnostics);
         let job = self.maintenance.job();
         self.maintenance.diagnostics = Some(job);
         self.actions.push_back(CoreAction::Job(FileJob::Upload {
@@ -583,7 +925,7 @@ impl ChargePoint {
             _ => "diagnostics-log",
         };
         let file_name = self.upload_file_name(prefix, now);
-        let canceled = self.maintenance.log.is_some();
+        let canceled = self.cancel_upload(kind);
         self.respond(
             &id,
             json!({"status": if canceled { "AcceptedCanceled" } else { "Accepted" }, "filename": file_name}),
@@ -680,5 +1022,395 @@ impl ChargePoint {
                 self.send_firmware_status(status, request_id);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use charger_protocol::ocpp::RpcConfig;
+    use charger_protocol::Timestamp;
+    use serde_json::{json, Value};
+
+    use super::*;
+    use crate::ocpp::chargepoint::{Identity, Keys};
+
+    /// The core against a CSMS that answers every call at once, with the file jobs the core
+    /// starts collected instead of run.
+    struct Bench {
+        cp: ChargePoint,
+        now: Timestamp,
+        jobs: Vec<FileJob>,
+        /// Every frame the charge point sent.
+        sent: Vec<Value>,
+        next_id: u32,
+    }
+
+    const PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+
+    impl Bench {
+        fn new(policy: FirmwarePolicy) -> Bench {
+            let identity = Identity {
+                vendor: "chargerd".into(),
+                model: "test".into(),
+                serial_number: None,
+                firmware_version: policy.running_version.clone(),
+            };
+            let now = Timestamp::from_secs(10);
+            let rpc = RpcConfig {
+                id_seed: 1,
+                ..RpcConfig::default()
+            };
+            let mut cp = ChargePoint::new(identity, Keys::new(1), rpc, 1_795_619_373_000, now);
+            cp.set_firmware_policy(policy);
+            cp.on_connected(now);
+            let mut bench = Bench {
+                cp,
+                now,
+                jobs: Vec::new(),
+                sent: Vec::new(),
+                next_id: 0,
+            };
+            bench.step();
+            bench
+        }
+
+        fn policy(running: &str) -> FirmwarePolicy {
+            FirmwarePolicy {
+                running_version: running.into(),
+                ..FirmwarePolicy::default()
+            }
+        }
+
+        /// Runs until the charge point has nothing more to say; answers its calls.
+        fn step(&mut self) {
+            for _ in 0..1000 {
+                self.now += Duration::from_millis(10);
+                self.cp.update(self.now);
+                while let Some(action) = self.cp.poll_action() {
+                    if let CoreAction::Job(job) = action {
+                        self.jobs.push(job);
+                    }
+                }
+                let mut quiet = true;
+                while let Some(text) = self.cp.poll_text(self.now) {
+                    quiet = false;
+                    let frame: Value = serde_json::from_str(&text).unwrap();
+                    if frame[0] == 2 {
+                        let answer = match frame[2].as_str().unwrap() {
+                            "BootNotification" => json!({"status": "Accepted",
+                                "currentTime": "2026-11-25T15:09:33Z", "interval": 300}),
+                            "Heartbeat" => json!({"currentTime": "2026-11-25T15:09:33Z"}),
+                            _ => json!({}),
+                        };
+                        let reply = json!([3, frame[1], answer]).to_string();
+                        self.cp.on_text(&reply, self.now);
+                    }
+                    self.sent.push(frame);
+                }
+                if quiet {
+                    return;
+                }
+            }
+            panic!("the charge point never went quiet");
+        }
+
+        /// A CSMS call; returns the charge point's answer.
+        fn call(&mut self, action: &str, payload: Value) -> Value {
+            self.next_id += 1;
+            let id = format!("csms-{}", self.next_id);
+            self.cp
+                .on_text(&json!([2, id, action, payload]).to_string(), self.now);
+            self.step();
+            self.sent
+                .iter()
+                .find(|f| f[0] == 3 && f[1] == id.as_str())
+                .map(|f| f[2].clone())
+                .unwrap_or_else(|| panic!("{action} not answered: {:?}", self.sent))
+        }
+
+        fn progress(&mut self, job: u64, progress: JobProgress) {
+            self.cp.job_progress(job, progress, self.now);
+            self.step();
+        }
+
+        fn statuses(&self, action: &str) -> Vec<String> {
+            self.sent
+                .iter()
+                .filter(|f| f[0] == 2 && f[2] == action)
+                .map(|f| f[3]["status"].as_str().unwrap().to_string())
+                .collect()
+        }
+
+        fn events(&self) -> Vec<String> {
+            self.sent
+                .iter()
+                .filter(|f| f[0] == 2 && f[2] == "SecurityEventNotification")
+                .map(|f| f[3]["type"].as_str().unwrap().to_string())
+                .collect()
+        }
+
+        fn take_jobs(&mut self) -> Vec<FileJob> {
+            std::mem::take(&mut self.jobs)
+        }
+    }
+
+    fn download_job(jobs: &[FileJob]) -> u64 {
+        jobs.iter()
+            .find_map(|j| match j {
+                FileJob::DownloadFirmware { job, .. } => Some(*job),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no download in {jobs:?}"))
+    }
+
+    fn upload_job(jobs: &[FileJob]) -> u64 {
+        jobs.iter()
+            .find_map(|j| match j {
+                FileJob::Upload { job, .. } => Some(*job),
+                _ => None,
+            })
+            .unwrap_or_else(|| panic!("no upload in {jobs:?}"))
+    }
+
+    fn signed(request_id: i64) -> Value {
+        json!({"requestId": request_id, "firmware": {
+            "location": "http://fw.example/image.bin",
+            "retrieveDateTime": "2020-01-01T00:00:00Z",
+            "signingCertificate": PEM,
+            "signature": "AAAA"}})
+    }
+
+    fn unsigned() -> Value {
+        json!({"location": "http://fw.example/image.bin", "retrieveDate": "2020-01-01T00:00:00Z"})
+    }
+
+    #[test]
+    fn versions_compare_numerically_with_prereleases_first() {
+        let v = |s: &str| FirmwareVersion::parse(s).unwrap();
+        assert!(v("1.10.0") > v("1.9.7"));
+        assert!(v("v2.0") == v("2.0.0"));
+        assert!(v("2.0.0-rc.1") < v("2.0.0"));
+        assert!(v("2.0.0-rc.2") < v("2.0.0-rc.10"));
+        assert!(v("2.0.0-alpha") < v("2.0.0-beta"));
+        assert!(v("2.0.0+build.7") == v("2.0.0"));
+        for bad in [
+            "",
+            "abc",
+            "1..2",
+            "1.2.x",
+            "1.2-",
+            "-1",
+            &"9".repeat(70),
+            "1.2 3",
+        ] {
+            assert!(FirmwareVersion::parse(bad).is_err(), "{bad:?}");
+        }
+        assert!(FirmwareVersion::parse("1.2.3.4.5.6.7.8.9").is_err());
+        assert!(FirmwareVersion::parse("99999999999999999999999").is_err());
+    }
+
+    #[test]
+    fn anti_rollback_refuses_older_images_unless_that_downgrade_is_allowed() {
+        let mut policy = Bench::policy("1.4.2");
+        assert_eq!(policy.check_image_version("1.4.2"), Ok(()));
+        assert_eq!(policy.check_image_version("1.5.0-rc.1"), Ok(()));
+        assert_eq!(
+            policy.check_image_version("1.4.1"),
+            Err(VersionRefusal::Older {
+                image: "1.4.1".into(),
+                running: "1.4.2".into()
+            })
+        );
+        assert!(matches!(
+            policy.check_image_version("latest"),
+            Err(VersionRefusal::Unreadable(_))
+        ));
+        policy.downgrade_to = Some("1.3.0".into());
+        assert_eq!(policy.check_image_version("1.3.0"), Ok(()));
+        assert!(policy.check_image_version("1.2.0").is_err());
+    }
+
+    #[test]
+    fn a_plain_update_firmware_is_refused_without_a_download_by_default() {
+        let mut b = Bench::new(FirmwarePolicy::default());
+        b.take_jobs();
+        assert_eq!(b.call("UpdateFirmware", unsigned()), json!({}));
+        assert!(
+            b.jobs.is_empty(),
+            "an unsigned image is fetched: {:?}",
+            b.jobs
+        );
+        assert_eq!(
+            b.statuses("FirmwareStatusNotification"),
+            ["InstallationFailed"]
+        );
+        assert!(b.events().contains(&"InvalidFirmwareSignature".to_string()));
+    }
+
+    #[test]
+    fn an_unsigned_update_when_allowed_is_version_checked_before_it_installs() {
+        let mut b = Bench::new(FirmwarePolicy {
+            require_signed: false,
+            ..Bench::policy("1.0.0")
+        });
+        b.call("UpdateFirmware", unsigned());
+        let job = download_job(&b.take_jobs());
+        b.progress(job, JobProgress::Downloading);
+        b.progress(job, JobProgress::Downloaded);
+        assert_eq!(b.take_jobs(), [FileJob::CheckImageVersion { job }]);
+        b.progress(job, JobProgress::ImageVersion("1.1.0".into()));
+        assert_eq!(b.take_jobs(), [FileJob::InstallFirmware { job }]);
+    }
+
+    #[test]
+    fn an_older_signed_image_is_refused_with_an_event_and_discarded() {
+        let mut b = Bench::new(Bench::policy("2.0.0"));
+        assert_eq!(
+            b.call("SignedUpdateFirmware", signed(5))["status"],
+            "Accepted"
+        );
+        let job = download_job(&b.take_jobs());
+        b.progress(job, JobProgress::Downloaded);
+        assert!(b.take_jobs().is_empty(), "checked before its signature");
+        b.progress(job, JobProgress::SignatureVerified);
+        assert_eq!(b.take_jobs(), [FileJob::CheckImageVersion { job }]);
+        b.progress(job, JobProgress::ImageVersion("1.9.9".into()));
+        assert_eq!(b.take_jobs(), [FileJob::Cancel { job }]);
+        assert_eq!(
+            b.statuses("SignedFirmwareStatusNotification"),
+            [
+                "Downloaded",
+                "SignatureVerified",
+                "InstallVerificationFailed"
+            ]
+        );
+        assert!(b.events().contains(&"FirmwareDowngradeRefused".to_string()));
+
+        // A hook that cannot tell the version: refused as well (fail closed), no event.
+        assert_eq!(
+            b.call("SignedUpdateFirmware", signed(6))["status"],
+            "Accepted"
+        );
+        let job = download_job(&b.take_jobs());
+        b.progress(job, JobProgress::SignatureVerified);
+        b.take_jobs();
+        b.progress(job, JobProgress::ImageVersionUnknown("exit 2".into()));
+        assert_eq!(b.take_jobs(), [FileJob::Cancel { job }]);
+        assert_eq!(
+            b.statuses("SignedFirmwareStatusNotification")
+                .last()
+                .unwrap(),
+            "InstallVerificationFailed"
+        );
+    }
+
+    #[test]
+    fn the_allowed_downgrade_installs() {
+        let mut b = Bench::new(FirmwarePolicy {
+            downgrade_to: Some("1.9.9".into()),
+            ..Bench::policy("2.0.0")
+        });
+        b.call("SignedUpdateFirmware", signed(5));
+        let job = download_job(&b.take_jobs());
+        b.progress(job, JobProgress::SignatureVerified);
+        b.take_jobs();
+        b.progress(job, JobProgress::ImageVersion("1.9.9".into()));
+        assert_eq!(b.take_jobs(), [FileJob::InstallFirmware { job }]);
+    }
+
+    #[test]
+    fn a_second_firmware_request_cancels_the_first() {
+        let mut b = Bench::new(FirmwarePolicy {
+            require_signed: false,
+            ..Bench::policy("1.0.0")
+        });
+        assert_eq!(
+            b.call("SignedUpdateFirmware", signed(1))["status"],
+            "Accepted"
+        );
+        let first = download_job(&b.take_jobs());
+        b.progress(first, JobProgress::Downloading);
+        assert_eq!(
+            b.call("SignedUpdateFirmware", signed(2))["status"],
+            "AcceptedCanceled"
+        );
+        let jobs = b.take_jobs();
+        assert_eq!(jobs[0], FileJob::Cancel { job: first });
+        let second = download_job(&jobs);
+        // Reports of the canceled job change nothing.
+        b.progress(first, JobProgress::SignatureVerified);
+        assert!(b.take_jobs().is_empty());
+        // A core UpdateFirmware (no status in its answer) follows the same rule.
+        b.call("UpdateFirmware", unsigned());
+        let jobs = b.take_jobs();
+        assert_eq!(jobs[0], FileJob::Cancel { job: second });
+        let third = download_job(&jobs);
+        // While an image installs, nothing replaces it.
+        b.progress(third, JobProgress::Downloaded);
+        assert_eq!(b.take_jobs(), [FileJob::CheckImageVersion { job: third }]);
+        b.progress(third, JobProgress::ImageVersion("1.0.1".into()));
+        assert_eq!(b.take_jobs(), [FileJob::InstallFirmware { job: third }]);
+        assert_eq!(
+            b.call("SignedUpdateFirmware", signed(3))["status"],
+            "Rejected"
+        );
+        b.call("UpdateFirmware", unsigned());
+        assert!(b.take_jobs().is_empty());
+    }
+
+    #[test]
+    fn one_log_upload_at_a_time_the_newest_wins() {
+        let mut b = Bench::new(FirmwarePolicy::default());
+        let get_log = |id: i64| {
+            json!({"logType": "SecurityLog", "requestId": id,
+                   "log": {"remoteLocation": "https://logs.example/up/"}})
+        };
+        assert_eq!(b.call("GetLog", get_log(1))["status"], "Accepted");
+        let first = upload_job(&b.take_jobs());
+        assert_eq!(b.call("GetLog", get_log(2))["status"], "AcceptedCanceled");
+        let jobs = b.take_jobs();
+        assert_eq!(jobs[0], FileJob::Cancel { job: first });
+        let second = upload_job(&jobs);
+
+        // GetDiagnostics shares the slot: the running GetLog ends as UploadFailure.
+        b.call(
+            "GetDiagnostics",
+            json!({"location": "https://logs.example/up/"}),
+        );
+        let jobs = b.take_jobs();
+        assert_eq!(jobs[0], FileJob::Cancel { job: second });
+        let diagnostics = upload_job(&jobs);
+        let failures: Vec<_> = b
+            .sent
+            .iter()
+            .filter(|f| f[2] == "LogStatusNotification")
+            .map(|f| (f[3]["status"].clone(), f[3]["requestId"].clone()))
+            .collect();
+        assert_eq!(failures, [(json!("UploadFailure"), json!(2))]);
+
+        // And a GetLog cancels a running GetDiagnostics, which ends as UploadFailed.
+        assert_eq!(b.call("GetLog", get_log(3))["status"], "AcceptedCanceled");
+        assert_eq!(b.take_jobs()[0], FileJob::Cancel { job: diagnostics });
+        assert_eq!(
+            b.statuses("DiagnosticsStatusNotification"),
+            ["UploadFailed"]
+        );
+        // A second GetDiagnostics replaces the first without a failure of its own.
+        b.call(
+            "GetDiagnostics",
+            json!({"location": "https://logs.example/up/"}),
+        );
+        let d1 = upload_job(&b.take_jobs()[1..]);
+        b.call(
+            "GetDiagnostics",
+            json!({"location": "https://logs.example/up/"}),
+        );
+        assert_eq!(b.take_jobs()[0], FileJob::Cancel { job: d1 });
+        assert_eq!(
+            b.statuses("DiagnosticsStatusNotification"),
+            ["UploadFailed"]
+        );
     }
 }

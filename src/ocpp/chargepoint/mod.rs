@@ -50,7 +50,10 @@ use super::meter::{sampled_values, MeterReading, ReadingContext, TransactionData
 use super::smart_charging::ProfileStore;
 use crate::station::{ConnectorStatus, StationCommand, StationEvent};
 pub use authorize::{AuthPurpose, StartDecision};
-pub use maintenance::{FileJob, FirmwareSignature, JobProgress, SecurityEvent, UploadKind};
+pub use maintenance::{
+    FileJob, FirmwarePolicy, FirmwareSignature, FirmwareVersion, JobProgress, SecurityEvent,
+    UploadKind, VersionRefusal,
+};
 use reservations::Reservation;
 
 /// Longest wait between retries of an unanswered transaction message.
