@@ -76,6 +76,10 @@ impl Daemon {
         self.dir.join("run/control.sock")
     }
 
+    fn admin_socket(&self) -> PathBuf {
+        self.dir.join("run/admin.sock")
+    }
+
     fn ctl(&self, args: &[&str]) -> Output {
         Command::new(CHARGERCTL)
             .arg("--socket")
@@ -170,6 +174,12 @@ fn a_truck_charges_through_chargerctl_on_the_running_daemon() {
 
     let mode = std::fs::metadata(d.socket()).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o660, "control socket mode {mode:o}");
+    let mode = std::fs::metadata(d.admin_socket())
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600, "admin socket mode {mode:o}");
 
     // A small truck so that the whole session fits in a few seconds of real time.
     d.ctl_ok(&[
@@ -211,6 +221,7 @@ fn a_truck_charges_through_chargerctl_on_the_running_daemon() {
     let status = d.terminate();
     assert!(status.success(), "chargerd exited with {status}");
     assert!(!dir.path().join("run/control.sock").exists());
+    assert!(!dir.path().join("run/admin.sock").exists());
 }
 
 #[test]
@@ -238,7 +249,9 @@ fn a_killed_daemon_closes_the_interrupted_transaction_at_restart() {
 fn the_control_socket_answers_bad_requests_and_keeps_going() {
     let dir = tempfile::tempdir().unwrap();
     let d = Daemon::start(dir.path());
-    let stream = UnixStream::connect(d.socket()).unwrap();
+    // The admin socket: every request is allowed there, so what is refused is refused for
+    // being bad, not for being on the wrong socket.
+    let stream = UnixStream::connect(d.admin_socket()).unwrap();
     let mut w = stream.try_clone().unwrap();
     let mut r = BufReader::new(stream);
     let mut ask = |line: &str| -> Value {
@@ -265,6 +278,103 @@ fn the_control_socket_answers_bad_requests_and_keeps_going() {
     let out = d.ctl(&["sim", "fault", "1", "gremlins"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown fault"));
+    assert!(d.terminate().success());
+}
+
+/// One request line, one answer, on a fresh connection to `socket`.
+fn ask(socket: &Path, line: &str) -> Value {
+    let stream = UnixStream::connect(socket).unwrap();
+    let mut w = stream.try_clone().unwrap();
+    w.write_all(line.as_bytes()).unwrap();
+    w.write_all(b"\n").unwrap();
+    let mut answer = String::new();
+    BufReader::new(stream).read_line(&mut answer).unwrap();
+    serde_json::from_str(&answer).unwrap()
+}
+
+#[test]
+fn a_mutating_request_on_the_read_only_control_socket_is_refused_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path());
+    let ro = d.socket();
+    for (name, line) in [
+        ("start", r#"{"request":"start","connector":1}"#),
+        ("stop", r#"{"request":"stop","connector":1}"#),
+        (
+            "availability",
+            r#"{"request":"availability","connector":1,"operative":false}"#,
+        ),
+        (
+            "config_set",
+            r#"{"request":"config_set","key":"HeartbeatInterval","value":"1"}"#,
+        ),
+        (
+            "sim",
+            r#"{"request":"sim","connector":1,"command":{"command":"unplug"}}"#,
+        ),
+        (
+            "sim",
+            r#"{"request":"sim","connector":1,"command":{"command":"clear_faults"}}"#,
+        ),
+        (
+            "inlet",
+            r#"{"request":"inlet","connector":1,"inlet":{"plugged":true,"contactors_closed":true,"battery_voltage":640.0}}"#,
+        ),
+    ] {
+        let a = ask(&ro, line);
+        assert_eq!(a["result"], "error", "{line} → {a}");
+        let message = a["message"].as_str().unwrap();
+        assert!(message.contains("permission denied"), "{message}");
+        assert!(message.contains(&format!("`{name}`")), "{message}");
+        assert!(message.contains("read-only"), "{message}");
+        assert!(message.contains("admin socket"), "{message}");
+    }
+    // Reads are answered there.
+    for line in [
+        r#"{"request":"status"}"#,
+        r#"{"request":"sessions"}"#,
+    ] {
+        let a = ask(&ro, line);
+        assert_ne!(a["result"], "error", "{line} → {a}");
+    }
+    // Nothing changed: connector 1 is still operative and nothing was plugged in.
+    let c = d.connector(1);
+    assert_eq!(c["operative"], true, "{c:#}");
+    assert_eq!(c["plugged"], false, "{c:#}");
+    // The same availability request on the admin socket is carried out.
+    let a = ask(
+        &d.admin_socket(),
+        r#"{"request":"availability","connector":1,"operative":false}"#,
+    );
+    assert_eq!(a["result"], "done", "{a}");
+    assert_eq!(d.connector(1)["operative"], false);
+
+    // chargerctl picks the socket by command: with the admin socket pointed elsewhere, a read
+    // still works and a change fails on the admin socket it was sent to, named.
+    let elsewhere = dir.path().join("nowhere/admin.sock");
+    let out = Command::new(CHARGERCTL)
+        .arg("--socket")
+        .arg(d.socket())
+        .arg("--admin-socket")
+        .arg(&elsewhere)
+        .args(["availability", "1", "operative"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&elsewhere.display().to_string()), "{err}");
+    let out = Command::new(CHARGERCTL)
+        .arg("--socket")
+        .arg(d.socket())
+        .arg("--admin-socket")
+        .arg(&elsewhere)
+        .arg("status")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    // …and by default (admin.sock beside --socket) the change goes through.
+    d.ctl_ok(&["availability", "1", "operative"]);
+    assert_eq!(d.connector(1)["operative"], true);
     assert!(d.terminate().success());
 }
 

@@ -25,10 +25,9 @@
 
 use std::fmt;
 use std::fs;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use base64::Engine as _;
@@ -503,9 +502,10 @@ pub struct CertificateStore {
 impl CertificateStore {
     /// Opens (creating if needed) the store under `dir`.
     pub fn open(dir: &Path) -> Result<CertificateStore, CertError> {
+        create_private_dir(dir)?;
         for usage in CertificateUse::ALL {
             let sub = dir.join(usage.as_str());
-            fs::create_dir_all(&sub).map_err(|source| CertError::Io { path: sub, source })?;
+            create_private_dir(&sub)?;
         }
         create_private_dir(&dir.join(CLIENT_DIR))?;
         Ok(CertificateStore {
@@ -563,7 +563,7 @@ impl CertificateStore {
                 return InstallStatus::Failed;
             }
         }
-        if let Err(e) = write_atomic(&path, to_pem(&der).as_bytes(), 0o644) {
+        if let Err(e) = write_atomic(&path, to_pem(&der).as_bytes(), crate::files::CERTIFICATE_FILE) {
             tracing::error!(certificate_use = %usage, error = %e, "cannot store a certificate");
             return InstallStatus::Failed;
         }
@@ -667,8 +667,8 @@ impl CertificateStore {
             }
             return Ok(None);
         }
-        if fs::read(&path).ok().as_deref() != Some(content.as_bytes()) {
-            write_atomic(&path, content.as_bytes(), 0o644)?;
+        if crate::files::read_to_string_nofollow(&path).ok().as_deref() != Some(content.as_str()) {
+            write_atomic(&path, content.as_bytes(), crate::files::CERTIFICATE_FILE)?;
         }
         Ok(Some(path))
     }
@@ -690,7 +690,7 @@ impl CertificateStore {
         let cert_path = dir.join(format!("{id}.cert.pem"));
         let key_path = dir.join(format!("{id}.key.pem"));
         write_atomic(&key_path, cert.key_pem.as_bytes(), 0o600)?;
-        write_atomic(&cert_path, cert.chain_pem.as_bytes(), 0o644)?;
+        write_atomic(&cert_path, cert.chain_pem.as_bytes(), crate::files::CERTIFICATE_FILE)?;
         tracing::info!(file = %cert_path.display(), not_after = cert.not_after_unix_s,
             "client certificate stored");
         Ok((cert_path, key_path))
@@ -732,7 +732,8 @@ impl CertificateStore {
         paths.sort();
         let mut entries = Vec::with_capacity(paths.len());
         for path in paths {
-            let text = match fs::read_to_string(&path) {
+            // A planted link is not a certificate the store installed: skipped, not followed.
+            let text = match crate::files::read_to_string_nofollow(&path) {
                 Ok(text) => text,
                 Err(e) => {
                     tracing::warn!(file = %path.display(), error = %e, "skipping unreadable file");
@@ -814,73 +815,22 @@ fn check_ca_certificate(pem: &str, now_unix_s: i64) -> Result<CertificateDer<'st
     Ok(der)
 }
 
-#[cfg(unix)]
+/// The store's directories are the service's own (0700): nobody else plants a root there.
 fn create_private_dir(dir: &Path) -> Result<(), CertError> {
-    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-    let io = |source| CertError::Io {
-        path: dir.to_path_buf(),
-        source,
-    };
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(io)?;
-    fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io)
-}
-
-#[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> Result<(), CertError> {
-    fs::create_dir_all(dir).map_err(|source| CertError::Io {
-        path: dir.to_path_buf(),
-        source,
+    crate::files::create_private_dir(dir, crate::files::PRIVATE_DIR).map_err(|source| {
+        CertError::Io {
+            path: dir.to_path_buf(),
+            source,
+        }
     })
 }
 
-/// Writes `path` atomically: a temporary file in the same directory (created with `mode`, so a
-/// key is never readable by others even for a moment), fsync, rename over `path`, fsync of the
-/// directory so the rename survives a power cut.
+/// Writes `path` atomically with `mode`, never through a symbolic link (see [`crate::files`]).
 fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), CertError> {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let io = |p: &Path| {
-        let p = p.to_path_buf();
-        move |source| CertError::Io { path: p, source }
-    };
-    let dir = path.parent().unwrap_or_else(|| Path::new("."));
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(
-        ".{name}.tmp-{}-{}",
-        std::process::id(),
-        COUNTER.fetch_add(1, Ordering::Relaxed)
-    ));
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(mode);
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    let result = (|| {
-        let mut file = options.open(&tmp).map_err(io(&tmp))?;
-        file.write_all(bytes).map_err(io(&tmp))?;
-        file.sync_all().map_err(io(&tmp))?;
-        drop(file);
-        fs::rename(&tmp, path).map_err(io(path))
-    })();
-    if result.is_err() {
-        let _ = fs::remove_file(&tmp);
-    }
-    result?;
-    if let Ok(d) = fs::File::open(dir) {
-        // Best effort: some file systems refuse fsync on a directory.
-        let _ = d.sync_all();
-    }
-    Ok(())
+    crate::files::write_atomic(path, bytes, mode).map_err(|source| CertError::Io {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 // ---------------------------------------------------------------------------------------------

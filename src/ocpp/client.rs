@@ -133,20 +133,9 @@ fn unix_now_ms() -> i64 {
         .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
 }
 
-/// Write a file only the service may read (keys), atomically.
+/// Write a file only the service may read (keys), atomically, never through a planted link.
 fn write_private(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let tmp = path.with_extension("tmp");
-    let mut f = std::fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    std::fs::rename(&tmp, path)
+    crate::files::write_atomic(path, bytes, crate::files::PRIVATE_FILE)
 }
 
 impl OcppClient {
@@ -168,9 +157,12 @@ impl OcppClient {
                 .unwrap_or_else(|| Path::new("."))
                 .join("ocpp-files")
         });
-        std::fs::create_dir_all(&work).map_err(|source| OcppClientError::WorkDir {
-            path: work.clone(),
-            source,
+        // The service's own (0700): staged images, keys and installed roots live below.
+        crate::files::create_private_dir(&work, crate::files::PRIVATE_DIR).map_err(|source| {
+            OcppClientError::WorkDir {
+                path: work.clone(),
+                source,
+            }
         })?;
         let paths = Paths {
             work,
@@ -306,7 +298,8 @@ impl OcppClient {
                 bundle.push('\n');
             }
             let path = self.paths.trust_bundle();
-            std::fs::write(&path, bundle).map_err(|source| OcppClientError::WorkDir {
+            crate::files::write_atomic(&path, bundle.as_bytes(), crate::files::CERTIFICATE_FILE)
+                .map_err(|source| OcppClientError::WorkDir {
                 path: path.clone(),
                 source,
             })?;

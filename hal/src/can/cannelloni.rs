@@ -364,6 +364,10 @@ pub struct CannelloniConfig {
     pub max_datagram_size: usize,
     /// Received frames held until `try_recv` takes them; beyond that they are overruns.
     pub rx_queue_capacity: usize,
+    /// The one network interface the socket is bound to (`SO_BINDTODEVICE`), e.g. `eth1`:
+    /// datagrams arriving on any other interface never reach it, even from the peer's
+    /// address, and ours leave only through it. `None`: any interface the routing picks.
+    pub interface: Option<String>,
 }
 
 impl Default for CannelloniConfig {
@@ -371,6 +375,7 @@ impl Default for CannelloniConfig {
         CannelloniConfig {
             max_datagram_size: DEFAULT_MAX_DATAGRAM_SIZE,
             rx_queue_capacity: DEFAULT_RX_QUEUE_CAPACITY,
+            interface: None,
         }
     }
 }
@@ -453,11 +458,40 @@ pub struct CannelloniSocket {
 impl CannelloniSocket {
     /// Bind a non-blocking UDP socket to `addr` (port 0 picks a free port).
     pub fn bind(addr: SocketAddr) -> Result<CannelloniSocket, CanError> {
+        CannelloniSocket::bind_on(addr, None)
+    }
+
+    /// [`bind`](Self::bind), and first bind the socket to the network interface `device`
+    /// (`SO_BINDTODEVICE`) if one is given. Linux 5.7 and later let any process bind a socket
+    /// to a device once; older kernels want `CAP_NET_RAW`: [`CanError::BindDevice`] then.
+    pub fn bind_on(addr: SocketAddr, device: Option<&str>) -> Result<CannelloniSocket, CanError> {
         let io_error = |source: io::Error| CanError::Io {
             interface: format!("cannelloni {addr}"),
             source,
         };
-        let socket = UdpSocket::bind(addr).map_err(io_error)?;
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(addr),
+            socket2::Type::DGRAM,
+            Some(socket2::Protocol::UDP),
+        )
+        .map_err(io_error)?;
+        if let Some(device) = device {
+            let bind_device = |source: io::Error| CanError::BindDevice {
+                device: device.to_string(),
+                source,
+            };
+            if device.is_empty() || device.len() > 15 || device.contains(['/', '\0']) {
+                return Err(bind_device(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "a Linux interface name has 1 to 15 characters, no '/'",
+                )));
+            }
+            socket
+                .bind_device(Some(device.as_bytes()))
+                .map_err(bind_device)?;
+        }
+        socket.bind(&addr.into()).map_err(io_error)?;
+        let socket: UdpSocket = socket.into();
         socket.set_nonblocking(true).map_err(io_error)?;
         let local = socket.local_addr().map_err(io_error)?;
         Ok(CannelloniSocket { socket, local })
@@ -554,7 +588,14 @@ impl CannelloniPort {
         peer: SocketAddr,
         config: CannelloniConfig,
     ) -> Result<CannelloniPort, CanError> {
-        CannelloniSocket::bind(bind)?.into_port(peer, config)
+        CannelloniSocket::bind_on(bind, config.interface.as_deref())?.into_port(peer, config)
+    }
+
+    /// The network interface the socket is bound to (`SO_BINDTODEVICE`), as the kernel says.
+    pub fn bound_device(&self) -> io::Result<Option<String>> {
+        Ok(socket2::SockRef::from(&self.socket)
+            .device()?
+            .map(|d| String::from_utf8_lossy(&d).into_owned()))
     }
 
     /// The address the socket is bound to.

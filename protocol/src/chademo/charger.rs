@@ -366,6 +366,16 @@ impl ChademoCharger {
             .max(0.0)
     }
 
+    /// The vehicle's own maximum (100.1), amperes; unbounded when it gives none (0). A request
+    /// above it is the vehicle contradicting itself: the lower figure wins (ARCHITECTURE.md
+    /// principle 4, the truck's maximum is one of the limits).
+    fn vehicle_max_current(&self) -> f32 {
+        self.frames
+            .limits
+            .filter(|l| l.max_charge_current != 0)
+            .map_or(f32::INFINITY, |l| f32::from(l.max_charge_current))
+    }
+
     /// The vehicle's latest request, amperes.
     fn requested_current(&self) -> f32 {
         self.frames
@@ -462,6 +472,7 @@ impl ChademoCharger {
                 self.threshold_voltage(),
                 if self.flags.charging {
                     self.requested_current()
+                        .min(self.vehicle_max_current())
                         .min(self.available_current)
                         .min(rating.max_current)
                         .max(0.0)

@@ -1,0 +1,233 @@
+//! Files that decide trust or hold secrets: CA bundles, installed roots, client keys, the
+//! AuthorizationKey, staged firmware images, diagnostics archives.
+//!
+//! The local attacker these helpers stand against is an account that may operate the charger
+//! (a technician in the `chargerd` group) and wants to replace what it trusts: plant a root
+//! certificate, swap a staged firmware image, or have the daemon write a key through a
+//! symbolic link into a file of the attacker's choice. Hence, everywhere in this module:
+//!
+//! - **No symbolic link is followed** in the last path component (`O_NOFOLLOW`; a new file is
+//!   created with `O_CREAT|O_EXCL`, which never follows one either). The directories above are
+//!   the service's own, mode 0700, so nobody else can plant anything higher up.
+//! - **Modes are set explicitly** (0600 for secrets and images, 0640 at most for
+//!   certificates), not left to the umask, and a new file has its mode from the first instant:
+//!   a key is never readable by others, not even between `open` and `chmod`.
+//! - **Writes are atomic**: a temporary file with an unpredictable name in the same directory,
+//!   fsync, rename over the target, fsync of the directory. A crash leaves the old file or the
+//!   new one, never half of either.
+//!
+//! SECURITY.md describes the privilege model these modes belong to.
+
+use std::fs;
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Mode of secrets (private keys, the AuthorizationKey) and staged firmware images.
+pub const PRIVATE_FILE: u32 = 0o600;
+/// Mode of certificates and CA bundles: nothing secret, but only the service writes them.
+pub const CERTIFICATE_FILE: u32 = 0o640;
+/// Mode of the service's own directories: nobody else may list, read or plant files there.
+pub const PRIVATE_DIR: u32 = 0o700;
+
+/// Options that create a new file with `mode` and never follow a symbolic link: `O_EXCL`
+/// fails on any existing entry (a planted link included), `O_NOFOLLOW` says so twice.
+pub fn create_new_options(mode: u32) -> fs::OpenOptions {
+    let mut options = fs::OpenOptions::new();
+    options
+        .write(true)
+        .create_new(true)
+        .mode(mode)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC);
+    options
+}
+
+/// Creates `path` anew for writing with `mode` exactly (whatever the umask), replacing a stale
+/// file or a planted symbolic link (the link itself is removed, never its target).
+pub fn create_replacing(path: &Path, mode: u32) -> io::Result<fs::File> {
+    match fs::remove_file(path) {
+        Ok(()) => {}
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+        Err(e) => return Err(e),
+    }
+    let file = create_new_options(mode).open(path)?;
+    file.set_permissions(fs::Permissions::from_mode(mode))?;
+    Ok(file)
+}
+
+/// Writes `path` atomically with `mode`; see the module documentation.
+pub fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> io::Result<()> {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    // Unpredictable enough that nobody can plant something under it in advance; O_EXCL makes
+    // a collision an error instead of a write through someone else's file.
+    let nonce = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    let tmp = dir.join(format!(
+        ".{name}.tmp-{}-{}-{nonce:08x}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    ));
+    let result = (|| {
+        let mut file = create_new_options(mode).open(&tmp)?;
+        // Exactly `mode`: the umask may have taken bits away (harmless) and the file must not
+        // depend on it either way.
+        file.set_permissions(fs::Permissions::from_mode(mode))?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        drop(file);
+        // rename(2) replaces a symbolic link at `path` with the file; it never writes through it.
+        fs::rename(&tmp, path)
+    })();
+    if result.is_err() {
+        let _ = fs::remove_file(&tmp);
+    }
+    result?;
+    if let Ok(d) = fs::File::open(dir) {
+        // Best effort: some file systems refuse fsync on a directory.
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+/// Opens an existing regular file for reading without following a symbolic link.
+pub fn open_nofollow(path: &Path) -> io::Result<fs::File> {
+    let file = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    format!("{} is a symbolic link: not followed", path.display()),
+                )
+            } else {
+                e
+            }
+        })?;
+    if !file.metadata()?.is_file() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a regular file", path.display()),
+        ));
+    }
+    Ok(file)
+}
+
+/// Reads a regular file as text without following a symbolic link.
+pub fn read_to_string_nofollow(path: &Path) -> io::Result<String> {
+    let mut text = String::new();
+    open_nofollow(path)?.read_to_string(&mut text)?;
+    Ok(text)
+}
+
+/// Creates `dir` (and its parents) if needed and makes it the service's own: a real directory
+/// (not a symbolic link to one) with mode `mode`. Parents created here get `mode` too.
+pub fn create_private_dir(dir: &Path, mode: u32) -> io::Result<()> {
+    fs::DirBuilder::new().recursive(true).mode(mode).create(dir)?;
+    let meta = fs::symlink_metadata(dir)?;
+    if !meta.file_type().is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} is not a directory (a symbolic link?)", dir.display()),
+        ));
+    }
+    if meta.permissions().mode() & 0o7777 != mode {
+        fs::set_permissions(dir, fs::Permissions::from_mode(mode))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::fs::symlink;
+
+    fn mode_of(path: &Path) -> u32 {
+        fs::symlink_metadata(path).unwrap().permissions().mode() & 0o7777
+    }
+
+    #[test]
+    fn an_atomic_write_has_its_mode_whatever_the_umask_and_replaces_a_planted_link() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, "precious").unwrap();
+        let key = dir.path().join("client.key.pem");
+        // An attacker plants a link where the key will go.
+        symlink(&victim, &key).unwrap();
+        write_atomic(&key, b"SECRET", PRIVATE_FILE).unwrap();
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+        assert!(fs::symlink_metadata(&key).unwrap().file_type().is_file());
+        assert_eq!(fs::read(&key).unwrap(), b"SECRET");
+        assert_eq!(mode_of(&key), 0o600);
+        write_atomic(&key, b"cert", CERTIFICATE_FILE).unwrap();
+        assert_eq!(mode_of(&key), 0o640);
+        // No temporary file is left behind.
+        let names: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert_eq!(names.len(), 2, "{names:?}");
+    }
+
+    #[test]
+    fn a_file_created_anew_replaces_a_planted_link_instead_of_writing_through_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, "precious").unwrap();
+        let image = dir.path().join("firmware-1.img.partial");
+        symlink(&victim, &image).unwrap();
+        let mut f = create_replacing(&image, PRIVATE_FILE).unwrap();
+        f.write_all(b"image").unwrap();
+        drop(f);
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+        assert_eq!(mode_of(&image), 0o600);
+        // And create_new_options alone refuses an existing link outright.
+        let link = dir.path().join("link");
+        symlink(&victim, &link).unwrap();
+        assert!(create_new_options(PRIVATE_FILE).open(&link).is_err());
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+    }
+
+    #[test]
+    fn reading_refuses_a_symbolic_link_with_a_clear_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("root.pem");
+        fs::write(&real, "x").unwrap();
+        let link = dir.path().join("planted.pem");
+        symlink(&real, &link).unwrap();
+        assert_eq!(read_to_string_nofollow(&real).unwrap(), "x");
+        let e = read_to_string_nofollow(&link).unwrap_err();
+        assert!(e.to_string().contains("symbolic link"), "{e}");
+        let e = read_to_string_nofollow(dir.path()).unwrap_err();
+        assert!(e.to_string().contains("not a regular file"), "{e}");
+    }
+
+    #[test]
+    fn a_private_dir_is_tightened_and_a_link_in_its_place_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let work = dir.path().join("state/ocpp-files");
+        create_private_dir(&work, PRIVATE_DIR).unwrap();
+        assert_eq!(mode_of(&work), 0o700);
+        // Left group-writable by an older release (UMask=0007): tightened.
+        fs::set_permissions(&work, fs::Permissions::from_mode(0o770)).unwrap();
+        create_private_dir(&work, PRIVATE_DIR).unwrap();
+        assert_eq!(mode_of(&work), 0o700);
+        let elsewhere = dir.path().join("elsewhere");
+        fs::create_dir(&elsewhere).unwrap();
+        let link = dir.path().join("state/certificates");
+        symlink(&elsewhere, &link).unwrap();
+        let e = create_private_dir(&link, PRIVATE_DIR).unwrap_err();
+        assert!(e.to_string().contains("not a directory"), "{e}");
+    }
+}
