@@ -555,7 +555,12 @@ impl Config {
             if me.as_ref().is_ok_and(|uid| *uid == meta.uid()) {
                 let tight = mode & !0o022;
                 std::fs::set_permissions(dir, std::fs::Permissions::from_mode(tight)).map_err(
-                    |e| fail("station.state_dir", format!("{}: chmod: {e}", dir.display())),
+                    |e| {
+                        fail(
+                            "station.state_dir",
+                            format!("{}: chmod: {e}", dir.display()),
+                        )
+                    },
                 )?;
                 tracing::warn!(dir = %dir.display(), was = format!("{mode:o}"),
                     now = format!("{tight:o}"), "state directory was writable by others: tightened");
@@ -571,7 +576,10 @@ impl Config {
             }
         }
         for (key, socket) in [
-            ("station.control_socket", self.station.control_socket.clone()),
+            (
+                "station.control_socket",
+                self.station.control_socket.clone(),
+            ),
             ("station.admin_socket", self.admin_socket()),
         ] {
             if let Some(parent) = socket.parent() {
@@ -607,7 +615,9 @@ fn valid_interface_name(name: &str) -> bool {
     (1..=15).contains(&name.len())
         && name != "."
         && name != ".."
-        && !name.chars().any(|c| c == '/' || c == ':' || c.is_whitespace() || c == '\0')
+        && !name
+            .chars()
+            .any(|c| c == '/' || c == ':' || c.is_whitespace() || c == '\0')
 }
 
 fn toml_deserializer(text: &str, name: &str) -> Result<config::Config, ConfigError> {
@@ -754,6 +764,63 @@ can = { backend = "simulated" }
             .unwrap_err()
             .to_string();
         assert!(e.contains("/nonexistent/c.toml"), "{e}");
+    }
+
+    #[test]
+    fn a_cannelloni_interface_must_be_a_linux_interface_name() {
+        let with = |iface: &str| {
+            MINIMAL.replace(
+                "can = { backend = \"simulated\" }",
+                &format!(
+                    "can = {{ backend = \"cannelloni\", bind = \"127.0.0.1:20001\", \
+                     peer = \"127.0.0.1:20101\", interface = \"{iface}\" }}"
+                ),
+            )
+        };
+        let c = Config::from_toml_str(&with("eth1"), "t.toml").unwrap();
+        assert!(matches!(
+            &c.connectors[0].can,
+            CanSection::Cannelloni { interface: Some(i), .. } if i == "eth1"
+        ));
+        for bad in ["", "much-too-long-ifname", "eth/1", "eth 1", ".."] {
+            let e = err_of(&with(bad));
+            assert!(e.contains("connectors[0].can.interface"), "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_admin_socket_defaults_beside_the_control_socket_and_must_differ() {
+        let c = Config::from_toml_str(MINIMAL, "t.toml").unwrap();
+        assert_eq!(c.admin_socket(), PathBuf::from("/run/chargerd/admin.sock"));
+        let e = err_of(&MINIMAL.replace(
+            "state_dir = \"/tmp/x\"",
+            "state_dir = \"/tmp/x\"\ncontrol_socket = \"/run/c/a.sock\"\nadmin_socket = \"/run/c/a.sock\"",
+        ));
+        assert!(e.contains("station.admin_socket"), "{e}");
+    }
+
+    #[test]
+    fn a_state_dir_others_may_write_is_tightened_when_it_is_ours() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        std::fs::create_dir(&state).unwrap();
+        std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o770)).unwrap();
+        let mut c = Config::from_toml_str(MINIMAL, "t.toml").unwrap();
+        c.station.state_dir = state.clone();
+        c.station.control_socket = dir.path().join("run/control.sock");
+        c.check_environment(Path::new("t.toml")).unwrap();
+        let mode = std::fs::metadata(&state).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o750);
+        // A new one is the service's own.
+        c.station.state_dir = dir.path().join("fresh/state");
+        c.check_environment(Path::new("t.toml")).unwrap();
+        let mode = std::fs::metadata(&c.station.state_dir)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o700);
     }
 
     #[test]

@@ -134,7 +134,10 @@ pub fn read_to_string_nofollow(path: &Path) -> io::Result<String> {
 /// Creates `dir` (and its parents) if needed and makes it the service's own: a real directory
 /// (not a symbolic link to one) with mode `mode`. Parents created here get `mode` too.
 pub fn create_private_dir(dir: &Path, mode: u32) -> io::Result<()> {
-    fs::DirBuilder::new().recursive(true).mode(mode).create(dir)?;
+    fs::DirBuilder::new()
+        .recursive(true)
+        .mode(mode)
+        .create(dir)?;
     let meta = fs::symlink_metadata(dir)?;
     if !meta.file_type().is_dir() {
         return Err(io::Error::new(

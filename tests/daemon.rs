@@ -330,10 +330,7 @@ fn a_mutating_request_on_the_read_only_control_socket_is_refused_and_changes_not
         assert!(message.contains("admin socket"), "{message}");
     }
     // Reads are answered there.
-    for line in [
-        r#"{"request":"status"}"#,
-        r#"{"request":"sessions"}"#,
-    ] {
+    for line in [r#"{"request":"status"}"#, r#"{"request":"sessions"}"#] {
         let a = ask(&ro, line);
         assert_ne!(a["result"], "error", "{line} → {a}");
     }
@@ -371,7 +368,11 @@ fn a_mutating_request_on_the_read_only_control_socket_is_refused_and_changes_not
         .arg("status")
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // …and by default (admin.sock beside --socket) the change goes through.
     d.ctl_ok(&["availability", "1", "operative"]);
     assert_eq!(d.connector(1)["operative"], true);

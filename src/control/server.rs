@@ -115,7 +115,10 @@ async fn connection(
             match serde_json::from_slice::<Request>(&line) {
                 Ok(request) if !role.permits(request.access().1) => {
                     let name = request.access().0;
-                    tracing::info!(request = name, "mutating request refused on the read-only socket");
+                    tracing::info!(
+                        request = name,
+                        "mutating request refused on the read-only socket"
+                    );
                     Response::error(refused_on_read_only(name))
                 }
                 Ok(request) => {

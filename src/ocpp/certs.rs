@@ -563,7 +563,11 @@ impl CertificateStore {
                 return InstallStatus::Failed;
             }
         }
-        if let Err(e) = write_atomic(&path, to_pem(&der).as_bytes(), crate::files::CERTIFICATE_FILE) {
+        if let Err(e) = write_atomic(
+            &path,
+            to_pem(&der).as_bytes(),
+            crate::files::CERTIFICATE_FILE,
+        ) {
             tracing::error!(certificate_use = %usage, error = %e, "cannot store a certificate");
             return InstallStatus::Failed;
         }
@@ -690,7 +694,11 @@ impl CertificateStore {
         let cert_path = dir.join(format!("{id}.cert.pem"));
         let key_path = dir.join(format!("{id}.key.pem"));
         write_atomic(&key_path, cert.key_pem.as_bytes(), 0o600)?;
-        write_atomic(&cert_path, cert.chain_pem.as_bytes(), crate::files::CERTIFICATE_FILE)?;
+        write_atomic(
+            &cert_path,
+            cert.chain_pem.as_bytes(),
+            crate::files::CERTIFICATE_FILE,
+        )?;
         tracing::info!(file = %cert_path.display(), not_after = cert.not_after_unix_s,
             "client certificate stored");
         Ok((cert_path, key_path))

@@ -300,9 +300,9 @@ impl OcppClient {
             let path = self.paths.trust_bundle();
             crate::files::write_atomic(&path, bundle.as_bytes(), crate::files::CERTIFICATE_FILE)
                 .map_err(|source| OcppClientError::WorkDir {
-                path: path.clone(),
-                source,
-            })?;
+                    path: path.clone(),
+                    source,
+                })?;
             s.ca_bundle = Some(path);
         }
         if let Ok(Some(state)) = self.store.ocpp_state_of("client_certificate") {

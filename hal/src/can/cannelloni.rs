@@ -445,6 +445,21 @@ fn destination(local: SocketAddr, peer: SocketAddr) -> Result<SocketAddr, CanErr
     }
 }
 
+/// Binds `socket` to the network interface `device` (`SO_BINDTODEVICE`).
+fn bind_device(socket: &socket2::Socket, device: &str) -> Result<(), CanError> {
+    let error = |source: io::Error| CanError::BindDevice {
+        device: device.to_string(),
+        source,
+    };
+    if device.is_empty() || device.len() > 15 || device.contains(['/', '\0']) {
+        return Err(error(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a Linux interface name has 1 to 15 characters, no '/'",
+        )));
+    }
+    socket.bind_device(Some(device.as_bytes())).map_err(error)
+}
+
 /// A bound UDP socket that does not know its peer yet.
 ///
 /// For when the peer's address is only known after binding, e.g. two ports on ephemeral ports
@@ -476,19 +491,8 @@ impl CannelloniSocket {
         )
         .map_err(io_error)?;
         if let Some(device) = device {
-            let bind_device = |source: io::Error| CanError::BindDevice {
-                device: device.to_string(),
-                source,
-            };
-            if device.is_empty() || device.len() > 15 || device.contains(['/', '\0']) {
-                return Err(bind_device(io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    "a Linux interface name has 1 to 15 characters, no '/'",
-                )));
-            }
-            socket
-                .bind_device(Some(device.as_bytes()))
-                .map_err(bind_device)?;
+            // Before bind(2): no datagram from another interface is queued in between.
+            bind_device(&socket, device)?;
         }
         socket.bind(&addr.into()).map_err(io_error)?;
         let socket: UdpSocket = socket.into();
@@ -518,6 +522,17 @@ impl CannelloniSocket {
             return Err(CanError::Config(
                 "cannelloni rx_queue_capacity must be at least 1".to_string(),
             ));
+        }
+        if let Some(device) = &config.interface {
+            // A socket bound without it (`bind`) gets it now; one bound with it keeps it.
+            let sock = socket2::SockRef::from(&self.socket);
+            let current = sock.device().map_err(|source| CanError::BindDevice {
+                device: device.clone(),
+                source,
+            })?;
+            if current.as_deref() != Some(device.as_bytes()) {
+                bind_device(&sock, device)?;
+            }
         }
         let send_to = destination(self.local, peer)?;
         let name = format!("cannelloni {} -> {peer}", self.local);
