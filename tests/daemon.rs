@@ -479,3 +479,339 @@ fn the_example_config_is_refused_with_the_reason_until_real_backends_exist() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("can.backend"), "{err}");
 }
+
+// ----- control-socket fuzzing -------------------------------------------------------------------
+
+mod control_fuzz {
+    use super::*;
+    use chargerd::control::{Access, Request};
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+    use serde_json::json;
+
+    /// Cases per run: 256 in CI; `PROPTEST_CASES=100000` for a long run (SECURITY.md).
+    fn cases() -> u32 {
+        std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(256)
+    }
+
+    fn edge_number() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(json!(0)),
+            Just(json!(-1)),
+            Just(json!(1)),
+            Just(json!(2_147_483_648u64)),
+            Just(json!(4_294_967_295u64)),
+            Just(json!(4_294_967_296u64)),
+            Just(json!(2_305_843_009_213_693_952u64)),
+            Just(json!(i64::MAX)),
+            Just(json!(u64::MAX)),
+            Just(json!(i64::MIN)),
+            Just(json!(1e308)),
+            Just(json!(-1e308)),
+            Just(json!(1e-308)),
+            Just(json!(0.5)),
+            Just(json!(-0.0)),
+            any::<i64>().prop_map(|n| json!(n)),
+            (-1e6f64..1e6).prop_map(|x| json!(x)),
+        ]
+    }
+
+    fn edge_string() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            Just("x".repeat(10_000)),
+            Just("FLEET-042".to_string()),
+            Just("HeartbeatInterval".to_string()),
+            Just("\u{0}\u{7f}\u{feff}é漢".to_string()),
+            "[ -~]{0,40}",
+        ]
+    }
+
+    fn leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            edge_number(),
+            edge_string().prop_map(Value::String),
+        ]
+    }
+
+    fn any_json() -> impl Strategy<Value = Value> {
+        leaf().prop_recursive(3, 24, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map(edge_string(), inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// A field value: usually an edge value of the right shape, sometimes anything.
+    fn field(name: &'static str) -> impl Strategy<Value = (String, Value)> {
+        let value = prop_oneof![
+            4 => match name {
+                "id_tag" | "key" | "value" => edge_string().prop_map(Value::String).boxed(),
+                "operative" => any::<bool>().prop_map(Value::Bool).boxed(),
+                "keys" => prop::collection::vec(edge_string().prop_map(Value::String), 0..4)
+                    .prop_map(Value::Array)
+                    .boxed(),
+                "command" => sim_command().boxed(),
+                "inlet" => inlet().boxed(),
+                _ => edge_number().boxed(),
+            },
+            1 => any_json(),
+        ];
+        value.prop_map(move |v| (name.to_string(), v))
+    }
+
+    fn numbers_for(fields: &'static [&'static str]) -> impl Strategy<Value = Value> {
+        prop::collection::vec(
+            prop_oneof![3 => edge_number(), 1 => (0.0f64..1000.0).prop_map(|x| json!(x))],
+            fields.len(),
+        )
+        .prop_map(move |values| {
+            Value::Object(fields.iter().map(|f| f.to_string()).zip(values).collect())
+        })
+    }
+
+    fn sim_command() -> impl Strategy<Value = Value> {
+        const TRUCK: &[&str] = &[
+            "soc_percent",
+            "target_soc_percent",
+            "capacity_kwh",
+            "max_voltage",
+            "max_current",
+        ];
+        prop_oneof![
+            numbers_for(TRUCK).prop_map(|mut v| {
+                v["command"] = json!("plug");
+                v
+            }),
+            Just(json!({"command": "unplug"})),
+            Just(json!({"command": "clear_faults"})),
+            prop::sample::select(vec![
+                "can-silent",
+                "emergency-stop",
+                "power-supply",
+                "vehicle-fault",
+                "insulation",
+                "implausible-current",
+                "vehicle-stop",
+                "vehicle-pause",
+                "gremlins",
+            ])
+            .prop_map(|f| json!({"command": "fault", "fault": f})),
+        ]
+    }
+
+    fn inlet() -> impl Strategy<Value = Value> {
+        (
+            numbers_for(&["battery_voltage", "battery_resistance", "soc_percent"]),
+            any::<[bool; 3]>(),
+        )
+            .prop_map(|(mut v, [plugged, permission, closed])| {
+                v["plugged"] = json!(plugged);
+                v["permission"] = json!(permission);
+                v["contactors_closed"] = json!(closed);
+                v
+            })
+    }
+
+    /// Something shaped like a request: a known (or unknown) name and known field names with
+    /// edge values; fields may be missing or extra.
+    fn request_like() -> impl Strategy<Value = Value> {
+        let name = prop_oneof![
+            prop::sample::select(vec![
+                "status",
+                "sessions",
+                "start",
+                "stop",
+                "availability",
+                "sim",
+                "inlet",
+                "ocpp",
+                "config_get",
+                "config_set",
+            ])
+            .prop_map(String::from),
+            edge_string(),
+        ];
+        let fields = prop::collection::vec(
+            prop::sample::select(vec![
+                "connector",
+                "id_tag",
+                "limit",
+                "operative",
+                "command",
+                "inlet",
+                "keys",
+                "key",
+                "value",
+            ])
+            .prop_flat_map(field),
+            0..4,
+        );
+        (name, fields).prop_map(|(name, fields)| {
+            let mut v = json!({ "request": name });
+            for (k, f) in fields {
+                v[k] = f;
+            }
+            v
+        })
+    }
+
+    fn connector() -> impl Strategy<Value = Value> {
+        prop_oneof![3 => (0u32..4).prop_map(|c| json!(c)), 1 => edge_number()]
+    }
+
+    /// A request with the right fields, mostly of the right types, values at the edges: what
+    /// gets past the parser into the station.
+    fn shaped_request() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(json!({"request": "status"})),
+            edge_number().prop_map(|n| json!({"request": "sessions", "limit": n})),
+            (connector(), proptest::option::of(edge_string()))
+                .prop_map(|(c, t)| json!({"request": "start", "connector": c, "id_tag": t})),
+            connector().prop_map(|c| json!({"request": "stop", "connector": c})),
+            (connector(), any::<bool>()).prop_map(
+                |(c, o)| json!({"request": "availability", "connector": c, "operative": o})
+            ),
+            (connector(), sim_command())
+                .prop_map(|(c, cmd)| json!({"request": "sim", "connector": c, "command": cmd})),
+            (connector(), inlet())
+                .prop_map(|(c, i)| json!({"request": "inlet", "connector": c, "inlet": i})),
+            Just(json!({"request": "ocpp"})),
+            prop::collection::vec(edge_string(), 0..3)
+                .prop_map(|k| json!({"request": "config_get", "keys": k})),
+            (edge_string(), edge_string())
+                .prop_map(|(k, v)| json!({"request": "config_set", "key": k, "value": v})),
+        ]
+    }
+
+    fn any_line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            6 => shaped_request().prop_map(|v| v.to_string()),
+            4 => request_like().prop_map(|v| v.to_string()),
+            2 => any_json().prop_map(|v| v.to_string()),
+            // Truncated or trailing-garbage JSON.
+            1 => (request_like(), 0usize..64).prop_map(|(v, cut)| {
+                let s = v.to_string();
+                s.chars().take(s.chars().count().saturating_sub(cut + 1)).collect()
+            }),
+            1 => "[^\n]{0,200}",
+        ]
+    }
+
+    struct Conn {
+        path: PathBuf,
+        reader: BufReader<UnixStream>,
+        writer: UnixStream,
+    }
+
+    impl Conn {
+        fn open(path: &Path) -> Conn {
+            let stream = UnixStream::connect(path).unwrap();
+            // A reply that takes this long is a hang.
+            stream
+                .set_read_timeout(Some(Duration::from_secs(20)))
+                .unwrap();
+            Conn {
+                path: path.to_path_buf(),
+                writer: stream.try_clone().unwrap(),
+                reader: BufReader::new(stream),
+            }
+        }
+
+        fn ask(&mut self, line: &str) -> Result<Value, TestCaseError> {
+            self.writer
+                .write_all(format!("{line}\n").as_bytes())
+                .map_err(|e| TestCaseError::fail(format!("write {}: {e}", self.path.display())))?;
+            let mut answer = String::new();
+            let n = self.reader.read_line(&mut answer).map_err(|e| {
+                TestCaseError::fail(format!("no answer (hang?) to {line:.200}: {e}"))
+            })?;
+            prop_assert!(
+                n > 0,
+                "connection closed without an answer to {:.200}",
+                line
+            );
+            serde_json::from_str(&answer)
+                .map_err(|e| TestCaseError::fail(format!("answer is not JSON ({e}): {answer}")))
+        }
+    }
+
+    /// Random JSON lines on both sockets: one answer line each, an error for anything that is
+    /// not a request, a refusal for a change on the read-only socket; the daemon never panics
+    /// or hangs, and answers `status` after all of it.
+    #[test]
+    fn control_socket_fuzz_every_line_gets_one_answer_and_the_daemon_lives() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut d = Daemon::start(dir.path());
+        // The runner's closure is `Fn`: the connections live in cells.
+        let ro = std::cell::RefCell::new(Conn::open(&d.socket()));
+        let admin = std::cell::RefCell::new(Conn::open(&d.admin_socket()));
+        let mut runner = TestRunner::new(Config {
+            cases: cases(),
+            failure_persistence: None,
+            ..Config::default()
+        });
+        let strategy = prop::collection::vec((any_line(), any::<bool>()), 1..8);
+        let lines_sent = std::cell::Cell::new(0u64);
+        let requests = std::cell::Cell::new(0u64);
+        let result = runner.run(&strategy, |lines| {
+            for (line, on_admin) in lines {
+                let conn = if on_admin { &admin } else { &ro };
+                let answer = conn.borrow_mut().ask(&line)?;
+                lines_sent.set(lines_sent.get() + 1);
+                let result = answer["result"].as_str().unwrap_or_default().to_string();
+                prop_assert!(!result.is_empty(), "{:.200} → {}", line, answer);
+                let parsed = serde_json::from_str::<Request>(&line);
+                if parsed.is_ok() {
+                    requests.set(requests.get() + 1);
+                }
+                match parsed {
+                    Err(_) => {
+                        prop_assert_eq!(&result, "error", "{:.200} → {}", line, answer);
+                        let message = answer["message"].as_str().unwrap_or_default();
+                        prop_assert!(message.contains("malformed"), "{}", message);
+                    }
+                    Ok(request) if !on_admin && request.access().1 == Access::Admin => {
+                        prop_assert_eq!(&result, "error", "{:.200} → {}", line, answer);
+                        let message = answer["message"].as_str().unwrap_or_default();
+                        prop_assert!(message.contains("read-only"), "{}", message);
+                    }
+                    Ok(_) => {}
+                }
+            }
+            Ok(())
+        });
+        if let Some(status) = d.child.try_wait().unwrap() {
+            panic!("chargerd exited with {status} during the fuzzing: {result:?}");
+        }
+        result.unwrap();
+        eprintln!(
+            "control socket fuzz: {} cases, {} lines, {} of them well-formed requests",
+            cases(),
+            lines_sent.get(),
+            requests.get()
+        );
+        // Still alive and answering, on a fresh connection too.
+        assert_eq!(
+            ask(&d.socket(), r#"{"request":"status"}"#)["result"],
+            "status"
+        );
+        // A line longer than the limit is answered, then the connection is closed.
+        let mut c = Conn::open(&d.socket());
+        let long = format!(r#"{{"request":"status","x":"{}"}}"#, "y".repeat(70_000));
+        let a = c.ask(&long).unwrap();
+        assert_eq!(a["result"], "error", "{a}");
+        assert!(
+            a["message"].as_str().unwrap().contains("longer than"),
+            "{a}"
+        );
+        assert!(d.terminate().success());
+    }
+}
