@@ -826,7 +826,7 @@ proptest! {
     ) {
         let params = Rig::small_truck();
         let refuse = incompatible_from_the_start(&first, &params);
-        let mut rig = Rig::new(params.clone(), 30.0);
+        let mut rig = Rig::new(params, 30.0);
         rig.rejections_allowed = true;
         rig.alarms_allowed = true;
         // The change comes `change_after_ms` into the session's energy transfer.
