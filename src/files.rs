@@ -216,6 +216,59 @@ mod tests {
         assert!(e.to_string().contains("not a regular file"), "{e}");
     }
 
+    /// A self-signed CA certificate valid 2020-2040, as PEM.
+    fn ca_pem(cn: &str) -> String {
+        use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, KeyPair};
+        let mut params = CertificateParams::default();
+        params.distinguished_name.push(DnType::CommonName, cn);
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2040, 1, 1);
+        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        params.self_signed(&key).unwrap().pem()
+    }
+
+    /// The certificate store as a technician's account would attack it: its directories were
+    /// left group-writable by an older release (UMask=0007), and a link to the attacker's own
+    /// root sits among the manufacturer roots. The store tightens the directories, writes
+    /// 0640 certificates, and never reads the planted root.
+    #[test]
+    fn the_certificate_store_is_private_and_ignores_a_planted_root() {
+        use crate::ocpp::certs::{CertificateStore, CertificateUse, InstallStatus};
+        let now = rcgen::date_time_ymd(2025, 6, 1).unix_timestamp();
+        let dir = tempfile::tempdir().unwrap();
+        let certs = dir.path().join("certificates");
+        let manufacturer = certs.join(CertificateUse::ManufacturerRootCertificate.as_str());
+        fs::create_dir_all(&manufacturer).unwrap();
+        fs::set_permissions(&certs, fs::Permissions::from_mode(0o770)).unwrap();
+        fs::set_permissions(&manufacturer, fs::Permissions::from_mode(0o770)).unwrap();
+
+        let store = CertificateStore::open(&certs).unwrap();
+        assert_eq!(mode_of(&certs), 0o700);
+        assert_eq!(mode_of(&manufacturer), 0o700);
+
+        let genuine = ca_pem("Genuine Manufacturer Root");
+        assert_eq!(
+            store.install(CertificateUse::ManufacturerRootCertificate, &genuine, now),
+            InstallStatus::Accepted
+        );
+        let installed: Vec<_> = fs::read_dir(&manufacturer)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(installed.len(), 1);
+        assert_eq!(mode_of(&installed[0]), 0o640);
+
+        let evil = dir.path().join("attacker-root.pem");
+        fs::write(&evil, ca_pem("Attacker Root")).unwrap();
+        symlink(&evil, manufacturer.join("0000-planted.pem")).unwrap();
+        let pems = store
+            .pems(CertificateUse::ManufacturerRootCertificate)
+            .unwrap();
+        assert_eq!(pems.len(), 1, "the planted root was read");
+        assert_ne!(pems[0], fs::read_to_string(&evil).unwrap());
+    }
+
     #[test]
     fn a_private_dir_is_tightened_and_a_link_in_its_place_refused() {
         let dir = tempfile::tempdir().unwrap();
