@@ -180,6 +180,13 @@ fn a_truck_charges_through_chargerctl_on_the_running_daemon() {
         .mode()
         & 0o777;
     assert_eq!(mode, 0o600, "admin socket mode {mode:o}");
+    // The state directory (journal, keys, staged images) is the service's own.
+    let mode = std::fs::metadata(dir.path().join("state"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o700, "state directory mode {mode:o}");
 
     // A small truck so that the whole session fits in a few seconds of real time.
     d.ctl_ok(&[
