@@ -27,8 +27,13 @@ struct Daemon {
 impl Daemon {
     /// Start chargerd on configs/sim.toml with its state under `dir`, and wait for READY=1.
     fn start(dir: &Path) -> Daemon {
+        Self::start_with(dir, &sim_config_text(dir))
+    }
+
+    /// Start chargerd on the configuration `text`, and wait for READY=1.
+    fn start_with(dir: &Path, text: &str) -> Daemon {
         let config = dir.join("chargerd.toml");
-        std::fs::write(&config, sim_config_text(dir)).unwrap();
+        std::fs::write(&config, text).unwrap();
         let notify_path = dir.join("notify.sock");
         let _ = std::fs::remove_file(&notify_path);
         let notify = UnixDatagram::bind(&notify_path).unwrap();
@@ -693,8 +698,49 @@ mod control_fuzz {
             Just(json!({"request": "ocpp"})),
             prop::collection::vec(edge_string(), 0..3)
                 .prop_map(|k| json!({"request": "config_get", "keys": k})),
-            (edge_string(), edge_string())
+            (ocpp_key(), ocpp_value())
                 .prop_map(|(k, v)| json!({"request": "config_set", "key": k, "value": v})),
+        ]
+    }
+
+    /// Every writable OCPP key, or anything.
+    fn ocpp_key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            3 => prop::sample::select(vec![
+                "AllowOfflineTxForUnknownId",
+                "AuthorizationCacheEnabled",
+                "AuthorizeRemoteTxRequests",
+                "ClockAlignedDataInterval",
+                "ConnectionTimeOut",
+                "HeartbeatInterval",
+                "LocalAuthorizeOffline",
+                "LocalPreAuthorize",
+                "MeterValuesAlignedData",
+                "MeterValuesSampledData",
+                "MeterValueSampleInterval",
+                "ResetRetries",
+                "StopTransactionOnInvalidId",
+                "StopTxnAlignedData",
+                "StopTxnSampledData",
+                "TransactionMessageAttempts",
+                "TransactionMessageRetryInterval",
+                "LocalAuthListEnabled",
+                "CpoName",
+                "SecurityProfile",
+                "AuthorizationKey",
+                "WebSocketPingInterval",
+            ])
+            .prop_map(String::from),
+            1 => edge_string(),
+        ]
+    }
+
+    fn ocpp_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            2 => edge_number().prop_map(|n| n.to_string()),
+            1 => prop::sample::select(vec!["true", "false", "Energy.Active.Import.Register", "-0", "1e3"])
+                .prop_map(String::from),
+            1 => edge_string(),
         ]
     }
 
@@ -756,7 +802,23 @@ mod control_fuzz {
     #[test]
     fn control_socket_fuzz_every_line_gets_one_answer_and_the_daemon_lives() {
         let dir = tempfile::tempdir().unwrap();
-        let mut d = Daemon::start(dir.path());
+        fuzz(Daemon::start(dir.path()), "stand-alone");
+    }
+
+    /// The same with an `[ocpp]` section (its CSMS unreachable), so that `ocpp`,
+    /// `config_get` and `config_set` reach the OCPP charge point's keys.
+    #[test]
+    fn control_socket_fuzz_with_ocpp_every_line_gets_one_answer_and_the_daemon_lives() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!(
+            "{}\n[ocpp]\ncsms_url = \"ws://127.0.0.1:9/ocpp\"\ncharge_point_id = \"CP-FUZZ\"\n\
+             security_profile = 0\nretry_backoff_min_s = 1\nretry_backoff_max_s = 2\n",
+            sim_config_text(dir.path())
+        );
+        fuzz(Daemon::start_with(dir.path(), &text), "with OCPP");
+    }
+
+    fn fuzz(mut d: Daemon, what: &str) {
         // The runner's closure is `Fn`: the connections live in cells.
         let ro = std::cell::RefCell::new(Conn::open(&d.socket()));
         let admin = std::cell::RefCell::new(Conn::open(&d.admin_socket()));
@@ -800,7 +862,7 @@ mod control_fuzz {
         }
         result.unwrap();
         eprintln!(
-            "control socket fuzz: {} cases, {} lines, {} of them well-formed requests",
+            "control socket fuzz ({what}): {} cases, {} lines, {} of them well-formed requests",
             cases(),
             lines_sent.get(),
             requests.get()
