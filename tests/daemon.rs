@@ -391,6 +391,46 @@ fn a_mutating_request_on_the_read_only_control_socket_is_refused_and_changes_not
     assert!(d.terminate().success());
 }
 
+/// An account that may reach the read-only socket cannot exhaust the daemon by opening
+/// connections: past the cap it is told so, and the admin socket still answers.
+#[test]
+fn connections_are_capped_per_socket_and_the_admin_socket_stays_reachable() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path());
+    let cap = chargerd::control::server::MAX_CONNECTIONS;
+    let idle: Vec<UnixStream> = (0..cap)
+        .map(|_| UnixStream::connect(d.socket()).unwrap())
+        .collect();
+    // Let the daemon accept them all.
+    std::thread::sleep(Duration::from_millis(200));
+    let extra = UnixStream::connect(d.socket()).unwrap();
+    extra
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut answer = String::new();
+    BufReader::new(extra).read_line(&mut answer).unwrap();
+    let a: Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(a["result"], "error", "{a}");
+    assert!(
+        a["message"]
+            .as_str()
+            .unwrap()
+            .contains("too many connections"),
+        "{a}"
+    );
+    assert_eq!(
+        ask(&d.admin_socket(), r#"{"request":"status"}"#)["result"],
+        "status"
+    );
+    drop(idle);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(
+        ask(&d.socket(), r#"{"request":"status"}"#)["result"],
+        "status"
+    );
+    assert!(d.terminate().success());
+}
+
 #[test]
 fn chargerctl_says_clearly_when_the_daemon_is_not_running() {
     let out = Command::new(CHARGERCTL)

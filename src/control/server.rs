@@ -62,20 +62,41 @@ pub async fn bind(path: &Path, role: SocketRole) -> Result<UnixListener, Control
     Ok(listener)
 }
 
+/// Connections open at once on one socket. Each holds a task, a file descriptor and up to
+/// [`MAX_REQUEST_BYTES`] of buffer: without a cap, an account that may reach the socket could
+/// exhaust the daemon's descriptors (its journal and CAN sockets too). The sockets count
+/// separately, so the read-only one filling up never locks the admin out.
+pub const MAX_CONNECTIONS: usize = 16;
+
 /// Accept connections until the main loop goes away.
 pub async fn serve(
     listener: UnixListener,
     role: SocketRole,
     to_main: mpsc::Sender<ControlEnvelope>,
 ) {
+    let slots = std::sync::Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
         match listener.accept().await {
             Ok((stream, _)) => {
+                let Ok(slot) = slots.clone().try_acquire_owned() else {
+                    tracing::warn!(role = ?role, max = MAX_CONNECTIONS,
+                        "control connection refused: too many open");
+                    tokio::spawn(async move {
+                        let (_, mut write) = stream.into_split();
+                        let r = Response::error(format!(
+                            "too many connections ({MAX_CONNECTIONS} open on this socket); \
+                             try again when one closes"
+                        ));
+                        let _ = write_response(&mut write, &r).await;
+                    });
+                    continue;
+                };
                 let to_main = to_main.clone();
                 tokio::spawn(async move {
                     if let Err(e) = connection(stream, role, to_main).await {
                         tracing::debug!(error = %e, "control connection ended");
                     }
+                    drop(slot);
                 });
             }
             Err(e) => {
