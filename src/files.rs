@@ -269,6 +269,48 @@ mod tests {
         assert_ne!(pems[0], fs::read_to_string(&evil).unwrap());
     }
 
+    /// A firmware download is staged as `<image>.partial`: a link an attacker planted under
+    /// that name (or the image's) is replaced, never written through, and the staged image is
+    /// 0600.
+    #[test]
+    fn a_firmware_download_is_staged_0600_and_never_through_a_planted_link() {
+        use std::io::{BufRead, BufReader};
+        use std::net::TcpListener;
+        let dir = tempfile::tempdir().unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, "precious").unwrap();
+        let image = dir.path().join("firmware-1.img");
+        symlink(&victim, dir.path().join("firmware-1.img.partial")).unwrap();
+        // A one-shot HTTP server with a 5-byte image.
+        let server = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/fw.img", server.local_addr().unwrap());
+        let serving = std::thread::spawn(move || {
+            let (stream, _) = server.accept().unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut line = String::new();
+            while reader.read_line(&mut line).unwrap() > 2 {
+                line.clear();
+            }
+            let mut w = stream;
+            w.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nConnection: close\r\n\r\nIMAGE")
+                .unwrap();
+        });
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let settings = crate::ocpp::transfer::TransferSettings::default();
+        let bytes = runtime
+            .block_on(crate::ocpp::transfer::download(&url, &image, &settings))
+            .unwrap();
+        serving.join().unwrap();
+        assert_eq!(bytes, 5);
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "precious");
+        assert!(fs::symlink_metadata(&image).unwrap().file_type().is_file());
+        assert_eq!(fs::read(&image).unwrap(), b"IMAGE");
+        assert_eq!(mode_of(&image), 0o600);
+    }
+
     #[test]
     fn a_private_dir_is_tightened_and_a_link_in_its_place_refused() {
         let dir = tempfile::tempdir().unwrap();
