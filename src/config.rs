@@ -61,9 +61,15 @@ pub struct StationSection {
     /// Where the session journal lives; must be writable.
     #[serde(default = "default_state_dir")]
     pub state_dir: PathBuf,
-    /// The control socket `chargerctl` talks to.
+    /// The read-only control socket (mode 0660, the service's group): status, sessions, OCPP
+    /// status, configuration keys.
     #[serde(default = "default_control_socket")]
     pub control_socket: PathBuf,
+    /// The admin socket (mode 0600: the service user and root): everything, including
+    /// start/stop, availability, `config set` and the simulator. Default: `admin.sock` next to
+    /// `control_socket`.
+    #[serde(default)]
+    pub admin_socket: Option<PathBuf>,
     /// Period of the control loop, in milliseconds.
     #[serde(default = "default_step_ms")]
     pub step_interval_ms: u64,
@@ -279,6 +285,12 @@ pub enum CanSection {
         bind: std::net::SocketAddr,
         /// The only address datagrams are accepted from and sent to.
         peer: std::net::SocketAddr,
+        /// The one network interface the link uses, e.g. "eth1" (`SO_BINDTODEVICE`):
+        /// datagrams from any other interface never reach the port, even with the peer's
+        /// address. cannelloni has no authentication: give it a dedicated, trusted link
+        /// (see SECURITY.md). Absent: any interface.
+        #[serde(default)]
+        interface: Option<String>,
     },
 }
 
@@ -419,6 +431,12 @@ impl Config {
                 "must be between 1 and 50 ms (CAN periods are 10-100 ms)",
             );
         }
+        if self.admin_socket() == self.station.control_socket {
+            return bad(
+                "station.admin_socket".into(),
+                "must differ from station.control_socket (one is read-only, the other is not)",
+            );
+        }
         if self.station.meter_persist_interval_s == 0 {
             return bad(
                 "station.meter_persist_interval_s".into(),
@@ -477,7 +495,20 @@ impl Config {
                     "GB/T 27930-2015 carries currents with a -400 A offset: at most 400 A per connector",
                 );
             }
-            if let CanSection::Cannelloni { bind, peer } = &c.can {
+            if let CanSection::Cannelloni {
+                bind,
+                peer,
+                interface,
+            } = &c.can
+            {
+                if let Some(name) = interface {
+                    if !valid_interface_name(name) {
+                        return bad(
+                            key("can.interface"),
+                            "a Linux interface name has 1 to 15 characters, no '/', no spaces",
+                        );
+                    }
+                }
                 if peer.port() == 0 || peer.ip().is_unspecified() {
                     return bad(
                         key("can.peer"),
@@ -496,7 +527,7 @@ impl Config {
                 }
             }
             if let CanSection::Socketcan { interface } = &c.can {
-                if interface.is_empty() || interface.len() > 15 {
+                if !valid_interface_name(interface) {
                     return bad(
                         key("can.interface"),
                         "a Linux interface name has 1 to 15 characters",
@@ -560,28 +591,76 @@ impl Config {
             key: key.into(),
             reason,
         };
+        use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
         let dir = &self.station.state_dir;
-        std::fs::create_dir_all(dir)
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(crate::files::PRIVATE_DIR)
+            .create(dir)
             .map_err(|e| fail("station.state_dir", format!("{}: {e}", dir.display())))?;
         let probe = dir.join(".chargerd-write-test");
-        std::fs::write(&probe, b"ok").map_err(|e| {
+        let _ = std::fs::remove_file(&probe);
+        crate::files::write_atomic(&probe, b"ok", crate::files::PRIVATE_FILE).map_err(|e| {
             fail(
                 "station.state_dir",
                 format!("{} is not writable: {e}", dir.display()),
             )
         })?;
+        // The probe is ours: its owner is the service user.
+        let me = std::fs::metadata(&probe).map(|m| m.uid());
         let _ = std::fs::remove_file(&probe);
-        if let Some(parent) = self.station.control_socket.parent() {
-            if !parent.as_os_str().is_empty() {
-                std::fs::create_dir_all(parent).map_err(|e| {
-                    fail(
-                        "station.control_socket",
-                        format!("{}: {e}", parent.display()),
-                    )
-                })?;
+        // The journal, keys and staged firmware live below: nobody but the service may write
+        // here (a technician's account would swap an image or plant a root).
+        let meta = std::fs::metadata(dir)
+            .map_err(|e| fail("station.state_dir", format!("{}: {e}", dir.display())))?;
+        let mode = meta.permissions().mode() & 0o7777;
+        if mode & 0o022 != 0 {
+            if me.as_ref().is_ok_and(|uid| *uid == meta.uid()) {
+                let tight = mode & !0o022;
+                std::fs::set_permissions(dir, std::fs::Permissions::from_mode(tight)).map_err(
+                    |e| {
+                        fail(
+                            "station.state_dir",
+                            format!("{}: chmod: {e}", dir.display()),
+                        )
+                    },
+                )?;
+                tracing::warn!(dir = %dir.display(), was = format!("{mode:o}"),
+                    now = format!("{tight:o}"), "state directory was writable by others: tightened");
+            } else {
+                return Err(fail(
+                    "station.state_dir",
+                    format!(
+                        "{} (mode {mode:o}) is writable by its group or others and not owned \
+                         by the service user: chown it to the service user and chmod go-w",
+                        dir.display()
+                    ),
+                ));
+            }
+        }
+        for (key, socket) in [
+            (
+                "station.control_socket",
+                self.station.control_socket.clone(),
+            ),
+            ("station.admin_socket", self.admin_socket()),
+        ] {
+            if let Some(parent) = socket.parent() {
+                if !parent.as_os_str().is_empty() {
+                    std::fs::create_dir_all(parent)
+                        .map_err(|e| fail(key, format!("{}: {e}", parent.display())))?;
+                }
             }
         }
         Ok(())
+    }
+
+    /// The admin socket: as configured, or `admin.sock` beside the control socket.
+    pub fn admin_socket(&self) -> PathBuf {
+        self.station
+            .admin_socket
+            .clone()
+            .unwrap_or_else(|| crate::control::admin_socket_beside(&self.station.control_socket))
     }
 
     pub fn step_interval(&self) -> Duration {
@@ -591,6 +670,17 @@ impl Config {
     pub fn journal_path(&self) -> PathBuf {
         self.station.state_dir.join("journal.sqlite")
     }
+}
+
+/// What Linux accepts as an interface name (`dev_valid_name`): 1 to 15 bytes, not "." or
+/// "..", no '/', no white space.
+fn valid_interface_name(name: &str) -> bool {
+    (1..=15).contains(&name.len())
+        && name != "."
+        && name != ".."
+        && !name
+            .chars()
+            .any(|c| c == '/' || c == ':' || c.is_whitespace() || c == '\0')
 }
 
 fn toml_deserializer(text: &str, name: &str) -> Result<config::Config, ConfigError> {
@@ -737,6 +827,63 @@ can = { backend = "simulated" }
             .unwrap_err()
             .to_string();
         assert!(e.contains("/nonexistent/c.toml"), "{e}");
+    }
+
+    #[test]
+    fn a_cannelloni_interface_must_be_a_linux_interface_name() {
+        let with = |iface: &str| {
+            MINIMAL.replace(
+                "can = { backend = \"simulated\" }",
+                &format!(
+                    "can = {{ backend = \"cannelloni\", bind = \"127.0.0.1:20001\", \
+                     peer = \"127.0.0.1:20101\", interface = \"{iface}\" }}"
+                ),
+            )
+        };
+        let c = Config::from_toml_str(&with("eth1"), "t.toml").unwrap();
+        assert!(matches!(
+            &c.connectors[0].can,
+            CanSection::Cannelloni { interface: Some(i), .. } if i == "eth1"
+        ));
+        for bad in ["", "much-too-long-ifname", "eth/1", "eth 1", ".."] {
+            let e = err_of(&with(bad));
+            assert!(e.contains("connectors[0].can.interface"), "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn the_admin_socket_defaults_beside_the_control_socket_and_must_differ() {
+        let c = Config::from_toml_str(MINIMAL, "t.toml").unwrap();
+        assert_eq!(c.admin_socket(), PathBuf::from("/run/chargerd/admin.sock"));
+        let e = err_of(&MINIMAL.replace(
+            "state_dir = \"/tmp/x\"",
+            "state_dir = \"/tmp/x\"\ncontrol_socket = \"/run/c/a.sock\"\nadmin_socket = \"/run/c/a.sock\"",
+        ));
+        assert!(e.contains("station.admin_socket"), "{e}");
+    }
+
+    #[test]
+    fn a_state_dir_others_may_write_is_tightened_when_it_is_ours() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let state = dir.path().join("state");
+        std::fs::create_dir(&state).unwrap();
+        std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o770)).unwrap();
+        let mut c = Config::from_toml_str(MINIMAL, "t.toml").unwrap();
+        c.station.state_dir = state.clone();
+        c.station.control_socket = dir.path().join("run/control.sock");
+        c.check_environment(Path::new("t.toml")).unwrap();
+        let mode = std::fs::metadata(&state).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode, 0o750);
+        // A new one is the service's own.
+        c.station.state_dir = dir.path().join("fresh/state");
+        c.check_environment(Path::new("t.toml")).unwrap();
+        let mode = std::fs::metadata(&c.station.state_dir)
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o700);
     }
 
     #[test]

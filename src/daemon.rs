@@ -13,7 +13,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use crate::config::{Config, ConfigError};
 use crate::control::server::{self, ControlEnvelope, ControlError};
-use crate::control::{Request, Response, StationStatus};
+use crate::control::{Request, Response, SocketRole, StationStatus};
 use crate::hardware::{self, HardwareError};
 use crate::notify::Notifier;
 use crate::ocpp::chargepoint::StartDecision;
@@ -770,9 +770,17 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
     };
     let journal = spawn_journal(store).map_err(DaemonError::Journal)?;
 
-    let listener = server::bind(&cfg.station.control_socket).await?;
+    // Two sockets, one main loop: what each may ask is decided by the socket (control/mod.rs).
+    let admin_path = cfg.admin_socket();
+    let listener = server::bind(&cfg.station.control_socket, SocketRole::ReadOnly).await?;
+    let admin_listener = server::bind(&admin_path, SocketRole::Admin).await?;
     let (ctl_tx, mut ctl_rx) = mpsc::channel::<ControlEnvelope>(64);
-    let server_task = tokio::spawn(server::serve(listener, ctl_tx));
+    let server_task = tokio::spawn(server::serve(
+        listener,
+        SocketRole::ReadOnly,
+        ctl_tx.clone(),
+    ));
+    let admin_task = tokio::spawn(server::serve(admin_listener, SocketRole::Admin, ctl_tx));
 
     let mut sigterm = signal(SignalKind::terminate()).map_err(DaemonError::Signal)?;
     let mut sigint = signal(SignalKind::interrupt()).map_err(DaemonError::Signal)?;
@@ -796,6 +804,7 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
         station = %main.cfg.station.name,
         connectors = main.cfg.connectors.len(),
         socket = %socket_path.display(),
+        admin_socket = %admin_path.display(),
         journal = %main.cfg.journal_path().display(),
         "chargerd ready"
     );
@@ -856,7 +865,9 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
             .await;
     }
     server_task.abort();
+    admin_task.abort();
     let _ = std::fs::remove_file(&socket_path);
+    let _ = std::fs::remove_file(&admin_path);
     tracing::info!("chargerd stopped");
     if main.reset_requested.is_some() {
         restart_process();

@@ -1,7 +1,7 @@
 //! From configuration to hardware: which backend drives each connector, and which protocol
 //! session runs on it. The only place that names concrete backends and protocols.
 
-use charger_hal::can::cannelloni::CannelloniPort;
+use charger_hal::can::cannelloni::{CannelloniConfig, CannelloniPort};
 use charger_hal::sim::connector::{SimConnectorParams, SimulatedConnector, VehicleFactory};
 use charger_hal::sim::gbt_truck::GbtTruck;
 use charger_hal::sim::psu::SimPsuParams;
@@ -66,13 +66,28 @@ pub fn session_factory() -> SessionFactory {
 pub fn simulated_connector(c: &ConnectorSection) -> Result<SimulatedConnector, HardwareError> {
     let params = sim_params(c);
     let name = format!("connector-{}", c.id);
-    if let CanSection::Cannelloni { bind, peer } = &c.can {
-        let port = CannelloniPort::open(*bind, *peer).map_err(|source| HardwareError::Can {
-            connector: c.id,
-            key: "can.bind",
-            source,
+    if let CanSection::Cannelloni {
+        bind,
+        peer,
+        interface,
+    } = &c.can
+    {
+        let config = CannelloniConfig {
+            interface: interface.clone(),
+            ..CannelloniConfig::default()
+        };
+        let port = CannelloniPort::open_with(*bind, *peer, config).map_err(|source| {
+            HardwareError::Can {
+                connector: c.id,
+                key: match source {
+                    CanError::BindDevice { .. } => "can.interface",
+                    _ => "can.bind",
+                },
+                source,
+            }
         })?;
-        tracing::info!(connector = c.id, %bind, %peer, "CAN over cannelloni: the truck is simulated elsewhere");
+        tracing::info!(connector = c.id, %bind, %peer, interface = interface.as_deref().unwrap_or("(any)"),
+            "CAN over cannelloni: the truck is simulated elsewhere");
         return Ok(SimulatedConnector::with_external_can(
             &name,
             params,
@@ -116,6 +131,20 @@ pub fn check(cfg: &Config) -> Result<(), HardwareError> {
             connector: c.id,
             reason,
         })?;
+        if let CanSection::Cannelloni {
+            interface: Some(name),
+            ..
+        } = &c.can
+        {
+            // The same check the kernel makes at bind time, early, for --check-config.
+            if !std::path::Path::new("/sys/class/net").join(name).exists() {
+                return Err(HardwareError::Unsupported {
+                    connector: c.id,
+                    key: "can.interface",
+                    reason: format!("no network interface {name:?} on this machine (ip link)"),
+                });
+            }
+        }
         match (&c.can, c.hardware) {
             (CanSection::Simulated | CanSection::Cannelloni { .. }, HardwareKind::Simulated) => {}
             (CanSection::Socketcan { .. }, HardwareKind::Simulated) => {

@@ -8,6 +8,7 @@ pub mod config;
 pub mod control;
 pub mod daemon;
 pub mod evsim;
+pub mod files;
 pub mod hardware;
 pub mod notify;
 pub mod ocpp;

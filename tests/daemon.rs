@@ -27,11 +27,11 @@ struct Daemon {
 impl Daemon {
     /// Start chargerd on configs/sim.toml with its state under `dir`, and wait for READY=1.
     fn start(dir: &Path) -> Daemon {
-        Self::start_config(dir, &sim_config_text(dir))
+        Self::start_with(dir, &sim_config_text(dir))
     }
 
-    /// Start chargerd on the configuration `text`, state under `dir`, and wait for READY=1.
-    fn start_config(dir: &Path, text: &str) -> Daemon {
+    /// Start chargerd on the configuration `text`, and wait for READY=1.
+    fn start_with(dir: &Path, text: &str) -> Daemon {
         let config = dir.join("chargerd.toml");
         std::fs::write(&config, text).unwrap();
         let notify_path = dir.join("notify.sock");
@@ -79,6 +79,10 @@ impl Daemon {
 
     fn socket(&self) -> PathBuf {
         self.dir.join("run/control.sock")
+    }
+
+    fn admin_socket(&self) -> PathBuf {
+        self.dir.join("run/admin.sock")
     }
 
     fn ctl(&self, args: &[&str]) -> Output {
@@ -175,6 +179,19 @@ fn a_truck_charges_through_chargerctl_on_the_running_daemon() {
 
     let mode = std::fs::metadata(d.socket()).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode, 0o660, "control socket mode {mode:o}");
+    let mode = std::fs::metadata(d.admin_socket())
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o600, "admin socket mode {mode:o}");
+    // The state directory (journal, keys, staged images) is the service's own.
+    let mode = std::fs::metadata(dir.path().join("state"))
+        .unwrap()
+        .permissions()
+        .mode()
+        & 0o777;
+    assert_eq!(mode, 0o700, "state directory mode {mode:o}");
 
     // A small truck so that the whole session fits in a few seconds of real time.
     d.ctl_ok(&[
@@ -216,6 +233,7 @@ fn a_truck_charges_through_chargerctl_on_the_running_daemon() {
     let status = d.terminate();
     assert!(status.success(), "chargerd exited with {status}");
     assert!(!dir.path().join("run/control.sock").exists());
+    assert!(!dir.path().join("run/admin.sock").exists());
 }
 
 #[test]
@@ -243,7 +261,9 @@ fn a_killed_daemon_closes_the_interrupted_transaction_at_restart() {
 fn the_control_socket_answers_bad_requests_and_keeps_going() {
     let dir = tempfile::tempdir().unwrap();
     let d = Daemon::start(dir.path());
-    let stream = UnixStream::connect(d.socket()).unwrap();
+    // The admin socket: every request is allowed there, so what is refused is refused for
+    // being bad, not for being on the wrong socket.
+    let stream = UnixStream::connect(d.admin_socket()).unwrap();
     let mut w = stream.try_clone().unwrap();
     let mut r = BufReader::new(stream);
     let mut ask = |line: &str| -> Value {
@@ -270,6 +290,149 @@ fn the_control_socket_answers_bad_requests_and_keeps_going() {
     let out = d.ctl(&["sim", "fault", "1", "gremlins"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown fault"));
+    assert!(d.terminate().success());
+}
+
+/// One request line, one answer, on a fresh connection to `socket`.
+fn ask(socket: &Path, line: &str) -> Value {
+    let stream = UnixStream::connect(socket).unwrap();
+    let mut w = stream.try_clone().unwrap();
+    w.write_all(line.as_bytes()).unwrap();
+    w.write_all(b"\n").unwrap();
+    let mut answer = String::new();
+    BufReader::new(stream).read_line(&mut answer).unwrap();
+    serde_json::from_str(&answer).unwrap()
+}
+
+#[test]
+fn a_mutating_request_on_the_read_only_control_socket_is_refused_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path());
+    let ro = d.socket();
+    for (name, line) in [
+        ("start", r#"{"request":"start","connector":1}"#),
+        ("stop", r#"{"request":"stop","connector":1}"#),
+        (
+            "availability",
+            r#"{"request":"availability","connector":1,"operative":false}"#,
+        ),
+        (
+            "config_set",
+            r#"{"request":"config_set","key":"HeartbeatInterval","value":"1"}"#,
+        ),
+        (
+            "sim",
+            r#"{"request":"sim","connector":1,"command":{"command":"unplug"}}"#,
+        ),
+        (
+            "sim",
+            r#"{"request":"sim","connector":1,"command":{"command":"clear_faults"}}"#,
+        ),
+        (
+            "inlet",
+            r#"{"request":"inlet","connector":1,"inlet":{"plugged":true,"contactors_closed":true,"battery_voltage":640.0}}"#,
+        ),
+    ] {
+        let a = ask(&ro, line);
+        assert_eq!(a["result"], "error", "{line} → {a}");
+        let message = a["message"].as_str().unwrap();
+        assert!(message.contains("permission denied"), "{message}");
+        assert!(message.contains(&format!("`{name}`")), "{message}");
+        assert!(message.contains("read-only"), "{message}");
+        assert!(message.contains("admin socket"), "{message}");
+    }
+    // Reads are answered there.
+    for line in [r#"{"request":"status"}"#, r#"{"request":"sessions"}"#] {
+        let a = ask(&ro, line);
+        assert_ne!(a["result"], "error", "{line} → {a}");
+    }
+    // Nothing changed: connector 1 is still operative and nothing was plugged in.
+    let c = d.connector(1);
+    assert_eq!(c["operative"], true, "{c:#}");
+    assert_eq!(c["plugged"], false, "{c:#}");
+    // The same availability request on the admin socket is carried out.
+    let a = ask(
+        &d.admin_socket(),
+        r#"{"request":"availability","connector":1,"operative":false}"#,
+    );
+    assert_eq!(a["result"], "done", "{a}");
+    assert_eq!(d.connector(1)["operative"], false);
+
+    // chargerctl picks the socket by command: with the admin socket pointed elsewhere, a read
+    // still works and a change fails on the admin socket it was sent to, named.
+    let elsewhere = dir.path().join("nowhere/admin.sock");
+    let out = Command::new(CHARGERCTL)
+        .arg("--socket")
+        .arg(d.socket())
+        .arg("--admin-socket")
+        .arg(&elsewhere)
+        .args(["availability", "1", "operative"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains(&elsewhere.display().to_string()), "{err}");
+    let out = Command::new(CHARGERCTL)
+        .arg("--socket")
+        .arg(d.socket())
+        .arg("--admin-socket")
+        .arg(&elsewhere)
+        .arg("status")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // …and by default (admin.sock beside --socket) the change goes through.
+    d.ctl_ok(&["availability", "1", "operative"]);
+    assert_eq!(d.connector(1)["operative"], true);
+    assert!(d.terminate().success());
+}
+
+/// An account that may reach the read-only socket cannot exhaust the daemon by opening
+/// connections: past the cap it is told so, and the admin socket still answers.
+#[test]
+fn connections_are_capped_per_socket_and_the_admin_socket_stays_reachable() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path());
+    let cap = chargerd::control::server::MAX_CONNECTIONS;
+    let idle: Vec<UnixStream> = (0..cap)
+        .map(|_| UnixStream::connect(d.socket()).unwrap())
+        .collect();
+    // Let the daemon accept them all.
+    std::thread::sleep(Duration::from_millis(200));
+    let extra = UnixStream::connect(d.socket()).unwrap();
+    extra
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut answer = String::new();
+    BufReader::new(extra).read_line(&mut answer).unwrap();
+    let a: Value = serde_json::from_str(&answer).unwrap();
+    assert_eq!(a["result"], "error", "{a}");
+    assert!(
+        a["message"]
+            .as_str()
+            .unwrap()
+            .contains("too many connections"),
+        "{a}"
+    );
+    assert_eq!(
+        ask(&d.admin_socket(), r#"{"request":"status"}"#)["result"],
+        "status"
+    );
+    // Once they close, their slots come back (as soon as the daemon has seen them go).
+    drop(idle);
+    let end = Instant::now() + Duration::from_secs(10);
+    loop {
+        let a = ask(&d.socket(), r#"{"request":"status"}"#);
+        if a["result"] == "status" {
+            break;
+        }
+        assert!(Instant::now() < end, "slots not released: {a}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
     assert!(d.terminate().success());
 }
 
@@ -459,7 +622,7 @@ fn ocpp_trouble_at_start_up_never_stops_local_charging() {
                 String::from_utf8_lossy(&out.stderr)
             );
         }
-        let d = Daemon::start_config(dir.path(), &text);
+        let d = Daemon::start_with(dir.path(), &text);
         let status = d.json(&["status"]);
         let why = status["ocpp"].as_str().unwrap_or_default();
         assert!(why.starts_with("down"), "{case}: {status:#}");
@@ -490,5 +653,398 @@ fn ocpp_trouble_at_start_up_never_stops_local_charging() {
         );
         d.ctl_ok(&["stop", "1"]);
         assert!(d.terminate().success(), "{case}");
+    }
+}
+
+// ----- control-socket fuzzing -------------------------------------------------------------------
+
+mod control_fuzz {
+    use super::*;
+    use chargerd::control::{Access, Request};
+    use proptest::prelude::*;
+    use proptest::test_runner::{Config, TestCaseError, TestRunner};
+    use serde_json::json;
+
+    /// Cases per run: 256 in CI; `PROPTEST_CASES=100000` for a long run (SECURITY.md).
+    fn cases() -> u32 {
+        std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(256)
+    }
+
+    fn edge_number() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(json!(0)),
+            Just(json!(-1)),
+            Just(json!(1)),
+            Just(json!(2_147_483_648u64)),
+            Just(json!(4_294_967_295u64)),
+            Just(json!(4_294_967_296u64)),
+            Just(json!(2_305_843_009_213_693_952u64)),
+            Just(json!(i64::MAX)),
+            Just(json!(u64::MAX)),
+            Just(json!(i64::MIN)),
+            Just(json!(1e308)),
+            Just(json!(-1e308)),
+            Just(json!(1e-308)),
+            Just(json!(0.5)),
+            Just(json!(-0.0)),
+            any::<i64>().prop_map(|n| json!(n)),
+            (-1e6f64..1e6).prop_map(|x| json!(x)),
+        ]
+    }
+
+    fn edge_string() -> impl Strategy<Value = String> {
+        prop_oneof![
+            Just(String::new()),
+            Just("x".repeat(10_000)),
+            Just("FLEET-042".to_string()),
+            Just("HeartbeatInterval".to_string()),
+            Just("\u{0}\u{7f}\u{feff}é漢".to_string()),
+            "[ -~]{0,40}",
+        ]
+    }
+
+    fn leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::Bool),
+            edge_number(),
+            edge_string().prop_map(Value::String),
+        ]
+    }
+
+    fn any_json() -> impl Strategy<Value = Value> {
+        leaf().prop_recursive(3, 24, 6, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                prop::collection::btree_map(edge_string(), inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    /// A field value: usually an edge value of the right shape, sometimes anything.
+    fn field(name: &'static str) -> impl Strategy<Value = (String, Value)> {
+        let value = prop_oneof![
+            4 => match name {
+                "id_tag" | "key" | "value" => edge_string().prop_map(Value::String).boxed(),
+                "operative" => any::<bool>().prop_map(Value::Bool).boxed(),
+                "keys" => prop::collection::vec(edge_string().prop_map(Value::String), 0..4)
+                    .prop_map(Value::Array)
+                    .boxed(),
+                "command" => sim_command().boxed(),
+                "inlet" => inlet().boxed(),
+                _ => edge_number().boxed(),
+            },
+            1 => any_json(),
+        ];
+        value.prop_map(move |v| (name.to_string(), v))
+    }
+
+    fn numbers_for(fields: &'static [&'static str]) -> impl Strategy<Value = Value> {
+        prop::collection::vec(
+            prop_oneof![3 => edge_number(), 1 => (0.0f64..1000.0).prop_map(|x| json!(x))],
+            fields.len(),
+        )
+        .prop_map(move |values| {
+            Value::Object(fields.iter().map(|f| f.to_string()).zip(values).collect())
+        })
+    }
+
+    fn sim_command() -> impl Strategy<Value = Value> {
+        const TRUCK: &[&str] = &[
+            "soc_percent",
+            "target_soc_percent",
+            "capacity_kwh",
+            "max_voltage",
+            "max_current",
+        ];
+        prop_oneof![
+            numbers_for(TRUCK).prop_map(|mut v| {
+                v["command"] = json!("plug");
+                v
+            }),
+            Just(json!({"command": "unplug"})),
+            Just(json!({"command": "clear_faults"})),
+            prop::sample::select(vec![
+                "can-silent",
+                "emergency-stop",
+                "power-supply",
+                "vehicle-fault",
+                "insulation",
+                "implausible-current",
+                "vehicle-stop",
+                "vehicle-pause",
+                "gremlins",
+            ])
+            .prop_map(|f| json!({"command": "fault", "fault": f})),
+        ]
+    }
+
+    fn inlet() -> impl Strategy<Value = Value> {
+        (
+            numbers_for(&["battery_voltage", "battery_resistance", "soc_percent"]),
+            any::<[bool; 3]>(),
+        )
+            .prop_map(|(mut v, [plugged, permission, closed])| {
+                v["plugged"] = json!(plugged);
+                v["permission"] = json!(permission);
+                v["contactors_closed"] = json!(closed);
+                v
+            })
+    }
+
+    /// Something shaped like a request: a known (or unknown) name and known field names with
+    /// edge values; fields may be missing or extra.
+    fn request_like() -> impl Strategy<Value = Value> {
+        let name = prop_oneof![
+            prop::sample::select(vec![
+                "status",
+                "sessions",
+                "start",
+                "stop",
+                "availability",
+                "sim",
+                "inlet",
+                "ocpp",
+                "config_get",
+                "config_set",
+            ])
+            .prop_map(String::from),
+            edge_string(),
+        ];
+        let fields = prop::collection::vec(
+            prop::sample::select(vec![
+                "connector",
+                "id_tag",
+                "limit",
+                "operative",
+                "command",
+                "inlet",
+                "keys",
+                "key",
+                "value",
+            ])
+            .prop_flat_map(field),
+            0..4,
+        );
+        (name, fields).prop_map(|(name, fields)| {
+            let mut v = json!({ "request": name });
+            for (k, f) in fields {
+                v[k] = f;
+            }
+            v
+        })
+    }
+
+    fn connector() -> impl Strategy<Value = Value> {
+        prop_oneof![3 => (0u32..4).prop_map(|c| json!(c)), 1 => edge_number()]
+    }
+
+    /// A request with the right fields, mostly of the right types, values at the edges: what
+    /// gets past the parser into the station.
+    fn shaped_request() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            Just(json!({"request": "status"})),
+            edge_number().prop_map(|n| json!({"request": "sessions", "limit": n})),
+            (connector(), proptest::option::of(edge_string()))
+                .prop_map(|(c, t)| json!({"request": "start", "connector": c, "id_tag": t})),
+            connector().prop_map(|c| json!({"request": "stop", "connector": c})),
+            (connector(), any::<bool>()).prop_map(
+                |(c, o)| json!({"request": "availability", "connector": c, "operative": o})
+            ),
+            (connector(), sim_command())
+                .prop_map(|(c, cmd)| json!({"request": "sim", "connector": c, "command": cmd})),
+            (connector(), inlet())
+                .prop_map(|(c, i)| json!({"request": "inlet", "connector": c, "inlet": i})),
+            Just(json!({"request": "ocpp"})),
+            prop::collection::vec(edge_string(), 0..3)
+                .prop_map(|k| json!({"request": "config_get", "keys": k})),
+            (ocpp_key(), ocpp_value())
+                .prop_map(|(k, v)| json!({"request": "config_set", "key": k, "value": v})),
+        ]
+    }
+
+    /// Every writable OCPP key, or anything.
+    fn ocpp_key() -> impl Strategy<Value = String> {
+        prop_oneof![
+            3 => prop::sample::select(vec![
+                "AllowOfflineTxForUnknownId",
+                "AuthorizationCacheEnabled",
+                "AuthorizeRemoteTxRequests",
+                "ClockAlignedDataInterval",
+                "ConnectionTimeOut",
+                "HeartbeatInterval",
+                "LocalAuthorizeOffline",
+                "LocalPreAuthorize",
+                "MeterValuesAlignedData",
+                "MeterValuesSampledData",
+                "MeterValueSampleInterval",
+                "ResetRetries",
+                "StopTransactionOnInvalidId",
+                "StopTxnAlignedData",
+                "StopTxnSampledData",
+                "TransactionMessageAttempts",
+                "TransactionMessageRetryInterval",
+                "LocalAuthListEnabled",
+                "CpoName",
+                "SecurityProfile",
+                "AuthorizationKey",
+                "WebSocketPingInterval",
+            ])
+            .prop_map(String::from),
+            1 => edge_string(),
+        ]
+    }
+
+    fn ocpp_value() -> impl Strategy<Value = String> {
+        prop_oneof![
+            2 => edge_number().prop_map(|n| n.to_string()),
+            1 => prop::sample::select(vec!["true", "false", "Energy.Active.Import.Register", "-0", "1e3"])
+                .prop_map(String::from),
+            1 => edge_string(),
+        ]
+    }
+
+    fn any_line() -> impl Strategy<Value = String> {
+        prop_oneof![
+            6 => shaped_request().prop_map(|v| v.to_string()),
+            4 => request_like().prop_map(|v| v.to_string()),
+            2 => any_json().prop_map(|v| v.to_string()),
+            // Truncated or trailing-garbage JSON.
+            1 => (request_like(), 0usize..64).prop_map(|(v, cut)| {
+                let s = v.to_string();
+                s.chars().take(s.chars().count().saturating_sub(cut + 1)).collect()
+            }),
+            1 => "[^\n]{0,200}",
+        ]
+    }
+
+    struct Conn {
+        path: PathBuf,
+        reader: BufReader<UnixStream>,
+        writer: UnixStream,
+    }
+
+    impl Conn {
+        fn open(path: &Path) -> Conn {
+            let stream = UnixStream::connect(path).unwrap();
+            // A reply that takes this long is a hang.
+            stream
+                .set_read_timeout(Some(Duration::from_secs(20)))
+                .unwrap();
+            Conn {
+                path: path.to_path_buf(),
+                writer: stream.try_clone().unwrap(),
+                reader: BufReader::new(stream),
+            }
+        }
+
+        fn ask(&mut self, line: &str) -> Result<Value, TestCaseError> {
+            self.writer
+                .write_all(format!("{line}\n").as_bytes())
+                .map_err(|e| TestCaseError::fail(format!("write {}: {e}", self.path.display())))?;
+            let mut answer = String::new();
+            let n = self.reader.read_line(&mut answer).map_err(|e| {
+                TestCaseError::fail(format!("no answer (hang?) to {line:.200}: {e}"))
+            })?;
+            prop_assert!(
+                n > 0,
+                "connection closed without an answer to {:.200}",
+                line
+            );
+            serde_json::from_str(&answer)
+                .map_err(|e| TestCaseError::fail(format!("answer is not JSON ({e}): {answer}")))
+        }
+    }
+
+    /// Random JSON lines on both sockets: one answer line each, an error for anything that is
+    /// not a request, a refusal for a change on the read-only socket; the daemon never panics
+    /// or hangs, and answers `status` after all of it.
+    #[test]
+    fn control_socket_fuzz_every_line_gets_one_answer_and_the_daemon_lives() {
+        let dir = tempfile::tempdir().unwrap();
+        fuzz(Daemon::start(dir.path()), "stand-alone");
+    }
+
+    /// The same with an `[ocpp]` section (its CSMS unreachable), so that `ocpp`,
+    /// `config_get` and `config_set` reach the OCPP charge point's keys.
+    #[test]
+    fn control_socket_fuzz_with_ocpp_every_line_gets_one_answer_and_the_daemon_lives() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = format!(
+            "{}\n[ocpp]\ncsms_url = \"ws://127.0.0.1:9/ocpp\"\ncharge_point_id = \"CP-FUZZ\"\n\
+             security_profile = 0\nretry_backoff_min_s = 1\nretry_backoff_max_s = 2\n",
+            sim_config_text(dir.path())
+        );
+        fuzz(Daemon::start_with(dir.path(), &text), "with OCPP");
+    }
+
+    fn fuzz(mut d: Daemon, what: &str) {
+        // The runner's closure is `Fn`: the connections live in cells.
+        let ro = std::cell::RefCell::new(Conn::open(&d.socket()));
+        let admin = std::cell::RefCell::new(Conn::open(&d.admin_socket()));
+        let mut runner = TestRunner::new(Config {
+            cases: cases(),
+            failure_persistence: None,
+            ..Config::default()
+        });
+        let strategy = prop::collection::vec((any_line(), any::<bool>()), 1..8);
+        let lines_sent = std::cell::Cell::new(0u64);
+        let requests = std::cell::Cell::new(0u64);
+        let result = runner.run(&strategy, |lines| {
+            for (line, on_admin) in lines {
+                let conn = if on_admin { &admin } else { &ro };
+                let answer = conn.borrow_mut().ask(&line)?;
+                lines_sent.set(lines_sent.get() + 1);
+                let result = answer["result"].as_str().unwrap_or_default().to_string();
+                prop_assert!(!result.is_empty(), "{:.200} → {}", line, answer);
+                let parsed = serde_json::from_str::<Request>(&line);
+                if parsed.is_ok() {
+                    requests.set(requests.get() + 1);
+                }
+                match parsed {
+                    Err(_) => {
+                        prop_assert_eq!(&result, "error", "{:.200} → {}", line, answer);
+                        let message = answer["message"].as_str().unwrap_or_default();
+                        prop_assert!(message.contains("malformed"), "{}", message);
+                    }
+                    Ok(request) if !on_admin && request.access().1 == Access::Admin => {
+                        prop_assert_eq!(&result, "error", "{:.200} → {}", line, answer);
+                        let message = answer["message"].as_str().unwrap_or_default();
+                        prop_assert!(message.contains("read-only"), "{}", message);
+                    }
+                    Ok(_) => {}
+                }
+            }
+            Ok(())
+        });
+        if let Some(status) = d.child.try_wait().unwrap() {
+            panic!("chargerd exited with {status} during the fuzzing: {result:?}");
+        }
+        result.unwrap();
+        eprintln!(
+            "control socket fuzz ({what}): {} cases, {} lines, {} of them well-formed requests",
+            cases(),
+            lines_sent.get(),
+            requests.get()
+        );
+        // Still alive and answering, on a fresh connection too.
+        assert_eq!(
+            ask(&d.socket(), r#"{"request":"status"}"#)["result"],
+            "status"
+        );
+        // A line longer than the limit is answered, then the connection is closed.
+        let mut c = Conn::open(&d.socket());
+        let long = format!(r#"{{"request":"status","x":"{}"}}"#, "y".repeat(70_000));
+        let a = c.ask(&long).unwrap();
+        assert_eq!(a["result"], "error", "{a}");
+        assert!(
+            a["message"].as_str().unwrap().contains("longer than"),
+            "{a}"
+        );
+        assert!(d.terminate().success());
     }
 }

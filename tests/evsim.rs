@@ -84,32 +84,40 @@ struct Daemon {
     ports: Ports,
 }
 
+/// configs/sim-external.toml with its state under `dir` and its cannelloni ports moved to
+/// `ports`; the GB/T connector's link bound to the loopback interface (`can.interface`), so
+/// that every session here also runs over a socket bound with SO_BINDTODEVICE.
+fn external_config(dir: &Path, ports: &Ports) -> String {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/configs/sim-external.toml"
+    ))
+    .unwrap();
+    let gbt_can = "can = { backend = \"cannelloni\", bind = \"127.0.0.1:20001\", peer = \"127.0.0.1:20101\" }";
+    assert!(text.contains(gbt_can), "{text}");
+    text.replace(gbt_can, &gbt_can.replace(" }", ", interface = \"lo\" }"))
+        .replace(
+            "state_dir = \"state\"",
+            &format!("state_dir = \"{}\"", dir.join("state").display()),
+        )
+        .replace(
+            "control_socket = \"run/control.sock\"",
+            &format!(
+                "control_socket = \"{}\"",
+                dir.join("run/control.sock").display()
+            ),
+        )
+        .replace("127.0.0.1:20001", &format!("127.0.0.1:{}", ports.gbt.0))
+        .replace("127.0.0.1:20101", &format!("127.0.0.1:{}", ports.gbt.1))
+        .replace("127.0.0.1:20002", &format!("127.0.0.1:{}", ports.chademo.0))
+        .replace("127.0.0.1:20102", &format!("127.0.0.1:{}", ports.chademo.1))
+}
+
 impl Daemon {
     fn start() -> Daemon {
         let dir = tempfile::tempdir().unwrap();
         let ports = free_ports();
-        let text = std::fs::read_to_string(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/configs/sim-external.toml"
-        ))
-        .unwrap();
-        assert!(text.contains("auto_start = true"), "{text}");
-        let text = text
-            .replace(
-                "state_dir = \"state\"",
-                &format!("state_dir = \"{}\"", dir.path().join("state").display()),
-            )
-            .replace(
-                "control_socket = \"run/control.sock\"",
-                &format!(
-                    "control_socket = \"{}\"",
-                    dir.path().join("run/control.sock").display()
-                ),
-            )
-            .replace("127.0.0.1:20001", &format!("127.0.0.1:{}", ports.gbt.0))
-            .replace("127.0.0.1:20101", &format!("127.0.0.1:{}", ports.gbt.1))
-            .replace("127.0.0.1:20002", &format!("127.0.0.1:{}", ports.chademo.0))
-            .replace("127.0.0.1:20102", &format!("127.0.0.1:{}", ports.chademo.1));
+        let text = external_config(dir.path(), &ports);
         let config = dir.path().join("chargerd.toml");
         std::fs::write(&config, text).unwrap();
         let child = Command::new(CHARGERD)
@@ -195,6 +203,41 @@ fn evsim(socket: &Path, args: &[&str], extra: &[&str]) -> Proc {
         child,
         what: format!("chargerd-evsim {args:?} {extra:?}"),
     }
+}
+
+#[test]
+fn a_cannelloni_interface_that_does_not_exist_stops_the_daemon_naming_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = external_config(dir.path(), &free_ports())
+        .replace("interface = \"lo\"", "interface = \"nosuchif0\"");
+    assert!(text.contains("nosuchif0"));
+    let config = dir.path().join("chargerd.toml");
+    std::fs::write(&config, text).unwrap();
+    // --check-config (ExecStartPre) says so first…
+    let out = Command::new(CHARGERD)
+        .arg("--check-config")
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("can.interface") && err.contains("nosuchif0"),
+        "{err}"
+    );
+    // …and a daemon started anyway fails on SO_BINDTODEVICE, naming the key, instead of
+    // listening on every interface.
+    let out = Command::new(CHARGERD)
+        .arg("--config")
+        .arg(&config)
+        .env("RUST_LOG", "off")
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("can.interface"), "{err}");
+    assert!(err.contains("nosuchif0"), "{err}");
 }
 
 /// A small truck: 0.1 kWh to charge, done in seconds of real time.

@@ -316,3 +316,152 @@ fn autocharge_refuses_an_unknown_vin_without_delivering_energy() {
         })
         .is_err());
 }
+
+// ----- the vehicle on the bus, through the station core ----------------------------------------
+
+mod vehicle_values_fuzz {
+    use super::*;
+    use charger_hal::SimCommand;
+    use proptest::prelude::*;
+
+    fn cases() -> u32 {
+        std::env::var("PROPTEST_CASES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(32)
+    }
+
+    fn edge(values: &[f32]) -> impl Strategy<Value = f32> {
+        prop::sample::select(values.to_vec())
+    }
+
+    /// Trucks described with edge values (0 V or 2,000 V batteries, requests above any rating,
+    /// SOC above 100 %, NaN, infinities, a 0 kWh pack) plugged into both connectors of the
+    /// station core on the simulated plant, with a fault thrown in mid-session: the plant
+    /// simulator refuses what it cannot model, and whatever it accepts charges within
+    /// `Bench`'s invariants (insulation test and precharge before the path closes, current
+    /// ramped down before it opens, …), never offered above the connector's rating or the
+    /// truck's maximum, and every session that ends says why.
+    /// A plausible small truck with up to two of its values replaced by edge ones.
+    fn any_truck() -> impl Strategy<Value = TruckSpec> {
+        let edges = [
+            0.0f32,
+            1.0,
+            99.9,
+            100.0,
+            150.0,
+            2000.0,
+            -1.0,
+            -5.0,
+            1e9,
+            f32::NAN,
+            f32::INFINITY,
+        ];
+        (
+            20.0f32..79.0,
+            0.5f32..5.0,
+            300.0f32..900.0,
+            50.0f32..400.0,
+            prop::collection::vec((0usize..5, edge(&edges)), 0..3),
+        )
+            .prop_map(|(soc, capacity, volts, amps, overrides)| {
+                let mut t = TruckSpec {
+                    soc_percent: soc,
+                    target_soc_percent: 80.0,
+                    capacity_kwh: capacity,
+                    max_voltage: volts,
+                    max_current: amps,
+                };
+                for (field, v) in overrides {
+                    match field {
+                        0 => t.soc_percent = v,
+                        1 => t.target_soc_percent = v,
+                        2 => t.capacity_kwh = v,
+                        3 => t.max_voltage = v,
+                        _ => t.max_current = v,
+                    }
+                }
+                t
+            })
+    }
+
+    #[test]
+    fn vehicle_values_fuzz_station_core_with_absurd_trucks() {
+        let fault = proptest::option::of(prop::sample::select(SimFault::ALL.to_vec()));
+        let mut runner = proptest::test_runner::TestRunner::new(ProptestConfig {
+            cases: cases(),
+            failure_persistence: None,
+            ..ProptestConfig::default()
+        });
+        runner
+            .run(
+                &(any_truck(), any_truck(), fault, 0u64..40),
+                |(t1, t2, fault, fault_at_s)| {
+                    let mut b = bench();
+                    let mut accepted = Vec::new();
+                    for (id, t) in [(1u32, &t1), (2u32, &t2)] {
+                        if b.rig
+                            .simulate(id, SimCommand::Plug(t.clone()), b.now)
+                            .is_ok()
+                        {
+                            accepted.push((id, t.clone()));
+                        }
+                    }
+                    b.run_for(Duration::from_millis(200));
+                    for (id, _) in &accepted {
+                        let _ = b.command(StationCommand::Start {
+                            connector: *id,
+                            id_tag: Some("FLEET-042".into()),
+                        });
+                    }
+                    for s in 0..60u64 {
+                        if s == fault_at_s {
+                            if let Some(f) = fault {
+                                for (id, _) in &accepted {
+                                    let _ = b.rig.simulate(*id, SimCommand::Fault(f), b.now);
+                                }
+                            }
+                        }
+                        for _ in 0..100 {
+                            b.step();
+                            for (id, t) in &accepted {
+                                let p = b.probe(*id);
+                                let rating = if *id == 1 { 400.0 } else { 200.0 };
+                                prop_assert!(
+                                    p.outputs.power.current.is_finite()
+                                        && p.outputs.power.current <= rating + 1e-3,
+                                    "connector {id}: {:?}",
+                                    p.outputs.power
+                                );
+                                // The truck's maximum as its protocol carries it: GB/T in
+                                // 0.1 A steps, CHAdeMO in whole amperes (rounded).
+                                let resolution = if *id == 1 { 0.1 } else { 1.0 };
+                                // The energy path: our contactors and the truck's closed.
+                                let path_closed = p.outputs.io.contactors
+                                    && p.truck.as_ref().is_some_and(|t| t.ev_contactors_closed);
+                                if t.max_current.is_finite() && path_closed {
+                                    prop_assert!(
+                                        p.outputs.power.current
+                                            <= t.max_current.max(0.0) + resolution / 2.0 + 1e-3,
+                                        "connector {id}: {} A offered to a truck of at most {} A \
+                                         ({:?}, {:?} A measured)",
+                                        p.outputs.power.current,
+                                        t.max_current,
+                                        p.offer.phase,
+                                        p.power.current
+                                    );
+                                }
+                            }
+                        }
+                    }
+                    for e in &b.events {
+                        if let chargerd::station::StationEvent::TransactionStopped(t) = e {
+                            prop_assert!(!t.reason.to_string().is_empty());
+                        }
+                    }
+                    Ok(())
+                },
+            )
+            .unwrap();
+    }
+}

@@ -391,6 +391,43 @@ mod cannelloni {
         assert_eq!(b.stats().lost_datagrams, 0);
     }
 
+    /// `interface`: the socket is bound to that network interface (SO_BINDTODEVICE), as the
+    /// kernel confirms, and frames still flow on it. (Root, or Linux ≥ 5.7 for anyone.)
+    #[test]
+    fn a_port_bound_to_an_interface_is_bound_to_it_and_talks_on_it() {
+        let config = CannelloniConfig {
+            interface: Some("lo".into()),
+            ..CannelloniConfig::default()
+        };
+        let (mut a, mut b) = pair_with(config);
+        assert_eq!(a.bound_device().unwrap().as_deref(), Some("lo"));
+        assert_eq!(b.bound_device().unwrap().as_deref(), Some("lo"));
+        let f = std_frame(0x100, &[1, 2, 3]);
+        a.send(&f).unwrap();
+        a.flush().unwrap();
+        assert_eq!(recv_frames(&mut b, 1), vec![f]);
+        // Without the setting, no device.
+        let (plain, _) = pair();
+        assert_eq!(plain.bound_device().unwrap(), None);
+    }
+
+    #[test]
+    fn an_interface_that_does_not_exist_or_cannot_be_named_is_a_bind_device_error() {
+        let peer: SocketAddr = "127.0.0.1:20000".parse().unwrap();
+        for name in ["nosuchif0", "", "much-too-long-ifname", "a/b"] {
+            let config = CannelloniConfig {
+                interface: Some(name.into()),
+                ..CannelloniConfig::default()
+            };
+            let err = CannelloniPort::open_with(lo(), peer, config).unwrap_err();
+            assert!(
+                matches!(&err, CanError::BindDevice { device, .. } if device == name),
+                "{name:?}: {err}"
+            );
+            assert!(err.to_string().contains("SO_BINDTODEVICE"), "{err}");
+        }
+    }
+
     #[test]
     fn invalid_configuration_is_refused() {
         let peer: SocketAddr = "127.0.0.1:20000".parse().unwrap();

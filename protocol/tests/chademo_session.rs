@@ -20,12 +20,14 @@ use std::time::Duration;
 
 use charger_protocol::chademo::{
     ChademoCharger, ChademoChargerConfig, ChademoVehicle, ChademoVehicleParams, ChargerStatus,
-    VehicleControl, VehicleFault, VehicleState, VehicleStopCause,
+    VehicleControl, VehicleFault, VehicleLimits, VehicleState, VehicleStopCause,
 };
 use charger_protocol::session::{ChargerRating, InsulationVerdict};
 use charger_protocol::{
-    DcSession, PlantInputs, PlantOutputs, SessionEvent, SessionPhase, StopReason, Timestamp,
+    CanFrame, DcSession, PlantInputs, PlantOutputs, SessionEvent, SessionPhase, StopReason,
+    Timestamp,
 };
+use proptest::prelude::*;
 
 const STEP: Duration = Duration::from_millis(10);
 
@@ -177,8 +179,17 @@ fn rank(p: SessionPhase) -> u8 {
     }
 }
 
+/// Rewrites a frame the vehicle sends before the charger sees it (absurd values, see the
+/// `vehicle_values_fuzz` suite).
+type Rewrite = Box<dyn FnMut(Timestamp, CanFrame) -> CanFrame>;
+
 struct Rig {
     now: Timestamp,
+    rewrite: Option<Rewrite>,
+    /// Frame rejections are failures unless the test feeds frames the decoder may refuse.
+    rejections_allowed: bool,
+    /// 100.1 as last sent: the vehicle's own maximum current (0 = none given).
+    vehicle_max_current: f32,
     charger: ChademoCharger,
     vehicle: ChademoVehicle,
     plant: Plant,
@@ -204,6 +215,9 @@ impl Rig {
         charger.start(Timestamp::ZERO);
         Rig {
             now: Timestamp::ZERO,
+            rewrite: None,
+            rejections_allowed: false,
+            vehicle_max_current: 0.0,
             charger,
             vehicle,
             plant,
@@ -248,8 +262,15 @@ impl Rig {
         }
         self.vehicle.update(now);
         while let Some(f) = self.vehicle.poll_transmit(now) {
+            let f = match self.rewrite.as_mut() {
+                Some(rewrite) => rewrite(now, f),
+                None => f,
+            };
             if let Ok(c) = VehicleControl::decode(&f) {
                 self.last_request = f32::from(c.current_request);
+            }
+            if let Ok(l) = VehicleLimits::decode(&f) {
+                self.vehicle_max_current = f32::from(l.max_charge_current);
             }
             self.charger.handle_frame(&f, now);
         }
@@ -313,7 +334,9 @@ impl Rig {
                 SessionEvent::Alarm(a) => {
                     assert!(self.alarms_allowed, "{now}: unexpected alarm: {a}");
                 }
-                SessionEvent::FrameRejected(r) => panic!("{now}: frame rejected: {r}"),
+                SessionEvent::FrameRejected(r) => {
+                    assert!(self.rejections_allowed, "{now}: frame rejected: {r}");
+                }
                 _ => {}
             }
         }
@@ -326,6 +349,14 @@ impl Rig {
                 self.insulation_passed && self.energy_started,
                 "{now}: contactors closed onto the battery before insulation test and precharge"
             );
+            if self.vehicle_max_current > 0.0 {
+                assert!(
+                    after.power.current <= self.vehicle_max_current + 1e-3,
+                    "{now}: power current {} A > the vehicle's own maximum {} A (100.1)",
+                    after.power.current,
+                    self.vehicle_max_current
+                );
+            }
             assert!(
                 after.power.current <= self.last_request.min(self.available) + 1e-3,
                 "{now}: power current {} A > min(request {} A, available {} A)",
@@ -696,4 +727,173 @@ fn station_stop_at_each_early_stage() {
             finished - now
         );
     }
+}
+
+// ----- the vehicle on the bus, well-formed but absurd -------------------------------------------
+
+/// Values a vehicle may put in its well-formed frames; `None` keeps what it would send.
+#[derive(Debug, Clone, Copy, Default)]
+struct Says {
+    /// 100.4-5, volts.
+    max_battery_voltage: Option<u16>,
+    /// 100.1, amperes.
+    max_current: Option<u8>,
+    /// 102.1-2, volts.
+    target_voltage: Option<u16>,
+    /// 102.3, amperes; applied only while the vehicle asks for something (a request before its
+    /// contactors close is a different fault).
+    request: Option<u8>,
+    /// 102.6, % (SOC).
+    charged_rate: Option<u8>,
+}
+
+fn any_says() -> impl Strategy<Value = Says> {
+    (
+        proptest::option::of(prop::sample::select(vec![
+            0u16, 1, 149, 150, 400, 700, 780, 1000, 1001, 2000, 65535,
+        ])),
+        proptest::option::of(prop::sample::select(vec![0u8, 1, 50, 120, 200, 255])),
+        proptest::option::of(prop::sample::select(vec![
+            0u16, 100, 500, 700, 780, 1000, 1001, 2000, 65535,
+        ])),
+        proptest::option::of(prop::sample::select(vec![1u8, 100, 200, 254, 255])),
+        proptest::option::of(prop::sample::select(vec![0u8, 50, 100, 101, 150, 255])),
+    )
+        .prop_map(
+            |(max_battery_voltage, max_current, target_voltage, request, charged_rate)| Says {
+                max_battery_voltage,
+                max_current,
+                target_voltage,
+                request,
+                charged_rate,
+            },
+        )
+}
+
+fn rewrite_with(says: Says, f: CanFrame) -> CanFrame {
+    if let Ok(mut l) = VehicleLimits::decode(&f) {
+        l.max_battery_voltage = says.max_battery_voltage.unwrap_or(l.max_battery_voltage);
+        l.max_charge_current = says.max_current.unwrap_or(l.max_charge_current);
+        return l.encode().expect("limits encode");
+    }
+    if let Ok(mut c) = VehicleControl::decode(&f) {
+        c.target_voltage = says.target_voltage.unwrap_or(c.target_voltage);
+        if c.current_request > 0 {
+            c.current_request = says.request.unwrap_or(c.current_request);
+        }
+        c.charged_rate = says.charged_rate.unwrap_or(c.charged_rate);
+        return c.encode().expect("control encode");
+    }
+    f
+}
+
+/// Whether the charger must refuse to charge what the vehicle says from the start.
+fn incompatible_from_the_start(says: &Says, params: &ChademoVehicleParams) -> bool {
+    let rating = rating();
+    // Above 1,200 V the frame itself is refused (out of the protocol's range).
+    let impossible = |v: Option<u16>| v.is_some_and(|v| v > 1200);
+    if impossible(says.max_battery_voltage) || impossible(says.target_voltage) {
+        return true;
+    }
+    let max_v = says
+        .max_battery_voltage
+        .map_or(params.max_battery_voltage, f32::from);
+    let target = says.target_voltage.map_or(params.target_voltage, f32::from);
+    let threshold = max_v.min(rating.max_voltage);
+    target > rating.max_voltage || threshold < rating.min_voltage || target > threshold
+}
+
+fn cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// A vehicle whose well-formed frames carry absurd values (0 V or 2,000 V batteries,
+    /// requests above its own maximum, SOC above 100 %), changing them suddenly mid-session:
+    /// every step keeps the invariants of `Rig::check` (current never above the request, the
+    /// vehicle's maximum or the rating; contactors open only without current; …), a vehicle
+    /// incompatible from the start never gets energy, and every session that ends says why.
+    #[test]
+    fn vehicle_values_fuzz_chademo_absurd_frames_stay_safe(
+        first in any_says(),
+        then in any_says(),
+        change_after_ms in prop::sample::select(vec![0u64, 100, 1_000, 5_000, 20_000]),
+    ) {
+        let params = Rig::small_truck();
+        let refuse = incompatible_from_the_start(&first, &params);
+        let mut rig = Rig::new(params, 30.0);
+        rig.rejections_allowed = true;
+        rig.alarms_allowed = true;
+        // The change comes `change_after_ms` into the session's energy transfer.
+        let charging_since = std::rc::Rc::new(std::cell::Cell::new(None::<Timestamp>));
+        let seen = charging_since.clone();
+        // The maximum battery voltage the vehicle declared last (100.4-5).
+        let declared_max_v = std::rc::Rc::new(std::cell::Cell::new(f32::INFINITY));
+        let declared = declared_max_v.clone();
+        rig.rewrite = Some(Box::new(move |now, f| {
+            let late = seen
+                .get()
+                .is_some_and(|t: Timestamp| now.saturating_since(t) >= Duration::from_millis(change_after_ms));
+            let f = rewrite_with(if late { then } else { first }, f);
+            if let Ok(l) = VehicleLimits::decode(&f) {
+                declared.set(f32::from(l.max_battery_voltage));
+            }
+            f
+        }));
+        let end = rig.now + Duration::from_secs(60);
+        while rig.now < end && rig.charger.phase() != SessionPhase::Finished {
+            rig.step();
+            if rig.energy_started && charging_since.get().is_none() {
+                charging_since.set(Some(rig.now));
+            }
+            let out = rig.charger.outputs();
+            if out.power.enabled && rig.energy_started {
+                // Never above what the vehicle says its battery takes, as it says it now.
+                prop_assert!(
+                    out.power.voltage <= declared_max_v.get() + 1e-3,
+                    "{}: supply limit {} V above the vehicle's maximum {} V",
+                    rig.now, out.power.voltage, declared_max_v.get()
+                );
+            }
+            let soc = rig.charger.vehicle().soc_percent;
+            prop_assert!(soc.is_none_or(|s| (0.0..=100.0).contains(&s)), "SOC {:?}", soc);
+        }
+        if refuse {
+            prop_assert!(!rig.energy_started, "energy to an incompatible vehicle: {:?}", first);
+            prop_assert_eq!(rig.charger.phase(), SessionPhase::Finished);
+            prop_assert!(
+                matches!(rig.finished_reason(), Some(StopReason::Incompatible(_))),
+                "{:?}", rig.finished_reason()
+            );
+        }
+        if rig.charger.phase() == SessionPhase::Finished {
+            prop_assert!(rig.finished_reason().is_some());
+            prop_assert!(rig.charger.stop_reason().is_some());
+        }
+    }
+}
+
+/// A well-formed frame with a value no vehicle can mean (a 2,000 V battery) ends the session
+/// at once as incompatible, saying so, instead of timing out as a lost link 10 s later.
+#[test]
+fn an_impossible_value_in_a_vehicle_frame_stops_the_session_as_incompatible() {
+    let mut rig = Rig::new(Rig::small_truck(), 30.0);
+    rig.rejections_allowed = true;
+    let says = Says {
+        target_voltage: Some(2000),
+        ..Says::default()
+    };
+    rig.rewrite = Some(Box::new(move |_, f| rewrite_with(says, f)));
+    assert!(rig.run_until(Duration::from_secs(2), |r| r.charger.phase()
+        == SessionPhase::Finished));
+    match rig.finished_reason() {
+        Some(StopReason::Incompatible(why)) => assert!(why.contains("2000"), "{why}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(!rig.energy_started);
 }

@@ -239,6 +239,11 @@ struct Sim {
     energy_started: bool,
     stops: usize,
     finishes: usize,
+    /// What the BMS says each step: battery voltage and SOC (BCP/BCS), demand (BCL).
+    bms_battery: (f32, f32),
+    demand: (f32, f32),
+    /// The BMS's messages must decode (false when it is fed absurd values on purpose).
+    bms_decodes: bool,
 }
 
 impl Sim {
@@ -247,13 +252,20 @@ impl Sim {
     const STEP: Duration = Duration::from_millis(10);
 
     fn new() -> Sim {
+        Sim::with_vehicle(GbtVehicleParams::default())
+    }
+
+    fn with_vehicle(params: GbtVehicleParams) -> Sim {
         let mut charger = GbtCharger::new(GbtChargerConfig::new(rating())).unwrap();
         let now = Timestamp::from_millis(10);
         charger.start(now);
         Sim {
+            bms_battery: (Self::OCV, 40.0),
+            bms_decodes: true,
+            demand: (690.0, 200.0),
             now,
             charger,
-            vehicle: GbtVehicle::new(GbtVehicleParams::default()),
+            vehicle: GbtVehicle::new(params),
             psu: 0.0,
             cable: 0.0,
             current: 0.0,
@@ -333,16 +345,17 @@ impl Sim {
         let now = self.now;
         let before = self.charger.outputs();
         self.plant(&before);
-        self.vehicle.set_battery(Self::OCV, 40.0);
+        self.vehicle
+            .set_battery(self.bms_battery.0, self.bms_battery.1);
         self.vehicle.set_battery_current(self.current);
         self.vehicle.set_max_cell_voltage(3.3);
-        self.vehicle.set_demand(690.0, 200.0);
+        self.vehicle.set_demand(self.demand.0, self.demand.1);
         self.vehicle.update(before.lines, now);
         let mut to_charger = Vec::new();
         while let Some(f) = self.vehicle.poll_transmit(now) {
             // Whatever the BMS sends, our own decoders accept.
             if let Some(id) = J1939Id::from_frame(&f) {
-                if id.pgn != PGN_TP_CM && id.pgn != PGN_TP_DT {
+                if self.bms_decodes && id.pgn != PGN_TP_CM && id.pgn != PGN_TP_DT {
                     let codec = self.charger.current_codec();
                     prop_assert!(
                         BmsMessage::decode(id.pgn, f.data(), codec).is_ok(),
@@ -1044,4 +1057,142 @@ fn a_broken_voltmeter_in_precharge_and_after_the_end() {
     }
     assert_eq!(s.charger.phase(), SessionPhase::Finished);
     assert!(s.charger.outputs().lock_connector);
+}
+
+// ----- the vehicle on the bus, well-formed but absurd -------------------------------------------
+
+/// What a BMS may say, in well-formed messages: its parameters (BHM/BCP), its battery (BCP,
+/// BCS) and its demand (BCL).
+#[derive(Debug, Clone, Copy)]
+struct BmsSays {
+    battery_voltage: f32,
+    soc: f32,
+    demand_voltage: f32,
+    demand_current: f32,
+}
+
+impl BmsSays {
+    /// What `Sim` says by default: a battery at its OCV, 40 %, asking 200 A up to 690 V.
+    const SANE: BmsSays = BmsSays {
+        battery_voltage: Sim::OCV,
+        soc: 40.0,
+        demand_voltage: 690.0,
+        demand_current: 200.0,
+    };
+}
+
+fn any_bms_says() -> impl Strategy<Value = BmsSays> {
+    let volts = prop::sample::select(vec![0.0f32, 150.0, 300.0, 620.0, 690.0, 1000.0, 2000.0]);
+    (
+        volts.clone(),
+        prop::sample::select(vec![0.0f32, 40.0, 100.0, 150.0, 255.0]),
+        volts,
+        prop::sample::select(vec![0.0f32, 1.0, 100.0, 200.0, 400.0, 1000.0, 5000.0]),
+    )
+        .prop_map(
+            |(battery_voltage, soc, demand_voltage, demand_current)| BmsSays {
+                battery_voltage,
+                soc,
+                demand_voltage,
+                demand_current,
+            },
+        )
+}
+
+fn any_bms_params() -> impl Strategy<Value = GbtVehicleParams> {
+    (
+        prop::sample::select(vec![0.0f32, 150.0, 199.0, 650.0, 700.0, 1000.0, 2000.0]),
+        prop::sample::select(vec![0.0f32, 1.0, 100.0, 250.0, 400.0, 2000.0]),
+        prop::sample::select(vec![0.0f32, 618.0, 2000.0]),
+    )
+        .prop_map(
+            |(max_charge_voltage, max_current, rated_voltage)| GbtVehicleParams {
+                max_charge_voltage,
+                max_current,
+                rated_voltage,
+                ..GbtVehicleParams::default()
+            },
+        )
+}
+
+fn vehicle_cases() -> u32 {
+    std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(64)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: vehicle_cases(), failure_persistence: None, ..ProptestConfig::default() })]
+
+    /// A BMS whose well-formed messages carry absurd values (0 V or 2,000 V batteries, demands
+    /// above its own maximum, SOC above 100 %), changing them suddenly mid-session: every step
+    /// keeps `Sim::check`'s invariants, the current never exceeds the BMS's maximum (BCP) or
+    /// demand (BCL) nor the voltage its maximum, and a session that ends says why.
+    #[test]
+    fn vehicle_values_fuzz_gbt_absurd_messages_stay_safe(
+        params in prop_oneof![1 => Just(GbtVehicleParams::default()), 2 => any_bms_params()],
+        first in prop_oneof![1 => Just(BmsSays::SANE), 1 => any_bms_says()],
+        then in any_bms_says(),
+        change_after_ms in prop::sample::select(vec![0u64, 100, 1_000, 5_000, 20_000]),
+    ) {
+        let mut s = Sim::with_vehicle(params.clone());
+        s.bms_decodes = false;
+        let apply = |s: &mut Sim, says: BmsSays| {
+            s.bms_battery = (says.battery_voltage, says.soc);
+            s.demand = (says.demand_voltage, says.demand_current);
+        };
+        apply(&mut s, first);
+        let calm = Disturbance {
+            frames: Vec::new(),
+            garbage: None,
+            stall: 0,
+            available: 300.0,
+            stop: None,
+        };
+        let mut charging_since = None;
+        let end = s.now + Duration::from_secs(60);
+        while s.now < end && s.charger.phase() != SessionPhase::Finished {
+            s.step(&calm)?;
+            if s.energy_started && charging_since.is_none() {
+                charging_since = Some(s.now);
+            }
+            if charging_since.is_some_and(|t| s.now.saturating_since(t) >= Duration::from_millis(change_after_ms)) {
+                apply(&mut s, then);
+            }
+            let out = s.charger.outputs();
+            let v = s.charger.vehicle().clone();
+            if out.contactors_closed && s.vehicle.contactors_closed() && out.power.enabled {
+                if let Some(max) = v.max_current {
+                    prop_assert!(out.power.current <= max.max(0.0) + 1e-3,
+                        "{}: {} A above the BMS's maximum {} A", s.now, out.power.current, max);
+                }
+                if let Some(demand) = v.requested_current {
+                    prop_assert!(out.power.current <= demand.max(0.0) + 1e-3,
+                        "{}: {} A above the demand {} A", s.now, out.power.current, demand);
+                }
+                if let (Some(max), Some(_)) = (v.max_voltage, v.target_voltage) {
+                    prop_assert!(
+                        out.power.voltage <= max.max(rating().min_voltage) + 1e-3,
+                        "{}: {} V above the BMS's maximum {} V", s.now, out.power.voltage, max
+                    );
+                }
+            }
+            if let Some(soc) = v.soc_percent {
+                prop_assert!((0.0..=100.0).contains(&soc), "SOC {}", soc);
+            }
+        }
+        if s.charger.phase() == SessionPhase::Finished {
+            prop_assert!(s.charger.stop_reason().is_some(), "finished without a reason");
+        }
+        let r = rating();
+        if params.max_charge_voltage < r.min_voltage || !(r.min_voltage..=r.max_voltage).contains(&first.battery_voltage) {
+            prop_assert!(!s.energy_started, "energy to a BMS that cannot be charged: {:?} {:?}", params.max_charge_voltage, first);
+            // …and it is told why, not left to time out as a lost link.
+            prop_assert!(
+                matches!(s.charger.stop_reason(), Some(StopReason::Incompatible(_))),
+                "{:?}", s.charger.stop_reason()
+            );
+        }
+    }
 }

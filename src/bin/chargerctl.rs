@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use charger_hal::{SimCommand, SimFault, TruckSpec};
 use chargerd::control::client::{Client, ClientError};
-use chargerd::control::{Request, Response, StationStatus};
+use chargerd::control::{admin_socket_beside, Access, Request, Response, StationStatus};
 use chargerd::runtime::ConnectorView;
 use chargerd::station::CommandOutcome;
 use chargerd::store::SessionRecord;
@@ -22,9 +22,13 @@ const DEFAULT_SOCKET: &str = "/run/chargerd/control.sock";
     about = "Control and inspect a running chargerd"
 )]
 struct Cli {
-    /// The daemon's control socket.
+    /// The daemon's read-only control socket (status, sessions, ocpp, config get).
     #[arg(long, global = true, env = "CHARGERCTL_SOCKET", default_value = DEFAULT_SOCKET)]
     socket: PathBuf,
+    /// The daemon's admin socket (start, stop, availability, config set, sim); default:
+    /// admin.sock next to --socket.
+    #[arg(long, global = true, env = "CHARGERCTL_ADMIN_SOCKET")]
+    admin_socket: Option<PathBuf>,
     /// Print the daemon's answer as JSON.
     #[arg(long, global = true)]
     json: bool,
@@ -184,9 +188,21 @@ fn request_of(cmd: &Command) -> Result<Request, CtlError> {
     })
 }
 
+/// The socket for `request`: the read-only one for reads, the admin one for the rest (one
+/// table decides, `Request::access`, the same the daemon enforces).
+fn socket_for(cli: &Cli, request: &Request) -> PathBuf {
+    match request.access().1 {
+        Access::Read => cli.socket.clone(),
+        Access::Admin => cli
+            .admin_socket
+            .clone()
+            .unwrap_or_else(|| admin_socket_beside(&cli.socket)),
+    }
+}
+
 fn run(cli: &Cli) -> Result<(), CtlError> {
     let request = request_of(&cli.command)?;
-    let mut client = Client::connect(&cli.socket)?;
+    let mut client = Client::connect(&socket_for(cli, &request))?;
     if let Command::Status {
         watch: true,
         interval,

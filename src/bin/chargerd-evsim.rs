@@ -48,9 +48,13 @@ struct Cli {
     /// The connector to plug into.
     #[arg(long)]
     connector: u32,
-    /// The daemon's control socket.
+    /// The daemon's read-only control socket.
     #[arg(long, env = "CHARGERCTL_SOCKET", default_value = DEFAULT_SOCKET)]
     socket: PathBuf,
+    /// The daemon's admin socket (the inlet is driven through it); default: admin.sock next
+    /// to --socket.
+    #[arg(long, env = "CHARGERCTL_ADMIN_SOCKET")]
+    admin_socket: Option<PathBuf>,
     /// Local UDP address of the simulator's cannelloni port (the connector's `can.peer`).
     #[arg(long)]
     bind: SocketAddr,
@@ -128,6 +132,10 @@ impl Cli {
             edition,
             connector: self.connector,
             socket: self.socket.clone(),
+            admin_socket: self
+                .admin_socket
+                .clone()
+                .unwrap_or_else(|| chargerd::control::admin_socket_beside(&self.socket)),
             bind: self.bind,
             peer: self.peer,
             spec: TruckSpec {

@@ -11,7 +11,11 @@ use super::{Request, Response};
 pub enum ClientError {
     #[error("chargerd is not running (no control socket at {0}); start it, or point --socket at its socket")]
     NotRunning(PathBuf),
-    #[error("permission denied on {0}: run as root or as a member of the chargerd group")]
+    #[error(
+        "permission denied on {0}: the control socket (status and other reads) needs the \
+         chargerd group; the admin socket (start, stop, availability, config set, sim) needs \
+         root or the chargerd service user"
+    )]
     PermissionDenied(PathBuf),
     #[error("cannot talk to chargerd at {path}: {source}")]
     Io {

@@ -9,6 +9,15 @@
 //! {"request":"sim","connector":1,"command":{"command":"plug","soc_percent":20.0,...}}
 //! {"request":"inlet","connector":1,"inlet":{"plugged":true,"contactors_closed":true,"battery_voltage":640.0}}
 //! ```
+//!
+//! **Two sockets, two roles.** The daemon listens on two sockets that speak the same protocol:
+//! the *control* socket (`station.control_socket`, mode 0660, group `chargerd`: the
+//! technicians' group) answers only requests that read, and the *admin* socket
+//! (`station.admin_socket`, mode 0600: the service user and root) answers everything. Who may
+//! do what is decided by which socket accepted the connection, by one table
+//! ([`Request::access`]), not by checking users or groups in code: the kernel checks the
+//! socket's mode, and a mutating request on the control socket is answered with an error that
+//! says so. SECURITY.md has the privilege model.
 
 pub mod client;
 pub mod server;
@@ -65,6 +74,62 @@ pub enum Request {
         key: String,
         value: String,
     },
+}
+
+/// What a request needs of the socket it came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Access {
+    /// Reads state only: status, sessions, OCPP status, configuration keys.
+    Read,
+    /// Changes the station: sessions, availability, configuration, simulated faults.
+    Admin,
+}
+
+/// Which of the daemon's two sockets a connection came through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SocketRole {
+    /// `station.control_socket`: the technicians' group, read-only.
+    ReadOnly,
+    /// `station.admin_socket`: the service user and root, everything.
+    Admin,
+}
+
+impl SocketRole {
+    pub fn permits(self, access: Access) -> bool {
+        match self {
+            SocketRole::Admin => true,
+            SocketRole::ReadOnly => access == Access::Read,
+        }
+    }
+}
+
+impl Request {
+    /// The one table of who may do what: the name of each request (as on the wire) and the
+    /// access it needs. A new request must be placed here to compile.
+    pub fn access(&self) -> (&'static str, Access) {
+        match self {
+            Request::Status => ("status", Access::Read),
+            Request::Sessions { .. } => ("sessions", Access::Read),
+            Request::Ocpp => ("ocpp", Access::Read),
+            Request::ConfigGet { .. } => ("config_get", Access::Read),
+            Request::Start { .. } => ("start", Access::Admin),
+            Request::Stop { .. } => ("stop", Access::Admin),
+            Request::Availability { .. } => ("availability", Access::Admin),
+            Request::ConfigSet { .. } => ("config_set", Access::Admin),
+            // The simulator and an external vehicle simulator drive the plant: a fault
+            // injected here opens contactors for real on a bench.
+            Request::Sim { .. } => ("sim", Access::Admin),
+            Request::Inlet { .. } => ("inlet", Access::Admin),
+        }
+    }
+}
+
+/// Where the admin socket is when only the control socket is known: `admin.sock` in the same
+/// directory (the daemon's default, and chargerctl's when `--admin-socket` is not given).
+pub fn admin_socket_beside(control_socket: &std::path::Path) -> std::path::PathBuf {
+    control_socket.with_file_name("admin.sock")
 }
 
 fn default_sessions_limit() -> u32 {

@@ -197,8 +197,11 @@ pub struct Options {
     /// GB/T only.
     pub edition: Edition,
     pub connector: u32,
-    /// The daemon's control socket.
+    /// The daemon's read-only control socket (the preflight status check).
     pub socket: PathBuf,
+    /// The daemon's admin socket: the truck's side of the inlet changes the plant, so it goes
+    /// there (see `control`).
+    pub admin_socket: PathBuf,
     /// Local UDP address of the simulator's cannelloni port.
     pub bind: SocketAddr,
     /// The daemon's cannelloni `bind` for this connector.
@@ -609,8 +612,8 @@ pub fn run(opts: &Options, interrupted: &AtomicBool) -> Result<Summary, EvsimErr
         peer: opts.peer,
         source,
     })?;
-    let mut client = Client::connect(&opts.socket)?;
-    let already_plugged = preflight(&mut client, opts)?;
+    let already_plugged = preflight(&mut Client::connect(&opts.socket)?, opts)?;
+    let client = Client::connect(&opts.admin_socket)?;
     tracing::info!(
         protocol = %opts.protocol,
         connector = opts.connector,
@@ -932,6 +935,7 @@ mod tests {
             edition: Edition::V2015,
             connector: 1,
             socket: PathBuf::from("/nonexistent"),
+            admin_socket: PathBuf::from("/nonexistent/admin.sock"),
             bind: "127.0.0.1:0".parse().unwrap(),
             peer: "127.0.0.1:9".parse().unwrap(),
             spec: TruckSpec::default(),

@@ -505,9 +505,10 @@ pub struct CertificateStore {
 impl CertificateStore {
     /// Opens (creating if needed) the store under `dir`.
     pub fn open(dir: &Path) -> Result<CertificateStore, CertError> {
+        create_private_dir(dir)?;
         for usage in CertificateUse::ALL {
             let sub = dir.join(usage.as_str());
-            fs::create_dir_all(&sub).map_err(|source| CertError::Io { path: sub, source })?;
+            create_private_dir(&sub)?;
         }
         create_private_dir(&dir.join(CLIENT_DIR))?;
         Ok(CertificateStore {
@@ -565,7 +566,11 @@ impl CertificateStore {
                 return InstallStatus::Failed;
             }
         }
-        if let Err(e) = write_atomic(&path, to_pem(&der).as_bytes(), 0o644) {
+        if let Err(e) = write_atomic(
+            &path,
+            to_pem(&der).as_bytes(),
+            crate::files::CERTIFICATE_FILE,
+        ) {
             tracing::error!(certificate_use = %usage, error = %e, "cannot store a certificate");
             return InstallStatus::Failed;
         }
@@ -669,8 +674,8 @@ impl CertificateStore {
             }
             return Ok(None);
         }
-        if fs::read(&path).ok().as_deref() != Some(content.as_bytes()) {
-            write_atomic(&path, content.as_bytes(), 0o644)?;
+        if crate::files::read_to_string_nofollow(&path).ok().as_deref() != Some(content.as_str()) {
+            write_atomic(&path, content.as_bytes(), crate::files::CERTIFICATE_FILE)?;
         }
         Ok(Some(path))
     }
@@ -692,7 +697,11 @@ impl CertificateStore {
         let cert_path = dir.join(format!("{id}.cert.pem"));
         let key_path = dir.join(format!("{id}.key.pem"));
         write_atomic(&key_path, cert.key_pem.as_bytes(), 0o600)?;
-        write_atomic(&cert_path, cert.chain_pem.as_bytes(), 0o644)?;
+        write_atomic(
+            &cert_path,
+            cert.chain_pem.as_bytes(),
+            crate::files::CERTIFICATE_FILE,
+        )?;
         tracing::info!(file = %cert_path.display(), not_after = cert.not_after_unix_s,
             "client certificate stored");
         Ok((cert_path, key_path))
@@ -734,7 +743,8 @@ impl CertificateStore {
         paths.sort();
         let mut entries = Vec::with_capacity(paths.len());
         for path in paths {
-            let text = match fs::read_to_string(&path) {
+            // A planted link is not a certificate the store installed: skipped, not followed.
+            let text = match crate::files::read_to_string_nofollow(&path) {
                 Ok(text) => text,
                 Err(e) => {
                     tracing::warn!(file = %path.display(), error = %e, "skipping unreadable file");
@@ -816,33 +826,19 @@ fn check_ca_certificate(pem: &str, now_unix_s: i64) -> Result<CertificateDer<'st
     Ok(der)
 }
 
-#[cfg(unix)]
+/// The store's directories are the service's own (0700): nobody else plants a root there.
 fn create_private_dir(dir: &Path) -> Result<(), CertError> {
-    use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-    let io = |source| CertError::Io {
-        path: dir.to_path_buf(),
-        source,
-    };
-    fs::DirBuilder::new()
-        .recursive(true)
-        .mode(0o700)
-        .create(dir)
-        .map_err(io)?;
-    fs::set_permissions(dir, fs::Permissions::from_mode(0o700)).map_err(io)
-}
-
-#[cfg(not(unix))]
-fn create_private_dir(dir: &Path) -> Result<(), CertError> {
-    fs::create_dir_all(dir).map_err(|source| CertError::Io {
-        path: dir.to_path_buf(),
-        source,
+    crate::files::create_private_dir(dir, crate::files::PRIVATE_DIR).map_err(|source| {
+        CertError::Io {
+            path: dir.to_path_buf(),
+            source,
+        }
     })
 }
 
-/// Writes `path` atomically with `mode` (one helper for every private write:
-/// [`super::private_file::write_atomic`], which never follows a symlink).
+/// Writes `path` atomically with `mode`, never through a symbolic link (see [`crate::files`]).
 fn write_atomic(path: &Path, bytes: &[u8], mode: u32) -> Result<(), CertError> {
-    super::private_file::write_atomic(path, bytes, mode).map_err(|source| CertError::Io {
+    crate::files::write_atomic(path, bytes, mode).map_err(|source| CertError::Io {
         path: path.to_path_buf(),
         source,
     })

@@ -13,7 +13,7 @@
 //! the renewed client certificate, a raised SecurityProfile) are kept in the work directory
 //! (and, for the profile and the certificate's file names, the journal), and override the
 //! configured files from then on, across restarts too. Key material is only ever in 0600 files
-//! written by [`super::private_file`]: never in the journal, whose contents travel further
+//! written by [`crate::files`]: never in the journal, whose contents travel further
 //! (backups, diagnostics exports).
 
 use std::collections::BTreeMap;
@@ -34,12 +34,12 @@ use super::chargepoint::{
 };
 use super::link::{ConnectionId, Link, LinkCommand, LinkConfig, LinkEvent};
 use super::meter::{MeterReading, ReadingContext};
-use super::private_file::{read_private, write_private};
 use super::settings::{
     AuthorizationKey, AuthorizationKeys, OcppSection, SecurityProfile, SettingsError,
     TransferTrust, UploadMethodSetting,
 };
 use super::transfer::{self, ArchiveEntry, ArchiveLimits, TransferSettings, UploadMethod};
+use crate::files::{read_private, write_private};
 use crate::station::{ConnectorSnapshot, StationCommand, StationEvent, TransactionStop};
 use crate::store::{InterruptedTransaction, Store, StoreError};
 
@@ -219,9 +219,12 @@ impl OcppClient {
                 .unwrap_or_else(|| Path::new("."))
                 .join("ocpp-files")
         });
-        std::fs::create_dir_all(&work).map_err(|source| OcppClientError::WorkDir {
-            path: work.clone(),
-            source,
+        // The service's own (0700): staged images, keys and installed roots live below.
+        crate::files::create_private_dir(&work, crate::files::PRIVATE_DIR).map_err(|source| {
+            OcppClientError::WorkDir {
+                path: work.clone(),
+                source,
+            }
         })?;
         let paths = Paths {
             work,
@@ -431,12 +434,11 @@ impl OcppClient {
                 bundle.push('\n');
             }
             let path = self.paths.trust_bundle();
-            // It decides whom the link trusts: written like a key (atomically, never through
-            // a planted symlink).
-            write_private(&path, bundle.as_bytes()).map_err(|source| OcppClientError::WorkDir {
-                path: path.clone(),
-                source,
-            })?;
+            crate::files::write_atomic(&path, bundle.as_bytes(), crate::files::CERTIFICATE_FILE)
+                .map_err(|source| OcppClientError::WorkDir {
+                    path: path.clone(),
+                    source,
+                })?;
             s.ca_bundle = Some(path);
         }
         if let Ok(Some(state)) = self.store.ocpp_state_of("client_certificate") {

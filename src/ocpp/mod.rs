@@ -31,7 +31,6 @@ pub mod keys;
 pub mod link;
 pub mod local_auth;
 pub mod meter;
-pub mod private_file;
 pub mod settings;
 pub mod smart_charging;
 pub mod transfer;

@@ -845,15 +845,17 @@ const MAX_KEY_FILE_BYTES: u64 = 1024;
 /// Reads a key file (see [`AuthorizationKeys::to_file_text`]); errors name the file, never its
 /// content.
 ///
-/// Opened with `O_NOFOLLOW` ([`super::private_file::read_private`]): a secret is never read
+/// Opened with `O_NOFOLLOW` ([`crate::files::read_private`]): a secret is never read
 /// through a symlink someone planted (point the setting at the file itself, e.g. systemd's
 /// `$CREDENTIALS_DIRECTORY/…`).
 pub fn read_authorization_key(path: &Path) -> Result<AuthorizationKeys, String> {
-    let bytes = super::private_file::read_private(path, MAX_KEY_FILE_BYTES).map_err(|e| {
-        if e.raw_os_error() == Some(libc::ELOOP) {
-            format!("{}: is a symlink; name the key file itself", path.display())
+    let bytes = crate::files::read_private(path, MAX_KEY_FILE_BYTES).map_err(|e| {
+        // The refusals of crate::files name the path already; the system's errors do not.
+        let text = e.to_string();
+        if text.contains(&path.display().to_string()) {
+            text
         } else {
-            format!("{}: {e}", path.display())
+            format!("{}: {text}", path.display())
         }
     })?;
     warn_if_readable_by_others(path);
@@ -1203,7 +1205,7 @@ mod tests {
             ..s.clone()
         };
         let e = linked.load_credentials().unwrap_err();
-        assert!(e.reason.contains("symlink"), "{e}");
+        assert!(e.reason.contains("symbolic link"), "{e}");
         // 40 characters (20 bytes), uppercase, and a previous key on the second line.
         let current = "A".repeat(40);
         std::fs::write(&path, format!("{current}\r\n{}\n", "01".repeat(16))).unwrap();

@@ -759,9 +759,16 @@ struct Sink {
 
 impl Sink {
     async fn create(path: &Path, limit: u64, url: &Url) -> Result<Sink, TransferError> {
-        let file = tokio::fs::File::create(path)
-            .await
-            .map_err(|e| TransferError::local(path, e))?;
+        // A staged image decides what the board runs: 0600, and a link planted under its name
+        // is replaced, never written through.
+        let owned = path.to_path_buf();
+        let file = tokio::task::spawn_blocking(move || {
+            crate::files::create_replacing(&owned, crate::files::PRIVATE_FILE)
+        })
+        .await
+        .map_err(|e| TransferError::local(path, std::io::Error::other(e)))?
+        .map(tokio::fs::File::from_std)
+        .map_err(|e| TransferError::local(path, e))?;
         Ok(Sink {
             file: tokio::io::BufWriter::with_capacity(4 * IO_CHUNK, file),
             path: path.to_path_buf(),
@@ -1837,7 +1844,8 @@ fn write_archive(
         left: limits.max_input_bytes,
         cut: Vec::new(),
     };
-    let file = std::fs::File::create(partial).map_err(err)?;
+    // Diagnostics hold the service's logs and journal: 0600, never through a planted link.
+    let file = crate::files::create_replacing(partial, crate::files::PRIVATE_FILE).map_err(err)?;
     let gz = flate2::write::GzEncoder::new(
         std::io::BufWriter::new(file),
         flate2::Compression::default(),

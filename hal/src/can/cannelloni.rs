@@ -364,6 +364,10 @@ pub struct CannelloniConfig {
     pub max_datagram_size: usize,
     /// Received frames held until `try_recv` takes them; beyond that they are overruns.
     pub rx_queue_capacity: usize,
+    /// The one network interface the socket is bound to (`SO_BINDTODEVICE`), e.g. `eth1`:
+    /// datagrams arriving on any other interface never reach it, even from the peer's
+    /// address, and ours leave only through it. `None`: any interface the routing picks.
+    pub interface: Option<String>,
 }
 
 impl Default for CannelloniConfig {
@@ -371,6 +375,7 @@ impl Default for CannelloniConfig {
         CannelloniConfig {
             max_datagram_size: DEFAULT_MAX_DATAGRAM_SIZE,
             rx_queue_capacity: DEFAULT_RX_QUEUE_CAPACITY,
+            interface: None,
         }
     }
 }
@@ -440,6 +445,21 @@ fn destination(local: SocketAddr, peer: SocketAddr) -> Result<SocketAddr, CanErr
     }
 }
 
+/// Binds `socket` to the network interface `device` (`SO_BINDTODEVICE`).
+fn bind_device(socket: &socket2::Socket, device: &str) -> Result<(), CanError> {
+    let error = |source: io::Error| CanError::BindDevice {
+        device: device.to_string(),
+        source,
+    };
+    if device.is_empty() || device.len() > 15 || device.contains(['/', '\0']) {
+        return Err(error(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "a Linux interface name has 1 to 15 characters, no '/'",
+        )));
+    }
+    socket.bind_device(Some(device.as_bytes())).map_err(error)
+}
+
 /// A bound UDP socket that does not know its peer yet.
 ///
 /// For when the peer's address is only known after binding, e.g. two ports on ephemeral ports
@@ -453,11 +473,29 @@ pub struct CannelloniSocket {
 impl CannelloniSocket {
     /// Bind a non-blocking UDP socket to `addr` (port 0 picks a free port).
     pub fn bind(addr: SocketAddr) -> Result<CannelloniSocket, CanError> {
+        CannelloniSocket::bind_on(addr, None)
+    }
+
+    /// [`bind`](Self::bind), and first bind the socket to the network interface `device`
+    /// (`SO_BINDTODEVICE`) if one is given. Linux 5.7 and later let any process bind a socket
+    /// to a device once; older kernels want `CAP_NET_RAW`: [`CanError::BindDevice`] then.
+    pub fn bind_on(addr: SocketAddr, device: Option<&str>) -> Result<CannelloniSocket, CanError> {
         let io_error = |source: io::Error| CanError::Io {
             interface: format!("cannelloni {addr}"),
             source,
         };
-        let socket = UdpSocket::bind(addr).map_err(io_error)?;
+        let socket = socket2::Socket::new(
+            socket2::Domain::for_address(addr),
+            socket2::Type::DGRAM,
+            Some(socket2::Protocol::UDP),
+        )
+        .map_err(io_error)?;
+        if let Some(device) = device {
+            // Before bind(2): no datagram from another interface is queued in between.
+            bind_device(&socket, device)?;
+        }
+        socket.bind(&addr.into()).map_err(io_error)?;
+        let socket: UdpSocket = socket.into();
         socket.set_nonblocking(true).map_err(io_error)?;
         let local = socket.local_addr().map_err(io_error)?;
         Ok(CannelloniSocket { socket, local })
@@ -484,6 +522,17 @@ impl CannelloniSocket {
             return Err(CanError::Config(
                 "cannelloni rx_queue_capacity must be at least 1".to_string(),
             ));
+        }
+        if let Some(device) = &config.interface {
+            // A socket bound without it (`bind`) gets it now; one bound with it keeps it.
+            let sock = socket2::SockRef::from(&self.socket);
+            let current = sock.device().map_err(|source| CanError::BindDevice {
+                device: device.clone(),
+                source,
+            })?;
+            if current.as_deref() != Some(device.as_bytes()) {
+                bind_device(&sock, device)?;
+            }
         }
         let send_to = destination(self.local, peer)?;
         let name = format!("cannelloni {} -> {peer}", self.local);
@@ -554,7 +603,14 @@ impl CannelloniPort {
         peer: SocketAddr,
         config: CannelloniConfig,
     ) -> Result<CannelloniPort, CanError> {
-        CannelloniSocket::bind(bind)?.into_port(peer, config)
+        CannelloniSocket::bind_on(bind, config.interface.as_deref())?.into_port(peer, config)
+    }
+
+    /// The network interface the socket is bound to (`SO_BINDTODEVICE`), as the kernel says.
+    pub fn bound_device(&self) -> io::Result<Option<String>> {
+        Ok(socket2::SockRef::from(&self.socket)
+            .device()?
+            .map(|d| String::from_utf8_lossy(&d).into_owned()))
     }
 
     /// The address the socket is bound to.

@@ -23,6 +23,17 @@ pub enum CanError {
     Unsupported(String),
     #[error("invalid CAN port configuration: {0}")]
     Config(String),
+    /// The socket could not be bound to its network interface (`SO_BINDTODEVICE`): no such
+    /// interface, or (Linux before 5.7) no `CAP_NET_RAW`.
+    #[error(
+        "cannot bind to network interface {device:?} (SO_BINDTODEVICE): {source}; the interface \
+         must exist (ip link), and kernels before 5.7 also want CAP_NET_RAW"
+    )]
+    BindDevice {
+        device: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// A CAN interface as the station sees it: send a frame, take the frames received so far.

@@ -366,6 +366,16 @@ impl ChademoCharger {
             .max(0.0)
     }
 
+    /// The vehicle's own maximum (100.1), amperes; unbounded when it gives none (0). A request
+    /// above it is the vehicle contradicting itself: the lower figure wins (ARCHITECTURE.md
+    /// principle 4, the truck's maximum is one of the limits).
+    fn vehicle_max_current(&self) -> f32 {
+        self.frames
+            .limits
+            .filter(|l| l.max_charge_current != 0)
+            .map_or(f32::INFINITY, |l| f32::from(l.max_charge_current))
+    }
+
     /// The vehicle's latest request, amperes.
     fn requested_current(&self) -> f32 {
         self.frames
@@ -462,6 +472,7 @@ impl ChademoCharger {
                 self.threshold_voltage(),
                 if self.flags.charging {
                     self.requested_current()
+                        .min(self.vehicle_max_current())
                         .min(self.available_current)
                         .min(rating.max_current)
                         .max(0.0)
@@ -484,7 +495,7 @@ impl ChademoCharger {
 
     // ----- vehicle frames -----------------------------------------------------------------
 
-    fn on_limits(&mut self, limits: VehicleLimits) {
+    fn on_limits(&mut self, limits: VehicleLimits, now: Timestamp) {
         self.frames.limits = Some(limits);
         self.vehicle.max_voltage = Some(f32::from(limits.max_battery_voltage));
         self.vehicle.max_current =
@@ -495,6 +506,22 @@ impl ChademoCharger {
         // a later change would bypass the check).
         if self.permitted_at.is_none() {
             self.threshold_voltage = limits.max_battery_voltage.min(self.available_voltage);
+        } else if limits.max_battery_voltage < self.threshold_voltage {
+            // After the check the threshold is frozen against *raising* it; a vehicle that
+            // lowers its maximum mid-session is obeyed at once (limits compose by minimum), and
+            // one that lowers it below anything we can charge at is stopped, saying why.
+            let from = self.threshold_voltage;
+            self.threshold_voltage = limits.max_battery_voltage;
+            if f32::from(self.threshold_voltage) < self.config.rating.min_voltage {
+                self.trigger_stop(
+                    StopReason::Incompatible(format!(
+                        "the vehicle lowered its maximum battery voltage from {from} V to {} V \
+                         during the session, below the charger's minimum {} V",
+                        limits.max_battery_voltage, self.config.rating.min_voltage
+                    )),
+                    now,
+                );
+            }
         }
         self.refresh_soc();
     }
@@ -1153,10 +1180,21 @@ impl DcSession for ChademoCharger {
             return;
         }
         match VehicleFrame::decode(frame) {
-            Ok(VehicleFrame::Limits(l)) => self.on_limits(l),
+            Ok(VehicleFrame::Limits(l)) => self.on_limits(l, now),
             Ok(VehicleFrame::ChargingTime(t)) => self.on_time(t),
             Ok(VehicleFrame::Control(c)) => self.on_control(c, now),
             Err(ChademoDecodeError::UnknownId(_)) => {}
+            Err(e) if e.is_impossible_voltage() => {
+                // A well-formed frame with a voltage no vehicle has (a 2,000 V battery): the
+                // vehicle is not one we can charge. Stop now with that reason, instead of
+                // waiting for a frame that never comes and blaming the link. (Other bad
+                // frames, e.g. an unknown protocol number, are reported and ignored.)
+                self.emit(SessionEvent::FrameRejected(format!("{frame:?}: {e}")));
+                self.trigger_stop(
+                    StopReason::Incompatible(format!("the vehicle sent an impossible value: {e}")),
+                    now,
+                );
+            }
             Err(e) => self.emit(SessionEvent::FrameRejected(format!("{frame:?}: {e}"))),
         }
         self.refresh_power();
@@ -1652,6 +1690,60 @@ mod tests {
         c.set_available_current(500.0, ms(2950));
         assert_eq!(c.outputs().power.current, 150.0);
         2900
+    }
+
+    /// A request above the vehicle's own maximum (100.1) gets the maximum: the truck's
+    /// maximum is one of the limits (it was min(request, available, rating) only).
+    #[test]
+    fn a_request_above_the_vehicles_own_maximum_gets_the_maximum() {
+        let mut c = charger();
+        let t = into_charging(&mut c);
+        let capped = VehicleLimits {
+            min_charge_current: 0,
+            max_charge_current: 120,
+            min_battery_voltage: 400,
+            max_battery_voltage: 780,
+            charged_rate_reference: 100,
+        };
+        c.handle_frame(&capped.encode().unwrap(), ms(t + 10));
+        let closed = VehicleStatusFlags {
+            charging_enabled: true,
+            ..Default::default()
+        };
+        c.handle_frame(&control(700, 200, closed), ms(t + 10));
+        assert_eq!(c.outputs().power.current, 120.0);
+        // 0 means "not given": the request (within the rating) again.
+        c.handle_frame(&limits(780), ms(t + 20));
+        assert_eq!(c.outputs().power.current, 200.0);
+    }
+
+    /// A maximum battery voltage lowered mid-session is obeyed at once (the supply's voltage
+    /// limit follows it down, never up); lowered below the charger's minimum, it stops the
+    /// session as incompatible. (It was ignored once the compatibility check had passed.)
+    #[test]
+    fn a_maximum_battery_voltage_lowered_mid_session_is_obeyed_or_stops() {
+        let mut c = charger();
+        let t = into_charging(&mut c);
+        assert_eq!(c.outputs().power.voltage, 780.0);
+        c.handle_frame(&limits(700), ms(t + 10));
+        assert_eq!(c.outputs().power.voltage, 700.0);
+        c.handle_frame(&limits(900), ms(t + 20));
+        assert_eq!(
+            c.outputs().power.voltage,
+            700.0,
+            "never raised after the check"
+        );
+        events(&mut c);
+        c.handle_frame(&limits(100), ms(t + 30));
+        let ev = events(&mut c);
+        assert!(
+            ev.iter().any(
+                |e| matches!(e, SessionEvent::StopTriggered(StopReason::Incompatible(why))
+                if why.contains("lowered its maximum battery voltage"))
+            ),
+            "{ev:?}"
+        );
+        assert_eq!(c.outputs().power.current, 0.0);
     }
 
     #[test]

@@ -65,6 +65,15 @@ pub enum ChademoDecodeError {
     },
 }
 
+impl ChademoDecodeError {
+    /// A voltage beyond what any CHAdeMO vehicle has (above [`MAX_VOLTAGE_V`]) in an otherwise
+    /// well-formed frame: not noise (CAN's CRC vouches for the bits) nor a code from a newer
+    /// revision, but a vehicle stating a battery no charger can serve.
+    pub fn is_impossible_voltage(&self) -> bool {
+        matches!(self, ChademoDecodeError::OutOfRange { max, .. } if *max == u32::from(MAX_VOLTAGE_V))
+    }
+}
+
 /// CHAdeMO control protocol number (102.0 from the vehicle, 109.0 from the charger).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub enum ProtocolNumber {

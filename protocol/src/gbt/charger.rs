@@ -29,9 +29,11 @@ use std::time::Duration;
 
 use thiserror::Error;
 
+use super::frames::pgn;
 use super::frames::{
     Bcl, Bcp, Bcs, Bem, BmsMessage, BmsTimeout, Brm, Bsm, Bst, Ccs, Cem, ChargerMessage,
-    ChargerTime, Chm, Cml, Crm, Cro, Csd, Cst, Cts, CurrentCodec, ProtocolVersion, Signal,
+    ChargerTime, Chm, Cml, Crm, Cro, Csd, Cst, Cts, CurrentCodec, GbtDecodeError, ProtocolVersion,
+    Signal,
 };
 use crate::can::CanFrame;
 use crate::j1939::{J1939Id, TpEvent, TpTimeouts, Transport, BMS_ADDRESS, CHARGER_ADDRESS};
@@ -504,6 +506,22 @@ impl GbtCharger {
 
     fn reject(&mut self, why: String) {
         self.emit(SessionEvent::FrameRejected(why));
+    }
+
+    /// A BMS message that does not decode is reported and ignored, except the battery's
+    /// identity and parameters (BHM, BRM, BCP) with a value out of range (a 0 V maximum, a 2,000 V battery): a whole,
+    /// well-formed message stating a battery no charger can serve. Waiting for a better one
+    /// would only end in three handshake timeouts blamed on the link; stop now, saying why.
+    fn on_bad_message(&mut self, message_pgn: u32, e: &GbtDecodeError, now: Timestamp) {
+        self.reject(e.to_string());
+        if matches!(e, GbtDecodeError::OutOfRange { .. })
+            && [pgn::BHM, pgn::BRM, pgn::BCP].contains(&message_pgn)
+        {
+            self.trigger_stop(
+                StopReason::Incompatible(format!("the BMS sent an impossible value: {e}")),
+                now,
+            );
+        }
     }
 
     fn set_phase(&mut self, to: SessionPhase) {
@@ -1689,7 +1707,7 @@ impl GbtCharger {
                     }
                     match BmsMessage::decode(pgn, &data, self.codec) {
                         Ok(message) => self.on_message(message, now),
-                        Err(e) => self.reject(e.to_string()),
+                        Err(e) => self.on_bad_message(pgn, &e, now),
                     }
                 }
                 TpEvent::Aborted {
@@ -1777,7 +1795,7 @@ impl DcSession for GbtCharger {
         }
         match BmsMessage::decode(id.pgn, frame.data(), self.codec) {
             Ok(message) => self.on_message(message, now),
-            Err(e) => self.reject(e.to_string()),
+            Err(e) => self.on_bad_message(id.pgn, &e, now),
         }
     }
 
@@ -1911,6 +1929,36 @@ mod tests {
         // 2024-02-29T23:59:59Z (leap day)
         let leap = civil_time(1_709_251_199);
         assert_eq!((leap.year, leap.month, leap.day), (2024, 2, 29));
+    }
+
+    /// A BHM saying the battery's maximum is 0 V (or any impossible value in BHM, BRM, BCP)
+    /// stops the session as incompatible at once, saying so; it used to be ignored until three
+    /// handshake timeouts ended the session as a lost link.
+    #[test]
+    fn an_impossible_battery_parameter_stops_the_session_as_incompatible() {
+        let rating = ChargerRating {
+            max_voltage: 1000.0,
+            min_voltage: 200.0,
+            max_current: 250.0,
+            min_current: 0.0,
+        };
+        let mut c = GbtCharger::new(GbtChargerConfig::new(rating)).unwrap();
+        let ms = Timestamp::from_millis;
+        c.start(ms(0));
+        c.update(&PlantInputs::default(), ms(10));
+        // BHM (PGN 0x2700), BMS 0xF4 → charger 0x56, max charging voltage 0.
+        let bhm = CanFrame::extended(0x1827_56F4, &[0, 0]).unwrap();
+        c.handle_frame(&bhm, ms(20));
+        let mut stop = None;
+        while let Some(e) = c.poll_event() {
+            if let SessionEvent::StopTriggered(r) = e {
+                stop = Some(r);
+            }
+        }
+        match stop {
+            Some(StopReason::Incompatible(why)) => assert!(why.contains("BHM"), "{why}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
