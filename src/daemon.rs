@@ -821,8 +821,10 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
                 let at = main.clock.at(scheduled);
                 main.step_at(at);
                 // Pinged from the loop itself: if the loop stalls, systemd notices; so it does
-                // when the OCPP link task keeps failing.
-                let healthy = main.ocpp.as_ref().is_none_or(|o| o.healthy());
+                // when the OCPP link task keeps failing, but only once no truck is charging
+                // (a restart would end its session: OCPP trouble never stops charging).
+                let healthy =
+                    main.ocpp.as_ref().is_none_or(|o| o.healthy()) || main.sessions_active();
                 if let Some(every) = watchdog_every.filter(|_| healthy) {
                     if last_ping.elapsed() >= every {
                         main.notifier.watchdog();

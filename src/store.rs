@@ -32,6 +32,8 @@ pub enum StoreError {
     Encode(#[from] serde_json::Error),
     #[error("journal schema version {found} is newer than this chargerd understands ({known})")]
     TooNew { found: i64, known: i64 },
+    #[error("journal export: {0}")]
+    Export(#[from] std::io::Error),
 }
 
 /// Schema migrations, applied in order; entry `i` brings the schema to version `i + 1`.
@@ -123,6 +125,11 @@ pub struct InterruptedTransaction {
     pub meter_wh: f64,
 }
 
+/// Rows the security log keeps (the oldest go first): months of a normal charger's events,
+/// a few MB at most.
+pub const SECURITY_LOG_MAX_ROWS: i64 = 10_000;
+const SECURITY_LOG_TRIM_EVERY: i64 = 64;
+
 #[derive(Debug)]
 pub struct Store {
     conn: Connection,
@@ -165,13 +172,34 @@ impl Store {
     /// through [`Masker::json`]; the OCPP state (local list, authorization cache, profiles) is
     /// listed by name and size only, since it is mostly id tags. Never key material: keys are
     /// not in the journal.
-    pub fn export_masked(&mut self, masker: &Masker) -> Result<String, StoreError> {
+    pub fn export_masked(
+        &mut self,
+        masker: &Masker,
+        out: &mut dyn std::io::Write,
+        max_bytes: u64,
+    ) -> Result<u64, StoreError> {
         use serde_json::{json, Value};
         let tx = self.conn.transaction()?;
-        let mut out = String::new();
+        // Streamed row by row into `out`: memory does not grow with the journal, and the export
+        // stops at `max_bytes` (a last line says so).
+        let mut written = 0u64;
+        let mut full = false;
+        let mut failed: Option<std::io::Error> = None;
         let mut line = |table: &str, row: Value| {
-            out.push_str(&json!({"table": table, "row": row}).to_string());
-            out.push('\n');
+            if full || failed.is_some() {
+                return;
+            }
+            let mut text = json!({"table": table, "row": row}).to_string();
+            text.push('\n');
+            let len = text.len() as u64;
+            if written.saturating_add(len) > max_bytes {
+                full = true;
+                return;
+            }
+            match out.write_all(text.as_bytes()) {
+                Ok(()) => written += len,
+                Err(e) => failed = Some(e),
+            }
         };
         {
             let mut stmt = tx.prepare(
@@ -304,7 +332,18 @@ impl Store {
             }
         }
         tx.finish()?;
-        Ok(out)
+        if let Some(e) = failed {
+            return Err(e.into());
+        }
+        if full {
+            let note = format!(
+                "{}\n",
+                json!({"truncated": format!("the export stopped at {max_bytes} bytes")})
+            );
+            out.write_all(note.as_bytes())?;
+            written += note.len() as u64;
+        }
+        Ok(written)
     }
 
     fn migrate(&mut self) -> Result<(), StoreError> {
@@ -663,13 +702,28 @@ impl Store {
 
     /// Record a security event in the journal's event log (the whitepaper's security log,
     /// which GetLog uploads).
+    /// Append to the security log (GetLog SecurityLog), which keeps about its newest
+    /// [`SECURITY_LOG_MAX_ROWS`] rows.
     pub fn log_security_event(
         &mut self,
         kind: &str,
         detail: &str,
         wall: &str,
     ) -> Result<(), StoreError> {
-        self.log(0, &format!("security:{kind}"), detail, wall)
+        self.log(0, &format!("security:{kind}"), detail, wall)?;
+        // A CSMS can make the charger raise events as fast as it likes (refused firmware,
+        // refused roots, ...): the log keeps the newest rows only, so it cannot fill the disk.
+        // Trimmed every SECURITY_LOG_TRIM_EVERY rows, since the trim scans the events table.
+        if self.conn.last_insert_rowid() % SECURITY_LOG_TRIM_EVERY != 0 {
+            return Ok(());
+        }
+        self.conn.execute(
+            "DELETE FROM events WHERE kind LIKE 'security:%' AND id <= (
+                 SELECT id FROM events WHERE kind LIKE 'security:%'
+                 ORDER BY id DESC LIMIT 1 OFFSET ?1)",
+            params![SECURITY_LOG_MAX_ROWS],
+        )?;
+        Ok(())
     }
 
     /// Writes the security log of the journal at `db` to `out` as lines `<time> <event>
@@ -912,6 +966,36 @@ mod tests {
     }
 
     #[test]
+    fn the_security_log_keeps_its_newest_rows_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Store::open(&dir.path().join("j.sqlite")).unwrap();
+        let n = SECURITY_LOG_MAX_ROWS + 3 * SECURITY_LOG_TRIM_EVERY;
+        // One transaction around the lot: the test is about the bound, not ten thousand fsyncs.
+        s.conn.execute_batch("BEGIN").unwrap();
+        for i in 0..n {
+            s.log_security_event(
+                "InvalidFirmwareSignature",
+                &format!("#{i}"),
+                "2026-12-06T21:00:00Z",
+            )
+            .unwrap();
+        }
+        s.conn.execute_batch("COMMIT").unwrap();
+        let log = s.security_log().unwrap();
+        assert!(
+            (SECURITY_LOG_MAX_ROWS..SECURITY_LOG_MAX_ROWS + SECURITY_LOG_TRIM_EVERY)
+                .contains(&(log.len() as i64)),
+            "{}",
+            log.len()
+        );
+        assert!(
+            log.iter().any(|(_, _, d)| *d == format!("#{}", n - 1)),
+            "the newest kept"
+        );
+        assert!(!log.iter().any(|(_, _, d)| d == "#0"), "the oldest dropped");
+    }
+
+    #[test]
     fn the_security_log_export_streams_the_newest_rows_that_fit() {
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("journal.sqlite");
@@ -1045,10 +1129,20 @@ mod tests {
         .unwrap();
         drop(s);
         let masker = Masker::with_salt([3; 16]);
-        let text = Store::open_read_only(&path)
+        let mut bytes = Vec::new();
+        Store::open_read_only(&path)
             .unwrap()
-            .export_masked(&masker)
+            .export_masked(&masker, &mut bytes, u64::MAX)
             .unwrap();
+        // A bound cuts it short, and says so.
+        let mut cut = Vec::new();
+        Store::open_read_only(&path)
+            .unwrap()
+            .export_masked(&masker, &mut cut, 200)
+            .unwrap();
+        assert!(cut.len() < 300 && cut.len() < bytes.len(), "{}", cut.len());
+        assert!(String::from_utf8_lossy(&cut).contains("truncated"));
+        let text = String::from_utf8(bytes).unwrap();
         for secret in ["TAG-1", "LSVAU2180N2183294", "FLEET-SECRET-1"] {
             assert!(!text.contains(secret), "{secret} in the export:\n{text}");
         }

@@ -15,6 +15,16 @@ use serde_json::json;
 
 const WAIT: Duration = Duration::from_secs(30);
 
+/// The value of `key` in a GetConfiguration answer.
+fn key_value(conf: &serde_json::Value, key: &str) -> String {
+    conf["configurationKey"]
+        .as_array()
+        .and_then(|keys| keys.iter().find(|v| v["key"] == key))
+        .and_then(|v| v["value"].as_str())
+        .unwrap_or_else(|| panic!("{key} in {conf}"))
+        .to_string()
+}
+
 /// The one-message crash of ef98d60: ChangeConfiguration ClockAlignedDataInterval = 2^61 s was
 /// Accepted and the next step divided by zero on the control loop (exit 101 before the answer).
 /// Now every out-of-range value is Rejected, the daemon stays up, and the key keeps its value.
@@ -52,14 +62,7 @@ fn out_of_range_keys_are_rejected_and_the_daemon_stays_up() {
         "GetConfiguration",
         json!({"key": ["HeartbeatInterval", "TransactionMessageAttempts"]}),
     );
-    let keys = conf["configurationKey"].as_array().unwrap();
-    let value = |k: &str| {
-        keys.iter()
-            .find(|v| v["key"] == k)
-            .and_then(|v| v["value"].as_str())
-            .unwrap()
-            .to_string()
-    };
+    let value = |k: &str| key_value(&conf, k);
     assert_eq!(value("HeartbeatInterval"), "300", "{conf}");
     assert_eq!(value("TransactionMessageAttempts"), "3", "{conf}");
     // The same ranges for a technician.
@@ -134,14 +137,7 @@ fn persisted_values_that_fail_validation_are_dropped_at_start_up() {
         "GetConfiguration",
         json!({"key": ["ClockAlignedDataInterval", "MeterValueSampleInterval"]}),
     );
-    let keys = conf["configurationKey"].as_array().unwrap();
-    let value = |k: &str| {
-        keys.iter()
-            .find(|v| v["key"] == k)
-            .and_then(|v| v["value"].as_str())
-            .unwrap()
-            .to_string()
-    };
+    let value = |k: &str| key_value(&conf, k);
     assert_eq!(
         value("ClockAlignedDataInterval"),
         "0",

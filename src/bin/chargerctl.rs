@@ -306,6 +306,12 @@ fn format_ocpp(o: &chargerd::ocpp::client::OcppStatus) -> String {
         o.refused_messages,
         o.local_list_version,
     );
+    if o.security_events_dropped > 0 {
+        out.push_str(&format!(
+            "security events dropped (too many unsent): {}\n",
+            o.security_events_dropped
+        ));
+    }
     if !o.traffic.recent.is_empty() {
         out.push_str("last messages:\n");
         for (direction, action, at) in &o.traffic.recent {

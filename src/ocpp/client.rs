@@ -123,6 +123,9 @@ pub struct OcppStatus {
     pub registration: String,
     pub outbox_depth: usize,
     pub refused_messages: usize,
+    /// Security events dropped because too many waited unsent (oldest non-critical first).
+    #[serde(default)]
+    pub security_events_dropped: u64,
     pub local_list_version: i32,
     pub traffic: Traffic,
 }
@@ -582,6 +585,7 @@ impl OcppClient {
             registration: format!("{:?}", self.cp.registration()),
             outbox_depth: self.cp.outbox_len(),
             refused_messages: self.cp.refused_count(),
+            security_events_dropped: self.cp.security_events_dropped(),
             local_list_version: self.cp.local_list_version(),
             traffic: self.cp.traffic().clone(),
         }
@@ -1083,7 +1087,7 @@ impl OcppClient {
                     report(job, progress).await;
                 });
                 let files = vec![transfer::partial_path(&image), image];
-                self.track(job, task, canceled, files);
+                self.track(job, task, canceled, files, JobProgress::DownloadFailed);
             }
             FileJob::CheckImageVersion { job } => {
                 let image = self.paths.firmware(job);
@@ -1101,7 +1105,13 @@ impl OcppClient {
                     report(job, progress).await;
                 });
                 // The image stays: it is installed next, or deleted by a Cancel.
-                self.track(job, task, canceled, Vec::new());
+                self.track(
+                    job,
+                    task,
+                    canceled,
+                    Vec::new(),
+                    JobProgress::ImageVersionUnknown,
+                );
             }
             FileJob::InstallFirmware { job } => {
                 let image = self.paths.firmware(job);
@@ -1148,7 +1158,13 @@ impl OcppClient {
                     report(job, progress).await;
                 });
                 // Never canceled (the core refuses to), but tracked like the others.
-                self.track(job, task, canceled, Vec::new());
+                self.track(
+                    job,
+                    task,
+                    canceled,
+                    Vec::new(),
+                    JobProgress::InstallationFailed,
+                );
             }
             FileJob::Upload {
                 job,
@@ -1172,18 +1188,21 @@ impl OcppClient {
                     .paths
                     .work
                     .join(format!("{file_name}.security-log.txt"));
+                let export_file = self.paths.work.join(format!("{file_name}.journal.jsonl"));
                 let db = self.paths.journal.clone();
                 let files = vec![
                     archive.clone(),
                     transfer::partial_path(&archive),
                     journal_file.clone(),
                     security_file.clone(),
+                    export_file.clone(),
                 ];
                 let task = tokio::spawn(async move {
                     report(job, JobProgress::Uploading).await;
                     let dest = archive.clone();
                     let journal = journal_file.clone();
                     let security = security_file.clone();
+                    let export = export_file.clone();
                     let built = tokio::task::spawn_blocking(move || {
                         let mut entries = entries;
                         entries.insert(
@@ -1191,10 +1210,7 @@ impl OcppClient {
                             export_security_log(&db, &security, since_ms, until_ms, &limits),
                         );
                         if kind != super::chargepoint::UploadKind::SecurityLog {
-                            entries.push(ArchiveEntry::Bytes {
-                                name_in_archive: "journal.jsonl".into(),
-                                bytes: journal_export(&db),
-                            });
+                            entries.push(journal_export(&db, &export, limits.max_input_bytes));
                         }
                         if kind != super::chargepoint::UploadKind::SecurityLog && !unit.is_empty() {
                             // Streamed to a file with the archive's own bound, never held in
@@ -1215,6 +1231,7 @@ impl OcppClient {
                         let built = transfer::build_archive_limited(&dest, &entries, &limits);
                         let _ = std::fs::remove_file(&journal);
                         let _ = std::fs::remove_file(&security);
+                        let _ = std::fs::remove_file(&export);
                         if limits.is_canceled() {
                             // Canceled while it was being built: nothing may be left behind.
                             let _ = std::fs::remove_file(&dest);
@@ -1224,6 +1241,7 @@ impl OcppClient {
                     .await;
                     let _ = tokio::fs::remove_file(&journal_file).await;
                     let _ = tokio::fs::remove_file(&security_file).await;
+                    let _ = tokio::fs::remove_file(&export_file).await;
                     let result = match built {
                         Ok(Ok(_)) => transfer::upload_with_retries(
                             &location,
@@ -1249,7 +1267,7 @@ impl OcppClient {
                     };
                     report(job, progress).await;
                 });
-                self.track(job, task, canceled, files);
+                self.track(job, task, canceled, files, JobProgress::UploadFailed);
             }
             FileJob::Cancel { job } => self.cancel_job(job),
             FileJob::GenerateCsr { job } => {
@@ -1283,12 +1301,15 @@ impl OcppClient {
         }
     }
 
+    /// Keep a running job so that it can be canceled, and watch its task: one that panics is
+    /// reported as the job's failure (`failed`), so the CSMS is told instead of waiting forever.
     fn track(
         &mut self,
         job: u64,
         task: tokio::task::JoinHandle<()>,
         canceled: Arc<AtomicBool>,
         files: Vec<PathBuf>,
+        failed: fn(String) -> JobProgress,
     ) {
         self.jobs.insert(
             job,
@@ -1298,6 +1319,19 @@ impl OcppClient {
                 files,
             },
         );
+        let inputs = self.inputs.clone();
+        tokio::spawn(async move {
+            match task.await {
+                Err(e) if e.is_panic() => {
+                    let why = task_failure(Err(e)).unwrap_or_default();
+                    tracing::error!(job, %why, "OCPP file job failed");
+                    let progress = failed(format!("internal error: {why}"));
+                    let _ = inputs.send(OcppInput::Job { job, progress }).await;
+                }
+                // Returned, or aborted by a Cancel: nothing to say.
+                _ => {}
+            }
+        });
     }
 
     /// Stops a job (its task, and the blocking work it started, which watches the flag) and
@@ -1473,13 +1507,29 @@ fn restore_pending_key(paths: &Paths, store: &mut Store) -> Option<PendingKey> {
 }
 
 /// The journal as a diagnostics archive holds it: masked JSON lines (never the SQLite file).
-fn journal_export(journal: &Path) -> Vec<u8> {
+/// The journal, id tags and VINs masked, streamed into the file `out` for an archive, at most
+/// `max_bytes` of it; if the journal cannot be read, the member says why instead.
+fn journal_export(journal: &Path, out: &Path, max_bytes: u64) -> ArchiveEntry {
     let masker = super::diagnostics::Masker::new();
-    match Store::open_read_only(journal).and_then(|mut store| store.export_masked(&masker)) {
-        Ok(text) => text.into_bytes(),
+    let exported = crate::files::create_replacing(out, crate::files::PRIVATE_FILE)
+        .map_err(StoreError::from)
+        .and_then(|file| {
+            let mut file = std::io::BufWriter::new(file);
+            Store::open_read_only(journal)?.export_masked(&masker, &mut file, max_bytes)?;
+            std::io::Write::flush(&mut file)?;
+            Ok(())
+        });
+    match exported {
+        Ok(()) => ArchiveEntry::File {
+            path: out.to_path_buf(),
+            name_in_archive: "journal.jsonl".into(),
+        },
         Err(e) => {
             tracing::warn!(error = %e, "journal export for the archive failed");
-            format!("{{\"error\": {}}}\n", json!(e.to_string())).into_bytes()
+            ArchiveEntry::Bytes {
+                name_in_archive: "journal.jsonl".into(),
+                bytes: format!("{{\"error\": {}}}\n", json!(e.to_string())).into_bytes(),
+            }
         }
     }
 }
@@ -1729,6 +1779,68 @@ mod tests {
             .status()
             .last_disconnect
             .is_some_and(|d| d.contains("boom")));
+    }
+
+    #[tokio::test]
+    async fn a_file_job_that_panics_is_reported_as_its_failure() {
+        let dir = tempfile::tempdir().unwrap();
+        let section: OcppSection = serde_json::from_value(
+            json!({"csms_url": "ws://127.0.0.1:9/ocpp", "charge_point_id": "CP1"}),
+        )
+        .unwrap();
+        let (mut client, mut inputs) = OcppClient::start(
+            &section,
+            &dir.path().join("journal.sqlite"),
+            &[],
+            &[],
+            Vec::new(),
+            1_795_619_373_000,
+            Timestamp::from_secs(1),
+        )
+        .unwrap();
+        let task = tokio::spawn(async { panic!("archive bug") });
+        client.track(
+            7,
+            task,
+            Arc::new(AtomicBool::new(false)),
+            Vec::new(),
+            JobProgress::UploadFailed,
+        );
+        let reported = loop {
+            match tokio::time::timeout(Duration::from_secs(5), inputs.recv()).await {
+                Ok(Some(OcppInput::Job { job, progress })) => break (job, progress),
+                Ok(Some(_)) => continue,
+                other => panic!("no report: {other:?}"),
+            }
+        };
+        assert_eq!(
+            reported,
+            (
+                7,
+                JobProgress::UploadFailed("internal error: panicked: archive bug".into())
+            )
+        );
+        // A canceled job says nothing.
+        let task = tokio::spawn(async {
+            tokio::time::sleep(Duration::from_secs(60)).await;
+        });
+        client.track(
+            8,
+            task,
+            Arc::new(AtomicBool::new(false)),
+            Vec::new(),
+            JobProgress::UploadFailed,
+        );
+        client.cancel_job(8);
+        let quiet = tokio::time::timeout(Duration::from_millis(300), async {
+            loop {
+                if let Some(OcppInput::Job { job: 8, .. }) = inputs.recv().await {
+                    return;
+                }
+            }
+        })
+        .await;
+        assert!(quiet.is_err(), "a canceled job reported");
     }
 
     use std::os::unix::fs::PermissionsExt;

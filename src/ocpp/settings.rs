@@ -793,6 +793,7 @@ impl OcppSection {
         if let (Some(cert), Some(key)) = (&self.client_certificate, &self.client_key) {
             let chain =
                 read_certificates(cert).map_err(|r| SettingsError::new("client_certificate", r))?;
+            warn_if_readable_by_others(key);
             let key = PrivateKeyDer::from_pem_file(key).map_err(|e| {
                 SettingsError::new(
                     "client_key",
@@ -872,10 +873,13 @@ pub fn read_authorization_key(path: &Path) -> Result<AuthorizationKeys, String> 
 fn warn_if_readable_by_others(path: &Path) {
     use std::os::unix::fs::PermissionsExt;
     if let Ok(meta) = std::fs::metadata(path) {
-        if meta.permissions().mode() & 0o004 != 0 {
+        // Group too: technicians are in the service's group (SECURITY.md), and with the key
+        // they could pose as the charger to the CSMS.
+        if meta.permissions().mode() & 0o077 != 0 {
             tracing::warn!(
                 file = %path.display(),
-                "the AuthorizationKey file is world-readable; restrict it to the service"
+                mode = format!("{:o}", meta.permissions().mode() & 0o777),
+                "a secret key file is readable by its group or others; make it 0600, owned by the service"
             );
         }
     }

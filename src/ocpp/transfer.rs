@@ -187,19 +187,21 @@ impl TransferError {
 pub fn redact_url(url: &str) -> String {
     let authority_start = url.find("://").map_or(0, |i| i + 3);
     let rest = &url[authority_start..];
-    let authority_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..authority_len];
-    let Some(at) = authority.rfind('@') else {
+    // Up to the query: a password with a raw '/' (malformed, but a CSMS may send it) would end
+    // the authority early and slip through; the last '@' before the query ends any user info.
+    // A path holding "x:y@z" is redacted too: harmless in a log line.
+    let before_query = &rest[..rest.find(['?', '#']).unwrap_or(rest.len())];
+    let Some(at) = before_query.rfind('@') else {
         return url.to_string();
     };
-    let Some(colon) = authority[..at].find(':') else {
+    let Some(colon) = before_query[..at].find(':') else {
         return url.to_string();
     };
     format!(
         "{}{}***{}",
         &url[..authority_start],
-        &authority[..=colon],
-        &url[authority_start + at..]
+        &rest[..=colon],
+        &rest[at..]
     )
 }
 
@@ -2226,7 +2228,10 @@ mod tests {
             "https://a:***@host/x?y=z:w@v"
         );
         assert_eq!(redact_url("http://user@host/"), "http://user@host/");
-        assert_eq!(redact_url("http://host/a:b@c"), "http://host/a:b@c");
+        // A raw '/' in a password must not let it through; a path that looks like user info
+        // is redacted as well.
+        assert_eq!(redact_url("ftp://u:pa/ss@host/x"), "ftp://u:***@host/x");
+        assert_eq!(redact_url("http://host/a:b@c"), "http://host/a:***@c");
         assert_eq!(redact_url("user:pw@host"), "user:***@host");
         assert_eq!(redact_url("not a url"), "not a url");
     }

@@ -32,6 +32,9 @@ use serde_json::{json, Value};
 
 use super::{ChargePoint, CoreAction, Sent, NO_TRANSACTION};
 
+/// Unsent security events kept at most (see [`ChargePoint::security_event`]).
+pub const MAX_PENDING_SECURITY_EVENTS: usize = 1000;
+
 /// Security events of the whitepaper (edition 3, appendix 1) this charge point raises.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum SecurityEvent {
@@ -57,6 +60,18 @@ pub enum SecurityEvent {
 }
 
 impl SecurityEvent {
+    /// The whitepaper's "critical" events (appendix 1): the last ones dropped when the queue of
+    /// unsent events is full.
+    pub fn critical(self) -> bool {
+        matches!(
+            self,
+            SecurityEvent::StartupOfTheDevice
+                | SecurityEvent::ResetOrReboot
+                | SecurityEvent::FirmwareUpdated
+                | SecurityEvent::SettingSystemTime
+        )
+    }
+
     pub fn name(self) -> &'static str {
         match self {
             SecurityEvent::StartupOfTheDevice => "StartupOfTheDevice",
@@ -450,7 +465,54 @@ impl ChargePoint {
         if let Some(info) = tech_info {
             payload["techInfo"] = json!(super::truncate(&info, 255));
         }
+        let seq = self.next_seq;
         self.enqueue("SecurityEventNotification", payload, NO_TRANSACTION);
+        self.security_events.push_back((seq, event));
+        self.bound_security_events();
+    }
+
+    /// At most [`MAX_PENDING_SECURITY_EVENTS`] unsent security events: beyond, the oldest
+    /// non-critical one is dropped (from memory and SQLite) and counted; when all are critical,
+    /// the oldest of the newest event's type (a CSMS stepping the clock back and forth makes
+    /// the same event again and again). Transaction messages are never dropped.
+    fn bound_security_events(&mut self) {
+        while self.security_events.len() > MAX_PENDING_SECURITY_EVENTS {
+            let newest = self.security_events.back().map(|(_, e)| *e);
+            let sending: Vec<u64> = self
+                .in_flight
+                .values()
+                .filter_map(|s| match s {
+                    Sent::Outbox(seq) => Some(*seq),
+                    _ => None,
+                })
+                .collect();
+            let droppable = |(seq, _): &(u64, SecurityEvent)| !sending.contains(seq);
+            let pick = self
+                .security_events
+                .iter()
+                .position(|e| droppable(e) && !e.1.critical())
+                .or_else(|| {
+                    self.security_events
+                        .iter()
+                        .position(|e| droppable(e) && Some(e.1) == newest)
+                });
+            let Some((seq, event)) = pick.and_then(|i| self.security_events.remove(i)) else {
+                return;
+            };
+            self.drop_outbox_record(seq);
+            self.security_events_dropped = self.security_events_dropped.saturating_add(1);
+            tracing::warn!(
+                seq,
+                event = event.name(),
+                dropped = self.security_events_dropped,
+                "too many unsent security events: the oldest dropped"
+            );
+        }
+    }
+
+    /// A security event the CSMS took (or refused for good) is no longer queued.
+    pub(super) fn security_event_done(&mut self, seq: u64) {
+        self.security_events.retain(|(s, _)| *s != seq);
     }
 
     fn firmware_status(&mut self, status: &'static str) {

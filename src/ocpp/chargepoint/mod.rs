@@ -52,7 +52,7 @@ use crate::station::{ConnectorStatus, StationCommand, StationEvent};
 pub use authorize::{AuthPurpose, StartDecision};
 pub use maintenance::{
     FileJob, FirmwarePolicy, FirmwareSignature, FirmwareVersion, JobProgress, SecurityEvent,
-    UploadKind, VersionRefusal,
+    UploadKind, VersionRefusal, MAX_PENDING_SECURITY_EVENTS,
 };
 use reservations::Reservation;
 
@@ -254,6 +254,10 @@ pub struct ChargePoint {
     outbox_spilled: usize,
     /// Refused records set aside in SQLite only (beyond [`REFUSED_IN_MEMORY`]).
     refused_on_disk: usize,
+    /// Security events queued in this run and not yet taken by the CSMS, oldest first, and
+    /// how many were dropped because too many waited (see `bound_security_events`).
+    security_events: VecDeque<(u64, SecurityEvent)>,
+    security_events_dropped: u64,
     outbox_loaded_to: u64,
     outbox_loading: bool,
     next_seq: u64,
@@ -319,6 +323,8 @@ impl ChargePoint {
             outbox: VecDeque::new(),
             outbox_spilled: 0,
             refused_on_disk: 0,
+            security_events: VecDeque::new(),
+            security_events_dropped: 0,
             outbox_loaded_to: 0,
             outbox_loading: false,
             next_seq: 1,
@@ -420,6 +426,21 @@ impl ChargePoint {
     /// this run has read the outbox).
     pub fn refused_count(&self) -> usize {
         self.refused().count() + self.refused_on_disk
+    }
+
+    /// Security events dropped because too many waited unsent.
+    pub fn security_events_dropped(&self) -> u64 {
+        self.security_events_dropped
+    }
+
+    /// Remove an outbox record the core gave up on (memory and, by the shell, SQLite).
+    fn drop_outbox_record(&mut self, seq: u64) {
+        if let Some(pos) = self.outbox.iter().position(|r| r.seq == seq) {
+            self.outbox.remove(pos);
+        } else if seq > self.outbox_loaded_to {
+            self.outbox_spilled = self.outbox_spilled.saturating_sub(1);
+        }
+        self.actions.push_back(CoreAction::OutboxRemove(seq));
     }
 
     /// Keep only the latest [`REFUSED_IN_MEMORY`] refused records in memory; the others are
@@ -653,7 +674,11 @@ impl ChargePoint {
         if self.heartbeat_due.is_some_and(|t| now >= t) {
             self.heartbeat_due =
                 Some(now + self.keys.heartbeat_interval.max(Duration::from_secs(1)));
-            self.call("Heartbeat", json!({}), Sent::Heartbeat);
+            // One at a time: behind a call the CSMS does not answer, heartbeats would pile up
+            // in the RPC queue (one a second at the shortest interval) and crowd out the rest.
+            if !self.in_flight.values().any(|s| *s == Sent::Heartbeat) {
+                self.call("Heartbeat", json!({}), Sent::Heartbeat);
+            }
         }
         self.send_statuses();
         self.send_maintenance_notifications();
@@ -766,6 +791,7 @@ impl ChargePoint {
             let record = r.clone();
             self.actions.push_back(CoreAction::OutboxRefused(record));
         }
+        self.security_event_done(seq);
         self.trim_refused();
     }
 
@@ -1228,6 +1254,7 @@ impl ChargePoint {
                     return;
                 };
                 self.head_attempts = 0;
+                self.security_event_done(seq);
                 match record.action.as_str() {
                     "StartTransaction" => self.on_start_transaction_result(&record, &payload, now),
                     "StopTransaction" => {
