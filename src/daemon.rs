@@ -160,6 +160,8 @@ struct MainLoop {
     ocpp_down: Option<String>,
     /// Vehicles identified by VIN (autocharge) while OCPP is down, to be decided locally.
     vins_without_ocpp: Vec<(u32, String)>,
+    /// What start-up did with an unusable journal, shown by `chargerctl status`.
+    journal_recovery: Option<String>,
 }
 
 impl MainLoop {
@@ -398,6 +400,7 @@ impl MainLoop {
             journal: self.cfg.journal_path().display().to_string(),
             connectors: self.rig.status(),
             ocpp: self.ocpp_summary(),
+            journal_recovered: self.journal_recovery.clone(),
         })
     }
 
@@ -714,7 +717,15 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
     let notifier = Notifier::from_env();
     cfg.check_environment(&config_file)?;
     let clock = Clock::start();
-    let mut store = Store::open(&cfg.journal_path())?;
+    // Start-up never refuses to charge over its own journal (issue 10): an unusable one is
+    // moved aside and what can be read of it carried over.
+    let (mut store, journal_recovery) =
+        Store::open_or_recover(&cfg.journal_path(), &clock.wall(clock.now()))?;
+    if let Some(r) = &journal_recovery {
+        if let Err(e) = store.log_journal_recovery(r, &clock.wall(clock.now())) {
+            tracing::warn!(error = %e, "journal recovery not recorded");
+        }
+    }
     let interrupted = store.close_interrupted(&clock.wall(clock.now()))?;
     if !interrupted.is_empty() {
         let ids: Vec<i64> = interrupted.iter().map(|t| t.transaction_id).collect();
@@ -799,6 +810,7 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
         pending_starts: Vec::new(),
         ocpp_down,
         vins_without_ocpp: Vec::new(),
+        journal_recovery: journal_recovery.map(|r| r.to_string()),
     };
     tracing::info!(
         station = %main.cfg.station.name,

@@ -5,9 +5,17 @@
 //! Synchronous and single-owner: the daemon gives the [`Store`] to one thread and talks to it by
 //! messages; tests use it directly.
 //!
-//! The schema is versioned with `PRAGMA user_version`; [`MIGRATIONS`] only ever grows.
+//! The schema is versioned with `PRAGMA user_version`; [`MIGRATIONS`] only ever grows, and only
+//! adds tables and columns (never drops or renames one), so that what a newer release wrote stays
+//! readable, column by column, by the release before it after an A/B rollback.
+//!
+//! **Start-up never refuses to charge over its journal** ([`Store::open_or_recover`]): a journal
+//! that cannot be opened, fails SQLite's integrity check or has a newer schema is moved aside
+//! with a timestamp, a fresh one is created, and every table that can still be read is copied
+//! over row by row (the columns both schemas share): unsent OCPP messages, transactions (open
+//! ones are then closed as interrupted and reported), meters, settings.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use charger_protocol::StopReason;
 use rusqlite::{params, Connection, OptionalExtension};
@@ -34,6 +42,14 @@ pub enum StoreError {
     TooNew { found: i64, known: i64 },
     #[error("journal export: {0}")]
     Export(#[from] std::io::Error),
+    #[error("journal damaged: {0}")]
+    Damaged(String),
+    #[error("cannot move the unusable journal {path} aside: {source}")]
+    MoveAside {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// Schema migrations, applied in order; entry `i` brings the schema to version `i + 1`.
@@ -135,7 +151,153 @@ pub struct Store {
     conn: Connection,
 }
 
+/// What [`Store::open_or_recover`] did with a journal it could not use.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JournalRecovery {
+    /// Where the old file is now.
+    pub moved_to: String,
+    /// Why it could not be used.
+    pub reason: String,
+    /// Rows carried over into the fresh journal, per table; tables that could not be read are
+    /// missing.
+    pub salvaged: Vec<(String, u64)>,
+}
+
+impl std::fmt::Display for JournalRecovery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let rows: u64 = self.salvaged.iter().map(|(_, n)| n).sum();
+        write!(
+            f,
+            "journal unusable ({}), moved to {}; {rows} rows carried over",
+            self.reason, self.moved_to
+        )
+    }
+}
+
+/// The tables carried over from an unusable journal, in an order that satisfies references.
+const SALVAGED_TABLES: [&str; 8] = [
+    "transactions",
+    "meters",
+    "settings",
+    "ocpp_outbox",
+    "ocpp_transaction_ids",
+    "ocpp_keys",
+    "ocpp_state",
+    "events",
+];
+
 impl Store {
+    /// Open the journal at `path` like [`open`](Self::open); if that fails for the file itself
+    /// (not a database, damaged, a newer schema after a rollback), move it aside as
+    /// `<name>.<stamp>.unusable` (with its WAL), start a fresh journal and carry over what can
+    /// still be read. Fails only if the fresh journal cannot be made either (the state
+    /// directory is gone or full): that is not the file's fault.
+    pub fn open_or_recover(
+        path: &Path,
+        stamp: &str,
+    ) -> Result<(Store, Option<JournalRecovery>), StoreError> {
+        let reason = match Store::open(path).and_then(|s| s.integrity().map(|()| s)) {
+            Ok(store) => return Ok((store, None)),
+            Err(e) => e.to_string(),
+        };
+        tracing::error!(journal = %path.display(), %reason, "journal unusable; moving it aside");
+        let stamp: String = stamp
+            .chars()
+            .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+            .collect();
+        let file_name = path
+            .file_name()
+            .map_or_else(|| "journal".into(), |n| n.to_string_lossy().into_owned());
+        let moved = path.with_file_name(format!("{file_name}.{stamp}.unusable"));
+        for suffix in ["", "-wal", "-shm"] {
+            let from = PathBuf::from(format!("{}{suffix}", path.display()));
+            if from.exists() {
+                let to = PathBuf::from(format!("{}{suffix}", moved.display()));
+                std::fs::rename(&from, &to).map_err(|source| StoreError::MoveAside {
+                    path: from.display().to_string(),
+                    source,
+                })?;
+            }
+        }
+        let mut store = Store::open(path)?;
+        let salvaged = store.salvage(&moved);
+        let recovery = JournalRecovery {
+            moved_to: moved.display().to_string(),
+            reason,
+            salvaged,
+        };
+        tracing::warn!(%recovery, "fresh journal started");
+        Ok((store, Some(recovery)))
+    }
+
+    /// Record in the event log what [`open_or_recover`](Self::open_or_recover) did.
+    pub fn log_journal_recovery(
+        &mut self,
+        recovery: &JournalRecovery,
+        wall: &str,
+    ) -> Result<(), StoreError> {
+        self.log(0, "journal-recovered", &recovery.to_string(), wall)
+    }
+
+    /// SQLite's own check of the file (`PRAGMA quick_check`).
+    fn integrity(&self) -> Result<(), StoreError> {
+        let verdict: String = self
+            .conn
+            .pragma_query_value(None, "quick_check", |r| r.get(0))?;
+        if verdict == "ok" {
+            Ok(())
+        } else {
+            Err(StoreError::Damaged(verdict.chars().take(200).collect()))
+        }
+    }
+
+    /// Copy what can be read of the journal at `old` into this one, table by table, the
+    /// columns both have; a table that cannot be read is skipped (logged).
+    fn salvage(&mut self, old: &Path) -> Vec<(String, u64)> {
+        let uri = format!("file:{}?mode=ro", old.display());
+        if let Err(e) = self.conn.execute("ATTACH DATABASE ?1 AS old", params![uri]) {
+            tracing::warn!(error = %e, "the old journal cannot be read at all");
+            return Vec::new();
+        }
+        let mut salvaged = Vec::new();
+        for table in SALVAGED_TABLES {
+            match self.copy_table(table) {
+                Ok(rows) => salvaged.push((table.to_string(), rows)),
+                Err(e) => tracing::warn!(table, error = %e, "table not carried over"),
+            }
+        }
+        if let Err(e) = self.conn.execute("DETACH DATABASE old", []) {
+            tracing::warn!(error = %e, "old journal not detached");
+        }
+        salvaged
+    }
+
+    fn copy_table(&mut self, table: &str) -> Result<u64, StoreError> {
+        let columns = |schema: &str| -> Result<Vec<String>, StoreError> {
+            let mut stmt = self
+                .conn
+                .prepare(&format!("PRAGMA {schema}.table_info({table})"))?;
+            let names = stmt.query_map([], |r| r.get::<_, String>(1))?;
+            Ok(names.collect::<Result<_, _>>()?)
+        };
+        let ours = columns("main")?;
+        let theirs = columns("old")?;
+        let shared: Vec<&String> = ours.iter().filter(|c| theirs.contains(c)).collect();
+        if shared.is_empty() {
+            return Ok(0);
+        }
+        let list = shared
+            .iter()
+            .map(|c| format!("\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let rows = self.conn.execute(
+            &format!("INSERT OR IGNORE INTO main.{table} ({list}) SELECT {list} FROM old.{table}"),
+            [],
+        )?;
+        Ok(rows as u64)
+    }
+
     /// Open (creating if needed) and migrate the journal at `path`.
     pub fn open(path: &Path) -> Result<Store, StoreError> {
         let conn = Connection::open(path).map_err(|source| StoreError::Open {
@@ -1176,6 +1338,134 @@ mod tests {
             Some(serde_json::json!({"version": 2}))
         );
         assert_eq!(s.ocpp_state().unwrap().len(), 2);
+    }
+
+    fn outbox_record(seq: u64, action: &str) -> OutboxRecord {
+        OutboxRecord {
+            seq,
+            action: action.into(),
+            payload: serde_json::json!({"connectorId": 1, "meterStart": 0}),
+            local_transaction_id: 3,
+            refusals: 0,
+            refused: false,
+        }
+    }
+
+    /// A journal that is not one at all: moved aside, a fresh one works.
+    #[test]
+    fn a_journal_that_is_not_a_database_is_moved_aside_for_a_fresh_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.sqlite");
+        std::fs::write(&path, b"this is not SQLite, whatever happened to it").unwrap();
+        let (mut s, recovery) = Store::open_or_recover(&path, "2026-12-06T21:50:00Z").unwrap();
+        let recovery = recovery.expect("recovered");
+        assert!(recovery
+            .moved_to
+            .ends_with("journal.sqlite.2026-12-06T21-50-00Z.unusable"));
+        assert_eq!(
+            std::fs::read(&recovery.moved_to).unwrap(),
+            b"this is not SQLite, whatever happened to it"
+        );
+        assert!(recovery.to_string().contains("moved to"), "{recovery}");
+        s.record(&started(1, 1, 0.0), "t0").unwrap();
+        s.log_journal_recovery(&recovery, "t0").unwrap();
+        // The next start finds a good journal.
+        drop(s);
+        let (_, again) = Store::open_or_recover(&path, "later").unwrap();
+        assert_eq!(again, None);
+    }
+
+    /// After an A/B rollback the journal has a schema newer than this release: moved aside,
+    /// and the unsent OCPP messages, the transaction left open, its meter and the settings
+    /// carried over column by column, so no billing data is lost.
+    #[test]
+    fn a_journal_from_a_newer_release_is_carried_over_into_a_fresh_one() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.sqlite");
+        {
+            let mut s = Store::open(&path).unwrap();
+            s.record(&started(7, 1, 1000.0), "t0").unwrap();
+            s.record(
+                &StationEvent::MeterSample {
+                    connector: 1,
+                    transaction_id: Some(7),
+                    meter_wh: 4242.0,
+                    voltage: 600.0,
+                    current: 200.0,
+                    soc_percent: Some(40.0),
+                    at: Timestamp::ZERO,
+                },
+                "t1",
+            )
+            .unwrap();
+            s.outbox_put(&outbox_record(1, "StartTransaction")).unwrap();
+            s.outbox_put(&outbox_record(2, "MeterValues")).unwrap();
+            s.set_csms_transaction_id(3, 4242).unwrap();
+            s.set_ocpp_key("MeterValueSampleInterval", "30").unwrap();
+            // What a newer release would have added: a column, a table, a version.
+            s.conn
+                .execute_batch(
+                    "ALTER TABLE ocpp_outbox ADD COLUMN priority INTEGER NOT NULL DEFAULT 0;
+                     CREATE TABLE modules (id INTEGER PRIMARY KEY);
+                     PRAGMA user_version = 99;",
+                )
+                .unwrap();
+        }
+        let (mut s, recovery) = Store::open_or_recover(&path, "stamp").unwrap();
+        let recovery = recovery.expect("recovered");
+        assert!(recovery.reason.contains("newer"), "{}", recovery.reason);
+        let rows = |t: &str| {
+            recovery
+                .salvaged
+                .iter()
+                .find(|(n, _)| n == t)
+                .map_or(0, |(_, r)| *r)
+        };
+        assert_eq!(rows("ocpp_outbox"), 2, "{recovery:?}");
+        assert_eq!(rows("transactions"), 1, "{recovery:?}");
+        let out = s.outbox_after(0, 10).unwrap();
+        assert_eq!(
+            out.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(),
+            ["StartTransaction", "MeterValues"]
+        );
+        assert_eq!(s.csms_transaction_ids().unwrap(), [(3, 4242)]);
+        assert_eq!(
+            s.ocpp_keys().unwrap(),
+            [("MeterValueSampleInterval".to_string(), "30".to_string())]
+        );
+        // The open transaction is closed as interrupted, with its last energy register.
+        let interrupted = s.close_interrupted("t2").unwrap();
+        assert_eq!(interrupted.len(), 1);
+        assert_eq!(interrupted[0].transaction_id, 7);
+        assert_eq!(interrupted[0].meter_wh, 4242.0);
+    }
+
+    /// A journal damaged in the middle: whatever SQLite can still read is carried over, and
+    /// the charger starts.
+    #[test]
+    fn a_damaged_journal_never_stops_the_start() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("journal.sqlite");
+        {
+            let mut s = Store::open(&path).unwrap();
+            for i in 0..200 {
+                s.outbox_put(&outbox_record(i + 1, "MeterValues")).unwrap();
+            }
+            s.conn
+                .execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")
+                .unwrap();
+        }
+        let mut bytes = std::fs::read(&path).unwrap();
+        let len = bytes.len();
+        for b in &mut bytes[len / 3..len / 3 + 4096] {
+            *b = 0xA5;
+        }
+        std::fs::write(&path, &bytes).unwrap();
+        let (mut s, recovery) = Store::open_or_recover(&path, "stamp").unwrap();
+        assert!(recovery.is_some());
+        s.outbox_put(&outbox_record(1_000, "StopTransaction"))
+            .unwrap();
+        assert!(s.outbox_after(0, 1_000).unwrap().len() <= 201);
     }
 
     #[test]

@@ -574,6 +574,36 @@ fn the_example_config_is_refused_with_the_reason_until_real_backends_exist() {
     assert!(err.contains("can.backend"), "{err}");
 }
 
+/// Issue 10: start-up never refuses to charge over its own journal. A journal that is not one
+/// (a torn write, a full disk, a file from elsewhere) is moved aside with a timestamp, a fresh
+/// one is started, `chargerctl status` says so, and a truck charges.
+#[test]
+fn an_unusable_journal_is_moved_aside_and_the_station_charges() {
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    std::fs::create_dir_all(&state).unwrap();
+    std::fs::set_permissions(&state, std::fs::Permissions::from_mode(0o700)).unwrap();
+    std::fs::write(state.join("journal.sqlite"), vec![0x5a; 64 * 1024]).unwrap();
+    let d = Daemon::start(dir.path());
+    let status = d.json(&["status"]);
+    let why = status["journal_recovered"].as_str().unwrap_or_default();
+    assert!(why.contains("moved to"), "{status:#}");
+    assert!(d.ctl_ok(&["status"]).contains("warning: journal unusable"));
+    let moved: Vec<_> = std::fs::read_dir(&state)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".unusable"))
+        .collect();
+    assert_eq!(moved.len(), 1, "the old journal kept aside");
+    d.ctl_ok(&["sim", "plug", "1", "--soc", "50", "--target-soc", "80"]);
+    d.ctl_ok(&["start", "1", "--id-tag", "FLEET-042"]);
+    d.wait_for(Duration::from_secs(30), "Charging", |c| {
+        c["status"] == "Charging"
+    });
+    d.ctl_ok(&["stop", "1"]);
+    assert!(d.terminate().success());
+}
+
 /// Issue 10: OCPP trouble never stops local charging. A typo in `[ocpp]`, a CSMS URL that is
 /// not one, or TLS files that are not there: the daemon starts all the same, `chargerctl status`
 /// says why OCPP is down, and the trucks charge by `authorization.id_tags`, the list that

@@ -333,6 +333,9 @@ fn format_status(s: &StationStatus) -> String {
     if let Some(ocpp) = &s.ocpp {
         out.push_str(&format!("OCPP {ocpp}\n"));
     }
+    if let Some(recovered) = &s.journal_recovered {
+        out.push_str(&format!("warning: {recovered}\n"));
+    }
     for c in &s.connectors {
         out.push('\n');
         out.push_str(&format_connector(c));

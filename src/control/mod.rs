@@ -147,6 +147,9 @@ pub struct StationStatus {
     /// The OCPP side in one line (connected, or why not); absent without an `[ocpp]` section.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ocpp: Option<String>,
+    /// Set when start-up found the journal unusable, moved it aside and began a fresh one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub journal_recovered: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
