@@ -2,8 +2,8 @@
 //! written here on Python's `http.server` (TLS by Python's `ssl` with a test CA made by rcgen)
 //! and an FTP server on `pyftpdlib`. Every peer binds port 0 and prints its port.
 //!
-//! The FTP tests need `python3 -m pip install --user pyftpdlib==2.2.0`; without it they print
-//! why and pass, except under CI (`CI` set), where they fail.
+//! The FTP tests need `python3 -m pip install --user pyftpdlib==2.2.0` (`.ci/run` installs it);
+//! without it they fail, saying so.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::{BufRead, BufReader, Read};
@@ -777,26 +777,19 @@ fn pyftpdlib() -> bool {
             .stderr(Stdio::null())
             .status()
             .is_ok_and(|s| s.success());
-        if !ok && std::env::var_os("CI").is_some() {
-            panic!(
-                "python3 cannot import pyftpdlib under CI: .ci/run must install it \
-                 (python3 -m pip install --user pyftpdlib==2.2.0)"
-            );
-        }
+        assert!(
+            ok,
+            "python3 cannot import pyftpdlib, the FTP peer of these tests: \
+             python3 -m pip install --user pyftpdlib==2.2.0 (as .ci/run does)"
+        );
         ok
     })
 }
 
-/// Returns from the test (which then passes) if pyftpdlib is not installed here.
+/// Fails the test, saying how to install it, if pyftpdlib is missing.
 macro_rules! require_pyftpdlib {
     () => {
-        if !pyftpdlib() {
-            eprintln!(
-                "skipped: `python3 -c 'import pyftpdlib'` fails on this machine \
-                 (python3 -m pip install --user pyftpdlib==2.2.0 to run it)"
-            );
-            return;
-        }
+        pyftpdlib();
     };
 }
 
