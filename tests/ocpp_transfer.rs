@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use chargerd::ocpp::transfer::{
-    build_archive, capture_journal, download, download_with_retries, redact_url, upload,
+    build_archive, capture_journal_to, download, download_with_retries, redact_url, upload,
     upload_with_retries, ArchiveEntry, TransferError, TransferSettings, UploadMethod,
 };
 use rcgen::{
@@ -1028,10 +1028,22 @@ fn archive_names_must_stay_inside_the_archive() {
 fn journal_capture_returns_promptly() {
     // Whether this machine has a journal or not, the call returns (None without journalctl).
     let started = Instant::now();
-    let journal = capture_journal("chargerd-transfer-test.service", Some(0), Some(1));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("journal.txt");
+    let masker = chargerd::ocpp::diagnostics::Masker::new();
+    let captured = capture_journal_to(
+        "chargerd-transfer-test.service",
+        Some(0),
+        Some(1),
+        &out,
+        1 << 20,
+        &masker,
+    );
     assert!(started.elapsed() < Duration::from_secs(10));
-    if let Some(bytes) = journal {
-        assert!(bytes.len() < 1 << 20);
+    if captured {
+        assert!(std::fs::metadata(&out).unwrap().len() < 2 << 20);
+    } else {
+        assert!(!out.exists(), "a failed capture leaves no file");
     }
 }
 

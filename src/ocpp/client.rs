@@ -1209,8 +1209,16 @@ impl OcppClient {
                             0,
                             export_security_log(&db, &security, since_ms, until_ms, &limits),
                         );
+                        // One salt per archive: a driver's digest is the same in the journal
+                        // export and in the log lines, and unlinkable across archives.
+                        let masker = super::diagnostics::Masker::new();
                         if kind != super::chargepoint::UploadKind::SecurityLog {
-                            entries.push(journal_export(&db, &export, limits.max_input_bytes));
+                            entries.push(journal_export(
+                                &db,
+                                &export,
+                                limits.max_input_bytes,
+                                &masker,
+                            ));
                         }
                         if kind != super::chargepoint::UploadKind::SecurityLog && !unit.is_empty() {
                             // Streamed to a file with the archive's own bound, never held in
@@ -1221,6 +1229,7 @@ impl OcppClient {
                                 until_ms.map(|m| m / 1000),
                                 &journal,
                                 limits.max_input_bytes,
+                                &masker,
                             ) {
                                 entries.push(ArchiveEntry::File {
                                     path: journal.clone(),
@@ -1509,13 +1518,17 @@ fn restore_pending_key(paths: &Paths, store: &mut Store) -> Option<PendingKey> {
 /// The journal as a diagnostics archive holds it: masked JSON lines (never the SQLite file).
 /// The journal, id tags and VINs masked, streamed into the file `out` for an archive, at most
 /// `max_bytes` of it; if the journal cannot be read, the member says why instead.
-fn journal_export(journal: &Path, out: &Path, max_bytes: u64) -> ArchiveEntry {
-    let masker = super::diagnostics::Masker::new();
+fn journal_export(
+    journal: &Path,
+    out: &Path,
+    max_bytes: u64,
+    masker: &super::diagnostics::Masker,
+) -> ArchiveEntry {
     let exported = crate::files::create_replacing(out, crate::files::PRIVATE_FILE)
         .map_err(StoreError::from)
         .and_then(|file| {
             let mut file = std::io::BufWriter::new(file);
-            Store::open_read_only(journal)?.export_masked(&masker, &mut file, max_bytes)?;
+            Store::open_read_only(journal)?.export_masked(masker, &mut file, max_bytes)?;
             std::io::Write::flush(&mut file)?;
             Ok(())
         });

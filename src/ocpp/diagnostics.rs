@@ -13,6 +13,7 @@ use ring::digest;
 use serde_json::Value;
 
 /// Masks identities with a salt of its own.
+#[derive(Clone)]
 pub struct Masker {
     salt: [u8; 16],
 }
@@ -83,6 +84,39 @@ impl Masker {
         out
     }
 
+    /// A log line: the values of identity fields (`id_tag=FLEET-042`, `vin="LSV…"`,
+    /// `"idTag":"…"` in a logged payload) masked as ids, then VIN-shaped words as in
+    /// [`Masker::text`].
+    pub fn log_line(&self, line: &str) -> String {
+        let mut out = String::with_capacity(line.len());
+        let mut rest = line;
+        while let Some((start, key_len)) = next_identity_field(rest) {
+            let value_start = start + key_len;
+            out.push_str(&rest[..value_start]);
+            let tail = &rest[value_start..];
+            let (quoted, body) = match tail.strip_prefix('"') {
+                Some(b) => (true, b),
+                None => (false, tail),
+            };
+            let end = body
+                .find(|c: char| {
+                    if quoted {
+                        c == '"'
+                    } else {
+                        c.is_whitespace() || matches!(c, ',' | '}' | ']' | ')' | ';')
+                    }
+                })
+                .unwrap_or(body.len());
+            if quoted {
+                out.push('"');
+            }
+            out.push_str(&self.id(&body[..end]));
+            rest = &body[end..];
+        }
+        out.push_str(rest);
+        self.text(&out)
+    }
+
     /// A JSON document (an OCPP payload): identity fields masked, every other string through
     /// [`Masker::text`].
     pub fn json(&self, value: &mut Value) {
@@ -102,6 +136,38 @@ impl Masker {
             Value::Null | Value::Bool(_) | Value::Number(_) => {}
         }
     }
+}
+
+/// The first identity field in `line`: where it starts and how long its key with `=` or `":`
+/// is (the value follows).
+fn next_identity_field(line: &str) -> Option<(usize, usize)> {
+    let mut best: Option<(usize, usize)> = None;
+    for key in IDENTITY_KEYS.iter().chain(&["parent_id_tag"]) {
+        for pattern in [
+            format!("{key}="),
+            format!("\"{key}\":"),
+            format!("\"{key}\": "),
+        ] {
+            let mut from = 0;
+            while let Some(i) = line[from..].find(&pattern) {
+                let at = from + i;
+                // A whole key: not the end of a longer one (`my_id_tag=`).
+                let whole = pattern.starts_with('"')
+                    || line[..at]
+                        .chars()
+                        .next_back()
+                        .is_none_or(|c| !(c.is_ascii_alphanumeric() || c == '_'));
+                if whole {
+                    if best.is_none_or(|(b, _)| at < b) {
+                        best = Some((at, pattern.len()));
+                    }
+                    break;
+                }
+                from = at + pattern.len();
+            }
+        }
+    }
+    best
 }
 
 impl Default for Masker {
@@ -201,5 +267,31 @@ mod tests {
             "/etc/chargerd/ocpp.key"
         );
         assert!(!cfg.to_string().contains("FLEET-1"));
+    }
+
+    #[test]
+    fn log_lines_lose_their_id_tags_and_vins() {
+        let m = Masker::with_salt([9; 16]);
+        let line = "2026-12-06T21:00:00 chargerd[1]: INFO id tag authorized connector=1 \
+                    id_tag=FLEET-042 purpose=LocalStart vin=\"LSVAU2180N2183294\" \
+                    payload={\"idTag\":\"RFID-77\",\"connectorId\":1} my_id_tag=keep\n";
+        let masked = m.log_line(line);
+        for secret in ["FLEET-042", "LSVAU2180N2183294", "RFID-77"] {
+            assert!(!masked.contains(secret), "{secret}: {masked}");
+        }
+        assert!(
+            masked.contains(&format!("id_tag={}", m.id("FLEET-042"))),
+            "{masked}"
+        );
+        assert!(
+            masked.contains(&format!("\"idTag\":\"{}\"", m.id("RFID-77"))),
+            "{masked}"
+        );
+        assert!(masked.contains("my_id_tag=keep"), "{masked}");
+        assert!(
+            masked.contains("connector=1") && masked.ends_with('\n'),
+            "{masked}"
+        );
+        assert_eq!(m.log_line("nothing to hide\n"), "nothing to hide\n");
     }
 }

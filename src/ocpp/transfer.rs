@@ -74,8 +74,6 @@ const IO_CHUNK: usize = 64 * 1024;
 const FTP_QUIT_WAIT: Duration = Duration::from_secs(2);
 /// `journalctl` gets this long before it is killed.
 const JOURNAL_TIMEOUT: Duration = Duration::from_secs(30);
-/// A journal excerpt is cut at this size (the archive must stay uploadable).
-const JOURNAL_MAX_BYTES: usize = 64 * 1024 * 1024;
 
 /// How an HTTP(S) upload sends the file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -1772,7 +1770,7 @@ pub enum ArchiveEntry {
         path: PathBuf,
         name_in_archive: String,
     },
-    /// Bytes captured by the caller (e.g. [`capture_journal`] output).
+    /// Bytes made by the caller (a redacted configuration, a status snapshot).
     Bytes {
         name_in_archive: String,
         bytes: Vec<u8>,
@@ -2035,33 +2033,17 @@ impl<R: Read> Read for Exact<R> {
 }
 
 /// The journal of systemd unit `unit` (`journalctl -u <unit> --no-pager -o short-iso`, with
-/// `--since`/`--until` as Unix seconds). `None` if journalctl is missing, fails or takes longer
-/// than 30 s (it is killed); output beyond 64 MiB is cut with a note.
-pub fn capture_journal(
-    unit: &str,
-    since_unix_s: Option<i64>,
-    until_unix_s: Option<i64>,
-) -> Option<Vec<u8>> {
-    let mut cmd = Command::new("journalctl");
-    cmd.args(["-u", unit, "--no-pager", "-o", "short-iso"]);
-    if let Some(since) = since_unix_s {
-        cmd.arg(format!("--since=@{since}"));
-    }
-    if let Some(until) = until_unix_s {
-        cmd.arg(format!("--until=@{until}"));
-    }
-    run_capped(cmd, JOURNAL_TIMEOUT, JOURNAL_MAX_BYTES)
-}
-
-/// [`capture_journal`] streamed into the file `out` (never held in memory), at most
-/// `max_bytes` of it (then with a note). Returns whether there is a journal to archive; `out`
-/// is removed when not.
+/// `--since`/`--until` as Unix seconds) streamed into the file `out` (never held in memory), at
+/// most `max_bytes` of it (then with a note), every line through `masker` (log lines name id
+/// tags and VINs). journalctl is killed after 30 s. Returns whether there is a journal to
+/// archive; `out` is removed when not.
 pub fn capture_journal_to(
     unit: &str,
     since_unix_s: Option<i64>,
     until_unix_s: Option<i64>,
     out: &Path,
     max_bytes: u64,
+    masker: &super::diagnostics::Masker,
 ) -> bool {
     let mut cmd = Command::new("journalctl");
     cmd.args(["-u", unit, "--no-pager", "-o", "short-iso"]);
@@ -2071,17 +2053,48 @@ pub fn capture_journal_to(
     if let Some(until) = until_unix_s {
         cmd.arg(format!("--until=@{until}"));
     }
-    let captured = run_capped_to_file(cmd, JOURNAL_TIMEOUT, max_bytes, out);
+    let captured = run_capped_to_file(cmd, JOURNAL_TIMEOUT, max_bytes, out, Some(masker.clone()));
     if !captured {
         let _ = std::fs::remove_file(out);
     }
     captured
 }
 
+/// Copies `input` to `out` line by line through [`Masker::log_line`]; returns the input bytes
+/// read (the cap applies to what the command said, not to the masked text).
+///
+/// [`Masker::log_line`]: super::diagnostics::Masker::log_line
+fn copy_masked(
+    input: &mut impl Read,
+    out: &mut impl std::io::Write,
+    masker: &super::diagnostics::Masker,
+) -> std::io::Result<u64> {
+    use std::io::BufRead;
+    let mut reader = std::io::BufReader::new(input);
+    let mut line = Vec::new();
+    let mut total = 0u64;
+    loop {
+        line.clear();
+        // A line is at most the cap anyway (the reader is `take`n).
+        let n = reader.read_until(b'\n', &mut line)?;
+        if n == 0 {
+            return Ok(total);
+        }
+        total += n as u64;
+        out.write_all(masker.log_line(&String::from_utf8_lossy(&line)).as_bytes())?;
+    }
+}
+
 /// Runs `cmd` with its standard output streamed into `out`, at most `max_bytes` (then cut
 /// with a note, whatever the exit status); killed after `limit`. Returns whether it succeeded
 /// (or was cut) in time.
-fn run_capped_to_file(mut cmd: Command, limit: Duration, max_bytes: u64, out: &Path) -> bool {
+fn run_capped_to_file(
+    mut cmd: Command,
+    limit: Duration,
+    max_bytes: u64,
+    out: &Path,
+    masker: Option<super::diagnostics::Masker>,
+) -> bool {
     let file = match std::fs::File::create(out) {
         Ok(f) => f,
         Err(e) => {
@@ -2107,7 +2120,10 @@ fn run_capped_to_file(mut cmd: Command, limit: Duration, max_bytes: u64, out: &P
     std::thread::spawn(move || {
         let mut writer = std::io::BufWriter::new(file);
         let mut limited = stdout.take(max_bytes.saturating_add(1));
-        let copied = std::io::copy(&mut limited, &mut writer);
+        let copied = match &masker {
+            None => std::io::copy(&mut limited, &mut writer),
+            Some(masker) => copy_masked(&mut limited, &mut writer, masker),
+        };
         drop(limited);
         let cut = matches!(copied, Ok(n) if n > max_bytes);
         let done = copied.is_ok()
@@ -2144,72 +2160,6 @@ fn run_capped_to_file(mut cmd: Command, limit: Duration, max_bytes: u64, out: &P
             false
         }
         _ => false,
-    }
-}
-
-/// Runs `cmd` and returns its standard output if it succeeds within `limit`; at most
-/// `max_bytes` of it (then with a note, whatever the exit status: the command may have died of
-/// the closed pipe).
-fn run_capped(mut cmd: Command, limit: Duration, max_bytes: usize) -> Option<Vec<u8>> {
-    cmd.stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let program = format!("{:?}", cmd.get_program());
-    let mut child = match cmd.spawn() {
-        Ok(child) => child,
-        Err(e) => {
-            tracing::warn!(program, error = %e, "cannot run");
-            return None;
-        }
-    };
-    let stdout = child.stdout.take()?;
-    let cap = max_bytes as u64;
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut out = Vec::new();
-        let mut limited = stdout.take(cap + 1);
-        let _ = limited.read_to_end(&mut out);
-        // The pipe closes here: a command with more to say gets EPIPE and ends.
-        drop(limited);
-        let _ = tx.send(out);
-    });
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            Ok(None) | Err(_) => {
-                tracing::warn!(
-                    program,
-                    limit_ms = u64::try_from(limit.as_millis()).unwrap_or(u64::MAX),
-                    "took too long; killed"
-                );
-                let _ = child.kill();
-                let _ = child.wait();
-                // The reader thread ends when the last writer of the pipe (maybe a child of
-                // the killed process) is gone; nobody waits for it.
-                return None;
-            }
-        }
-    };
-    // Output still in the pipe is read at once; a leftover child holding the pipe open must
-    // not hold us past the deadline.
-    let left = deadline
-        .saturating_duration_since(Instant::now())
-        .max(Duration::from_millis(100));
-    let mut out = rx.recv_timeout(left).ok()?;
-    if out.len() > max_bytes {
-        out.truncate(max_bytes);
-        out.extend_from_slice(b"\n[cut by chargerd: output too large]\n");
-        return Some(out);
-    }
-    if status.success() {
-        Some(out)
-    } else {
-        tracing::warn!(program, %status, "failed");
-        None
     }
 }
 
@@ -2404,34 +2354,6 @@ mod tests {
         assert_eq!(quoted_file_name("a\"b\r\n.tgz"), "a%22b%0D%0A.tgz");
     }
 
-    #[test]
-    fn commands_are_bounded_in_time_and_size() {
-        let sh = |script: &str| {
-            let mut cmd = Command::new("sh");
-            cmd.args(["-c", script]);
-            cmd
-        };
-        assert_eq!(
-            run_capped(sh("echo hi"), Duration::from_secs(5), 100),
-            Some(b"hi\n".to_vec())
-        );
-        assert_eq!(
-            run_capped(sh("echo hi; exit 3"), Duration::from_secs(5), 100),
-            None
-        );
-        let started = Instant::now();
-        assert_eq!(
-            run_capped(sh("sleep 5"), Duration::from_millis(200), 100),
-            None
-        );
-        assert!(started.elapsed() < Duration::from_secs(2));
-        let cut = run_capped(sh("yes | head -c 100000"), Duration::from_secs(5), 1000).unwrap();
-        assert!(cut.starts_with(&[b'y', b'\n'].repeat(500)), "{}", cut.len());
-        assert!(cut.ends_with(b"output too large]\n"));
-        let missing = Command::new("/nonexistent/journalctl");
-        assert_eq!(run_capped(missing, Duration::from_secs(1), 100), None);
-    }
-
     fn read_members(archive: &Path) -> Vec<(String, Vec<u8>)> {
         let file = std::fs::File::open(archive).unwrap();
         let mut tar = tar::Archive::new(flate2::read::GzDecoder::new(file));
@@ -2516,7 +2438,8 @@ mod tests {
             sh("yes | head -c 300000"),
             Duration::from_secs(10),
             1000,
-            &out
+            &out,
+            None
         ));
         let text = std::fs::read(&out).unwrap();
         assert!(text.starts_with(&[b'y', b'\n'].repeat(500)));
@@ -2525,20 +2448,39 @@ mod tests {
             sh("echo hi"),
             Duration::from_secs(5),
             100,
-            &out
+            &out,
+            None
         ));
         assert_eq!(std::fs::read(&out).unwrap(), b"hi\n");
+        // Through a masker, the lines lose their identities.
+        let masker = super::super::diagnostics::Masker::with_salt([1; 16]);
+        assert!(run_capped_to_file(
+            sh("echo 'INFO id tag authorized id_tag=FLEET-042'; echo 'vin LSVAU2180N2183294'"),
+            Duration::from_secs(5),
+            1000,
+            &out,
+            Some(masker.clone())
+        ));
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(
+            !text.contains("FLEET-042") && !text.contains("LSVAU2180N2183294"),
+            "{text}"
+        );
+        assert!(text.contains(&masker.id("FLEET-042")), "{text}");
+        assert_eq!(text.lines().count(), 2, "{text}");
         assert!(!run_capped_to_file(
             sh("exit 3"),
             Duration::from_secs(5),
             100,
-            &out
+            &out,
+            None
         ));
         assert!(!run_capped_to_file(
             sh("sleep 5"),
             Duration::from_millis(200),
             100,
-            &out
+            &out,
+            None
         ));
     }
 
