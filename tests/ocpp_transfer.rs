@@ -1345,3 +1345,200 @@ async fn ftps_uploads_and_downloads_in_tls_and_logs_in_only_after_auth_tls() {
     assert!(matches!(e, TransferError::Tls { .. }), "{e:?}");
     assert!(!e.to_string().contains("s3cret"), "{e}");
 }
+
+// ----- Deadlines: a peer that trickles or stalls in interim responses -------------------------
+
+/// A loopback peer (in-process) that hands every connection to `serve`; returns its port.
+async fn loopback_peer<F, Fut>(serve: F) -> u16
+where
+    F: Fn(tokio::net::TcpStream) -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(serve(stream));
+        }
+    });
+    port
+}
+
+/// Writes `head` and then one byte of `drip` every 100 ms until the client goes away: always
+/// well inside any idle timeout, never done.
+async fn trickle(mut stream: tokio::net::TcpStream, head: &'static [u8], drip: u8) {
+    use tokio::io::AsyncWriteExt;
+    if stream.write_all(head).await.is_err() {
+        return;
+    }
+    loop {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        if stream.write_all(&[drip]).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// Short deadlines for a loopback peer: the idle timeout never fires on a trickle, only the
+/// attempt deadline can end it.
+fn deadline_settings(attempt: Duration) -> TransferSettings {
+    TransferSettings {
+        connect_timeout: Duration::from_secs(2),
+        idle_timeout: Duration::from_secs(2),
+        attempt_timeout: attempt,
+        allow_local_hosts: true,
+        allow_insecure_uploads: true,
+        ..TransferSettings::default()
+    }
+}
+
+/// The transfer must end by itself well before this (the code before the attempt deadline
+/// hung here for ever).
+const GENEROUS: Duration = Duration::from_secs(20);
+
+fn assert_attempt_deadline(e: &TransferError) {
+    assert!(
+        matches!(e, TransferError::Timeout { phase, .. }
+            if phase.contains("transfer_attempt_timeout_s")),
+        "{e:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_trickling_http_peer_fails_each_attempt_at_its_deadline() {
+    // Announces a megabyte, sends a byte every 100 ms: 28 hours of transfer.
+    let port = loopback_peer(|s| {
+        trickle(
+            s,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 1000000\r\nConnection: close\r\n\r\n",
+            b'x',
+        )
+    })
+    .await;
+    let settings = deadline_settings(Duration::from_millis(500));
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("fw.bin");
+    let url = format!("http://127.0.0.1:{port}/fw.bin");
+
+    // Retries apply: each attempt gets its own deadline, and each fails at it.
+    let mut attempts = Vec::new();
+    let e = tokio::time::timeout(
+        GENEROUS,
+        download_with_retries(
+            &url,
+            &dest,
+            &settings,
+            1,
+            Duration::from_millis(10),
+            |attempt, result| attempts.push((attempt, result.clone().err())),
+        ),
+    )
+    .await
+    .expect("a trickling download never ended")
+    .unwrap_err();
+    assert_attempt_deadline(&e);
+    assert_eq!(attempts.len(), 2, "{attempts:?}");
+    for (_, error) in &attempts {
+        assert_attempt_deadline(error.as_ref().unwrap());
+    }
+    assert!(!dest.exists());
+    assert_no_partial(&dest);
+
+    // An upload whose answer trickles in (a response head that never ends) fails the same way.
+    let upload_port = loopback_peer(|s| trickle(s, b"HTTP/1.1 200 OK\r\nX-Slow: ", b'a')).await;
+    let file = dir.path().join("log.tar.gz");
+    std::fs::write(&file, payload(3000, 11)).unwrap();
+    let e = tokio::time::timeout(
+        GENEROUS,
+        upload(
+            &format!("http://127.0.0.1:{upload_port}/upload/"),
+            &file,
+            &settings,
+        ),
+    )
+    .await
+    .expect("an upload to a trickling peer never ended")
+    .unwrap_err();
+    assert_attempt_deadline(&e);
+}
+
+#[tokio::test]
+async fn a_trickling_ftp_peer_fails_downloads_and_uploads_at_the_deadline() {
+    // A greeting line that grows by one byte every 100 ms (8 KiB lines: 13 minutes).
+    let port = loopback_peer(|s| trickle(s, b"220-welcome", b'.')).await;
+    let settings = deadline_settings(Duration::from_millis(500));
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("fw.bin");
+    let e = tokio::time::timeout(
+        GENEROUS,
+        download(
+            &format!("ftp://u:p@127.0.0.1:{port}/fw.bin"),
+            &dest,
+            &settings,
+        ),
+    )
+    .await
+    .expect("a trickling FTP download never ended")
+    .unwrap_err();
+    assert_attempt_deadline(&e);
+    assert!(!dest.exists());
+    assert_no_partial(&dest);
+
+    let file = dir.path().join("log.tar.gz");
+    std::fs::write(&file, payload(3000, 12)).unwrap();
+    let e = tokio::time::timeout(
+        GENEROUS,
+        upload(
+            &format!("ftp://u:p@127.0.0.1:{port}/logs/"),
+            &file,
+            &settings,
+        ),
+    )
+    .await
+    .expect("a trickling FTP upload never ended")
+    .unwrap_err();
+    assert_attempt_deadline(&e);
+}
+
+#[tokio::test]
+async fn endless_interim_responses_fail_the_attempt() {
+    // `100 Continue` every 20 ms, for ever: never idle, never a final response.
+    let port = loopback_peer(|mut stream| async move {
+        use tokio::io::AsyncWriteExt;
+        loop {
+            if stream
+                .write_all(b"HTTP/1.1 100 Continue\r\n\r\n")
+                .await
+                .is_err()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    // A deadline far beyond the test's bound: the cap on interim responses must end it.
+    let settings = deadline_settings(Duration::from_secs(600));
+    let dir = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("fw.bin");
+    let file = dir.path().join("log.tar.gz");
+    std::fs::write(&file, payload(3000, 13)).unwrap();
+    let url = format!("http://127.0.0.1:{port}/x");
+    let interim = |e: &TransferError| {
+        assert!(
+            matches!(e, TransferError::Protocol { reason, .. } if reason.contains("interim")),
+            "{e:?}"
+        );
+    };
+    let e = tokio::time::timeout(GENEROUS, download(&url, &dest, &settings))
+        .await
+        .expect("a download answered by endless 100 Continue never ended")
+        .unwrap_err();
+    interim(&e);
+    assert_no_partial(&dest);
+    let e = tokio::time::timeout(GENEROUS, upload(&url, &file, &settings))
+        .await
+        .expect("an upload answered by endless 100 Continue never ended")
+        .unwrap_err();
+    interim(&e);
+}

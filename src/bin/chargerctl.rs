@@ -202,7 +202,7 @@ fn socket_for(cli: &Cli, request: &Request) -> PathBuf {
 
 fn run(cli: &Cli) -> Result<(), CtlError> {
     let request = request_of(&cli.command)?;
-    let mut client = Client::connect(&socket_for(cli, &request))?;
+    let socket = socket_for(cli, &request);
     if let Command::Status {
         watch: true,
         interval,
@@ -210,7 +210,9 @@ fn run(cli: &Cli) -> Result<(), CtlError> {
     {
         let period = Duration::from_secs_f64(interval.clamp(0.1, 3600.0));
         loop {
-            let response = client.call(&request)?;
+            // A connection per refresh: the daemon closes connections idle for 30 s
+            // (control/server.rs), and the interval may be longer.
+            let response = Client::connect(&socket)?.call(&request)?;
             if !cli.json {
                 // Clear the screen and home the cursor, like watch(1).
                 print!("\x1b[2J\x1b[H");
@@ -219,7 +221,7 @@ fn run(cli: &Cli) -> Result<(), CtlError> {
             std::thread::sleep(period);
         }
     }
-    let response = client.call(&request)?;
+    let response = Client::connect(&socket)?.call(&request)?;
     show(&response, cli.json)
 }
 

@@ -997,6 +997,7 @@ impl OcppClient {
             },
             allow_insecure_uploads: files.insecure_uploads_allowed(profile),
             allow_local_hosts: files.allow_local_transfer_hosts,
+            attempt_timeout: files.transfer_attempt_timeout(),
             ..TransferSettings::default()
         }
     }

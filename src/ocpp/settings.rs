@@ -238,6 +238,12 @@ pub struct FilesSection {
     /// the board talk to its own services). Test benches with local file servers turn it on.
     #[serde(default)]
     pub allow_local_transfer_hosts: bool,
+    /// Longest one download or upload attempt may take, connection and redirects included
+    /// (the next retry, if any, starts after it). Bounds how long a slow or hostile file
+    /// server can hold the one firmware or log transfer. 60 s to 24 h; default 30 min (a
+    /// 1 GiB image then needs about 600 kB/s: raise it on slow links).
+    #[serde(default = "default_transfer_attempt_timeout_s")]
+    pub transfer_attempt_timeout_s: u64,
 }
 
 /// `ocpp.files.transfer_trust`.
@@ -254,6 +260,11 @@ impl FilesSection {
     /// the CSMS may have raised since start-up).
     pub fn insecure_uploads_allowed(&self, profile: SecurityProfile) -> bool {
         self.allow_insecure_transfers && !profile.requires_tls()
+    }
+
+    /// `transfer_attempt_timeout_s` (validated to [`TRANSFER_ATTEMPT_TIMEOUT_RANGE_S`]).
+    pub fn transfer_attempt_timeout(&self) -> Duration {
+        Duration::from_secs(self.transfer_attempt_timeout_s)
     }
 }
 
@@ -272,6 +283,7 @@ impl Default for FilesSection {
             upload_method: UploadMethodSetting::default(),
             allow_insecure_transfers: false,
             allow_local_transfer_hosts: false,
+            transfer_attempt_timeout_s: default_transfer_attempt_timeout_s(),
         }
     }
 }
@@ -282,6 +294,10 @@ fn default_systemd_unit() -> String {
 
 fn default_max_archive_input_bytes() -> u64 {
     256 * 1024 * 1024
+}
+
+fn default_transfer_attempt_timeout_s() -> u64 {
+    30 * 60
 }
 
 /// `[ocpp.firmware]`: the firmware trust policy (the install command and the configured roots
@@ -355,6 +371,8 @@ fn default_install_timeout_s() -> u64 {
 pub const IMAGE_BYTES_RANGE: std::ops::RangeInclusive<u64> = (1 << 20)..=(4 << 30);
 /// Bounds of `firmware.install_timeout_s`: 1 s to 6 h.
 pub const INSTALL_TIMEOUT_RANGE_S: std::ops::RangeInclusive<u64> = 1..=6 * 3600;
+/// Bounds of `files.transfer_attempt_timeout_s`: 60 s (the idle timeout of one read) to 24 h.
+pub const TRANSFER_ATTEMPT_TIMEOUT_RANGE_S: std::ops::RangeInclusive<u64> = 60..=24 * 3600;
 /// Bounds of `files.max_archive_input_bytes`: 64 KiB to 4 GiB.
 pub const ARCHIVE_INPUT_BYTES_RANGE: std::ops::RangeInclusive<u64> = (64 << 10)..=(4 << 30);
 
@@ -714,6 +732,12 @@ impl OcppSection {
             return bad(
                 "files.max_archive_input_bytes",
                 &format!("must be {} bytes", range(&ARCHIVE_INPUT_BYTES_RANGE)),
+            );
+        }
+        if !TRANSFER_ATTEMPT_TIMEOUT_RANGE_S.contains(&self.files.transfer_attempt_timeout_s) {
+            return bad(
+                "files.transfer_attempt_timeout_s",
+                &format!("must be {} s", range(&TRANSFER_ATTEMPT_TIMEOUT_RANGE_S)),
             );
         }
         let fw = &self.firmware;
@@ -1088,6 +1112,10 @@ mod tests {
         assert_eq!(fw.install_timeout(), Duration::from_secs(1800));
         assert_eq!(fw.max_image_bytes, 1 << 30);
         assert_eq!(doc.ocpp.files.max_archive_input_bytes, 256 << 20);
+        assert_eq!(
+            doc.ocpp.files.transfer_attempt_timeout(),
+            Duration::from_secs(1800)
+        );
         let doc: Doc = toml_de(
             "[ocpp]\ncsms_url = \"ws://csms/ocpp\"\ncharge_point_id = \"CP1\"\n\
              [ocpp.firmware]\nrequire_signed = false\ntrust_csms_manufacturer_roots = true\n\
@@ -1148,6 +1176,25 @@ mod tests {
             ..section()
         };
         assert_eq!(key_of(&s), "ocpp.files.max_archive_input_bytes");
+        for bad in [0, 59, 24 * 3600 + 1, u64::MAX] {
+            let s = OcppSection {
+                files: FilesSection {
+                    transfer_attempt_timeout_s: bad,
+                    ..FilesSection::default()
+                },
+                ..section()
+            };
+            assert_eq!(key_of(&s), "ocpp.files.transfer_attempt_timeout_s", "{bad}");
+        }
+        let doc: Doc = toml_de(
+            "[ocpp]\ncsms_url = \"ws://csms/ocpp\"\ncharge_point_id = \"CP1\"\n\
+             [ocpp.files]\ntransfer_attempt_timeout_s = 7200\n",
+        );
+        doc.ocpp.validate().unwrap();
+        assert_eq!(
+            doc.ocpp.files.transfer_attempt_timeout(),
+            Duration::from_secs(7200)
+        );
     }
 
     #[test]

@@ -22,7 +22,13 @@
 //!   address whatever `PASV` announces (servers behind NAT announce private addresses, and a
 //!   hostile one could point us elsewhere).
 //! * Every read and write has the idle timeout: a peer that sends nothing for that long fails
-//!   the transfer instead of hanging it.
+//!   the transfer instead of hanging it. Every attempt as a whole (connection, redirects,
+//!   transfer) has a deadline too, [`TransferSettings::attempt_timeout`]: a peer that sends one
+//!   byte just inside the idle timeout cannot hold the single firmware or log transfer slot for
+//!   ever. An attempt that misses it fails like any other (retries apply, a partial download
+//!   is removed).
+//! * At most [`MAX_INTERIM_RESPONSES`] interim (`1xx`) HTTP responses are skipped before the
+//!   final one; more fail the attempt.
 //! * Passwords never reach a log or an error: both use [`redact_url`].
 //!
 //! **Policy** (what a CSMS may make the board connect to, [`TransferSettings`]):
@@ -63,6 +69,9 @@ pub const SYSTEM_CA_BUNDLE: &str = "/etc/ssl/certs/ca-certificates.crt";
 
 /// Redirects followed before a download or upload fails.
 pub const MAX_REDIRECTS: usize = 5;
+/// Interim (`1xx`, e.g. `100 Continue`) HTTP responses skipped before the final response; a
+/// peer sending more fails the attempt (it would otherwise hold the transfer without end).
+pub const MAX_INTERIM_RESPONSES: usize = 10;
 /// The multipart/form-data field that carries an uploaded file.
 pub const MULTIPART_FIELD: &str = "file";
 
@@ -95,6 +104,9 @@ pub struct TransferSettings {
     pub connect_timeout: Duration,
     /// A transfer fails when no byte moves for this long.
     pub idle_timeout: Duration,
+    /// One attempt (connection, redirects and the whole transfer) fails after this long
+    /// (`ocpp.files.transfer_attempt_timeout_s`), however steadily bytes trickle.
+    pub attempt_timeout: Duration,
     /// A download larger than this fails (announced sizes fail before any byte is written).
     pub max_download_bytes: u64,
     pub upload_method: UploadMethod,
@@ -111,6 +123,7 @@ impl Default for TransferSettings {
             ca_bundle: None,
             connect_timeout: Duration::from_secs(30),
             idle_timeout: Duration::from_secs(60),
+            attempt_timeout: Duration::from_secs(30 * 60),
             max_download_bytes: 1 << 30,
             upload_method: UploadMethod::default(),
             allow_insecure_uploads: false,
@@ -840,15 +853,17 @@ pub async fn download(
     let url = Url::parse(url)?;
     let partial = partial_path(dest);
     tracing::info!(url = %url.redacted, dest = %dest.display(), "download started");
-    let result = async {
+    let attempt = async {
         let mut sink = Sink::create(&partial, settings.max_download_bytes, &url).await?;
         match url.scheme {
             Scheme::Http | Scheme::Https => http_download(url.clone(), &mut sink, settings).await?,
             Scheme::Ftp | Scheme::Ftps => ftp_download(&url, &mut sink, settings).await?,
         }
         sink.finish().await
-    }
-    .await;
+    };
+    // Dropping the attempt at the deadline closes its connections and the partial file, which
+    // the error path below removes.
+    let result = within_deadline(&url, settings, attempt).await;
     match result {
         Ok(bytes) => {
             tokio::fs::rename(&partial, dest)
@@ -915,10 +930,15 @@ pub async fn upload(
         .ok_or_else(|| TransferError::local(file, "no UTF-8 file name"))?
         .to_string();
     tracing::info!(url = %url.redacted, file = %file.display(), bytes = size, "upload started");
-    let result = match url.scheme {
-        Scheme::Http | Scheme::Https => http_upload(url.clone(), file, size, &name, settings).await,
-        Scheme::Ftp | Scheme::Ftps => ftp_upload(&url, file, size, &name, settings).await,
+    let attempt = async {
+        match url.scheme {
+            Scheme::Http | Scheme::Https => {
+                http_upload(url.clone(), file, size, &name, settings).await
+            }
+            Scheme::Ftp | Scheme::Ftps => ftp_upload(&url, file, size, &name, settings).await,
+        }
     };
+    let result = within_deadline(&url, settings, attempt).await;
     match &result {
         Ok(()) => tracing::info!(url = %url.redacted, bytes = size, "upload finished"),
         Err(e) => tracing::warn!(url = %url.redacted, error = %e, "upload failed"),
@@ -943,6 +963,25 @@ pub async fn upload_with_retries(
         on_attempt,
     )
     .await
+}
+
+/// Runs one transfer attempt within [`TransferSettings::attempt_timeout`].
+async fn within_deadline<T>(
+    url: &Url,
+    settings: &TransferSettings,
+    attempt: impl Future<Output = Result<T, TransferError>>,
+) -> Result<T, TransferError> {
+    match timeout(settings.attempt_timeout, attempt).await {
+        Ok(result) => result,
+        Err(_) => Err(TransferError::Timeout {
+            url: url.redacted.clone(),
+            phase: format!(
+                "(the attempt took longer than its limit of {:?}, \
+                 ocpp.files.transfer_attempt_timeout_s)",
+                settings.attempt_timeout
+            ),
+        }),
+    }
 }
 
 async fn with_retries<T, Fut>(
@@ -1058,8 +1097,9 @@ fn request_head(method: &str, url: &Url, extra: &[(&str, String)]) -> String {
     head
 }
 
-/// Reads the response head, skipping interim `1xx` responses.
+/// Reads the response head, skipping up to [`MAX_INTERIM_RESPONSES`] interim `1xx` responses.
 async fn read_response_head(conn: &mut Conn) -> Result<Response, TransferError> {
+    let mut interim = 0usize;
     loop {
         let parsed = {
             let mut headers = [httparse::EMPTY_HEADER; 64];
@@ -1089,6 +1129,12 @@ async fn read_response_head(conn: &mut Conn) -> Result<Response, TransferError> 
         if let Some((len, response)) = parsed {
             conn.consume(len);
             if (100..200).contains(&response.code) {
+                interim = interim.saturating_add(1);
+                if interim > MAX_INTERIM_RESPONSES {
+                    return Err(conn.protocol(format!(
+                        "more than {MAX_INTERIM_RESPONSES} interim (1xx) responses"
+                    )));
+                }
                 continue;
             }
             return Ok(response);
