@@ -1193,6 +1193,19 @@ mod tests {
         assert_eq!(String::from_utf8(early).unwrap().lines().count(), 5);
     }
 
+    /// A meter sample of a running transaction (600 V, 200 A, 40 %).
+    fn meter_sample(connector: u32, transaction_id: i64, meter_wh: f64) -> StationEvent {
+        StationEvent::MeterSample {
+            connector,
+            transaction_id: Some(transaction_id),
+            meter_wh,
+            voltage: 600.0,
+            current: 200.0,
+            soc_percent: Some(40.0),
+            at: Timestamp::ZERO,
+        }
+    }
+
     fn started(id: i64, connector: u32, meter: f64) -> StationEvent {
         StationEvent::TransactionStarted(TransactionStart {
             transaction_id: id,
@@ -1385,19 +1398,7 @@ mod tests {
         {
             let mut s = Store::open(&path).unwrap();
             s.record(&started(7, 1, 1000.0), "t0").unwrap();
-            s.record(
-                &StationEvent::MeterSample {
-                    connector: 1,
-                    transaction_id: Some(7),
-                    meter_wh: 4242.0,
-                    voltage: 600.0,
-                    current: 200.0,
-                    soc_percent: Some(40.0),
-                    at: Timestamp::ZERO,
-                },
-                "t1",
-            )
-            .unwrap();
+            s.record(&meter_sample(1, 7, 4242.0), "t1").unwrap();
             s.outbox_put(&outbox_record(1, "StartTransaction")).unwrap();
             s.outbox_put(&outbox_record(2, "MeterValues")).unwrap();
             s.set_csms_transaction_id(3, 4242).unwrap();
@@ -1512,19 +1513,7 @@ mod tests {
         let path = dir.path().join("j.sqlite");
         let mut s = Store::open(&path).unwrap();
         s.record(&started(7, 2, 10.0), "t0").unwrap();
-        s.record(
-            &StationEvent::MeterSample {
-                connector: 2,
-                transaction_id: Some(7),
-                meter_wh: 2500.0,
-                voltage: 600.0,
-                current: 200.0,
-                soc_percent: Some(40.0),
-                at: Timestamp::ZERO,
-            },
-            "t1",
-        )
-        .unwrap();
+        s.record(&meter_sample(2, 7, 2500.0), "t1").unwrap();
         drop(s);
         let mut s = Store::open(&path).unwrap();
         let closed = s.close_interrupted("t2").unwrap();

@@ -1753,6 +1753,25 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
 
+    /// A client whose journal is under `dir` and whose CSMS is nobody (the discard port: the
+    /// link keeps retrying, which is all these tests need).
+    fn client_without_csms(dir: &Path) -> (OcppClient, mpsc::Receiver<OcppInput>) {
+        let section: OcppSection = serde_json::from_value(
+            json!({"csms_url": "ws://127.0.0.1:9/ocpp", "charge_point_id": "CP1"}),
+        )
+        .unwrap();
+        OcppClient::start(
+            &section,
+            &dir.join("journal.sqlite"),
+            &[],
+            &[],
+            Vec::new(),
+            1_795_619_373_000,
+            Timestamp::from_secs(1),
+        )
+        .unwrap()
+    }
+
     #[tokio::test]
     async fn a_failed_link_task_is_reported_restarted_and_counted() {
         let panicked = tokio::spawn(async { panic!("boom") }).await;
@@ -1760,21 +1779,7 @@ mod tests {
         assert_eq!(task_failure(tokio::spawn(async {}).await), None);
 
         let dir = tempfile::tempdir().unwrap();
-        // Nobody listens on the discard port: the link keeps retrying, which is all we need.
-        let section: OcppSection = serde_json::from_value(
-            json!({"csms_url": "ws://127.0.0.1:9/ocpp", "charge_point_id": "CP1"}),
-        )
-        .unwrap();
-        let (mut client, _inputs) = OcppClient::start(
-            &section,
-            &dir.path().join("journal.sqlite"),
-            &[],
-            &[],
-            Vec::new(),
-            1_795_619_373_000,
-            Timestamp::from_secs(1),
-        )
-        .unwrap();
+        let (mut client, _inputs) = client_without_csms(dir.path());
         for i in 0..LINK_FAILURES_UNHEALTHY as u64 {
             assert!(client.healthy(), "healthy after {i} failures");
             let before = client.link_task.as_ref().map(|t| t.id());
@@ -1798,20 +1803,7 @@ mod tests {
     #[tokio::test]
     async fn a_file_job_that_panics_is_reported_as_its_failure() {
         let dir = tempfile::tempdir().unwrap();
-        let section: OcppSection = serde_json::from_value(
-            json!({"csms_url": "ws://127.0.0.1:9/ocpp", "charge_point_id": "CP1"}),
-        )
-        .unwrap();
-        let (mut client, mut inputs) = OcppClient::start(
-            &section,
-            &dir.path().join("journal.sqlite"),
-            &[],
-            &[],
-            Vec::new(),
-            1_795_619_373_000,
-            Timestamp::from_secs(1),
-        )
-        .unwrap();
+        let (mut client, mut inputs) = client_without_csms(dir.path());
         let task = tokio::spawn(async { panic!("archive bug") });
         client.track(
             7,

@@ -355,6 +355,10 @@ pub struct GbtCharger {
     insulation_passed: bool,
     stop_reason: Option<StopReason>,
     hard_stop: bool,
+    /// A battery no charger can serve (see `on_bad_message`), acted on in the next `update`,
+    /// with that step's plant readings: a frame arrives between two readings, and whether
+    /// K1/K2 open under load must be judged on the fresh one.
+    incompatible: Option<StopReason>,
     /// The stop was the BMS's (BST): CST then says "BMS stopped".
     stopped_by_bms: bool,
     /// When energy transfer began (K1/K2 closed after precharge), for CCS and CSD.
@@ -461,6 +465,7 @@ impl GbtCharger {
             insulation_passed: false,
             stop_reason: None,
             hard_stop: false,
+            incompatible: None,
             stopped_by_bms: false,
             charging_since: None,
             energy_kwh: 0.0,
@@ -511,16 +516,16 @@ impl GbtCharger {
     /// A BMS message that does not decode is reported and ignored, except the battery's
     /// identity and parameters (BHM, BRM, BCP) with a value out of range (a 0 V maximum, a 2,000 V battery): a whole,
     /// well-formed message stating a battery no charger can serve. Waiting for a better one
-    /// would only end in three handshake timeouts blamed on the link; stop now, saying why.
-    fn on_bad_message(&mut self, message_pgn: u32, e: &GbtDecodeError, now: Timestamp) {
+    /// would only end in three handshake timeouts blamed on the link; stop at the next
+    /// `update` (with fresh plant readings), saying why.
+    fn on_bad_message(&mut self, message_pgn: u32, e: &GbtDecodeError) {
         self.reject(e.to_string());
         if matches!(e, GbtDecodeError::OutOfRange { .. })
             && [pgn::BHM, pgn::BRM, pgn::BCP].contains(&message_pgn)
         {
-            self.trigger_stop(
-                StopReason::Incompatible(format!("the BMS sent an impossible value: {e}")),
-                now,
-            );
+            self.incompatible = Some(StopReason::Incompatible(format!(
+                "the BMS sent an impossible value: {e}"
+            )));
         }
     }
 
@@ -1707,7 +1712,7 @@ impl GbtCharger {
                     }
                     match BmsMessage::decode(pgn, &data, self.codec) {
                         Ok(message) => self.on_message(message, now),
-                        Err(e) => self.on_bad_message(pgn, &e, now),
+                        Err(e) => self.on_bad_message(pgn, &e),
                     }
                 }
                 TpEvent::Aborted {
@@ -1795,7 +1800,7 @@ impl DcSession for GbtCharger {
         }
         match BmsMessage::decode(id.pgn, frame.data(), self.codec) {
             Ok(message) => self.on_message(message, now),
-            Err(e) => self.on_bad_message(id.pgn, &e, now),
+            Err(e) => self.on_bad_message(id.pgn, &e),
         }
     }
 
@@ -1811,6 +1816,9 @@ impl DcSession for GbtCharger {
         self.integrate_energy(now);
         self.transport.update(now);
         self.pump_transport(now);
+        if let Some(reason) = self.incompatible.take() {
+            self.trigger_stop(reason, now);
+        }
         // A stage change can make the next one due at once (e.g. a bled output): a few passes.
         for _ in 0..4 {
             if !self.advance(now) {
@@ -1949,6 +1957,7 @@ mod tests {
         // BHM (PGN 0x2700), BMS 0xF4 → charger 0x56, max charging voltage 0.
         let bhm = CanFrame::extended(0x1827_56F4, &[0, 0]).unwrap();
         c.handle_frame(&bhm, ms(20));
+        c.update(&PlantInputs::default(), ms(30));
         let mut stop = None;
         while let Some(e) = c.poll_event() {
             if let SessionEvent::StopTriggered(r) = e {
