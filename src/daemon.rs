@@ -404,6 +404,12 @@ impl MainLoop {
         })
     }
 
+    /// The one-line `STATUS=` systemd shows (`systemctl status chargerd`).
+    fn status_line(&mut self) -> String {
+        let views: Vec<_> = self.rig.status().into_iter().map(|v| v.station).collect();
+        status_summary(&views, self.ocpp_summary().as_deref())
+    }
+
     /// One line on the OCPP side for `chargerctl status`: why it is down, if it is.
     fn ocpp_summary(&self) -> Option<String> {
         match (&self.ocpp, &self.ocpp_down) {
@@ -821,7 +827,9 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
         "chargerd ready"
     );
     main.notifier.ready();
-    main.notifier.status("running");
+    let mut status_line = main.status_line();
+    main.notifier.status(&status_line);
+    let mut status_checked = tokio::time::Instant::now();
 
     let mut tick = tokio::time::interval(step);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -832,6 +840,15 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
             scheduled = tick.tick() => {
                 let at = main.clock.at(scheduled);
                 main.step_at(at);
+                // STATUS= follows the station, checked once a second, sent when it changed.
+                if status_checked.elapsed() >= STATUS_EVERY {
+                    status_checked = tokio::time::Instant::now();
+                    let line = main.status_line();
+                    if line != status_line {
+                        main.notifier.status(&line);
+                        status_line = line;
+                    }
+                }
                 // Pinged from the loop itself: if the loop stalls, systemd notices; so it does
                 // when the OCPP link task keeps failing, but only once no truck is charging
                 // (a restart would end its session: OCPP trouble never stops charging).
@@ -887,6 +904,47 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
         restart_process();
     }
     Ok(())
+}
+
+/// How often the `STATUS=` line is brought up to date.
+const STATUS_EVERY: Duration = Duration::from_secs(1);
+
+/// `2 connectors: 1 charging 114 A, 1 faulted; OCPP connected`: what an operator wants from
+/// `systemctl status` at a glance.
+pub fn status_summary(
+    connectors: &[crate::station::ConnectorSnapshot],
+    ocpp: Option<&str>,
+) -> String {
+    use crate::station::ConnectorStatus;
+    let n = connectors.len();
+    let charging: Vec<String> = connectors
+        .iter()
+        .filter(|c| c.status == ConnectorStatus::Charging)
+        .map(|c| format!("{:.0} A", c.current.max(0.0)))
+        .collect();
+    let faulted = connectors
+        .iter()
+        .filter(|c| c.status == ConnectorStatus::Faulted)
+        .count();
+    let mut line = format!(
+        "{n} connector{}: {} charging",
+        if n == 1 { "" } else { "s" },
+        charging.len()
+    );
+    if !charging.is_empty() {
+        line.push(' ');
+        line.push_str(&charging.join(", "));
+    }
+    if faulted > 0 {
+        line.push_str(&format!(", {faulted} faulted"));
+    }
+    let ocpp = match ocpp {
+        None => "not configured".to_string(),
+        Some(s) if s.starts_with("connected") => "connected".to_string(),
+        Some(s) => s.chars().take(80).collect(),
+    };
+    line.push_str(&format!("; OCPP {ocpp}"));
+    line
 }
 
 /// Reset from the CSMS: sessions are already stopped; replace this process with a fresh one

@@ -10,6 +10,7 @@ pub mod daemon;
 pub mod evsim;
 pub mod files;
 pub mod hardware;
+pub mod logging;
 pub mod notify;
 pub mod ocpp;
 pub mod runtime;

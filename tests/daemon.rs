@@ -59,6 +59,22 @@ impl Daemon {
         d
     }
 
+    /// Wait for a notify message that starts with `prefix`; returns it.
+    fn wait_notify_starting(&mut self, prefix: &str, limit: Duration) -> String {
+        let end = Instant::now() + limit;
+        let mut buf = [0u8; 256];
+        while Instant::now() < end {
+            if let Some(m) = self.seen.iter().find(|m| m.starts_with(prefix)) {
+                return m.clone();
+            }
+            if let Ok(n) = self.notify.recv(&mut buf) {
+                self.seen
+                    .push(String::from_utf8_lossy(&buf[..n]).into_owned());
+            }
+        }
+        panic!("chargerd did not send {prefix}…; got {:?}", self.seen);
+    }
+
     fn wait_notify(&mut self, what: &str, limit: Duration) {
         let end = Instant::now() + limit;
         let mut buf = [0u8; 256];
@@ -572,6 +588,95 @@ fn the_example_config_is_refused_with_the_reason_until_real_backends_exist() {
     assert_eq!(out.status.code(), Some(78));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("can.backend"), "{err}");
+}
+
+/// Issue 11: `STATUS=` says what the station does, and changes with it.
+#[test]
+fn the_status_line_systemd_shows_follows_the_station() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut d = Daemon::start(dir.path());
+    let idle = d.wait_notify_starting("STATUS=", Duration::from_secs(5));
+    assert_eq!(idle, "STATUS=2 connectors: 0 charging; OCPP not configured");
+    d.ctl_ok(&["sim", "plug", "1", "--soc", "50", "--target-soc", "80"]);
+    d.ctl_ok(&["start", "1"]);
+    let charging =
+        d.wait_notify_starting("STATUS=2 connectors: 1 charging ", Duration::from_secs(30));
+    assert!(charging.ends_with(" A; OCPP not configured"), "{charging}");
+    d.ctl_ok(&["stop", "1"]);
+    assert!(d.terminate().success());
+}
+
+/// Issue 11: under systemd (`$JOURNAL_STREAM`) every line carries its journald priority, so
+/// `journalctl -p warning` works; logs that are not a terminal carry no colour codes.
+#[test]
+fn logs_carry_journald_priorities_and_no_colour_codes() {
+    for journal in [true, false] {
+        let dir = tempfile::tempdir().unwrap();
+        // An [ocpp] section with a typo: the daemon starts and logs an error about it.
+        let text = format!(
+            "{}\n[ocpp]\ncsms_url = \"ws://127.0.0.1:9/ocpp\"\ncharge_point_id = \"CP1\"\nsecurity_profle = 1\n",
+            sim_config_text(dir.path())
+        );
+        let config = dir.path().join("chargerd.toml");
+        std::fs::write(&config, text).unwrap();
+        let log = dir.path().join("out.log");
+        let out = std::fs::File::create(&log).unwrap();
+        let mut cmd = Command::new(CHARGERD);
+        cmd.arg("--config")
+            .arg(&config)
+            .env_remove("NO_COLOR")
+            .env_remove("JOURNAL_STREAM")
+            .stdout(Stdio::from(out.try_clone().unwrap()))
+            .stderr(Stdio::from(out));
+        if journal {
+            cmd.env("JOURNAL_STREAM", "8:4242");
+        }
+        let mut child = cmd.spawn().unwrap();
+        let socket = dir.path().join("run/control.sock");
+        let end = Instant::now() + Duration::from_secs(20);
+        while !Command::new(CHARGERCTL)
+            .arg("--socket")
+            .arg(&socket)
+            .arg("status")
+            .output()
+            .unwrap()
+            .status
+            .success()
+        {
+            assert!(Instant::now() < end, "chargerd did not come up");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(child.wait().unwrap().success());
+        let text = std::fs::read_to_string(&log).unwrap();
+        assert!(
+            !text.contains('\u{1b}'),
+            "colour codes in a log file:\n{text}"
+        );
+        let lines: Vec<&str> = text.lines().filter(|l| !l.is_empty()).collect();
+        assert!(lines.len() >= 3, "{text}");
+        if journal {
+            for line in &lines {
+                let prefixed = line.len() > 3
+                    && line.starts_with('<')
+                    && line.as_bytes()[1].is_ascii_digit()
+                    && line.as_bytes()[2] == b'>';
+                assert!(prefixed, "no priority on {line:?}");
+            }
+            assert!(
+                lines
+                    .iter()
+                    .any(|l| l.starts_with("<3>") && l.contains("OCPP")),
+                "the OCPP error at priority 3:\n{text}"
+            );
+            assert!(lines.iter().any(|l| l.starts_with("<6>")), "{text}");
+        } else {
+            assert!(!lines.iter().any(|l| l.starts_with("<6>")), "{text}");
+        }
+    }
 }
 
 /// Issue 10: start-up never refuses to charge over its own journal. A journal that is not one

@@ -81,24 +81,5 @@ fn main() -> ExitCode {
 /// Logs go to stdout for journald. Under systemd (JOURNAL_STREAM set) the journal adds its own
 /// timestamps, so ours are left out.
 fn init_logging() {
-    use tracing_subscriber::EnvFilter;
-    // tungstenite logs whole frames (which may carry a new AuthorizationKey) at trace level:
-    // capped at info unless RUST_LOG names it explicitly.
-    let spec = std::env::var("RUST_LOG").unwrap_or_else(|_| "info".into());
-    let spec = if spec.contains("tungstenite") {
-        spec
-    } else {
-        format!("{spec},tungstenite=info,tokio_tungstenite=info")
-    };
-    let filter = EnvFilter::try_new(&spec)
-        .unwrap_or_else(|_| EnvFilter::new("info,tungstenite=info,tokio_tungstenite=info"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stdout)
-        .with_target(false);
-    if std::env::var_os("JOURNAL_STREAM").is_some() {
-        builder.without_time().with_ansi(false).init();
-    } else {
-        builder.init();
-    }
+    chargerd::logging::init();
 }
