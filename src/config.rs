@@ -227,6 +227,16 @@ pub enum ProtocolKind {
     Gbt,
 }
 
+/// The protocol's name as people write it (`chargerctl` output, logs).
+impl std::fmt::Display for ProtocolKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ProtocolKind::Chademo => "CHAdeMO",
+            ProtocolKind::Gbt => "GB/T 27930",
+        })
+    }
+}
+
 impl ProtocolKind {
     /// The protocol tells the charger the vehicle's VIN (GB/T in BRM), so autocharge works.
     pub fn carries_vin(self) -> bool {

@@ -553,7 +553,7 @@ fn a_gbt_truck_charges_on_connector_2_and_chargerctl_shows_what_it_said() {
         c["status"] == "Charging" && c["current"].as_f64().unwrap_or(0.0) > 10.0
     });
     let human = d.ctl_ok(&["status"]);
-    assert!(human.contains("[Gbt, simulated]"), "{human}");
+    assert!(human.contains("[GB/T 27930, simulated]"), "{human}");
     assert!(human.contains("VIN LGHC4V1D5PE000123"), "{human}");
     assert!(human.contains("battery LFP"), "{human}");
     assert!(human.contains("GB/T 27930 V1.1.0"), "{human}");
@@ -1181,5 +1181,63 @@ mod control_fuzz {
             "{a}"
         );
         assert!(d.terminate().success());
+    }
+}
+
+/// Issue 11: every chargerctl command and argument says what it is, and fault injection lists
+/// every kind (`vehicle-pause` was missing).
+#[test]
+fn chargerctl_help_documents_every_argument() {
+    let commands: [&[&str]; 14] = [
+        &[],
+        &["status"],
+        &["sessions"],
+        &["start"],
+        &["stop"],
+        &["availability"],
+        &["ocpp"],
+        &["config", "get"],
+        &["config", "set"],
+        &["sim", "plug"],
+        &["sim", "unplug"],
+        &["sim", "fault"],
+        &["sim", "clear"],
+        &["sim"],
+    ];
+    for args in commands {
+        let out = Command::new(CHARGERCTL)
+            .args(args)
+            .arg("--help")
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{args:?}");
+        let help = String::from_utf8(out.stdout).unwrap();
+        for line in help.lines() {
+            let item = line.trim_start();
+            if !(item.starts_with('<') || item.starts_with('-')) || line.len() == item.len() {
+                continue;
+            }
+            let described = item
+                .split("  ")
+                .filter(|part| !part.trim().is_empty())
+                .count()
+                >= 2;
+            assert!(described, "chargerctl {args:?}: {line:?} has no help text");
+        }
+    }
+    let help = String::from_utf8(
+        Command::new(CHARGERCTL)
+            .args(["sim", "fault", "--help"])
+            .output()
+            .unwrap()
+            .stdout,
+    )
+    .unwrap();
+    for kind in charger_hal::SimFault::ALL {
+        assert!(
+            help.contains(kind.name()),
+            "{} not in:\n{help}",
+            kind.name()
+        );
     }
 }

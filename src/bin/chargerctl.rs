@@ -11,6 +11,7 @@ use chargerd::control::{admin_socket_beside, Access, Request, Response, StationS
 use chargerd::runtime::ConnectorView;
 use chargerd::station::CommandOutcome;
 use chargerd::store::SessionRecord;
+use clap::builder::TypedValueParser;
 use clap::{Parser, Subcommand};
 
 const DEFAULT_SOCKET: &str = "/run/chargerd/control.sock";
@@ -49,20 +50,28 @@ enum Command {
     },
     /// Recent sessions from the journal, newest first.
     Sessions {
+        /// How many sessions to show.
         #[arg(long, default_value_t = 20)]
         limit: u32,
     },
     /// Authorize and start a session on a connector.
     Start {
+        /// Connector number (as in the configuration).
         connector: u32,
+        /// Who charges (RFID tag, fleet card, VIN); needed unless authorization is free.
         #[arg(long)]
         id_tag: Option<String>,
     },
     /// Stop the session on a connector.
-    Stop { connector: u32 },
+    Stop {
+        /// Connector number.
+        connector: u32,
+    },
     /// Make a connector operative or inoperative (scheduled if a session runs).
     Availability {
+        /// Connector number.
         connector: u32,
+        /// The state to go to.
         #[arg(value_parser = ["operative", "inoperative"])]
         state: String,
     },
@@ -79,15 +88,24 @@ enum Command {
 #[derive(Debug, Subcommand)]
 enum ConfigCmd {
     /// Show keys: all, or the ones named.
-    Get { keys: Vec<String> },
-    /// Change a key.
-    Set { key: String, value: String },
+    Get {
+        /// OCPP key names (e.g. HeartbeatInterval); none: every key.
+        keys: Vec<String>,
+    },
+    /// Change a key (checked like a ChangeConfiguration from the CSMS, ranges included).
+    Set {
+        /// OCPP key name (e.g. MeterValueSampleInterval).
+        key: String,
+        /// The new value, as OCPP writes it (seconds, true/false, comma-separated lists).
+        value: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]
 enum SimCmd {
     /// Plug a simulated truck into a connector.
     Plug {
+        /// Connector number.
         connector: u32,
         /// State of charge at plug-in, %.
         #[arg(long, default_value_t = 20.0)]
@@ -95,6 +113,7 @@ enum SimCmd {
         /// State of charge at which the truck stops charging, %.
         #[arg(long, default_value_t = 80.0)]
         target_soc: f32,
+        /// Usable battery capacity, kWh.
         #[arg(long, default_value_t = 350.0)]
         capacity_kwh: f32,
         /// Highest battery voltage, V.
@@ -105,12 +124,25 @@ enum SimCmd {
         max_current: f32,
     },
     /// Unplug the simulated truck.
-    Unplug { connector: u32 },
-    /// Inject a fault: can-silent, emergency-stop, power-supply, vehicle-fault, insulation,
-    /// implausible-current, vehicle-stop.
-    Fault { connector: u32, kind: String },
+    Unplug {
+        /// Connector number.
+        connector: u32,
+    },
+    /// Inject a fault into the simulated plant or truck (`vehicle-pause`: GB/T only; `sim
+    /// clear` resumes).
+    Fault {
+        /// Connector number.
+        connector: u32,
+        /// What fails.
+        #[arg(value_parser = clap::builder::PossibleValuesParser::new(SimFault::ALL.map(SimFault::name))
+            .try_map(|s: String| s.parse::<SimFault>()))]
+        kind: SimFault,
+    },
     /// Clear injected faults.
-    Clear { connector: u32 },
+    Clear {
+        /// Connector number.
+        connector: u32,
+    },
 }
 
 fn main() -> ExitCode {
@@ -130,8 +162,6 @@ enum CtlError {
     Client(#[from] ClientError),
     #[error("{0}")]
     Daemon(String),
-    #[error("{0}")]
-    Usage(String),
 }
 
 fn request_of(cmd: &Command) -> Result<Request, CtlError> {
@@ -175,12 +205,7 @@ fn request_of(cmd: &Command) -> Result<Request, CtlError> {
                     }),
                 ),
                 SimCmd::Unplug { connector } => (*connector, SimCommand::Unplug),
-                SimCmd::Fault { connector, kind } => {
-                    let fault: SimFault = kind
-                        .parse()
-                        .map_err(|e: charger_hal::SimError| CtlError::Usage(e.to_string()))?;
-                    (*connector, SimCommand::Fault(fault))
-                }
+                SimCmd::Fault { connector, kind } => (*connector, SimCommand::Fault(*kind)),
                 SimCmd::Clear { connector } => (*connector, SimCommand::ClearFaults),
             };
             Request::Sim { connector, command }
@@ -353,7 +378,7 @@ fn format_connector(v: &ConnectorView) -> String {
         None => c.status.to_string(),
     };
     let header = format!(
-        "connector {} [{:?}{}]",
+        "connector {} [{}{}]",
         c.id,
         c.protocol,
         if v.simulated { ", simulated" } else { "" }
@@ -478,12 +503,12 @@ fn format_sessions(sessions: &[SessionRecord]) -> String {
         return "no sessions in the journal\n".into();
     }
     let mut out = format!(
-        "{:>6} {:>4} {:<12} {:<24} {:<24} {:>9} {:>5}  {}\n",
+        "{:>6} {:>4} {:<17} {:<24} {:<24} {:>9} {:>5}  {}\n",
         "TX", "CONN", "ID TAG", "STARTED", "STOPPED", "kWh", "SOC", "STOP REASON"
     );
     for s in sessions {
         out.push_str(&format!(
-            "{:>6} {:>4} {:<12} {:<24} {:<24} {:>9} {:>5}  {}\n",
+            "{:>6} {:>4} {:<17} {:<24} {:<24} {:>9} {:>5}  {}\n",
             s.transaction_id,
             s.connector,
             s.id_tag,
