@@ -726,3 +726,41 @@ fn no_remote_start_while_firmware_installs() {
     );
     assert_eq!(started(&c), 1, "starts again once installed");
 }
+
+/// Issue 11 (5c): a TriggerMessage(Heartbeat) that arrives right after a reconnect, while the
+/// BootNotification is still unanswered, is answered Accepted and the Heartbeat really goes out
+/// once the boot is accepted (it used to be replaced by the periodic one, minutes later).
+#[test]
+fn a_heartbeat_triggered_before_the_boot_is_answered_is_sent_after_it() {
+    let mut c = Csms::new();
+    c.cp.on_connected(c.now);
+    let sent = c.run(Duration::ZERO);
+    assert_eq!(actions(&sent), ["BootNotification"]);
+    let boot = sent[0].clone();
+    let answer = c.call(
+        "trigger-1",
+        "TriggerMessage",
+        json!({"requestedMessage": "Heartbeat"}),
+    );
+    assert!(
+        answer.is_empty() || !actions(&answer).contains(&"Heartbeat".to_string()),
+        "nothing before the boot is accepted: {answer:?}"
+    );
+    c.answer(
+        &boot,
+        json!({"status": "Accepted", "currentTime": "2026-11-25T15:10:00Z", "interval": 300}),
+    );
+    let mut sent = c.run(Duration::ZERO);
+    // Statuses go one at a time: answer them until the Heartbeat shows.
+    for _ in 0..10 {
+        if actions(&sent).contains(&"Heartbeat".to_string()) {
+            return;
+        }
+        let Some(first) = sent.first().cloned() else {
+            break;
+        };
+        c.answer(&first, json!({"currentTime": "2026-11-25T15:10:01Z"}));
+        sent = c.run(Duration::from_secs(1));
+    }
+    panic!("the triggered Heartbeat never went out: {sent:?}");
+}

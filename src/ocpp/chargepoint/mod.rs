@@ -1216,7 +1216,11 @@ impl ChargePoint {
                         if interval > 0 {
                             self.keys.heartbeat_interval = Duration::from_secs(interval);
                         }
-                        self.heartbeat_due = Some(now + self.keys.heartbeat_interval);
+                        // A Heartbeat the CSMS triggered while the boot was in flight is
+                        // still due now; otherwise the next one after the interval.
+                        let periodic = now + self.keys.heartbeat_interval;
+                        self.heartbeat_due =
+                            Some(self.heartbeat_due.filter(|t| *t <= now).unwrap_or(periodic));
                         // Every connector's status, connector 0 included, after acceptance.
                         for v in self.statuses.values_mut() {
                             v.3 = false;
