@@ -158,3 +158,27 @@ fn persisted_values_that_fail_validation_are_dropped_at_start_up() {
     );
     csms.assert_clean();
 }
+
+/// Issue 11 (5a): a frame above `ocpp.max_frame_bytes` (2 MB against the default 64 KiB) is
+/// answered with a WebSocket close 1009 Message Too Big, not a dropped TCP connection (1006
+/// at the peer); the charger reconnects and registers again, and stays up.
+#[test]
+fn an_oversized_frame_is_closed_with_1009_and_the_link_comes_back() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut csms, mut d) = setup(dir.path(), &[]);
+    let huge = format!(
+        "[2,\"big-1\",\"DataTransfer\",{{\"vendorId\":\"x\",\"data\":\"{}\"}}]",
+        "y".repeat(2 * 1024 * 1024)
+    );
+    // Not `raw`: its send may fail at the CSMS, since the charger closes before the 2 MB have
+    // gone.
+    csms.send(json!({ "raw": huge }));
+    let code = csms.wait(WAIT, "the charger closing the connection", |r| {
+        r.iter()
+            .find(|rec| rec["kind"] == "disconnected")
+            .map(|rec| rec["code"].clone())
+    });
+    assert_eq!(code, 1009, "close code at the CSMS");
+    csms.wait(WAIT, "a new registration", |r| registered(r, 1));
+    assert!(d.alive());
+}

@@ -783,6 +783,18 @@ impl Link {
                     });
                 return Some(SessionEnd::Lost(reason));
             }
+            Some(Err(tungstenite::Error::Capacity(e))) => {
+                tracing::warn!(
+                    connection = state.connection,
+                    limit = self.cfg.max_frame_bytes,
+                    error = %e,
+                    "frame from the CSMS too big: closing with 1009"
+                );
+                return Some(SessionEnd::TooBig(DisconnectReason::Transport(format!(
+                    "frame from the CSMS too big ({e}; ocpp.max_frame_bytes {})",
+                    self.cfg.max_frame_bytes
+                ))));
+            }
             Some(Err(e)) => {
                 let reason = state
                     .closed_by_peer()
@@ -832,6 +844,9 @@ impl SessionState {
 enum SessionEnd {
     /// Closed, reset or broken: reconnect with backoff.
     Lost(DisconnectReason),
+    /// The CSMS sent a frame larger than `max_frame_bytes`: say so with close code 1009
+    /// (Message Too Big, RFC 6455 §7.4.1) instead of dropping the connection, then reconnect.
+    TooBig(DisconnectReason),
     /// The owner dropped its events receiver: close cleanly and stop.
     OwnerGone,
 }
@@ -840,6 +855,10 @@ impl SessionEnd {
     async fn finish(self, ws: &mut Ws) -> (DisconnectReason, Next) {
         match self {
             SessionEnd::Lost(reason) => (reason, Next::Backoff),
+            SessionEnd::TooBig(reason) => {
+                close_with(ws, CloseCode::Size, "message too big").await;
+                (reason, Next::Backoff)
+            }
             SessionEnd::OwnerGone => {
                 close(ws, "charge point shutting down").await;
                 (DisconnectReason::Shutdown, Next::Stop)
@@ -854,8 +873,13 @@ fn duration_ms(d: Duration) -> u64 {
 
 /// Best-effort clean close: our close frame, then the CSMS's, within [`CLOSE_GRACE`].
 async fn close(ws: &mut Ws, reason: &'static str) {
+    close_with(ws, CloseCode::Normal, reason).await;
+}
+
+/// [`close`] with another close code.
+async fn close_with(ws: &mut Ws, code: CloseCode, reason: &'static str) {
     let frame = CloseFrame {
-        code: CloseCode::Normal,
+        code,
         reason: Utf8Bytes::from_static(reason),
     };
     let _ = timeout(CLOSE_GRACE, async {
