@@ -276,6 +276,15 @@ fn pyftpdlib() -> bool {
     })
 }
 
+/// A firmware signer and its root written where `firmware_signing_roots` will point:
+/// `<dir>/manufacturer-roots.pem`.
+fn signer_with_roots(dir: &Path) -> (Signer, PathBuf) {
+    let signer = Signer::new();
+    let roots = dir.join("manufacturer-roots.pem");
+    std::fs::write(&roots, &signer.root_pem).unwrap();
+    (signer, roots)
+}
+
 /// Deterministic bytes that use every value.
 fn payload(len: usize, seed: u32) -> Vec<u8> {
     let mut x = seed.wrapping_mul(2_654_435_761).wrapping_add(1);
@@ -742,9 +751,7 @@ fn update_firmware_downloads_and_installs_exactly_the_served_bytes_and_a_404_fai
 fn signed_firmware_with_a_configured_root_installs_and_a_flipped_byte_is_refused() {
     require_csms!();
     let dir = tempfile::tempdir().unwrap();
-    let signer = Signer::new();
-    let roots = dir.path().join("manufacturer-roots.pem");
-    std::fs::write(&roots, &signer.root_pem).unwrap();
+    let (signer, roots) = signer_with_roots(dir.path());
     let http = Peer::http(&dir.path().join("http"));
     let fw = payload(120_000, 2);
     http.serve("signed.bin", &fw);
@@ -922,9 +929,7 @@ fn manufacturer_roots_from_the_csms_are_refused_unless_the_operator_trusts_them(
 fn an_older_image_is_refused_and_only_the_configured_downgrade_installs() {
     require_csms!();
     let dir = tempfile::tempdir().unwrap();
-    let signer = Signer::new();
-    let roots = dir.path().join("manufacturer-roots.pem");
-    std::fs::write(&roots, &signer.root_pem).unwrap();
+    let (signer, roots) = signer_with_roots(dir.path());
     let http = Peer::http(&dir.path().join("http"));
     let fw = payload(60_000, 6);
     http.serve("fw.bin", &fw);
@@ -1058,9 +1063,7 @@ fn an_install_command_that_hangs_is_killed_at_its_timeout() {
 fn a_second_signed_update_cancels_the_running_download() {
     require_csms!();
     let dir = tempfile::tempdir().unwrap();
-    let signer = Signer::new();
-    let roots = dir.path().join("manufacturer-roots.pem");
-    std::fs::write(&roots, &signer.root_pem).unwrap();
+    let (signer, roots) = signer_with_roots(dir.path());
     let http = Peer::http(&dir.path().join("http"));
     // 64 KiB per 100 ms: about 5 s for the first image.
     let slow = payload(3 * 1024 * 1024, 12);
@@ -1126,9 +1129,7 @@ fn a_second_signed_update_cancels_the_running_download() {
 fn signed_firmware_waits_for_its_retrieve_and_install_times() {
     require_csms!();
     let dir = tempfile::tempdir().unwrap();
-    let signer = Signer::new();
-    let roots = dir.path().join("manufacturer-roots.pem");
-    std::fs::write(&roots, &signer.root_pem).unwrap();
+    let (signer, roots) = signer_with_roots(dir.path());
     let http = Peer::http(&dir.path().join("http"));
     let fw = payload(40_000, 5);
     http.serve("fw.bin", &fw);
@@ -1186,9 +1187,7 @@ fn signed_firmware_waits_for_its_retrieve_and_install_times() {
 fn firmware_waits_for_the_running_transaction_to_end_before_installing() {
     require_csms!();
     let dir = tempfile::tempdir().unwrap();
-    let signer = Signer::new();
-    let roots = dir.path().join("manufacturer-roots.pem");
-    std::fs::write(&roots, &signer.root_pem).unwrap();
+    let (signer, roots) = signer_with_roots(dir.path());
     let http = Peer::http(&dir.path().join("http"));
     let fw = payload(50_000, 4);
     http.serve("fw.bin", &fw);
