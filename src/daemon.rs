@@ -219,7 +219,8 @@ impl MainLoop {
     /// Without OCPP, `authorization.id_tags` is the list that decides (see
     /// [`offline_authorization`](Self::offline_authorization)).
     fn offline_authorization(&self, id_tag: &str) -> Result<(), String> {
-        if self.cfg.authorization.id_tags.iter().any(|t| t == id_tag) {
+        if crate::station::auth::local_list_match(&self.cfg.authorization.id_tags, id_tag).is_some()
+        {
             return Ok(());
         }
         Err(format!(

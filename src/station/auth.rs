@@ -14,6 +14,14 @@ pub enum AuthError {
     Missing,
 }
 
+/// The configured tag `id_tag` is, if it is one of `id_tags` (OCPP id tags compare
+/// case-insensitively). Also what decides while OCPP cannot run (see the daemon).
+pub fn local_list_match<'a>(id_tags: &'a [String], id_tag: &str) -> Option<&'a String> {
+    id_tags
+        .iter()
+        .find(|known| known.eq_ignore_ascii_case(id_tag))
+}
+
 #[derive(Debug, Clone)]
 pub struct Authorizer {
     mode: AuthorizationMode,
@@ -38,11 +46,7 @@ impl Authorizer {
             (AuthorizationMode::Free, None) => Ok(FREE_VEND_ID_TAG.to_string()),
             (AuthorizationMode::Free, Some(t)) => Ok(t.to_string()),
             (AuthorizationMode::LocalList, None) => Err(AuthError::Missing),
-            // OCPP id tags compare case-insensitively.
-            (AuthorizationMode::LocalList, Some(t)) => self
-                .id_tags
-                .iter()
-                .find(|known| known.eq_ignore_ascii_case(t))
+            (AuthorizationMode::LocalList, Some(t)) => local_list_match(&self.id_tags, t)
                 .cloned()
                 .ok_or_else(|| AuthError::Unknown(t.to_string())),
             // The OCPP charge point asked its local list, cache or the CSMS before commanding.
