@@ -1525,27 +1525,34 @@ fn journal_export(
     max_bytes: u64,
     masker: &super::diagnostics::Masker,
 ) -> ArchiveEntry {
-    let exported = crate::files::create_replacing(out, crate::files::PRIVATE_FILE)
-        .map_err(StoreError::from)
-        .and_then(|file| {
-            let mut file = std::io::BufWriter::new(file);
-            Store::open_read_only(journal)?.export_masked(masker, &mut file, max_bytes)?;
-            std::io::Write::flush(&mut file)?;
-            Ok(())
-        });
-    match exported {
-        Ok(()) => ArchiveEntry::File {
-            path: out.to_path_buf(),
+    exported_member(out, "journal.jsonl", |file| {
+        Store::open_read_only(journal)?.export_masked(masker, file, max_bytes)?;
+        Ok(())
+    })
+    .unwrap_or_else(|e| {
+        tracing::warn!(error = %e, "journal export for the archive failed");
+        ArchiveEntry::Bytes {
             name_in_archive: "journal.jsonl".into(),
-        },
-        Err(e) => {
-            tracing::warn!(error = %e, "journal export for the archive failed");
-            ArchiveEntry::Bytes {
-                name_in_archive: "journal.jsonl".into(),
-                bytes: format!("{{\"error\": {}}}\n", json!(e.to_string())).into_bytes(),
-            }
+            bytes: format!("{{\"error\": {}}}\n", json!(e.to_string())).into_bytes(),
         }
-    }
+    })
+}
+
+/// An archive member written by `export` into the file `out` (0600, never through a planted
+/// link, buffered), or why it could not be.
+fn exported_member(
+    out: &Path,
+    name_in_archive: &str,
+    export: impl FnOnce(&mut std::io::BufWriter<std::fs::File>) -> Result<(), StoreError>,
+) -> Result<ArchiveEntry, StoreError> {
+    let file = crate::files::create_replacing(out, crate::files::PRIVATE_FILE)?;
+    let mut writer = std::io::BufWriter::new(file);
+    export(&mut writer)?;
+    std::io::Write::flush(&mut writer)?;
+    Ok(ArchiveEntry::File {
+        path: out.to_path_buf(),
+        name_in_archive: name_in_archive.into(),
+    })
 }
 
 fn pretty(value: &Value) -> Vec<u8> {
@@ -1575,22 +1582,14 @@ fn export_security_log(
         since_ms.is_none_or(|s| ms.is_none_or(|m| m >= s))
             && until_ms.is_none_or(|u| ms.is_none_or(|m| m <= u))
     };
-    let exported = std::fs::File::create(out).and_then(|file| {
-        use std::io::Write;
-        let mut writer = std::io::BufWriter::new(file);
-        Store::export_security_log(db, &mut writer, limits.max_input_bytes, keep)?;
-        writer.flush()
-    });
-    match exported {
-        Ok(()) => ArchiveEntry::File {
-            path: out.to_path_buf(),
-            name_in_archive,
-        },
-        Err(e) => ArchiveEntry::Bytes {
-            name_in_archive,
-            bytes: format!("security log unreadable: {e}\n").into_bytes(),
-        },
-    }
+    exported_member(out, &name_in_archive, |file| {
+        Store::export_security_log(db, file, limits.max_input_bytes, keep)?;
+        Ok(())
+    })
+    .unwrap_or_else(|e| ArchiveEntry::Bytes {
+        name_in_archive,
+        bytes: format!("security log unreadable: {e}\n").into_bytes(),
+    })
 }
 
 /// How a hook run ended badly.
