@@ -16,6 +16,14 @@ use chargerd::station::{StationEvent, TransactionStart};
 use chargerd::store::Store;
 use serde_json::{json, Value};
 
+/// The CSMS endpoint the tests connect to (a reconnect to it needs no new registration).
+fn csms_endpoint() -> chargerd::ocpp::chargepoint::Endpoint {
+    chargerd::ocpp::chargepoint::Endpoint {
+        url: "ws://csms.test/ocpp/CP-TEST".into(),
+        security_profile: 0,
+    }
+}
+
 const BACKLOG: usize = 10_000;
 
 fn rss_kib() -> u64 {
@@ -98,7 +106,7 @@ fn main() {
     let rss_backlog = rss_kib();
 
     // The CSMS comes back: answer everything at once.
-    cp.on_connected(now);
+    cp.on_connected(csms_endpoint(), now);
     let replay = Instant::now();
     let mut sent = 0usize;
     let mut last_meter = -1.0f64;

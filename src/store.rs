@@ -604,12 +604,13 @@ impl Store {
                 };
                 self.log(*connector, "status", &detail, wall)?;
             }
+            // The journal keeps the text people read, as before typed faults (no schema change).
             StationEvent::FaultRaised {
                 connector, fault, ..
-            } => self.log(*connector, "fault", fault, wall)?,
+            } => self.log(*connector, "fault", &fault.to_string(), wall)?,
             StationEvent::FaultCleared {
                 connector, fault, ..
-            } => self.log(*connector, "fault-cleared", fault, wall)?,
+            } => self.log(*connector, "fault-cleared", &fault.to_string(), wall)?,
             StationEvent::InsulationTested {
                 connector,
                 ohms,

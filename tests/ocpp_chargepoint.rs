@@ -17,6 +17,14 @@ use chargerd::station::{
 };
 use serde_json::{json, Value};
 
+/// The CSMS endpoint the tests connect to (a reconnect to it needs no new registration).
+fn csms_endpoint() -> chargerd::ocpp::chargepoint::Endpoint {
+    chargerd::ocpp::chargepoint::Endpoint {
+        url: "ws://csms.test/ocpp/CP-TEST".into(),
+        security_profile: 0,
+    }
+}
+
 const T0_UNIX_MS: i64 = 1_795_619_373_000; // 2026-11-25T15:09:33Z
 
 struct Csms {
@@ -133,7 +141,7 @@ impl Csms {
     }
 
     fn connect_and_accept(&mut self) -> Vec<Value> {
-        self.cp.on_connected(self.now);
+        self.cp.on_connected(csms_endpoint(), self.now);
         let sent = self.run(Duration::ZERO);
         let boot = &sent[0];
         assert_eq!(boot[2], "BootNotification");
@@ -195,9 +203,10 @@ fn boot_pending_then_accepted_then_statuses_and_heartbeats() {
         connector: 1,
         status: ConnectorStatus::Available,
         info: None,
+        fault: None,
         at: c.now,
     });
-    c.cp.on_connected(c.now);
+    c.cp.on_connected(csms_endpoint(), c.now);
     let sent = c.run(Duration::ZERO);
     assert_eq!(actions(&sent), ["BootNotification"]);
     c.answer(
@@ -557,7 +566,7 @@ fn rfc3339_parsing() {
 fn a_long_outage_spills_the_outbox_to_disk_and_replays_all_of_it_in_order() {
     let mut c = Csms::new();
     let reply = {
-        c.cp.on_connected(c.now);
+        c.cp.on_connected(csms_endpoint(), c.now);
         let boot = c.run(Duration::ZERO);
         c.answer(
             &boot[0],
@@ -587,7 +596,7 @@ fn a_long_outage_spills_the_outbox_to_disk_and_replays_all_of_it_in_order() {
     assert!(waiting > 2400, "{waiting}");
     assert_eq!(c.disk.len(), waiting, "every message is on disk");
     // Back online: everything goes out, in order, while memory holds only the window.
-    c.cp.on_connected(c.now);
+    c.cp.on_connected(csms_endpoint(), c.now);
     let mut sent = c.run(Duration::ZERO);
     let mut delivered = 0;
     let mut last_energy = 0.0;
@@ -733,7 +742,7 @@ fn no_remote_start_while_firmware_installs() {
 #[test]
 fn a_heartbeat_triggered_before_the_boot_is_answered_is_sent_after_it() {
     let mut c = Csms::new();
-    c.cp.on_connected(c.now);
+    c.cp.on_connected(csms_endpoint(), c.now);
     let sent = c.run(Duration::ZERO);
     assert_eq!(actions(&sent), ["BootNotification"]);
     let boot = sent[0].clone();
@@ -763,4 +772,176 @@ fn a_heartbeat_triggered_before_the_boot_is_answered_is_sent_after_it() {
         sent = c.run(Duration::from_secs(1));
     }
     panic!("the triggered Heartbeat never went out: {sent:?}");
+}
+
+// ----- issue 11 (5b): one registration per boot --------------------------------------------
+
+/// Answer every CALL the charge point sends (`{}`; a BootNotification Accepted) until it goes
+/// quiet; returns them all, in order.
+fn answer_all(c: &mut Csms, mut sent: Vec<Value>) -> Vec<Value> {
+    let mut all = Vec::new();
+    for _ in 0..100 {
+        let Some(call) = sent.first().cloned() else {
+            return all;
+        };
+        let payload = match call[2].as_str() {
+            Some("BootNotification") => {
+                json!({"status": "Accepted", "currentTime": "2026-11-25T15:10:00Z", "interval": 300})
+            }
+            _ => json!({}),
+        };
+        c.answer(&call, payload);
+        all.push(call);
+        sent = c.run(Duration::ZERO);
+    }
+    panic!("the charge point never went quiet: {all:?}");
+}
+
+/// A charge point with connectors 1 and 2 Available, registered at [`csms_endpoint`], every
+/// status sent.
+fn registered() -> Csms {
+    let mut c = Csms::new();
+    for connector in [1, 2] {
+        c.event(StationEvent::StatusChanged {
+            connector,
+            status: ConnectorStatus::Available,
+            info: None,
+            fault: None,
+            at: c.now,
+        });
+    }
+    c.cp.on_connected(csms_endpoint(), c.now);
+    let sent = c.run(Duration::ZERO);
+    let all = answer_all(&mut c, sent);
+    assert_eq!(actions(&all)[0], "BootNotification");
+    assert_eq!(c.cp.registration(), Registration::Accepted);
+    c
+}
+
+fn connectors_of(calls: &[Value]) -> Vec<u64> {
+    calls
+        .iter()
+        .filter(|c| c[2] == "StatusNotification")
+        .map(|c| c[3]["connectorId"].as_u64().unwrap())
+        .collect()
+}
+
+#[test]
+fn a_plain_reconnect_sends_statuses_again_but_no_boot_notification() {
+    let mut c = registered();
+    c.run(Duration::from_secs(30));
+    c.cp.on_disconnected(c.now);
+    c.run(Duration::from_secs(20));
+    c.cp.on_connected(csms_endpoint(), c.now);
+    let sent = c.run(Duration::ZERO);
+    let all = answer_all(&mut c, sent);
+    assert!(
+        !actions(&all).contains(&"BootNotification".to_string()),
+        "{all:?}"
+    );
+    assert_eq!(connectors_of(&all), [0, 1, 2], "{all:?}");
+    assert_eq!(c.cp.registration(), Registration::Accepted);
+    // Heartbeats go on at the interval the boot gave (300 s).
+    let later = c.run(Duration::from_secs(301));
+    assert_eq!(actions(&later), ["Heartbeat"]);
+}
+
+#[test]
+fn a_status_that_changed_while_offline_is_sent_after_the_reconnect() {
+    let mut c = registered();
+    c.cp.on_disconnected(c.now);
+    c.event(StationEvent::StatusChanged {
+        connector: 2,
+        status: ConnectorStatus::Faulted,
+        info: Some("emergency stop pressed".into()),
+        fault: Some(chargerd::station::Fault::new(
+            chargerd::station::FaultKind::EmergencyStop,
+        )),
+        at: c.now,
+    });
+    c.run(Duration::from_secs(5));
+    c.cp.on_connected(csms_endpoint(), c.now);
+    let sent = c.run(Duration::ZERO);
+    let all = answer_all(&mut c, sent);
+    assert_eq!(connectors_of(&all), [0, 1, 2]);
+    let faulted = all.iter().find(|s| s[3]["connectorId"] == 2).unwrap();
+    assert_eq!(faulted[3]["status"], "Faulted");
+    assert_eq!(faulted[3]["errorCode"], "OtherError");
+    assert_eq!(faulted[3]["vendorErrorCode"], "CD-EMS-01");
+}
+
+#[test]
+fn a_boot_not_yet_accepted_is_sent_again_after_a_reconnect() {
+    // Never answered: the link dropped with the boot in flight.
+    let mut c = Csms::new();
+    c.cp.on_connected(csms_endpoint(), c.now);
+    assert_eq!(actions(&c.run(Duration::ZERO)), ["BootNotification"]);
+    c.cp.on_disconnected(c.now);
+    c.run(Duration::from_secs(5));
+    c.cp.on_connected(csms_endpoint(), c.now);
+    assert_eq!(actions(&c.run(Duration::ZERO)), ["BootNotification"]);
+    // Pending, then Rejected: each reconnect registers again at once.
+    for status in ["Pending", "Rejected"] {
+        let mut c = Csms::new();
+        c.cp.on_connected(csms_endpoint(), c.now);
+        let sent = c.run(Duration::ZERO);
+        c.answer(
+            &sent[0],
+            json!({"status": status, "currentTime": "2026-11-25T15:10:00Z", "interval": 600}),
+        );
+        c.run(Duration::from_secs(5));
+        c.cp.on_disconnected(c.now);
+        c.run(Duration::from_secs(5));
+        c.cp.on_connected(csms_endpoint(), c.now);
+        assert_eq!(
+            actions(&c.run(Duration::ZERO)),
+            ["BootNotification"],
+            "after {status}"
+        );
+    }
+}
+
+#[test]
+fn another_endpoint_is_registered_with_again() {
+    use chargerd::ocpp::chargepoint::Endpoint;
+    let other_url = Endpoint {
+        url: "ws://fallback.test/ocpp/CP-TEST".into(),
+        ..csms_endpoint()
+    };
+    let raised_profile = Endpoint {
+        security_profile: 2,
+        ..csms_endpoint()
+    };
+    for endpoint in [other_url, raised_profile] {
+        let mut c = registered();
+        c.cp.on_disconnected(c.now);
+        c.cp.on_connected(endpoint.clone(), c.now);
+        let sent = c.run(Duration::ZERO);
+        assert_eq!(actions(&sent), ["BootNotification"], "{endpoint:?}");
+        let all = answer_all(&mut c, sent);
+        assert_eq!(connectors_of(&all), [0, 1, 2]);
+        // And a plain reconnect to that endpoint then needs none.
+        c.cp.on_disconnected(c.now);
+        c.cp.on_connected(endpoint.clone(), c.now);
+        let all = {
+            let sent = c.run(Duration::ZERO);
+            answer_all(&mut c, sent)
+        };
+        assert!(!actions(&all).contains(&"BootNotification".to_string()));
+    }
+}
+
+#[test]
+fn a_triggered_boot_notification_is_sent_while_registered() {
+    let mut c = registered();
+    let answer = c.call(
+        "trigger-boot",
+        "TriggerMessage",
+        json!({"requestedMessage": "BootNotification"}),
+    );
+    assert_eq!(answer[0][2]["status"], "Accepted");
+    assert!(
+        answer.iter().any(|f| f[2] == "BootNotification"),
+        "{answer:?}"
+    );
 }

@@ -31,6 +31,14 @@ use chargerd::station::{ConnectorStatus, StationEvent, TransactionStart, Transac
 use proptest::prelude::*;
 use serde_json::{json, Value};
 
+/// The CSMS endpoint the tests connect to (a reconnect to it needs no new registration).
+fn csms_endpoint() -> chargerd::ocpp::chargepoint::Endpoint {
+    chargerd::ocpp::chargepoint::Endpoint {
+        url: "ws://csms.test/ocpp/CP-TEST".into(),
+        security_profile: 0,
+    }
+}
+
 const T0_UNIX_MS: i64 = 1_795_619_373_000; // 2026-11-25T15:09:33Z
 const CONNECTORS: u32 = 2;
 
@@ -436,6 +444,7 @@ impl Harness {
                     connector,
                     status: ConnectorStatus::Available,
                     info: None,
+                    fault: None,
                     at: now,
                 },
                 now,
@@ -453,7 +462,7 @@ impl Harness {
             answer_errors,
             steps: 0,
         };
-        h.cp.on_connected(now);
+        h.cp.on_connected(csms_endpoint(), now);
         // The BootNotification goes out, answered as the picks say.
         h.cp.update(now);
         h.settle();
@@ -788,10 +797,14 @@ fn hostile_boot_answers_are_bounded() {
             "1970-01-01T00:00:00Z",
         ] {
             let mut h = Harness::new([0; 8], false);
-            // The harness answered the first boot with a sane interval; reconnect and answer
-            // the next one with the hostile values.
+            // The harness answered the first boot with a sane interval; reconnect to another
+            // endpoint (which registers again) and answer that boot with the hostile values.
             h.cp.on_disconnected(h.now);
-            h.cp.on_connected(h.now);
+            let other = chargerd::ocpp::chargepoint::Endpoint {
+                url: "ws://other-csms.test/ocpp/CP-TEST".into(),
+                ..csms_endpoint()
+            };
+            h.cp.on_connected(other, h.now);
             h.cp.update(h.now);
             let boot: Value = serde_json::from_str(&h.cp.poll_text(h.now).unwrap()).unwrap();
             assert_eq!(boot[2], "BootNotification");
@@ -941,7 +954,7 @@ proptest! {
             h.stop(1 + round % CONNECTORS);
             h.cp.on_disconnected(h.now);
             h.run(Duration::from_secs(60));
-            h.cp.on_connected(h.now);
+            h.cp.on_connected(csms_endpoint(), h.now);
             h.settle();
         }
         h.run(Duration::from_secs(3 * 3600));
@@ -962,7 +975,7 @@ proptest! {
                 Step::Reconnect => {
                     h.cp.on_disconnected(h.now);
                     h.unanswered.clear();
-                    h.cp.on_connected(h.now);
+                    h.cp.on_connected(csms_endpoint(), h.now);
                     h.settle();
                 }
             }

@@ -219,6 +219,56 @@ fn an_implausible_current_reading_ends_the_session() {
     });
 }
 
+/// Issue 11: each injected plant fault is raised as its typed kind, and the Faulted status
+/// carries that fault (the OCPP side takes its error codes from the kind, not the text).
+#[test]
+fn injected_faults_are_raised_as_their_typed_kind() {
+    use chargerd::station::{FaultKind, StationEvent};
+    for (injected, kind) in [
+        (SimFault::EmergencyStop, FaultKind::EmergencyStop),
+        (SimFault::PowerSupply, FaultKind::PowerSupply),
+        (SimFault::Insulation, FaultKind::InsulationFailure),
+        (SimFault::ImplausibleCurrent, FaultKind::OverCurrent),
+    ] {
+        let mut b = Bench::new();
+        b.plug(1, TruckSpec::default());
+        b.start(1);
+        b.charge_until_current(1, 150.0, MIN);
+        let before = b.events.len();
+        b.fault(1, injected);
+        assert!(
+            b.run_until(secs(10), |b| b.status(1) == ConnectorStatus::Faulted),
+            "{injected:?}: never Faulted"
+        );
+        let raised: Vec<FaultKind> = b.events[before..]
+            .iter()
+            .filter_map(|e| match e {
+                StationEvent::FaultRaised {
+                    connector: 1,
+                    fault,
+                    ..
+                } => Some(fault.kind),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(raised.first(), Some(&kind), "{injected:?}: {raised:?}");
+        let faulted = b.events[before..].iter().find_map(|e| match e {
+            StationEvent::StatusChanged {
+                connector: 1,
+                status: ConnectorStatus::Faulted,
+                info,
+                fault,
+                ..
+            } => Some((info.clone(), fault.clone())),
+            _ => None,
+        });
+        let (info, fault) = faulted.expect("a Faulted status");
+        let fault = fault.expect("the Faulted status names its fault");
+        assert_eq!(fault.kind, kind, "{injected:?}");
+        assert_eq!(info, Some(fault.to_string()));
+    }
+}
+
 #[test]
 fn insulation_failure_at_cable_check_never_closes_onto_the_battery() {
     let mut b = Bench::new();
@@ -395,7 +445,7 @@ fn a_stop_right_as_energy_transfer_starts_ends_promptly_without_false_alarms() {
     assert!(b.run_until(secs(20), |b| b.stopped(tx).is_some()));
     let took = b.now - t0;
     assert!(took < secs(5), "the stop took {took:?}");
-    let alarms: Vec<&String> = b
+    let alarms: Vec<&chargerd::station::Fault> = b
         .events
         .iter()
         .filter_map(|e| match e {

@@ -224,3 +224,32 @@ pub struct TruckState {
     pub ev_contactors_closed: bool,
     pub energy_charged_kwh: f32,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `ALL` (which `chargerctl sim fault --help` lists) names every kind: this match has no
+    /// wildcard, so a new kind does not compile here until it is added to the match, and the
+    /// count here (one per kind) is then checked against `ALL`.
+    #[test]
+    fn all_lists_every_simulated_fault_once() {
+        let count = |f: SimFault| match f {
+            SimFault::CanSilent
+            | SimFault::EmergencyStop
+            | SimFault::PowerSupply
+            | SimFault::VehicleFault
+            | SimFault::Insulation
+            | SimFault::ImplausibleCurrent
+            | SimFault::VehicleStop
+            | SimFault::VehiclePause => 1,
+        };
+        let names: std::collections::BTreeSet<&str> =
+            SimFault::ALL.iter().map(|f| f.name()).collect();
+        assert_eq!(names.len(), SimFault::ALL.len());
+        assert_eq!(SimFault::ALL.into_iter().map(count).sum::<usize>(), 8);
+        for f in SimFault::ALL {
+            assert_eq!(f.name().parse::<SimFault>().ok(), Some(f));
+        }
+    }
+}

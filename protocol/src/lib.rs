@@ -15,7 +15,7 @@ pub mod time;
 
 pub use can::{CanFrame, CanFrameError};
 pub use session::{
-    ControlLines, DcSession, PlantInputs, PlantOutputs, PowerCommand, SessionEvent, SessionPhase,
-    StopReason, VehicleStatus,
+    Alarm, AlarmKind, ControlLines, DcSession, PlantInputs, PlantOutputs, PowerCommand,
+    SessionEvent, SessionPhase, StopReason, VehicleStatus,
 };
 pub use time::Timestamp;

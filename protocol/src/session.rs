@@ -269,7 +269,45 @@ pub enum SessionEvent {
     FrameRejected(String),
     /// A condition the station must record as a fault even though the session already stopped
     /// (e.g. suspected contactor welding, cable voltage not falling after the stop).
-    Alarm(String),
+    Alarm(Alarm),
+}
+
+/// What a session's alarm is about: the station turns it into a typed fault without reading
+/// the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AlarmKind {
+    /// The current did not fall to the cut-off in time after a stop: the contactors were opened
+    /// under load (the supply did not follow, or the current reading is wrong).
+    OpenedUnderLoad,
+    /// The vehicle never reported its own contactors open after the stop (CHAdeMO 102.5.3).
+    EvContactorsNotReported,
+    /// The output voltage did not fall after the contactors opened: a contactor may be welded.
+    WeldingSuspected,
+    /// The cable is still live after the session ended: the connector stays locked.
+    CableNotDischarged,
+}
+
+/// A session alarm: its kind and the measured detail (for people; nothing decides on it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Alarm {
+    pub kind: AlarmKind,
+    pub detail: String,
+}
+
+impl Alarm {
+    pub fn new(kind: AlarmKind, detail: impl Into<String>) -> Alarm {
+        Alarm {
+            kind,
+            detail: detail.into(),
+        }
+    }
+}
+
+impl std::fmt::Display for Alarm {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.detail)
+    }
 }
 
 /// Charger-side capability the station hands a session at start.

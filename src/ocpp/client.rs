@@ -302,6 +302,7 @@ impl OcppClient {
                     connector: c.id,
                     status: c.status,
                     info: c.status_info.clone(),
+                    fault: c.status_fault.clone(),
                     at: now,
                 },
                 now,
@@ -497,7 +498,11 @@ impl OcppClient {
                     // The CSMS took the current key: the previous one is no longer needed.
                     self.settle_authorization_key(false);
                 }
-                self.cp.on_connected(now);
+                let endpoint = super::chargepoint::Endpoint {
+                    url,
+                    security_profile: security_profile.as_u8(),
+                };
+                self.cp.on_connected(endpoint, now);
             }
             LinkEvent::Text(text) => self.cp.on_text(&text, now),
             LinkEvent::AuthorizationKeyFellBack => {

@@ -11,6 +11,7 @@ use charger_protocol::{
 };
 use serde::{Deserialize, Serialize};
 
+use super::fault::{Fault, FaultKind, Reading};
 use super::limits::{CurrentLimit, LimitSet, LimitSource};
 use super::{
     CommandError, CommandOutcome, ConnectorStatus, CoreSettings, HardwareInputs, HardwareOutputs,
@@ -23,60 +24,6 @@ use crate::config::{ConnectorSection, ProtocolKind};
 const STOP_DEADLINE: Duration = Duration::from_secs(10);
 /// Below this voltage the power rating does not limit current (nothing is flowing yet).
 const POWER_LIMIT_MIN_VOLTAGE: f32 = 50.0;
-
-/// A fault that keeps the connector Faulted.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Fault {
-    // Live conditions: present while the hardware says so.
-    EmergencyStop,
-    PowerSupply(String),
-    StaleReading(&'static str),
-    ImdDevice,
-    // Latched until the truck is unplugged (a technician has to look).
-    Insulation(String),
-    Implausible(String),
-    Alarm(String),
-}
-
-impl Fault {
-    fn is_live(&self) -> bool {
-        matches!(
-            self,
-            Fault::EmergencyStop
-                | Fault::PowerSupply(_)
-                | Fault::StaleReading(_)
-                | Fault::ImdDevice
-        )
-    }
-
-    fn stop_reason(&self) -> StopReason {
-        match self {
-            Fault::EmergencyStop => StopReason::EmergencyStop,
-            Fault::PowerSupply(s) => StopReason::PowerSupplyFault(s.clone()),
-            Fault::StaleReading(what) => {
-                StopReason::ImplausibleMeasurement(format!("stale {what} reading"))
-            }
-            Fault::ImdDevice => StopReason::InsulationFailure("insulation monitor fault".into()),
-            Fault::Insulation(s) => StopReason::InsulationFailure(s.clone()),
-            Fault::Implausible(s) => StopReason::ImplausibleMeasurement(s.clone()),
-            Fault::Alarm(s) => StopReason::ChargerFault(s.clone()),
-        }
-    }
-}
-
-impl std::fmt::Display for Fault {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Fault::EmergencyStop => write!(f, "emergency stop pressed"),
-            Fault::PowerSupply(s) => write!(f, "power supply fault: {s}"),
-            Fault::StaleReading(what) => write!(f, "stale {what} reading"),
-            Fault::ImdDevice => write!(f, "insulation monitor device fault"),
-            Fault::Insulation(s) => write!(f, "insulation failure: {s}"),
-            Fault::Implausible(s) => write!(f, "implausible measurement: {s}"),
-            Fault::Alarm(s) => write!(f, "{s}"),
-        }
-    }
-}
 
 #[derive(Debug)]
 struct Authorization {
@@ -130,6 +77,9 @@ pub struct ConnectorSnapshot {
     pub protocol: ProtocolKind,
     pub status: ConnectorStatus,
     pub status_info: Option<String>,
+    /// The fault a Faulted status reports, typed (its text is `status_info`).
+    #[serde(default)]
+    pub status_fault: Option<Fault>,
     pub operative: bool,
     pub availability_scheduled: Option<bool>,
     pub plugged: bool,
@@ -177,6 +127,8 @@ pub(crate) struct Connector {
     current: f32,
     status: ConnectorStatus,
     status_info: Option<String>,
+    /// The fault a Faulted status reports (the first one).
+    status_fault: Option<Fault>,
     frames_rejected: u64,
     /// Reserved for this id tag (OCPP ReserveNow) until the CSMS or its expiry ends it.
     reserved_for: Option<String>,
@@ -217,6 +169,7 @@ impl Connector {
             // Reported on the first step, so that the shell sees the initial status as a change.
             status: ConnectorStatus::Unavailable,
             status_info: Some("starting".into()),
+            status_fault: None,
             frames_rejected: 0,
             reserved_for: None,
             charging_limit: None,
@@ -396,7 +349,7 @@ impl Connector {
             Ok(dc) => dc,
             Err(e) => {
                 self.raise(
-                    Fault::Alarm(format!("cannot create session: {e}")),
+                    Fault::with_detail(FaultKind::SessionUnavailable, e),
                     now,
                     events,
                 );
@@ -543,7 +496,7 @@ impl Connector {
         tracing::warn!(connector = self.id(), fault = %fault, "fault raised");
         events.push(StationEvent::FaultRaised {
             connector: self.id(),
-            fault: fault.to_string(),
+            fault: fault.clone(),
             at: now,
         });
         if let Some(s) = self.session.as_mut() {
@@ -567,7 +520,7 @@ impl Connector {
                 tracing::info!(connector = id, fault = %f, "fault cleared");
                 events.push(StationEvent::FaultCleared {
                     connector: id,
-                    fault: f.to_string(),
+                    fault: f.clone(),
                     at: now,
                 });
             }
@@ -606,35 +559,49 @@ impl Connector {
         self.current = inputs.power.current;
 
         // 1. Live conditions from the hardware.
-        self.condition(Fault::EmergencyStop, inputs.io.emergency_stop, now, events);
+        self.condition(
+            Fault::new(FaultKind::EmergencyStop),
+            inputs.io.emergency_stop,
+            now,
+            events,
+        );
         let psu_fault = inputs.power.fault.clone();
         let outdated: Vec<Fault> = self
             .faults
             .iter()
-            .filter(|f| matches!(f, Fault::PowerSupply(r) if Some(r) != psu_fault.as_ref()))
+            .filter(|f| f.kind == FaultKind::PowerSupply && Some(&f.detail) != psu_fault.as_ref())
             .cloned()
             .collect();
         for f in outdated {
             self.clear_where(|x| *x != f, now, events);
         }
         if let Some(reason) = psu_fault {
-            self.raise(Fault::PowerSupply(reason), now, events);
+            self.raise(
+                Fault::with_detail(FaultKind::PowerSupply, reason),
+                now,
+                events,
+            );
         }
         let stale_power = now - inputs.power.at > settings.max_reading_age;
         self.condition(
-            Fault::StaleReading("power supply"),
+            Fault::new(FaultKind::StaleReading(Reading::PowerSupply)),
             stale_power,
             now,
             events,
         );
         let stale_imd = now - inputs.imd.at > settings.max_reading_age;
         self.condition(
-            Fault::StaleReading("insulation monitor"),
+            Fault::new(FaultKind::StaleReading(Reading::InsulationMonitor)),
             stale_imd,
             now,
             events,
         );
-        self.condition(Fault::ImdDevice, inputs.imd.device_fault, now, events);
+        self.condition(
+            Fault::new(FaultKind::InsulationMonitorDevice),
+            inputs.imd.device_fault,
+            now,
+            events,
+        );
 
         // 2. Plug-in and unplug.
         if inputs.io.plugged != self.plugged {
@@ -649,7 +616,7 @@ impl Connector {
                     s.dc.stop(StopReason::Unplugged, now);
                 }
                 // Latched faults are about this vehicle and this plug-in.
-                self.clear_where(Fault::is_live, now, events);
+                self.clear_where(|f| f.kind.is_live(), now, events);
             }
         }
 
@@ -704,7 +671,11 @@ impl Connector {
                     "measured {:.1} A with {:.1} A commanded",
                     inputs.power.current, allowed
                 );
-                self.raise(Fault::Implausible(what), now, events);
+                self.raise(
+                    Fault::with_detail(FaultKind::OverCurrent, what),
+                    now,
+                    events,
+                );
             }
         } else {
             self.over_current_since = None;
@@ -775,14 +746,19 @@ impl Connector {
                             at: now,
                         });
                     }
-                    SessionEvent::Alarm(text) => {
-                        s.faults.push(text.clone());
+                    SessionEvent::Alarm(alarm) => {
+                        // The session already stops (or stopped): record it, keep the
+                        // connector Faulted until unplug.
+                        let fault =
+                            Fault::with_detail(FaultKind::of_alarm(alarm.kind), alarm.detail);
+                        tracing::warn!(connector = id, fault = %fault, kind = ?fault.kind, "session alarm");
+                        s.faults.push(fault.to_string());
                         events.push(StationEvent::FaultRaised {
                             connector: id,
-                            fault: text.clone(),
+                            fault: fault.clone(),
                             at: now,
                         });
-                        self.faults.insert(Fault::Alarm(text));
+                        self.faults.insert(fault);
                     }
                 }
             }
@@ -819,12 +795,13 @@ impl Connector {
                         STOP_DEADLINE.as_secs()
                     );
                     tracing::error!(connector = id, "{text}");
+                    let fault = Fault::with_detail(FaultKind::ForcedSafe, text);
                     events.push(StationEvent::FaultRaised {
                         connector: id,
-                        fault: text.clone(),
+                        fault: fault.clone(),
                         at: now,
                     });
-                    self.faults.insert(Fault::Alarm(text));
+                    self.faults.insert(fault);
                 }
             }
             if s.forced_safe {
@@ -833,9 +810,13 @@ impl Connector {
             }
         }
         if let Some(text) = insulation_fault {
-            self.raise(Fault::Insulation(text), now, events);
+            self.raise(
+                Fault::with_detail(FaultKind::InsulationFailure, text),
+                now,
+                events,
+            );
         }
-        if self.faults.iter().any(Fault::is_live) {
+        if self.faults.iter().any(|f| f.kind.is_live()) {
             // A live hazard: the supply goes off now; the session opens the contactors once
             // the current has fallen.
             out.power = PowerCommand::OFF;
@@ -1041,16 +1022,23 @@ impl Connector {
 
     fn update_status(&mut self, now: Timestamp, events: &mut Vec<StationEvent>) {
         let (status, info) = self.derive_status();
-        if status != self.status || info != self.status_info {
+        // The fault a Faulted status is about, typed, for the OCPP error code.
+        let fault = self
+            .first_fault()
+            .filter(|_| status == ConnectorStatus::Faulted)
+            .cloned();
+        if status != self.status || info != self.status_info || fault != self.status_fault {
             if status != self.status {
                 tracing::info!(connector = self.id(), from = %self.status, to = %status, info = info.as_deref().unwrap_or(""), "status");
             }
             self.status = status;
             self.status_info = info.clone();
+            self.status_fault = fault.clone();
             events.push(StationEvent::StatusChanged {
                 connector: self.id(),
                 status,
                 info,
+                fault,
                 at: now,
             });
         }
@@ -1079,6 +1067,7 @@ impl Connector {
             protocol: self.cfg.protocol,
             status: self.status,
             status_info: self.status_info.clone(),
+            status_fault: self.status_fault.clone(),
             operative: self.operative,
             availability_scheduled: self.pending_operative,
             plugged: self.plugged,

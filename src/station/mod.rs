@@ -7,6 +7,7 @@
 
 pub mod auth;
 mod connector;
+pub mod fault;
 pub mod limits;
 
 use std::collections::VecDeque;
@@ -20,6 +21,7 @@ use crate::config::{Config, ConnectorSection};
 pub use auth::{AuthError, Authorizer};
 use connector::Connector;
 pub use connector::{ConnectorSnapshot, TransactionSnapshot};
+pub use fault::{Fault, FaultKind};
 pub use limits::{CurrentLimit, LimitSet, LimitSource};
 
 /// Builds the protocol session for a connector (CHAdeMO today; GB/T, ISO 15118 later).
@@ -117,6 +119,9 @@ pub enum StationEvent {
         status: ConnectorStatus,
         /// Why, for Faulted/SuspendedEVSE (OCPP `info`).
         info: Option<String>,
+        /// For Faulted: the fault it reports, whose kind chooses the OCPP error codes.
+        #[serde(default)]
+        fault: Option<Fault>,
         at: Timestamp,
     },
     TransactionStarted(TransactionStart),
@@ -133,12 +138,12 @@ pub enum StationEvent {
     },
     FaultRaised {
         connector: u32,
-        fault: String,
+        fault: Fault,
         at: Timestamp,
     },
     FaultCleared {
         connector: u32,
-        fault: String,
+        fault: Fault,
         at: Timestamp,
     },
     /// A CAN frame from the vehicle was rejected; logged and counted, nothing else changes.

@@ -29,8 +29,8 @@ use super::frames::{
 };
 use crate::can::CanFrame;
 use crate::session::{
-    ChargerRating, DcSession, InsulationVerdict, PlantInputs, PlantOutputs, PowerCommand,
-    SessionEvent, SessionPhase, StopReason, VehicleStatus,
+    Alarm, AlarmKind, ChargerRating, DcSession, InsulationVerdict, PlantInputs, PlantOutputs,
+    PowerCommand, SessionEvent, SessionPhase, StopReason, VehicleStatus,
 };
 use crate::time::Timestamp;
 
@@ -904,11 +904,11 @@ impl ChademoCharger {
                     return false;
                 }
                 if !low && self.out.contactors_closed {
-                    self.emit(SessionEvent::Alarm(format!(
+                    self.emit(SessionEvent::Alarm(Alarm::new(AlarmKind::OpenedUnderLoad, format!(
                         "output current {:.0} A did not fall to {CURRENT_CUTOFF_A} A within {} s of the stop; contactors opened under load",
                         p.output_current,
                         t.current_ramp_down.as_secs_f32()
-                    )));
+                    ))));
                 }
                 self.flags.charging = false;
                 self.out.contactors_closed = false;
@@ -946,10 +946,10 @@ impl ChademoCharger {
                     self.enter_voltage_fall(now);
                     true
                 } else if now >= since + t.ev_contactors_open {
-                    self.emit(SessionEvent::Alarm(format!(
+                    self.emit(SessionEvent::Alarm(Alarm::new(AlarmKind::EvContactorsNotReported, format!(
                         "vehicle did not report its contactors open (102.5.3) within {} s of the stop",
                         t.ev_contactors_open.as_secs_f32()
-                    )));
+                    ))));
                     self.enter_voltage_fall(now);
                     true
                 } else {
@@ -969,18 +969,18 @@ impl ChademoCharger {
                 }
                 let fraction_reached = fraction_reached || v < WELDING_FALL_FRACTION * reference;
                 if !fraction_reached && now >= since + t.welding_fall_fraction {
-                    self.emit(SessionEvent::Alarm(format!(
+                    self.emit(SessionEvent::Alarm(Alarm::new(AlarmKind::WeldingSuspected, format!(
                         "contactor welding suspected: cable at {v:.0} V {} s after the EV contactors opened (from {reference:.0} V, must fall below 25 %)",
                         t.welding_fall_fraction.as_secs_f32()
-                    )));
+                    ))));
                     self.enter_release(now);
                     return true;
                 }
                 if now >= since + t.welding_fall_final {
-                    self.emit(SessionEvent::Alarm(format!(
+                    self.emit(SessionEvent::Alarm(Alarm::new(AlarmKind::WeldingSuspected, format!(
                         "contactor welding suspected: cable at {v:.0} V {} s after the EV contactors opened (must be ≤ {WELDING_FALL_FINAL_V} V)",
                         t.welding_fall_final.as_secs_f32()
-                    )));
+                    ))));
                     self.enter_release(now);
                     return true;
                 }
@@ -1018,11 +1018,11 @@ impl ChademoCharger {
                         true
                     }
                     Some(off) if !alarmed && now >= off + t.cable_discharge => {
-                        self.emit(SessionEvent::Alarm(format!(
+                        self.emit(SessionEvent::Alarm(Alarm::new(AlarmKind::CableNotDischarged, format!(
                             "cable still at {:.0} V {} s after the session ended; connector stays locked",
                             p.cable_voltage,
                             t.cable_discharge.as_secs_f32()
-                        )));
+                        ))));
                         self.step = Step::Release {
                             d2_off_at,
                             d1_off_at,
@@ -1781,7 +1781,7 @@ mod tests {
         assert!(!c.status_frame().flags.charging);
         assert!(events(&mut c)
             .iter()
-            .any(|e| matches!(e, SessionEvent::Alarm(s) if s.contains("under load"))));
+            .any(|e| matches!(e, SessionEvent::Alarm(a) if a.kind == AlarmKind::OpenedUnderLoad)));
         assert_eq!(c.phase(), SessionPhase::WeldingDetection);
     }
 
@@ -1840,7 +1840,7 @@ mod tests {
         c.update(&plant, ms(t + 1500));
         assert!(events(&mut c)
             .iter()
-            .any(|e| matches!(e, SessionEvent::Alarm(s) if s.contains("welding"))));
+            .any(|e| matches!(e, SessionEvent::Alarm(a) if a.kind == AlarmKind::WeldingSuspected)));
         assert!(!c.outputs().lines.sequence_2);
         assert!(c.outputs().lines.sequence_1);
         c.handle_frame(&control(700, 0, waiting()), ms(t + 2000));
@@ -1851,9 +1851,9 @@ mod tests {
             c.update(&plant, ms(t + dt));
             assert!(c.outputs().lock_connector);
         }
-        assert!(events(&mut c)
-            .iter()
-            .any(|e| matches!(e, SessionEvent::Alarm(s) if s.contains("stays locked"))));
+        assert!(events(&mut c).iter().any(
+            |e| matches!(e, SessionEvent::Alarm(a) if a.kind == AlarmKind::CableNotDischarged)
+        ));
         plant.cable_voltage = 9.0;
         c.update(&plant, ms(t + 9100));
         assert!(!c.outputs().lock_connector);

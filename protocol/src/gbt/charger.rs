@@ -38,8 +38,8 @@ use super::frames::{
 use crate::can::CanFrame;
 use crate::j1939::{J1939Id, TpEvent, TpTimeouts, Transport, BMS_ADDRESS, CHARGER_ADDRESS};
 use crate::session::{
-    ChargerRating, DcSession, InsulationVerdict, PlantInputs, PlantOutputs, PowerCommand,
-    SessionEvent, SessionPhase, StopReason, VehicleStatus,
+    Alarm, AlarmKind, ChargerRating, DcSession, InsulationVerdict, PlantInputs, PlantOutputs,
+    PowerCommand, SessionEvent, SessionPhase, StopReason, VehicleStatus,
 };
 use crate::time::{CivilTime, Timestamp};
 
@@ -723,9 +723,12 @@ impl GbtCharger {
         // K1/K2 open already, or closed only for the insulation test (nothing but the cable
         // behind them): open now.
         if self.out.contactors_closed && self.plant.output_current.abs() > CURRENT_CUTOFF_A {
-            self.emit(SessionEvent::Alarm(format!(
-                "output current {:.0} A in the insulation test: contactors opened under load",
-                self.plant.output_current
+            self.emit(SessionEvent::Alarm(Alarm::new(
+                AlarmKind::OpenedUnderLoad,
+                format!(
+                    "output current {:.0} A in the insulation test: contactors opened under load",
+                    self.plant.output_current
+                ),
             )));
         }
         self.out.contactors_closed = false;
@@ -1265,11 +1268,11 @@ impl GbtCharger {
                 if p.output_current.abs() <= CURRENT_CUTOFF_A {
                     self.open_for_stop(now);
                 } else if Self::past(since, t.current_ramp_down, now) {
-                    self.emit(SessionEvent::Alarm(format!(
+                    self.emit(SessionEvent::Alarm(Alarm::new(AlarmKind::OpenedUnderLoad, format!(
                         "output current still {:.0} A {} ms after the stop: contactors opened under load",
                         p.output_current,
                         t.current_ramp_down.as_millis()
-                    )));
+                    ))));
                     self.open_for_stop(now);
                 }
             }
@@ -1458,10 +1461,10 @@ impl GbtCharger {
                 || Self::past(since, t.current_ramp_down, now)
             {
                 if p.output_current.abs() > CURRENT_CUTOFF_A {
-                    self.emit(SessionEvent::Alarm(format!(
+                    self.emit(SessionEvent::Alarm(Alarm::new(AlarmKind::OpenedUnderLoad, format!(
                         "output current still {:.0} A after a BMS timeout: contactors opened under load",
                         p.output_current
-                    )));
+                    ))));
                 }
                 self.out.contactors_closed = false;
                 self.stage = Stage::ErrorRecovery {
@@ -1638,10 +1641,13 @@ impl GbtCharger {
     fn discharge_alarm(&mut self, _now: Timestamp) {
         if !self.discharge_alarmed {
             self.discharge_alarmed = true;
-            self.emit(SessionEvent::Alarm(format!(
-                "output still at {:.0} V {} s after the contactors opened: contactor welded?",
-                self.plant.cable_voltage,
-                self.config.timeouts.discharge.as_secs()
+            self.emit(SessionEvent::Alarm(Alarm::new(
+                AlarmKind::WeldingSuspected,
+                format!(
+                    "output still at {:.0} V {} s after the contactors opened: contactor welded?",
+                    self.plant.cable_voltage,
+                    self.config.timeouts.discharge.as_secs()
+                ),
             )));
         }
     }

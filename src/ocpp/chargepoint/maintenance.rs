@@ -1069,8 +1069,9 @@ impl ChargePoint {
             .push_back(CoreAction::Job(FileJob::GenerateCsr { job }));
     }
 
-    /// After (re)registration: nothing is lost by a reconnect, notifications wait in their
-    /// queue; the firmware status of an update under way is sent again so the CSMS knows.
+    /// After (re)registration or a reconnect: nothing is lost by a reconnect, notifications
+    /// wait in their queue; the firmware status of an update under way is sent again so the
+    /// CSMS knows.
     pub(super) fn on_accepted(&mut self, _now: Timestamp) {
         if let (Some(_), Some((status, request_id))) =
             (&self.maintenance.firmware, self.maintenance.firmware_status)
@@ -1126,7 +1127,13 @@ mod tests {
             };
             let mut cp = ChargePoint::new(identity, Keys::new(1), rpc, 1_795_619_373_000, now);
             cp.set_firmware_policy(policy);
-            cp.on_connected(now);
+            cp.on_connected(
+                crate::ocpp::chargepoint::Endpoint {
+                    url: "ws://csms.test/ocpp/CP1".into(),
+                    security_profile: 0,
+                },
+                now,
+            );
             let mut bench = Bench {
                 cp,
                 now,

@@ -48,7 +48,7 @@ pub use super::keys::Keys;
 use super::local_auth::{AuthCache, LocalList};
 use super::meter::{sampled_values, MeterReading, ReadingContext, TransactionData};
 use super::smart_charging::ProfileStore;
-use crate::station::{ConnectorStatus, StationCommand, StationEvent};
+use crate::station::{ConnectorStatus, Fault, StationCommand, StationEvent};
 pub use authorize::{AuthPurpose, StartDecision};
 pub use maintenance::{
     FileJob, FirmwarePolicy, FirmwareSignature, FirmwareVersion, JobProgress, SecurityEvent,
@@ -193,6 +193,42 @@ pub enum Registration {
     Rejected,
 }
 
+/// Where the link connects: the CSMS URL (identity included) and the security profile. A
+/// registration holds for the endpoint that accepted it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Endpoint {
+    pub url: String,
+    pub security_profile: u8,
+}
+
+/// The last known status of a connector (0 = the charge point), and whether it was sent.
+#[derive(Debug, Clone, PartialEq)]
+struct KnownStatus {
+    status: ConnectorStatus,
+    info: Option<String>,
+    /// For Faulted: the fault, whose kind chooses errorCode and vendorErrorCode.
+    fault: Option<Fault>,
+    at: Timestamp,
+    sent: bool,
+}
+
+impl KnownStatus {
+    fn new(
+        status: ConnectorStatus,
+        info: Option<String>,
+        fault: Option<Fault>,
+        at: Timestamp,
+    ) -> Self {
+        KnownStatus {
+            status,
+            info,
+            fault,
+            at,
+            sent: false,
+        }
+    }
+}
+
 /// What an outgoing CALL was, to handle its answer.
 #[derive(Debug, Clone, PartialEq)]
 enum Sent {
@@ -238,6 +274,10 @@ pub struct ChargePoint {
     rpc: RpcEndpoint,
     connected: bool,
     registration: Registration,
+    /// The endpoint the link is (or was last) connected to, and the one that accepted our
+    /// BootNotification in this run: a reconnect to it needs no new registration.
+    endpoint: Option<Endpoint>,
+    registered_at: Option<Endpoint>,
     /// When to send the next BootNotification (while not Accepted).
     boot_due: Option<Timestamp>,
     heartbeat_due: Option<Timestamp>,
@@ -246,7 +286,7 @@ pub struct ChargePoint {
     /// The latest time the core was given.
     now: Timestamp,
     /// Last known status of each connector (0 = the charge point), and whether it was sent.
-    statuses: BTreeMap<u32, (ConnectorStatus, Option<String>, Timestamp, bool)>,
+    statuses: BTreeMap<u32, KnownStatus>,
     /// The head of the outbox, at most about [`OUTBOX_WINDOW`] records.
     outbox: VecDeque<OutboxRecord>,
     /// Records persisted but not in memory (all after the window), and the highest sequence
@@ -307,13 +347,18 @@ impl ChargePoint {
         now: Timestamp,
     ) -> Self {
         let mut statuses = BTreeMap::new();
-        statuses.insert(0, (ConnectorStatus::Available, None, now, false));
+        statuses.insert(
+            0,
+            KnownStatus::new(ConnectorStatus::Available, None, None, now),
+        );
         ChargePoint {
             identity,
             keys,
             rpc: RpcEndpoint::new(OcppVersion::V16, rpc_config),
             connected: false,
             registration: Registration::Unknown,
+            endpoint: None,
+            registered_at: None,
             boot_due: None,
             heartbeat_due: None,
             clock_offset_ms: unix_ms_now
@@ -571,24 +616,43 @@ impl ChargePoint {
 
     // ----- the link ----------------------------------------------------------------------------
 
-    pub fn on_connected(&mut self, now: Timestamp) {
+    /// The link is up to `endpoint`. The charge point registers once per boot: a CSMS reads a
+    /// BootNotification as a reboot, so a plain reconnect to the endpoint that accepted it
+    /// does not register again; it re-sends every connector's status (0 included) and goes on.
+    /// It registers (again) when the boot was not accepted yet (never answered, Pending,
+    /// Rejected), when the endpoint changed (another URL, a raised security profile), or
+    /// when the CSMS asks (TriggerMessage BootNotification).
+    pub fn on_connected(&mut self, endpoint: Endpoint, now: Timestamp) {
         self.now = self.now.max(now);
         self.connected = true;
         // The same endpoint, reset: its compiled schemas are kept across reconnects, and its
         // message ids keep counting.
         let _ = self.rpc.reset();
         self.in_flight.clear();
-        // Every connection begins with a BootNotification (1.6 §4.2).
-        self.registration = Registration::Unknown;
-        self.boot_due = Some(now);
+        let registered = self.registration == Registration::Accepted
+            && self.registered_at.as_ref() == Some(&endpoint);
+        if registered {
+            tracing::info!(url = %endpoint.url, "reconnected; already registered, statuses follow");
+            self.resend_statuses(None);
+            self.heartbeat_due =
+                Some(now + self.keys.heartbeat_interval.max(Duration::from_secs(1)));
+            self.on_accepted(now);
+        } else {
+            if self.registration == Registration::Accepted {
+                tracing::info!(url = %endpoint.url, "another CSMS endpoint; registering there");
+            }
+            self.registration = Registration::Unknown;
+            self.boot_due = Some(now);
+        }
+        self.endpoint = Some(endpoint);
         self.outbox_ready_at = Some(now);
     }
 
     pub fn on_disconnected(&mut self, _now: Timestamp) {
         self.connected = false;
         // Whatever was outstanding goes again after the reconnect: outbox records are still
-        // at the head, statuses are re-sent after the next Accepted. An Authorize in flight
-        // is decided offline now.
+        // at the head, statuses are re-sent once the link is up and registered. An Authorize
+        // in flight is decided offline now.
         let _ = self.rpc.reset();
         let in_flight = std::mem::take(&mut self.in_flight);
         for sent in in_flight.into_values() {
@@ -719,28 +783,16 @@ impl ChargePoint {
         let unsent: Vec<u32> = self
             .statuses
             .iter()
-            .filter(|(_, (_, _, _, sent))| !sent)
+            .filter(|(_, k)| !k.sent)
             .map(|(id, _)| *id)
             .collect();
         for id in unsent {
-            let Some((status, info, at, sent)) = self.statuses.get_mut(&id) else {
+            let Some(known) = self.statuses.get_mut(&id) else {
                 continue;
             };
-            *sent = true;
-            let (status, info, at) = (*status, info.clone(), *at);
-            let mut p = json!({
-                "connectorId": id,
-                "status": status_name(status),
-                "errorCode": if status == ConnectorStatus::Faulted {
-                    fault_error_code(info.as_deref().unwrap_or_default())
-                } else {
-                    "NoError"
-                },
-                "timestamp": self.wall(at),
-            });
-            if let Some(info) = info {
-                p["info"] = json!(truncate(&info, 50));
-            }
+            known.sent = true;
+            let known = known.clone();
+            let p = status_notification(id, &known, self.wall(known.at));
             self.call("StatusNotification", p, Sent::Status);
         }
     }
@@ -825,10 +877,13 @@ impl ChargePoint {
                 connector,
                 status,
                 info,
+                fault,
                 at,
             } => {
-                self.statuses
-                    .insert(*connector, (*status, info.clone(), *at, false));
+                self.statuses.insert(
+                    *connector,
+                    KnownStatus::new(*status, info.clone(), fault.clone(), *at),
+                );
                 self.derive_charge_point_status(*at);
             }
             StationEvent::TransactionStarted(t) => {
@@ -926,7 +981,7 @@ impl ChargePoint {
             .statuses
             .iter()
             .filter(|(id, _)| **id > 0)
-            .map(|(_, v)| v.0)
+            .map(|(_, v)| v.status)
             .collect();
         let status = if !connectors.is_empty()
             && connectors
@@ -937,8 +992,9 @@ impl ChargePoint {
         } else {
             ConnectorStatus::Available
         };
-        if self.statuses.get(&0).map(|v| v.0) != Some(status) {
-            self.statuses.insert(0, (status, None, at, false));
+        if self.statuses.get(&0).map(|v| v.status) != Some(status) {
+            self.statuses
+                .insert(0, KnownStatus::new(status, None, None, at));
         }
     }
 
@@ -1213,6 +1269,7 @@ impl ChargePoint {
                     Some("Accepted") => {
                         let first = self.registration == Registration::Unknown;
                         self.registration = Registration::Accepted;
+                        self.registered_at = self.endpoint.clone();
                         if interval > 0 {
                             self.keys.heartbeat_interval = Duration::from_secs(interval);
                         }
@@ -1223,7 +1280,7 @@ impl ChargePoint {
                             Some(self.heartbeat_due.filter(|t| *t <= now).unwrap_or(periodic));
                         // Every connector's status, connector 0 included, after acceptance.
                         for v in self.statuses.values_mut() {
-                            v.3 = false;
+                            v.sent = false;
                         }
                         if first {
                             self.on_accepted(now);
@@ -1360,20 +1417,23 @@ impl ChargePoint {
         (1..=self.keys.number_of_connectors).find(|c| {
             !self.running.contains_key(c)
                 && self.statuses.get(c).is_none_or(|v| {
-                    matches!(v.0, ConnectorStatus::Available | ConnectorStatus::Preparing)
+                    matches!(
+                        v.status,
+                        ConnectorStatus::Available | ConnectorStatus::Preparing
+                    )
                 })
         })
     }
 
     fn status_of(&self, connector: u32) -> Option<ConnectorStatus> {
-        self.statuses.get(&connector).map(|v| v.0)
+        self.statuses.get(&connector).map(|v| v.status)
     }
 
     /// Mark every status unsent (TriggerMessage StatusNotification without a connector).
     fn resend_statuses(&mut self, only: Option<u32>) {
         for (c, v) in self.statuses.iter_mut() {
             if only.is_none_or(|o| o == *c) {
-                v.3 = false;
+                v.sent = false;
             }
         }
     }
@@ -1393,26 +1453,30 @@ fn status_name(s: ConnectorStatus) -> &'static str {
     }
 }
 
-/// 1.6's ChargePointErrorCode for a fault, from the station's description of it (the `info`
-/// of a Faulted status). Anything without a closer code is OtherError; the text still goes in
-/// `info`.
-fn fault_error_code(info: &str) -> &'static str {
-    let info = info.to_ascii_lowercase();
-    if info.contains("insulation") {
-        "GroundFailure"
-    } else if info.contains("welding") || info.contains("contactor") {
-        "PowerSwitchFailure"
-    } else if info.contains("stays locked") {
-        "ConnectorLockFailure"
-    } else if info.contains("measured") && info.contains("commanded") {
-        "OverCurrentFailure"
-    } else if info.contains("stale") || info.contains("power supply") {
-        "InternalError"
-    } else if info.contains("temperature") {
-        "HighTemperature"
-    } else {
-        "OtherError"
+/// A StatusNotification for `connector`. A Faulted status carries the error code, vendor error
+/// code and info from the fault table ([`crate::station::fault`]); the kind decides, not the
+/// text. A Faulted status without a known fault (none should exist) is an OtherError.
+fn status_notification(connector: u32, known: &KnownStatus, timestamp: String) -> Value {
+    let mut p = json!({
+        "connectorId": connector,
+        "status": status_name(known.status),
+        "errorCode": "NoError",
+        "timestamp": timestamp,
+    });
+    if known.status == ConnectorStatus::Faulted {
+        match &known.fault {
+            Some(fault) => {
+                let report = fault.report();
+                p["errorCode"] = json!(report.error_code.as_str());
+                p["vendorErrorCode"] = json!(report.vendor_error_code);
+            }
+            None => p["errorCode"] = json!("OtherError"),
+        }
     }
+    if let Some(info) = &known.info {
+        p["info"] = json!(truncate(info, 50));
+    }
+    p
 }
 
 /// The station's stop reason as 1.6's StopTransaction.reason.
@@ -1504,24 +1568,59 @@ mod tests {
     use super::*;
 
     #[test]
-    fn faults_get_the_closest_error_code() {
-        for (info, code) in [
+    fn a_faulted_status_carries_the_codes_of_its_fault_kind() {
+        use crate::station::fault::{Fault, FaultKind, Reading};
+        for (fault, code, vendor) in [
             (
-                "insulation failure: 40000 Ω during charging",
+                Fault::with_detail(FaultKind::InsulationFailure, "40000 Ω during charging"),
                 "GroundFailure",
+                "CD-INS-01",
             ),
             (
-                "contactor welding suspected: cable at 400 V 2 s after the EV contactors opened",
+                Fault::with_detail(FaultKind::WeldingSuspected, "cable at 400 V"),
                 "PowerSwitchFailure",
+                "CD-CTR-01",
             ),
             (
-                "implausible measurement: measured 120.0 A with 100.0 A commanded",
+                Fault::with_detail(
+                    FaultKind::OverCurrent,
+                    "measured 120.0 A with 100.0 A commanded",
+                ),
                 "OverCurrentFailure",
+                "CD-OCP-01",
             ),
-            ("stale power supply reading", "InternalError"),
-            ("emergency stop pressed", "OtherError"),
+            (
+                Fault::new(FaultKind::StaleReading(Reading::PowerSupply)),
+                "PowerMeterFailure",
+                "CD-PSU-02",
+            ),
+            (
+                Fault::new(FaultKind::EmergencyStop),
+                "OtherError",
+                "CD-EMS-01",
+            ),
+            // Text that once chose the code by its words: the kind decides now.
+            (
+                Fault::with_detail(FaultKind::PowerSupply, "insulation of module 3 too warm"),
+                "InternalError",
+                "CD-PSU-01",
+            ),
         ] {
-            assert_eq!(fault_error_code(info), code, "{info}");
+            let known = KnownStatus::new(
+                ConnectorStatus::Faulted,
+                Some(fault.to_string()),
+                Some(fault.clone()),
+                Timestamp::ZERO,
+            );
+            let p = status_notification(1, &known, "2026-12-06T23:00:00Z".into());
+            assert_eq!(p["status"], "Faulted");
+            assert_eq!(p["errorCode"], code, "{fault:?}");
+            assert_eq!(p["vendorErrorCode"], vendor, "{fault:?}");
+            assert_eq!(p["info"], truncate(&fault.to_string(), 50));
         }
+        let available = KnownStatus::new(ConnectorStatus::Available, None, None, Timestamp::ZERO);
+        let p = status_notification(0, &available, "2026-12-06T23:00:00Z".into());
+        assert_eq!(p["errorCode"], "NoError");
+        assert!(p.get("vendorErrorCode").is_none());
     }
 }

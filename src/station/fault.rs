@@ -1,0 +1,588 @@
+//! Faults as typed values, and the one table that says how each is reported.
+//!
+//! A [`Fault`] is what keeps a connector Faulted: its [`FaultKind`] (what went wrong) and a
+//! detail for people (a measured value, the power supply's own reason). Everything the station
+//! and its shells decide about a fault comes from the kind, never from the detail text:
+//!
+//! * [`FaultKind::source`]: which part of the charger (or the vehicle) it is about;
+//! * [`FaultKind::severity`];
+//! * [`FaultKind::safe_state`]: what the connector does about it and when the fault clears;
+//! * [`FaultKind::report`]: the OCPP 1.6 `ChargePointErrorCode`, our stable
+//!   `vendorErrorCode` (`CD-…`, listed in the README) and the shape of the later 2.0.1 event.
+//!
+//! Every match here is exhaustive, so a new kind cannot be added without its row in the table.
+
+use charger_protocol::{AlarmKind, StopReason};
+use serde::{Deserialize, Serialize};
+
+/// A reading the station needs fresh to control the output safely.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Reading {
+    /// Output voltage and current from the power supply.
+    PowerSupply,
+    /// Insulation resistance and cable voltage from the insulation monitor.
+    InsulationMonitor,
+}
+
+impl Reading {
+    fn name(self) -> &'static str {
+        match self {
+            Reading::PowerSupply => "power supply",
+            Reading::InsulationMonitor => "insulation monitor",
+        }
+    }
+}
+
+/// What went wrong. The order is the order of importance: a connector with several faults
+/// reports the first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaultKind {
+    /// The emergency-stop chain is open.
+    EmergencyStop,
+    /// The power supply reports a fault of its own (its reason is the detail).
+    PowerSupply,
+    /// A reading is older than `station.max_reading_age`: a stale value is not a value.
+    StaleReading(Reading),
+    /// The insulation monitor reports itself faulty: insulation cannot be checked.
+    InsulationMonitorDevice,
+    /// Insulation resistance below the fault threshold during energy transfer.
+    InsulationFailure,
+    /// More current measured than commanded, for longer than `implausible_after`.
+    OverCurrent,
+    /// A contactor seems welded: the output voltage did not fall after it opened.
+    WeldingSuspected,
+    /// The current did not fall in time after a stop: the contactors opened under load.
+    OpenedUnderLoad,
+    /// The cable is still live after the session ended: the connector stays locked.
+    CableNotDischarged,
+    /// The vehicle never reported its contactors open after the stop.
+    EvContactorsNotReported,
+    /// The session still had its contactors closed [`STOP_DEADLINE`](super) after the stop:
+    /// the station opened them itself.
+    ForcedSafe,
+    /// The protocol session could not be created (a configuration or internal error).
+    SessionUnavailable,
+}
+
+/// Which part of the charge point (or the vehicle) a fault is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FaultSource {
+    EmergencyStopChain,
+    PowerSupply,
+    InsulationMonitor,
+    /// The DC output: insulation, current, voltage on the cable.
+    Output,
+    Contactors,
+    ConnectorLock,
+    Vehicle,
+    /// The station's own control software.
+    Controller,
+}
+
+/// How bad it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Severity {
+    /// The connector cannot charge, nothing is known to be dangerous.
+    Error,
+    /// A hazard to people or equipment: a technician should look.
+    Critical,
+}
+
+/// What the connector does about a fault, and when the fault ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SafeState {
+    /// Supply off in this step (the session opens the contactors once the current has fallen),
+    /// the session ends; the fault clears by itself when the condition is gone.
+    CutPowerWhilePresent,
+    /// The session ends; no new session starts until the vehicle is unplugged (the fault is
+    /// about this vehicle and this plug-in).
+    EndSessionUntilUnplugged,
+}
+
+/// OCPP 1.6 `ChargePointErrorCode` (the values a StatusNotification for a fault may carry;
+/// `NoError` is for every other status and never a fault's).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum ChargePointErrorCode {
+    ConnectorLockFailure,
+    EVCommunicationError,
+    GroundFailure,
+    HighTemperature,
+    InternalError,
+    OtherError,
+    OverCurrentFailure,
+    OverVoltage,
+    PowerMeterFailure,
+    PowerSwitchFailure,
+    UnderVoltage,
+}
+
+impl ChargePointErrorCode {
+    /// The value as 1.6 spells it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ChargePointErrorCode::ConnectorLockFailure => "ConnectorLockFailure",
+            ChargePointErrorCode::EVCommunicationError => "EVCommunicationError",
+            ChargePointErrorCode::GroundFailure => "GroundFailure",
+            ChargePointErrorCode::HighTemperature => "HighTemperature",
+            ChargePointErrorCode::InternalError => "InternalError",
+            ChargePointErrorCode::OtherError => "OtherError",
+            ChargePointErrorCode::OverCurrentFailure => "OverCurrentFailure",
+            ChargePointErrorCode::OverVoltage => "OverVoltage",
+            ChargePointErrorCode::PowerMeterFailure => "PowerMeterFailure",
+            ChargePointErrorCode::PowerSwitchFailure => "PowerSwitchFailure",
+            ChargePointErrorCode::UnderVoltage => "UnderVoltage",
+        }
+    }
+}
+
+/// How a fault is reported to a CSMS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FaultReport {
+    /// 1.6 StatusNotification `errorCode`.
+    pub error_code: ChargePointErrorCode,
+    /// 1.6 StatusNotification `vendorErrorCode` (at most 50 characters), stable per kind;
+    /// 2.0.1 `techCode` later.
+    pub vendor_error_code: &'static str,
+    /// Placeholder for OCPP 2.0.1: the device-model component and variable a NotifyEvent
+    /// (trigger Alerting) would name. Our own names until the 2.0.1 translation checks them
+    /// against the standardized component list.
+    pub component: &'static str,
+    pub variable: &'static str,
+}
+
+impl FaultKind {
+    /// Every kind, in order (the table's rows; used by tests and documentation).
+    pub const ALL: [FaultKind; 13] = [
+        FaultKind::EmergencyStop,
+        FaultKind::PowerSupply,
+        FaultKind::StaleReading(Reading::PowerSupply),
+        FaultKind::StaleReading(Reading::InsulationMonitor),
+        FaultKind::InsulationMonitorDevice,
+        FaultKind::InsulationFailure,
+        FaultKind::OverCurrent,
+        FaultKind::WeldingSuspected,
+        FaultKind::OpenedUnderLoad,
+        FaultKind::CableNotDischarged,
+        FaultKind::EvContactorsNotReported,
+        FaultKind::ForcedSafe,
+        FaultKind::SessionUnavailable,
+    ];
+
+    /// THE table: kind → source, severity, safe state, OCPP report. One row per kind.
+    fn row(self) -> (FaultSource, Severity, SafeState, FaultReport) {
+        use ChargePointErrorCode as E;
+        use FaultSource as S;
+        use SafeState::{CutPowerWhilePresent as Live, EndSessionUntilUnplugged as Latched};
+        use Severity::{Critical, Error};
+        let r = |error_code, vendor_error_code, component, variable| FaultReport {
+            error_code,
+            vendor_error_code,
+            component,
+            variable,
+        };
+        match self {
+            FaultKind::EmergencyStop => (
+                S::EmergencyStopChain,
+                Critical,
+                Live,
+                // 1.6 has no code for it; the vendor code says what it is.
+                r(E::OtherError, "CD-EMS-01", "EmergencyStopSensor", "Tripped"),
+            ),
+            FaultKind::PowerSupply => (
+                S::PowerSupply,
+                Error,
+                Live,
+                r(E::InternalError, "CD-PSU-01", "PowerSupply", "Fault"),
+            ),
+            FaultKind::StaleReading(Reading::PowerSupply) => (
+                S::PowerSupply,
+                Error,
+                Live,
+                // Output voltage and current are the power supply's readings.
+                r(E::PowerMeterFailure, "CD-PSU-02", "PowerSupply", "Stale"),
+            ),
+            FaultKind::StaleReading(Reading::InsulationMonitor) => (
+                S::InsulationMonitor,
+                Error,
+                Live,
+                r(E::InternalError, "CD-IMD-02", "InsulationMonitor", "Stale"),
+            ),
+            FaultKind::InsulationMonitorDevice => (
+                S::InsulationMonitor,
+                Error,
+                Live,
+                // The monitor failed, not the insulation: not a GroundFailure.
+                r(E::InternalError, "CD-IMD-01", "InsulationMonitor", "Fault"),
+            ),
+            FaultKind::InsulationFailure => (
+                S::Output,
+                Critical,
+                Latched,
+                r(
+                    E::GroundFailure,
+                    "CD-INS-01",
+                    "InsulationMonitor",
+                    "Insulation",
+                ),
+            ),
+            FaultKind::OverCurrent => (
+                S::Output,
+                Critical,
+                Latched,
+                r(E::OverCurrentFailure, "CD-OCP-01", "Output", "OverCurrent"),
+            ),
+            FaultKind::WeldingSuspected => (
+                S::Contactors,
+                Critical,
+                Latched,
+                r(
+                    E::PowerSwitchFailure,
+                    "CD-CTR-01",
+                    "PowerContactor",
+                    "Welded",
+                ),
+            ),
+            FaultKind::OpenedUnderLoad => (
+                S::Contactors,
+                Critical,
+                Latched,
+                r(
+                    E::PowerSwitchFailure,
+                    "CD-CTR-02",
+                    "PowerContactor",
+                    "OpenedUnderLoad",
+                ),
+            ),
+            FaultKind::CableNotDischarged => (
+                S::ConnectorLock,
+                Critical,
+                Latched,
+                r(
+                    E::ConnectorLockFailure,
+                    "CD-LCK-01",
+                    "ConnectorPlugRetentionLock",
+                    "CableLive",
+                ),
+            ),
+            FaultKind::EvContactorsNotReported => (
+                S::Vehicle,
+                Error,
+                Latched,
+                r(
+                    E::EVCommunicationError,
+                    "CD-EV-01",
+                    "Vehicle",
+                    "ContactorsNotReported",
+                ),
+            ),
+            FaultKind::ForcedSafe => (
+                S::Controller,
+                Critical,
+                Latched,
+                r(E::InternalError, "CD-CTL-01", "Controller", "ForcedSafe"),
+            ),
+            FaultKind::SessionUnavailable => (
+                S::Controller,
+                Error,
+                Latched,
+                r(
+                    E::InternalError,
+                    "CD-CTL-02",
+                    "Controller",
+                    "SessionUnavailable",
+                ),
+            ),
+        }
+    }
+
+    pub fn source(self) -> FaultSource {
+        self.row().0
+    }
+
+    pub fn severity(self) -> Severity {
+        self.row().1
+    }
+
+    pub fn safe_state(self) -> SafeState {
+        self.row().2
+    }
+
+    pub fn report(self) -> FaultReport {
+        self.row().3
+    }
+
+    /// Present while the hardware says so (rather than latched until unplug).
+    pub fn is_live(self) -> bool {
+        self.safe_state() == SafeState::CutPowerWhilePresent
+    }
+
+    /// The station fault a session alarm is.
+    pub fn of_alarm(kind: AlarmKind) -> FaultKind {
+        match kind {
+            AlarmKind::OpenedUnderLoad => FaultKind::OpenedUnderLoad,
+            AlarmKind::EvContactorsNotReported => FaultKind::EvContactorsNotReported,
+            AlarmKind::WeldingSuspected => FaultKind::WeldingSuspected,
+            AlarmKind::CableNotDischarged => FaultKind::CableNotDischarged,
+        }
+    }
+}
+
+/// A fault that keeps a connector Faulted.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Fault {
+    pub kind: FaultKind,
+    /// For people: a measured value, the device's own reason. Empty when the kind says it all.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub detail: String,
+}
+
+impl Fault {
+    pub fn new(kind: FaultKind) -> Fault {
+        Fault {
+            kind,
+            detail: String::new(),
+        }
+    }
+
+    pub fn with_detail(kind: FaultKind, detail: impl Into<String>) -> Fault {
+        Fault {
+            kind,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn report(&self) -> FaultReport {
+        self.kind.report()
+    }
+
+    /// What a session stopped by this fault records as its reason.
+    pub fn stop_reason(&self) -> StopReason {
+        let text = self.to_string();
+        match self.kind {
+            FaultKind::EmergencyStop => StopReason::EmergencyStop,
+            FaultKind::PowerSupply => StopReason::PowerSupplyFault(self.detail.clone()),
+            FaultKind::StaleReading(_) | FaultKind::OverCurrent => {
+                StopReason::ImplausibleMeasurement(self.detail_or(text))
+            }
+            FaultKind::InsulationMonitorDevice | FaultKind::InsulationFailure => {
+                StopReason::InsulationFailure(self.detail_or(text))
+            }
+            FaultKind::WeldingSuspected
+            | FaultKind::OpenedUnderLoad
+            | FaultKind::CableNotDischarged
+            | FaultKind::EvContactorsNotReported
+            | FaultKind::ForcedSafe
+            | FaultKind::SessionUnavailable => StopReason::ChargerFault(text),
+        }
+    }
+
+    fn detail_or(&self, text: String) -> String {
+        if self.detail.is_empty() {
+            text
+        } else {
+            self.detail.clone()
+        }
+    }
+}
+
+/// The text people read (logs, `chargerctl status`, the journal, OCPP `info`).
+impl std::fmt::Display for Fault {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let d = &self.detail;
+        match self.kind {
+            FaultKind::EmergencyStop => write!(f, "emergency stop pressed"),
+            FaultKind::PowerSupply => write!(f, "power supply fault: {d}"),
+            FaultKind::StaleReading(r) => write!(f, "stale {} reading", r.name()),
+            FaultKind::InsulationMonitorDevice => write!(f, "insulation monitor device fault"),
+            FaultKind::InsulationFailure => write!(f, "insulation failure: {d}"),
+            FaultKind::OverCurrent => write!(f, "implausible measurement: {d}"),
+            FaultKind::SessionUnavailable => write!(f, "cannot create session: {d}"),
+            // Session alarms and the forced-safe stop: the detail is the whole sentence.
+            FaultKind::WeldingSuspected
+            | FaultKind::OpenedUnderLoad
+            | FaultKind::CableNotDischarged
+            | FaultKind::EvContactorsNotReported
+            | FaultKind::ForcedSafe => f.write_str(d),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// The table is total: every kind has a row, and no two kinds share a vendor code.
+    #[test]
+    fn every_kind_has_its_own_vendor_code() {
+        let mut codes = BTreeSet::new();
+        for kind in FaultKind::ALL {
+            let r = kind.report();
+            assert!(
+                r.vendor_error_code.starts_with("CD-") && r.vendor_error_code.len() <= 50,
+                "{kind:?}: {}",
+                r.vendor_error_code
+            );
+            assert!(
+                codes.insert(r.vendor_error_code),
+                "{kind:?} shares {}",
+                r.vendor_error_code
+            );
+            assert!(!r.component.is_empty() && !r.variable.is_empty());
+        }
+        // ALL lists every kind: each one maps back to its own row (the match in `row` has no
+        // wildcard, so a kind missing from ALL shows up here as a count mismatch).
+        assert_eq!(codes.len(), FaultKind::ALL.len());
+    }
+
+    /// ALL cannot miss a kind: this match has no wildcard arm, so a new kind does not compile
+    /// until it is added here, and the count (one per kind) is checked against ALL.
+    #[test]
+    fn all_lists_every_kind() {
+        let kinds = |k: FaultKind| match k {
+            FaultKind::StaleReading(Reading::PowerSupply | Reading::InsulationMonitor) => 2,
+            FaultKind::EmergencyStop
+            | FaultKind::PowerSupply
+            | FaultKind::InsulationMonitorDevice
+            | FaultKind::InsulationFailure
+            | FaultKind::OverCurrent
+            | FaultKind::WeldingSuspected
+            | FaultKind::OpenedUnderLoad
+            | FaultKind::CableNotDischarged
+            | FaultKind::EvContactorsNotReported
+            | FaultKind::ForcedSafe
+            | FaultKind::SessionUnavailable => 1,
+        };
+        let distinct: BTreeSet<FaultKind> = FaultKind::ALL.into_iter().collect();
+        assert_eq!(distinct.len(), FaultKind::ALL.len());
+        let variants: usize = distinct
+            .iter()
+            .filter(|k| !matches!(k, FaultKind::StaleReading(Reading::InsulationMonitor)))
+            .map(|k| kinds(*k))
+            .sum();
+        assert_eq!(variants, FaultKind::ALL.len());
+    }
+
+    #[test]
+    fn each_kind_reports_its_error_code() {
+        use ChargePointErrorCode as E;
+        let expected = [
+            (FaultKind::EmergencyStop, E::OtherError, "CD-EMS-01"),
+            (FaultKind::PowerSupply, E::InternalError, "CD-PSU-01"),
+            (
+                FaultKind::StaleReading(Reading::PowerSupply),
+                E::PowerMeterFailure,
+                "CD-PSU-02",
+            ),
+            (
+                FaultKind::StaleReading(Reading::InsulationMonitor),
+                E::InternalError,
+                "CD-IMD-02",
+            ),
+            (
+                FaultKind::InsulationMonitorDevice,
+                E::InternalError,
+                "CD-IMD-01",
+            ),
+            (FaultKind::InsulationFailure, E::GroundFailure, "CD-INS-01"),
+            (FaultKind::OverCurrent, E::OverCurrentFailure, "CD-OCP-01"),
+            (
+                FaultKind::WeldingSuspected,
+                E::PowerSwitchFailure,
+                "CD-CTR-01",
+            ),
+            (
+                FaultKind::OpenedUnderLoad,
+                E::PowerSwitchFailure,
+                "CD-CTR-02",
+            ),
+            (
+                FaultKind::CableNotDischarged,
+                E::ConnectorLockFailure,
+                "CD-LCK-01",
+            ),
+            (
+                FaultKind::EvContactorsNotReported,
+                E::EVCommunicationError,
+                "CD-EV-01",
+            ),
+            (FaultKind::ForcedSafe, E::InternalError, "CD-CTL-01"),
+            (FaultKind::SessionUnavailable, E::InternalError, "CD-CTL-02"),
+        ];
+        assert_eq!(expected.len(), FaultKind::ALL.len());
+        for (kind, code, vendor) in expected {
+            let r = kind.report();
+            assert_eq!(
+                (r.error_code, r.vendor_error_code),
+                (code, vendor),
+                "{kind:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn hardware_conditions_are_live_and_vehicle_faults_latch_until_unplug() {
+        for kind in FaultKind::ALL {
+            let live = matches!(
+                kind,
+                FaultKind::EmergencyStop
+                    | FaultKind::PowerSupply
+                    | FaultKind::StaleReading(_)
+                    | FaultKind::InsulationMonitorDevice
+            );
+            assert_eq!(kind.is_live(), live, "{kind:?}");
+        }
+        assert_eq!(FaultKind::InsulationFailure.severity(), Severity::Critical);
+        assert_eq!(
+            FaultKind::WeldingSuspected.source(),
+            FaultSource::Contactors
+        );
+    }
+
+    #[test]
+    fn every_alarm_is_a_latched_fault() {
+        for (alarm, kind) in [
+            (AlarmKind::OpenedUnderLoad, FaultKind::OpenedUnderLoad),
+            (
+                AlarmKind::EvContactorsNotReported,
+                FaultKind::EvContactorsNotReported,
+            ),
+            (AlarmKind::WeldingSuspected, FaultKind::WeldingSuspected),
+            (AlarmKind::CableNotDischarged, FaultKind::CableNotDischarged),
+        ] {
+            assert_eq!(FaultKind::of_alarm(alarm), kind);
+            assert!(!kind.is_live());
+        }
+    }
+
+    #[test]
+    fn text_and_stop_reason_come_from_the_kind_and_detail() {
+        let f = Fault::with_detail(FaultKind::InsulationFailure, "40000 Ω during charging");
+        assert_eq!(f.to_string(), "insulation failure: 40000 Ω during charging");
+        assert_eq!(
+            f.stop_reason(),
+            StopReason::InsulationFailure("40000 Ω during charging".into())
+        );
+        let stale = Fault::new(FaultKind::StaleReading(Reading::PowerSupply));
+        assert_eq!(stale.to_string(), "stale power supply reading");
+        assert_eq!(
+            stale.stop_reason(),
+            StopReason::ImplausibleMeasurement("stale power supply reading".into())
+        );
+        assert_eq!(
+            Fault::new(FaultKind::EmergencyStop).stop_reason(),
+            StopReason::EmergencyStop
+        );
+        // The journal's and the wire's serde form: kind in kebab-case, detail when there is one.
+        assert_eq!(
+            serde_json::to_value(&stale).unwrap(),
+            serde_json::json!({"kind": {"stale-reading": "power-supply"}})
+        );
+    }
+}
