@@ -932,7 +932,7 @@ fn a_new_authorization_key_the_csms_refuses_falls_back_to_the_previous_one_with_
     csms.wait(
         Duration::from_secs(20),
         "a reconnect after the fallback",
-        |r| registered(&r[before..], 0),
+        |r| reconnected(&r[before..], 0),
     );
     let recs = csms.records();
     let refused: Vec<&Value> = recs[before..]
@@ -970,7 +970,7 @@ fn a_new_authorization_key_the_csms_refuses_falls_back_to_the_previous_one_with_
     csms.wait(
         Duration::from_secs(20),
         "a reconnect with the new key",
-        |r| registered(&r[before..], 0),
+        |r| reconnected(&r[before..], 0),
     );
     assert!(
         !csms.records()[before..]
@@ -1125,5 +1125,155 @@ fn security_profiles_2_and_3_register_over_tls() {
         conn["authorization"].is_null(),
         "profile 3 sends no password: {conn}"
     );
+    csms.assert_clean();
+}
+
+// ----- issue 11 -----------------------------------------------------------------------------
+
+/// Issue 11 (5b): the charger registers once per boot. A plain reconnect (the CSMS closes the
+/// socket, or goes away and comes back) sends no BootNotification, which a CSMS would read as
+/// a reboot, but every connector's status again (0 included); a TriggerMessage
+/// BootNotification still registers again.
+#[test]
+fn a_plain_reconnect_sends_the_statuses_again_without_a_boot_notification() {
+    require_csms!();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut csms, d) = setup(dir.path(), &[]);
+    assert_eq!(calls(&csms.records(), "BootNotification").len(), 1);
+
+    csms.command(json!({"close": true}));
+    let at = csms.wait(WAIT_RECONNECT, "the first reconnect", |r| reconnected(r, 1));
+    csms.command(json!({"down": true}));
+    csms.command(json!({"up": true}));
+    let at2 = csms.wait(WAIT_RECONNECT, "the second reconnect", |r| {
+        reconnected(r, 2)
+    });
+    assert!(at2 > at);
+    let recs = csms.records();
+    assert_eq!(
+        calls(&recs, "BootNotification").len(),
+        1,
+        "a reconnect is not a reboot"
+    );
+    // Each reconnect: statuses of 0, 1 and 2, the connectors as they are.
+    for from in [at, at2] {
+        let after: Vec<u64> = calls(&recs, "StatusNotification")
+            .into_iter()
+            .filter(|(i, _)| *i > from)
+            .take(3)
+            .map(|(_, c)| c["payload"]["connectorId"].as_u64().unwrap())
+            .collect();
+        assert_eq!(after, [0, 1, 2], "after the reconnect at {from}");
+    }
+    // The link works as before: a call of the CSMS is answered.
+    assert_eq!(
+        csms.status_of(
+            "TriggerMessage",
+            json!({"requestedMessage": "BootNotification"})
+        ),
+        "Accepted"
+    );
+    csms.wait(WAIT_RECONNECT, "the triggered BootNotification", |r| {
+        (calls(r, "BootNotification").len() == 2).then_some(())
+    });
+    assert!(d.ctl_ok(&["ocpp"]).contains("Accepted"));
+    csms.assert_clean();
+}
+
+const WAIT_RECONNECT: Duration = Duration::from_secs(30);
+
+/// The StatusNotification Faulted for `connector` recorded at index `from` or later.
+fn faulted_status(csms: &Csms, connector: u64, from: usize) -> Value {
+    csms.wait(
+        Duration::from_secs(30),
+        &format!("StatusNotification Faulted for connector {connector}"),
+        |r| {
+            calls(r, "StatusNotification")
+                .into_iter()
+                .find(|(i, c)| {
+                    *i >= from
+                        && c["payload"]["connectorId"] == connector
+                        && c["payload"]["status"] == "Faulted"
+                })
+                .map(|(_, c)| c["payload"].clone())
+        },
+    )
+}
+
+/// Issue 11 (4): a fault injected into the simulated plant reaches the CSMS as a Faulted
+/// StatusNotification whose errorCode and vendorErrorCode come from the fault table by the
+/// fault's kind: insulation → GroundFailure, an implausible (over-)current → OverCurrentFailure,
+/// the emergency stop → OtherError with its own vendor code; cleared, the connector reports
+/// NoError again.
+#[test]
+fn injected_faults_reach_the_csms_with_their_error_codes() {
+    require_csms!();
+    let dir = tempfile::tempdir().unwrap();
+    let (csms, d) = setup(dir.path(), &[]);
+    d.plug("1", "20", "80", "350");
+    d.plug("2", "20", "80", "350");
+    d.ctl_ok(&["start", "1", "--id-tag", "FAULT-1"]);
+    d.ctl_ok(&["start", "2", "--id-tag", "FAULT-2"]);
+    for c in [1, 2] {
+        d.wait_connector(c, Duration::from_secs(60), "Charging", |s| {
+            s["status"] == "Charging" && s["current"].as_f64().unwrap_or(0.0) > 10.0
+        });
+    }
+    let before = csms.records().len();
+    d.ctl_ok(&["sim", "fault", "1", "insulation"]);
+    d.ctl_ok(&["sim", "fault", "2", "implausible-current"]);
+    let insulation = faulted_status(&csms, 1, before);
+    assert_eq!(insulation["errorCode"], "GroundFailure", "{insulation}");
+    assert_eq!(insulation["vendorErrorCode"], "CD-INS-01", "{insulation}");
+    assert!(
+        insulation["info"]
+            .as_str()
+            .unwrap()
+            .starts_with("insulation failure"),
+        "{insulation}"
+    );
+    let over_current = faulted_status(&csms, 2, before);
+    assert_eq!(
+        over_current["errorCode"], "OverCurrentFailure",
+        "{over_current}"
+    );
+    assert_eq!(
+        over_current["vendorErrorCode"], "CD-OCP-01",
+        "{over_current}"
+    );
+
+    // Latched until the truck leaves; then the emergency stop on connector 2.
+    d.ctl_ok(&["sim", "clear", "2"]);
+    d.ctl_ok(&["sim", "unplug", "2"]);
+    d.wait_connector(2, Duration::from_secs(30), "Available", |s| {
+        s["status"] == "Available"
+    });
+    let before = csms.records().len();
+    d.ctl_ok(&["sim", "fault", "2", "emergency-stop"]);
+    let estop = faulted_status(&csms, 2, before);
+    assert_eq!(estop["errorCode"], "OtherError", "{estop}");
+    assert_eq!(estop["vendorErrorCode"], "CD-EMS-01", "{estop}");
+    assert_eq!(estop["info"], "emergency stop pressed");
+    let before = csms.records().len();
+    d.ctl_ok(&["sim", "clear", "2"]);
+    d.wait_connector(
+        2,
+        Duration::from_secs(30),
+        "the emergency stop released",
+        |s| s["status"] != "Faulted",
+    );
+    let cleared = csms.wait(
+        Duration::from_secs(30),
+        "connector 2 no longer Faulted",
+        |r| {
+            calls(r, "StatusNotification")
+                .into_iter()
+                .find(|(i, c)| *i >= before && c["payload"]["connectorId"] == 2)
+                .map(|(_, c)| c["payload"].clone())
+        },
+    );
+    assert_eq!(cleared["status"], "Available", "{cleared}");
+    assert_eq!(cleared["errorCode"], "NoError", "{cleared}");
+    assert!(cleared.get("vendorErrorCode").is_none(), "{cleared}");
     csms.assert_clean();
 }

@@ -179,6 +179,8 @@ fn an_oversized_frame_is_closed_with_1009_and_the_link_comes_back() {
             .map(|rec| rec["code"].clone())
     });
     assert_eq!(code, 1009, "close code at the CSMS");
-    csms.wait(WAIT, "a new registration", |r| registered(r, 1));
+    // Back with every status, and no second BootNotification: a reconnect is not a reboot.
+    csms.wait(WAIT, "the reconnect", |r| reconnected(r, 1));
+    assert_eq!(calls(&csms.records(), "BootNotification").len(), 1);
     assert!(d.alive());
 }

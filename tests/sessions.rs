@@ -240,6 +240,9 @@ fn injected_faults_are_raised_as_their_typed_kind() {
             b.run_until(secs(10), |b| b.status(1) == ConnectorStatus::Faulted),
             "{injected:?}: never Faulted"
         );
+        // Until the session has ended: a measured value that changes every step must not
+        // raise a new fault (and a new Faulted status) every step.
+        b.run_for(secs(15));
         let raised: Vec<FaultKind> = b.events[before..]
             .iter()
             .filter_map(|e| match e {
@@ -252,6 +255,25 @@ fn injected_faults_are_raised_as_their_typed_kind() {
             })
             .collect();
         assert_eq!(raised.first(), Some(&kind), "{injected:?}: {raised:?}");
+        assert_eq!(
+            raised.iter().filter(|k| **k == kind).count(),
+            1,
+            "{injected:?}: {raised:?}"
+        );
+        let faulted_statuses = b.events[before..]
+            .iter()
+            .filter(|e| {
+                matches!(
+                    e,
+                    StationEvent::StatusChanged {
+                        connector: 1,
+                        status: ConnectorStatus::Faulted,
+                        ..
+                    }
+                )
+            })
+            .count();
+        assert_eq!(faulted_statuses, 1, "{injected:?}: one Faulted status");
         let faulted = b.events[before..].iter().find_map(|e| match e {
             StationEvent::StatusChanged {
                 connector: 1,

@@ -489,8 +489,15 @@ impl Connector {
         }
     }
 
+    /// Whether a fault of this kind is already held. A connector holds one fault per kind:
+    /// the first, with its detail (a measured value that changes every step would otherwise
+    /// raise a new fault, and send a new status, on every step).
+    fn has_fault(&self, kind: FaultKind) -> bool {
+        self.faults.iter().any(|f| f.kind == kind)
+    }
+
     fn raise(&mut self, fault: Fault, now: Timestamp, events: &mut Vec<StationEvent>) {
-        if self.faults.contains(&fault) {
+        if self.has_fault(fault.kind) {
             return;
         }
         tracing::warn!(connector = self.id(), fault = %fault, "fault raised");
@@ -753,12 +760,14 @@ impl Connector {
                             Fault::with_detail(FaultKind::of_alarm(alarm.kind), alarm.detail);
                         tracing::warn!(connector = id, fault = %fault, kind = ?fault.kind, "session alarm");
                         s.faults.push(fault.to_string());
-                        events.push(StationEvent::FaultRaised {
-                            connector: id,
-                            fault: fault.clone(),
-                            at: now,
-                        });
-                        self.faults.insert(fault);
+                        if !self.faults.iter().any(|f| f.kind == fault.kind) {
+                            events.push(StationEvent::FaultRaised {
+                                connector: id,
+                                fault: fault.clone(),
+                                at: now,
+                            });
+                            self.faults.insert(fault);
+                        }
                     }
                 }
             }

@@ -280,6 +280,27 @@ pub fn registered(recs: &[Value], nth: usize) -> Option<usize> {
     (seen == BTreeSet::from([0, 1, 2])).then_some(at)
 }
 
+/// Index of the `nth` (0-based) WebSocket connection the CSMS saw.
+pub fn connected_at(recs: &[Value], nth: usize) -> Option<usize> {
+    recs.iter()
+        .enumerate()
+        .filter(|(_, r)| r["kind"] == "connected")
+        .map(|(i, _)| i)
+        .nth(nth)
+}
+
+/// Connected (the `nth` connection) and the status of connectors 0, 1 and 2 sent after it:
+/// what a plain reconnect gives, with no new BootNotification (registered once per boot).
+pub fn reconnected(recs: &[Value], nth: usize) -> Option<usize> {
+    let at = connected_at(recs, nth)?;
+    let seen: BTreeSet<u64> = calls(recs, "StatusNotification")
+        .into_iter()
+        .filter(|(i, _)| *i > at)
+        .filter_map(|(_, r)| r["payload"]["connectorId"].as_u64())
+        .collect();
+    (seen == BTreeSet::from([0, 1, 2])).then_some(at)
+}
+
 /// The transaction id the CSMS gave in answer to the StartTransaction CALL `start`.
 pub fn assigned_id(recs: &[Value], start: &Value) -> Option<i64> {
     reply(recs, &start["id"])?["payload"]["transactionId"].as_i64()

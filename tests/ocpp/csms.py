@@ -32,6 +32,9 @@ since start) and `kind`:
   schema_error {cp, direction, action, id, error}
   violation {cp, what, ...}
 
+A charge point's registration (the answer to its last BootNotification) outlives its
+connection: after a plain reconnect it may go on without a new BootNotification.
+
 Commands: JSON lines on stdin (or appended to `--commands FILE`), each with an optional
 `ref` (echoed in the records above) and optional `cp` (default: the charge point that
 connected last):
@@ -202,6 +205,8 @@ class Csms:
         self.stopped: set[int] = set()
         self.tag_status = dict(t.split("=", 1) for t in args.tag_status)
         self.points: dict[str, CentralSystemCp] = {}
+        # charge point id → the answer to its last BootNotification, across connections
+        self.registrations: dict[str, str] = {}
         self.last_cp: str | None = None
         self.server = None
         self.sock: socket.socket | None = None
@@ -230,10 +235,16 @@ class CentralSystemCp(CpBase):
         super().__init__(cp_id, connection, response_timeout=csms.args.call_timeout)
         self.csms = csms
         self.rec = csms.rec
-        self.registration = None  # None until a BootNotification was answered
         self._msg = None  # the CALL being handled
         self._awaiting: dict[str, tuple[str, str | None]] = {}  # id → (action, ref)
         self._raw: dict[str, str | None] = {}  # id of a raw frame → ref
+
+    @property
+    def registration(self) -> str | None:
+        """The answer to this charge point's last BootNotification (None: never answered). Kept
+        across its connections, as a real CSMS keeps it: a charge point registers once per
+        boot, and a plain reconnect is not a reboot."""
+        return self.csms.registrations.get(self.id)
 
     # ----- every frame in and out -----------------------------------------------------------
 
@@ -357,7 +368,7 @@ class CentralSystemCp(CpBase):
     def on_boot_notification(self, **_):
         status = self.csms.next_boot_status()
         interval = self.csms.args.heartbeat_interval if status == "Accepted" else self.csms.args.pending_interval
-        self.registration = status
+        self.csms.registrations[self.id] = status
         return call_result.BootNotification(
             current_time=now_iso(), interval=interval, status=RegistrationStatus(status)
         )
