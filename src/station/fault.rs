@@ -59,8 +59,8 @@ pub enum FaultKind {
     CableNotDischarged,
     /// The vehicle never reported its contactors open after the stop.
     EvContactorsNotReported,
-    /// The session still had its contactors closed [`STOP_DEADLINE`](super) after the stop:
-    /// the station opened them itself.
+    /// The session still had its contactors closed 10 s (the station's stop deadline) after
+    /// the stop: the station opened them itself.
     ForcedSafe,
     /// The protocol session could not be created (a configuration or internal error).
     SessionUnavailable,

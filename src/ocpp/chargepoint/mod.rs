@@ -23,6 +23,11 @@
 //! station's own transaction id until StartTransaction.conf gives the CSMS's, and are patched
 //! with it before they go out.
 //!
+//! **One registration per boot.** BootNotification goes out once per run (a CSMS reads it as a
+//! reboot); a plain reconnect re-sends every connector's status instead
+//! ([`ChargePoint::on_connected`] says when it registers again). A Faulted status carries the
+//! error codes of its fault's kind ([`crate::station::fault`]).
+//!
 //! Retry policy: no answer (timeout, link lost) retries the same message forever, with
 //! `TransactionMessageRetryInterval × attempt` between attempts (at most 1 h). A CALLERROR is
 //! the CSMS refusing a message it received: after `TransactionMessageAttempts` refusals the
