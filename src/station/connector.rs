@@ -1061,7 +1061,7 @@ impl Connector {
             0.0
         };
         let mut volts = self.voltage.max(target).max(setpoint);
-        if !charging || !(volts.is_finite() && volts > POWER_LIMIT_MIN_VOLTAGE) {
+        if !(charging && volts.is_finite() && volts > POWER_LIMIT_MIN_VOLTAGE) {
             volts = self.cfg.max_voltage;
         }
         ConnectorNeed {

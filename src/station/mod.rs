@@ -589,17 +589,16 @@ impl Station {
 /// The allocator for `[site]`: the grid budget (when a limit is set) and the policy.
 fn allocator_from_config(cfg: &Config) -> StationAllocator {
     let site = &cfg.site;
-    let budget =
-        (site.max_grid_power_kw.is_some() || site.max_grid_current_a.is_some()).then(|| {
-            SiteBudget {
-                max_grid_power_kw: site.max_grid_power_kw,
-                max_grid_current_a: site.max_grid_current_a,
-                grid_voltage_v: site.grid_voltage_v,
-                power_factor: site.power_factor,
-                converter_efficiency: site.converter_efficiency,
-                auxiliary_load_kw: site.auxiliary_load_kw,
-            }
-        });
+    let budget = (site.max_grid_power_kw.is_some() || site.max_grid_current_a.is_some()).then_some(
+        SiteBudget {
+            max_grid_power_kw: site.max_grid_power_kw,
+            max_grid_current_a: site.max_grid_current_a,
+            grid_voltage_v: site.grid_voltage_v,
+            power_factor: site.power_factor,
+            converter_efficiency: site.converter_efficiency,
+            auxiliary_load_kw: site.auxiliary_load_kw,
+        },
+    );
     let policy = match site.policy {
         crate::config::AllocationPolicyKind::EqualShare => AllocationPolicy::EqualShare,
         crate::config::AllocationPolicyKind::Priority => {
