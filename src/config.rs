@@ -904,6 +904,53 @@ can = { backend = "simulated" }
     }
 
     #[test]
+    fn site_settings_are_range_checked_by_name() {
+        let with = |site: &str| format!("{MINIMAL}\n[site]\n{site}\n");
+        let ok = Config::from_toml_str(
+            &with("max_grid_power_kw = 200\nmax_grid_current_a = 320\nauxiliary_load_kw = 4"),
+            "test.toml",
+        )
+        .unwrap();
+        assert_eq!(ok.site.max_grid_power_kw, Some(200.0));
+        assert_eq!(ok.site.power_factor, 0.95);
+        for (site, key) in [
+            ("max_grid_power_kw = 0", "site.max_grid_power_kw"),
+            ("max_grid_current_a = nan", "site.max_grid_current_a"),
+            ("power_factor = 1.2", "site.power_factor"),
+            ("converter_efficiency = 0.3", "site.converter_efficiency"),
+            ("grid_voltage_v = 20000", "site.grid_voltage_v"),
+            ("auxiliary_load_kw = -1", "site.auxiliary_load_kw"),
+            ("request_margin_a = 0", "site.request_margin_a"),
+            (
+                "max_grid_power_kw = 5\nauxiliary_load_kw = 5",
+                "site.auxiliary_load_kw",
+            ),
+            ("policy = \"priority\"", "site.priority"),
+            ("priority = [1]", "site.priority"),
+            (
+                "policy = \"priority\"\npriority = [1, 7]",
+                "site.priority[1]",
+            ),
+            (
+                "policy = \"priority\"\npriority = [1, 1]",
+                "site.priority[1]",
+            ),
+            ("max_grid_kw = 100", "site"),
+        ] {
+            let e = err_of(&with(site));
+            assert!(e.contains("test.toml") && e.contains(key), "{site}: {e}");
+        }
+        let e = err_of(&MINIMAL.replace(
+            "state_dir = \"/tmp/x\"",
+            "state_dir = \"/tmp/x\"\nsite_max_current = 150",
+        ));
+        assert!(
+            e.contains("station.site_max_current") && e.contains("[site]"),
+            "{e}"
+        );
+    }
+
+    #[test]
     fn each_security_profile_example_is_a_valid_ocpp_section() {
         let sim = include_str!("../configs/sim.toml").replace("mode = \"free\"", "mode = \"ocpp\"");
         for (profile, fragment) in [
