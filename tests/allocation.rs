@@ -372,3 +372,32 @@ proptest! {
         prop_assert!(peak <= 400.0 * 1.01);
     }
 }
+
+/// Priority: the first connector takes what it can use, the second what is left; a truck
+/// plugged in on the second while the first takes everything still gets through its
+/// insulation test and precharge (a margin is all those need) and charges once there is room.
+#[test]
+fn priority_serves_the_first_connector_and_the_second_still_starts() {
+    let mut b = Bench::with_config(&config(
+        2,
+        "max_grid_power_kw = 100.0\nconverter_efficiency = 1.0\npower_factor = 1.0\n\
+         policy = \"priority\"\npriority = [1]",
+    ));
+    let mut watch = BudgetWatch::new(&b);
+    b.plug(1, truck(720.0, 200.0));
+    b.start(1);
+    run(&mut b, &mut watch, secs(20));
+    b.plug(2, truck(720.0, 200.0));
+    b.start(2);
+    run(&mut b, &mut watch, secs(40));
+    let (c1, c2) = (snapshot(&b, 1), snapshot(&b, 2));
+    assert_eq!(c1.status, ConnectorStatus::Charging, "{c1:?}");
+    assert!(c1.current > 120.0, "connector 1 first: {} A", c1.current);
+    assert!(
+        c2.transaction.is_some() && c2.last_stop.is_none(),
+        "connector 2's session survives: {:?} {:?}",
+        c2.status,
+        c2.last_stop
+    );
+    assert_eq!(c2.binding_limit.clone().unwrap().source, LimitSource::Site);
+}
