@@ -42,6 +42,9 @@ pub struct Config {
     pub insulation: InsulationSection,
     #[serde(default)]
     pub safety: SafetySection,
+    /// The grid connection and how station-wide budgets are shared (the station allocator).
+    #[serde(default)]
+    pub site: SiteSection,
     pub connectors: Vec<ConnectorSection>,
     /// The OCPP 1.6J link to a CSMS; absent: the station runs stand-alone.
     #[serde(default)]
@@ -73,8 +76,9 @@ pub struct StationSection {
     /// Period of the control loop, in milliseconds.
     #[serde(default = "default_step_ms")]
     pub step_interval_ms: u64,
-    /// Site limit shared by all connectors, in amperes (none if absent).
-    #[serde(default)]
+    /// Retired: it was applied to each connector on its own. Accepted by the parser only to
+    /// refuse it with a message naming its replacement (`[site]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site_max_current: Option<f32>,
     /// How often the energy register is persisted while charging, in seconds.
     #[serde(default = "default_meter_persist_s")]
@@ -215,6 +219,173 @@ impl Default for SafetySection {
             current_tolerance_a: default_current_tolerance_a(),
             implausible_after_ms: default_implausible_after_ms(),
         }
+    }
+}
+
+/// How the station allocator shares station-wide budgets among connectors.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum AllocationPolicyKind {
+    /// The same DC power for every connector that wants it; what one does not use goes to the
+    /// others.
+    #[default]
+    EqualShare,
+    /// The connectors in `site.priority` first, in that order, each as much as fits.
+    Priority,
+}
+
+/// The grid connection (`[site]`): the budget the station allocator shares, on the grid side
+/// of the converters. Without `max_grid_power_kw` and `max_grid_current_a` there is no site
+/// budget (the OCPP charge-point-wide profile, when set, is still shared by `policy`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SiteSection {
+    /// AC active power the station may take from the grid, in kW.
+    #[serde(default)]
+    pub max_grid_power_kw: Option<f32>,
+    /// AC current per phase (rms) at the grid connection, in amperes.
+    #[serde(default)]
+    pub max_grid_current_a: Option<f32>,
+    /// Nominal line-to-line voltage of the three-phase connection, in volts.
+    #[serde(default = "default_grid_voltage_v")]
+    pub grid_voltage_v: f32,
+    /// Power factor of the converters' input (converts the current limit to power).
+    #[serde(default = "default_power_factor")]
+    pub power_factor: f32,
+    /// DC output power ÷ AC input power of the power converters.
+    #[serde(default = "default_converter_efficiency")]
+    pub converter_efficiency: f32,
+    /// The station's own consumption (cooling, controls), in kW, counted as always drawn.
+    #[serde(default)]
+    pub auxiliary_load_kw: f32,
+    #[serde(default)]
+    pub policy: AllocationPolicyKind,
+    /// Connector ids in order of priority, for `policy = "priority"`.
+    #[serde(default)]
+    pub priority: Vec<u32>,
+    /// A connector's demand is the vehicle's request plus this margin (in amperes), so that a
+    /// vehicle that never asks above the offer (CHAdeMO) can ask for more.
+    #[serde(default = "default_request_margin_a")]
+    pub request_margin_a: f32,
+}
+
+fn default_grid_voltage_v() -> f32 {
+    400.0
+}
+fn default_power_factor() -> f32 {
+    0.95
+}
+fn default_converter_efficiency() -> f32 {
+    0.95
+}
+fn default_request_margin_a() -> f32 {
+    10.0
+}
+
+impl Default for SiteSection {
+    fn default() -> Self {
+        SiteSection {
+            max_grid_power_kw: None,
+            max_grid_current_a: None,
+            grid_voltage_v: default_grid_voltage_v(),
+            power_factor: default_power_factor(),
+            converter_efficiency: default_converter_efficiency(),
+            auxiliary_load_kw: 0.0,
+            policy: AllocationPolicyKind::default(),
+            priority: Vec::new(),
+            request_margin_a: default_request_margin_a(),
+        }
+    }
+}
+
+impl SiteSection {
+    /// Checks serde cannot express; `ids` are the configured connector ids.
+    fn validate(&self, ids: &BTreeSet<u32>) -> Result<(), (String, String)> {
+        let bad = |key: &str, reason: String| Err((format!("site.{key}"), reason));
+        let within = |v: f32, lo: f32, hi: f32| v.is_finite() && v >= lo && v <= hi;
+        for (key, v, hi) in [
+            ("max_grid_power_kw", self.max_grid_power_kw, 100_000.0),
+            ("max_grid_current_a", self.max_grid_current_a, 100_000.0),
+        ] {
+            if let Some(v) = v {
+                if !(v.is_finite() && v > 0.0 && v <= hi) {
+                    return bad(key, format!("must be above 0 and at most {hi}"));
+                }
+            }
+        }
+        for (key, v, lo, hi, unit) in [
+            (
+                "grid_voltage_v",
+                self.grid_voltage_v,
+                100.0,
+                1000.0,
+                "V (line to line, low-voltage side)",
+            ),
+            ("power_factor", self.power_factor, 0.5, 1.0, ""),
+            (
+                "converter_efficiency",
+                self.converter_efficiency,
+                0.5,
+                1.0,
+                "",
+            ),
+            (
+                "auxiliary_load_kw",
+                self.auxiliary_load_kw,
+                0.0,
+                10_000.0,
+                "kW",
+            ),
+            ("request_margin_a", self.request_margin_a, 1.0, 100.0, "A"),
+        ] {
+            if !within(v, lo, hi) {
+                return bad(
+                    key,
+                    format!("must be between {lo} and {hi} {unit}")
+                        .trim_end()
+                        .to_string(),
+                );
+            }
+        }
+        if let Some(kw) = self.max_grid_power_kw {
+            if self.auxiliary_load_kw >= kw {
+                return bad(
+                    "auxiliary_load_kw",
+                    format!(
+                        "{} kW leaves nothing of max_grid_power_kw = {kw} kW for charging",
+                        self.auxiliary_load_kw
+                    ),
+                );
+            }
+        }
+        match self.policy {
+            AllocationPolicyKind::EqualShare if !self.priority.is_empty() => {
+                return bad("priority", "is used only with policy = \"priority\"".into());
+            }
+            AllocationPolicyKind::Priority if self.priority.is_empty() => {
+                return bad(
+                    "priority",
+                    "policy \"priority\" needs the connector ids in order, e.g. [2, 1]".into(),
+                );
+            }
+            _ => {}
+        }
+        let mut seen = BTreeSet::new();
+        for (i, id) in self.priority.iter().enumerate() {
+            if !ids.contains(id) {
+                return Err((
+                    format!("site.priority[{i}]"),
+                    format!("no connector {id} is configured"),
+                ));
+            }
+            if !seen.insert(*id) {
+                return Err((
+                    format!("site.priority[{i}]"),
+                    format!("connector {id} is listed twice"),
+                ));
+            }
+        }
+        Ok(())
     }
 }
 
@@ -453,10 +624,14 @@ impl Config {
                 "must be positive",
             );
         }
-        if let Some(a) = self.station.site_max_current {
-            if !(a.is_finite() && a >= 0.0) {
-                return bad("station.site_max_current".into(), "must be ≥ 0 A");
-            }
+        if self.station.site_max_current.is_some() {
+            return bad(
+                "station.site_max_current".into(),
+                "is no longer supported: it was applied to each connector on its own, not shared. \
+                 Set the grid connection's budget in [site] instead: max_grid_power_kw (AC kW) \
+                 and/or max_grid_current_a (AC amperes per phase), with grid_voltage_v, \
+                 power_factor, converter_efficiency and auxiliary_load_kw",
+            );
         }
         if self.connectors.is_empty() {
             return bad("connectors".into(), "at least one connector is required");
@@ -545,6 +720,7 @@ impl Config {
                 }
             }
         }
+        self.site.validate(&ids)?;
         let ins = &self.insulation;
         if !(ins.fault_ohm_per_volt > 0.0 && ins.warning_ohm_per_volt >= ins.fault_ohm_per_volt) {
             return bad(
@@ -725,6 +901,53 @@ can = { backend = "simulated" }
         Config::from_toml_str(text, "test.toml")
             .expect_err("must be rejected")
             .to_string()
+    }
+
+    #[test]
+    fn site_settings_are_range_checked_by_name() {
+        let with = |site: &str| format!("{MINIMAL}\n[site]\n{site}\n");
+        let ok = Config::from_toml_str(
+            &with("max_grid_power_kw = 200\nmax_grid_current_a = 320\nauxiliary_load_kw = 4"),
+            "test.toml",
+        )
+        .unwrap();
+        assert_eq!(ok.site.max_grid_power_kw, Some(200.0));
+        assert_eq!(ok.site.power_factor, 0.95);
+        for (site, key) in [
+            ("max_grid_power_kw = 0", "site.max_grid_power_kw"),
+            ("max_grid_current_a = nan", "site.max_grid_current_a"),
+            ("power_factor = 1.2", "site.power_factor"),
+            ("converter_efficiency = 0.3", "site.converter_efficiency"),
+            ("grid_voltage_v = 20000", "site.grid_voltage_v"),
+            ("auxiliary_load_kw = -1", "site.auxiliary_load_kw"),
+            ("request_margin_a = 0", "site.request_margin_a"),
+            (
+                "max_grid_power_kw = 5\nauxiliary_load_kw = 5",
+                "site.auxiliary_load_kw",
+            ),
+            ("policy = \"priority\"", "site.priority"),
+            ("priority = [1]", "site.priority"),
+            (
+                "policy = \"priority\"\npriority = [1, 7]",
+                "site.priority[1]",
+            ),
+            (
+                "policy = \"priority\"\npriority = [1, 1]",
+                "site.priority[1]",
+            ),
+            ("max_grid_kw = 100", "site"),
+        ] {
+            let e = err_of(&with(site));
+            assert!(e.contains("test.toml") && e.contains(key), "{site}: {e}");
+        }
+        let e = err_of(&MINIMAL.replace(
+            "state_dir = \"/tmp/x\"",
+            "state_dir = \"/tmp/x\"\nsite_max_current = 150",
+        ));
+        assert!(
+            e.contains("station.site_max_current") && e.contains("[site]"),
+            "{e}"
+        );
     }
 
     #[test]

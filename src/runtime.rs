@@ -83,8 +83,9 @@ impl Rig {
     }
 
     /// Advance every connector to `now`: physics (for simulated hardware), readings in,
-    /// decisions, commands out.
+    /// one station step for all connectors (they share the station's budgets), commands out.
     pub fn step(&mut self, now: Timestamp) {
+        let mut inputs = Vec::with_capacity(self.slots.len());
         for slot in &mut self.slots {
             let hw = &mut slot.hardware;
             hw.step(now);
@@ -104,13 +105,19 @@ impl Rig {
                     }
                 }
             }
-            let inputs = HardwareInputs {
-                io: hw.io().read(),
-                power: hw.power().reading(),
-                imd: hw.imd().reading(),
-                frames,
-            };
-            let out = self.station.step(slot.id, &inputs, now);
+            inputs.push((
+                slot.id,
+                HardwareInputs {
+                    io: hw.io().read(),
+                    power: hw.power().reading(),
+                    imd: hw.imd().reading(),
+                    frames,
+                },
+            ));
+        }
+        let outputs = self.station.step(&inputs, now);
+        for (slot, (_, out)) in self.slots.iter_mut().zip(outputs) {
+            let hw = &mut slot.hardware;
             hw.io().write(&out.io);
             hw.power().command(out.power, now);
             hw.imd().set_measuring(out.imd_measuring, now);

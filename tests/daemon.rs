@@ -1245,3 +1245,80 @@ fn chargerctl_help_documents_every_argument() {
         );
     }
 }
+
+/// `station.site_max_current = 150` used to offer 150 A to each of two trucks. Through the
+/// running daemon: a grid budget worth 150 A at the trucks' voltage is shared, and
+/// `chargerctl status` names the site as the binding limit on both connectors.
+#[test]
+fn two_trucks_share_the_site_budget_and_chargerctl_status_names_it() {
+    let dir = tempfile::tempdir().unwrap();
+    // 150 A at ~720 V target is 108 kW; no losses, so the figure stays plain.
+    let text = format!(
+        "{}\n[site]\nmax_grid_power_kw = 108.0\nconverter_efficiency = 1.0\npower_factor = 1.0\n",
+        sim_config_text(dir.path())
+    );
+    let d = Daemon::start_with(dir.path(), &text);
+    for id in ["1", "2"] {
+        d.ctl_ok(&[
+            "sim",
+            "plug",
+            id,
+            "--max-voltage",
+            "720",
+            "--max-current",
+            "200",
+        ]);
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    for id in ["1", "2"] {
+        d.ctl_ok(&["start", id]);
+    }
+    for id in [1, 2] {
+        d.wait_for_on(id, Duration::from_secs(40), "charging at its share", |c| {
+            c["status"] == "Charging"
+                && c["binding_limit"]["source"] == "site"
+                && c["current"].as_f64().unwrap_or(0.0) > 50.0
+        });
+    }
+    let (c1, c2) = (d.connector(1), d.connector(2));
+    let offered = |c: &Value| c["offered_current"].as_f64().unwrap();
+    assert!(
+        offered(&c1) < 100.0 && offered(&c2) < 100.0,
+        "offered {} A and {} A",
+        offered(&c1),
+        offered(&c2)
+    );
+    let kw = |c: &Value| c["voltage"].as_f64().unwrap() * c["current"].as_f64().unwrap() / 1000.0;
+    assert!(
+        kw(&c1) + kw(&c2) <= 108.0 * 1.01,
+        "{} kW",
+        kw(&c1) + kw(&c2)
+    );
+    let human = d.ctl_ok(&["status"]);
+    assert!(human.contains("site share"), "{human}");
+    assert!(human.contains("2 connectors sharing"), "{human}");
+}
+
+#[test]
+fn the_retired_site_max_current_is_refused_with_its_replacement() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = sim_config_text(dir.path()).replace(
+        "step_interval_ms = 10",
+        "step_interval_ms = 10\nsite_max_current = 150.0",
+    );
+    let config = dir.path().join("chargerd.toml");
+    std::fs::write(&config, text).unwrap();
+    let out = Command::new(CHARGERD)
+        .arg("--check-config")
+        .arg("--config")
+        .arg(&config)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("station.site_max_current"), "{err}");
+    assert!(
+        err.contains("[site]") && err.contains("max_grid_power_kw"),
+        "{err}"
+    );
+}

@@ -945,3 +945,60 @@ fn a_triggered_boot_notification_is_sent_while_registered() {
         "{answer:?}"
     );
 }
+
+/// A ChargePointMaxProfile used to be divided evenly among running transactions (75 A each of
+/// 150 A for two, nothing passed on when one took less). It now goes to the station whole, as
+/// the budget its allocator shares, and the connectors' own limits carry only their own
+/// profiles.
+#[test]
+fn a_charge_point_max_profile_is_one_station_budget_not_an_equal_split() {
+    let mut c = Csms::new();
+    c.connect_and_accept();
+    let t = c.now;
+    c.event(started(1, 1, t));
+    c.event(started(2, 2, t));
+    c.run(Duration::from_secs(1));
+    c.actions.clear();
+    let sent = c.call(
+        "cp-max",
+        "SetChargingProfile",
+        json!({"connectorId": 0, "csChargingProfiles": {
+            "chargingProfileId": 9, "stackLevel": 0,
+            "chargingProfilePurpose": "ChargePointMaxProfile", "chargingProfileKind": "Absolute",
+            "chargingSchedule": {"chargingRateUnit": "A", "startSchedule": "2026-11-25T15:00:00Z",
+                "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 150}]}}}),
+    );
+    let answer = sent.iter().find(|f| f[1] == "cp-max").unwrap();
+    assert_eq!(answer[2]["status"], "Accepted");
+    c.run(Duration::from_secs(1));
+    let station: Vec<_> = c
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            CoreAction::Station {
+                command: StationCommand::SetStationLimit { amps, watts, .. },
+                ..
+            } => Some((*amps, *watts)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(station, vec![(Some(150.0), None)]);
+    let per_connector: Vec<_> = c
+        .actions
+        .iter()
+        .filter_map(|a| match a {
+            CoreAction::Station {
+                command:
+                    StationCommand::SetChargingLimit {
+                        connector, amps, ..
+                    },
+                ..
+            } => Some((*connector, *amps)),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        per_connector.iter().all(|(_, a)| a.is_none()),
+        "no share decided by the OCPP core: {per_connector:?}"
+    );
+}

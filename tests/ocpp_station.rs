@@ -284,10 +284,11 @@ fn charging_profiles_change_the_current_the_truck_really_gets() {
         "nothing left to clear"
     );
 
-    // A ChargePointMaxProfile on connector 0 caps the connector.
+    // A ChargePointMaxProfile on connector 0 is a budget for the whole charge point: the one
+    // truck charging gets all of it, as its share.
     assert_eq!(set_profile(&mut csms, 0, cp_max), "Accepted");
     d.wait_connector(1, WAIT, "120 A from the ChargePointMaxProfile", |c| {
-        binding_source(c) == "ocpp" && current(c) <= 122.0 && current(c) > 100.0
+        binding_source(c) == "station-profile" && current(c) <= 122.0 && current(c) > 100.0
     });
     let schedule = csms.call(
         "GetCompositeSchedule",

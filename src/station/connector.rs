@@ -11,8 +11,9 @@ use charger_protocol::{
 };
 use serde::{Deserialize, Serialize};
 
+use super::allocator::{BudgetKind, ConnectorNeed, Share};
 use super::fault::{Fault, FaultKind, Reading};
-use super::limits::{CurrentLimit, LimitSet, LimitSource};
+use super::limits::{protocol_ceiling, CurrentLimit, LimitSet, LimitSource};
 use super::{
     CommandError, CommandOutcome, ConnectorStatus, CoreSettings, HardwareInputs, HardwareOutputs,
     Offer, SessionFactory, StationEvent, TransactionStart, TransactionStop,
@@ -120,6 +121,8 @@ pub(crate) struct Connector {
     limits: LimitSet,
     meter_wh: f64,
     last_step: Option<Timestamp>,
+    /// Time since the step before, from [`Self::begin_step`] to [`Self::finish_step`].
+    step_dt: Duration,
     last_meter_sample: Timestamp,
     commanded: PowerCommand,
     over_current_since: Option<Timestamp>,
@@ -147,6 +150,8 @@ impl Connector {
     ) -> Self {
         let mut limits = LimitSet::default();
         limits.set(LimitSource::ConnectorRating, cfg.max_current, "");
+        let (ceiling, why) = protocol_ceiling(cfg.protocol);
+        limits.set(LimitSource::ProtocolCeiling, ceiling, why);
         Connector {
             cfg,
             operative,
@@ -161,6 +166,7 @@ impl Connector {
             limits,
             meter_wh,
             last_step: None,
+            step_dt: Duration::ZERO,
             last_meter_sample: now,
             commanded: PowerCommand::OFF,
             over_current_since: None,
@@ -550,8 +556,12 @@ impl Connector {
         }
     }
 
-    /// One control step. Returns the outputs and whether a transaction started.
-    pub(crate) fn step(
+    /// The first half of a control step: readings, faults, plug, start, plausibility, this
+    /// step's frames from the vehicle, and the connector's own limits composed (the vehicle's
+    /// request of this step included). The station then shares its budgets
+    /// ([`Self::need`], [`Self::set_share`]) and finishes with [`Self::finish_step`]. Returns
+    /// whether a transaction started.
+    pub(crate) fn begin_step(
         &mut self,
         inputs: &HardwareInputs,
         settings: &CoreSettings,
@@ -559,8 +569,8 @@ impl Connector {
         sessions: &SessionFactory,
         now: Timestamp,
         events: &mut Vec<StationEvent>,
-    ) -> (HardwareOutputs, bool) {
-        let dt = self.last_step.map_or(Duration::ZERO, |t| now - t);
+    ) -> bool {
+        self.step_dt = self.last_step.map_or(Duration::ZERO, |t| now - t);
         self.last_step = Some(now);
         self.voltage = inputs.imd.cable_voltage;
         self.current = inputs.power.current;
@@ -688,8 +698,25 @@ impl Connector {
             self.over_current_since = None;
         }
 
-        // 5. Limits.
-        self.update_limits(settings);
+        // 5. The vehicle's frames, then the limits: its request counts in this very step.
+        if let Some(s) = self.session.as_mut() {
+            for frame in &inputs.frames {
+                s.dc.handle_frame(frame, now);
+            }
+        }
+        self.update_limits();
+        started
+    }
+
+    /// The second half of a control step, after the station set this connector's shares.
+    pub(crate) fn finish_step(
+        &mut self,
+        inputs: &HardwareInputs,
+        settings: &CoreSettings,
+        now: Timestamp,
+        events: &mut Vec<StationEvent>,
+    ) -> HardwareOutputs {
+        let dt = self.step_dt;
         let available = self.limits.available();
 
         // 6. The session.
@@ -699,9 +726,6 @@ impl Connector {
         let id = self.id();
         let rated_v = self.cfg.max_voltage;
         if let Some(s) = self.session.as_mut() {
-            for frame in &inputs.frames {
-                s.dc.handle_frame(frame, now);
-            }
             s.dc.set_available_current(available, now);
             let verdict = Self::insulation_verdict(&inputs.imd, settings, rated_v);
             let plant = PlantInputs {
@@ -852,7 +876,7 @@ impl Connector {
         }
 
         self.update_status(now, events);
-        (out, started)
+        out
     }
 
     fn meter_sample(&self, transaction_id: Option<i64>, now: Timestamp) -> StationEvent {
@@ -915,7 +939,7 @@ impl Connector {
         }
     }
 
-    fn update_limits(&mut self, settings: &CoreSettings) {
+    fn update_limits(&mut self) {
         if let Some(f) = self.first_fault() {
             let text = f.to_string();
             self.limits.set(LimitSource::Unavailable, 0.0, text);
@@ -938,9 +962,16 @@ impl Connector {
         } else {
             self.limits.clear(LimitSource::PowerRating);
         }
-        match settings.site_max_current {
-            Some(a) => self.limits.set(LimitSource::Site, a, ""),
-            None => self.limits.clear(LimitSource::Site),
+        let vehicle = self.session.as_ref().map(|s| s.dc.vehicle());
+        match vehicle.and_then(|v| v.max_current.map(|a| (a, v.max_voltage))) {
+            Some((amps, volts)) => {
+                let detail = match volts {
+                    Some(v) => format!("the vehicle's maximum ({v:.0} V battery maximum)"),
+                    None => "the vehicle's maximum".to_string(),
+                };
+                self.limits.set(LimitSource::VehicleMaximum, amps, detail);
+            }
+            None => self.limits.clear(LimitSource::VehicleMaximum),
         }
         match &self.charging_limit {
             Some((amps, watts, detail)) => {
@@ -969,6 +1000,80 @@ impl Connector {
         {
             Some(a) => self.limits.set(LimitSource::VehicleRequest, a, ""),
             None => self.limits.clear(LimitSource::VehicleRequest),
+        }
+    }
+
+    /// What this connector wants of the station-wide budgets this step (after
+    /// [`Self::begin_step`]): the minimum of its own limits and of what the vehicle asks for
+    /// plus `request_margin` (a CHAdeMO vehicle never asks above the offer, so an offer that
+    /// only matched the request would hold it where it is). Nothing without a session or once
+    /// it is stopping; the margin alone before energy transfer (insulation test, precharge).
+    pub(crate) fn need(&self, request_margin: f32) -> ConnectorNeed {
+        let own = self
+            .limits
+            .binding_except(&[
+                LimitSource::VehicleRequest,
+                LimitSource::Site,
+                LimitSource::StationProfile,
+            ])
+            .map_or(0.0, |l| l.amps);
+        let vehicle = self.session.as_ref().map(|s| s.dc.vehicle());
+        let wish = match self.session.as_ref().map(|s| s.dc.phase()) {
+            Some(SessionPhase::Handshake | SessionPhase::CableCheck | SessionPhase::Precharge) => {
+                request_margin
+            }
+            Some(SessionPhase::Charging) => {
+                vehicle
+                    .and_then(|v| v.requested_current)
+                    .filter(|a| a.is_finite())
+                    .unwrap_or(0.0)
+                    .max(0.0)
+                    + request_margin
+            }
+            _ => 0.0,
+        };
+        // Power is budgeted at the highest voltage the output may reach: while charging, the
+        // higher of the measured voltage, the vehicle's target and the supply's setpoint (the
+        // output never regulates above it), so a rising battery voltage does not push the
+        // draw over a budget; before that (insulation test, precharge) the rating, which
+        // those voltages may reach within a step.
+        let charging = self
+            .session
+            .as_ref()
+            .is_some_and(|s| s.dc.phase() == SessionPhase::Charging);
+        let target = vehicle
+            .and_then(|v| v.target_voltage)
+            .filter(|v| v.is_finite())
+            .unwrap_or(0.0);
+        let setpoint = if self.commanded.enabled {
+            self.commanded.voltage
+        } else {
+            0.0
+        };
+        let mut volts = self.voltage.max(target).max(setpoint);
+        if !(charging && volts.is_finite() && volts > POWER_LIMIT_MIN_VOLTAGE) {
+            volts = self.cfg.max_voltage;
+        }
+        ConnectorNeed {
+            id: self.id(),
+            demand_amps: own.min(wish),
+            volts,
+            drawn_amps: self.current,
+        }
+    }
+
+    /// This step's share of the station-wide budgets (`None`: no budget applies).
+    pub(crate) fn set_share(&mut self, share: Option<&Share>) {
+        self.limits.clear(LimitSource::Site);
+        self.limits.clear(LimitSource::StationProfile);
+        // Without a session nothing flows, and the share is 0: the limit would only hide the
+        // connector's own ones from the status.
+        if let (Some(share), Some(_)) = (share, self.session.as_ref()) {
+            let source = match share.source {
+                BudgetKind::Site => LimitSource::Site,
+                BudgetKind::StationProfile => LimitSource::StationProfile,
+            };
+            self.limits.set(source, share.amps, share.detail.clone());
         }
     }
 

@@ -6,25 +6,38 @@
 
 use std::collections::BTreeMap;
 
+use charger_protocol::gbt::CurrentCodec;
 use serde::{Deserialize, Serialize};
 
-/// Who imposes a limit. Order matters only to break ties: the first listed wins.
+use crate::config::ProtocolKind;
+
+/// Who imposes a limit. Order matters only to break ties: the first listed wins, so a
+/// connector's own limits come before the shares of station-wide budgets (a share that merely
+/// equals what the connector can take anyway does not bind), and the vehicle's request is last.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LimitSource {
     /// The station cannot deliver at all right now (fault, inoperative).
     Unavailable,
-    /// The connector's (cable's) current rating.
-    ConnectorRating,
-    /// The connector's power rating at the present voltage.
-    PowerRating,
-    /// The site's grid connection, shared by all connectors.
-    Site,
-    /// The CSMS's smart-charging schedule (OCPP charging profiles), watts converted with the
-    /// live voltage.
-    Ocpp,
     /// The session runs to identify the vehicle (autocharge) and is not authorized yet.
     Authorization,
+    /// The connector's (cable's) current rating.
+    ConnectorRating,
+    /// The most the protocol's current field can carry (CHAdeMO 1.x: 255 A in one byte;
+    /// GB/T 27930-2015: 400 A with its −400 A offset).
+    ProtocolCeiling,
+    /// The connector's power rating at the present voltage.
+    PowerRating,
+    /// The vehicle's own maximum current (CHAdeMO 0x100, GB/T BCP).
+    VehicleMaximum,
+    /// The CSMS's smart-charging schedule for this connector (TxProfile, TxDefaultProfile),
+    /// watts converted with the live voltage.
+    Ocpp,
+    /// This connector's share of the CSMS's charge-point-wide profile (ChargePointMaxProfile),
+    /// from the station allocator.
+    StationProfile,
+    /// This connector's share of the site's grid connection, from the station allocator.
+    Site,
     /// What the truck asks for.
     VehicleRequest,
 }
@@ -33,13 +46,37 @@ impl LimitSource {
     pub fn name(self) -> &'static str {
         match self {
             LimitSource::Unavailable => "unavailable",
-            LimitSource::ConnectorRating => "connector rating",
-            LimitSource::PowerRating => "power rating",
-            LimitSource::Site => "site limit",
-            LimitSource::Ocpp => "ocpp",
             LimitSource::Authorization => "authorization",
+            LimitSource::ConnectorRating => "connector rating",
+            LimitSource::ProtocolCeiling => "protocol ceiling",
+            LimitSource::PowerRating => "power rating",
+            LimitSource::VehicleMaximum => "vehicle maximum",
+            LimitSource::Ocpp => "ocpp",
+            LimitSource::StationProfile => "charge point profile share",
+            LimitSource::Site => "site share",
             LimitSource::VehicleRequest => "vehicle request",
         }
+    }
+}
+
+/// A vehicle's request binds only when it is at least this far below what the station
+/// offers. CHAdeMO vehicles never ask above the offer, which goes out in whole amperes rounded
+/// down: one that asks for all it is offered is held back by the station's limit, not by its
+/// own wish.
+pub const REQUEST_RESOLUTION_A: f32 = 1.0;
+
+/// The most a protocol's current fields can carry, and why, as a [`LimitSource::ProtocolCeiling`].
+pub fn protocol_ceiling(protocol: ProtocolKind) -> (f32, &'static str) {
+    match protocol {
+        // 102.3, 108.3 and 109.3 are one byte of 1 A each.
+        ProtocolKind::Chademo => (
+            f32::from(u8::MAX),
+            "CHAdeMO 1.x carries currents in one byte",
+        ),
+        ProtocolKind::Gbt => (
+            CurrentCodec::Offset400.max_charge_current(),
+            "GB/T 27930-2015 carries currents with a -400 A offset",
+        ),
     }
 }
 
@@ -102,9 +139,16 @@ impl LimitSet {
             })
     }
 
-    /// The smallest of all limits, the truck's request included.
+    /// The limit that holds the current back: the smallest of the station's limits, unless
+    /// the truck asks for clearly less ([`REQUEST_RESOLUTION_A`]), then its request.
     pub fn binding(&self) -> Option<&CurrentLimit> {
-        self.binding_except(&[])
+        let station = self.binding_except(&[LimitSource::VehicleRequest]);
+        let request = self.get(LimitSource::VehicleRequest);
+        match (station, request) {
+            (Some(s), Some(r)) if r.amps + REQUEST_RESOLUTION_A > s.amps => Some(s),
+            (Some(s), None) => Some(s),
+            (_, r) => r,
+        }
     }
 
     /// What the station can offer, before the truck's request: the minimum of everything but
@@ -137,6 +181,21 @@ mod tests {
                 .to_string(),
             "400.0 A (power rating: 240 kW at 600 V)"
         );
+    }
+
+    #[test]
+    fn a_request_that_takes_all_it_is_offered_does_not_bind() {
+        let mut l = LimitSet::default();
+        l.set(LimitSource::ConnectorRating, 200.0, "");
+        l.set(LimitSource::Site, 75.4, "site 100 kW grid");
+        // CHAdeMO: the offer goes out as 75 A, the truck asks for all of it.
+        l.set(LimitSource::VehicleRequest, 75.0, "");
+        assert_eq!(l.binding().unwrap().source, LimitSource::Site);
+        l.set(LimitSource::VehicleRequest, 60.0, "");
+        assert_eq!(l.binding().unwrap().source, LimitSource::VehicleRequest);
+        l.clear(LimitSource::ConnectorRating);
+        l.clear(LimitSource::Site);
+        assert_eq!(l.binding().unwrap().source, LimitSource::VehicleRequest);
     }
 
     #[test]

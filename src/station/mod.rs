@@ -5,6 +5,7 @@
 //! ([`HardwareOutputs`]) plus [`StationEvent`]s for the journal (and, later, OCPP). It never
 //! touches a socket, a file or a clock, so tests drive whole sessions in simulated time.
 
+pub mod allocator;
 pub mod auth;
 mod connector;
 pub mod fault;
@@ -18,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
 use crate::config::{Config, ConnectorSection};
+pub use allocator::{AllocationPolicy, SiteBudget, StationAllocator, StationLimit};
 pub use auth::{AuthError, Authorizer};
 use connector::Connector;
 pub use connector::{ConnectorSnapshot, TransactionSnapshot};
@@ -230,6 +232,14 @@ pub enum StationCommand {
         watts: Option<f32>,
         detail: String,
     },
+    /// The CSMS's charge-point-wide limit (ChargePointMaxProfile), a budget the station
+    /// allocator shares among the connectors: `amps` bounds the sum of their DC output
+    /// currents, `watts` the sum of their DC output powers; both `None` lifts it.
+    SetStationLimit {
+        amps: Option<f32>,
+        watts: Option<f32>,
+        detail: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -295,7 +305,8 @@ pub(crate) struct CoreSettings {
     pub max_reading_age: std::time::Duration,
     pub current_tolerance: f32,
     pub implausible_after: std::time::Duration,
-    pub site_max_current: Option<f32>,
+    /// Added to a vehicle's request to make its demand on station-wide budgets.
+    pub request_margin: f32,
     pub meter_persist_interval: std::time::Duration,
 }
 
@@ -313,7 +324,7 @@ impl CoreSettings {
             max_reading_age: std::time::Duration::from_millis(cfg.safety.max_reading_age_ms),
             current_tolerance: cfg.safety.current_tolerance_a,
             implausible_after: std::time::Duration::from_millis(cfg.safety.implausible_after_ms),
-            site_max_current: cfg.station.site_max_current,
+            request_margin: cfg.site.request_margin_a,
             meter_persist_interval: std::time::Duration::from_secs(
                 cfg.station.meter_persist_interval_s,
             ),
@@ -340,6 +351,7 @@ pub struct Station {
     next_transaction_id: i64,
     events: VecDeque<StationEvent>,
     sessions: Sessions,
+    allocator: StationAllocator,
 }
 
 impl Station {
@@ -370,6 +382,7 @@ impl Station {
             next_transaction_id: restored.next_transaction_id.max(1),
             events: VecDeque::new(),
             sessions: Sessions(sessions),
+            allocator: allocator_from_config(cfg),
         }
     }
 
@@ -452,48 +465,89 @@ impl Station {
                 c.set_charging_limit(amps, watts, detail);
                 Ok(CommandOutcome::LimitSet)
             }
+            StationCommand::SetStationLimit {
+                amps,
+                watts,
+                detail,
+            } => {
+                // Takes effect at the next step, lowering before raising like any budget.
+                self.allocator.set_station_limit(Some(StationLimit {
+                    amps,
+                    watts,
+                    detail,
+                }));
+                Ok(CommandOutcome::LimitSet)
+            }
         }
     }
 
-    /// One control step for connector `id`: take what its hardware reported, decide, and say
-    /// what to drive. Unknown ids get safe (all-off) outputs.
-    pub fn step(&mut self, id: u32, inputs: &HardwareInputs, now: Timestamp) -> HardwareOutputs {
+    /// One control step for the whole station: every connector takes what its hardware
+    /// reported (`inputs`, by connector id) and the vehicle's frames; the allocator shares the
+    /// station-wide budgets among their demands; then each connector decides what to drive.
+    /// Returns the outputs in the order of `inputs`; unknown ids get safe (all-off) outputs.
+    pub fn step(
+        &mut self,
+        inputs: &[(u32, HardwareInputs)],
+        now: Timestamp,
+    ) -> Vec<(u32, HardwareOutputs)> {
         let settings = self.settings.clone();
-        let next_id = self.next_transaction_id;
-        let Some(c) = self.connectors.iter_mut().find(|c| c.id() == id) else {
-            return HardwareOutputs::default();
-        };
-        let mut events = Vec::new();
-        let (out, started) = c.step(
-            inputs,
-            &settings,
-            next_id,
-            &self.sessions.0,
-            now,
-            &mut events,
-        );
-        if started {
-            self.next_transaction_id += 1;
-        }
-        // Autocharge: the VIN the session read decides whether the transaction begins.
-        if let Some(vin) = c.vin_to_authorize() {
-            if self.authorizer.mode() == crate::config::AuthorizationMode::Ocpp {
-                // Asked once; the OCPP charge point answers with a Start or a Stop.
-                c.vin_reported();
-                events.push(StationEvent::VehicleIdentified {
-                    connector: id,
-                    vin,
-                    at: now,
-                });
-            } else {
-                match self.authorizer.authorize(Some(&vin)) {
-                    Ok(id_tag) => c.begin_transaction(id_tag, now, &mut events),
-                    Err(e) => c.refuse_vehicle(&e.to_string(), now),
-                }
+        let mut events: Vec<Vec<StationEvent>> = vec![Vec::new(); inputs.len()];
+        for ((id, input), ev) in inputs.iter().zip(events.iter_mut()) {
+            let next_id = self.next_transaction_id;
+            let Some(c) = self.connectors.iter_mut().find(|c| c.id() == *id) else {
+                continue;
+            };
+            if c.begin_step(input, &settings, next_id, &self.sessions.0, now, ev) {
+                self.next_transaction_id += 1;
             }
         }
-        self.events.extend(events);
-        out
+        // Every connector is in the allocation (one not stepped this time wants nothing it
+        // has not got already: it keeps its previous share by drawing it).
+        let needs: Vec<_> = self
+            .connectors
+            .iter()
+            .map(|c| c.need(settings.request_margin))
+            .collect();
+        let active = self.allocator.is_active();
+        let shares = self.allocator.allocate(&needs);
+        for c in &mut self.connectors {
+            let share = shares.iter().find(|s| s.id == c.id()).filter(|_| active);
+            c.set_share(share);
+        }
+        let mut outputs = Vec::with_capacity(inputs.len());
+        for ((id, input), mut ev) in inputs.iter().zip(events) {
+            let id = *id;
+            let Some(c) = self.connectors.iter_mut().find(|c| c.id() == id) else {
+                outputs.push((id, HardwareOutputs::default()));
+                continue;
+            };
+            let out = c.finish_step(input, &settings, now, &mut ev);
+            // Autocharge: the VIN the session read decides whether the transaction begins.
+            if let Some(vin) = c.vin_to_authorize() {
+                if self.authorizer.mode() == crate::config::AuthorizationMode::Ocpp {
+                    // Asked once; the OCPP charge point answers with a Start or a Stop.
+                    c.vin_reported();
+                    ev.push(StationEvent::VehicleIdentified {
+                        connector: id,
+                        vin,
+                        at: now,
+                    });
+                } else {
+                    match self.authorizer.authorize(Some(&vin)) {
+                        Ok(id_tag) => c.begin_transaction(id_tag, now, &mut ev),
+                        Err(e) => c.refuse_vehicle(&e.to_string(), now),
+                    }
+                }
+            }
+            self.events.extend(ev);
+            outputs.push((id, out));
+        }
+        outputs
+    }
+
+    /// The station-wide budgets and how they are shared (for status views and tests).
+    pub fn allocator(&self) -> &StationAllocator {
+        &self.allocator
     }
 
     /// Tell the station an operator-visible fault it cannot measure itself (e.g. a CAN port
@@ -535,4 +589,26 @@ impl Station {
             .find(|c| c.id() == id)
             .map(|c| c.status())
     }
+}
+
+/// The allocator for `[site]`: the grid budget (when a limit is set) and the policy.
+fn allocator_from_config(cfg: &Config) -> StationAllocator {
+    let site = &cfg.site;
+    let budget = (site.max_grid_power_kw.is_some() || site.max_grid_current_a.is_some()).then_some(
+        SiteBudget {
+            max_grid_power_kw: site.max_grid_power_kw,
+            max_grid_current_a: site.max_grid_current_a,
+            grid_voltage_v: site.grid_voltage_v,
+            power_factor: site.power_factor,
+            converter_efficiency: site.converter_efficiency,
+            auxiliary_load_kw: site.auxiliary_load_kw,
+        },
+    );
+    let policy = match site.policy {
+        crate::config::AllocationPolicyKind::EqualShare => AllocationPolicy::EqualShare,
+        crate::config::AllocationPolicyKind::Priority => {
+            AllocationPolicy::Priority(site.priority.clone())
+        }
+    };
+    StationAllocator::new(budget, policy)
 }

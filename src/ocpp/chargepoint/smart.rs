@@ -5,7 +5,10 @@
 //! schedule's own boundaries change, and handed to the station as amperes and/or watts per
 //! connector; the station converts watts with the live output voltage on every control step,
 //! so a power limit holds as the battery voltage rises. A ChargePointMaxProfile limits the
-//! whole charge point: it is shared evenly among the connectors with a transaction.
+//! whole charge point: it goes to the station as one budget (`SetStationLimit`: its amperes
+//! bound the sum of the connectors' DC output currents, its watts the sum of their DC output
+//! powers), which the station allocator shares among the connectors that draw, passing on what
+//! one does not use.
 
 use charger_protocol::ocpp::MessageId;
 use charger_protocol::Timestamp;
@@ -225,31 +228,44 @@ impl ChargePoint {
         }
         let at = self.unix_ms(now);
         let n = self.keys.number_of_connectors;
-        let sharing = self.running.len().max(1) as f64;
         let mut next: Option<i64> = None;
+        let describe = |limit: (Option<f32>, Option<f32>), what: &str| match limit {
+            (Some(a), Some(w)) => format!("{what}: {a:.0} A, {:.0} kW", w / 1000.0),
+            (Some(a), None) => format!("{what}: {a:.0} A"),
+            (None, Some(w)) => format!("{what}: {:.0} kW", w / 1000.0),
+            (None, None) => String::new(),
+        };
+        // The ChargePointMaxProfile belongs to no connector and no transaction: one budget
+        // for the station (kept under connector 0 among the applied limits).
+        let station = self.profiles.limit_at(0, None, at).charge_point;
+        let station = (
+            station.amps.map(|a| a as f32),
+            station.watts.map(|w| w as f32),
+        );
+        if self.applied_limits.get(&0) != Some(&station) {
+            tracing::info!(amps = ?station.0, watts = ?station.1, "charge-point-wide smart-charging limit");
+            self.applied_limits.insert(0, station);
+            self.actions.push_back(CoreAction::Station {
+                command: StationCommand::SetStationLimit {
+                    amps: station.0,
+                    watts: station.1,
+                    detail: describe(station, "charge point profile"),
+                },
+                reply: None,
+            });
+        }
+        if let Some(t) = self.profiles.next_change_after(0, None, at) {
+            next = Some(t);
+        }
         for connector in 1..=n {
             let tx = self.tx_context(connector);
             let composite = self.profiles.limit_at(connector, tx, at);
-            let share = |v: Option<f64>| v.map(|v| v / sharing);
-            let min = |a: Option<f64>, b: Option<f64>| match (a, b) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            let amps = min(composite.connector.amps, share(composite.charge_point.amps));
-            let watts = min(
-                composite.connector.watts,
-                share(composite.charge_point.watts),
+            let limit = (
+                composite.connector.amps.map(|a| a as f32),
+                composite.connector.watts.map(|w| w as f32),
             );
-            let limit = (amps.map(|a| a as f32), watts.map(|w| w as f32));
             if self.applied_limits.get(&connector) != Some(&limit) {
-                let detail = match limit {
-                    (Some(a), Some(w)) => {
-                        format!("charging profile: {a:.0} A, {:.0} kW", w / 1000.0)
-                    }
-                    (Some(a), None) => format!("charging profile: {a:.0} A"),
-                    (None, Some(w)) => format!("charging profile: {:.0} kW", w / 1000.0),
-                    (None, None) => String::new(),
-                };
+                let detail = describe(limit, "charging profile");
                 tracing::info!(connector, amps = ?limit.0, watts = ?limit.1, "smart-charging limit");
                 self.applied_limits.insert(connector, limit);
                 self.actions.push_back(CoreAction::Station {
