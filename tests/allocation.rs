@@ -226,13 +226,12 @@ fn two_trucks_on_a_150_a_budget_are_not_offered_150_a_each() {
     }
     let dc_kw = (c1.voltage * c1.current + c2.voltage * c2.current) / 1000.0;
     assert!(dc_kw <= 105.0 * 1.01, "{dc_kw} kW");
-    // Power is budgeted at the trucks' target voltage (the most the output reaches), above
-    // the battery's present voltage: most, not all, of the budget flows.
-    let target = c1.vehicle.target_voltage.unwrap();
-    let budgeted_kw = target * (c1.current + c2.current) / 1000.0;
+    // Power is budgeted at the measured voltage plus a small headroom, not at the trucks'
+    // target (a constant-voltage ceiling 100 V above the battery): nearly all the budget flows.
     assert!(
-        budgeted_kw > 105.0 * 0.97 && budgeted_kw <= 105.0 * 1.01,
-        "{budgeted_kw} kW budgeted at {target} V ({dc_kw} kW flowing)"
+        dc_kw > 105.0 * 0.95,
+        "{dc_kw} kW of 105 kW flowing at {} V",
+        c1.voltage
     );
     assert!(
         (c1.current - c2.current).abs() < 10.0,

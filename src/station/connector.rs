@@ -23,6 +23,11 @@ use crate::config::{ConnectorSection, ProtocolKind};
 /// A stopping session that still has its contactors closed this long after the stop trigger
 /// is forced safe by the station, whatever the protocol state machine thinks.
 const STOP_DEADLINE: Duration = Duration::from_secs(10);
+/// A battery's voltage rises by far less than this between two control steps (100 ms): the
+/// allocator budgets a charging connector's power at its measured voltage plus this share, or
+/// [`BUDGET_VOLTAGE_HEADROOM_MIN_V`] if more, never above the vehicle's target or the setpoint.
+const BUDGET_VOLTAGE_HEADROOM: f32 = 0.02;
+const BUDGET_VOLTAGE_HEADROOM_MIN_V: f32 = 5.0;
 /// Below this voltage the power rating does not limit current (nothing is flowing yet).
 const POWER_LIMIT_MIN_VOLTAGE: f32 = 50.0;
 
@@ -1032,11 +1037,13 @@ impl Connector {
             }
             _ => 0.0,
         };
-        // Power is budgeted at the highest voltage the output may reach: while charging, the
-        // higher of the measured voltage, the vehicle's target and the supply's setpoint (the
-        // output never regulates above it), so a rising battery voltage does not push the
-        // draw over a budget; before that (insulation test, precharge) the rating, which
-        // those voltages may reach within a step.
+        // Power is budgeted at the highest voltage the output may reach before the next step:
+        // while charging, the measured voltage plus a headroom a battery does not climb within
+        // a step, capped by the vehicle's target and the supply's setpoint (the output never
+        // regulates above them). Budgeting at the target itself (a CV ceiling often 100 V above
+        // the battery under constant current) would leave a sixth of the site unused. Before
+        // that (insulation test, precharge) the rating, which those voltages may reach within
+        // a step.
         let charging = self
             .session
             .as_ref()
@@ -1050,7 +1057,13 @@ impl Connector {
         } else {
             0.0
         };
-        let mut volts = self.voltage.max(target).max(setpoint);
+        let ceiling = target.max(setpoint);
+        let headroom = (self.voltage * BUDGET_VOLTAGE_HEADROOM).max(BUDGET_VOLTAGE_HEADROOM_MIN_V);
+        let mut volts = if ceiling > self.voltage {
+            ceiling.min(self.voltage + headroom)
+        } else {
+            self.voltage
+        };
         if !(charging && volts.is_finite() && volts > POWER_LIMIT_MIN_VOLTAGE) {
             volts = self.cfg.max_voltage;
         }
