@@ -13,6 +13,7 @@ pub mod connector;
 pub mod imd;
 pub mod io;
 pub mod power;
+pub mod profile;
 pub mod sim;
 
 pub use can::{CanError, CanPort};
