@@ -12,6 +12,7 @@ pub mod can;
 pub mod connector;
 pub mod imd;
 pub mod io;
+pub mod modbus;
 pub mod power;
 pub mod profile;
 pub mod sim;
