@@ -412,3 +412,50 @@ async fn a_silent_device_times_out_and_the_link_recovers_after_a_rebuild() {
     .await;
     task.abort();
 }
+
+#[tokio::test]
+async fn a_stopped_update_counter_turns_the_group_into_frozen_faults() {
+    let text = PROFILE.replacen(
+        "poll_hz = 10\n",
+        "poll_hz = 10\nupdate_counter = \"counter\"\n",
+        1,
+    ) + "\n[registers.counter]\ntable = \"input\"\naddress = 0\ntype = \"u16\"\naccess = \"read\"\ngroup = \"fast\"\n";
+    let profile = Profile::parse(&text, Path::new("test-imd-counter.toml")).unwrap();
+    let bank = bank();
+    let addr = serve(bank.clone()).await;
+    let mut l = link(addr, 500);
+    l.frozen_after = 3;
+    let (mut devs, task) = spawn_tcp(
+        l,
+        vec![DeviceConfig {
+            name: "imd".into(),
+            unit: 1,
+            profile: Arc::new(profile),
+        }],
+    );
+    let dev = &mut devs[0];
+    // The counter sits at 0: after three unchanged reads every value is a fault.
+    until(dev, "frozen", |d| {
+        value(d, "resistance") == Some(Err(ReadError::Frozen))
+    })
+    .await;
+    assert_eq!(value(dev, "alarm"), Some(Err(ReadError::Frozen)));
+    // The device comes back to life: values return.
+    let ticking = bank.clone();
+    let ticker = tokio::spawn(async move {
+        loop {
+            {
+                let mut b = ticking.lock().unwrap();
+                let c = b.input.get(&0).copied().unwrap_or(0);
+                b.input.insert(0, c.wrapping_add(1));
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    });
+    until(dev, "fresh values", |d| {
+        value(d, "resistance") == Some(Ok(Value::Number(5000.0)))
+    })
+    .await;
+    ticker.abort();
+    task.abort();
+}
