@@ -176,6 +176,8 @@ struct WriteJob {
     address: u16,
     payload: WritePayload,
     register: String,
+    /// Read the register back after writing (readable, not momentary).
+    read_back: bool,
 }
 
 impl ModbusDevice {
@@ -205,12 +207,24 @@ impl ModbusDevice {
     }
 
     /// Queue a write of `point`; checked against the profile (writable, in range) first.
+    /// Readable registers are read back after the write.
     pub fn write(&self, point: Point, value: &Value) -> Result<(), CommandError> {
         let req = self.profile.encode_write(point, value)?;
-        let register = self
+        self.queue(point, req)
+    }
+
+    /// Queue a momentary command (fault reset, self test): written once, never read back or
+    /// repeated, since the device clears it itself.
+    pub fn trigger(&self, point: Point) -> Result<(), CommandError> {
+        let req = self.profile.encode_command(point)?;
+        self.queue(point, req)
+    }
+
+    fn queue(&self, point: Point, req: crate::profile::WriteRequest) -> Result<(), CommandError> {
+        let (register, read_back) = self
             .profile
             .point(point)
-            .map(|r| r.name.clone())
+            .map(|r| (r.name.clone(), r.access.readable() && !r.momentary))
             .unwrap_or_default();
         self.writes
             .try_send((
@@ -220,6 +234,7 @@ impl ModbusDevice {
                     address: req.address,
                     payload: req.payload,
                     register,
+                    read_back,
                 },
             ))
             .map_err(|e| match e {
@@ -629,13 +644,24 @@ async fn write(
         (Table::Holding, WritePayload::Words(w)) => {
             call(t, ctx.write_multiple_registers(job.address, w)).await
         }
+        (Table::Holding, WritePayload::Mask { and_mask, or_mask }) => {
+            call(
+                t,
+                ctx.masked_write_register(job.address, *and_mask, *or_mask),
+            )
+            .await
+        }
         // The profile never encodes a write to a read-only table.
         _ => Call::Exception(Exception::IllegalFunction),
     };
     let (keep, error) = match outcome {
         Call::Ok(()) => {
             *failures = 0;
-            (true, None)
+            if job.read_back {
+                read_back(link, ctx, job).await
+            } else {
+                (true, None)
+            }
         }
         Call::Exception(ex) => {
             *failures = 0;
@@ -662,6 +688,56 @@ async fn write(
         });
     }
     keep
+}
+
+/// Read a written register back: a device that accepted a write but holds another value
+/// (clamped, ignored in its current mode) is a write failure, not a success.
+async fn read_back(link: &TcpLink, ctx: &mut Context, job: &WriteJob) -> (bool, Option<String>) {
+    let t = link.timeout;
+    let a = job.address;
+    let matches = match &job.payload {
+        WritePayload::Bit(b) => match call(t, ctx.read_coils(a, 1)).await {
+            Call::Ok(v) => Ok(v.first() == Some(b)),
+            other => Err(other.describe()),
+        },
+        WritePayload::Words(w) => {
+            let n = u16::try_from(w.len()).unwrap_or(u16::MAX);
+            match call(t, ctx.read_holding_registers(a, n)).await {
+                Call::Ok(v) => Ok(&v == w),
+                other => Err(other.describe()),
+            }
+        }
+        WritePayload::Mask { and_mask, or_mask } => {
+            match call(t, ctx.read_holding_registers(a, 1)).await {
+                Call::Ok(v) => Ok(v
+                    .first()
+                    .is_some_and(|w| w & !and_mask == *or_mask & !and_mask)),
+                other => Err(other.describe()),
+            }
+        }
+    };
+    match matches {
+        Ok(true) => (true, None),
+        Ok(false) => (
+            true,
+            Some(format!("{}: read back a different value", job.register)),
+        ),
+        Err(e) => (
+            true,
+            Some(format!("{}: read-back failed: {e}", job.register)),
+        ),
+    }
+}
+
+impl<T> Call<T> {
+    fn describe(&self) -> String {
+        match self {
+            Call::Ok(_) => "ok".into(),
+            Call::Exception(e) => e.to_string(),
+            Call::Timeout => "timeout".into(),
+            Call::Transport(e) => e.clone(),
+        }
+    }
 }
 
 async fn keepalive(link: &TcpLink, ctx: &mut Context, slot: &mut Slot, failures: &mut u32) -> bool {
@@ -697,6 +773,7 @@ async fn keepalive(link: &TcpLink, ctx: &mut Context, slot: &mut Slot, failures:
         address: reg.address,
         payload,
         register: reg.name.clone(),
+        read_back: false,
     };
     write(link, ctx, slot, &job, failures).await
 }

@@ -30,6 +30,8 @@ struct Bank {
     delay: Option<Duration>,
     /// Refuse reads starting here with this exception.
     exception_at: Option<(Table, u16, ExceptionCode)>,
+    /// Coils that accept a write and keep their old value (a device in the wrong mode).
+    stuck_coils: Vec<u16>,
     /// (unit, table, address, count) of every read served.
     reads: Vec<(u8, Table, u16, u16)>,
 }
@@ -99,6 +101,9 @@ impl Service for Device {
                 Request::ReadDiscreteInputs(a, n) => {
                     b.reads.push((unit, Table::DiscreteInput, a, n));
                     Bank::bits(&b.discrete, a, n).map(Response::ReadDiscreteInputs)
+                }
+                Request::WriteSingleCoil(a, v) if b.stuck_coils.contains(&a) => {
+                    Ok(Response::WriteSingleCoil(a, v))
                 }
                 Request::WriteSingleCoil(a, v) => match b.coils.get_mut(&a) {
                     Some(c) => {
@@ -457,5 +462,43 @@ async fn a_stopped_update_counter_turns_the_group_into_frozen_faults() {
     })
     .await;
     ticker.abort();
+    task.abort();
+}
+
+#[tokio::test]
+async fn writes_are_read_back_and_momentary_commands_fire_once() {
+    let bank = bank();
+    bank.lock().unwrap().stuck_coils.push(0);
+    let addr = serve(bank.clone()).await;
+    let (mut devs, task) = spawn_tcp(link(addr, 500), vec![device(1)]);
+    let dev = &mut devs[0];
+    // The device acknowledges the enable but keeps the coil off: a write failure.
+    dev.write(Point::MonitorEnable, &Value::Bool(true)).unwrap();
+    until(dev, "the read-back failure", |d| {
+        d.state().errors.write_failures == 1
+    })
+    .await;
+    assert_eq!(
+        dev.state().last_write_error.as_deref(),
+        Some("enable: read back a different value")
+    );
+    // A momentary command is written as its command value and not read back.
+    dev.trigger(Point::SelfTest).unwrap();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    while bank.lock().unwrap().coils.get(&1) != Some(&true) {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "self test never written"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(!bank
+        .lock()
+        .unwrap()
+        .reads
+        .iter()
+        .any(|r| r.1 == Table::Coil && r.2 == 1));
+    assert!(dev.trigger(Point::MonitorEnable).is_err(), "not momentary");
+    assert_eq!(dev.state().errors.write_failures, 1);
     task.abort();
 }

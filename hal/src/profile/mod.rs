@@ -476,6 +476,21 @@ impl Profile {
         self.groups.iter().find(|g| g.name == name)
     }
 
+    /// Encode a momentary command (fault reset, self test): the register's `command_value`,
+    /// or 1 / true.
+    pub fn encode_command(&self, point: Point) -> Result<WriteRequest, WriteError> {
+        let reg = self.point(point).ok_or(WriteError::NoSuchPoint(point))?;
+        if !reg.momentary {
+            return Err(WriteError::NotMomentary(point));
+        }
+        let value = if reg.encoding.ty == ValueType::Bool {
+            Value::Bool(reg.command_value.is_none_or(|v| v != 0.0))
+        } else {
+            Value::Number(reg.command_value.unwrap_or(1.0))
+        };
+        self.encode_write(point, &value)
+    }
+
     /// Encode a write to `point`, refusing read-only points and out-of-range values.
     pub fn encode_write(&self, point: Point, value: &Value) -> Result<WriteRequest, WriteError> {
         let reg = self.point(point).ok_or(WriteError::NoSuchPoint(point))?;
@@ -490,6 +505,26 @@ impl Profile {
                         ty: ValueType::Bool,
                     }))
                 }
+            }
+        } else if let (ValueType::Bool, Some(bit)) = (reg.encoding.ty, reg.encoding.bit) {
+            // One bit of a register shared with other flags: a masked write (function 22)
+            // changes only that bit, where writing the whole word would clear its neighbours.
+            let Value::Bool(on) = value else {
+                return Err(WriteError::Encode(EncodeError::WrongKind {
+                    ty: ValueType::Bool,
+                }));
+            };
+            let mask = 1u16.checked_shl(u32::from(bit)).unwrap_or(0);
+            let swap = |w: u16| {
+                if reg.encoding.order.byte_swap() {
+                    w.swap_bytes()
+                } else {
+                    w
+                }
+            };
+            WritePayload::Mask {
+                and_mask: swap(!mask),
+                or_mask: swap(if *on { mask } else { 0 }),
             }
         } else {
             WritePayload::Words(codec::encode(&reg.encoding, value).map_err(WriteError::Encode)?)
@@ -512,8 +547,12 @@ pub struct WriteRequest {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum WritePayload {
+    /// A coil.
     Bit(bool),
+    /// Holding registers.
     Words(Vec<u16>),
+    /// One bit of a holding register: (current AND and_mask) OR (or_mask AND NOT and_mask).
+    Mask { and_mask: u16, or_mask: u16 },
 }
 
 #[derive(Debug, Clone, PartialEq, Error)]
@@ -522,6 +561,8 @@ pub enum WriteError {
     NoSuchPoint(Point),
     #[error("point {0} is read-only")]
     ReadOnly(Point),
+    #[error("point {0} is not a momentary command")]
+    NotMomentary(Point),
     #[error(transparent)]
     Encode(EncodeError),
 }

@@ -394,3 +394,42 @@ fn a_syntax_error_gives_the_line() {
     let e = parse("[device\nname = 1").unwrap_err();
     assert!(e.to_string().contains("line 1"), "{e}");
 }
+
+#[test]
+fn momentary_commands_and_single_bits_encode_as_such() {
+    let p = power_module();
+    assert_eq!(
+        p.encode_command(Point::FaultReset).unwrap().payload,
+        WritePayload::Bit(true)
+    );
+    assert_eq!(
+        p.encode_command(Point::VoltageSetpoint),
+        Err(WriteError::NotMomentary(Point::VoltageSetpoint))
+    );
+    // A writable flag that shares holding register 9 with others: only its bit may change.
+    let text = BASE.replacen(
+        "[registers.enable]\ntable = \"coil\"\naddress = 0\ntype = \"bool\"",
+        "[registers.enable]\ntable = \"holding\"\naddress = 9\ntype = \"bool\"\nbit = 2",
+        1,
+    );
+    assert_ne!(text, BASE);
+    let p = parse(&text).unwrap();
+    assert_eq!(
+        p.encode_write(Point::MonitorEnable, &Value::Bool(true))
+            .unwrap()
+            .payload,
+        WritePayload::Mask {
+            and_mask: !0b100,
+            or_mask: 0b100
+        }
+    );
+    assert_eq!(
+        p.encode_write(Point::MonitorEnable, &Value::Bool(false))
+            .unwrap()
+            .payload,
+        WritePayload::Mask {
+            and_mask: !0b100,
+            or_mask: 0
+        }
+    );
+}
