@@ -86,6 +86,9 @@ pub enum ReadError {
     Decode(DecodeError),
     #[error("the reply had {got} units, {expected} were asked for")]
     ShortReply { expected: usize, got: usize },
+    /// The last reading is older than its age limit (the connection task stalled or died).
+    #[error("the last reading is {age:?} old, more than {max_age:?}")]
+    Stale { age: Duration, max_age: Duration },
     /// The group's update counter stopped moving: the values are frozen, not fresh.
     #[error("the update counter stopped moving")]
     Frozen,
@@ -198,6 +201,31 @@ impl ModbusDevice {
             .iter()
             .position(|r| r.point == Some(point))?;
         self.state.borrow().readings.get(idx).cloned().flatten()
+    }
+
+    /// The value of `point` if its latest reading is good and within its age limit
+    /// ([`Profile::max_age`]); otherwise why not. A stale value is a fault, never a value.
+    pub fn value(&self, point: Point, now: Instant) -> Result<Value, ReadError> {
+        let idx = self
+            .profile
+            .registers
+            .iter()
+            .position(|r| r.point == Some(point))
+            .ok_or(ReadError::NotConnected)?;
+        let reading = self
+            .state
+            .borrow()
+            .readings
+            .get(idx)
+            .cloned()
+            .flatten()
+            .ok_or(ReadError::NotConnected)?;
+        let max_age = self.profile.max_age(idx).unwrap_or(Duration::ZERO);
+        let age = now.checked_duration_since(reading.at).unwrap_or_default();
+        if age > max_age {
+            return Err(ReadError::Stale { age, max_age });
+        }
+        reading.value
     }
 
     /// The latest reading of the register called `name` in the profile.

@@ -502,3 +502,28 @@ async fn writes_are_read_back_and_momentary_commands_fire_once() {
     assert_eq!(dev.state().errors.write_failures, 1);
     task.abort();
 }
+
+#[tokio::test]
+async fn a_reading_older_than_its_age_limit_is_a_fault_not_a_value() {
+    let bank = bank();
+    let addr = serve(bank.clone()).await;
+    let (mut devs, task) = spawn_tcp(link(addr, 500), vec![device(1)]);
+    let dev = &mut devs[0];
+    until(dev, "the first readings", |d| {
+        value(d, "resistance").is_some_and(|v| v.is_ok())
+    })
+    .await;
+    let now = tokio::time::Instant::now();
+    assert_eq!(
+        dev.value(Point::InsulationResistance, now),
+        Ok(Value::Number(5000.0))
+    );
+    // The task stops (it would, stuck on a hung call): the cache keeps the last value, but
+    // after three poll periods (10 Hz → 300 ms) it is no longer a value.
+    task.abort();
+    let later = now + Duration::from_millis(301);
+    assert!(matches!(
+        dev.value(Point::InsulationResistance, later + Duration::from_millis(100)),
+        Err(ReadError::Stale { max_age, .. }) if max_age == Duration::from_millis(300)
+    ));
+}

@@ -472,6 +472,20 @@ impl Profile {
         self.registers.iter().find(|r| r.point == Some(point))
     }
 
+    /// How old a reading of register `index` may be before it is a fault: its group's
+    /// `max_age_ms`, or three poll periods. `None` for registers that are not polled.
+    pub fn max_age(&self, index: usize) -> Option<std::time::Duration> {
+        let reg = self.registers.get(index)?;
+        let group = self.groups.get(reg.group)?;
+        let GroupKind::Status { poll_hz } = group.kind else {
+            return None;
+        };
+        Some(match group.max_age_ms {
+            Some(ms) => std::time::Duration::from_millis(u64::from(ms)),
+            None => std::time::Duration::from_secs_f64(3.0 / poll_hz),
+        })
+    }
+
     pub fn group(&self, name: &str) -> Option<&Group> {
         self.groups.iter().find(|g| g.name == name)
     }

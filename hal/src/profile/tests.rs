@@ -433,3 +433,18 @@ fn momentary_commands_and_single_bits_encode_as_such() {
         }
     );
 }
+
+#[test]
+fn age_limits_default_to_three_poll_periods() {
+    let p = power_module();
+    let idx = |name: &str| p.registers.iter().position(|r| r.name == name).unwrap();
+    assert_eq!(
+        p.max_age(idx("output_voltage")),
+        Some(std::time::Duration::from_millis(300))
+    );
+    assert_eq!(
+        p.max_age(idx("voltage_setpoint")),
+        None,
+        "setpoints are not polled"
+    );
+}
