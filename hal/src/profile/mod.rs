@@ -709,7 +709,7 @@ impl<F: Fn(String, Problem) -> ProfileError> Validator<'_, F> {
         }
         self.plan(&mut groups, &registers, &limits)?;
         let role = spec.device.role;
-        self.points(role, &registers)?;
+        self.points(role, &registers, &groups)?;
         let watchdog = match &spec.watchdog {
             Some(w) => Some(self.watchdog(w, &registers)?),
             None => None,
@@ -1062,7 +1062,12 @@ impl<F: Fn(String, Problem) -> ProfileError> Validator<'_, F> {
         Ok(())
     }
 
-    fn points(&self, role: Role, registers: &[Register]) -> Result<(), ProfileError> {
+    fn points(
+        &self,
+        role: Role,
+        registers: &[Register],
+        groups: &[Group],
+    ) -> Result<(), ProfileError> {
         let mut provided: BTreeMap<Point, &str> = BTreeMap::new();
         for r in registers {
             let Some(point) = r.point else { continue };
@@ -1102,6 +1107,16 @@ impl<F: Fn(String, Problem) -> ProfileError> Validator<'_, F> {
                     "access"
                 };
                 return Err(self.e(format!("registers.{}.{field}", r.name), problem));
+            }
+            // A point the station reads must be polled, or it never has a value.
+            let polled = groups
+                .get(r.group)
+                .is_some_and(|g| matches!(g.kind, GroupKind::Status { .. }));
+            if spec.need == Need::Read && !polled {
+                return Err(self.invalid(
+                    format!("registers.{}.group", r.name),
+                    format!("point {point} is read by the station: put it in a status group"),
+                ));
             }
             if !spec.quantity.accepts(r.unit) {
                 return Err(self.e(

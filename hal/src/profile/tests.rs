@@ -448,3 +448,14 @@ fn age_limits_default_to_three_poll_periods() {
         "setpoints are not polled"
     );
 }
+
+#[test]
+fn a_point_the_station_reads_must_be_polled() {
+    // A read_write coil as the alarm, but in the setpoint group: it would never be read.
+    let e = broken(
+        "table = \"discrete_input\"\naddress = 0\ntype = \"bool\"\naccess = \"read\"\ngroup = \"m\"",
+        "table = \"coil\"\naddress = 5\ntype = \"bool\"\naccess = \"read_write\"\ngroup = \"c\"",
+    );
+    assert_eq!(e.key, "registers.alarm.group");
+    assert!(e.to_string().contains("status group"), "{e}");
+}
