@@ -10,9 +10,12 @@
 
 pub mod can;
 pub mod connector;
+pub mod energy;
 pub mod imd;
 pub mod io;
+pub mod modbus;
 pub mod power;
+pub mod profile;
 pub mod sim;
 
 pub use can::{CanError, CanPort};
