@@ -21,6 +21,7 @@ use crate::ocpp::client::{ClientRequest, OcppClient, OcppInput};
 use crate::ocpp::meter::MeterReading;
 use crate::runtime::Rig;
 use crate::station::{CommandError, CommandOutcome, Station, StationCommand, StationEvent};
+use crate::steps::{StepLatencies, WatchdogGate};
 use crate::store::{rfc3339_utc, Store, StoreError};
 
 /// How long a shutdown waits for running sessions to reach a safe state.
@@ -162,6 +163,8 @@ struct MainLoop {
     vins_without_ocpp: Vec<(u32, String)>,
     /// What start-up did with an unusable journal, shown by `chargerctl status`.
     journal_recovery: Option<String>,
+    /// How late the control steps finish, for `chargerctl status`.
+    latencies: StepLatencies,
 }
 
 impl MainLoop {
@@ -402,6 +405,7 @@ impl MainLoop {
             connectors: self.rig.status(),
             ocpp: self.ocpp_summary(),
             journal_recovered: self.journal_recovery.clone(),
+            control_step: self.latencies.summary(),
         })
     }
 
@@ -818,6 +822,7 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
         ocpp_down,
         vins_without_ocpp: Vec::new(),
         journal_recovery: journal_recovery.map(|r| r.to_string()),
+        latencies: StepLatencies::new(),
     };
     tracing::info!(
         station = %main.cfg.station.name,
@@ -834,13 +839,18 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
 
     let mut tick = tokio::time::interval(step);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let watchdog_every = main.notifier.watchdog_interval();
-    let mut last_ping = tokio::time::Instant::now();
+    let mut watchdog = main
+        .notifier
+        .watchdog_interval()
+        .map(|every| WatchdogGate::new(every, step));
+    let mut last_step_done = tokio::time::Instant::now();
     loop {
         tokio::select! {
             scheduled = tick.tick() => {
                 let at = main.clock.at(scheduled);
                 main.step_at(at);
+                let done = tokio::time::Instant::now();
+                main.latencies.record(done.saturating_duration_since(scheduled));
                 // STATUS= follows the station, checked once a second, sent when it changed.
                 if status_checked.elapsed() >= STATUS_EVERY {
                     status_checked = tokio::time::Instant::now();
@@ -850,16 +860,17 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
                         status_line = line;
                     }
                 }
-                // Pinged from the loop itself: if the loop stalls, systemd notices; so it does
-                // when the OCPP link task keeps failing, but only once no truck is charging
-                // (a restart would end its session: OCPP trouble never stops charging).
+                // Pinged from the step path, after a step ran, and only while the steps keep
+                // their schedule: if the loop stalls, systemd notices; so it does when the
+                // OCPP link task keeps failing, but only once no truck is charging (a restart
+                // would end its session: OCPP trouble never stops charging).
+                let since_last = done.saturating_duration_since(last_step_done);
+                last_step_done = done;
+                let on_schedule = watchdog.as_mut().is_some_and(|g| g.step_completed(since_last));
                 let healthy =
                     main.ocpp.as_ref().is_none_or(|o| o.healthy()) || main.sessions_active();
-                if let Some(every) = watchdog_every.filter(|_| healthy) {
-                    if last_ping.elapsed() >= every {
-                        main.notifier.watchdog();
-                        last_ping = tokio::time::Instant::now();
-                    }
+                if on_schedule && healthy {
+                    main.notifier.watchdog();
                 }
             }
             Some(env) = ctl_rx.recv() => main.handle(env),

@@ -15,4 +15,5 @@ pub mod notify;
 pub mod ocpp;
 pub mod runtime;
 pub mod station;
+pub mod steps;
 pub mod store;
