@@ -13,6 +13,7 @@ pub mod hardware;
 pub mod logging;
 pub mod notify;
 pub mod ocpp;
+pub mod ocpp_actor;
 pub mod runtime;
 pub mod station;
 pub mod steps;
