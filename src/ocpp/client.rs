@@ -1831,9 +1831,11 @@ mod tests {
             json!({"csms_url": "ws://127.0.0.1:9/ocpp", "charge_point_id": "CP1"}),
         )
         .unwrap();
+        let journal = dir.join("journal.sqlite");
         OcppClient::start(
             &section,
-            &dir.join("journal.sqlite"),
+            &journal,
+            Store::open(&journal).unwrap(),
             &[],
             &[],
             Vec::new(),
