@@ -24,7 +24,8 @@ use crate::ocpp_actor::{self, Ack, OcppActor, OcppView, ToControl, ToOcpp};
 use crate::runtime::Rig;
 use crate::station::{CommandError, CommandOutcome, Station, StationCommand, StationEvent};
 use crate::steps::{StepLatencies, WatchdogGate};
-use crate::store::{rfc3339_utc, Store, StoreError};
+use crate::store::{Store, StoreError};
+use crate::wall_time::rfc3339_utc;
 
 /// How long a shutdown waits for running sessions to reach a safe state.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);

@@ -18,3 +18,4 @@ pub mod runtime;
 pub mod station;
 pub mod steps;
 pub mod store;
+pub mod wall_time;

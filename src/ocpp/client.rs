@@ -736,7 +736,7 @@ impl OcppClient {
             let result = match action {
                 CoreAction::OutboxPut(r) | CoreAction::OutboxRefused(r) => {
                     if r.action == "SecurityEventNotification" && r.refusals == 0 && !r.refused {
-                        let wall = crate::store::rfc3339_utc(unix_now_ms());
+                        let wall = crate::wall_time::rfc3339_utc(unix_now_ms());
                         let kind = r.payload["type"].as_str().unwrap_or("?");
                         let info = r.payload["techInfo"].as_str().unwrap_or("");
                         if let Err(e) = self.store.log_security_event(kind, info, &wall) {
@@ -1504,7 +1504,7 @@ impl OcppClient {
             bytes: pretty(&config),
         });
         let status = json!({
-            "generated_at": crate::store::rfc3339_utc(unix_now_ms()),
+            "generated_at": crate::wall_time::rfc3339_utc(unix_now_ms()),
             "version": env!("CARGO_PKG_VERSION"),
             "ocpp": self.status(),
             "configuration_keys": self
