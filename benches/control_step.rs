@@ -169,16 +169,19 @@ fn main() {
         WINDOW.as_secs_f64()
     );
     println!(
-        "| build | steps | p50 ms | p99 ms | max ms | worst since start ms | replayed in window | diagnostics bytes |"
+        "| build | steps | p50 ms | p99 ms | max ms | worst since start ms | work p50 / p99 / max ms | replayed in window | diagnostics bytes |"
     );
-    println!("|---|---|---|---|---|---|---|---|");
+    println!("|---|---|---|---|---|---|---|---|---|");
     println!(
-        "| {label} | {} | {} | {} | {} | {} | {} of {} | {uploaded} |",
+        "| {label} | {} | {} | {} | {} | {} | {} / {} / {} | {} of {} | {uploaded} |",
         step["window"],
         ms(&step["p50_us"]),
         ms(&step["p99_us"]),
         ms(&step["max_us"]),
         ms(&step["max_ever_us"]),
+        ms(&step["work_p50_us"]),
+        ms(&step["work_p99_us"]),
+        ms(&step["work_max_us"]),
         depth_before.saturating_sub(depth_after),
         depth_before,
     );

@@ -643,9 +643,13 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
         tokio::select! {
             scheduled = tick.tick() => {
                 let at = main.clock.at(scheduled);
+                let began = tokio::time::Instant::now();
                 main.step_at(at);
                 let done = tokio::time::Instant::now();
-                main.latencies.record(done.saturating_duration_since(scheduled));
+                main.latencies.record(
+                    done.saturating_duration_since(scheduled),
+                    done.saturating_duration_since(began),
+                );
                 // STATUS= follows the station, checked once a second, sent when it changed.
                 if status_checked.elapsed() >= STATUS_EVERY {
                     status_checked = tokio::time::Instant::now();

@@ -4,7 +4,9 @@
 //!
 //! A step's latency is the time from the moment it was due (its tick) to the moment it was
 //! done: the wake-up delay plus the step's own work. Anything that keeps the control loop from
-//! stepping (a blocking write, a busy runtime) shows up here.
+//! stepping (a blocking write, a busy runtime) shows up here. The work alone (from the start of
+//! the step to its end) is kept beside it, to tell a slow step from a late wake-up (tokio's
+//! timer has millisecond resolution; a loaded machine adds its own delay).
 
 use std::time::Duration;
 
@@ -17,6 +19,7 @@ pub const LATENCY_WINDOW: usize = 4096;
 #[derive(Debug, Clone)]
 pub struct StepLatencies {
     ring: Vec<u32>,
+    work: Vec<u32>,
     next: usize,
     steps: u64,
     max_ever_us: u32,
@@ -40,18 +43,28 @@ pub struct StepLatencySummary {
     pub max_us: u32,
     /// The worst step since start.
     pub max_ever_us: u32,
+    /// The steps' own work (start to end), over the same window.
+    #[serde(default)]
+    pub work_p50_us: u32,
+    #[serde(default)]
+    pub work_p99_us: u32,
+    #[serde(default)]
+    pub work_max_us: u32,
 }
 
 impl std::fmt::Display for StepLatencySummary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "control step latency p50 {} p99 {} max {} (last {} steps; worst since start {})",
+            "control step latency p50 {} p99 {} max {} (last {} steps; worst since start {}; work p50 {} p99 {} max {})",
             Micros(self.p50_us),
             Micros(self.p99_us),
             Micros(self.max_us),
             self.window,
-            Micros(self.max_ever_us)
+            Micros(self.max_ever_us),
+            Micros(self.work_p50_us),
+            Micros(self.work_p99_us),
+            Micros(self.work_max_us)
         )
     }
 }
@@ -76,19 +89,27 @@ impl StepLatencies {
     pub fn new() -> StepLatencies {
         StepLatencies {
             ring: Vec::with_capacity(LATENCY_WINDOW),
+            work: Vec::with_capacity(LATENCY_WINDOW),
             next: 0,
             steps: 0,
             max_ever_us: 0,
         }
     }
 
-    /// One step that finished `latency` after it was due.
-    pub fn record(&mut self, latency: Duration) {
+    /// One step that finished `latency` after it was due, of which `work` was its own.
+    pub fn record(&mut self, latency: Duration, work: Duration) {
         let us = u32::try_from(latency.as_micros()).unwrap_or(u32::MAX);
+        let work_us = u32::try_from(work.as_micros()).unwrap_or(u32::MAX);
         if self.ring.len() < LATENCY_WINDOW {
             self.ring.push(us);
-        } else if let Some(slot) = self.ring.get_mut(self.next) {
-            *slot = us;
+            self.work.push(work_us);
+        } else {
+            if let Some(slot) = self.ring.get_mut(self.next) {
+                *slot = us;
+            }
+            if let Some(slot) = self.work.get_mut(self.next) {
+                *slot = work_us;
+            }
         }
         self.next = (self.next + 1) % LATENCY_WINDOW;
         self.steps = self.steps.saturating_add(1);
@@ -99,22 +120,28 @@ impl StepLatencies {
     pub fn summary(&self) -> Option<StepLatencySummary> {
         let mut sorted = self.ring.clone();
         sorted.sort_unstable();
-        let rank = |p: usize| -> u32 {
-            // Nearest rank: the smallest value with at least p % of the samples at or below.
-            let n = sorted.len();
-            let i = (n * p).div_ceil(100).clamp(1, n) - 1;
-            sorted.get(i).copied().unwrap_or(0)
-        };
+        let mut work = self.work.clone();
+        work.sort_unstable();
         let max_us = *sorted.last()?;
         Some(StepLatencySummary {
             steps: self.steps,
             window: sorted.len(),
-            p50_us: rank(50),
-            p99_us: rank(99),
+            p50_us: rank(&sorted, 50),
+            p99_us: rank(&sorted, 99),
             max_us,
             max_ever_us: self.max_ever_us,
+            work_p50_us: rank(&work, 50),
+            work_p99_us: rank(&work, 99),
+            work_max_us: work.last().copied().unwrap_or(0),
         })
     }
+}
+
+/// Nearest rank in sorted samples: the smallest value with at least `p` % of them at or below.
+fn rank(sorted: &[u32], p: usize) -> u32 {
+    let n = sorted.len();
+    let i = (n * p).div_ceil(100).clamp(1, n) - 1;
+    sorted.get(i).copied().unwrap_or(0)
 }
 
 /// Decides when the watchdog may be petted: only right after a completed step, once per
@@ -172,14 +199,15 @@ mod tests {
         let mut l = StepLatencies::new();
         assert_eq!(l.summary(), None);
         for us in 1..=100u64 {
-            l.record(Duration::from_micros(us));
+            l.record(Duration::from_micros(us), Duration::from_micros(us / 10));
         }
         let s = l.summary().unwrap();
         assert_eq!((s.p50_us, s.p99_us, s.max_us, s.steps), (50, 99, 100, 100));
+        assert_eq!((s.work_p50_us, s.work_p99_us, s.work_max_us), (5, 9, 10));
         // A stall long ago leaves the window but stays the worst since start.
-        l.record(Duration::from_secs(5));
+        l.record(Duration::from_secs(5), Duration::from_micros(20));
         for _ in 0..LATENCY_WINDOW {
-            l.record(Duration::from_micros(200));
+            l.record(Duration::from_micros(200), Duration::from_micros(20));
         }
         let s = l.summary().unwrap();
         assert_eq!((s.p50_us, s.p99_us, s.max_us), (200, 200, 200));
