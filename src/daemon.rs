@@ -1,9 +1,12 @@
-//! The daemon's imperative shell: clock, main loop, control socket, journal thread, systemd.
+//! The daemon's imperative shell: clock, the station-control loop, control socket, systemd.
 //!
-//! The main loop is the only owner of the [`Rig`] (station + hardware). It steps it on a fixed
-//! period, answers control requests between steps, and hands every station event to the
-//! journal thread. A control request whose effect must be journaled is answered only after the
-//! journal confirms the write.
+//! The control loop is the only owner of the [`Rig`] (station + hardware). It steps it on a
+//! fixed period, answers control requests between steps, and hands every station event to the
+//! OCPP + persistence actor ([`crate::ocpp_actor`], its own thread and runtime, the only
+//! writer of the journal) without ever waiting for it: commands from the CSMS come back as
+//! messages applied at the next step, and what the loop shows of OCPP is a `watch` snapshot.
+//! A control request whose effect must be journaled is answered only after the actor confirms
+//! the write — by a task that waits for that, never by the loop.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -16,15 +19,18 @@ use crate::control::server::{self, ControlEnvelope, ControlError};
 use crate::control::{Request, Response, SocketRole, StationStatus};
 use crate::hardware::{self, HardwareError};
 use crate::notify::Notifier;
-use crate::ocpp::chargepoint::StartDecision;
-use crate::ocpp::client::{ClientRequest, OcppClient, OcppInput};
 use crate::ocpp::meter::MeterReading;
+use crate::ocpp_actor::{self, Ack, OcppActor, OcppView, ToControl, ToOcpp};
 use crate::runtime::Rig;
 use crate::station::{CommandError, CommandOutcome, Station, StationCommand, StationEvent};
-use crate::store::{rfc3339_utc, Store, StoreError};
+use crate::steps::{StepLatencies, WatchdogGate};
+use crate::store::{Store, StoreError};
+use crate::wall_time::rfc3339_utc;
 
 /// How long a shutdown waits for running sessions to reach a safe state.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
+/// How long a shutdown waits for the OCPP side to replay and close (it takes up to 2 s + 2 s).
+const OCPP_SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 pub enum DaemonError {
@@ -38,10 +44,8 @@ pub enum DaemonError {
     Hardware(#[from] HardwareError),
     #[error("signal handling: {0}")]
     Signal(std::io::Error),
-    #[error("cannot start the journal thread: {0}")]
+    #[error("cannot start the OCPP + journal thread: {0}")]
     Journal(std::io::Error),
-    #[error("ocpp: {0}")]
-    Ocpp(#[from] crate::ocpp::client::OcppClientError),
 }
 
 /// Monotonic time for the core, wall time for the journal, from one origin.
@@ -79,82 +83,21 @@ impl Clock {
     }
 }
 
-type Ack = oneshot::Sender<Result<(), String>>;
-
-enum JournalMsg {
-    Record(Vec<(StationEvent, String)>, Option<Ack>),
-    SetOperative(u32, bool, Option<Ack>),
-    Sessions(u32, oneshot::Sender<Response>),
-}
-
-/// The journal's owner: a thread, because SQLite writes with `synchronous=FULL` block.
-fn spawn_journal(mut store: Store) -> std::io::Result<std::sync::mpsc::Sender<JournalMsg>> {
-    let (tx, rx) = std::sync::mpsc::channel::<JournalMsg>();
-    std::thread::Builder::new()
-        .name("journal".into())
-        .spawn(move || {
-            for msg in rx {
-                match msg {
-                    JournalMsg::Record(events, ack) => {
-                        let mut result = Ok(());
-                        for (ev, wall) in &events {
-                            if let Err(e) = store.record(ev, wall) {
-                                tracing::error!(error = %e, event = ?ev, "journal write failed");
-                                result = Err(e.to_string());
-                            }
-                        }
-                        if let Some(ack) = ack {
-                            let _ = ack.send(result);
-                        }
-                    }
-                    JournalMsg::SetOperative(connector, operative, ack) => {
-                        let result = store
-                            .set_operative(connector, operative)
-                            .map_err(|e| e.to_string());
-                        if let Err(e) = &result {
-                            tracing::error!(error = %e, "journal write failed");
-                        }
-                        if let Some(ack) = ack {
-                            let _ = ack.send(result);
-                        }
-                    }
-                    JournalMsg::Sessions(limit, reply) => {
-                        let response = match store.recent_sessions(limit) {
-                            Ok(sessions) => Response::Sessions { sessions },
-                            Err(e) => Response::error(e.to_string()),
-                        };
-                        let _ = reply.send(response);
-                    }
-                }
-            }
-        })?;
-    Ok(tx)
-}
-
-/// A `chargerctl start --id-tag` waiting for the CSMS's Authorize answer (mode `ocpp`).
-struct PendingStart {
-    connector: u32,
-    id_tag: String,
-    reply: oneshot::Sender<Response>,
-    /// Answered "asking the CSMS" after this, should nothing come back.
-    until: tokio::time::Instant,
-}
-
-/// How long `chargerctl start` waits for the CSMS to authorize an id tag.
-const START_ANSWER_WAIT: Duration = Duration::from_secs(60);
-
 struct MainLoop {
     cfg: Config,
     clock: Clock,
     rig: Rig,
-    journal: std::sync::mpsc::Sender<JournalMsg>,
+    /// To the OCPP + persistence actor; sending never waits.
+    to_ocpp: tokio::sync::mpsc::UnboundedSender<ToOcpp>,
+    /// What the OCPP side shows: read without waiting.
+    ocpp_view: tokio::sync::watch::Receiver<OcppView>,
     notifier: Notifier,
-    ocpp: Option<OcppClient>,
+    /// Whether the OCPP client runs (it then decides authorization and sees the events).
+    ocpp_running: bool,
     /// The CSMS asked for a reset (`Some(hard)`): leave the loop and restart the process.
     reset_requested: Option<bool>,
     /// The latest time handed to the core: time never goes backwards for it.
     last_now: Timestamp,
-    pending_starts: Vec<PendingStart>,
     /// Why OCPP is not running although configured (a broken `[ocpp]` section, missing TLS
     /// files, a work directory that cannot be made): the station charges without it.
     ocpp_down: Option<String>,
@@ -162,6 +105,8 @@ struct MainLoop {
     vins_without_ocpp: Vec<(u32, String)>,
     /// What start-up did with an unusable journal, shown by `chargerctl status`.
     journal_recovery: Option<String>,
+    /// How late the control steps finish, for `chargerctl status`.
+    latencies: StepLatencies,
 }
 
 impl MainLoop {
@@ -174,18 +119,17 @@ impl MainLoop {
         self.last_now = self.last_now.max(t);
         self.last_now
     }
-    /// Hand every pending station event to the journal; `ack` fires once all are written.
+    /// Hand every pending station event to the OCPP + persistence actor (journal, then
+    /// OCPP); `ack` fires once all are written. Never waits.
     fn flush(&mut self, ack: Option<Ack>) {
         let mut batch = Vec::new();
         let now = self.now();
         while let Some(ev) = self.rig.poll_event() {
             log_event(&ev);
-            match (self.ocpp.as_mut(), &ev) {
-                (Some(ocpp), _) => ocpp.on_station_event(&ev, now),
-                (None, StationEvent::VehicleIdentified { connector, vin, .. }) => {
-                    self.vins_without_ocpp.push((*connector, vin.clone()));
-                }
-                (None, _) => {}
+            if let (false, StationEvent::VehicleIdentified { connector, vin, .. }) =
+                (self.ocpp_running, &ev)
+            {
+                self.vins_without_ocpp.push((*connector, vin.clone()));
             }
             let wall = self.clock.wall(ev.at());
             batch.push((ev, wall));
@@ -193,10 +137,32 @@ impl MainLoop {
         if batch.is_empty() && ack.is_none() {
             return;
         }
-        if let Err(std::sync::mpsc::SendError(JournalMsg::Record(_, Some(ack)))) =
-            self.journal.send(JournalMsg::Record(batch, ack))
-        {
-            let _ = ack.send(Err("journal thread is gone".into()));
+        self.send_ocpp(ToOcpp::Events {
+            events: batch,
+            now,
+            ack,
+        });
+    }
+
+    /// A message to the OCPP + persistence actor; should it be gone, an acknowledgement
+    /// waiting in the message says so.
+    fn send_ocpp(&self, msg: ToOcpp) {
+        if let Err(tokio::sync::mpsc::error::SendError(msg)) = self.to_ocpp.send(msg) {
+            tracing::error!("the OCPP + journal thread is gone");
+            match msg {
+                ToOcpp::Events { ack: Some(ack), .. } => {
+                    let _ = ack.send(Err("the journal thread is gone".into()));
+                }
+                ToOcpp::AuthorizeStart { reply, .. } => {
+                    let _ = reply.send(Response::error("the OCPP + journal thread is gone"));
+                }
+                ToOcpp::Control(env) => {
+                    let _ = env
+                        .reply
+                        .send(Response::error("the OCPP + journal thread is gone"));
+                }
+                _ => {}
+            }
         }
     }
 
@@ -212,7 +178,6 @@ impl MainLoop {
         let now = self.time_at(at);
         self.rig.step(now);
         self.flush(None);
-        self.pump_ocpp();
         self.authorize_vins_without_ocpp(now);
     }
 
@@ -253,142 +218,66 @@ impl MainLoop {
         }
     }
 
-    /// Let the OCPP client send and persist, and carry out what the CSMS asked of the station.
-    fn pump_ocpp(&mut self) {
+    /// Carry out what the OCPP side asked of the station (a message from the actor).
+    fn on_ocpp(&mut self, msg: ToControl) {
         let now = self.now();
-        let Some(ocpp) = self.ocpp.as_mut() else {
-            return;
-        };
-        let mut requests = ocpp.pump(now);
-        // What the requests cause (a transaction started by the CSMS installs its charging
-        // profile, which sets a station limit) comes back from the next pump: carry that out
-        // too instead of dropping it; bounded, should the core keep asking.
-        for _ in 0..8 {
-            if requests.is_empty() {
-                break;
-            }
-            self.carry_out(requests, now);
-            requests = match self.ocpp.as_mut() {
-                Some(ocpp) => ocpp.pump(now),
-                None => Vec::new(),
-            };
-        }
-        if !requests.is_empty() {
-            tracing::warn!(
-                left = requests.len(),
-                "OCPP requests left for the next pump"
-            );
-            self.carry_out(requests, now);
-        }
-        if let Some(ocpp) = self.ocpp.as_mut() {
-            for (connector, id_tag, why) in ocpp.take_refused_starts() {
-                if let Some(i) = self.pending_starts.iter().position(|p| {
-                    p.connector == connector && p.id_tag.eq_ignore_ascii_case(&id_tag)
-                }) {
-                    let _ = self
-                        .pending_starts
-                        .remove(i)
-                        .reply
-                        .send(Response::error(why));
+        match msg {
+            ToControl::Station {
+                command,
+                ocpp_reply,
+                answer,
+            } => {
+                tracing::info!(command = ?command, "command from the OCPP charge point");
+                let result = self.apply(command, now);
+                if let Err(e) = &result {
+                    tracing::info!(error = %e, "OCPP command refused by the station");
+                }
+                match (answer, &result) {
+                    (Some(answer), Ok(outcome)) => {
+                        let (ack_tx, ack_rx) = oneshot::channel();
+                        self.flush(Some(ack_tx));
+                        answer_after_journal(outcome.clone(), ack_rx, answer);
+                    }
+                    (Some(answer), Err(e)) => {
+                        self.flush(None);
+                        let _ = answer.send(Response::error(e.to_string()));
+                    }
+                    (None, _) => self.flush(None),
+                }
+                if let Some(reply) = ocpp_reply {
+                    self.send_ocpp(ToOcpp::CommandOutcome { reply, result });
                 }
             }
-        }
-        if !self.pending_starts.is_empty() {
-            let late = tokio::time::Instant::now();
-            let (expired, waiting): (Vec<_>, Vec<_>) = std::mem::take(&mut self.pending_starts)
-                .into_iter()
-                .partition(|p| p.until <= late);
-            self.pending_starts = waiting;
-            for p in expired {
-                let _ = p
-                    .reply
-                    .send(Response::Done(CommandOutcome::AuthorizationRequested {
-                        id_tag: p.id_tag,
-                    }));
-            }
-        }
-    }
-
-    /// Carry out what the OCPP client asked of the main loop.
-    fn carry_out(&mut self, requests: Vec<ClientRequest>, now: Timestamp) {
-        for request in requests {
-            match request {
-                ClientRequest::Station { command, reply } => {
-                    tracing::info!(command = ?command, "command from the OCPP charge point");
-                    let command_start = match &command {
-                        StationCommand::Start {
-                            connector,
-                            id_tag: Some(tag),
-                        } => Some((*connector, tag.clone())),
-                        _ => None,
-                    };
-                    let result = self.apply(command, now);
-                    if let Err(e) = &result {
-                        tracing::info!(error = %e, "OCPP command refused by the station");
-                    }
-                    let waiting = match (&command_start, &reply) {
-                        (Some((c, tag)), None) => self
-                            .pending_starts
-                            .iter()
-                            .position(|p| p.connector == *c && p.id_tag.eq_ignore_ascii_case(tag))
-                            .map(|i| self.pending_starts.remove(i)),
-                        _ => None,
-                    };
-                    match (waiting, &result) {
-                        (Some(p), Ok(outcome)) => {
-                            let (ack_tx, ack_rx) = oneshot::channel();
-                            self.flush(Some(ack_tx));
-                            let outcome = outcome.clone();
-                            tokio::spawn(async move {
-                                let response = match ack_rx.await {
-                                    Ok(Ok(())) => Response::Done(outcome),
-                                    Ok(Err(e)) => {
-                                        Response::error(format!("journal write failed: {e}"))
-                                    }
-                                    Err(_) => Response::error("journal thread is gone"),
-                                };
-                                let _ = p.reply.send(response);
-                            });
-                        }
-                        (Some(p), Err(e)) => {
-                            self.flush(None);
-                            let _ = p.reply.send(Response::error(e.to_string()));
-                        }
-                        (None, _) => self.flush(None),
-                    }
-                    if let (Some(reply), Some(ocpp)) = (reply, self.ocpp.as_mut()) {
-                        ocpp.command_outcome(reply, &result);
-                    }
-                }
-                ClientRequest::ReadMeters {
-                    connectors,
+            ToControl::ReadMeters {
+                connectors,
+                context,
+            } => {
+                let readings = self
+                    .rig
+                    .status()
+                    .into_iter()
+                    .map(|v| v.station)
+                    .filter(|c| connectors.contains(&c.id))
+                    .map(|c| MeterReading {
+                        connector: c.id,
+                        transaction_id: c.transaction.as_ref().map(|t| t.transaction_id),
+                        energy_wh: c.meter_wh,
+                        voltage: c.voltage,
+                        current: c.current,
+                        offered_current: c.offered_current,
+                        soc_percent: c.vehicle.soc_percent,
+                        temperature_c: c.vehicle.max_temperature_c,
+                    })
+                    .collect();
+                self.send_ocpp(ToOcpp::MeterReadings {
+                    readings,
                     context,
-                } => {
-                    let readings = self
-                        .rig
-                        .status()
-                        .into_iter()
-                        .map(|v| v.station)
-                        .filter(|c| connectors.contains(&c.id))
-                        .map(|c| MeterReading {
-                            connector: c.id,
-                            transaction_id: c.transaction.as_ref().map(|t| t.transaction_id),
-                            energy_wh: c.meter_wh,
-                            voltage: c.voltage,
-                            current: c.current,
-                            offered_current: c.offered_current,
-                            soc_percent: c.vehicle.soc_percent,
-                            temperature_c: c.vehicle.max_temperature_c,
-                        })
-                        .collect();
-                    if let Some(ocpp) = self.ocpp.as_mut() {
-                        ocpp.meter_readings(readings, context, now);
-                    }
-                }
-                ClientRequest::Reset { hard } => {
-                    tracing::warn!(hard, "reset requested by the CSMS");
-                    self.reset_requested = Some(hard);
-                }
+                    now,
+                });
+            }
+            ToControl::Reset { hard } => {
+                tracing::warn!(hard, "reset requested by the CSMS");
+                self.reset_requested = Some(hard);
             }
         }
     }
@@ -402,6 +291,7 @@ impl MainLoop {
             connectors: self.rig.status(),
             ocpp: self.ocpp_summary(),
             journal_recovered: self.journal_recovery.clone(),
+            control_step: self.latencies.summary(),
         })
     }
 
@@ -411,20 +301,17 @@ impl MainLoop {
         status_summary(&views, self.ocpp_summary().as_deref())
     }
 
-    /// One line on the OCPP side for `chargerctl status`: why it is down, if it is.
+    /// One line on the OCPP side for `chargerctl status`: why it is down, if it is. From the
+    /// actor's snapshot: never waits for it.
     fn ocpp_summary(&self) -> Option<String> {
-        match (&self.ocpp, &self.ocpp_down) {
-            (Some(ocpp), _) => {
-                let s = ocpp.status();
-                Some(match (s.connected, &s.last_disconnect) {
-                    (true, _) => format!("connected, registration {}", s.registration),
-                    (false, Some(why)) => format!("not connected: {why}"),
-                    (false, None) => "connecting".to_string(),
-                })
-            }
-            (None, Some(why)) => Some(format!("down: {why}")),
-            (None, None) => None,
-        }
+        self.ocpp_view.borrow().summary.clone()
+    }
+
+    /// Whether the watchdog may be petted as far as OCPP goes: the link task does not keep
+    /// failing and the OCPP + journal thread is alive — or a truck is charging (a restart
+    /// would end its session: OCPP trouble never stops charging).
+    fn ocpp_healthy(&mut self) -> bool {
+        (self.ocpp_view.borrow().healthy && !self.to_ocpp.is_closed()) || self.sessions_active()
     }
 
     /// Answer a control request. Requests whose effect is journaled reply after the write.
@@ -436,14 +323,12 @@ impl MainLoop {
                 let _ = reply.send(self.status());
                 return;
             }
-            Request::Sessions { limit } => {
-                if self
-                    .journal
-                    .send(JournalMsg::Sessions(limit, reply))
-                    .is_err()
-                {
-                    tracing::error!("journal thread is gone");
-                }
+            request @ (Request::Sessions { .. }
+            | Request::Ocpp
+            | Request::ConfigGet { .. }
+            | Request::ConfigSet { .. }) => {
+                // The OCPP + persistence actor answers these itself.
+                self.send_ocpp(ToOcpp::Control(ControlEnvelope { request, reply }));
                 return;
             }
             Request::Sim { connector, command } => {
@@ -469,102 +354,27 @@ impl MainLoop {
                 let _ = reply.send(response);
                 return;
             }
-            Request::Ocpp => {
-                let response = match (self.ocpp.as_ref(), &self.ocpp_down) {
-                    (Some(ocpp), _) => Response::Ocpp(ocpp.status()),
-                    (None, Some(why)) => Response::error(format!("OCPP is down: {why}")),
-                    (None, None) => Response::error("OCPP is not configured (no [ocpp] section)"),
-                };
-                let _ = reply.send(response);
-                return;
-            }
-            Request::ConfigGet { keys } => {
-                let response = match self.ocpp.as_ref() {
-                    Some(ocpp) => {
-                        let all = ocpp.configuration();
-                        let unknown: Vec<&String> = keys
-                            .iter()
-                            .filter(|k| !all.iter().any(|(n, _, _)| n == *k))
-                            .collect();
-                        if unknown.is_empty() {
-                            Response::Config {
-                                keys: all
-                                    .into_iter()
-                                    .filter(|(n, _, _)| keys.is_empty() || keys.contains(n))
-                                    .map(|(key, value, readonly)| crate::control::ConfigKey {
-                                        key,
-                                        value,
-                                        readonly,
-                                    })
-                                    .collect(),
-                            }
-                        } else {
-                            Response::error(format!(
-                                "unknown OCPP configuration key(s): {unknown:?}"
-                            ))
-                        }
-                    }
-                    None => Response::error("OCPP is not configured (no [ocpp] section)"),
-                };
-                let _ = reply.send(response);
-                return;
-            }
-            Request::ConfigSet { key, value } => {
-                let response = match self.ocpp.as_mut() {
-                    Some(ocpp) => match ocpp.change_configuration(&key, &value, now) {
-                        Ok(()) => Response::Config {
-                            keys: vec![crate::control::ConfigKey {
-                                key,
-                                value: Some(value),
-                                readonly: false,
-                            }],
-                        },
-                        Err(e) => Response::error(e),
-                    },
-                    None => Response::error("OCPP is not configured (no [ocpp] section)"),
-                };
-                self.pump_ocpp();
-                let _ = reply.send(response);
-                return;
-            }
             Request::Start {
                 connector,
                 id_tag: Some(id_tag),
             } if self.cfg.authorization.mode == crate::config::AuthorizationMode::Ocpp => {
                 // The OCPP charge point decides: local list, cache, or Authorize.req; without
                 // it, the configured id tags do.
-                let Some(ocpp) = self.ocpp.as_mut() else {
-                    if let Err(why) = self.offline_authorization(&id_tag) {
-                        let _ = reply.send(Response::error(why));
-                        return;
-                    }
-                    self.command_reply(
-                        StationCommand::Start {
-                            connector,
-                            id_tag: Some(id_tag),
-                        },
+                if self.ocpp_running {
+                    self.send_ocpp(ToOcpp::AuthorizeStart {
+                        connector,
+                        id_tag,
                         reply,
-                        now,
-                    );
+                    });
                     return;
-                };
-                match ocpp.authorize_start(connector, &id_tag, now) {
-                    StartDecision::Start(command) => command,
-                    StartDecision::Asking => {
-                        // Answered when the CSMS has: started, or refused and why.
-                        self.pending_starts.push(PendingStart {
-                            connector,
-                            id_tag,
-                            reply,
-                            until: tokio::time::Instant::now() + START_ANSWER_WAIT,
-                        });
-                        self.pump_ocpp();
-                        return;
-                    }
-                    StartDecision::Refused(why) => {
-                        let _ = reply.send(Response::error(why));
-                        return;
-                    }
+                }
+                if let Err(why) = self.offline_authorization(&id_tag) {
+                    let _ = reply.send(Response::error(why));
+                    return;
+                }
+                StationCommand::Start {
+                    connector,
+                    id_tag: Some(id_tag),
                 }
             }
             Request::Start { connector, id_tag } => StationCommand::Start { connector, id_tag },
@@ -600,14 +410,7 @@ impl MainLoop {
         };
         let (ack_tx, ack_rx) = oneshot::channel();
         self.flush(Some(ack_tx));
-        tokio::spawn(async move {
-            let response = match ack_rx.await {
-                Ok(Ok(())) => Response::Done(outcome),
-                Ok(Err(e)) => Response::error(format!("journal write failed: {e}")),
-                Err(_) => Response::error("journal thread is gone"),
-            };
-            let _ = reply.send(response);
-        });
+        answer_after_journal(outcome, ack_rx, reply);
     }
 
     /// Apply a command to the station, for a technician or the CSMS: persist an availability
@@ -632,9 +435,10 @@ impl MainLoop {
             CommandOutcome::AvailabilityChanged | CommandOutcome::AvailabilityScheduled,
         ) = (persist_availability, &outcome)
         {
-            let _ = self
-                .journal
-                .send(JournalMsg::SetOperative(connector, operative, None));
+            self.send_ocpp(ToOcpp::SetOperative {
+                connector,
+                operative,
+            });
         }
         Ok(outcome)
     }
@@ -646,13 +450,13 @@ impl MainLoop {
             .any(|c| !matches!(c.station.phase, SessionPhase::Idle))
     }
 
-    /// Stop every session and keep stepping until they are safe or the grace period ends.
-    /// `link_events`: the OCPP link's events, still read meanwhile so that the CSMS's answers
-    /// (to the StopTransactions this sends) are taken in as they come.
+    /// Stop every session and keep stepping until they are safe or the grace period ends;
+    /// the CSMS's commands (answers to the StopTransactions this sends) are still carried out
+    /// meanwhile. Then wait for the journal to have everything.
     async fn shutdown(
         &mut self,
         reason: StopReason,
-        link_events: &mut Option<mpsc::Receiver<OcppInput>>,
+        to_control: &mut tokio::sync::mpsc::UnboundedReceiver<ToControl>,
     ) {
         self.notifier.stopping();
         let ids = self.rig.station().connector_ids();
@@ -665,13 +469,7 @@ impl MainLoop {
         while self.sessions_active() && tokio::time::Instant::now() < deadline {
             tokio::select! {
                 _ = tick.tick() => self.step(),
-                Some(input) = next_ocpp_input(link_events) => {
-                    let now = self.now();
-                    if let Some(ocpp) = self.ocpp.as_mut() {
-                        ocpp.on_input(input, now);
-                    }
-                    self.pump_ocpp();
-                }
+                Some(msg) = to_control.recv() => self.on_ocpp(msg),
             }
         }
         if self.sessions_active() {
@@ -683,12 +481,21 @@ impl MainLoop {
     }
 }
 
-/// The OCPP client's next input (link event, job progress); never, when there is no OCPP.
-async fn next_ocpp_input(link_events: &mut Option<mpsc::Receiver<OcppInput>>) -> Option<OcppInput> {
-    match link_events.as_mut() {
-        Some(rx) => rx.recv().await,
-        None => std::future::pending().await,
-    }
+/// Answer a technician once the events of the command are journaled: a task of its own, so
+/// the control loop goes on stepping while the journal writes.
+fn answer_after_journal(
+    outcome: CommandOutcome,
+    ack: oneshot::Receiver<Result<(), String>>,
+    reply: oneshot::Sender<Response>,
+) {
+    tokio::spawn(async move {
+        let response = match ack.await {
+            Ok(Ok(())) => Response::Done(outcome),
+            Ok(Err(e)) => Response::error(format!("journal write failed: {e}")),
+            Err(_) => Response::error("the journal thread is gone"),
+        };
+        let _ = reply.send(response);
+    });
 }
 
 fn log_event(ev: &StationEvent) {
@@ -742,51 +549,43 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
     let hardware = hardware::build(&cfg)?;
     let station = Station::new(&cfg, hardware::session_factory(), &restored, clock.now());
     let mut rig = Rig::new(station, hardware);
-    let mut ocpp_down = cfg.ocpp_error.clone();
-    if let Some(why) = &ocpp_down {
+    if let Some(why) = &cfg.ocpp_error {
         tracing::error!(error = %why, "OCPP section set aside; the station runs without OCPP");
     }
-    let (ocpp, mut link_events) = match &cfg.ocpp {
-        Some(section) => {
-            let now = clock.now();
-            let unix_ms = clock
-                .wall_start_ms
-                .saturating_add(i64::try_from(now.as_millis()).unwrap_or(i64::MAX));
-            let snapshot: Vec<_> = rig.status().into_iter().map(|v| v.station).collect();
-            let client = OcppClient::start(
-                section,
-                &cfg.journal_path(),
-                &snapshot,
-                &interrupted,
-                cfg.connectors
-                    .iter()
-                    .map(|c| {
-                        (
-                            c.id,
-                            f64::from(c.max_current),
-                            f64::from(c.max_power_kw) * 1000.0,
-                        )
-                    })
-                    .collect(),
-                unix_ms,
-                now,
-            );
-            match client {
-                Ok((mut client, events)) => {
-                    client.set_diagnostics_config(serde_json::to_value(&cfg).unwrap_or_default());
-                    (Some(client), Some(events))
-                }
-                Err(e) => {
-                    // OCPP trouble never stops local charging (issue 10): say why and go on.
-                    tracing::error!(error = %e, "OCPP could not start; the station runs without it");
-                    ocpp_down = Some(e.to_string());
-                    (None, None)
-                }
-            }
-        }
-        None => (None, None),
-    };
-    let journal = spawn_journal(store).map_err(DaemonError::Journal)?;
+    // The OCPP client and the journal on their own thread: the control loop below never
+    // waits for SQLite or the network. Start-up waits for it (READY=1 comes after the store
+    // is up); OCPP failing to start never stops the station.
+    let (actor, started) = ocpp_actor::spawn(ocpp_actor::Setup {
+        store,
+        journal: cfg.journal_path(),
+        section: cfg.ocpp.clone(),
+        ocpp_error: cfg.ocpp_error.clone(),
+        connectors: rig.status().into_iter().map(|v| v.station).collect(),
+        interrupted,
+        ratings: cfg
+            .connectors
+            .iter()
+            .map(|c| {
+                (
+                    c.id,
+                    f64::from(c.max_current),
+                    f64::from(c.max_power_kw) * 1000.0,
+                )
+            })
+            .collect(),
+        diagnostics_config: serde_json::to_value(&cfg).unwrap_or_default(),
+        wall_start_ms: clock.wall_start_ms,
+        clock_start: clock.start,
+        pump_interval: cfg.step_interval(),
+    })
+    .await
+    .map_err(DaemonError::Journal)?;
+    let OcppActor {
+        to_ocpp,
+        mut to_control,
+        view: ocpp_view,
+        thread: ocpp_thread,
+    } = actor;
 
     // Two sockets, one main loop: what each may ask is decided by the socket (control/mod.rs).
     let admin_path = cfg.admin_socket();
@@ -809,15 +608,16 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
         cfg,
         clock,
         rig,
-        journal,
+        to_ocpp,
+        ocpp_view,
         notifier,
-        ocpp,
+        ocpp_running: started.ocpp_running,
         reset_requested: None,
         last_now: Timestamp::ZERO,
-        pending_starts: Vec::new(),
-        ocpp_down,
+        ocpp_down: started.ocpp_down,
         vins_without_ocpp: Vec::new(),
         journal_recovery: journal_recovery.map(|r| r.to_string()),
+        latencies: StepLatencies::new(),
     };
     tracing::info!(
         station = %main.cfg.station.name,
@@ -834,13 +634,22 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
 
     let mut tick = tokio::time::interval(step);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let watchdog_every = main.notifier.watchdog_interval();
-    let mut last_ping = tokio::time::Instant::now();
+    let mut watchdog = main
+        .notifier
+        .watchdog_interval()
+        .map(|every| WatchdogGate::new(every, step));
+    let mut last_step_done = tokio::time::Instant::now();
     loop {
         tokio::select! {
             scheduled = tick.tick() => {
                 let at = main.clock.at(scheduled);
+                let began = tokio::time::Instant::now();
                 main.step_at(at);
+                let done = tokio::time::Instant::now();
+                main.latencies.record(
+                    done.saturating_duration_since(scheduled),
+                    done.saturating_duration_since(began),
+                );
                 // STATUS= follows the station, checked once a second, sent when it changed.
                 if status_checked.elapsed() >= STATUS_EVERY {
                     status_checked = tokio::time::Instant::now();
@@ -850,26 +659,19 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
                         status_line = line;
                     }
                 }
-                // Pinged from the loop itself: if the loop stalls, systemd notices; so it does
-                // when the OCPP link task keeps failing, but only once no truck is charging
-                // (a restart would end its session: OCPP trouble never stops charging).
-                let healthy =
-                    main.ocpp.as_ref().is_none_or(|o| o.healthy()) || main.sessions_active();
-                if let Some(every) = watchdog_every.filter(|_| healthy) {
-                    if last_ping.elapsed() >= every {
-                        main.notifier.watchdog();
-                        last_ping = tokio::time::Instant::now();
-                    }
+                // Pinged from the step path, after a step ran, and only while the steps keep
+                // their schedule: if the loop stalls, systemd notices; so it does when the
+                // OCPP link task keeps failing, but only once no truck is charging (a restart
+                // would end its session: OCPP trouble never stops charging).
+                let since_last = done.saturating_duration_since(last_step_done);
+                last_step_done = done;
+                let on_schedule = watchdog.as_mut().is_some_and(|g| g.step_completed(since_last));
+                if on_schedule && main.ocpp_healthy() {
+                    main.notifier.watchdog();
                 }
             }
             Some(env) = ctl_rx.recv() => main.handle(env),
-            Some(input) = next_ocpp_input(&mut link_events) => {
-                let now = main.now();
-                if let Some(ocpp) = main.ocpp.as_mut() {
-                    ocpp.on_input(input, now);
-                }
-                main.pump_ocpp();
-            }
+            Some(msg) = to_control.recv() => main.on_ocpp(msg),
             _ = sigterm.recv() => { tracing::info!("SIGTERM: stopping"); break; }
             _ = sigint.recv() => { tracing::info!("SIGINT: stopping"); break; }
         }
@@ -881,20 +683,18 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
         Some(hard) => StopReason::Reset { hard },
         None => StopReason::Shutdown,
     };
-    main.shutdown(reason, &mut link_events).await;
-    if let Some(ocpp) = main.ocpp.as_mut() {
-        // Give the StopTransactions of the shutdown a moment to reach the CSMS; whatever does
-        // not is in the outbox for the next start.
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
-        while ocpp.outbox_len() > 0 && tokio::time::Instant::now() < deadline {
-            let _ = ocpp.pump(main.clock.now());
-            tokio::select! {
-                Some(input) = next_ocpp_input(&mut link_events) => ocpp.on_input(input, main.clock.now()),
-                _ = tokio::time::sleep(Duration::from_millis(20)) => {}
-            }
-        }
-        ocpp.shutdown(main.clock.now(), Duration::from_secs(2))
-            .await;
+    main.shutdown(reason, &mut to_control).await;
+    // The OCPP side replays the shutdown's StopTransactions for a moment (whatever does not
+    // reach the CSMS is in the outbox for the next start) and closes the link.
+    let (done_tx, done_rx) = oneshot::channel();
+    main.send_ocpp(ToOcpp::Shutdown { done: done_tx });
+    if tokio::time::timeout(OCPP_SHUTDOWN_WAIT, done_rx)
+        .await
+        .is_err()
+    {
+        tracing::warn!("the OCPP + journal thread did not finish in time");
+    } else if ocpp_thread.join().is_err() {
+        tracing::error!("the OCPP + journal thread panicked");
     }
     server_task.abort();
     admin_task.abort();

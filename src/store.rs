@@ -22,8 +22,6 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::ocpp::chargepoint::OutboxRecord;
-use crate::ocpp::diagnostics::Masker;
 use crate::station::{RestoredState, StationEvent};
 
 #[derive(Debug, Error)]
@@ -145,6 +143,33 @@ pub struct InterruptedTransaction {
 /// a few MB at most.
 pub const SECURITY_LOG_MAX_ROWS: i64 = 10_000;
 const SECURITY_LOG_TRIM_EVERY: i64 = 64;
+
+/// One reliable message of the OCPP outbox, as the journal keeps it (the OCPP core makes them).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OutboxRecord {
+    /// Order of sending; assigned by the core, increasing.
+    pub seq: u64,
+    pub action: String,
+    pub payload: serde_json::Value,
+    /// The station's transaction id this message belongs to
+    /// (`ocpp::chargepoint::NO_TRANSACTION` for none).
+    pub local_transaction_id: i64,
+    /// Attempts refused by the CSMS (CALLERROR) so far.
+    pub refusals: u32,
+    /// Moved aside after too many refusals; never sent again automatically.
+    pub refused: bool,
+}
+
+/// How an export hides personal data; the diagnostics archive's masker
+/// (`ocpp::diagnostics::Masker`) is one.
+pub trait ExportMask {
+    /// An id tag (or a VIN used as one).
+    fn id(&self, tag: &str) -> String;
+    /// Free text with every VIN-shaped word masked.
+    fn text(&self, text: &str) -> String;
+    /// An OCPP payload with its identities masked, in place.
+    fn json(&self, value: &mut serde_json::Value);
+}
 
 #[derive(Debug)]
 pub struct Store {
@@ -331,12 +356,12 @@ impl Store {
 
     /// The journal for a diagnostics archive, one JSON object a line (`{"table": …, "row": …}`),
     /// read in one transaction. Id tags are masked, VINs in free text too, OCPP payloads
-    /// through [`Masker::json`]; the OCPP state (local list, authorization cache, profiles) is
+    /// through [`ExportMask::json`]; the OCPP state (local list, authorization cache, profiles) is
     /// listed by name and size only, since it is mostly id tags. Never key material: keys are
     /// not in the journal.
     pub fn export_masked(
         &mut self,
-        masker: &Masker,
+        masker: &dyn ExportMask,
         out: &mut dyn std::io::Write,
         max_bytes: u64,
     ) -> Result<u64, StoreError> {
@@ -1100,33 +1125,12 @@ impl Store {
     }
 }
 
-/// Format a Unix time in milliseconds as RFC 3339 UTC (`2026-11-25T14:16:31.123Z`).
-pub fn rfc3339_utc(unix_ms: i64) -> String {
-    let c = charger_protocol::time::CivilTime::from_unix_secs(unix_ms.div_euclid(1000));
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        c.year,
-        c.month,
-        c.day,
-        c.hour,
-        c.minute,
-        c.second,
-        unix_ms.rem_euclid(1000)
-    )
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ocpp::diagnostics::Masker;
     use crate::station::{TransactionStart, TransactionStop};
     use charger_protocol::Timestamp;
-
-    #[test]
-    fn formats_rfc3339() {
-        assert_eq!(rfc3339_utc(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(rfc3339_utc(1_795_702_591_123), "2026-11-26T14:16:31.123Z");
-        assert_eq!(rfc3339_utc(951_782_400_000), "2000-02-29T00:00:00.000Z");
-    }
 
     #[test]
     fn the_security_log_keeps_its_newest_rows_only() {

@@ -1322,3 +1322,111 @@ fn the_retired_site_max_current_is_refused_with_its_replacement() {
         "{err}"
     );
 }
+
+/// Issue 11 item 3: the control loop never waits on I/O. Another process holds journal.sqlite's
+/// write lock for 4.5 s (under SQLite's 5 s busy timeout, so nothing is lost) while a truck
+/// charges and a `config set` makes the OCPP side write to it. The control steps go on: the
+/// truck keeps charging, `chargerctl status` answers at once, the step latency stays low and
+/// the watchdog keeps being pinged — where the old single loop stood still in the OCPP
+/// client's SQLite write for the whole 4.5 s. The change is persisted once the lock is gone.
+#[test]
+fn control_steps_and_watchdog_pings_go_on_while_the_journal_is_locked() {
+    let dir = tempfile::tempdir().unwrap();
+    // OCPP against a port nobody listens on: the client runs, persists, never connects.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let text = format!(
+        "{}\n[ocpp]\ncsms_url = \"ws://127.0.0.1:{port}/ocpp\"\ncharge_point_id = \"CP-LOCK\"\n\
+         version = \"1.6\"\nsecurity_profile = 0\nretry_backoff_min_s = 1\nretry_backoff_max_s = 2\n",
+        sim_config_text(dir.path())
+    );
+    let d = Daemon::start_with(dir.path(), &text);
+    d.ctl_ok(&["sim", "plug", "1", "--soc", "20", "--target-soc", "90"]);
+    d.ctl_ok(&["start", "1"]);
+    d.wait_for(Duration::from_secs(30), "charging", |c| {
+        c["current"].as_f64().unwrap_or(0.0) > 10.0
+    });
+
+    // Only the pings sent while the lock is held count.
+    let mut buf = [0u8; 256];
+    d.notify
+        .set_read_timeout(Some(Duration::from_millis(50)))
+        .unwrap();
+    while d.notify.recv(&mut buf).is_ok() {}
+    let mut lock = rusqlite::Connection::open(dir.path().join("state/journal.sqlite")).unwrap();
+    let held = lock
+        .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+        .unwrap();
+    let locked_at = Instant::now();
+    let admin = d.admin_socket();
+    let config_set = std::thread::spawn(move || {
+        Command::new(CHARGERCTL)
+            .arg("--socket")
+            .arg(admin)
+            .args(["config", "set", "MeterValueSampleInterval", "17"])
+            .output()
+            .unwrap()
+    });
+    let mut slowest_status = Duration::ZERO;
+    let mut pings = 0;
+    while locked_at.elapsed() < Duration::from_millis(4500) {
+        let asked = Instant::now();
+        let c = d.connector(1);
+        slowest_status = slowest_status.max(asked.elapsed());
+        assert!(
+            c["current"].as_f64().unwrap_or(0.0) > 10.0,
+            "the truck stopped charging while the journal was locked: {c:#}"
+        );
+        while let Ok(n) = d.notify.recv(&mut buf) {
+            if &buf[..n] == b"WATCHDOG=1" {
+                pings += 1;
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let status = d.json(&["status"]);
+    held.rollback().unwrap();
+
+    // WATCHDOG_USEC=1000000: a ping every 0.5 s, 9 in 4.5 s when the loop runs.
+    assert!(
+        pings >= 5,
+        "{pings} watchdog pings while the journal was locked"
+    );
+    assert!(
+        slowest_status < Duration::from_secs(1),
+        "chargerctl status took {slowest_status:?} while the journal was locked"
+    );
+    let step = &status["control_step"];
+    let max_us = step["max_us"].as_u64().unwrap();
+    assert!(
+        max_us < 500_000,
+        "a control step finished {max_us} µs late while the journal was locked: {step}"
+    );
+    // Once the lock is gone the OCPP side writes what waited, and answers.
+    let out = config_set.join().unwrap();
+    assert!(
+        out.status.success(),
+        "config set: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let keys = d.json(&["config", "get", "MeterValueSampleInterval"]);
+    assert_eq!(keys["keys"][0]["value"], "17", "{keys}");
+    drop(lock);
+    d.ctl_ok(&["stop", "1"]);
+    let end = Instant::now() + Duration::from_secs(30);
+    loop {
+        let sessions = d.json(&["sessions"]);
+        if sessions["sessions"][0]["stopped_at"].is_string() {
+            break;
+        }
+        assert!(
+            Instant::now() < end,
+            "the stop was not journaled: {sessions}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(d.terminate().success());
+}

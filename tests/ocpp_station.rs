@@ -159,7 +159,7 @@ fn in_secs(secs: i64) -> String {
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
         .as_millis() as i64;
-    chargerd::store::rfc3339_utc(now + secs * 1000)
+    chargerd::wall_time::rfc3339_utc(now + secs * 1000)
 }
 
 fn wait_disconnected(d: &Chargerd) {

@@ -363,6 +363,9 @@ fn format_status(s: &StationStatus) -> String {
     if let Some(recovered) = &s.journal_recovered {
         out.push_str(&format!("warning: {recovered}\n"));
     }
+    if let Some(step) = &s.control_step {
+        out.push_str(&format!("{step}\n"));
+    }
     for c in &s.connectors {
         out.push('\n');
         out.push_str(&format_connector(c));

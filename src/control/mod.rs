@@ -150,6 +150,9 @@ pub struct StationStatus {
     /// Set when start-up found the journal unusable, moved it aside and began a fresh one.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub journal_recovered: Option<String>,
+    /// How late the control loop's steps finish (see [`crate::steps`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control_step: Option<crate::steps::StepLatencySummary>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -174,6 +174,23 @@ const HOOK_OUTPUT_MAX: u64 = 16 * 1024;
 /// How long a hook's output is still collected after it exited.
 const HOOK_OUTPUT_GRACE: Duration = Duration::from_secs(2);
 
+/// [`OcppClient::start`] failed: why, and the journal it was given, for the daemon to go on
+/// journaling without OCPP.
+#[derive(Debug)]
+pub struct StartFailure {
+    pub error: OcppClientError,
+    pub store: Store,
+}
+
+/// What [`OcppClient::start`] restored before the link runs.
+struct Prepared {
+    cp: ChargePoint,
+    client_section: OcppSection,
+    paths: Paths,
+    certificates: CertificateStore,
+    pending_key: Option<PendingKey>,
+}
+
 /// The daemon's OCPP client. See the module documentation.
 #[derive(Debug)]
 pub struct OcppClient {
@@ -204,18 +221,87 @@ fn unix_now_ms() -> i64 {
 }
 
 impl OcppClient {
-    /// Start the link task and restore the outbox and the OCPP state. `interrupted`:
-    /// transactions the last run left open (closed now with PowerLoss), whose
+    /// Start the link task and restore the outbox and the OCPP state. `store`: the journal at
+    /// `journal`, whose only writer the client then is (the daemon journals station events
+    /// through [`OcppClient::journal`]); handed back in the error should the client not start.
+    /// `interrupted`: transactions the last run left open (closed now with PowerLoss), whose
     /// StopTransaction must still reach the CSMS. `ratings`: (connector, A, W).
+    #[allow(clippy::too_many_arguments)]
     pub fn start(
         section: &OcppSection,
         journal: &Path,
+        mut store: Store,
         connectors: &[ConnectorSnapshot],
         interrupted: &[InterruptedTransaction],
         ratings: Vec<(u32, f64, f64)>,
         unix_ms_now: i64,
         now: Timestamp,
-    ) -> Result<(OcppClient, mpsc::Receiver<OcppInput>), OcppClientError> {
+    ) -> Result<(OcppClient, mpsc::Receiver<OcppInput>), Box<StartFailure>> {
+        let prepared = match Self::prepare(
+            section,
+            journal,
+            &mut store,
+            connectors,
+            interrupted,
+            ratings,
+            unix_ms_now,
+            now,
+        ) {
+            Ok(p) => p,
+            Err(error) => return Err(Box::new(StartFailure { error, store })),
+        };
+        let Prepared {
+            cp,
+            client_section,
+            paths,
+            certificates,
+            pending_key,
+        } = prepared;
+        let (inputs, inputs_rx) = mpsc::channel(256);
+        let mut client = OcppClient {
+            cp,
+            section: client_section,
+            paths,
+            certificates,
+            commands: mpsc::unbounded_channel().0,
+            inputs,
+            connection: None,
+            last_disconnect: None,
+            store,
+            link_task: None,
+            link_failures: std::collections::VecDeque::new(),
+            pending_key,
+            diagnostics_config: None,
+            jobs: BTreeMap::new(),
+        };
+        if let Err(error) = client.spawn_link() {
+            return Err(Box::new(StartFailure {
+                error,
+                store: client.store,
+            }));
+        }
+        client.persist_actions(&mut Vec::new());
+        Ok((client, inputs_rx))
+    }
+
+    /// The journal (the client's own connection, the file's only writer): the daemon records
+    /// station events and reads sessions through it.
+    pub fn journal(&mut self) -> &mut Store {
+        &mut self.store
+    }
+
+    /// What [`start`](Self::start) restores before the link runs.
+    #[allow(clippy::too_many_arguments)]
+    fn prepare(
+        section: &OcppSection,
+        journal: &Path,
+        store: &mut Store,
+        connectors: &[ConnectorSnapshot],
+        interrupted: &[InterruptedTransaction],
+        ratings: Vec<(u32, f64, f64)>,
+        unix_ms_now: i64,
+        now: Timestamp,
+    ) -> Result<Prepared, OcppClientError> {
         let work = section.files.work_dir.clone().unwrap_or_else(|| {
             journal
                 .parent()
@@ -234,7 +320,6 @@ impl OcppClient {
             journal: journal.to_path_buf(),
         };
         let certificates = CertificateStore::open(&paths.certificates())?;
-        let mut store = Store::open(journal)?;
         let mut keys = Keys::new(u32::try_from(connectors.len()).unwrap_or(u32::MAX));
         keys.security_profile = section.security_profile.as_u8();
         keys.authorization_key_set =
@@ -289,7 +374,7 @@ impl OcppClient {
         cp.restore_outbox(head, more, max_seq, store.csms_transaction_ids()?);
         cp.set_ratings(ratings);
         cp.set_firmware_policy(policy);
-        let pending_key = restore_pending_key(&paths, &mut store);
+        let pending_key = restore_pending_key(&paths, store);
         for (name, value) in store.ocpp_state()? {
             match name.as_str() {
                 "client_certificate" | LEGACY_PENDING_KEY_ROW => {}
@@ -332,26 +417,13 @@ impl OcppClient {
                 now,
             );
         }
-        let (inputs, inputs_rx) = mpsc::channel(256);
-        let mut client = OcppClient {
+        Ok(Prepared {
             cp,
-            section: client_section,
+            client_section,
             paths,
             certificates,
-            commands: mpsc::unbounded_channel().0,
-            inputs,
-            connection: None,
-            last_disconnect: None,
-            store,
-            link_task: None,
-            link_failures: std::collections::VecDeque::new(),
             pending_key,
-            diagnostics_config: None,
-            jobs: BTreeMap::new(),
-        };
-        client.spawn_link()?;
-        client.persist_actions(&mut Vec::new());
-        Ok((client, inputs_rx))
+        })
     }
 
     /// Start the link task with the effective credentials, and a forwarder that hands its
@@ -669,7 +741,7 @@ impl OcppClient {
             let result = match action {
                 CoreAction::OutboxPut(r) | CoreAction::OutboxRefused(r) => {
                     if r.action == "SecurityEventNotification" && r.refusals == 0 && !r.refused {
-                        let wall = crate::store::rfc3339_utc(unix_now_ms());
+                        let wall = crate::wall_time::rfc3339_utc(unix_now_ms());
                         let kind = r.payload["type"].as_str().unwrap_or("?");
                         let info = r.payload["techInfo"].as_str().unwrap_or("");
                         if let Err(e) = self.store.log_security_event(kind, info, &wall) {
@@ -1437,7 +1509,7 @@ impl OcppClient {
             bytes: pretty(&config),
         });
         let status = json!({
-            "generated_at": crate::store::rfc3339_utc(unix_now_ms()),
+            "generated_at": crate::wall_time::rfc3339_utc(unix_now_ms()),
             "version": env!("CARGO_PKG_VERSION"),
             "ocpp": self.status(),
             "configuration_keys": self
@@ -1764,9 +1836,11 @@ mod tests {
             json!({"csms_url": "ws://127.0.0.1:9/ocpp", "charge_point_id": "CP1"}),
         )
         .unwrap();
+        let journal = dir.join("journal.sqlite");
         OcppClient::start(
             &section,
-            &dir.join("journal.sqlite"),
+            &journal,
+            Store::open(&journal).unwrap(),
             &[],
             &[],
             Vec::new(),

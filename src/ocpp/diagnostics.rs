@@ -170,6 +170,19 @@ fn next_identity_field(line: &str) -> Option<(usize, usize)> {
     best
 }
 
+/// The journal's export masks with it (`Store::export_masked`).
+impl crate::store::ExportMask for Masker {
+    fn id(&self, tag: &str) -> String {
+        Masker::id(self, tag)
+    }
+    fn text(&self, text: &str) -> String {
+        Masker::text(self, text)
+    }
+    fn json(&self, value: &mut Value) {
+        Masker::json(self, value)
+    }
+}
+
 impl Default for Masker {
     fn default() -> Masker {
         Masker::new()

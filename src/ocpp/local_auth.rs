@@ -30,7 +30,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
 use crate::ocpp::chargepoint::parse_rfc3339_ms;
-use crate::store::rfc3339_utc;
+use crate::wall_time::rfc3339_utc;
 
 /// Longest id tag (and parent id tag): CiString20Type.
 pub const ID_TAG_MAX_LEN: usize = 20;

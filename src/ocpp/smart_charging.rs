@@ -38,7 +38,7 @@ use serde_json::{json, Map, Value};
 use thiserror::Error;
 
 use crate::ocpp::chargepoint::parse_rfc3339_ms;
-use crate::store::rfc3339_utc;
+use crate::wall_time::rfc3339_utc;
 
 /// Installed profiles per connector at most (a CSMS cannot grow memory without bound).
 pub const MAX_PROFILES_PER_CONNECTOR: usize = 32;

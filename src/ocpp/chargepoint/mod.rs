@@ -89,20 +89,8 @@ pub struct Identity {
     pub firmware_version: String,
 }
 
-/// One reliable message in the outbox, as the shell persists it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct OutboxRecord {
-    /// Order of sending; assigned by the core, increasing.
-    pub seq: u64,
-    pub action: String,
-    pub payload: Value,
-    /// The station's transaction id this message belongs to ([`NO_TRANSACTION`] for none).
-    pub local_transaction_id: i64,
-    /// Attempts refused by the CSMS (CALLERROR) so far.
-    pub refusals: u32,
-    /// Moved aside after too many refusals; never sent again automatically.
-    pub refused: bool,
-}
+/// One reliable message in the outbox: the journal's record type (it persists it).
+pub use crate::store::OutboxRecord;
 
 /// A secret (an AuthorizationKey) that must never reach a log.
 #[derive(Clone, PartialEq, Eq)]
@@ -607,7 +595,7 @@ impl ChargePoint {
     }
 
     fn wall(&self, now: Timestamp) -> String {
-        crate::store::rfc3339_utc(self.unix_ms(now))
+        crate::wall_time::rfc3339_utc(self.unix_ms(now))
     }
 
     fn note_traffic(&mut self, direction: &str, what: &str) {
@@ -1512,61 +1500,7 @@ fn truncate(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }
 
-/// Unix milliseconds from an RFC 3339 time ("2026-11-25T15:09:33.123Z", an offset, or none =
-/// UTC). `None` if it is not one.
-pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    if b.len() < 19
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || !(b[10] == b'T' || b[10] == b't' || b[10] == b' ')
-    {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| s.get(r)?.parse::<i64>().ok();
-    let (y, mo, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (h, mi, se) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    if !(1..=12).contains(&mo) || !(1..=31).contains(&d) || h > 23 || mi > 59 || se > 60 {
-        return None;
-    }
-    let mut rest = &s[19..];
-    let mut ms = 0i64;
-    if let Some(frac) = rest.strip_prefix('.') {
-        let digits: String = frac.chars().take_while(char::is_ascii_digit).collect();
-        if digits.is_empty() {
-            return None;
-        }
-        let scaled: String = digits
-            .chars()
-            .chain(std::iter::repeat('0'))
-            .take(3)
-            .collect();
-        ms = scaled.parse().ok()?;
-        rest = &frac[digits.len()..];
-    }
-    let offset_min = match rest {
-        "" | "Z" | "z" => 0,
-        _ => {
-            let sign = match rest.as_bytes().first()? {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            let oh: i64 = rest.get(1..3)?.parse().ok()?;
-            let om: i64 = rest.get(4..6)?.parse().ok()?;
-            sign * (oh * 60 + om)
-        }
-    };
-    let civil = charger_protocol::time::CivilTime {
-        year: y,
-        month: u8::try_from(mo).ok()?,
-        day: u8::try_from(d).ok()?,
-        hour: u8::try_from(h).ok()?,
-        minute: u8::try_from(mi).ok()?,
-        second: u8::try_from(se).ok()?,
-    };
-    Some((civil.to_unix_secs() - offset_min * 60) * 1000 + ms)
-}
+pub use crate::wall_time::parse_rfc3339_ms;
 
 #[cfg(test)]
 mod tests {
