@@ -136,6 +136,18 @@ impl RegisterBank {
                 }
             }
         }
+        // Addresses between points that the read planner spans (no declared gap) answer
+        // zero, as such holes do on a device; declared gaps stay unmapped.
+        for req in profile.groups.iter().flat_map(|g| &g.reads) {
+            for i in 0..req.count {
+                let key = (req.table, req.address.saturating_add(i));
+                if req.table.is_bits() {
+                    bank.bits.entry(key).or_insert(false);
+                } else {
+                    bank.words.entry(key).or_insert(0);
+                }
+            }
+        }
         bank
     }
 

@@ -161,6 +161,11 @@ fn every_shipped_profile_has_a_simulator() {
         InsulationPlant::default(),
     );
     assert!(cooling.is_ok() && meter.is_ok() && imd.is_ok());
+    // The meter's input 1 holds no point but lies inside the planned snapshot read: it
+    // answers (zero), as a device's undeclared hole does.
+    let mut meter = meter.unwrap();
+    let w = words(meter.handle(&Request::ReadInputRegisters(0, 12)).unwrap());
+    assert_eq!((w.len(), w[1]), (12, 0));
     // The IMD's resistance register is in kΩ: 10 MΩ reads 10 000.
     let mut imd = imd.unwrap();
     assert_eq!(read_point(&mut imd, "resistance"), Value::Number(10_000.0));
