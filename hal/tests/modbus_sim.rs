@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use charger_hal::modbus::{spawn_tcp, DeviceConfig, Exception, ModbusDevice, ReadError, TcpLink};
 use charger_hal::profile::{DecodeError, Point, Profile, Value};
 use charger_hal::sim::modbus::plant::CoolingTemperatures;
-use charger_hal::sim::modbus::server::{serve, SimServer};
+use charger_hal::sim::modbus::server::{serve, serve_gateway, SimServer};
 use charger_hal::sim::modbus::{
     BatteryLoad, CommsFault, CoolingPlant, DcMeterPlant, InsulationPlant, ModuleRating, PlantModel,
     PowerModulePlant, SimDevice, ThermalModel,
@@ -329,4 +329,68 @@ async fn injected_comms_faults_are_seen_as_timeout_exception_frozen_and_bad_valu
     sim.with(|d| d.inject(None));
     until(&mut dev, "recovery after garbage", good).await;
     assert!(dev.state().errors.timeouts > 0 && dev.state().errors.exceptions > 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn modules_behind_one_gateway_share_a_connection_and_answer_by_unit_id() {
+    let profile = shipped("power-module-30kw-modbus.toml");
+    let module = || {
+        let plant = PowerModulePlant::new(ModuleRating::default(), BatteryLoad::default());
+        SimDevice::new(profile.clone(), plant).unwrap()
+    };
+    let sim = serve_gateway(
+        vec![(1, module()), (2, module())],
+        SocketAddr::from(([127, 0, 0, 1], 0)),
+        TICK,
+    )
+    .await
+    .unwrap();
+    let link = TcpLink {
+        addr: sim.addr(),
+        timeout: Duration::from_millis(200),
+        reconnect_after: 3,
+        frozen_after: 3,
+    };
+    let config = |unit: u8| DeviceConfig {
+        name: format!("module{unit}"),
+        unit,
+        profile: profile.clone(),
+    };
+    let (mut devs, _task) = spawn_tcp(link, vec![config(1), config(2), config(3)]);
+    let mut m3 = devs.pop().unwrap();
+    let mut m2 = devs.pop().unwrap();
+    let m1 = devs.pop().unwrap();
+
+    // Only unit 2 is told to charge; unit 1 stays off.
+    m2.write(Point::VoltageSetpoint, &Value::Number(700.0))
+        .unwrap();
+    m2.write(Point::CurrentLimit, &Value::Number(30.0)).unwrap();
+    m2.write(Point::OutputEnable, &Value::Bool(true)).unwrap();
+    until(&mut m2, "unit 2 at 30 A", |d| {
+        num(d, Point::OutputCurrent).is_some_and(|i| (i - 30.0).abs() < 0.01)
+    })
+    .await;
+    assert_eq!(num(&m1, Point::OutputCurrent), Some(0.0));
+    assert_eq!(num(&m1, Point::ModuleStatus), Some(0.0));
+    assert_eq!(sim.with_unit(1, |d| d.plant().output_current()), Some(0.0));
+
+    // A unit the gateway does not have: "gateway path unavailable", the others unaffected.
+    until(&mut m3, "unit 3 refused by the gateway", |d| {
+        err(d, Point::OutputVoltage)
+            == Some(ReadError::Exception(Exception::GatewayPathUnavailable))
+    })
+    .await;
+    // One unit failing (exceptions) leaves its neighbour's readings fresh.
+    sim.with_unit(1, |d| {
+        d.inject(Some(CommsFault::Exception(
+            ExceptionCode::ServerDeviceFailure,
+        )))
+    });
+    let before = m2.reading(Point::OutputCurrent).unwrap().at;
+    until(&mut m2, "unit 2 still polled", |d| {
+        d.reading(Point::OutputCurrent)
+            .is_some_and(|r| r.at > before && r.value.is_ok())
+    })
+    .await;
+    assert_eq!(m2.state().errors.reconnects, 0);
 }

@@ -1,5 +1,7 @@
-//! The thin shell: a [`SimDevice`] on a real Modbus TCP socket, its plant stepped in real time.
+//! The thin shell: a [`SimDevice`] on a real Modbus TCP socket, its plant stepped in real time,
+//! or several behind one simulated gateway, addressed by unit id.
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
@@ -15,17 +17,25 @@ use tokio_modbus::{ExceptionCode, Response, SlaveRequest};
 
 use super::{PlantModel, SimDevice};
 
-/// A running simulator; dropping it stops the server and the plant.
+/// A running simulator; dropping it stops the server and the plants.
 #[derive(Debug)]
 pub struct SimServer<P> {
-    device: Arc<Mutex<SimDevice<P>>>,
+    units: Arc<Mutex<Units<P>>>,
     addr: SocketAddr,
     tasks: Vec<JoinHandle<()>>,
 }
 
-fn lock<P>(device: &Mutex<SimDevice<P>>) -> MutexGuard<'_, SimDevice<P>> {
+#[derive(Debug)]
+struct Units<P> {
+    devices: BTreeMap<u8, SimDevice<P>>,
+    /// A lone device answers whatever unit id it is addressed with; a gateway answers only
+    /// its units and "gateway path unavailable" for any other.
+    gateway: bool,
+}
+
+fn lock<P>(units: &Mutex<Units<P>>) -> MutexGuard<'_, Units<P>> {
     // A panic while holding the lock leaves a consistent-enough image for a simulator.
-    device.lock().unwrap_or_else(|e| e.into_inner())
+    units.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl<P: PlantModel> SimServer<P> {
@@ -34,9 +44,20 @@ impl<P: PlantModel> SimServer<P> {
         self.addr
     }
 
-    /// Look at or change the device (plant inputs, injected faults) while it runs.
+    /// Look at or change the device (plant inputs, injected faults) while it runs; behind a
+    /// gateway, the unit with the lowest id.
     pub fn with<R>(&self, f: impl FnOnce(&mut SimDevice<P>) -> R) -> R {
-        f(&mut lock(&self.device))
+        let mut units = lock(&self.units);
+        match units.devices.values_mut().next() {
+            Some(d) => f(d),
+            // serve / serve_gateway refuse to start without a device.
+            None => unreachable_device(),
+        }
+    }
+
+    /// The same for one unit behind a gateway; `None` if there is no such unit.
+    pub fn with_unit<R>(&self, unit: u8, f: impl FnOnce(&mut SimDevice<P>) -> R) -> Option<R> {
+        lock(&self.units).devices.get_mut(&unit).map(f)
     }
 }
 
@@ -48,7 +69,12 @@ impl<P> Drop for SimServer<P> {
     }
 }
 
-struct Shell<P>(Arc<Mutex<SimDevice<P>>>);
+#[allow(clippy::panic)]
+fn unreachable_device() -> ! {
+    panic!("a simulator server always has at least one device")
+}
+
+struct Shell<P>(Arc<Mutex<Units<P>>>);
 
 impl<P: PlantModel> Service for Shell<P> {
     type Request = SlaveRequest<'static>;
@@ -57,21 +83,76 @@ impl<P: PlantModel> Service for Shell<P> {
     type Future = Pin<Box<dyn Future<Output = Result<Option<Response>, ExceptionCode>> + Send>>;
 
     fn call(&self, req: Self::Request) -> Self::Future {
-        // The simulator answers whatever unit id it is addressed with.
-        let answer = lock(&self.0).handle(&req.request);
+        let mut units = lock(&self.0);
+        let gateway = units.gateway;
+        let device = if gateway {
+            units.devices.get_mut(&req.slave)
+        } else {
+            units.devices.values_mut().next()
+        };
+        let answer = match device {
+            Some(d) => d.handle(&req.request),
+            None => Err(ExceptionCode::GatewayPathUnavailable),
+        };
         Box::pin(std::future::ready(answer))
     }
 }
 
-/// Serve `device` on `bind` (port 0 for any free port), stepping its plant every `tick`.
+/// Serve `device` on `bind` (port 0 for any free port), stepping its plant every `tick`. It
+/// answers any unit id.
 pub async fn serve<P: PlantModel>(
     device: SimDevice<P>,
     bind: SocketAddr,
     tick: Duration,
 ) -> std::io::Result<SimServer<P>> {
+    let devices = BTreeMap::from([(0, device)]);
+    start(
+        Units {
+            devices,
+            gateway: false,
+        },
+        bind,
+        tick,
+    )
+    .await
+}
+
+/// Serve several devices behind one simulated gateway, each at its unit id (a cabinet's
+/// modules behind one Modbus TCP gateway). Refuses duplicate or no unit ids.
+pub async fn serve_gateway<P: PlantModel>(
+    units: Vec<(u8, SimDevice<P>)>,
+    bind: SocketAddr,
+    tick: Duration,
+) -> std::io::Result<SimServer<P>> {
+    let invalid = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, m);
+    let mut devices = BTreeMap::new();
+    for (unit, device) in units {
+        if devices.insert(unit, device).is_some() {
+            return Err(invalid(format!("unit id {unit} is used twice")));
+        }
+    }
+    if devices.is_empty() {
+        return Err(invalid("a gateway needs at least one unit".into()));
+    }
+    start(
+        Units {
+            devices,
+            gateway: true,
+        },
+        bind,
+        tick,
+    )
+    .await
+}
+
+async fn start<P: PlantModel>(
+    units: Units<P>,
+    bind: SocketAddr,
+    tick: Duration,
+) -> std::io::Result<SimServer<P>> {
     let listener = TcpListener::bind(bind).await?;
     let addr = listener.local_addr()?;
-    let device = Arc::new(Mutex::new(device));
+    let device = Arc::new(Mutex::new(units));
 
     let served = device.clone();
     let server = tokio::spawn(async move {
@@ -102,12 +183,14 @@ pub async fn serve<P: PlantModel>(
             let now = Instant::now();
             let dt = now.saturating_duration_since(last);
             last = now;
-            lock(&stepped).advance(dt);
+            for d in lock(&stepped).devices.values_mut() {
+                d.advance(dt);
+            }
         }
     });
 
     Ok(SimServer {
-        device,
+        units: device,
         addr,
         tasks: vec![server, stepper],
     })
