@@ -14,8 +14,8 @@ use charger_hal::profile::{DecodeError, Point, Profile, Value};
 use charger_hal::sim::modbus::plant::CoolingTemperatures;
 use charger_hal::sim::modbus::server::{serve, serve_gateway, SimServer};
 use charger_hal::sim::modbus::{
-    BatteryLoad, CommsFault, CoolingPlant, DcMeterPlant, InsulationPlant, ModuleRating, PlantModel,
-    PowerModulePlant, SimDevice, ThermalModel,
+    BatteryLoad, CommsFault, CoolingPlant, DcMeterPlant, InsulationPlant, ModuleRating,
+    ParallelBus, PlantModel, PowerModulePlant, SimDevice, ThermalModel,
 };
 use tokio_modbus::ExceptionCode;
 
@@ -393,4 +393,55 @@ async fn modules_behind_one_gateway_share_a_connection_and_answer_by_unit_id() {
     })
     .await;
     assert_eq!(m2.state().errors.reconnects, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn parallel_modules_behind_a_gateway_share_the_current_by_droop() {
+    let profile = shipped("power-module-30kw-modbus.toml");
+    let module = || PowerModulePlant::new(ModuleRating::default(), BatteryLoad::default());
+    let bus = ParallelBus::new(vec![module(), module()], BatteryLoad::default(), 0.5);
+    let units = bus
+        .into_units()
+        .into_iter()
+        .zip(1u8..)
+        .map(|(plant, unit)| (unit, SimDevice::new(profile.clone(), plant).unwrap()))
+        .collect();
+    let sim = serve_gateway(units, SocketAddr::from(([127, 0, 0, 1], 0)), TICK)
+        .await
+        .unwrap();
+    let link = TcpLink {
+        addr: sim.addr(),
+        timeout: Duration::from_millis(200),
+        reconnect_after: 3,
+        frozen_after: 3,
+    };
+    let config = |unit: u8| DeviceConfig {
+        name: format!("module{unit}"),
+        unit,
+        profile: profile.clone(),
+    };
+    let (mut devs, _task) = spawn_tcp(link, vec![config(1), config(2)]);
+    for (dev, volts) in devs.iter().zip([605.0, 604.0]) {
+        dev.write(Point::VoltageSetpoint, &Value::Number(volts))
+            .unwrap();
+        dev.write(Point::CurrentLimit, &Value::Number(100.0))
+            .unwrap();
+        dev.write(Point::OutputEnable, &Value::Bool(true)).unwrap();
+    }
+    // 605 V and 604 V behind 0.5 Ω droop into 600 V / 50 mΩ: 8.5 A and 6.5 A on one bus.
+    let mut m2 = devs.pop().unwrap();
+    let m1 = devs.pop().unwrap();
+    until(&mut m2, "the shared current", |d| {
+        num(d, Point::OutputCurrent).is_some_and(|i| (i - 6.5).abs() < 0.05)
+            && num(&m1, Point::OutputCurrent).is_some_and(|i| (i - 8.5).abs() < 0.05)
+    })
+    .await;
+    let (v1, v2) = (
+        num(&m1, Point::OutputVoltage).unwrap(),
+        num(&m2, Point::OutputVoltage).unwrap(),
+    );
+    assert!(
+        (v1 - 600.75).abs() < 0.05 && (v2 - 600.75).abs() < 0.05,
+        "{v1} {v2}"
+    );
 }

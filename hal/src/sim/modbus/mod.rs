@@ -26,8 +26,8 @@ pub mod plant;
 pub mod server;
 
 pub use plant::{
-    BatteryLoad, CoolingPlant, CoolingTemperatures, DcMeterPlant, FirstOrderPins, InsulationPlant,
-    ModuleRating, PlantModel, PowerModulePlant, ThermalModel,
+    BatteryLoad, BusModule, CoolingPlant, CoolingTemperatures, DcMeterPlant, FirstOrderPins,
+    InsulationPlant, ModuleRating, ParallelBus, PlantModel, PowerModulePlant, ThermalModel,
 };
 
 /// A communication fault the simulated device shows until cleared.

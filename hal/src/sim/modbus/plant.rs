@@ -211,12 +211,11 @@ impl PowerModulePlant {
     }
 }
 
-impl PlantModel for PowerModulePlant {
-    const ROLE: Role = Role::PowerModule;
-
-    fn step(&mut self, dt: Duration) {
-        let dt = dt.as_secs_f64();
-        let r = self.rating.clone();
+impl PowerModulePlant {
+    /// The module's own control for one step: slew the voltage loop and the current limit
+    /// within the rating. True while the output runs.
+    fn control(&mut self, dt: f64) -> bool {
+        let r = &self.rating;
         if self.temperature >= r.derate_zero_c {
             self.latched_fault = true;
         }
@@ -229,6 +228,7 @@ impl PlantModel for PowerModulePlant {
         self.v_cmd = slew(self.v_cmd, v_target, r.voltage_slew, dt);
         // Rating limits: nameplate current and the (derated) power at the present voltage.
         let p_avail = self.available_power_w();
+        let r = &self.rating;
         let i_by_power = if self.v_out > 1.0 {
             p_avail / self.v_out
         } else {
@@ -248,31 +248,45 @@ impl PlantModel for PowerModulePlant {
         } else {
             slew(self.i_cmd, i_target, r.current_slew, dt)
         };
-        let load = &mut self.load;
-        if run && load.connected && load.resistance_ohm > 0.0 {
-            // Constant voltage until the current limit, then constant current.
-            let i_cv = ((self.v_cmd - load.emf) / load.resistance_ohm).max(0.0);
-            if i_cv > self.i_cmd {
-                self.i_out = self.i_cmd;
-                self.v_out = load.emf + self.i_cmd * load.resistance_ohm;
-            } else {
-                self.i_out = i_cv;
-                self.v_out = self.v_cmd.max(load.emf);
-            }
-            load.emf += self.i_out * dt / 3600.0 * load.volt_per_ah;
-        } else {
-            self.i_out = 0.0;
-            // Open output: the voltage follows the loop; a connected battery holds it up.
-            self.v_out = if load.connected {
-                self.v_cmd.max(load.emf)
-            } else {
-                self.v_cmd
-            };
-        }
+        run
+    }
+
+    /// Take the output the circuit settled on and heat the module by its losses.
+    fn settle(&mut self, v_out: f64, i_out: f64, dt: f64) {
+        self.v_out = v_out;
+        self.i_out = i_out;
+        let r = &self.rating;
         let loss = self.v_out * self.i_out * (1.0 - r.efficiency).max(0.0);
         let t_eq = r.ambient_c + loss * r.thermal_k_per_w;
         let alpha = (dt / r.thermal_tau_s.max(f64::EPSILON)).min(1.0);
         self.temperature += (t_eq - self.temperature) * alpha;
+    }
+}
+
+impl PlantModel for PowerModulePlant {
+    const ROLE: Role = Role::PowerModule;
+
+    fn step(&mut self, dt: Duration) {
+        let dt = dt.as_secs_f64();
+        let run = self.control(dt);
+        let load = &mut self.load;
+        let (v, i) = if run && load.connected && load.resistance_ohm > 0.0 {
+            // Constant voltage until the current limit, then constant current.
+            let i_cv = ((self.v_cmd - load.emf) / load.resistance_ohm).max(0.0);
+            let vi = if i_cv > self.i_cmd {
+                (load.emf + self.i_cmd * load.resistance_ohm, self.i_cmd)
+            } else {
+                (self.v_cmd.max(load.emf), i_cv)
+            };
+            load.emf += vi.1 * dt / 3600.0 * load.volt_per_ah;
+            vi
+        } else if load.connected {
+            // Open output: the voltage follows the loop; a connected battery holds it up.
+            (self.v_cmd.max(load.emf), 0.0)
+        } else {
+            (self.v_cmd, 0.0)
+        };
+        self.settle(v, i, dt);
     }
 
     fn readings(&self) -> Vec<(Point, Value)> {
@@ -324,6 +338,157 @@ impl PlantModel for PowerModulePlant {
             }
             _ => {}
         }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Parallel modules on one bus
+
+/// Power modules in parallel on one DC bus into one battery, sharing current by droop: each
+/// module's output falls by `droop_ohm` per ampere below its voltage loop, so modules with
+/// equal setpoints share evenly and a module set higher takes more, each within its own
+/// current limit and rating.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParallelBus {
+    pub modules: Vec<PowerModulePlant>,
+    pub load: BatteryLoad,
+    pub droop_ohm: f64,
+    voltage: f64,
+}
+
+impl ParallelBus {
+    pub fn new(modules: Vec<PowerModulePlant>, load: BatteryLoad, droop_ohm: f64) -> Self {
+        Self {
+            modules,
+            load,
+            droop_ohm: droop_ohm.max(1e-6),
+            voltage: 0.0,
+        }
+    }
+
+    pub fn voltage(&self) -> f64 {
+        self.voltage
+    }
+
+    /// Advance every module's control and solve the bus.
+    pub fn step(&mut self, dt: Duration) {
+        let dt = dt.as_secs_f64();
+        let running: Vec<bool> = self.modules.iter_mut().map(|m| m.control(dt)).collect();
+        let droop = self.droop_ohm;
+        let module_current = |m: &PowerModulePlant, run: bool, v: f64| {
+            if run {
+                ((m.v_cmd - v) / droop).clamp(0.0, m.i_cmd)
+            } else {
+                0.0
+            }
+        };
+        let v_max = self
+            .modules
+            .iter()
+            .zip(&running)
+            .filter(|(_, r)| **r)
+            .map(|(m, _)| m.v_cmd)
+            .fold(0.0, f64::max);
+        let load = &mut self.load;
+        let v = if load.connected && load.resistance_ohm > 0.0 {
+            // Modules' total current falls with the bus voltage, the battery's rises: bisect.
+            let surplus = |v: f64| {
+                let supplied: f64 = self
+                    .modules
+                    .iter()
+                    .zip(&running)
+                    .map(|(m, r)| module_current(m, *r, v))
+                    .sum();
+                supplied - (v - load.emf).max(0.0) / load.resistance_ohm
+            };
+            let (mut lo, mut hi) = (load.emf, v_max.max(load.emf));
+            if surplus(lo) <= 0.0 {
+                lo
+            } else {
+                for _ in 0..60 {
+                    let mid = 0.5 * (lo + hi);
+                    if surplus(mid) > 0.0 {
+                        lo = mid;
+                    } else {
+                        hi = mid;
+                    }
+                }
+                0.5 * (lo + hi)
+            }
+        } else {
+            v_max
+        };
+        let currents: Vec<f64> = self
+            .modules
+            .iter()
+            .zip(&running)
+            .map(|(m, r)| {
+                if load.connected {
+                    module_current(m, *r, v)
+                } else {
+                    0.0
+                }
+            })
+            .collect();
+        let total: f64 = currents.iter().sum();
+        if load.connected {
+            load.emf += total * dt / 3600.0 * load.volt_per_ah;
+        }
+        self.voltage = v;
+        for (m, i) in self.modules.iter_mut().zip(currents) {
+            m.settle(v, i, dt);
+        }
+    }
+
+    /// One [`PlantModel`] per module, to serve behind a gateway (one unit id each).
+    pub fn into_units(self) -> Vec<BusModule> {
+        let n = self.modules.len();
+        let bus = std::sync::Arc::new(std::sync::Mutex::new(self));
+        (0..n)
+            .map(|index| BusModule {
+                bus: bus.clone(),
+                index,
+            })
+            .collect()
+    }
+}
+
+/// One module of a [`ParallelBus`] as a simulated device. The bus is stepped by the view of
+/// module 0 (a server steps all its units with the same `dt`), so serve all views of one bus
+/// from one server.
+#[derive(Debug, Clone)]
+pub struct BusModule {
+    bus: std::sync::Arc<std::sync::Mutex<ParallelBus>>,
+    index: usize,
+}
+
+impl BusModule {
+    pub fn with_bus<R>(&self, f: impl FnOnce(&mut ParallelBus) -> R) -> R {
+        f(&mut self.bus.lock().unwrap_or_else(|e| e.into_inner()))
+    }
+}
+
+impl PlantModel for BusModule {
+    const ROLE: Role = Role::PowerModule;
+
+    fn step(&mut self, dt: Duration) {
+        if self.index == 0 {
+            self.with_bus(|b| b.step(dt));
+        }
+    }
+
+    fn readings(&self) -> Vec<(Point, Value)> {
+        let i = self.index;
+        self.with_bus(|b| b.modules.get(i).map(|m| m.readings()).unwrap_or_default())
+    }
+
+    fn command(&mut self, point: Point, value: &Value) {
+        let i = self.index;
+        self.with_bus(|b| {
+            if let Some(m) = b.modules.get_mut(i) {
+                m.command(point, value);
+            }
+        });
     }
 }
 
@@ -725,6 +890,47 @@ mod tests {
         m.step(STEP);
         assert_eq!(m.status(), ModuleStatus::Fault);
         assert_eq!(m.faults() & module_fault::OVER_TEMPERATURE, 1);
+    }
+
+    #[test]
+    fn parallel_modules_share_current_by_droop() {
+        let module = || PowerModulePlant::new(ModuleRating::default(), BatteryLoad::default());
+        let mut bus = ParallelBus::new(vec![module(), module()], BatteryLoad::default(), 0.5);
+        for m in &mut bus.modules {
+            m.command(Point::OutputEnable, &Value::Bool(true));
+            m.command(Point::VoltageSetpoint, &Value::Number(605.0));
+            m.command(Point::CurrentLimit, &Value::Number(100.0));
+        }
+        for _ in 0..300 {
+            bus.step(STEP);
+        }
+        // 2·(605 − V)/0.5 = (V − 600)/0.05 → V ≈ 600.83 V, 8.33 A each.
+        let (a, b) = (
+            bus.modules[0].output_current(),
+            bus.modules[1].output_current(),
+        );
+        assert!((a - b).abs() < 1e-9 && (a - 8.333).abs() < 0.05, "{a} {b}");
+        // Module 2 one volt lower: it takes less, the sum still feeds the battery.
+        bus.modules[1].command(Point::VoltageSetpoint, &Value::Number(604.0));
+        for _ in 0..300 {
+            bus.step(STEP);
+        }
+        let (a, b) = (
+            bus.modules[0].output_current(),
+            bus.modules[1].output_current(),
+        );
+        assert!((a - 8.5).abs() < 0.05 && (b - 6.5).abs() < 0.05, "{a} {b}");
+        // A current limit caps one module; the other does not exceed its own.
+        bus.modules[0].command(Point::CurrentLimit, &Value::Number(2.0));
+        for _ in 0..300 {
+            bus.step(STEP);
+        }
+        let (a, b) = (
+            bus.modules[0].output_current(),
+            bus.modules[1].output_current(),
+        );
+        assert!((a - 2.0).abs() < 1e-9 && b > 6.5 && b < 100.0, "{a} {b}");
+        assert_eq!(bus.modules[0].output_voltage(), bus.voltage());
     }
 
     #[test]
