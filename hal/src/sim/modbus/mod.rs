@@ -353,6 +353,10 @@ pub struct SimDevice<P> {
     plant: P,
     fault: Option<CommsFault>,
     requests: u64,
+    /// Time since the profile's watchdog register was last written, and whether the device
+    /// already acted on its expiry.
+    since_keepalive: Duration,
+    watchdog_tripped: bool,
 }
 
 impl<P: PlantModel> SimDevice<P> {
@@ -372,6 +376,8 @@ impl<P: PlantModel> SimDevice<P> {
             plant,
             fault: None,
             requests: 0,
+            since_keepalive: Duration::ZERO,
+            watchdog_tripped: false,
         })
     }
 
@@ -399,6 +405,13 @@ impl<P: PlantModel> SimDevice<P> {
 
     /// Advance the plant by `dt` and refresh the register image, unless frozen.
     pub fn advance(&mut self, dt: Duration) {
+        self.since_keepalive = self.since_keepalive.saturating_add(dt);
+        if let Some(timeout) = self.watchdog_timeout() {
+            if self.since_keepalive > timeout && !self.watchdog_tripped {
+                self.watchdog_tripped = true;
+                self.plant.comms_lost();
+            }
+        }
         self.plant.step(dt);
         if self.fault != Some(CommsFault::Frozen) {
             self.bank.publish(&self.plant.readings());
@@ -468,7 +481,34 @@ impl<P: PlantModel> SimDevice<P> {
         Ok(Some(response))
     }
 
+    /// The device's own communication timeout, if its profile declares one.
+    fn watchdog_timeout(&self) -> Option<Duration> {
+        let w = self.bank.profile.watchdog.as_ref()?;
+        w.device_timeout_ms
+            .map(|ms| Duration::from_millis(u64::from(ms)))
+    }
+
+    /// A write touching the watchdog register feeds it.
+    fn feed_watchdog(&mut self, table: Table, address: u16, count: usize) {
+        let Some(reg) = self
+            .bank
+            .profile
+            .watchdog
+            .as_ref()
+            .and_then(|w| self.bank.profile.registers.get(w.register))
+        else {
+            return;
+        };
+        let span = reg.span();
+        let (start, end) = (u32::from(address), u32::from(address) + count as u32);
+        if reg.table == table && start < span.end() && u32::from(span.address) < end {
+            self.since_keepalive = Duration::ZERO;
+            self.watchdog_tripped = false;
+        }
+    }
+
     fn apply_bits(&mut self, a: u16, v: &[bool]) -> Result<(), ExceptionCode> {
+        self.feed_watchdog(Table::Coil, a, v.len());
         for (point, value) in self.bank.write_bits(a, v)? {
             self.plant.command(point, &value);
         }
@@ -477,6 +517,7 @@ impl<P: PlantModel> SimDevice<P> {
     }
 
     fn apply_words(&mut self, a: u16, v: &[u16]) -> Result<(), ExceptionCode> {
+        self.feed_watchdog(Table::Holding, a, v.len());
         for (point, value) in self.bank.write_words(a, v)? {
             self.plant.command(point, &value);
         }

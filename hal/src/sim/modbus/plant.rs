@@ -19,6 +19,9 @@ pub trait PlantModel: Send + 'static {
     /// A write the device accepted (already range-checked against the profile, in SI base
     /// units). Momentary commands arrive as `Value::Bool(true)`.
     fn command(&mut self, point: Point, value: &Value);
+    /// The profile's communication watchdog expired (no keep-alive within its
+    /// `device_timeout_ms`): what the device does on its own. Nothing by default.
+    fn comms_lost(&mut self) {}
 }
 
 fn num(v: &Value) -> Option<f64> {
@@ -122,6 +125,7 @@ pub enum ModuleStatus {
 /// Fault bits as the shipped profile names them.
 pub mod module_fault {
     pub const OVER_TEMPERATURE: u16 = 1 << 0;
+    pub const COMMUNICATION_TIMEOUT: u16 = 1 << 7;
     pub const POWER_LIMITING: u16 = 1 << 8;
 }
 
@@ -142,6 +146,8 @@ pub struct PowerModulePlant {
     i_out: f64,
     temperature: f64,
     latched_fault: bool,
+    /// The keep-alive stopped: output dropped until enabled again.
+    comms_timeout: bool,
 }
 
 impl PowerModulePlant {
@@ -160,6 +166,7 @@ impl PowerModulePlant {
             i_out: 0.0,
             temperature: ambient,
             latched_fault: false,
+            comms_timeout: false,
         }
     }
 
@@ -189,6 +196,9 @@ impl PowerModulePlant {
         let mut bits = 0;
         if self.latched_fault {
             bits |= module_fault::OVER_TEMPERATURE;
+        }
+        if self.comms_timeout {
+            bits |= module_fault::COMMUNICATION_TIMEOUT;
         }
         if self.enabled && self.available_power_w() < self.rating.max_power_w {
             bits |= module_fault::POWER_LIMITING;
@@ -316,7 +326,12 @@ impl PlantModel for PowerModulePlant {
 
     fn command(&mut self, point: Point, value: &Value) {
         match point {
-            Point::OutputEnable => self.enabled = flag(value),
+            Point::OutputEnable => {
+                self.enabled = flag(value);
+                if self.enabled {
+                    self.comms_timeout = false;
+                }
+            }
             Point::VoltageSetpoint => {
                 if let Some(v) = num(value) {
                     self.voltage_setpoint = v;
@@ -338,6 +353,12 @@ impl PlantModel for PowerModulePlant {
             }
             _ => {}
         }
+    }
+
+    /// Modules drop their output when the controller stops talking (InfyPower after 10 s).
+    fn comms_lost(&mut self) {
+        self.enabled = false;
+        self.comms_timeout = true;
     }
 }
 
@@ -487,6 +508,15 @@ impl PlantModel for BusModule {
         self.with_bus(|b| {
             if let Some(m) = b.modules.get_mut(i) {
                 m.command(point, value);
+            }
+        });
+    }
+
+    fn comms_lost(&mut self) {
+        let i = self.index;
+        self.with_bus(|b| {
+            if let Some(m) = b.modules.get_mut(i) {
+                m.comms_lost();
             }
         });
     }

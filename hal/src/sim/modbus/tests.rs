@@ -173,3 +173,40 @@ fn every_shipped_profile_has_a_simulator() {
     let mut cooling = cooling.unwrap();
     assert_eq!(read_point(&mut cooling, "pressure"), Value::Number(1.5));
 }
+
+#[test]
+fn a_module_without_keep_alive_drops_its_output_after_the_profiles_device_timeout() {
+    let mut dev = module();
+    let mv = |v: u32| vec![(v >> 16) as u16, v as u16];
+    dev.handle(&Request::WriteMultipleRegisters(2, mv(700_000).into()))
+        .unwrap();
+    dev.handle(&Request::WriteMultipleRegisters(4, mv(10_000).into()))
+        .unwrap();
+    dev.handle(&Request::WriteSingleCoil(0, true)).unwrap();
+    // Keep-alive (holding 10) every second for 8 s: still charging.
+    for s in 0..8u16 {
+        dev.handle(&Request::WriteSingleRegister(10, s)).unwrap();
+        for _ in 0..100 {
+            dev.advance(Duration::from_millis(10));
+        }
+    }
+    assert_eq!(read_point(&mut dev, "output_current"), Value::Number(10.0));
+    // Silence for more than the profile's 5 s: output off, communication-timeout bit set.
+    for _ in 0..510 {
+        dev.advance(Duration::from_millis(10));
+    }
+    assert_eq!(read_point(&mut dev, "output_current"), Value::Number(0.0));
+    assert_eq!(read_point(&mut dev, "state"), Value::Number(0.0));
+    let Value::Number(bits) = read_point(&mut dev, "faults") else {
+        panic!()
+    };
+    assert_eq!(bits as u16 & (1 << 7), 1 << 7);
+    // Enabled again (with keep-alive): it runs and the bit clears.
+    dev.handle(&Request::WriteSingleRegister(10, 9)).unwrap();
+    dev.handle(&Request::WriteSingleCoil(0, true)).unwrap();
+    for _ in 0..100 {
+        dev.advance(Duration::from_millis(10));
+    }
+    assert_eq!(read_point(&mut dev, "output_current"), Value::Number(10.0));
+    assert_eq!(read_point(&mut dev, "faults"), Value::Number(0.0));
+}
