@@ -445,3 +445,22 @@ async fn parallel_modules_behind_a_gateway_share_the_current_by_droop() {
         "{v1} {v2}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_clients_keep_alive_holds_the_module_on_past_its_device_timeout() {
+    let plant = PowerModulePlant::new(ModuleRating::default(), BatteryLoad::default());
+    let (sim, mut dev) = start("power-module-30kw-modbus.toml", plant).await;
+    dev.write(Point::VoltageSetpoint, &Value::Number(700.0))
+        .unwrap();
+    dev.write(Point::CurrentLimit, &Value::Number(20.0))
+        .unwrap();
+    dev.write(Point::OutputEnable, &Value::Bool(true)).unwrap();
+    until(&mut dev, "20 A", |d| {
+        num(d, Point::OutputCurrent) == Some(20.0)
+    })
+    .await;
+    // The profile's device timeout is 5 s; hal::modbus writes the keep-alive every second.
+    tokio::time::sleep(Duration::from_millis(6500)).await;
+    assert_eq!(sim.with(|d| d.plant().output_current()), 20.0);
+    assert_eq!(num(&dev, Point::ModuleFaults), Some(0.0));
+}
