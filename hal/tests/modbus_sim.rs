@@ -464,3 +464,82 @@ async fn the_clients_keep_alive_holds_the_module_on_past_its_device_timeout() {
     assert_eq!(sim.with(|d| d.plant().output_current()), 20.0);
     assert_eq!(num(&dev, Point::ModuleFaults), Some(0.0));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_simulated_connector_couples_modules_meter_imd_and_cooling() {
+    use charger_hal::sim::modbus::connector::{serve_connector, ConnectorSpec};
+    let any = SocketAddr::from(([127, 0, 0, 1], 0));
+    let sim = serve_connector(ConnectorSpec {
+        module_profile: shipped("power-module-30kw-modbus.toml"),
+        modules: 2,
+        meter_profile: shipped("dc-meter-modbus.toml"),
+        imd_profile: shipped("insulation-monitor-modbus.toml"),
+        cooling_profile: shipped("cooling-unit-hpc-modbus.toml"),
+        modules_addr: any,
+        meter_addr: any,
+        imd_addr: any,
+        cooling_addr: any,
+        battery: BatteryLoad::default(),
+        droop_ohm: 0.05,
+        tick: TICK,
+    })
+    .await
+    .unwrap();
+    let link = |addr| TcpLink {
+        addr,
+        timeout: Duration::from_millis(200),
+        reconnect_after: 3,
+        frozen_after: 3,
+    };
+    let config = |unit: u8, name: &str| DeviceConfig {
+        name: format!("{name}{unit}"),
+        unit,
+        profile: shipped(name),
+    };
+    let (modules, _m) = spawn_tcp(
+        link(sim.modules.addr()),
+        vec![
+            config(1, "power-module-30kw-modbus.toml"),
+            config(2, "power-module-30kw-modbus.toml"),
+        ],
+    );
+    let (mut meters, _t1) = spawn_tcp(
+        link(sim.meter.addr()),
+        vec![config(1, "dc-meter-modbus.toml")],
+    );
+    let (mut imds, _t2) = spawn_tcp(
+        link(sim.imd.addr()),
+        vec![config(1, "insulation-monitor-modbus.toml")],
+    );
+    let (mut coolings, _t3) = spawn_tcp(
+        link(sim.cooling.addr()),
+        vec![config(1, "cooling-unit-hpc-modbus.toml")],
+    );
+    let (meter, imd, cooling) = (&mut meters[0], &mut imds[0], &mut coolings[0]);
+    for m in &modules {
+        m.write(Point::VoltageSetpoint, &Value::Number(700.0))
+            .unwrap();
+        m.write(Point::CurrentLimit, &Value::Number(40.0)).unwrap();
+        m.write(Point::OutputEnable, &Value::Bool(true)).unwrap();
+    }
+    // Two modules at their 40 A limits: 80 A into the 600 V battery at 604 V.
+    until(meter, "80 A through the meter", |d| {
+        num(d, Point::MeterCurrent).is_some_and(|i| (i - 80.0).abs() < 0.01)
+    })
+    .await;
+    let v = num(meter, Point::MeterVoltage).unwrap();
+    assert!((v - 604.0).abs() < 0.1, "{v} V");
+    until(imd, "the bus voltage at the IMD", |d| {
+        num(d, Point::ImdVoltage).is_some_and(|u| (u - 604.0).abs() <= 1.0)
+    })
+    .await;
+    until(meter, "energy", |d| {
+        num(d, Point::Energy).is_some_and(|e| e >= 1.0)
+    })
+    .await;
+    // 80 A through 100 µΩ heats the pins above the 25 °C coolant.
+    until(cooling, "warming pins", |d| {
+        num(d, Point::PinTemperatureDcPlus).is_some_and(|t| t > 25.0)
+    })
+    .await;
+}

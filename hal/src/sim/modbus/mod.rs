@@ -21,6 +21,8 @@ use tokio_modbus::{ExceptionCode, Request, Response};
 use crate::profile::codec::{self, Encoding, Value, ValueType};
 use crate::profile::{Access, Point, Profile, Register, Role, Table, Unit};
 
+#[cfg(feature = "sim-server")]
+pub mod connector;
 pub mod plant;
 #[cfg(feature = "sim-server")]
 pub mod server;

@@ -47,7 +47,34 @@ impl<P: PlantModel> SimServer<P> {
     /// Look at or change the device (plant inputs, injected faults) while it runs; behind a
     /// gateway, the unit with the lowest id.
     pub fn with<R>(&self, f: impl FnOnce(&mut SimDevice<P>) -> R) -> R {
-        let mut units = lock(&self.units);
+        self.handle().with(f)
+    }
+
+    /// The same for one unit behind a gateway; `None` if there is no such unit.
+    pub fn with_unit<R>(&self, unit: u8, f: impl FnOnce(&mut SimDevice<P>) -> R) -> Option<R> {
+        self.handle().with_unit(unit, f)
+    }
+
+    /// A handle to the running devices for other tasks (it does not keep the server alive).
+    pub fn handle(&self) -> SimHandle<P> {
+        SimHandle(self.units.clone())
+    }
+}
+
+/// Access to a running simulator's devices from another task.
+#[derive(Debug)]
+pub struct SimHandle<P>(Arc<Mutex<Units<P>>>);
+
+impl<P> Clone for SimHandle<P> {
+    fn clone(&self) -> Self {
+        Self(self.0.clone())
+    }
+}
+
+impl<P: PlantModel> SimHandle<P> {
+    /// See [`SimServer::with`].
+    pub fn with<R>(&self, f: impl FnOnce(&mut SimDevice<P>) -> R) -> R {
+        let mut units = lock(&self.0);
         match units.devices.values_mut().next() {
             Some(d) => f(d),
             // serve / serve_gateway refuse to start without a device.
@@ -55,9 +82,9 @@ impl<P: PlantModel> SimServer<P> {
         }
     }
 
-    /// The same for one unit behind a gateway; `None` if there is no such unit.
+    /// See [`SimServer::with_unit`].
     pub fn with_unit<R>(&self, unit: u8, f: impl FnOnce(&mut SimDevice<P>) -> R) -> Option<R> {
-        lock(&self.units).devices.get_mut(&unit).map(f)
+        lock(&self.0).devices.get_mut(&unit).map(f)
     }
 }
 
