@@ -543,3 +543,79 @@ async fn a_simulated_connector_couples_modules_meter_imd_and_cooling() {
     })
     .await;
 }
+
+/// The `modbus-sim` binary in its own process: the shipped profiles on free ports, and
+/// hal::modbus reads its meter and drives its modules.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_modbus_sim_binary_serves_a_connector_in_its_own_process() {
+    use std::io::{BufRead, BufReader};
+    /// Kills the simulator process however the test ends.
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let mut child = Kill(
+        std::process::Command::new(env!("CARGO_BIN_EXE_modbus-sim"))
+            .args(["--base-port", "0", "--modules", "3", "--profiles"])
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/devices"))
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    let read = tokio::task::spawn_blocking(move || {
+        let mut addrs = std::collections::BTreeMap::new();
+        for line in BufReader::new(stdout).lines().take(4) {
+            let line = line.unwrap();
+            let mut words = line.split_whitespace();
+            let role = words.next().unwrap().to_string();
+            let addr: SocketAddr = words.next().unwrap().parse().unwrap();
+            addrs.insert(role, addr);
+        }
+        addrs
+    });
+    let addrs = tokio::time::timeout(Duration::from_secs(10), read)
+        .await
+        .expect("modbus-sim printed no addresses")
+        .unwrap();
+    assert_eq!(addrs.len(), 4, "{addrs:?}");
+    let link = |addr| TcpLink {
+        addr,
+        timeout: Duration::from_millis(200),
+        reconnect_after: 3,
+        frozen_after: 3,
+    };
+    let module = shipped("power-module-30kw-modbus.toml");
+    let (modules, _m) = spawn_tcp(
+        link(addrs["power_module"]),
+        (1..=3)
+            .map(|unit| DeviceConfig {
+                name: format!("module{unit}"),
+                unit,
+                profile: module.clone(),
+            })
+            .collect(),
+    );
+    let (mut meters, _t) = spawn_tcp(
+        link(addrs["dc_meter"]),
+        vec![DeviceConfig {
+            name: "meter".into(),
+            unit: 1,
+            profile: shipped("dc-meter-modbus.toml"),
+        }],
+    );
+    for m in &modules {
+        m.write(Point::VoltageSetpoint, &Value::Number(700.0))
+            .unwrap();
+        m.write(Point::CurrentLimit, &Value::Number(10.0)).unwrap();
+        m.write(Point::OutputEnable, &Value::Bool(true)).unwrap();
+    }
+    until(&mut meters[0], "30 A from three modules", |d| {
+        num(d, Point::MeterCurrent).is_some_and(|i| (i - 30.0).abs() < 0.01)
+    })
+    .await;
+    drop(child);
+}
