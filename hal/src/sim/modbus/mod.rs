@@ -253,22 +253,25 @@ impl RegisterBank {
         let end = u32::from(address) + u32::from(count);
         let mut regs: Vec<&Register> = Vec::new();
         for a in u32::from(address)..end {
-            let reg = self
+            // Several `bool`s may share one holding register on distinct bits.
+            let covering: Vec<&Register> = self
                 .profile
                 .registers
                 .iter()
-                .find(|r| {
+                .filter(|r| {
                     let s = r.span();
                     r.table == table
                         && u32::from(s.address) <= a
                         && a < s.end().max(u32::from(s.address) + 1)
                 })
-                .ok_or(ExceptionCode::IllegalDataAddress)?;
-            if !reg.access.writable() {
+                .collect();
+            if covering.is_empty() || covering.iter().any(|r| !r.access.writable()) {
                 return Err(ExceptionCode::IllegalDataAddress);
             }
-            if !regs.iter().any(|r| std::ptr::eq(*r, reg)) {
-                regs.push(reg);
+            for reg in covering {
+                if !regs.iter().any(|r| std::ptr::eq(*r, reg)) {
+                    regs.push(reg);
+                }
             }
         }
         Ok(regs)

@@ -210,3 +210,149 @@ fn a_module_without_keep_alive_drops_its_output_after_the_profiles_device_timeou
     assert_eq!(read_point(&mut dev, "output_current"), Value::Number(10.0));
     assert_eq!(read_point(&mut dev, "faults"), Value::Number(0.0));
 }
+
+#[test]
+fn bools_sharing_one_holding_register_are_each_commanded() {
+    let text = r#"
+[device]
+name = "bit-mapped cooling unit"
+role = "cooling_unit"
+
+[groups.temps]
+kind = "status"
+poll_hz = 1
+
+[groups.set]
+kind = "setpoint"
+
+[registers.plus]
+table = "input"
+address = 0
+type = "i16"
+scale = 0.1
+unit = "degC"
+access = "read"
+group = "temps"
+point = "pin_temperature_dc_plus"
+
+[registers.minus]
+table = "input"
+address = 1
+type = "i16"
+scale = 0.1
+unit = "degC"
+access = "read"
+group = "temps"
+point = "pin_temperature_dc_minus"
+
+[registers.inlet]
+table = "input"
+address = 2
+type = "i16"
+scale = 0.1
+unit = "degC"
+access = "read"
+group = "temps"
+point = "coolant_inlet_temperature"
+
+[registers.outlet]
+table = "input"
+address = 3
+type = "i16"
+scale = 0.1
+unit = "degC"
+access = "read"
+group = "temps"
+point = "coolant_outlet_temperature"
+
+[registers.flow]
+table = "input"
+address = 4
+type = "u16"
+unit = "l/min"
+access = "read"
+group = "temps"
+point = "coolant_flow"
+
+[registers.pressure]
+table = "input"
+address = 5
+type = "u16"
+scale = 0.01
+unit = "bar"
+access = "read"
+group = "temps"
+point = "coolant_pressure"
+
+[registers.level]
+table = "input"
+address = 6
+type = "u16"
+unit = "%"
+access = "read"
+group = "temps"
+point = "coolant_level"
+
+[registers.alarms]
+table = "input"
+address = 7
+type = "u16"
+access = "read"
+group = "temps"
+point = "cooling_alarms"
+
+[registers.pump]
+table = "holding"
+address = 0
+type = "u16"
+unit = "%"
+access = "read_write"
+group = "set"
+point = "pump_setpoint"
+
+[registers.fan]
+table = "holding"
+address = 1
+type = "u16"
+unit = "%"
+access = "read_write"
+group = "set"
+point = "fan_setpoint"
+
+[registers.run]
+table = "holding"
+address = 2
+type = "bool"
+bit = 3
+access = "read_write"
+group = "set"
+point = "cooling_run"
+
+[registers.aux]
+table = "holding"
+address = 2
+type = "bool"
+bit = 0
+access = "read_write"
+group = "set"
+"#;
+    let profile = Arc::new(Profile::parse(text, Path::new("bits.toml")).unwrap());
+    let mut dev = SimDevice::new(
+        profile,
+        CoolingPlant::new(Box::new(FirstOrderPins::default())),
+    )
+    .unwrap();
+    dev.handle(&Request::WriteSingleRegister(2, 1 << 3))
+        .unwrap();
+    assert_eq!(
+        dev.plant()
+            .readings()
+            .iter()
+            .find(|(p, _)| *p == Point::CoolingRun),
+        Some(&(Point::CoolingRun, Value::Bool(true)))
+    );
+    assert_eq!(
+        dev.handle(&Request::ReadHoldingRegisters(2, 1)),
+        Ok(Some(Response::ReadHoldingRegisters(vec![1 << 3])))
+    );
+}
