@@ -15,6 +15,7 @@ pub mod external;
 pub mod gbt_truck;
 pub mod imd;
 pub mod io;
+pub mod modbus;
 pub mod psu;
 pub mod truck;
 
