@@ -500,6 +500,56 @@ fn check_config_names_the_file_and_key_of_a_typo() {
     );
 }
 
+/// Issue 11: `chargerd.toml.d/*.toml` beside the file is merged over it in lexical order; the
+/// running daemon uses the result, and a typo in a drop-in names the drop-in and the key.
+#[test]
+fn config_drop_ins_apply_in_order_and_a_typo_names_the_drop_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let drop_ins = dir.path().join("chargerd.toml.d");
+    std::fs::create_dir(&drop_ins).unwrap();
+    std::fs::write(
+        drop_ins.join("10-name.toml"),
+        "[station]\nname = \"depot-3\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        drop_ins.join("20-name.toml"),
+        "[station]\nname = \"depot-7\"\n",
+    )
+    .unwrap();
+    let d = Daemon::start(dir.path());
+    assert_eq!(d.json(&["status"])["name"], "depot-7");
+    drop(d);
+
+    let config = dir.path().join("chargerd.toml");
+    let check = || {
+        Command::new(CHARGERD)
+            .arg("--check-config")
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .unwrap()
+    };
+    let out = check();
+    assert!(out.status.success(), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("10-name.toml") && said.contains("20-name.toml"),
+        "--check-config lists the drop-ins it merged: {said}"
+    );
+
+    std::fs::write(
+        drop_ins.join("30-typo.toml"),
+        "[station]\nsite_max_curent = 150\n",
+    )
+    .unwrap();
+    let out = check();
+    assert_eq!(out.status.code(), Some(78));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("30-typo.toml"), "{err}");
+    assert!(err.contains("station.site_max_curent"), "{err}");
+}
+
 #[test]
 fn check_config_refuses_plain_transfers_with_a_tls_security_profile() {
     let dir = tempfile::tempdir().unwrap();

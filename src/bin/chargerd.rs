@@ -17,7 +17,9 @@ const EXIT_CONFIG: u8 = 78;
     about = "Charge controller for high-power DC truck chargers"
 )]
 struct Args {
-    /// Configuration file (TOML). CHARGERD_SECTION__KEY environment variables override it.
+    /// Configuration file (TOML). Drop-ins in FILE.d/*.toml are merged over it in lexical
+    /// order, CHARGERD_SECTION__KEY environment variables over those, and systemd credentials
+    /// ($CREDENTIALS_DIRECTORY) over everything for the secrets they carry.
     #[arg(long, default_value = DEFAULT_CONFIG_PATH)]
     config: PathBuf,
     /// Validate the configuration and exit.
@@ -46,6 +48,10 @@ fn main() -> ExitCode {
         return match chargerd::daemon::check(&cfg, &args.config) {
             Ok(()) => {
                 println!("{}: configuration is valid", args.config.display());
+                // What was merged over it, in order (the load above read the same list).
+                for drop_in in chargerd::config::drop_ins(&args.config).unwrap_or_default() {
+                    println!("  with drop-in {}", drop_in.display());
+                }
                 ExitCode::SUCCESS
             }
             Err(e) => {
