@@ -46,6 +46,9 @@ pub struct Config {
     /// The OCPP 1.6J link to a CSMS; absent: the station runs stand-alone.
     #[serde(default)]
     pub ocpp: Option<crate::ocpp::OcppSection>,
+    /// The daemon's own rotated log file.
+    #[serde(default)]
+    pub log: LogSection,
     /// Why the `[ocpp]` section was set aside by [`Config::load_for_daemon`]: OCPP trouble
     /// never stops local charging, so the daemon runs without it and says why.
     #[serde(skip)]
@@ -215,6 +218,60 @@ impl Default for SafetySection {
             current_tolerance_a: default_current_tolerance_a(),
             implausible_after_ms: default_implausible_after_ms(),
         }
+    }
+}
+
+/// The daemon's own log file, which diagnostics archives carry (src/logging.rs).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSection {
+    /// Where `chargerd.log` and its rotated files go. Default: systemd's `$LOGS_DIRECTORY`
+    /// (the unit's `LogsDirectory=chargerd`, i.e. /var/log/chargerd); without either, no file.
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
+    /// A file is rotated before it grows past this many bytes (64 KiB to 1 GiB).
+    #[serde(default = "default_log_max_file_bytes")]
+    pub max_file_bytes: u64,
+    /// Rotated files kept besides the current one (0 to 100).
+    #[serde(default = "default_log_keep_files")]
+    pub keep_files: u32,
+}
+
+fn default_log_max_file_bytes() -> u64 {
+    10 * 1024 * 1024
+}
+fn default_log_keep_files() -> u32 {
+    4
+}
+
+impl Default for LogSection {
+    fn default() -> Self {
+        LogSection {
+            dir: None,
+            max_file_bytes: default_log_max_file_bytes(),
+            keep_files: default_log_keep_files(),
+        }
+    }
+}
+
+impl LogSection {
+    /// The log file's settings: `dir`, else the first of `$LOGS_DIRECTORY` (systemd may list
+    /// several, separated by colons), given as `logs_directory`.
+    pub fn file_settings(
+        &self,
+        logs_directory: Option<&str>,
+    ) -> Option<crate::logging::LogFileSettings> {
+        let dir = self.dir.clone().or_else(|| {
+            logs_directory
+                .and_then(|v| v.split(':').next())
+                .filter(|d| !d.is_empty())
+                .map(PathBuf::from)
+        })?;
+        Some(crate::logging::LogFileSettings {
+            dir,
+            max_file_bytes: self.max_file_bytes,
+            keep_files: self.keep_files,
+        })
     }
 }
 
@@ -397,6 +454,15 @@ impl Config {
     /// Checks serde cannot express. Returns the offending key and why.
     fn validate(&self) -> Result<(), (String, String)> {
         let bad = |key: String, reason: &str| Err((key, reason.to_string()));
+        if !(64 * 1024..=1024 * 1024 * 1024).contains(&self.log.max_file_bytes) {
+            return bad(
+                "log.max_file_bytes".into(),
+                "must be 64 KiB to 1 GiB (65536-1073741824)",
+            );
+        }
+        if self.log.keep_files > 100 {
+            return bad("log.keep_files".into(), "must be 0 to 100");
+        }
         if self.station.step_interval_ms == 0 || self.station.step_interval_ms > 50 {
             return bad(
                 "station.step_interval_ms".into(),
@@ -1186,6 +1252,29 @@ can = { backend = "simulated" }
         let c = Config::load_with_env(&path, []).unwrap();
         let ids: Vec<u32> = c.connectors.iter().map(|c| c.id).collect();
         assert_eq!(ids, [3]);
+    }
+
+    #[test]
+    fn the_log_file_goes_to_its_dir_else_to_systemds_logs_directory() {
+        let c = Config::from_toml_str(MINIMAL, "test.toml").unwrap();
+        assert_eq!(c.log.file_settings(None), None);
+        let s = c
+            .log
+            .file_settings(Some("/var/log/chargerd:/var/log/other"))
+            .unwrap();
+        assert_eq!(s.dir, PathBuf::from("/var/log/chargerd"));
+        assert_eq!((s.max_file_bytes, s.keep_files), (10 * 1024 * 1024, 4));
+        let c = Config::from_toml_str(
+            &format!("{MINIMAL}\n[log]\ndir = \"/data/log\"\nkeep_files = 2\n"),
+            "test.toml",
+        )
+        .unwrap();
+        let s = c.log.file_settings(Some("/var/log/chargerd")).unwrap();
+        assert_eq!((s.dir, s.keep_files), (PathBuf::from("/data/log"), 2));
+        let e = err_of(&format!("{MINIMAL}\n[log]\nmax_file_bytes = 10\n"));
+        assert!(e.contains("log.max_file_bytes"), "{e}");
+        let e = err_of(&format!("{MINIMAL}\n[log]\nkeep_files = 1000\n"));
+        assert!(e.contains("log.keep_files"), "{e}");
     }
 
     #[test]

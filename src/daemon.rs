@@ -995,6 +995,7 @@ fn restart_process(hard: bool) {
                 status,
                 "reset: exiting for the service manager to restart"
             );
+            crate::logging::flush(Duration::from_secs(2));
             std::process::exit(i32::from(status));
         }
         ResetAction::ReExec => {
@@ -1011,6 +1012,7 @@ fn restart_process(hard: bool) {
         return;
     };
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from(program));
+    crate::logging::flush(Duration::from_secs(2));
     let err = std::process::Command::new(exe).args(rest).exec();
     tracing::error!(error = %err, "restart after reset failed; exiting");
 }

@@ -1190,6 +1190,7 @@ impl OcppClient {
                     .work
                     .join(format!("{file_name}.security-log.txt"));
                 let export_file = self.paths.work.join(format!("{file_name}.journal.jsonl"));
+                let logs_dir = self.paths.work.join(format!("{file_name}.logs"));
                 let db = self.paths.journal.clone();
                 let files = vec![
                     archive.clone(),
@@ -1221,6 +1222,13 @@ impl OcppClient {
                                 &masker,
                             ));
                         }
+                        if kind != super::chargepoint::UploadKind::SecurityLog {
+                            entries.extend(super::diagnostics::own_log_members(
+                                &logs_dir,
+                                limits.max_input_bytes,
+                                &masker,
+                            ));
+                        }
                         if kind != super::chargepoint::UploadKind::SecurityLog && !unit.is_empty() {
                             // Streamed to a file with the archive's own bound, never held in
                             // memory.
@@ -1242,6 +1250,7 @@ impl OcppClient {
                         let _ = std::fs::remove_file(&journal);
                         let _ = std::fs::remove_file(&security);
                         let _ = std::fs::remove_file(&export);
+                        let _ = std::fs::remove_dir_all(&logs_dir);
                         if limits.is_canceled() {
                             // Canceled while it was being built: nothing may be left behind.
                             let _ = std::fs::remove_file(&dest);
