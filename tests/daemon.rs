@@ -1295,3 +1295,215 @@ fn chargerctl_help_documents_every_argument() {
         );
     }
 }
+
+/// One sample line of the Prometheus text format: name, labels (unescaped), value.
+type Sample = (String, Vec<(String, String)>, f64);
+
+/// A strict reader of the text exposition format 0.0.4, as far as chargerctl writes it: every
+/// line a `# HELP`, a `# TYPE` or a sample; metric and label names as the format allows them;
+/// label values with the three escapes; every sample after its family's HELP and TYPE.
+fn parse_exposition(text: &str) -> Vec<Sample> {
+    fn valid_name(n: &str) -> bool {
+        let mut chars = n.chars();
+        chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+    }
+    assert!(text.ends_with('\n'), "the last line ends with a line feed");
+    let mut helped = std::collections::HashSet::new();
+    let mut typed = std::collections::HashMap::new();
+    let mut samples = Vec::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            let (name, help) = rest.split_once(' ').unwrap();
+            assert!(valid_name(name) && !help.is_empty(), "{line}");
+            assert!(helped.insert(name.to_string()), "second HELP: {line}");
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap();
+            assert!(valid_name(name), "{line}");
+            assert!(
+                ["gauge", "counter", "untyped", "summary", "histogram"].contains(&kind),
+                "{line}"
+            );
+            assert!(
+                typed.insert(name.to_string(), kind.to_string()).is_none(),
+                "{line}"
+            );
+            continue;
+        }
+        assert!(
+            !line.starts_with('#') && !line.trim().is_empty(),
+            "{line:?}"
+        );
+        let name_end = line.find(['{', ' ']).unwrap();
+        let name = &line[..name_end];
+        assert!(valid_name(name), "{line}");
+        assert!(
+            helped.contains(name) && typed.contains_key(name),
+            "no HELP/TYPE: {line}"
+        );
+        let mut rest = &line[name_end..];
+        let mut labels = Vec::new();
+        if let Some(mut r) = rest.strip_prefix('{') {
+            loop {
+                if let Some(after) = r.strip_prefix('}') {
+                    r = after;
+                    break;
+                }
+                let (label, after) = r.split_once("=\"").unwrap();
+                assert!(valid_name(label), "{line}");
+                let mut value = String::new();
+                let mut chars = after.char_indices();
+                let end = loop {
+                    match chars.next().unwrap() {
+                        (_, '\\') => match chars.next().unwrap().1 {
+                            '\\' => value.push('\\'),
+                            '"' => value.push('"'),
+                            'n' => value.push('\n'),
+                            c => panic!("bad escape \\{c}: {line}"),
+                        },
+                        (i, '"') => break i,
+                        (_, '\n') => panic!("raw line feed: {line}"),
+                        (_, c) => value.push(c),
+                    }
+                };
+                labels.push((label.to_string(), value));
+                r = &after[end + 1..];
+                r = r.strip_prefix(',').unwrap_or(r);
+            }
+            rest = r;
+        }
+        let value = rest.strip_prefix(' ').unwrap();
+        let value: f64 = match value {
+            "+Inf" => f64::INFINITY,
+            "-Inf" => f64::NEG_INFINITY,
+            v => v.parse().unwrap_or_else(|_| panic!("value {v:?}: {line}")),
+        };
+        samples.push((name.to_string(), labels, value));
+    }
+    samples
+}
+
+/// Issue 11: `chargerctl metrics` speaks the Prometheus text format (0.0.4) a textfile
+/// collector reads, per connector, with the binding limit's source as a label, and writes a
+/// file atomically.
+#[test]
+fn chargerctl_metrics_prints_the_prometheus_text_format_and_writes_a_file_atomically() {
+    let dir = tempfile::tempdir().unwrap();
+    // A station name that needs escaping in a label value.
+    let text = sim_config_text(dir.path())
+        .replace("name = \"sim-station\"", r#"name = "depot \"north\" \\ 7""#);
+    assert!(text.contains("depot"));
+    let d = Daemon::start_with(dir.path(), &text);
+    d.ctl_ok(&["sim", "plug", "1"]);
+    d.ctl_ok(&["start", "1"]);
+    d.wait_for(Duration::from_secs(30), "Charging", |c| {
+        c["status"] == "Charging" && c["current"].as_f64().unwrap() > 1.0
+    });
+    let out = d.ctl_ok(&["metrics"]);
+    let samples = parse_exposition(&out);
+    let find = |name: &str, connector: &str| {
+        samples
+            .iter()
+            .find(|(n, l, _)| {
+                n == name && l.iter().any(|(k, v)| k == "connector" && v == connector)
+            })
+            .unwrap_or_else(|| panic!("no {name} for connector {connector}:\n{out}"))
+    };
+    assert!(
+        find("chargerd_connector_current_amperes", "1").2 > 1.0,
+        "{out}"
+    );
+    assert!(
+        find("chargerd_connector_voltage_volts", "1").2 > 100.0,
+        "{out}"
+    );
+    assert!(find("chargerd_connector_energy_watt_hours_total", "1").2 >= 0.0);
+    assert_eq!(find("chargerd_connector_current_amperes", "2").2, 0.0);
+    let limit = find("chargerd_connector_limit_amperes", "1");
+    assert!(
+        limit.1.iter().any(|(k, v)| k == "source" && !v.is_empty()),
+        "{out}"
+    );
+    let status = find("chargerd_connector_status", "1");
+    assert!(
+        status.1.contains(&("status".into(), "Charging".into())),
+        "{out}"
+    );
+    let info = samples
+        .iter()
+        .find(|(n, _, _)| n == "chargerd_info")
+        .unwrap();
+    assert!(
+        info.1
+            .contains(&("station".into(), "depot \"north\" \\ 7".into())),
+        "{out}"
+    );
+    // Stand-alone: no OCPP link, so no OCPP metrics (and no error).
+    assert!(!out.contains("chargerd_ocpp_"), "{out}");
+
+    // --output: the same format in a file, replaced atomically, no temporary left behind.
+    let prom_dir = dir.path().join("textfile");
+    std::fs::create_dir(&prom_dir).unwrap();
+    let prom = prom_dir.join("chargerd.prom");
+    std::fs::write(&prom, "stale\n").unwrap();
+    assert_eq!(
+        d.ctl_ok(&["metrics", "--output", prom.to_str().unwrap()]),
+        ""
+    );
+    let written = std::fs::read_to_string(&prom).unwrap();
+    parse_exposition(&written);
+    assert!(written.contains("chargerd_connector_current_amperes{connector=\"1\"}"));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&prom).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644);
+    let names: Vec<_> = std::fs::read_dir(&prom_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["chargerd.prom"]);
+}
+
+/// Issue 11: `status --watch` clears the screen only on a terminal; piped, it prints plain
+/// refreshes one after another (no escape codes), each as soon as it is taken.
+#[test]
+fn status_watch_piped_prints_plain_refreshes_without_escape_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path());
+    let mut watch = Command::new(CHARGERCTL)
+        .arg("--socket")
+        .arg(d.socket())
+        .args(["status", "--watch", "--interval", "0.2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = watch.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        let _ = stdout.take(1 << 20).read_to_end(&mut bytes);
+        let _ = tx.send(bytes);
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    watch.kill().unwrap();
+    watch.wait().unwrap();
+    let text = String::from_utf8(rx.recv_timeout(Duration::from_secs(10)).unwrap()).unwrap();
+    assert!(
+        !text.contains('\x1b'),
+        "escape codes in piped output: {text:?}"
+    );
+    let refreshes = text.lines().filter(|l| l.starts_with("--- ")).count();
+    assert!(
+        refreshes >= 3,
+        "{refreshes} refreshes in 1.5 s at 0.2 s:\n{text}"
+    );
+    assert!(
+        text.contains("sim-station") || text.contains("connector"),
+        "{text}"
+    );
+}
