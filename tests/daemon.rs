@@ -1507,3 +1507,89 @@ fn status_watch_piped_prints_plain_refreshes_without_escape_codes() {
         "{text}"
     );
 }
+
+/// Issue 11: `chargerctl completions <shell>` prints a script the shell accepts, made from the
+/// same definition as --help (every command is in it).
+#[test]
+fn chargerctl_completions_generate_for_bash_and_name_every_command() {
+    let out = Command::new(CHARGERCTL)
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let script = String::from_utf8(out.stdout).unwrap();
+    for command in ["status", "sessions", "metrics", "completions", "man", "sim"] {
+        assert!(script.contains(command), "{command} not completed");
+    }
+    assert!(script.contains("--interval") && script.contains("--output"));
+    // bash itself reads it: syntax-checked, then sourced and the function defined.
+    let path = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(path.path(), &script).unwrap();
+    let check = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "set -e; bash -n '{p}'; source '{p}'; complete -p chargerctl",
+            p = path.path().display()
+        ))
+        .output()
+        .expect("bash is needed to check the completion script");
+    assert!(check.status.success(), "{check:?}");
+    assert!(String::from_utf8_lossy(&check.stdout).contains("chargerctl"));
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let out = Command::new(CHARGERCTL)
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(out.status.success() && !out.stdout.is_empty(), "{shell}");
+    }
+}
+
+/// Issue 11: `chargerctl man` prints chargerctl(1), and `chargerctl man COMMAND` the
+/// chargerctl-COMMAND(1) pages it refers to; groff renders them without a warning.
+#[test]
+fn chargerctl_man_pages_render_with_groff() {
+    let render = |args: &[&str]| {
+        let page = Command::new(CHARGERCTL).args(args).output().unwrap();
+        assert!(page.status.success(), "{page:?}");
+        let mut groff = Command::new("groff")
+            // -P-cbou: plain text, no bold or underline by overstrike.
+            .args(["-man", "-Tutf8", "-ww", "-P-cbou"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("groff renders man pages: apt-get install groff-base (as .ci/run does)");
+        use std::io::Write;
+        groff.stdin.take().unwrap().write_all(&page.stdout).unwrap();
+        let out = groff.wait_with_output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let warnings = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            warnings.trim().is_empty(),
+            "groff warnings for {args:?}: {warnings}"
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let top = render(&["man"]);
+    for part in [
+        "NAME",
+        "SYNOPSIS",
+        "SUBCOMMANDS",
+        "chargerctl-metrics(1)",
+        "--socket",
+    ] {
+        assert!(
+            top.contains(part) || top.contains(&part.replace('-', "‐")),
+            "{part}:\n{top}"
+        );
+    }
+    let metrics = render(&["man", "metrics"]);
+    assert!(metrics.contains("chargerctl-metrics"), "{metrics}");
+    assert!(metrics.contains("Prometheus"), "{metrics}");
+    let out = Command::new(CHARGERCTL)
+        .args(["man", "no-such-command"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("metrics"));
+}

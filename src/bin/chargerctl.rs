@@ -93,6 +93,18 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+    /// Print a shell completion script, e.g. `chargerctl completions bash >
+    /// /usr/share/bash-completion/completions/chargerctl`.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print a manual page (roff), e.g. `chargerctl man | man -l -`: chargerctl(1), or with a
+    /// command the page chargerctl(1) refers to for it, chargerctl-COMMAND(1).
+    Man {
+        /// The command whose page to print (e.g. metrics); none: chargerctl(1).
+        command: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,7 +188,11 @@ enum CtlError {
 
 fn request_of(cmd: &Command) -> Result<Request, CtlError> {
     Ok(match cmd {
-        Command::Status { .. } | Command::Metrics { .. } => Request::Status,
+        // metrics reads the status (and the OCPP link); completions and man ask nothing.
+        Command::Status { .. }
+        | Command::Metrics { .. }
+        | Command::Completions { .. }
+        | Command::Man { .. } => Request::Status,
         Command::Sessions { limit } => Request::Sessions { limit: *limit },
         Command::Start { connector, id_tag } => Request::Start {
             connector: *connector,
@@ -236,6 +252,27 @@ fn socket_for(cli: &Cli, request: &Request) -> PathBuf {
 }
 
 fn run(cli: &Cli) -> Result<(), CtlError> {
+    // Made from the same definition as --help; they need no daemon.
+    match &cli.command {
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            // Into memory first: the generator panics on a write error (a closed pipe).
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut command, "chargerctl", &mut script);
+            return std::io::stdout()
+                .write_all(&script)
+                .map_err(|e| CtlError::Daemon(format!("cannot write the script: {e}")));
+        }
+        Command::Man { command: name } => {
+            let mut page = Vec::new();
+            manual_page(name.as_deref())?
+                .render(&mut page)
+                .and_then(|()| std::io::stdout().write_all(&page))
+                .map_err(|e| CtlError::Daemon(format!("cannot write the manual page: {e}")))?;
+            return Ok(());
+        }
+        _ => {}
+    }
     let request = request_of(&cli.command)?;
     let socket = socket_for(cli, &request);
     if let Command::Metrics { output } = &cli.command {
@@ -268,6 +305,29 @@ fn run(cli: &Cli) -> Result<(), CtlError> {
     }
     let response = Client::connect(&socket)?.call(&request)?;
     show(&response, cli.json)
+}
+
+/// chargerctl(1), or the page of one of its commands, chargerctl-COMMAND(1), as chargerctl(1)
+/// names it in its list of commands.
+fn manual_page(name: Option<&str>) -> Result<clap_mangen::Man, CtlError> {
+    let top = <Cli as clap::CommandFactory>::command();
+    let Some(name) = name else {
+        return Ok(clap_mangen::Man::new(top));
+    };
+    let version = top.get_version().unwrap_or_default().to_string();
+    let sub = top
+        .get_subcommands()
+        .find(|c| c.get_name() == name)
+        .cloned()
+        .ok_or_else(|| {
+            let names: Vec<&str> = top.get_subcommands().map(|c| c.get_name()).collect();
+            CtlError::Daemon(format!("no command `{name}`; one of: {}", names.join(", ")))
+        })?;
+    let sub = sub
+        .name(format!("chargerctl-{name}"))
+        .bin_name(format!("chargerctl {name}"))
+        .version(version);
+    Ok(clap_mangen::Man::new(sub))
 }
 
 fn unix_now_ms() -> i64 {
