@@ -884,7 +884,8 @@ impl OcppClient {
             .unwrap_or_default();
         if let Some(configured) = &self.section.ca_bundle {
             if let Ok(text) = std::fs::read_to_string(configured) {
-                roots.extend(split_pem(&text));
+                let name = configured.display().to_string();
+                roots.extend(super::certs::split_certificates(&text, &name));
             }
         }
         roots
@@ -1382,7 +1383,10 @@ impl OcppClient {
         let mut roots = Vec::new();
         if let Some(file) = &self.section.files.firmware_signing_roots {
             match std::fs::read_to_string(file) {
-                Ok(text) => roots.extend(split_pem(&text)),
+                Ok(text) => roots.extend(super::certs::split_certificates(
+                    &text,
+                    &file.display().to_string(),
+                )),
                 Err(e) => {
                     tracing::warn!(file = %file.display(), error = %e, "firmware signing roots unreadable")
                 }
@@ -1734,23 +1738,6 @@ fn tail(bytes: &[u8], max: usize) -> String {
         .collect::<String>()
         .trim()
         .to_string()
-}
-
-/// The PEM certificates in a bundle, one string each.
-fn split_pem(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    for line in text.lines() {
-        if line.starts_with("-----BEGIN CERTIFICATE-----") {
-            current.clear();
-        }
-        current.push_str(line);
-        current.push('\n');
-        if line.starts_with("-----END CERTIFICATE-----") {
-            out.push(std::mem::take(&mut current));
-        }
-    }
-    out
 }
 
 /// Longest the main loop sleeps between OCPP pumps when nothing happens.
