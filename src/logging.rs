@@ -219,7 +219,7 @@ pub fn own_log_files() -> Vec<(PathBuf, String)> {
 pub fn log_files_in(dir: &Path, keep_files: u32) -> Vec<(PathBuf, String)> {
     (0..=keep_files)
         .rev()
-        .map(|n| rotated_name(n))
+        .map(rotated_name)
         .map(|name| (dir.join(&name), name))
         .filter(|(path, _)| path.is_file())
         .collect()

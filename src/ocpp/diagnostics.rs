@@ -231,6 +231,56 @@ pub fn redact_config(value: &mut Value) {
     }
 }
 
+/// The daemon's own log files ([`crate::logging::own_log_files`]), oldest first, each copied
+/// into `dir` line by line through `masker` (log lines name id tags and VINs) for an archive,
+/// at most `max_bytes` of each (a rotated file is bounded by `[log] max_file_bytes` anyway).
+/// Returns the members, named as in the log directory (`chargerd.log`, `chargerd.log.1`, …);
+/// a file that cannot be read is left out with a warning. The caller removes `dir`.
+pub fn own_log_members(
+    dir: &std::path::Path,
+    max_bytes: u64,
+    masker: &Masker,
+) -> Vec<super::transfer::ArchiveEntry> {
+    use std::io::{BufRead, Read, Write};
+    let files = crate::logging::own_log_files();
+    if files.is_empty() {
+        return Vec::new();
+    }
+    if let Err(e) = crate::files::create_private_dir(dir, crate::files::PRIVATE_DIR) {
+        tracing::warn!(dir = %dir.display(), error = %e, "cannot export the log files");
+        return Vec::new();
+    }
+    crate::logging::flush(std::time::Duration::from_secs(1));
+    let mut members = Vec::new();
+    for (path, name) in files {
+        let out = dir.join(&name);
+        let copied = (|| -> std::io::Result<()> {
+            let input =
+                std::io::BufReader::new(crate::files::open_nofollow(&path)?.take(max_bytes));
+            let mut output = std::io::BufWriter::new(crate::files::create_replacing(
+                &out,
+                crate::files::PRIVATE_FILE,
+            )?);
+            for line in input.split(b'\n') {
+                let line = String::from_utf8_lossy(&line?).into_owned();
+                output.write_all(masker.log_line(&line).as_bytes())?;
+                output.write_all(b"\n")?;
+            }
+            output.flush()
+        })();
+        match copied {
+            Ok(()) => members.push(super::transfer::ArchiveEntry::File {
+                path: out,
+                name_in_archive: name,
+            }),
+            Err(e) => {
+                tracing::warn!(file = %path.display(), error = %e, "log file left out of the archive")
+            }
+        }
+    }
+    members
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -334,54 +384,4 @@ mod tests {
             "{masked}"
         );
     }
-}
-
-/// The daemon's own log files ([`crate::logging::own_log_files`]), oldest first, each copied
-/// into `dir` line by line through `masker` (log lines name id tags and VINs) for an archive,
-/// at most `max_bytes` of each (a rotated file is bounded by `[log] max_file_bytes` anyway).
-/// Returns the members, named as in the log directory (`chargerd.log`, `chargerd.log.1`, …);
-/// a file that cannot be read is left out with a warning. The caller removes `dir`.
-pub fn own_log_members(
-    dir: &std::path::Path,
-    max_bytes: u64,
-    masker: &Masker,
-) -> Vec<super::transfer::ArchiveEntry> {
-    use std::io::{BufRead, Read, Write};
-    let files = crate::logging::own_log_files();
-    if files.is_empty() {
-        return Vec::new();
-    }
-    if let Err(e) = crate::files::create_private_dir(dir, crate::files::PRIVATE_DIR) {
-        tracing::warn!(dir = %dir.display(), error = %e, "cannot export the log files");
-        return Vec::new();
-    }
-    crate::logging::flush(std::time::Duration::from_secs(1));
-    let mut members = Vec::new();
-    for (path, name) in files {
-        let out = dir.join(&name);
-        let copied = (|| -> std::io::Result<()> {
-            let input =
-                std::io::BufReader::new(crate::files::open_nofollow(&path)?.take(max_bytes));
-            let mut output = std::io::BufWriter::new(crate::files::create_replacing(
-                &out,
-                crate::files::PRIVATE_FILE,
-            )?);
-            for line in input.split(b'\n') {
-                let line = String::from_utf8_lossy(&line?).into_owned();
-                output.write_all(masker.log_line(&line).as_bytes())?;
-                output.write_all(b"\n")?;
-            }
-            output.flush()
-        })();
-        match copied {
-            Ok(()) => members.push(super::transfer::ArchiveEntry::File {
-                path: out,
-                name_in_archive: name,
-            }),
-            Err(e) => {
-                tracing::warn!(file = %path.display(), error = %e, "log file left out of the archive")
-            }
-        }
-    }
-    members
 }
