@@ -1586,6 +1586,22 @@ fn chargerctl_man_pages_render_with_groff() {
     let metrics = render(&["man", "metrics"]);
     assert!(metrics.contains("chargerctl-metrics"), "{metrics}");
     assert!(metrics.contains("Prometheus"), "{metrics}");
+    // Every page chargerctl(1) refers to exists (the Debian package installs them all).
+    let list = Command::new(CHARGERCTL)
+        .args(["man", "--list-commands"])
+        .output()
+        .unwrap();
+    let names = String::from_utf8(list.stdout).unwrap();
+    assert!(names.lines().count() >= 10, "{names}");
+    for name in names.lines() {
+        assert!(
+            top.contains(&format!("chargerctl-{name}(1)"))
+                || top.contains(&format!("chargerctl‐{name}(1)")),
+            "{name}"
+        );
+        let page = render(&["man", name]);
+        assert!(page.contains("SYNOPSIS"), "{name}: {page}");
+    }
     let out = Command::new(CHARGERCTL)
         .args(["man", "no-such-command"])
         .output()

@@ -104,6 +104,9 @@ enum Command {
     Man {
         /// The command whose page to print (e.g. metrics); none: chargerctl(1).
         command: Option<String>,
+        /// Print the names of the commands that have a page, one a line (for packaging).
+        #[arg(long, conflicts_with = "command")]
+        list_commands: bool,
     },
 }
 
@@ -263,7 +266,19 @@ fn run(cli: &Cli) -> Result<(), CtlError> {
                 .write_all(&script)
                 .map_err(|e| CtlError::Daemon(format!("cannot write the script: {e}")));
         }
-        Command::Man { command: name } => {
+        Command::Man {
+            list_commands: true,
+            ..
+        } => {
+            for c in <Cli as clap::CommandFactory>::command().get_subcommands() {
+                println!("{}", c.get_name());
+            }
+            return Ok(());
+        }
+        Command::Man {
+            command: name,
+            list_commands: false,
+        } => {
             let mut page = Vec::new();
             manual_page(name.as_deref())?
                 .render(&mut page)
