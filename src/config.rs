@@ -49,6 +49,9 @@ pub struct Config {
     /// The OCPP 1.6J link to a CSMS; absent: the station runs stand-alone.
     #[serde(default)]
     pub ocpp: Option<crate::ocpp::OcppSection>,
+    /// The daemon's own rotated log file.
+    #[serde(default)]
+    pub log: LogSection,
     /// Why the `[ocpp]` section was set aside by [`Config::load_for_daemon`]: OCPP trouble
     /// never stops local charging, so the daemon runs without it and says why.
     #[serde(skip)]
@@ -298,6 +301,39 @@ impl Default for SiteSection {
     }
 }
 
+/// The daemon's own log file, which diagnostics archives carry (src/logging.rs).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSection {
+    /// Where `chargerd.log` and its rotated files go. Default: systemd's `$LOGS_DIRECTORY`
+    /// (the unit's `LogsDirectory=chargerd`, i.e. /var/log/chargerd); without either, no file.
+    #[serde(default)]
+    pub dir: Option<PathBuf>,
+    /// A file is rotated before it grows past this many bytes (64 KiB to 1 GiB).
+    #[serde(default = "default_log_max_file_bytes")]
+    pub max_file_bytes: u64,
+    /// Rotated files kept besides the current one (0 to 100).
+    #[serde(default = "default_log_keep_files")]
+    pub keep_files: u32,
+}
+
+fn default_log_max_file_bytes() -> u64 {
+    10 * 1024 * 1024
+}
+fn default_log_keep_files() -> u32 {
+    4
+}
+
+impl Default for LogSection {
+    fn default() -> Self {
+        LogSection {
+            dir: None,
+            max_file_bytes: default_log_max_file_bytes(),
+            keep_files: default_log_keep_files(),
+        }
+    }
+}
+
 impl SiteSection {
     /// Checks serde cannot express; `ids` are the configured connector ids.
     fn validate(&self, ids: &BTreeSet<u32>) -> Result<(), (String, String)> {
@@ -386,6 +422,27 @@ impl SiteSection {
             }
         }
         Ok(())
+    }
+}
+
+impl LogSection {
+    /// The log file's settings: `dir`, else the first of `$LOGS_DIRECTORY` (systemd may list
+    /// several, separated by colons), given as `logs_directory`.
+    pub fn file_settings(
+        &self,
+        logs_directory: Option<&str>,
+    ) -> Option<crate::logging::LogFileSettings> {
+        let dir = self.dir.clone().or_else(|| {
+            logs_directory
+                .and_then(|v| v.split(':').next())
+                .filter(|d| !d.is_empty())
+                .map(PathBuf::from)
+        })?;
+        Some(crate::logging::LogFileSettings {
+            dir,
+            max_file_bytes: self.max_file_bytes,
+            keep_files: self.keep_files,
+        })
     }
 }
 
@@ -510,79 +567,41 @@ impl Config {
         env: impl IntoIterator<Item = (String, String)>,
         lenient_ocpp: bool,
     ) -> Result<Config, ConfigError> {
-        let file = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::Read {
-            file: file.clone(),
-            reason: e.to_string(),
-        })?;
-        let overrides: config::Map<String, String> = env
-            .into_iter()
-            .filter(|(k, _)| k.starts_with(&format!("{ENV_PREFIX}_")))
-            .collect();
-        let layered = config::Config::builder()
-            .add_source(config::File::from_str(&text, config::FileFormat::Toml))
-            .add_source(
-                config::Environment::with_prefix(ENV_PREFIX)
-                    .prefix_separator("_")
-                    .separator("__")
-                    .try_parsing(true)
-                    .source(Some(overrides)),
-            )
-            .build()
-            .map_err(|e| ConfigError::Invalid {
-                file: file.clone(),
-                key: "(file)".into(),
-                reason: e.to_string(),
-            })?;
+        let env: Vec<(String, String)> = env.into_iter().collect();
+        let layers = Layers::read(path, &env)?;
+        let layered = layers.merged()?;
+        let fail = |key: String, reason: String| ConfigError::Invalid {
+            file: layers.origin_of(&key),
+            key,
+            reason,
+        };
         if !lenient_ocpp {
-            let cfg: Config =
-                serde_path_to_error::deserialize(layered).map_err(|e| ConfigError::Invalid {
-                    file: file.clone(),
-                    key: e.path().to_string(),
-                    reason: e.inner().to_string(),
-                })?;
-            cfg.validate()
-                .map_err(|(key, reason)| ConfigError::Invalid { file, key, reason })?;
+            let cfg: Config = serde_path_to_error::deserialize(layered)
+                .map_err(|e| fail(error_key(&e), e.inner().to_string()))?;
+            cfg.validate().map_err(|(key, reason)| fail(key, reason))?;
             return Ok(cfg);
         }
-        let mut doc: serde_json::Value =
-            layered
-                .try_deserialize()
-                .map_err(|e| ConfigError::Invalid {
-                    file: file.clone(),
-                    key: "(file)".into(),
-                    reason: e.to_string(),
-                })?;
+        let mut doc: serde_json::Value = layered
+            .try_deserialize()
+            .map_err(|e| fail("(file)".into(), e.to_string()))?;
         let ocpp_error = doc.get("ocpp").cloned().and_then(|section| {
             let parsed: Result<crate::ocpp::OcppSection, _> =
                 serde_path_to_error::deserialize(section);
             let error = match parsed {
-                Err(e) => Some((format!("ocpp.{}", e.path()), e.inner().to_string())),
+                Err(e) => Some((format!("ocpp.{}", error_key(&e)), e.inner().to_string())),
                 Ok(section) => section.validate().err(),
             };
-            error.map(|(key, reason)| {
-                ConfigError::Invalid {
-                    file: file.clone(),
-                    key,
-                    reason,
-                }
-                .to_string()
-            })
+            error.map(|(key, reason)| fail(key, reason).to_string())
         });
         if ocpp_error.is_some() {
             if let Some(map) = doc.as_object_mut() {
                 map.remove("ocpp");
             }
         }
-        let mut cfg: Config =
-            serde_path_to_error::deserialize(doc).map_err(|e| ConfigError::Invalid {
-                file: file.clone(),
-                key: e.path().to_string(),
-                reason: e.inner().to_string(),
-            })?;
+        let mut cfg: Config = serde_path_to_error::deserialize(doc)
+            .map_err(|e| fail(error_key(&e), e.inner().to_string()))?;
         cfg.ocpp_error = ocpp_error;
-        cfg.validate()
-            .map_err(|(key, reason)| ConfigError::Invalid { file, key, reason })?;
+        cfg.validate().map_err(|(key, reason)| fail(key, reason))?;
         Ok(cfg)
     }
 
@@ -606,6 +625,15 @@ impl Config {
     /// Checks serde cannot express. Returns the offending key and why.
     fn validate(&self) -> Result<(), (String, String)> {
         let bad = |key: String, reason: &str| Err((key, reason.to_string()));
+        if !(64 * 1024..=1024 * 1024 * 1024).contains(&self.log.max_file_bytes) {
+            return bad(
+                "log.max_file_bytes".into(),
+                "must be 64 KiB to 1 GiB (65536-1073741824)",
+            );
+        }
+        if self.log.keep_files > 100 {
+            return bad("log.keep_files".into(), "must be 0 to 100");
+        }
         if self.station.step_interval_ms == 0 || self.station.step_interval_ms > 50 {
             return bad(
                 "station.step_interval_ms".into(),
@@ -869,6 +897,193 @@ fn valid_interface_name(name: &str) -> bool {
             .any(|c| c == '/' || c == ':' || c.is_whitespace() || c == '\0')
 }
 
+/// The drop-in directory of a configuration file: `chargerd.toml.d/` beside `chargerd.toml`.
+pub fn drop_in_dir(config: &Path) -> PathBuf {
+    let mut name = config.as_os_str().to_owned();
+    name.push(".d");
+    PathBuf::from(name)
+}
+
+/// The drop-ins that apply to `config`: the `*.toml` files in its drop-in directory, in
+/// lexical (byte) order of their names; none if the directory does not exist. Other files
+/// (an editor's backup, a README) are ignored, as systemd does with its own drop-ins.
+pub fn drop_ins(config: &Path) -> Result<Vec<PathBuf>, ConfigError> {
+    let dir = drop_in_dir(config);
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => {
+            return Err(ConfigError::Read {
+                file: dir.display().to_string(),
+                reason: e.to_string(),
+            })
+        }
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| ConfigError::Read {
+            file: dir.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let path = entry.path();
+        if path.extension().is_some_and(|x| x == "toml") && path.is_file() {
+            files.push(path);
+        }
+    }
+    files.sort_by(|a, b| a.file_name().cmp(&b.file_name()));
+    Ok(files)
+}
+
+/// Secrets that may come as systemd credentials (`LoadCredential=`): the credential's name in
+/// `$CREDENTIALS_DIRECTORY` and the key whose file it replaces. A credential wins over the
+/// files and the environment; what the CSMS set at run time (a rotated AuthorizationKey, a
+/// renewed client certificate, under the state directory) wins over it in turn.
+pub const CREDENTIALS: &[(&str, &str)] = &[
+    ("ocpp-authorization-key", "ocpp.authorization_key_file"),
+    ("ocpp-client-key", "ocpp.client_key"),
+];
+
+/// Where a value of the configuration came from, for error messages.
+#[derive(Debug)]
+struct Layer {
+    /// A file's path, `environment variable CHARGERD_…` or `credential …`.
+    name: String,
+    /// This layer alone, to look up which keys it sets.
+    values: config::Config,
+}
+
+/// The configuration's layers, lowest first: the file, its drop-ins in order, the
+/// environment, the credentials.
+#[derive(Debug)]
+struct Layers {
+    file: String,
+    layers: Vec<Layer>,
+}
+
+impl Layers {
+    fn read(path: &Path, env: &[(String, String)]) -> Result<Layers, ConfigError> {
+        let file = path.display().to_string();
+        let mut layers = Vec::new();
+        for source in std::iter::once(path.to_path_buf()).chain(drop_ins(path)?) {
+            let name = source.display().to_string();
+            let text = std::fs::read_to_string(&source).map_err(|e| ConfigError::Read {
+                file: name.clone(),
+                reason: e.to_string(),
+            })?;
+            let values = toml_deserializer(&text, &name)?;
+            layers.push(Layer { name, values });
+        }
+        for (var, value) in env {
+            let Some(rest) = var.strip_prefix(&format!("{ENV_PREFIX}_")) else {
+                continue;
+            };
+            let overrides: config::Map<String, String> =
+                std::iter::once((var.clone(), value.clone())).collect();
+            let values = config::Config::builder()
+                .add_source(
+                    config::Environment::with_prefix(ENV_PREFIX)
+                        .prefix_separator("_")
+                        .separator("__")
+                        .try_parsing(true)
+                        .source(Some(overrides)),
+                )
+                .build()
+                .map_err(|e| ConfigError::Invalid {
+                    file: format!("environment variable {var}"),
+                    key: rest.to_lowercase().replace("__", "."),
+                    reason: e.to_string(),
+                })?;
+            layers.push(Layer {
+                name: format!("environment variable {var}"),
+                values,
+            });
+        }
+        let has_ocpp = layers
+            .iter()
+            .any(|l| l.values.get::<config::Value>("ocpp").is_ok());
+        let credentials = env
+            .iter()
+            .find(|(k, _)| k == "CREDENTIALS_DIRECTORY")
+            .map(|(_, v)| PathBuf::from(v))
+            .filter(|_| has_ocpp);
+        for (credential, key) in credentials.iter().flat_map(|dir| {
+            CREDENTIALS
+                .iter()
+                .map(move |(name, key)| (dir.join(name), *key))
+        }) {
+            if !credential.is_file() {
+                continue;
+            }
+            let name = format!("credential {}", credential.display());
+            let values = config::Config::builder()
+                .set_override(key, credential.display().to_string())
+                .and_then(|b| b.build())
+                .map_err(|e| ConfigError::Invalid {
+                    file: name.clone(),
+                    key: key.into(),
+                    reason: e.to_string(),
+                })?;
+            layers.push(Layer { name, values });
+        }
+        Ok(Layers { file, layers })
+    }
+
+    /// All layers merged, tables key by key, a later layer's value winning.
+    fn merged(&self) -> Result<config::Config, ConfigError> {
+        self.layers
+            .iter()
+            .fold(config::Config::builder(), |b, l| {
+                b.add_source(l.values.clone())
+            })
+            .build()
+            .map_err(|e| ConfigError::Invalid {
+                file: self.file.clone(),
+                key: "(file)".into(),
+                reason: e.to_string(),
+            })
+    }
+
+    /// The layer that set `key` last (the one that decided its value), else the one that set
+    /// its closest parent; the main file when none did (a key that is missing).
+    fn origin_of(&self, key: &str) -> String {
+        let mut probe = key.to_string();
+        loop {
+            if let Some(layer) = self
+                .layers
+                .iter()
+                .rev()
+                .find(|l| l.values.get::<config::Value>(&probe).is_ok())
+            {
+                return layer.name.clone();
+            }
+            match probe.rfind(['.', '[']) {
+                Some(cut) => probe.truncate(cut),
+                None => return self.file.clone(),
+            }
+        }
+    }
+}
+
+/// The key an error is about: its path, with the unknown field named in the message appended
+/// (serde reports `unknown field` at the table that holds it).
+fn error_key<E: std::fmt::Display>(e: &serde_path_to_error::Error<E>) -> String {
+    let path = e.path().to_string();
+    let message = e.inner().to_string();
+    let unknown = message
+        .strip_prefix("unknown field `")
+        .and_then(|rest| rest.split('`').next());
+    match unknown {
+        Some(field) if !path.ends_with(field) => {
+            if path == "." || path.is_empty() {
+                field.to_string()
+            } else {
+                format!("{path}.{field}")
+            }
+        }
+        _ => path,
+    }
+}
+
 fn toml_deserializer(text: &str, name: &str) -> Result<config::Config, ConfigError> {
     config::Config::builder()
         .add_source(config::File::from_str(text, config::FileFormat::Toml))
@@ -1052,6 +1267,237 @@ can = { backend = "simulated" }
         )];
         let e = Config::load_with_env(&path, env).unwrap_err().to_string();
         assert!(e.contains("staet_dir"), "{e}");
+    }
+
+    /// A configuration file and its drop-ins in a temporary directory.
+    fn with_drop_ins(main: &str, drop_ins: &[(&str, &str)]) -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("chargerd.toml");
+        std::fs::write(&path, main).unwrap();
+        let d = drop_in_dir(&path);
+        std::fs::create_dir(&d).unwrap();
+        for (name, text) in drop_ins {
+            std::fs::write(d.join(name), text).unwrap();
+        }
+        (dir, path)
+    }
+
+    #[test]
+    fn drop_ins_merge_table_wise_in_lexical_order_over_the_file() {
+        let (_dir, path) = with_drop_ins(
+            MINIMAL,
+            &[
+                // Applied after 10-: its step interval wins; the site limit from 10- stays.
+                ("20-later.toml", "[station]\nstep_interval_ms = 20\n"),
+                (
+                    "10-site.toml",
+                    "[station]\nstep_interval_ms = 15\nsite_max_current = 150\n\n\
+                     [authorization]\nauto_start = true\n",
+                ),
+                // Not a drop-in: ignored.
+                ("30-off.toml.bak", "[station]\nstep_interval_ms = 40\n"),
+            ],
+        );
+        let c = Config::load_with_env(&path, []).unwrap();
+        assert_eq!(c.station.step_interval_ms, 20);
+        assert_eq!(c.station.site_max_current, Some(150.0));
+        // The rest of the main file's [station] table is kept, not replaced.
+        assert_eq!(c.station.state_dir, PathBuf::from("/tmp/x"));
+        assert!(c.authorization.auto_start);
+        assert_eq!(c.connectors.len(), 1);
+        let names: Vec<_> = drop_ins(&path)
+            .unwrap()
+            .iter()
+            .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+            .collect();
+        assert_eq!(names, ["10-site.toml", "20-later.toml"]);
+    }
+
+    #[test]
+    fn the_environment_wins_over_the_drop_ins() {
+        let (_dir, path) = with_drop_ins(
+            MINIMAL,
+            &[("10-step.toml", "[station]\nstep_interval_ms = 15\n")],
+        );
+        let env = [(
+            "CHARGERD_STATION__STEP_INTERVAL_MS".to_string(),
+            "25".to_string(),
+        )];
+        let c = Config::load_with_env(&path, env).unwrap();
+        assert_eq!(c.station.step_interval_ms, 25);
+    }
+
+    #[test]
+    fn a_typo_in_a_drop_in_names_the_drop_in_and_the_key() {
+        let (_dir, path) = with_drop_ins(
+            MINIMAL,
+            &[
+                ("10-good.toml", "[station]\nstep_interval_ms = 15\n"),
+                ("20-typo.toml", "[station]\nsite_max_curent = 150\n"),
+            ],
+        );
+        let e = Config::load_with_env(&path, []).unwrap_err().to_string();
+        assert!(e.contains("20-typo.toml"), "{e}");
+        assert!(e.contains("station.site_max_curent"), "{e}");
+        assert!(!e.contains("10-good.toml"), "{e}");
+    }
+
+    #[test]
+    fn a_bad_value_in_a_drop_in_names_the_drop_in_not_the_main_file() {
+        let (_dir, path) = with_drop_ins(
+            MINIMAL,
+            &[("50-step.toml", "[station]\nstep_interval_ms = 0\n")],
+        );
+        let e = Config::load_with_env(&path, []).unwrap_err().to_string();
+        assert!(e.contains("50-step.toml"), "{e}");
+        assert!(e.contains("station.step_interval_ms"), "{e}");
+        // A wrong type too.
+        let (_dir, path) = with_drop_ins(
+            MINIMAL,
+            &[("50-step.toml", "[authorization]\nauto_start = \"maybe\"\n")],
+        );
+        let e = Config::load_with_env(&path, []).unwrap_err().to_string();
+        assert!(e.contains("50-step.toml"), "{e}");
+        assert!(e.contains("auto_start"), "{e}");
+        // And a drop-in that is not TOML at all.
+        let (_dir, path) = with_drop_ins(MINIMAL, &[("50-broken.toml", "[station\n")]);
+        let e = Config::load_with_env(&path, []).unwrap_err().to_string();
+        assert!(e.contains("50-broken.toml"), "{e}");
+    }
+
+    #[test]
+    fn an_error_in_the_main_file_still_names_the_main_file() {
+        let (_dir, path) = with_drop_ins(
+            &MINIMAL.replace("max_current = 250", "max_curent = 250"),
+            &[("10-step.toml", "[station]\nstep_interval_ms = 15\n")],
+        );
+        let e = Config::load_with_env(&path, []).unwrap_err().to_string();
+        assert!(e.starts_with(&path.display().to_string()), "{e}");
+        assert!(e.contains("max_curent"), "{e}");
+    }
+
+    const OCPP_PROFILE_1: &str = "\n[ocpp]\ncsms_url = \"ws://127.0.0.1:9/ocpp\"\n\
+        charge_point_id = \"CP-1\"\nsecurity_profile = 1\n\
+        authorization_key_file = \"/etc/chargerd/ocpp.key\"\n";
+
+    #[test]
+    fn a_credential_wins_over_file_drop_ins_and_environment_for_secrets() {
+        let (dir, path) = with_drop_ins(
+            &format!("{MINIMAL}{OCPP_PROFILE_1}"),
+            &[(
+                "10-key.toml",
+                "[ocpp]\nauthorization_key_file = \"/etc/chargerd/dropin.key\"\n",
+            )],
+        );
+        let creds = dir.path().join("credentials");
+        std::fs::create_dir(&creds).unwrap();
+        let env = |with_creds: bool| {
+            let mut env = vec![(
+                "CHARGERD_OCPP__AUTHORIZATION_KEY_FILE".to_string(),
+                "/run/env.key".to_string(),
+            )];
+            if with_creds {
+                env.push((
+                    "CREDENTIALS_DIRECTORY".to_string(),
+                    creds.display().to_string(),
+                ));
+            }
+            env
+        };
+        let key_file = |c: &Config| c.ocpp.as_ref().unwrap().authorization_key_file.clone();
+        // The directory is there but holds no such credential: the environment decides.
+        let c = Config::load_with_env(&path, env(true)).unwrap();
+        assert_eq!(key_file(&c), Some(PathBuf::from("/run/env.key")));
+        std::fs::write(creds.join("ocpp-authorization-key"), "00".repeat(16)).unwrap();
+        let c = Config::load_with_env(&path, env(true)).unwrap();
+        assert_eq!(key_file(&c), Some(creds.join("ocpp-authorization-key")));
+        // The daemon's lenient loading does the same.
+        let c = Config::load_inner(&path, env(true), true).unwrap();
+        assert_eq!(key_file(&c), Some(creds.join("ocpp-authorization-key")));
+        // Without $CREDENTIALS_DIRECTORY: the environment, then the drop-in.
+        let c = Config::load_with_env(&path, env(false)).unwrap();
+        assert_eq!(key_file(&c), Some(PathBuf::from("/run/env.key")));
+        let c = Config::load_with_env(&path, []).unwrap();
+        assert_eq!(
+            key_file(&c),
+            Some(PathBuf::from("/etc/chargerd/dropin.key"))
+        );
+    }
+
+    #[test]
+    fn a_credential_alone_satisfies_a_profile_that_needs_the_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("chargerd.toml");
+        let section =
+            OCPP_PROFILE_1.replace("authorization_key_file = \"/etc/chargerd/ocpp.key\"\n", "");
+        std::fs::write(&path, format!("{MINIMAL}{section}")).unwrap();
+        let e = Config::load_with_env(&path, []).unwrap_err().to_string();
+        assert!(e.contains("ocpp.authorization_key_file"), "{e}");
+        std::fs::write(dir.path().join("ocpp-authorization-key"), "00".repeat(16)).unwrap();
+        let env = [(
+            "CREDENTIALS_DIRECTORY".to_string(),
+            dir.path().display().to_string(),
+        )];
+        let c = Config::load_with_env(&path, env).unwrap();
+        assert_eq!(
+            c.ocpp.unwrap().authorization_key_file,
+            Some(dir.path().join("ocpp-authorization-key"))
+        );
+    }
+
+    #[test]
+    fn credentials_without_an_ocpp_section_add_none() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("chargerd.toml");
+        std::fs::write(&path, MINIMAL).unwrap();
+        std::fs::write(dir.path().join("ocpp-authorization-key"), "00".repeat(16)).unwrap();
+        let env = [(
+            "CREDENTIALS_DIRECTORY".to_string(),
+            dir.path().display().to_string(),
+        )];
+        let c = Config::load_with_env(&path, env).unwrap();
+        assert!(c.ocpp.is_none());
+    }
+
+    #[test]
+    fn an_array_in_a_drop_in_replaces_the_files_array_whole() {
+        let (_dir, path) = with_drop_ins(
+            &format!(
+                "{MINIMAL}{}",
+                MINIMAL[MINIMAL.find("[[connectors]]").unwrap()..].replace("id = 1", "id = 2")
+            ),
+            &[(
+                "10-connectors.toml",
+                "[[connectors]]\nid = 3\nprotocol = \"gbt\"\nmax_voltage = 750\n\
+                 max_current = 100\nmax_power_kw = 60\ncan = { backend = \"simulated\" }\n",
+            )],
+        );
+        let c = Config::load_with_env(&path, []).unwrap();
+        let ids: Vec<u32> = c.connectors.iter().map(|c| c.id).collect();
+        assert_eq!(ids, [3]);
+    }
+
+    #[test]
+    fn the_log_file_goes_to_its_dir_else_to_systemds_logs_directory() {
+        let c = Config::from_toml_str(MINIMAL, "test.toml").unwrap();
+        assert_eq!(c.log.file_settings(None), None);
+        let s = c
+            .log
+            .file_settings(Some("/var/log/chargerd:/var/log/other"))
+            .unwrap();
+        assert_eq!(s.dir, PathBuf::from("/var/log/chargerd"));
+        assert_eq!((s.max_file_bytes, s.keep_files), (10 * 1024 * 1024, 4));
+        let c = Config::from_toml_str(
+            &format!("{MINIMAL}\n[log]\ndir = \"/data/log\"\nkeep_files = 2\n"),
+            "test.toml",
+        )
+        .unwrap();
+        let s = c.log.file_settings(Some("/var/log/chargerd")).unwrap();
+        assert_eq!((s.dir, s.keep_files), (PathBuf::from("/data/log"), 2));
+        let e = err_of(&format!("{MINIMAL}\n[log]\nmax_file_bytes = 10\n"));
+        assert!(e.contains("log.max_file_bytes"), "{e}");
+        let e = err_of(&format!("{MINIMAL}\n[log]\nkeep_files = 1000\n"));
+        assert!(e.contains("log.keep_files"), "{e}");
     }
 
     #[test]

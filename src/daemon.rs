@@ -701,8 +701,8 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
     let _ = std::fs::remove_file(&socket_path);
     let _ = std::fs::remove_file(&admin_path);
     tracing::info!("chargerd stopped");
-    if main.reset_requested.is_some() {
-        restart_process();
+    if let Some(hard) = main.reset_requested {
+        restart_process(hard);
     }
     Ok(())
 }
@@ -748,15 +748,92 @@ pub fn status_summary(
     line
 }
 
-/// Reset from the CSMS: sessions are already stopped; replace this process with a fresh one
-/// with the same arguments (systemd keeps the same unit and PID).
-fn restart_process() {
+/// Exit status of a Soft reset under systemd: the unit's `RestartForceExitStatus=` turns it
+/// into a restart of the service (systemd/chargerd.service).
+pub const EXIT_SOFT_RESET: u8 = 100;
+/// Exit status of a Hard reset under systemd: the service restarts as after a Soft one, and the
+/// unit's privileged `ExecStopPost=+` hook (systemd/chargerd-reset-hook) reboots the board when
+/// it sees this status. The daemon itself never holds the privilege to reboot (SECURITY.md).
+pub const EXIT_HARD_RESET: u8 = 101;
+
+/// What a Reset from the CSMS does once the sessions are stopped and the journal flushed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResetAction {
+    /// Exit with this status; the service manager restarts (and on a Hard reset reboots).
+    Exit(u8),
+    /// No service manager to restart us (a development or simulator run): replace this
+    /// process with a fresh one with the same arguments. A Hard reset cannot reboot then.
+    ReExec,
+}
+
+/// Soft and Hard differ only under a service manager; without one both re-exec in place.
+pub fn reset_action(hard: bool, supervised: bool) -> ResetAction {
+    match (supervised, hard) {
+        (true, false) => ResetAction::Exit(EXIT_SOFT_RESET),
+        (true, true) => ResetAction::Exit(EXIT_HARD_RESET),
+        (false, _) => ResetAction::ReExec,
+    }
+}
+
+/// Started by systemd: it sets `$INVOCATION_ID` for every service (and `$NOTIFY_SOCKET` for
+/// `Type=notify` ones).
+fn supervised_by_systemd() -> bool {
+    ["INVOCATION_ID", "NOTIFY_SOCKET"]
+        .iter()
+        .any(|v| std::env::var_os(v).is_some_and(|s| !s.is_empty()))
+}
+
+/// Reset from the CSMS: sessions are already stopped and the journal flushed. Under systemd the
+/// process exits with the reset's status (the unit restarts it, or reboots); otherwise it
+/// replaces itself with a fresh process with the same arguments (the same PID).
+fn restart_process(hard: bool) {
     use std::os::unix::process::CommandExt;
+    match reset_action(hard, supervised_by_systemd()) {
+        ResetAction::Exit(status) => {
+            tracing::info!(
+                hard,
+                status,
+                "reset: exiting for the service manager to restart"
+            );
+            crate::logging::flush(Duration::from_secs(2));
+            std::process::exit(i32::from(status));
+        }
+        ResetAction::ReExec => {
+            if hard {
+                tracing::warn!(
+                    "hard reset without systemd: no reboot (nothing may reboot the board), \
+                     restarting the process instead"
+                );
+            }
+        }
+    }
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     let Some((program, rest)) = args.split_first() else {
         return;
     };
     let exe = std::env::current_exe().unwrap_or_else(|_| PathBuf::from(program));
+    crate::logging::flush(Duration::from_secs(2));
     let err = std::process::Command::new(exe).args(rest).exec();
     tracing::error!(error = %err, "restart after reset failed; exiting");
+}
+
+#[cfg(test)]
+mod reset_tests {
+    use super::*;
+
+    #[test]
+    fn a_reset_exits_with_its_own_status_under_systemd_and_re_execs_without() {
+        assert_eq!(
+            reset_action(false, true),
+            ResetAction::Exit(EXIT_SOFT_RESET)
+        );
+        assert_eq!(reset_action(true, true), ResetAction::Exit(EXIT_HARD_RESET));
+        assert_ne!(EXIT_SOFT_RESET, EXIT_HARD_RESET);
+        // Neither may be a status systemd or the daemon gives another meaning (78: config).
+        for s in [EXIT_SOFT_RESET, EXIT_HARD_RESET] {
+            assert!(!(64..=78).contains(&s) && s != 1 && s != 0);
+        }
+        assert_eq!(reset_action(false, false), ResetAction::ReExec);
+        assert_eq!(reset_action(true, false), ResetAction::ReExec);
+    }
 }

@@ -11,6 +11,7 @@ pub mod evsim;
 pub mod files;
 pub mod hardware;
 pub mod logging;
+pub mod metrics;
 pub mod notify;
 pub mod ocpp;
 pub mod ocpp_actor;

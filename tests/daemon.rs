@@ -500,6 +500,56 @@ fn check_config_names_the_file_and_key_of_a_typo() {
     );
 }
 
+/// Issue 11: `chargerd.toml.d/*.toml` beside the file is merged over it in lexical order; the
+/// running daemon uses the result, and a typo in a drop-in names the drop-in and the key.
+#[test]
+fn config_drop_ins_apply_in_order_and_a_typo_names_the_drop_in() {
+    let dir = tempfile::tempdir().unwrap();
+    let drop_ins = dir.path().join("chargerd.toml.d");
+    std::fs::create_dir(&drop_ins).unwrap();
+    std::fs::write(
+        drop_ins.join("10-name.toml"),
+        "[station]\nname = \"depot-3\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        drop_ins.join("20-name.toml"),
+        "[station]\nname = \"depot-7\"\n",
+    )
+    .unwrap();
+    let d = Daemon::start(dir.path());
+    assert_eq!(d.json(&["status"])["name"], "depot-7");
+    drop(d);
+
+    let config = dir.path().join("chargerd.toml");
+    let check = || {
+        Command::new(CHARGERD)
+            .arg("--check-config")
+            .arg("--config")
+            .arg(&config)
+            .output()
+            .unwrap()
+    };
+    let out = check();
+    assert!(out.status.success(), "{out:?}");
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        said.contains("10-name.toml") && said.contains("20-name.toml"),
+        "--check-config lists the drop-ins it merged: {said}"
+    );
+
+    std::fs::write(
+        drop_ins.join("30-typo.toml"),
+        "[station]\nsite_max_curent = 150\n",
+    )
+    .unwrap();
+    let out = check();
+    assert_eq!(out.status.code(), Some(78));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("30-typo.toml"), "{err}");
+    assert!(err.contains("station.site_max_curent"), "{err}");
+}
+
 #[test]
 fn check_config_refuses_plain_transfers_with_a_tls_security_profile() {
     let dir = tempfile::tempdir().unwrap();
@@ -1429,4 +1479,318 @@ fn control_steps_and_watchdog_pings_go_on_while_the_journal_is_locked() {
         std::thread::sleep(Duration::from_millis(100));
     }
     assert!(d.terminate().success());
+}
+
+/// One sample line of the Prometheus text format: name, labels (unescaped), value.
+type Sample = (String, Vec<(String, String)>, f64);
+
+/// A strict reader of the text exposition format 0.0.4, as far as chargerctl writes it: every
+/// line a `# HELP`, a `# TYPE` or a sample; metric and label names as the format allows them;
+/// label values with the three escapes; every sample after its family's HELP and TYPE.
+fn parse_exposition(text: &str) -> Vec<Sample> {
+    fn valid_name(n: &str) -> bool {
+        let mut chars = n.chars();
+        chars
+            .next()
+            .is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == ':')
+            && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == ':')
+    }
+    assert!(text.ends_with('\n'), "the last line ends with a line feed");
+    let mut helped = std::collections::HashSet::new();
+    let mut typed = std::collections::HashMap::new();
+    let mut samples = Vec::new();
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix("# HELP ") {
+            let (name, help) = rest.split_once(' ').unwrap();
+            assert!(valid_name(name) && !help.is_empty(), "{line}");
+            assert!(helped.insert(name.to_string()), "second HELP: {line}");
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("# TYPE ") {
+            let (name, kind) = rest.split_once(' ').unwrap();
+            assert!(valid_name(name), "{line}");
+            assert!(
+                ["gauge", "counter", "untyped", "summary", "histogram"].contains(&kind),
+                "{line}"
+            );
+            assert!(
+                typed.insert(name.to_string(), kind.to_string()).is_none(),
+                "{line}"
+            );
+            continue;
+        }
+        assert!(
+            !line.starts_with('#') && !line.trim().is_empty(),
+            "{line:?}"
+        );
+        let name_end = line.find(['{', ' ']).unwrap();
+        let name = &line[..name_end];
+        assert!(valid_name(name), "{line}");
+        assert!(
+            helped.contains(name) && typed.contains_key(name),
+            "no HELP/TYPE: {line}"
+        );
+        let mut rest = &line[name_end..];
+        let mut labels = Vec::new();
+        if let Some(mut r) = rest.strip_prefix('{') {
+            loop {
+                if let Some(after) = r.strip_prefix('}') {
+                    r = after;
+                    break;
+                }
+                let (label, after) = r.split_once("=\"").unwrap();
+                assert!(valid_name(label), "{line}");
+                let mut value = String::new();
+                let mut chars = after.char_indices();
+                let end = loop {
+                    match chars.next().unwrap() {
+                        (_, '\\') => match chars.next().unwrap().1 {
+                            '\\' => value.push('\\'),
+                            '"' => value.push('"'),
+                            'n' => value.push('\n'),
+                            c => panic!("bad escape \\{c}: {line}"),
+                        },
+                        (i, '"') => break i,
+                        (_, '\n') => panic!("raw line feed: {line}"),
+                        (_, c) => value.push(c),
+                    }
+                };
+                labels.push((label.to_string(), value));
+                r = &after[end + 1..];
+                r = r.strip_prefix(',').unwrap_or(r);
+            }
+            rest = r;
+        }
+        let value = rest.strip_prefix(' ').unwrap();
+        let value: f64 = match value {
+            "+Inf" => f64::INFINITY,
+            "-Inf" => f64::NEG_INFINITY,
+            v => v.parse().unwrap_or_else(|_| panic!("value {v:?}: {line}")),
+        };
+        samples.push((name.to_string(), labels, value));
+    }
+    samples
+}
+
+/// Issue 11: `chargerctl metrics` speaks the Prometheus text format (0.0.4) a textfile
+/// collector reads, per connector, with the binding limit's source as a label, and writes a
+/// file atomically.
+#[test]
+fn chargerctl_metrics_prints_the_prometheus_text_format_and_writes_a_file_atomically() {
+    let dir = tempfile::tempdir().unwrap();
+    // A station name that needs escaping in a label value.
+    let text = sim_config_text(dir.path())
+        .replace("name = \"sim-station\"", r#"name = "depot \"north\" \\ 7""#);
+    assert!(text.contains("depot"));
+    let d = Daemon::start_with(dir.path(), &text);
+    d.ctl_ok(&["sim", "plug", "1"]);
+    d.ctl_ok(&["start", "1"]);
+    d.wait_for(Duration::from_secs(30), "Charging", |c| {
+        c["status"] == "Charging" && c["current"].as_f64().unwrap() > 1.0
+    });
+    let out = d.ctl_ok(&["metrics"]);
+    let samples = parse_exposition(&out);
+    let find = |name: &str, connector: &str| {
+        samples
+            .iter()
+            .find(|(n, l, _)| {
+                n == name && l.iter().any(|(k, v)| k == "connector" && v == connector)
+            })
+            .unwrap_or_else(|| panic!("no {name} for connector {connector}:\n{out}"))
+    };
+    assert!(
+        find("chargerd_connector_current_amperes", "1").2 > 1.0,
+        "{out}"
+    );
+    assert!(
+        find("chargerd_connector_voltage_volts", "1").2 > 100.0,
+        "{out}"
+    );
+    assert!(find("chargerd_connector_energy_watt_hours_total", "1").2 >= 0.0);
+    assert_eq!(find("chargerd_connector_current_amperes", "2").2, 0.0);
+    let limit = find("chargerd_connector_limit_amperes", "1");
+    assert!(
+        limit.1.iter().any(|(k, v)| k == "source" && !v.is_empty()),
+        "{out}"
+    );
+    let status = find("chargerd_connector_status", "1");
+    assert!(
+        status.1.contains(&("status".into(), "Charging".into())),
+        "{out}"
+    );
+    let info = samples
+        .iter()
+        .find(|(n, _, _)| n == "chargerd_info")
+        .unwrap();
+    assert!(
+        info.1
+            .contains(&("station".into(), "depot \"north\" \\ 7".into())),
+        "{out}"
+    );
+    // Stand-alone: no OCPP link, so no OCPP metrics (and no error).
+    assert!(!out.contains("chargerd_ocpp_"), "{out}");
+
+    // --output: the same format in a file, replaced atomically, no temporary left behind.
+    let prom_dir = dir.path().join("textfile");
+    std::fs::create_dir(&prom_dir).unwrap();
+    let prom = prom_dir.join("chargerd.prom");
+    std::fs::write(&prom, "stale\n").unwrap();
+    assert_eq!(
+        d.ctl_ok(&["metrics", "--output", prom.to_str().unwrap()]),
+        ""
+    );
+    let written = std::fs::read_to_string(&prom).unwrap();
+    parse_exposition(&written);
+    assert!(written.contains("chargerd_connector_current_amperes{connector=\"1\"}"));
+    use std::os::unix::fs::PermissionsExt;
+    let mode = std::fs::metadata(&prom).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode, 0o644);
+    let names: Vec<_> = std::fs::read_dir(&prom_dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(names, ["chargerd.prom"]);
+}
+
+/// Issue 11: `status --watch` clears the screen only on a terminal; piped, it prints plain
+/// refreshes one after another (no escape codes), each as soon as it is taken.
+#[test]
+fn status_watch_piped_prints_plain_refreshes_without_escape_codes() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path());
+    let mut watch = Command::new(CHARGERCTL)
+        .arg("--socket")
+        .arg(d.socket())
+        .args(["status", "--watch", "--interval", "0.2"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = watch.stdout.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        use std::io::Read;
+        let mut bytes = Vec::new();
+        let _ = stdout.take(1 << 20).read_to_end(&mut bytes);
+        let _ = tx.send(bytes);
+    });
+    std::thread::sleep(Duration::from_millis(1500));
+    watch.kill().unwrap();
+    watch.wait().unwrap();
+    let text = String::from_utf8(rx.recv_timeout(Duration::from_secs(10)).unwrap()).unwrap();
+    assert!(
+        !text.contains('\x1b'),
+        "escape codes in piped output: {text:?}"
+    );
+    let refreshes = text.lines().filter(|l| l.starts_with("--- ")).count();
+    assert!(
+        refreshes >= 3,
+        "{refreshes} refreshes in 1.5 s at 0.2 s:\n{text}"
+    );
+    assert!(
+        text.contains("sim-station") || text.contains("connector"),
+        "{text}"
+    );
+}
+
+/// Issue 11: `chargerctl completions <shell>` prints a script the shell accepts, made from the
+/// same definition as --help (every command is in it).
+#[test]
+fn chargerctl_completions_generate_for_bash_and_name_every_command() {
+    let out = Command::new(CHARGERCTL)
+        .args(["completions", "bash"])
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let script = String::from_utf8(out.stdout).unwrap();
+    for command in ["status", "sessions", "metrics", "completions", "man", "sim"] {
+        assert!(script.contains(command), "{command} not completed");
+    }
+    assert!(script.contains("--interval") && script.contains("--output"));
+    // bash itself reads it: syntax-checked, then sourced and the function defined.
+    let path = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(path.path(), &script).unwrap();
+    let check = Command::new("bash")
+        .arg("-c")
+        .arg(format!(
+            "set -e; bash -n '{p}'; source '{p}'; complete -p chargerctl",
+            p = path.path().display()
+        ))
+        .output()
+        .expect("bash is needed to check the completion script");
+    assert!(check.status.success(), "{check:?}");
+    assert!(String::from_utf8_lossy(&check.stdout).contains("chargerctl"));
+    for shell in ["zsh", "fish", "elvish", "powershell"] {
+        let out = Command::new(CHARGERCTL)
+            .args(["completions", shell])
+            .output()
+            .unwrap();
+        assert!(out.status.success() && !out.stdout.is_empty(), "{shell}");
+    }
+}
+
+/// Issue 11: `chargerctl man` prints chargerctl(1), and `chargerctl man COMMAND` the
+/// chargerctl-COMMAND(1) pages it refers to; groff renders them without a warning.
+#[test]
+fn chargerctl_man_pages_render_with_groff() {
+    let render = |args: &[&str]| {
+        let page = Command::new(CHARGERCTL).args(args).output().unwrap();
+        assert!(page.status.success(), "{page:?}");
+        let mut groff = Command::new("groff")
+            // -P-cbou: plain text, no bold or underline by overstrike.
+            .args(["-man", "-Tutf8", "-ww", "-P-cbou"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("groff renders man pages: apt-get install groff-base (as .ci/run does)");
+        use std::io::Write;
+        groff.stdin.take().unwrap().write_all(&page.stdout).unwrap();
+        let out = groff.wait_with_output().unwrap();
+        assert!(out.status.success(), "{out:?}");
+        let warnings = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            warnings.trim().is_empty(),
+            "groff warnings for {args:?}: {warnings}"
+        );
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let top = render(&["man"]);
+    for part in [
+        "NAME",
+        "SYNOPSIS",
+        "SUBCOMMANDS",
+        "chargerctl-metrics(1)",
+        "--socket",
+    ] {
+        assert!(
+            top.contains(part) || top.contains(&part.replace('-', "‐")),
+            "{part}:\n{top}"
+        );
+    }
+    let metrics = render(&["man", "metrics"]);
+    assert!(metrics.contains("chargerctl-metrics"), "{metrics}");
+    assert!(metrics.contains("Prometheus"), "{metrics}");
+    // Every page chargerctl(1) refers to exists (the Debian package installs them all).
+    let list = Command::new(CHARGERCTL)
+        .args(["man", "--list-commands"])
+        .output()
+        .unwrap();
+    let names = String::from_utf8(list.stdout).unwrap();
+    assert!(names.lines().count() >= 10, "{names}");
+    for name in names.lines() {
+        assert!(
+            top.contains(&format!("chargerctl-{name}(1)"))
+                || top.contains(&format!("chargerctl‐{name}(1)")),
+            "{name}"
+        );
+        let page = render(&["man", name]);
+        assert!(page.contains("SYNOPSIS"), "{name}: {page}");
+    }
+    let out = Command::new(CHARGERCTL)
+        .args(["man", "no-such-command"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("metrics"));
 }

@@ -485,7 +485,8 @@ fn soft_reset_during_a_transaction() -> (Value, Csms, tempfile::TempDir) {
     let stop = csms.wait(Duration::from_secs(30), "StopTransaction", |r| {
         stop_of(r, tx).map(|(_, p)| p)
     });
-    // The same process (re-exec'd: the same PID, as systemd expects) registers again.
+    // Without systemd (no $INVOCATION_ID/$NOTIFY_SOCKET) the same process, re-exec'd with
+    // the same PID, registers again; under systemd it exits for the unit to restart it.
     csms.wait(
         Duration::from_secs(30),
         "the registration after the reset",
@@ -527,6 +528,77 @@ fn a_soft_reset_stops_the_transaction_with_reason_soft_reset() {
         "{stop}\n{}",
         csms.diagnostics()
     );
+}
+
+/// Under systemd (`$INVOCATION_ID`, as systemd sets it for every service) a Reset ends the
+/// running transaction, then the daemon exits with the reset's own status, which the unit turns
+/// into a restart (`RestartForceExitStatus=`) and, for Hard, a reboot (its `ExecStopPost=+`
+/// hook). Returns the exit status and the StopTransaction the CSMS received.
+fn reset_under_systemd(kind: &str) -> (std::process::ExitStatus, Value) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut csms = Csms::start(dir.path(), &[]);
+    let section = Chargerd::ocpp_section(&csms.url());
+    let mut d = Chargerd::start_edited_env(
+        dir.path(),
+        &mut csms,
+        &section,
+        |text| text,
+        &[("INVOCATION_ID", "5f0c1ae3d4b24a0e8f3e7a6b9c2d1e00")],
+    );
+    csms.wait(Duration::from_secs(20), "registration", |r| {
+        registered(r, 0)
+    });
+    d.plug("1", "20", "80", "350");
+    let s = csms.status_of(
+        "RemoteStartTransaction",
+        json!({"connectorId": 1, "idTag": "RESET-2"}),
+    );
+    assert_eq!(s, "Accepted");
+    let tx = csms.wait(Duration::from_secs(20), "StartTransaction answered", |r| {
+        calls(r, "StartTransaction")
+            .first()
+            .and_then(|(_, s)| assigned_id(r, s))
+    });
+    d.wait_connector(1, Duration::from_secs(30), "Charging", |c| {
+        c["status"] == "Charging"
+    });
+    // Long enough for energy to flow, so that meterStop shows the session really ran.
+    std::thread::sleep(Duration::from_secs(1));
+    assert_eq!(csms.status_of("Reset", json!({"type": kind})), "Accepted");
+    let status = d.wait_exit(Duration::from_secs(30));
+    // The transaction was ended, and its StopTransaction delivered, before the exit.
+    let stop = stop_of(&csms.records(), tx)
+        .map(|(_, p)| p)
+        .unwrap_or_else(|| panic!("no StopTransaction before the exit\n{}", csms.diagnostics()));
+    assert!(stop["meterStop"].as_i64().unwrap() > 0, "{stop}");
+    let log = std::fs::read_to_string(Chargerd::log(dir.path())).unwrap();
+    assert!(log.contains("chargerd stopped"), "{log}");
+    csms.assert_clean();
+    (status, stop)
+}
+
+#[test]
+fn under_systemd_a_soft_reset_ends_the_session_and_exits_with_the_soft_reset_status() {
+    require_csms!();
+    let (status, stop) = reset_under_systemd("Soft");
+    assert_eq!(
+        status.code(),
+        Some(i32::from(chargerd::daemon::EXIT_SOFT_RESET)),
+        "{status}"
+    );
+    assert_eq!(stop["reason"], "SoftReset", "{stop}");
+}
+
+#[test]
+fn under_systemd_a_hard_reset_ends_the_session_and_exits_with_the_hard_reset_status() {
+    require_csms!();
+    let (status, stop) = reset_under_systemd("Hard");
+    assert_eq!(
+        status.code(),
+        Some(i32::from(chargerd::daemon::EXIT_HARD_RESET)),
+        "{status}"
+    );
+    assert_eq!(stop["reason"], "HardReset", "{stop}");
 }
 
 #[test]

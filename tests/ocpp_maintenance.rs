@@ -1353,7 +1353,13 @@ fn a_diagnostics_archive_masks_id_tags_and_holds_no_key_material() {
     require_csms!();
     let dir = tempfile::tempdir().unwrap();
     let http = Peer::http(&dir.path().join("http"));
-    let mut s = station(dir.path(), "allow_insecure_transfers = true");
+    // The daemon's own log file (as under systemd's LogsDirectory=), which the archive carries.
+    let logs = dir.path().join("logs");
+    let mut s = station_with(
+        dir.path(),
+        "allow_insecure_transfers = true",
+        &format!("\n[log]\ndir = \"{}\"\n", logs.display()),
+    );
     // A driver's session, and a pending certificate signing request (its key on disk).
     s.d.plug("2", "20", "80", "350");
     let tag = "SECRET-TAG-42";
@@ -1402,8 +1408,22 @@ fn a_diagnostics_archive_masks_id_tags_and_holds_no_key_material() {
     assert_journal(&archive, dir.path());
     for (member_name, bytes) in &archive {
         let text = String::from_utf8_lossy(bytes);
-        assert!(!text.contains(tag), "the id tag in {member_name}");
+        let leaks: Vec<&str> = text.lines().filter(|l| l.contains(tag)).collect();
+        assert!(leaks.is_empty(), "the id tag in {member_name}: {leaks:#?}");
     }
+    // The daemon's own log, plain text (no colour codes), id tags masked (checked above).
+    let own_log = String::from_utf8(member(&archive, "chargerd.log").to_vec()).unwrap();
+    assert!(own_log.contains("transaction started"), "{own_log}");
+    assert!(
+        own_log.contains("id#"),
+        "the id tag was logged, masked: {own_log}"
+    );
+    assert!(!own_log.contains('\x1b'), "{own_log}");
+    let on_disk = std::fs::read_to_string(logs.join("chargerd.log")).unwrap();
+    assert!(
+        on_disk.contains(tag),
+        "the file on the board is the real log"
+    );
     let journal = String::from_utf8(member(&archive, "journal.jsonl").to_vec()).unwrap();
     let transaction = journal
         .lines()

@@ -38,3 +38,111 @@ fn the_unit_scores_no_worse_than_its_documented_exposure() {
         "update README and SECURITY.md: {overall}"
     );
 }
+
+/// `systemd-analyze verify` on the unit, with the programs it names (not installed on a build
+/// machine) replaced by stubs in a temporary directory: no error and no warning (an unknown or
+/// misspelt setting is only a warning there, and would silently do nothing on the board).
+#[test]
+fn the_unit_verifies_without_errors_or_warnings() {
+    let dir = tempfile::tempdir().unwrap();
+    let unit_text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/systemd/chargerd.service"
+    ))
+    .unwrap();
+    let mut text = unit_text.clone();
+    for program in ["/usr/lib/chargerd/chargerd-reset-hook", "/usr/bin/chargerd"] {
+        let stub = dir.path().join(program.rsplit('/').next().unwrap());
+        std::fs::write(&stub, "#!/bin/sh\n").unwrap();
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(&stub, std::fs::Permissions::from_mode(0o755)).unwrap();
+        assert!(text.contains(program), "the unit no longer names {program}");
+        text = text.replace(program, stub.to_str().unwrap());
+    }
+    let unit = dir.path().join("chargerd.service");
+    std::fs::write(&unit, text).unwrap();
+    let out = Command::new("systemd-analyze")
+        .args(["verify", "--man=no"])
+        .arg(&unit)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("systemd-analyze not runnable ({e}): install it (apt-get install systemd)")
+        });
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.trim().is_empty(), "warnings: {stderr}");
+    // The reset's exit statuses in the unit are the daemon's.
+    let force = unit_text
+        .lines()
+        .find_map(|l| l.strip_prefix("RestartForceExitStatus="))
+        .expect("RestartForceExitStatus= in the unit");
+    let statuses: Vec<u8> = force
+        .split_whitespace()
+        .map(|s| s.parse().unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            chargerd::daemon::EXIT_SOFT_RESET,
+            chargerd::daemon::EXIT_HARD_RESET
+        ]
+    );
+}
+
+/// The hook the unit runs as root after every stop reboots only when the daemon exited with
+/// the Hard reset status, and never waits for the reboot job (which stops this very unit).
+#[test]
+fn the_reset_hook_reboots_only_after_a_hard_reset() {
+    let dir = tempfile::tempdir().unwrap();
+    let called = dir.path().join("called");
+    let fake = dir.path().join("systemctl");
+    std::fs::write(
+        &fake,
+        format!("#!/bin/sh\necho \"$@\" >> {}\n", called.display()),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let hook = concat!(env!("CARGO_MANIFEST_DIR"), "/systemd/chargerd-reset-hook");
+    let hard = chargerd::daemon::EXIT_HARD_RESET.to_string();
+    let soft = chargerd::daemon::EXIT_SOFT_RESET.to_string();
+    for (result, code, status, reboots) in [
+        ("exit-code", "exited", hard.as_str(), true),
+        ("exit-code", "exited", soft.as_str(), false),
+        ("exit-code", "exited", "1", false),
+        ("exit-code", "exited", "78", false),
+        ("success", "exited", "0", false),
+        ("success", "killed", "TERM", false),
+        ("signal", "killed", "KILL", false),
+        ("watchdog", "killed", "ABRT", false),
+    ] {
+        let _ = std::fs::remove_file(&called);
+        let out = Command::new("sh")
+            .arg(hook)
+            .env_clear()
+            .env("PATH", "/usr/bin:/bin")
+            .env("CHARGERD_SYSTEMCTL", &fake)
+            .env("SERVICE_RESULT", result)
+            .env("EXIT_CODE", code)
+            .env("EXIT_STATUS", status)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{result}/{code}/{status}: {out:?}");
+        let args = std::fs::read_to_string(&called).unwrap_or_default();
+        if reboots {
+            assert_eq!(args.trim(), "--no-block reboot", "{result}/{code}/{status}");
+        } else {
+            assert!(args.is_empty(), "{result}/{code}/{status} rebooted: {args}");
+        }
+    }
+    // Run without the variables (an older systemd, a manual start): nothing happens.
+    let _ = std::fs::remove_file(&called);
+    let out = Command::new("sh")
+        .arg(hook)
+        .env_clear()
+        .env("CHARGERD_SYSTEMCTL", &fake)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(!called.exists());
+}

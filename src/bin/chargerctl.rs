@@ -1,6 +1,7 @@
 //! chargerctl: the technician's tool. Talks to chargerd over its control socket; human tables
 //! by default, `--json` for scripts.
 
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
@@ -83,6 +84,30 @@ enum Command {
     /// Read or change OCPP configuration keys (as the CSMS would, persisted).
     #[command(subcommand)]
     Config(ConfigCmd),
+    /// Station metrics in the Prometheus text format 0.0.4 (node_exporter's textfile
+    /// collector): per connector current, voltage, power, energy, offered current, the binding
+    /// limit with its source; the OCPP link and its outbox.
+    Metrics {
+        /// Write them to this file instead of standard output, atomically (a temporary file
+        /// renamed over it, mode 0644), e.g. /var/lib/node_exporter/textfile/chargerd.prom.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+    /// Print a shell completion script, e.g. `chargerctl completions bash >
+    /// /usr/share/bash-completion/completions/chargerctl`.
+    Completions {
+        /// The shell to complete for.
+        shell: clap_complete::Shell,
+    },
+    /// Print a manual page (roff), e.g. `chargerctl man | man -l -`: chargerctl(1), or with a
+    /// command the page chargerctl(1) refers to for it, chargerctl-COMMAND(1).
+    Man {
+        /// The command whose page to print (e.g. metrics); none: chargerctl(1).
+        command: Option<String>,
+        /// Print the names of the commands that have a page, one a line (for packaging).
+        #[arg(long, conflicts_with = "command")]
+        list_commands: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -166,7 +191,11 @@ enum CtlError {
 
 fn request_of(cmd: &Command) -> Result<Request, CtlError> {
     Ok(match cmd {
-        Command::Status { .. } => Request::Status,
+        // metrics reads the status (and the OCPP link); completions and man ask nothing.
+        Command::Status { .. }
+        | Command::Metrics { .. }
+        | Command::Completions { .. }
+        | Command::Man { .. } => Request::Status,
         Command::Sessions { limit } => Request::Sessions { limit: *limit },
         Command::Start { connector, id_tag } => Request::Start {
             connector: *connector,
@@ -226,28 +255,123 @@ fn socket_for(cli: &Cli, request: &Request) -> PathBuf {
 }
 
 fn run(cli: &Cli) -> Result<(), CtlError> {
+    // Made from the same definition as --help; they need no daemon.
+    match &cli.command {
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            // Into memory first: the generator panics on a write error (a closed pipe).
+            let mut script = Vec::new();
+            clap_complete::generate(*shell, &mut command, "chargerctl", &mut script);
+            return std::io::stdout()
+                .write_all(&script)
+                .map_err(|e| CtlError::Daemon(format!("cannot write the script: {e}")));
+        }
+        Command::Man {
+            list_commands: true,
+            ..
+        } => {
+            for c in <Cli as clap::CommandFactory>::command().get_subcommands() {
+                println!("{}", c.get_name());
+            }
+            return Ok(());
+        }
+        Command::Man {
+            command: name,
+            list_commands: false,
+        } => {
+            let mut page = Vec::new();
+            manual_page(name.as_deref())?
+                .render(&mut page)
+                .and_then(|()| std::io::stdout().write_all(&page))
+                .map_err(|e| CtlError::Daemon(format!("cannot write the manual page: {e}")))?;
+            return Ok(());
+        }
+        _ => {}
+    }
     let request = request_of(&cli.command)?;
     let socket = socket_for(cli, &request);
+    if let Command::Metrics { output } = &cli.command {
+        return metrics(&socket, output.as_deref());
+    }
     if let Command::Status {
         watch: true,
         interval,
     } = cli.command
     {
         let period = Duration::from_secs_f64(interval.clamp(0.1, 3600.0));
+        let terminal = std::io::stdout().is_terminal();
         loop {
             // A connection per refresh: the daemon closes connections idle for 30 s
             // (control/server.rs), and the interval may be longer.
             let response = Client::connect(&socket)?.call(&request)?;
-            if !cli.json {
+            if terminal && !cli.json {
                 // Clear the screen and home the cursor, like watch(1).
                 print!("\x1b[2J\x1b[H");
+            } else if !cli.json {
+                // Piped or redirected: plain text, one refresh after another, each under the
+                // time it was taken, for a log or a grep.
+                println!("--- {}", chargerd::wall_time::rfc3339_utc(unix_now_ms()));
             }
             show(&response, cli.json)?;
+            // A pipe gets each refresh as it comes, not when a buffer fills.
+            let _ = std::io::stdout().flush();
             std::thread::sleep(period);
         }
     }
     let response = Client::connect(&socket)?.call(&request)?;
     show(&response, cli.json)
+}
+
+/// chargerctl(1), or the page of one of its commands, chargerctl-COMMAND(1), as chargerctl(1)
+/// names it in its list of commands.
+fn manual_page(name: Option<&str>) -> Result<clap_mangen::Man, CtlError> {
+    let top = <Cli as clap::CommandFactory>::command();
+    let Some(name) = name else {
+        return Ok(clap_mangen::Man::new(top));
+    };
+    let version = top.get_version().unwrap_or_default().to_string();
+    let sub = top
+        .get_subcommands()
+        .find(|c| c.get_name() == name)
+        .cloned()
+        .ok_or_else(|| {
+            let names: Vec<&str> = top.get_subcommands().map(|c| c.get_name()).collect();
+            CtlError::Daemon(format!("no command `{name}`; one of: {}", names.join(", ")))
+        })?;
+    let sub = sub
+        .name(format!("chargerctl-{name}"))
+        .bin_name(format!("chargerctl {name}"))
+        .version(version);
+    Ok(clap_mangen::Man::new(sub))
+}
+
+fn unix_now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+}
+
+/// `chargerctl metrics`: the status (and the OCPP link, when there is one) in the Prometheus
+/// text format, on stdout or atomically into `output`.
+fn metrics(socket: &std::path::Path, output: Option<&std::path::Path>) -> Result<(), CtlError> {
+    let status = match Client::connect(socket)?.call(&Request::Status)? {
+        Response::Status(s) => s,
+        Response::Error { message } => return Err(CtlError::Daemon(message)),
+        other => return Err(CtlError::Daemon(format!("unexpected answer: {other:?}"))),
+    };
+    // No OCPP section (or OCPP down): the link's metrics are left out, not an error.
+    let ocpp = match Client::connect(socket)?.call(&Request::Ocpp)? {
+        Response::Ocpp(o) => Some(o),
+        _ => None,
+    };
+    let text = chargerd::metrics::render(&status, ocpp.as_ref());
+    match output {
+        None => print!("{text}"),
+        // Readable by the collector's user: metrics hold no secret.
+        Some(path) => chargerd::files::write_atomic(path, text.as_bytes(), 0o644)
+            .map_err(|e| CtlError::Daemon(format!("{}: {e}", path.display())))?,
+    }
+    Ok(())
 }
 
 fn show(response: &Response, json: bool) -> Result<(), CtlError> {

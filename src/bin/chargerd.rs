@@ -17,7 +17,9 @@ const EXIT_CONFIG: u8 = 78;
     about = "Charge controller for high-power DC truck chargers"
 )]
 struct Args {
-    /// Configuration file (TOML). CHARGERD_SECTION__KEY environment variables override it.
+    /// Configuration file (TOML). Drop-ins in FILE.d/*.toml are merged over it in lexical
+    /// order, CHARGERD_SECTION__KEY environment variables over those, and systemd credentials
+    /// ($CREDENTIALS_DIRECTORY) over everything for the secrets they carry.
     #[arg(long, default_value = DEFAULT_CONFIG_PATH)]
     config: PathBuf,
     /// Validate the configuration and exit.
@@ -27,7 +29,6 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    init_logging();
     // The running daemon sets a broken [ocpp] section aside (it never stops local charging);
     // --check-config reports it.
     let loaded = if args.check_config {
@@ -35,6 +36,15 @@ fn main() -> ExitCode {
     } else {
         Config::load_for_daemon(&args.config)
     };
+    // Logging starts once the configuration says where the own log file goes (configuration
+    // errors are printed on stderr either way); --check-config writes no log file.
+    let log_file = match (&loaded, args.check_config) {
+        (Ok(cfg), false) => cfg
+            .log
+            .file_settings(std::env::var("LOGS_DIRECTORY").ok().as_deref()),
+        _ => None,
+    };
+    chargerd::logging::init(log_file);
     let cfg = match loaded {
         Ok(cfg) => cfg,
         Err(e) => {
@@ -46,6 +56,10 @@ fn main() -> ExitCode {
         return match chargerd::daemon::check(&cfg, &args.config) {
             Ok(()) => {
                 println!("{}: configuration is valid", args.config.display());
+                // What was merged over it, in order (the load above read the same list).
+                for drop_in in chargerd::config::drop_ins(&args.config).unwrap_or_default() {
+                    println!("  with drop-in {}", drop_in.display());
+                }
                 ExitCode::SUCCESS
             }
             Err(e) => {
@@ -64,7 +78,10 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    match runtime.block_on(chargerd::daemon::run(cfg, args.config.clone())) {
+    let result = runtime.block_on(chargerd::daemon::run(cfg, args.config.clone()));
+    // The log thread's queue would be lost with the process.
+    chargerd::logging::flush(std::time::Duration::from_secs(2));
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e @ chargerd::daemon::DaemonError::Config(_)) => {
             eprintln!("chargerd: configuration error: {e}");
@@ -76,10 +93,4 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// Logs go to stdout for journald. Under systemd (JOURNAL_STREAM set) the journal adds its own
-/// timestamps, so ours are left out.
-fn init_logging() {
-    chargerd::logging::init();
 }

@@ -276,6 +276,20 @@ fn certificates(pem: &str) -> Result<Vec<CertificateDer<'static>>, String> {
         .map_err(|e| e.to_string())
 }
 
+/// The certificates of a PEM bundle (a configured CA bundle, a roots file), one PEM text each,
+/// read by rustls-pki-types' PEM reader: other sections (keys) and text between sections are
+/// skipped. A bundle with a section that does not decode yields none of its certificates, with
+/// a warning naming `what`: a half-read trust file would be a silent change of trust.
+pub fn split_certificates(text: &str, what: &str) -> Vec<String> {
+    match certificates(text) {
+        Ok(ders) => ders.iter().map(|der| to_pem(der)).collect(),
+        Err(e) => {
+            tracing::warn!(file = what, error = %e, "not valid PEM: no certificate taken from it");
+            Vec::new()
+        }
+    }
+}
+
 fn first_certificate(pem: &str) -> Result<CertificateDer<'static>, CertError> {
     certificates(pem)
         .map_err(CertError::Pem)?
@@ -1279,6 +1293,29 @@ mod tests {
             params.not_after = date_time_ymd(years.1, 1, 1);
             params.signed_by(key, &self.issuer()).unwrap().pem()
         }
+    }
+
+    #[test]
+    fn a_bundle_is_split_by_the_pem_reader_keys_and_comments_skipped() {
+        let (a, b) = (Ca::root("Root A"), Ca::root("Root B"));
+        let bundle = format!(
+            "# roots of the depot\n{}\nsome note\n{}{}",
+            a.pem,
+            p256().serialize_pem(),
+            b.pem.replace('\n', "\r\n")
+        );
+        let split = split_certificates(&bundle, "bundle.pem");
+        assert_eq!(split.len(), 2, "{split:?}");
+        let der = |pem: &str| certificates(pem).unwrap();
+        assert_eq!(der(&split[0]), der(&a.pem));
+        assert_eq!(der(&split[1]), der(&b.pem));
+        // A section that does not decode: nothing taken from the file, rather than a part.
+        let broken = format!(
+            "{}-----BEGIN CERTIFICATE-----\n%%%\n-----END CERTIFICATE-----\n",
+            a.pem
+        );
+        assert!(split_certificates(&broken, "broken.pem").is_empty());
+        assert!(split_certificates("", "empty.pem").is_empty());
     }
 
     fn store() -> (tempfile::TempDir, CertificateStore) {

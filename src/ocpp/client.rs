@@ -961,7 +961,8 @@ impl OcppClient {
             .unwrap_or_default();
         if let Some(configured) = &self.section.ca_bundle {
             if let Ok(text) = std::fs::read_to_string(configured) {
-                roots.extend(split_pem(&text));
+                let name = configured.display().to_string();
+                roots.extend(super::certs::split_certificates(&text, &name));
             }
         }
         roots
@@ -1267,6 +1268,7 @@ impl OcppClient {
                     .work
                     .join(format!("{file_name}.security-log.txt"));
                 let export_file = self.paths.work.join(format!("{file_name}.journal.jsonl"));
+                let logs_dir = self.paths.work.join(format!("{file_name}.logs"));
                 let db = self.paths.journal.clone();
                 let files = vec![
                     archive.clone(),
@@ -1298,6 +1300,13 @@ impl OcppClient {
                                 &masker,
                             ));
                         }
+                        if kind != super::chargepoint::UploadKind::SecurityLog {
+                            entries.extend(super::diagnostics::own_log_members(
+                                &logs_dir,
+                                limits.max_input_bytes,
+                                &masker,
+                            ));
+                        }
                         if kind != super::chargepoint::UploadKind::SecurityLog && !unit.is_empty() {
                             // Streamed to a file with the archive's own bound, never held in
                             // memory.
@@ -1319,6 +1328,7 @@ impl OcppClient {
                         let _ = std::fs::remove_file(&journal);
                         let _ = std::fs::remove_file(&security);
                         let _ = std::fs::remove_file(&export);
+                        let _ = std::fs::remove_dir_all(&logs_dir);
                         if limits.is_canceled() {
                             // Canceled while it was being built: nothing may be left behind.
                             let _ = std::fs::remove_file(&dest);
@@ -1450,7 +1460,10 @@ impl OcppClient {
         let mut roots = Vec::new();
         if let Some(file) = &self.section.files.firmware_signing_roots {
             match std::fs::read_to_string(file) {
-                Ok(text) => roots.extend(split_pem(&text)),
+                Ok(text) => roots.extend(super::certs::split_certificates(
+                    &text,
+                    &file.display().to_string(),
+                )),
                 Err(e) => {
                     tracing::warn!(file = %file.display(), error = %e, "firmware signing roots unreadable")
                 }
@@ -1802,23 +1815,6 @@ fn tail(bytes: &[u8], max: usize) -> String {
         .collect::<String>()
         .trim()
         .to_string()
-}
-
-/// The PEM certificates in a bundle, one string each.
-fn split_pem(text: &str) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut current = String::new();
-    for line in text.lines() {
-        if line.starts_with("-----BEGIN CERTIFICATE-----") {
-            current.clear();
-        }
-        current.push_str(line);
-        current.push('\n');
-        if line.starts_with("-----END CERTIFICATE-----") {
-            out.push(std::mem::take(&mut current));
-        }
-    }
-    out
 }
 
 /// Longest the main loop sleeps between OCPP pumps when nothing happens.

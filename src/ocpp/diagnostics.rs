@@ -93,11 +93,27 @@ impl Masker {
         while let Some((start, key_len)) = next_identity_field(rest) {
             let value_start = start + key_len;
             out.push_str(&rest[..value_start]);
+            // A Rust `Debug` value (`command=Start { id_tag: Some("…") }`): the option's
+            // wrapper stays, the string in it is masked.
+            let debug_field =
+                rest[start..value_start].ends_with(": ") && !rest[start..].starts_with('"');
             let tail = &rest[value_start..];
+            let tail = match tail.strip_prefix("Some(") {
+                Some(t) => {
+                    out.push_str("Some(");
+                    t
+                }
+                None => tail,
+            };
             let (quoted, body) = match tail.strip_prefix('"') {
                 Some(b) => (true, b),
                 None => (false, tail),
             };
+            if debug_field && !quoted {
+                // `id_tag: None`: nothing to mask.
+                rest = body;
+                continue;
+            }
             let end = body
                 .find(|c: char| {
                     if quoted {
@@ -147,6 +163,8 @@ fn next_identity_field(line: &str) -> Option<(usize, usize)> {
             format!("{key}="),
             format!("\"{key}\":"),
             format!("\"{key}\": "),
+            // A field of a Rust value logged with `Debug`.
+            format!("{key}: "),
         ] {
             let mut from = 0;
             while let Some(i) = line[from..].find(&pattern) {
@@ -224,6 +242,56 @@ pub fn redact_config(value: &mut Value) {
         Value::Array(items) => items.iter_mut().for_each(redact_config),
         _ => {}
     }
+}
+
+/// The daemon's own log files ([`crate::logging::own_log_files`]), oldest first, each copied
+/// into `dir` line by line through `masker` (log lines name id tags and VINs) for an archive,
+/// at most `max_bytes` of each (a rotated file is bounded by `[log] max_file_bytes` anyway).
+/// Returns the members, named as in the log directory (`chargerd.log`, `chargerd.log.1`, …);
+/// a file that cannot be read is left out with a warning. The caller removes `dir`.
+pub fn own_log_members(
+    dir: &std::path::Path,
+    max_bytes: u64,
+    masker: &Masker,
+) -> Vec<super::transfer::ArchiveEntry> {
+    use std::io::{BufRead, Read, Write};
+    let files = crate::logging::own_log_files();
+    if files.is_empty() {
+        return Vec::new();
+    }
+    if let Err(e) = crate::files::create_private_dir(dir, crate::files::PRIVATE_DIR) {
+        tracing::warn!(dir = %dir.display(), error = %e, "cannot export the log files");
+        return Vec::new();
+    }
+    crate::logging::flush(std::time::Duration::from_secs(1));
+    let mut members = Vec::new();
+    for (path, name) in files {
+        let out = dir.join(&name);
+        let copied = (|| -> std::io::Result<()> {
+            let input =
+                std::io::BufReader::new(crate::files::open_nofollow(&path)?.take(max_bytes));
+            let mut output = std::io::BufWriter::new(crate::files::create_replacing(
+                &out,
+                crate::files::PRIVATE_FILE,
+            )?);
+            for line in input.split(b'\n') {
+                let line = String::from_utf8_lossy(&line?).into_owned();
+                output.write_all(masker.log_line(&line).as_bytes())?;
+                output.write_all(b"\n")?;
+            }
+            output.flush()
+        })();
+        match copied {
+            Ok(()) => members.push(super::transfer::ArchiveEntry::File {
+                path: out,
+                name_in_archive: name,
+            }),
+            Err(e) => {
+                tracing::warn!(file = %path.display(), error = %e, "log file left out of the archive")
+            }
+        }
+    }
+    members
 }
 
 #[cfg(test)]
@@ -306,5 +374,27 @@ mod tests {
             "{masked}"
         );
         assert_eq!(m.log_line("nothing to hide\n"), "nothing to hide\n");
+    }
+
+    #[test]
+    fn id_tags_in_logged_rust_values_are_masked_too() {
+        let m = Masker::with_salt([9; 16]);
+        let line = "INFO command from the OCPP charge point command=Start { connector: 2, \
+                    id_tag: Some(\"SECRET-TAG-42\") } other=Start { id_tag: None, vin: \"LSVAU2180N2183294\" } \
+                    opt=Some(\"FLEET-1\") id_tag=Some(\"FLEET-1\")";
+        let masked = m.log_line(line);
+        for secret in ["SECRET-TAG-42", "LSVAU2180N2183294"] {
+            assert!(!masked.contains(secret), "{secret}: {masked}");
+        }
+        assert!(
+            masked.contains(&format!("id_tag: Some(\"{}\")", m.id("SECRET-TAG-42"))),
+            "{masked}"
+        );
+        assert!(masked.contains("id_tag: None"), "{masked}");
+        // The same tag masks the same with and without the option around it.
+        assert!(
+            masked.contains(&format!("id_tag=Some(\"{}\")", m.id("FLEET-1"))),
+            "{masked}"
+        );
     }
 }

@@ -388,6 +388,18 @@ impl Chargerd {
         ocpp: &str,
         edit: impl Fn(String) -> String,
     ) -> Chargerd {
+        Self::start_edited_env(dir, csms, ocpp, edit, &[])
+    }
+
+    /// Like [`start_edited`](Self::start_edited), with these variables in the daemon's
+    /// environment (e.g. `INVOCATION_ID`: as if systemd had started it).
+    pub fn start_edited_env(
+        dir: &Path,
+        csms: &mut Csms,
+        ocpp: &str,
+        edit: impl Fn(String) -> String,
+        env: &[(&str, &str)],
+    ) -> Chargerd {
         let config = Self::write_config(dir, ocpp);
         let text = edit(std::fs::read_to_string(&config).unwrap());
         std::fs::write(&config, text).unwrap();
@@ -405,6 +417,11 @@ impl Chargerd {
             .arg(&config)
             .env("RUST_LOG", "info")
             .env("NO_COLOR", "1")
+            // Not under systemd unless a test says so, even when the test runner is.
+            .env_remove("INVOCATION_ID")
+            .env_remove("NOTIFY_SOCKET")
+            .env_remove("JOURNAL_STREAM")
+            .envs(env.iter().copied())
             .stdout(Stdio::from(out.try_clone().unwrap()))
             .stderr(Stdio::from(out))
             .spawn()
@@ -500,6 +517,24 @@ impl Chargerd {
 
     pub fn pid(&self) -> u32 {
         self.child.as_ref().unwrap().id()
+    }
+
+    /// Waits for the daemon to exit on its own within `limit`.
+    pub fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
+        let end = Instant::now() + limit;
+        let child = self.child.as_mut().unwrap();
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                self.child = None;
+                return status;
+            }
+            assert!(
+                Instant::now() < end,
+                "chargerd did not exit within {limit:?}:\n{}",
+                tail(&Self::log(&self.dir), 30)
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     pub fn kill9(&mut self) {

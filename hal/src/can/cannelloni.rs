@@ -7,21 +7,22 @@
 //!
 //! # Wire format (cannelloni UDP format version 2)
 //!
-//! Taken from upstream's `doc/udp_format.md`, `cannelloni.h` and `parser.cpp`
-//! (`parseFrames`/`buildPacket`). Everything is big-endian.
+//! One UDP datagram carries a short header and then any number of CAN frames back to back;
+//! multi-byte numbers are big-endian (network order).
 //!
 //! ```text
-//! header (5 bytes, CANNELLONI_DATA_PACKET_BASE_SIZE):
-//!   version u8 = 2 (CANNELLONI_FRAME_VERSION)
-//!   op_code u8     (enum op_codes {DATA, ACK, NACK}: 0, 1, 2; only DATA carries frames)
-//!   seq_no  u8     (incremented per datagram by the sender, wrapping)
-//!   count   u16    (number of CAN frames that follow)
-//! per frame (5-byte base, CANNELLONI_FRAME_BASE_SIZE):
-//!   can_id  u32    (Linux <linux/can.h> layout: CAN_EFF_FLAG 0x8000_0000 for a 29-bit id,
-//!                   CAN_RTR_FLAG 0x4000_0000, CAN_ERR_FLAG 0x2000_0000, id in the low bits)
-//!   len     u8     (payload length; bit 0x80 (CANFD_FRAME) marks a CAN FD frame)
-//!   flags   u8     (CAN FD frames only)
-//!   data    len bytes, absent for an RTR frame (which still carries its len)
+//! datagram header, 5 bytes
+//!   byte 0      format version, always 2
+//!   byte 1      kind of datagram: 0 = frames; 1 and 2 are acknowledgements, which carry none
+//!   byte 2      sequence number, one more than the sender's previous datagram (wraps at 256)
+//!   bytes 3-4   how many frames follow
+//! each frame, 5 bytes and then its data
+//!   bytes 0-3   identifier as Linux SocketCAN keeps it: the 29- or 11-bit id in the low bits,
+//!               bit 31 set for an extended (29-bit) id, bit 30 for a remote request, bit 29 for
+//!               an error report
+//!   byte 4      data length; a set top bit (0x80) means a CAN FD frame, which has one more
+//!               byte of FD flags before its data
+//!   then        the data bytes; a remote request has a length but no data bytes
 //! ```
 //!
 //! # Decisions

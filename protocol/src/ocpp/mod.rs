@@ -8,8 +8,9 @@
 //!   direction, correlation, timeouts, answers to bad input.
 //!
 //! What is not here: the WebSocket connection and its subprotocol negotiation (the shell), and
-//! the meaning of the messages — typed payloads, boot sequence, transactions, the outbox
-//! (the OCPP application in `chargerd`, built on `rust-ocpp` types).
+//! the meaning of the messages — boot sequence, transactions, the outbox (the OCPP 1.6
+//! charge point in `chargerd`'s `src/ocpp`, which reads payloads that passed [`validate`] as
+//! JSON values).
 
 pub mod catalog;
 pub mod frame;
