@@ -1287,11 +1287,11 @@ can = { backend = "simulated" }
         let (_dir, path) = with_drop_ins(
             MINIMAL,
             &[
-                // Applied after 10-: its step interval wins; the site limit from 10- stays.
+                // Applied after 10-: its step interval wins; the meter interval from 10- stays.
                 ("20-later.toml", "[station]\nstep_interval_ms = 20\n"),
                 (
                     "10-site.toml",
-                    "[station]\nstep_interval_ms = 15\nsite_max_current = 150\n\n\
+                    "[station]\nstep_interval_ms = 15\nmeter_persist_interval_s = 42\n\n\
                      [authorization]\nauto_start = true\n",
                 ),
                 // Not a drop-in: ignored.
@@ -1300,7 +1300,7 @@ can = { backend = "simulated" }
         );
         let c = Config::load_with_env(&path, []).unwrap();
         assert_eq!(c.station.step_interval_ms, 20);
-        assert_eq!(c.station.site_max_current, Some(150.0));
+        assert_eq!(c.station.meter_persist_interval_s, 42);
         // The rest of the main file's [station] table is kept, not replaced.
         assert_eq!(c.station.state_dir, PathBuf::from("/tmp/x"));
         assert!(c.authorization.auto_start);
