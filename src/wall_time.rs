@@ -69,7 +69,7 @@ pub fn parse_rfc3339_ms(s: &str) -> Option<i64> {
         minute: u8::try_from(mi).ok()?,
         second: u8::try_from(se).ok()?,
     };
-    Some((civil.to_unix_secs() - offset_min * 60) * 1000 + ms)
+    Some((civil.to_unix_secs()? - offset_min * 60) * 1000 + ms)
 }
 
 #[cfg(test)]
@@ -93,6 +93,8 @@ mod tests {
             Some(1_795_702_591_123)
         );
         assert_eq!(parse_rfc3339_ms("2026-13-01T00:00:00Z"), None);
+        // A date that does not exist is not a time (it used to count as 2 March).
+        assert_eq!(parse_rfc3339_ms("2026-02-30T00:00:00Z"), None);
         assert_eq!(parse_rfc3339_ms("yesterday"), None);
     }
 }

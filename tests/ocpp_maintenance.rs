@@ -531,30 +531,14 @@ fn signed_update(request_id: i64, location: &str, signer: &Signer, signature: &s
     })
 }
 
-/// RFC 3339 (UTC, seconds) of the wall clock `offset_s` from now.
+/// RFC 3339 (UTC) of the wall clock `offset_s` from now.
 fn rfc3339_in(offset_s: u64) -> String {
     let t = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
-        .as_secs()
-        + offset_s;
-    let (days, secs) = ((t / 86_400) as i64, t % 86_400);
-    // Howard Hinnant's civil_from_days.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let day = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    format!(
-        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}Z",
-        secs / 3600,
-        secs / 60 % 60,
-        secs % 60
-    )
+        .as_millis()
+        + u128::from(offset_s) * 1000;
+    chargerd::wall_time::rfc3339_utc(i64::try_from(t).unwrap())
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {

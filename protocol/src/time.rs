@@ -91,41 +91,38 @@ pub struct CivilTime {
 }
 
 impl CivilTime {
-    /// From seconds since the Unix epoch (Howard Hinnant's days-to-civil; proleptic Gregorian).
+    /// From seconds since the Unix epoch, through the `time` crate's proleptic Gregorian
+    /// calendar. Saturates at the calendar's ends (years -9999 and 9999): a hostile clock value
+    /// gives a far date, never a panic.
     pub fn from_unix_secs(secs: i64) -> CivilTime {
-        let days = secs.div_euclid(86_400);
-        let sod = secs.rem_euclid(86_400);
-        let z = days + 719_468;
-        let era = z.div_euclid(146_097);
-        let doe = z.rem_euclid(146_097);
-        let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-        let mp = (5 * doy + 2) / 153;
-        let day = (doy - (153 * mp + 2) / 5 + 1) as u8;
-        let month = (if mp < 10 { mp + 3 } else { mp - 9 }) as u8;
+        let t = time::OffsetDateTime::from_unix_timestamp(secs).unwrap_or(if secs < 0 {
+            time::PrimitiveDateTime::MIN.assume_utc()
+        } else {
+            time::PrimitiveDateTime::MAX.assume_utc()
+        });
         CivilTime {
-            year: yoe + era * 400 + i64::from(month <= 2),
-            month,
-            day,
-            hour: (sod / 3600) as u8,
-            minute: ((sod % 3600) / 60) as u8,
-            second: (sod % 60) as u8,
+            year: i64::from(t.year()),
+            month: u8::from(t.month()),
+            day: t.day(),
+            hour: t.hour(),
+            minute: t.minute(),
+            second: t.second(),
         }
     }
 
     /// Seconds since the Unix epoch (the inverse of [`from_unix_secs`](Self::from_unix_secs)).
-    pub fn to_unix_secs(self) -> i64 {
-        let (m, d) = (i64::from(self.month), i64::from(self.day));
-        let y = if m <= 2 { self.year - 1 } else { self.year };
-        let era = y.div_euclid(400);
-        let yoe = y.rem_euclid(400);
-        let doy = (153 * ((m + 9) % 12) + 2) / 5 + d - 1;
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-        let days = era * 146_097 + doe - 719_468;
-        days * 86_400
-            + i64::from(self.hour) * 3600
-            + i64::from(self.minute) * 60
-            + i64::from(self.second)
+    /// `None` for a date that does not exist (30 February, month 13) or a time of day out of
+    /// range; a leap second (:60, which RFC 3339 allows) counts as :59.
+    pub fn to_unix_secs(self) -> Option<i64> {
+        let year = i32::try_from(self.year).ok()?;
+        let month = time::Month::try_from(self.month).ok()?;
+        let date = time::Date::from_calendar_date(year, month, self.day).ok()?;
+        let time_of_day = time::Time::from_hms(self.hour, self.minute, self.second.min(59)).ok()?;
+        Some(
+            time::PrimitiveDateTime::new(date, time_of_day)
+                .assume_utc()
+                .unix_timestamp(),
+        )
     }
 }
 
@@ -143,7 +140,35 @@ mod civil_tests {
         ] {
             let c = CivilTime::from_unix_secs(secs);
             assert_eq!((c.year, c.month, c.day), (y, mo, d), "{secs}");
-            assert_eq!(c.to_unix_secs(), secs);
+            assert_eq!(c.to_unix_secs(), Some(secs));
         }
+    }
+
+    #[test]
+    fn impossible_dates_and_hostile_clocks_are_refused_or_saturated() {
+        let feb30 = CivilTime {
+            year: 2026,
+            month: 2,
+            day: 30,
+            hour: 0,
+            minute: 0,
+            second: 0,
+        };
+        assert_eq!(feb30.to_unix_secs(), None);
+        assert_eq!(CivilTime { month: 13, ..feb30 }.to_unix_secs(), None);
+        assert_eq!(CivilTime { hour: 24, day: 1, ..feb30 }.to_unix_secs(), None);
+        let leap_second = CivilTime {
+            day: 28,
+            hour: 23,
+            minute: 59,
+            second: 60,
+            ..feb30
+        };
+        assert_eq!(
+            leap_second.to_unix_secs(),
+            CivilTime { second: 59, ..leap_second }.to_unix_secs()
+        );
+        assert_eq!(CivilTime::from_unix_secs(i64::MAX).year, 9999);
+        assert_eq!(CivilTime::from_unix_secs(i64::MIN).year, -9999);
     }
 }
