@@ -1283,15 +1283,28 @@ impl OcppClient {
                     let journal = journal_file.clone();
                     let security = security_file.clone();
                     let export = export_file.clone();
+                    // One salt per archive: a driver's digest is the same in the journal
+                    // export and in the log lines, and unlinkable across archives.
+                    let masker = super::diagnostics::Masker::new();
+                    // Streamed to a file with the archive's own bound, never held in memory;
+                    // a child process of the runtime, killed when the job is canceled.
+                    let journal_captured = kind != super::chargepoint::UploadKind::SecurityLog
+                        && !unit.is_empty()
+                        && transfer::capture_journal_to(
+                            &unit,
+                            since_ms.map(|m| m / 1000),
+                            until_ms.map(|m| m / 1000),
+                            &journal,
+                            limits.max_input_bytes,
+                            &masker,
+                        )
+                        .await;
                     let built = tokio::task::spawn_blocking(move || {
                         let mut entries = entries;
                         entries.insert(
                             0,
                             export_security_log(&db, &security, since_ms, until_ms, &limits),
                         );
-                        // One salt per archive: a driver's digest is the same in the journal
-                        // export and in the log lines, and unlinkable across archives.
-                        let masker = super::diagnostics::Masker::new();
                         if kind != super::chargepoint::UploadKind::SecurityLog {
                             entries.push(journal_export(
                                 &db,
@@ -1307,22 +1320,11 @@ impl OcppClient {
                                 &masker,
                             ));
                         }
-                        if kind != super::chargepoint::UploadKind::SecurityLog && !unit.is_empty() {
-                            // Streamed to a file with the archive's own bound, never held in
-                            // memory.
-                            if transfer::capture_journal_to(
-                                &unit,
-                                since_ms.map(|m| m / 1000),
-                                until_ms.map(|m| m / 1000),
-                                &journal,
-                                limits.max_input_bytes,
-                                &masker,
-                            ) {
-                                entries.push(ArchiveEntry::File {
-                                    path: journal.clone(),
-                                    name_in_archive: format!("{unit}.journal.txt"),
-                                });
-                            }
+                        if journal_captured {
+                            entries.push(ArchiveEntry::File {
+                                path: journal.clone(),
+                                name_in_archive: format!("{unit}.journal.txt"),
+                            });
                         }
                         let built = transfer::build_archive_limited(&dest, &entries, &limits);
                         let _ = std::fs::remove_file(&journal);

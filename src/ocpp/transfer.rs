@@ -47,10 +47,10 @@
 
 use std::fmt;
 use std::future::Future;
-use std::io::{Read, Write};
+use std::io::Read;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::sync::Arc;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -2081,9 +2081,9 @@ impl<R: Read> Read for Exact<R> {
 /// The journal of systemd unit `unit` (`journalctl -u <unit> --no-pager -o short-iso`, with
 /// `--since`/`--until` as Unix seconds) streamed into the file `out` (never held in memory), at
 /// most `max_bytes` of it (then with a note), every line through `masker` (log lines name id
-/// tags and VINs). journalctl is killed after 30 s. Returns whether there is a journal to
-/// archive; `out` is removed when not.
-pub fn capture_journal_to(
+/// tags and VINs). journalctl is killed after 30 s, or when the job is dropped (canceled).
+/// Returns whether there is a journal to archive; `out` is removed when not.
+pub async fn capture_journal_to(
     unit: &str,
     since_unix_s: Option<i64>,
     until_unix_s: Option<i64>,
@@ -2091,7 +2091,7 @@ pub fn capture_journal_to(
     max_bytes: u64,
     masker: &super::diagnostics::Masker,
 ) -> bool {
-    let mut cmd = Command::new("journalctl");
+    let mut cmd = tokio::process::Command::new("journalctl");
     cmd.args(["-u", unit, "--no-pager", "-o", "short-iso"]);
     if let Some(since) = since_unix_s {
         cmd.arg(format!("--since=@{since}"));
@@ -2099,59 +2099,37 @@ pub fn capture_journal_to(
     if let Some(until) = until_unix_s {
         cmd.arg(format!("--until=@{until}"));
     }
-    let captured = run_capped_to_file(cmd, JOURNAL_TIMEOUT, max_bytes, out, Some(masker.clone()));
+    let captured = run_capped_to_file(cmd, JOURNAL_TIMEOUT, max_bytes, out, Some(masker)).await;
     if !captured {
-        let _ = std::fs::remove_file(out);
+        let _ = tokio::fs::remove_file(out).await;
     }
     captured
 }
 
-/// Copies `input` to `out` line by line through [`Masker::log_line`]; returns the input bytes
-/// read (the cap applies to what the command said, not to the masked text).
-///
-/// [`Masker::log_line`]: super::diagnostics::Masker::log_line
-fn copy_masked(
-    input: &mut impl Read,
-    out: &mut impl std::io::Write,
-    masker: &super::diagnostics::Masker,
-) -> std::io::Result<u64> {
-    use std::io::BufRead;
-    let mut reader = std::io::BufReader::new(input);
-    let mut line = Vec::new();
-    let mut total = 0u64;
-    loop {
-        line.clear();
-        // A line is at most the cap anyway (the reader is `take`n).
-        let n = reader.read_until(b'\n', &mut line)?;
-        if n == 0 {
-            return Ok(total);
-        }
-        total += n as u64;
-        out.write_all(masker.log_line(&String::from_utf8_lossy(&line)).as_bytes())?;
-    }
-}
-
-/// Runs `cmd` with its standard output streamed into `out`, at most `max_bytes` (then cut
-/// with a note, whatever the exit status); killed after `limit`. Returns whether it succeeded
-/// (or was cut) in time.
-fn run_capped_to_file(
-    mut cmd: Command,
+/// Runs `cmd` with its standard output streamed into `out` line by line (through `masker`
+/// when given), at most `max_bytes` of what it said (then cut with a note, whatever the exit
+/// status: closing the pipe ends it); killed after `limit`. Returns whether it succeeded (or
+/// was cut) in time.
+async fn run_capped_to_file(
+    mut cmd: tokio::process::Command,
     limit: Duration,
     max_bytes: u64,
     out: &Path,
-    masker: Option<super::diagnostics::Masker>,
+    masker: Option<&super::diagnostics::Masker>,
 ) -> bool {
-    let file = match std::fs::File::create(out) {
+    use tokio::io::AsyncBufReadExt;
+    let file = match tokio::fs::File::create(out).await {
         Ok(f) => f,
         Err(e) => {
-            tracing::warn!(file = %out.display(), error = %e, "cannot write the journal excerpt");
+            tracing::warn!(file = %out.display(), error = %e, "cannot write the command's output");
             return false;
         }
     };
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::null());
-    let program = format!("{:?}", cmd.get_program());
+        .stderr(Stdio::null())
+        .kill_on_drop(true);
+    let program = format!("{:?}", cmd.as_std().get_program());
     let mut child = match cmd.spawn() {
         Ok(child) => child,
         Err(e) => {
@@ -2162,50 +2140,65 @@ fn run_capped_to_file(
     let Some(stdout) = child.stdout.take() else {
         return false;
     };
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let mut writer = std::io::BufWriter::new(file);
-        let mut limited = stdout.take(max_bytes.saturating_add(1));
-        let copied = match &masker {
-            None => std::io::copy(&mut limited, &mut writer),
-            Some(masker) => copy_masked(&mut limited, &mut writer, masker),
-        };
-        drop(limited);
-        let cut = matches!(copied, Ok(n) if n > max_bytes);
-        let done = copied.is_ok()
-            && (!cut
-                || writer
-                    .write_all(b"\n[cut by chargerd: output too large]\n")
-                    .is_ok())
-            && writer.flush().is_ok();
-        let _ = tx.send((done, cut));
-    });
-    let deadline = Instant::now() + limit;
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(status)) => break status,
-            Ok(None) if Instant::now() < deadline => {
-                std::thread::sleep(Duration::from_millis(20));
+    let copy = async move {
+        let mut writer = tokio::io::BufWriter::new(file);
+        // A line is at most the cap anyway: the reader is `take`n.
+        let mut reader = tokio::io::BufReader::new(stdout.take(max_bytes.saturating_add(1)));
+        let mut line = Vec::new();
+        let mut total = 0u64;
+        loop {
+            line.clear();
+            let n = reader.read_until(b'\n', &mut line).await?;
+            if n == 0 {
+                break;
             }
-            Ok(None) | Err(_) => {
-                tracing::warn!(program, "took too long; killed");
-                let _ = child.kill();
-                let _ = child.wait();
-                return false;
+            total = total.saturating_add(n as u64);
+            match masker {
+                None => writer.write_all(&line).await?,
+                Some(m) => {
+                    writer
+                        .write_all(m.log_line(&String::from_utf8_lossy(&line)).as_bytes())
+                        .await?
+                }
             }
         }
+        // The pipe closes here: a command with more to say ends on SIGPIPE.
+        drop(reader);
+        let cut = total > max_bytes;
+        if cut {
+            writer
+                .write_all(b"\n[cut by chargerd: output too large]\n")
+                .await?;
+        }
+        writer.flush().await?;
+        Ok::<bool, std::io::Error>(cut)
     };
-    let left = deadline
-        .saturating_duration_since(Instant::now())
-        .max(Duration::from_millis(100));
-    match rx.recv_timeout(left) {
-        Ok((true, true)) => true,
-        Ok((true, false)) if status.success() => true,
-        Ok((true, false)) => {
+    let outcome = timeout(limit, async {
+        let cut = copy.await;
+        (cut, child.wait().await)
+    })
+    .await;
+    match outcome {
+        Ok((Ok(true), _)) => true,
+        Ok((Ok(false), Ok(status))) if status.success() => true,
+        Ok((Ok(false), Ok(status))) => {
             tracing::warn!(program, %status, "failed");
             false
         }
-        _ => false,
+        Ok((Err(e), _)) => {
+            tracing::warn!(program, error = %e, "output not written");
+            let _ = child.kill().await;
+            false
+        }
+        Ok((Ok(false), Err(e))) => {
+            tracing::warn!(program, error = %e, "cannot wait for it");
+            false
+        }
+        Err(_) => {
+            tracing::warn!(program, "took too long; killed");
+            let _ = child.kill().await;
+            false
+        }
     }
 }
 
@@ -2471,12 +2464,12 @@ mod tests {
         assert!(!dest.exists() && !partial_path(&dest).exists());
     }
 
-    #[test]
-    fn command_output_streams_to_a_file_with_a_cap() {
+    #[tokio::test]
+    async fn command_output_streams_to_a_file_with_a_cap() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("journal.txt");
         let sh = |script: &str| {
-            let mut cmd = Command::new("sh");
+            let mut cmd = tokio::process::Command::new("sh");
             cmd.args(["-c", script]);
             cmd
         };
@@ -2486,17 +2479,24 @@ mod tests {
             1000,
             &out,
             None
-        ));
+        )
+        .await);
         let text = std::fs::read(&out).unwrap();
         assert!(text.starts_with(&[b'y', b'\n'].repeat(500)));
         assert!(text.ends_with(b"output too large]\n"), "{}", text.len());
+        // A command that would never stop talking ends once the cap closes its pipe.
+        assert!(run_capped_to_file(sh("yes"), Duration::from_secs(10), 1000, &out, None).await);
+        assert!(std::fs::read(&out)
+            .unwrap()
+            .ends_with(b"output too large]\n"));
         assert!(run_capped_to_file(
             sh("echo hi"),
             Duration::from_secs(5),
             100,
             &out,
             None
-        ));
+        )
+        .await);
         assert_eq!(std::fs::read(&out).unwrap(), b"hi\n");
         // Through a masker, the lines lose their identities.
         let masker = super::super::diagnostics::Masker::with_salt([1; 16]);
@@ -2505,8 +2505,9 @@ mod tests {
             Duration::from_secs(5),
             1000,
             &out,
-            Some(masker.clone())
-        ));
+            Some(&masker)
+        )
+        .await);
         let text = std::fs::read_to_string(&out).unwrap();
         assert!(
             !text.contains("FLEET-042") && !text.contains("LSVAU2180N2183294"),
@@ -2520,14 +2521,16 @@ mod tests {
             100,
             &out,
             None
-        ));
+        )
+        .await);
         assert!(!run_capped_to_file(
             sh("sleep 5"),
             Duration::from_millis(200),
             100,
             &out,
             None
-        ));
+        )
+        .await);
     }
 
     #[test]
