@@ -29,6 +29,9 @@ use crate::wall_time::rfc3339_utc;
 
 /// How long a shutdown waits for running sessions to reach a safe state.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
+/// After the grace period, how long the supplies get to bring the current down before the
+/// contactors open regardless.
+const FORCE_SAFE_OPEN_AFTER: Duration = Duration::from_secs(2);
 /// How long a shutdown waits for the OCPP side to replay and close (it takes up to 2 s + 2 s).
 const OCPP_SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 
@@ -91,6 +94,9 @@ struct MainLoop {
     to_ocpp: tokio::sync::mpsc::UnboundedSender<ToOcpp>,
     /// What the OCPP side shows: read without waiting.
     ocpp_view: tokio::sync::watch::Receiver<OcppView>,
+    /// The OCPP + journal thread is gone: nothing is journaled any more, so the sessions were
+    /// ended and nothing new starts until systemd restarts the daemon.
+    journal_lost: bool,
     notifier: Notifier,
     /// Whether the OCPP client runs (it then decides authorization and sees the events).
     ocpp_running: bool,
@@ -308,10 +314,32 @@ impl MainLoop {
     }
 
     /// Whether the watchdog may be petted as far as OCPP goes: the link task does not keep
-    /// failing and the OCPP + journal thread is alive — or a truck is charging (a restart
-    /// would end its session: OCPP trouble never stops charging).
+    /// failing — or a truck is charging (a restart would end its session: OCPP trouble never
+    /// stops charging). A dead OCPP + journal thread is another matter: a transaction that
+    /// cannot be journaled must not go on. The sessions are ended (ramped down as for any
+    /// stop), nothing new starts, and once they are safe the watchdog stops for a restart.
     fn ocpp_healthy(&mut self) -> bool {
-        (self.ocpp_view.borrow().healthy && !self.to_ocpp.is_closed()) || self.sessions_active()
+        if self.to_ocpp.is_closed() {
+            if !self.journal_lost {
+                self.journal_lost = true;
+                tracing::error!(
+                    "the OCPP + journal thread is gone: ending every session, then restarting"
+                );
+                let now = self.now();
+                let _ = self
+                    .rig
+                    .command(StationCommand::SetMaintenance { blocked: true }, now);
+                for id in self.rig.station().connector_ids() {
+                    self.rig.report_fault(
+                        id,
+                        StopReason::ChargerFault("journal writer gone".into()),
+                        now,
+                    );
+                }
+            }
+            return self.sessions_active();
+        }
+        self.ocpp_view.borrow().healthy || self.sessions_active()
     }
 
     /// Answer a control request. Requests whose effect is journaled reply after the write.
@@ -461,6 +489,14 @@ impl MainLoop {
         self.notifier.stopping();
         let ids = self.rig.station().connector_ids();
         let now = self.now();
+        // Nothing new starts while the station shuts down: not a CSMS's RemoteStart, not an
+        // authorization answered late, not an auto-start.
+        if let Err(e) = self
+            .rig
+            .command(StationCommand::SetMaintenance { blocked: true }, now)
+        {
+            tracing::warn!(error = %e, "new sessions not blocked for the shutdown");
+        }
         for id in ids {
             self.rig.report_fault(id, reason.clone(), now);
         }
@@ -473,7 +509,21 @@ impl MainLoop {
             }
         }
         if self.sessions_active() {
-            tracing::error!("sessions still active at the end of the shutdown grace period");
+            tracing::error!("sessions still active at the end of the shutdown grace period: forcing the outputs safe");
+            // Supplies off at once; contactors open once the current has fallen, and after
+            // FORCE_SAFE_OPEN_AFTER whatever flows: the process must not leave them closed.
+            let until = tokio::time::Instant::now() + FORCE_SAFE_OPEN_AFTER;
+            loop {
+                let late = tokio::time::Instant::now() >= until;
+                let now = self.now();
+                if self.rig.force_safe(now, late) {
+                    if late {
+                        tracing::error!("contactors opened with current still flowing");
+                    }
+                    break;
+                }
+                tick.tick().await;
+            }
         }
         let (ack, done) = oneshot::channel();
         self.flush(Some(ack));
@@ -610,6 +660,7 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
         rig,
         to_ocpp,
         ocpp_view,
+        journal_lost: false,
         notifier,
         ocpp_running: started.ocpp_running,
         reset_requested: None,
@@ -748,13 +799,16 @@ pub fn status_summary(
     line
 }
 
-/// Exit status of a Soft reset under systemd: the unit's `RestartForceExitStatus=` turns it
+/// Exit status of a Soft reset under systemd. Not 101: that is how a Rust program exits when
+/// its main thread panics, and a crash must never read as "reboot the board" (a panic at
+/// every start would reboot for ever).
+/// the unit's `RestartForceExitStatus=` turns it
 /// into a restart of the service (systemd/chargerd.service).
-pub const EXIT_SOFT_RESET: u8 = 100;
+pub const EXIT_SOFT_RESET: u8 = 120;
 /// Exit status of a Hard reset under systemd: the service restarts as after a Soft one, and the
 /// unit's privileged `ExecStopPost=+` hook (systemd/chargerd-reset-hook) reboots the board when
 /// it sees this status. The daemon itself never holds the privilege to reboot (SECURITY.md).
-pub const EXIT_HARD_RESET: u8 = 101;
+pub const EXIT_HARD_RESET: u8 = 121;
 
 /// What a Reset from the CSMS does once the sessions are stopped and the journal flushed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -829,6 +883,8 @@ mod reset_tests {
         );
         assert_eq!(reset_action(true, true), ResetAction::Exit(EXIT_HARD_RESET));
         assert_ne!(EXIT_SOFT_RESET, EXIT_HARD_RESET);
+        // 101 is what a panicking Rust main thread exits with.
+        assert!(![EXIT_SOFT_RESET, EXIT_HARD_RESET].contains(&101));
         // Neither may be a status systemd or the daemon gives another meaning (78: config).
         for s in [EXIT_SOFT_RESET, EXIT_HARD_RESET] {
             assert!(!(64..=78).contains(&s) && s != 1 && s != 0);

@@ -13,6 +13,9 @@ use crate::station::{
     Station, StationCommand, StationEvent,
 };
 
+/// Below this current, in amperes, contactors may open without arcing ([`Rig::force_safe`]).
+pub const SAFE_OPEN_CURRENT_A: f32 = 1.0;
+
 /// A connector id and the hardware behind it.
 pub type ConnectorBinding = (u32, Box<dyn ConnectorHardware>);
 
@@ -84,6 +87,33 @@ impl Rig {
 
     /// Advance every connector to `now`: physics (for simulated hardware), readings in,
     /// one station step for all connectors (they share the station's budgets), commands out.
+    /// The last word when the process must leave with sessions still energized (the shutdown
+    /// grace period ran out): every supply off and every insulation test stopped now; once
+    /// every output carries less than [`SAFE_OPEN_CURRENT_A`], the contactors open and the
+    /// lines go to rest. `open_anyway` opens them whatever flows (the last resort, after the
+    /// supplies had their time to ramp down). Returns whether the contactors are open.
+    pub fn force_safe(&mut self, now: Timestamp, open_anyway: bool) -> bool {
+        let mut quiet = true;
+        for slot in &mut self.slots {
+            let hw = &mut slot.hardware;
+            hw.step(now);
+            hw.power().command(charger_protocol::PowerCommand::OFF, now);
+            hw.imd().set_measuring(false, now);
+            // NaN counts as current flowing.
+            if !(hw.power().reading().current.abs() < SAFE_OPEN_CURRENT_A) {
+                quiet = false;
+            }
+        }
+        if quiet || open_anyway {
+            for slot in &mut self.slots {
+                slot.hardware
+                    .io()
+                    .write(&charger_hal::DigitalOutputs::default());
+            }
+        }
+        quiet || open_anyway
+    }
+
     pub fn step(&mut self, now: Timestamp) {
         let mut inputs = Vec::with_capacity(self.slots.len());
         for slot in &mut self.slots {

@@ -1024,8 +1024,8 @@ fn archive_names_must_stay_inside_the_archive() {
     assert_no_partial(&archive);
 }
 
-#[test]
-fn journal_capture_returns_promptly() {
+#[tokio::test]
+async fn journal_capture_returns_promptly() {
     // Whether this machine has a journal or not, the call returns (None without journalctl).
     let started = Instant::now();
     let dir = tempfile::tempdir().unwrap();
@@ -1038,7 +1038,8 @@ fn journal_capture_returns_promptly() {
         &out,
         1 << 20,
         &masker,
-    );
+    )
+    .await;
     assert!(started.elapsed() < Duration::from_secs(10));
     if captured {
         assert!(std::fs::metadata(&out).unwrap().len() < 2 << 20);

@@ -111,6 +111,8 @@ fn the_reset_hook_reboots_only_after_a_hard_reset() {
         ("exit-code", "exited", soft.as_str(), false),
         ("exit-code", "exited", "1", false),
         ("exit-code", "exited", "78", false),
+        // A Rust panic in the main thread exits 101: a crash must never reboot the board.
+        ("exit-code", "exited", "101", false),
         ("success", "exited", "0", false),
         ("success", "killed", "TERM", false),
         ("signal", "killed", "KILL", false),

@@ -156,7 +156,15 @@ mod civil_tests {
         };
         assert_eq!(feb30.to_unix_secs(), None);
         assert_eq!(CivilTime { month: 13, ..feb30 }.to_unix_secs(), None);
-        assert_eq!(CivilTime { hour: 24, day: 1, ..feb30 }.to_unix_secs(), None);
+        assert_eq!(
+            CivilTime {
+                hour: 24,
+                day: 1,
+                ..feb30
+            }
+            .to_unix_secs(),
+            None
+        );
         let leap_second = CivilTime {
             day: 28,
             hour: 23,
@@ -166,7 +174,11 @@ mod civil_tests {
         };
         assert_eq!(
             leap_second.to_unix_secs(),
-            CivilTime { second: 59, ..leap_second }.to_unix_secs()
+            CivilTime {
+                second: 59,
+                ..leap_second
+            }
+            .to_unix_secs()
         );
         assert_eq!(CivilTime::from_unix_secs(i64::MAX).year, 9999);
         assert_eq!(CivilTime::from_unix_secs(i64::MIN).year, -9999);

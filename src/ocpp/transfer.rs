@@ -47,12 +47,12 @@
 
 use std::fmt;
 use std::future::Future;
-use std::io::Read;
+use std::io::{Read, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use rustls::pki_types::pem::PemObject;
@@ -2473,14 +2473,16 @@ mod tests {
             cmd.args(["-c", script]);
             cmd
         };
-        assert!(run_capped_to_file(
-            sh("yes | head -c 300000"),
-            Duration::from_secs(10),
-            1000,
-            &out,
-            None
-        )
-        .await);
+        assert!(
+            run_capped_to_file(
+                sh("yes | head -c 300000"),
+                Duration::from_secs(10),
+                1000,
+                &out,
+                None
+            )
+            .await
+        );
         let text = std::fs::read(&out).unwrap();
         assert!(text.starts_with(&[b'y', b'\n'].repeat(500)));
         assert!(text.ends_with(b"output too large]\n"), "{}", text.len());
@@ -2489,25 +2491,20 @@ mod tests {
         assert!(std::fs::read(&out)
             .unwrap()
             .ends_with(b"output too large]\n"));
-        assert!(run_capped_to_file(
-            sh("echo hi"),
-            Duration::from_secs(5),
-            100,
-            &out,
-            None
-        )
-        .await);
+        assert!(run_capped_to_file(sh("echo hi"), Duration::from_secs(5), 100, &out, None).await);
         assert_eq!(std::fs::read(&out).unwrap(), b"hi\n");
         // Through a masker, the lines lose their identities.
         let masker = super::super::diagnostics::Masker::with_salt([1; 16]);
-        assert!(run_capped_to_file(
-            sh("echo 'INFO id tag authorized id_tag=FLEET-042'; echo 'vin LSVAU2180N2183294'"),
-            Duration::from_secs(5),
-            1000,
-            &out,
-            Some(&masker)
-        )
-        .await);
+        assert!(
+            run_capped_to_file(
+                sh("echo 'INFO id tag authorized id_tag=FLEET-042'; echo 'vin LSVAU2180N2183294'"),
+                Duration::from_secs(5),
+                1000,
+                &out,
+                Some(&masker)
+            )
+            .await
+        );
         let text = std::fs::read_to_string(&out).unwrap();
         assert!(
             !text.contains("FLEET-042") && !text.contains("LSVAU2180N2183294"),
@@ -2515,22 +2512,10 @@ mod tests {
         );
         assert!(text.contains(&masker.id("FLEET-042")), "{text}");
         assert_eq!(text.lines().count(), 2, "{text}");
-        assert!(!run_capped_to_file(
-            sh("exit 3"),
-            Duration::from_secs(5),
-            100,
-            &out,
-            None
-        )
-        .await);
-        assert!(!run_capped_to_file(
-            sh("sleep 5"),
-            Duration::from_millis(200),
-            100,
-            &out,
-            None
-        )
-        .await);
+        assert!(!run_capped_to_file(sh("exit 3"), Duration::from_secs(5), 100, &out, None).await);
+        assert!(
+            !run_capped_to_file(sh("sleep 5"), Duration::from_millis(200), 100, &out, None).await
+        );
     }
 
     #[test]

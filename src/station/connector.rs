@@ -337,7 +337,14 @@ impl Connector {
         now: Timestamp,
         events: &mut Vec<StationEvent>,
     ) -> bool {
-        if self.session.is_some() || !self.plugged || !self.operative || !self.faults.is_empty() {
+        // Maintenance (a firmware install, or the daemon shutting down) starts nothing, not
+        // even an authorization given before it began.
+        if self.session.is_some()
+            || !self.plugged
+            || !self.operative
+            || self.maintenance
+            || !self.faults.is_empty()
+        {
             return false;
         }
         let Some(auth) = self.authorization.take() else {

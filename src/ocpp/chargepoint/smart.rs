@@ -239,8 +239,8 @@ impl ChargePoint {
         // for the station (kept under connector 0 among the applied limits).
         let station = self.profiles.limit_at(0, None, at).charge_point;
         let station = (
-            station.amps.map(|a| a as f32),
-            station.watts.map(|w| w as f32),
+            station.amps.map(profile_limit),
+            station.watts.map(profile_limit),
         );
         if self.applied_limits.get(&0) != Some(&station) {
             tracing::info!(amps = ?station.0, watts = ?station.1, "charge-point-wide smart-charging limit");
@@ -261,8 +261,8 @@ impl ChargePoint {
             let tx = self.tx_context(connector);
             let composite = self.profiles.limit_at(connector, tx, at);
             let limit = (
-                composite.connector.amps.map(|a| a as f32),
-                composite.connector.watts.map(|w| w as f32),
+                composite.connector.amps.map(profile_limit),
+                composite.connector.watts.map(profile_limit),
             );
             if self.applied_limits.get(&connector) != Some(&limit) {
                 let detail = describe(limit, "charging profile");
@@ -283,5 +283,30 @@ impl ChargePoint {
             }
         }
         self.limits_due = next.map(|ms| self.instant_of(ms, now));
+    }
+}
+
+/// A profile's limit for the station (f32). A huge number (1e39, a CSMS's way of saying "no
+/// limit") saturates instead of becoming infinity, which the station would read as a broken
+/// input and so as 0 A: every truck stopped by a limit meant to lift them all.
+fn profile_limit(v: f64) -> f32 {
+    if v.is_nan() {
+        0.0
+    } else {
+        v.clamp(0.0, f64::from(f32::MAX)) as f32
+    }
+}
+
+#[cfg(test)]
+mod profile_limit_tests {
+    use super::profile_limit;
+
+    #[test]
+    fn a_huge_limit_saturates_and_never_reads_as_zero() {
+        assert_eq!(profile_limit(1e39), f32::MAX);
+        assert_eq!(profile_limit(f64::INFINITY), f32::MAX);
+        assert_eq!(profile_limit(150.0), 150.0);
+        assert_eq!(profile_limit(-1.0), 0.0);
+        assert_eq!(profile_limit(f64::NAN), 0.0);
     }
 }
