@@ -99,8 +99,9 @@ impl Rig {
             hw.step(now);
             hw.power().command(charger_protocol::PowerCommand::OFF, now);
             hw.imd().set_measuring(false, now);
+            let flowing = hw.power().reading().current.abs();
             // NaN counts as current flowing.
-            if !(hw.power().reading().current.abs() < SAFE_OPEN_CURRENT_A) {
+            if flowing.is_nan() || flowing >= SAFE_OPEN_CURRENT_A {
                 quiet = false;
             }
         }

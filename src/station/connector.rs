@@ -132,6 +132,8 @@ pub(crate) struct Connector {
     commanded: PowerCommand,
     over_current_since: Option<Timestamp>,
     voltage: f32,
+    /// The supply's own output voltage (module side of the contactors), this step.
+    supply_voltage: f32,
     current: f32,
     status: ConnectorStatus,
     status_info: Option<String>,
@@ -176,6 +178,7 @@ impl Connector {
             commanded: PowerCommand::OFF,
             over_current_since: None,
             voltage: 0.0,
+            supply_voltage: 0.0,
             current: 0.0,
             // Reported on the first step, so that the shell sees the initial status as a change.
             status: ConnectorStatus::Unavailable,
@@ -585,6 +588,7 @@ impl Connector {
         self.step_dt = self.last_step.map_or(Duration::ZERO, |t| now - t);
         self.last_step = Some(now);
         self.voltage = inputs.imd.cable_voltage;
+        self.supply_voltage = inputs.power.voltage;
         self.current = inputs.power.current;
 
         // 1. Live conditions from the hardware.
@@ -1065,11 +1069,14 @@ impl Connector {
             0.0
         };
         let ceiling = target.max(setpoint);
-        let headroom = (self.voltage * BUDGET_VOLTAGE_HEADROOM).max(BUDGET_VOLTAGE_HEADROOM_MIN_V);
-        let mut volts = if ceiling > self.voltage {
-            ceiling.min(self.voltage + headroom)
+        // The higher of the two sides' readings: the insulation monitor's may be a step older
+        // than the supply's (f32::max ignores a NaN reading).
+        let measured = self.voltage.max(self.supply_voltage);
+        let headroom = (measured * BUDGET_VOLTAGE_HEADROOM).max(BUDGET_VOLTAGE_HEADROOM_MIN_V);
+        let mut volts = if ceiling > measured {
+            ceiling.min(measured + headroom)
         } else {
-            self.voltage
+            measured
         };
         if !(charging && volts.is_finite() && volts > POWER_LIMIT_MIN_VOLTAGE) {
             volts = self.cfg.max_voltage;
