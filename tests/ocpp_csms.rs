@@ -460,16 +460,14 @@ fn configuration_availability_trigger_message_and_the_other_core_calls() {
     csms.assert_clean();
 }
 
-/// Reset Soft in the middle of a transaction: checks everything but the stop reason, returns
-/// the StopTransaction payload (and the CSMS and its directory, for diagnostics).
-fn soft_reset_during_a_transaction() -> (Value, Csms, tempfile::TempDir) {
-    let dir = tempfile::tempdir().unwrap();
-    let (mut csms, mut d) = setup(dir.path(), &[]);
-    let pid = d.pid();
+/// A truck plugged into connector 1 and started by RemoteStartTransaction for `id_tag`,
+/// charging for a second (long enough for energy to flow, so that a meterStop shows the
+/// session really ran). Returns the CSMS's transaction id.
+fn charging_by_remote_start(csms: &mut Csms, d: &Chargerd, id_tag: &str) -> i64 {
     d.plug("1", "20", "80", "350");
     let s = csms.status_of(
         "RemoteStartTransaction",
-        json!({"connectorId": 1, "idTag": "RESET-1"}),
+        json!({"connectorId": 1, "idTag": id_tag}),
     );
     assert_eq!(s, "Accepted");
     let tx = csms.wait(Duration::from_secs(20), "StartTransaction answered", |r| {
@@ -481,6 +479,16 @@ fn soft_reset_during_a_transaction() -> (Value, Csms, tempfile::TempDir) {
         c["status"] == "Charging"
     });
     std::thread::sleep(Duration::from_secs(1));
+    tx
+}
+
+/// Reset Soft in the middle of a transaction: checks everything but the stop reason, returns
+/// the StopTransaction payload (and the CSMS and its directory, for diagnostics).
+fn soft_reset_during_a_transaction() -> (Value, Csms, tempfile::TempDir) {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut csms, mut d) = setup(dir.path(), &[]);
+    let pid = d.pid();
+    let tx = charging_by_remote_start(&mut csms, &d, "RESET-1");
     assert_eq!(csms.status_of("Reset", json!({"type": "Soft"})), "Accepted");
     let stop = csms.wait(Duration::from_secs(30), "StopTransaction", |r| {
         stop_of(r, tx).map(|(_, p)| p)
@@ -548,22 +556,7 @@ fn reset_under_systemd(kind: &str) -> (std::process::ExitStatus, Value) {
     csms.wait(Duration::from_secs(20), "registration", |r| {
         registered(r, 0)
     });
-    d.plug("1", "20", "80", "350");
-    let s = csms.status_of(
-        "RemoteStartTransaction",
-        json!({"connectorId": 1, "idTag": "RESET-2"}),
-    );
-    assert_eq!(s, "Accepted");
-    let tx = csms.wait(Duration::from_secs(20), "StartTransaction answered", |r| {
-        calls(r, "StartTransaction")
-            .first()
-            .and_then(|(_, s)| assigned_id(r, s))
-    });
-    d.wait_connector(1, Duration::from_secs(30), "Charging", |c| {
-        c["status"] == "Charging"
-    });
-    // Long enough for energy to flow, so that meterStop shows the session really ran.
-    std::thread::sleep(Duration::from_secs(1));
+    let tx = charging_by_remote_start(&mut csms, &d, "RESET-2");
     assert_eq!(csms.status_of("Reset", json!({"type": kind})), "Accepted");
     let status = d.wait_exit(Duration::from_secs(30));
     // The transaction was ended, and its StopTransaction delivered, before the exit.
