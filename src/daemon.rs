@@ -32,6 +32,11 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
 /// After the grace period, how long the supplies get to bring the current down before the
 /// contactors open regardless.
 const FORCE_SAFE_OPEN_AFTER: Duration = Duration::from_secs(2);
+/// How long the shutdown waits for the journal to confirm the last events: with the grace
+/// period (8 s), the forced-safe wait (2 s) and the OCPP side's last replay (2 s), the worst
+/// case stays within the unit's TimeoutStopSec=15s. Events not confirmed by then are the ones
+/// the next start closes as interrupted.
+const JOURNAL_FLUSH_WAIT: Duration = Duration::from_secs(3);
 /// How long a shutdown waits for the OCPP side to replay and close (it takes up to 2 s + 2 s).
 const OCPP_SHUTDOWN_WAIT: Duration = Duration::from_secs(10);
 
@@ -504,7 +509,12 @@ impl MainLoop {
         let mut tick = tokio::time::interval(self.cfg.step_interval());
         while self.sessions_active() && tokio::time::Instant::now() < deadline {
             tokio::select! {
-                _ = tick.tick() => self.step(),
+                _ = tick.tick() => {
+                    self.step();
+                    // systemd's watchdog stays armed while the unit stops: the ramp-down is
+                    // the loop doing its work, so each step that ran still pets it.
+                    self.notifier.watchdog();
+                }
                 Some(msg) = to_control.recv() => self.on_ocpp(msg),
             }
         }
@@ -523,11 +533,19 @@ impl MainLoop {
                     break;
                 }
                 tick.tick().await;
+                self.notifier.watchdog();
             }
         }
         let (ack, done) = oneshot::channel();
         self.flush(Some(ack));
-        let _ = done.await;
+        // Bounded: a journal that never answers must not hold the process (and its outputs)
+        // until systemd's stop timeout kills it.
+        if tokio::time::timeout(JOURNAL_FLUSH_WAIT, done)
+            .await
+            .is_err()
+        {
+            tracing::error!("the journal did not confirm the last events in time");
+        }
     }
 }
 
