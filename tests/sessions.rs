@@ -502,3 +502,65 @@ fn a_firmware_install_blocks_new_sessions_until_it_is_done() {
     b.charge_until_current(1, 100.0, MIN);
     assert!(b.stopped(tx).is_none());
 }
+
+/// Maintenance (a firmware install, or the daemon shutting down: it blocks new sessions the
+/// same way) drops an authorization given before it began: the truck that plugs in meanwhile
+/// starts nothing. The shutdown relies on this, and `try_start` checks it again.
+#[test]
+fn an_authorization_given_before_maintenance_starts_nothing_during_it() {
+    let mut b = Bench::new();
+    let out = b
+        .command(StationCommand::Start {
+            connector: 1,
+            id_tag: None,
+        })
+        .unwrap();
+    assert!(
+        matches!(out, CommandOutcome::AwaitingPlugIn { .. }),
+        "{out:?}"
+    );
+    b.command(StationCommand::SetMaintenance { blocked: true })
+        .unwrap();
+    b.plug(1, small_truck());
+    b.run_for(secs(3));
+    assert_eq!(b.phase(1), SessionPhase::Idle);
+    assert!(
+        !b.events
+            .iter()
+            .any(|e| matches!(e, chargerd::station::StationEvent::TransactionStarted(_))),
+        "a transaction started during maintenance"
+    );
+}
+
+/// The daemon's last word when its shutdown grace period runs out with a session still
+/// energized: the supply goes off at once, and the contactors open only once the current has
+/// fallen below `SAFE_OPEN_CURRENT_A` — or at once when told to open anyway.
+#[test]
+fn forcing_safe_turns_the_supply_off_and_opens_once_the_current_has_fallen() {
+    let mut b = Bench::new();
+    b.plug(1, small_truck());
+    b.start(1);
+    b.charge_until_current(1, 100.0, MIN);
+    let mut opened = None;
+    for _ in 0..500 {
+        b.now += Duration::from_millis(10);
+        if b.rig.force_safe(b.now, false) {
+            opened = Some(b.now);
+            break;
+        }
+    }
+    assert!(opened.is_some(), "the current never fell below 1 A");
+    let reading = b.probe(1).power;
+    assert!(
+        reading.current.abs() < chargerd::runtime::SAFE_OPEN_CURRENT_A,
+        "{reading:?}"
+    );
+    assert!(!reading.enabled, "{reading:?}");
+    // With current flowing and no time to wait, the contactors open anyway.
+    let mut c = Bench::new();
+    c.plug(1, small_truck());
+    c.start(1);
+    c.charge_until_current(1, 100.0, MIN);
+    assert!(!c.rig.force_safe(c.now, false), "100 A is not quiet");
+    assert!(c.rig.force_safe(c.now, true));
+}
