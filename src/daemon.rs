@@ -330,21 +330,27 @@ impl MainLoop {
                 tracing::error!(
                     "the OCPP + journal thread is gone: ending every session, then restarting"
                 );
-                let now = self.now();
-                let _ = self
-                    .rig
-                    .command(StationCommand::SetMaintenance { blocked: true }, now);
-                for id in self.rig.station().connector_ids() {
-                    self.rig.report_fault(
-                        id,
-                        StopReason::ChargerFault("journal writer gone".into()),
-                        now,
-                    );
-                }
+                self.end_every_session(StopReason::ChargerFault("journal writer gone".into()));
             }
             return self.sessions_active();
         }
         self.ocpp_view.borrow().healthy || self.sessions_active()
+    }
+
+    /// Block new sessions (the maintenance block: no CSMS RemoteStart, no authorization
+    /// answered late, no auto-start) and stop every running one for `reason`. Shutdown and a
+    /// lost journal both end the station's charging this way.
+    fn end_every_session(&mut self, reason: StopReason) {
+        let now = self.now();
+        if let Err(e) = self
+            .rig
+            .command(StationCommand::SetMaintenance { blocked: true }, now)
+        {
+            tracing::warn!(error = %e, "new sessions not blocked");
+        }
+        for id in self.rig.station().connector_ids() {
+            self.rig.report_fault(id, reason.clone(), now);
+        }
     }
 
     /// Answer a control request. Requests whose effect is journaled reply after the write.
@@ -492,19 +498,7 @@ impl MainLoop {
         to_control: &mut tokio::sync::mpsc::UnboundedReceiver<ToControl>,
     ) {
         self.notifier.stopping();
-        let ids = self.rig.station().connector_ids();
-        let now = self.now();
-        // Nothing new starts while the station shuts down: not a CSMS's RemoteStart, not an
-        // authorization answered late, not an auto-start.
-        if let Err(e) = self
-            .rig
-            .command(StationCommand::SetMaintenance { blocked: true }, now)
-        {
-            tracing::warn!(error = %e, "new sessions not blocked for the shutdown");
-        }
-        for id in ids {
-            self.rig.report_fault(id, reason.clone(), now);
-        }
+        self.end_every_session(reason);
         let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
         let mut tick = tokio::time::interval(self.cfg.step_interval());
         while self.sessions_active() && tokio::time::Instant::now() < deadline {

@@ -269,15 +269,20 @@ pub fn accepted_at(recs: &[Value], nth: usize) -> Option<usize> {
         .nth(nth)
 }
 
-/// Registered (the `nth` Accepted) and the status of connectors 0, 1 and 2 sent after it.
-pub fn registered(recs: &[Value], nth: usize) -> Option<usize> {
-    let at = accepted_at(recs, nth)?;
+/// Whether the status of connectors 0, 1 and 2 was sent after record `at`.
+fn statuses_sent_after(recs: &[Value], at: usize) -> bool {
     let seen: BTreeSet<u64> = calls(recs, "StatusNotification")
         .into_iter()
         .filter(|(i, _)| *i > at)
         .filter_map(|(_, r)| r["payload"]["connectorId"].as_u64())
         .collect();
-    (seen == BTreeSet::from([0, 1, 2])).then_some(at)
+    seen == BTreeSet::from([0, 1, 2])
+}
+
+/// Registered (the `nth` Accepted) and the status of connectors 0, 1 and 2 sent after it.
+pub fn registered(recs: &[Value], nth: usize) -> Option<usize> {
+    let at = accepted_at(recs, nth)?;
+    statuses_sent_after(recs, at).then_some(at)
 }
 
 /// Index of the `nth` (0-based) WebSocket connection the CSMS saw.
@@ -293,12 +298,7 @@ pub fn connected_at(recs: &[Value], nth: usize) -> Option<usize> {
 /// what a plain reconnect gives, with no new BootNotification (registered once per boot).
 pub fn reconnected(recs: &[Value], nth: usize) -> Option<usize> {
     let at = connected_at(recs, nth)?;
-    let seen: BTreeSet<u64> = calls(recs, "StatusNotification")
-        .into_iter()
-        .filter(|(i, _)| *i > at)
-        .filter_map(|(_, r)| r["payload"]["connectorId"].as_u64())
-        .collect();
-    (seen == BTreeSet::from([0, 1, 2])).then_some(at)
+    statuses_sent_after(recs, at).then_some(at)
 }
 
 /// The transaction id the CSMS gave in answer to the StartTransaction CALL `start`.
