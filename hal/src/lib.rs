@@ -14,6 +14,7 @@ pub mod energy;
 pub mod imd;
 pub mod io;
 pub mod modbus;
+pub mod module;
 pub mod power;
 pub mod profile;
 pub mod sim;
@@ -25,4 +26,8 @@ pub use connector::{
 };
 pub use imd::{ImdReading, InsulationMonitor};
 pub use io::{DigitalInputs, DigitalIo, DigitalOutputs};
+pub use module::{
+    CoolingCommand, CoolingReading, CoolingUnit, DcMeter, MeterReading, ModuleCommand,
+    ModuleReading, PowerModule, SwitchingMatrix, VoltageRange,
+};
 pub use power::{PowerReading, PowerSupply};
