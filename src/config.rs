@@ -49,6 +49,10 @@ pub struct Config {
     /// The OCPP 1.6J link to a CSMS; absent: the station runs stand-alone.
     #[serde(default)]
     pub ocpp: Option<crate::ocpp::OcppSection>,
+    /// The cabinet's shared pool of power modules and its switching matrix ("group
+    /// charging"); absent: every connector has a power supply of its own.
+    #[serde(default)]
+    pub pool: Option<PoolSection>,
     /// The daemon's own rotated log file.
     #[serde(default)]
     pub log: LogSection,
@@ -425,6 +429,176 @@ impl SiteSection {
     }
 }
 
+/// `[pool]`: the power modules of the cabinet and which connector outputs each can feed.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolSection {
+    /// A matrix contactor's feedback must follow its command within this, in ms.
+    #[serde(default = "default_contactor_deadline_ms")]
+    pub contactor_deadline_ms: u64,
+    /// A module leaving an output must carry no current within this, in ms (else it is
+    /// switched off and out regardless); a joining one must match the bus voltage within it.
+    #[serde(default = "default_ramp_deadline_ms")]
+    pub ramp_deadline_ms: u64,
+    /// A module its output no longer needs is kept this long, in s, unless another output
+    /// needs it.
+    #[serde(default = "default_release_after_s")]
+    pub release_after_s: u64,
+    /// A module joining a live output must be within this many percent of its voltage.
+    #[serde(default = "default_match_tolerance_percent")]
+    pub match_tolerance_percent: f32,
+    /// `[[pool.modules]]`, in the order of the cabinet.
+    pub modules: Vec<PoolModuleSection>,
+    /// `[[pool.matrix]]`: one entry per matrix contactor, in the order of their outputs.
+    pub matrix: Vec<MatrixContactorSection>,
+}
+
+fn default_contactor_deadline_ms() -> u64 {
+    500
+}
+fn default_ramp_deadline_ms() -> u64 {
+    2000
+}
+fn default_release_after_s() -> u64 {
+    10
+}
+fn default_match_tolerance_percent() -> f32 {
+    2.0
+}
+fn default_module_min_voltage() -> f32 {
+    150.0
+}
+fn default_module_max_voltage() -> f32 {
+    1000.0
+}
+
+/// `[[pool.modules]]`: one power module.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PoolModuleSection {
+    pub id: u32,
+    pub max_power_kw: f32,
+    pub max_current_a: f32,
+    #[serde(default = "default_module_min_voltage")]
+    pub min_voltage: f32,
+    #[serde(default = "default_module_max_voltage")]
+    pub max_voltage: f32,
+    /// For a module with series/parallel (Hi/Lo) ranges: the top of the low range, in V.
+    #[serde(default)]
+    pub low_range_max_voltage: Option<f32>,
+}
+
+/// `[[pool.matrix]]`: a contactor connecting module `module` to connector `connector`'s output.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatrixContactorSection {
+    pub module: u32,
+    pub connector: u32,
+}
+
+impl PoolSection {
+    /// The pool's topology, checked; `ids` are the configured connector ids (every one is fed
+    /// by the pool). Errors name the key.
+    pub fn topology(
+        &self,
+        ids: &BTreeSet<u32>,
+    ) -> Result<crate::power::PoolTopology, (String, String)> {
+        use crate::power::{ContactorSpec, ModuleSpec, PoolTopology, TopologyError};
+        let bad = |key: String, reason: String| Err((key, reason));
+        for (key, v, lo, hi) in [
+            (
+                "contactor_deadline_ms",
+                self.contactor_deadline_ms,
+                20,
+                5000,
+            ),
+            ("ramp_deadline_ms", self.ramp_deadline_ms, 100, 30_000),
+            ("release_after_s", self.release_after_s, 0, 3600),
+        ] {
+            if !(lo..=hi).contains(&v) {
+                return bad(format!("pool.{key}"), format!("must be {lo} to {hi}"));
+            }
+        }
+        if !(self.match_tolerance_percent.is_finite()
+            && (0.5..=10.0).contains(&self.match_tolerance_percent))
+        {
+            return bad(
+                "pool.match_tolerance_percent".into(),
+                "must be 0.5 to 10".into(),
+            );
+        }
+        if self.modules.is_empty() {
+            return bad(
+                "pool.modules".into(),
+                "a pool needs at least one module".into(),
+            );
+        }
+        let mut modules = Vec::with_capacity(self.modules.len());
+        for (i, m) in self.modules.iter().enumerate() {
+            let key = |k: &str| format!("pool.modules[{i}].{k}");
+            for (k, v, hi) in [
+                ("max_power_kw", m.max_power_kw, 1000.0),
+                ("max_current_a", m.max_current_a, 2000.0),
+                ("max_voltage", m.max_voltage, 1500.0),
+            ] {
+                if !(v.is_finite() && v > 0.0 && v <= hi) {
+                    return bad(key(k), format!("must be above 0 and at most {hi}"));
+                }
+            }
+            modules.push(ModuleSpec {
+                id: m.id,
+                max_power_w: m.max_power_kw * 1000.0,
+                max_current_a: m.max_current_a,
+                min_voltage: m.min_voltage,
+                max_voltage: m.max_voltage,
+                low_range_max_voltage: m.low_range_max_voltage,
+            });
+        }
+        let mut contactors = Vec::with_capacity(self.matrix.len());
+        for (i, c) in self.matrix.iter().enumerate() {
+            let Some(module) = self.modules.iter().position(|m| m.id == c.module) else {
+                return bad(
+                    format!("pool.matrix[{i}].module"),
+                    format!("no module {} in [[pool.modules]]", c.module),
+                );
+            };
+            contactors.push(ContactorSpec {
+                module,
+                output: c.connector,
+            });
+        }
+        PoolTopology::new(modules, contactors, ids.iter().copied().collect()).or_else(|e| {
+            let key = match &e {
+                TopologyError::DuplicateModule(_) => "pool.modules".to_string(),
+                TopologyError::BadRating { id, .. } => {
+                    let i = self.modules.iter().position(|m| m.id == *id).unwrap_or(0);
+                    format!("pool.modules[{i}]")
+                }
+                TopologyError::UnknownModule { index, .. } => {
+                    format!("pool.matrix[{index}].module")
+                }
+                TopologyError::UnknownOutput { index, .. } => {
+                    format!("pool.matrix[{index}].connector")
+                }
+                TopologyError::DuplicateContactor { index, .. } => format!("pool.matrix[{index}]"),
+                TopologyError::UnwiredModule(_) | TopologyError::UnfedOutput(_) => {
+                    "pool.matrix".to_string()
+                }
+            };
+            bad(key, e.to_string())
+        })
+    }
+
+    pub fn timing(&self) -> crate::power::PoolTiming {
+        crate::power::PoolTiming {
+            contactor_deadline: Duration::from_millis(self.contactor_deadline_ms),
+            ramp_deadline: Duration::from_millis(self.ramp_deadline_ms),
+            release_after: Duration::from_secs(self.release_after_s),
+            match_tolerance: self.match_tolerance_percent / 100.0,
+        }
+    }
+}
+
 impl LogSection {
     /// The log file's settings: `dir`, else the first of `$LOGS_DIRECTORY` (systemd may list
     /// several, separated by colons), given as `logs_directory`.
@@ -749,6 +923,9 @@ impl Config {
             }
         }
         self.site.validate(&ids)?;
+        if let Some(pool) = &self.pool {
+            pool.topology(&ids)?;
+        }
         let ins = &self.insulation;
         if !(ins.fault_ohm_per_volt > 0.0 && ins.warning_ohm_per_volt >= ins.fault_ohm_per_volt) {
             return bad(

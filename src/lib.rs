@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod notify;
 pub mod ocpp;
 pub mod ocpp_actor;
+pub mod power;
 pub mod runtime;
 pub mod station;
 pub mod steps;

@@ -3,11 +3,13 @@
 //! here decides anything: it moves readings in and commands out.
 
 use charger_hal::{
-    ConnectorHardware, InletReport, InletState, SimCommand, SimError, SimulatorControl, TruckState,
+    ConnectorHardware, InletReport, InletState, ModuleCommand, PowerModule, SimCommand, SimError,
+    SimulatorControl, SwitchingMatrix, TruckState,
 };
 use charger_protocol::{StopReason, Timestamp};
 use serde::{Deserialize, Serialize};
 
+use crate::power::{PoolCommands, PoolInputs, PoolSnapshot};
 use crate::station::{
     CommandError, CommandOutcome, ConnectorSnapshot, HardwareInputs, HardwareOutputs, Offer,
     Station, StationCommand, StationEvent,
@@ -18,6 +20,41 @@ pub const SAFE_OPEN_CURRENT_A: f32 = 1.0;
 
 /// A connector id and the hardware behind it.
 pub type ConnectorBinding = (u32, Box<dyn ConnectorHardware>);
+
+/// The module pool's hardware: its modules and matrix contactors, in the configured order.
+#[derive(Debug)]
+pub struct PoolHardware {
+    pub modules: Vec<Box<dyn PowerModule>>,
+    pub matrix: Box<dyn SwitchingMatrix>,
+    /// How many contactors the matrix has.
+    pub contactors: usize,
+}
+
+impl PoolHardware {
+    fn inputs(&self) -> PoolInputs {
+        PoolInputs {
+            modules: self.modules.iter().map(|m| m.reading()).collect(),
+            feedback: (0..self.contactors)
+                .map(|i| self.matrix.feedback(i))
+                .collect(),
+        }
+    }
+
+    fn apply(&mut self, cmds: &PoolCommands, now: Timestamp) {
+        for (i, m) in self.modules.iter_mut().enumerate() {
+            if let Some(Some(range)) = cmds.ranges.get(i) {
+                m.set_range(*range, now);
+            }
+            m.command(
+                cmds.modules.get(i).copied().unwrap_or(ModuleCommand::OFF),
+                now,
+            );
+        }
+        for (i, closed) in cmds.contactors.iter().enumerate() {
+            self.matrix.set(i, *closed, now);
+        }
+    }
+}
 
 /// See [`Rig::probe`].
 #[derive(Debug, Clone)]
@@ -68,6 +105,7 @@ impl std::fmt::Debug for Slot {
 pub struct Rig {
     station: Station,
     slots: Vec<Slot>,
+    pool: Option<PoolHardware>,
 }
 
 impl Rig {
@@ -82,7 +120,17 @@ impl Rig {
                 last: HardwareOutputs::default(),
             })
             .collect();
-        Rig { station, slots }
+        Rig {
+            station,
+            slots,
+            pool: None,
+        }
+    }
+
+    /// The station's module pool runs on `pool` (the configuration's `[pool]`, in its order).
+    pub fn with_pool(mut self, pool: PoolHardware) -> Rig {
+        self.pool = Some(pool);
+        self
     }
 
     /// Advance every connector to `now`: physics (for simulated hardware), readings in,
@@ -94,6 +142,17 @@ impl Rig {
     /// supplies had their time to ramp down). Returns whether the contactors are open.
     pub fn force_safe(&mut self, now: Timestamp, open_anyway: bool) -> bool {
         let mut quiet = true;
+        if let Some(pool) = self.pool.as_mut() {
+            pool.matrix.step(now);
+            for m in &mut pool.modules {
+                m.step(now);
+                m.command(ModuleCommand::OFF, now);
+                let flowing = m.reading().current.abs();
+                if flowing.is_nan() || flowing >= SAFE_OPEN_CURRENT_A {
+                    quiet = false;
+                }
+            }
+        }
         for slot in &mut self.slots {
             let hw = &mut slot.hardware;
             hw.step(now);
@@ -106,6 +165,11 @@ impl Rig {
             }
         }
         if quiet || open_anyway {
+            if let Some(pool) = self.pool.as_mut() {
+                for i in 0..pool.contactors {
+                    pool.matrix.set(i, false, now);
+                }
+            }
             for slot in &mut self.slots {
                 slot.hardware
                     .io()
@@ -116,6 +180,9 @@ impl Rig {
     }
 
     pub fn step(&mut self, now: Timestamp) {
+        if let Some(pool) = self.pool.as_mut() {
+            pool.matrix.step(now);
+        }
         let mut inputs = Vec::with_capacity(self.slots.len());
         for slot in &mut self.slots {
             let hw = &mut slot.hardware;
@@ -146,11 +213,25 @@ impl Rig {
                 },
             ));
         }
-        let outputs = self.station.step(&inputs, now);
+        let pool_inputs = self.pool.as_mut().map(|pool| {
+            for m in &mut pool.modules {
+                m.step(now);
+            }
+            pool.inputs()
+        });
+        let (outputs, pool_commands) =
+            self.station
+                .step_with_pool(&inputs, pool_inputs.as_ref(), now);
+        if let (Some(pool), Some(cmds)) = (self.pool.as_mut(), pool_commands.as_ref()) {
+            pool.apply(cmds, now);
+        }
         for (slot, (_, out)) in self.slots.iter_mut().zip(outputs) {
+            let pooled = self.station.pooled(slot.id);
             let hw = &mut slot.hardware;
             hw.io().write(&out.io);
-            hw.power().command(out.power, now);
+            if !pooled {
+                hw.power().command(out.power, now);
+            }
             hw.imd().set_measuring(out.imd_measuring, now);
             for f in &out.frames {
                 if let Err(e) = hw.can().send(f) {
@@ -259,6 +340,11 @@ impl Rig {
             truck,
             offer,
         })
+    }
+
+    /// The module pool's state; `None` without a pool.
+    pub fn pool(&self) -> Option<PoolSnapshot> {
+        self.station.pool()
     }
 
     pub fn station(&self) -> &Station {

@@ -241,6 +241,27 @@ impl StationAllocator {
         &self.last
     }
 
+    pub fn policy(&self) -> &AllocationPolicy {
+        &self.policy
+    }
+
+    /// The DC power, in W, all outputs together may deliver: the site's, and the
+    /// charge-point-wide profile's watts when it has some (`None` when neither limits power).
+    /// The module pool sizes its outputs' targets within it.
+    pub fn dc_budget_w(&self) -> Option<f64> {
+        let site = self.site.as_ref().and_then(SiteBudget::dc_watts);
+        let profile = self
+            .station_limit
+            .as_ref()
+            .and_then(|l| l.watts)
+            .filter(|w| w.is_finite())
+            .map(|w| f64::from(w.max(0.0)));
+        match (site, profile) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     /// True when there is any budget to share.
     pub fn is_active(&self) -> bool {
         self.site.as_ref().and_then(SiteBudget::dc_watts).is_some() || self.station_limit.is_some()

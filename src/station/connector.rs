@@ -130,6 +130,8 @@ pub(crate) struct Connector {
     step_dt: Duration,
     last_meter_sample: Timestamp,
     commanded: PowerCommand,
+    /// The output contactors as last commanded.
+    contactors_closed: bool,
     over_current_since: Option<Timestamp>,
     voltage: f32,
     /// The supply's own output voltage (module side of the contactors), this step.
@@ -176,6 +178,7 @@ impl Connector {
             step_dt: Duration::ZERO,
             last_meter_sample: now,
             commanded: PowerCommand::OFF,
+            contactors_closed: false,
             over_current_since: None,
             voltage: 0.0,
             supply_voltage: 0.0,
@@ -871,6 +874,7 @@ impl Connector {
             out.power = PowerCommand::OFF;
         }
         self.commanded = out.power;
+        self.contactors_closed = out.io.contactors;
 
         // 7. Energy register.
         if out.io.contactors && inputs.power.current > 0.0 && inputs.imd.cable_voltage > 0.0 {
@@ -1101,6 +1105,79 @@ impl Connector {
                 BudgetKind::StationProfile => LimitSource::StationProfile,
             };
             self.limits.set(source, share.amps, share.detail.clone());
+        }
+    }
+
+    /// The module pool's lockout of this output (a welded matrix contactor), as a fault that
+    /// lasts while the pool holds it.
+    pub(crate) fn pool_lockout(
+        &mut self,
+        why: Option<&str>,
+        now: Timestamp,
+        events: &mut Vec<StationEvent>,
+    ) {
+        match why {
+            Some(why) => self.raise(
+                Fault::with_detail(FaultKind::MatrixLockedOut, why),
+                now,
+                events,
+            ),
+            None if self.has_fault(FaultKind::MatrixLockedOut) => {
+                self.clear_where(|f| f.kind != FaultKind::MatrixLockedOut, now, events);
+            }
+            None => {}
+        }
+    }
+
+    /// What this output wants of the module pool (after [`Self::begin_step`]): modules while a
+    /// session needs voltage or current (handshake to charging), for the power the truck can
+    /// take — its own limits without the vehicle's momentary request or any station-wide
+    /// share, at the voltage of `need`.
+    pub(crate) fn pool_demand(&self, need: &ConnectorNeed) -> crate::power::OutputDemand {
+        let wants_power = self.session.as_ref().is_some_and(|s| {
+            s.stop_triggered_at.is_none()
+                && !self.faults.iter().any(|f| f.kind.is_live())
+                && matches!(
+                    s.dc.phase(),
+                    SessionPhase::Handshake
+                        | SessionPhase::CableCheck
+                        | SessionPhase::Precharge
+                        | SessionPhase::Charging
+                )
+        });
+        let own = self
+            .limits
+            .binding_except(&[
+                LimitSource::VehicleRequest,
+                LimitSource::Site,
+                LimitSource::StationProfile,
+                LimitSource::Pool,
+            ])
+            .map_or(0.0, |l| l.amps)
+            .max(0.0);
+        crate::power::OutputDemand {
+            output: self.id(),
+            wants_power,
+            demand_w: if wants_power {
+                f64::from(own) * f64::from(need.volts)
+            } else {
+                0.0
+            },
+            volts: need.volts,
+            vehicle_side_voltage: if self.contactors_closed {
+                self.voltage
+            } else {
+                0.0
+            },
+        }
+    }
+
+    /// What the pool's modules on this output can deliver, as the "pool" limit (`None`: the
+    /// output has its own supply).
+    pub(crate) fn set_pool_limit(&mut self, limit: Option<(f32, String)>) {
+        self.limits.clear(LimitSource::Pool);
+        if let (Some((amps, detail)), Some(_)) = (limit, self.session.as_ref()) {
+            self.limits.set(LimitSource::Pool, amps, detail);
         }
     }
 

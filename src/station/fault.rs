@@ -64,6 +64,9 @@ pub enum FaultKind {
     ForcedSafe,
     /// The protocol session could not be created (a configuration or internal error).
     SessionUnavailable,
+    /// A matrix contactor of the module pool did not open (welded, or its feedback lost):
+    /// the output it holds a module on is locked out until a technician clears it (a restart).
+    MatrixLockedOut,
 }
 
 /// Which part of the charge point (or the vehicle) a fault is about.
@@ -157,7 +160,7 @@ pub struct FaultReport {
 
 impl FaultKind {
     /// Every kind, in order (the table's rows; used by tests and documentation).
-    pub const ALL: [FaultKind; 13] = [
+    pub const ALL: [FaultKind; 14] = [
         FaultKind::EmergencyStop,
         FaultKind::PowerSupply,
         FaultKind::StaleReading(Reading::PowerSupply),
@@ -171,6 +174,7 @@ impl FaultKind {
         FaultKind::EvContactorsNotReported,
         FaultKind::ForcedSafe,
         FaultKind::SessionUnavailable,
+        FaultKind::MatrixLockedOut,
     ];
 
     /// THE table: kind → source, severity, safe state, OCPP report. One row per kind.
@@ -297,6 +301,19 @@ impl FaultKind {
                     "SessionUnavailable",
                 ),
             ),
+            // Present while the pool holds the lockout (until a restart): a welded matrix
+            // contactor ties a module to this output whatever the station commands.
+            FaultKind::MatrixLockedOut => (
+                S::Contactors,
+                Critical,
+                Live,
+                r(
+                    E::PowerSwitchFailure,
+                    "CD-MTX-01",
+                    "PowerModuleMatrix",
+                    "Welded",
+                ),
+            ),
         }
     }
 
@@ -377,7 +394,8 @@ impl Fault {
             | FaultKind::CableNotDischarged
             | FaultKind::EvContactorsNotReported
             | FaultKind::ForcedSafe
-            | FaultKind::SessionUnavailable => StopReason::ChargerFault(text),
+            | FaultKind::SessionUnavailable
+            | FaultKind::MatrixLockedOut => StopReason::ChargerFault(text),
         }
     }
 
@@ -407,7 +425,8 @@ impl std::fmt::Display for Fault {
             | FaultKind::OpenedUnderLoad
             | FaultKind::CableNotDischarged
             | FaultKind::EvContactorsNotReported
-            | FaultKind::ForcedSafe => f.write_str(d),
+            | FaultKind::ForcedSafe
+            | FaultKind::MatrixLockedOut => f.write_str(d),
         }
     }
 }
@@ -457,7 +476,8 @@ mod tests {
             | FaultKind::CableNotDischarged
             | FaultKind::EvContactorsNotReported
             | FaultKind::ForcedSafe
-            | FaultKind::SessionUnavailable => 1,
+            | FaultKind::SessionUnavailable
+            | FaultKind::MatrixLockedOut => 1,
         };
         let distinct: BTreeSet<FaultKind> = FaultKind::ALL.into_iter().collect();
         assert_eq!(distinct.len(), FaultKind::ALL.len());
@@ -514,6 +534,11 @@ mod tests {
             ),
             (FaultKind::ForcedSafe, E::InternalError, "CD-CTL-01"),
             (FaultKind::SessionUnavailable, E::InternalError, "CD-CTL-02"),
+            (
+                FaultKind::MatrixLockedOut,
+                E::PowerSwitchFailure,
+                "CD-MTX-01",
+            ),
         ];
         assert_eq!(expected.len(), FaultKind::ALL.len());
         for (kind, code, vendor) in expected {

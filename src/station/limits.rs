@@ -38,6 +38,8 @@ pub enum LimitSource {
     StationProfile,
     /// This connector's share of the site's grid connection, from the station allocator.
     Site,
+    /// What the power modules the pool has connected to this output can deliver.
+    Pool,
     /// What the truck asks for.
     VehicleRequest,
 }
@@ -54,6 +56,7 @@ impl LimitSource {
             LimitSource::Ocpp => "ocpp",
             LimitSource::StationProfile => "charge point profile share",
             LimitSource::Site => "site share",
+            LimitSource::Pool => "module pool",
             LimitSource::VehicleRequest => "vehicle request",
         }
     }

@@ -22,6 +22,8 @@ use crate::config::{Config, ConnectorSection};
 pub use allocator::{AllocationPolicy, SiteBudget, StationAllocator, StationLimit};
 pub use auth::{AuthError, Authorizer};
 use connector::Connector;
+
+use crate::power::{ModulePool, PoolCommands, PoolInputs, PoolSnapshot};
 pub use connector::{ConnectorSnapshot, TransactionSnapshot};
 pub use fault::{Fault, FaultKind};
 pub use limits::{CurrentLimit, LimitSet, LimitSource};
@@ -352,6 +354,8 @@ pub struct Station {
     events: VecDeque<StationEvent>,
     sessions: Sessions,
     allocator: StationAllocator,
+    /// The cabinet's shared modules, when the connectors draw from a pool.
+    pool: Option<ModulePool>,
 }
 
 impl Station {
@@ -383,6 +387,7 @@ impl Station {
             events: VecDeque::new(),
             sessions: Sessions(sessions),
             allocator: allocator_from_config(cfg),
+            pool: pool_from_config(cfg),
         }
     }
 
@@ -490,13 +495,49 @@ impl Station {
         inputs: &[(u32, HardwareInputs)],
         now: Timestamp,
     ) -> Vec<(u32, HardwareOutputs)> {
+        self.step_with_pool(inputs, None, now).0
+    }
+
+    /// [`Self::step`] for a station whose connectors draw from a module pool: `pool` is what
+    /// its modules and matrix contactors reported (`None` when it has no pool, or as "nothing
+    /// answered"). A pooled connector's power reading is the sum of its connected modules';
+    /// the pool plans its switching with the allocator's budget and sets each output's "pool"
+    /// limit before the connectors decide. Returns the connectors' outputs and, with a pool,
+    /// every module's and contactor's command.
+    pub fn step_with_pool(
+        &mut self,
+        inputs: &[(u32, HardwareInputs)],
+        pool: Option<&PoolInputs>,
+        now: Timestamp,
+    ) -> (Vec<(u32, HardwareOutputs)>, Option<PoolCommands>) {
         let settings = self.settings.clone();
         let mut events: Vec<Vec<StationEvent>> = vec![Vec::new(); inputs.len()];
+        let pooled_inputs: Vec<(u32, HardwareInputs)>;
+        let inputs = match self.pool.as_mut() {
+            Some(p) => {
+                p.observe(pool.unwrap_or(&PoolInputs::default()), now);
+                pooled_inputs = inputs
+                    .iter()
+                    .map(|(id, input)| {
+                        let mut input = input.clone();
+                        if p.feeds(*id) {
+                            input.power = p.output_reading(*id, now);
+                        }
+                        (*id, input)
+                    })
+                    .collect();
+                &pooled_inputs[..]
+            }
+            None => inputs,
+        };
         for ((id, input), ev) in inputs.iter().zip(events.iter_mut()) {
             let next_id = self.next_transaction_id;
             let Some(c) = self.connectors.iter_mut().find(|c| c.id() == *id) else {
                 continue;
             };
+            if let Some(p) = &self.pool {
+                c.pool_lockout(p.lockout(*id), now, ev);
+            }
             if c.begin_step(input, &settings, next_id, &self.sessions.0, now, ev) {
                 self.next_transaction_id += 1;
             }
@@ -513,6 +554,23 @@ impl Station {
         for c in &mut self.connectors {
             let share = shares.iter().find(|s| s.id == c.id()).filter(|_| active);
             c.set_share(share);
+        }
+        if let Some(pool) = self.pool.as_mut() {
+            let demands: Vec<_> = self
+                .connectors
+                .iter()
+                .zip(&needs)
+                .map(|(c, need)| c.pool_demand(need))
+                .collect();
+            let budget = self.allocator.dc_budget_w();
+            let priority = match self.allocator.policy() {
+                AllocationPolicy::Priority(order) => order.clone(),
+                AllocationPolicy::EqualShare => Vec::new(),
+            };
+            let capacities = pool.plan(&demands, budget, &priority, now);
+            for c in &mut self.connectors {
+                c.set_pool_limit(capacities.get(&c.id()).cloned());
+            }
         }
         let mut outputs = Vec::with_capacity(inputs.len());
         for ((id, input), mut ev) in inputs.iter().zip(events) {
@@ -542,7 +600,22 @@ impl Station {
             self.events.extend(ev);
             outputs.push((id, out));
         }
-        outputs
+        let commands = self.pool.as_mut().map(|p| {
+            let powers: Vec<(u32, PowerCommand)> =
+                outputs.iter().map(|(id, out)| (*id, out.power)).collect();
+            p.command(&powers)
+        });
+        (outputs, commands)
+    }
+
+    /// The module pool's state (for `chargerctl modules` and tests); `None` without a pool.
+    pub fn pool(&self) -> Option<PoolSnapshot> {
+        self.pool.as_ref().map(ModulePool::snapshot)
+    }
+
+    /// Whether connector `id` draws from the module pool (its own supply is not commanded).
+    pub fn pooled(&self, id: u32) -> bool {
+        self.pool.as_ref().is_some_and(|p| p.feeds(id))
     }
 
     /// The station-wide budgets and how they are shared (for status views and tests).
@@ -592,6 +665,20 @@ impl Station {
 }
 
 /// The allocator for `[site]`: the grid budget (when a limit is set) and the policy.
+fn pool_from_config(cfg: &Config) -> Option<ModulePool> {
+    let section = cfg.pool.as_ref()?;
+    let ids = cfg.connectors.iter().map(|c| c.id).collect();
+    // The configuration was validated with this very call; a failure here is a bug, and the
+    // station then runs without a pool rather than with a wrong one (every output unfed).
+    match section.topology(&ids) {
+        Ok(topology) => Some(ModulePool::new(topology, section.timing())),
+        Err((key, reason)) => {
+            tracing::error!(key, reason, "module pool configuration rejected");
+            None
+        }
+    }
+}
+
 fn allocator_from_config(cfg: &Config) -> StationAllocator {
     let site = &cfg.site;
     let budget = (site.max_grid_power_kw.is_some() || site.max_grid_current_a.is_some()).then_some(

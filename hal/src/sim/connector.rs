@@ -105,6 +105,9 @@ pub struct SimulatedConnector {
     /// Current into the battery found by the latest circuit solution, in amperes.
     battery_current: f32,
     last_step: Option<Timestamp>,
+    /// Fed by a cabinet's pooled modules: the supply model is the output bus, commanded by the
+    /// modules connected to it rather than by [`ConnectorHardware::power`].
+    bus: Option<crate::sim::cabinet::SimBus>,
 }
 
 impl SimulatedConnector {
@@ -152,7 +155,14 @@ impl SimulatedConnector {
             cable_voltage: 0.0,
             battery_current: 0.0,
             last_step: None,
+            bus: None,
         }
+    }
+
+    /// Feed this connector from a simulated cabinet's modules (see [`crate::sim::cabinet`]).
+    pub fn with_bus(mut self, bus: crate::sim::cabinet::SimBus) -> Self {
+        self.bus = Some(bus);
+        self
     }
 
     pub fn name(&self) -> &str {
@@ -237,6 +247,9 @@ impl SimulatedConnector {
             None => (false, None),
         };
 
+        if let Some(bus) = &self.bus {
+            self.psu.command(bus.command(now), now);
+        }
         match (charger_closed, vehicle_closed, battery) {
             (true, true, Some((ocv, resistance))) => {
                 self.psu.step(now, Load::Battery { ocv, resistance });
@@ -264,6 +277,9 @@ impl SimulatedConnector {
                 self.cable_voltage *= factor;
                 self.battery_current = 0.0;
             }
+        }
+        if let Some(bus) = &self.bus {
+            bus.publish(self.psu.output_voltage(), self.psu.true_current());
         }
 
         self.imd.step(now);
