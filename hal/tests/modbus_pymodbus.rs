@@ -470,3 +470,33 @@ async fn without_the_declared_gap_the_plan_would_span_the_reserved_block_and_the
         .any(|r| r.0 == 4 && r.1 == 11 && r.1 + r.2 > 20));
     task.abort();
 }
+
+/// Two mistakes the datasheet invites, each refused with the file and the key: its `0x8000`
+/// sentinel written as is into an `i16`, and a reserved block whose end is taken as exclusive
+/// (a gap's `end` is included, so the register right after it would be inside).
+#[test]
+fn datasheet_mistakes_are_named_by_file_and_key() {
+    let text = std::fs::read_to_string(profile_path()).unwrap();
+    let file = Path::new("configs/devices/lcu600.toml");
+
+    let hex_sentinel = text.replacen(
+        "sentinels = [32767, -32768]",
+        "sentinels = [0x7FFF, 0x8000]",
+        1,
+    );
+    let err = Profile::parse(&hex_sentinel, file).unwrap_err().to_string();
+    assert!(
+        err.starts_with("configs/devices/lcu600.toml: registers.pin_dc_plus.sentinels: 32768"),
+        "{err}"
+    );
+
+    let exclusive_end = text.replacen("start = 12, end = 19", "start = 12, end = 20", 1);
+    assert_ne!(exclusive_end, text);
+    let err = Profile::parse(&exclusive_end, file)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.starts_with("configs/devices/lcu600.toml: ") && err.contains("operating_state"),
+        "{err}"
+    );
+}
