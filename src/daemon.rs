@@ -608,9 +608,9 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
         tracing::warn!(transactions = ?ids, "closed transactions interrupted by the last stop");
     }
     let restored = store.restore()?;
-    let hardware = hardware::build(&cfg)?;
+    let hardware = hardware::build_all(&cfg)?;
     let station = Station::new(&cfg, hardware::session_factory(), &restored, clock.now());
-    let mut rig = Rig::new(station, hardware);
+    let mut rig = hardware.into_rig(station);
     if let Some(why) = &cfg.ocpp_error {
         tracing::error!(error = %why, "OCPP section set aside; the station runs without OCPP");
     }

@@ -2,19 +2,20 @@
 //! session runs on it. The only place that names concrete backends and protocols.
 
 use charger_hal::can::cannelloni::{CannelloniConfig, CannelloniPort};
+use charger_hal::sim::cabinet::{SimCabinet, SimModuleParams};
 use charger_hal::sim::connector::{SimConnectorParams, SimulatedConnector, VehicleFactory};
 use charger_hal::sim::gbt_truck::GbtTruck;
 use charger_hal::sim::psu::SimPsuParams;
 use charger_hal::sim::truck::ChademoTruck;
 use charger_hal::sim::SimVehicle;
-use charger_hal::{CanError, ConnectorHardware};
+use charger_hal::{CanError, ConnectorHardware, PowerModule};
 use charger_protocol::chademo::{ChademoCharger, ChademoChargerConfig};
 use charger_protocol::gbt::{GbtCharger, GbtChargerConfig};
 use charger_protocol::DcSession;
 
 use crate::config::{CanSection, Config, ConnectorSection, HardwareKind, ProtocolKind};
-use crate::runtime::ConnectorBinding;
-use crate::station::SessionFactory;
+use crate::runtime::{ConnectorBinding, PoolHardware, Rig};
+use crate::station::{SessionFactory, Station};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HardwareError {
@@ -162,16 +163,81 @@ pub fn check(cfg: &Config) -> Result<(), HardwareError> {
     Ok(())
 }
 
-/// Build every connector's hardware.
+/// Build every connector's hardware (without a module pool: see [`build_all`]).
 pub fn build(cfg: &Config) -> Result<Vec<ConnectorBinding>, HardwareError> {
+    Ok(build_all(cfg)?.connectors)
+}
+
+/// Everything the configuration describes: the connectors and, with `[pool]`, the cabinet's
+/// modules and matrix.
+#[derive(Debug)]
+pub struct Hardware {
+    pub connectors: Vec<ConnectorBinding>,
+    pub pool: Option<PoolHardware>,
+    /// The simulated cabinet behind the pool, for fault injection (tests, `chargerctl sim`).
+    pub cabinet: Option<SimCabinet>,
+}
+
+impl Hardware {
+    /// The rig of `station` on this hardware.
+    pub fn into_rig(self, station: Station) -> Rig {
+        let rig = Rig::new(station, self.connectors);
+        match self.pool {
+            Some(pool) => rig.with_pool(pool),
+            None => rig,
+        }
+    }
+}
+
+pub fn build_all(cfg: &Config) -> Result<Hardware, HardwareError> {
     check(cfg)?;
-    cfg.connectors
+    // The pool is simulated like the connectors it feeds: each module rated as configured,
+    // the matrix as wired in `[[pool.matrix]]`.
+    let cabinet = cfg.pool.as_ref().map(|pool| {
+        let modules = pool
+            .modules
+            .iter()
+            .map(|m| SimModuleParams {
+                max_power_w: m.max_power_kw * 1000.0,
+                max_current_a: m.max_current_a,
+                max_voltage: m.max_voltage,
+                low_range_max_voltage: m.low_range_max_voltage,
+                ..SimModuleParams::default()
+            })
+            .collect();
+        let wiring: Vec<(usize, u32)> = pool
+            .matrix
+            .iter()
+            .filter_map(|c| {
+                let module = pool.modules.iter().position(|m| m.id == c.module)?;
+                Some((module, c.connector))
+            })
+            .collect();
+        SimCabinet::new(modules, &wiring)
+    });
+    let connectors = cfg
+        .connectors
         .iter()
         .map(|c| {
-            Ok((
-                c.id,
-                Box::new(simulated_connector(c)?) as Box<dyn ConnectorHardware>,
-            ))
+            let mut sim = simulated_connector(c)?;
+            if let Some(cabinet) = &cabinet {
+                sim = sim.with_bus(cabinet.bus(c.id));
+            }
+            Ok((c.id, Box::new(sim) as Box<dyn ConnectorHardware>))
         })
-        .collect()
+        .collect::<Result<Vec<_>, HardwareError>>()?;
+    let pool = cabinet.as_ref().map(|cabinet| PoolHardware {
+        modules: cabinet
+            .modules()
+            .into_iter()
+            .map(|m| Box::new(m) as Box<dyn PowerModule>)
+            .collect(),
+        matrix: Box::new(cabinet.matrix()),
+        contactors: cfg.pool.as_ref().map_or(0, |p| p.matrix.len()),
+    });
+    Ok(Hardware {
+        connectors,
+        pool,
+        cabinet,
+    })
 }

@@ -672,30 +672,37 @@ impl ModulePool {
                 })
                 .collect();
             let held_w: f64 = held.iter().map(|&i| f64::from(self.capacity_w(i))).sum();
-            let smallest = held
-                .iter()
-                .copied()
-                .min_by(|&a, &b| self.capacity_w(a).total_cmp(&self.capacity_w(b)));
-            match smallest {
-                Some(i) if held.len() > 1 && held_w - f64::from(self.capacity_w(i)) >= target => {
-                    let since = *self.surplus_since.entry(o).or_insert(now);
-                    let needed_elsewhere = order.iter().any(|&other| {
-                        other != o
-                            && self
-                                .topology
-                                .contactor(i, other)
-                                .is_some_and(|c| !self.contactors[c].failed)
-                            && self.short(other, targets.get(&other).copied().unwrap_or(0.0))
-                            && !self.free_module_for(other)
-                    });
-                    if needed_elsewhere || now - since >= self.timing.release_after {
-                        self.release(i, now);
-                        self.surplus_since.remove(&o);
-                    }
+            // The surplus: the smallest modules whose capacity the target does without.
+            let mut by_size = held.clone();
+            by_size.sort_by(|&a, &b| self.capacity_w(a).total_cmp(&self.capacity_w(b)));
+            let mut surplus = Vec::new();
+            let mut left = held_w;
+            for &i in &by_size {
+                let w = f64::from(self.capacity_w(i));
+                if held.len() - surplus.len() > 1 && left - w >= target {
+                    left -= w;
+                    surplus.push(i);
                 }
-                _ => {
-                    self.surplus_since.remove(&o);
+            }
+            if surplus.is_empty() {
+                self.surplus_since.remove(&o);
+                continue;
+            }
+            let since = *self.surplus_since.entry(o).or_insert(now);
+            let expired = now - since >= self.timing.release_after;
+            for i in surplus {
+                let needed_elsewhere = order.iter().any(|&other| {
+                    other != o
+                        && self.reaches(i, other)
+                        && self.short(other, targets.get(&other).copied().unwrap_or(0.0))
+                        && !self.free_module_for(other)
+                });
+                if expired || needed_elsewhere {
+                    self.release(i, now);
                 }
+            }
+            if expired {
+                self.surplus_since.remove(&o);
             }
         }
         for &o in &order {
@@ -972,12 +979,26 @@ impl ModulePool {
                 .filter(|m| m.state == ModuleState::Active { output })
                 .count()
                 .max(1);
+            // A module that stopped answering may still deliver its last command until its
+            // own watchdog stops it: the others give that much less, so that the output's
+            // total stays at what the connector commanded.
+            let uncontrolled: f32 = self
+                .modules
+                .iter()
+                .filter(|m| {
+                    m.reading.stale
+                        && matches!(m.state, ModuleState::Leaving { output: o, .. } if o == output)
+                })
+                .map(|m| m.reading.current.max(0.0))
+                .filter(|a| a.is_finite())
+                .sum();
             let contactor = self.topology.contactor(i, output);
             match m.state {
                 ModuleState::Active { .. } if !locked => {
                     let spec = &self.topology.modules[i];
                     let share = if cmd.enabled {
-                        (cmd.current / active as f32).clamp(0.0, spec.max_current_a)
+                        ((cmd.current - uncontrolled) / active as f32)
+                            .clamp(0.0, spec.max_current_a)
                     } else {
                         0.0
                     };

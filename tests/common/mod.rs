@@ -69,6 +69,8 @@ struct Watch {
 
 pub struct Bench {
     pub rig: Rig,
+    /// The simulated module cabinet, when the configuration has a `[pool]`.
+    pub cabinet: Option<charger_hal::sim::cabinet::SimCabinet>,
     pub store: Store,
     pub now: Timestamp,
     pub events: Vec<StationEvent>,
@@ -86,7 +88,7 @@ impl Bench {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("journal.sqlite")).unwrap();
         let restored = store.restore().unwrap();
-        let hw = hardware::build(&cfg).unwrap();
+        let hw = hardware::build_all(&cfg).unwrap();
         let now = Timestamp::ZERO;
         let station = Station::new(&cfg, hardware::session_factory(), &restored, now);
         let watch = cfg
@@ -95,7 +97,8 @@ impl Bench {
             .map(|c| (c.id, Watch::default()))
             .collect();
         Bench {
-            rig: Rig::new(station, hw),
+            cabinet: hw.cabinet.clone(),
+            rig: hw.into_rig(station),
             store,
             now,
             events: Vec::new(),
@@ -255,6 +258,11 @@ impl Bench {
         // enough (a lying sensor reads high, never low, in our fault injection).
         if let Some(reading) = w.opened_under.take() {
             let true_current = truck.battery_current;
+            if reading.min(true_current) > 5.0 && std::env::var("DBG").is_ok() {
+                for e in events.iter().rev().take(15) {
+                    eprintln!("{e:?}");
+                }
+            }
             assert!(
                 reading.min(true_current) <= 5.0,
                 "connector {id}: contactors opened at {now} under {true_current:.1} A \

@@ -32,6 +32,9 @@ pub struct SimModuleParams {
     pub max_voltage: f32,
     /// Open-circuit voltage slew, in V/s.
     pub voltage_slew: f32,
+    /// How fast its current limit in effect rises and falls, in A/s.
+    pub current_rise_rate: f32,
+    pub current_fall_rate: f32,
     /// A module with series/parallel ranges (the top of the low range, in V).
     pub low_range_max_voltage: Option<f32>,
     /// Without a command for this long the module switches its output off (its own
@@ -47,6 +50,8 @@ impl Default for SimModuleParams {
             max_current_a: 100.0,
             max_voltage: 1000.0,
             voltage_slew: 2000.0,
+            current_rise_rate: 200.0,
+            current_fall_rate: 1000.0,
             low_range_max_voltage: None,
             comms_watchdog: Duration::from_secs(1),
         }
@@ -67,7 +72,11 @@ struct ModuleSim {
     /// Open-circuit voltage at its terminals when off the bus.
     own_voltage: f32,
     reading: ModuleReading,
-    last_step: Option<Timestamp>,
+    /// What it really carries (its reading freezes while it does not answer).
+    true_current: f32,
+    /// Its current limit in effect, following the commanded one at the module's own slew
+    /// (rising slowly, falling fast): what it carries of its bus's current.
+    effective: f32,
 }
 
 impl ModuleSim {
@@ -117,9 +126,92 @@ struct Cabinet {
     contactors: Vec<ContactorSim>,
     buses: BTreeMap<u32, Bus>,
     operate_time: Duration,
+    advanced_to: Option<Timestamp>,
+    dynamics_at: Option<Timestamp>,
 }
 
 impl Cabinet {
+    /// Each module's own dynamics to `now`: its current limit in effect and its open-circuit
+    /// voltage. Done before the buses' physics of the same instant (the connectors ask for it
+    /// through [`SimBus::command`]), so that what a bus is told and how it is shared agree.
+    fn dynamics(&mut self, now: Timestamp) {
+        if self.dynamics_at == Some(now) {
+            return;
+        }
+        let dt = self
+            .dynamics_at
+            .map_or(0.0, |t| now.saturating_since(t).as_secs_f32());
+        self.dynamics_at = Some(now);
+        for i in 0..self.modules.len() {
+            let bus = self.connected(i).and_then(|o| self.buses.get(&o).copied());
+            let m = &mut self.modules[i];
+            let delivering = m.delivering(now);
+            let wanted = if delivering {
+                m.limit(bus.map_or(m.cmd.voltage, |b| b.voltage))
+            } else {
+                0.0
+            };
+            let (rise, fall) = (
+                m.params.current_rise_rate * dt,
+                m.params.current_fall_rate * dt,
+            );
+            m.effective += (wanted - m.effective).clamp(-fall, rise);
+            let target = if delivering {
+                m.cmd.voltage.clamp(0.0, m.params.max_voltage)
+            } else {
+                0.0
+            };
+            let step = m.params.voltage_slew * dt;
+            m.own_voltage += (target - m.own_voltage).clamp(-step, step);
+        }
+    }
+
+    /// Each bus's current (after its physics) shared among its modules in proportion to their
+    /// limits in effect; when every one is zero (all ramping down together) the current still
+    /// decaying in the bus is carried by all alike.
+    fn advance(&mut self, now: Timestamp) {
+        self.dynamics(now);
+        self.advanced_to = Some(now);
+        for i in 0..self.modules.len() {
+            let connected = self.connected(i);
+            let (voltage, current) = match connected.and_then(|o| self.buses.get(&o).copied()) {
+                Some(bus) => {
+                    let on: Vec<usize> = (0..self.modules.len())
+                        .filter(|&j| self.connected(j) == connected)
+                        .collect();
+                    let all: f32 = on.iter().map(|&j| self.modules[j].effective).sum();
+                    let share = if all > 0.0 {
+                        self.modules[i].effective / all
+                    } else {
+                        1.0 / on.len().max(1) as f32
+                    };
+                    (bus.voltage, bus.current * share)
+                }
+                None => (self.modules[i].own_voltage, 0.0),
+            };
+            let m = &mut self.modules[i];
+            if connected.is_some() {
+                m.own_voltage = voltage;
+            }
+            m.true_current = current;
+            if m.silent {
+                // The last reading stays (stale); the output follows the module's watchdog.
+                continue;
+            }
+            m.reading = ModuleReading {
+                voltage,
+                current,
+                running: m.delivering(now),
+                temperature_c: Some(35.0 + current.abs() * 0.1),
+                available_power_w: Some(m.derated_w.unwrap_or(m.params.max_power_w)),
+                range: m.range,
+                fault: m.fault.clone(),
+                stale: false,
+                at: now,
+            };
+        }
+    }
+
     fn connected(&self, module: usize) -> Option<u32> {
         self.contactors
             .iter()
@@ -147,7 +239,8 @@ impl SimCabinet {
                 derated_w: None,
                 own_voltage: 0.0,
                 reading: ModuleReading::default(),
-                last_step: None,
+                true_current: 0.0,
+                effective: 0.0,
             })
             .collect();
         let contactors = contactors
@@ -167,6 +260,8 @@ impl SimCabinet {
             contactors,
             buses: BTreeMap::new(),
             operate_time: Duration::from_millis(20),
+            advanced_to: None,
+            dynamics_at: None,
         })))
     }
 
@@ -251,11 +346,7 @@ impl SimCabinet {
 
     /// Each module's real output current (for invariant checks).
     pub fn module_currents(&self) -> Vec<f32> {
-        self.lock()
-            .modules
-            .iter()
-            .map(|m| m.reading.current)
-            .collect()
+        self.lock().modules.iter().map(|m| m.true_current).collect()
     }
 }
 
@@ -314,69 +405,12 @@ impl PowerModule for SimModule {
     }
 
     fn step(&mut self, now: Timestamp) {
+        // The whole cabinet advances once per instant, whichever module is stepped first, so
+        // that every module's share of its bus is computed from the same state.
         let mut cab = self.cabinet.lock();
-        let connected = cab.connected(self.index);
-        let bus = connected.and_then(|o| cab.buses.get(&o).copied());
-        // The connected modules' limits, for this module's part of the bus current.
-        let (mine, all) = match (connected, bus) {
-            (Some(o), Some(bus)) => {
-                let limits: Vec<(usize, f32)> = (0..cab.modules.len())
-                    .filter(|&i| cab.connected(i) == Some(o) && cab.modules[i].delivering(now))
-                    .map(|i| (i, cab.modules[i].limit(bus.voltage)))
-                    .collect();
-                let all: f32 = limits.iter().map(|(_, l)| l).sum();
-                let mine = limits
-                    .iter()
-                    .find(|(i, _)| *i == self.index)
-                    .map_or(0.0, |(_, l)| *l);
-                (mine, all)
-            }
-            _ => (0.0, 0.0),
-        };
-        let Some(m) = cab.modules.get_mut(self.index) else {
-            return;
-        };
-        let dt = m
-            .last_step
-            .map_or(0.0, |t| now.saturating_since(t).as_secs_f32());
-        m.last_step = Some(now);
-        let delivering = m.delivering(now);
-        if m.silent {
-            // The last reading stays (stale); the output follows the watchdog.
-            return;
+        if cab.advanced_to != Some(now) {
+            cab.advance(now);
         }
-        let target = if delivering {
-            m.cmd.voltage.clamp(0.0, m.params.max_voltage)
-        } else {
-            0.0
-        };
-        let step = m.params.voltage_slew * dt;
-        m.own_voltage += (target - m.own_voltage).clamp(-step, step);
-        let (voltage, current) = match bus {
-            Some(bus) => {
-                let current = if all > 0.0 {
-                    bus.current * mine / all
-                } else {
-                    0.0
-                };
-                (bus.voltage, current)
-            }
-            None => (m.own_voltage, 0.0),
-        };
-        if connected.is_some() {
-            m.own_voltage = voltage;
-        }
-        m.reading = ModuleReading {
-            voltage,
-            current,
-            running: delivering,
-            temperature_c: Some(35.0 + current.abs() * 0.1),
-            available_power_w: Some(m.derated_w.unwrap_or(m.params.max_power_w)),
-            range: m.range,
-            fault: m.fault.clone(),
-            stale: false,
-            at: now,
-        };
     }
 }
 
@@ -425,18 +459,21 @@ pub struct SimBus {
 impl SimBus {
     /// What the modules really connected to this output ask for together.
     pub fn command(&self, now: Timestamp) -> PowerCommand {
-        let cab = self.cabinet.lock();
-        let volts = cab.buses.get(&self.output).map_or(0.0, |b| b.voltage);
+        let mut cab = self.cabinet.lock();
+        cab.dynamics(now);
         let mut cmd = PowerCommand::OFF;
         for (i, m) in cab.modules.iter().enumerate() {
-            if cab.connected(i) != Some(self.output) || !m.delivering(now) {
+            if cab.connected(i) != Some(self.output) {
                 continue;
             }
-            cmd.enabled = true;
-            cmd.voltage = cmd
-                .voltage
-                .max(m.cmd.voltage.clamp(0.0, m.params.max_voltage));
-            cmd.current += m.limit(volts.max(m.cmd.voltage));
+            if m.delivering(now) {
+                cmd.enabled = true;
+                cmd.voltage = cmd
+                    .voltage
+                    .max(m.cmd.voltage.clamp(0.0, m.params.max_voltage));
+            }
+            // What it delivers now: its limit in effect (at the bus's voltage).
+            cmd.current += m.effective;
         }
         cmd
     }
