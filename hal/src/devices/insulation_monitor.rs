@@ -1,13 +1,16 @@
 //! The insulation monitor (IMD), from its Modbus profile.
 //!
 //! [`InsulationMonitor::set_measuring`] writes `monitor_enable`. The resistance is `None`
-//! until the device reports a value read after the measurement was switched on, and while it
-//! reports its "no valid measurement" sentinel (a real IMD needs seconds to settle). The cable
+//! until the device reports a value whose request surely followed the switch-on (the second
+//! poll after it), and while it reports its "no valid measurement" sentinel (a real IMD needs
+//! seconds to settle). The cable
 //! voltage (vehicle side of the output contactor) comes from `imd_voltage` where the profile
 //! has it. `device_fault` is set while the device raises `insulation_alarm` (its own verdict,
 //! which the station must not overrule with its thresholds, e.g. during a self test), and
 //! while its readings are stale or its link is down: an IMD that cannot be heard is not a
 //! passed insulation check.
+
+use std::cell::Cell;
 
 use charger_protocol::Timestamp;
 use tokio::time::Instant;
@@ -29,6 +32,10 @@ pub struct ModbusInsulationMonitor {
     last: LastKnown,
     /// When the running measurement was switched on; `None` while it is off.
     measuring_since: Option<Instant>,
+    /// The first resistance reading taken after `measuring_since`. Its request may have left
+    /// before the enable write did (the connection task writes between polls), so only a
+    /// later reading is a result of the measurement.
+    first_after_enable: Cell<Option<Instant>>,
     last_error: Option<CommandError>,
 }
 
@@ -50,6 +57,7 @@ impl ModbusInsulationMonitor {
             setpoints: Setpoints::default(),
             last: LastKnown::default(),
             measuring_since: None,
+            first_after_enable: Cell::new(None),
             last_error: None,
         })
     }
@@ -88,7 +96,10 @@ impl InsulationMonitor for ModbusInsulationMonitor {
             Ok(()) => {
                 self.last_error = None;
                 match (on, self.measuring_since) {
-                    (true, None) => self.measuring_since = Some(Instant::now()),
+                    (true, None) => {
+                        self.measuring_since = Some(Instant::now());
+                        self.first_after_enable.set(None);
+                    }
                     (false, _) => self.measuring_since = None,
                     (true, Some(_)) => {}
                 }
@@ -107,7 +118,15 @@ impl InsulationMonitor for ModbusInsulationMonitor {
             self.measuring_since,
             super::sample(&self.dev, Point::InsulationResistance, now),
         ) {
-            (Some(since), Sample::Fresh(_, at)) => at > since,
+            (Some(since), Sample::Fresh(_, at)) if at > since => {
+                match self.first_after_enable.get() {
+                    None => {
+                        self.first_after_enable.set(Some(at));
+                        false
+                    }
+                    Some(first) => at > first,
+                }
+            }
             _ => false,
         };
         let mut a = Assembler::new(&self.dev, &self.last, now);

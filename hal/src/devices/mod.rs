@@ -53,7 +53,7 @@ pub use cooling_unit::ModbusCoolingUnit;
 pub use dc_meter::ModbusDcMeter;
 pub use health::{DeviceHealth, HealthErrors, HealthView, LinkState};
 pub use insulation_monitor::ModbusInsulationMonitor;
-pub use power_module::ModbusPowerModule;
+pub use power_module::{ModbusPowerModule, ModuleError};
 
 /// Maps the connection tasks' [`Instant`]s onto the daemon's [`Timestamp`]s.
 ///
@@ -184,9 +184,10 @@ fn sample(dev: &ModbusDevice, point: Point, now: Instant) -> Sample {
     }
 }
 
-/// The last good value of each point, so a stale reading shows the last known values.
+/// The last good value of each point and when it was read, so a stale reading shows the
+/// last known values with their time.
 #[derive(Debug, Default)]
-struct LastKnown(RefCell<BTreeMap<Point, Value>>);
+struct LastKnown(RefCell<BTreeMap<Point, (Value, Instant)>>);
 
 /// Assembles one role reading: values in role units, last known values where a read failed,
 /// whether anything the role needs is stale, and the time of its oldest needed point.
@@ -231,7 +232,7 @@ impl<'a> Assembler<'a> {
             }
             Sample::Fresh(v, at) => {
                 self.note(at, required);
-                self.last.0.borrow_mut().insert(point, v.clone());
+                self.last.0.borrow_mut().insert(point, (v.clone(), at));
                 Some(v)
             }
             Sample::SensorFault(at) => {
@@ -239,10 +240,12 @@ impl<'a> Assembler<'a> {
                 self.last.0.borrow_mut().remove(&point);
                 None
             }
-            Sample::Failed(_, at) => {
-                self.note(at, required);
+            Sample::Failed(_, failed_at) => {
                 self.stale |= required;
-                self.last.0.borrow().get(&point).cloned()
+                let last = self.last.0.borrow().get(&point).cloned();
+                // The time of the values shown: the last good read, not the failure.
+                self.note(last.as_ref().map_or(failed_at, |(_, at)| *at), required);
+                last.map(|(v, _)| v)
             }
         }
     }
@@ -311,7 +314,8 @@ impl<'a> Assembler<'a> {
         })
     }
 
-    /// The time of the oldest needed point, on the daemon's clock.
+    /// The time of the oldest needed point (of its last good value where it is stale), on
+    /// the daemon's clock.
     fn at(&self, clock: &ReadingClock) -> Timestamp {
         self.oldest.map_or(Timestamp::ZERO, |i| clock.at(i))
     }
