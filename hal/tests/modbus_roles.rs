@@ -50,6 +50,7 @@ fn any_port() -> SocketAddr {
 fn instance(name: &str, role: Role, profile: &str, port: u16, unit: u8) -> DeviceInstance {
     let mut tcp = ModbusTcp::new("127.0.0.1", port, unit);
     tcp.timeout_ms = Some(200);
+    tcp.frozen_after = Some(3);
     DeviceInstance {
         name: name.into(),
         role,
@@ -222,6 +223,23 @@ async fn a_power_module_follows_its_commands_and_reports_range_and_faults() {
     })
     .await;
     assert_eq!(m1.reading().range, Some(VoltageRange::High));
+    // A range write the device refuses leaves the range unknown, not the one asked for.
+    sim.with_unit(1, |d| {
+        d.inject(Some(CommsFault::Exception(
+            tokio_modbus::ExceptionCode::ServerDeviceFailure,
+        )))
+    });
+    m1.set_range(VoltageRange::Low, now(&clock));
+    wait_for("the range unknown", || {
+        Some(()).filter(|_| m1.reading().range.is_none())
+    })
+    .await;
+    sim.with_unit(1, |d| d.inject(None));
+    assert_eq!(
+        sim.with_unit(1, |d| plant_value(d, Point::VoltageRangeMode))
+            .flatten(),
+        Some(Value::Number(1.0))
+    );
 
     // Over-temperature latches a fault, named by the profile's bit; a reset clears it once
     // the heat sink has cooled.

@@ -51,7 +51,9 @@ pub struct ModbusPowerModule {
     last: LastKnown,
     /// What the station last commanded (the module may lag or refuse it).
     commanded: ModuleCommand,
-    range_written: Option<VoltageRange>,
+    /// The range last written and the device's write-failure count then: a range the
+    /// profile does not poll is known only as written, until a write fails.
+    range_written: Option<(VoltageRange, u64)>,
     last_error: Option<ModuleError>,
 }
 
@@ -258,7 +260,7 @@ impl ModbusPowerModule {
             Value::Number(raw as f64),
             now,
         )?;
-        self.range_written = Some(range);
+        self.range_written = Some((range, self.dev.state().errors.write_failures));
         Ok(())
     }
 }
@@ -304,7 +306,10 @@ impl PowerModule for ModbusPowerModule {
         let available_power_w = a.number_f32(Point::AvailablePower, false);
         let range = match a.value(Point::VoltageRangeMode, false) {
             Some(Value::Number(n)) => self.ranges.and_then(|m| m.range(n)),
-            _ => self.range_written,
+            _ => self.range_written.and_then(|(range, failures)| {
+                // A write failed since (perhaps this one, refused at current): unknown.
+                (self.dev.state().errors.write_failures == failures).then_some(range)
+            }),
         };
         let (running, status_fault) = match &status {
             Some(s) => match &s.name {
