@@ -123,6 +123,8 @@ async fn a_power_module_follows_its_commands_and_reports_range_and_faults() {
     );
     let mut m1 = devices.power_modules.remove("m1").unwrap();
     let m2 = devices.power_modules.remove("m2").unwrap();
+    assert_eq!(m1.limits().voltage, Some((0.0, 1000.0)));
+    assert_eq!(m1.limits().current, Some((0.0, 100.0)));
 
     // Into the 600 V battery at 700 V: constant current at the 40 A limit.
     let cmd = ModuleCommand {

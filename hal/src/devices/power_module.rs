@@ -39,6 +39,13 @@ pub enum ModuleError {
     NoRangeMode,
 }
 
+/// The ranges (min, max) of a module's setpoints, in V and A, where its profile gives them.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct SetpointLimits {
+    pub voltage: Option<(f64, f64)>,
+    pub current: Option<(f64, f64)>,
+}
+
 /// A [`PowerModule`] over a Modbus device whose profile has the `power_module` role.
 #[derive(Debug)]
 pub struct ModbusPowerModule {
@@ -180,15 +187,15 @@ impl ModbusPowerModule {
         self.commanded
     }
 
-    /// The voltage setpoint range and the current limit range the profile allows, for the
-    /// pool's allocation.
-    pub fn limits(&self) -> (Option<(f64, f64)>, Option<(f64, f64)>) {
+    /// The setpoint ranges the profile allows, for the pool's allocation.
+    pub fn limits(&self) -> SetpointLimits {
         let p = self.dev.profile();
-        (
-            p.point(Point::VoltageSetpoint)
+        SetpointLimits {
+            voltage: p
+                .point(Point::VoltageSetpoint)
                 .and_then(|r| r.encoding.range),
-            p.point(Point::CurrentLimit).and_then(|r| r.encoding.range),
-        )
+            current: p.point(Point::CurrentLimit).and_then(|r| r.encoding.range),
+        }
     }
 
     fn resync(&mut self) {
