@@ -320,6 +320,50 @@ async fn a_power_module_that_stops_answering_is_stale_with_its_last_values() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unchanged_command_is_not_written_again() {
+    let profile = shipped("power-module-30kw-modbus.toml");
+    let plant = PowerModulePlant::new(ModuleRating::default(), BatteryLoad::default());
+    let sim = serve(SimDevice::new(profile, plant).unwrap(), any_port(), TICK)
+        .await
+        .unwrap();
+    let clock = ReadingClock::new(Instant::now());
+    let mut devices = build(
+        &[instance(
+            "m1",
+            Role::PowerModule,
+            "power-module-30kw-modbus.toml",
+            sim.addr().port(),
+            1,
+        )],
+        clock,
+    )
+    .await;
+    let mut m1 = devices.power_modules.remove("m1").unwrap();
+    let cmd = ModuleCommand {
+        enable: true,
+        voltage: 700.0,
+        current_limit: 10.0,
+    };
+    m1.command(cmd, now(&clock));
+    wait_for("10 A", || {
+        Some(()).filter(|_| (m1.reading().current - 10.0).abs() < 0.01)
+    })
+    .await;
+    // The station commands every step; the wire sees only the polls (10 Hz, two groups)
+    // and the keep-alive, not three writes and their read-backs per step. The profile's
+    // 2 s refresh would add at most three writes with their read-backs.
+    let before = sim.with(|d| d.requests());
+    let until = Instant::now() + Duration::from_millis(500);
+    while Instant::now() < until {
+        m1.command(cmd, now(&clock));
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let requests = sim.with(|d| d.requests()) - before;
+    assert!(requests <= 20, "{requests} requests in 500 ms");
+    assert!(m1.last_error().is_none());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_dc_meters_energy_rises_and_freezes_when_it_goes_quiet() {
     let sim = serve(
         SimDevice::new(shipped("dc-meter-modbus.toml"), DcMeterPlant::new(5_000.0)).unwrap(),
@@ -543,6 +587,14 @@ async fn an_insulation_monitor_measures_and_reports_an_injected_fault() {
     .await;
     assert!(r.measuring);
 
+    // The self test raises the device's alarm: a device fault while it lasts.
+    imd.self_test();
+    assert!(imd.last_error().is_none());
+    wait_for("the self test's alarm", || {
+        Some(()).filter(|_| imd.reading().device_fault)
+    })
+    .await;
+
     imd.set_measuring(false, now(&clock));
     wait_for("the monitor switched off", || {
         sim.with(|d| plant_value(d, Point::MonitorEnable))
@@ -659,6 +711,34 @@ async fn configuration_errors_name_the_device_and_what_is_wrong() {
     .await;
     assert!(
         matches!(&e.problem, BuildProblem::LinkConflict { other, .. } if other == "m1"),
+        "{e}"
+    );
+
+    // The backends' constructors check the role too.
+    let (mut devs, _task) = charger_hal::modbus::spawn_tcp(
+        charger_hal::modbus::TcpLink {
+            addr: SocketAddr::from(([127, 0, 0, 1], 9)),
+            timeout: Duration::from_millis(100),
+            reconnect_after: 3,
+            frozen_after: 3,
+        },
+        vec![charger_hal::modbus::DeviceConfig {
+            name: "meter".into(),
+            unit: 1,
+            profile: shipped("dc-meter-modbus.toml"),
+        }],
+    );
+    let e =
+        charger_hal::devices::ModbusPowerModule::new("meter", devs.remove(0), clock).unwrap_err();
+    assert!(
+        matches!(
+            e,
+            charger_hal::devices::RoleError::WrongRole {
+                found: Role::DcMeter,
+                wanted: Role::PowerModule,
+                ..
+            }
+        ),
         "{e}"
     );
 
