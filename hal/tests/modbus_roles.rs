@@ -786,7 +786,7 @@ fn device_instances_deserialize_from_the_configuration() {
     let Transport::ModbusTcp(tcp) = &cfg.devices[1].transport;
     assert_eq!((tcp.port, tcp.unit, tcp.timeout_ms), (5020, 3, Some(300)));
 
-    let typo = text.replace("unit = 3", "unit_id = 3");
+    let typo = text.replace("timeout_ms = 300", "timeout_ms = 300, timeuot = 1");
     assert!(
         toml::from_str::<Config>(&typo).is_err(),
         "an unknown key is an error"
