@@ -10,6 +10,7 @@
 
 pub mod can;
 pub mod connector;
+pub mod devices;
 pub mod energy;
 pub mod imd;
 pub mod io;
