@@ -12,7 +12,8 @@
 //! A device that answers with a Modbus exception is alive and reachable: exceptions are kept
 //! apart from transport errors and timeouts, are logged with device and register, and never
 //! cause a reconnect. A unit that lets a call time out is not asked again in the same round,
-//! so an absent unit costs the others one timeout per round, not one per request.
+//! and then only after a backoff (the call timeout, doubling to 2 s while it stays silent), so
+//! an absent or slow unit costs the others one timeout now and then, not one per request.
 //!
 //! **TCP.** A reply that arrives after its call timed out is recognised by its MBAP
 //! transaction id and dropped ([`mbap`]), never taken as the answer to the next request; the
@@ -328,6 +329,25 @@ struct Slot {
     counter: Vec<Option<(i128, u32)>>,
     watchdog_due: Option<Instant>,
     watchdog_count: u16,
+    /// Rounds in a row in which the unit let a call time out, and when it is asked again.
+    misses: u32,
+    retry_at: Option<Instant>,
+}
+
+/// The longest a unit that keeps timing out waits between attempts.
+const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(2);
+
+/// How long a unit that timed out in `misses` rounds in a row waits before it is asked again:
+/// the call timeout, doubling each round, at most [`MAX_RETRY_BACKOFF`]. Behind a gateway
+/// that serves one request at a time, a slow unit asked at its full rate would keep the
+/// gateway busy with requests whose answers nobody waits for any more, and the other units'
+/// answers would queue behind them until they time out too.
+fn retry_backoff(timeout: Duration, misses: u32) -> Duration {
+    let doublings = misses.saturating_sub(1).min(16);
+    timeout
+        .saturating_mul(1u32 << doublings)
+        .min(MAX_RETRY_BACKOFF)
+        .max(timeout.min(MAX_RETRY_BACKOFF))
 }
 /// Start the task owning the connection to `link` with `devices` behind it.
 pub fn spawn_tcp(link: TcpLink, devices: Vec<DeviceConfig>) -> (Vec<ModbusDevice>, JoinHandle<()>) {
@@ -372,6 +392,8 @@ fn spawn(endpoint: Endpoint, devices: Vec<DeviceConfig>) -> (Vec<ModbusDevice>, 
             counter,
             watchdog_due,
             watchdog_count: 0,
+            misses: 0,
+            retry_at: None,
         });
     }
     let task = tokio::spawn(run(endpoint, slots, wrx));
@@ -645,12 +667,21 @@ async fn serve(
         let now = Instant::now();
         let mut next = now + Duration::from_secs(60);
         for (i, slot) in slots.iter_mut().enumerate() {
+            if let Some(at) = slot.retry_at {
+                if at > now {
+                    next = next.min(at);
+                    continue;
+                }
+            }
             // A unit that let one call time out is not asked again in this round: it would
             // most likely time out again, and every timeout is time the other units on the
-            // link wait. Its remaining due groups are marked unanswered.
+            // link wait. Its remaining due groups are marked unanswered, and it waits a
+            // backoff before the next attempt.
             let mut silent = false;
+            let mut asked = false;
             if let Some(due) = slot.watchdog_due {
                 if due <= now {
+                    asked = true;
                     silent = !keepalive(wire, slot).await;
                     if wire.broken() {
                         return Ended::Reconnect;
@@ -666,6 +697,7 @@ async fn serve(
                     next = next.min(due);
                     continue;
                 }
+                asked = true;
                 let late = late_before
                     .get(i)
                     .copied()
@@ -678,6 +710,17 @@ async fn serve(
                 if let Some(d) = slot.due[gi] {
                     next = next.min(d);
                 }
+            }
+            if silent {
+                slot.misses = slot.misses.saturating_add(1);
+                let at = Instant::now() + retry_backoff(wire.timeout, slot.misses);
+                debug!(device = %slot.cfg.name, unit = slot.cfg.unit, misses = slot.misses,
+                    "modbus unit silent; asked again after a backoff");
+                slot.retry_at = Some(at);
+                next = next.min(at);
+            } else if asked {
+                slot.misses = 0;
+                slot.retry_at = None;
             }
         }
         tokio::select! {
@@ -1014,4 +1057,19 @@ async fn keepalive(wire: &mut Wire, slot: &mut Slot) -> bool {
         read_back: false,
     };
     write(wire, slot, &job).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_silent_unit_waits_the_timeout_doubling_to_two_seconds() {
+        let t = Duration::from_millis(200);
+        let b: Vec<u128> = (1..=6).map(|n| retry_backoff(t, n).as_millis()).collect();
+        assert_eq!(b, vec![200, 400, 800, 1600, 2000, 2000]);
+        assert_eq!(retry_backoff(t, u32::MAX), MAX_RETRY_BACKOFF);
+        // A timeout longer than the cap waits the cap.
+        assert_eq!(retry_backoff(Duration::from_secs(5), 1), MAX_RETRY_BACKOFF);
+    }
 }
