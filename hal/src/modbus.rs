@@ -508,12 +508,19 @@ impl Wire {
     /// after it.
     async fn exchange(&mut self, unit: u8, request: Request<'_>) -> Call<Response> {
         if let Line::Rtu {
+            port,
             silence,
             quiet_since,
-            ..
-        } = &self.line
+        } = &mut self.line
         {
             tokio::time::sleep_until(*quiet_since + *silence).await;
+            // No request is outstanding, so anything waiting on the line is stale: a reply
+            // that came after its call timed out would otherwise be read as this request's
+            // answer (RTU replies carry no id, and one of the same length fits).
+            if port.bytes_to_read().is_ok_and(|n| n > 0) {
+                debug!(unit, "stale bytes on the serial line before a request; flushed");
+                rtu::resync(port.as_mut(), *silence, self.timeout).await;
+            }
         }
         self.ctx.set_slave(Slave(unit));
         // A reply that is not the answer (wrong unit, wrong function, bytes that are not a

@@ -195,11 +195,17 @@ pub(super) fn open(link: &RtuLink) -> Result<(Context, Box<dyn SerialPort>), Str
         })
         .flow_control(FlowControl::None)
         .timeout(link.timeout);
-    let stream = SerialStream::open(&builder).map_err(|e| format!("{path}: {e}"))?;
-    let port = SerialPort::try_clone(&stream).map_err(|e| format!("{path}: {e}"))?;
+    // Opened exclusively (TIOCEXCL and a lock): one task owns the bus. The second handle is
+    // a duplicate of the same descriptor (a tokio stream cannot be cloned), used only for
+    // tcflush and the count of waiting bytes.
+    let native = builder.open_native().map_err(|e| format!("{path}: {e}"))?;
+    let port = native
+        .try_clone_native()
+        .map_err(|e| format!("{path}: {e}"))?;
+    let stream = SerialStream::try_from(native).map_err(|e| format!("{path}: {e}"))?;
     // Whatever the line carried before we owned it is nobody's answer.
     let _ = port.clear(ClearBuffer::All);
-    Ok((tokio_modbus::client::rtu::attach(stream), port))
+    Ok((tokio_modbus::client::rtu::attach(stream), Box::new(port)))
 }
 
 /// Bring the line back in step: flush the input until nothing has arrived for `silence`,
