@@ -7,7 +7,7 @@
 //! the words into typed values and publishes them, each with its timestamp, into a [`watch`]
 //! channel per device: readers take the latest state and never wait on the wire. Writes are
 //! queued to the task and never block the caller. The poll loop is written once, over a
-//! [`Wire`]: a tokio-modbus context plus what differs between the transports.
+//! `Wire`: a tokio-modbus context plus what differs between the transports.
 //!
 //! A device that answers with a Modbus exception is alive and reachable: exceptions are kept
 //! apart from transport errors and timeouts, are logged with device and register, and never
@@ -16,7 +16,7 @@
 //! an absent or slow unit costs the others one timeout now and then, not one per request.
 //!
 //! **TCP.** A reply that arrives after its call timed out is recognised by its MBAP
-//! transaction id and dropped ([`mbap`]), never taken as the answer to the next request; the
+//! transaction id and dropped (module `mbap`), never taken as the answer to the next request; the
 //! connection is rebuilt only after `reconnect_after` failures in a row, so one slow unit
 //! behind a gateway does not drop the others.
 //!
@@ -349,6 +349,31 @@ fn retry_backoff(timeout: Duration, misses: u32) -> Duration {
         .min(MAX_RETRY_BACKOFF)
         .max(timeout.min(MAX_RETRY_BACKOFF))
 }
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum UnitIdError {
+    #[error("unit id {0} is used twice on one link")]
+    Duplicate(u8),
+    #[error("unit id {0} cannot be addressed on an RTU bus (1..=247; 0 is broadcast)")]
+    NotOnBus(u8),
+}
+
+/// Unit ids that cannot share one link: the same id twice (two devices would read each
+/// other's answers), or on a serial bus an id outside 1..=247.
+pub fn check_unit_ids(devices: &[DeviceConfig], serial_bus: bool) -> Result<(), UnitIdError> {
+    let mut seen = [false; 256];
+    for d in devices {
+        if serial_bus && !(1..=247).contains(&d.unit) {
+            return Err(UnitIdError::NotOnBus(d.unit));
+        }
+        let slot = &mut seen[usize::from(d.unit)];
+        if *slot {
+            return Err(UnitIdError::Duplicate(d.unit));
+        }
+        *slot = true;
+    }
+    Ok(())
+}
+
 /// Start the task owning the connection to `link` with `devices` behind it.
 pub fn spawn_tcp(link: TcpLink, devices: Vec<DeviceConfig>) -> (Vec<ModbusDevice>, JoinHandle<()>) {
     spawn(Endpoint::Tcp(link), devices)
@@ -518,7 +543,10 @@ impl Wire {
             // that came after its call timed out would otherwise be read as this request's
             // answer (RTU replies carry no id, and one of the same length fits).
             if port.bytes_to_read().is_ok_and(|n| n > 0) {
-                debug!(unit, "stale bytes on the serial line before a request; flushed");
+                debug!(
+                    unit,
+                    "stale bytes on the serial line before a request; flushed"
+                );
                 rtu::resync(port.as_mut(), *silence, self.timeout).await;
             }
         }
@@ -1067,8 +1095,39 @@ async fn keepalive(wire: &mut Wire, slot: &mut Slot) -> bool {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn unit_ids_on_one_link_are_distinct_and_addressable() {
+        let profile = Arc::new(
+            Profile::load(
+                &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../configs/devices/dc-meter-modbus.toml"),
+            )
+            .unwrap(),
+        );
+        let dev = |unit| DeviceConfig {
+            name: format!("m{unit}"),
+            unit,
+            profile: profile.clone(),
+        };
+        assert_eq!(check_unit_ids(&[dev(1), dev(2)], true), Ok(()));
+        assert_eq!(
+            check_unit_ids(&[dev(1), dev(1)], false),
+            Err(UnitIdError::Duplicate(1))
+        );
+        assert_eq!(check_unit_ids(&[dev(0)], false), Ok(()));
+        assert_eq!(
+            check_unit_ids(&[dev(0)], true),
+            Err(UnitIdError::NotOnBus(0))
+        );
+        assert_eq!(
+            check_unit_ids(&[dev(248)], true),
+            Err(UnitIdError::NotOnBus(248))
+        );
+    }
 
     #[test]
     fn a_silent_unit_waits_the_timeout_doubling_to_two_seconds() {

@@ -342,3 +342,54 @@ async fn a_reply_arriving_after_its_timeout_is_flushed_not_taken_for_the_next_an
     assert!(served.lock().unwrap().len() >= 15);
     drop(slave);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_port_that_fails_is_reopened_and_its_devices_marked_unreachable() {
+    let (master, slave) =
+        SerialStream::pair().expect("a pseudo-terminal pair: needs /dev/ptmx (devpts mounted)");
+    let path = slave.name().expect("the slave end of a pty has a path");
+    let profile = shipped("power-module-30kw-modbus.toml");
+    let plant = PowerModulePlant::new(ModuleRating::default(), BatteryLoad::default());
+    let bus = serve_rtu_bus(
+        vec![(1, SimDevice::new(profile.clone(), plant).unwrap())],
+        master,
+        TICK,
+    )
+    .unwrap();
+    let link = RtuLink {
+        baud: 115_200,
+        timeout: Duration::from_millis(50),
+        ..RtuLink::new(&path)
+    };
+    let (mut devs, task) = spawn_rtu(
+        link,
+        vec![DeviceConfig {
+            name: "module".into(),
+            unit: 1,
+            profile,
+        }],
+    );
+    let mut dev = devs.pop().unwrap();
+    until(&mut dev, "the first readings", |d| {
+        num(d, Point::OutputVoltage).is_some()
+    })
+    .await;
+    // The other end goes away (an adapter unplugged): the port itself fails, which, unlike
+    // a unit's silence, does reopen it, and every reading says why.
+    drop(bus);
+    drop(slave);
+    until(&mut dev, "the port reopened", |d| {
+        let st = d.state();
+        st.errors.reconnects >= 1 && !st.connected
+    })
+    .await;
+    until(&mut dev, "the readings marked", |d| {
+        matches!(
+            d.reading(Point::OutputVoltage).map(|r| r.value),
+            Some(Err(ReadError::Transport(_)))
+        )
+    })
+    .await;
+    assert!(dev.value(Point::OutputVoltage, Instant::now()).is_err());
+    task.abort();
+}
