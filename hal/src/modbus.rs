@@ -552,8 +552,9 @@ impl Wire {
         }
         self.ctx.set_slave(Slave(unit));
         // A reply that is not the answer (wrong unit, wrong function, bytes that are not a
-        // frame) is garbled: the line is alive but out of step.
-        let (call, garbled) = match timeout(self.timeout, self.ctx.call(request)).await {
+        // frame) is garbled: the line is alive but out of step. After it, or a timeout, a
+        // serial line is brought back in step before the next request.
+        let (call, out_of_step) = match timeout(self.timeout, self.ctx.call(request)).await {
             Ok(Ok(Ok(response))) => (Call::Ok(response), false),
             Ok(Ok(Err(code))) => (Call::Exception(code.into()), false),
             Ok(Err(tokio_modbus::Error::Protocol(e))) => {
@@ -573,7 +574,7 @@ impl Wire {
                 false
             }
             (Line::Tcp { .. }, _) => true,
-            (Line::Rtu { .. }, Call::Transport(_)) => !garbled,
+            (Line::Rtu { .. }, Call::Transport(_)) => !out_of_step,
             (Line::Rtu { .. }, Call::Timeout) => false,
         };
         if counted {
@@ -585,7 +586,7 @@ impl Wire {
             quiet_since,
         } = &mut self.line
         {
-            if garbled {
+            if out_of_step {
                 rtu::resync(port.as_mut(), *silence, self.timeout).await;
             }
             *quiet_since = Instant::now();
