@@ -1,29 +1,52 @@
-//! Modbus TCP devices driven by their profiles ([`crate::profile`]).
+//! Modbus devices driven by their profiles ([`crate::profile`]), over TCP or an RTU serial bus.
 //!
-//! One task owns one TCP connection and every device (unit id) behind it, so a gateway with
-//! several units is one connection polled in turn. The task reads each status group at its
-//! rate with the requests the profile planned, bounds every call with a timeout, decodes the
-//! words into typed values and publishes them, each with its timestamp, into a
-//! [`watch`] channel per device: readers take the latest state and never wait on the wire.
-//! Writes are queued to the task and never block the caller.
+//! One task owns one link — a TCP connection, or a serial line — and every device (unit id)
+//! on it, so a gateway with several units is one connection polled in turn, and every unit on
+//! an RS-485 bus is polled in turn by the bus's one task. The task reads each status group at
+//! its rate with the requests the profile planned, bounds every call with a timeout, decodes
+//! the words into typed values and publishes them, each with its timestamp, into a [`watch`]
+//! channel per device: readers take the latest state and never wait on the wire. Writes are
+//! queued to the task and never block the caller. The poll loop is written once, over a
+//! `Wire`: a tokio-modbus context plus what differs between the transports.
 //!
 //! A device that answers with a Modbus exception is alive and reachable: exceptions are kept
 //! apart from transport errors and timeouts, are logged with device and register, and never
-//! cause a reconnect. Only repeated transport failures or timeouts in a row drop and rebuild the
-//! connection, so one slow unit behind a gateway does not disconnect the others at once.
+//! cause a reconnect. A unit that lets a call time out is not asked again in the same round,
+//! and then only after a backoff (the call timeout, doubling to 2 s while it stays silent), so
+//! an absent or slow unit costs the others one timeout now and then, not one per request.
+//!
+//! **TCP.** A reply that arrives after its call timed out is recognised by its MBAP
+//! transaction id and dropped (module `mbap`), never taken as the answer to the next request; the
+//! connection is rebuilt only after `reconnect_after` failures in a row, so one slow unit
+//! behind a gateway does not drop the others.
+//!
+//! **RTU.** A serial bus has no transaction ids. Every request waits for the line's
+//! inter-frame silence (3.5 character times, 1.75 ms above 19200 baud) after the last frame;
+//! after a timeout or a garbled reply the input is flushed until the line has stayed silent
+//! that long, so a late or broken reply can never be read as the next unit's answer. Timeouts
+//! never reopen the port (a missing unit says nothing about the bus); only errors of the port
+//! itself do, after `reopen_after` in a row.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use thiserror::Error;
+use tokio::net::TcpStream;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio::time::{timeout, Instant};
-use tokio_modbus::client::{Context, Reader, Writer};
+use tokio_modbus::client::{Client, Context};
 use tokio_modbus::prelude::SlaveContext;
-use tokio_modbus::{ExceptionCode, Slave};
+use tokio_modbus::{ExceptionCode, Request, Response, Slave};
 use tracing::{debug, info, warn};
+
+mod mbap;
+mod rtu;
+
+use mbap::{LateReplies, MbapFilter};
+pub use rtu::{inter_frame_silence, DataBits, Parity, RtuLink, RtuLinkError, StopBits};
 
 use crate::profile::{
     codec, DecodeError, GroupKind, Point, Profile, ReadRequest, Table, Value, WatchdogMode,
@@ -121,6 +144,8 @@ pub struct ErrorCounts {
     pub decode: u64,
     pub write_failures: u64,
     pub reconnects: u64,
+    /// TCP replies that arrived after their call had timed out, dropped by transaction id.
+    pub late_replies: u64,
 }
 
 /// What a device's readers see.
@@ -152,6 +177,24 @@ pub struct TcpLink {
     pub reconnect_after: u32,
     /// Reads in a row with an unchanged update counter before a group counts as frozen.
     pub frozen_after: u32,
+}
+
+/// Failures in a row before a link is rebuilt, unless configured.
+pub const DEFAULT_REBUILD_AFTER: u32 = 3;
+/// Unchanged update-counter reads before a group counts as frozen, unless configured.
+pub const DEFAULT_FROZEN_AFTER: u32 = 3;
+
+impl TcpLink {
+    /// A link to `addr` with the defaults: 500 ms per call, rebuilt after 3 failures in a
+    /// row, frozen after 3 unchanged counter reads.
+    pub fn new(addr: SocketAddr) -> Self {
+        Self {
+            addr,
+            timeout: Duration::from_millis(500),
+            reconnect_after: DEFAULT_REBUILD_AFTER,
+            frozen_after: DEFAULT_FROZEN_AFTER,
+        }
+    }
 }
 
 #[derive(Debug, Error, PartialEq)]
@@ -286,10 +329,63 @@ struct Slot {
     counter: Vec<Option<(i128, u32)>>,
     watchdog_due: Option<Instant>,
     watchdog_count: u16,
+    /// Rounds in a row in which the unit let a call time out, and when it is asked again.
+    misses: u32,
+    retry_at: Option<Instant>,
+}
+
+/// The longest a unit that keeps timing out waits between attempts.
+const MAX_RETRY_BACKOFF: Duration = Duration::from_secs(2);
+
+/// How long a unit that timed out in `misses` rounds in a row waits before it is asked again:
+/// the call timeout, doubling each round, at most [`MAX_RETRY_BACKOFF`]. Behind a gateway
+/// that serves one request at a time, a slow unit asked at its full rate would keep the
+/// gateway busy with requests whose answers nobody waits for any more, and the other units'
+/// answers would queue behind them until they time out too.
+fn retry_backoff(timeout: Duration, misses: u32) -> Duration {
+    let doublings = misses.saturating_sub(1).min(16);
+    timeout
+        .saturating_mul(1u32 << doublings)
+        .min(MAX_RETRY_BACKOFF)
+        .max(timeout.min(MAX_RETRY_BACKOFF))
+}
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum UnitIdError {
+    #[error("unit id {0} is used twice on one link")]
+    Duplicate(u8),
+    #[error("unit id {0} cannot be addressed on an RTU bus (1..=247; 0 is broadcast)")]
+    NotOnBus(u8),
+}
+
+/// Unit ids that cannot share one link: the same id twice (two devices would read each
+/// other's answers), or on a serial bus an id outside 1..=247.
+pub fn check_unit_ids(devices: &[DeviceConfig], serial_bus: bool) -> Result<(), UnitIdError> {
+    let mut seen = [false; 256];
+    for d in devices {
+        if serial_bus && !(1..=247).contains(&d.unit) {
+            return Err(UnitIdError::NotOnBus(d.unit));
+        }
+        let slot = &mut seen[usize::from(d.unit)];
+        if *slot {
+            return Err(UnitIdError::Duplicate(d.unit));
+        }
+        *slot = true;
+    }
+    Ok(())
 }
 
 /// Start the task owning the connection to `link` with `devices` behind it.
 pub fn spawn_tcp(link: TcpLink, devices: Vec<DeviceConfig>) -> (Vec<ModbusDevice>, JoinHandle<()>) {
+    spawn(Endpoint::Tcp(link), devices)
+}
+
+/// Start the task owning the serial bus `link` with `devices` on it: one task polls every
+/// unit in turn, each request after the line's inter-frame silence.
+pub fn spawn_rtu(link: RtuLink, devices: Vec<DeviceConfig>) -> (Vec<ModbusDevice>, JoinHandle<()>) {
+    spawn(Endpoint::Rtu(link), devices)
+}
+
+fn spawn(endpoint: Endpoint, devices: Vec<DeviceConfig>) -> (Vec<ModbusDevice>, JoinHandle<()>) {
     let (wtx, wrx) = mpsc::channel(64);
     let now = Instant::now();
     let mut handles = Vec::new();
@@ -321,9 +417,11 @@ pub fn spawn_tcp(link: TcpLink, devices: Vec<DeviceConfig>) -> (Vec<ModbusDevice
             counter,
             watchdog_due,
             watchdog_count: 0,
+            misses: 0,
+            retry_at: None,
         });
     }
-    let task = tokio::spawn(run(link, slots, wrx));
+    let task = tokio::spawn(run(endpoint, slots, wrx));
     (handles, task)
 }
 
@@ -331,34 +429,219 @@ fn period(hz: f64) -> Duration {
     Duration::from_secs_f64(1.0 / hz.max(0.001))
 }
 
-async fn run(link: TcpLink, mut slots: Vec<Slot>, mut writes: mpsc::Receiver<(usize, WriteJob)>) {
-    loop {
-        let ctx = match timeout(link.timeout, tokio_modbus::client::tcp::connect(link.addr)).await {
-            Ok(Ok(ctx)) => ctx,
-            Ok(Err(e)) => {
-                debug!(addr = %link.addr, error = %e, "modbus connect failed");
-                mark_all(&slots, ReadError::Transport(e.to_string()));
-                if !backoff(&mut writes, &link).await {
-                    return;
-                }
-                continue;
+/// What the task connects to: everything else is the same poll loop over a [`Wire`].
+enum Endpoint {
+    Tcp(TcpLink),
+    Rtu(RtuLink),
+}
+
+impl Endpoint {
+    fn timeout(&self) -> Duration {
+        match self {
+            Endpoint::Tcp(l) => l.timeout,
+            Endpoint::Rtu(l) => l.timeout,
+        }
+    }
+
+    fn describe(&self) -> String {
+        match self {
+            Endpoint::Tcp(l) => l.addr.to_string(),
+            Endpoint::Rtu(l) => l.path.display().to_string(),
+        }
+    }
+
+    async fn open(&self) -> Result<Wire, ReadError> {
+        match self {
+            Endpoint::Tcp(link) => {
+                let stream = match timeout(link.timeout, TcpStream::connect(link.addr)).await {
+                    Ok(Ok(s)) => s,
+                    Ok(Err(e)) => return Err(ReadError::Transport(e.to_string())),
+                    Err(_) => return Err(ReadError::Timeout(link.timeout)),
+                };
+                // Requests are small and each waits for its answer: never hold one back.
+                let _ = stream.set_nodelay(true);
+                let late = Arc::new(LateReplies::default());
+                let ctx = tokio_modbus::client::tcp::attach(MbapFilter::new(stream, late.clone()));
+                Ok(Wire {
+                    ctx,
+                    timeout: link.timeout,
+                    failures: 0,
+                    rebuild_after: link.reconnect_after,
+                    frozen_after: link.frozen_after,
+                    line: Line::Tcp { late },
+                })
             }
-            Err(_) => {
-                mark_all(&slots, ReadError::Timeout(link.timeout));
-                if !backoff(&mut writes, &link).await {
+            Endpoint::Rtu(link) => {
+                let (ctx, port) = rtu::open(link).map_err(ReadError::Transport)?;
+                Ok(Wire {
+                    ctx,
+                    timeout: link.timeout,
+                    failures: 0,
+                    rebuild_after: link.reopen_after,
+                    frozen_after: link.frozen_after,
+                    line: Line::Rtu {
+                        port,
+                        silence: link.silence(),
+                        quiet_since: Instant::now(),
+                    },
+                })
+            }
+        }
+    }
+}
+
+/// An open link as the poll loop sees it: a tokio-modbus context over TCP or a serial line,
+/// the bound on each call, and the failures that count toward rebuilding it.
+struct Wire {
+    ctx: Context,
+    timeout: Duration,
+    /// Counted failures in a row.
+    failures: u32,
+    rebuild_after: u32,
+    frozen_after: u32,
+    line: Line,
+}
+
+/// What differs between the transports once the context is open.
+enum Line {
+    /// Late replies are dropped by transaction id ([`MbapFilter`]); timeouts, transport errors
+    /// and garbled replies count toward rebuilding the connection.
+    Tcp { late: Arc<LateReplies> },
+    /// A serial bus has no transaction ids: after a timeout or a garbled reply the input is
+    /// flushed and the line left silent before the next request. Only errors of the port
+    /// itself (an adapter unplugged) count toward reopening it; a unit that does not answer
+    /// says nothing about the bus.
+    Rtu {
+        /// A second handle on the port, to flush its input and see whether bytes arrive.
+        port: Box<dyn tokio_serial::SerialPort>,
+        silence: Duration,
+        /// When the line last carried a frame: the next request waits `silence` after it.
+        quiet_since: Instant,
+    },
+}
+
+/// Outcome of one call on the wire.
+enum Call<T> {
+    Ok(T),
+    Exception(Exception),
+    Timeout,
+    Transport(String),
+}
+
+impl Wire {
+    /// One request to `unit`, bounded by the timeout, with the transport's rules before and
+    /// after it.
+    async fn exchange(&mut self, unit: u8, request: Request<'_>) -> Call<Response> {
+        if let Line::Rtu {
+            port,
+            silence,
+            quiet_since,
+        } = &mut self.line
+        {
+            tokio::time::sleep_until(*quiet_since + *silence).await;
+            // No request is outstanding, so anything waiting on the line is stale: a reply
+            // that came after its call timed out would otherwise be read as this request's
+            // answer (RTU replies carry no id, and one of the same length fits).
+            if port.bytes_to_read().is_ok_and(|n| n > 0) {
+                debug!(
+                    unit,
+                    "stale bytes on the serial line before a request; flushed"
+                );
+                rtu::resync(port.as_mut(), *silence, self.timeout).await;
+            }
+        }
+        self.ctx.set_slave(Slave(unit));
+        // A reply that is not the answer (wrong unit, wrong function, bytes that are not a
+        // frame) is garbled: the line is alive but out of step. After it, or a timeout, a
+        // serial line is brought back in step before the next request.
+        let (call, out_of_step) = match timeout(self.timeout, self.ctx.call(request)).await {
+            Ok(Ok(Ok(response))) => (Call::Ok(response), false),
+            Ok(Ok(Err(code))) => (Call::Exception(code.into()), false),
+            Ok(Err(tokio_modbus::Error::Protocol(e))) => {
+                (Call::Transport(format!("garbled reply: {e}")), true)
+            }
+            Ok(Err(tokio_modbus::Error::Transport(e)))
+                if e.kind() == std::io::ErrorKind::InvalidData =>
+            {
+                (Call::Transport(format!("garbled reply: {e}")), true)
+            }
+            Ok(Err(tokio_modbus::Error::Transport(e))) => (Call::Transport(e.to_string()), false),
+            Err(_) => (Call::Timeout, true),
+        };
+        let counted = match (&self.line, &call) {
+            (_, Call::Ok(_) | Call::Exception(_)) => {
+                self.failures = 0;
+                false
+            }
+            (Line::Tcp { .. }, _) => true,
+            (Line::Rtu { .. }, Call::Transport(_)) => !out_of_step,
+            (Line::Rtu { .. }, Call::Timeout) => false,
+        };
+        if counted {
+            self.failures = self.failures.saturating_add(1);
+        }
+        if let Line::Rtu {
+            port,
+            silence,
+            quiet_since,
+        } = &mut self.line
+        {
+            if out_of_step {
+                rtu::resync(port.as_mut(), *silence, self.timeout).await;
+            }
+            *quiet_since = Instant::now();
+        }
+        call
+    }
+
+    /// Enough failures in a row: drop the link and build it anew.
+    fn broken(&self) -> bool {
+        self.failures >= self.rebuild_after.max(1)
+    }
+
+    /// Late replies dropped for `unit` since the link was opened.
+    fn late_replies(&self, unit: u8) -> u64 {
+        match &self.line {
+            Line::Tcp { late } => late.of(unit),
+            Line::Rtu { .. } => 0,
+        }
+    }
+}
+
+async fn run(
+    endpoint: Endpoint,
+    mut slots: Vec<Slot>,
+    mut writes: mpsc::Receiver<(usize, WriteJob)>,
+) {
+    let name = endpoint.describe();
+    // Late replies are counted per connection; carried over so the counts only grow.
+    let mut late_before: Vec<u64> = vec![0; slots.len()];
+    loop {
+        let mut wire = match endpoint.open().await {
+            Ok(wire) => wire,
+            Err(e) => {
+                debug!(link = %name, error = %e, "modbus link could not be opened");
+                mark_all(&slots, e);
+                if !backoff(&mut writes, endpoint.timeout()).await {
                     return;
                 }
                 continue;
             }
         };
-        info!(addr = %link.addr, "modbus connected");
+        info!(link = %name, "modbus link open");
         for s in &slots {
             s.state.send_modify(|st| st.connected = true);
         }
-        match serve(&link, ctx, &mut slots, &mut writes).await {
+        let ended = serve(&mut wire, &mut slots, &mut writes, &late_before).await;
+        for (i, s) in slots.iter().enumerate() {
+            if let Some(n) = late_before.get_mut(i) {
+                *n = n.saturating_add(wire.late_replies(s.cfg.unit));
+            }
+        }
+        match ended {
             Ended::Stopped => return,
             Ended::Reconnect => {
-                warn!(addr = %link.addr, "modbus connection rebuilt after repeated failures");
+                warn!(link = %name, "modbus link rebuilt after repeated failures");
                 for s in &slots {
                     s.state.send_modify(|st| {
                         st.connected = false;
@@ -371,8 +654,8 @@ async fn run(link: TcpLink, mut slots: Vec<Slot>, mut writes: mpsc::Receiver<(us
 }
 
 /// Wait before reconnecting; false if every handle is gone.
-async fn backoff(writes: &mut mpsc::Receiver<(usize, WriteJob)>, link: &TcpLink) -> bool {
-    let until = Instant::now() + link.timeout.max(Duration::from_millis(200));
+async fn backoff(writes: &mut mpsc::Receiver<(usize, WriteJob)>, timeout: Duration) -> bool {
+    let until = Instant::now() + timeout.max(Duration::from_millis(200));
     loop {
         tokio::select! {
             _ = tokio::time::sleep_until(until) => return true,
@@ -401,52 +684,47 @@ enum Ended {
     Reconnect,
 }
 
-/// Outcome of one call on the wire.
-enum Call<T> {
-    Ok(T),
-    Exception(Exception),
-    Timeout,
-    Transport(String),
-}
-
-async fn call<T, F>(limit: Duration, fut: F) -> Call<T>
-where
-    F: std::future::Future<Output = tokio_modbus::Result<T>>,
-{
-    match timeout(limit, fut).await {
-        Ok(Ok(Ok(v))) => Call::Ok(v),
-        Ok(Ok(Err(code))) => Call::Exception(code.into()),
-        Ok(Err(e)) => Call::Transport(e.to_string()),
-        Err(_) => Call::Timeout,
-    }
-}
-
 async fn serve(
-    link: &TcpLink,
-    mut ctx: Context,
+    wire: &mut Wire,
     slots: &mut [Slot],
     writes: &mut mpsc::Receiver<(usize, WriteJob)>,
+    late_before: &[u64],
 ) -> Ended {
-    let mut failures: u32 = 0;
     loop {
         // Writes first: a setpoint change must not wait behind a round of polls.
         while let Ok((idx, job)) = writes.try_recv() {
             if let Some(slot) = slots.get(idx) {
-                if !write(link, &mut ctx, slot, &job, &mut failures).await {
+                write(wire, slot, &job).await;
+                if wire.broken() {
                     return Ended::Reconnect;
                 }
             }
         }
         let now = Instant::now();
         let mut next = now + Duration::from_secs(60);
-        for slot in slots.iter_mut() {
+        for (i, slot) in slots.iter_mut().enumerate() {
+            if let Some(at) = slot.retry_at {
+                if at > now {
+                    next = next.min(at);
+                    continue;
+                }
+            }
+            // A unit that let one call time out is not asked again in this round: it would
+            // most likely time out again, and every timeout is time the other units on the
+            // link wait. Its remaining due groups are marked unanswered, and it waits a
+            // backoff before the next attempt.
+            let mut silent = false;
+            let mut asked = false;
             if let Some(due) = slot.watchdog_due {
                 if due <= now {
-                    if !keepalive(link, &mut ctx, slot, &mut failures).await {
+                    asked = true;
+                    silent = !keepalive(wire, slot).await;
+                    if wire.broken() {
                         return Ended::Reconnect;
                     }
-                } else {
-                    next = next.min(due);
+                }
+                if let Some(d) = slot.watchdog_due {
+                    next = next.min(d);
                 }
             }
             for gi in 0..slot.due.len() {
@@ -455,12 +733,30 @@ async fn serve(
                     next = next.min(due);
                     continue;
                 }
-                if !poll_group(link, &mut ctx, slot, gi, &mut failures).await {
+                asked = true;
+                let late = late_before
+                    .get(i)
+                    .copied()
+                    .unwrap_or(0)
+                    .saturating_add(wire.late_replies(slot.cfg.unit));
+                poll_group(wire, slot, gi, &mut silent, late).await;
+                if wire.broken() {
                     return Ended::Reconnect;
                 }
                 if let Some(d) = slot.due[gi] {
                     next = next.min(d);
                 }
+            }
+            if silent {
+                slot.misses = slot.misses.saturating_add(1);
+                let at = Instant::now() + retry_backoff(wire.timeout, slot.misses);
+                debug!(device = %slot.cfg.name, unit = slot.cfg.unit, misses = slot.misses,
+                    "modbus unit silent; asked again after a backoff");
+                slot.retry_at = Some(at);
+                next = next.min(at);
+            } else if asked {
+                slot.misses = 0;
+                slot.retry_at = None;
             }
         }
         tokio::select! {
@@ -468,7 +764,8 @@ async fn serve(
             job = writes.recv() => match job {
                 Some((idx, job)) => {
                     if let Some(slot) = slots.get(idx) {
-                        if !write(link, &mut ctx, slot, &job, &mut failures).await {
+                        write(wire, slot, &job).await;
+                        if wire.broken() {
                             return Ended::Reconnect;
                         }
                     }
@@ -479,25 +776,15 @@ async fn serve(
     }
 }
 
-/// Count a failure; true while the connection is still worth keeping.
-fn failed(link: &TcpLink, failures: &mut u32) -> bool {
-    *failures = failures.saturating_add(1);
-    *failures < link.reconnect_after.max(1)
-}
-
-async fn poll_group(
-    link: &TcpLink,
-    ctx: &mut Context,
-    slot: &mut Slot,
-    gi: usize,
-    failures: &mut u32,
-) -> bool {
+/// Read one status group of one unit and publish the outcome. `silent` is set when the unit
+/// lets a call time out, and when it is already set nothing is sent.
+async fn poll_group(wire: &mut Wire, slot: &mut Slot, gi: usize, silent: &mut bool, late: u64) {
     let profile = slot.cfg.profile.clone();
     let Some(group) = profile.groups.get(gi) else {
-        return true;
+        return;
     };
     let GroupKind::Status { poll_hz } = group.kind else {
-        return true;
+        return;
     };
     // Schedule from the due time, not from now, so the rate does not drift with latency.
     let due = slot.due[gi].unwrap_or_else(Instant::now);
@@ -507,11 +794,9 @@ async fn poll_group(
         next = now + period(poll_hz);
     }
     slot.due[gi] = Some(next);
-    ctx.set_slave(Slave(slot.cfg.unit));
-    let mut keep = true;
+    let unit = slot.cfg.unit;
     let mut results: Vec<(usize, Result<Value, ReadError>)> = Vec::new();
     for req in &group.reads {
-        let outcome = read(link, ctx, req).await;
         let at_err = |e: ReadError| {
             req.points
                 .iter()
@@ -519,9 +804,12 @@ async fn poll_group(
                 .map(|ri| (ri, Err(e.clone())))
                 .collect::<Vec<_>>()
         };
-        match outcome {
+        if *silent {
+            results.extend(at_err(ReadError::Timeout(wire.timeout)));
+            continue;
+        }
+        match read(wire, unit, req).await {
             Call::Ok(units) => {
-                *failures = 0;
                 for &p in &req.points {
                     let Some(&ri) = group.registers.get(p) else {
                         continue;
@@ -530,8 +818,7 @@ async fn poll_group(
                 }
             }
             Call::Exception(ex) => {
-                *failures = 0;
-                warn!(device = %slot.cfg.name, unit = slot.cfg.unit, table = %req.table,
+                warn!(device = %slot.cfg.name, unit, table = %req.table,
                     address = req.address, count = req.count, exception = %ex,
                     "modbus exception on read");
                 slot.state.send_modify(|st| {
@@ -540,20 +827,21 @@ async fn poll_group(
                 results.extend(at_err(ReadError::Exception(ex)));
             }
             Call::Timeout => {
-                debug!(device = %slot.cfg.name, address = req.address, "modbus read timed out");
+                debug!(device = %slot.cfg.name, unit, address = req.address, "modbus read timed out");
                 slot.state
                     .send_modify(|st| st.errors.timeouts = st.errors.timeouts.saturating_add(1));
-                results.extend(at_err(ReadError::Timeout(link.timeout)));
-                keep = failed(link, failures);
+                results.extend(at_err(ReadError::Timeout(wire.timeout)));
+                *silent = true;
             }
             Call::Transport(e) => {
+                debug!(device = %slot.cfg.name, unit, address = req.address, error = %e,
+                    "modbus read failed");
                 slot.state
                     .send_modify(|st| st.errors.transport = st.errors.transport.saturating_add(1));
                 results.extend(at_err(ReadError::Transport(e)));
-                keep = failed(link, failures);
             }
         }
-        if !keep {
+        if wire.broken() {
             break;
         }
     }
@@ -572,7 +860,7 @@ async fn poll_group(
                 _ => 0,
             };
             slot.counter[gi] = Some((c, stalls));
-            if stalls >= link.frozen_after.max(1) {
+            if stalls >= wire.frozen_after.max(1) {
                 for (_, v) in results.iter_mut() {
                     *v = Err(ReadError::Frozen);
                 }
@@ -586,13 +874,13 @@ async fn poll_group(
         .count() as u64;
     slot.state.send_modify(|st| {
         st.errors.decode = st.errors.decode.saturating_add(decode_errors);
+        st.errors.late_replies = late;
         for (ri, value) in results {
             if let Some(r) = st.readings.get_mut(ri) {
                 *r = Some(Reading { value, at });
             }
         }
     });
-    keep
 }
 
 enum Units {
@@ -600,26 +888,29 @@ enum Units {
     Bits(Vec<bool>),
 }
 
-async fn read(link: &TcpLink, ctx: &mut Context, req: &ReadRequest) -> Call<Units> {
+async fn read(wire: &mut Wire, unit: u8, req: &ReadRequest) -> Call<Units> {
     let (a, n) = (req.address, req.count);
-    let t = link.timeout;
-    let words = |c: Call<Vec<u16>>| match c {
-        Call::Ok(w) => Call::Ok(Units::Words(w)),
+    let request = match req.table {
+        Table::Holding => Request::ReadHoldingRegisters(a, n),
+        Table::Input => Request::ReadInputRegisters(a, n),
+        Table::Coil => Request::ReadCoils(a, n),
+        Table::DiscreteInput => Request::ReadDiscreteInputs(a, n),
+    };
+    match wire.exchange(unit, request).await {
+        Call::Ok(response) => match response {
+            Response::ReadHoldingRegisters(w) | Response::ReadInputRegisters(w) => {
+                Call::Ok(Units::Words(w))
+            }
+            // Bits come in whole bytes: the padding past `count` is not data.
+            Response::ReadCoils(mut b) | Response::ReadDiscreteInputs(mut b) => {
+                b.truncate(usize::from(n));
+                Call::Ok(Units::Bits(b))
+            }
+            other => Call::Transport(format!("unexpected response {other:?}")),
+        },
         Call::Exception(e) => Call::Exception(e),
         Call::Timeout => Call::Timeout,
         Call::Transport(e) => Call::Transport(e),
-    };
-    let bits = |c: Call<Vec<bool>>| match c {
-        Call::Ok(b) => Call::Ok(Units::Bits(b)),
-        Call::Exception(e) => Call::Exception(e),
-        Call::Timeout => Call::Timeout,
-        Call::Transport(e) => Call::Transport(e),
-    };
-    match req.table {
-        Table::Holding => words(call(t, ctx.read_holding_registers(a, n)).await),
-        Table::Input => words(call(t, ctx.read_input_registers(a, n)).await),
-        Table::Coil => bits(call(t, ctx.read_coils(a, n)).await),
-        Table::DiscreteInput => bits(call(t, ctx.read_discrete_inputs(a, n)).await),
     }
 }
 
@@ -653,61 +944,49 @@ fn decode_point(
     }
 }
 
-async fn write(
-    link: &TcpLink,
-    ctx: &mut Context,
-    slot: &Slot,
-    job: &WriteJob,
-    failures: &mut u32,
-) -> bool {
-    ctx.set_slave(Slave(slot.cfg.unit));
-    let t = link.timeout;
-    let outcome = match (&job.table, &job.payload) {
-        (Table::Coil, WritePayload::Bit(b)) => {
-            call(t, ctx.write_single_coil(job.address, *b)).await
-        }
+/// Write one job and read it back where asked; false if the unit did not answer in time.
+async fn write(wire: &mut Wire, slot: &Slot, job: &WriteJob) -> bool {
+    let unit = slot.cfg.unit;
+    let a = job.address;
+    let request = match (&job.table, &job.payload) {
+        (Table::Coil, WritePayload::Bit(b)) => Some(Request::WriteSingleCoil(a, *b)),
         (Table::Holding, WritePayload::Words(w)) if w.len() == 1 => {
-            call(t, ctx.write_single_register(job.address, w[0])).await
+            Some(Request::WriteSingleRegister(a, w[0]))
         }
-        (Table::Holding, WritePayload::Words(w)) => {
-            call(t, ctx.write_multiple_registers(job.address, w)).await
-        }
+        (Table::Holding, WritePayload::Words(w)) => Some(Request::WriteMultipleRegisters(
+            a,
+            Cow::Borrowed(w.as_slice()),
+        )),
         (Table::Holding, WritePayload::Mask { and_mask, or_mask }) => {
-            call(
-                t,
-                ctx.masked_write_register(job.address, *and_mask, *or_mask),
-            )
-            .await
+            Some(Request::MaskWriteRegister(a, *and_mask, *or_mask))
         }
         // The profile never encodes a write to a read-only table.
-        _ => Call::Exception(Exception::IllegalFunction),
+        _ => None,
     };
-    let (keep, error) = match outcome {
-        Call::Ok(()) => {
-            *failures = 0;
-            if job.read_back {
-                read_back(link, ctx, job).await
-            } else {
-                (true, None)
-            }
-        }
+    let outcome = match request {
+        Some(request) => match wire.exchange(unit, request).await {
+            Call::Ok(response) if echoes(&response, job) => Call::Ok(()),
+            Call::Ok(other) => Call::Transport(format!("the write echo differs: {other:?}")),
+            Call::Exception(e) => Call::Exception(e),
+            Call::Timeout => Call::Timeout,
+            Call::Transport(e) => Call::Transport(e),
+        },
+        None => Call::Exception(Exception::IllegalFunction),
+    };
+    let answered = !matches!(outcome, Call::Timeout);
+    let error = match outcome {
+        Call::Ok(()) if job.read_back => read_back(wire, unit, job).await,
+        Call::Ok(()) => None,
         Call::Exception(ex) => {
-            *failures = 0;
-            warn!(device = %slot.cfg.name, unit = slot.cfg.unit, register = %job.register,
+            warn!(device = %slot.cfg.name, unit, register = %job.register,
                 address = job.address, exception = %ex, "modbus exception on write");
-            (true, Some(format!("{}: {ex}", job.register)))
+            Some(format!("{}: {ex}", job.register))
         }
-        Call::Timeout => (
-            failed(link, failures),
-            Some(format!(
-                "{}: no answer within {:?}",
-                job.register, link.timeout
-            )),
-        ),
-        Call::Transport(e) => (
-            failed(link, failures),
-            Some(format!("{}: {e}", job.register)),
-        ),
+        Call::Timeout => Some(format!(
+            "{}: no answer within {:?}",
+            job.register, wire.timeout
+        )),
+        Call::Transport(e) => Some(format!("{}: {e}", job.register)),
     };
     if let Some(e) = error {
         slot.state.send_modify(|st| {
@@ -715,45 +994,54 @@ async fn write(
             st.last_write_error = Some(e);
         });
     }
-    keep
+    answered
+}
+
+/// A write's reply echoes what was written; anything else is not its answer.
+fn echoes(response: &Response, job: &WriteJob) -> bool {
+    match (response, &job.payload) {
+        (Response::WriteSingleCoil(a, b), WritePayload::Bit(v)) => *a == job.address && b == v,
+        (Response::WriteSingleRegister(a, w), WritePayload::Words(v)) => {
+            *a == job.address && v.as_slice() == [*w]
+        }
+        (Response::WriteMultipleRegisters(a, n), WritePayload::Words(v)) => {
+            *a == job.address && usize::from(*n) == v.len()
+        }
+        (Response::MaskWriteRegister(a, and, or), WritePayload::Mask { and_mask, or_mask }) => {
+            *a == job.address && and == and_mask && or == or_mask
+        }
+        _ => false,
+    }
 }
 
 /// Read a written register back: a device that accepted a write but holds another value
 /// (clamped, ignored in its current mode) is a write failure, not a success.
-async fn read_back(link: &TcpLink, ctx: &mut Context, job: &WriteJob) -> (bool, Option<String>) {
-    let t = link.timeout;
+async fn read_back(wire: &mut Wire, unit: u8, job: &WriteJob) -> Option<String> {
     let a = job.address;
-    let matches = match &job.payload {
-        WritePayload::Bit(b) => match call(t, ctx.read_coils(a, 1)).await {
-            Call::Ok(v) => Ok(v.first() == Some(b)),
-            other => Err(other.describe()),
-        },
-        WritePayload::Words(w) => {
-            let n = u16::try_from(w.len()).unwrap_or(u16::MAX);
-            match call(t, ctx.read_holding_registers(a, n)).await {
-                Call::Ok(v) => Ok(&v == w),
-                other => Err(other.describe()),
-            }
-        }
-        WritePayload::Mask { and_mask, or_mask } => {
-            match call(t, ctx.read_holding_registers(a, 1)).await {
-                Call::Ok(v) => Ok(v
-                    .first()
-                    .is_some_and(|w| w & !and_mask == *or_mask & !and_mask)),
-                other => Err(other.describe()),
-            }
-        }
+    let (table, count) = match &job.payload {
+        WritePayload::Bit(_) => (Table::Coil, 1),
+        WritePayload::Words(w) => (Table::Holding, u16::try_from(w.len()).unwrap_or(u16::MAX)),
+        WritePayload::Mask { .. } => (Table::Holding, 1),
+    };
+    let req = ReadRequest {
+        table,
+        address: a,
+        count,
+        points: Vec::new(),
+    };
+    let matches = match (read(wire, unit, &req).await, &job.payload) {
+        (Call::Ok(Units::Bits(v)), WritePayload::Bit(b)) => Ok(v.first() == Some(b)),
+        (Call::Ok(Units::Words(v)), WritePayload::Words(w)) => Ok(&v == w),
+        (Call::Ok(Units::Words(v)), WritePayload::Mask { and_mask, or_mask }) => Ok(v
+            .first()
+            .is_some_and(|w| w & !and_mask == *or_mask & !and_mask)),
+        (Call::Ok(_), _) => Ok(false),
+        (other, _) => Err(other.describe()),
     };
     match matches {
-        Ok(true) => (true, None),
-        Ok(false) => (
-            true,
-            Some(format!("{}: read back a different value", job.register)),
-        ),
-        Err(e) => (
-            true,
-            Some(format!("{}: read-back failed: {e}", job.register)),
-        ),
+        Ok(true) => None,
+        Ok(false) => Some(format!("{}: read back a different value", job.register)),
+        Err(e) => Some(format!("{}: read-back failed: {e}", job.register)),
     }
 }
 
@@ -768,7 +1056,8 @@ impl<T> Call<T> {
     }
 }
 
-async fn keepalive(link: &TcpLink, ctx: &mut Context, slot: &mut Slot, failures: &mut u32) -> bool {
+/// Write the keep-alive if it is due; false if the unit did not answer in time.
+async fn keepalive(wire: &mut Wire, slot: &mut Slot) -> bool {
     let profile = slot.cfg.profile.clone();
     let Some(wd) = profile.watchdog.as_ref() else {
         return true;
@@ -803,5 +1092,51 @@ async fn keepalive(link: &TcpLink, ctx: &mut Context, slot: &mut Slot, failures:
         register: reg.name.clone(),
         read_back: false,
     };
-    write(link, ctx, slot, &job, failures).await
+    write(wire, slot, &job).await
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unit_ids_on_one_link_are_distinct_and_addressable() {
+        let profile = Arc::new(
+            Profile::load(
+                &std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                    .join("../configs/devices/dc-meter-modbus.toml"),
+            )
+            .unwrap(),
+        );
+        let dev = |unit| DeviceConfig {
+            name: format!("m{unit}"),
+            unit,
+            profile: profile.clone(),
+        };
+        assert_eq!(check_unit_ids(&[dev(1), dev(2)], true), Ok(()));
+        assert_eq!(
+            check_unit_ids(&[dev(1), dev(1)], false),
+            Err(UnitIdError::Duplicate(1))
+        );
+        assert_eq!(check_unit_ids(&[dev(0)], false), Ok(()));
+        assert_eq!(
+            check_unit_ids(&[dev(0)], true),
+            Err(UnitIdError::NotOnBus(0))
+        );
+        assert_eq!(
+            check_unit_ids(&[dev(248)], true),
+            Err(UnitIdError::NotOnBus(248))
+        );
+    }
+
+    #[test]
+    fn a_silent_unit_waits_the_timeout_doubling_to_two_seconds() {
+        let t = Duration::from_millis(200);
+        let b: Vec<u128> = (1..=6).map(|n| retry_backoff(t, n).as_millis()).collect();
+        assert_eq!(b, vec![200, 400, 800, 1600, 2000, 2000]);
+        assert_eq!(retry_backoff(t, u32::MAX), MAX_RETRY_BACKOFF);
+        // A timeout longer than the cap waits the cap.
+        assert_eq!(retry_backoff(Duration::from_secs(5), 1), MAX_RETRY_BACKOFF);
+    }
 }

@@ -8,8 +8,9 @@
 //!
 //! [`SimDevice`] is the whole device as a pure value: it answers a Modbus request, applies
 //! injected communication faults ([`CommsFault`]) and advances its plant. With the
-//! `sim-server` feature, [`server::serve`] puts it on a real Modbus TCP socket: a thin shell
-//! of one tokio-modbus server and one task stepping the plant in real time.
+//! `sim-server` feature, [`server::serve`] puts it on a real Modbus TCP socket (and
+//! [`server::serve_rtu_bus`] several on one serial line): a thin shell of one tokio-modbus
+//! server and one task stepping the plant in real time.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -44,6 +45,9 @@ pub enum CommsFault {
     /// Every register read returns 0x7FFF words: out of range, NaN or a sentinel for the
     /// shipped maps, never a plausible value.
     Garbage,
+    /// Every request is answered correctly but this late (a slow unit behind a gateway): past
+    /// the client's timeout the reply arrives after the client gave up on it.
+    Late(Duration),
 }
 
 /// The word every register holds while [`CommsFault::Garbage`] is on.
@@ -401,6 +405,14 @@ impl<P: PlantModel> SimDevice<P> {
     /// Requests seen (answered or not).
     pub fn requests(&self) -> u64 {
         self.requests
+    }
+
+    /// How long the answer to a request waits ([`CommsFault::Late`]).
+    pub fn reply_delay(&self) -> Option<Duration> {
+        match self.fault {
+            Some(CommsFault::Late(d)) => Some(d),
+            _ => None,
+        }
     }
 
     /// Inject (or with `None`, clear) a communication fault.

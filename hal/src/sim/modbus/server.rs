@@ -1,5 +1,6 @@
 //! The thin shell: a [`SimDevice`] on a real Modbus TCP socket, its plant stepped in real time,
-//! or several behind one simulated gateway, addressed by unit id.
+//! or several behind one simulated gateway, addressed by unit id, or several on one Modbus RTU
+//! serial line (a real tty, or one end of a pseudo-terminal pair in tests).
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -14,6 +15,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 use tokio_modbus::server::tcp::{accept_tcp_connection, Server};
 use tokio_modbus::server::Service;
 use tokio_modbus::{ExceptionCode, Response, SlaveRequest};
+use tokio_serial::SerialStream;
 
 use super::{PlantModel, SimDevice};
 
@@ -28,9 +30,18 @@ pub struct SimServer<P> {
 #[derive(Debug)]
 struct Units<P> {
     devices: BTreeMap<u8, SimDevice<P>>,
-    /// A lone device answers whatever unit id it is addressed with; a gateway answers only
-    /// its units and "gateway path unavailable" for any other.
-    gateway: bool,
+    addressing: Addressing,
+}
+
+/// Who answers a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Addressing {
+    /// A lone device answers whatever unit id it is addressed with.
+    Lone,
+    /// A gateway answers only for its units and "gateway path unavailable" for any other.
+    Gateway,
+    /// On a serial bus only the addressed unit answers; a unit id nobody has is silence.
+    Bus,
 }
 
 fn lock<P>(units: &Mutex<Units<P>>) -> MutexGuard<'_, Units<P>> {
@@ -111,17 +122,26 @@ impl<P: PlantModel> Service for Shell<P> {
 
     fn call(&self, req: Self::Request) -> Self::Future {
         let mut units = lock(&self.0);
-        let gateway = units.gateway;
-        let device = if gateway {
-            units.devices.get_mut(&req.slave)
-        } else {
-            units.devices.values_mut().next()
+        let addressing = units.addressing;
+        let device = match addressing {
+            Addressing::Lone => units.devices.values_mut().next(),
+            Addressing::Gateway | Addressing::Bus => units.devices.get_mut(&req.slave),
         };
-        let answer = match device {
-            Some(d) => d.handle(&req.request),
-            None => Err(ExceptionCode::GatewayPathUnavailable),
+        let (answer, delay) = match device {
+            Some(d) => (d.handle(&req.request), d.reply_delay()),
+            None if addressing == Addressing::Bus => (Ok(None), None),
+            None => (Err(ExceptionCode::GatewayPathUnavailable), None),
         };
-        Box::pin(std::future::ready(answer))
+        match delay {
+            // The answer is what the device held when asked; it only leaves later. The
+            // server answers one request at a time, as a gateway in front of a slow serial
+            // unit does.
+            Some(d) => Box::pin(async move {
+                tokio::time::sleep(d).await;
+                answer
+            }),
+            None => Box::pin(std::future::ready(answer)),
+        }
     }
 }
 
@@ -136,7 +156,7 @@ pub async fn serve<P: PlantModel>(
     start(
         Units {
             devices,
-            gateway: false,
+            addressing: Addressing::Lone,
         },
         bind,
         tick,
@@ -151,6 +171,18 @@ pub async fn serve_gateway<P: PlantModel>(
     bind: SocketAddr,
     tick: Duration,
 ) -> std::io::Result<SimServer<P>> {
+    start(
+        Units {
+            devices: by_unit(units)?,
+            addressing: Addressing::Gateway,
+        },
+        bind,
+        tick,
+    )
+    .await
+}
+
+fn by_unit<P>(units: Vec<(u8, SimDevice<P>)>) -> std::io::Result<BTreeMap<u8, SimDevice<P>>> {
     let invalid = |m: String| std::io::Error::new(std::io::ErrorKind::InvalidInput, m);
     let mut devices = BTreeMap::new();
     for (unit, device) in units {
@@ -159,17 +191,62 @@ pub async fn serve_gateway<P: PlantModel>(
         }
     }
     if devices.is_empty() {
-        return Err(invalid("a gateway needs at least one unit".into()));
+        return Err(invalid("at least one unit is needed".into()));
     }
-    start(
-        Units {
-            devices,
-            gateway: true,
-        },
-        bind,
-        tick,
-    )
-    .await
+    Ok(devices)
+}
+
+/// Several devices on one Modbus RTU serial line, each at its unit id; a unit id nobody has
+/// gets no answer, as on a real bus. `serial` is the line (a tty, or the master end of a
+/// pseudo-terminal pair whose other end the client opens).
+pub fn serve_rtu_bus<P: PlantModel>(
+    units: Vec<(u8, SimDevice<P>)>,
+    serial: SerialStream,
+    tick: Duration,
+) -> std::io::Result<SimRtuBus<P>> {
+    let units = Arc::new(Mutex::new(Units {
+        devices: by_unit(units)?,
+        addressing: Addressing::Bus,
+    }));
+    let served = units.clone();
+    let server = tokio::spawn(async move {
+        let server = tokio_modbus::server::rtu::Server::new(serial);
+        if let Err(e) = server.serve_forever(Shell(served)).await {
+            tracing::warn!(error = %e, "simulated Modbus RTU bus stopped");
+        }
+    });
+    let stepper = step(units.clone(), tick);
+    Ok(SimRtuBus {
+        units,
+        tasks: vec![server, stepper],
+    })
+}
+
+/// A running simulated RTU bus; dropping it stops the server and the plants.
+#[derive(Debug)]
+pub struct SimRtuBus<P> {
+    units: Arc<Mutex<Units<P>>>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl<P: PlantModel> SimRtuBus<P> {
+    /// Look at or change one unit on the bus; `None` if there is no such unit.
+    pub fn with_unit<R>(&self, unit: u8, f: impl FnOnce(&mut SimDevice<P>) -> R) -> Option<R> {
+        self.handle().with_unit(unit, f)
+    }
+
+    /// A handle to the running devices for other tasks.
+    pub fn handle(&self) -> SimHandle<P> {
+        SimHandle(self.units.clone())
+    }
+}
+
+impl<P> Drop for SimRtuBus<P> {
+    fn drop(&mut self) {
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
 }
 
 async fn start<P: PlantModel>(
@@ -199,9 +276,19 @@ async fn start<P: PlantModel>(
         }
     });
 
-    let stepped = device.clone();
+    let stepper = step(device.clone(), tick);
+
+    Ok(SimServer {
+        units: device,
+        addr,
+        tasks: vec![server, stepper],
+    })
+}
+
+/// The task stepping every plant in real time.
+fn step<P: PlantModel>(units: Arc<Mutex<Units<P>>>, tick: Duration) -> JoinHandle<()> {
     let tick = tick.max(Duration::from_millis(1));
-    let stepper = tokio::spawn(async move {
+    tokio::spawn(async move {
         let mut interval = tokio::time::interval(tick);
         interval.set_missed_tick_behavior(MissedTickBehavior::Delay);
         let mut last = Instant::now();
@@ -210,15 +297,9 @@ async fn start<P: PlantModel>(
             let now = Instant::now();
             let dt = now.saturating_duration_since(last);
             last = now;
-            for d in lock(&stepped).devices.values_mut() {
+            for d in lock(&units).devices.values_mut() {
                 d.advance(dt);
             }
         }
-    });
-
-    Ok(SimServer {
-        units: device,
-        addr,
-        tasks: vec![server, stepper],
     })
 }

@@ -140,6 +140,14 @@ fn frozen_stops_the_update_counter_and_garbage_is_never_plausible() {
         dev.handle(&Request::ReadInputRegisters(0, 1)),
         Err(ExceptionCode::ServerDeviceBusy)
     );
+    assert_eq!(dev.reply_delay(), None);
+
+    // A late device answers correctly; the shell holds the answer back by the delay.
+    dev.inject(None);
+    let on_time = dev.handle(&Request::ReadInputRegisters(0, 1));
+    dev.inject(Some(CommsFault::Late(Duration::from_millis(300))));
+    assert_eq!(dev.handle(&Request::ReadInputRegisters(0, 1)), on_time);
+    assert_eq!(dev.reply_delay(), Some(Duration::from_millis(300)));
 }
 
 #[test]
