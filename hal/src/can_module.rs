@@ -1,0 +1,489 @@
+//! Power modules on CAN, driven by a CAN profile ([`crate::profile::can`]).
+//!
+//! One [`CanModuleBus`] owns one CAN port and every module on it; [`CanModuleBus::attach`]
+//! hands out a [`CanPowerModule`] per module address, which is what the pool holds as a
+//! [`PowerModule`]. The bus is stepped by its owner (`step(now)`, every few milliseconds):
+//! it takes the frames received so far and gives each reply to its module, marks a module
+//! whose replies got older than the profile's `max_age_ms` as `stale`, and sends what is due —
+//! every command whose value changed or whose period ran out (modules drop their output without
+//! it), every poll whose period ran out, a momentary command once.
+//!
+//! The decisions are pure and time-injected: [`ModuleLink`] is one module's schedule and state,
+//! fed frames and `now`, answering with the frames to send. The bus is the thin shell around a
+//! [`CanPort`]. A handle shares its module's link with the bus through a small mutex (the pool
+//! and the bus may live on different tasks); neither side ever waits on the bus.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use charger_protocol::{CanFrame, Timestamp};
+use serde::Serialize;
+use thiserror::Error;
+
+use crate::can::{CanError, CanPort};
+use crate::module::{ModuleCommand, ModuleReading, PowerModule};
+use crate::profile::can::{Addressing, CanProfile, MessageKind};
+use crate::profile::{Need, Point, Unit, Value};
+
+/// Frames read from the port per step at most, so a flooding bus cannot hold the step.
+const MAX_FRAMES_PER_STEP: usize = 4096;
+
+/// Counters of one module's link, since it was attached.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct LinkStats {
+    pub frames_sent: u64,
+    pub replies: u64,
+    /// Polls whose reply had not come when the next poll of the same kind was due.
+    pub missed_replies: u64,
+    /// Reply fields that were not a value (out of range, sensor sentinel, unknown enum).
+    pub decode_errors: u64,
+    /// Commands that could not be encoded (a setpoint outside the profile's range): not sent.
+    pub encode_errors: u64,
+}
+
+/// One module's schedule and state: pure, driven by frames and `now`.
+#[derive(Debug, Clone)]
+pub struct ModuleLink {
+    profile: Arc<CanProfile>,
+    to: Addressing,
+    attached_at: Timestamp,
+    wanted: ModuleCommand,
+    /// Momentary messages asked for and not yet sent.
+    momentary: Vec<usize>,
+    /// Send every command at the next poll (after a momentary command).
+    resend: bool,
+    /// Per message: when it was last sent, and (commands) the bytes sent.
+    sent: Vec<Option<(Timestamp, Vec<u8>)>>,
+    /// Per message: when a good reply last arrived.
+    received: Vec<Option<Timestamp>>,
+    values: BTreeMap<Point, Value>,
+    /// Names of the active fault bits.
+    faults: Vec<String>,
+    reading: ModuleReading,
+    pub stats: LinkStats,
+}
+
+impl ModuleLink {
+    pub fn new(profile: Arc<CanProfile>, to: Addressing, now: Timestamp) -> Self {
+        let n = profile.messages.len();
+        ModuleLink {
+            profile,
+            to,
+            attached_at: now,
+            wanted: ModuleCommand::OFF,
+            momentary: Vec::new(),
+            resend: false,
+            sent: vec![None; n],
+            received: vec![None; n],
+            values: BTreeMap::new(),
+            faults: Vec::new(),
+            // Nothing heard yet: not a reading.
+            reading: ModuleReading {
+                stale: true,
+                at: now,
+                ..ModuleReading::default()
+            },
+            stats: LinkStats::default(),
+        }
+    }
+
+    pub fn address(&self) -> u32 {
+        self.to.module
+    }
+
+    pub fn command(&mut self, cmd: ModuleCommand) {
+        self.wanted = cmd;
+    }
+
+    /// Queue the profile's momentary command for `point` (fault reset); false if it has none.
+    pub fn momentary(&mut self, point: Point) -> bool {
+        let found = self
+            .profile
+            .messages
+            .iter()
+            .position(|m| m.kind == MessageKind::Momentary { point });
+        if let Some(i) = found {
+            self.momentary.push(i);
+        }
+        found.is_some()
+    }
+
+    pub fn reading(&self) -> &ModuleReading {
+        &self.reading
+    }
+
+    /// The value the station wants for a written point, in the point's unit.
+    fn wanted_value(&self, point: Point) -> Option<Value> {
+        match point {
+            Point::OutputEnable => Some(Value::Bool(self.wanted.enable)),
+            Point::VoltageSetpoint => Some(Value::Number(f64::from(self.wanted.voltage))),
+            Point::CurrentLimit => Some(Value::Number(f64::from(self.wanted.current_limit))),
+            _ => None,
+        }
+    }
+
+    /// A reply for this module arrived: message `msg` with `data`.
+    pub fn on_reply(&mut self, msg: usize, data: &[u8], now: Timestamp) {
+        let profile = Arc::clone(&self.profile);
+        let Some(m) = profile.messages.get(msg) else {
+            return;
+        };
+        let Ok(decoded) = profile.decode(m, data) else {
+            self.stats.decode_errors += 1;
+            return;
+        };
+        let mut all_good = true;
+        for d in decoded {
+            let Some(f) = m.fields.get(d.field) else {
+                continue;
+            };
+            let Some(point) = f.point else { continue };
+            match d.value {
+                Ok(v) => {
+                    if point == Point::ModuleFaults {
+                        if let Value::Number(raw) = v {
+                            self.faults = f
+                                .active_faults(raw as u64)
+                                .into_iter()
+                                .map(str::to_string)
+                                .collect();
+                        }
+                    }
+                    let v = match (v, f.unit) {
+                        (Value::Number(n), Some(Unit::Kilowatt)) => Value::Number(n * 1000.0),
+                        (v, _) => v,
+                    };
+                    self.values.insert(point, v);
+                }
+                Err(e) => {
+                    self.stats.decode_errors += 1;
+                    // A temperature sensor fault is a missing temperature, not a stale module;
+                    // any other bad value leaves the message unrefreshed.
+                    if point == Point::ModuleTemperature {
+                        self.values.remove(&point);
+                    } else {
+                        all_good = false;
+                    }
+                    tracing::debug!(address = self.to.module, message = %m.name, field = %f.name, error = %e, "module reply field is not a value");
+                }
+            }
+        }
+        if all_good {
+            self.stats.replies += 1;
+            if let Some(r) = self.received.get_mut(msg) {
+                *r = Some(now);
+            }
+        }
+    }
+
+    /// Refresh the reading's staleness, and return the frames due at `now`.
+    pub fn poll(&mut self, now: Timestamp) -> Vec<CanFrame> {
+        self.refresh(now);
+        let profile = Arc::clone(&self.profile);
+        let mut out = Vec::new();
+        for i in std::mem::take(&mut self.momentary) {
+            let Some(m) = profile.messages.get(i) else {
+                continue;
+            };
+            match profile.encode(m, self.to, &|_| None) {
+                Ok(f) => {
+                    out.push(f);
+                    self.resend = true;
+                }
+                Err(e) => {
+                    self.stats.encode_errors += 1;
+                    tracing::warn!(address = self.to.module, message = %m.name, error = %e, "cannot encode a momentary command");
+                }
+            }
+        }
+        let resend = std::mem::take(&mut self.resend);
+        for (i, m) in profile.messages.iter().enumerate() {
+            let last = self.sent.get(i).cloned().flatten();
+            match m.kind {
+                MessageKind::Command { period } => {
+                    let frame = match profile.encode(m, self.to, &|p| self.wanted_value(p)) {
+                        Ok(f) => f,
+                        Err(e) => {
+                            self.stats.encode_errors += 1;
+                            tracing::warn!(address = self.to.module, message = %m.name, error = %e, "command not sent");
+                            continue;
+                        }
+                    };
+                    let due = match &last {
+                        None => true,
+                        Some((at, bytes)) => {
+                            resend || bytes.as_slice() != frame.data() || now - *at >= period
+                        }
+                    };
+                    if due {
+                        self.sent[i] = Some((now, frame.data().to_vec()));
+                        out.push(frame);
+                    }
+                }
+                MessageKind::Request { period, reply } => {
+                    let due = last.as_ref().is_none_or(|(at, _)| now - *at >= period);
+                    if !due {
+                        continue;
+                    }
+                    if let Some((at, _)) = &last {
+                        let answered = self.received.get(reply).copied().flatten();
+                        if answered.is_none_or(|r| r < *at) {
+                            self.stats.missed_replies += 1;
+                        }
+                    }
+                    match profile.encode(m, self.to, &|_| None) {
+                        Ok(f) => {
+                            self.sent[i] = Some((now, Vec::new()));
+                            out.push(f);
+                        }
+                        Err(e) => {
+                            self.stats.encode_errors += 1;
+                            tracing::warn!(address = self.to.module, message = %m.name, error = %e, "poll not sent");
+                        }
+                    }
+                }
+                MessageKind::Reply { .. } | MessageKind::Momentary { .. } => {}
+            }
+        }
+        self.stats.frames_sent += out.len() as u64;
+        out
+    }
+
+    /// Rebuild the reading from the latest values; stale when a reply that carries a point the
+    /// station reads is missing or older than its `max_age`.
+    fn refresh(&mut self, now: Timestamp) {
+        let mut stale = false;
+        let mut oldest: Option<Timestamp> = None;
+        for (i, m) in self.profile.messages.iter().enumerate() {
+            let MessageKind::Reply { max_age } = m.kind else {
+                continue;
+            };
+            let needed = m.fields.iter().any(|f| {
+                f.point.is_some_and(|p| {
+                    self.profile
+                        .role
+                        .spec(p)
+                        .is_some_and(|s| s.need == Need::Read && s.required)
+                })
+            });
+            if !needed {
+                continue;
+            }
+            match self.received.get(i).copied().flatten() {
+                Some(at) => {
+                    if now - at > max_age {
+                        stale = true;
+                    }
+                    oldest = Some(oldest.map_or(at, |o| o.min(at)));
+                }
+                None => stale = true,
+            }
+        }
+        let num = |p: Point| match self.values.get(&p) {
+            Some(Value::Number(n)) => Some(*n as f32),
+            _ => None,
+        };
+        let running = match self.values.get(&Point::ModuleStatus) {
+            Some(Value::Bool(b)) => *b,
+            Some(Value::Number(raw)) => self
+                .profile
+                .point(Point::ModuleStatus)
+                .and_then(|(_, f)| f.enum_names.get(&(*raw as i128)))
+                .is_some_and(|n| matches!(n.as_str(), "running" | "starting" | "derating")),
+            _ => false,
+        };
+        self.reading = ModuleReading {
+            voltage: num(Point::OutputVoltage).unwrap_or(self.reading.voltage),
+            current: num(Point::OutputCurrent).unwrap_or(self.reading.current),
+            running,
+            temperature_c: num(Point::ModuleTemperature),
+            available_power_w: num(Point::AvailablePower),
+            range: None,
+            fault: (!self.faults.is_empty()).then(|| self.faults.join(", ")),
+            stale,
+            // As old as its oldest part.
+            at: oldest.unwrap_or(self.attached_at),
+        };
+    }
+}
+
+/// Lock a link, carrying on past a poisoned lock: the link is plain data that a panic
+/// elsewhere cannot leave inconsistent in a way that matters more than stopping the modules.
+fn lock(link: &Mutex<ModuleLink>) -> MutexGuard<'_, ModuleLink> {
+    link.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+#[derive(Debug, Error, PartialEq)]
+pub enum AttachError {
+    #[error("address {address} is outside the profile's addresses {first}..={last}")]
+    Address { address: u32, first: u32, last: u32 },
+    #[error("a module with address {0} is already on this bus")]
+    Duplicate(u32),
+    #[error("the profile {0} is not a power-module profile")]
+    Role(String),
+}
+
+/// Counters of the bus, since it was created.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct BusStats {
+    pub frames_received: u64,
+    /// Frames that are no reply of the profile, or from an address nobody attached.
+    pub frames_ignored: u64,
+    pub send_errors: u64,
+}
+
+/// The modules of one CAN bus and the port they share.
+#[derive(Debug)]
+pub struct CanModuleBus<P: CanPort> {
+    port: P,
+    profile: Arc<CanProfile>,
+    links: Vec<Arc<Mutex<ModuleLink>>>,
+    pub stats: BusStats,
+}
+
+impl<P: CanPort> CanModuleBus<P> {
+    pub fn new(port: P, profile: Arc<CanProfile>) -> Self {
+        CanModuleBus {
+            port,
+            profile,
+            links: Vec::new(),
+            stats: BusStats::default(),
+        }
+    }
+
+    pub fn profile(&self) -> &Arc<CanProfile> {
+        &self.profile
+    }
+
+    pub fn port(&self) -> &P {
+        &self.port
+    }
+
+    /// Put the module with `address` (its switch setting) on this bus. It is commanded off and
+    /// polled from the next step; its reading is stale until it has answered every poll.
+    pub fn attach(&mut self, address: u32, now: Timestamp) -> Result<CanPowerModule, AttachError> {
+        if self.profile.role != crate::profile::Role::PowerModule {
+            return Err(AttachError::Role(self.profile.file.display().to_string()));
+        }
+        let (first, last) = self.profile.addresses;
+        if !(first..=last).contains(&address) {
+            return Err(AttachError::Address {
+                address,
+                first,
+                last,
+            });
+        }
+        if self.links.iter().any(|l| lock(l).address() == address) {
+            return Err(AttachError::Duplicate(address));
+        }
+        let link = Arc::new(Mutex::new(ModuleLink::new(
+            Arc::clone(&self.profile),
+            Addressing {
+                module: address,
+                group: 0,
+            },
+            now,
+        )));
+        self.links.push(Arc::clone(&link));
+        Ok(CanPowerModule { address, link })
+    }
+
+    /// One step: dispatch received replies, refresh every module, send what is due, flush.
+    /// A port error is returned after every module was refreshed (a dead port makes them
+    /// stale, it never freezes their readings).
+    pub fn step(&mut self, now: Timestamp) -> Result<(), CanError> {
+        let mut result = Ok(());
+        for _ in 0..MAX_FRAMES_PER_STEP {
+            let frame = match self.port.try_recv() {
+                Ok(Some(f)) => f,
+                Ok(None) => break,
+                Err(e) => {
+                    result = Err(e);
+                    break;
+                }
+            };
+            self.stats.frames_received += 1;
+            if !self.dispatch(&frame, now) {
+                self.stats.frames_ignored += 1;
+            }
+        }
+        let mut due = Vec::new();
+        for link in &self.links {
+            due.extend(lock(link).poll(now));
+        }
+        for frame in &due {
+            if let Err(e) = self.port.send(frame) {
+                self.stats.send_errors += 1;
+                if result.is_ok() {
+                    result = Err(e);
+                }
+            }
+        }
+        if let Err(e) = self.port.flush() {
+            self.stats.send_errors += 1;
+            if result.is_ok() {
+                result = Err(e);
+            }
+        }
+        result
+    }
+
+    fn dispatch(&mut self, frame: &CanFrame, now: Timestamp) -> bool {
+        if frame.is_remote() {
+            return false;
+        }
+        let matched: Vec<(usize, Addressing)> = self
+            .profile
+            .match_id(frame.id(), frame.is_extended(), false)
+            .collect();
+        let mut used = false;
+        for (msg, from) in matched {
+            if let Some(link) = self.links.iter().find(|l| lock(l).address() == from.module) {
+                lock(link).on_reply(msg, frame.data(), now);
+                used = true;
+            }
+        }
+        used
+    }
+
+    /// Counters of the module at `address`.
+    pub fn link_stats(&self, address: u32) -> Option<LinkStats> {
+        self.links
+            .iter()
+            .map(|l| lock(l))
+            .find(|l| l.address() == address)
+            .map(|l| l.stats)
+    }
+}
+
+/// One module on a [`CanModuleBus`], as the pool sees it.
+#[derive(Debug, Clone)]
+pub struct CanPowerModule {
+    address: u32,
+    link: Arc<Mutex<ModuleLink>>,
+}
+
+impl CanPowerModule {
+    pub fn address(&self) -> u32 {
+        self.address
+    }
+}
+
+impl PowerModule for CanPowerModule {
+    fn command(&mut self, cmd: ModuleCommand, _now: Timestamp) {
+        lock(&self.link).command(cmd);
+    }
+
+    fn reset_fault(&mut self, _now: Timestamp) {
+        if !lock(&self.link).momentary(Point::FaultReset) {
+            tracing::warn!(
+                address = self.address,
+                "the module's profile has no fault reset"
+            );
+        }
+    }
+
+    fn reading(&self) -> ModuleReading {
+        lock(&self.link).reading().clone()
+    }
+}
