@@ -487,3 +487,7 @@ impl PowerModule for CanPowerModule {
         lock(&self.link).reading().clone()
     }
 }
+
+#[cfg(test)]
+#[path = "can_module_tests.rs"]
+mod tests;

@@ -207,21 +207,20 @@ impl CanModuleSim {
     /// Advance the plant to `now`, and drop the output of modules that heard nothing for the
     /// profile's device timeout.
     pub fn step(&mut self, now: Timestamp) {
+        if let Some(timeout) = self.profile.device_timeout {
+            for (m, p) in self.modules.iter_mut().zip(self.bus.modules.iter_mut()) {
+                if let Some(heard) = m.last_heard {
+                    if !m.timed_out && now - heard > timeout {
+                        m.timed_out = true;
+                        p.comms_lost();
+                    }
+                }
+            }
+        }
         let dt = self.last_step.map_or(Duration::ZERO, |t| now - t);
         self.last_step = Some(now);
         if !dt.is_zero() {
             self.bus.step(dt);
-        }
-        let Some(timeout) = self.profile.device_timeout else {
-            return;
-        };
-        for (m, p) in self.modules.iter_mut().zip(self.bus.modules.iter_mut()) {
-            if let Some(heard) = m.last_heard {
-                if !m.timed_out && now - heard > timeout {
-                    m.timed_out = true;
-                    p.comms_lost();
-                }
-            }
         }
     }
 }
