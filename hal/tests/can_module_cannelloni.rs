@@ -2,6 +2,8 @@
 //! port, the simulated modules (`CanModuleSimServer`, or the `can-module-sim` binary in its own
 //! process) on another, both on 127.0.0.1, in real time, from the shipped CAN profile.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::io::{BufRead, BufReader};
 use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};

@@ -1155,7 +1155,8 @@ impl<F: Fn(String, Problem) -> ProfileError> Validator<'_, F> {
                 "enum, bits and flags need an unsigned field without scale or offset",
             ));
         }
-        if !enum_names.is_empty() && !(bit_names.is_empty() && flag_names.is_empty()) {
+        let named_bits = !bit_names.is_empty() || !flag_names.is_empty();
+        if !enum_names.is_empty() && named_bits {
             return Err(self.invalid(key("bits"), "a field has enum or bits, not both"));
         }
         Ok(Field {
