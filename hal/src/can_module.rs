@@ -251,7 +251,7 @@ impl ModuleLink {
 
     /// Rebuild the reading from the latest values; stale when a reply that carries a point the
     /// station reads is missing or older than its `max_age`.
-    fn refresh(&mut self, now: Timestamp) {
+    pub fn refresh(&mut self, now: Timestamp) {
         let mut stale = false;
         let mut oldest: Option<Timestamp> = None;
         for (i, m) in self.profile.messages.iter().enumerate() {
@@ -338,6 +338,9 @@ pub struct CanModuleBus<P: CanPort> {
     port: P,
     profile: Arc<CanProfile>,
     links: Vec<Arc<Mutex<ModuleLink>>>,
+    /// Handles hold a weak reference: when the bus is gone (its task ended or panicked),
+    /// their readings are stale, never frozen fresh.
+    alive: Arc<()>,
     pub stats: BusStats,
 }
 
@@ -347,6 +350,7 @@ impl<P: CanPort> CanModuleBus<P> {
             port,
             profile,
             links: Vec::new(),
+            alive: Arc::new(()),
             stats: BusStats::default(),
         }
     }
@@ -385,7 +389,11 @@ impl<P: CanPort> CanModuleBus<P> {
             now,
         )));
         self.links.push(Arc::clone(&link));
-        Ok(CanPowerModule { address, link })
+        Ok(CanPowerModule {
+            address,
+            link,
+            bus: Arc::downgrade(&self.alive),
+        })
     }
 
     /// One step: dispatch received replies, refresh every module, send what is due, flush.
@@ -446,6 +454,27 @@ impl<P: CanPort> CanModuleBus<P> {
         used
     }
 
+    /// The thin shell for a bus of its own: step every `period` of tokio's clock, with
+    /// timestamps counted from `epoch` (the clock the attach times came from), until the task
+    /// is dropped. Port errors are logged (1st, 2nd, 4th, … occurrence) and stepping goes on:
+    /// the modules' readings go stale, which is how the pool learns of a dead bus.
+    pub async fn run(mut self, period: std::time::Duration, epoch: tokio::time::Instant) {
+        let mut tick = tokio::time::interval(period);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut errors: u64 = 0;
+        loop {
+            tick.tick().await;
+            let elapsed = epoch.elapsed().as_millis();
+            let now = Timestamp::from_millis(u64::try_from(elapsed).unwrap_or(u64::MAX));
+            if let Err(e) = self.step(now) {
+                errors = errors.saturating_add(1);
+                if errors.is_power_of_two() {
+                    tracing::warn!(error = %e, errors, "CAN module bus: port error");
+                }
+            }
+        }
+    }
+
     /// Counters of the module at `address`.
     pub fn link_stats(&self, address: u32) -> Option<LinkStats> {
         self.links
@@ -461,6 +490,7 @@ impl<P: CanPort> CanModuleBus<P> {
 pub struct CanPowerModule {
     address: u32,
     link: Arc<Mutex<ModuleLink>>,
+    bus: std::sync::Weak<()>,
 }
 
 impl CanPowerModule {
@@ -484,7 +514,17 @@ impl PowerModule for CanPowerModule {
     }
 
     fn reading(&self) -> ModuleReading {
-        lock(&self.link).reading().clone()
+        let mut r = lock(&self.link).reading().clone();
+        if self.bus.strong_count() == 0 {
+            r.stale = true;
+        }
+        r
+    }
+
+    /// Age the reading by the caller's clock too, so that a bus task that stopped stepping
+    /// (stuck, not dropped) still leaves the module stale after its `max_age`.
+    fn step(&mut self, now: Timestamp) {
+        lock(&self.link).refresh(now);
     }
 }
 

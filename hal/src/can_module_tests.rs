@@ -317,3 +317,23 @@ fn a_module_that_hears_nothing_for_its_timeout_drops_its_output() {
     let r = rig.modules[0].reading();
     assert!(r.running && r.current > 15.0 && r.fault.is_none(), "{r:?}");
 }
+
+#[test]
+fn a_bus_that_stops_stepping_or_is_dropped_leaves_its_modules_stale() {
+    let mut rig = Rig::new(&[3], BatteryLoad::default());
+    rig.run(600);
+    assert!(!rig.modules[0].reading().stale);
+    // The bus is stuck: the pool's own step ages the reading past vi's max_age (1 s).
+    let mut module = rig.modules[0].clone();
+    module.step(t(rig.now + 900));
+    assert!(!module.reading().stale);
+    module.step(t(rig.now + 1100));
+    assert!(module.reading().stale);
+    // The bus is dropped: stale at once.
+    let mut rig = Rig::new(&[3], BatteryLoad::default());
+    rig.run(600);
+    assert!(!rig.modules[0].reading().stale);
+    let Rig { bus, modules, .. } = rig;
+    drop(bus);
+    assert!(modules[0].reading().stale);
+}

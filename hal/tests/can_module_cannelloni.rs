@@ -283,3 +283,45 @@ fn the_can_module_sim_binary_serves_the_profile_from_its_own_process() {
         !r.running && r.current.abs() < 0.1
     });
 }
+
+#[test]
+fn the_bus_runs_as_its_own_task_and_the_pool_only_holds_handles() {
+    let (station_port, sim_port) = port_pair();
+    let sim = CanModuleSim::new(
+        profile(),
+        &[5],
+        ModuleRating::default(),
+        BatteryLoad::default(),
+        0.05,
+    )
+    .unwrap();
+    let _server = CanModuleSimServer::spawn(sim_port, sim, Duration::from_millis(5)).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let epoch = tokio::time::Instant::now();
+        let mut bus = CanModuleBus::new(station_port, profile());
+        let mut module = bus.attach(5, Timestamp::ZERO).unwrap();
+        let task = tokio::spawn(bus.run(Duration::from_millis(5), epoch));
+        let now = || Timestamp::from_millis(epoch.elapsed().as_millis() as u64);
+        module.command(ON_650V_20A, now());
+        let t0 = tokio::time::Instant::now();
+        loop {
+            let r = module.reading();
+            if !r.stale && r.running && (r.current - 20.0).abs() < 0.5 {
+                break;
+            }
+            assert!(t0.elapsed() < Duration::from_secs(5), "{r:?}");
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        // The task gone (the bus dropped): the reading ages into stale.
+        task.abort();
+        let _ = task.await;
+        assert!(
+            module.reading().stale,
+            "the bus is gone: not a fresh reading"
+        );
+    });
+}
