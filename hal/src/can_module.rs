@@ -497,6 +497,11 @@ impl CanPowerModule {
     pub fn address(&self) -> u32 {
         self.address
     }
+
+    /// The module's link counters (frames, replies, missed replies, decode/encode errors).
+    pub fn stats(&self) -> LinkStats {
+        lock(&self.link).stats
+    }
 }
 
 impl PowerModule for CanPowerModule {

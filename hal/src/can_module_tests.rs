@@ -5,7 +5,7 @@ use std::path::Path;
 
 use super::*;
 use crate::can::loopback::{LoopbackBus, LoopbackPort};
-use crate::sim::can_module::CanModuleSim;
+use crate::sim::can_module::{CanModuleSim, CanSimFault};
 use crate::sim::modbus::{BatteryLoad, ModuleRating};
 
 fn profile() -> Arc<CanProfile> {
@@ -245,7 +245,7 @@ fn two_modules_on_one_bus_follow_their_setpoints_and_a_silent_one_goes_stale() {
         assert!((r.current - 20.0).abs() < 0.5, "{r:?}");
     }
     // Module 7 stops answering: stale within its reply's max_age (1 s), module 3 goes on.
-    rig.sim.set_silent(7, true);
+    rig.sim.set_fault(7, Some(CanSimFault::Deaf));
     let silenced = rig.now;
     let mut stale_after = None;
     while rig.now < silenced + 2000 {
@@ -264,7 +264,7 @@ fn two_modules_on_one_bus_follow_their_setpoints_and_a_silent_one_goes_stale() {
     assert!(rig.bus.link_stats(7).unwrap().missed_replies >= 3);
     assert_eq!(rig.bus.link_stats(3).unwrap().missed_replies, 0);
     // It answers again: fresh again.
-    rig.sim.set_silent(7, false);
+    rig.sim.set_fault(7, None);
     rig.run(600);
     assert!(!rig.modules[1].reading().stale);
 }
@@ -336,4 +336,26 @@ fn a_bus_that_stops_stepping_or_is_dropped_leaves_its_modules_stale() {
     let Rig { bus, modules, .. } = rig;
     drop(bus);
     assert!(modules[0].reading().stale);
+}
+
+#[test]
+fn garbage_replies_are_counted_never_taken_as_values_and_go_stale() {
+    let mut rig = Rig::new(&[3], BatteryLoad::default());
+    rig.command(0, ON);
+    rig.run(3000);
+    let before = rig.modules[0].reading();
+    assert!(!before.stale && before.current > 15.0, "{before:?}");
+    rig.sim.set_fault(3, Some(CanSimFault::Garbage));
+    rig.run(1200);
+    let r = rig.modules[0].reading();
+    // 0xFF…: the V/I floats are NaN, never values, so that reply stops refreshing and the
+    // module goes stale; the status reply decodes (−1 °C, every status bit set), which reads
+    // as "faulted, output off": either way the pool takes the module out.
+    assert!(r.stale && !r.running && r.fault.is_some(), "{r:?}");
+    assert_eq!((r.voltage, r.current), (before.voltage, before.current));
+    assert!(rig.modules[0].stats().decode_errors >= 4);
+    rig.sim.set_fault(3, None);
+    rig.run(600);
+    let r = rig.modules[0].reading();
+    assert!(!r.stale && r.fault.is_none(), "{r:?}");
 }

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use charger_hal::can::cannelloni::{CannelloniConfig, CannelloniPort, CannelloniSocket};
 use charger_hal::can_module::{CanModuleBus, CanPowerModule};
 use charger_hal::profile::can::CanProfile;
-use charger_hal::sim::can_module::{CanModuleSim, CanModuleSimServer};
+use charger_hal::sim::can_module::{CanModuleSim, CanModuleSimServer, CanSimFault};
 use charger_hal::sim::modbus::{BatteryLoad, ModuleRating};
 use charger_hal::{ModuleCommand, ModuleReading, PowerModule};
 use charger_protocol::Timestamp;
@@ -183,9 +183,9 @@ fn two_modules_over_cannelloni_follow_setpoints_and_a_silent_one_goes_stale_alon
         });
     }
 
-    // Module 9 stops answering: stale within its reply's max_age (1000 ms) plus one poll
+    // Module 9 stops answering (mute): stale within its reply's max_age (1000 ms) plus one poll
     // period; module 4 keeps working throughout.
-    server.with_sim(|s| s.set_silent(9, true));
+    server.with_sim(|s| s.set_fault(9, Some(CanSimFault::Mute)));
     let silenced = Instant::now();
     let mut worst_fresh_age = Duration::ZERO;
     let stale_after = loop {
@@ -218,13 +218,17 @@ fn two_modules_over_cannelloni_follow_setpoints_and_a_silent_one_goes_stale_alon
             "module 4: {r4:?}"
         );
     });
-    let stats = st.bus.link_stats(9).unwrap();
+    // Mute, not deaf: module 9 still obeys and delivers; the station sees only that it is
+    // not answering (the pool must ramp it out).
+    let i9 = server.with_sim(|s| s.plant(9).unwrap().output_current());
+    assert!((i9 - 20.0).abs() < 0.5, "{i9}");
+    let stats = st.modules[1].stats();
     assert!(stats.missed_replies >= 3, "{stats:?}");
-    assert_eq!(st.bus.link_stats(4).unwrap().missed_replies, 0);
+    assert_eq!(st.modules[0].stats().missed_replies, 0);
     assert_eq!(st.bus.port().stats().malformed_datagrams, 0);
 
     // Back on the bus: fresh again.
-    server.with_sim(|s| s.set_silent(9, false));
+    server.with_sim(|s| s.set_fault(9, None));
     st.until(1, Duration::from_secs(2), |r| !r.stale);
 }
 

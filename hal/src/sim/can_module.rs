@@ -5,8 +5,9 @@
 //! [`PowerModulePlant`]s: slew, rating, temperature derating, droop sharing into one battery).
 //! It is pure: frames and `now` in, frames out. Like the real module, a simulated module that
 //! heard nothing from the controller for the profile's `device_timeout_ms` drops its output and
-//! raises its communication-timeout fault until it is switched on again. A module can be made
-//! silent (it neither hears nor answers: a dead transceiver or a pulled cable).
+//! raises its communication-timeout fault until it is switched on again. Faults are injected
+//! per module ([`CanSimFault`]): deaf (neither hears nor answers: a pulled cable), mute (obeys
+//! but never answers), garbage (answers with 0xFF bytes: NaN floats, out-of-range values).
 //!
 //! [`CanModuleSimServer`] runs one on any [`CanPort`] in its own thread, in real time: over
 //! cannelloni this is the `can-module-sim` binary, and the tests' far end.
@@ -43,10 +44,22 @@ pub enum CanSimError {
     Address(u32),
 }
 
+/// A communication fault a simulated module shows until cleared.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CanSimFault {
+    /// Neither hears nor answers (a pulled cable, a dead transceiver): after the profile's
+    /// device timeout it also drops its output.
+    Deaf,
+    /// Obeys commands but never answers (its transmitter is dead): the output keeps running.
+    Mute,
+    /// Answers every poll with all data bytes 0xFF.
+    Garbage,
+}
+
 #[derive(Debug, Clone)]
 struct SimModule {
     address: u32,
-    silent: bool,
+    fault: Option<CanSimFault>,
     last_heard: Option<Timestamp>,
     timed_out: bool,
 }
@@ -87,7 +100,7 @@ impl CanModuleSim {
             }
             modules.push(SimModule {
                 address: a,
-                silent: false,
+                fault: None,
                 last_heard: None,
                 timed_out: false,
             });
@@ -121,10 +134,10 @@ impl CanModuleSim {
         self.index(address).and_then(|i| self.bus.modules.get(i))
     }
 
-    /// Make the module at `address` deaf and mute (true) or bring it back (false).
-    pub fn set_silent(&mut self, address: u32, silent: bool) {
+    /// Inject (or, with `None`, clear) a communication fault at the module at `address`.
+    pub fn set_fault(&mut self, address: u32, fault: Option<CanSimFault>) {
         if let Some(i) = self.index(address) {
-            self.modules[i].silent = silent;
+            self.modules[i].fault = fault;
         }
     }
 
@@ -142,7 +155,8 @@ impl CanModuleSim {
             let Some(i) = self.index(to.module) else {
                 continue;
             };
-            if self.modules[i].silent {
+            let fault = self.modules[i].fault;
+            if fault == Some(CanSimFault::Deaf) {
                 continue;
             }
             let Some(m) = profile.messages.get(mi) else {
@@ -178,6 +192,9 @@ impl CanModuleSim {
                     }
                 }
                 MessageKind::Request { reply, .. } => {
+                    if fault == Some(CanSimFault::Mute) {
+                        continue;
+                    }
                     if let Some(r) = profile.messages.get(reply) {
                         let readings = self
                             .bus
@@ -191,6 +208,13 @@ impl CanModuleSim {
                             encode_reading(f, point, v)
                         };
                         match profile.encode(r, to, &value) {
+                            Ok(frame) if fault == Some(CanSimFault::Garbage) => {
+                                let junk = vec![0xFF; frame.len()];
+                                if let Ok(f) = CanFrame::new(frame.id(), frame.is_extended(), &junk)
+                                {
+                                    out.push(f);
+                                }
+                            }
                             Ok(frame) => out.push(frame),
                             Err(e) => {
                                 tracing::debug!(message = %r.name, error = %e, "simulated module cannot encode its reply")
