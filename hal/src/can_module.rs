@@ -33,7 +33,7 @@ const MAX_FRAMES_PER_STEP: usize = 4096;
 pub struct LinkStats {
     pub frames_sent: u64,
     pub replies: u64,
-    /// Polls whose reply had not come when the next poll of the same kind was due.
+    /// Polls not answered within the profile's reply deadline (`reply_timeout_ms`).
     pub missed_replies: u64,
     /// Reply fields that were not a value (out of range, sensor sentinel, unknown enum).
     pub decode_errors: u64,
@@ -56,6 +56,8 @@ pub struct ModuleLink {
     sent: Vec<Option<(Timestamp, Vec<u8>)>>,
     /// Per message: when a good reply last arrived.
     received: Vec<Option<Timestamp>>,
+    /// Per request: when the poll still waiting for its reply went out.
+    outstanding: Vec<Option<Timestamp>>,
     values: BTreeMap<Point, Value>,
     /// Names of the active fault bits.
     faults: Vec<String>,
@@ -75,6 +77,7 @@ impl ModuleLink {
             resend: false,
             sent: vec![None; n],
             received: vec![None; n],
+            outstanding: vec![None; n],
             values: BTreeMap::new(),
             faults: Vec::new(),
             // Nothing heard yet: not a reading.
@@ -173,6 +176,13 @@ impl ModuleLink {
             if let Some(r) = self.received.get_mut(msg) {
                 *r = Some(now);
             }
+            for (i, req) in profile.messages.iter().enumerate() {
+                if matches!(req.kind, MessageKind::Request { reply, .. } if reply == msg) {
+                    if let Some(o) = self.outstanding.get_mut(i) {
+                        *o = None;
+                    }
+                }
+            }
         }
     }
 
@@ -220,20 +230,22 @@ impl ModuleLink {
                         out.push(frame);
                     }
                 }
-                MessageKind::Request { period, reply } => {
+                MessageKind::Request { period, .. } => {
+                    if let Some(at) = self.outstanding.get(i).copied().flatten() {
+                        if now - at > profile.reply_timeout {
+                            self.stats.missed_replies += 1;
+                            self.outstanding[i] = None;
+                            tracing::debug!(address = self.to.module, message = %m.name, "no reply within the module's deadline");
+                        }
+                    }
                     let due = last.as_ref().is_none_or(|(at, _)| now - *at >= period);
                     if !due {
                         continue;
                     }
-                    if let Some((at, _)) = &last {
-                        let answered = self.received.get(reply).copied().flatten();
-                        if answered.is_none_or(|r| r < *at) {
-                            self.stats.missed_replies += 1;
-                        }
-                    }
                     match profile.encode(m, self.to, &|_| None) {
                         Ok(f) => {
                             self.sent[i] = Some((now, Vec::new()));
+                            self.outstanding[i] = Some(now);
                             out.push(f);
                         }
                         Err(e) => {

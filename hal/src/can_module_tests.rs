@@ -68,8 +68,34 @@ fn commands_go_out_on_change_and_every_period_polls_at_theirs() {
     assert_eq!(at(0x1A), [1150, 2150]);
     assert_eq!(at(0x03), [250, 500, 750, 1000, 1250, 1500, 1750, 2000]);
     assert_eq!(at(0x04), [500, 1000, 1500, 2000]);
-    // No module answered: every poll after the first of its kind was missed.
-    assert_eq!(l.stats.missed_replies, 8 + 4);
+    // No module answered: every poll is missed 100 ms after it (the reply deadline), the
+    // 9 V/I polls (0..=2000) and 5 status polls.
+    assert_eq!(l.stats.missed_replies, 9 + 5);
+}
+
+#[test]
+fn a_poll_is_missed_only_when_its_reply_misses_the_deadline() {
+    let p = profile();
+    let (vi, _) = p.message("vi").unwrap();
+    let (status, _) = p.message("status").unwrap();
+    let mut l = link(3);
+    l.poll(t(0));
+    // V/I answered within 100 ms, status 1 ms late (still taken as data).
+    l.on_reply(vi, &vi_reply(600.0, 0.0), t(100));
+    l.poll(t(100));
+    assert_eq!(l.stats.missed_replies, 0);
+    l.poll(t(101));
+    assert_eq!(l.stats.missed_replies, 1);
+    l.on_reply(status, &[0, 0, 1, 0, 30, 0, 1, 0], t(101));
+    l.poll(t(102));
+    assert_eq!(l.stats.replies, 2);
+    assert!(!l.reading().stale);
+    // The next V/I poll (250) unanswered: missed at 351, not before.
+    l.poll(t(250));
+    l.poll(t(350));
+    assert_eq!(l.stats.missed_replies, 1);
+    l.poll(t(351));
+    assert_eq!(l.stats.missed_replies, 2);
 }
 
 fn vi_reply(v: f32, i: f32) -> Vec<u8> {

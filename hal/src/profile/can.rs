@@ -82,6 +82,8 @@ struct CanSpec {
     addresses: [u32; 2],
     /// The module drops its output when no frame came from the controller for this long.
     device_timeout_ms: Option<u32>,
+    /// The module answers a poll within this; a poll unanswered by then is missed.
+    reply_timeout_ms: u32,
     id: BTreeMap<String, IdFieldSpec>,
 }
 
@@ -195,6 +197,8 @@ pub struct CanProfile {
     /// Module addresses the profile allows, inclusive.
     pub addresses: (u32, u32),
     pub device_timeout: Option<Duration>,
+    /// The module's reply deadline: a poll unanswered within it is a missed reply.
+    pub reply_timeout: Duration,
     /// The identifier's fields, in the file's order (by name).
     pub id_fields: Vec<IdField>,
     pub messages: Vec<Message>,
@@ -782,6 +786,15 @@ impl<F: Fn(String, Problem) -> ProfileError> Validator<'_, F> {
             None => None,
         };
 
+        if !(1..=10_000).contains(&c.reply_timeout_ms) {
+            return Err(self.limit(
+                "can.reply_timeout_ms",
+                f64::from(c.reply_timeout_ms),
+                1.0,
+                10_000.0,
+            ));
+        }
+        let reply_timeout = Duration::from_millis(u64::from(c.reply_timeout_ms));
         let names: Vec<&String> = spec.messages.keys().collect();
         let mut messages = Vec::new();
         for (name, m) in &spec.messages {
@@ -799,6 +812,28 @@ impl<F: Fn(String, Problem) -> ProfileError> Validator<'_, F> {
                                 t.as_millis()
                             ),
                         ));
+                    }
+                }
+                if let MessageKind::Request { period, reply } = m.kind {
+                    if reply_timeout >= period {
+                        return Err(self.invalid(
+                            format!("messages.{}.period_ms", m.name),
+                            "must be longer than can.reply_timeout_ms: one poll at a time",
+                        ));
+                    }
+                    // A healthy module must never look stale between two answered polls.
+                    if let Some(MessageKind::Reply { max_age }) =
+                        messages.get(reply).map(|r| r.kind)
+                    {
+                        if max_age < period + reply_timeout {
+                            return Err(self.invalid(
+                                format!("messages.{}.max_age_ms", messages[reply].name),
+                                format!(
+                                    "must be at least the poll period plus the reply deadline ({} ms)",
+                                    (period + reply_timeout).as_millis()
+                                ),
+                            ));
+                        }
                     }
                 }
                 continue;
@@ -826,6 +861,7 @@ impl<F: Fn(String, Problem) -> ProfileError> Validator<'_, F> {
             controller_address: c.controller_address,
             addresses: (first, last),
             device_timeout,
+            reply_timeout,
             id_fields,
             messages,
         })

@@ -432,6 +432,18 @@ fn mistakes_are_named_by_file_and_key() {
             "bitrate = 125000\nbaud = 125000",
             "can.baud",
         ),
+        // A reply deadline as long as the V/I poll period.
+        (
+            "reply_timeout_ms = 100 ",
+            "reply_timeout_ms = 250 ",
+            "messages.read_vi.period_ms",
+        ),
+        // A reply that would go stale between two answered polls (250 + 100 ms).
+        (
+            "max_age_ms = 1000",
+            "max_age_ms = 300",
+            "messages.vi.max_age_ms",
+        ),
         // A bitrate no CAN controller runs.
         ("bitrate = 125000", "bitrate = 5000000", "can.bitrate"),
     ];
