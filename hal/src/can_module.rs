@@ -378,6 +378,17 @@ impl<P: CanPort> CanModuleBus<P> {
     /// Put the module with `address` (its switch setting) on this bus. It is commanded off and
     /// polled from the next step; its reading is stale until it has answered every poll.
     pub fn attach(&mut self, address: u32, now: Timestamp) -> Result<CanPowerModule, AttachError> {
+        self.attach_in_group(address, 0, now)
+    }
+
+    /// [`attach`](Self::attach) a module that belongs to group `group`, for profiles whose
+    /// identifiers carry the group number (`"group"`).
+    pub fn attach_in_group(
+        &mut self,
+        address: u32,
+        group: u32,
+        now: Timestamp,
+    ) -> Result<CanPowerModule, AttachError> {
         if self.profile.role != crate::profile::Role::PowerModule {
             return Err(AttachError::Role(self.profile.file.display().to_string()));
         }
@@ -396,7 +407,7 @@ impl<P: CanPort> CanModuleBus<P> {
             Arc::clone(&self.profile),
             Addressing {
                 module: address,
-                group: 0,
+                group,
             },
             now,
         )));

@@ -461,3 +461,30 @@ fn mistakes_are_named_by_file_and_key() {
         }
     );
 }
+
+#[test]
+fn a_group_placeholder_carries_the_modules_group_both_ways() {
+    // A profile addressing groups in (say) the device-number field.
+    let text = mutated(
+        "id = { error_code = 0, device = 0x0A, command = 0x03, destination = \"controller\"",
+        "id = { error_code = 0, device = \"group\", command = 0x03, destination = \"controller\"",
+    );
+    let p = parse(&text).unwrap_or_else(|e| panic!("{e}"));
+    let (vi_index, vi) = p.message("vi").unwrap();
+    let to = Addressing {
+        module: 7,
+        group: 0x0B,
+    };
+    let id = p.id(vi, to).unwrap();
+    assert_eq!((id >> 22) & 0xF, 0x0B);
+    assert_eq!(
+        p.match_id(id, true, false).collect::<Vec<_>>(),
+        [(vi_index, to)]
+    );
+    // A group number too wide for its field is refused when encoding.
+    let too_wide = Addressing {
+        module: 7,
+        group: 0x10,
+    };
+    assert_eq!(p.id(vi, too_wide), Err(CanEncodeError::Address(0x10)));
+}
