@@ -349,7 +349,8 @@ pub struct BusStats {
 pub struct CanModuleBus<P: CanPort> {
     port: P,
     profile: Arc<CanProfile>,
-    links: Vec<Arc<Mutex<ModuleLink>>>,
+    /// Each module's address and link.
+    links: Vec<(u32, Arc<Mutex<ModuleLink>>)>,
     /// Handles hold a weak reference: when the bus is gone (its task ended or panicked),
     /// their readings are stale, never frozen fresh.
     alive: Arc<()>,
@@ -400,7 +401,7 @@ impl<P: CanPort> CanModuleBus<P> {
                 last,
             });
         }
-        if self.links.iter().any(|l| lock(l).address() == address) {
+        if self.links.iter().any(|(a, _)| *a == address) {
             return Err(AttachError::Duplicate(address));
         }
         let link = Arc::new(Mutex::new(ModuleLink::new(
@@ -411,7 +412,7 @@ impl<P: CanPort> CanModuleBus<P> {
             },
             now,
         )));
-        self.links.push(Arc::clone(&link));
+        self.links.push((address, Arc::clone(&link)));
         Ok(CanPowerModule {
             address,
             link,
@@ -439,7 +440,7 @@ impl<P: CanPort> CanModuleBus<P> {
             }
         }
         let mut due = Vec::new();
-        for link in &self.links {
+        for (_, link) in &self.links {
             due.extend(lock(link).poll(now));
         }
         for frame in &due {
@@ -469,7 +470,7 @@ impl<P: CanPort> CanModuleBus<P> {
             .collect();
         let mut used = false;
         for (msg, from) in matched {
-            if let Some(link) = self.links.iter().find(|l| lock(l).address() == from.module) {
+            if let Some((_, link)) = self.links.iter().find(|(a, _)| *a == from.module) {
                 lock(link).on_reply(msg, frame.data(), now);
                 used = true;
             }
@@ -502,9 +503,8 @@ impl<P: CanPort> CanModuleBus<P> {
     pub fn link_stats(&self, address: u32) -> Option<LinkStats> {
         self.links
             .iter()
-            .map(|l| lock(l))
-            .find(|l| l.address() == address)
-            .map(|l| l.stats)
+            .find(|(a, _)| *a == address)
+            .map(|(_, l)| lock(l).stats)
     }
 }
 
