@@ -385,3 +385,31 @@ fn garbage_replies_are_counted_never_taken_as_values_and_go_stale() {
     let r = rig.modules[0].reading();
     assert!(!r.stale && r.fault.is_none(), "{r:?}");
 }
+
+/// Bits of an extended data frame with 8 data bytes before bit stuffing: SOF 1, identifier
+/// 11 + SRR 1 + IDE 1 + 18, RTR 1, r1 r0 2, DLC 4, data 64, CRC 15 + delimiter 1, ACK 2,
+/// EOF 7, interframe space 3.
+const EXTENDED_FRAME_BITS: u64 = 1 + 11 + 1 + 1 + 18 + 1 + 2 + 4 + 64 + 15 + 1 + 2 + 7 + 3;
+
+#[test]
+fn twelve_modules_on_the_shipped_profile_load_a_125k_bus_by_about_a_fifth() {
+    let addresses: Vec<u32> = (1..=12).collect();
+    let mut rig = Rig::new(&addresses, BatteryLoad::default());
+    for i in 0..12 {
+        rig.command(i, ON);
+    }
+    rig.run(10_000);
+    let sent: u64 = rig.modules.iter().map(|m| m.stats().frames_sent).sum();
+    let replies: u64 = rig.modules.iter().map(|m| m.stats().replies).sum();
+    assert!(rig.modules.iter().all(|m| m.stats().missed_replies == 0));
+    let frames_per_s = (sent + replies) as f64 / 10.0;
+    // Per module: V/I 4 + status 2 polls and as many replies, set_output and on_off 1 each.
+    assert!((frames_per_s - 12.0 * 14.0).abs() <= 12.0, "{frames_per_s}");
+    let load = frames_per_s * EXTENDED_FRAME_BITS as f64 / 125_000.0;
+    eprintln!(
+        "12 modules: {frames_per_s:.0} frames/s, {:.0} % of 125 kbit/s before stuffing",
+        load * 100.0
+    );
+    // Worst-case stuffing adds up to a fifth: still well under half the bus.
+    assert!(load * 1.2 < 0.35, "{load}");
+}

@@ -488,3 +488,66 @@ fn a_group_placeholder_carries_the_modules_group_both_ways() {
     };
     assert_eq!(p.id(vi, too_wide), Err(CanEncodeError::Address(0x10)));
 }
+
+mod props {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn any_field() -> impl Strategy<Value = Field> {
+        (
+            0u8..8,
+            prop_oneof![
+                Just(FieldType::Unsigned),
+                Just(FieldType::Signed),
+                Just(FieldType::Float)
+            ],
+            prop_oneof![Just(Endian::Big), Just(Endian::Little)],
+            1u8..=8,
+        )
+            .prop_map(|(byte, ty, endian, len)| {
+                let length = if ty == FieldType::Float {
+                    if len > 4 {
+                        8
+                    } else {
+                        4
+                    }
+                } else {
+                    len
+                };
+                let mut f = field(ty, byte.min(8 - length), length);
+                f.endian = endian;
+                f
+            })
+    }
+
+    proptest! {
+        /// Any raw value the field can hold decodes and encodes back to the same bytes.
+        #[test]
+        fn integer_fields_round_trip(f in any_field(), bytes in proptest::array::uniform8(any::<u8>())) {
+            prop_assume!(f.ty != FieldType::Float && f.length <= 6); // exact in f64
+            let Ok(Value::Number(v)) = decode_field(&f, &bytes) else {
+                return Err(TestCaseError::fail("an integer field always decodes"));
+            };
+            let mut out = bytes;
+            // Clear the field's bytes, then encode the decoded value into them.
+            for b in &mut out[f.bytes()] { *b = 0; }
+            encode_field(&f, &Value::Number(v), &mut out).unwrap();
+            prop_assert_eq!(out, bytes);
+        }
+
+        /// Hostile bytes never panic a decode, whatever the layout.
+        #[test]
+        fn any_bytes_decode_without_panicking(f in any_field(), data in proptest::collection::vec(any::<u8>(), 0..=8)) {
+            let _ = decode_field(&f, &data);
+        }
+
+        /// Any identifier is matched or not, never a panic, and a match gives back that id.
+        #[test]
+        fn any_identifier_matches_consistently(id in 0u32..(1 << 29), ext in any::<bool>(), dir in any::<bool>()) {
+            let p = shipped();
+            for (i, a) in p.match_id(id, ext, dir) {
+                prop_assert_eq!(p.id(&p.messages[i], a).unwrap(), id);
+            }
+        }
+    }
+}
