@@ -413,3 +413,35 @@ fn twelve_modules_on_the_shipped_profile_load_a_125k_bus_by_about_a_fifth() {
     // Worst-case stuffing adds up to a fifth: still well under half the bus.
     assert!(load * 1.2 < 0.35, "{load}");
 }
+
+mod hostile {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Frames from anyone on the bus, of any identifier and length, with the shipped
+        /// profile's reply identifiers over-represented: the bus takes them all and never
+        /// panics.
+        #[test]
+        fn hostile_frames_never_panic_the_bus(
+            frames in proptest::collection::vec(
+                (prop_oneof![0u32..(1 << 29), (0u32..64).prop_map(|a| 0x0283_F000 | a), (0u32..64).prop_map(|a| 0x0284_F000 | a)],
+                 any::<bool>(),
+                 proptest::collection::vec(any::<u8>(), 0..=8)),
+                0..64)
+        ) {
+            let (a, mut b) = LoopbackBus::pair("hostile");
+            let mut bus = CanModuleBus::new(a, profile());
+            let m = bus.attach(3, t(0)).unwrap();
+            for (id, ext, data) in &frames {
+                let id = if *ext { *id } else { id & 0x7FF };
+                if let Ok(f) = CanFrame::new(id, *ext, data) {
+                    b.send(&f).unwrap();
+                }
+            }
+            bus.step(t(10)).unwrap();
+            let _ = m.reading();
+            prop_assert_eq!(bus.stats.frames_received as usize, frames.len());
+        }
+    }
+}
