@@ -135,7 +135,11 @@ impl ModuleLink {
             self.stats.decode_errors += 1;
             return;
         };
+        // A message is taken whole or not at all: V and I from one frame belong together.
         let mut all_good = true;
+        let mut updates: Vec<(Point, Value)> = Vec::new();
+        let mut faults = None;
+        let mut no_temperature = false;
         for d in decoded {
             let Some(f) = m.fields.get(d.field) else {
                 continue;
@@ -145,30 +149,40 @@ impl ModuleLink {
                 Ok(v) => {
                     if point == Point::ModuleFaults {
                         if let Value::Number(raw) = v {
-                            self.faults = f
-                                .active_faults(raw as u64)
-                                .into_iter()
-                                .map(str::to_string)
-                                .collect();
+                            faults = Some(
+                                f.active_faults(raw as u64)
+                                    .into_iter()
+                                    .map(str::to_string)
+                                    .collect::<Vec<_>>(),
+                            );
                         }
                     }
                     let v = match (v, f.unit) {
                         (Value::Number(n), Some(Unit::Kilowatt)) => Value::Number(n * 1000.0),
                         (v, _) => v,
                     };
-                    self.values.insert(point, v);
+                    updates.push((point, v));
                 }
                 Err(e) => {
                     self.stats.decode_errors += 1;
                     // A temperature sensor fault is a missing temperature, not a stale module;
-                    // any other bad value leaves the message unrefreshed.
+                    // any other bad value leaves the whole message unrefreshed.
                     if point == Point::ModuleTemperature {
-                        self.values.remove(&point);
+                        no_temperature = true;
                     } else {
                         all_good = false;
                     }
                     tracing::debug!(address = self.to.module, message = %m.name, field = %f.name, error = %e, "module reply field is not a value");
                 }
+            }
+        }
+        if no_temperature {
+            self.values.remove(&Point::ModuleTemperature);
+        }
+        if all_good {
+            self.values.extend(updates);
+            if let Some(f) = faults {
+                self.faults = f;
             }
         }
         if all_good {

@@ -445,3 +445,16 @@ mod hostile {
         }
     }
 }
+
+#[test]
+fn a_reply_with_one_bad_field_is_not_taken_at_all() {
+    let p = profile();
+    let (vi, _) = p.message("vi").unwrap();
+    let mut l = link(3);
+    l.on_reply(vi, &vi_reply(600.0, 10.0), t(10));
+    // A good current beside a NaN voltage: neither is taken.
+    l.on_reply(vi, &vi_reply(f32::NAN, 30.0), t(20));
+    l.poll(t(30));
+    assert_eq!((l.reading().voltage, l.reading().current), (600.0, 10.0));
+    assert_eq!(l.stats.decode_errors, 1);
+}
