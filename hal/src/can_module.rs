@@ -522,8 +522,9 @@ impl<P: CanPort> CanModuleBus<P> {
     }
 }
 
-/// One module on a [`CanModuleBus`], as the pool sees it.
-#[derive(Debug, Clone)]
+/// One module on a [`CanModuleBus`], as the pool sees it. Not `Clone`: one owner commands a
+/// module.
+#[derive(Debug)]
 pub struct CanPowerModule {
     address: u32,
     link: Arc<Mutex<ModuleLink>>,

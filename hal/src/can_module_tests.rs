@@ -350,10 +350,11 @@ fn a_bus_that_stops_stepping_or_is_dropped_leaves_its_modules_stale() {
     rig.run(600);
     assert!(!rig.modules[0].reading().stale);
     // The bus is stuck: the pool's own step ages the reading past vi's max_age (1 s).
-    let mut module = rig.modules[0].clone();
-    module.step(t(rig.now + 900));
+    let later = rig.now;
+    let module = &mut rig.modules[0];
+    module.step(t(later + 900));
     assert!(!module.reading().stale);
-    module.step(t(rig.now + 1100));
+    module.step(t(later + 1100));
     assert!(module.reading().stale);
     // The bus is dropped: stale at once.
     let mut rig = Rig::new(&[3], BatteryLoad::default());
