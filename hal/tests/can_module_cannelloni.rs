@@ -258,6 +258,8 @@ fn the_can_module_sim_binary_serves_the_profile_from_its_own_process() {
         .arg("--profile")
         .arg(profile_path())
         .args(["--modules", "2", "--first-address", "1"])
+        // Module 2 stops answering 4 s after start.
+        .args(["--fault", "4:2:mute"])
         .args(["--bind", &sim_addr.to_string()])
         .args(["--peer", &station.local_addr().to_string()])
         .stdout(Stdio::piped())
@@ -291,6 +293,9 @@ fn the_can_module_sim_binary_serves_the_profile_from_its_own_process() {
     st.until(0, Duration::from_secs(2), |r| {
         !r.running && r.current.abs() < 0.1
     });
+    // The injected fault: module 2 goes stale, module 1 stays fresh.
+    st.until(1, Duration::from_secs(6), |r| r.stale);
+    assert!(!st.modules[0].reading().stale);
 }
 
 #[test]
