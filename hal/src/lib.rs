@@ -9,6 +9,7 @@
 //! given from outside, so the daemon runs on them unchanged and tests run them in simulated time.
 
 pub mod can;
+pub mod can_module;
 pub mod connector;
 pub mod devices;
 pub mod energy;

@@ -10,6 +10,7 @@
 //! [`codec`] turns register words into typed, scaled values and back; [`plan`] groups points
 //! into requests. Both are pure.
 
+pub mod can;
 pub mod codec;
 pub mod plan;
 pub mod roles;
@@ -124,6 +125,10 @@ struct DeviceSpec {
     vendor: Option<String>,
     model: Option<String>,
     role: Role,
+    /// `modbus` (the default); a `can` profile is a [`can::CanProfile`], refused by `parse`
+    /// before it gets here.
+    #[allow(dead_code)]
+    transport: Option<can::Transport>,
     /// Free text: where the map came from, firmware version.
     #[allow(dead_code)]
     source: Option<String>,
@@ -421,7 +426,8 @@ impl Profile {
         Profile::parse(&text, path)
     }
 
-    /// Every `*.toml` in `dir`, in file-name order.
+    /// Every Modbus `*.toml` in `dir`, in file-name order; CAN profiles (`transport = "can"`)
+    /// are skipped (load them with [`can::CanProfile::load`]).
     pub fn load_dir(dir: &Path) -> Result<Vec<Profile>, ProfileError> {
         let io = |e: std::io::Error| ProfileError {
             file: dir.to_path_buf(),
@@ -434,6 +440,11 @@ impl Profile {
             .filter(|p| p.extension().is_some_and(|x| x == "toml"))
             .collect();
         paths.sort();
+        paths.retain(|p| {
+            std::fs::read_to_string(p)
+                .map(|text| can::transport_of(&text) == can::Transport::Modbus)
+                .unwrap_or(true)
+        });
         paths.iter().map(|p| Profile::load(p)).collect()
     }
 
@@ -444,6 +455,12 @@ impl Profile {
             key,
             problem,
         };
+        if can::transport_of(text) == can::Transport::Can {
+            return Err(err(
+                "device.transport".into(),
+                Problem::Invalid("a CAN profile: load it with CanProfile, not as Modbus".into()),
+            ));
+        }
         let de = toml::de::Deserializer::parse(text).map_err(|e| {
             let line = e.span().map(|s| line_of(text, s.start)).unwrap_or(0);
             err(
