@@ -10,6 +10,7 @@ use crate::connector::{InletState, SimFault, TruckState};
 
 pub mod battery;
 pub mod bms;
+pub mod cabinet;
 pub mod can_module;
 pub mod connector;
 pub mod external;
