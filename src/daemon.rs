@@ -303,6 +303,7 @@ impl MainLoop {
             ocpp: self.ocpp_summary(),
             journal_recovered: self.journal_recovery.clone(),
             control_step: self.latencies.summary(),
+            pool: self.rig.pool(),
         })
     }
 

@@ -1349,6 +1349,56 @@ fn two_trucks_share_the_site_budget_and_chargerctl_status_names_it() {
     assert!(human.contains("2 connectors sharing"), "{human}");
 }
 
+/// The `[pool]` block of configs/sim.toml, uncommented: eight 30 kW modules for both connectors.
+fn pool_config_text(dir: &std::path::Path) -> String {
+    let shipped =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/configs/sim.toml")).unwrap();
+    let pool: String = shipped
+        .lines()
+        .skip_while(|l| *l != "# [pool]")
+        .map(|l| l.strip_prefix("# ").unwrap_or(l))
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        pool.starts_with("[pool]"),
+        "configs/sim.toml lost its [pool] example"
+    );
+    format!("{}\n{pool}\n", sim_config_text(dir))
+}
+
+#[test]
+fn chargerctl_modules_shows_the_pool_feeding_a_truck() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start_with(dir.path(), &pool_config_text(dir.path()));
+    d.ctl_ok(&["sim", "plug", "2"]);
+    std::thread::sleep(Duration::from_millis(300));
+    d.ctl_ok(&["start", "2"]);
+    d.wait_for_on(2, Duration::from_secs(40), "charging from the pool", |c| {
+        c["status"] == "Charging" && c["current"].as_f64().unwrap_or(0.0) > 50.0
+    });
+    let json: Value = serde_json::from_str(&d.ctl_ok(&["--json", "modules"])).unwrap();
+    let on_2 = json["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["state"] == "active" && m["output"] == 2)
+        .count();
+    assert!(on_2 >= 1, "{json}");
+    let human = d.ctl_ok(&["modules"]);
+    assert!(human.contains("output 2: modules ["), "{human}");
+    assert!(human.contains("active 2"), "{human}");
+    assert!(human.contains("feedback closed"), "{human}");
+    let c2 = d.connector(2);
+    assert!(
+        c2["limits"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["source"] == "pool" && l["amps"].as_f64().unwrap_or(0.0) > 0.0),
+        "{c2}"
+    );
+}
+
 #[test]
 fn the_retired_site_max_current_is_refused_with_its_replacement() {
     let dir = tempfile::tempdir().unwrap();

@@ -49,6 +49,8 @@ enum Command {
         #[arg(long, default_value_t = 1.0)]
         interval: f64,
     },
+    /// The module pool: each module's state, the matrix contactors, each output's modules.
+    Modules,
     /// Recent sessions from the journal, newest first.
     Sessions {
         /// How many sessions to show.
@@ -193,6 +195,7 @@ fn request_of(cmd: &Command) -> Result<Request, CtlError> {
     Ok(match cmd {
         // metrics reads the status (and the OCPP link); completions and man ask nothing.
         Command::Status { .. }
+        | Command::Modules
         | Command::Metrics { .. }
         | Command::Completions { .. }
         | Command::Man { .. } => Request::Status,
@@ -319,7 +322,89 @@ fn run(cli: &Cli) -> Result<(), CtlError> {
         }
     }
     let response = Client::connect(&socket)?.call(&request)?;
+    if let (Command::Modules, Response::Status(status)) = (&cli.command, &response) {
+        let Some(pool) = &status.pool else {
+            return Err(CtlError::Daemon(
+                "this station has no module pool ([pool] in its configuration)".into(),
+            ));
+        };
+        if cli.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(pool).map_err(|e| CtlError::Daemon(e.to_string()))?
+            );
+        } else {
+            print!("{}", format_pool(pool));
+        }
+        return Ok(());
+    }
     show(&response, cli.json)
+}
+
+/// `chargerctl modules`: outputs, then modules, then the matrix contactors.
+fn format_pool(pool: &chargerd::power::PoolSnapshot) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for o in &pool.outputs {
+        let modules: Vec<String> = o.modules.iter().map(u32::to_string).collect();
+        let _ = writeln!(
+            out,
+            "output {}: modules [{}], target {:.0} kW, capacity {:.0} A{}",
+            o.output,
+            modules.join(", "),
+            o.target_w / 1000.0,
+            o.capacity_a,
+            o.locked_out
+                .as_deref()
+                .map(|w| format!(", LOCKED OUT: {w}"))
+                .unwrap_or_default()
+        );
+    }
+    for m in &pool.modules {
+        let state = serde_json::to_value(m.state)
+            .ok()
+            .and_then(|v| {
+                let name = v.get("state")?.as_str()?.to_string();
+                Some(match v.get("output").and_then(|o| o.as_u64()) {
+                    Some(o) => format!("{name} {o}"),
+                    None => name,
+                })
+            })
+            .unwrap_or_default();
+        let _ = writeln!(
+            out,
+            "module {:>3}: {:<12} {:>6.1} V {:>6.1} A  capacity {:>5.1} kW{}{}{}",
+            m.id,
+            state,
+            m.voltage,
+            m.current,
+            m.capacity_w / 1000.0,
+            m.temperature_c
+                .map(|t| format!("  {t:.0} °C"))
+                .unwrap_or_default(),
+            m.fault
+                .as_deref()
+                .map(|f| format!("  fault: {f}"))
+                .unwrap_or_default(),
+            if m.stale { "  NOT ANSWERING" } else { "" }
+        );
+    }
+    for (i, c) in pool.contactors.iter().enumerate() {
+        let feedback = match c.feedback {
+            Some(true) => "closed",
+            Some(false) => "open",
+            None => "unknown",
+        };
+        let _ = writeln!(
+            out,
+            "contactor {i:>2}: module {} -> output {}: commanded {}, feedback {feedback}{}",
+            c.module,
+            c.output,
+            if c.commanded { "closed" } else { "open" },
+            if c.failed { ", FAILED" } else { "" }
+        );
+    }
+    out
 }
 
 /// chargerctl(1), or the page of one of its commands, chargerctl-COMMAND(1), as chargerctl(1)

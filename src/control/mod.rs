@@ -153,6 +153,9 @@ pub struct StationStatus {
     /// How late the control loop's steps finish (see [`crate::steps`]).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub control_step: Option<crate::steps::StepLatencySummary>,
+    /// The module pool (`chargerctl modules`); absent without a `[pool]` section.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pool: Option<crate::power::PoolSnapshot>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

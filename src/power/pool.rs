@@ -542,12 +542,11 @@ impl ModulePool {
             return 0.0;
         }
         let spec = &self.topology.modules[i];
-        let derated = self.modules[i]
+        self.modules[i]
             .reading
             .available_power_w
             .filter(|w| w.is_finite())
-            .map_or(spec.max_power_w, |w| w.clamp(0.0, spec.max_power_w));
-        derated
+            .map_or(spec.max_power_w, |w| w.clamp(0.0, spec.max_power_w))
     }
 
     /// What module `i` can deliver at `volts`, in A.
