@@ -83,10 +83,10 @@ fn switching_waits_for_feedback_and_a_weld_locks_the_output_out() {
     };
     let mut feedback = vec![Some(false); 4];
     let mut now = Timestamp::ZERO;
-    let mut step = |pool: &mut ModulePool,
-                    feedback: &mut Vec<Option<bool>>,
-                    now: Timestamp,
-                    demands: &[OutputDemand]| {
+    let step = |pool: &mut ModulePool,
+                feedback: &mut Vec<Option<bool>>,
+                now: Timestamp,
+                demands: &[OutputDemand]| {
         pool.observe(
             &PoolInputs {
                 modules: vec![fresh(now), fresh(now)],
