@@ -49,6 +49,10 @@ pub struct Config {
     /// The OCPP 1.6J link to a CSMS; absent: the station runs stand-alone.
     #[serde(default)]
     pub ocpp: Option<crate::ocpp::OcppSection>,
+    /// `[[devices]]`: the Modbus devices the station drives, each a profile, a role and a
+    /// transport (README "Device instances").
+    #[serde(default)]
+    pub devices: Vec<charger_hal::devices::DeviceInstance>,
     /// The cabinet's shared pool of power modules and its switching matrix ("group
     /// charging"); absent: every connector has a power supply of its own.
     #[serde(default)]
@@ -486,6 +490,9 @@ pub struct PoolModuleSection {
     /// For a module with series/parallel (Hi/Lo) ranges: the top of the low range, in V.
     #[serde(default)]
     pub low_range_max_voltage: Option<f32>,
+    /// The `[[devices]]` entry (role `power_module`) that is this module; absent: simulated.
+    #[serde(default)]
+    pub device: Option<String>,
 }
 
 /// `[[pool.matrix]]`: a contactor connecting module `module` to connector `connector`'s output.
@@ -494,6 +501,44 @@ pub struct PoolModuleSection {
 pub struct MatrixContactorSection {
     pub module: u32,
     pub connector: u32,
+}
+
+impl Config {
+    /// Every `pool.modules[].device` names a `[[devices]]` entry of role `power_module`, no
+    /// device is two modules, and either every module has a device or none does (a cabinet
+    /// is real or simulated, not half of each).
+    fn check_pool_devices(&self, pool: &PoolSection) -> Result<(), (String, String)> {
+        use charger_hal::profile::roles::Role;
+        let mut used = BTreeSet::new();
+        for (i, m) in pool.modules.iter().enumerate() {
+            let key = format!("pool.modules[{i}].device");
+            let Some(name) = &m.device else { continue };
+            let Some(device) = self.devices.iter().find(|d| &d.name == name) else {
+                return Err((key, format!("no [[devices]] entry named {name:?}")));
+            };
+            if device.role != Role::PowerModule {
+                return Err((
+                    key,
+                    format!("device {name:?} has role {}, not power_module", device.role),
+                ));
+            }
+            if !used.insert(name.as_str()) {
+                return Err((key, format!("device {name:?} is already another module")));
+            }
+        }
+        if !used.is_empty() && used.len() != pool.modules.len() {
+            let i = pool
+                .modules
+                .iter()
+                .position(|m| m.device.is_none())
+                .unwrap_or(0);
+            return Err((
+                format!("pool.modules[{i}].device"),
+                "either every module names its device or none does (then all are simulated)".into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 impl PoolSection {
@@ -925,6 +970,7 @@ impl Config {
         self.site.validate(&ids)?;
         if let Some(pool) = &self.pool {
             pool.topology(&ids)?;
+            self.check_pool_devices(pool)?;
         }
         let ins = &self.insulation;
         if !(ins.fault_ohm_per_volt > 0.0 && ins.warning_ohm_per_volt >= ins.fault_ohm_per_volt) {

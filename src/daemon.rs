@@ -54,6 +54,8 @@ pub enum DaemonError {
     Signal(std::io::Error),
     #[error("cannot start the OCPP + journal thread: {0}")]
     Journal(std::io::Error),
+    #[error("[[devices]]: {0}")]
+    Devices(String),
 }
 
 /// Monotonic time for the core, wall time for the journal, from one origin.
@@ -118,6 +120,8 @@ struct MainLoop {
     journal_recovery: Option<String>,
     /// How late the control steps finish, for `chargerctl status`.
     latencies: StepLatencies,
+    /// The `[[devices]]`' links and errors, for `chargerctl devices`.
+    devices: Option<charger_hal::devices::HealthView>,
 }
 
 impl MainLoop {
@@ -304,6 +308,11 @@ impl MainLoop {
             journal_recovered: self.journal_recovery.clone(),
             control_step: self.latencies.summary(),
             pool: self.rig.pool(),
+            devices: self
+                .devices
+                .as_ref()
+                .map(|h| h.report(tokio::time::Instant::now()))
+                .unwrap_or_default(),
         })
     }
 
@@ -588,6 +597,60 @@ pub fn check(cfg: &Config, file: &Path) -> Result<(), DaemonError> {
 }
 
 /// Run the daemon until SIGTERM or SIGINT.
+/// Start the `[[devices]]` on their own thread and runtime ("devices"): their connection
+/// tasks poll and write there, so a slow bus never delays a control step, which only reads
+/// the latest readings. Relative profile paths are taken from the configuration file's
+/// directory. `None` without devices.
+fn start_devices(
+    cfg: &Config,
+    config_file: &Path,
+    epoch: tokio::time::Instant,
+) -> Result<Option<charger_hal::devices::Devices>, DaemonError> {
+    if cfg.devices.is_empty() {
+        return Ok(None);
+    }
+    let instances = cfg.devices.clone();
+    let base = config_file
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("devices".into())
+        .spawn(move || {
+            let runtime = match tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                Ok(r) => r,
+                Err(e) => {
+                    let _ = tx.send(Err(format!("cannot start the devices' runtime: {e}")));
+                    return;
+                }
+            };
+            runtime.block_on(async move {
+                let clock = charger_hal::devices::ReadingClock::new(epoch);
+                let started = charger_hal::devices::spawn_devices(&instances, &base, clock)
+                    .await
+                    .map_err(|e| e.to_string());
+                let ok = started.is_ok();
+                if tx.send(started).is_err() || !ok {
+                    return;
+                }
+                // The connection tasks run on this runtime for the life of the process.
+                std::future::pending::<()>().await;
+            });
+        })
+        .map_err(|e| DaemonError::Devices(format!("cannot start the devices' thread: {e}")))?;
+    match rx.recv() {
+        Ok(Ok(devices)) => {
+            tracing::info!(devices = cfg.devices.len(), "devices started");
+            Ok(Some(devices))
+        }
+        Ok(Err(e)) => Err(DaemonError::Devices(e)),
+        Err(_) => Err(DaemonError::Devices("the devices' thread ended".into())),
+    }
+}
+
 pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
     use tokio::signal::unix::{signal, SignalKind};
 
@@ -609,7 +672,9 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
         tracing::warn!(transactions = ?ids, "closed transactions interrupted by the last stop");
     }
     let restored = store.restore()?;
-    let hardware = hardware::build_all(&cfg)?;
+    let devices = start_devices(&cfg, &config_file, clock.start)?;
+    let mut hardware = hardware::build_with_devices(&cfg, devices)?;
+    let device_health = hardware.devices.take();
     let station = Station::new(&cfg, hardware::session_factory(), &restored, clock.now());
     let mut rig = hardware.into_rig(station);
     if let Some(why) = &cfg.ocpp_error {
@@ -682,6 +747,7 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
         vins_without_ocpp: Vec::new(),
         journal_recovery: journal_recovery.map(|r| r.to_string()),
         latencies: StepLatencies::new(),
+        devices: device_health,
     };
     tracing::info!(
         station = %main.cfg.station.name,

@@ -19,6 +19,8 @@ use crate::station::{SessionFactory, Station};
 
 #[derive(Debug, thiserror::Error)]
 pub enum HardwareError {
+    #[error("key `{key}`: {reason}")]
+    Device { key: String, reason: String },
     #[error("connector {connector}: key `{key}`: {reason}")]
     Unsupported {
         connector: u32,
@@ -176,6 +178,8 @@ pub struct Hardware {
     pub pool: Option<PoolHardware>,
     /// The simulated cabinet behind the pool, for fault injection (tests, `chargerctl sim`).
     pub cabinet: Option<SimCabinet>,
+    /// The `[[devices]]`' links and errors (`chargerctl devices`).
+    pub devices: Option<charger_hal::devices::HealthView>,
 }
 
 impl Hardware {
@@ -190,6 +194,15 @@ impl Hardware {
 }
 
 pub fn build_all(cfg: &Config) -> Result<Hardware, HardwareError> {
+    build_with_devices(cfg, None)
+}
+
+/// [`build_all`] with the `[[devices]]` already started (`hal::devices::spawn_devices`): the
+/// pool's modules that name a device are that device.
+pub fn build_with_devices(
+    cfg: &Config,
+    mut devices: Option<charger_hal::devices::Devices>,
+) -> Result<Hardware, HardwareError> {
     check(cfg)?;
     // The pool is simulated like the connectors it feeds: each module rated as configured,
     // the matrix as wired in `[[pool.matrix]]`.
@@ -226,18 +239,38 @@ pub fn build_all(cfg: &Config) -> Result<Hardware, HardwareError> {
             Ok((c.id, Box::new(sim) as Box<dyn ConnectorHardware>))
         })
         .collect::<Result<Vec<_>, HardwareError>>()?;
-    let pool = cabinet.as_ref().map(|cabinet| PoolHardware {
-        modules: cabinet
-            .modules()
-            .into_iter()
-            .map(|m| Box::new(m) as Box<dyn PowerModule>)
-            .collect(),
-        matrix: Box::new(cabinet.matrix()),
-        contactors: cfg.pool.as_ref().map_or(0, |p| p.matrix.len()),
-    });
+    let pool = match (cabinet.as_ref(), cfg.pool.as_ref()) {
+        (Some(cabinet), Some(section)) => {
+            let mut modules = Vec::with_capacity(section.modules.len());
+            for (i, (m, simulated)) in section.modules.iter().zip(cabinet.modules()).enumerate() {
+                let module: Box<dyn PowerModule> = match &m.device {
+                    None => Box::new(simulated),
+                    Some(name) => {
+                        let device = devices
+                            .as_mut()
+                            .and_then(|d| d.power_modules.remove(name))
+                            .ok_or_else(|| HardwareError::Device {
+                                key: format!("pool.modules[{i}].device"),
+                                reason: format!("device {name:?} was not started"),
+                            })?;
+                        Box::new(device)
+                    }
+                };
+                modules.push(module);
+            }
+            // The matrix contactors stay simulated until the board's I/O drives them.
+            Some(PoolHardware {
+                modules,
+                matrix: Box::new(cabinet.matrix()),
+                contactors: section.matrix.len(),
+            })
+        }
+        _ => None,
+    };
     Ok(Hardware {
         connectors,
         pool,
         cabinet,
+        devices: devices.map(|d| d.health),
     })
 }

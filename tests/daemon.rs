@@ -1399,6 +1399,122 @@ fn chargerctl_modules_shows_the_pool_feeding_a_truck() {
     );
 }
 
+/// Two power modules served over Modbus TCP on loopback (one gateway, units 1 and 2), in a
+/// runtime of their own that lives as long as the returned guard.
+fn modbus_modules() -> (
+    charger_hal::sim::modbus::server::SimServer<charger_hal::sim::modbus::PowerModulePlant>,
+    tokio::runtime::Runtime,
+) {
+    use charger_hal::profile::Profile;
+    use charger_hal::sim::modbus::{
+        server::serve_gateway, BatteryLoad, ModuleRating, PowerModulePlant, SimDevice,
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let profile = std::sync::Arc::new(
+        Profile::load(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/configs/devices/power-module-30kw-modbus.toml"
+        )))
+        .unwrap(),
+    );
+    let module = || {
+        SimDevice::new(
+            profile.clone(),
+            PowerModulePlant::new(ModuleRating::default(), BatteryLoad::default()),
+        )
+        .unwrap()
+    };
+    let server = runtime
+        .block_on(serve_gateway(
+            vec![(1, module()), (2, module())],
+            "127.0.0.1:0".parse().unwrap(),
+            Duration::from_millis(10),
+        ))
+        .unwrap();
+    (server, runtime)
+}
+
+#[test]
+fn the_pool_drives_modules_over_modbus_and_chargerctl_devices_shows_their_links() {
+    let dir = tempfile::tempdir().unwrap();
+    let (server, _runtime) = modbus_modules();
+    let port = server.addr().port();
+    let profile = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/configs/devices/power-module-30kw-modbus.toml"
+    );
+    let mut text = sim_config_text(dir.path());
+    for unit in [1, 2] {
+        text.push_str(&format!(
+            "\n[[devices]]\nname = \"module-{unit}\"\nrole = \"power_module\"\nprofile = \"{profile}\"\n\
+             transport = {{ kind = \"modbus_tcp\", host = \"127.0.0.1\", port = {port}, unit = {unit}, timeout_ms = 200 }}\n"
+        ));
+    }
+    text.push_str("\n[pool]\n");
+    for unit in [1, 2] {
+        text.push_str(&format!(
+            "\n[[pool.modules]]\nid = {unit}\nmax_power_kw = 30\nmax_current_a = 100\ndevice = \"module-{unit}\"\n"
+        ));
+        for connector in [1, 2] {
+            text.push_str(&format!(
+                "\n[[pool.matrix]]\nmodule = {unit}\nconnector = {connector}\n"
+            ));
+        }
+    }
+    let d = Daemon::start_with(dir.path(), &text);
+    let answering = |d: &Daemon| -> Option<Value> {
+        let modules: Value = serde_json::from_str(&d.ctl_ok(&["--json", "modules"])).ok()?;
+        modules["modules"]
+            .as_array()?
+            .iter()
+            .all(|m| m["stale"] == false && m["state"] == "free")
+            .then_some(modules)
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while answering(&d).is_none() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "modules never answered: {}",
+            d.ctl_ok(&["modules"])
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let devices: Value = serde_json::from_str(&d.ctl_ok(&["--json", "devices"])).unwrap();
+    let list = devices.as_array().unwrap();
+    assert_eq!(list.len(), 2, "{devices}");
+    for dev in list {
+        assert_eq!(dev["link"], "connected", "{dev}");
+        assert!(dev["last_reading_age_ms"].as_u64().unwrap() < 2000, "{dev}");
+    }
+    let human = d.ctl_ok(&["devices"]);
+    assert!(
+        human.contains("module-1") && human.contains("connected"),
+        "{human}"
+    );
+    // Unit 2 stops answering: the pool sees its module stale, the device view its timeouts.
+    server.with_unit(2, |u| {
+        u.inject(Some(charger_hal::sim::modbus::CommsFault::NoAnswer))
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    loop {
+        let modules: Value = serde_json::from_str(&d.ctl_ok(&["--json", "modules"])).unwrap();
+        let devices: Value = serde_json::from_str(&d.ctl_ok(&["--json", "devices"])).unwrap();
+        if modules["modules"][1]["stale"] == true
+            && modules["modules"][0]["stale"] == false
+            && devices[1]["errors"]["timeouts"].as_u64().unwrap_or(0) > 0
+        {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{modules}\n{devices}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(d.ctl_ok(&["modules"]).contains("NOT ANSWERING"));
+}
+
 #[test]
 fn the_retired_site_max_current_is_refused_with_its_replacement() {
     let dir = tempfile::tempdir().unwrap();

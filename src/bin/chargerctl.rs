@@ -51,6 +51,8 @@ enum Command {
     },
     /// The module pool: each module's state, the matrix contactors, each output's modules.
     Modules,
+    /// Every configured device: its link, the age of its last reading, its error counts.
+    Devices,
     /// Recent sessions from the journal, newest first.
     Sessions {
         /// How many sessions to show.
@@ -196,6 +198,7 @@ fn request_of(cmd: &Command) -> Result<Request, CtlError> {
         // metrics reads the status (and the OCPP link); completions and man ask nothing.
         Command::Status { .. }
         | Command::Modules
+        | Command::Devices
         | Command::Metrics { .. }
         | Command::Completions { .. }
         | Command::Man { .. } => Request::Status,
@@ -322,6 +325,20 @@ fn run(cli: &Cli) -> Result<(), CtlError> {
         }
     }
     let response = Client::connect(&socket)?.call(&request)?;
+    if let (Command::Devices, Response::Status(status)) = (&cli.command, &response) {
+        if cli.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&status.devices)
+                    .map_err(|e| CtlError::Daemon(e.to_string()))?
+            );
+        } else if status.devices.is_empty() {
+            println!("no devices configured ([[devices]] in the configuration)");
+        } else {
+            print!("{}", format_devices(&status.devices));
+        }
+        return Ok(());
+    }
     if let (Command::Modules, Response::Status(status)) = (&cli.command, &response) {
         let Some(pool) = &status.pool else {
             return Err(CtlError::Daemon(
@@ -339,6 +356,42 @@ fn run(cli: &Cli) -> Result<(), CtlError> {
         return Ok(());
     }
     show(&response, cli.json)
+}
+
+/// `chargerctl devices`: one line per device.
+fn format_devices(devices: &[charger_hal::devices::DeviceHealth]) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for d in devices {
+        let link = serde_json::to_value(d.link)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let age = d
+            .last_reading_age_ms
+            .map_or("no reading".to_string(), |ms| format!("read {ms} ms ago"));
+        let e = &d.errors;
+        let _ = writeln!(
+            out,
+            "{:<16} {:<18} {:<34} {:<12} {:<18} timeouts {} exceptions {} transport {} decode {} write failures {} reconnects {}{}",
+            d.name,
+            d.role.to_string(),
+            d.transport,
+            link,
+            age,
+            e.timeouts,
+            e.exceptions,
+            e.transport,
+            e.decode,
+            e.write_failures,
+            e.reconnects,
+            d.last_write_error
+                .as_deref()
+                .map(|w| format!("  last write error: {w}"))
+                .unwrap_or_default()
+        );
+    }
+    out
 }
 
 /// `chargerctl modules`: outputs, then modules, then the matrix contactors.

@@ -156,6 +156,9 @@ pub struct StationStatus {
     /// The module pool (`chargerctl modules`); absent without a `[pool]` section.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pool: Option<crate::power::PoolSnapshot>,
+    /// Every `[[devices]]` entry: link, last reading's age, errors (`chargerctl devices`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<charger_hal::devices::DeviceHealth>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

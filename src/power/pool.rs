@@ -394,6 +394,8 @@ pub struct ModulePool {
     surplus_since: BTreeMap<u32, Timestamp>,
     /// Per output: the last plan's target (W) and capacity (A).
     last_plan: BTreeMap<u32, (f64, f32)>,
+    /// The last plan's demands (for the voltage a joining module matches).
+    last_demands: Vec<OutputDemand>,
 }
 
 impl ModulePool {
@@ -428,6 +430,7 @@ impl ModulePool {
             locked: BTreeMap::new(),
             surplus_since: BTreeMap::new(),
             last_plan: BTreeMap::new(),
+            last_demands: Vec::new(),
         }
     }
 
@@ -516,6 +519,10 @@ impl ModulePool {
             "matrix contactor of module {module_id} on output {} did not open (welded or feedback lost)",
             spec.output
         );
+        // A module on another output is now tied to both: that output is locked out too.
+        if let Some(other) = m.state.output().filter(|o| *o != spec.output) {
+            self.locked.entry(other).or_insert_with(|| why.clone());
+        }
         tracing::error!(
             module = module_id,
             output = spec.output,
@@ -605,13 +612,18 @@ impl ModulePool {
         priority: &[u32],
         now: Timestamp,
     ) -> BTreeMap<u32, (f32, String)> {
+        self.last_demands = demands.to_vec();
         // 1. Modules that stopped being usable leave wherever they are.
         for i in 0..self.modules.len() {
             if self.usable(i) {
                 continue;
             }
             match self.modules[i].state {
-                ModuleState::Active { output } | ModuleState::Matching { output, .. } => {
+                // Never connected: its contactor only has to stay open.
+                ModuleState::Matching { output, .. } | ModuleState::Closing { output, .. } => {
+                    self.modules[i].state = ModuleState::Opening { output, since: now };
+                }
+                ModuleState::Active { output } => {
                     tracing::warn!(
                         module = self.topology.modules[i].id,
                         output,
@@ -723,7 +735,8 @@ impl ModulePool {
             }
         }
 
-        // 5. Capacities: connected modules only.
+        // 5. Capacities: connected modules only, whose contactor reads closed this step (a
+        //    feedback lost for a moment takes the module's capacity away until it is back).
         let mut out = BTreeMap::new();
         self.last_plan.clear();
         for &o in &self.topology.outputs {
@@ -734,6 +747,11 @@ impl ModulePool {
             let active: Vec<usize> = self
                 .on(o)
                 .filter(|&i| self.modules[i].state == ModuleState::Active { output: o })
+                .filter(|&i| {
+                    self.topology
+                        .contactor(i, o)
+                        .is_some_and(|c| self.contactors[c].feedback == Some(true))
+                })
                 .collect();
             let amps: f32 = active.iter().map(|&i| self.capacity_a(i, volts)).sum();
             let watts: f32 = active.iter().map(|&i| self.capacity_w(i)).sum();
@@ -777,6 +795,17 @@ impl ModulePool {
         }
         let w: f64 = held.iter().map(|&i| f64::from(self.capacity_w(i))).sum();
         w < target_w
+    }
+
+    /// Every contactor of module `i` other than its one to `output` is commanded open and
+    /// reads open: closing that one cannot put the module on two outputs.
+    fn others_open(&self, i: usize, output: u32) -> bool {
+        self.topology
+            .contactors
+            .iter()
+            .zip(&self.contactors)
+            .filter(|(spec, _)| spec.module == i && spec.output != output)
+            .all(|(_, c)| !c.commanded && c.feedback == Some(false))
     }
 
     fn reaches(&self, i: usize, output: u32) -> bool {
@@ -896,7 +925,7 @@ impl ModulePool {
                     let bus = self.bus_voltage(output, demand(output));
                     let v = self.modules[i].reading.voltage;
                     let tol = (bus * t.match_tolerance).max(MATCH_TOLERANCE_MIN_V);
-                    if bus < DEAD_BUS_V || (v - bus).abs() <= tol {
+                    if (bus < DEAD_BUS_V || (v - bus).abs() <= tol) && self.others_open(i, output) {
                         ModuleState::Closing { output, since: now }
                     } else if now - since > t.ramp_deadline {
                         tracing::warn!(
@@ -971,6 +1000,13 @@ impl ModulePool {
                 .iter()
                 .find(|(o, _)| *o == output)
                 .map_or(PowerCommand::OFF, |(_, c)| *c);
+            // Never pass on a non-finite setpoint (NaN survives `clamp`).
+            let finite = |v: f32| if v.is_finite() { v } else { 0.0 };
+            let cmd = PowerCommand {
+                voltage: finite(cmd.voltage),
+                current: finite(cmd.current),
+                ..cmd
+            };
             let locked = self.locked.contains_key(&output);
             let active = self
                 .modules
@@ -1011,22 +1047,29 @@ impl ModulePool {
                     }
                 }
                 ModuleState::Matching { .. } => {
-                    let bus = outputs
+                    // Regulate to the live bus (its modules', else the vehicle side's voltage),
+                    // with no current; were the bus dead by now, to the connector's setpoint.
+                    let demand = self
+                        .last_demands
                         .iter()
-                        .find(|(o, _)| *o == output)
-                        .map_or(0.0, |(_, c)| c.voltage);
-                    let live = self.bus_voltage(output, None);
-                    let spec = &self.topology.modules[i];
+                        .find(|d| d.output == output)
+                        .copied();
+                    let live = self.bus_voltage(output, demand);
+                    let target = if live >= DEAD_BUS_V {
+                        live
+                    } else {
+                        cmd.voltage
+                    };
                     cmds.modules[i] = ModuleCommand {
                         enable: true,
-                        voltage: live
-                            .max(if live > 0.0 { 0.0 } else { bus })
-                            .clamp(0.0, spec.max_voltage),
+                        voltage: target.clamp(0.0, self.topology.modules[i].max_voltage),
                         current_limit: 0.0,
                     };
                 }
                 ModuleState::Closing { .. } => {
-                    if let Some(c) = contactor {
+                    // Checked again each step: a contactor of this module to another output
+                    // that no longer reads open (welded, feedback lost) keeps this one open.
+                    if let Some(c) = contactor.filter(|_| self.others_open(i, output)) {
                         cmds.contactors[c] = true;
                     }
                 }
@@ -1035,7 +1078,7 @@ impl ModulePool {
                     let ok = !m.reading.stale && m.reading.fault.is_none();
                     cmds.modules[i] = ModuleCommand {
                         enable: ok && cmd.enabled,
-                        voltage: cmd.voltage,
+                        voltage: cmd.voltage.clamp(0.0, self.topology.modules[i].max_voltage),
                         current_limit: 0.0,
                     };
                     if let Some(c) = contactor {

@@ -137,3 +137,196 @@ fn switching_waits_for_feedback_and_a_weld_locks_the_output_out() {
     assert_eq!(snap.modules[1].state, ModuleState::Active { output: 2 });
     assert_eq!(snap.modules[0].state, ModuleState::LockedOut { output: 1 });
 }
+
+mod randomized {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// What happens to the plant in one step.
+    #[derive(Debug, Clone)]
+    struct Step {
+        /// Per output: demand in W (NaN, infinite and negative included), or none.
+        demands: Vec<Option<f64>>,
+        /// Per module: (stale, fault, current, voltage, available power).
+        modules: Vec<(bool, bool, f32, f32, Option<f32>)>,
+        /// Per contactor: weld it, stick it open, lose its feedback this step.
+        contactors: Vec<(bool, bool, bool)>,
+        /// The connectors' commands (hostile numbers too: the pool must not pass them on).
+        command: (bool, f32, f32),
+    }
+
+    fn hostile_f32() -> impl Strategy<Value = f32> {
+        prop_oneof![
+            8 => -50.0f32..1200.0,
+            1 => Just(f32::NAN),
+            1 => Just(f32::INFINITY),
+            1 => Just(f32::NEG_INFINITY),
+            1 => Just(f32::MAX),
+        ]
+    }
+
+    fn step(outputs: usize, modules: usize, contactors: usize) -> impl Strategy<Value = Step> {
+        (
+            proptest::collection::vec(
+                proptest::option::of(prop_oneof![
+                    8 => 0.0f64..400_000.0,
+                    1 => Just(f64::NAN),
+                    1 => Just(f64::INFINITY),
+                    1 => Just(-1e9f64),
+                ]),
+                outputs,
+            ),
+            proptest::collection::vec(
+                (
+                    proptest::bool::weighted(0.05),
+                    proptest::bool::weighted(0.03),
+                    prop_oneof![4 => 0.0f32..0.5, 1 => hostile_f32()],
+                    hostile_f32(),
+                    proptest::option::of(hostile_f32().prop_map(|w| w * 40.0)),
+                ),
+                modules,
+            ),
+            proptest::collection::vec(
+                (
+                    proptest::bool::weighted(0.005),
+                    proptest::bool::weighted(0.005),
+                    proptest::bool::weighted(0.02),
+                ),
+                contactors,
+            ),
+            (any::<bool>(), hostile_f32(), hostile_f32()),
+        )
+            .prop_map(|(demands, modules, contactors, command)| Step {
+                demands,
+                modules,
+                contactors,
+                command,
+            })
+    }
+
+    fn scenario() -> impl Strategy<Value = (usize, Vec<(usize, u32)>, Vec<Step>)> {
+        (2usize..4)
+            .prop_flat_map(|outputs| (Just(outputs), outputs..7))
+            .prop_flat_map(|(outputs, modules)| {
+                // Every module wired to output 1 + (i mod outputs), and randomly to others.
+                proptest::collection::vec(
+                    proptest::collection::vec(any::<bool>(), outputs),
+                    modules,
+                )
+                .prop_flat_map(move |extra| {
+                    let mut wiring = Vec::new();
+                    for (m, row) in extra.iter().enumerate() {
+                        for (o, more) in row.iter().enumerate() {
+                            if o == m % outputs || *more {
+                                wiring.push((m, o as u32 + 1));
+                            }
+                        }
+                    }
+                    let n = wiring.len();
+                    (
+                        Just(outputs),
+                        Just(wiring),
+                        proptest::collection::vec(step(outputs, modules, n), 1..300),
+                    )
+                })
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+        /// Whatever the readings, demands and contactors do: never a module commanded onto two
+        /// outputs; a contactor told to close only while its module's others read open;
+        /// capacity only from modules whose contactor reads closed; a locked output gets
+        /// nothing; every module command finite and within the module's rating.
+        #[test]
+        fn the_pool_keeps_its_invariants((outputs, wiring, steps) in scenario()) {
+            let modules = wiring.iter().map(|(m, _)| *m).max().unwrap_or(0) + 1;
+            let topology = PoolTopology::new(
+                (1..=modules as u32).map(module).collect(),
+                wiring.iter().map(|&(module, output)| ContactorSpec { module, output }).collect(),
+                (1..=outputs as u32).collect(),
+            ).unwrap();
+            let mut pool = ModulePool::new(topology, PoolTiming::default());
+            // The plant's contactors: closed state, welded, stuck open.
+            let mut closed = vec![false; wiring.len()];
+            let mut welded = vec![false; wiring.len()];
+            let mut stuck = vec![false; wiring.len()];
+            let mut commanded = vec![false; wiring.len()];
+            let mut now = Timestamp::ZERO;
+            for s in steps {
+                now += Duration::from_millis(50);
+                for (i, &(weld, stick, _)) in s.contactors.iter().enumerate() {
+                    welded[i] |= weld;
+                    stuck[i] |= stick;
+                    // The contacts follow last step's command (50 ms operate time).
+                    closed[i] = if commanded[i] { !stuck[i] } else { closed[i] && welded[i] };
+                }
+                let feedback: Vec<Option<bool>> = closed
+                    .iter()
+                    .zip(&s.contactors)
+                    .map(|(c, (_, _, lost))| if *lost { None } else { Some(*c) })
+                    .collect();
+                let readings = s.modules.iter().map(|&(stale, fault, current, voltage, avail)| {
+                    ModuleReading {
+                        voltage,
+                        current,
+                        running: true,
+                        available_power_w: avail,
+                        fault: fault.then(|| "injected".to_string()),
+                        stale,
+                        at: now,
+                        ..ModuleReading::default()
+                    }
+                }).collect();
+                pool.observe(&PoolInputs { modules: readings, feedback: feedback.clone() }, now);
+                let demands: Vec<OutputDemand> = s.demands.iter().enumerate().map(|(o, d)| {
+                    OutputDemand {
+                        output: o as u32 + 1,
+                        wants_power: d.is_some(),
+                        demand_w: d.unwrap_or(0.0),
+                        volts: 600.0,
+                        vehicle_side_voltage: 0.0,
+                    }
+                }).collect();
+                let caps = pool.plan(&demands, Some(150_000.0), &[], now);
+                let (enabled, voltage, current) = s.command;
+                let cmds = pool.command(
+                    &(1..=outputs as u32)
+                        .map(|o| (o, PowerCommand { enabled, voltage, current }))
+                        .collect::<Vec<_>>(),
+                );
+                let snap = pool.snapshot();
+                for m in 0..modules {
+                    let mine: Vec<usize> = (0..wiring.len()).filter(|&i| wiring[i].0 == m).collect();
+                    let told = mine.iter().filter(|&&i| cmds.contactors[i]).count();
+                    prop_assert!(told <= 1, "module {m} commanded onto {told} outputs");
+                    for &i in &mine {
+                        if cmds.contactors[i] && !commanded[i] {
+                            for &j in mine.iter().filter(|&&j| j != i) {
+                                prop_assert_eq!(feedback[j], Some(false));
+                                prop_assert!(!commanded[j]);
+                            }
+                        }
+                    }
+                    let c = cmds.modules[m];
+                    prop_assert!(c.voltage.is_finite() && c.voltage >= 0.0 && c.voltage <= 1000.0, "{c:?}");
+                    prop_assert!(c.current_limit.is_finite() && c.current_limit >= 0.0 && c.current_limit <= 100.0, "{c:?}");
+                }
+                for o in 1..=outputs as u32 {
+                    let (amps, _) = caps[&o].clone();
+                    prop_assert!(amps.is_finite() && amps >= 0.0);
+                    let connected = (0..wiring.len())
+                        .filter(|&i| wiring[i].1 == o && feedback[i] == Some(true))
+                        .count() as f32;
+                    prop_assert!(amps <= connected * 100.0 + 0.01, "{amps} A from {connected} modules");
+                    if pool.lockout(o).is_some() {
+                        prop_assert_eq!(amps, 0.0);
+                    }
+                }
+                prop_assert_eq!(snap.modules.len(), modules);
+                commanded = cmds.contactors.clone();
+            }
+        }
+    }
+}
