@@ -1341,6 +1341,69 @@ can = { backend = "simulated" }
             .to_string()
     }
 
+    /// MINIMAL with a pool of two modules, both wired to connector 1; `extra` is appended to
+    /// each module's entry.
+    fn with_pool(module_extra: [&str; 2], devices: &str) -> String {
+        let mut text = format!("{MINIMAL}\n{devices}\n[pool]\n");
+        for (id, extra) in [(1, module_extra[0]), (2, module_extra[1])] {
+            text.push_str(&format!(
+                "[[pool.modules]]\nid = {id}\nmax_power_kw = 30\nmax_current_a = 100\n{extra}\n"
+            ));
+        }
+        text.push_str("[[pool.matrix]]\nmodule = 1\nconnector = 1\n[[pool.matrix]]\nmodule = 2\nconnector = 1\n");
+        text
+    }
+
+    #[test]
+    fn pool_mistakes_are_named_by_key() {
+        assert!(Config::from_toml_str(&with_pool(["", ""], ""), "t.toml").is_ok());
+        let unfed = format!(
+            "{}\n[[connectors]]\nid = 2\nprotocol = \"gbt\"\nmax_voltage = 750\nmax_current = 250\nmax_power_kw = 150\ncan = {{ backend = \"simulated\" }}\n",
+            with_pool(["", ""], "")
+        );
+        let e = err_of(&unfed);
+        assert!(e.contains("pool.matrix") && e.contains("output 2"), "{e}");
+        let e = err_of(
+            &with_pool(["", ""], "")
+                .replace("module = 2\nconnector = 1", "module = 7\nconnector = 1"),
+        );
+        assert!(
+            e.contains("pool.matrix[1].module") && e.contains("no module 7"),
+            "{e}"
+        );
+        let e = err_of(&with_pool(["", ""], "").replace(
+            "max_power_kw = 30\nmax_current_a = 100\n\n[[pool.modules]]\nid = 2\nmax_power_kw = 30",
+            "max_power_kw = 30\nmax_current_a = 100\n\n[[pool.modules]]\nid = 2\nmax_power_kw = -1",
+        ));
+        assert!(e.contains("pool.modules[1].max_power_kw"), "{e}");
+        let e = err_of(&with_pool(["device = \"nope\"", ""], ""));
+        assert!(
+            e.contains("pool.modules[0].device") && e.contains("nope"),
+            "{e}"
+        );
+        let meter = "[[devices]]\nname = \"m\"\nrole = \"dc_meter\"\nprofile = \"x.toml\"\ntransport = { kind = \"modbus_tcp\", host = \"127.0.0.1\", unit = 1 }\n";
+        let e = err_of(&with_pool(["device = \"m\"", ""], meter));
+        assert!(
+            e.contains("pool.modules[0].device") && e.contains("not power_module"),
+            "{e}"
+        );
+        let module = meter.replace("dc_meter", "power_module");
+        let e = err_of(&with_pool(["device = \"m\"", ""], &module));
+        assert!(
+            e.contains("pool.modules[1].device") && e.contains("every module"),
+            "{e}"
+        );
+        let e = err_of(&with_pool(["device = \"m\"", "device = \"m\""], &module));
+        assert!(
+            e.contains("pool.modules[1].device") && e.contains("already"),
+            "{e}"
+        );
+        let e = err_of(
+            &with_pool(["", ""], "").replace("[pool]\n", "[pool]\nrelease_after_s = 99999\n"),
+        );
+        assert!(e.contains("pool.release_after_s"), "{e}");
+    }
+
     #[test]
     fn site_settings_are_range_checked_by_name() {
         let with = |site: &str| format!("{MINIMAL}\n[site]\n{site}\n");
