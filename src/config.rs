@@ -451,6 +451,11 @@ pub struct PoolSection {
     /// A module joining a live output must be within this many percent of its voltage.
     #[serde(default = "default_match_tolerance_percent")]
     pub match_tolerance_percent: f32,
+    /// Serve the simulated cabinet's modules over Modbus TCP at their `[[devices]]`' loopback
+    /// addresses, so that the pool drives them through the real Modbus path while the physics
+    /// stays the simulator's (configs/sim-modbus.toml).
+    #[serde(default)]
+    pub simulate_devices: bool,
     /// `[[pool.modules]]`, in the order of the cabinet.
     pub modules: Vec<PoolModuleSection>,
     /// `[[pool.matrix]]`: one entry per matrix contactor, in the order of their outputs.
@@ -524,6 +529,28 @@ impl Config {
             }
             if !used.insert(name.as_str()) {
                 return Err((key, format!("device {name:?} is already another module")));
+            }
+        }
+        if pool.simulate_devices {
+            if used.len() != pool.modules.len() {
+                return Err((
+                    "pool.simulate_devices".into(),
+                    "serves the modules' [[devices]]: every module needs `device`".into(),
+                ));
+            }
+            for (i, d) in self.devices.iter().enumerate() {
+                let charger_hal::devices::Transport::ModbusTcp(t) = &d.transport;
+                let loopback = t.host == "localhost"
+                    || t.host
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback());
+                if used.contains(d.name.as_str()) && !loopback {
+                    return Err((
+                        format!("devices[{i}].transport.host"),
+                        "pool.simulate_devices serves the modules on loopback only (127.0.0.1)"
+                            .into(),
+                    ));
+                }
             }
         }
         if !used.is_empty() && used.len() != pool.modules.len() {

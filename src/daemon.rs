@@ -605,11 +605,27 @@ fn start_devices(
     cfg: &Config,
     config_file: &Path,
     epoch: tokio::time::Instant,
+    cabinet: Option<&charger_hal::sim::cabinet::SimCabinet>,
 ) -> Result<Option<charger_hal::devices::Devices>, DaemonError> {
     if cfg.devices.is_empty() {
         return Ok(None);
     }
     let instances = cfg.devices.clone();
+    // `pool.simulate_devices`: each module's device served from the simulated cabinet.
+    let simulated: Vec<(charger_hal::devices::DeviceInstance, usize)> = match (&cfg.pool, cabinet) {
+        (Some(pool), Some(_)) if pool.simulate_devices => pool
+            .modules
+            .iter()
+            .enumerate()
+            .filter_map(|(i, m)| {
+                let name = m.device.as_ref()?;
+                let d = cfg.devices.iter().find(|d| &d.name == name)?;
+                Some((d.clone(), i))
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    let cabinet = cabinet.cloned();
     let base = config_file
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
@@ -628,6 +644,18 @@ fn start_devices(
                 }
             };
             runtime.block_on(async move {
+                let _servers = match (&cabinet, simulated.is_empty()) {
+                    (Some(cabinet), false) => {
+                        match serve_simulated_modules(&simulated, &base, cabinet).await {
+                            Ok(servers) => servers,
+                            Err(e) => {
+                                let _ = tx.send(Err(e));
+                                return;
+                            }
+                        }
+                    }
+                    _ => Vec::new(),
+                };
                 let clock = charger_hal::devices::ReadingClock::new(epoch);
                 let started = charger_hal::devices::spawn_devices(&instances, &base, clock)
                     .await
@@ -651,6 +679,53 @@ fn start_devices(
     }
 }
 
+/// Serve the simulated cabinet's modules as Modbus TCP devices: one gateway per address,
+/// each unit the module whose device it is, laid out by the device's profile.
+async fn serve_simulated_modules(
+    modules: &[(charger_hal::devices::DeviceInstance, usize)],
+    base: &Path,
+    cabinet: &charger_hal::sim::cabinet::SimCabinet,
+) -> Result<
+    Vec<charger_hal::sim::modbus::server::SimServer<charger_hal::sim::cabinet::CabinetModulePlant>>,
+    String,
+> {
+    use charger_hal::devices::Transport;
+    use charger_hal::sim::modbus::{server::serve_gateway, SimDevice};
+    use std::collections::BTreeMap;
+    let mut by_address: BTreeMap<(String, u16), Vec<(u8, SimDevice<_>)>> = BTreeMap::new();
+    for (device, index) in modules {
+        let Transport::ModbusTcp(t) = &device.transport;
+        let path = base.join(&device.profile);
+        let profile = charger_hal::profile::Profile::load(&path)
+            .map_err(|e| format!("{}: {e}", device.name))?;
+        let unit = SimDevice::new(std::sync::Arc::new(profile), cabinet.module_plant(*index))
+            .map_err(|e| format!("{}: {e}", device.name))?;
+        by_address
+            .entry((t.host.clone(), t.port))
+            .or_default()
+            .push((t.unit, unit));
+    }
+    let mut servers = Vec::new();
+    for ((host, port), units) in by_address {
+        let ip = if host == "localhost" {
+            std::net::IpAddr::from([127, 0, 0, 1])
+        } else {
+            host.parse()
+                .map_err(|e| format!("simulated modules at {host}: {e}"))?
+        };
+        let server = serve_gateway(
+            units,
+            std::net::SocketAddr::new(ip, port),
+            std::time::Duration::from_millis(10),
+        )
+        .await
+        .map_err(|e| format!("cannot serve the simulated modules at {host}:{port}: {e}"))?;
+        tracing::info!(%host, port, "simulated cabinet served over Modbus TCP");
+        servers.push(server);
+    }
+    Ok(servers)
+}
+
 pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
     use tokio::signal::unix::{signal, SignalKind};
 
@@ -672,8 +747,9 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
         tracing::warn!(transactions = ?ids, "closed transactions interrupted by the last stop");
     }
     let restored = store.restore()?;
-    let devices = start_devices(&cfg, &config_file, clock.start)?;
-    let mut hardware = hardware::build_with_devices(&cfg, devices)?;
+    let cabinet = hardware::sim_cabinet(&cfg);
+    let devices = start_devices(&cfg, &config_file, clock.start, cabinet.as_ref())?;
+    let mut hardware = hardware::build_with_devices(&cfg, devices, cabinet)?;
     let device_health = hardware.devices.take();
     let station = Station::new(&cfg, hardware::session_factory(), &restored, clock.now());
     let mut rig = hardware.into_rig(station);

@@ -194,19 +194,15 @@ impl Hardware {
 }
 
 pub fn build_all(cfg: &Config) -> Result<Hardware, HardwareError> {
-    build_with_devices(cfg, None)
+    build_with_devices(cfg, None, sim_cabinet(cfg))
 }
 
-/// [`build_all`] with the `[[devices]]` already started (`hal::devices::spawn_devices`): the
-/// pool's modules that name a device are that device.
-pub fn build_with_devices(
-    cfg: &Config,
-    mut devices: Option<charger_hal::devices::Devices>,
-) -> Result<Hardware, HardwareError> {
-    check(cfg)?;
-    // The pool is simulated like the connectors it feeds: each module rated as configured,
-    // the matrix as wired in `[[pool.matrix]]`.
-    let cabinet = cfg.pool.as_ref().map(|pool| {
+/// The simulated cabinet of a `[pool]`: each module rated as configured, the matrix as wired
+/// in `[[pool.matrix]]`. It feeds the simulated connectors' buses; its modules are the pool's
+/// modules themselves, or (`pool.simulate_devices`) served over Modbus TCP to the pool's
+/// `[[devices]]`.
+pub fn sim_cabinet(cfg: &Config) -> Option<SimCabinet> {
+    cfg.pool.as_ref().map(|pool| {
         let modules = pool
             .modules
             .iter()
@@ -227,7 +223,17 @@ pub fn build_with_devices(
             })
             .collect();
         SimCabinet::new(modules, &wiring)
-    });
+    })
+}
+
+/// [`build_all`] with the `[[devices]]` already started (`hal::devices::spawn_devices`): the
+/// pool's modules that name a device are that device.
+pub fn build_with_devices(
+    cfg: &Config,
+    mut devices: Option<charger_hal::devices::Devices>,
+    cabinet: Option<SimCabinet>,
+) -> Result<Hardware, HardwareError> {
+    check(cfg)?;
     let connectors = cfg
         .connectors
         .iter()

@@ -1515,6 +1515,77 @@ fn the_pool_drives_modules_over_modbus_and_chargerctl_devices_shows_their_links(
     assert!(d.ctl_ok(&["modules"]).contains("NOT ANSWERING"));
 }
 
+/// configs/sim-modbus.toml with its state, socket, profile paths and port moved for a test.
+fn sim_modbus_config_text(dir: &std::path::Path) -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/configs/sim-modbus.toml"
+    ))
+    .unwrap()
+    .replace(
+        "state_dir = \"state\"",
+        &format!("state_dir = \"{}\"", dir.join("state").display()),
+    )
+    .replace(
+        "control_socket = \"run/control.sock\"",
+        &format!(
+            "control_socket = \"{}\"",
+            dir.join("run/control.sock").display()
+        ),
+    )
+    .replace(
+        "profile = \"devices/",
+        concat!(
+            "profile = \"",
+            env!("CARGO_MANIFEST_DIR"),
+            "/configs/devices/"
+        ),
+    )
+    .replace("port = 15020", &format!("port = {port}"))
+}
+
+#[test]
+fn sim_modbus_charges_a_truck_through_modules_driven_over_modbus_tcp() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start_with(dir.path(), &sim_modbus_config_text(dir.path()));
+    d.ctl_ok(&["sim", "plug", "2"]);
+    std::thread::sleep(Duration::from_millis(300));
+    d.ctl_ok(&["start", "2"]);
+    d.wait_for_on(
+        2,
+        Duration::from_secs(60),
+        "charging from Modbus modules",
+        |c| c["status"] == "Charging" && c["current"].as_f64().unwrap_or(0.0) > 150.0,
+    );
+    let modules: Value = serde_json::from_str(&d.ctl_ok(&["--json", "modules"])).unwrap();
+    let on_2: Vec<&Value> = modules["modules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|m| m["state"] == "active" && m["output"] == 2)
+        .collect();
+    assert!(on_2.len() >= 2, "{modules}");
+    // What the pool reads over Modbus is what the modules carry: together the truck's current.
+    let carried: f64 = on_2.iter().map(|m| m["current"].as_f64().unwrap()).sum();
+    let current = d.connector(2)["current"].as_f64().unwrap();
+    assert!(
+        (carried - current).abs() < 0.2 * current,
+        "{carried} A vs {current} A"
+    );
+    let devices: Value = serde_json::from_str(&d.ctl_ok(&["--json", "devices"])).unwrap();
+    let list = devices.as_array().unwrap();
+    assert_eq!(list.len(), 8);
+    for dev in list {
+        assert_eq!(dev["link"], "connected", "{dev}");
+        assert_eq!(dev["errors"]["write_failures"], 0, "{dev}");
+    }
+}
+
 #[test]
 fn the_retired_site_max_current_is_refused_with_its_replacement() {
     let dir = tempfile::tempdir().unwrap();

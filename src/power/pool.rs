@@ -765,10 +765,11 @@ impl ModulePool {
                     watts / 1000.0
                 ),
             };
+            // (+ 0.0: an empty float sum is -0.0, shown as "-0 A".)
             let amps = if self.locked.contains_key(&o) {
                 0.0
             } else {
-                amps
+                amps + 0.0
             };
             self.last_plan
                 .insert(o, (targets.get(&o).copied().unwrap_or(0.0), amps));

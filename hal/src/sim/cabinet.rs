@@ -172,6 +172,10 @@ impl Cabinet {
     fn advance(&mut self, now: Timestamp) {
         self.dynamics(now);
         self.advanced_to = Some(now);
+        self.share(now);
+    }
+
+    fn share(&mut self, now: Timestamp) {
         for i in 0..self.modules.len() {
             let connected = self.connected(i);
             let (voltage, current) = match connected.and_then(|o| self.buses.get(&o).copied()) {
@@ -482,5 +486,114 @@ impl SimBus {
     pub fn publish(&self, voltage: f32, current: f32) {
         let mut cab = self.cabinet.lock();
         cab.buses.insert(self.output, Bus { voltage, current });
+        // The modules' readings follow at once (whoever reads them: the Rig's module handles,
+        // or a Modbus simulator serving the cabinet).
+        if let Some(now) = cab.dynamics_at {
+            cab.share(now);
+        }
+    }
+}
+
+/// A module of a [`SimCabinet`] behind a Modbus simulator (`hal::sim::modbus`): the register
+/// bank of its profile reads the cabinet's module and writes its commands, so the station can
+/// drive the simulated cabinet over real Modbus TCP while the physics stays the cabinet's (the
+/// buses of the simulated connectors and their trucks).
+#[derive(Debug)]
+pub struct CabinetModulePlant {
+    cabinet: SimCabinet,
+    index: usize,
+}
+
+impl SimCabinet {
+    /// Module `index` as a Modbus simulator's plant. The cabinet's physics is stepped by the
+    /// connectors' buses; the plant only reads and commands it.
+    pub fn module_plant(&self, index: usize) -> CabinetModulePlant {
+        CabinetModulePlant {
+            cabinet: self.clone(),
+            index,
+        }
+    }
+}
+
+impl crate::sim::modbus::plant::PlantModel for CabinetModulePlant {
+    const ROLE: crate::profile::Role = crate::profile::Role::PowerModule;
+
+    fn step(&mut self, _dt: Duration) {}
+
+    fn readings(&self) -> Vec<(crate::profile::Point, crate::profile::Value)> {
+        use crate::profile::{Point, Value};
+        use crate::sim::modbus::plant::{module_fault, ModuleStatus};
+        let cab = self.cabinet.lock();
+        let Some(m) = cab.modules.get(self.index) else {
+            return Vec::new();
+        };
+        let now = cab.dynamics_at.unwrap_or(Timestamp::ZERO);
+        let available = m
+            .derated_w
+            .unwrap_or(m.params.max_power_w)
+            .min(m.params.max_power_w);
+        let status = if m.fault.is_some() {
+            ModuleStatus::Fault
+        } else if !m.delivering(now) {
+            ModuleStatus::Off
+        } else if available < m.params.max_power_w {
+            ModuleStatus::Derating
+        } else {
+            ModuleStatus::Running
+        };
+        let faults = if m.fault.is_some() {
+            module_fault::OVER_TEMPERATURE
+        } else {
+            0
+        };
+        let n = |v: f32| Value::Number(f64::from(v));
+        vec![
+            (Point::OutputEnable, Value::Bool(m.cmd.enable)),
+            (Point::VoltageSetpoint, n(m.cmd.voltage)),
+            (Point::CurrentLimit, n(m.cmd.current_limit)),
+            (Point::OutputVoltage, n(m.reading.voltage)),
+            (Point::OutputCurrent, n(m.true_current)),
+            (
+                Point::ModuleTemperature,
+                n(m.reading.temperature_c.unwrap_or(35.0)),
+            ),
+            (Point::ModuleStatus, Value::Number(f64::from(status as u8))),
+            (Point::ModuleFaults, Value::Number(f64::from(faults))),
+            (Point::AvailablePower, n(available)),
+            (Point::InputVoltage, Value::Number(400.0)),
+        ]
+    }
+
+    fn command(&mut self, point: crate::profile::Point, value: &crate::profile::Value) {
+        use crate::profile::{Point, Value};
+        let mut cab = self.cabinet.lock();
+        let now = cab.dynamics_at.unwrap_or(Timestamp::ZERO);
+        let Some(m) = cab.modules.get_mut(self.index) else {
+            return;
+        };
+        if m.silent {
+            return;
+        }
+        let number = match value {
+            Value::Number(v) if v.is_finite() => Some(*v as f32),
+            Value::Bool(b) => Some(if *b { 1.0 } else { 0.0 }),
+            _ => None,
+        };
+        // Every accepted write counts as the controller talking (the module's watchdog).
+        m.commanded_at = now;
+        match (point, number) {
+            (Point::OutputEnable, Some(v)) => m.cmd.enable = v != 0.0,
+            (Point::VoltageSetpoint, Some(v)) => m.cmd.voltage = v,
+            (Point::CurrentLimit, Some(v)) => m.cmd.current_limit = v,
+            (Point::FaultReset, Some(v)) if v != 0.0 => m.fault = None,
+            _ => {}
+        }
+    }
+
+    fn comms_lost(&mut self) {
+        let mut cab = self.cabinet.lock();
+        if let Some(m) = cab.modules.get_mut(self.index) {
+            m.cmd.enable = false;
+        }
     }
 }
