@@ -138,6 +138,9 @@ impl Reading {
 /// Counters for `chargerctl devices`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ErrorCounts {
+    /// Requests sent to the unit (reads, writes, read-backs, keep-alives), answered or not:
+    /// what the error counts compare with, and the load the device sees.
+    pub requests: u64,
     pub timeouts: u64,
     pub exceptions: u64,
     pub transport: u64,
@@ -796,6 +799,7 @@ async fn poll_group(wire: &mut Wire, slot: &mut Slot, gi: usize, silent: &mut bo
     slot.due[gi] = Some(next);
     let unit = slot.cfg.unit;
     let mut results: Vec<(usize, Result<Value, ReadError>)> = Vec::new();
+    let mut sent: u64 = 0;
     for req in &group.reads {
         let at_err = |e: ReadError| {
             req.points
@@ -808,6 +812,7 @@ async fn poll_group(wire: &mut Wire, slot: &mut Slot, gi: usize, silent: &mut bo
             results.extend(at_err(ReadError::Timeout(wire.timeout)));
             continue;
         }
+        sent = sent.saturating_add(1);
         match read(wire, unit, req).await {
             Call::Ok(units) => {
                 for &p in &req.points {
@@ -873,6 +878,7 @@ async fn poll_group(wire: &mut Wire, slot: &mut Slot, gi: usize, silent: &mut bo
         .filter(|(_, v)| matches!(v, Err(ReadError::Decode(_))))
         .count() as u64;
     slot.state.send_modify(|st| {
+        st.errors.requests = st.errors.requests.saturating_add(sent);
         st.errors.decode = st.errors.decode.saturating_add(decode_errors);
         st.errors.late_replies = late;
         for (ri, value) in results {
@@ -963,6 +969,7 @@ async fn write(wire: &mut Wire, slot: &Slot, job: &WriteJob) -> bool {
         // The profile never encodes a write to a read-only table.
         _ => None,
     };
+    let request_sent = request.is_some();
     let outcome = match request {
         Some(request) => match wire.exchange(unit, request).await {
             Call::Ok(response) if echoes(&response, job) => Call::Ok(()),
@@ -974,6 +981,7 @@ async fn write(wire: &mut Wire, slot: &Slot, job: &WriteJob) -> bool {
         None => Call::Exception(Exception::IllegalFunction),
     };
     let answered = !matches!(outcome, Call::Timeout);
+    let read_back_sent = matches!(outcome, Call::Ok(())) && job.read_back;
     let error = match outcome {
         Call::Ok(()) if job.read_back => read_back(wire, unit, job).await,
         Call::Ok(()) => None,
@@ -988,12 +996,14 @@ async fn write(wire: &mut Wire, slot: &Slot, job: &WriteJob) -> bool {
         )),
         Call::Transport(e) => Some(format!("{}: {e}", job.register)),
     };
-    if let Some(e) = error {
-        slot.state.send_modify(|st| {
+    let sent = u64::from(request_sent) + u64::from(read_back_sent);
+    slot.state.send_modify(|st| {
+        st.errors.requests = st.errors.requests.saturating_add(sent);
+        if let Some(e) = error {
             st.errors.write_failures = st.errors.write_failures.saturating_add(1);
             st.last_write_error = Some(e);
-        });
-    }
+        }
+    });
     answered
 }
 

@@ -619,3 +619,103 @@ async fn the_modbus_sim_binary_serves_a_connector_in_its_own_process() {
     .await;
     drop(child);
 }
+
+/// `modbus-sim --connectors 2`: two connectors in one process, each its own plant on its own
+/// four ports; and flags that cannot fit are refused before anything listens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_modbus_sim_binary_serves_several_connectors_each_its_own_plant() {
+    use std::io::{BufRead, BufReader};
+    struct Kill(std::process::Child);
+    impl Drop for Kill {
+        fn drop(&mut self) {
+            let _ = self.0.kill();
+            let _ = self.0.wait();
+        }
+    }
+    let sim = || std::process::Command::new(env!("CARGO_BIN_EXE_modbus-sim"));
+    for bad in [
+        &["--connectors", "0"][..],
+        &["--connectors", "2", "--base-port", "65530"][..],
+    ] {
+        let out = sim().args(bad).output().unwrap();
+        assert_eq!(out.status.code(), Some(2), "{bad:?}: {out:?}");
+    }
+    let mut child = Kill(
+        sim()
+            .args(["--connectors", "2", "--base-port", "0", "--modules", "1"])
+            .arg("--profiles")
+            .arg(Path::new(env!("CARGO_MANIFEST_DIR")).join("../configs/devices"))
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    // (connector, role) -> address, from the `connector <k>` headers and the role lines.
+    let read = tokio::task::spawn_blocking(move || {
+        let mut addrs = std::collections::BTreeMap::new();
+        let mut connector = 0u16;
+        for line in BufReader::new(stdout).lines().take(10) {
+            let line = line.unwrap();
+            let mut words = line.split_whitespace();
+            let first = words.next().unwrap().to_string();
+            let second = words.next().unwrap();
+            if first == "connector" {
+                connector = second.parse().unwrap();
+            } else {
+                addrs.insert((connector, first), second.parse::<SocketAddr>().unwrap());
+            }
+        }
+        addrs
+    });
+    let addrs = tokio::time::timeout(Duration::from_secs(10), read)
+        .await
+        .expect("modbus-sim printed no addresses")
+        .unwrap();
+    assert_eq!(addrs.len(), 8, "{addrs:?}");
+    let link = |addr| TcpLink {
+        addr,
+        timeout: Duration::from_millis(200),
+        reconnect_after: 3,
+        frozen_after: 3,
+    };
+    let device = |name: &str, profile: &str| DeviceConfig {
+        name: name.into(),
+        unit: 1,
+        profile: shipped(profile),
+    };
+    let (module, _m) = spawn_tcp(
+        link(addrs[&(2, "power_module".to_string())]),
+        vec![device("module", "power-module-30kw-modbus.toml")],
+    );
+    let (mut meter1, _t1) = spawn_tcp(
+        link(addrs[&(1, "dc_meter".to_string())]),
+        vec![device("meter1", "dc-meter-modbus.toml")],
+    );
+    let (mut meter2, _t2) = spawn_tcp(
+        link(addrs[&(2, "dc_meter".to_string())]),
+        vec![device("meter2", "dc-meter-modbus.toml")],
+    );
+    module[0]
+        .write(Point::VoltageSetpoint, &Value::Number(700.0))
+        .unwrap();
+    module[0]
+        .write(Point::CurrentLimit, &Value::Number(10.0))
+        .unwrap();
+    module[0]
+        .write(Point::OutputEnable, &Value::Bool(true))
+        .unwrap();
+    until(&mut meter2[0], "10 A on connector 2", |d| {
+        num(d, Point::MeterCurrent).is_some_and(|i| (i - 10.0).abs() < 0.01)
+    })
+    .await;
+    until(&mut meter1[0], "connector 1's meter read", |d| {
+        num(d, Point::MeterCurrent).is_some()
+    })
+    .await;
+    assert_eq!(
+        num(&meter1[0], Point::MeterCurrent),
+        Some(0.0),
+        "connector 1 is its own plant"
+    );
+    drop(child);
+}

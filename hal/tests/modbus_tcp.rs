@@ -34,6 +34,8 @@ struct Bank {
     stuck_coils: Vec<u16>,
     /// (unit, table, address, count) of every read served.
     reads: Vec<(u8, Table, u16, u16)>,
+    /// Every request received, reads and writes.
+    received: u64,
 }
 
 impl Bank {
@@ -73,6 +75,7 @@ impl Service for Device {
     fn call(&self, req: Self::Request) -> Self::Future {
         let bank = self.0.clone();
         Box::pin(async move {
+            bank.lock().unwrap().received += 1;
             let delay = bank.lock().unwrap().delay;
             if let Some(d) = delay {
                 tokio::time::sleep(d).await;
@@ -503,6 +506,48 @@ async fn writes_are_read_back_and_momentary_commands_fire_once() {
         .any(|r| r.1 == Table::Coil && r.2 == 1));
     assert!(dev.trigger(Point::MonitorEnable).is_err(), "not momentary");
     assert_eq!(dev.state().errors.write_failures, 1);
+    task.abort();
+}
+
+#[tokio::test]
+async fn every_request_is_counted_reads_writes_and_read_backs() {
+    let bank = bank();
+    let addr = serve(bank.clone()).await;
+    let (mut devs, task) = spawn_tcp(link(addr, 500), vec![device(1)]);
+    let dev = &mut devs[0];
+    until(dev, "a first poll", |d| {
+        d.reading_named("resistance").is_some()
+    })
+    .await;
+    // A write read back (a write and a read) and a momentary command (a write only).
+    dev.write(Point::MonitorEnable, &Value::Bool(true)).unwrap();
+    dev.trigger(Point::SelfTest).unwrap();
+    // Between two publications the counts agree with what the server received.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let counted = dev.state().errors.requests;
+        let (received, reads) = {
+            let b = bank.lock().unwrap();
+            (b.received, b.reads.len() as u64)
+        };
+        if counted == received && received >= reads + 2 && reads > 0 {
+            let health = charger_hal::devices::DeviceHealth::from_state(
+                "imd1",
+                charger_hal::profile::Role::InsulationMonitor,
+                "tcp",
+                &dev.state(),
+                tokio::time::Instant::now(),
+            );
+            assert_eq!(health.requests, counted);
+            break;
+        }
+        assert!(
+            tokio::time::timeout_at(deadline, dev.changed())
+                .await
+                .is_ok(),
+            "counted {counted} requests, the server received {received} ({reads} reads)"
+        );
+    }
     task.abort();
 }
 

@@ -1,9 +1,12 @@
-//! `modbus-sim`: one simulated connector's Modbus devices on loopback, from device profiles.
+//! `modbus-sim`: simulated connectors' Modbus devices on loopback, from device profiles.
 //!
-//! Power modules behind a gateway (unit ids 1..=N) on the base port, the DC meter on base+1,
-//! the insulation monitor on base+2 and the cooling unit on base+3, coupled electrically (see
-//! `hal::sim::modbus::connector`). With `--base-port 0` every device gets a free port. Prints
-//! one line per device (`<role> <address>`) once all are listening, then runs until Ctrl-C.
+//! Per connector: power modules behind a gateway (unit ids 1..=N) on the base port, the DC
+//! meter on base+1, the insulation monitor on base+2 and the cooling unit on base+3, coupled
+//! electrically (see `hal::sim::modbus::connector`). With `--connectors C`, connector k
+//! (1-based) takes the four ports from base+4(k-1); each is its own plant. With
+//! `--base-port 0` every device gets a free port. Prints one line per device
+//! (`<role> <address>`, connector by connector, each group of four after a `connector <k>`
+//! line when there is more than one) once all are listening, then runs until Ctrl-C.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -15,12 +18,19 @@ use charger_hal::profile::Profile;
 use charger_hal::sim::modbus::connector::{serve_connector, ConnectorSpec};
 use charger_hal::sim::modbus::BatteryLoad;
 
-const USAGE: &str = "usage: modbus-sim [--profiles DIR] [--modules N] [--host IP] \
+const USAGE: &str =
+    "usage: modbus-sim [--profiles DIR] [--connectors C] [--modules N] [--host IP] \
 [--base-port PORT] [--tick-ms MS]\n\
-defaults: --profiles configs/devices --modules 2 --host 127.0.0.1 --base-port 5020 --tick-ms 10";
+defaults: --profiles configs/devices --connectors 1 --modules 2 --host 127.0.0.1 --base-port 5020 \
+--tick-ms 10";
+
+/// Ports per connector: the modules' gateway, the meter, the insulation monitor, the cooling
+/// unit.
+const PORTS_PER_CONNECTOR: u16 = 4;
 
 struct Args {
     profiles: PathBuf,
+    connectors: u16,
     modules: u8,
     host: IpAddr,
     base_port: u16,
@@ -30,6 +40,7 @@ struct Args {
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
     let mut a = Args {
         profiles: PathBuf::from("configs/devices"),
+        connectors: 1,
         modules: 2,
         host: IpAddr::V4(Ipv4Addr::LOCALHOST),
         base_port: 5020,
@@ -39,6 +50,14 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         let mut value = || args.next().ok_or(format!("{flag} needs a value"));
         match flag.as_str() {
             "--profiles" => a.profiles = PathBuf::from(value()?),
+            "--connectors" => {
+                let v = value()?;
+                a.connectors = v
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=256).contains(n))
+                    .ok_or(format!("--connectors {v}: a connector count 1..=256"))?;
+            }
             "--modules" => {
                 let v = value()?;
                 a.modules = v
@@ -57,11 +76,7 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                 let v = value()?;
                 a.base_port = v
                     .parse()
-                    .ok()
-                    .filter(|p: &u16| *p == 0 || *p <= u16::MAX - 3)
-                    .ok_or(format!(
-                        "--base-port {v}: 0 or a port leaving room for 3 more"
-                    ))?;
+                    .map_err(|_| format!("--base-port {v}: a port 0..=65535"))?;
             }
             "--tick-ms" => {
                 let v = value()?;
@@ -75,6 +90,15 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
         }
+    }
+    // Checked after every flag: the room needed depends on --connectors.
+    let ports = u32::from(a.connectors) * u32::from(PORTS_PER_CONNECTOR);
+    if a.base_port != 0 && u32::from(a.base_port) + ports - 1 > u32::from(u16::MAX) {
+        return Err(format!(
+            "--base-port {}: 0 or a port leaving room for {} more",
+            a.base_port,
+            ports - 1
+        ));
     }
     Ok(a)
 }
@@ -94,14 +118,6 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let port = |offset: u16| {
-        let p = if args.base_port == 0 {
-            0
-        } else {
-            args.base_port.saturating_add(offset)
-        };
-        SocketAddr::new(args.host, p)
-    };
     let dir = &args.profiles;
     let profiles = (|| {
         Ok::<_, String>((
@@ -118,35 +134,54 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let spec = ConnectorSpec {
-        module_profile: module,
-        modules: args.modules,
-        meter_profile: meter,
-        imd_profile: imd,
-        cooling_profile: cooling,
-        modules_addr: port(0),
-        meter_addr: port(1),
-        imd_addr: port(2),
-        cooling_addr: port(3),
-        battery: BatteryLoad::default(),
-        droop_ohm: 0.05,
-        tick: args.tick,
-    };
-    let sim = match serve_connector(spec).await {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("modbus-sim: {e}");
-            return ExitCode::FAILURE;
+    // Held until Ctrl-C: dropping a connector stops its servers.
+    let mut running = Vec::with_capacity(usize::from(args.connectors));
+    for k in 0..args.connectors {
+        // parse() checked that the last port fits.
+        let port = |offset: u16| {
+            let p = if args.base_port == 0 {
+                0
+            } else {
+                args.base_port
+                    .saturating_add(k.saturating_mul(PORTS_PER_CONNECTOR))
+                    .saturating_add(offset)
+            };
+            SocketAddr::new(args.host, p)
+        };
+        let spec = ConnectorSpec {
+            module_profile: module.clone(),
+            modules: args.modules,
+            meter_profile: meter.clone(),
+            imd_profile: imd.clone(),
+            cooling_profile: cooling.clone(),
+            modules_addr: port(0),
+            meter_addr: port(1),
+            imd_addr: port(2),
+            cooling_addr: port(3),
+            battery: BatteryLoad::default(),
+            droop_ohm: 0.05,
+            tick: args.tick,
+        };
+        let sim = match serve_connector(spec).await {
+            Ok(s) => s,
+            Err(e) => {
+                eprintln!("modbus-sim: connector {}: {e}", k + 1);
+                return ExitCode::FAILURE;
+            }
+        };
+        if args.connectors > 1 {
+            println!("connector {}", k + 1);
         }
-    };
-    println!(
-        "power_module {} units 1..={}",
-        sim.modules.addr(),
-        args.modules
-    );
-    println!("dc_meter {}", sim.meter.addr());
-    println!("insulation_monitor {}", sim.imd.addr());
-    println!("cooling_unit {}", sim.cooling.addr());
+        println!(
+            "power_module {} units 1..={}",
+            sim.modules.addr(),
+            args.modules
+        );
+        println!("dc_meter {}", sim.meter.addr());
+        println!("insulation_monitor {}", sim.imd.addr());
+        println!("cooling_unit {}", sim.cooling.addr());
+        running.push(sim);
+    }
     if let Err(e) = tokio::signal::ctrl_c().await {
         eprintln!("modbus-sim: cannot wait for Ctrl-C: {e}");
         return ExitCode::FAILURE;

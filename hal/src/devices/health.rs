@@ -47,6 +47,9 @@ pub struct DeviceHealth {
     /// Age of the newest good reading of any register, in milliseconds; `None` when no
     /// register holds a good reading.
     pub last_reading_age_ms: Option<u64>,
+    /// Requests sent since the connection task started (reads, writes, read-backs,
+    /// keep-alives), answered or not.
+    pub requests: u64,
     pub errors: HealthErrors,
     pub last_write_error: Option<String>,
 }
@@ -87,6 +90,7 @@ impl DeviceHealth {
                 let age: Duration = now.saturating_duration_since(at);
                 u64::try_from(age.as_millis()).unwrap_or(u64::MAX)
             }),
+            requests: e.requests,
             errors: HealthErrors {
                 timeouts: e.timeouts,
                 exceptions: e.exceptions,
