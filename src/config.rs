@@ -664,6 +664,42 @@ pub struct ConnectorSection {
     /// Power supply, I/O and insulation monitor.
     #[serde(default)]
     pub hardware: HardwareKind,
+    /// The DC energy meter on this connector's output. Without one, the station integrates
+    /// its own cable voltage × supply current into the energy register.
+    #[serde(default)]
+    pub meter: Option<MeterSection>,
+}
+
+/// A connector's DC energy meter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, tag = "backend", rename_all = "kebab-case")]
+pub enum MeterSection {
+    /// The plant simulator's meter on the simulated output (`chargerctl sim fault` injects
+    /// `meter-silent`, `meter-frozen`, `meter-replaced`, `meter-jump`).
+    Simulated {
+        #[serde(default = "default_meter_serial")]
+        serial: String,
+        /// The register at start, in Wh.
+        #[serde(default)]
+        start_wh: f64,
+        /// The register's modulus in Wh (4294967296 for a u32 Wh register); absent: never
+        /// wraps.
+        #[serde(default)]
+        wrap_wh: Option<f64>,
+    },
+}
+
+fn default_meter_serial() -> String {
+    "SIM-M-0001".into()
+}
+
+impl MeterSection {
+    /// The register's modulus, for [`charger_hal::energy::EnergyCounter`].
+    pub fn wrap_wh(&self) -> Option<f64> {
+        match self {
+            MeterSection::Simulated { wrap_wh, .. } => *wrap_wh,
+        }
+    }
 }
 
 fn default_min_voltage() -> f32 {
@@ -919,6 +955,27 @@ impl Config {
                         key("can.interface"),
                         "a Linux interface name has 1 to 15 characters",
                     );
+                }
+            }
+            if let Some(MeterSection::Simulated {
+                serial,
+                start_wh,
+                wrap_wh,
+            }) = &c.meter
+            {
+                if serial.is_empty() || serial.len() > 64 {
+                    return bad(key("meter.serial"), "must have 1 to 64 characters");
+                }
+                if let Some(w) = wrap_wh {
+                    if !(w.is_finite() && *w >= 1000.0) {
+                        return bad(key("meter.wrap_wh"), "must be at least 1000 Wh");
+                    }
+                }
+                if !(start_wh.is_finite()
+                    && *start_wh >= 0.0
+                    && wrap_wh.is_none_or(|w| *start_wh < w))
+                {
+                    return bad(key("meter.start_wh"), "must be ≥ 0 and below wrap_wh");
                 }
             }
         }

@@ -199,7 +199,8 @@ pub struct Endpoint {
 struct KnownStatus {
     status: ConnectorStatus,
     info: Option<String>,
-    /// For Faulted: the fault, whose kind chooses errorCode and vendorErrorCode.
+    /// The fault (for Faulted; or one the connector charges on with, a stale meter), whose
+    /// kind chooses errorCode and vendorErrorCode.
     fault: Option<Fault>,
     at: Timestamp,
     sent: bool,
@@ -1456,15 +1457,16 @@ fn status_notification(connector: u32, known: &KnownStatus, timestamp: String) -
         "errorCode": "NoError",
         "timestamp": timestamp,
     });
-    if known.status == ConnectorStatus::Faulted {
-        match &known.fault {
-            Some(fault) => {
-                let report = fault.report();
-                p["errorCode"] = json!(report.error_code.as_str());
-                p["vendorErrorCode"] = json!(report.vendor_error_code);
-            }
-            None => p["errorCode"] = json!("OtherError"),
+    match (&known.fault, known.status) {
+        // Any status may carry a fault: a connector charges on with a stale meter (1.6 lets a
+        // non-Faulted status have an errorCode).
+        (Some(fault), _) => {
+            let report = fault.report();
+            p["errorCode"] = json!(report.error_code.as_str());
+            p["vendorErrorCode"] = json!(report.vendor_error_code);
         }
+        (None, ConnectorStatus::Faulted) => p["errorCode"] = json!("OtherError"),
+        (None, _) => {}
     }
     if let Some(info) = &known.info {
         p["info"] = json!(truncate(info, 50));
