@@ -1765,6 +1765,38 @@ can = { backend = "simulated" }
     }
 
     #[test]
+    fn a_simulated_meter_is_checked_and_named_by_its_key() {
+        let with = |meter: &str| {
+            MINIMAL.replace(
+                "can = { backend = \"simulated\" }",
+                &format!("can = {{ backend = \"simulated\" }}\nmeter = {{ backend = \"simulated\"{meter} }}"),
+            )
+        };
+        let c = Config::from_toml_str(&with(", start_wh = 10, wrap_wh = 65536"), "t.toml").unwrap();
+        assert_eq!(
+            c.connectors[0].meter.as_ref().unwrap().wrap_wh(),
+            Some(65536.0)
+        );
+        let c = Config::from_toml_str(MINIMAL, "t.toml").unwrap();
+        assert!(
+            c.connectors[0].meter.is_none(),
+            "no meter unless configured"
+        );
+        for (bad, key) in [
+            (", start_wh = -1", "connectors[0].meter.start_wh"),
+            (
+                ", start_wh = 70000, wrap_wh = 65536",
+                "connectors[0].meter.start_wh",
+            ),
+            (", wrap_wh = 10", "connectors[0].meter.wrap_wh"),
+            (", serial = \"\"", "connectors[0].meter.serial"),
+        ] {
+            let e = err_of(&with(bad));
+            assert!(e.contains(key), "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
     fn the_admin_socket_defaults_beside_the_control_socket_and_must_differ() {
         let c = Config::from_toml_str(MINIMAL, "t.toml").unwrap();
         assert_eq!(c.admin_socket(), PathBuf::from("/run/chargerd/admin.sock"));

@@ -592,6 +592,7 @@ mod tests {
                     | FaultKind::PowerSupply
                     | FaultKind::StaleReading(_)
                     | FaultKind::InsulationMonitorDevice
+                    | FaultKind::MatrixLockedOut
             );
             assert_eq!(kind.is_live(), live, "{kind:?}");
         }

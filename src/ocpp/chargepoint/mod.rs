@@ -1564,4 +1564,21 @@ mod tests {
         assert_eq!(p["errorCode"], "NoError");
         assert!(p.get("vendorErrorCode").is_none());
     }
+
+    /// A stale DC meter does not stop the session: the Charging status carries its code.
+    #[test]
+    fn a_connector_charging_with_a_stale_meter_reports_the_meter_failure() {
+        let fault = Fault::with_detail(crate::station::FaultKind::MeterStale, "not answering");
+        let known = KnownStatus::new(
+            ConnectorStatus::Charging,
+            Some(fault.to_string()),
+            Some(fault),
+            Timestamp::ZERO,
+        );
+        let p = status_notification(1, &known, "2026-12-06T23:00:00Z".into());
+        assert_eq!(p["status"], "Charging");
+        assert_eq!(p["errorCode"], "PowerMeterFailure");
+        assert_eq!(p["vendorErrorCode"], "CD-MTR-01");
+        assert_eq!(p["info"], "DC meter stale: not answering");
+    }
 }
