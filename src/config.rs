@@ -207,6 +207,11 @@ pub struct SafetySection {
     /// …for at most this long before it is implausible.
     #[serde(default = "default_implausible_after_ms")]
     pub implausible_after_ms: u64,
+    /// A stale or implausible DC meter ends the session and keeps the connector Faulted
+    /// until it answers (where billing must rest on metered energy). Default: the session
+    /// goes on and the gap is recorded.
+    #[serde(default)]
+    pub stop_on_meter_failure: bool,
 }
 
 fn default_max_reading_age_ms() -> u64 {
@@ -225,6 +230,7 @@ impl Default for SafetySection {
             max_reading_age_ms: default_max_reading_age_ms(),
             current_tolerance_a: default_current_tolerance_a(),
             implausible_after_ms: default_implausible_after_ms(),
+            stop_on_meter_failure: false,
         }
     }
 }

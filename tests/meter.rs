@@ -308,6 +308,36 @@ fn a_gap_the_register_cannot_carry_is_recorded_as_not_counted() {
     );
 }
 
+/// With `safety.stop_on_meter_failure`, a silent meter ends the session and keeps the
+/// connector Faulted until it answers; the gap up to the stop is recorded.
+#[test]
+fn configured_to_stop_a_silent_meter_ends_the_session() {
+    let text = config("serial = \"M-1\"").replace(
+        "[[connectors]]",
+        "[safety]\nstop_on_meter_failure = true\n\n[[connectors]]",
+    );
+    let mut b = Bench::with_config(&text);
+    let tx = charging(&mut b);
+    b.run_for(secs(5));
+    b.fault(1, SimFault::MeterSilent);
+    assert!(b.run_until(MIN, |b| b.stopped(tx).is_some()));
+    let stop = b.stopped(tx).unwrap();
+    assert!(
+        matches!(&stop.reason, StopReason::ChargerFault(t) if t.starts_with("DC meter stale")),
+        "{:?}",
+        stop.reason
+    );
+    assert_eq!(stop.meter_gaps.len(), 1);
+    assert_eq!(stop.meter_gaps[0].counted_wh, None);
+    assert_eq!(b.status(1), ConnectorStatus::Faulted);
+    let s = snapshot(&b);
+    assert_eq!(s.status_fault.map(|f| f.kind), Some(FaultKind::MeterStale));
+    clear_faults(&mut b);
+    b.run_for(secs(1));
+    assert_eq!(meter_faults(&b), (1, 1));
+    assert_ne!(b.status(1), ConnectorStatus::Faulted);
+}
+
 /// A frozen meter answers with old values: found by the reading's age, a gap like a silent one.
 /// A garbage jump in one reading is not counted.
 #[test]

@@ -948,6 +948,22 @@ impl Connector {
             self.record_gap(gap);
         }
         self.flush_gaps(events);
+        if settings.stop_on_meter_failure {
+            // Configured to stop: an ordinary live fault (supply off, session ended,
+            // Faulted, nothing starts) that clears when the meter answers.
+            match cause {
+                Some(cause) => self.raise(
+                    Fault::with_detail(FaultKind::MeterStale, cause),
+                    now,
+                    events,
+                ),
+                None if self.has_fault(FaultKind::MeterStale) => {
+                    self.clear_where(|f| f.kind != FaultKind::MeterStale, now, events)
+                }
+                None => {}
+            }
+            return;
+        }
         match (cause, &self.meter_fault) {
             (Some(cause), None) => {
                 let fault = Fault::with_detail(FaultKind::MeterStale, cause);

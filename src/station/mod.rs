@@ -339,6 +339,8 @@ pub(crate) struct CoreSettings {
     /// Added to a vehicle's request to make its demand on station-wide budgets.
     pub request_margin: f32,
     pub meter_persist_interval: std::time::Duration,
+    /// A stale DC meter stops the session (a live fault) instead of leaving a gap in it.
+    pub stop_on_meter_failure: bool,
 }
 
 impl CoreSettings {
@@ -356,6 +358,7 @@ impl CoreSettings {
             current_tolerance: cfg.safety.current_tolerance_a,
             implausible_after: std::time::Duration::from_millis(cfg.safety.implausible_after_ms),
             request_margin: cfg.site.request_margin_a,
+            stop_on_meter_failure: cfg.safety.stop_on_meter_failure,
             meter_persist_interval: std::time::Duration::from_secs(
                 cfg.station.meter_persist_interval_s,
             ),
