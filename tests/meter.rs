@@ -250,6 +250,10 @@ fn a_meter_silent_for_20_s_leaves_a_recorded_gap_and_invents_nothing() {
         gap.estimated_wh
     );
     assert_eq!(gap.cause, "not answering");
+    eprintln!(
+        "gap {secs_long:.2} s: estimated {:.1} Wh, counted by the meter {counted:.1} Wh",
+        gap.estimated_wh
+    );
 
     stop(&mut b, tx);
     let stop = b.stopped(tx).unwrap();
@@ -262,6 +266,7 @@ fn a_meter_silent_for_20_s_leaves_a_recorded_gap_and_invents_nothing() {
         (energy - delivered).abs() <= 2.0,
         "meter {energy:.1} Wh, delivered {delivered:.1} Wh"
     );
+    eprintln!("transaction: meter {energy:.1} Wh, delivered {delivered:.1} Wh");
     // Journal round-trip.
     assert_eq!(rec.meter_gaps.len(), 1);
     let g = &rec.meter_gaps[0];
