@@ -468,6 +468,29 @@ impl Store {
             }
         }
         {
+            // Times, energies and the cause (no identities): exported as they are.
+            let mut stmt = tx.prepare(
+                "SELECT transaction_id, connector, ended_at, seconds, estimated_wh, counted_wh,
+                        cause
+                 FROM meter_gaps ORDER BY id",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                line(
+                    "meter_gaps",
+                    json!({
+                        "transaction_id": r.get::<_, i64>(0)?,
+                        "connector": r.get::<_, i64>(1)?,
+                        "ended_at": r.get::<_, String>(2)?,
+                        "seconds": r.get::<_, f64>(3)?,
+                        "estimated_wh": r.get::<_, f64>(4)?,
+                        "counted_wh": r.get::<_, Option<f64>>(5)?,
+                        "cause": r.get::<_, String>(6)?,
+                    }),
+                );
+            }
+        }
+        {
             let mut stmt =
                 tx.prepare("SELECT id, at, connector, kind, detail FROM events ORDER BY id")?;
             let mut rows = stmt.query([])?;
@@ -1347,6 +1370,67 @@ mod tests {
                 "the key is still in the journal's files"
             );
         }
+    }
+
+    #[test]
+    fn a_meter_gap_round_trips_with_its_transaction_and_is_exported() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.sqlite");
+        let mut s = Store::open(&path).unwrap();
+        s.record(&started(1, 1, 100.0), "t0").unwrap();
+        let gap = crate::station::MeterGap {
+            transaction_id: 1,
+            connector: 1,
+            started_at: Timestamp::from_millis(1_000),
+            ended_at: Timestamp::from_millis(21_500),
+            estimated_wh: 820.5,
+            counted_wh: None,
+            cause: "not answering".into(),
+        };
+        s.record(&StationEvent::MeterGap(gap), "t1").unwrap();
+        s.record(
+            &StationEvent::MeterGap(crate::station::MeterGap {
+                transaction_id: 1,
+                connector: 1,
+                started_at: Timestamp::from_millis(30_000),
+                ended_at: Timestamp::from_millis(33_000),
+                estimated_wh: 3.5,
+                counted_wh: Some(3.0),
+                cause: "reading 2.0 s old".into(),
+            }),
+            "t2",
+        )
+        .unwrap();
+        let rec = s.transaction(1).unwrap().unwrap();
+        assert_eq!(
+            rec.meter_gaps,
+            vec![
+                GapRecord {
+                    ended_at: "t1".into(),
+                    seconds: 20.5,
+                    estimated_wh: 820.5,
+                    counted_wh: None,
+                    cause: "not answering".into(),
+                },
+                GapRecord {
+                    ended_at: "t2".into(),
+                    seconds: 3.0,
+                    estimated_wh: 3.5,
+                    counted_wh: Some(3.0),
+                    cause: "reading 2.0 s old".into(),
+                },
+            ]
+        );
+        assert_eq!(s.recent_sessions(10).unwrap()[0].meter_gaps.len(), 2);
+        let mut bytes = Vec::new();
+        s.export_masked(&Masker::with_salt([1; 16]), &mut bytes, u64::MAX)
+            .unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        assert_eq!(
+            text.matches("\"table\":\"meter_gaps\"").count(),
+            2,
+            "{text}"
+        );
     }
 
     #[test]
