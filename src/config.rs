@@ -211,6 +211,11 @@ pub struct SafetySection {
     /// …for at most this long before it is implausible.
     #[serde(default = "default_implausible_after_ms")]
     pub implausible_after_ms: u64,
+    /// A stale or implausible DC meter ends the session and keeps the connector Faulted
+    /// until it answers (where billing must rest on metered energy). Default: the session
+    /// goes on and the gap is recorded.
+    #[serde(default)]
+    pub stop_on_meter_failure: bool,
 }
 
 fn default_max_reading_age_ms() -> u64 {
@@ -229,6 +234,7 @@ impl Default for SafetySection {
             max_reading_age_ms: default_max_reading_age_ms(),
             current_tolerance_a: default_current_tolerance_a(),
             implausible_after_ms: default_implausible_after_ms(),
+            stop_on_meter_failure: false,
         }
     }
 }
@@ -736,6 +742,42 @@ pub struct ConnectorSection {
     /// Power supply, I/O and insulation monitor.
     #[serde(default)]
     pub hardware: HardwareKind,
+    /// The DC energy meter on this connector's output. Without one, the station integrates
+    /// its own cable voltage × supply current into the energy register.
+    #[serde(default)]
+    pub meter: Option<MeterSection>,
+}
+
+/// A connector's DC energy meter.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, tag = "backend", rename_all = "kebab-case")]
+pub enum MeterSection {
+    /// The plant simulator's meter on the simulated output (`chargerctl sim fault` injects
+    /// `meter-silent`, `meter-frozen`, `meter-replaced`, `meter-jump`).
+    Simulated {
+        #[serde(default = "default_meter_serial")]
+        serial: String,
+        /// The register at start, in Wh.
+        #[serde(default)]
+        start_wh: f64,
+        /// The register's modulus in Wh (4294967296 for a u32 Wh register); absent: never
+        /// wraps.
+        #[serde(default)]
+        wrap_wh: Option<f64>,
+    },
+}
+
+fn default_meter_serial() -> String {
+    "SIM-M-0001".into()
+}
+
+impl MeterSection {
+    /// The register's modulus, for [`charger_hal::energy::EnergyCounter`].
+    pub fn wrap_wh(&self) -> Option<f64> {
+        match self {
+            MeterSection::Simulated { wrap_wh, .. } => *wrap_wh,
+        }
+    }
 }
 
 fn default_min_voltage() -> f32 {
@@ -991,6 +1033,27 @@ impl Config {
                         key("can.interface"),
                         "a Linux interface name has 1 to 15 characters",
                     );
+                }
+            }
+            if let Some(MeterSection::Simulated {
+                serial,
+                start_wh,
+                wrap_wh,
+            }) = &c.meter
+            {
+                if serial.is_empty() || serial.len() > 64 {
+                    return bad(key("meter.serial"), "must have 1 to 64 characters");
+                }
+                if let Some(w) = wrap_wh {
+                    if !(w.is_finite() && *w >= 1000.0) {
+                        return bad(key("meter.wrap_wh"), "must be at least 1000 Wh");
+                    }
+                }
+                if !(start_wh.is_finite()
+                    && *start_wh >= 0.0
+                    && wrap_wh.is_none_or(|w| *start_wh < w))
+                {
+                    return bad(key("meter.start_wh"), "must be ≥ 0 and below wrap_wh");
                 }
             }
         }
@@ -1840,6 +1903,38 @@ can = { backend = "simulated" }
         for bad in ["", "much-too-long-ifname", "eth/1", "eth 1", ".."] {
             let e = err_of(&with(bad));
             assert!(e.contains("connectors[0].can.interface"), "{bad:?}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_simulated_meter_is_checked_and_named_by_its_key() {
+        let with = |meter: &str| {
+            MINIMAL.replace(
+                "can = { backend = \"simulated\" }",
+                &format!("can = {{ backend = \"simulated\" }}\nmeter = {{ backend = \"simulated\"{meter} }}"),
+            )
+        };
+        let c = Config::from_toml_str(&with(", start_wh = 10, wrap_wh = 65536"), "t.toml").unwrap();
+        assert_eq!(
+            c.connectors[0].meter.as_ref().unwrap().wrap_wh(),
+            Some(65536.0)
+        );
+        let c = Config::from_toml_str(MINIMAL, "t.toml").unwrap();
+        assert!(
+            c.connectors[0].meter.is_none(),
+            "no meter unless configured"
+        );
+        for (bad, key) in [
+            (", start_wh = -1", "connectors[0].meter.start_wh"),
+            (
+                ", start_wh = 70000, wrap_wh = 65536",
+                "connectors[0].meter.start_wh",
+            ),
+            (", wrap_wh = 10", "connectors[0].meter.wrap_wh"),
+            (", serial = \"\"", "connectors[0].meter.serial"),
+        ] {
+            let e = err_of(&with(bad));
+            assert!(e.contains(key), "{bad:?}: {e}");
         }
     }
 

@@ -5,6 +5,7 @@ use charger_hal::can::cannelloni::{CannelloniConfig, CannelloniPort};
 use charger_hal::sim::cabinet::{SimCabinet, SimModuleParams};
 use charger_hal::sim::connector::{SimConnectorParams, SimulatedConnector, VehicleFactory};
 use charger_hal::sim::gbt_truck::GbtTruck;
+use charger_hal::sim::meter::SimMeterParams;
 use charger_hal::sim::psu::SimPsuParams;
 use charger_hal::sim::truck::ChademoTruck;
 use charger_hal::sim::SimVehicle;
@@ -13,7 +14,9 @@ use charger_protocol::chademo::{ChademoCharger, ChademoChargerConfig};
 use charger_protocol::gbt::{GbtCharger, GbtChargerConfig};
 use charger_protocol::DcSession;
 
-use crate::config::{CanSection, Config, ConnectorSection, HardwareKind, ProtocolKind};
+use crate::config::{
+    CanSection, Config, ConnectorSection, HardwareKind, MeterSection, ProtocolKind,
+};
 use crate::runtime::{ConnectorBinding, PoolHardware, Rig};
 use crate::station::{SessionFactory, Station};
 
@@ -111,6 +114,18 @@ fn sim_params(c: &ConnectorSection) -> SimConnectorParams {
             max_current: c.max_current,
             ..SimPsuParams::default()
         },
+        meter: c.meter.as_ref().map(|m| match m {
+            MeterSection::Simulated {
+                serial,
+                start_wh,
+                wrap_wh,
+            } => SimMeterParams {
+                serial: serial.clone(),
+                start_wh: *start_wh,
+                wrap_wh: *wrap_wh,
+                ..SimMeterParams::default()
+            },
+        }),
         ..SimConnectorParams::default()
     }
 }

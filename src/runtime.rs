@@ -209,6 +209,7 @@ impl Rig {
                     io: hw.io().read(),
                     power: hw.power().reading(),
                     imd: hw.imd().reading(),
+                    meter: hw.meter().map(|m| m.reading()),
                     frames,
                 },
             ));

@@ -111,6 +111,20 @@ const MIGRATIONS: &[&str] = &[
         name  TEXT PRIMARY KEY,
         value TEXT NOT NULL
     );",
+    // 4: gaps in a transaction's metering (the DC meter stale, frozen or implausible), each
+    // written when it ends: its end (wall clock), its length, the station's own estimate for
+    // it and what the meter's register carried across (NULL: nothing, the energy misses it).
+    "CREATE TABLE meter_gaps (
+        id             INTEGER PRIMARY KEY,
+        transaction_id INTEGER NOT NULL,
+        connector      INTEGER NOT NULL,
+        ended_at       TEXT NOT NULL,
+        seconds        REAL NOT NULL,
+        estimated_wh   REAL NOT NULL,
+        counted_wh     REAL,
+        cause          TEXT NOT NULL
+    );
+    CREATE INDEX meter_gaps_transaction ON meter_gaps(transaction_id, id);",
 ];
 
 /// A journal row, as `chargerctl sessions` shows it.
@@ -128,6 +142,22 @@ pub struct SessionRecord {
     pub stop_reason_text: Option<String>,
     pub faults: Vec<String>,
     pub soc_stop: Option<f32>,
+    /// Where the DC meter could not be believed, in order.
+    #[serde(default)]
+    pub meter_gaps: Vec<GapRecord>,
+}
+
+/// A gap in a transaction's metering, as the journal keeps it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct GapRecord {
+    /// When it ended (wall clock); it began `seconds` before.
+    pub ended_at: String,
+    pub seconds: f64,
+    /// The station's own V × I estimate for it, in Wh: never counted.
+    pub estimated_wh: f64,
+    /// What the meter's register carried across it, in Wh; `None`: the energy misses it.
+    pub counted_wh: Option<f64>,
+    pub cause: String,
 }
 
 /// A transaction a crash or power loss left open, as [`Store::close_interrupted`] closed it.
@@ -200,8 +230,9 @@ impl std::fmt::Display for JournalRecovery {
 }
 
 /// The tables carried over from an unusable journal, in an order that satisfies references.
-const SALVAGED_TABLES: [&str; 8] = [
+const SALVAGED_TABLES: [&str; 9] = [
     "transactions",
+    "meter_gaps",
     "meters",
     "settings",
     "ocpp_outbox",
@@ -437,6 +468,29 @@ impl Store {
             }
         }
         {
+            // Times, energies and the cause (no identities): exported as they are.
+            let mut stmt = tx.prepare(
+                "SELECT transaction_id, connector, ended_at, seconds, estimated_wh, counted_wh,
+                        cause
+                 FROM meter_gaps ORDER BY id",
+            )?;
+            let mut rows = stmt.query([])?;
+            while let Some(r) = rows.next()? {
+                line(
+                    "meter_gaps",
+                    json!({
+                        "transaction_id": r.get::<_, i64>(0)?,
+                        "connector": r.get::<_, i64>(1)?,
+                        "ended_at": r.get::<_, String>(2)?,
+                        "seconds": r.get::<_, f64>(3)?,
+                        "estimated_wh": r.get::<_, f64>(4)?,
+                        "counted_wh": r.get::<_, Option<f64>>(5)?,
+                        "cause": r.get::<_, String>(6)?,
+                    }),
+                );
+            }
+        }
+        {
             let mut stmt =
                 tx.prepare("SELECT id, at, connector, kind, detail FROM events ORDER BY id")?;
             let mut rows = stmt.query([])?;
@@ -650,6 +704,22 @@ impl Store {
             }
             StationEvent::VehicleIdentified { connector, vin, .. } => {
                 self.log(*connector, "vehicle-identified", vin, wall)?
+            }
+            StationEvent::MeterGap(g) => {
+                self.conn.execute(
+                    "INSERT INTO meter_gaps (transaction_id, connector, ended_at, seconds,
+                        estimated_wh, counted_wh, cause)
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        g.transaction_id,
+                        g.connector,
+                        wall,
+                        g.ended_at.saturating_since(g.started_at).as_secs_f64(),
+                        g.estimated_wh,
+                        g.counted_wh,
+                        g.cause,
+                    ],
+                )?;
             }
             // Too frequent and too cheap to journal: logged by the shell instead.
             StationEvent::FrameRejected { .. } | StationEvent::PhaseChanged { .. } => {}
@@ -1119,6 +1189,29 @@ impl Store {
                 stop_reason_text: r.get(8)?,
                 faults: serde_json::from_str(&faults).unwrap_or_default(),
                 soc_stop: r.get(10)?,
+                meter_gaps: Vec::new(),
+            })
+        })?;
+        let mut sessions: Vec<SessionRecord> = rows.collect::<Result<_, _>>()?;
+        for s in &mut sessions {
+            s.meter_gaps = self.meter_gaps(s.transaction_id)?;
+        }
+        Ok(sessions)
+    }
+
+    /// The gaps in a transaction's metering, in order.
+    pub fn meter_gaps(&self, transaction_id: i64) -> Result<Vec<GapRecord>, StoreError> {
+        let mut stmt = self.conn.prepare(
+            "SELECT ended_at, seconds, estimated_wh, counted_wh, cause
+             FROM meter_gaps WHERE transaction_id = ?1 ORDER BY id",
+        )?;
+        let rows = stmt.query_map([transaction_id], |r| {
+            Ok(GapRecord {
+                ended_at: r.get(0)?,
+                seconds: r.get(1)?,
+                estimated_wh: r.get(2)?,
+                counted_wh: r.get(3)?,
+                cause: r.get(4)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -1235,6 +1328,7 @@ mod tests {
                     meter_stop_wh: 5100.0,
                     reason: StopReason::VehicleRequest,
                     faults: vec![],
+                    meter_gaps: Vec::new(),
                     soc_percent: Some(80.0),
                     at: Timestamp::ZERO,
                 }),
@@ -1276,6 +1370,67 @@ mod tests {
                 "the key is still in the journal's files"
             );
         }
+    }
+
+    #[test]
+    fn a_meter_gap_round_trips_with_its_transaction_and_is_exported() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.sqlite");
+        let mut s = Store::open(&path).unwrap();
+        s.record(&started(1, 1, 100.0), "t0").unwrap();
+        let gap = crate::station::MeterGap {
+            transaction_id: 1,
+            connector: 1,
+            started_at: Timestamp::from_millis(1_000),
+            ended_at: Timestamp::from_millis(21_500),
+            estimated_wh: 820.5,
+            counted_wh: None,
+            cause: "not answering".into(),
+        };
+        s.record(&StationEvent::MeterGap(gap), "t1").unwrap();
+        s.record(
+            &StationEvent::MeterGap(crate::station::MeterGap {
+                transaction_id: 1,
+                connector: 1,
+                started_at: Timestamp::from_millis(30_000),
+                ended_at: Timestamp::from_millis(33_000),
+                estimated_wh: 3.5,
+                counted_wh: Some(3.0),
+                cause: "reading 2.0 s old".into(),
+            }),
+            "t2",
+        )
+        .unwrap();
+        let rec = s.transaction(1).unwrap().unwrap();
+        assert_eq!(
+            rec.meter_gaps,
+            vec![
+                GapRecord {
+                    ended_at: "t1".into(),
+                    seconds: 20.5,
+                    estimated_wh: 820.5,
+                    counted_wh: None,
+                    cause: "not answering".into(),
+                },
+                GapRecord {
+                    ended_at: "t2".into(),
+                    seconds: 3.0,
+                    estimated_wh: 3.5,
+                    counted_wh: Some(3.0),
+                    cause: "reading 2.0 s old".into(),
+                },
+            ]
+        );
+        assert_eq!(s.recent_sessions(10).unwrap()[0].meter_gaps.len(), 2);
+        let mut bytes = Vec::new();
+        s.export_masked(&Masker::with_salt([1; 16]), &mut bytes, u64::MAX)
+            .unwrap();
+        let text = String::from_utf8(bytes).unwrap();
+        assert_eq!(
+            text.matches("\"table\":\"meter_gaps\"").count(),
+            2,
+            "{text}"
+        );
     }
 
     #[test]

@@ -191,6 +191,7 @@ fn stopped(tx: i64, connector: u32, at: Timestamp) -> StationEvent {
         meter_stop_wh: 51_000.0,
         reason: StopReason::VehicleRequest,
         faults: Vec::new(),
+        meter_gaps: Vec::new(),
         soc_percent: Some(80.0),
         at,
     })

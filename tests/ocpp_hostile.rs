@@ -663,6 +663,7 @@ impl Harness {
                     meter_stop_wh: 51_000.0,
                     reason: StopReason::Local,
                     faults: Vec::new(),
+                    meter_gaps: Vec::new(),
                     soc_percent: Some(80.0),
                     at: self.now,
                 }),

@@ -4,7 +4,7 @@ use charger_protocol::{ControlLines, Timestamp};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::{CanPort, DigitalIo, InsulationMonitor, PowerSupply};
+use crate::{CanPort, DcMeter, DigitalIo, InsulationMonitor, PowerSupply};
 
 /// The hardware behind one connector. Production bundles real backends; the simulator bundles
 /// models that are coupled by physics and advanced by [`step`](Self::step).
@@ -13,6 +13,12 @@ pub trait ConnectorHardware: Send + std::fmt::Debug {
     fn power(&mut self) -> &mut dyn PowerSupply;
     fn io(&mut self) -> &mut dyn DigitalIo;
     fn imd(&mut self) -> &mut dyn InsulationMonitor;
+
+    /// The DC energy meter on this connector's output, if it has one: then the session's
+    /// energy is what the meter counts; without one, the station integrates its own V × I.
+    fn meter(&mut self) -> Option<&mut dyn DcMeter> {
+        None
+    }
 
     /// Advance simulated physics to `now`. Real hardware has nothing to do.
     fn step(&mut self, _now: Timestamp) {}
@@ -68,10 +74,19 @@ pub enum SimFault {
     VehicleStop,
     /// The truck pauses the charge (GB/T BSM "charging not permitted"); cleared to resume.
     VehiclePause,
+    /// The DC meter stops answering (its reading goes stale) until cleared.
+    MeterSilent,
+    /// The DC meter answers, but its values and update time stop moving until cleared.
+    MeterFrozen,
+    /// Another DC meter is fitted: new serial, register restarting from its own value
+    /// (momentary: it stays fitted).
+    MeterReplaced,
+    /// The DC meter's next reading is garbage far above its register (momentary).
+    MeterJump,
 }
 
 impl SimFault {
-    pub const ALL: [SimFault; 8] = [
+    pub const ALL: [SimFault; 12] = [
         SimFault::CanSilent,
         SimFault::EmergencyStop,
         SimFault::PowerSupply,
@@ -80,6 +95,10 @@ impl SimFault {
         SimFault::ImplausibleCurrent,
         SimFault::VehicleStop,
         SimFault::VehiclePause,
+        SimFault::MeterSilent,
+        SimFault::MeterFrozen,
+        SimFault::MeterReplaced,
+        SimFault::MeterJump,
     ];
 
     pub fn name(self) -> &'static str {
@@ -92,6 +111,10 @@ impl SimFault {
             SimFault::ImplausibleCurrent => "implausible-current",
             SimFault::VehicleStop => "vehicle-stop",
             SimFault::VehiclePause => "vehicle-pause",
+            SimFault::MeterSilent => "meter-silent",
+            SimFault::MeterFrozen => "meter-frozen",
+            SimFault::MeterReplaced => "meter-replaced",
+            SimFault::MeterJump => "meter-jump",
         }
     }
 }
@@ -191,8 +214,10 @@ pub enum SimError {
     AlreadyPlugged,
     #[error("no truck is plugged in")]
     NotPlugged,
-    #[error("unknown fault '{0}' (known: can-silent, emergency-stop, power-supply, vehicle-fault, insulation, implausible-current, vehicle-stop, vehicle-pause)")]
+    #[error("unknown fault '{0}' (known: can-silent, emergency-stop, power-supply, vehicle-fault, insulation, implausible-current, vehicle-stop, vehicle-pause, meter-silent, meter-frozen, meter-replaced, meter-jump)")]
     UnknownFault(String),
+    #[error("this simulated connector has no DC meter")]
+    NoMeter,
     #[error("invalid truck: {0}")]
     InvalidTruck(String),
     #[error("this connector's truck is simulated in-process; `inlet` is for connectors whose CAN is a cannelloni link to an external simulator")]
@@ -242,12 +267,16 @@ mod tests {
             | SimFault::Insulation
             | SimFault::ImplausibleCurrent
             | SimFault::VehicleStop
-            | SimFault::VehiclePause => 1,
+            | SimFault::VehiclePause
+            | SimFault::MeterSilent
+            | SimFault::MeterFrozen
+            | SimFault::MeterReplaced
+            | SimFault::MeterJump => 1,
         };
         let names: std::collections::BTreeSet<&str> =
             SimFault::ALL.iter().map(|f| f.name()).collect();
         assert_eq!(names.len(), SimFault::ALL.len());
-        assert_eq!(SimFault::ALL.into_iter().map(count).sum::<usize>(), 8);
+        assert_eq!(SimFault::ALL.into_iter().map(count).sum::<usize>(), 12);
         for f in SimFault::ALL {
             assert_eq!(f.name().parse::<SimFault>().ok(), Some(f));
         }

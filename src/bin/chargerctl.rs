@@ -158,7 +158,7 @@ enum SimCmd {
         connector: u32,
     },
     /// Inject a fault into the simulated plant or truck (`vehicle-pause`: GB/T only; `sim
-    /// clear` resumes).
+    /// clear` resumes; `meter-*`: connectors with a simulated DC meter).
     Fault {
         /// Connector number.
         connector: u32,
@@ -786,6 +786,20 @@ fn format_sessions(sessions: &[SessionRecord]) -> String {
         ));
         if !s.faults.is_empty() {
             out.push_str(&format!("{:>12} faults: {}\n", "", s.faults.join("; ")));
+        }
+        for g in &s.meter_gaps {
+            let counted = match g.counted_wh {
+                Some(wh) => format!("meter counted {:.3} kWh across it", wh / 1000.0),
+                None => "NOT counted: the energy misses it".into(),
+            };
+            out.push_str(&format!(
+                "{:>12} meter gap: {:.1} s ending {} ({}), ~{:.3} kWh estimated, {counted}\n",
+                "",
+                g.seconds,
+                g.ended_at,
+                g.cause,
+                g.estimated_wh / 1000.0,
+            ));
         }
     }
     out

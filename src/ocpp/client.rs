@@ -401,6 +401,7 @@ impl OcppClient {
                     meter_stop_wh: t.meter_wh,
                     reason: StopReason::PowerLoss,
                     faults: Vec::new(),
+                    meter_gaps: Vec::new(),
                     soc_percent: None,
                     at: now,
                 }),

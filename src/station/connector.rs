@@ -14,9 +14,10 @@ use serde::{Deserialize, Serialize};
 use super::allocator::{BudgetKind, ConnectorNeed, Share};
 use super::fault::{Fault, FaultKind, Reading};
 use super::limits::{protocol_ceiling, CurrentLimit, LimitSet, LimitSource};
+use super::metering::{ClosedGap, Metering};
 use super::{
     CommandError, CommandOutcome, ConnectorStatus, CoreSettings, HardwareInputs, HardwareOutputs,
-    Offer, SessionFactory, StationEvent, TransactionStart, TransactionStop,
+    MeterGap, Offer, SessionFactory, StationEvent, TransactionStart, TransactionStop,
 };
 use crate::config::{ConnectorSection, ProtocolKind};
 
@@ -57,6 +58,10 @@ struct ActiveSession {
     refused: bool,
     /// The VIN went to the OCPP charge point for a decision (authorization mode `ocpp`).
     vin_reported: bool,
+    /// Gaps in the DC meter's counting during the transaction, in order.
+    gaps: Vec<MeterGap>,
+    /// How many of `gaps` went out as events.
+    gaps_reported: usize,
 }
 
 impl ActiveSession {
@@ -148,6 +153,11 @@ pub(crate) struct Connector {
     charging_limit: Option<(Option<f32>, Option<f32>, String)>,
     /// A firmware installation is under way: nothing new starts.
     maintenance: bool,
+    /// The DC meter's counter and gaps, from the first step it reported a reading.
+    metering: Option<Metering>,
+    /// The DC meter cannot be believed ([`FaultKind::MeterStale`]): recorded, reported, but
+    /// kept out of `faults`, which stop the output; the session goes on.
+    meter_fault: Option<Fault>,
 }
 
 impl Connector {
@@ -191,6 +201,8 @@ impl Connector {
             reserved_for: None,
             charging_limit: None,
             maintenance: false,
+            metering: None,
+            meter_fault: None,
         }
     }
 
@@ -413,6 +425,8 @@ impl Connector {
             identifying_since,
             refused: false,
             vin_reported: false,
+            gaps: Vec::new(),
+            gaps_reported: 0,
         });
         self.finished_while_plugged = false;
         self.last_stop = None;
@@ -876,12 +890,19 @@ impl Connector {
         self.commanded = out.power;
         self.contactors_closed = out.io.contactors;
 
-        // 7. Energy register.
-        if out.io.contactors && inputs.power.current > 0.0 && inputs.imd.cable_voltage > 0.0 {
-            self.meter_wh += f64::from(inputs.imd.cable_voltage)
-                * f64::from(inputs.power.current)
-                * dt.as_secs_f64()
-                / 3600.0;
+        // 7. Energy register: what the meter counted, or (without a meter) V × I.
+        let estimate_wh = if out.io.contactors
+            && inputs.power.current > 0.0
+            && inputs.imd.cable_voltage > 0.0
+        {
+            f64::from(inputs.imd.cable_voltage) * f64::from(inputs.power.current) * dt.as_secs_f64()
+                / 3600.0
+        } else {
+            0.0
+        };
+        match &inputs.meter {
+            Some(reading) => self.meter_step(reading, estimate_wh, settings, now, events),
+            None => self.meter_wh += estimate_wh,
         }
         if let Some(s) = self.session.as_ref().filter(|s| s.in_transaction()) {
             if now - self.last_meter_sample >= settings.meter_persist_interval {
@@ -897,6 +918,115 @@ impl Connector {
 
         self.update_status(now, events);
         out
+    }
+
+    /// Count what the DC meter counted; record a gap (and raise the meter fault) while it
+    /// cannot be believed.
+    fn meter_step(
+        &mut self,
+        reading: &charger_hal::MeterReading,
+        estimate_wh: f64,
+        settings: &CoreSettings,
+        now: Timestamp,
+        events: &mut Vec<StationEvent>,
+    ) {
+        let max_power_w = f64::from(self.cfg.max_power_kw) * 1000.0;
+        let wrap_wh = self.cfg.meter.as_ref().and_then(|m| m.wrap_wh());
+        let metering = self
+            .metering
+            .get_or_insert_with(|| Metering::new(wrap_wh, max_power_w));
+        let step = metering.step(reading, estimate_wh, settings.max_reading_age, now);
+        let cause = metering.gap_cause().map(str::to_string);
+        self.meter_wh += step.delta_wh;
+        if let Some(note) = step.note {
+            tracing::warn!(connector = self.id(), "{note}");
+            if let Some(s) = self.session.as_mut().filter(|s| s.in_transaction()) {
+                s.faults.push(note);
+            }
+        }
+        if let Some(gap) = step.closed {
+            self.record_gap(gap);
+        }
+        self.flush_gaps(events);
+        if settings.stop_on_meter_failure {
+            // Configured to stop: an ordinary live fault (supply off, session ended,
+            // Faulted, nothing starts) that clears when the meter answers.
+            match cause {
+                Some(cause) => self.raise(
+                    Fault::with_detail(FaultKind::MeterStale, cause),
+                    now,
+                    events,
+                ),
+                None if self.has_fault(FaultKind::MeterStale) => {
+                    self.clear_where(|f| f.kind != FaultKind::MeterStale, now, events)
+                }
+                None => {}
+            }
+            return;
+        }
+        match (cause, &self.meter_fault) {
+            (Some(cause), None) => {
+                let fault = Fault::with_detail(FaultKind::MeterStale, cause);
+                tracing::warn!(connector = self.id(), fault = %fault, "fault raised: energy not counted meanwhile");
+                if let Some(s) = self.session.as_mut().filter(|s| s.in_transaction()) {
+                    s.faults.push(fault.to_string());
+                }
+                events.push(StationEvent::FaultRaised {
+                    connector: self.id(),
+                    fault: fault.clone(),
+                    at: now,
+                });
+                self.meter_fault = Some(fault);
+            }
+            (None, Some(fault)) => {
+                tracing::info!(connector = self.id(), fault = %fault, "fault cleared");
+                events.push(StationEvent::FaultCleared {
+                    connector: self.id(),
+                    fault: fault.clone(),
+                    at: now,
+                });
+                self.meter_fault = None;
+            }
+            _ => {}
+        }
+    }
+
+    /// A gap that ended: kept for the running transaction (the part of it inside the
+    /// transaction), or only logged outside one.
+    fn record_gap(&mut self, gap: ClosedGap) {
+        let id = self.id();
+        let Some(s) = self.session.as_mut().filter(|s| s.in_transaction()) else {
+            tracing::info!(connector = id, cause = %gap.cause, "DC meter answers again (no transaction)");
+            return;
+        };
+        let started_at = gap.started_at.max(s.started_at);
+        tracing::warn!(
+            connector = id,
+            transaction_id = s.transaction_id,
+            seconds = gap.ended_at.saturating_since(started_at).as_secs_f64(),
+            estimated_wh = gap.estimated_wh,
+            counted_wh = ?gap.counted_wh,
+            cause = %gap.cause,
+            "DC meter gap recorded"
+        );
+        s.gaps.push(MeterGap {
+            transaction_id: s.transaction_id,
+            connector: id,
+            started_at,
+            ended_at: gap.ended_at,
+            estimated_wh: gap.estimated_wh,
+            counted_wh: gap.counted_wh,
+            cause: gap.cause,
+        });
+    }
+
+    /// Gaps recorded this step become events.
+    fn flush_gaps(&mut self, events: &mut Vec<StationEvent>) {
+        if let Some(s) = self.session.as_mut() {
+            let from = s.gaps_reported;
+            events.extend(s.gaps[from..].iter().cloned().map(StationEvent::MeterGap));
+            s.gaps_reported = s.gaps.len();
+        }
     }
 
     fn meter_sample(&self, transaction_id: Option<i64>, now: Timestamp) -> StationEvent {
@@ -920,6 +1050,13 @@ impl Connector {
         now: Timestamp,
         events: &mut Vec<StationEvent>,
     ) {
+        // A gap still open ends with the transaction: nothing counted for it.
+        if self.session.as_ref().is_some_and(|s| s.in_transaction()) {
+            if let Some(gap) = self.metering.as_mut().and_then(|m| m.split_gap(now)) {
+                self.record_gap(gap);
+                self.flush_gaps(events);
+            }
+        }
         let Some(s) = self.session.take() else {
             return;
         };
@@ -940,6 +1077,7 @@ impl Connector {
             transaction_id = s.transaction_id,
             reason = %reason,
             energy_wh = self.meter_wh - s.meter_start_wh,
+            meter_gaps = s.gaps.len(),
             "session finished"
         );
         events.push(self.meter_sample(Some(s.transaction_id), now));
@@ -949,6 +1087,7 @@ impl Connector {
             meter_stop_wh: self.meter_wh,
             reason: reason.clone(),
             faults: s.faults.clone(),
+            meter_gaps: s.gaps.clone(),
             soc_percent: s.dc.vehicle().soc_percent,
             at: now,
         }));
@@ -1239,12 +1378,20 @@ impl Connector {
     }
 
     fn update_status(&mut self, now: Timestamp, events: &mut Vec<StationEvent>) {
-        let (status, info) = self.derive_status();
-        // The fault a Faulted status is about, typed, for the OCPP error code.
-        let fault = self
+        let (status, mut info) = self.derive_status();
+        // The fault a Faulted status is about, typed, for the OCPP error code; otherwise a
+        // fault the connector goes on charging with (OCPP 1.6 lets any status carry an error
+        // code).
+        let mut fault = self
             .first_fault()
             .filter(|_| status == ConnectorStatus::Faulted)
             .cloned();
+        if status != ConnectorStatus::Faulted {
+            if let Some(f) = &self.meter_fault {
+                info = Some(f.to_string());
+                fault = Some(f.clone());
+            }
+        }
         if status != self.status || info != self.status_info || fault != self.status_fault {
             if status != self.status {
                 tracing::info!(connector = self.id(), from = %self.status, to = %status, info = info.as_deref().unwrap_or(""), "status");
@@ -1308,7 +1455,12 @@ impl Connector {
             limits: self.limits.iter().cloned().collect(),
             binding_limit: self.limits.binding().cloned(),
             offered_current: self.limits.available(),
-            faults: self.faults.iter().map(|f| f.to_string()).collect(),
+            faults: self
+                .faults
+                .iter()
+                .chain(self.meter_fault.as_ref())
+                .map(|f| f.to_string())
+                .collect(),
             last_stop: self.last_stop.clone(),
             frames_rejected: self.frames_rejected,
             reserved_for: self.reserved_for.clone(),

@@ -67,6 +67,9 @@ pub enum FaultKind {
     /// A matrix contactor of the module pool did not open (welded, or its feedback lost):
     /// the output it holds a module on is locked out until a technician clears it (a restart).
     MatrixLockedOut,
+    /// The DC energy meter is stale (not answering, frozen) or its reading is implausible:
+    /// the session's energy has a gap, recorded with the station's own estimate for it.
+    MeterStale,
 }
 
 /// Which part of the charge point (or the vehicle) a fault is about.
@@ -83,6 +86,8 @@ pub enum FaultSource {
     Vehicle,
     /// The station's own control software.
     Controller,
+    /// The DC energy meter.
+    Meter,
 }
 
 /// How bad it is.
@@ -105,6 +110,11 @@ pub enum SafeState {
     /// The session ends; no new session starts until the vehicle is unplugged (the fault is
     /// about this vehicle and this plug-in).
     EndSessionUntilUnplugged,
+    /// Nothing about the output is unsafe: it stays as it is and the session goes on, with the
+    /// fault recorded in the transaction; the fault clears by itself when the condition is
+    /// gone. (A metering failure: the output is controlled from the supply's and the
+    /// insulation monitor's readings, which have their own faults.)
+    RecordWhilePresent,
 }
 
 /// OCPP 1.6 `ChargePointErrorCode` (the values a StatusNotification for a fault may carry;
@@ -160,7 +170,7 @@ pub struct FaultReport {
 
 impl FaultKind {
     /// Every kind, in order (the table's rows; used by tests and documentation).
-    pub const ALL: [FaultKind; 14] = [
+    pub const ALL: [FaultKind; 15] = [
         FaultKind::EmergencyStop,
         FaultKind::PowerSupply,
         FaultKind::StaleReading(Reading::PowerSupply),
@@ -175,13 +185,17 @@ impl FaultKind {
         FaultKind::ForcedSafe,
         FaultKind::SessionUnavailable,
         FaultKind::MatrixLockedOut,
+        FaultKind::MeterStale,
     ];
 
     /// THE table: kind → source, severity, safe state, OCPP report. One row per kind.
     fn row(self) -> (FaultSource, Severity, SafeState, FaultReport) {
         use ChargePointErrorCode as E;
         use FaultSource as S;
-        use SafeState::{CutPowerWhilePresent as Live, EndSessionUntilUnplugged as Latched};
+        use SafeState::{
+            CutPowerWhilePresent as Live, EndSessionUntilUnplugged as Latched,
+            RecordWhilePresent as Record,
+        };
         use Severity::{Critical, Error};
         let r = |error_code, vendor_error_code, component, variable| FaultReport {
             error_code,
@@ -314,6 +328,14 @@ impl FaultKind {
                     "Welded",
                 ),
             ),
+            // The session goes on: stopping a truck mid-charge protects nothing, since the
+            // output's control does not use the meter. The energy has a gap, recorded.
+            FaultKind::MeterStale => (
+                S::Meter,
+                Error,
+                Record,
+                r(E::PowerMeterFailure, "CD-MTR-01", "PowerMeter", "Stale"),
+            ),
         }
     }
 
@@ -336,6 +358,11 @@ impl FaultKind {
     /// Present while the hardware says so (rather than latched until unplug).
     pub fn is_live(self) -> bool {
         self.safe_state() == SafeState::CutPowerWhilePresent
+    }
+
+    /// The connector can go on charging while it is present (it is recorded, not obeyed).
+    pub fn keeps_charging(self) -> bool {
+        self.safe_state() == SafeState::RecordWhilePresent
     }
 
     /// The station fault a session alarm is.
@@ -395,7 +422,8 @@ impl Fault {
             | FaultKind::EvContactorsNotReported
             | FaultKind::ForcedSafe
             | FaultKind::SessionUnavailable
-            | FaultKind::MatrixLockedOut => StopReason::ChargerFault(text),
+            | FaultKind::MatrixLockedOut
+            | FaultKind::MeterStale => StopReason::ChargerFault(text),
         }
     }
 
@@ -420,6 +448,8 @@ impl std::fmt::Display for Fault {
             FaultKind::InsulationFailure => write!(f, "insulation failure: {d}"),
             FaultKind::OverCurrent => write!(f, "implausible measurement: {d}"),
             FaultKind::SessionUnavailable => write!(f, "cannot create session: {d}"),
+            FaultKind::MeterStale if d.is_empty() => write!(f, "DC meter stale"),
+            FaultKind::MeterStale => write!(f, "DC meter stale: {d}"),
             // Session alarms and the forced-safe stop: the detail is the whole sentence.
             FaultKind::WeldingSuspected
             | FaultKind::OpenedUnderLoad
@@ -477,7 +507,8 @@ mod tests {
             | FaultKind::EvContactorsNotReported
             | FaultKind::ForcedSafe
             | FaultKind::SessionUnavailable
-            | FaultKind::MatrixLockedOut => 1,
+            | FaultKind::MatrixLockedOut
+            | FaultKind::MeterStale => 1,
         };
         let distinct: BTreeSet<FaultKind> = FaultKind::ALL.into_iter().collect();
         assert_eq!(distinct.len(), FaultKind::ALL.len());
@@ -539,6 +570,7 @@ mod tests {
                 E::PowerSwitchFailure,
                 "CD-MTX-01",
             ),
+            (FaultKind::MeterStale, E::PowerMeterFailure, "CD-MTR-01"),
         ];
         assert_eq!(expected.len(), FaultKind::ALL.len());
         for (kind, code, vendor) in expected {
@@ -560,10 +592,19 @@ mod tests {
                     | FaultKind::PowerSupply
                     | FaultKind::StaleReading(_)
                     | FaultKind::InsulationMonitorDevice
+                    | FaultKind::MatrixLockedOut
             );
             assert_eq!(kind.is_live(), live, "{kind:?}");
         }
         assert_eq!(FaultKind::InsulationFailure.severity(), Severity::Critical);
+        // Only a metering failure lets the session go on.
+        for kind in FaultKind::ALL {
+            assert_eq!(
+                kind.keeps_charging(),
+                kind == FaultKind::MeterStale,
+                "{kind:?}"
+            );
+        }
         assert_eq!(
             FaultKind::WeldingSuspected.source(),
             FaultSource::Contactors

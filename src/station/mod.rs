@@ -10,10 +10,11 @@ pub mod auth;
 mod connector;
 pub mod fault;
 pub mod limits;
+mod metering;
 
 use std::collections::VecDeque;
 
-use charger_hal::{DigitalInputs, DigitalOutputs, ImdReading, PowerReading};
+use charger_hal::{DigitalInputs, DigitalOutputs, ImdReading, MeterReading, PowerReading};
 use charger_protocol::{CanFrame, DcSession, PowerCommand, StopReason, Timestamp};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -68,6 +69,8 @@ pub struct HardwareInputs {
     pub io: DigitalInputs,
     pub power: PowerReading,
     pub imd: ImdReading,
+    /// The connector's DC meter, when it has one: the source of its energy.
+    pub meter: Option<MeterReading>,
     /// Frames received since the last step, oldest first.
     pub frames: Vec<CanFrame>,
 }
@@ -110,8 +113,30 @@ pub struct TransactionStop {
     pub reason: StopReason,
     /// Faults seen during the transaction, in order.
     pub faults: Vec<String>,
+    /// Where the DC meter could not be believed, in order (empty without a meter).
+    #[serde(default)]
+    pub meter_gaps: Vec<MeterGap>,
     pub soc_percent: Option<f32>,
     pub at: Timestamp,
+}
+
+/// A gap in a transaction's metering: from the meter's last good reading to its first good
+/// one after (or the end of the transaction). Nothing was invented for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MeterGap {
+    pub transaction_id: i64,
+    pub connector: u32,
+    pub started_at: Timestamp,
+    pub ended_at: Timestamp,
+    /// What the station's own cable voltage × supply current says flowed while the meter was
+    /// not believed, in Wh: for the operator, never counted.
+    pub estimated_wh: f64,
+    /// What the meter's cumulative register carried across the gap when it answered again,
+    /// in Wh (counted: measured, not invented). `None` when it could not: a replaced or reset
+    /// meter, or the transaction ended first. Then the transaction's energy misses this part.
+    pub counted_wh: Option<f64>,
+    /// Why the meter was not believed.
+    pub cause: String,
 }
 
 /// What the station tells its shells. Journal-relevant events must be persisted before any
@@ -140,6 +165,9 @@ pub enum StationEvent {
         soc_percent: Option<f32>,
         at: Timestamp,
     },
+    /// A stretch of a transaction in which the DC meter could not be believed (stale,
+    /// frozen, implausible), recorded when it ends.
+    MeterGap(MeterGap),
     FaultRaised {
         connector: u32,
         fault: Fault,
@@ -193,6 +221,7 @@ impl StationEvent {
             | StationEvent::PhaseChanged { at, .. } => *at,
             StationEvent::TransactionStarted(t) => t.at,
             StationEvent::TransactionStopped(t) => t.at,
+            StationEvent::MeterGap(g) => g.ended_at,
         }
     }
 }
@@ -310,6 +339,8 @@ pub(crate) struct CoreSettings {
     /// Added to a vehicle's request to make its demand on station-wide budgets.
     pub request_margin: f32,
     pub meter_persist_interval: std::time::Duration,
+    /// A stale DC meter stops the session (a live fault) instead of leaving a gap in it.
+    pub stop_on_meter_failure: bool,
 }
 
 impl CoreSettings {
@@ -327,6 +358,7 @@ impl CoreSettings {
             current_tolerance: cfg.safety.current_tolerance_a,
             implausible_after: std::time::Duration::from_millis(cfg.safety.implausible_after_ms),
             request_margin: cfg.site.request_margin_a,
+            stop_on_meter_failure: cfg.safety.stop_on_meter_failure,
             meter_persist_interval: std::time::Duration::from_secs(
                 cfg.station.meter_persist_interval_s,
             ),

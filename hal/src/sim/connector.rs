@@ -32,8 +32,10 @@ use crate::power::PowerSupply;
 use crate::sim::external::ExternalVehicle;
 use crate::sim::imd::{SimImdParams, SimInsulationMonitor};
 use crate::sim::io::{SimIo, SimIoParams};
+use crate::sim::meter::{SimDcMeter, SimMeterParams};
 use crate::sim::psu::{Load, SimPowerSupply, SimPsuParams};
 use crate::sim::SimVehicle;
+use crate::DcMeter;
 
 /// Builds the vehicle for a [`SimCommand::Plug`]; fails for a spec the vehicle cannot be.
 pub type VehicleFactory = Box<dyn Fn(&TruckSpec) -> Result<Box<dyn SimVehicle>, SimError> + Send>;
@@ -58,6 +60,9 @@ pub struct SimConnectorParams {
     pub faulted_insulation_ohms: f32,
     /// Measurement offset set by [`SimFault::ImplausibleCurrent`], in amperes. Default +80 A.
     pub implausible_current_offset: f32,
+    /// A DC meter on the output (cable voltage × battery current). Default none: the station
+    /// then integrates its own V × I, as before meters existed.
+    pub meter: Option<SimMeterParams>,
 }
 
 impl Default for SimConnectorParams {
@@ -70,6 +75,7 @@ impl Default for SimConnectorParams {
             cable_decay_time_constant: Duration::from_millis(100),
             faulted_insulation_ohms: 20_000.0,
             implausible_current_offset: 80.0,
+            meter: None,
         }
     }
 }
@@ -97,6 +103,7 @@ pub struct SimulatedConnector {
     psu: SimPowerSupply,
     io: SimIo,
     imd: SimInsulationMonitor,
+    meter: Option<SimDcMeter>,
     vehicle: Option<Box<dyn SimVehicle>>,
     factory: VehicleFactory,
     /// Faults injected and not yet cleared, in injection order.
@@ -147,6 +154,7 @@ impl SimulatedConnector {
             psu: SimPowerSupply::new(params.psu.clone()),
             io: SimIo::new(params.io.clone()),
             imd: SimInsulationMonitor::new(params.imd.clone()),
+            meter: params.meter.clone().map(SimDcMeter::new),
             params,
             can,
             vehicle: None,
@@ -203,6 +211,11 @@ impl SimulatedConnector {
 
     pub fn imd_mut(&mut self) -> &mut SimInsulationMonitor {
         &mut self.imd
+    }
+
+    /// The simulated DC meter, if this connector has one.
+    pub fn meter_state(&self) -> Option<&SimDcMeter> {
+        self.meter.as_ref()
     }
 
     pub fn psu(&self) -> &SimPowerSupply {
@@ -284,6 +297,9 @@ impl SimulatedConnector {
 
         self.imd.step(now);
         self.imd.set_cable_voltage(self.cable_voltage);
+        if let Some(meter) = self.meter.as_mut() {
+            meter.measure(self.cable_voltage, self.battery_current, now);
+        }
         self.io.set_plugged(self.vehicle.is_some());
         self.io
             .set_vehicle_permission(self.vehicle.as_ref().is_some_and(|v| v.permission()));
@@ -374,6 +390,18 @@ impl SimulatedConnector {
             SimFault::ImplausibleCurrent => self
                 .psu
                 .set_current_measurement_offset(self.params.implausible_current_offset),
+            SimFault::MeterSilent
+            | SimFault::MeterFrozen
+            | SimFault::MeterReplaced
+            | SimFault::MeterJump => {
+                let meter = self.meter.as_mut().ok_or(SimError::NoMeter)?;
+                match fault {
+                    SimFault::MeterSilent => meter.set_silent(true),
+                    SimFault::MeterFrozen => meter.set_frozen(true),
+                    SimFault::MeterReplaced => meter.replace(),
+                    _ => meter.jump(),
+                }
+            }
         }
         if !self.active_faults.contains(&fault) {
             self.active_faults.push(fault);
@@ -391,6 +419,9 @@ impl SimulatedConnector {
         self.psu.set_current_measurement_offset(0.0);
         self.imd.restore_insulation();
         self.imd.set_device_fault(false);
+        if let Some(meter) = self.meter.as_mut() {
+            meter.clear_faults();
+        }
         self.active_faults.clear();
         tracing::info!(connector = %self.name, "simulated faults cleared");
     }
@@ -425,6 +456,10 @@ impl ConnectorHardware for SimulatedConnector {
 
     fn imd(&mut self) -> &mut dyn InsulationMonitor {
         &mut self.imd
+    }
+
+    fn meter(&mut self) -> Option<&mut dyn DcMeter> {
+        self.meter.as_mut().map(|m| m as &mut dyn DcMeter)
     }
 
     fn step(&mut self, now: Timestamp) {
@@ -611,9 +646,13 @@ mod tests {
     }
 
     fn connector() -> SimulatedConnector {
+        connector_with(SimConnectorParams::default())
+    }
+
+    fn connector_with(params: SimConnectorParams) -> SimulatedConnector {
         SimulatedConnector::new(
             "sim-1",
-            SimConnectorParams::default(),
+            params,
             Box::new(|spec: &TruckSpec| {
                 if spec.capacity_kwh <= 0.0 {
                     return Err(SimError::InvalidTruck("capacity must be positive".into()));
@@ -796,7 +835,10 @@ mod tests {
 
     #[test]
     fn faults_are_dispatched_to_the_right_model_and_cleared() {
-        let mut c = connector();
+        let mut c = connector_with(SimConnectorParams {
+            meter: Some(SimMeterParams::default()),
+            ..SimConnectorParams::default()
+        });
         let t = Timestamp::ZERO;
         // Vehicle faults need a vehicle.
         assert_eq!(

@@ -164,7 +164,11 @@ impl SimVehicle for GbtTruck {
             SimFault::EmergencyStop
             | SimFault::PowerSupply
             | SimFault::Insulation
-            | SimFault::ImplausibleCurrent => return false,
+            | SimFault::ImplausibleCurrent
+            | SimFault::MeterSilent
+            | SimFault::MeterFrozen
+            | SimFault::MeterReplaced
+            | SimFault::MeterJump => return false,
         }
         true
     }

@@ -17,6 +17,7 @@ pub mod external;
 pub mod gbt_truck;
 pub mod imd;
 pub mod io;
+pub mod meter;
 pub mod modbus;
 pub mod psu;
 pub mod truck;

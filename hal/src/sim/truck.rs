@@ -268,7 +268,11 @@ impl SimVehicle for ChademoTruck {
             SimFault::EmergencyStop
             | SimFault::PowerSupply
             | SimFault::Insulation
-            | SimFault::ImplausibleCurrent => return false,
+            | SimFault::ImplausibleCurrent
+            | SimFault::MeterSilent
+            | SimFault::MeterFrozen
+            | SimFault::MeterReplaced
+            | SimFault::MeterJump => return false,
         }
         true
     }

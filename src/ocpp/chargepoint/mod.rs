@@ -199,7 +199,8 @@ pub struct Endpoint {
 struct KnownStatus {
     status: ConnectorStatus,
     info: Option<String>,
-    /// For Faulted: the fault, whose kind chooses errorCode and vendorErrorCode.
+    /// The fault (for Faulted; or one the connector charges on with, a stale meter), whose
+    /// kind chooses errorCode and vendorErrorCode.
     fault: Option<Fault>,
     at: Timestamp,
     sent: bool,
@@ -1456,15 +1457,16 @@ fn status_notification(connector: u32, known: &KnownStatus, timestamp: String) -
         "errorCode": "NoError",
         "timestamp": timestamp,
     });
-    if known.status == ConnectorStatus::Faulted {
-        match &known.fault {
-            Some(fault) => {
-                let report = fault.report();
-                p["errorCode"] = json!(report.error_code.as_str());
-                p["vendorErrorCode"] = json!(report.vendor_error_code);
-            }
-            None => p["errorCode"] = json!("OtherError"),
+    match (&known.fault, known.status) {
+        // Any status may carry a fault: a connector charges on with a stale meter (1.6 lets a
+        // non-Faulted status have an errorCode).
+        (Some(fault), _) => {
+            let report = fault.report();
+            p["errorCode"] = json!(report.error_code.as_str());
+            p["vendorErrorCode"] = json!(report.vendor_error_code);
         }
+        (None, ConnectorStatus::Faulted) => p["errorCode"] = json!("OtherError"),
+        (None, _) => {}
     }
     if let Some(info) = &known.info {
         p["info"] = json!(truncate(info, 50));
@@ -1561,5 +1563,22 @@ mod tests {
         let p = status_notification(0, &available, "2026-12-06T23:00:00Z".into());
         assert_eq!(p["errorCode"], "NoError");
         assert!(p.get("vendorErrorCode").is_none());
+    }
+
+    /// A stale DC meter does not stop the session: the Charging status carries its code.
+    #[test]
+    fn a_connector_charging_with_a_stale_meter_reports_the_meter_failure() {
+        let fault = Fault::with_detail(crate::station::FaultKind::MeterStale, "not answering");
+        let known = KnownStatus::new(
+            ConnectorStatus::Charging,
+            Some(fault.to_string()),
+            Some(fault),
+            Timestamp::ZERO,
+        );
+        let p = status_notification(1, &known, "2026-12-06T23:00:00Z".into());
+        assert_eq!(p["status"], "Charging");
+        assert_eq!(p["errorCode"], "PowerMeterFailure");
+        assert_eq!(p["vendorErrorCode"], "CD-MTR-01");
+        assert_eq!(p["info"], "DC meter stale: not answering");
     }
 }
