@@ -373,12 +373,13 @@ fn format_devices(devices: &[charger_hal::devices::DeviceHealth]) -> String {
         let e = &d.errors;
         let _ = writeln!(
             out,
-            "{:<16} {:<18} {:<34} {:<12} {:<18} timeouts {} exceptions {} transport {} decode {} write failures {} reconnects {}{}",
+            "{:<16} {:<18} {:<34} {:<12} {:<18} requests {} timeouts {} exceptions {} transport {} decode {} write failures {} reconnects {}{}",
             d.name,
             d.role.to_string(),
             d.transport,
             link,
             age,
+            d.requests,
             e.timeouts,
             e.exceptions,
             e.transport,
