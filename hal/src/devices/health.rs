@@ -151,6 +151,7 @@ mod tests {
                 ..ErrorCounts::default()
             },
             last_write_error: None,
+            acknowledged: Vec::new(),
         }
     }
 
