@@ -746,17 +746,13 @@ async fn serve(
 ) -> Ended {
     loop {
         // Writes first: a setpoint change must not wait behind a round of polls.
-        while let Ok((idx, job)) = writes.try_recv() {
-            if let Some(slot) = slots.get(idx) {
-                write(wire, slot, &job).await;
-                if wire.broken() {
-                    return Ended::Reconnect;
-                }
-            }
+        if send_queued_writes(wire, slots, writes).await {
+            return Ended::Reconnect;
         }
         let now = Instant::now();
         let mut next = now + Duration::from_secs(60);
-        for (i, slot) in slots.iter_mut().enumerate() {
+        for i in 0..slots.len() {
+            let Some(slot) = slots.get_mut(i) else { break };
             if let Some(at) = slot.retry_at {
                 if at > now {
                     next = next.min(at);
@@ -782,6 +778,13 @@ async fn serve(
                 }
             }
             for gi in 0..slot.due.len() {
+                // Nor behind the rest of a round: a round of a gateway with many units is
+                // dozens of reads, and a write queued while it runs waits at most for the
+                // group being read.
+                if send_queued_writes(wire, slots, writes).await {
+                    return Ended::Reconnect;
+                }
+                let Some(slot) = slots.get_mut(i) else { break };
                 let Some(due) = slot.due[gi] else { continue };
                 if due > now {
                     next = next.min(due);
@@ -801,6 +804,7 @@ async fn serve(
                     next = next.min(d);
                 }
             }
+            let Some(slot) = slots.get_mut(i) else { break };
             if silent {
                 slot.misses = slot.misses.saturating_add(1);
                 let at = Instant::now() + retry_backoff(wire.timeout, slot.misses);
@@ -828,6 +832,23 @@ async fn serve(
             }
         }
     }
+}
+
+/// Send every write queued so far, in order; true if the link broke doing it.
+async fn send_queued_writes(
+    wire: &mut Wire,
+    slots: &[Slot],
+    writes: &mut mpsc::Receiver<(usize, WriteJob)>,
+) -> bool {
+    while let Ok((idx, job)) = writes.try_recv() {
+        if let Some(slot) = slots.get(idx) {
+            write(wire, slot, &job).await;
+            if wire.broken() {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// Read one status group of one unit and publish the outcome. `silent` is set when the unit
