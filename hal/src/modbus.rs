@@ -29,6 +29,7 @@
 
 use std::borrow::Cow;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -151,11 +152,29 @@ pub struct ErrorCounts {
     pub late_replies: u64,
 }
 
+/// A write the device took: it answered with the write's echo and, for a register read back
+/// after writing, held the value written. A write refused, unanswered or read back different
+/// leaves no acknowledgement (it counts as a write failure instead).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Acknowledged {
+    /// The write's number on its device, in the order writes were queued
+    /// ([`ModbusDevice::queued`]): a later write of the same value is told apart.
+    pub seq: u64,
+    pub payload: WritePayload,
+    /// When the device's answer to the write arrived.
+    pub answered: Instant,
+    /// When the read-back confirmed the value; `None` for a register not read back.
+    pub confirmed: Option<Instant>,
+}
+
 /// What a device's readers see.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeviceState {
     /// By index of [`Profile::registers`]; `None` until first read.
     pub readings: Vec<Option<Reading>>,
+    /// The latest write each register took, by index of [`Profile::registers`] (keep-alive
+    /// writes are not recorded).
+    pub acknowledged: Vec<Option<Acknowledged>>,
     pub connected: bool,
     pub errors: ErrorCounts,
     pub last_write_error: Option<String>,
@@ -217,6 +236,8 @@ pub struct ModbusDevice {
     state: watch::Receiver<DeviceState>,
     writes: mpsc::Sender<(usize, WriteJob)>,
     index: usize,
+    /// The number of the last write queued through any clone of this handle.
+    queued: Arc<AtomicU64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -227,6 +248,9 @@ struct WriteJob {
     register: String,
     /// Read the register back after writing (readable, not momentary).
     read_back: bool,
+    /// Where to record the acknowledgement: the write's number and its register's index in
+    /// the profile (`None` for the keep-alive).
+    ack: Option<(u64, usize)>,
 }
 
 impl ModbusDevice {
@@ -300,6 +324,17 @@ impl ModbusDevice {
             .point(point)
             .map(|r| (r.name.clone(), r.access.readable() && !r.momentary))
             .unwrap_or_default();
+        let ack = self
+            .profile
+            .registers
+            .iter()
+            .position(|r| r.point == Some(point))
+            .map(|idx| {
+                (
+                    self.queued.fetch_add(1, Ordering::Relaxed).wrapping_add(1),
+                    idx,
+                )
+            });
         self.writes
             .try_send((
                 self.index,
@@ -309,12 +344,29 @@ impl ModbusDevice {
                     payload: req.payload,
                     register,
                     read_back,
+                    ack,
                 },
             ))
             .map_err(|e| match e {
                 mpsc::error::TrySendError::Full(_) => CommandError::QueueFull,
                 mpsc::error::TrySendError::Closed(_) => CommandError::Stopped,
             })
+    }
+
+    /// The number of the last write queued on this device (0 before the first): a write
+    /// queued now is acknowledged once [`Self::acknowledged`] shows a `seq` at least this.
+    pub fn queued(&self) -> u64 {
+        self.queued.load(Ordering::Relaxed)
+    }
+
+    /// The latest write of `point` the device took ([`Acknowledged`]), if any.
+    pub fn acknowledged(&self, point: Point) -> Option<Acknowledged> {
+        let idx = self
+            .profile
+            .registers
+            .iter()
+            .position(|r| r.point == Some(point))?;
+        self.state.borrow().acknowledged.get(idx).cloned().flatten()
     }
 
     /// Wait until the state changes (for tests and the CLI's watch mode).
@@ -397,6 +449,7 @@ fn spawn(endpoint: Endpoint, devices: Vec<DeviceConfig>) -> (Vec<ModbusDevice>, 
         let n = cfg.profile.registers.len();
         let (tx, rx) = watch::channel(DeviceState {
             readings: vec![None; n],
+            acknowledged: vec![None; n],
             ..DeviceState::default()
         });
         handles.push(ModbusDevice {
@@ -404,6 +457,7 @@ fn spawn(endpoint: Endpoint, devices: Vec<DeviceConfig>) -> (Vec<ModbusDevice>, 
             state: rx,
             writes: wtx.clone(),
             index,
+            queued: Arc::new(AtomicU64::new(0)),
         });
         let due = cfg
             .profile
@@ -695,17 +749,13 @@ async fn serve(
 ) -> Ended {
     loop {
         // Writes first: a setpoint change must not wait behind a round of polls.
-        while let Ok((idx, job)) = writes.try_recv() {
-            if let Some(slot) = slots.get(idx) {
-                write(wire, slot, &job).await;
-                if wire.broken() {
-                    return Ended::Reconnect;
-                }
-            }
+        if send_queued_writes(wire, slots, writes).await {
+            return Ended::Reconnect;
         }
         let now = Instant::now();
         let mut next = now + Duration::from_secs(60);
-        for (i, slot) in slots.iter_mut().enumerate() {
+        for i in 0..slots.len() {
+            let Some(slot) = slots.get_mut(i) else { break };
             if let Some(at) = slot.retry_at {
                 if at > now {
                     next = next.min(at);
@@ -731,6 +781,13 @@ async fn serve(
                 }
             }
             for gi in 0..slot.due.len() {
+                // Nor behind the rest of a round: a round of a gateway with many units is
+                // dozens of reads, and a write queued while it runs waits at most for the
+                // group being read.
+                if send_queued_writes(wire, slots, writes).await {
+                    return Ended::Reconnect;
+                }
+                let Some(slot) = slots.get_mut(i) else { break };
                 let Some(due) = slot.due[gi] else { continue };
                 if due > now {
                     next = next.min(due);
@@ -750,6 +807,7 @@ async fn serve(
                     next = next.min(d);
                 }
             }
+            let Some(slot) = slots.get_mut(i) else { break };
             if silent {
                 slot.misses = slot.misses.saturating_add(1);
                 let at = Instant::now() + retry_backoff(wire.timeout, slot.misses);
@@ -777,6 +835,23 @@ async fn serve(
             }
         }
     }
+}
+
+/// Send every write queued so far, in order; true if the link broke doing it.
+async fn send_queued_writes(
+    wire: &mut Wire,
+    slots: &[Slot],
+    writes: &mut mpsc::Receiver<(usize, WriteJob)>,
+) -> bool {
+    while let Ok((idx, job)) = writes.try_recv() {
+        if let Some(slot) = slots.get(idx) {
+            write(wire, slot, &job).await;
+            if wire.broken() {
+                return true;
+            }
+        }
+    }
+    false
 }
 
 /// Read one status group of one unit and publish the outcome. `silent` is set when the unit
@@ -980,10 +1055,16 @@ async fn write(wire: &mut Wire, slot: &Slot, job: &WriteJob) -> bool {
         },
         None => Call::Exception(Exception::IllegalFunction),
     };
+    let answered_at = Instant::now();
     let answered = !matches!(outcome, Call::Timeout);
     let read_back_sent = matches!(outcome, Call::Ok(())) && job.read_back;
+    let mut confirmed = None;
     let error = match outcome {
-        Call::Ok(()) if job.read_back => read_back(wire, unit, job).await,
+        Call::Ok(()) if job.read_back => {
+            let error = read_back(wire, unit, job).await;
+            confirmed = Some(Instant::now());
+            error
+        }
         Call::Ok(()) => None,
         Call::Exception(ex) => {
             warn!(device = %slot.cfg.name, unit, register = %job.register,
@@ -999,9 +1080,22 @@ async fn write(wire: &mut Wire, slot: &Slot, job: &WriteJob) -> bool {
     let sent = u64::from(request_sent) + u64::from(read_back_sent);
     slot.state.send_modify(|st| {
         st.errors.requests = st.errors.requests.saturating_add(sent);
-        if let Some(e) = error {
-            st.errors.write_failures = st.errors.write_failures.saturating_add(1);
-            st.last_write_error = Some(e);
+        match (error, job.ack) {
+            (Some(e), _) => {
+                st.errors.write_failures = st.errors.write_failures.saturating_add(1);
+                st.last_write_error = Some(e);
+            }
+            (None, Some((seq, idx))) => {
+                if let Some(a) = st.acknowledged.get_mut(idx) {
+                    *a = Some(Acknowledged {
+                        seq,
+                        payload: job.payload.clone(),
+                        answered: answered_at,
+                        confirmed,
+                    });
+                }
+            }
+            (None, None) => {}
         }
     });
     answered
@@ -1101,6 +1195,7 @@ async fn keepalive(wire: &mut Wire, slot: &mut Slot) -> bool {
         payload,
         register: reg.name.clone(),
         read_back: false,
+        ack: None,
     };
     write(wire, slot, &job).await
 }

@@ -174,3 +174,80 @@ async fn a_late_unit_behind_a_gateway_never_answers_for_its_neighbour_nor_drops_
     assert!(slow_seen.iter().all(|v| *v == 400.0), "{slow_seen:?}");
     assert!(fast_seen.iter().all(|v| *v == 800.0), "{fast_seen:?}");
 }
+
+/// A setpoint queued while the connection task polls a round of many slow units goes out
+/// after the group being read, not after the whole round: twelve modules behind one gateway,
+/// every answer 15 ms late, so a round (a keep-alive and the status groups of each unit) takes
+/// more than half a second.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_write_queued_during_a_round_of_polls_waits_only_for_the_group_being_read() {
+    use charger_hal::sim::modbus::{BatteryLoad, ModuleRating, PowerModulePlant, Units};
+    let profile = shipped("power-module-30kw-modbus.toml");
+    let late = Duration::from_millis(15);
+    let units: Vec<(u8, SimDevice<PowerModulePlant>)> = (1..=12)
+        .map(|u| {
+            let mut d = SimDevice::new(
+                profile.clone(),
+                PowerModulePlant::new(ModuleRating::default(), BatteryLoad::default()),
+            )
+            .unwrap();
+            d.inject(Some(CommsFault::Late(late)));
+            (u, d)
+        })
+        .collect();
+    let sim = serve_gateway(units, SocketAddr::from(([127, 0, 0, 1], 0)), TICK)
+        .await
+        .unwrap();
+    let link = TcpLink {
+        addr: sim.addr(),
+        timeout: Duration::from_millis(500),
+        reconnect_after: 3,
+        frozen_after: 1000,
+    };
+    let devices = (1..=12)
+        .map(|unit| DeviceConfig {
+            name: format!("m{unit}"),
+            unit,
+            profile: profile.clone(),
+        })
+        .collect();
+    let (mut devs, task) = spawn_tcp(link, devices);
+    // The round has begun: the first unit's status came in, eleven units are still to read.
+    until(&mut devs[0], "the first unit read", |d| {
+        d.reading(Point::OutputVoltage).is_some()
+    })
+    .await;
+    let request = profile
+        .encode_write(Point::CurrentLimit, &Value::Number(42.0))
+        .unwrap();
+    let charger_hal::profile::WritePayload::Words(words) = request.payload else {
+        panic!("the current limit is a holding register")
+    };
+    let queued = Instant::now();
+    devs[11]
+        .write(Point::CurrentLimit, &Value::Number(42.0))
+        .unwrap();
+    let landed = loop {
+        let held = sim
+            .with_unit(12, |d| {
+                d.bank()
+                    .read(request.table, request.address, words.len() as u16)
+            })
+            .unwrap();
+        if held == Ok(Units::Words(words.clone())) {
+            break queued.elapsed();
+        }
+        assert!(
+            queued.elapsed() < Duration::from_secs(3),
+            "the write never landed"
+        );
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    };
+    // The group in flight (up to two reads), then the write: about 45 ms; the rest of the
+    // round would be another half second.
+    assert!(
+        landed < Duration::from_millis(200),
+        "the write waited {landed:?} behind the round"
+    );
+    task.abort();
+}

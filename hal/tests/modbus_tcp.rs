@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use charger_hal::modbus::{spawn_tcp, DeviceConfig, Exception, ModbusDevice, ReadError, TcpLink};
-use charger_hal::profile::{Point, Profile, Table, Value};
+use charger_hal::profile::{Point, Profile, Table, Value, WritePayload};
 use tokio::net::TcpListener;
 use tokio_modbus::server::tcp::{accept_tcp_connection, Server};
 use tokio_modbus::server::Service;
@@ -548,6 +548,61 @@ async fn every_request_is_counted_reads_writes_and_read_backs() {
             "counted {counted} requests, the server received {received} ({reads} reads)"
         );
     }
+async fn a_write_the_device_took_is_acknowledged_with_its_number_and_times() {
+    let bank = bank();
+    bank.lock().unwrap().stuck_coils.push(0);
+    let addr = serve(bank.clone()).await;
+    let (mut devs, task) = spawn_tcp(link(addr, 500), vec![device(1)]);
+    let dev = &mut devs[0];
+    assert_eq!(dev.queued(), 0);
+    assert_eq!(dev.acknowledged(Point::MonitorEnable), None);
+    // Echoed but read back different: a failure, not an acknowledgement.
+    dev.write(Point::MonitorEnable, &Value::Bool(true)).unwrap();
+    assert_eq!(dev.queued(), 1);
+    until(dev, "the read-back failure", |d| {
+        d.state().errors.write_failures == 1
+    })
+    .await;
+    assert_eq!(dev.acknowledged(Point::MonitorEnable), None);
+
+    // The device takes the next two: each acknowledgement names its write by number, so the
+    // second write of the same value is told apart from the first.
+    bank.lock().unwrap().stuck_coils.clear();
+    let queued_at = tokio::time::Instant::now();
+    dev.write(Point::MonitorEnable, &Value::Bool(true)).unwrap();
+    dev.write(Point::MonitorEnable, &Value::Bool(true)).unwrap();
+    let last = dev.queued();
+    assert_eq!(last, 3);
+    until(dev, "the second write acknowledged", |d| {
+        d.acknowledged(Point::MonitorEnable)
+            .is_some_and(|a| a.seq == last)
+    })
+    .await;
+    let ack = dev.acknowledged(Point::MonitorEnable).unwrap();
+    assert_eq!(ack.payload, WritePayload::Bit(true));
+    assert!(ack.answered >= queued_at);
+    let confirmed = ack.confirmed.expect("a read-write coil is read back");
+    assert!(confirmed >= ack.answered);
+    assert_eq!(bank.lock().unwrap().coils.get(&0), Some(&true));
+    assert_eq!(dev.state().errors.write_failures, 1);
+
+    // A write the device refuses is not acknowledged: the last one taken stays.
+    bank.lock().unwrap().coils.remove(&0);
+    dev.write(Point::MonitorEnable, &Value::Bool(false))
+        .unwrap();
+    until(dev, "the refused write", |d| {
+        d.state().errors.write_failures == 2
+    })
+    .await;
+    assert_eq!(dev.acknowledged(Point::MonitorEnable), Some(ack));
+    // A momentary command is acknowledged without a read-back.
+    dev.trigger(Point::SelfTest).unwrap();
+    let n = dev.queued();
+    until(dev, "the self test acknowledged", |d| {
+        d.acknowledged(Point::SelfTest).is_some_and(|a| a.seq == n)
+    })
+    .await;
+    assert_eq!(dev.acknowledged(Point::SelfTest).unwrap().confirmed, None);
     task.abort();
 }
 

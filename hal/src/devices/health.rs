@@ -155,6 +155,7 @@ mod tests {
                 ..ErrorCounts::default()
             },
             last_write_error: None,
+            acknowledged: Vec::new(),
         }
     }
 
