@@ -548,6 +548,10 @@ async fn every_request_is_counted_reads_writes_and_read_backs() {
             "counted {counted} requests, the server received {received} ({reads} reads)"
         );
     }
+    task.abort();
+}
+
+#[tokio::test]
 async fn a_write_the_device_took_is_acknowledged_with_its_number_and_times() {
     let bank = bank();
     bank.lock().unwrap().stuck_coils.push(0);
