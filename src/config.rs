@@ -457,11 +457,22 @@ pub struct PoolSection {
     /// A module joining a live output must be within this many percent of its voltage.
     #[serde(default = "default_match_tolerance_percent")]
     pub match_tolerance_percent: f32,
+    /// A module that stopped answering is switched out of its output only after this, in ms:
+    /// it must exceed the modules' own communication watchdog (their profiles'
+    /// `device_timeout_ms`), until which the module may still deliver its last setpoint.
+    #[serde(default = "default_stale_open_after_ms")]
+    pub stale_open_after_ms: u64,
     /// Serve the simulated cabinet's modules over Modbus TCP at their `[[devices]]`' loopback
     /// addresses, so that the pool drives them through the real Modbus path while the physics
     /// stays the simulator's (configs/sim-modbus.toml).
     #[serde(default)]
     pub simulate_devices: bool,
+    /// Real modules (`device` without `simulate_devices`) with the matrix still simulated:
+    /// only for bringing modules up on a test bench whose outputs feed no connector. The
+    /// matrix contactors on the board's I/O are not built yet, so without this real modules
+    /// are refused.
+    #[serde(default)]
+    pub bench_without_matrix: bool,
     /// `[[pool.modules]]`, in the order of the cabinet.
     pub modules: Vec<PoolModuleSection>,
     /// `[[pool.matrix]]`: one entry per matrix contactor, in the order of their outputs.
@@ -473,6 +484,9 @@ fn default_contactor_deadline_ms() -> u64 {
 }
 fn default_ramp_deadline_ms() -> u64 {
     2000
+}
+fn default_stale_open_after_ms() -> u64 {
+    12_000
 }
 fn default_release_after_s() -> u64 {
     10
@@ -559,6 +573,21 @@ impl Config {
                 }
             }
         }
+        if !used.is_empty() && !pool.simulate_devices && !pool.bench_without_matrix {
+            let i = pool
+                .modules
+                .iter()
+                .position(|m| m.device.is_some())
+                .unwrap_or(0);
+            return Err((
+                format!("pool.modules[{i}].device"),
+                "real modules need the matrix contactors on the board's I/O, which chargerd \
+                 does not drive yet: the simulated matrix would switch nothing. Use \
+                 simulate_devices = true (simulator) or bench_without_matrix = true (modules \
+                 on a test bench feeding no connector)"
+                    .into(),
+            ));
+        }
         if !used.is_empty() && used.len() != pool.modules.len() {
             let i = pool
                 .modules
@@ -592,6 +621,12 @@ impl PoolSection {
             ),
             ("ramp_deadline_ms", self.ramp_deadline_ms, 100, 30_000),
             ("release_after_s", self.release_after_s, 0, 3600),
+            (
+                "stale_open_after_ms",
+                self.stale_open_after_ms,
+                1000,
+                120_000,
+            ),
         ] {
             if !(lo..=hi).contains(&v) {
                 return bad(format!("pool.{key}"), format!("must be {lo} to {hi}"));
@@ -672,6 +707,7 @@ impl PoolSection {
             contactor_deadline: Duration::from_millis(self.contactor_deadline_ms),
             ramp_deadline: Duration::from_millis(self.ramp_deadline_ms),
             release_after: Duration::from_secs(self.release_after_s),
+            stale_open_after: Duration::from_millis(self.stale_open_after_ms),
             match_tolerance: self.match_tolerance_percent / 100.0,
         }
     }
@@ -1480,10 +1516,22 @@ can = { backend = "simulated" }
         let module = meter.replace("dc_meter", "power_module");
         let e = err_of(&with_pool(["device = \"m\"", ""], &module));
         assert!(
+            e.contains("pool.modules[0].device") && e.contains("bench_without_matrix"),
+            "{e}"
+        );
+        let bench = |extra: [&str; 2], devices: &str| {
+            with_pool(extra, devices).replacen(
+                "[pool]\n",
+                "[pool]\nbench_without_matrix = true\n",
+                1,
+            )
+        };
+        let e = err_of(&bench(["device = \"m\"", ""], &module));
+        assert!(
             e.contains("pool.modules[1].device") && e.contains("every module"),
             "{e}"
         );
-        let e = err_of(&with_pool(["device = \"m\"", "device = \"m\""], &module));
+        let e = err_of(&bench(["device = \"m\"", "device = \"m\""], &module));
         assert!(
             e.contains("pool.modules[1].device") && e.contains("already"),
             "{e}"

@@ -499,6 +499,12 @@ impl MainLoop {
             .any(|c| !matches!(c.station.phase, SessionPhase::Idle))
     }
 
+    /// Sessions, or modules of the pool still switching off (released modules ramp down and
+    /// open their matrix contactors after the sessions have ended).
+    fn outputs_active(&mut self) -> bool {
+        self.sessions_active() || self.rig.station().pool_busy()
+    }
+
     /// Stop every session and keep stepping until they are safe or the grace period ends;
     /// the CSMS's commands (answers to the StopTransactions this sends) are still carried out
     /// meanwhile. Then wait for the journal to have everything.
@@ -511,7 +517,7 @@ impl MainLoop {
         self.end_every_session(reason);
         let deadline = tokio::time::Instant::now() + SHUTDOWN_GRACE;
         let mut tick = tokio::time::interval(self.cfg.step_interval());
-        while self.sessions_active() && tokio::time::Instant::now() < deadline {
+        while self.outputs_active() && tokio::time::Instant::now() < deadline {
             tokio::select! {
                 _ = tick.tick() => {
                     self.step();
@@ -522,8 +528,8 @@ impl MainLoop {
                 Some(msg) = to_control.recv() => self.on_ocpp(msg),
             }
         }
-        if self.sessions_active() {
-            tracing::error!("sessions still active at the end of the shutdown grace period: forcing the outputs safe");
+        if self.outputs_active() {
+            tracing::error!("sessions or pool modules still active at the end of the shutdown grace period: forcing the outputs safe");
             // Supplies off at once; contactors open once the current has fallen, and after
             // FORCE_SAFE_OPEN_AFTER whatever flows: the process must not leave them closed.
             let until = tokio::time::Instant::now() + FORCE_SAFE_OPEN_AFTER;

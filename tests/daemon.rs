@@ -1454,7 +1454,8 @@ fn the_pool_drives_modules_over_modbus_and_chargerctl_devices_shows_their_links(
              transport = {{ kind = \"modbus_tcp\", host = \"127.0.0.1\", port = {port}, unit = {unit}, timeout_ms = 200 }}\n"
         ));
     }
-    text.push_str("\n[pool]\n");
+    // Modules on a test bench: the matrix is simulated and feeds nothing real.
+    text.push_str("\n[pool]\nbench_without_matrix = true\n");
     for unit in [1, 2] {
         text.push_str(&format!(
             "\n[[pool.modules]]\nid = {unit}\nmax_power_kw = 30\nmax_current_a = 100\ndevice = \"module-{unit}\"\n"

@@ -45,6 +45,7 @@ can = {{ backend = "simulated" }}
 
 [pool]
 release_after_s = 5
+stale_open_after_ms = 2000  # the simulated modules' own watchdog is 1 s
 "#
     );
     for id in 1..=MODULES {

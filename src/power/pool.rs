@@ -231,6 +231,10 @@ pub struct PoolTiming {
     pub ramp_deadline: Duration,
     /// A module an output does not need is kept this long unless another output needs it.
     pub release_after: Duration,
+    /// A module that stopped answering may deliver its last setpoint until its own
+    /// communication watchdog switches it off: its contactor opens only after this, which must
+    /// exceed the modules' watchdog (the shipped profiles': 5 s and 10 s).
+    pub stale_open_after: Duration,
     /// A joining module's voltage must be within this fraction of a live bus's (at least
     /// [`MATCH_TOLERANCE_MIN_V`]).
     pub match_tolerance: f32,
@@ -245,6 +249,7 @@ impl Default for PoolTiming {
             contactor_deadline: Duration::from_millis(500),
             ramp_deadline: Duration::from_secs(2),
             release_after: Duration::from_secs(10),
+            stale_open_after: Duration::from_secs(12),
             match_tolerance: 0.02,
         }
     }
@@ -396,6 +401,8 @@ pub struct ModulePool {
     last_plan: BTreeMap<u32, (f64, f32)>,
     /// The last plan's demands (for the voltage a joining module matches).
     last_demands: Vec<OutputDemand>,
+    /// The time of the last observation.
+    last_now: Timestamp,
 }
 
 impl ModulePool {
@@ -431,6 +438,7 @@ impl ModulePool {
             surplus_since: BTreeMap::new(),
             last_plan: BTreeMap::new(),
             last_demands: Vec::new(),
+            last_now: Timestamp::ZERO,
         }
     }
 
@@ -450,6 +458,7 @@ impl ModulePool {
 
     /// Take this step's readings and feedback; check every contactor against its command.
     pub fn observe(&mut self, inputs: &PoolInputs, now: Timestamp) {
+        self.last_now = now;
         for (i, m) in self.modules.iter_mut().enumerate() {
             m.reading = inputs.modules.get(i).cloned().unwrap_or(ModuleReading {
                 stale: true,
@@ -475,8 +484,11 @@ impl ModulePool {
                 continue;
             }
             let spec = self.topology.contactors[index];
+            let feedback = c.feedback;
             if c.commanded {
-                if !c.failed {
+                // Only a contact confirmed open failed to close; an unreadable one may be
+                // closed and carrying current.
+                if feedback == Some(false) && !c.failed {
                     tracing::error!(
                         module = self.topology.modules[spec.module].id,
                         output = spec.output,
@@ -485,18 +497,19 @@ impl ModulePool {
                     );
                     self.contactors[index].failed = true;
                 }
-                // The module leaves (it never counted) and the contactor is told to open.
+                let next = self.off_closing(spec.module, spec.output, now);
                 let m = &mut self.modules[spec.module];
-                if matches!(
-                    m.state,
-                    ModuleState::Closing { .. } | ModuleState::Active { .. }
-                ) {
-                    m.state = ModuleState::Opening {
-                        output: spec.output,
-                        since: now,
-                    };
+                match m.state {
+                    ModuleState::Closing { .. } => m.state = next,
+                    // It may be carrying current: ramp it to zero before opening.
+                    ModuleState::Active { output } => {
+                        m.state = ModuleState::Leaving { output, since: now };
+                    }
+                    _ => {}
                 }
-            } else {
+            } else if feedback == Some(true) {
+                // Confirmed closed though told to open: welded. (An unreadable contact only
+                // keeps its module from joining anywhere until it reads open again.)
                 self.weld(index, now);
             }
         }
@@ -572,6 +585,7 @@ impl ModulePool {
             at: now,
             ..PowerReading::default()
         };
+        let (mut on, mut answering, mut stale_since) = (0u32, 0u32, None);
         for (i, m) in self.modules.iter().enumerate() {
             let Some(c) = self.topology.contactor(i, output) else {
                 continue;
@@ -588,6 +602,20 @@ impl ModulePool {
                 reading.voltage = reading.voltage.max(m.reading.voltage);
             }
             reading.enabled |= m.reading.running;
+            on += 1;
+            if m.reading.stale {
+                stale_since =
+                    Some(stale_since.map_or(m.reading.at, |t: Timestamp| t.min(m.reading.at)));
+            } else {
+                answering += 1;
+            }
+        }
+        // No module on the output answers: the supply's reading is as old as their last one,
+        // and the connector treats it as stale (its supply off, its session stopped).
+        if on > 0 && answering == 0 {
+            if let Some(t) = stale_since {
+                reading.at = t;
+            }
         }
         reading
     }
@@ -620,8 +648,11 @@ impl ModulePool {
             }
             match self.modules[i].state {
                 // Never connected: its contactor only has to stay open.
-                ModuleState::Matching { output, .. } | ModuleState::Closing { output, .. } => {
+                ModuleState::Matching { output, .. } => {
                     self.modules[i].state = ModuleState::Opening { output, since: now };
+                }
+                ModuleState::Closing { output, .. } => {
+                    self.modules[i].state = self.off_closing(i, output, now);
                 }
                 ModuleState::Active { output } => {
                     tracing::warn!(
@@ -798,6 +829,35 @@ impl ModulePool {
         w < target_w
     }
 
+    /// How a module still closing onto `output` gets off it: straight to opening when it
+    /// says it carries nothing, else through the zero-current ramp like a connected one (its
+    /// contacts may already be closed, and a module that cannot say is not trusted).
+    fn off_closing(&self, i: usize, output: u32, now: Timestamp) -> ModuleState {
+        let r = &self.modules[i].reading;
+        if !r.stale && r.current.abs() < SWITCH_CURRENT_A {
+            ModuleState::Opening { output, since: now }
+        } else {
+            ModuleState::Leaving { output, since: now }
+        }
+    }
+
+    /// Module `i` is active on `output` with its contact read closed: it carries a share.
+    fn connected(&self, i: usize, output: u32) -> bool {
+        self.modules[i].state == ModuleState::Active { output }
+            && self
+                .topology
+                .contactor(i, output)
+                .is_some_and(|c| self.contactors[c].feedback == Some(true))
+    }
+
+    /// Some module is still on, moving onto or off an output: the pool is not at rest (a
+    /// shutdown waits for it, then switches it off).
+    pub fn busy(&self) -> bool {
+        self.modules
+            .iter()
+            .any(|m| !matches!(m.state, ModuleState::Free | ModuleState::LockedOut { .. }))
+    }
+
     /// Every contactor of module `i` other than its one to `output` is commanded open and
     /// reads open: closing that one cannot put the module on two outputs.
     fn others_open(&self, i: usize, output: u32) -> bool {
@@ -850,13 +910,11 @@ impl ModulePool {
 
     /// Start taking module `i` off its output.
     fn release(&mut self, i: usize, now: Timestamp) {
-        let m = &mut self.modules[i];
-        m.state = match m.state {
+        self.modules[i].state = match self.modules[i].state {
             ModuleState::Active { output } => ModuleState::Leaving { output, since: now },
-            // Not connected yet: open (or keep open) its contactor.
-            ModuleState::Matching { output, .. } | ModuleState::Closing { output, .. } => {
-                ModuleState::Opening { output, since: now }
-            }
+            // Not connected yet: keep its contactor open.
+            ModuleState::Matching { output, .. } => ModuleState::Opening { output, since: now },
+            ModuleState::Closing { output, .. } => self.off_closing(i, output, now),
             other => other,
         };
     }
@@ -957,9 +1015,10 @@ impl ModulePool {
                 }
                 ModuleState::Leaving { output, since } => {
                     let r = &self.modules[i].reading;
+                    // Open only at zero current: measured by the module, or, for one that
+                    // does not answer, once its own watchdog has switched it off for sure.
                     let quiet = !r.stale && r.current.abs() < SWITCH_CURRENT_A;
-                    let off = !r.stale && r.fault.is_some() && r.current.abs() < SWITCH_CURRENT_A;
-                    if quiet || off || now - since > t.ramp_deadline {
+                    if quiet || (r.stale && now - since > t.stale_open_after) {
                         ModuleState::Opening { output, since: now }
                     } else {
                         state
@@ -1009,10 +1068,9 @@ impl ModulePool {
                 ..cmd
             };
             let locked = self.locked.contains_key(&output);
-            let active = self
-                .modules
-                .iter()
-                .filter(|m| m.state == ModuleState::Active { output })
+            // The modules sharing the output's current: active with their contact read closed.
+            let active = (0..self.modules.len())
+                .filter(|&j| self.connected(j, output))
                 .count()
                 .max(1);
             // A module that stopped answering may still deliver its last command until its
@@ -1031,8 +1089,10 @@ impl ModulePool {
             let contactor = self.topology.contactor(i, output);
             match m.state {
                 ModuleState::Active { .. } if !locked => {
+                    // Its contact stays commanded closed (a feedback glitch must not open it
+                    // under load); it gets a share only while the contact reads closed.
                     let spec = &self.topology.modules[i];
-                    let share = if cmd.enabled {
+                    let share = if cmd.enabled && self.connected(i, output) {
                         ((cmd.current - uncontrolled) / active as f32)
                             .clamp(0.0, spec.max_current_a)
                     } else {
@@ -1068,15 +1128,36 @@ impl ModulePool {
                     };
                 }
                 ModuleState::Closing { .. } => {
-                    // Checked again each step: a contactor of this module to another output
-                    // that no longer reads open (welded, feedback lost) keeps this one open.
-                    if let Some(c) = contactor.filter(|_| self.others_open(i, output)) {
+                    // Onto a live bus it keeps regulating to the bus voltage with no current
+                    // until its contacts are closed.
+                    let demand = self
+                        .last_demands
+                        .iter()
+                        .find(|d| d.output == output)
+                        .copied();
+                    let live = self.bus_voltage(output, demand);
+                    if live >= DEAD_BUS_V {
+                        cmds.modules[i] = ModuleCommand {
+                            enable: true,
+                            voltage: live.clamp(0.0, self.topology.modules[i].max_voltage),
+                            current_limit: 0.0,
+                        };
+                    }
+                    // Checked again until it is commanded: a contactor of this module to another
+                    // output that no longer reads open (welded, feedback lost) keeps it open.
+                    // (Once commanded it stays so: dropping it could open it under load.)
+                    if let Some(c) = contactor
+                        .filter(|&c| self.contactors[c].commanded || self.others_open(i, output))
+                    {
                         cmds.contactors[c] = true;
                     }
                 }
-                ModuleState::Leaving { .. } => {
-                    // Regulating on, current limit zero: it hands its current to the others.
-                    let ok = !m.reading.stale && m.reading.fault.is_none();
+                ModuleState::Leaving { since, .. } => {
+                    // Regulating on, current limit zero: it hands its current to the others;
+                    // one still carrying current after the ramp deadline is switched off.
+                    let ok = !m.reading.stale
+                        && m.reading.fault.is_none()
+                        && self.last_now - since <= self.timing.ramp_deadline;
                     cmds.modules[i] = ModuleCommand {
                         enable: ok && cmd.enabled,
                         voltage: cmd.voltage.clamp(0.0, self.topology.modules[i].max_voltage),

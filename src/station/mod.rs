@@ -645,6 +645,11 @@ impl Station {
         self.pool.as_ref().map(ModulePool::snapshot)
     }
 
+    /// Whether the module pool still has a module on, moving onto or off an output.
+    pub fn pool_busy(&self) -> bool {
+        self.pool.as_ref().is_some_and(ModulePool::busy)
+    }
+
     /// Whether connector `id` draws from the module pool (its own supply is not commanded).
     pub fn pooled(&self, id: u32) -> bool {
         self.pool.as_ref().is_some_and(|p| p.feeds(id))

@@ -508,6 +508,11 @@ impl SimCabinet {
     /// Module `index` as a Modbus simulator's plant. The cabinet's physics is stepped by the
     /// connectors' buses; the plant only reads and commands it.
     pub fn module_plant(&self, index: usize) -> CabinetModulePlant {
+        // Served over Modbus, the module's communication watchdog is the profile's (the
+        // simulator calls `comms_lost` when no keep-alive came), not the cabinet's own.
+        if let Some(m) = self.lock().modules.get_mut(index) {
+            m.params.comms_watchdog = Duration::from_secs(24 * 3600);
+        }
         CabinetModulePlant {
             cabinet: self.clone(),
             index,

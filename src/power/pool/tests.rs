@@ -324,6 +324,19 @@ mod randomized {
                         prop_assert_eq!(amps, 0.0);
                     }
                 }
+                // A contact opens only at zero current: the module read below 1 A, or it does
+                // not answer (after stale_open_after), or a weld locked its output out.
+                for i in 0..wiring.len() {
+                    if commanded[i] && !cmds.contactors[i] {
+                        let (stale, _, current, _, _) = s.modules[wiring[i].0];
+                        let locked = (1..=outputs as u32).any(|o| pool.lockout(o).is_some());
+                        prop_assert!(
+                            stale || current.abs() < SWITCH_CURRENT_A || locked,
+                            "contactor {i} opened with module {} reading {current} A",
+                            wiring[i].0
+                        );
+                    }
+                }
                 prop_assert_eq!(snap.modules.len(), modules);
                 commanded = cmds.contactors.clone();
             }
