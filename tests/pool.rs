@@ -335,6 +335,25 @@ fn a_derating_module_is_backed_up_by_another() {
     assert!(run_until(&mut b, &mut w, secs(10), |b| modules_on(b, 1) > before));
     run(&mut b, &mut w, secs(10));
     assert!(battery_current(&mut b, 1) >= 240.0);
+    // Each carries in proportion to what it can deliver: the derated ones far less.
+    let currents = cabinet.module_currents();
+    let full = b
+        .rig
+        .pool()
+        .unwrap()
+        .modules
+        .iter()
+        .enumerate()
+        .filter(|(i, m)| m.state == ModuleState::Active { output: 1 } && !on[..2].contains(i))
+        .map(|(i, _)| currents[i])
+        .fold(0.0f32, f32::max);
+    for &i in &on[..2] {
+        assert!(
+            currents[i] < full / 3.0,
+            "derated {} A, full {full} A",
+            currents[i]
+        );
+    }
 }
 
 #[test]

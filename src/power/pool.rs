@@ -875,9 +875,14 @@ impl ModulePool {
             .is_some_and(|c| !self.contactors[c].failed)
     }
 
+    /// A free module that can reach `output` and deliver something (a module derated to
+    /// nothing would only take a switching cycle).
     fn free_module_reaching(&self, output: u32) -> Option<usize> {
         (0..self.modules.len()).find(|&i| {
-            self.modules[i].state == ModuleState::Free && self.usable(i) && self.reaches(i, output)
+            self.modules[i].state == ModuleState::Free
+                && self.usable(i)
+                && self.capacity_w(i) > 0.0
+                && self.reaches(i, output)
         })
     }
 
@@ -1068,11 +1073,25 @@ impl ModulePool {
                 ..cmd
             };
             let locked = self.locked.contains_key(&output);
-            // The modules sharing the output's current: active with their contact read closed.
-            let active = (0..self.modules.len())
+            // The modules sharing the output's current: active with their contact read closed,
+            // each in proportion to what it can deliver at the output's voltage (equal for
+            // equal modules; a derated one takes less). Equal parts when none can say.
+            let volts = self
+                .last_demands
+                .iter()
+                .find(|d| d.output == output)
+                .map_or(0.0, |d| d.volts);
+            let sharing: Vec<usize> = (0..self.modules.len())
                 .filter(|&j| self.connected(j, output))
-                .count()
-                .max(1);
+                .collect();
+            let total_capacity: f32 = sharing.iter().map(|&j| self.capacity_a(j, volts)).sum();
+            let part = |j: usize| -> f32 {
+                if total_capacity > 0.0 {
+                    self.capacity_a(j, volts) / total_capacity
+                } else {
+                    1.0 / sharing.len().max(1) as f32
+                }
+            };
             // A module that stopped answering may still deliver its last command until its
             // own watchdog stops it: the others give that much less, so that the output's
             // total stays at what the connector commanded.
@@ -1093,8 +1112,7 @@ impl ModulePool {
                     // under load); it gets a share only while the contact reads closed.
                     let spec = &self.topology.modules[i];
                     let share = if cmd.enabled && self.connected(i, output) {
-                        ((cmd.current - uncontrolled) / active as f32)
-                            .clamp(0.0, spec.max_current_a)
+                        ((cmd.current - uncontrolled) * part(i)).clamp(0.0, spec.max_current_a)
                     } else {
                         0.0
                     };
