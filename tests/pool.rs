@@ -209,14 +209,21 @@ fn run_until(
     false
 }
 
-fn modules_on(b: &Bench, id: u32) -> usize {
+/// The indices of the modules active on output `id`.
+fn active_on(b: &Bench, id: u32) -> Vec<usize> {
     b.rig
         .pool()
         .unwrap()
         .modules
         .iter()
-        .filter(|m| m.state == ModuleState::Active { output: id })
-        .count()
+        .enumerate()
+        .filter(|(_, m)| m.state == ModuleState::Active { output: id })
+        .map(|(i, _)| i)
+        .collect()
+}
+
+fn modules_on(b: &Bench, id: u32) -> usize {
+    active_on(b, id).len()
 }
 
 fn battery_current(b: &mut Bench, id: u32) -> f32 {
@@ -319,16 +326,7 @@ fn a_derating_module_is_backed_up_by_another() {
     let before = modules_on(&b, 1);
     assert!(before < MODULES, "{before} modules for 250 A at ~640 V");
     let cabinet = b.cabinet.clone().unwrap();
-    let on: Vec<usize> = b
-        .rig
-        .pool()
-        .unwrap()
-        .modules
-        .iter()
-        .enumerate()
-        .filter(|(_, m)| m.state == ModuleState::Active { output: 1 })
-        .map(|(i, _)| i)
-        .collect();
+    let on = active_on(&b, 1);
     // Two connected modules overheat and derate to 5 kW each: the pool adds a module.
     cabinet.set_module_derating(on[0], Some(5_000.0));
     cabinet.set_module_derating(on[1], Some(5_000.0));
@@ -392,14 +390,7 @@ fn a_module_that_stops_answering_is_switched_out_and_the_session_goes_on() {
         b, 1
     ) >= 245.0));
     let cabinet = b.cabinet.clone().unwrap();
-    let victim = b
-        .rig
-        .pool()
-        .unwrap()
-        .modules
-        .iter()
-        .position(|m| m.state == ModuleState::Active { output: 1 })
-        .unwrap();
+    let victim = active_on(&b, 1)[0];
     cabinet.set_module_silent(victim, true);
     // Its share falls to zero (the others carry the output), its contactor opens once its
     // own watchdog switched it off, and a free module replaces it.
@@ -427,11 +418,7 @@ fn a_welded_matrix_contactor_locks_its_output_out_and_the_other_output_charges_o
     // Weld the contactor of a module on output 1, then free the module by stopping truck 1.
     let cabinet = b.cabinet.clone().unwrap();
     let pool = b.rig.pool().unwrap();
-    let victim = pool
-        .modules
-        .iter()
-        .position(|m| m.state == ModuleState::Active { output: 1 })
-        .unwrap();
+    let victim = active_on(&b, 1)[0];
     let contactor = pool
         .contactors
         .iter()

@@ -702,17 +702,7 @@ impl ModulePool {
                 continue;
             }
             // Surplus: the held capacity without its smallest module still covers the target.
-            let held: Vec<usize> = self
-                .on(o)
-                .filter(|&i| {
-                    matches!(
-                        self.modules[i].state,
-                        ModuleState::Active { .. }
-                            | ModuleState::Closing { .. }
-                            | ModuleState::Matching { .. }
-                    )
-                })
-                .collect();
+            let held = self.held(o);
             let held_w: f64 = held.iter().map(|&i| f64::from(self.capacity_w(i))).sum();
             // The surplus: the smallest modules whose capacity the target does without.
             let mut by_size = held.clone();
@@ -811,17 +801,7 @@ impl ModulePool {
 
     /// Whether `output` holds less than `target_w` (or nothing at all while it wants power).
     fn short(&self, output: u32, target_w: f64) -> bool {
-        let held: Vec<usize> = self
-            .on(output)
-            .filter(|&i| {
-                !matches!(
-                    self.modules[i].state,
-                    ModuleState::Leaving { .. }
-                        | ModuleState::Opening { .. }
-                        | ModuleState::LockedOut { .. }
-                )
-            })
-            .collect();
+        let held = self.held(output);
         if held.is_empty() {
             return target_w > 0.0 || !self.locked.contains_key(&output);
         }
@@ -858,15 +838,36 @@ impl ModulePool {
             .any(|m| !matches!(m.state, ModuleState::Free | ModuleState::LockedOut { .. }))
     }
 
-    /// Every contactor of module `i` other than its one to `output` is commanded open and
-    /// reads open: closing that one cannot put the module on two outputs.
-    fn others_open(&self, i: usize, output: u32) -> bool {
+    /// Module `i`'s contactors, with the output each leads to.
+    fn contacts(&self, i: usize) -> impl Iterator<Item = (u32, &Contactor)> + '_ {
         self.topology
             .contactors
             .iter()
             .zip(&self.contactors)
-            .filter(|(spec, _)| spec.module == i && spec.output != output)
+            .filter(move |(spec, _)| spec.module == i)
+            .map(|(spec, c)| (spec.output, c))
+    }
+
+    /// Every contactor of module `i` other than its one to `output` is commanded open and
+    /// reads open: closing that one cannot put the module on two outputs.
+    fn others_open(&self, i: usize, output: u32) -> bool {
+        self.contacts(i)
+            .filter(|(o, _)| *o != output)
             .all(|(_, c)| !c.commanded && c.feedback == Some(false))
+    }
+
+    /// The modules moving onto or on `output` (matching, closing, active): what it holds.
+    fn held(&self, output: u32) -> Vec<usize> {
+        self.on(output)
+            .filter(|&i| {
+                matches!(
+                    self.modules[i].state,
+                    ModuleState::Active { .. }
+                        | ModuleState::Closing { .. }
+                        | ModuleState::Matching { .. }
+                )
+            })
+            .collect()
     }
 
     fn reaches(&self, i: usize, output: u32) -> bool {
@@ -935,11 +936,7 @@ impl ModulePool {
         // Never one module on two outputs: every contactor of the module open, by command
         // and by feedback.
         let all_open = self
-            .topology
-            .contactors
-            .iter()
-            .zip(&self.contactors)
-            .filter(|(spec, _)| spec.module == i)
+            .contacts(i)
             .all(|(_, c)| !c.commanded && c.feedback == Some(false));
         if !all_open || self.modules[i].reading.current.abs() >= SWITCH_CURRENT_A {
             return false;
@@ -1030,13 +1027,7 @@ impl ModulePool {
                     }
                 }
                 ModuleState::Opening { output, .. } => {
-                    let open = self
-                        .topology
-                        .contactors
-                        .iter()
-                        .zip(&self.contactors)
-                        .filter(|(spec, _)| spec.module == i)
-                        .all(|(_, c)| c.feedback == Some(false));
+                    let open = self.contacts(i).all(|(_, c)| c.feedback == Some(false));
                     if open {
                         tracing::info!(module = self.topology.modules[i].id, output, "module left");
                         ModuleState::Free
