@@ -95,6 +95,8 @@ fn main() {
                 offered_current: 300.0,
                 soc_percent: Some(40.0),
                 temperature_c: Some(31.0),
+                pin_temperature_c: None,
+                coolant_temperature_c: None,
             }],
             ReadingContext::Periodic,
             now,

@@ -7,7 +7,9 @@
 //!
 //! Environment overrides use `__` between levels: `CHARGERD_STATION__STATE_DIR=/tmp/x`.
 
-use std::collections::BTreeSet;
+pub mod io;
+
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -42,6 +44,10 @@ pub struct Config {
     pub insulation: InsulationSection,
     #[serde(default)]
     pub safety: SafetySection,
+    /// `[supervision]`: deadlines on what the board I/O tells (contactor and lock feedback,
+    /// the stop on a lost plug or lock, the output bleeder).
+    #[serde(default)]
+    pub supervision: SupervisionSection,
     /// The grid connection and how station-wide budgets are shared (the station allocator).
     #[serde(default)]
     pub site: SiteSection,
@@ -53,6 +59,10 @@ pub struct Config {
     /// transport (README "Device instances").
     #[serde(default)]
     pub devices: Vec<charger_hal::devices::DeviceInstance>,
+    /// `[[io_sources]]`: the GPIO chips and IIO ADCs the connectors' `io` tables map their
+    /// lines to (README "Board I/O").
+    #[serde(default)]
+    pub io_sources: Vec<io::IoSourceSection>,
     /// The cabinet's shared pool of power modules and its switching matrix ("group
     /// charging"); absent: every connector has a power supply of its own.
     #[serde(default)]
@@ -60,6 +70,14 @@ pub struct Config {
     /// The daemon's own rotated log file.
     #[serde(default)]
     pub log: LogSection,
+    /// `[thermal]`: the thermal derating and cooling controller of each connector that has a
+    /// cooling unit (README "Thermal derating"); without a cooling unit it has no effect.
+    #[serde(default)]
+    pub thermal: crate::thermal::ThermalSettings,
+    /// `[simulator]`: the built-in plant simulator's physics (README "Thermal plant
+    /// simulator").
+    #[serde(default)]
+    pub simulator: SimulatorSection,
     /// Why the `[ocpp]` section was set aside by [`Config::load_for_daemon`]: OCPP trouble
     /// never stops local charging, so the daemon runs without it and says why.
     #[serde(skip)]
@@ -239,6 +257,101 @@ impl Default for SafetySection {
     }
 }
 
+/// Deadlines on what the board I/O tells (README "Supervision of the board I/O"). Each is
+/// checked once a control step, so each must be at least three steps long.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SupervisionSection {
+    /// The contactors' auxiliary contacts must follow the command within this long: still
+    /// open this long after the close command is a contactor that failed to close, still
+    /// closed this long after the open command a welded one. DC contactors operate in
+    /// 20-50 ms. 20 to 2000 ms; default 200.
+    #[serde(default = "default_contactor_feedback_deadline_ms")]
+    pub contactor_feedback_deadline_ms: u64,
+    /// The lock's feedback must report locked within this long of the lock command (a lock
+    /// motor takes a few hundred ms); the contactors do not close before it does. 100 to
+    /// 10000 ms; default 1000.
+    #[serde(default = "default_lock_feedback_deadline_ms")]
+    pub lock_feedback_deadline_ms: u64,
+    /// After the plug (CHAdeMO proximity, GB/T CC1) or the lock feedback is lost, or the I/O
+    /// went stale, while the output is energized: the supply goes off at once and the
+    /// contactors open when the current is below 5 A or this long after, whichever comes
+    /// first. GB/T's own rule is 5 A or 120 ms; the default leaves a supply that ramps down at
+    /// 2 kA/s (ours, simulated) the time to bring 400 A below 5 A first, so that the deadline
+    /// only acts for a supply that does not follow. 20 to 1000 ms; default 250.
+    #[serde(default = "default_open_deadline_ms")]
+    pub open_deadline_ms: u64,
+    /// The output bleeder stays engaged at most this long after the contactors opened or a
+    /// cable check ended, or until the cable is below 60 V (its resistor is rated for a
+    /// discharge, not continuous duty). 200 to 30000 ms; default 4000.
+    #[serde(default = "default_bleeder_deadline_ms")]
+    pub bleeder_deadline_ms: u64,
+}
+
+fn default_contactor_feedback_deadline_ms() -> u64 {
+    200
+}
+fn default_lock_feedback_deadline_ms() -> u64 {
+    1000
+}
+fn default_open_deadline_ms() -> u64 {
+    250
+}
+fn default_bleeder_deadline_ms() -> u64 {
+    4000
+}
+
+impl Default for SupervisionSection {
+    fn default() -> Self {
+        SupervisionSection {
+            contactor_feedback_deadline_ms: default_contactor_feedback_deadline_ms(),
+            lock_feedback_deadline_ms: default_lock_feedback_deadline_ms(),
+            open_deadline_ms: default_open_deadline_ms(),
+            bleeder_deadline_ms: default_bleeder_deadline_ms(),
+        }
+    }
+}
+
+impl SupervisionSection {
+    /// Each deadline in its range and at least three control steps of `step_ms`.
+    fn validate(&self, step_ms: u64) -> Result<(), (String, String)> {
+        for (key, value, lo, hi) in [
+            (
+                "contactor_feedback_deadline_ms",
+                self.contactor_feedback_deadline_ms,
+                20,
+                2000,
+            ),
+            (
+                "lock_feedback_deadline_ms",
+                self.lock_feedback_deadline_ms,
+                100,
+                10_000,
+            ),
+            ("open_deadline_ms", self.open_deadline_ms, 20, 1000),
+            ("bleeder_deadline_ms", self.bleeder_deadline_ms, 200, 30_000),
+        ] {
+            if !(lo..=hi).contains(&value) {
+                return Err((
+                    format!("supervision.{key}"),
+                    format!("must be {lo} to {hi} ms"),
+                ));
+            }
+            let steps = step_ms.saturating_mul(3);
+            if value < steps {
+                return Err((
+                    format!("supervision.{key}"),
+                    format!(
+                        "must be at least three control steps ({steps} ms with \
+                         station.step_interval_ms = {step_ms})"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// How the station allocator shares station-wide budgets among connectors.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -272,7 +385,8 @@ pub struct SiteSection {
     /// DC output power ÷ AC input power of the power converters.
     #[serde(default = "default_converter_efficiency")]
     pub converter_efficiency: f32,
-    /// The station's own consumption (cooling, controls), in kW, counted as always drawn.
+    /// The station's own consumption besides the connectors' cooling units (controls, cabinet
+    /// fans, lighting), in kW, counted as always drawn. The cooling units' draw is added live.
     #[serde(default)]
     pub auxiliary_load_kw: f32,
     #[serde(default)]
@@ -312,6 +426,47 @@ impl Default for SiteSection {
             priority: Vec::new(),
             request_margin_a: default_request_margin_a(),
         }
+    }
+}
+
+/// `[simulator]`: physics of the built-in plant simulator, station-wide.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SimulatorSection {
+    /// `[simulator.thermal]`: present, every simulated connector is liquid-cooled, with a
+    /// simulated cooling unit of this thermal plant (pins, cable, coolant loop, heat
+    /// exchanger) and ambient air; its keys default to a 500 A connector
+    /// (`charger_hal::sim::thermal::ThermalPlantParams`). Absent: no cooling units, so no
+    /// thermal limit.
+    #[serde(default)]
+    pub thermal: Option<charger_hal::sim::thermal::ThermalPlantParams>,
+    /// `[simulator.temperature_sensors]`: the cooling unit's Pt1000 chain (lag, resolution,
+    /// noise, poll rate, seed).
+    #[serde(default)]
+    pub temperature_sensors: charger_hal::sim::thermal::SensorChainParams,
+}
+
+impl SimulatorSection {
+    fn validate(&self) -> Result<(), (String, String)> {
+        if let Some(thermal) = &self.thermal {
+            thermal
+                .validate()
+                .map_err(|(k, r)| (format!("simulator.thermal.{k}"), r))?;
+        }
+        self.temperature_sensors
+            .validate()
+            .map_err(|(k, r)| (format!("simulator.temperature_sensors.{k}"), r))
+    }
+
+    /// The simulated cooling unit of every simulated connector, with `[simulator.thermal]`.
+    pub fn cooling(&self) -> Option<charger_hal::sim::cooling::SimCoolingParams> {
+        self.thermal
+            .as_ref()
+            .map(|plant| charger_hal::sim::cooling::SimCoolingParams {
+                plant: plant.clone(),
+                sensors: self.temperature_sensors.clone(),
+                ..charger_hal::sim::cooling::SimCoolingParams::default()
+            })
     }
 }
 
@@ -462,6 +617,13 @@ pub struct PoolSection {
     /// `device_timeout_ms`), until which the module may still deliver its last setpoint.
     #[serde(default = "default_stale_open_after_ms")]
     pub stale_open_after_ms: u64,
+    /// A faulted module gets a fault reset once it has been off and out this long, in s, and
+    /// again this long after each attempt...
+    #[serde(default = "default_fault_reset_after_s")]
+    pub fault_reset_after_s: u64,
+    /// ... at most this many times an hour (0: never; a technician resets it).
+    #[serde(default = "default_fault_resets_per_hour")]
+    pub fault_resets_per_hour: u64,
     /// Serve the simulated cabinet's modules over Modbus TCP at their `[[devices]]`' loopback
     /// addresses, so that the pool drives them through the real Modbus path while the physics
     /// stays the simulator's (configs/sim-modbus.toml).
@@ -490,6 +652,12 @@ fn default_stale_open_after_ms() -> u64 {
 }
 fn default_release_after_s() -> u64 {
     10
+}
+fn default_fault_reset_after_s() -> u64 {
+    60
+}
+fn default_fault_resets_per_hour() -> u64 {
+    3
 }
 fn default_match_tolerance_percent() -> f32 {
     2.0
@@ -529,6 +697,98 @@ pub struct MatrixContactorSection {
 }
 
 impl Config {
+    /// Every device a connector names (`connectors[i].meter.device`, `.imd.device`,
+    /// `.cooling.device`) is a `[[devices]]` entry of the role the part needs, and no device
+    /// is two parts (of one connector or of two). With `simulate_devices`, the connector has
+    /// at least one such part and each is on loopback at an address of its own (each is
+    /// served as a lone device).
+    fn check_connector_devices(&self) -> Result<(), (String, String)> {
+        use charger_hal::devices::Transport;
+        let mut used: BTreeMap<&str, String> = BTreeMap::new();
+        for (i, c) in self.connectors.iter().enumerate() {
+            let parts = c.devices();
+            for part in &parts {
+                let key = format!("connectors[{i}].{}", part.key);
+                let name = part.device;
+                let Some(device) = self.devices.iter().find(|d| d.name == name) else {
+                    return Err((key, format!("no [[devices]] entry named {name:?}")));
+                };
+                if device.role != part.role {
+                    return Err((
+                        key,
+                        format!(
+                            "device {name:?} has role {}, not {}",
+                            device.role, part.role
+                        ),
+                    ));
+                }
+                if let Some(other) = used.insert(name, key.clone()) {
+                    return Err((key, format!("device {name:?} is already {other}")));
+                }
+            }
+            if !c.simulate_devices {
+                continue;
+            }
+            if parts.is_empty() {
+                return Err((
+                    format!("connectors[{i}].simulate_devices"),
+                    "serves the connector's device-backed meter, imd or cooling unit: \
+                     name at least one (e.g. meter = { backend = \"device\", device = \"…\" })"
+                        .into(),
+                ));
+            }
+            for part in &parts {
+                let Some((j, d)) = self
+                    .devices
+                    .iter()
+                    .enumerate()
+                    .find(|(_, d)| d.name == part.device)
+                else {
+                    continue;
+                };
+                let Transport::ModbusTcp(t) = &d.transport else {
+                    return Err((
+                        format!("devices[{j}].transport.kind"),
+                        format!(
+                            "connectors[{i}].simulate_devices serves the connector's devices \
+                             over Modbus TCP only"
+                        ),
+                    ));
+                };
+                let loopback = t.host == "localhost"
+                    || t.host
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback());
+                if !loopback {
+                    return Err((
+                        format!("devices[{j}].transport.host"),
+                        format!(
+                            "connectors[{i}].simulate_devices serves the connector's devices on \
+                             loopback only (127.0.0.1)"
+                        ),
+                    ));
+                }
+                let shared = self.devices.iter().find(|o| {
+                    let Transport::ModbusTcp(ot) = &o.transport else {
+                        return false;
+                    };
+                    o.name != d.name && ot.host == t.host && ot.port == t.port
+                });
+                if let Some(other) = shared {
+                    return Err((
+                        format!("devices[{j}].transport.port"),
+                        format!(
+                            "connectors[{i}].simulate_devices serves each device on a port of \
+                             its own; {:?} shares {}:{} with {:?}",
+                            d.name, t.host, t.port, other.name
+                        ),
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Every `pool.modules[].device` names a `[[devices]]` entry of role `power_module`, no
     /// device is two modules, and either every module has a device or none does (a cabinet
     /// is real or simulated, not half of each).
@@ -559,15 +819,31 @@ impl Config {
                 ));
             }
             for (i, d) in self.devices.iter().enumerate() {
-                let charger_hal::devices::Transport::ModbusTcp(t) = &d.transport;
-                let loopback = t.host == "localhost"
-                    || t.host
-                        .parse::<std::net::IpAddr>()
-                        .is_ok_and(|ip| ip.is_loopback());
-                if used.contains(d.name.as_str()) && !loopback {
+                if !used.contains(d.name.as_str()) {
+                    continue;
+                }
+                use charger_hal::devices::{CanLink, Transport};
+                let (key, loopback) = match &d.transport {
+                    Transport::ModbusTcp(t) => (
+                        "host",
+                        t.host == "localhost"
+                            || t.host
+                                .parse::<std::net::IpAddr>()
+                                .is_ok_and(|ip| ip.is_loopback()),
+                    ),
+                    Transport::Can(c) => match &c.link {
+                        CanLink::Cannelloni { peer, .. } => ("link.peer", peer.ip().is_loopback()),
+                        CanLink::Socketcan { .. } => ("link.backend", false),
+                    },
+                    Transport::ModbusRtu(_) => ("kind", false),
+                };
+                if !loopback {
                     return Err((
-                        format!("devices[{i}].transport.host"),
-                        "pool.simulate_devices serves the modules on loopback only (127.0.0.1)"
+                        format!("devices[{i}].transport.{key}"),
+                        "pool.simulate_devices serves the modules on loopback only: Modbus TCP \
+                         at 127.0.0.1, or CAN over cannelloni with a 127.0.0.1 peer (RTU and \
+                         SocketCAN modules are simulated by modbus-sim and can-module-sim, \
+                         without simulate_devices)"
                             .into(),
                     ));
                 }
@@ -603,6 +879,40 @@ impl Config {
     }
 }
 
+impl Config {
+    /// `[[devices]]`: everything `hal::devices::check_instances` checks without I/O (names,
+    /// each transport's settings and ranges, devices sharing an RTU or CAN bus agreeing on it),
+    /// and no CAN device's cannelloni socket taken by a connector's `can`. Errors name the
+    /// entry's key.
+    fn check_devices(&self) -> Result<(), (String, String)> {
+        use charger_hal::devices::{CanLink, Transport};
+        charger_hal::devices::check_instances(&self.devices).map_err(|e| {
+            (
+                format!("devices[{}].{}", e.index, e.key),
+                format!("device {}: {}", e.device, e.problem),
+            )
+        })?;
+        for (i, d) in self.devices.iter().enumerate() {
+            let Transport::Can(can) = &d.transport else {
+                continue;
+            };
+            let CanLink::Cannelloni { bind, .. } = &can.link else {
+                continue;
+            };
+            let taken = self.connectors.iter().find(|c| {
+                matches!(&c.can, CanSection::Cannelloni { bind: b, .. } if b == bind && bind.port() != 0)
+            });
+            if let Some(c) = taken {
+                return Err((
+                    format!("devices[{i}].transport.link.bind"),
+                    format!("{bind} is connector {}'s can.bind", c.id),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 impl PoolSection {
     /// The pool's topology, checked; `ids` are the configured connector ids (every one is fed
     /// by the pool). Errors name the key.
@@ -627,6 +937,8 @@ impl PoolSection {
                 1000,
                 120_000,
             ),
+            ("fault_reset_after_s", self.fault_reset_after_s, 5, 3600),
+            ("fault_resets_per_hour", self.fault_resets_per_hour, 0, 20),
         ] {
             if !(lo..=hi).contains(&v) {
                 return bad(format!("pool.{key}"), format!("must be {lo} to {hi}"));
@@ -709,6 +1021,9 @@ impl PoolSection {
             release_after: Duration::from_secs(self.release_after_s),
             stale_open_after: Duration::from_millis(self.stale_open_after_ms),
             match_tolerance: self.match_tolerance_percent / 100.0,
+            fault_reset_after: Duration::from_secs(self.fault_reset_after_s),
+            // Checked to 0..=20 with the topology.
+            fault_resets_per_hour: u32::try_from(self.fault_resets_per_hour).unwrap_or(0),
         }
     }
 }
@@ -782,6 +1097,31 @@ pub struct ConnectorSection {
     /// its own cable voltage × supply current into the energy register.
     #[serde(default)]
     pub meter: Option<MeterSection>,
+    /// The insulation monitor on this connector's output, when it is a `[[devices]]` entry;
+    /// absent: the simulated connector's own.
+    #[serde(default)]
+    pub imd: Option<ImdSection>,
+    /// The cooling unit of this connector's liquid-cooled cable, if it has one.
+    #[serde(default)]
+    pub cooling: Option<CoolingSection>,
+    /// Serve this connector's device-backed meter, insulation monitor and cooling unit over
+    /// Modbus TCP at their `[[devices]]`' loopback addresses, from the simulated connector's
+    /// physics, so that the station reads them through the real Modbus path
+    /// (configs/sim-modbus.toml; the `[pool] simulate_devices` of a connector).
+    #[serde(default)]
+    pub simulate_devices: bool,
+    /// `[connectors.io]`: the board's lines of this connector (emergency stop, vehicle
+    /// detection, contactors, lock, …) on `[[io_sources]]`; absent: the simulator's I/O.
+    #[serde(default)]
+    pub io: Option<io::ConnectorIoSection>,
+    /// The vehicle's low-voltage auxiliary supply (GB/T A+/A−), in volts: 12 (the default)
+    /// or 24 (trucks whose BMS runs on 24 V). Selected before the supply switches on.
+    #[serde(default = "default_aux_supply_v")]
+    pub aux_supply_v: u8,
+}
+
+fn default_aux_supply_v() -> u8 {
+    12
 }
 
 /// A connector's DC energy meter.
@@ -801,6 +1141,40 @@ pub enum MeterSection {
         #[serde(default)]
         wrap_wh: Option<f64>,
     },
+    /// A `[[devices]]` entry of role `dc_meter`, read through its profile.
+    Device {
+        /// The device's `name` in `[[devices]]`.
+        device: String,
+        /// The energy register's modulus in Wh (4294967296 for a u32 Wh register); absent:
+        /// never wraps (u64, f64).
+        #[serde(default)]
+        wrap_wh: Option<f64>,
+    },
+}
+
+/// A connector's insulation monitor (IMD), when it is not the simulated connector's own.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, tag = "backend", rename_all = "kebab-case")]
+pub enum ImdSection {
+    /// A `[[devices]]` entry of role `insulation_monitor`: the cable check enables it and
+    /// reads its resistance, alarm and the cable voltage it sees.
+    Device { device: String },
+}
+
+/// A connector's cooling unit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, tag = "backend", rename_all = "kebab-case")]
+pub enum CoolingSection {
+    /// A `[[devices]]` entry of role `cooling_unit`.
+    Device { device: String },
+}
+
+/// The `[[devices]]` a connector names, with the config key naming each and the role it needs.
+#[derive(Debug, Clone, Copy)]
+pub struct ConnectorDevice<'a> {
+    pub key: &'static str,
+    pub device: &'a str,
+    pub role: charger_hal::profile::roles::Role,
 }
 
 fn default_meter_serial() -> String {
@@ -811,7 +1185,9 @@ impl MeterSection {
     /// The register's modulus, for [`charger_hal::energy::EnergyCounter`].
     pub fn wrap_wh(&self) -> Option<f64> {
         match self {
-            MeterSection::Simulated { wrap_wh, .. } => *wrap_wh,
+            MeterSection::Simulated { wrap_wh, .. } | MeterSection::Device { wrap_wh, .. } => {
+                *wrap_wh
+            }
         }
     }
 }
@@ -821,6 +1197,34 @@ fn default_min_voltage() -> f32 {
 }
 
 impl ConnectorSection {
+    /// The `[[devices]]` this connector's meter, insulation monitor and cooling unit are.
+    pub fn devices(&self) -> Vec<ConnectorDevice<'_>> {
+        use charger_hal::profile::roles::Role;
+        let mut out = Vec::new();
+        if let Some(MeterSection::Device { device, .. }) = &self.meter {
+            out.push(ConnectorDevice {
+                key: "meter.device",
+                device,
+                role: Role::DcMeter,
+            });
+        }
+        if let Some(ImdSection::Device { device }) = &self.imd {
+            out.push(ConnectorDevice {
+                key: "imd.device",
+                device,
+                role: Role::InsulationMonitor,
+            });
+        }
+        if let Some(CoolingSection::Device { device }) = &self.cooling {
+            out.push(ConnectorDevice {
+                key: "cooling.device",
+                device,
+                role: Role::CoolingUnit,
+            });
+        }
+        out
+    }
+
     pub fn rating(&self) -> ChargerRating {
         ChargerRating {
             max_voltage: self.max_voltage,
@@ -988,9 +1392,13 @@ impl Config {
         if self.connectors.is_empty() {
             return bad("connectors".into(), "at least one connector is required");
         }
+        self.simulator.validate()?;
         if let Some(ocpp) = &self.ocpp {
             ocpp.validate()?;
         }
+        self.thermal
+            .validate()
+            .map_err(|e| (format!("thermal.{}", e.key), e.reason))?;
         let mut ids = BTreeSet::new();
         for (i, c) in self.connectors.iter().enumerate() {
             let key = |field: &str| format!("connectors[{i}].{field}");
@@ -1002,6 +1410,16 @@ impl Config {
             }
             if !ids.insert(c.id) {
                 return bad(key("id"), &format!("connector id {} is used twice", c.id));
+            }
+            match (c.aux_supply_v, c.protocol) {
+                (12, _) | (24, ProtocolKind::Gbt) => {}
+                (24, ProtocolKind::Chademo) => {
+                    return bad(
+                        key("aux_supply_v"),
+                        "24 V is for GB/T trucks' BMS supply; CHAdeMO has no auxiliary supply",
+                    );
+                }
+                _ => return bad(key("aux_supply_v"), "must be 12 or 24 (volts)"),
             }
             for (field, v) in [
                 ("max_voltage", c.max_voltage),
@@ -1071,6 +1489,14 @@ impl Config {
                     );
                 }
             }
+            if let Some(MeterSection::Device {
+                wrap_wh: Some(w), ..
+            }) = &c.meter
+            {
+                if !(w.is_finite() && *w >= 1000.0) {
+                    return bad(key("meter.wrap_wh"), "must be at least 1000 Wh");
+                }
+            }
             if let Some(MeterSection::Simulated {
                 serial,
                 start_wh,
@@ -1094,8 +1520,24 @@ impl Config {
             }
         }
         self.site.validate(&ids)?;
+        self.check_devices()?;
+        self.check_connector_devices()?;
+        self.check_io()?;
         if let Some(pool) = &self.pool {
             pool.topology(&ids)?;
+            // The feedback is read once a step: a deadline of fewer than three steps would
+            // take a contactor's ordinary operate time for a failure (or a weld).
+            let steps = 3 * self.station.step_interval_ms;
+            if pool.contactor_deadline_ms < steps {
+                return Err((
+                    "pool.contactor_deadline_ms".into(),
+                    format!(
+                        "must be at least three control steps ({steps} ms with \
+                         station.step_interval_ms = {})",
+                        self.station.step_interval_ms
+                    ),
+                ));
+            }
             self.check_pool_devices(pool)?;
         }
         let ins = &self.insulation;
@@ -1137,6 +1579,7 @@ impl Config {
                 );
             }
         }
+        self.supervision.validate(self.station.step_interval_ms)?;
         if self.safety.current_tolerance_a <= 0.0 || self.safety.max_reading_age_ms == 0 {
             return bad(
                 "safety".into(),
@@ -1502,6 +1945,15 @@ can = { backend = "simulated" }
             "max_power_kw = 30\nmax_current_a = 100\n\n[[pool.modules]]\nid = 2\nmax_power_kw = -1",
         ));
         assert!(e.contains("pool.modules[1].max_power_kw"), "{e}");
+        let e = err_of(
+            &with_pool(["", ""], "")
+                .replacen("[station]\n", "[station]\nstep_interval_ms = 50\n", 1)
+                .replacen("[pool]\n", "[pool]\ncontactor_deadline_ms = 100\n", 1),
+        );
+        assert!(
+            e.contains("pool.contactor_deadline_ms") && e.contains("150 ms"),
+            "{e}"
+        );
         let e = err_of(&with_pool(["device = \"nope\"", ""], ""));
         assert!(
             e.contains("pool.modules[0].device") && e.contains("nope"),
@@ -1540,6 +1992,125 @@ can = { backend = "simulated" }
             &with_pool(["", ""], "").replace("[pool]\n", "[pool]\nrelease_after_s = 99999\n"),
         );
         assert!(e.contains("pool.release_after_s"), "{e}");
+    }
+
+    #[test]
+    fn device_transport_mistakes_are_named_by_file_and_key() {
+        let device = |name: &str, role: &str, transport: &str| {
+            format!(
+                "\n[[devices]]\nname = \"{name}\"\nrole = \"{role}\"\nprofile = \"p.toml\"\ntransport = {transport}\n"
+            )
+        };
+        let rtu = |name: &str, extra: &str| {
+            device(
+                name,
+                "dc_meter",
+                &format!("{{ kind = \"modbus_rtu\", path = \"/dev/ttyUSB0\", {extra} }}"),
+            )
+        };
+        let can = |name: &str, role: &str, link: &str| {
+            device(
+                name,
+                role,
+                &format!("{{ kind = \"can\", address = 1, link = {link} }}"),
+            )
+        };
+        let ok = format!(
+            "{MINIMAL}{}{}{}",
+            rtu("meter", "unit = 1, baud = 9600"),
+            rtu("imd", "unit = 2, baud = 9600"),
+            can(
+                "module",
+                "power_module",
+                "{ backend = \"socketcan\", interface = \"can1\" }"
+            )
+        );
+        let c = Config::from_toml_str(&ok, "test.toml").unwrap();
+        assert_eq!(c.devices.len(), 3);
+        // The shipped fragment is a valid [[devices]] list.
+        let c = Config::from_toml_str(
+            &format!(
+                "{MINIMAL}\n{}",
+                include_str!("../configs/devices-rtu-can.toml")
+            ),
+            "devices-rtu-can.toml",
+        )
+        .unwrap();
+        assert_eq!(c.devices.len(), 4);
+        for (devices, key, what) in [
+            (rtu("meter", "unit = 248"), "devices[0].transport.unit", "1..=247"),
+            (rtu("meter", "unit = 1, baud = 9601"), "devices[0].transport.baud", "standard"),
+            (
+                rtu("meter", "unit = 1, data_bits = 7"),
+                "devices[0].transport.data_bits",
+                "8-bit",
+            ),
+            (
+                rtu("meter", "unit = 1, baud = 9600") + &rtu("imd", "unit = 2, baud = 19200"),
+                "devices[1].transport.baud",
+                "device meter",
+            ),
+            (
+                rtu("meter", "unit = 1") + &rtu("imd", "unit = 1"),
+                "devices[1].transport.unit",
+                "also device meter",
+            ),
+            (
+                can(
+                    "imd",
+                    "insulation_monitor",
+                    "{ backend = \"socketcan\", interface = \"can1\" }",
+                ),
+                "devices[0].role",
+                "power module",
+            ),
+            (
+                can(
+                    "m",
+                    "power_module",
+                    "{ backend = \"cannelloni\", bind = \"127.0.0.1:20000\", peer = \"127.0.0.1:0\" }",
+                ),
+                "devices[0].transport.link.peer",
+                "concrete",
+            ),
+        ] {
+            let e = err_of(&format!("{MINIMAL}{devices}"));
+            assert!(
+                e.contains("test.toml") && e.contains(key) && e.contains(what),
+                "{key}: {e}"
+            );
+        }
+        // A module's cannelloni socket that is a connector's.
+        let taken = MINIMAL.replace(
+            "can = { backend = \"simulated\" }",
+            "can = { backend = \"cannelloni\", bind = \"127.0.0.1:20000\", peer = \"127.0.0.1:20001\" }",
+        ) + &can(
+            "m",
+            "power_module",
+            "{ backend = \"cannelloni\", bind = \"127.0.0.1:20000\", peer = \"127.0.0.1:20002\" }",
+        );
+        let e = err_of(&taken);
+        assert!(
+            e.contains("devices[0].transport.link.bind") && e.contains("connector 1"),
+            "{e}"
+        );
+        // pool.simulate_devices serves Modbus TCP only.
+        let e = err_of(
+            &with_pool(
+                ["device = \"module\"", "device = \"module2\""],
+                &(can(
+                    "module",
+                    "power_module",
+                    "{ backend = \"socketcan\", interface = \"can1\" }",
+                ) + &device(
+                    "module2",
+                    "power_module",
+                    "{ kind = \"modbus_tcp\", host = \"127.0.0.1\", unit = 1 }",
+                )),
+            )
+            .replace("[pool]\n", "[pool]\nsimulate_devices = true\n"),
+        );
+        assert!(e.contains("devices[0].transport.link.backend"), "{e}");
     }
 
     #[test]
@@ -1628,6 +2199,46 @@ can = { backend = "simulated" }
         assert!(e.contains("connectors[0].max_voltage"), "{e}");
     }
 
+    /// `[simulator.thermal]` and `[simulator.temperature_sensors]`: defaults when absent,
+    /// values taken, out-of-range and unknown keys named with the file.
+    #[test]
+    fn simulator_thermal_section_has_defaults_ranges_and_named_keys() {
+        let cfg = Config::from_toml_str(MINIMAL, "test.toml").unwrap();
+        assert_eq!(cfg.simulator.cooling(), None, "absent: no cooling units");
+        let cfg =
+            Config::from_toml_str(&format!("{MINIMAL}\n[simulator.thermal]\n"), "t.toml").unwrap();
+        assert_eq!(
+            cfg.simulator.cooling().unwrap().plant,
+            charger_hal::sim::thermal::ThermalPlantParams::default()
+        );
+        let text = format!(
+            "{MINIMAL}\n[simulator.thermal]\nambient_c = 45\npin_to_coolant_k_per_w = 1.2\n\
+             [simulator.temperature_sensors]\npoll_hz = 4\n"
+        );
+        let cfg = Config::from_toml_str(&text, "test.toml").unwrap();
+        let cooling = cfg.simulator.cooling().unwrap();
+        assert_eq!(cooling.plant.ambient_c, 45.0);
+        assert_eq!(cooling.plant.pin_to_coolant_k_per_w, 1.2);
+        assert_eq!(cooling.sensors.poll_hz, 4.0);
+        let e = err_of(&format!("{MINIMAL}\n[simulator.thermal]\nambient_c = 75\n"));
+        assert!(
+            e.contains("test.toml") && e.contains("simulator.thermal.ambient_c"),
+            "{e}"
+        );
+        let e = err_of(&format!(
+            "{MINIMAL}\n[simulator.temperature_sensors]\nnoise_k = -1\n"
+        ));
+        assert!(e.contains("simulator.temperature_sensors.noise_k"), "{e}");
+        let e = err_of(&format!("{MINIMAL}\n[simulator.thermal]\npin_ohm = 1\n"));
+        assert!(
+            e.contains("simulator.thermal") && e.contains("pin_ohm"),
+            "{e}"
+        );
+        // configs/sim.toml has liquid-cooled simulated connectors.
+        let cfg = Config::from_toml_str(include_str!("../configs/sim.toml"), "sim.toml").unwrap();
+        assert!(cfg.simulator.cooling().is_some());
+    }
+
     #[test]
     fn duplicate_connector_ids_are_rejected() {
         let two = format!(
@@ -1643,6 +2254,61 @@ can = { backend = "simulated" }
     fn non_positive_rating_is_rejected() {
         let e = err_of(&MINIMAL.replace("max_power_kw = 150", "max_power_kw = -1"));
         assert!(e.contains("connectors[0].max_power_kw"), "{e}");
+    }
+
+    #[test]
+    fn supervision_deadlines_have_defaults_and_ranges_named_by_key() {
+        let cfg = Config::from_toml_str(MINIMAL, "t.toml").unwrap();
+        assert_eq!(cfg.supervision.contactor_feedback_deadline_ms, 200);
+        assert_eq!(cfg.supervision.lock_feedback_deadline_ms, 1000);
+        assert_eq!(cfg.supervision.open_deadline_ms, 250);
+        assert_eq!(cfg.supervision.bleeder_deadline_ms, 4000);
+        assert_eq!(cfg.connectors[0].aux_supply_v, 12);
+        let ok = format!("{MINIMAL}\n[supervision]\nlock_feedback_deadline_ms = 2500\n");
+        let cfg = Config::from_toml_str(&ok, "t.toml").unwrap();
+        assert_eq!(cfg.supervision.lock_feedback_deadline_ms, 2500);
+        for (key, bad, why) in [
+            ("contactor_feedback_deadline_ms", 5000, "20 to 2000"),
+            ("lock_feedback_deadline_ms", 50, "100 to 10000"),
+            ("open_deadline_ms", 0, "20 to 1000"),
+            ("bleeder_deadline_ms", 60_000, "200 to 30000"),
+        ] {
+            let e = err_of(&format!("{MINIMAL}\n[supervision]\n{key} = {bad}\n"));
+            assert!(
+                e.contains(&format!("supervision.{key}")) && e.contains(why),
+                "{e}"
+            );
+        }
+        // In range, but shorter than three steps of a slow control loop.
+        let e = err_of(&format!(
+            "{}\n[supervision]\nopen_deadline_ms = 60\n",
+            MINIMAL.replace("[station]\n", "[station]\nstep_interval_ms = 50\n")
+        ));
+        assert!(
+            e.contains("supervision.open_deadline_ms") && e.contains("three control steps"),
+            "{e}"
+        );
+        let e = err_of(&format!("{MINIMAL}\n[supervision]\nbleed_ms = 1\n"));
+        assert!(e.contains("bleed_ms"), "{e}");
+    }
+
+    #[test]
+    fn the_auxiliary_supply_is_12_or_24_v_and_24_v_only_for_gbt() {
+        let gbt = MINIMAL.replace("\"chademo\"", "\"gbt\"");
+        let cfg =
+            Config::from_toml_str(&gbt.replace("can =", "aux_supply_v = 24\ncan ="), "t.toml")
+                .unwrap();
+        assert_eq!(cfg.connectors[0].aux_supply_v, 24);
+        let e = err_of(&gbt.replace("can =", "aux_supply_v = 48\ncan ="));
+        assert!(
+            e.contains("connectors[0].aux_supply_v") && e.contains("12 or 24"),
+            "{e}"
+        );
+        let e = err_of(&MINIMAL.replace("can =", "aux_supply_v = 24\ncan ="));
+        assert!(
+            e.contains("connectors[0].aux_supply_v") && e.contains("GB/T"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -2030,5 +2696,125 @@ can = { backend = "simulated" }
             .unwrap_err()
             .to_string();
         assert!(e.contains("station.state_dir"), "{e}");
+    }
+
+    /// MINIMAL's connector with `parts` (lines of the connector's table) and `devices`.
+    fn with_connector_devices(parts: &str, devices: &str) -> String {
+        format!("{MINIMAL}{parts}\n{devices}")
+    }
+
+    fn device(name: &str, role: &str, host: &str, port: u16) -> String {
+        format!(
+            "[[devices]]\nname = \"{name}\"\nrole = \"{role}\"\nprofile = \"x.toml\"\n\
+             transport = {{ kind = \"modbus_tcp\", host = \"{host}\", port = {port}, unit = 1 }}\n"
+        )
+    }
+
+    #[test]
+    fn connector_devices_name_existing_devices_of_their_role_each_once() {
+        let parts = "simulate_devices = true\nmeter = { backend = \"device\", device = \"m\", wrap_wh = 4294967296 }\n\
+                     imd = { backend = \"device\", device = \"i\" }\ncooling = { backend = \"device\", device = \"c\" }\n";
+        let devices = [
+            device("m", "dc_meter", "127.0.0.1", 15031),
+            device("i", "insulation_monitor", "127.0.0.1", 15032),
+            device("c", "cooling_unit", "127.0.0.1", 15033),
+        ]
+        .concat();
+        let cfg = Config::from_toml_str(&with_connector_devices(parts, &devices), "t.toml")
+            .expect("valid");
+        let c = &cfg.connectors[0];
+        let named: Vec<(&str, &str)> = c.devices().iter().map(|d| (d.key, d.device)).collect();
+        assert_eq!(
+            named,
+            [
+                ("meter.device", "m"),
+                ("imd.device", "i"),
+                ("cooling.device", "c")
+            ]
+        );
+        assert_eq!(
+            c.meter.as_ref().and_then(MeterSection::wrap_wh),
+            Some(4294967296.0)
+        );
+
+        // A device that does not exist, of another role, or used twice: file and key named.
+        let e = err_of(&with_connector_devices(
+            &parts.replace("device = \"i\"", "device = \"nope\""),
+            &devices,
+        ));
+        assert!(
+            e.starts_with("test.toml: key `connectors[0].imd.device`") && e.contains("nope"),
+            "{e}"
+        );
+        let e = err_of(&with_connector_devices(
+            &parts.replace("device = \"c\"", "device = \"m\""),
+            &devices,
+        ));
+        assert!(
+            e.contains("connectors[0].cooling.device") && e.contains("not cooling_unit"),
+            "{e}"
+        );
+        let second = "\n[[connectors]]\nid = 2\nprotocol = \"gbt\"\nmax_voltage = 750\nmax_current = 250\nmax_power_kw = 150\ncan = { backend = \"simulated\" }\nimd = { backend = \"device\", device = \"i\" }\n";
+        let e = err_of(&format!(
+            "{}{second}",
+            with_connector_devices(parts, &devices)
+        ));
+        assert!(
+            e.contains("connectors[1].imd.device")
+                && e.contains("already connectors[0].imd.device"),
+            "{e}"
+        );
+        let e = err_of(&with_connector_devices(
+            &parts.replace("wrap_wh = 4294967296", "wrap_wh = 10"),
+            &devices,
+        ));
+        assert!(e.contains("connectors[0].meter.wrap_wh"), "{e}");
+        let e = err_of(&with_connector_devices(
+            &parts.replace(
+                "backend = \"device\", device = \"i\"",
+                "backend = \"simulated\"",
+            ),
+            &devices,
+        ));
+        assert!(e.contains("connectors[0].imd"), "{e}");
+    }
+
+    #[test]
+    fn simulated_connector_devices_are_on_loopback_each_on_a_port_of_its_own() {
+        let parts = "simulate_devices = true\nmeter = { backend = \"device\", device = \"m\" }\nimd = { backend = \"device\", device = \"i\" }\n";
+        let ok = [
+            device("m", "dc_meter", "127.0.0.1", 15031),
+            device("i", "insulation_monitor", "localhost", 15032),
+        ]
+        .concat();
+        assert!(Config::from_toml_str(&with_connector_devices(parts, &ok), "t.toml").is_ok());
+        let far = [
+            device("m", "dc_meter", "127.0.0.1", 15031),
+            device("i", "insulation_monitor", "10.0.0.7", 15032),
+        ]
+        .concat();
+        let e = err_of(&with_connector_devices(parts, &far));
+        assert!(
+            e.contains("devices[1].transport.host") && e.contains("loopback"),
+            "{e}"
+        );
+        let shared = [
+            device("m", "dc_meter", "127.0.0.1", 15031),
+            device("i", "insulation_monitor", "127.0.0.1", 15031),
+        ]
+        .concat();
+        let e = err_of(&with_connector_devices(parts, &shared));
+        assert!(
+            e.contains("devices[0].transport.port") && e.contains("port of its own"),
+            "{e}"
+        );
+        // Real devices (no simulate_devices) may share a gateway.
+        assert!(Config::from_toml_str(
+            &with_connector_devices(&parts.replace("simulate_devices = true\n", ""), &shared),
+            "t.toml"
+        )
+        .is_ok());
+        let e = err_of(&with_connector_devices("simulate_devices = true\n", ""));
+        assert!(e.contains("connectors[0].simulate_devices"), "{e}");
     }
 }

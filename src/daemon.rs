@@ -8,6 +8,7 @@
 //! A control request whose effect must be journaled is answered only after the actor confirms
 //! the write — by a task that waits for that, never by the loop.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -271,17 +272,28 @@ impl MainLoop {
                     .rig
                     .status()
                     .into_iter()
-                    .map(|v| v.station)
-                    .filter(|c| connectors.contains(&c.id))
-                    .map(|c| MeterReading {
-                        connector: c.id,
-                        transaction_id: c.transaction.as_ref().map(|t| t.transaction_id),
-                        energy_wh: c.meter_wh,
-                        voltage: c.voltage,
-                        current: c.current,
-                        offered_current: c.offered_current,
-                        soc_percent: c.vehicle.soc_percent,
-                        temperature_c: c.vehicle.max_temperature_c,
+                    .filter(|v| connectors.contains(&v.station.id))
+                    .map(|v| {
+                        let c = v.station;
+                        let thermal = v.thermal.as_ref();
+                        MeterReading {
+                            connector: c.id,
+                            transaction_id: c.transaction.as_ref().map(|t| t.transaction_id),
+                            energy_wh: c.meter_wh,
+                            voltage: c.voltage,
+                            current: c.current,
+                            offered_current: c.offered_current,
+                            soc_percent: c.vehicle.soc_percent,
+                            temperature_c: c.vehicle.max_temperature_c,
+                            pin_temperature_c: thermal.and_then(|t| t.hottest_pin_c),
+                            coolant_temperature_c: thermal.and_then(|t| {
+                                t.sensors
+                                    .iter()
+                                    .find(|s| s.sensor == crate::thermal::Sensor::CoolantOutlet)
+                                    .filter(|s| s.validity == crate::thermal::Validity::Valid)
+                                    .and_then(|s| s.value_c)
+                            }),
+                        }
                     })
                     .collect();
                 self.send_ocpp(ToOcpp::MeterReadings {
@@ -599,7 +611,26 @@ fn log_event(ev: &StationEvent) {
 pub fn check(cfg: &Config, file: &Path) -> Result<(), DaemonError> {
     cfg.check_environment(file)?;
     hardware::check(cfg)?;
+    // The `[[devices]]`' profiles, read and checked against their devices (no connection).
+    let base = file
+        .parent()
+        .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+    charger_hal::devices::check_devices(&cfg.devices, &base)
+        .map_err(|e| DaemonError::Devices(device_error(file, &e)))?;
+    hardware::check_io_modules(cfg, &base)?;
     Ok(())
+}
+
+/// A device that cannot be built, named like a configuration error: file, key, device, problem.
+fn device_error(file: &Path, e: &charger_hal::devices::BuildError) -> String {
+    format!(
+        "{}: devices[{}].{}: device {}: {}",
+        file.display(),
+        e.index,
+        e.key,
+        e.device,
+        e.problem
+    )
 }
 
 /// Run the daemon until SIGTERM or SIGINT.
@@ -612,11 +643,15 @@ fn start_devices(
     config_file: &Path,
     epoch: tokio::time::Instant,
     cabinet: Option<&charger_hal::sim::cabinet::SimCabinet>,
+    taps: &BTreeMap<u32, charger_hal::sim::tap::PlantTap>,
 ) -> Result<Option<charger_hal::devices::Devices>, DaemonError> {
     if cfg.devices.is_empty() {
         return Ok(None);
     }
     let instances = cfg.devices.clone();
+    let connector_devices = simulated_connector_devices(cfg, taps);
+    let thermal = cfg.simulator.thermal.clone();
+    let sensors = cfg.simulator.temperature_sensors.clone();
     // `pool.simulate_devices`: each module's device served from the simulated cabinet.
     let simulated: Vec<(charger_hal::devices::DeviceInstance, usize)> = match (&cfg.pool, cabinet) {
         (Some(pool), Some(_)) if pool.simulate_devices => pool
@@ -632,6 +667,7 @@ fn start_devices(
         _ => Vec::new(),
     };
     let cabinet = cabinet.cloned();
+    let file = config_file.to_path_buf();
     let base = config_file
         .parent()
         .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
@@ -652,20 +688,40 @@ fn start_devices(
             runtime.block_on(async move {
                 let _servers = match (&cabinet, simulated.is_empty()) {
                     (Some(cabinet), false) => {
-                        match serve_simulated_modules(&simulated, &base, cabinet).await {
-                            Ok(servers) => servers,
+                        let served = match serve_simulated_modules(&simulated, &base, cabinet).await
+                        {
+                            Ok(servers) => serve_simulated_can_modules(&simulated, &base, cabinet)
+                                .map(|can| (servers, can)),
+                            Err(e) => Err(e),
+                        };
+                        match served {
+                            Ok(servers) => Some(servers),
                             Err(e) => {
                                 let _ = tx.send(Err(e));
                                 return;
                             }
                         }
                     }
-                    _ => Vec::new(),
+                    _ => None,
+                };
+                let _connector_servers = match serve_simulated_connector_devices(
+                    &connector_devices,
+                    &thermal,
+                    &sensors,
+                    &base,
+                )
+                .await
+                {
+                    Ok(servers) => servers,
+                    Err(e) => {
+                        let _ = tx.send(Err(e));
+                        return;
+                    }
                 };
                 let clock = charger_hal::devices::ReadingClock::new(epoch);
                 let started = charger_hal::devices::spawn_devices(&instances, &base, clock)
                     .await
-                    .map_err(|e| e.to_string());
+                    .map_err(|e| device_error(&file, &e));
                 let ok = started.is_ok();
                 if tx.send(started).is_err() || !ok {
                     return;
@@ -685,6 +741,101 @@ fn start_devices(
     }
 }
 
+/// One simulated connector's devices to serve (`connectors[i].simulate_devices`): its tap and
+/// the `[[devices]]` entries of its meter, insulation monitor and cooling unit.
+struct ConnectorDevicesToServe {
+    connector: u32,
+    tap: charger_hal::sim::tap::PlantTap,
+    meter: Option<charger_hal::devices::DeviceInstance>,
+    imd: Option<charger_hal::devices::DeviceInstance>,
+    cooling: Option<charger_hal::devices::DeviceInstance>,
+}
+
+fn simulated_connector_devices(
+    cfg: &Config,
+    taps: &BTreeMap<u32, charger_hal::sim::tap::PlantTap>,
+) -> Vec<ConnectorDevicesToServe> {
+    use charger_hal::profile::roles::Role;
+    cfg.connectors
+        .iter()
+        .filter_map(|c| {
+            let tap = taps.get(&c.id)?.clone();
+            let instance = |role: Role| {
+                let part = c.devices().into_iter().find(|p| p.role == role)?;
+                cfg.devices.iter().find(|d| d.name == part.device).cloned()
+            };
+            Some(ConnectorDevicesToServe {
+                connector: c.id,
+                tap,
+                meter: instance(Role::DcMeter),
+                imd: instance(Role::InsulationMonitor),
+                cooling: instance(Role::CoolingUnit),
+            })
+        })
+        .collect()
+}
+
+/// Serve each simulated connector's meter, insulation monitor and cooling unit as Modbus TCP
+/// devices on their loopback addresses, laid out by their profiles and fed from the
+/// connector's tap (`hal::sim::modbus::connector::serve_connector_devices`).
+async fn serve_simulated_connector_devices(
+    connectors: &[ConnectorDevicesToServe],
+    thermal: &Option<charger_hal::sim::thermal::ThermalPlantParams>,
+    sensors: &charger_hal::sim::thermal::SensorChainParams,
+    base: &Path,
+) -> Result<Vec<charger_hal::sim::modbus::connector::SimConnectorDevices>, String> {
+    use charger_hal::devices::{DeviceInstance, Transport};
+    use charger_hal::sim::modbus::connector::{
+        serve_connector_devices, ConnectorDevicesSpec, DeviceSpec,
+    };
+    let spec_of = |d: &Option<DeviceInstance>| -> Result<Option<DeviceSpec>, String> {
+        let Some(d) = d else { return Ok(None) };
+        // (Checked at load: only Modbus TCP devices are simulated for a connector.)
+        let Transport::ModbusTcp(t) = &d.transport else {
+            return Err(format!("{}: simulated over Modbus TCP only", d.name));
+        };
+        let profile = charger_hal::profile::Profile::load(&base.join(&d.profile))
+            .map_err(|e| format!("{}: {e}", d.name))?;
+        let ip = if t.host == "localhost" {
+            std::net::IpAddr::from([127, 0, 0, 1])
+        } else {
+            t.host
+                .parse()
+                .map_err(|e| format!("{}: simulated at {}: {e}", d.name, t.host))?
+        };
+        Ok(Some(DeviceSpec {
+            profile: std::sync::Arc::new(profile),
+            addr: std::net::SocketAddr::new(ip, t.port),
+        }))
+    };
+    let mut served = Vec::with_capacity(connectors.len());
+    for c in connectors {
+        let spec = ConnectorDevicesSpec {
+            meter: spec_of(&c.meter)?,
+            imd: spec_of(&c.imd)?,
+            cooling: spec_of(&c.cooling)?,
+            // `[simulator.thermal]` (absent: the defaults) is the served plant too.
+            thermal: thermal.clone(),
+            sensors: sensors.clone(),
+            tick: std::time::Duration::from_millis(10),
+        };
+        let devices = serve_connector_devices(spec, c.tap.clone())
+            .await
+            .map_err(|e| {
+                format!(
+                    "cannot serve connector {}'s simulated devices: {e}",
+                    c.connector
+                )
+            })?;
+        tracing::info!(
+            connector = c.connector,
+            "simulated connector's meter, IMD and cooling unit served over Modbus TCP"
+        );
+        served.push(devices);
+    }
+    Ok(served)
+}
+
 /// Serve the simulated cabinet's modules as Modbus TCP devices: one gateway per address,
 /// each unit the module whose device it is, laid out by the device's profile.
 async fn serve_simulated_modules(
@@ -700,7 +851,10 @@ async fn serve_simulated_modules(
     use std::collections::BTreeMap;
     let mut by_address: BTreeMap<(String, u16), Vec<(u8, SimDevice<_>)>> = BTreeMap::new();
     for (device, index) in modules {
-        let Transport::ModbusTcp(t) = &device.transport;
+        // Modules on CAN: serve_simulated_can_modules.
+        let Transport::ModbusTcp(t) = &device.transport else {
+            continue;
+        };
         let path = base.join(&device.profile);
         let profile = charger_hal::profile::Profile::load(&path)
             .map_err(|e| format!("{}: {e}", device.name))?;
@@ -732,6 +886,53 @@ async fn serve_simulated_modules(
     Ok(servers)
 }
 
+/// Serve the simulated cabinet's modules whose devices are on CAN: one simulator per
+/// cannelloni link, bound to the link's `peer` and talking to its `bind`, each module at its
+/// device's address, laid out by the device's CAN profile.
+fn serve_simulated_can_modules(
+    modules: &[(charger_hal::devices::DeviceInstance, usize)],
+    base: &Path,
+    cabinet: &charger_hal::sim::cabinet::SimCabinet,
+) -> Result<Vec<charger_hal::sim::can_module::CanModuleSimServer>, String> {
+    use charger_hal::can::cannelloni::CannelloniPort;
+    use charger_hal::devices::{CanLink, Transport};
+    use charger_hal::sim::can_module::{CanModuleSim, CanModuleSimServer};
+    use std::collections::BTreeMap;
+    type Link = (std::net::SocketAddr, std::net::SocketAddr, PathBuf);
+    let mut by_link: BTreeMap<Link, Vec<(u32, charger_hal::sim::cabinet::CabinetModulePlant)>> =
+        BTreeMap::new();
+    for (device, index) in modules {
+        let Transport::Can(can) = &device.transport else {
+            continue;
+        };
+        // Config::validate allows simulate_devices on cannelloni links only.
+        let CanLink::Cannelloni { bind, peer, .. } = &can.link else {
+            return Err(format!(
+                "{}: pool.simulate_devices serves CAN modules over cannelloni only",
+                device.name
+            ));
+        };
+        by_link
+            .entry((*bind, *peer, base.join(&device.profile)))
+            .or_default()
+            .push((can.address, cabinet.module_plant(*index)));
+    }
+    let mut servers = Vec::new();
+    for ((bind, peer, profile), plants) in by_link {
+        let profile = charger_hal::profile::can::CanProfile::load(&profile)
+            .map_err(|e| format!("simulated CAN modules: {e}"))?;
+        let sim = CanModuleSim::cabinet(std::sync::Arc::new(profile), plants)
+            .map_err(|e| format!("simulated CAN modules on {peer}: {e}"))?;
+        let port = CannelloniPort::open(peer, bind)
+            .map_err(|e| format!("cannot serve the simulated CAN modules at {peer}: {e}"))?;
+        let server = CanModuleSimServer::spawn(port, sim, std::time::Duration::from_millis(5))
+            .map_err(|e| format!("cannot start the simulated CAN modules at {peer}: {e}"))?;
+        tracing::info!(%peer, %bind, "simulated cabinet served over CAN (cannelloni)");
+        servers.push(server);
+    }
+    Ok(servers)
+}
+
 pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
     use tokio::signal::unix::{signal, SignalKind};
 
@@ -754,8 +955,23 @@ pub async fn run(cfg: Config, config_file: PathBuf) -> Result<(), DaemonError> {
     }
     let restored = store.restore()?;
     let cabinet = hardware::sim_cabinet(&cfg);
-    let devices = start_devices(&cfg, &config_file, clock.start, cabinet.as_ref())?;
-    let mut hardware = hardware::build_with_devices(&cfg, devices, cabinet)?;
+    let taps = hardware::sim_taps(&cfg);
+    let devices = start_devices(&cfg, &config_file, clock.start, cabinet.as_ref(), &taps)?;
+    // The connector lines on I/O modules against their profiles, as --check-config does: a
+    // line on the wrong kind of point (feedback read from an output's own echo) never runs.
+    {
+        let base = config_file
+            .parent()
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        hardware::check_io_modules(&cfg, &base)?;
+    }
+    let mut io = hardware::start_io_sources(
+        &cfg,
+        &config_file,
+        charger_hal::devices::ReadingClock::new(clock.start),
+    )?;
+    hardware::add_io_modules(&mut io, devices.as_ref());
+    let mut hardware = hardware::build_with_devices(&cfg, devices, cabinet, &taps, &io)?;
     let device_health = hardware.devices.take();
     let station = Station::new(&cfg, hardware::session_factory(), &restored, clock.now());
     let mut rig = hardware.into_rig(station);

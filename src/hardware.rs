@@ -1,19 +1,29 @@
 //! From configuration to hardware: which backend drives each connector, and which protocol
 //! session runs on it. The only place that names concrete backends and protocols.
 
+use charger_hal::analog::{AnalogChannel, AnalogSource, AnalogSourceConfig};
+use charger_hal::board::{BoardIo, InputKind, InputMapping, OutputMapping};
 use charger_hal::can::cannelloni::{CannelloniConfig, CannelloniPort};
+use charger_hal::devices::{DeviceBackedConnector, ReadingClock};
+use charger_hal::gpio::{GpioBackend, GpioSource, GpioSourceConfig};
+use charger_hal::profile::roles::Role;
 use charger_hal::sim::cabinet::{SimCabinet, SimModuleParams};
 use charger_hal::sim::connector::{SimConnectorParams, SimulatedConnector, VehicleFactory};
 use charger_hal::sim::gbt_truck::GbtTruck;
 use charger_hal::sim::meter::SimMeterParams;
 use charger_hal::sim::psu::SimPsuParams;
+use charger_hal::sim::tap::{PlantTap, TapDevice};
 use charger_hal::sim::truck::ChademoTruck;
 use charger_hal::sim::SimVehicle;
-use charger_hal::{CanError, ConnectorHardware, PowerModule};
+use charger_hal::{CanError, ConnectorHardware, LineSource, PowerModule};
 use charger_protocol::chademo::{ChademoCharger, ChademoChargerConfig};
 use charger_protocol::gbt::{GbtCharger, GbtChargerConfig};
 use charger_protocol::DcSession;
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::Arc;
 
+use crate::config::io::{ConnectorIoSection, IoSourceSection, LineKey};
 use crate::config::{
     CanSection, Config, ConnectorSection, HardwareKind, MeterSection, ProtocolKind,
 };
@@ -114,17 +124,19 @@ fn sim_params(c: &ConnectorSection) -> SimConnectorParams {
             max_current: c.max_current,
             ..SimPsuParams::default()
         },
-        meter: c.meter.as_ref().map(|m| match m {
+        meter: c.meter.as_ref().and_then(|m| match m {
             MeterSection::Simulated {
                 serial,
                 start_wh,
                 wrap_wh,
-            } => SimMeterParams {
+            } => Some(SimMeterParams {
                 serial: serial.clone(),
                 start_wh: *start_wh,
                 wrap_wh: *wrap_wh,
                 ..SimMeterParams::default()
-            },
+            }),
+            // The meter is a `[[devices]]` entry: see `with_connector_devices`.
+            MeterSection::Device { .. } => None,
         }),
         ..SimConnectorParams::default()
     }
@@ -170,8 +182,9 @@ pub fn check(cfg: &Config) -> Result<(), HardwareError> {
                     connector: c.id,
                     key: "can.backend",
                     reason: "socketcan drives a real vehicle, which needs a real power supply, \
-                             I/O and insulation monitor; their Modbus/GPIO backends are not \
-                             implemented yet, so only `simulated` runs today"
+                             I/O and insulation monitor; the board I/O ([connectors.io]) and \
+                             the Modbus devices exist, but a connector on SocketCAN is not \
+                             assembled yet, so only `simulated` and `cannelloni` run today"
                         .into(),
                 });
             }
@@ -209,7 +222,341 @@ impl Hardware {
 }
 
 pub fn build_all(cfg: &Config) -> Result<Hardware, HardwareError> {
-    build_with_devices(cfg, None, sim_cabinet(cfg))
+    let io = start_io_sources(
+        cfg,
+        Path::new("(configuration)"),
+        ReadingClock::new(tokio::time::Instant::now()),
+    )?;
+    build_with_devices(cfg, None, sim_cabinet(cfg), &BTreeMap::new(), &io)
+}
+
+/// The started `[[io_sources]]` by name: what a connector's `io` lines resolve `source`
+/// through (a Modbus I/O module joins the same map).
+pub type IoSources = BTreeMap<String, Arc<dyn LineSource>>;
+
+/// Start every `[[io_sources]]` entry on the Linux GPIO character device and IIO sysfs.
+/// Returns at once: a chip or ADC that cannot be opened leaves its points without readings
+/// (its connectors' inputs stale, so they cannot be used) and is retried; its source logs
+/// the failure once, with `file` and the key.
+pub fn start_io_sources(
+    cfg: &Config,
+    file: &Path,
+    clock: ReadingClock,
+) -> Result<IoSources, HardwareError> {
+    start_io_sources_with(
+        cfg,
+        file,
+        clock,
+        Arc::new(charger_hal::gpio::cdev::CdevBackend),
+    )
+}
+
+/// [`start_io_sources`] with the GPIO chips behind `gpio` (tests: the fake backend).
+pub fn start_io_sources_with(
+    cfg: &Config,
+    file: &Path,
+    clock: ReadingClock,
+    gpio: Arc<dyn GpioBackend>,
+) -> Result<IoSources, HardwareError> {
+    let mut sources = IoSources::new();
+    for (i, section) in cfg.io_sources.iter().enumerate() {
+        let name = section.name();
+        // Every connector line on this source, as (point, line) in configuration order.
+        let lines: Vec<(String, LineKey, &crate::config::io::IoLineSection)> = cfg
+            .connectors
+            .iter()
+            .filter_map(|c| c.io.as_ref())
+            .flat_map(ConnectorIoSection::lines)
+            .filter(|(_, l)| l.source == name)
+            .map(|(k, l)| (l.point(), k, l))
+            .collect();
+        let origin = format!("{}: io_sources[{i}]", file.display());
+        let spawned: std::io::Result<Arc<dyn LineSource>> = match section {
+            IoSourceSection::Gpio { chip, retry_ms, .. } => GpioSource::spawn(
+                GpioSourceConfig {
+                    name: name.to_string(),
+                    origin,
+                    chip: chip.clone(),
+                    points: lines
+                        .iter()
+                        .map(|(p, k, l)| (p.clone(), l.gpio_line(*k)))
+                        .collect(),
+                    poll: section.poll(),
+                    retry: std::time::Duration::from_millis(*retry_ms),
+                },
+                Arc::clone(&gpio),
+                clock,
+            )
+            .map(|s| Arc::new(s) as Arc<dyn LineSource>),
+            IoSourceSection::Iio { device, root, .. } => AnalogSource::spawn(
+                AnalogSourceConfig {
+                    name: name.to_string(),
+                    origin,
+                    root: root.clone(),
+                    device: device.clone(),
+                    points: lines
+                        .iter()
+                        .map(|(p, _, l)| {
+                            (
+                                p.clone(),
+                                AnalogChannel {
+                                    channel: l.channel.unwrap_or_default(),
+                                    divider: l.divider.unwrap_or(1.0),
+                                },
+                            )
+                        })
+                        .collect(),
+                    poll: section.poll(),
+                },
+                clock,
+            )
+            .map(|s| Arc::new(s) as Arc<dyn LineSource>),
+        };
+        let source = spawned.map_err(|e| HardwareError::Device {
+            key: format!("io_sources[{i}]"),
+            reason: format!("cannot start the source's thread: {e}"),
+        })?;
+        tracing::info!(
+            source = name,
+            lines = lines.len(),
+            "board I/O source started"
+        );
+        sources.insert(name.to_string(), source);
+    }
+    Ok(sources)
+}
+
+/// The connector lines on `[[devices]]` I/O modules against their profiles (read from
+/// `base`, as `check_devices` reads them): each line's point exists, is an input for an
+/// input line (digital, or analog for a `plugged` with `detection`) and an output for an
+/// output line, and an input's group is polled faster than the line's deadline. Static:
+/// no device is opened (`chargerd --check-config`).
+pub fn check_io_modules(cfg: &Config, base: &Path) -> Result<(), HardwareError> {
+    use charger_hal::profile::{GroupKind, IoKind, Profile};
+    // Each module's profile is read once, however many lines it serves.
+    let mut profiles: BTreeMap<&str, Profile> = BTreeMap::new();
+    for (index, c) in cfg.connectors.iter().enumerate() {
+        let Some(io) = &c.io else {
+            continue;
+        };
+        for (line, l) in io.lines() {
+            let Some(device) = cfg
+                .devices
+                .iter()
+                .find(|d| d.name == l.source && d.role == Role::IoModule)
+            else {
+                continue;
+            };
+            let key = format!("connectors[{index}].io.{}.line", line.key());
+            let bad = |reason: String| HardwareError::Device {
+                key: key.clone(),
+                reason,
+            };
+            let path = base.join(&device.profile);
+            let profile = match profiles.entry(device.name.as_str()) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => e.insert(
+                    Profile::load(&path)
+                        .map_err(|e| bad(format!("profile of {:?}: {e}", device.name)))?,
+                ),
+            };
+            let point = l.point();
+            let reg = profile.register(&point).ok_or_else(|| {
+                bad(format!(
+                    "{:?} ({}) has no point {point:?}",
+                    device.name,
+                    path.display()
+                ))
+            })?;
+            let wanted = match line {
+                LineKey::Input(_) if l.detection.is_some() => IoKind::AnalogInput,
+                LineKey::Input(_) => IoKind::DigitalInput,
+                LineKey::Output(_) => IoKind::DigitalOutput,
+            };
+            if reg.io != Some(wanted) {
+                return Err(bad(format!(
+                    "point {point:?} of {:?} is {}, this line needs a {wanted}",
+                    device.name,
+                    reg.io.map_or("no I/O point".to_string(), |k| k.to_string()),
+                )));
+            }
+            if let LineKey::Input(_) = line {
+                let poll = profile.groups.get(reg.group).and_then(|g| match g.kind {
+                    GroupKind::Status { poll_hz } if poll_hz > 0.0 => {
+                        Some(std::time::Duration::from_secs_f64(1.0 / poll_hz))
+                    }
+                    _ => None,
+                });
+                match poll {
+                    Some(p) if p < l.deadline() => {}
+                    _ => {
+                        return Err(HardwareError::Device {
+                            key: format!("connectors[{index}].io.{}.deadline_ms", line.key()),
+                            reason: format!(
+                                "{} ms is not above the poll period of point {point:?} of {:?} \
+                                 ({}): one missed poll would already be a fault",
+                                l.deadline().as_millis(),
+                                device.name,
+                                poll.map_or("not polled".to_string(), |p| format!(
+                                    "{} ms",
+                                    p.as_millis()
+                                )),
+                            ),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Add each `[[devices]]` I/O module to the line sources, under its device name.
+pub fn add_io_modules(io: &mut IoSources, devices: Option<&charger_hal::devices::Devices>) {
+    let Some(devices) = devices else {
+        return;
+    };
+    for name in devices.io_modules.keys() {
+        if let Some(source) = devices.line_source(name) {
+            io.insert(name.clone(), source);
+        }
+    }
+}
+
+/// Connector `c`'s board I/O: each line of its `io` table on its source's point.
+fn board_io(
+    c: &ConnectorSection,
+    index: usize,
+    io: &ConnectorIoSection,
+    sources: &IoSources,
+) -> Result<BoardIo, HardwareError> {
+    let mut inputs = Vec::new();
+    let mut outputs = Vec::new();
+    for (line, l) in io.lines() {
+        let key = format!("connectors[{index}].io.{}.source", line.key());
+        let source = sources
+            .get(&l.source)
+            .cloned()
+            .ok_or_else(|| HardwareError::Device {
+                key: key.clone(),
+                reason: format!("source {:?} was not started", l.source),
+            })?;
+        match line {
+            LineKey::Input(line) => {
+                // Analog: an IIO channel, or an I/O module's analog point with its bands.
+                let kind = if l.channel.is_some() || l.detection.is_some() {
+                    InputKind::Detection(
+                        l.detection
+                            .clone()
+                            .unwrap_or_default()
+                            .thresholds(c.protocol)
+                            .map_err(|reason| HardwareError::Device {
+                                key: key.clone(),
+                                reason,
+                            })?,
+                    )
+                } else {
+                    InputKind::Level
+                };
+                inputs.push(InputMapping {
+                    line,
+                    source,
+                    point: l.point(),
+                    kind,
+                    deadline: l.deadline(),
+                });
+            }
+            LineKey::Output(line) => outputs.push(OutputMapping {
+                line,
+                source,
+                point: l.point(),
+            }),
+        }
+    }
+    Ok(BoardIo::new(c.id, inputs, outputs))
+}
+
+/// The taps of the connectors with `simulate_devices`, by connector id: their simulated
+/// physics shows through them to their meter, insulation monitor and cooling unit served
+/// over Modbus TCP (the daemon serves them; see `charger_hal::sim::tap`).
+pub fn sim_taps(cfg: &Config) -> BTreeMap<u32, PlantTap> {
+    cfg.connectors
+        .iter()
+        .filter(|c| c.simulate_devices)
+        .map(|c| {
+            let devices: Vec<TapDevice> = c
+                .devices()
+                .iter()
+                .map(|d| match d.role {
+                    Role::DcMeter => TapDevice::Meter,
+                    Role::CoolingUnit => TapDevice::CoolingUnit,
+                    // ConnectorSection::devices names only these three roles.
+                    _ => TapDevice::InsulationMonitor,
+                })
+                .collect();
+            (c.id, PlantTap::new(&devices))
+        })
+        .collect()
+}
+
+/// `base` with the connector's device-backed parts (`connectors[i].meter`, `.imd`,
+/// `.cooling` naming a `[[devices]]` entry) in place of its own, taken from `devices`.
+/// Unchanged when it names none.
+fn with_connector_devices(
+    c: &ConnectorSection,
+    index: usize,
+    base: Box<dyn ConnectorHardware>,
+    devices: Option<&mut charger_hal::devices::Devices>,
+) -> Result<DeviceBackedConnector, HardwareError> {
+    let parts = c.devices();
+    if parts.is_empty() {
+        return Ok(DeviceBackedConnector::new(base));
+    }
+    let Some(devices) = devices else {
+        return Err(HardwareError::Device {
+            key: format!(
+                "connectors[{index}].{}",
+                parts.first().map_or("meter.device", |p| p.key)
+            ),
+            reason: "the [[devices]] were not started".into(),
+        });
+    };
+    let missing = |key: &str, name: &str| HardwareError::Device {
+        key: format!("connectors[{index}].{key}"),
+        reason: format!("device {name:?} was not started"),
+    };
+    let mut hw = DeviceBackedConnector::new(base);
+    for part in parts {
+        let name = part.device;
+        hw = match part.role {
+            Role::DcMeter => hw.with_meter(Box::new(
+                devices
+                    .dc_meters
+                    .remove(name)
+                    .ok_or_else(|| missing(part.key, name))?,
+            )),
+            Role::InsulationMonitor => hw.with_imd(Box::new(
+                devices
+                    .insulation_monitors
+                    .remove(name)
+                    .ok_or_else(|| missing(part.key, name))?,
+            )),
+            Role::CoolingUnit => hw.with_cooling(Box::new(
+                devices
+                    .cooling_units
+                    .remove(name)
+                    .ok_or_else(|| missing(part.key, name))?,
+            )),
+            _ => return Err(missing(part.key, name)),
+        };
+        tracing::info!(
+            connector = c.id,
+            part = part.key,
+            device = name,
+            "connector part is a device"
+        );
+    }
+    Ok(hw)
 }
 
 /// The simulated cabinet of a `[pool]`: each module rated as configured, the matrix as wired
@@ -242,22 +589,37 @@ pub fn sim_cabinet(cfg: &Config) -> Option<SimCabinet> {
 }
 
 /// [`build_all`] with the `[[devices]]` already started (`hal::devices::spawn_devices`): the
-/// pool's modules that name a device are that device.
+/// pool's modules that name a device are that device, and so are the connectors' meters,
+/// insulation monitors and cooling units that name one. `taps` ([`sim_taps`]) show the
+/// simulated connectors' physics to their devices served by the daemon. A connector with an
+/// `io` table reads and drives its lines on `io` ([`start_io_sources`]) instead of the
+/// simulator's.
 pub fn build_with_devices(
     cfg: &Config,
     mut devices: Option<charger_hal::devices::Devices>,
     cabinet: Option<SimCabinet>,
+    taps: &BTreeMap<u32, PlantTap>,
+    io: &IoSources,
 ) -> Result<Hardware, HardwareError> {
     check(cfg)?;
     let connectors = cfg
         .connectors
         .iter()
-        .map(|c| {
-            let mut sim = simulated_connector(c)?;
+        .enumerate()
+        .map(|(i, c)| {
+            let mut sim = simulated_connector(c)?.with_cooling(cfg.simulator.cooling());
             if let Some(cabinet) = &cabinet {
                 sim = sim.with_bus(cabinet.bus(c.id));
             }
-            Ok((c.id, Box::new(sim) as Box<dyn ConnectorHardware>))
+            if let Some(tap) = taps.get(&c.id) {
+                sim = sim.with_tap(tap.clone());
+            }
+            let mut hw = with_connector_devices(c, i, Box::new(sim), devices.as_mut())?;
+            if let Some(table) = &c.io {
+                hw = hw.with_io(board_io(c, i, table, io)?);
+                tracing::info!(connector = c.id, "connector I/O is the board's");
+            }
+            Ok((c.id, Box::new(hw) as Box<dyn ConnectorHardware>))
         })
         .collect::<Result<Vec<_>, HardwareError>>()?;
     let pool = match (cabinet.as_ref(), cfg.pool.as_ref()) {
@@ -267,14 +629,14 @@ pub fn build_with_devices(
                 let module: Box<dyn PowerModule> = match &m.device {
                     None => Box::new(simulated),
                     Some(name) => {
-                        let device = devices
+                        // Over Modbus (TCP, RTU) or CAN: the pool sees a PowerModule.
+                        devices
                             .as_mut()
-                            .and_then(|d| d.power_modules.remove(name))
+                            .and_then(|d| d.take_power_module(name))
                             .ok_or_else(|| HardwareError::Device {
                                 key: format!("pool.modules[{i}].device"),
                                 reason: format!("device {name:?} was not started"),
-                            })?;
-                        Box::new(device)
+                            })?
                     }
                 };
                 modules.push(module);
@@ -294,4 +656,380 @@ pub fn build_with_devices(
         cabinet,
         devices: devices.map(|d| d.health),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::*;
+    use charger_hal::sim::modbus::connector::{
+        serve_connector_devices, ConnectorDevicesSpec, DeviceSpec,
+    };
+    use std::path::Path;
+    use std::sync::Arc;
+    use std::time::Duration;
+
+    const PROFILES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/configs/devices");
+
+    fn profile(name: &str) -> Arc<charger_hal::profile::Profile> {
+        Arc::new(charger_hal::profile::Profile::load(&Path::new(PROFILES).join(name)).unwrap())
+    }
+
+    fn config(ports: [u16; 3], simulate: bool) -> Config {
+        let [meter, imd, cooling] = ports;
+        let text = format!(
+            r#"
+[station]
+state_dir = "/tmp/x"
+
+[[connectors]]
+id = 1
+protocol = "chademo"
+max_voltage = 750
+max_current = 250
+max_power_kw = 150
+can = {{ backend = "simulated" }}
+simulate_devices = {simulate}
+meter = {{ backend = "device", device = "meter-1" }}
+imd = {{ backend = "device", device = "imd-1" }}
+cooling = {{ backend = "device", device = "cooling-1" }}
+
+[[devices]]
+name = "meter-1"
+role = "dc_meter"
+profile = "{PROFILES}/dc-meter-modbus.toml"
+transport = {{ kind = "modbus_tcp", host = "127.0.0.1", port = {meter}, unit = 1 }}
+
+[[devices]]
+name = "imd-1"
+role = "insulation_monitor"
+profile = "{PROFILES}/insulation-monitor-modbus.toml"
+transport = {{ kind = "modbus_tcp", host = "127.0.0.1", port = {imd}, unit = 1 }}
+
+[[devices]]
+name = "cooling-1"
+role = "cooling_unit"
+profile = "{PROFILES}/cooling-unit-hpc-modbus.toml"
+transport = {{ kind = "modbus_tcp", host = "127.0.0.1", port = {cooling}, unit = 1 }}
+"#
+        );
+        Config::from_toml_str(&text, "t.toml").unwrap()
+    }
+
+    #[test]
+    fn a_tap_serves_the_device_backed_parts_of_a_simulating_connector_only() {
+        let taps = sim_taps(&config([15031, 15032, 15033], true));
+        let tap = taps.get(&1).expect("connector 1 simulates its devices");
+        for d in [
+            TapDevice::Meter,
+            TapDevice::InsulationMonitor,
+            TapDevice::CoolingUnit,
+        ] {
+            assert!(tap.serves(d), "{d:?}");
+        }
+        assert!(sim_taps(&config([15031, 15032, 15033], false)).is_empty());
+        // Without the devices started, the connector's parts cannot be built: the key says
+        // which.
+        let e = build_all(&config([15031, 15032, 15033], false)).unwrap_err();
+        assert!(e.to_string().contains("connectors[0].meter.device"), "{e}");
+    }
+
+    /// The connector's hardware reads its meter, insulation monitor and cooling unit over
+    /// Modbus TCP, not the simulated connector's own parts.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn the_connectors_device_parts_replace_the_simulated_ones() {
+        let any = std::net::SocketAddr::from(([127, 0, 0, 1], 0));
+        let spec = ConnectorDevicesSpec {
+            meter: Some(DeviceSpec {
+                profile: profile("dc-meter-modbus.toml"),
+                addr: any,
+            }),
+            imd: Some(DeviceSpec {
+                profile: profile("insulation-monitor-modbus.toml"),
+                addr: any,
+            }),
+            cooling: Some(DeviceSpec {
+                profile: profile("cooling-unit-hpc-modbus.toml"),
+                addr: any,
+            }),
+            thermal: None,
+            sensors: charger_hal::sim::thermal::SensorChainParams::default(),
+            tick: Duration::from_millis(10),
+        };
+        let tap = PlantTap::new(&spec.tap_devices());
+        let sim = serve_connector_devices(spec, tap.clone()).await.unwrap();
+        let port = |a: Option<std::net::SocketAddr>| a.unwrap().port();
+        let cfg = config(
+            [
+                port(sim.meter.as_ref().map(|s| s.addr())),
+                port(sim.imd.as_ref().map(|s| s.addr())),
+                port(sim.cooling.as_ref().map(|s| s.addr())),
+            ],
+            false,
+        );
+        let epoch = tokio::time::Instant::now();
+        let devices = charger_hal::devices::spawn_devices(
+            &cfg.devices,
+            Path::new("/"),
+            charger_hal::devices::ReadingClock::new(epoch),
+        )
+        .await
+        .unwrap();
+        let mut hw = build_with_devices(
+            &cfg,
+            Some(devices),
+            None,
+            &BTreeMap::new(),
+            &IoSources::new(),
+        )
+        .unwrap();
+        let (_, mut c) = hw.connectors.remove(0);
+        tap.publish(640.0, 300.0, None);
+        tap.set_ambient(45.0);
+        let since = |t: tokio::time::Instant| {
+            charger_protocol::Timestamp::from_millis(
+                u64::try_from(t.saturating_duration_since(epoch).as_millis()).unwrap(),
+            )
+        };
+        c.imd()
+            .set_measuring(true, since(tokio::time::Instant::now()));
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let meter = c.meter().expect("the device meter").reading();
+            let imd = c.imd().reading();
+            let cooling = c.cooling().expect("the device cooling unit").reading();
+            if !meter.stale
+                && meter.voltage == Some(640.0)
+                && meter.serial.as_deref() == Some("SIM-M1")
+                && imd.resistance_ohms == Some(10.0e6)
+                && imd.cable_voltage == 640.0
+                && !imd.stale
+                && !cooling.stale
+                && cooling.pin_dc_plus_c.is_some()
+                // The technician's ambient reached the served plant, whose truth comes back.
+                && tap
+                    .snapshot()
+                    .plant
+                    .is_some_and(|p| p.ambient_c == 45.0 && p.hottest_pin_c > 25.0)
+            {
+                break;
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "{meter:?}\n{imd:?}\n{cooling:?}\n{:?}",
+                tap.snapshot().plant
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            c.step(since(tokio::time::Instant::now()));
+        }
+    }
+
+    /// A connector with an `io` table reads its inputs and drives its outputs on the board's
+    /// GPIO chip (the fake backend) and its CC1 on an IIO tree, through the assembly the
+    /// daemon uses: outputs safe at open, commands written, the e-stop seen, staleness.
+    /// A connector's lines on a Modbus I/O module (the shipped 8 DI / 8 DO profile): accepted
+    /// by the static checks when each point is the right kind and polled within the line's
+    /// deadline; each mistake names the key.
+    #[test]
+    fn lines_on_an_io_module_are_checked_against_its_profile() {
+        let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
+        let text = |estop: &str, plugged: &str, contactors: &str| {
+            format!(
+                r#"
+[station]
+state_dir = "/tmp/x"
+
+[[devices]]
+name = "cabinet-io"
+role = "io_module"
+profile = "devices/io-module-8di8do-modbus.toml"
+transport = {{ kind = "modbus_tcp", host = "127.0.0.1", port = 15099, unit = 1 }}
+
+[[connectors]]
+id = 1
+protocol = "chademo"
+max_voltage = 750
+max_current = 200
+max_power_kw = 150
+can = {{ backend = "simulated" }}
+[connectors.io]
+emergency_stop = {{ source = "cabinet-io", {estop} }}
+plugged = {{ source = "cabinet-io", {plugged} }}
+contactors = {{ source = "cabinet-io", {contactors} }}
+"#
+            )
+        };
+        let check = |t: String| {
+            let cfg = Config::from_toml_str(&t, "board.toml").map_err(|e| e.to_string())?;
+            check_io_modules(&cfg, &base).map_err(|e| e.to_string())
+        };
+        // Inputs polled at 20 Hz (50 ms) within 100 ms; do1 a relay.
+        check(text(
+            r#"line = "di1", deadline_ms = 100"#,
+            r#"line = "di2", deadline_ms = 100"#,
+            r#"line = "do1""#,
+        ))
+        .unwrap();
+        let err = check(text(
+            r#"line = "di9", deadline_ms = 100"#,
+            r#"line = "di2", deadline_ms = 100"#,
+            r#"line = "do1""#,
+        ))
+        .unwrap_err();
+        assert!(
+            err.contains("connectors[0].io.emergency_stop.line") && err.contains("no point"),
+            "{err}"
+        );
+        let err = check(text(
+            r#"line = "di1", deadline_ms = 100"#,
+            r#"line = "di2", deadline_ms = 100"#,
+            r#"line = "di3""#,
+        ))
+        .unwrap_err();
+        assert!(
+            err.contains("connectors[0].io.contactors.line") && err.contains("digital_output"),
+            "{err}"
+        );
+        let err = check(text(
+            r#"line = "di1", deadline_ms = 40"#,
+            r#"line = "di2", deadline_ms = 100"#,
+            r#"line = "do1""#,
+        ))
+        .unwrap_err();
+        assert!(
+            err.contains("connectors[0].io.emergency_stop.deadline_ms") && err.contains("50 ms"),
+            "{err}"
+        );
+        // The static config check already refuses what no profile can fix.
+        let err = check(text(
+            r#"line = "di1", edges = true, deadline_ms = 100"#,
+            r#"line = "di2", deadline_ms = 100"#,
+            r#"line = "do1""#,
+        ))
+        .unwrap_err();
+        assert!(
+            err.contains("connectors[0].io.emergency_stop.edges"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_connector_with_an_io_table_runs_on_the_board_lines() {
+        use charger_hal::gpio::fake::FakeBackend;
+        use charger_protocol::Timestamp;
+        let tmp = tempfile::tempdir().unwrap();
+        let dev = tmp.path().join("iio:device0");
+        std::fs::create_dir_all(&dev).unwrap();
+        std::fs::write(dev.join("name"), "ads1015\n").unwrap();
+        std::fs::write(dev.join("in_voltage_scale"), "2\n").unwrap();
+        // 12 V at the connector through 11:1 = 545 counts of 2 mV.
+        std::fs::write(dev.join("in_voltage0_raw"), "545\n").unwrap();
+        let text = format!(
+            r#"
+[station]
+state_dir = "/tmp/x"
+
+[[io_sources]]
+name = "gpio0"
+kind = "gpio"
+chip = "/dev/gpiochip7"
+poll_ms = 5
+retry_ms = 50
+
+[[io_sources]]
+name = "adc0"
+kind = "iio"
+device = "ads1015"
+root = "{}"
+poll_ms = 5
+
+[[connectors]]
+id = 1
+protocol = "gbt"
+max_voltage = 750
+max_current = 250
+max_power_kw = 150
+can = {{ backend = "simulated" }}
+[connectors.io]
+emergency_stop = {{ source = "gpio0", line = "ESTOP_N", active_low = true, edges = true, deadline_ms = 100 }}
+plugged = {{ source = "adc0", channel = 0, divider = 11.0, detection = {{}}, deadline_ms = 100 }}
+contactors = {{ source = "gpio0", line = "K1_K2" }}
+connector_lock = {{ source = "gpio0", line = "LOCK_N", active_low = true }}
+aux_power = {{ source = "gpio0", line = "K3_K4" }}
+"#,
+            tmp.path().display()
+        );
+        let cfg = Config::from_toml_str(&text, "board.toml").unwrap();
+        let fake = FakeBackend::default();
+        let chip = Path::new("/dev/gpiochip7");
+        fake.add_chip(chip, &["ESTOP_N", "K1_K2", "LOCK_N", "K3_K4"]);
+        // The e-stop chain is closed: its active-low line is high.
+        fake.drive(chip, "ESTOP_N", true);
+        let epoch = tokio::time::Instant::now();
+        let io = start_io_sources_with(
+            &cfg,
+            Path::new("board.toml"),
+            ReadingClock::new(epoch),
+            Arc::new(fake.clone()),
+        )
+        .unwrap();
+        let mut hw = build_with_devices(&cfg, None, None, &BTreeMap::new(), &io).unwrap();
+        let (_, mut c) = hw.connectors.remove(0);
+        let now = || {
+            Timestamp::from_millis(
+                u64::try_from(
+                    tokio::time::Instant::now()
+                        .duration_since(epoch)
+                        .as_millis(),
+                )
+                .unwrap(),
+            )
+        };
+        let wait = |c: &mut Box<dyn ConnectorHardware>,
+                    what: &str,
+                    f: &dyn Fn(&charger_hal::DigitalInputs) -> bool| {
+            let end = std::time::Instant::now() + Duration::from_secs(5);
+            loop {
+                c.step(now());
+                let inputs = c.io().read();
+                if f(&inputs) {
+                    return inputs;
+                }
+                assert!(std::time::Instant::now() < end, "{what}: {inputs:?}");
+                std::thread::sleep(Duration::from_millis(5));
+            }
+        };
+        let idle = wait(&mut c, "fresh inputs", &|i| !i.stale);
+        assert!(!idle.emergency_stop && !idle.plugged, "{idle:?}");
+        // Outputs were requested off: contactor line low, active-low lock line high.
+        assert_eq!(fake.level(chip, "K1_K2"), Some(false));
+        assert_eq!(fake.level(chip, "LOCK_N"), Some(true));
+
+        // The truck plugs in and latches: 4 V on CC1.
+        std::fs::write(dev.join("in_voltage0_raw"), "182\n").unwrap();
+        wait(&mut c, "plugged", &|i| i.plugged && !i.stale);
+        let mut out = charger_hal::DigitalOutputs {
+            contactors: true,
+            connector_lock: true,
+            ..Default::default()
+        };
+        out.lines.aux_power = true;
+        c.io().write(&out);
+        let end = std::time::Instant::now() + Duration::from_secs(5);
+        while fake.level(chip, "K1_K2") != Some(true)
+            || fake.level(chip, "LOCK_N") != Some(false)
+            || fake.level(chip, "K3_K4") != Some(true)
+        {
+            assert!(std::time::Instant::now() < end, "outputs not written");
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        // The e-stop chain opens: the line drops.
+        fake.drive(chip, "ESTOP_N", false);
+        wait(&mut c, "the emergency stop", &|i| {
+            i.emergency_stop && !i.stale
+        });
+        // The chip goes away: the inputs go stale within their deadline.
+        fake.remove_chip(chip);
+        wait(&mut c, "stale inputs", &|i| i.stale);
+    }
 }

@@ -20,4 +20,5 @@ pub mod runtime;
 pub mod station;
 pub mod steps;
 pub mod store;
+pub mod thermal;
 pub mod wall_time;

@@ -182,6 +182,31 @@ pub fn render(status: &StationStatus, ocpp: Option<&OcppStatus>) -> String {
             f.sample(&[("connector", id), ("status", &c.status.to_string())], 1.0);
         }
     }
+    {
+        let cooled: Vec<_> = status
+            .connectors
+            .iter()
+            .filter_map(|c| Some((c.station.id.to_string(), c.thermal.as_ref()?)))
+            .collect();
+        let mut f = family(
+            &mut out,
+            "chargerd_cooling_power_watts",
+            "gauge",
+            "What the connector's cooling unit draws now (measured by it, or estimated from its pump and fan speeds); part of the site's auxiliary load.",
+        );
+        for (id, t) in &cooled {
+            f.sample(&[("connector", id)], f64::from(t.cooling_power_w));
+        }
+        let mut f = family(
+            &mut out,
+            "chargerd_cooling_energy_watt_hours_total",
+            "counter",
+            "Energy the connector's cooling unit drew since chargerd started.",
+        );
+        for (id, t) in &cooled {
+            f.sample(&[("connector", id)], t.cooling_energy_wh);
+        }
+    }
     per_connector(
         &mut out,
         "chargerd_connector_faults",

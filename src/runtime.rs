@@ -45,6 +45,9 @@ impl PoolHardware {
             if let Some(Some(range)) = cmds.ranges.get(i) {
                 m.set_range(*range, now);
             }
+            if cmds.fault_resets.get(i) == Some(&true) {
+                m.reset_fault(now);
+            }
             m.command(
                 cmds.modules.get(i).copied().unwrap_or(ModuleCommand::OFF),
                 now,
@@ -72,6 +75,14 @@ pub struct ConnectorView {
     pub station: ConnectorSnapshot,
     pub simulated: bool,
     pub truck: Option<TruckState>,
+    /// The simulated cooling plant's truth (true hottest pin, ambient), which the station
+    /// sees only through its sensors; absent without a simulated cooling plant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub plant: Option<charger_hal::SimPlantView>,
+    /// The thermal derating controller's view (`chargerctl thermal`); absent without a
+    /// cooling unit.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thermal: Option<crate::thermal::ThermalStatus>,
 }
 
 #[derive(Debug, thiserror::Error, Serialize, Deserialize, Clone, PartialEq)]
@@ -211,6 +222,7 @@ impl Rig {
                     imd: hw.imd().reading(),
                     meter: hw.meter().map(|m| m.reading()),
                     frames,
+                    cooling: hw.cooling().map(|c| c.reading()),
                 },
             ));
         }
@@ -234,6 +246,10 @@ impl Rig {
                 hw.power().command(out.power, now);
             }
             hw.imd().set_measuring(out.imd_measuring, now);
+            // The cooling unit's command goes to its cached setpoints; never waits.
+            if let (Some(cmd), Some(cooling)) = (out.cooling, hw.cooling()) {
+                cooling.command(cmd, now);
+            }
             for f in &out.frames {
                 if let Err(e) = hw.can().send(f) {
                     slot.can_errors += 1;
@@ -321,7 +337,9 @@ impl Rig {
                 let sim = slot.and_then(|s| s.hardware.simulator());
                 ConnectorView {
                     simulated: sim.is_some(),
-                    truck: sim.and_then(|s| s.truck()),
+                    truck: sim.as_ref().and_then(|s| s.truck()),
+                    plant: sim.and_then(|s| s.plant()),
+                    thermal: self.station.thermal(station.id),
                     station,
                 }
             })

@@ -46,6 +46,10 @@ const SETTINGS: &[(&str, &str, &str)] = &[
     ("[safety]", "max_reading_age_ms", "1000"),
     ("[safety]", "current_tolerance_a", "10.0"),
     ("[safety]", "implausible_after_ms", "500"),
+    ("[supervision]", "contactor_feedback_deadline_ms", "200"),
+    ("[supervision]", "lock_feedback_deadline_ms", "1000"),
+    ("[supervision]", "open_deadline_ms", "250"),
+    ("[supervision]", "bleeder_deadline_ms", "4000"),
     ("[site]", "max_grid_power_kw", "300.0"),
     ("[site]", "max_grid_current_a", "480.0"),
     ("[site]", "grid_voltage_v", "400.0"),
@@ -71,6 +75,7 @@ const SETTINGS: &[(&str, &str, &str)] = &[
     ("[[connectors]] #2", "max_current", "400.0"),
     ("[[connectors]] #2", "min_current", "0.0"),
     ("[[connectors]] #2", "max_power_kw", "240.0"),
+    ("[[connectors]] #2", "aux_supply_v", "24"),
     (
         "[[connectors]] #2",
         "can",

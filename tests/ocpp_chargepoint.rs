@@ -111,6 +111,8 @@ impl Csms {
                             offered_current: 250.0,
                             soc_percent: Some(50.0),
                             temperature_c: Some(30.0),
+                            pin_temperature_c: None,
+                            coolant_temperature_c: None,
                         })
                         .collect();
                     self.cp.on_meter_readings(readings, *context, self.now);
@@ -321,6 +323,59 @@ fn a_transaction_with_the_csms_down_is_replayed_in_order_with_its_csms_id() {
         local: 7,
         csms: 4242
     }));
+}
+
+#[test]
+fn a_periodic_sample_taken_after_the_session_ended_is_not_sent_bare() {
+    let mut c = Csms::new();
+    let answer_all = |c: &mut Csms, frames: Vec<Value>, sent: &mut Vec<Value>| {
+        for f in frames.into_iter().filter(|f| f[0] == 2) {
+            if f[2] == "StartTransaction" {
+                c.answer(
+                    &f,
+                    json!({"transactionId": 4242, "idTagInfo": {"status": "Accepted"}}),
+                );
+            } else {
+                c.answer(&f, json!({}));
+            }
+            sent.push(f);
+        }
+    };
+    let mut sent = Vec::new();
+    let frames = c.connect_and_accept();
+    answer_all(&mut c, frames, &mut sent);
+    let frames = c.call(
+        "cfg",
+        "ChangeConfiguration",
+        json!({"key": "MeterValueSampleInterval", "value": "1"}),
+    );
+    answer_all(&mut c, frames, &mut sent);
+    c.event(started(7, 1, c.now));
+    for _ in 0..30 {
+        let frames = c.run(Duration::from_millis(100));
+        answer_all(&mut c, frames, &mut sent);
+    }
+    // The truck left: the station's session is over, its stop not yet reported to the core,
+    // and the core's next periodic sample comes back without a transaction.
+    c.running.remove(&1);
+    for _ in 0..30 {
+        let frames = c.run(Duration::from_millis(100));
+        answer_all(&mut c, frames, &mut sent);
+    }
+    c.event(stopped(7, 1, c.now));
+    for _ in 0..10 {
+        let frames = c.run(Duration::from_millis(100));
+        answer_all(&mut c, frames, &mut sent);
+    }
+    let meter_values: Vec<&Value> = sent.iter().filter(|f| f[2] == "MeterValues").collect();
+    assert!(meter_values.len() >= 2, "samples while it ran: {sent:?}");
+    for mv in &meter_values {
+        assert_eq!(mv[3]["transactionId"], 4242, "{mv}");
+    }
+    assert_eq!(
+        actions(&sent).last().map(String::as_str),
+        Some("StopTransaction")
+    );
 }
 
 #[test]

@@ -1320,7 +1320,9 @@ fn injected_faults_reach_the_csms_with_their_error_codes() {
     assert_eq!(estop["vendorErrorCode"], "CD-EMS-01", "{estop}");
     assert_eq!(estop["info"], "emergency stop pressed");
     let before = csms.records().len();
+    // Latched (issue 16): the chain closed again, then a technician clears it.
     d.ctl_ok(&["sim", "clear", "2"]);
+    d.ctl_ok(&["availability", "2", "operative"]);
     d.wait_connector(
         2,
         Duration::from_secs(30),

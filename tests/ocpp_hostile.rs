@@ -545,6 +545,8 @@ impl Harness {
                         offered_current: 250.0,
                         soc_percent: Some(50.0),
                         temperature_c: Some(30.0),
+                        pin_temperature_c: None,
+                        coolant_temperature_c: None,
                     })
                     .collect();
                 self.cp.on_meter_readings(readings, context, self.now);

@@ -230,6 +230,21 @@ fn battery_current(b: &mut Bench, id: u32) -> f32 {
     b.probe(id).truck.map_or(0.0, |t| t.battery_current)
 }
 
+/// A bench on `cfg` with one truck charging on connector 1 at its full 250 A (245 A or more),
+/// watched; with the transaction id.
+fn one_truck_charging(cfg: &str) -> (Bench, PoolWatch, i64) {
+    let mut b = Bench::with_config(cfg);
+    let mut w = PoolWatch::new();
+    b.plug(1, truck());
+    let tx = b.start(1);
+    assert!(
+        run_until(&mut b, &mut w, secs(60), |b| battery_current(b, 1) >= 245.0),
+        "truck 1 never reached 245 A: {:?}",
+        b.rig.pool()
+    );
+    (b, w, tx)
+}
+
 fn secs(s: u64) -> Duration {
     Duration::from_secs(s)
 }
@@ -285,13 +300,7 @@ fn two_trucks_share_the_pool_and_modules_move_when_one_leaves() {
 
 #[test]
 fn a_lower_site_budget_mid_session_releases_modules_after_the_current_fell() {
-    let mut b = Bench::with_config(&config(""));
-    let mut w = PoolWatch::new();
-    b.plug(1, truck());
-    b.start(1);
-    assert!(run_until(&mut b, &mut w, secs(60), |b| battery_current(
-        b, 1
-    ) >= 245.0));
+    let (mut b, mut w, _) = one_truck_charging(&config(""));
     assert!(modules_on(&b, 1) >= 5);
     // The CSMS caps the whole station at 60 kW: the current falls at once (the allocator),
     // the surplus modules leave once they have been surplus for release_after (5 s).
@@ -313,13 +322,7 @@ fn a_lower_site_budget_mid_session_releases_modules_after_the_current_fell() {
 
 #[test]
 fn a_derating_module_is_backed_up_by_another() {
-    let mut b = Bench::with_config(&config(""));
-    let mut w = PoolWatch::new();
-    b.plug(1, truck());
-    b.start(1);
-    assert!(run_until(&mut b, &mut w, secs(60), |b| battery_current(
-        b, 1
-    ) >= 245.0));
+    let (mut b, mut w, _) = one_truck_charging(&config(""));
     // Before charging the truck's power was budgeted at the connector's highest voltage:
     // the modules it does not need at its battery's leave after release_after.
     run(&mut b, &mut w, secs(8));
@@ -382,13 +385,7 @@ fn priority_serves_the_listed_connector_first() {
 
 #[test]
 fn a_module_that_stops_answering_is_switched_out_and_the_session_goes_on() {
-    let mut b = Bench::with_config(&config(""));
-    let mut w = PoolWatch::new();
-    b.plug(1, truck());
-    let tx = b.start(1);
-    assert!(run_until(&mut b, &mut w, secs(60), |b| battery_current(
-        b, 1
-    ) >= 245.0));
+    let (mut b, mut w, tx) = one_truck_charging(&config(""));
     let cabinet = b.cabinet.clone().unwrap();
     let victim = active_on(&b, 1)[0];
     cabinet.set_module_silent(victim, true);
@@ -448,10 +445,10 @@ fn a_welded_matrix_contactor_locks_its_output_out_and_the_other_output_charges_o
     );
     // The welded module never goes anywhere else; truck 2 charges on with the rest.
     run(&mut b, &mut w, secs(20));
-    assert_eq!(
+    assert!(matches!(
         b.rig.pool().unwrap().modules[victim].state,
-        ModuleState::LockedOut { output: 1 }
-    );
+        ModuleState::LockedOut { output: 1, .. }
+    ));
     assert_eq!(cabinet.connections()[victim], vec![1]);
     assert_eq!(b.status(2), ConnectorStatus::Charging);
     assert!(battery_current(&mut b, 2) >= 200.0);
@@ -474,4 +471,33 @@ fn a_contactor_that_does_not_close_is_not_used_again() {
     let pool = b.rig.pool().unwrap();
     assert!(pool.contactors[0].failed);
     assert_ne!(pool.modules[0].state, ModuleState::Active { output: 1 });
+}
+
+#[test]
+fn a_faulted_module_is_reset_once_it_is_out_and_serves_again() {
+    let cfg = config("").replace(
+        "[pool]\n",
+        "[pool]\nfault_reset_after_s = 5\nfault_resets_per_hour = 2\n",
+    );
+    let (mut b, mut w, tx) = one_truck_charging(&cfg);
+    let cabinet = b.cabinet.clone().unwrap();
+    let victim = active_on(&b, 1)[0];
+    cabinet.set_module_fault(victim, Some("over-temperature"));
+    // Switched out at zero current; the truck charges on.
+    assert!(run_until(&mut b, &mut w, secs(10), |b| {
+        b.rig.pool().unwrap().modules[victim].state == ModuleState::Free
+    }));
+    let out_at = b.now;
+    assert!(b.rig.pool().unwrap().modules[victim].fault.is_some());
+    // Not reset before it has been out fault_reset_after_s; reset then, and usable again.
+    run(&mut b, &mut w, secs(4));
+    assert!(b.rig.pool().unwrap().modules[victim].fault.is_some());
+    assert!(run_until(&mut b, &mut w, secs(3), |b| {
+        b.rig.pool().unwrap().modules[victim].fault.is_none()
+    }));
+    let reset_after = b.now - out_at;
+    assert!(reset_after >= secs(5), "{reset_after:?}");
+    assert!(b.rig.pool().unwrap().modules[victim].capacity_w > 0.0);
+    assert!(b.stopped(tx).is_none(), "the session went on");
+    assert!(battery_current(&mut b, 1) >= 245.0);
 }

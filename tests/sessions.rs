@@ -179,9 +179,17 @@ fn an_emergency_stop_ends_the_session_and_faults_the_connector() {
         matches!(start, Err(CommandError::Faulted { .. })),
         "{start:?}"
     );
+    // Latched (issue 16): the chain closed again is not enough, a technician clears it.
     b.rig
         .simulate(1, charger_hal::SimCommand::ClearFaults, b.now)
         .unwrap();
+    b.run_for(secs(1));
+    assert_eq!(b.status(1), ConnectorStatus::Faulted);
+    b.command(StationCommand::SetAvailability {
+        connector: 1,
+        operative: true,
+    })
+    .unwrap();
     b.run_for(secs(1));
     assert_ne!(b.status(1), ConnectorStatus::Faulted);
 }
@@ -563,4 +571,81 @@ fn forcing_safe_turns_the_supply_off_and_opens_once_the_current_has_fallen() {
     c.charge_until_current(1, 100.0, MIN);
     assert!(!c.rig.force_safe(c.now, false), "100 A is not quiet");
     assert!(c.rig.force_safe(c.now, true));
+}
+
+/// The insulation monitor stops answering while a truck charges (`sim fault imd-silent`): its
+/// reading stops moving, and once it is older than `safety.max_reading_age_ms` (1 s) it is a
+/// stale reading, a live fault: the supply goes off, the current is down within 2 s, and the
+/// transaction records why. Heard again, the fault clears.
+#[test]
+fn a_silent_insulation_monitor_while_charging_is_a_stale_reading_and_a_safe_stop() {
+    use chargerd::station::fault::Reading;
+    use chargerd::station::{Fault, FaultKind};
+    let mut b = Bench::new();
+    b.plug(1, TruckSpec::default());
+    let tx = b.start(1);
+    b.charge_until_current(1, 150.0, MIN);
+    b.fault(1, SimFault::ImdSilent);
+    b.assert_safe_within(1, secs(2), secs(3));
+    assert_eq!(b.status(1), ConnectorStatus::Faulted);
+    let stale = Fault::new(FaultKind::StaleReading(Reading::InsulationMonitor));
+    let snapshot = connector_snapshot(&b, 1);
+    assert_eq!(snapshot.faults.first(), Some(&stale.to_string()));
+    let reason = Some(StopReason::ImplausibleMeasurement(stale.to_string()));
+    match b.stopped(tx) {
+        Some(stop) => assert_eq!(Some(stop.reason), reason),
+        None => assert_eq!(snapshot.transaction.and_then(|t| t.stop_reason), reason),
+    }
+    b.rig
+        .simulate(1, charger_hal::SimCommand::ClearFaults, b.now)
+        .unwrap();
+    b.run_for(secs(1));
+    let snapshot = connector_snapshot(&b, 1);
+    assert!(
+        !snapshot.faults.contains(&stale.to_string()),
+        "{:?}",
+        snapshot.faults
+    );
+}
+
+fn connector_snapshot(b: &Bench, id: u32) -> chargerd::station::ConnectorSnapshot {
+    b.rig
+        .station()
+        .snapshot()
+        .into_iter()
+        .find(|c| c.id == id)
+        .unwrap()
+}
+
+/// The insulation monitor goes silent during the cable check: no result can come from it, the
+/// stale reading stops the session, and the energy path never closes onto the battery.
+#[test]
+fn a_silent_insulation_monitor_at_cable_check_never_closes_onto_the_battery() {
+    let mut b = Bench::new();
+    b.plug(1, TruckSpec::default());
+    let tx = b.start(1);
+    assert!(
+        b.run_until(secs(30), |b| b.phase(1) == SessionPhase::CableCheck),
+        "never reached the cable check"
+    );
+    b.fault(1, SimFault::ImdSilent);
+    b.run_for(secs(20));
+    let snapshot = connector_snapshot(&b, 1);
+    assert_eq!(
+        snapshot.faults.first().map(String::as_str),
+        Some("stale insulation monitor reading")
+    );
+    let reason = match b.stopped(tx) {
+        Some(stop) => Some(stop.reason),
+        None => snapshot.transaction.and_then(|t| t.stop_reason),
+    };
+    assert_eq!(
+        reason,
+        Some(StopReason::ImplausibleMeasurement(
+            "stale insulation monitor reading".into()
+        ))
+    );
+    let truck = b.probe(1).truck.unwrap();
+    assert!(!truck.ev_contactors_closed, "{truck:?}");
+    assert_eq!(truck.energy_charged_kwh, 0.0);
 }

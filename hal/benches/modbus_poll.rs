@@ -131,6 +131,7 @@ impl Simulator {
                     Role::DcMeter => "dc_meter",
                     Role::InsulationMonitor => "insulation_monitor",
                     Role::CoolingUnit => "cooling_unit",
+                    Role::IoModule => "io_module",
                 };
                 let addr = self.addrs[&(c, key.to_string())];
                 let units = if role == Role::PowerModule {

@@ -14,6 +14,7 @@
 //! and the bus may live on different tasks); neither side ever waits on the bus.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use charger_protocol::{CanFrame, Timestamp};
@@ -94,8 +95,24 @@ impl ModuleLink {
         self.to.module
     }
 
+    /// Setpoints outside the profile's ranges are fitted into them first
+    /// ([`crate::devices::fit`]): a frame that cannot be encoded is not sent, which would leave
+    /// the module on its previous, perhaps higher, setpoint until its watchdog.
     pub fn command(&mut self, cmd: ModuleCommand) {
-        self.wanted = cmd;
+        let range = |point: Point| {
+            self.profile
+                .messages
+                .iter()
+                .filter(|m| matches!(m.kind, MessageKind::Command { .. }))
+                .flat_map(|m| &m.fields)
+                .find(|f| f.point == Some(point))
+                .and_then(|f| f.range)
+        };
+        let limits = crate::devices::SetpointLimits {
+            voltage: range(Point::VoltageSetpoint),
+            current: range(Point::CurrentLimit),
+        };
+        self.wanted = crate::devices::fit(cmd, limits);
     }
 
     /// Queue the profile's momentary command for `point` (fault reset); false if it has none.
@@ -113,6 +130,11 @@ impl ModuleLink {
 
     pub fn reading(&self) -> &ModuleReading {
         &self.reading
+    }
+
+    /// When the newest good reply of any message arrived; `None` before the first.
+    pub fn last_reply(&self) -> Option<Timestamp> {
+        self.received.iter().flatten().copied().max()
     }
 
     /// The value the station wants for a written point, in the point's unit.
@@ -368,6 +390,8 @@ pub struct CanModuleBus<P: CanPort> {
     /// Handles hold a weak reference: when the bus is gone (its task ended or panicked),
     /// their readings are stale, never frozen fresh.
     alive: Arc<()>,
+    /// Steps that ended in a port error, shared with the modules' monitors.
+    port_errors: Arc<AtomicU64>,
     pub stats: BusStats,
 }
 
@@ -378,6 +402,7 @@ impl<P: CanPort> CanModuleBus<P> {
             profile,
             links: Vec::new(),
             alive: Arc::new(()),
+            port_errors: Arc::new(AtomicU64::new(0)),
             stats: BusStats::default(),
         }
     }
@@ -431,6 +456,7 @@ impl<P: CanPort> CanModuleBus<P> {
             address,
             link,
             bus: Arc::downgrade(&self.alive),
+            port_errors: Arc::clone(&self.port_errors),
         })
     }
 
@@ -470,6 +496,9 @@ impl<P: CanPort> CanModuleBus<P> {
             if result.is_ok() {
                 result = Err(e);
             }
+        }
+        if result.is_err() {
+            self.port_errors.fetch_add(1, Ordering::Relaxed);
         }
         result
     }
@@ -529,11 +558,23 @@ pub struct CanPowerModule {
     address: u32,
     link: Arc<Mutex<ModuleLink>>,
     bus: std::sync::Weak<()>,
+    port_errors: Arc<AtomicU64>,
 }
 
 impl CanPowerModule {
     pub fn address(&self) -> u32 {
         self.address
+    }
+
+    /// A read-only view of this module's link, for `chargerctl devices`: any number may
+    /// exist beside the one owner that commands the module.
+    pub fn monitor(&self) -> CanModuleMonitor {
+        CanModuleMonitor {
+            address: self.address,
+            link: Arc::clone(&self.link),
+            bus: self.bus.clone(),
+            port_errors: Arc::clone(&self.port_errors),
+        }
     }
 
     /// The module's link counters (frames, replies, missed replies, decode/encode errors).
@@ -568,6 +609,47 @@ impl PowerModule for CanPowerModule {
     /// (stuck, not dropped) still leaves the module stale after its `max_age`.
     fn step(&mut self, now: Timestamp) {
         lock(&self.link).refresh(now);
+    }
+}
+
+/// What a [`CanModuleMonitor`] shows of one module at one moment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CanModuleStatus {
+    pub address: u32,
+    pub stats: LinkStats,
+    /// When the newest good reply arrived.
+    pub last_reply: Option<Timestamp>,
+    /// A reply the station reads is missing or older than its `max_age`, or the bus is gone.
+    pub stale: bool,
+    /// The bus's task is running (its [`CanModuleBus`] exists).
+    pub bus_alive: bool,
+    /// Steps of the bus that ended in a port error (shared by every module on the bus).
+    pub port_errors: u64,
+}
+
+/// A read-only view of one module on a [`CanModuleBus`] ([`CanPowerModule::monitor`]).
+#[derive(Debug, Clone)]
+pub struct CanModuleMonitor {
+    address: u32,
+    link: Arc<Mutex<ModuleLink>>,
+    bus: std::sync::Weak<()>,
+    port_errors: Arc<AtomicU64>,
+}
+
+impl CanModuleMonitor {
+    /// The module's link at `now` (on the bus's clock); never waits on the bus.
+    pub fn status(&self, now: Timestamp) -> CanModuleStatus {
+        let mut link = lock(&self.link);
+        link.refresh(now);
+        let bus_alive = self.bus.strong_count() > 0;
+        CanModuleStatus {
+            address: self.address,
+            stats: link.stats,
+            last_reply: link.last_reply(),
+            stale: link.reading().stale || !bus_alive,
+            bus_alive,
+            port_errors: self.port_errors.load(Ordering::Relaxed),
+        }
     }
 }
 

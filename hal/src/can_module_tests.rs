@@ -167,17 +167,34 @@ fn a_fault_reset_sends_off_once_then_every_command_again() {
 }
 
 #[test]
-fn a_setpoint_outside_the_profile_is_not_sent_and_counted() {
-    let mut l = link(3);
-    l.poll(t(0));
-    l.command(ModuleCommand {
+fn a_setpoint_outside_the_profile_is_fitted_into_its_range_never_dropped() {
+    // What each command puts on the bus at its first poll.
+    let frames = |c: ModuleCommand| {
+        let mut l = link(3);
+        l.poll(t(0));
+        l.command(c);
+        let f = l.poll(t(100));
+        assert_eq!(l.stats.encode_errors, 0);
+        f.iter().map(|f| f.data().to_vec()).collect::<Vec<_>>()
+    };
+    let on = |voltage, current_limit| ModuleCommand {
         enable: true,
-        voltage: 2000.0,
-        current_limit: 20.0,
-    });
-    let frames = l.poll(t(100));
-    assert_eq!(frames.iter().map(cmd).collect::<Vec<_>>(), [0x1A]);
-    assert_eq!(l.stats.encode_errors, 1);
+        voltage,
+        current_limit,
+    };
+    // Above the profile's 0..1000 V: sent as 1000 V (before, the frame was not sent at all and
+    // the module kept its previous setpoint until its watchdog).
+    assert_eq!(frames(on(2000.0, 20.0)), frames(on(1000.0, 20.0)));
+    assert_ne!(frames(on(2000.0, 20.0)), frames(on(650.0, 20.0)));
+    // Below the range: switched off.
+    assert_eq!(
+        frames(on(-10.0, 20.0)),
+        frames(ModuleCommand {
+            enable: false,
+            voltage: 0.0,
+            current_limit: 20.0,
+        })
+    );
 }
 
 // ---------------------------------------------------------------------------------------------

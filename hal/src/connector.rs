@@ -4,7 +4,7 @@ use charger_protocol::{ControlLines, Timestamp};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
-use crate::{CanPort, DcMeter, DigitalIo, InsulationMonitor, PowerSupply};
+use crate::{CanPort, CoolingUnit, DcMeter, DigitalIo, InsulationMonitor, PowerSupply};
 
 /// The hardware behind one connector. Production bundles real backends; the simulator bundles
 /// models that are coupled by physics and advanced by [`step`](Self::step).
@@ -17,6 +17,12 @@ pub trait ConnectorHardware: Send + std::fmt::Debug {
     /// The DC energy meter on this connector's output, if it has one: then the session's
     /// energy is what the meter counts; without one, the station integrates its own V × I.
     fn meter(&mut self) -> Option<&mut dyn DcMeter> {
+        None
+    }
+
+    /// The cooling unit of this connector's liquid-cooled cable, if it has one: its pin and
+    /// coolant temperatures feed the thermal derating loop, which commands its pump and fan.
+    fn cooling(&mut self) -> Option<&mut dyn CoolingUnit> {
         None
     }
 
@@ -83,10 +89,32 @@ pub enum SimFault {
     MeterReplaced,
     /// The DC meter's next reading is garbage far above its register (momentary).
     MeterJump,
+    /// The insulation monitor stops answering (its reading goes stale) until cleared.
+    ImdSilent,
+    /// The cooling unit stops answering until cleared (a cooling unit served over Modbus).
+    CoolingSilent,
+    /// The DC+ pin's temperature sensor fails open (its converter reports the open-circuit
+    /// sentinel) until cleared.
+    PinSensorOpen,
+    /// The cooling unit's pump delivers only part of its flow (50 % by default) until cleared.
+    PumpDegraded,
+    /// The coolant's inlet temperature steps up (+10 K by default) until cleared.
+    CoolantInletStep,
+    /// The output contactors weld: once closed (now or next time) they stay closed, with
+    /// their auxiliary contacts, until cleared.
+    ContactorWelded,
+    /// The output contactors never close (a broken coil or driver) until cleared.
+    ContactorStuckOpen,
+    /// The connector lock's motor jams where it is until cleared.
+    LockJammed,
+    /// The lock's feedback reads "unlocked" while the lock holds, until cleared.
+    LockFeedbackLost,
+    /// The board I/O backend marks its snapshots stale until cleared.
+    IoStale,
 }
 
 impl SimFault {
-    pub const ALL: [SimFault; 12] = [
+    pub const ALL: [SimFault; 22] = [
         SimFault::CanSilent,
         SimFault::EmergencyStop,
         SimFault::PowerSupply,
@@ -99,6 +127,16 @@ impl SimFault {
         SimFault::MeterFrozen,
         SimFault::MeterReplaced,
         SimFault::MeterJump,
+        SimFault::ImdSilent,
+        SimFault::CoolingSilent,
+        SimFault::PinSensorOpen,
+        SimFault::PumpDegraded,
+        SimFault::CoolantInletStep,
+        SimFault::ContactorWelded,
+        SimFault::ContactorStuckOpen,
+        SimFault::LockJammed,
+        SimFault::LockFeedbackLost,
+        SimFault::IoStale,
     ];
 
     pub fn name(self) -> &'static str {
@@ -115,6 +153,16 @@ impl SimFault {
             SimFault::MeterFrozen => "meter-frozen",
             SimFault::MeterReplaced => "meter-replaced",
             SimFault::MeterJump => "meter-jump",
+            SimFault::ImdSilent => "imd-silent",
+            SimFault::CoolingSilent => "cooling-silent",
+            SimFault::PinSensorOpen => "pin-sensor-open",
+            SimFault::PumpDegraded => "pump-degraded",
+            SimFault::CoolantInletStep => "coolant-inlet-step",
+            SimFault::ContactorWelded => "contactor-welded",
+            SimFault::ContactorStuckOpen => "contactor-stuck-open",
+            SimFault::LockJammed => "lock-jammed",
+            SimFault::LockFeedbackLost => "lock-feedback-lost",
+            SimFault::IoStale => "io-stale",
         }
     }
 }
@@ -136,6 +184,10 @@ pub enum SimCommand {
     Unplug,
     Fault(SimFault),
     ClearFaults,
+    /// The ambient air temperature around the connector's cooling unit, °C (−30 to 60).
+    Ambient {
+        celsius: f32,
+    },
 }
 
 /// The vehicle side of a connector's inlet, as an external simulator (another process, another
@@ -214,16 +266,24 @@ pub enum SimError {
     AlreadyPlugged,
     #[error("no truck is plugged in")]
     NotPlugged,
-    #[error("unknown fault '{0}' (known: can-silent, emergency-stop, power-supply, vehicle-fault, insulation, implausible-current, vehicle-stop, vehicle-pause, meter-silent, meter-frozen, meter-replaced, meter-jump)")]
+    #[error("unknown fault '{0}' (known: can-silent, emergency-stop, power-supply, vehicle-fault, insulation, implausible-current, vehicle-stop, vehicle-pause, meter-silent, meter-frozen, meter-replaced, meter-jump, imd-silent, cooling-silent, pin-sensor-open, pump-degraded, coolant-inlet-step)")]
     UnknownFault(String),
     #[error("this simulated connector has no DC meter")]
     NoMeter,
+    /// The fault needs a part this connector does not have, or not in that form (e.g. a
+    /// meter served over Modbus cannot be swapped).
+    #[error("{0}")]
+    NotSupported(String),
     #[error("invalid truck: {0}")]
     InvalidTruck(String),
     #[error("this connector's truck is simulated in-process; `inlet` is for connectors whose CAN is a cannelloni link to an external simulator")]
     NotExternal,
     #[error("invalid inlet state: {0}")]
     InvalidInlet(String),
+    #[error("this simulated connector has no cooling unit")]
+    NoCooling,
+    #[error("ambient {0} °C must be between -30 and 60")]
+    InvalidAmbient(f32),
 }
 
 /// What a simulated connector lets a technician do.
@@ -233,11 +293,27 @@ pub trait SimulatorControl: std::fmt::Debug {
     /// What the simulated truck knows of itself (true SOC, battery voltage), for status views.
     fn truck(&self) -> Option<TruckState>;
 
+    /// The simulated cooling plant's truth (its true hottest pin, its ambient), which the
+    /// station only sees through the sensors; `None` without a cooling plant.
+    fn plant(&self) -> Option<SimPlantView> {
+        None
+    }
+
     /// An external simulator sets the vehicle side of the inlet and reads the charger's side.
     fn inlet(&mut self, state: &InletState, now: Timestamp) -> Result<InletReport, SimError> {
         let _ = (state, now);
         Err(SimError::NotExternal)
     }
+}
+
+/// A simulated connector's cooling plant as only the simulator knows it: the limit is on the
+/// true pin temperature, the controller sees measured ones (Pt1000 lag, noise, the poll).
+#[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
+pub struct SimPlantView {
+    /// The true hottest pin (DC+ or DC−), °C.
+    pub hottest_pin_c: f32,
+    /// The plant's ambient air, °C.
+    pub ambient_c: f32,
 }
 
 /// The simulated truck's own view, which the charger cannot see directly.
@@ -271,12 +347,20 @@ mod tests {
             | SimFault::MeterSilent
             | SimFault::MeterFrozen
             | SimFault::MeterReplaced
-            | SimFault::MeterJump => 1,
+            | SimFault::MeterJump
+            | SimFault::ImdSilent
+            | SimFault::CoolingSilent => 1,
+            SimFault::PinSensorOpen | SimFault::PumpDegraded | SimFault::CoolantInletStep => 1,
+            SimFault::ContactorWelded
+            | SimFault::ContactorStuckOpen
+            | SimFault::LockJammed
+            | SimFault::LockFeedbackLost
+            | SimFault::IoStale => 1,
         };
         let names: std::collections::BTreeSet<&str> =
             SimFault::ALL.iter().map(|f| f.name()).collect();
         assert_eq!(names.len(), SimFault::ALL.len());
-        assert_eq!(SimFault::ALL.into_iter().map(count).sum::<usize>(), 12);
+        assert_eq!(SimFault::ALL.into_iter().map(count).sum::<usize>(), 22);
         for f in SimFault::ALL {
             assert_eq!(f.name().parse::<SimFault>().ok(), Some(f));
         }

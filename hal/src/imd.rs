@@ -12,8 +12,13 @@ pub struct ImdReading {
     pub resistance_ohms: Option<f32>,
     /// Voltage on the cable side of the output contactors, in volts.
     pub cable_voltage: f32,
-    /// The device reports an internal fault.
+    /// The device reports an internal fault, or its own alarm.
     pub device_fault: bool,
+    /// The reading could not be refreshed within its age limit (a device that stopped
+    /// answering, a link down): the values are the last known, never a result. The station
+    /// treats it as a stale reading, a fault, as it does a reading whose `at` is too old.
+    #[serde(default)]
+    pub stale: bool,
     pub at: Timestamp,
 }
 

@@ -1,4 +1,10 @@
 //! Digital I/O of one connector: contactors, lock, protocol lines, and the inputs beside them.
+//!
+//! The control loop sees one cached snapshot ([`DigitalInputs`]) and writes one set of
+//! commands ([`DigitalOutputs`]) each step, without waiting: a backend owns the devices
+//! (simulator, GPIO chip, IIO channel, Modbus I/O module) and keeps the snapshot fresh. An
+//! input that was not refreshed within its supervision deadline makes the snapshot
+//! [`stale`](DigitalInputs::stale), and the station treats a stale snapshot as a fault.
 
 use charger_protocol::ControlLines;
 use serde::{Deserialize, Serialize};
@@ -10,6 +16,19 @@ pub struct DigitalOutputs {
     pub contactors: bool,
     pub connector_lock: bool,
     pub lines: ControlLines,
+    /// The output's discharge (bleeder) resistor is switched across DC+/DC−: it brings the
+    /// cable below touch-safe voltage after a session or a cable check.
+    #[serde(default)]
+    pub bleeder: bool,
+    /// The insulation monitor's disconnect relay is closed: the IMD measures this output.
+    /// Open while another IMD measures the same conductors (a matrix joining two outputs),
+    /// or while the output is dead, so that two monitors never measure each other.
+    #[serde(default)]
+    pub imd_connected: bool,
+    /// The vehicle's low-voltage auxiliary supply (GB/T A+/A−) is 24 V rather than 12 V.
+    /// Selected before [`ControlLines::aux_power`] switches it on; never changed while on.
+    #[serde(default)]
+    pub aux_supply_24v: bool,
 }
 
 /// Everything the station reads on one connector.
@@ -25,9 +44,54 @@ pub struct DigitalInputs {
     pub locked: bool,
     /// Contactor auxiliary contacts: the output contactors are closed.
     pub contactors_closed: bool,
+    /// At least one input missed its supervision deadline (its device stopped answering, or
+    /// could not be opened): the values above are the last known, not the present.
+    #[serde(default)]
+    pub stale: bool,
 }
 
 pub trait DigitalIo: Send + std::fmt::Debug {
     fn write(&mut self, outputs: &DigitalOutputs);
     fn read(&self) -> DigitalInputs;
+}
+
+/// The value of one I/O point as its device reports it: a digital level, or an analog value
+/// in the unit its configuration scales it to (volts at the connector for CC1 and proximity).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PointValue {
+    Level(bool),
+    Analog(f32),
+}
+
+/// A point's latest value and when its device read it, on the daemon's clock (see
+/// [`crate::devices::ReadingClock`]).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct PointReading {
+    pub value: PointValue,
+    pub at: charger_protocol::Timestamp,
+}
+
+/// Why an output could not be commanded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LineError {
+    #[error("{source_name}: no output point `{point}`")]
+    UnknownPoint { source_name: String, point: String },
+    #[error("{source_name}: {reason}")]
+    Device { source_name: String, reason: String },
+}
+
+/// A device that owns a set of I/O points — a GPIO chip, an IIO device, a Modbus I/O module —
+/// and keeps them fresh from a task of its own. Board I/O maps a connector's lines onto the
+/// points of one or more sources. No call ever waits on the device.
+pub trait LineSource: Send + Sync + std::fmt::Debug {
+    /// The device's name, as the configuration gives it (logs, `chargerctl hw`).
+    fn name(&self) -> &str;
+    /// The latest reading of input `point`; `None` until it was read once.
+    fn input(&self, point: &str) -> Option<PointReading>;
+    /// Drive output `point`. The source's task writes it, and writes it again after its
+    /// device came back (a restarted module may have lost it).
+    fn set_output(&self, point: &str, level: bool) -> Result<(), LineError>;
+    /// The device's latest error, if its last attempt failed (`chargerctl hw`).
+    fn last_error(&self) -> Option<String>;
 }

@@ -8,11 +8,14 @@
 //! The plant simulators in [`sim`] implement the same traits, with physics stepped by time
 //! given from outside, so the daemon runs on them unchanged and tests run them in simulated time.
 
+pub mod analog;
+pub mod board;
 pub mod can;
 pub mod can_module;
 pub mod connector;
 pub mod devices;
 pub mod energy;
+pub mod gpio;
 pub mod imd;
 pub mod io;
 pub mod modbus;
@@ -23,11 +26,13 @@ pub mod sim;
 
 pub use can::{CanError, CanPort};
 pub use connector::{
-    ConnectorHardware, InletReport, InletState, SimCommand, SimError, SimFault, SimulatorControl,
-    TruckSpec, TruckState,
+    ConnectorHardware, InletReport, InletState, SimCommand, SimError, SimFault, SimPlantView,
+    SimulatorControl, TruckSpec, TruckState,
 };
 pub use imd::{ImdReading, InsulationMonitor};
-pub use io::{DigitalInputs, DigitalIo, DigitalOutputs};
+pub use io::{
+    DigitalInputs, DigitalIo, DigitalOutputs, LineError, LineSource, PointReading, PointValue,
+};
 pub use module::{
     CoolingCommand, CoolingReading, CoolingUnit, DcMeter, MeterReading, ModuleCommand,
     ModuleReading, PowerModule, SwitchingMatrix, VoltageRange,

@@ -319,22 +319,36 @@ impl ModbusDevice {
     }
 
     fn queue(&self, point: Point, req: crate::profile::WriteRequest) -> Result<(), CommandError> {
-        let (register, read_back) = self
-            .profile
-            .point(point)
-            .map(|r| (r.name.clone(), r.access.readable() && !r.momentary))
-            .unwrap_or_default();
-        let ack = self
+        let index = self
             .profile
             .registers
             .iter()
-            .position(|r| r.point == Some(point))
-            .map(|idx| {
-                (
-                    self.queued.fetch_add(1, Ordering::Relaxed).wrapping_add(1),
-                    idx,
-                )
-            });
+            .position(|r| r.point == Some(point));
+        self.queue_register(index, req)
+    }
+
+    /// Queue a write of the register at `index` of [`Profile::registers`] (an I/O module's
+    /// named point); checked against the profile first, read back where readable.
+    pub fn write_register(&self, index: usize, value: &Value) -> Result<(), CommandError> {
+        let req = self.profile.encode_write_register(index, value)?;
+        self.queue_register(Some(index), req)
+    }
+
+    fn queue_register(
+        &self,
+        index: Option<usize>,
+        req: crate::profile::WriteRequest,
+    ) -> Result<(), CommandError> {
+        let reg = index.and_then(|i| self.profile.registers.get(i));
+        let (register, read_back) = reg
+            .map(|r| (r.name.clone(), r.access.readable() && !r.momentary))
+            .unwrap_or_default();
+        let ack = reg.and(index).map(|idx| {
+            (
+                self.queued.fetch_add(1, Ordering::Relaxed).wrapping_add(1),
+                idx,
+            )
+        });
         self.writes
             .try_send((
                 self.index,
@@ -351,6 +365,21 @@ impl ModbusDevice {
                 mpsc::error::TrySendError::Full(_) => CommandError::QueueFull,
                 mpsc::error::TrySendError::Closed(_) => CommandError::Stopped,
             })
+    }
+
+    /// The latest reading of the register at `index` of [`Profile::registers`].
+    pub fn reading_at(&self, index: usize) -> Option<Reading> {
+        self.state.borrow().readings.get(index).cloned().flatten()
+    }
+
+    /// The latest write the register at `index` took ([`Acknowledged`]), if any.
+    pub fn acknowledged_at(&self, index: usize) -> Option<Acknowledged> {
+        self.state
+            .borrow()
+            .acknowledged
+            .get(index)
+            .cloned()
+            .flatten()
     }
 
     /// The number of the last write queued on this device (0 before the first): a write
@@ -622,7 +651,9 @@ impl Wire {
             {
                 (Call::Transport(format!("garbled reply: {e}")), true)
             }
-            Ok(Err(tokio_modbus::Error::Transport(e))) => (Call::Transport(e.to_string()), false),
+            Ok(Err(tokio_modbus::Error::Transport(e))) => {
+                (Call::Transport(transport_error(&e)), false)
+            }
             Err(_) => (Call::Timeout, true),
         };
         let counted = match (&self.line, &call) {
@@ -1022,6 +1053,20 @@ fn decode_point(
             })?;
             codec::decode(&reg.encoding, slice).map_err(ReadError::Decode)
         }
+    }
+}
+
+/// A transport error as a technician reads it: a peer that closed the connection says so,
+/// where the OS error alone would read "Success (os error 0)".
+fn transport_error(e: &std::io::Error) -> String {
+    use std::io::ErrorKind;
+    match e.kind() {
+        ErrorKind::UnexpectedEof => format!("the device closed the connection ({e})"),
+        ErrorKind::ConnectionReset | ErrorKind::ConnectionAborted | ErrorKind::BrokenPipe => {
+            format!("the connection was lost ({e})")
+        }
+        _ if e.raw_os_error() == Some(0) => format!("the device closed the connection ({e})"),
+        _ => e.to_string(),
     }
 }
 

@@ -147,6 +147,10 @@ pub struct CoolingReading {
     pub level: Option<f32>,
     /// Names of the active alarm bits, as the profile names them.
     pub alarms: Vec<String>,
+    /// What the unit draws from the station's auxiliary supply (pump, fan, electronics), W,
+    /// where it measures it; the station estimates it from the commanded speeds otherwise.
+    #[serde(default)]
+    pub electrical_power_w: Option<f32>,
     /// Not refreshed within its age limit: the values are the last known.
     pub stale: bool,
     pub at: Timestamp,

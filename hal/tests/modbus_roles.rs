@@ -158,11 +158,10 @@ async fn a_power_module_follows_its_commands_and_reports_range_and_faults() {
     let r2 = wait_for("m2 read", || Some(m2.reading()).filter(|r| !r.stale)).await;
     assert!(!r2.running && r2.current == 0.0, "{r2:?}");
 
-    // A voltage beyond the profile's range is refused as a whole: nothing changes.
+    // A NaN is refused as a whole: nothing changes.
     m1.command(
         ModuleCommand {
-            voltage: 1_200.0,
-            current_limit: 10.0,
+            voltage: f32::NAN,
             ..cmd
         },
         now(&clock),
@@ -177,14 +176,6 @@ async fn a_power_module_follows_its_commands_and_reports_range_and_faults() {
         "{:?}",
         m1.last_error()
     );
-    m1.command(
-        ModuleCommand {
-            voltage: f32::NAN,
-            ..cmd
-        },
-        now(&clock),
-    );
-    assert!(m1.last_error().is_some());
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(
         sim.with_unit(1, |d| plant_value(d, Point::VoltageSetpoint))
@@ -192,6 +183,23 @@ async fn a_power_module_follows_its_commands_and_reports_range_and_faults() {
         Some(Value::Number(700.0))
     );
     assert!((m1.reading().current - 40.0).abs() < 0.01);
+    // A voltage beyond the profile's range is fitted into it (a refused write would leave
+    // the previous setpoint in force): written as the range's top.
+    m1.command(
+        ModuleCommand {
+            voltage: 1_200.0,
+            ..cmd
+        },
+        now(&clock),
+    );
+    assert_eq!(m1.last_error(), None);
+    wait_for("the voltage setpoint at the range's top", || {
+        sim.with_unit(1, |d| plant_value(d, Point::VoltageSetpoint))
+            .flatten()
+            .filter(|v| *v == Value::Number(1000.0))
+    })
+    .await;
+    m1.command(cmd, now(&clock));
 
     // Only the current limit changes: the module follows.
     m1.command(
@@ -242,6 +250,16 @@ async fn a_power_module_follows_its_commands_and_reports_range_and_faults() {
             .flatten(),
         Some(Value::Number(1.0))
     );
+    // Asked again (the pool asks every step until the module reports the range), the
+    // refused write is tried again; a write that went through is not repeated.
+    m1.set_range(VoltageRange::Low, now(&clock));
+    wait_for("parallel range after the retry", || {
+        sim.with_unit(1, |d| plant_value(d, Point::VoltageRangeMode))
+            .flatten()
+            .filter(|v| *v == Value::Number(0.0))
+    })
+    .await;
+    assert_eq!(m1.last_error(), None);
 
     // Over-temperature latches a fault, named by the profile's bit; a reset clears it once
     // the heat sink has cooled.
@@ -484,6 +502,13 @@ async fn a_cooling_unit_runs_its_pump_and_reports_temperatures_sensor_faults_and
         "% in the profile, ratio in the role: {r:?}"
     );
     assert!(r.alarms.is_empty(), "{r:?}");
+    // Its own draw, in whole watts: 15 W of electronics, pump and fan by the cube of their
+    // speed (250 W × 0.5³ + 300 W × 0.3³ = 39.35 W).
+    assert!(
+        r.electrical_power_w
+            .is_some_and(|w| (w - 54.35).abs() <= 1.0),
+        "{r:?}"
+    );
     assert_eq!(
         sim.with(|d| plant_value(d, Point::FanSetpoint)),
         Some(Value::Number(30.0))
@@ -603,10 +628,10 @@ async fn an_insulation_monitor_measures_and_reports_an_injected_fault() {
     .await;
     assert!(!imd.reading().measuring);
 
-    // A monitor that cannot be heard is a device fault, never a passed check.
+    // A monitor that cannot be heard is stale, never a passed check.
     sim.with(|d| d.inject(Some(CommsFault::NoAnswer)));
-    wait_for("the device fault", || {
-        Some(imd.reading()).filter(|r| r.device_fault && r.resistance_ohms.is_none())
+    wait_for("the stale reading", || {
+        Some(imd.reading()).filter(|r| r.stale && r.resistance_ohms.is_none())
     })
     .await;
 }
@@ -702,7 +727,9 @@ async fn configuration_errors_name_the_device_and_what_is_wrong() {
     assert_eq!(e.problem, BuildProblem::BroadcastUnit);
 
     let mut slow = instance("m2", Role::PowerModule, module, 5020, 2);
-    let Transport::ModbusTcp(tcp) = &mut slow.transport;
+    let Transport::ModbusTcp(tcp) = &mut slow.transport else {
+        unreachable!()
+    };
     tcp.timeout_ms = Some(1_000);
     let e = err(vec![
         instance("m1", Role::PowerModule, module, 5020, 1),
@@ -743,7 +770,9 @@ async fn configuration_errors_name_the_device_and_what_is_wrong() {
     );
 
     let mut fast = instance("m1", Role::PowerModule, module, 5020, 1);
-    let Transport::ModbusTcp(tcp) = &mut fast.transport;
+    let Transport::ModbusTcp(tcp) = &mut fast.transport else {
+        unreachable!()
+    };
     tcp.timeout_ms = Some(1);
     let e = err(vec![fast]).await;
     assert!(
@@ -783,7 +812,9 @@ fn device_instances_deserialize_from_the_configuration() {
         cfg.devices[0].transport,
         Transport::ModbusTcp(ModbusTcp::new("10.0.0.5", 502, 1))
     );
-    let Transport::ModbusTcp(tcp) = &cfg.devices[1].transport;
+    let Transport::ModbusTcp(tcp) = &cfg.devices[1].transport else {
+        unreachable!()
+    };
     assert_eq!((tcp.port, tcp.unit, tcp.timeout_ms), (5020, 3, Some(300)));
 
     let typo = text.replace("timeout_ms = 300", "timeout_ms = 300, timeuot = 1");

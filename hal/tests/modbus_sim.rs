@@ -544,6 +544,107 @@ async fn a_simulated_connector_couples_modules_meter_imd_and_cooling() {
     .await;
 }
 
+/// The devices beside a simulated connector (the daemon's `simulate_devices`): fed from its
+/// tap, an injected insulation fault reaching the IMD, and a silenced IMD answering nothing
+/// until the fault is cleared, while the meter goes on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_simulated_connectors_devices_follow_its_tap_and_its_injected_faults() {
+    use charger_hal::sim::modbus::connector::{
+        serve_connector_devices, ConnectorDevicesSpec, DeviceSpec,
+    };
+    use charger_hal::sim::tap::{PlantTap, TapDevice, TapFault};
+    let any = SocketAddr::from(([127, 0, 0, 1], 0));
+    let spec = ConnectorDevicesSpec {
+        meter: Some(DeviceSpec {
+            profile: shipped("dc-meter-modbus.toml"),
+            addr: any,
+        }),
+        imd: Some(DeviceSpec {
+            profile: shipped("insulation-monitor-modbus.toml"),
+            addr: any,
+        }),
+        cooling: Some(DeviceSpec {
+            profile: shipped("cooling-unit-hpc-modbus.toml"),
+            addr: any,
+        }),
+        thermal: None,
+        sensors: charger_hal::sim::thermal::SensorChainParams::default(),
+        tick: TICK,
+    };
+    let tap = PlantTap::new(&spec.tap_devices());
+    let sim = serve_connector_devices(spec, tap.clone()).await.unwrap();
+    let link = |addr| TcpLink {
+        addr,
+        timeout: Duration::from_millis(200),
+        reconnect_after: 3,
+        frozen_after: 3,
+    };
+    let config = |name: &str| DeviceConfig {
+        name: name.into(),
+        unit: 1,
+        profile: shipped(name),
+    };
+    let (mut meters, _t1) = spawn_tcp(
+        link(sim.meter.as_ref().unwrap().addr()),
+        vec![config("dc-meter-modbus.toml")],
+    );
+    let (mut imds, _t2) = spawn_tcp(
+        link(sim.imd.as_ref().unwrap().addr()),
+        vec![config("insulation-monitor-modbus.toml")],
+    );
+    let (mut coolings, _t3) = spawn_tcp(
+        link(sim.cooling.as_ref().unwrap().addr()),
+        vec![config("cooling-unit-hpc-modbus.toml")],
+    );
+    let (meter, imd, cooling) = (&mut meters[0], &mut imds[0], &mut coolings[0]);
+    tap.publish(640.0, 300.0, None);
+    until(meter, "the tapped current and voltage", |d| {
+        num(d, Point::MeterCurrent) == Some(300.0) && num(d, Point::MeterVoltage) == Some(640.0)
+    })
+    .await;
+    until(meter, "energy counted", |d| {
+        num(d, Point::Energy).is_some_and(|e| e >= 1.0)
+    })
+    .await;
+    until(imd, "the cable voltage at the IMD", |d| {
+        num(d, Point::ImdVoltage) == Some(640.0) && flag(d, Point::InsulationAlarm) == Some(false)
+    })
+    .await;
+    until(cooling, "pins warming with 300 A", |d| {
+        num(d, Point::PinTemperatureDcPlus).is_some_and(|t| t > 25.0)
+    })
+    .await;
+    // The simulated connector's insulation fault: the IMD measures it and raises its alarm.
+    tap.publish(640.0, 300.0, Some(20_000.0));
+    until(imd, "the injected insulation fault", |d| {
+        flag(d, Point::InsulationAlarm) == Some(true)
+            && num(d, Point::InsulationResistance).is_some_and(|r| r < 20.5)
+    })
+    .await;
+    // The IMD goes silent: its requests time out while the meter still answers.
+    tap.set_fault(TapDevice::InsulationMonitor, Some(TapFault::Silent));
+    until(imd, "the IMD timing out", |d| {
+        d.state().errors.timeouts >= 2
+    })
+    .await;
+    assert_eq!(
+        sim.imd.as_ref().unwrap().with(|d| d.fault()),
+        Some(CommsFault::NoAnswer)
+    );
+    let before = meter.state().errors.requests;
+    until(meter, "the meter still answering", |d| {
+        d.state().errors.requests > before + 2 && d.state().errors.timeouts == 0
+    })
+    .await;
+    tap.clear_faults();
+    tap.publish(640.0, 300.0, None);
+    until(imd, "the IMD answering again without its alarm", |d| {
+        flag(d, Point::InsulationAlarm) == Some(false)
+    })
+    .await;
+    assert_eq!(sim.imd.as_ref().unwrap().with(|d| d.fault()), None);
+}
+
 /// The `modbus-sim` binary in its own process: the shipped profiles on free ports, and
 /// hal::modbus reads its meter and drives its modules.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -53,6 +53,9 @@ enum Command {
     Modules,
     /// Every configured device: its link, the age of its last reading, its error counts.
     Devices,
+    /// Thermal derating per connector with a cooling unit: each sensor and its validity, the
+    /// hottest pin, target, limit, controller state, pump and fan.
+    Thermal,
     /// Recent sessions from the journal, newest first.
     Sessions {
         /// How many sessions to show.
@@ -158,7 +161,12 @@ enum SimCmd {
         connector: u32,
     },
     /// Inject a fault into the simulated plant or truck (`vehicle-pause`: GB/T only; `sim
-    /// clear` resumes; `meter-*`: connectors with a simulated DC meter).
+    /// clear` resumes; `meter-*`: connectors with a DC meter; `imd-silent`, `cooling-silent`:
+    /// the device stops answering, on a connector with `simulate_devices` its Modbus device;
+    /// `pin-sensor-open`, `pump-degraded`, `coolant-inlet-step`: the connector's simulated
+    /// cooling unit; `contactor-welded`, `contactor-stuck-open`, `lock-jammed`,
+    /// `lock-feedback-lost`, `io-stale`: the board I/O, whose latched faults also need
+    /// `availability N operative` after `sim clear`).
     Fault {
         /// Connector number.
         connector: u32,
@@ -171,6 +179,14 @@ enum SimCmd {
     Clear {
         /// Connector number.
         connector: u32,
+    },
+    /// Set the ambient air temperature around the connector's simulated cooling unit.
+    Ambient {
+        /// Connector number.
+        connector: u32,
+        /// Ambient temperature, °C (-30 to 60).
+        #[arg(allow_negative_numbers = true)]
+        celsius: f32,
     },
 }
 
@@ -199,6 +215,7 @@ fn request_of(cmd: &Command) -> Result<Request, CtlError> {
         Command::Status { .. }
         | Command::Modules
         | Command::Devices
+        | Command::Thermal
         | Command::Metrics { .. }
         | Command::Completions { .. }
         | Command::Man { .. } => Request::Status,
@@ -242,6 +259,9 @@ fn request_of(cmd: &Command) -> Result<Request, CtlError> {
                 SimCmd::Unplug { connector } => (*connector, SimCommand::Unplug),
                 SimCmd::Fault { connector, kind } => (*connector, SimCommand::Fault(*kind)),
                 SimCmd::Clear { connector } => (*connector, SimCommand::ClearFaults),
+                SimCmd::Ambient { connector, celsius } => {
+                    (*connector, SimCommand::Ambient { celsius: *celsius })
+                }
             };
             Request::Sim { connector, command }
         }
@@ -339,6 +359,30 @@ fn run(cli: &Cli) -> Result<(), CtlError> {
         }
         return Ok(());
     }
+    if let (Command::Thermal, Response::Status(status)) = (&cli.command, &response) {
+        let thermal: Vec<(u32, &chargerd::thermal::ThermalStatus)> = status
+            .connectors
+            .iter()
+            .filter_map(|c| c.thermal.as_ref().map(|t| (c.station.id, t)))
+            .collect();
+        if cli.json {
+            let doc: Vec<serde_json::Value> = thermal
+                .iter()
+                .map(|(id, t)| serde_json::json!({ "connector": id, "thermal": t }))
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&doc).map_err(|e| CtlError::Daemon(e.to_string()))?
+            );
+        } else if thermal.is_empty() {
+            println!("no connector has a cooling unit: no thermal derating");
+        } else {
+            for (id, t) in thermal {
+                print!("{}", format_thermal(id, t));
+            }
+        }
+        return Ok(());
+    }
     if let (Command::Modules, Response::Status(status)) = (&cli.command, &response) {
         let Some(pool) = &status.pool else {
             return Err(CtlError::Daemon(
@@ -391,6 +435,83 @@ fn format_devices(devices: &[charger_hal::devices::DeviceHealth]) -> String {
                 .map(|w| format!("  last write error: {w}"))
                 .unwrap_or_default()
         );
+        if !d.values.is_empty() {
+            let values: Vec<String> = d.values.iter().map(format_register_value).collect();
+            let _ = writeln!(out, "    {}", values.join(", "));
+        }
+    }
+    out
+}
+
+/// `pin_dc_plus 41.5 degC`: a register's last good value as `chargerctl devices` shows it.
+fn format_register_value(v: &charger_hal::devices::RegisterValue) -> String {
+    use charger_hal::devices::ShownValue;
+    let value = match &v.value {
+        ShownValue::Bool(b) => b.to_string(),
+        ShownValue::Number(n) => format!("{n}"),
+        ShownValue::Text(t) => format!("{t:?}"),
+    };
+    let unit = v
+        .unit
+        .and_then(|u| serde_json::to_value(u).ok())
+        .and_then(|u| u.as_str().map(|u| format!(" {u}")))
+        .unwrap_or_default();
+    format!("{} {value}{unit}", v.register)
+}
+
+/// `chargerctl thermal`: one block per connector.
+fn format_thermal(id: u32, t: &chargerd::thermal::ThermalStatus) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    let amps = |a: Option<f32>| a.map_or("-".to_string(), |a| format!("{a:.1} A"));
+    let _ = writeln!(
+        out,
+        "connector {id}: {}{}, limit {} (loop {}, static curve {}), hottest pin {}, target {:.1} °C (pin limit {:.1} °C)",
+        t.state.name(),
+        if t.derating { ", derating" } else { "" },
+        amps(t.limit_a),
+        amps(t.loop_limit_a),
+        amps(t.static_limit_a),
+        t.hottest_pin_c
+            .map_or("-".to_string(), |h| format!("{h:.1} °C")),
+        t.target_c,
+        t.pin_limit_c,
+    );
+    for s in &t.sensors {
+        let _ = writeln!(
+            out,
+            "  {:<15} {:>9}  {}",
+            s.sensor.name(),
+            s.value_c.map_or("-".to_string(), |v| format!("{v:.1} °C")),
+            s.validity.name()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "  cooling: {} pump {:.0} % fan {:.0} %, flow {}{}",
+        if t.cooling.run { "running," } else { "off," },
+        t.cooling.pump * 100.0,
+        t.cooling.fan * 100.0,
+        t.flow_l_min
+            .map_or("-".to_string(), |f| format!("{f:.1} l/min")),
+        if t.flow_confirmed { " (confirmed)" } else { "" },
+    );
+    let _ = writeln!(
+        out,
+        "  cooling draw: {:.0} W ({}), {:.3} kWh since chargerd started",
+        t.cooling_power_w,
+        if t.cooling_power_measured {
+            "measured by the unit"
+        } else {
+            "estimated from pump and fan speed"
+        },
+        t.cooling_energy_wh / 1000.0,
+    );
+    for (name, action) in &t.alarms {
+        let _ = writeln!(out, "  alarm {name}: {}", action.name());
+    }
+    if let Some(f) = t.fault {
+        let _ = writeln!(out, "  STOP: {}: {}", f.name(), t.fault_detail);
     }
     out
 }
@@ -804,4 +925,49 @@ fn format_sessions(sessions: &[SessionRecord]) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chargerd::thermal::{ThermalController, ThermalInputs, ThermalSettings};
+
+    #[test]
+    fn thermal_shows_sensors_limit_state_and_cooling() {
+        let mut c = ThermalController::new(ThermalSettings::default());
+        let at = charger_protocol::Timestamp::from_millis(1_000);
+        let reading = charger_hal::CoolingReading {
+            pin_dc_plus_c: Some(61.2),
+            pin_dc_minus_c: None,
+            coolant_inlet_c: Some(30.0),
+            coolant_outlet_c: Some(33.0),
+            flow_l_min: Some(12.0),
+            alarms: vec!["fan_fault".into()],
+            at,
+            ..Default::default()
+        };
+        c.step(
+            &ThermalInputs {
+                reading: Some(&reading),
+                output_current_a: 300.0,
+                rated_current_a: 500.0,
+                energized: true,
+            },
+            at,
+        );
+        let text = format_thermal(1, &c.status());
+        for part in [
+            "connector 1: safe limit, derating, limit 125.0 A",
+            "hottest pin 61.2 °C",
+            "pin DC+",
+            "pin DC-",
+            "open/short",
+            "running, pump",
+            "12.0 l/min (confirmed)",
+            "estimated from pump and fan speed",
+            "alarm fan_fault: derate",
+        ] {
+            assert!(text.contains(part), "{part:?} not in:\n{text}");
+        }
+    }
 }

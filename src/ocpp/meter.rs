@@ -21,6 +21,12 @@ pub struct MeterReading {
     pub soc_percent: Option<f32>,
     /// The vehicle's hottest battery temperature, as it reports it.
     pub temperature_c: Option<f32>,
+    /// The connector's hottest valid pin (the one thermal derating regulates), °C.
+    #[serde(default)]
+    pub pin_temperature_c: Option<f32>,
+    /// The coolant returning from the connector's cable, °C (when its sensor is valid).
+    #[serde(default)]
+    pub coolant_temperature_c: Option<f32>,
 }
 
 /// Why a reading is taken (OCPP ReadingContext).
@@ -46,11 +52,38 @@ impl ReadingContext {
 
 /// The sampled values of `measurands` in `reading` (measurands the reading cannot give, e.g.
 /// SoC without a vehicle that reports it, are left out).
+///
+/// `Temperature` is one value per location that has one (1.6 has no locations or phases for
+/// a DC connector's poles, README "Thermal derating"): `Outlet` = the connector's hottest
+/// valid pin, `Cable` = the coolant returning from the cable, `EV` = the vehicle's hottest
+/// battery temperature.
 pub fn sampled_values(reading: &MeterReading, measurands: &[String], context: &str) -> Vec<Value> {
+    let value = |m: &str, value: String, unit: &str, location: &str| {
+        json!({
+            "value": value,
+            "context": context,
+            "measurand": m,
+            "location": location,
+            "unit": unit,
+        })
+    };
     measurands
         .iter()
-        .filter_map(|m| {
-            let (value, unit, location) = match m.as_str() {
+        .flat_map(|m| {
+            if m == "Temperature" {
+                return [
+                    (reading.pin_temperature_c, "Outlet"),
+                    (reading.coolant_temperature_c, "Cable"),
+                    (reading.temperature_c, "EV"),
+                ]
+                .into_iter()
+                .filter_map(|(t, location)| {
+                    let t = t.filter(|t| t.is_finite())?;
+                    Some(value(m, format!("{t:.1}"), "Celsius", location))
+                })
+                .collect::<Vec<_>>();
+            }
+            let (v, unit, location) = match m.as_str() {
                 "Energy.Active.Import.Register" => {
                     (format!("{:.0}", reading.energy_wh), "Wh", "Outlet")
                 }
@@ -65,17 +98,13 @@ pub fn sampled_values(reading: &MeterReading, measurands: &[String], context: &s
                 "Current.Import" => (format!("{:.1}", reading.current), "A", "Outlet"),
                 "Current.Offered" => (format!("{:.1}", reading.offered_current), "A", "Outlet"),
                 "Voltage" => (format!("{:.1}", reading.voltage), "V", "Outlet"),
-                "SoC" => (format!("{:.0}", reading.soc_percent?), "Percent", "EV"),
-                "Temperature" => (format!("{:.1}", reading.temperature_c?), "Celsius", "EV"),
-                _ => return None,
+                "SoC" => match reading.soc_percent {
+                    Some(soc) => (format!("{soc:.0}"), "Percent", "EV"),
+                    None => return Vec::new(),
+                },
+                _ => return Vec::new(),
             };
-            Some(json!({
-                "value": value,
-                "context": context,
-                "measurand": m,
-                "location": location,
-                "unit": unit,
-            }))
+            vec![value(m, v, unit, location)]
         })
         .collect()
 }
@@ -131,7 +160,31 @@ mod tests {
             offered_current: 250.0,
             soc_percent: None,
             temperature_c: Some(31.5),
+            pin_temperature_c: None,
+            coolant_temperature_c: None,
         }
+    }
+
+    #[test]
+    fn temperature_is_one_value_per_location_with_a_sensor() {
+        let r = MeterReading {
+            pin_temperature_c: Some(87.04),
+            coolant_temperature_c: Some(f32::NAN),
+            ..reading()
+        };
+        let v = sampled_values(&r, &["Temperature".to_string()], "Sample.Periodic");
+        assert_eq!(v.len(), 2, "{v:?}");
+        assert_eq!(v[0]["location"], "Outlet");
+        assert_eq!(v[0]["value"], "87.0");
+        assert_eq!(v[1]["location"], "EV");
+        let r = MeterReading {
+            coolant_temperature_c: Some(41.0),
+            temperature_c: None,
+            ..r
+        };
+        let v = sampled_values(&r, &["Temperature".to_string()], "Sample.Periodic");
+        assert_eq!(v[1]["location"], "Cable");
+        assert_eq!(v.len(), 2);
     }
 
     #[test]

@@ -43,11 +43,16 @@
 //! * **Feedback is checked before and after every switch.** A contactor whose feedback still
 //!   reads closed [`PoolTiming::contactor_deadline`] after it was told to open is welded: its
 //!   module and the output it is welded to are locked out until a technician clears them (a
-//!   restart). One that does not close is marked failed and never used again.
+//!   restart); the module is switched off at once, but a contact of its to another output
+//!   that carried its current opens only once that current is gone. One that does not close is
+//!   marked failed and never used again; an output left with no working contactor is locked
+//!   out.
 //! * **Range changes at zero output.** A module with series/parallel ranges gets its range
 //!   while it is off and carries no current, before it joins.
-//! * **Even sharing.** The modules on an output get the connector's voltage setpoint and an
-//!   equal part of its current limit.
+//! * **Proportional sharing.** The modules on an output get the connector's voltage setpoint
+//!   and a part of its current limit in proportion to what each can deliver.
+//! * **Range.** A module in its low range leaves (at zero current) when its output's voltage
+//!   rises above that range, and joins again in the high range.
 //! * **Faults move the share.** A module that reports a fault or stops answering stops counting
 //!   at once and is switched out; its output's capacity falls to what the others give.
 
@@ -238,6 +243,12 @@ pub struct PoolTiming {
     /// A joining module's voltage must be within this fraction of a live bus's (at least
     /// [`MATCH_TOLERANCE_MIN_V`]).
     pub match_tolerance: f32,
+    /// A module that reports a fault is sent a fault reset once it has been off and out of
+    /// every output this long (a latched over-temperature needs the heat sink to cool first),
+    /// and again this long after each attempt...
+    pub fault_reset_after: Duration,
+    /// ... at most this many times in an hour; 0: never (a technician resets it).
+    pub fault_resets_per_hour: u32,
 }
 
 /// The least voltage difference accepted when matching a live bus, in V.
@@ -251,6 +262,8 @@ impl Default for PoolTiming {
             release_after: Duration::from_secs(10),
             stale_open_after: Duration::from_secs(12),
             match_tolerance: 0.02,
+            fault_reset_after: Duration::from_secs(60),
+            fault_resets_per_hour: 3,
         }
     }
 }
@@ -287,6 +300,9 @@ pub struct PoolCommands {
     pub ranges: Vec<Option<VoltageRange>>,
     /// One command per contactor (closed = true), in order.
     pub contactors: Vec<bool>,
+    /// Per module: send it a fault reset now (a momentary command; only while it is free,
+    /// off and reports a fault).
+    pub fault_resets: Vec<bool>,
 }
 
 /// Where a module is in its switching.
@@ -305,8 +321,10 @@ pub enum ModuleState {
     Leaving { output: u32, since: Timestamp },
     /// Its contactor told to open; waiting for the feedback.
     Opening { output: u32, since: Timestamp },
-    /// A contactor of this module is welded: off, never used again until a restart.
-    LockedOut { output: u32 },
+    /// A contactor of this module (to `output`) is welded: off, never used again until a
+    /// restart. A contact of its to another output that it carried current through opens only
+    /// once that current is gone.
+    LockedOut { output: u32, since: Timestamp },
 }
 
 impl ModuleState {
@@ -319,7 +337,7 @@ impl ModuleState {
             | ModuleState::Active { output }
             | ModuleState::Leaving { output, .. }
             | ModuleState::Opening { output, .. }
-            | ModuleState::LockedOut { output } => Some(output),
+            | ModuleState::LockedOut { output, .. } => Some(output),
         }
     }
 }
@@ -330,6 +348,12 @@ struct Module {
     reading: ModuleReading,
     /// The range the module was told to select, until it reports it.
     range_request: Option<VoltageRange>,
+    /// Since when it has been free and faulted (the reset policy's clock).
+    idle_faulted_since: Option<Timestamp>,
+    /// Its fault resets within the last hour.
+    resets: Vec<Timestamp>,
+    /// The reset limit was reached and logged.
+    resets_exhausted: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -417,6 +441,9 @@ impl ModulePool {
                     ..ModuleReading::default()
                 },
                 range_request: None,
+                idle_faulted_since: None,
+                resets: Vec::new(),
+                resets_exhausted: false,
             })
             .collect();
         let contactors = topology
@@ -467,6 +494,16 @@ impl ModulePool {
             if m.range_request.is_some() && m.reading.range == m.range_request {
                 m.range_request = None;
             }
+            let idle_faulted =
+                m.state == ModuleState::Free && !m.reading.stale && m.reading.fault.is_some();
+            if idle_faulted {
+                m.idle_faulted_since.get_or_insert(now);
+            } else {
+                m.idle_faulted_since = None;
+            }
+            if m.reading.fault.is_none() && !m.reading.stale {
+                m.resets_exhausted = false;
+            }
         }
         for (i, c) in self.contactors.iter_mut().enumerate() {
             c.feedback = inputs.feedback.get(i).copied().flatten();
@@ -496,6 +533,21 @@ impl ModulePool {
                         "matrix contactor did not close: not used again"
                     );
                     self.contactors[index].failed = true;
+                    // No contactor left to this output: nothing can ever feed it (until a
+                    // restart, as for a weld): say so instead of waiting for a module.
+                    let output = spec.output;
+                    let dead = self
+                        .topology
+                        .contactors
+                        .iter()
+                        .zip(&self.contactors)
+                        .filter(|(s, _)| s.output == output)
+                        .all(|(_, c)| c.failed);
+                    if dead {
+                        let why = format!("no matrix contactor to output {output} closes");
+                        tracing::error!(output, "{why}: output locked out");
+                        self.locked.entry(output).or_insert(why);
+                    }
                 }
                 let next = self.off_closing(spec.module, spec.output, now);
                 let m = &mut self.modules[spec.module];
@@ -517,15 +569,11 @@ impl ModulePool {
 
     /// Contactor `index` reads closed (or unreadable) though told to open: its module and the
     /// output it is welded to are locked out.
-    fn weld(&mut self, index: usize, _now: Timestamp) {
+    fn weld(&mut self, index: usize, now: Timestamp) {
         let spec = self.topology.contactors[index];
         let module_id = self.topology.modules[spec.module].id;
         let m = &mut self.modules[spec.module];
-        if m.state
-            == (ModuleState::LockedOut {
-                output: spec.output,
-            })
-        {
+        if matches!(m.state, ModuleState::LockedOut { .. }) {
             return;
         }
         let why = format!(
@@ -544,14 +592,18 @@ impl ModulePool {
         );
         m.state = ModuleState::LockedOut {
             output: spec.output,
+            since: now,
         };
         self.locked.entry(spec.output).or_insert(why);
     }
 
-    /// Whether module `i` can be given work: answering, no fault, not locked out.
+    /// Whether module `i` can be given work: answering with numbers, no fault, not locked
+    /// out.
     fn usable(&self, i: usize) -> bool {
         let m = &self.modules[i];
         !m.reading.stale
+            && m.reading.current.is_finite()
+            && m.reading.voltage.is_finite()
             && m.reading.fault.is_none()
             && !matches!(m.state, ModuleState::LockedOut { .. })
     }
@@ -569,11 +621,19 @@ impl ModulePool {
             .map_or(spec.max_power_w, |w| w.clamp(0.0, spec.max_power_w))
     }
 
+    /// Module `i` reports its low range, and `volts` is above it.
+    fn out_of_range(&self, i: usize, volts: f32) -> bool {
+        let low_max = self.topology.modules[i].low_range_max_voltage;
+        self.modules[i].reading.range == Some(VoltageRange::Low)
+            && low_max.is_some_and(|max| volts > max)
+    }
+
     /// What module `i` can deliver at `volts`, in A.
     fn capacity_a(&self, i: usize, volts: f32) -> f32 {
         let spec = &self.topology.modules[i];
         let w = self.capacity_w(i);
-        if w <= 0.0 || !volts.is_finite() || volts > spec.max_voltage {
+        if w <= 0.0 || !volts.is_finite() || volts > spec.max_voltage || self.out_of_range(i, volts)
+        {
             return 0.0;
         }
         (w / volts.max(spec.min_voltage).max(1.0)).min(spec.max_current_a)
@@ -667,6 +727,33 @@ impl ModulePool {
                 _ => {}
             }
         }
+        // A module in its low (parallel) range cannot reach an output voltage above that
+        // range: it leaves at zero current and joins again in the high range.
+        for i in 0..self.modules.len() {
+            let ModuleState::Active { output } = self.modules[i].state else {
+                continue;
+            };
+            let volts = demands
+                .iter()
+                .find(|d| d.output == output)
+                .map_or(0.0, |d| d.volts);
+            if self.out_of_range(i, volts) {
+                tracing::info!(
+                    module = self.topology.modules[i].id,
+                    output,
+                    volts,
+                    "module leaves to change to its high range"
+                );
+                self.modules[i].state = ModuleState::Leaving { output, since: now };
+            }
+        }
+        // A range asked of a free module stands only while it is about to join (join()
+        // asks again each step): a request must not outlive its reason.
+        for m in &mut self.modules {
+            if m.state == ModuleState::Free {
+                m.range_request = None;
+            }
+        }
         // 2. Targets: the budget shared among the outputs that want power.
         let wanting: Vec<&OutputDemand> = demands
             .iter()
@@ -748,8 +835,16 @@ impl ModulePool {
                     break;
                 }
             }
-            // An output with no module at all takes one from an output holding several.
-            if self.on(o).next().is_none() {
+            // An output with no module at all takes one from an output holding several — one
+            // at a time: not while a module that can reach it is already on its way off.
+            let coming = (0..self.modules.len()).any(|i| {
+                matches!(
+                    self.modules[i].state,
+                    ModuleState::Leaving { .. } | ModuleState::Opening { .. }
+                ) && self.usable(i)
+                    && self.reaches(i, o)
+            });
+            if self.on(o).next().is_none() && !coming {
                 if let Some(i) = self.donor_for(o) {
                     self.release(i, now);
                 }
@@ -778,6 +873,9 @@ impl ModulePool {
             let watts: f32 = active.iter().map(|&i| self.capacity_w(i)).sum();
             let detail = match self.locked.get(&o) {
                 Some(why) => format!("locked out: {why}"),
+                None if active.is_empty() && !self.can_feed(o) => {
+                    "no usable power module can reach this output".to_string()
+                }
                 None if active.is_empty() => "no power module connected yet".to_string(),
                 None => format!(
                     "{} module{}, {:.0} kW",
@@ -833,9 +931,40 @@ impl ModulePool {
     /// Some module is still on, moving onto or off an output: the pool is not at rest (a
     /// shutdown waits for it, then switches it off).
     pub fn busy(&self) -> bool {
-        self.modules
+        (0..self.modules.len()).any(|i| match self.modules[i].state {
+            ModuleState::Free => false,
+            ModuleState::LockedOut { .. } => self.live_contacts(i).next().is_some(),
+            _ => true,
+        })
+    }
+
+    /// The contactors a locked-out module `i` must keep closed for now: those to an output
+    /// other than the welded one that are commanded closed while the module may still carry
+    /// current through them (it reads 1 A or more, or it does not answer and its own watchdog
+    /// has not switched it off for sure yet).
+    fn live_contacts(&self, i: usize) -> impl Iterator<Item = usize> + '_ {
+        let m = &self.modules[i];
+        let carrying = match m.state {
+            ModuleState::LockedOut { since, .. } if m.reading.stale => {
+                self.last_now - since <= self.timing.stale_open_after
+            }
+            ModuleState::LockedOut { .. } => {
+                !m.reading.current.is_finite() || m.reading.current.abs() >= SWITCH_CURRENT_A
+            }
+            _ => false,
+        };
+        let welded = m.state.output();
+        self.topology
+            .contactors
             .iter()
-            .any(|m| !matches!(m.state, ModuleState::Free | ModuleState::LockedOut { .. }))
+            .enumerate()
+            .filter(move |(k, spec)| {
+                carrying
+                    && spec.module == i
+                    && Some(spec.output) != welded
+                    && self.contactors[*k].commanded
+            })
+            .map(|(k, _)| k)
     }
 
     /// Module `i`'s contactors, with the output each leads to.
@@ -868,6 +997,11 @@ impl ModulePool {
                 )
             })
             .collect()
+    }
+
+    /// Some usable module can reach `output` (whether it is free now or not).
+    fn can_feed(&self, output: u32) -> bool {
+        (0..self.modules.len()).any(|i| self.usable(i) && self.reaches(i, output))
     }
 
     fn reaches(&self, i: usize, output: u32) -> bool {
@@ -1019,8 +1153,10 @@ impl ModulePool {
                     let r = &self.modules[i].reading;
                     // Open only at zero current: measured by the module, or, for one that
                     // does not answer, once its own watchdog has switched it off for sure.
+                    // (A current that is not a number is no answer.)
                     let quiet = !r.stale && r.current.abs() < SWITCH_CURRENT_A;
-                    if quiet || (r.stale && now - since > t.stale_open_after) {
+                    let silent = r.stale || !r.current.is_finite();
+                    if quiet || (silent && now - since > t.stale_open_after) {
                         ModuleState::Opening { output, since: now }
                     } else {
                         state
@@ -1047,6 +1183,7 @@ impl ModulePool {
             modules: vec![ModuleCommand::OFF; self.modules.len()],
             ranges: self.modules.iter().map(|m| m.range_request).collect(),
             contactors: vec![false; self.contactors.len()],
+            fault_resets: self.fault_resets(),
         };
         for (i, m) in self.modules.iter().enumerate() {
             let Some(output) = m.state.output() else {
@@ -1083,16 +1220,16 @@ impl ModulePool {
                     1.0 / sharing.len().max(1) as f32
                 }
             };
-            // A module that stopped answering may still deliver its last command until its
-            // own watchdog stops it: the others give that much less, so that the output's
-            // total stays at what the connector commanded.
+            // A leaving module still delivers while it ramps down (a faulted one at its own
+            // pace; one that stopped answering its last command until its own watchdog stops
+            // it): the others give that much less, so that the output's total stays at what
+            // the connector commanded.
             let uncontrolled: f32 = self
                 .modules
                 .iter()
-                .filter(|m| {
-                    m.reading.stale
-                        && matches!(m.state, ModuleState::Leaving { output: o, .. } if o == output)
-                })
+                .filter(
+                    |m| matches!(m.state, ModuleState::Leaving { output: o, .. } if o == output),
+                )
                 .map(|m| m.reading.current.max(0.0))
                 .filter(|a| a.is_finite())
                 .sum();
@@ -1176,8 +1313,16 @@ impl ModulePool {
                         cmds.contactors[c] = true;
                     }
                 }
-                // Locked out, opening, or active on a locked output: off, contactor open
-                // (a welded one stays closed whatever we say).
+                // Locked out: off at once; a contact to another output that carried its
+                // current opens once the current is gone (the other output is locked out too,
+                // so its connector is ramping down). The welded one stays closed whatever we
+                // say.
+                ModuleState::LockedOut { .. } => {
+                    for k in self.live_contacts(i) {
+                        cmds.contactors[k] = true;
+                    }
+                }
+                // Opening: off, contactor open.
                 _ => {}
             }
         }
@@ -1188,6 +1333,50 @@ impl ModulePool {
             c.commanded = *want;
         }
         cmds
+    }
+
+    /// The fault-reset policy: a module free (off, contacts open) and faulted for
+    /// [`PoolTiming::fault_reset_after`], since it became so or since its last reset, gets a
+    /// reset, at most [`PoolTiming::fault_resets_per_hour`] times in an hour; after that it stays
+    /// out until its fault clears or a technician resets it.
+    fn fault_resets(&mut self) -> Vec<bool> {
+        let now = self.last_now;
+        let t = &self.timing;
+        let hour = Duration::from_secs(3600);
+        self.modules
+            .iter_mut()
+            .zip(&self.topology.modules)
+            .map(|(m, spec)| {
+                m.resets.retain(|&at| now - at < hour);
+                let Some(since) = m.idle_faulted_since else {
+                    return false;
+                };
+                let last = m.resets.last().copied().map_or(since, |r| r.max(since));
+                if now - last < t.fault_reset_after {
+                    return false;
+                }
+                if m.resets.len() >= t.fault_resets_per_hour as usize {
+                    if !m.resets_exhausted && t.fault_resets_per_hour > 0 {
+                        tracing::error!(
+                            module = spec.id,
+                            fault = m.reading.fault.as_deref().unwrap_or(""),
+                            resets = m.resets.len(),
+                            "module fault persists after its resets: left out"
+                        );
+                    }
+                    m.resets_exhausted = true;
+                    return false;
+                }
+                m.resets.push(now);
+                tracing::info!(
+                    module = spec.id,
+                    fault = m.reading.fault.as_deref().unwrap_or(""),
+                    attempt = m.resets.len(),
+                    "module fault reset"
+                );
+                true
+            })
+            .collect()
     }
 
     pub fn snapshot(&self) -> PoolSnapshot {

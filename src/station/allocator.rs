@@ -52,8 +52,13 @@ pub struct SiteBudget {
     pub power_factor: f32,
     /// DC output power ÷ AC input power of the converters.
     pub converter_efficiency: f32,
-    /// The station's own consumption (cooling, controls), in kW, always drawn.
+    /// The station's own consumption besides the connectors' cooling units (controls,
+    /// cabinet fans, lighting), in kW, always drawn.
     pub auxiliary_load_kw: f32,
+    /// What the connectors' cooling units draw now, in W: measured by the units, or
+    /// estimated from their pump and fan speeds. Not configuration: the station sets it every
+    /// step ([`StationAllocator::set_cooling_load_w`]).
+    pub cooling_load_w: f64,
 }
 
 impl SiteBudget {
@@ -74,21 +79,28 @@ impl SiteBudget {
         }
     }
 
+    /// Everything the station draws besides its converters, in W: the configured auxiliary
+    /// load and the cooling units' present draw.
+    pub fn auxiliary_w(&self) -> f64 {
+        let cooling = if self.cooling_load_w.is_finite() {
+            self.cooling_load_w.max(0.0)
+        } else {
+            0.0
+        };
+        f64::from(self.auxiliary_load_kw) * 1000.0 + cooling
+    }
+
     /// What the connectors together may deliver on their DC outputs, in W: the grid limit less
     /// the auxiliary load, through the converters' efficiency. Never negative.
     pub fn dc_watts(&self) -> Option<f64> {
-        self.grid_watts().map(|w| {
-            ((w - f64::from(self.auxiliary_load_kw) * 1000.0)
-                * f64::from(self.converter_efficiency))
-            .max(0.0)
-        })
+        self.grid_watts()
+            .map(|w| ((w - self.auxiliary_w()) * f64::from(self.converter_efficiency)).max(0.0))
     }
 
     /// Grid-side active power (W) and current per phase (A) for a total DC output of
     /// `dc_watts`, auxiliary load included.
     pub fn grid_side(&self, dc_watts: f64) -> (f64, f64) {
-        let watts = dc_watts / f64::from(self.converter_efficiency)
-            + f64::from(self.auxiliary_load_kw) * 1000.0;
+        let watts = dc_watts / f64::from(self.converter_efficiency) + self.auxiliary_w();
         let per_amp = self.watts_of_phase_current(1.0);
         (
             watts,
@@ -226,6 +238,14 @@ impl StationAllocator {
     /// Set or (with `None`, or neither amps nor watts) lift the charge-point-wide limit.
     pub fn set_station_limit(&mut self, limit: Option<StationLimit>) {
         self.station_limit = limit.filter(|l| l.amps.is_some() || l.watts.is_some());
+    }
+
+    /// What the connectors' cooling units draw now, in W (see [`SiteBudget::cooling_load_w`]);
+    /// counted in the site budget from the next allocation on.
+    pub fn set_cooling_load_w(&mut self, watts: f64) {
+        if let Some(site) = self.site.as_mut() {
+            site.cooling_load_w = watts;
+        }
     }
 
     pub fn site(&self) -> Option<&SiteBudget> {
@@ -556,6 +576,7 @@ mod tests {
             power_factor: 1.0,
             converter_efficiency: 1.0,
             auxiliary_load_kw: 0.0,
+            cooling_load_w: 0.0,
         }
     }
 
@@ -590,6 +611,7 @@ mod tests {
             power_factor: 0.95,
             converter_efficiency: 0.95,
             auxiliary_load_kw: 5.0,
+            cooling_load_w: 0.0,
         };
         // √3 × 400 V × 320 A × 0.95 = 210.6 kW < 250 kW.
         let grid = site.grid_watts().unwrap();
@@ -747,6 +769,7 @@ mod tests {
                             power_factor: pf,
                             converter_efficiency: eff,
                             auxiliary_load_kw: aux,
+                            cooling_load_w: 0.0,
                         }),
                 );
                 let station = proptest::option::of(
@@ -840,7 +863,7 @@ mod tests {
                     }
                     if let Some(site) = &site {
                         let (grid_w, grid_a) = site.grid_side(held_w);
-                        let aux_w = f64::from(site.auxiliary_load_kw) * 1000.0;
+                        let aux_w = site.auxiliary_w();
                         let (_, aux_a) = site.grid_side(0.0);
                         if let Some(kw) = site.max_grid_power_kw {
                             // The auxiliary load alone may exceed a budget; then nothing flows.

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 use std::time::Duration;
 
-use charger_hal::{DigitalOutputs, ImdReading};
+use charger_hal::ImdReading;
 use charger_protocol::session::InsulationVerdict;
 use charger_protocol::{
     DcSession, PlantInputs, PowerCommand, SessionEvent, SessionPhase, StopReason, Timestamp,
@@ -15,11 +15,15 @@ use super::allocator::{BudgetKind, ConnectorNeed, Share};
 use super::fault::{Fault, FaultKind, Reading};
 use super::limits::{protocol_ceiling, CurrentLimit, LimitSet, LimitSource};
 use super::metering::{ClosedGap, Metering};
+use super::supervision::{session_outputs, FastStop, IoSupervision, ShapeContext};
 use super::{
     CommandError, CommandOutcome, ConnectorStatus, CoreSettings, HardwareInputs, HardwareOutputs,
     MeterGap, Offer, SessionFactory, StationEvent, TransactionStart, TransactionStop,
 };
 use crate::config::{ConnectorSection, ProtocolKind};
+use crate::thermal::{
+    ThermalController, ThermalFault, ThermalInputs, ThermalSettings, ThermalStatus,
+};
 
 /// A stopping session that still has its contactors closed this long after the stop trigger
 /// is forced safe by the station, whatever the protocol state machine thinks.
@@ -158,11 +162,22 @@ pub(crate) struct Connector {
     /// The DC meter cannot be believed ([`FaultKind::MeterStale`]): recorded, reported, but
     /// kept out of `faults`, which stop the output; the session goes on.
     meter_fault: Option<Fault>,
+    /// The thermal derating and cooling controller of this connector's pins.
+    thermal: ThermalController,
+    /// Its "thermal" limit of this step and why (`None`: no cooling unit, no limit).
+    thermal_limit: Option<(f32, String)>,
+    /// Its cooling command of this step (`None`: no cooling unit).
+    cooling: Option<charger_hal::CoolingCommand>,
+    /// The thermal limit holds the current back (with hysteresis, for the status `info`).
+    thermal_derating: bool,
+    /// What the board I/O tells, judged against what was commanded.
+    supervision: IoSupervision,
 }
 
 impl Connector {
     pub(crate) fn new(
         cfg: ConnectorSection,
+        thermal: ThermalSettings,
         meter_wh: f64,
         operative: bool,
         now: Timestamp,
@@ -203,6 +218,11 @@ impl Connector {
             maintenance: false,
             metering: None,
             meter_fault: None,
+            thermal: ThermalController::new(thermal),
+            thermal_limit: None,
+            thermal_derating: false,
+            cooling: None,
+            supervision: IoSupervision::new(now),
         }
     }
 
@@ -285,7 +305,15 @@ impl Connector {
         Err(CommandError::NoSession(self.id()))
     }
 
-    pub(crate) fn set_availability(&mut self, operative: bool) -> CommandOutcome {
+    pub(crate) fn set_availability(
+        &mut self,
+        operative: bool,
+        now: Timestamp,
+        events: &mut Vec<StationEvent>,
+    ) -> CommandOutcome {
+        if operative {
+            self.clear_by_technician(now, events);
+        }
         if self.session.is_some() {
             self.pending_operative = Some(operative);
             return CommandOutcome::AvailabilityScheduled;
@@ -296,6 +324,23 @@ impl Connector {
             self.authorization = None;
         }
         CommandOutcome::AvailabilityChanged
+    }
+
+    /// A technician made the connector Operative: the faults only a technician clears
+    /// (emergency stop, welded contactor) clear if their condition is gone; the others stay.
+    fn clear_by_technician(&mut self, now: Timestamp, events: &mut Vec<StationEvent>) {
+        let io = *self.supervision.last();
+        let still = |kind: FaultKind| match kind {
+            FaultKind::EmergencyStop => io.emergency_stop || io.stale,
+            FaultKind::ContactorWelded => io.contactors_closed || io.stale,
+            _ => false,
+        };
+        for f in self.faults.iter().filter(|f| f.kind.needs_technician()) {
+            if still(f.kind) {
+                tracing::warn!(connector = self.id(), fault = %f, "fault not cleared: its condition is still there");
+            }
+        }
+        self.clear_where(|f| !f.kind.needs_technician() || still(f.kind), now, events);
     }
 
     /// Reserve for `id_tag`, or end the reservation (`None`).
@@ -538,7 +583,7 @@ impl Connector {
         if self.has_fault(fault.kind) {
             return;
         }
-        tracing::warn!(connector = self.id(), fault = %fault, "fault raised");
+        tracing::warn!(connector = self.id(), fault = %fault, detail = %fault.detail, "fault raised");
         events.push(StationEvent::FaultRaised {
             connector: self.id(),
             fault: fault.clone(),
@@ -608,13 +653,35 @@ impl Connector {
         self.supply_voltage = inputs.power.voltage;
         self.current = inputs.power.current;
 
-        // 1. Live conditions from the hardware.
+        // 1. Live conditions from the hardware. The emergency stop latches: it clears only
+        // by a technician (see `clear_by_technician`), after the chain is closed again. Only
+        // a fresh reading latches it: a stale snapshot's fail-safe "pressed" (inputs not read
+        // yet after a start, a chip that cannot be opened) is the stale fault below, which
+        // cuts power as well and clears itself once the lines are read.
+        if inputs.io.emergency_stop && !inputs.io.stale {
+            self.raise(Fault::new(FaultKind::EmergencyStop), now, events);
+        }
         self.condition(
-            Fault::new(FaultKind::EmergencyStop),
-            inputs.io.emergency_stop,
+            Fault::new(FaultKind::StaleReading(Reading::DigitalIo)),
+            inputs.io.stale,
             now,
             events,
         );
+        if inputs.io.stale {
+            self.supervision
+                .fast_stop(FastStop::IoStale, self.cfg.id, now);
+        }
+        // What the contactors' and the lock's feedback say against their commands.
+        for fault in self
+            .supervision
+            .check(&inputs.io, &settings.supervision, now)
+        {
+            if fault.kind == FaultKind::LockLost {
+                self.supervision
+                    .fast_stop(FastStop::LockLost, self.cfg.id, now);
+            }
+            self.raise(fault, now, events);
+        }
         let psu_fault = inputs.power.fault.clone();
         let outdated: Vec<Fault> = self
             .faults
@@ -639,7 +706,8 @@ impl Connector {
             now,
             events,
         );
-        let stale_imd = now - inputs.imd.at > settings.max_reading_age;
+        // Stale by its backend's account (a device that stopped answering) or by its age.
+        let stale_imd = inputs.imd.stale || now - inputs.imd.at > settings.max_reading_age;
         self.condition(
             Fault::new(FaultKind::StaleReading(Reading::InsulationMonitor)),
             stale_imd,
@@ -662,11 +730,15 @@ impl Connector {
                 tracing::info!(connector = self.id(), "vehicle unplugged");
                 self.auto_started = false;
                 self.finished_while_plugged = false;
+                // Energized: supply off in this step, contactors open as soon as the current
+                // allows (or at the deadline), not when the session's ramp is done.
+                self.supervision
+                    .fast_stop(FastStop::PlugLost, self.cfg.id, now);
                 if let Some(s) = self.session.as_mut() {
                     s.dc.stop(StopReason::Unplugged, now);
                 }
                 // Latched faults are about this vehicle and this plug-in.
-                self.clear_where(|f| f.kind.is_live(), now, events);
+                self.clear_where(|f| !f.kind.clears_on_unplug(), now, events);
             }
         }
 
@@ -731,6 +803,9 @@ impl Connector {
             self.over_current_since = None;
         }
 
+        // 4b. The pins' temperature: the thermal limit, its stops, the cooling command.
+        self.thermal_step(inputs, now, events);
+
         // 5. The vehicle's frames, then the limits: its request counts in this very step.
         if let Some(s) = self.session.as_mut() {
             for frame in &inputs.frames {
@@ -739,6 +814,68 @@ impl Connector {
         }
         self.update_limits();
         started
+    }
+
+    /// The thermal controller's step: its stops become live faults (raised while it holds
+    /// them, cleared when it releases them), its limit is kept for [`Self::update_limits`], its
+    /// cooling command for the outputs.
+    fn thermal_step(
+        &mut self,
+        inputs: &HardwareInputs,
+        now: Timestamp,
+        events: &mut Vec<StationEvent>,
+    ) {
+        // A session that wants current (not yet stopping) or closed contactors: the pump
+        // runs, and no current flows until the coolant does.
+        let energized = self.contactors_closed
+            || self
+                .session
+                .as_ref()
+                .is_some_and(|s| s.stop_triggered_at.is_none());
+        let decision = self.thermal.step(
+            &ThermalInputs {
+                reading: inputs.cooling.as_ref(),
+                output_current_a: inputs.power.current,
+                rated_current_a: self.cfg.max_current,
+                energized,
+            },
+            now,
+        );
+        for kind in [
+            ThermalFault::PinOverTemperature,
+            ThermalFault::StaleCoolingData,
+            ThermalFault::ImplausibleSensor,
+            ThermalFault::CoolingAlarm,
+        ] {
+            let fault_kind = FaultKind::Thermal(kind);
+            if decision.stop == Some(kind) {
+                self.raise(
+                    Fault::with_detail(fault_kind, decision.stop_detail.clone()),
+                    now,
+                    events,
+                );
+            } else if self.has_fault(fault_kind) {
+                self.clear_where(|f| f.kind != fault_kind, now, events);
+            }
+        }
+        let status = self.thermal.status();
+        self.thermal_limit = decision.limit_a.map(|amps| (amps, thermal_detail(&status)));
+        self.cooling = inputs.cooling.as_ref().map(|_| decision.cooling);
+    }
+
+    /// The thermal controller's view (for `chargerctl thermal` and OCPP); `None` without a
+    /// cooling unit.
+    /// What this connector's cooling unit draws now, W (0 without one).
+    pub(crate) fn cooling_power_w(&self) -> f32 {
+        if self.thermal_limit.is_some() {
+            self.thermal.cooling_power_w()
+        } else {
+            0.0
+        }
+    }
+
+    pub(crate) fn thermal_status(&self) -> Option<ThermalStatus> {
+        self.thermal_limit.as_ref().map(|_| self.thermal.status())
     }
 
     /// The second half of a control step, after the station set this connector's shares.
@@ -840,11 +977,7 @@ impl Connector {
                 s.faults.push(format!("insulation warning: {ohms:.0} Ω"));
             }
             let o = s.dc.outputs();
-            out.io = DigitalOutputs {
-                contactors: o.contactors_closed,
-                connector_lock: o.lock_connector,
-                lines: o.lines,
-            };
+            out.io = session_outputs(&o);
             out.power = o.power;
             out.power.current = out.power.current.min(available.max(0.0));
             out.imd_measuring =
@@ -882,13 +1015,29 @@ impl Connector {
                 events,
             );
         }
-        if self.faults.iter().any(|f| f.kind.is_live()) {
+        if self.faults.iter().any(|f| f.kind.cuts_power()) {
             // A live hazard: the supply goes off now; the session opens the contactors once
             // the current has fallen.
             out.power = PowerCommand::OFF;
         }
+        // What the board I/O allows: contactors open at once for an emergency stop or a
+        // contactor whose feedback disagrees (lines released too for the latter), no close
+        // before the lock reports locked, the fast stop; then bleeder, IMD relay, 12/24 V.
+        let contactor_fault = self.has_fault(FaultKind::ContactorWelded)
+            || self.has_fault(FaultKind::ContactorStuckOpen);
+        let ctx = ShapeContext {
+            open_now: self.has_fault(FaultKind::EmergencyStop) || contactor_fault,
+            release_lines: contactor_fault,
+            current: inputs.power.current,
+            cable_voltage: inputs.imd.cable_voltage,
+            session: self.session.is_some(),
+            aux_24v: self.cfg.aux_supply_v == 24,
+        };
+        self.supervision
+            .shape(&mut out, &ctx, &settings.supervision, id, now);
         self.commanded = out.power;
         self.contactors_closed = out.io.contactors;
+        out.cooling = self.cooling;
 
         // 7. Energy register: what the meter counted, or (without a meter) V × I.
         let estimate_wh = if out.io.contactors
@@ -1152,6 +1301,24 @@ impl Connector {
             }
             None => self.limits.clear(LimitSource::Ocpp),
         }
+        match &self.thermal_limit {
+            Some((amps, detail)) => self.limits.set(LimitSource::Thermal, *amps, detail.clone()),
+            None => self.limits.clear(LimitSource::Thermal),
+        }
+        // Derating starts when the thermal limit is clearly the lowest of the station's own
+        // limits and ends when it is no longer clearly below the next one: a loop that settles
+        // at the rating does not flap the status.
+        let others = self
+            .limits
+            .binding_except(&[LimitSource::VehicleRequest, LimitSource::Thermal])
+            .map(|l| l.amps);
+        let thermal = self.limits.get(LimitSource::Thermal).map(|l| l.amps);
+        self.thermal_derating = match (thermal, others) {
+            (Some(t), Some(o)) if self.thermal_derating => t < o - THERMAL_DERATING_END_A,
+            (Some(t), Some(o)) => t < o - THERMAL_DERATING_START_A,
+            (Some(_), None) => true,
+            (None, _) => false,
+        };
         match self
             .session
             .as_ref()
@@ -1275,7 +1442,7 @@ impl Connector {
     pub(crate) fn pool_demand(&self, need: &ConnectorNeed) -> crate::power::OutputDemand {
         let wants_power = self.session.as_ref().is_some_and(|s| {
             s.stop_triggered_at.is_none()
-                && !self.faults.iter().any(|f| f.kind.is_live())
+                && !self.faults.iter().any(|f| f.kind.cuts_power())
                 && matches!(
                     s.dc.phase(),
                     SessionPhase::Handshake
@@ -1341,6 +1508,11 @@ impl Connector {
                         && s.energized_at.is_some_and(|_| self.current < 1.0)
                     {
                         (ConnectorStatus::SuspendedEV, None)
+                    } else if self.thermal_derating {
+                        (
+                            ConnectorStatus::Charging,
+                            Some(THERMAL_DERATING_INFO.to_string()),
+                        )
                     } else {
                         (ConnectorStatus::Charging, None)
                     }
@@ -1467,3 +1639,22 @@ impl Connector {
         }
     }
 }
+
+/// The "thermal" limit's detail: what binds it and the target. Stable while the state is (it
+/// becomes the OCPP status `info` when the limit suspends charging; the hottest pin, which
+/// changes every step, is in `chargerctl thermal`).
+fn thermal_detail(status: &ThermalStatus) -> String {
+    format!(
+        "{}, pins held at {:.1} °C",
+        status.state.name(),
+        status.target_c
+    )
+}
+
+/// The status `info` while charging goes on below what the connector could deliver because
+/// the pins are hot (a StatusNotification when derating starts and when it ends).
+pub(crate) const THERMAL_DERATING_INFO: &str = "thermal derating";
+/// How far below the station's other limits the thermal one must be for derating to start,
+/// and how close to them it must come back for it to end, A.
+const THERMAL_DERATING_START_A: f32 = 5.0;
+const THERMAL_DERATING_END_A: f32 = 1.0;

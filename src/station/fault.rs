@@ -15,6 +15,8 @@
 use charger_protocol::{AlarmKind, StopReason};
 use serde::{Deserialize, Serialize};
 
+use crate::thermal::ThermalFault;
+
 /// A reading the station needs fresh to control the output safely.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
@@ -23,6 +25,9 @@ pub enum Reading {
     PowerSupply,
     /// Insulation resistance and cable voltage from the insulation monitor.
     InsulationMonitor,
+    /// The connector's board I/O (plug, lock and contactor feedback, emergency stop): its
+    /// backend marked the snapshot stale.
+    DigitalIo,
 }
 
 impl Reading {
@@ -30,6 +35,7 @@ impl Reading {
         match self {
             Reading::PowerSupply => "power supply",
             Reading::InsulationMonitor => "insulation monitor",
+            Reading::DigitalIo => "board I/O",
         }
     }
 }
@@ -39,8 +45,12 @@ impl Reading {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum FaultKind {
-    /// The emergency-stop chain is open.
+    /// The emergency-stop chain opened: latched until the chain is closed again and a
+    /// technician clears it.
     EmergencyStop,
+    /// The contactors' auxiliary contacts still report closed `contactor_feedback_deadline`
+    /// after the open command: welded. Latched until a technician clears it.
+    ContactorWelded,
     /// The power supply reports a fault of its own (its reason is the detail).
     PowerSupply,
     /// A reading is older than `station.max_reading_age`: a stale value is not a value.
@@ -59,6 +69,14 @@ pub enum FaultKind {
     CableNotDischarged,
     /// The vehicle never reported its contactors open after the stop.
     EvContactorsNotReported,
+    /// The contactors' auxiliary contacts still report open `contactor_feedback_deadline`
+    /// after the close command: the contactor (or its coil driver) failed to close.
+    ContactorStuckOpen,
+    /// The lock's feedback reported unlocked while the output was energized.
+    LockLost,
+    /// The lock's feedback did not report locked within `lock_feedback_deadline` of the lock
+    /// command: nothing is energized.
+    LockNotReached,
     /// The session still had its contactors closed 10 s (the station's stop deadline) after
     /// the stop: the station opened them itself.
     ForcedSafe,
@@ -70,6 +88,11 @@ pub enum FaultKind {
     /// The DC energy meter is stale (not answering, frozen) or its reading is implausible:
     /// the session's energy has a gap, recorded with the station's own estimate for it.
     MeterStale,
+    /// The thermal controller stops the connector (src/thermal): a pin over its hard-stop
+    /// temperature (until it cooled by the restart hysteresis), stale cooling data, an
+    /// implausible temperature sensor configured to stop (or no valid pin), a cooling-unit
+    /// alarm configured to stop. Present while the controller says so.
+    Thermal(ThermalFault),
 }
 
 /// Which part of the charge point (or the vehicle) a fault is about.
@@ -88,6 +111,10 @@ pub enum FaultSource {
     Controller,
     /// The DC energy meter.
     Meter,
+    /// The connector's contact pins and their temperature sensors.
+    ConnectorPins,
+    /// The liquid-cooled cable's cooling unit.
+    CoolingUnit,
 }
 
 /// How bad it is.
@@ -110,6 +137,12 @@ pub enum SafeState {
     /// The session ends; no new session starts until the vehicle is unplugged (the fault is
     /// about this vehicle and this plug-in).
     EndSessionUntilUnplugged,
+    /// Supply off and contactors open in this step, the session ends; the fault outlasts the
+    /// condition and the vehicle: it clears only once the condition is gone and a technician
+    /// makes the connector Operative (`chargerctl availability N operative`, OCPP
+    /// ChangeAvailability Operative). A restart also clears it, and raises it again if the
+    /// condition is still there.
+    CutPowerUntilCleared,
     /// Nothing about the output is unsafe: it stays as it is and the session goes on, with the
     /// fault recorded in the transaction; the fault clears by itself when the condition is
     /// gone. (A metering failure: the output is controlled from the supply's and the
@@ -170,11 +203,13 @@ pub struct FaultReport {
 
 impl FaultKind {
     /// Every kind, in order (the table's rows; used by tests and documentation).
-    pub const ALL: [FaultKind; 15] = [
+    pub const ALL: [FaultKind; 24] = [
         FaultKind::EmergencyStop,
+        FaultKind::ContactorWelded,
         FaultKind::PowerSupply,
         FaultKind::StaleReading(Reading::PowerSupply),
         FaultKind::StaleReading(Reading::InsulationMonitor),
+        FaultKind::StaleReading(Reading::DigitalIo),
         FaultKind::InsulationMonitorDevice,
         FaultKind::InsulationFailure,
         FaultKind::OverCurrent,
@@ -182,10 +217,17 @@ impl FaultKind {
         FaultKind::OpenedUnderLoad,
         FaultKind::CableNotDischarged,
         FaultKind::EvContactorsNotReported,
+        FaultKind::ContactorStuckOpen,
+        FaultKind::LockLost,
+        FaultKind::LockNotReached,
         FaultKind::ForcedSafe,
         FaultKind::SessionUnavailable,
         FaultKind::MatrixLockedOut,
         FaultKind::MeterStale,
+        FaultKind::Thermal(ThermalFault::PinOverTemperature),
+        FaultKind::Thermal(ThermalFault::StaleCoolingData),
+        FaultKind::Thermal(ThermalFault::ImplausibleSensor),
+        FaultKind::Thermal(ThermalFault::CoolingAlarm),
     ];
 
     /// THE table: kind → source, severity, safe state, OCPP report. One row per kind.
@@ -193,8 +235,8 @@ impl FaultKind {
         use ChargePointErrorCode as E;
         use FaultSource as S;
         use SafeState::{
-            CutPowerWhilePresent as Live, EndSessionUntilUnplugged as Latched,
-            RecordWhilePresent as Record,
+            CutPowerUntilCleared as Technician, CutPowerWhilePresent as Live,
+            EndSessionUntilUnplugged as Latched, RecordWhilePresent as Record,
         };
         use Severity::{Critical, Error};
         let r = |error_code, vendor_error_code, component, variable| FaultReport {
@@ -204,12 +246,27 @@ impl FaultKind {
             variable,
         };
         match self {
+            // Someone pressed it for a reason: the connector waits for a technician even after
+            // the chain is closed again.
             FaultKind::EmergencyStop => (
                 S::EmergencyStopChain,
                 Critical,
-                Live,
+                Technician,
                 // 1.6 has no code for it; the vendor code says what it is.
                 r(E::OtherError, "CD-EMS-01", "EmergencyStopSensor", "Tripped"),
+            ),
+            // A welded contactor leaves the output connected whatever is commanded: nobody
+            // may plug in until a technician has replaced it.
+            FaultKind::ContactorWelded => (
+                S::Contactors,
+                Critical,
+                Technician,
+                r(
+                    E::PowerSwitchFailure,
+                    "CD-CTR-04",
+                    "PowerContactor",
+                    "WeldedFeedback",
+                ),
             ),
             FaultKind::PowerSupply => (
                 S::PowerSupply,
@@ -229,6 +286,14 @@ impl FaultKind {
                 Error,
                 Live,
                 r(E::InternalError, "CD-IMD-02", "InsulationMonitor", "Stale"),
+            ),
+            // Faulted rather than Unavailable: Unavailable is what an operator chose
+            // (ChangeAvailability), and a CSMS would not tell a dead I/O module from it.
+            FaultKind::StaleReading(Reading::DigitalIo) => (
+                S::Controller,
+                Error,
+                Live,
+                r(E::InternalError, "CD-IO-01", "ControllerIo", "Stale"),
             ),
             FaultKind::InsulationMonitorDevice => (
                 S::InsulationMonitor,
@@ -298,6 +363,39 @@ impl FaultKind {
                     "ContactorsNotReported",
                 ),
             ),
+            FaultKind::ContactorStuckOpen => (
+                S::Contactors,
+                Error,
+                Latched,
+                r(
+                    E::PowerSwitchFailure,
+                    "CD-CTR-03",
+                    "PowerContactor",
+                    "FailedToClose",
+                ),
+            ),
+            FaultKind::LockNotReached => (
+                S::ConnectorLock,
+                Error,
+                Latched,
+                r(
+                    E::ConnectorLockFailure,
+                    "CD-LCK-02",
+                    "ConnectorPlugRetentionLock",
+                    "NotLocked",
+                ),
+            ),
+            FaultKind::LockLost => (
+                S::ConnectorLock,
+                Critical,
+                Latched,
+                r(
+                    E::ConnectorLockFailure,
+                    "CD-LCK-03",
+                    "ConnectorPlugRetentionLock",
+                    "LostWhileEnergized",
+                ),
+            ),
             FaultKind::ForcedSafe => (
                 S::Controller,
                 Critical,
@@ -336,6 +434,42 @@ impl FaultKind {
                 Record,
                 r(E::PowerMeterFailure, "CD-MTR-01", "PowerMeter", "Stale"),
             ),
+            // The thermal stops: the supply goes off while the controller holds them (a hot
+            // pin until it cooled by the restart hysteresis); the connector is Faulted.
+            FaultKind::Thermal(ThermalFault::PinOverTemperature) => (
+                S::ConnectorPins,
+                Critical,
+                Live,
+                r(
+                    E::HighTemperature,
+                    "CD-THM-01",
+                    "Connector",
+                    "PinOverTemperature",
+                ),
+            ),
+            FaultKind::Thermal(ThermalFault::StaleCoolingData) => (
+                S::CoolingUnit,
+                Error,
+                Live,
+                r(E::InternalError, "CD-THM-02", "CoolingUnit", "Stale"),
+            ),
+            FaultKind::Thermal(ThermalFault::ImplausibleSensor) => (
+                S::ConnectorPins,
+                Error,
+                Live,
+                r(
+                    E::InternalError,
+                    "CD-THM-03",
+                    "TemperatureSensor",
+                    "Implausible",
+                ),
+            ),
+            FaultKind::Thermal(ThermalFault::CoolingAlarm) => (
+                S::CoolingUnit,
+                Error,
+                Live,
+                r(E::InternalError, "CD-THM-04", "CoolingUnit", "Alarm"),
+            ),
         }
     }
 
@@ -358,6 +492,25 @@ impl FaultKind {
     /// Present while the hardware says so (rather than latched until unplug).
     pub fn is_live(self) -> bool {
         self.safe_state() == SafeState::CutPowerWhilePresent
+    }
+
+    /// The supply goes off at once while it is held (a live hazard, or one a technician
+    /// clears), rather than the session ramping down on its own.
+    pub fn cuts_power(self) -> bool {
+        matches!(
+            self.safe_state(),
+            SafeState::CutPowerWhilePresent | SafeState::CutPowerUntilCleared
+        )
+    }
+
+    /// Unplugging the vehicle clears it (it was about this vehicle and this plug-in).
+    pub fn clears_on_unplug(self) -> bool {
+        self.safe_state() == SafeState::EndSessionUntilUnplugged
+    }
+
+    /// Only a technician clears it (see [`SafeState::CutPowerUntilCleared`]).
+    pub fn needs_technician(self) -> bool {
+        self.safe_state() == SafeState::CutPowerUntilCleared
     }
 
     /// The connector can go on charging while it is present (it is recorded, not obeyed).
@@ -410,8 +563,13 @@ impl Fault {
         match self.kind {
             FaultKind::EmergencyStop => StopReason::EmergencyStop,
             FaultKind::PowerSupply => StopReason::PowerSupplyFault(self.detail.clone()),
-            FaultKind::StaleReading(_) | FaultKind::OverCurrent => {
-                StopReason::ImplausibleMeasurement(self.detail_or(text))
+            FaultKind::StaleReading(_)
+            | FaultKind::OverCurrent
+            | FaultKind::Thermal(
+                ThermalFault::StaleCoolingData | ThermalFault::ImplausibleSensor,
+            ) => StopReason::ImplausibleMeasurement(self.detail_or(text)),
+            FaultKind::Thermal(ThermalFault::PinOverTemperature | ThermalFault::CoolingAlarm) => {
+                StopReason::ChargerFault(text)
             }
             FaultKind::InsulationMonitorDevice | FaultKind::InsulationFailure => {
                 StopReason::InsulationFailure(self.detail_or(text))
@@ -423,7 +581,11 @@ impl Fault {
             | FaultKind::ForcedSafe
             | FaultKind::SessionUnavailable
             | FaultKind::MatrixLockedOut
-            | FaultKind::MeterStale => StopReason::ChargerFault(text),
+            | FaultKind::MeterStale
+            | FaultKind::ContactorWelded
+            | FaultKind::ContactorStuckOpen
+            | FaultKind::LockNotReached
+            | FaultKind::LockLost => StopReason::ChargerFault(text),
         }
     }
 
@@ -442,6 +604,13 @@ impl std::fmt::Display for Fault {
         let d = &self.detail;
         match self.kind {
             FaultKind::EmergencyStop => write!(f, "emergency stop pressed"),
+            // Short enough for OCPP's 50-character `info`; the detail (a measured delay) is logged.
+            FaultKind::ContactorWelded => {
+                write!(f, "contactor welded (feedback closed after open)")
+            }
+            FaultKind::ContactorStuckOpen => write!(f, "contactor failed to close (feedback open)"),
+            FaultKind::LockNotReached => write!(f, "connector lock did not report locked"),
+            FaultKind::LockLost => write!(f, "lock feedback lost while energized"),
             FaultKind::PowerSupply => write!(f, "power supply fault: {d}"),
             FaultKind::StaleReading(r) => write!(f, "stale {} reading", r.name()),
             FaultKind::InsulationMonitorDevice => write!(f, "insulation monitor device fault"),
@@ -450,6 +619,8 @@ impl std::fmt::Display for Fault {
             FaultKind::SessionUnavailable => write!(f, "cannot create session: {d}"),
             FaultKind::MeterStale if d.is_empty() => write!(f, "DC meter stale"),
             FaultKind::MeterStale => write!(f, "DC meter stale: {d}"),
+            FaultKind::Thermal(t) if d.is_empty() => f.write_str(t.name()),
+            FaultKind::Thermal(t) => write!(f, "{}: {d}", t.name()),
             // Session alarms and the forced-safe stop: the detail is the whole sentence.
             FaultKind::WeldingSuspected
             | FaultKind::OpenedUnderLoad
@@ -495,8 +666,14 @@ mod tests {
     #[test]
     fn all_lists_every_kind() {
         let kinds = |k: FaultKind| match k {
-            FaultKind::StaleReading(Reading::PowerSupply | Reading::InsulationMonitor) => 2,
+            FaultKind::StaleReading(
+                Reading::PowerSupply | Reading::InsulationMonitor | Reading::DigitalIo,
+            ) => 3,
             FaultKind::EmergencyStop
+            | FaultKind::ContactorWelded
+            | FaultKind::ContactorStuckOpen
+            | FaultKind::LockNotReached
+            | FaultKind::LockLost
             | FaultKind::PowerSupply
             | FaultKind::InsulationMonitorDevice
             | FaultKind::InsulationFailure
@@ -509,12 +686,28 @@ mod tests {
             | FaultKind::SessionUnavailable
             | FaultKind::MatrixLockedOut
             | FaultKind::MeterStale => 1,
+            FaultKind::Thermal(
+                ThermalFault::PinOverTemperature
+                | ThermalFault::StaleCoolingData
+                | ThermalFault::ImplausibleSensor
+                | ThermalFault::CoolingAlarm,
+            ) => 4,
         };
         let distinct: BTreeSet<FaultKind> = FaultKind::ALL.into_iter().collect();
         assert_eq!(distinct.len(), FaultKind::ALL.len());
         let variants: usize = distinct
             .iter()
-            .filter(|k| !matches!(k, FaultKind::StaleReading(Reading::InsulationMonitor)))
+            .filter(|k| {
+                !matches!(
+                    k,
+                    FaultKind::StaleReading(Reading::InsulationMonitor | Reading::DigitalIo)
+                        | FaultKind::Thermal(
+                            ThermalFault::StaleCoolingData
+                                | ThermalFault::ImplausibleSensor
+                                | ThermalFault::CoolingAlarm
+                        )
+                )
+            })
             .map(|k| kinds(*k))
             .sum();
         assert_eq!(variants, FaultKind::ALL.len());
@@ -525,6 +718,27 @@ mod tests {
         use ChargePointErrorCode as E;
         let expected = [
             (FaultKind::EmergencyStop, E::OtherError, "CD-EMS-01"),
+            (
+                FaultKind::ContactorWelded,
+                E::PowerSwitchFailure,
+                "CD-CTR-04",
+            ),
+            (
+                FaultKind::StaleReading(Reading::DigitalIo),
+                E::InternalError,
+                "CD-IO-01",
+            ),
+            (
+                FaultKind::ContactorStuckOpen,
+                E::PowerSwitchFailure,
+                "CD-CTR-03",
+            ),
+            (
+                FaultKind::LockNotReached,
+                E::ConnectorLockFailure,
+                "CD-LCK-02",
+            ),
+            (FaultKind::LockLost, E::ConnectorLockFailure, "CD-LCK-03"),
             (FaultKind::PowerSupply, E::InternalError, "CD-PSU-01"),
             (
                 FaultKind::StaleReading(Reading::PowerSupply),
@@ -571,6 +785,26 @@ mod tests {
                 "CD-MTX-01",
             ),
             (FaultKind::MeterStale, E::PowerMeterFailure, "CD-MTR-01"),
+            (
+                FaultKind::Thermal(ThermalFault::PinOverTemperature),
+                E::HighTemperature,
+                "CD-THM-01",
+            ),
+            (
+                FaultKind::Thermal(ThermalFault::StaleCoolingData),
+                E::InternalError,
+                "CD-THM-02",
+            ),
+            (
+                FaultKind::Thermal(ThermalFault::ImplausibleSensor),
+                E::InternalError,
+                "CD-THM-03",
+            ),
+            (
+                FaultKind::Thermal(ThermalFault::CoolingAlarm),
+                E::InternalError,
+                "CD-THM-04",
+            ),
         ];
         assert_eq!(expected.len(), FaultKind::ALL.len());
         for (kind, code, vendor) in expected {
@@ -588,13 +822,22 @@ mod tests {
         for kind in FaultKind::ALL {
             let live = matches!(
                 kind,
-                FaultKind::EmergencyStop
-                    | FaultKind::PowerSupply
+                FaultKind::PowerSupply
                     | FaultKind::StaleReading(_)
                     | FaultKind::InsulationMonitorDevice
                     | FaultKind::MatrixLockedOut
+                    | FaultKind::Thermal(_)
             );
             assert_eq!(kind.is_live(), live, "{kind:?}");
+            // What a technician must clear: what was pressed, or what is welded.
+            let technician = matches!(kind, FaultKind::EmergencyStop | FaultKind::ContactorWelded);
+            assert_eq!(kind.needs_technician(), technician, "{kind:?}");
+            assert_eq!(kind.cuts_power(), live || technician, "{kind:?}");
+            assert_eq!(
+                kind.clears_on_unplug(),
+                !(live || technician || kind.keeps_charging()),
+                "{kind:?}"
+            );
         }
         assert_eq!(FaultKind::InsulationFailure.severity(), Severity::Critical);
         // Only a metering failure lets the session go on.
@@ -609,6 +852,25 @@ mod tests {
             FaultKind::WeldingSuspected.source(),
             FaultSource::Contactors
         );
+    }
+
+    /// The supervision's faults say what they are within OCPP 1.6's 50-character `info`.
+    #[test]
+    fn supervision_faults_fit_the_status_info() {
+        for kind in [
+            FaultKind::ContactorWelded,
+            FaultKind::ContactorStuckOpen,
+            FaultKind::LockNotReached,
+            FaultKind::LockLost,
+            FaultKind::StaleReading(Reading::DigitalIo),
+        ] {
+            let text = Fault::with_detail(kind, "feedback still closed 210 ms after").to_string();
+            assert!(text.chars().count() <= 50, "{kind:?}: {text}");
+            assert!(
+                !text.contains("210 ms"),
+                "{kind:?}: the detail is logged, not shown"
+            );
+        }
     }
 
     #[test]

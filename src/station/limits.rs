@@ -28,6 +28,9 @@ pub enum LimitSource {
     ProtocolCeiling,
     /// The connector's power rating at the present voltage.
     PowerRating,
+    /// The thermal derating controller (src/thermal): what the connector's pins and their
+    /// cooling allow now (zero while the coolant is not yet flowing or a thermal stop holds).
+    Thermal,
     /// The vehicle's own maximum current (CHAdeMO 0x100, GB/T BCP).
     VehicleMaximum,
     /// The CSMS's smart-charging schedule for this connector (TxProfile, TxDefaultProfile),
@@ -52,6 +55,7 @@ impl LimitSource {
             LimitSource::ConnectorRating => "connector rating",
             LimitSource::ProtocolCeiling => "protocol ceiling",
             LimitSource::PowerRating => "power rating",
+            LimitSource::Thermal => "thermal",
             LimitSource::VehicleMaximum => "vehicle maximum",
             LimitSource::Ocpp => "ocpp",
             LimitSource::StationProfile => "charge point profile share",

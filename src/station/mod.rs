@@ -11,10 +11,14 @@ mod connector;
 pub mod fault;
 pub mod limits;
 mod metering;
+mod supervision;
 
 use std::collections::VecDeque;
 
-use charger_hal::{DigitalInputs, DigitalOutputs, ImdReading, MeterReading, PowerReading};
+use charger_hal::{
+    CoolingCommand, CoolingReading, DigitalInputs, DigitalOutputs, ImdReading, MeterReading,
+    PowerReading,
+};
 use charger_protocol::{CanFrame, DcSession, PowerCommand, StopReason, Timestamp};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
@@ -73,6 +77,9 @@ pub struct HardwareInputs {
     pub meter: Option<MeterReading>,
     /// Frames received since the last step, oldest first.
     pub frames: Vec<CanFrame>,
+    /// The connector's cooling unit, when it has one: pin and coolant temperatures, flow,
+    /// alarms (the thermal controller's input).
+    pub cooling: Option<CoolingReading>,
 }
 
 /// What the hardware of one connector should do now.
@@ -83,6 +90,8 @@ pub struct HardwareOutputs {
     pub imd_measuring: bool,
     /// Frames to transmit, in order.
     pub frames: Vec<CanFrame>,
+    /// The cooling unit's command (pump, fan, run); `None` without a cooling unit.
+    pub cooling: Option<CoolingCommand>,
 }
 
 /// What a connector offers and what the truck asks, at this instant.
@@ -341,6 +350,29 @@ pub(crate) struct CoreSettings {
     pub meter_persist_interval: std::time::Duration,
     /// A stale DC meter stops the session (a live fault) instead of leaving a gap in it.
     pub stop_on_meter_failure: bool,
+    /// `[supervision]`: the deadlines on what the board I/O tells.
+    pub supervision: Supervision,
+}
+
+/// The deadlines of `[supervision]` (see [`crate::config::SupervisionSection`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Supervision {
+    pub contactor_feedback_deadline: std::time::Duration,
+    pub lock_feedback_deadline: std::time::Duration,
+    pub open_deadline: std::time::Duration,
+    pub bleeder_deadline: std::time::Duration,
+}
+
+impl Supervision {
+    fn from_config(s: &crate::config::SupervisionSection) -> Self {
+        use std::time::Duration;
+        Supervision {
+            contactor_feedback_deadline: Duration::from_millis(s.contactor_feedback_deadline_ms),
+            lock_feedback_deadline: Duration::from_millis(s.lock_feedback_deadline_ms),
+            open_deadline: Duration::from_millis(s.open_deadline_ms),
+            bleeder_deadline: Duration::from_millis(s.bleeder_deadline_ms),
+        }
+    }
 }
 
 impl CoreSettings {
@@ -362,6 +394,7 @@ impl CoreSettings {
             meter_persist_interval: std::time::Duration::from_secs(
                 cfg.station.meter_persist_interval_s,
             ),
+            supervision: Supervision::from_config(&cfg.supervision),
         }
     }
 }
@@ -408,7 +441,7 @@ impl Station {
                     .find(|(id, _)| *id == c.id)
                     .map_or(0.0, |(_, wh)| *wh);
                 let operative = !restored.inoperative.contains(&c.id);
-                Connector::new(c.clone(), meter, operative, now)
+                Connector::new(c.clone(), cfg.thermal.clone(), meter, operative, now)
             })
             .collect();
         Station {
@@ -479,8 +512,11 @@ impl Station {
                 connector,
                 operative,
             } => {
+                let mut events = Vec::new();
                 let c = self.connector_mut(connector)?;
-                Ok(c.set_availability(operative))
+                let outcome = c.set_availability(operative, now, &mut events);
+                self.events.extend(events);
+                Ok(outcome)
             }
             StationCommand::SetMaintenance { blocked } => {
                 for c in &mut self.connectors {
@@ -574,6 +610,13 @@ impl Station {
                 self.next_transaction_id += 1;
             }
         }
+        // The cooling units' draw as of their last step is part of the auxiliary load.
+        let cooling_w: f64 = self
+            .connectors
+            .iter()
+            .map(|c| f64::from(c.cooling_power_w()))
+            .sum();
+        self.allocator.set_cooling_load_w(cooling_w);
         // Every connector is in the allocation (one not stepped this time wants nothing it
         // has not got already: it keeps its previous share by drawing it).
         let needs: Vec<_> = self
@@ -693,6 +736,15 @@ impl Station {
             .map(|c| c.offer())
     }
 
+    /// The thermal controller's view of connector `id`; `None` for an unknown id or a
+    /// connector without a cooling unit.
+    pub fn thermal(&self, id: u32) -> Option<crate::thermal::ThermalStatus> {
+        self.connectors
+            .iter()
+            .find(|c| c.id() == id)
+            .and_then(|c| c.thermal_status())
+    }
+
     pub fn status(&self, id: u32) -> Option<ConnectorStatus> {
         self.connectors
             .iter()
@@ -726,6 +778,7 @@ fn allocator_from_config(cfg: &Config) -> StationAllocator {
             power_factor: site.power_factor,
             converter_efficiency: site.converter_efficiency,
             auxiliary_load_kw: site.auxiliary_load_kw,
+            cooling_load_w: 0.0,
         },
     );
     let policy = match site.policy {

@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use charger_hal::{SimCommand, SimFault, TruckSpec};
+use charger_hal::{ConnectorHardware, SimCommand, SimFault, TruckSpec};
 use charger_protocol::{SessionPhase, Timestamp};
 use chargerd::config::Config;
 use chargerd::hardware;
@@ -84,11 +84,24 @@ impl Bench {
     }
 
     pub fn with_config(text: &str) -> Bench {
+        Self::with_config_wrapped(text, |_, hw| hw)
+    }
+
+    /// As [`with_config`](Self::with_config), each connector's hardware passed through `wrap`
+    /// (a test's fake device around the simulator).
+    pub fn with_config_wrapped(
+        text: &str,
+        wrap: impl Fn(u32, Box<dyn ConnectorHardware>) -> Box<dyn ConnectorHardware>,
+    ) -> Bench {
         let cfg = Config::from_toml_str(text, "bench.toml").unwrap();
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("journal.sqlite")).unwrap();
         let restored = store.restore().unwrap();
-        let hw = hardware::build_all(&cfg).unwrap();
+        let mut hw = hardware::build_all(&cfg).unwrap();
+        hw.connectors = std::mem::take(&mut hw.connectors)
+            .into_iter()
+            .map(|(id, h)| (id, wrap(id, h)))
+            .collect();
         let now = Timestamp::ZERO;
         let station = Station::new(&cfg, hardware::session_factory(), &restored, now);
         let watch = cfg
@@ -269,7 +282,13 @@ impl Bench {
                  (read {reading:.1} A)"
             );
         }
-        if w.contactors && !contactors {
+        // An emergency stop opens them at once, whatever flows: the hardware chain has cut
+        // the coils already (issue 16, point 7).
+        let emergency_stop = events.iter().rev().take_while(|e| e.at() == now).any(|e| {
+            matches!(e, StationEvent::FaultRaised { connector, fault, .. }
+                if *connector == id && fault.kind == chargerd::station::FaultKind::EmergencyStop)
+        });
+        if w.contactors && !contactors && !emergency_stop {
             w.opened_under = Some(p.power.current);
         }
         if p.outputs.power.enabled && contactors {

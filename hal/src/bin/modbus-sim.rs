@@ -7,6 +7,12 @@
 //! `--base-port 0` every device gets a free port. Prints one line per device
 //! (`<role> <address>`, connector by connector, each group of four after a `connector <k>`
 //! line when there is more than one) once all are listening, then runs until Ctrl-C.
+//!
+//! With `--io-module PROFILE` it also serves one I/O module (a profile of role `io_module`) on
+//! `--io-port` (default 5019; 0 for a free port), printed as `io_module <address>`. Its input
+//! terminals are driven from standard input, one `<point> <value>` per line (`di3 on`,
+//! `ai2 7.25`); its relays follow the coils chargerd writes, and drop on the profile's
+//! communication timeout.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -16,13 +22,15 @@ use std::time::Duration;
 
 use charger_hal::profile::Profile;
 use charger_hal::sim::modbus::connector::{serve_connector, ConnectorSpec};
-use charger_hal::sim::modbus::BatteryLoad;
+use charger_hal::sim::modbus::server::{serve, SimServer};
+use charger_hal::sim::modbus::{BatteryLoad, IoModulePlant, SimDevice};
 
 const USAGE: &str =
     "usage: modbus-sim [--profiles DIR] [--connectors C] [--modules N] [--host IP] \
-[--base-port PORT] [--tick-ms MS]\n\
+[--base-port PORT] [--tick-ms MS] [--io-module PROFILE [--io-port PORT]]\n\
 defaults: --profiles configs/devices --connectors 1 --modules 2 --host 127.0.0.1 --base-port 5020 \
---tick-ms 10";
+--tick-ms 10 --io-port 5019\n\
+with --io-module, standard input drives its inputs: one `<point> <value>` per line (di3 on, ai2 7.25)";
 
 /// Ports per connector: the modules' gateway, the meter, the insulation monitor, the cooling
 /// unit.
@@ -35,6 +43,8 @@ struct Args {
     host: IpAddr,
     base_port: u16,
     tick: Duration,
+    io_module: Option<PathBuf>,
+    io_port: u16,
 }
 
 fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
@@ -45,6 +55,8 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
         host: IpAddr::V4(Ipv4Addr::LOCALHOST),
         base_port: 5020,
         tick: Duration::from_millis(10),
+        io_module: None,
+        io_port: 5019,
     };
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or(format!("{flag} needs a value"));
@@ -86,6 +98,13 @@ fn parse(mut args: impl Iterator<Item = String>) -> Result<Args, String> {
                     .filter(|ms| (1..=1000).contains(ms))
                     .ok_or(format!("--tick-ms {v}: 1..=1000"))?;
                 a.tick = Duration::from_millis(ms);
+            }
+            "--io-module" => a.io_module = Some(PathBuf::from(value()?)),
+            "--io-port" => {
+                let v = value()?;
+                a.io_port = v
+                    .parse()
+                    .map_err(|_| format!("--io-port {v}: a port 0..=65535"))?;
             }
             "-h" | "--help" => return Err(USAGE.into()),
             other => return Err(format!("unknown argument {other}\n{USAGE}")),
@@ -182,9 +201,52 @@ async fn main() -> ExitCode {
         println!("cooling_unit {}", sim.cooling.addr());
         running.push(sim);
     }
+    let _io_module = match &args.io_module {
+        Some(path) => {
+            match serve_io_module(path, SocketAddr::new(args.host, args.io_port), args.tick).await {
+                Ok(sim) => {
+                    println!("io_module {}", sim.addr());
+                    Some(sim)
+                }
+                Err(e) => {
+                    eprintln!("modbus-sim: --io-module {}: {e}", path.display());
+                    return ExitCode::FAILURE;
+                }
+            }
+        }
+        None => None,
+    };
     if let Err(e) = tokio::signal::ctrl_c().await {
         eprintln!("modbus-sim: cannot wait for Ctrl-C: {e}");
         return ExitCode::FAILURE;
     }
     ExitCode::SUCCESS
+}
+
+/// Serve the I/O module of `profile` on `addr`, its inputs driven by the lines of standard
+/// input (read by a thread of its own, so that a closed stdin stops nothing but the input).
+async fn serve_io_module(
+    profile: &std::path::Path,
+    addr: SocketAddr,
+    tick: Duration,
+) -> Result<SimServer<IoModulePlant>, String> {
+    let profile = Profile::load(profile)
+        .map(Arc::new)
+        .map_err(|e| e.to_string())?;
+    let plant = IoModulePlant::new(&profile);
+    let device = SimDevice::new(profile, plant).map_err(|e| e.to_string())?;
+    let sim = serve(device, addr, tick).await.map_err(|e| e.to_string())?;
+    let handle = sim.handle();
+    std::thread::spawn(move || {
+        for line in std::io::stdin().lines() {
+            let Ok(line) = line else { break };
+            if line.trim().is_empty() {
+                continue;
+            }
+            if let Err(e) = handle.with(|d| d.plant_mut().apply_command(&line)) {
+                eprintln!("modbus-sim: io_module: {e}");
+            }
+        }
+    });
+    Ok(sim)
 }

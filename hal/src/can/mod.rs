@@ -49,3 +49,18 @@ pub trait CanPort: Send + std::fmt::Debug {
         Ok(())
     }
 }
+
+/// A port chosen at run time (SocketCAN or cannelloni, from the configuration).
+impl<P: CanPort + ?Sized> CanPort for Box<P> {
+    fn send(&mut self, frame: &CanFrame) -> Result<(), CanError> {
+        (**self).send(frame)
+    }
+
+    fn try_recv(&mut self) -> Result<Option<CanFrame>, CanError> {
+        (**self).try_recv()
+    }
+
+    fn flush(&mut self) -> Result<(), CanError> {
+        (**self).flush()
+    }
+}

@@ -111,6 +111,7 @@ impl CoolingUnit for ModbusCoolingUnit {
             pressure_bar: a.number_f32(Point::CoolantPressure, true),
             level: a.number_f32(Point::CoolantLevel, true),
             alarms: a.bits(Point::CoolingAlarms, true).unwrap_or_default(),
+            electrical_power_w: a.number_f32(Point::CoolingPower, false),
             stale: a.stale,
             at: a.at(&self.clock),
         }

@@ -1,13 +1,16 @@
 //! The per-device health of `chargerctl devices`: link, age of the last good reading, error
-//! counts. Built from [`ModbusDevice::state`], never waiting on the device.
+//! counts. Built from [`ModbusDevice::state`] or a CAN module's [`CanModuleMonitor`], never
+//! waiting on the device.
 
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
+use super::ReadingClock;
+use crate::can_module::{CanModuleMonitor, CanModuleStatus};
 use crate::modbus::{DeviceState, ModbusDevice};
-use crate::profile::Role;
+use crate::profile::{Profile, Role, Unit, Value};
 
 /// How the device's connection stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +55,52 @@ pub struct DeviceHealth {
     pub requests: u64,
     pub errors: HealthErrors,
     pub last_write_error: Option<String>,
+    /// The last good value of each register, in the profile's unit, for a technician to see
+    /// what the device says (a cooling unit's pin temperatures, a meter's energy). Its age is
+    /// at most `last_reading_age_ms` older than the newest.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub values: Vec<RegisterValue>,
+}
+
+/// One register's last good value, as `chargerctl devices` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RegisterValue {
+    /// The register's name in the profile.
+    pub register: String,
+    pub value: ShownValue,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<Unit>,
+}
+
+/// A decoded value (after scale and offset).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ShownValue {
+    Bool(bool),
+    Number(f64),
+    Text(String),
+}
+
+/// The last good value of every register of `profile` that has one in `state`. Pure.
+pub fn register_values(profile: &Profile, state: &DeviceState) -> Vec<RegisterValue> {
+    profile
+        .registers
+        .iter()
+        .zip(&state.readings)
+        .filter_map(|(reg, reading)| {
+            let value = match reading.as_ref()?.value.as_ref().ok()? {
+                Value::Bool(b) => ShownValue::Bool(*b),
+                Value::Number(n) if n.is_finite() => ShownValue::Number(*n),
+                Value::Number(_) => return None,
+                Value::Text(t) => ShownValue::Text(t.clone()),
+            };
+            Some(RegisterValue {
+                register: reg.name.clone(),
+                value,
+                unit: reg.unit,
+            })
+        })
+        .collect()
 }
 
 impl DeviceHealth {
@@ -100,15 +149,66 @@ impl DeviceHealth {
                 reconnects: e.reconnects,
             },
             last_write_error: state.last_write_error.clone(),
+            values: Vec::new(),
         }
     }
 }
 
-/// Every configured device, for `chargerctl devices`. Holding it keeps the connections'
-/// tasks alive (they end when every handle to their devices is gone).
+impl DeviceHealth {
+    /// The health of a power module on CAN from its link's status at `now` (the bus's clock).
+    /// Pure. CAN has no connection: the link is `connected` while the module's replies are
+    /// fresh, `down` when it has never answered, `reconnecting` when it answered once and fell
+    /// silent (or its bus stopped). Missed replies count as timeouts, commands that could not
+    /// be encoded as write failures, port errors of the bus as transport errors.
+    pub fn from_can(
+        name: &str,
+        role: Role,
+        transport: &str,
+        status: &CanModuleStatus,
+        now: charger_protocol::Timestamp,
+    ) -> DeviceHealth {
+        let link = match (status.stale, status.last_reply) {
+            (false, Some(_)) => LinkState::Connected,
+            (_, Some(_)) => LinkState::Reconnecting,
+            (_, None) => LinkState::Down,
+        };
+        let s = status.stats;
+        DeviceHealth {
+            name: name.to_string(),
+            role,
+            transport: transport.to_string(),
+            link,
+            last_reading_age_ms: status
+                .last_reply
+                .map(|at| u64::try_from((now - at).as_millis()).unwrap_or(u64::MAX)),
+            requests: s.frames_sent,
+            errors: HealthErrors {
+                timeouts: s.missed_replies,
+                exceptions: 0,
+                transport: status.port_errors,
+                decode: s.decode_errors,
+                write_failures: s.encode_errors,
+                reconnects: 0,
+            },
+            last_write_error: None,
+            // The module's values are in `chargerctl modules`.
+            values: Vec::new(),
+        }
+    }
+}
+
+/// Where a device's health comes from.
+#[derive(Debug, Clone)]
+enum Source {
+    Modbus(ModbusDevice),
+    Can(CanModuleMonitor, ReadingClock),
+}
+
+/// Every configured device, for `chargerctl devices`. Holding it keeps the Modbus
+/// connections' tasks alive (they end when every handle to their devices is gone).
 #[derive(Debug, Clone, Default)]
 pub struct HealthView {
-    devices: Vec<(String, Role, String, ModbusDevice)>,
+    devices: Vec<(String, Role, String, Source)>,
 }
 
 impl HealthView {
@@ -117,15 +217,38 @@ impl HealthView {
     }
 
     pub fn add(&mut self, name: String, role: Role, transport: String, device: ModbusDevice) {
-        self.devices.push((name, role, transport, device));
+        self.devices
+            .push((name, role, transport, Source::Modbus(device)));
+    }
+
+    /// A power module on CAN; `clock` maps `report`'s instants onto the bus's timestamps.
+    pub fn add_can(
+        &mut self,
+        name: String,
+        role: Role,
+        transport: String,
+        monitor: CanModuleMonitor,
+        clock: ReadingClock,
+    ) {
+        self.devices
+            .push((name, role, transport, Source::Can(monitor, clock)));
     }
 
     /// Every device's health at `now`, in configuration order.
     pub fn report(&self, now: Instant) -> Vec<DeviceHealth> {
         self.devices
             .iter()
-            .map(|(name, role, transport, dev)| {
-                DeviceHealth::from_state(name, *role, transport, &dev.state(), now)
+            .map(|(name, role, transport, source)| match source {
+                Source::Modbus(dev) => {
+                    let state = dev.state();
+                    let mut health = DeviceHealth::from_state(name, *role, transport, &state, now);
+                    health.values = register_values(dev.profile(), &state);
+                    health
+                }
+                Source::Can(monitor, clock) => {
+                    let now = clock.at(now);
+                    DeviceHealth::from_can(name, *role, transport, &monitor.status(now), now)
+                }
             })
             .collect()
     }
@@ -157,6 +280,49 @@ mod tests {
             last_write_error: None,
             acknowledged: Vec::new(),
         }
+    }
+
+    #[test]
+    fn register_values_show_each_last_good_value_with_its_unit() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../configs/devices/cooling-unit-hpc-modbus.toml");
+        let profile = Profile::load(&path).unwrap();
+        let index = |name: &str| {
+            profile
+                .registers
+                .iter()
+                .position(|r| r.name == name)
+                .unwrap()
+        };
+        let t0 = Instant::now();
+        let mut readings = vec![None; profile.registers.len()];
+        readings[index("pin_dc_plus")] = Some(Reading {
+            value: Ok(Value::Number(41.5)),
+            at: t0,
+        });
+        readings[index("pin_dc_minus")] = Some(Reading {
+            value: Err(ReadError::Transport("reset".into())),
+            at: t0,
+        });
+        readings[index("run")] = Some(Reading {
+            value: Ok(Value::Bool(true)),
+            at: t0,
+        });
+        let values = register_values(&profile, &state(true, readings, 0));
+        let shown: Vec<(&str, &ShownValue)> = values
+            .iter()
+            .map(|v| (v.register.as_str(), &v.value))
+            .collect();
+        // In the profile's register order; the failed read shows nothing.
+        assert_eq!(
+            shown,
+            [
+                ("pin_dc_plus", &ShownValue::Number(41.5)),
+                ("run", &ShownValue::Bool(true))
+            ]
+        );
+        assert_eq!(values[0].unit, Some(Unit::Celsius));
+        assert_eq!(values[1].unit, None);
     }
 
     #[test]

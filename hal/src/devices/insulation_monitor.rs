@@ -6,9 +6,10 @@
 //! seconds to settle). The cable
 //! voltage (vehicle side of the output contactor) comes from `imd_voltage` where the profile
 //! has it. `device_fault` is set while the device raises `insulation_alarm` (its own verdict,
-//! which the station must not overrule with its thresholds, e.g. during a self test), and
-//! while its readings are stale or its link is down: an IMD that cannot be heard is not a
-//! passed insulation check.
+//! which the station must not overrule with its thresholds, e.g. during a self test). While
+//! its readings are stale or its link is down the reading is `stale`, with no resistance: an
+//! IMD that cannot be heard is not a passed insulation check, and the station stops on it as
+//! on any stale reading.
 
 use std::cell::Cell;
 
@@ -141,7 +142,8 @@ impl InsulationMonitor for ModbusInsulationMonitor {
             measuring: self.measuring_since.is_some(),
             resistance_ohms: if fresh_resistance { resistance } else { None },
             cable_voltage: cable_voltage.unwrap_or(0.0),
-            device_fault: a.stale || alarm == Some(true),
+            device_fault: alarm == Some(true),
+            stale: a.stale,
             at: a.at(&self.clock),
         }
     }

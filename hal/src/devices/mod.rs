@@ -4,7 +4,8 @@
 //! the role the station uses it for: a [`PowerModule`](crate::PowerModule)
 //! ([`ModbusPowerModule`]), a [`DcMeter`](crate::DcMeter) ([`ModbusDcMeter`]), a
 //! [`CoolingUnit`](crate::CoolingUnit) ([`ModbusCoolingUnit`]) or an
-//! [`InsulationMonitor`](crate::InsulationMonitor) ([`ModbusInsulationMonitor`]). Each is
+//! [`InsulationMonitor`](crate::InsulationMonitor) ([`ModbusInsulationMonitor`]), or an I/O
+//! module's points as a [`LineSource`](crate::io::LineSource) ([`ModbusIoModule`]). Each is
 //! synchronous and never waits: a command queues writes to the connection's task, a reading
 //! is assembled from the latest cached register values.
 //!
@@ -25,13 +26,17 @@
 //!   connection tasks' [`Instant`]s to it from the epoch the daemon's clock starts at.
 //!
 //! [`health`] is the per-device view of `chargerctl devices`; [`build`] spawns the
-//! connections of a list of configured device instances (units at one address share one).
+//! connections of a list of configured device instances (units at one address share one);
+//! [`links`] holds the Modbus RTU and CAN transports and the checks that need no I/O.
 
 pub mod build;
+pub mod connector;
 pub mod cooling_unit;
 pub mod dc_meter;
 pub mod health;
 pub mod insulation_monitor;
+pub mod io_module;
+pub mod links;
 pub mod power_module;
 
 use std::cell::RefCell;
@@ -47,13 +52,19 @@ use crate::modbus::{CommandError, ModbusDevice, ReadError};
 use crate::profile::{DecodeError, GroupKind, Point, Profile, Role, Unit, Value};
 
 pub use build::{
-    spawn_devices, BuildError, BuildProblem, DeviceInstance, Devices, ModbusTcp, Transport,
+    check_devices, spawn_devices, BuildError, BuildProblem, DeviceInstance, Devices, ModbusTcp,
+    Transport,
 };
+pub use connector::DeviceBackedConnector;
 pub use cooling_unit::ModbusCoolingUnit;
 pub use dc_meter::ModbusDcMeter;
-pub use health::{DeviceHealth, HealthErrors, HealthView, LinkState};
+pub use health::{
+    register_values, DeviceHealth, HealthErrors, HealthView, LinkState, RegisterValue, ShownValue,
+};
 pub use insulation_monitor::ModbusInsulationMonitor;
-pub use power_module::{ModbusPowerModule, ModuleError};
+pub use io_module::ModbusIoModule;
+pub use links::{check_instances, CanLink, CanTransport, ModbusRtu, STANDARD_BAUD_RATES};
+pub use power_module::{fit, ModbusPowerModule, ModuleError, SetpointLimits};
 
 /// Maps the connection tasks' [`Instant`]s onto the daemon's [`Timestamp`]s.
 ///

@@ -2,9 +2,12 @@
 //!
 //! A command writes `output_enable`, `voltage_setpoint` and `current_limit` only when they
 //! change (and on the profile's refresh period), in a safe order: setpoints before enabling,
-//! disabling before setpoints. A command the profile refuses (a voltage beyond its range, a
-//! NaN) changes nothing on the module, except that a command to switch off always switches
-//! off. The series/parallel range is written only by [`PowerModule::set_range`], and only
+//! disabling before setpoints. A setpoint outside the profile's range is fitted into it first
+//! ([`fit`]): one above the range is written as the range's top, and one below it (a current
+//! limit of zero where the module's lowest is 0.5 A) switches the output off, so that a write
+//! the device would refuse never leaves the previous, higher setpoint in force. A command the
+//! profile still refuses (a NaN) changes nothing on the module, except that a command to
+//! switch off always switches off. The series/parallel range is written only by [`PowerModule::set_range`], and only
 //! while the module is commanded off.
 //!
 //! Profile conventions the backend relies on (README, "Device profiles"):
@@ -46,6 +49,27 @@ pub struct SetpointLimits {
     pub current: Option<(f64, f64)>,
 }
 
+/// `cmd` with its setpoints inside `limits`: above a range's top, the top; below a range's
+/// bottom the module cannot regulate, so the output is switched off (its setpoint written as the
+/// bottom). A NaN is left for the profile to refuse.
+pub fn fit(cmd: ModuleCommand, limits: SetpointLimits) -> ModuleCommand {
+    let mut out = cmd;
+    for (value, range) in [
+        (&mut out.voltage, limits.voltage),
+        (&mut out.current_limit, limits.current),
+    ] {
+        let Some((min, max)) = range else { continue };
+        let v = f64::from(*value);
+        if v > max {
+            *value = max as f32;
+        } else if v < min {
+            *value = min as f32;
+            out.enable = false;
+        }
+    }
+    out
+}
+
 /// A [`PowerModule`] over a Modbus device whose profile has the `power_module` role.
 #[derive(Debug)]
 pub struct ModbusPowerModule {
@@ -58,6 +82,8 @@ pub struct ModbusPowerModule {
     last: LastKnown,
     /// What the station last commanded (the module may lag or refuse it).
     commanded: ModuleCommand,
+    /// A setpoint outside the profile's range was logged (once per device).
+    fit_reported: bool,
     /// The range last written and the device's write-failure count then: a range the
     /// profile does not poll is known only as written, until a write fails.
     range_written: Option<(VoltageRange, u64)>,
@@ -164,6 +190,7 @@ impl ModbusPowerModule {
             setpoints: Setpoints::default(),
             last: LastKnown::default(),
             commanded: ModuleCommand::OFF,
+            fit_reported: false,
             range_written: None,
             last_error: None,
         })
@@ -209,6 +236,19 @@ impl ModbusPowerModule {
     }
 
     fn apply(&mut self, cmd: ModuleCommand, now: Timestamp) -> Result<(), CommandError> {
+        let fitted = fit(cmd, self.limits());
+        if fitted != cmd && !self.fit_reported {
+            // Once per device: the pool's configured rating and the profile disagree.
+            warn!(
+                device = %self.name,
+                voltage = cmd.voltage,
+                current_limit = cmd.current_limit,
+                "setpoint outside the profile's range: fitted into it (check the module's \
+                 rating in [[pool.modules]] against its profile)"
+            );
+            self.fit_reported = true;
+        }
+        let cmd = fitted;
         let profile = self.dev.profile();
         let voltage = checked(
             profile,
@@ -248,7 +288,12 @@ impl ModbusPowerModule {
         match result {
             Ok(()) => self.last_error = None,
             Err(e) => {
-                warn!(device = %self.name, error = %e, "power module {what} refused");
+                // Commanded every step: logged when the refusal is new, not 100 times a second.
+                if self.last_error.as_ref() != Some(&e) {
+                    warn!(device = %self.name, error = %e, "power module {what} refused");
+                } else {
+                    debug!(device = %self.name, error = %e, "power module {what} refused");
+                }
                 self.last_error = Some(e);
             }
         }
@@ -259,6 +304,11 @@ impl ModbusPowerModule {
             return Err(ModuleError::RangeWhileOn);
         }
         let raw = self.ranges.ok_or(ModuleError::NoRangeMode)?.raw(range);
+        // The pool asks every step until the module reports the range: written once, and
+        // again only after a write failed (perhaps this one).
+        if self.range_written == Some((range, self.dev.state().errors.write_failures)) {
+            return Ok(());
+        }
         // Asked for explicitly: written even when it was the last value sent.
         self.setpoints.forget(Point::VoltageRangeMode);
         self.setpoints.write(
@@ -370,6 +420,34 @@ mod tests {
             modes,
         );
         Profile::parse(&text, &path)
+    }
+
+    #[test]
+    fn setpoints_are_fitted_into_the_profile_range_never_left_higher() {
+        let limits = SetpointLimits {
+            voltage: Some((50.0, 1000.0)),
+            current: Some((0.5, 100.0)),
+        };
+        let on = |voltage, current_limit| ModuleCommand {
+            enable: true,
+            voltage,
+            current_limit,
+        };
+        assert_eq!(fit(on(600.0, 40.0), limits), on(600.0, 40.0));
+        // Above: the top of the range.
+        assert_eq!(fit(on(1200.0, 150.0), limits), on(1000.0, 100.0));
+        // Below: the module cannot regulate there, so it is switched off.
+        let zero = fit(on(600.0, 0.0), limits);
+        assert!(!zero.enable, "{zero:?}");
+        assert_eq!(zero.current_limit, 0.5);
+        assert!(!fit(on(10.0, 40.0), limits).enable);
+        // No range: untouched; NaN is left for the profile to refuse.
+        let none = SetpointLimits {
+            voltage: None,
+            current: None,
+        };
+        assert_eq!(fit(on(1200.0, 150.0), none), on(1200.0, 150.0));
+        assert!(fit(on(f32::NAN, 10.0), limits).voltage.is_nan());
     }
 
     #[test]

@@ -13,7 +13,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tokio_modbus::client::Context;
 use tokio_serial::{ClearBuffer, FlowControl, SerialPort, SerialStream};
@@ -21,7 +21,7 @@ use tokio_serial::{ClearBuffer, FlowControl, SerialPort, SerialStream};
 use super::{DEFAULT_FROZEN_AFTER, DEFAULT_REBUILD_AFTER};
 
 /// Parity of each character.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Parity {
     None,

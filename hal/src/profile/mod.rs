@@ -24,7 +24,7 @@ use thiserror::Error;
 
 pub use codec::{DecodeError, EncodeError, Encoding, Value, ValueType, WordOrder};
 pub use plan::{plan_reads, Gap, PlanError, ReadLimits, ReadRequest, Span};
-pub use roles::{ContactorSide, Need, Point, PointSpec, Quantity, Role};
+pub use roles::{ContactorSide, IoKind, Need, Point, PointSpec, Quantity, Role};
 
 /// The Modbus data tables ("reference types").
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -253,6 +253,8 @@ struct RegisterSpec {
     bits: BTreeMap<String, String>,
     group: String,
     point: Option<Point>,
+    /// An I/O module's point: what the register is to the station (role `io_module` only).
+    io: Option<IoKind>,
     #[serde(default)]
     momentary: bool,
     /// The value written for a momentary command (default 1 / true).
@@ -332,6 +334,8 @@ pub struct Register {
     pub access: Access,
     pub group: usize,
     pub point: Option<Point>,
+    /// An I/O module's point, named by [`Register::name`] (role `io_module` only).
+    pub io: Option<IoKind>,
     pub momentary: bool,
     pub command_value: Option<f64>,
     pub enum_names: BTreeMap<i128, String>,
@@ -528,44 +532,66 @@ impl Profile {
         if !reg.access.writable() || !reg.table.writable() {
             return Err(WriteError::ReadOnly(point));
         }
-        let payload = if reg.table.is_bits() {
-            match value {
-                Value::Bool(b) => WritePayload::Bit(*b),
-                _ => {
-                    return Err(WriteError::Encode(EncodeError::WrongKind {
-                        ty: ValueType::Bool,
-                    }))
-                }
-            }
-        } else if let (ValueType::Bool, Some(bit)) = (reg.encoding.ty, reg.encoding.bit) {
-            // One bit of a register shared with other flags: a masked write (function 22)
-            // changes only that bit, where writing the whole word would clear its neighbours.
-            let Value::Bool(on) = value else {
+        encode_register_write(reg, value)
+    }
+
+    /// Encode a write to the register at `index` of [`Profile::registers`] (an I/O module's
+    /// named points), refusing read-only registers and out-of-range values.
+    pub fn encode_write_register(
+        &self,
+        index: usize,
+        value: &Value,
+    ) -> Result<WriteRequest, WriteError> {
+        let reg = self
+            .registers
+            .get(index)
+            .ok_or(WriteError::NoSuchRegister(index))?;
+        if !reg.access.writable() || !reg.table.writable() {
+            return Err(WriteError::ReadOnlyRegister(reg.name.clone()));
+        }
+        encode_register_write(reg, value)
+    }
+}
+
+/// The wire form of a write of `value` to `reg` (already known to be writable).
+fn encode_register_write(reg: &Register, value: &Value) -> Result<WriteRequest, WriteError> {
+    let payload = if reg.table.is_bits() {
+        match value {
+            Value::Bool(b) => WritePayload::Bit(*b),
+            _ => {
                 return Err(WriteError::Encode(EncodeError::WrongKind {
                     ty: ValueType::Bool,
-                }));
-            };
-            let mask = 1u16.checked_shl(u32::from(bit)).unwrap_or(0);
-            let swap = |w: u16| {
-                if reg.encoding.order.byte_swap() {
-                    w.swap_bytes()
-                } else {
-                    w
-                }
-            };
-            WritePayload::Mask {
-                and_mask: swap(!mask),
-                or_mask: swap(if *on { mask } else { 0 }),
+                }))
             }
-        } else {
-            WritePayload::Words(codec::encode(&reg.encoding, value).map_err(WriteError::Encode)?)
+        }
+    } else if let (ValueType::Bool, Some(bit)) = (reg.encoding.ty, reg.encoding.bit) {
+        // One bit of a register shared with other flags: a masked write (function 22)
+        // changes only that bit, where writing the whole word would clear its neighbours.
+        let Value::Bool(on) = value else {
+            return Err(WriteError::Encode(EncodeError::WrongKind {
+                ty: ValueType::Bool,
+            }));
         };
-        Ok(WriteRequest {
-            table: reg.table,
-            address: reg.address,
-            payload,
-        })
-    }
+        let mask = 1u16.checked_shl(u32::from(bit)).unwrap_or(0);
+        let swap = |w: u16| {
+            if reg.encoding.order.byte_swap() {
+                w.swap_bytes()
+            } else {
+                w
+            }
+        };
+        WritePayload::Mask {
+            and_mask: swap(!mask),
+            or_mask: swap(if *on { mask } else { 0 }),
+        }
+    } else {
+        WritePayload::Words(codec::encode(&reg.encoding, value).map_err(WriteError::Encode)?)
+    };
+    Ok(WriteRequest {
+        table: reg.table,
+        address: reg.address,
+        payload,
+    })
 }
 
 /// One write, ready for the wire.
@@ -592,6 +618,10 @@ pub enum WriteError {
     NoSuchPoint(Point),
     #[error("point {0} is read-only")]
     ReadOnly(Point),
+    #[error("the profile has no register number {0}")]
+    NoSuchRegister(usize),
+    #[error("register {0} is read-only")]
+    ReadOnlyRegister(String),
     #[error("point {0} is not a momentary command")]
     NotMomentary(Point),
     #[error(transparent)]
@@ -704,6 +734,9 @@ impl<F: Fn(String, Problem) -> ProfileError> Validator<'_, F> {
         }
 
         self.overlaps(&registers)?;
+        // Before the generic group checks, so that an I/O point's mistake is told in terms
+        // of what the point is.
+        self.io_points(spec.device.role, &registers, &groups)?;
         self.group_access(&groups, &registers, &limits)?;
         for (gi, (name, g)) in spec.groups.iter().enumerate() {
             if let Some(counter) = &g.update_counter {
@@ -948,6 +981,7 @@ impl<F: Fn(String, Problem) -> ProfileError> Validator<'_, F> {
             access: r.access,
             group,
             point: r.point,
+            io: r.io,
             momentary: r.momentary,
             command_value: r.command_value,
             enum_names,
@@ -1161,6 +1195,142 @@ impl<F: Fn(String, Problem) -> ProfileError> Validator<'_, F> {
                     point: missing.point,
                 },
             ));
+        }
+        Ok(())
+    }
+
+    /// The `io` keys: only an I/O module has them, it has at least one, and each fits its
+    /// register — an input is read and polled, an output is written on change to a table that
+    /// can be written, an analog input is a number in volts or amperes.
+    fn io_points(
+        &self,
+        role: Role,
+        registers: &[Register],
+        groups: &[Group],
+    ) -> Result<(), ProfileError> {
+        if role != Role::IoModule {
+            if let Some(r) = registers.iter().find(|r| r.io.is_some()) {
+                return Err(self.invalid(
+                    format!("registers.{}.io", r.name),
+                    format!("io is for role io_module; this profile is role {role}"),
+                ));
+            }
+            return Ok(());
+        }
+        if !registers.iter().any(|r| r.io.is_some()) {
+            return Err(self.invalid(
+                "registers",
+                "an io_module profile names its I/O points: mark at least one register with \
+                 io = \"digital_input\", \"digital_output\" or \"analog_input\"",
+            ));
+        }
+        for r in registers {
+            let Some(kind) = r.io else { continue };
+            let key = |field: &str| format!("registers.{}.{field}", r.name);
+            let polled = groups
+                .get(r.group)
+                .is_some_and(|g| matches!(g.kind, GroupKind::Status { .. }));
+            let is_bool = r.encoding.ty == ValueType::Bool;
+            match kind {
+                IoKind::DigitalInput => {
+                    if r.table == Table::Coil {
+                        return Err(self.invalid(
+                            key("table"),
+                            "a digital_input is a discrete_input or one bit of an input or \
+                             holding register; a coil is an output (io = \"digital_output\")",
+                        ));
+                    }
+                    if !is_bool {
+                        return Err(self.invalid(
+                            key("type"),
+                            "a digital_input in a register is one bit: type = \"bool\" and \
+                             bit = 0..15",
+                        ));
+                    }
+                }
+                IoKind::DigitalOutput => {
+                    if !r.table.writable() {
+                        return Err(self.invalid(
+                            key("table"),
+                            format!(
+                                "a digital_output is driven by the station: a coil, or one bit \
+                                 of a holding register; {} is read-only",
+                                r.table
+                            ),
+                        ));
+                    }
+                    if !is_bool {
+                        return Err(self.invalid(
+                            key("type"),
+                            "a digital_output in a holding register is one bit: type = \
+                             \"bool\" and bit = 0..15",
+                        ));
+                    }
+                    if !r.access.writable() {
+                        return Err(self.e(
+                            key("access"),
+                            Problem::NotWritable {
+                                register: r.name.clone(),
+                            },
+                        ));
+                    }
+                    if r.momentary {
+                        return Err(self.invalid(
+                            key("momentary"),
+                            "a digital_output holds its level: it is not a momentary command",
+                        ));
+                    }
+                    if polled {
+                        return Err(self.invalid(
+                            key("group"),
+                            "a digital_output is written on change: put it in a setpoint group",
+                        ));
+                    }
+                }
+                IoKind::AnalogInput => {
+                    if r.table.is_bits() {
+                        return Err(self.invalid(
+                            key("table"),
+                            format!(
+                                "an analog_input is an input or holding register, not a {}",
+                                r.table
+                            ),
+                        ));
+                    }
+                    if is_bool || r.encoding.ty == ValueType::String {
+                        return Err(self.invalid(
+                            key("type"),
+                            "an analog_input is a number (u16, i16, f32, ...)",
+                        ));
+                    }
+                    if !matches!(r.unit, Some(Unit::Volt | Unit::Ampere)) {
+                        return Err(self.invalid(
+                            key("unit"),
+                            "an analog_input is scaled to volts (unit = \"V\") or, for a \
+                             current loop, amperes (unit = \"A\")",
+                        ));
+                    }
+                }
+            }
+            if kind != IoKind::DigitalOutput {
+                if !r.access.readable() {
+                    return Err(self.e(
+                        key("access"),
+                        Problem::NotReadable {
+                            register: r.name.clone(),
+                        },
+                    ));
+                }
+                if !polled {
+                    return Err(self.invalid(
+                        key("group"),
+                        format!(
+                            "{kind} {} is read by the station: put it in a status group",
+                            r.name
+                        ),
+                    ));
+                }
+            }
         }
         Ok(())
     }

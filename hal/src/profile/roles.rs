@@ -14,6 +14,32 @@ pub enum Role {
     CoolingUnit,
     DcMeter,
     InsulationMonitor,
+    /// A Modbus digital/analog I/O module (a relay module, a small PLC): its points are not
+    /// fixed by the role but named by the profile, each register marked with its [`IoKind`].
+    IoModule,
+}
+
+/// What one point of an I/O module is ([`Role::IoModule`]): the register's `io` key.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum IoKind {
+    /// A level the station reads: a discrete input, or one bit of an input/holding register.
+    DigitalInput,
+    /// A level the station drives: a coil, or one bit of a holding register.
+    DigitalOutput,
+    /// A number the station reads, scaled to volts (or amperes for a current loop): an input
+    /// or holding register.
+    AnalogInput,
+}
+
+impl fmt::Display for IoKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            IoKind::DigitalInput => "digital_input",
+            IoKind::DigitalOutput => "digital_output",
+            IoKind::AnalogInput => "analog_input",
+        })
+    }
 }
 
 /// A named quantity or command of a role. Which role a point belongs to is fixed by
@@ -48,6 +74,9 @@ pub enum Point {
     FanSetpoint,
     CoolingAlarms,
     CoolingRun,
+    /// The unit's own electrical draw (pump, fan, electronics): part of the site's
+    /// auxiliary load.
+    CoolingPower,
     // DC meter
     Energy,
     MeterVoltage,
@@ -137,6 +166,7 @@ const COOLING_UNIT: &[PointSpec] = &[
     p(FanSetpoint, Write, true, Q::Ratio),
     p(CoolingAlarms, Read, true, Q::None),
     p(CoolingRun, Write, false, Q::None),
+    p(CoolingPower, Read, false, Q::Power),
 ];
 
 const DC_METER: &[PointSpec] = &[
@@ -155,6 +185,9 @@ const INSULATION_MONITOR: &[PointSpec] = &[
     p(ImdVoltage, Read, false, Q::Voltage),
 ];
 
+/// An I/O module has no fixed points: its profile names them (`io = ...` on each register).
+const IO_MODULE: &[PointSpec] = &[];
+
 impl Role {
     /// Every point of the role, required or optional.
     pub fn points(self) -> &'static [PointSpec] {
@@ -163,6 +196,7 @@ impl Role {
             Role::CoolingUnit => COOLING_UNIT,
             Role::DcMeter => DC_METER,
             Role::InsulationMonitor => INSULATION_MONITOR,
+            Role::IoModule => IO_MODULE,
         }
     }
 
@@ -178,7 +212,7 @@ impl Role {
         match self {
             Role::PowerModule => Some(ContactorSide::Module),
             Role::InsulationMonitor | Role::DcMeter => Some(ContactorSide::Vehicle),
-            Role::CoolingUnit => None,
+            Role::CoolingUnit | Role::IoModule => None,
         }
     }
 }
@@ -196,6 +230,7 @@ impl fmt::Display for Role {
             Role::CoolingUnit => "cooling_unit",
             Role::DcMeter => "dc_meter",
             Role::InsulationMonitor => "insulation_monitor",
+            Role::IoModule => "io_module",
         })
     }
 }
@@ -267,6 +302,7 @@ mod tests {
             Role::CoolingUnit,
             Role::DcMeter,
             Role::InsulationMonitor,
+            Role::IoModule,
         ] {
             let mut seen = std::collections::BTreeSet::new();
             for s in role.points() {

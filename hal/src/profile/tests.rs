@@ -19,6 +19,7 @@ fn every_shipped_profile_loads_and_each_role_has_one() {
         Role::CoolingUnit,
         Role::DcMeter,
         Role::InsulationMonitor,
+        Role::IoModule,
     ] {
         assert!(
             profiles.iter().any(|p| p.role == role),
@@ -458,4 +459,261 @@ fn a_point_the_station_reads_must_be_polled() {
     );
     assert_eq!(e.key, "registers.alarm.group");
     assert!(e.to_string().contains("status group"), "{e}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The I/O-module role: named points, each with its `io` kind.
+
+const IO_BASE: &str = r#"
+[device]
+name = "test I/O"
+role = "io_module"
+
+[groups.inputs]
+kind = "status"
+poll_hz = 10
+
+[groups.outputs]
+kind = "setpoint"
+
+[registers.estop]
+table = "discrete_input"
+address = 0
+type = "bool"
+access = "read"
+group = "inputs"
+io = "digital_input"
+
+[registers.lock_feedback]
+table = "input"
+address = 4
+type = "bool"
+bit = 3
+access = "read"
+group = "inputs"
+io = "digital_input"
+
+[registers.cc1]
+table = "input"
+address = 0
+type = "i16"
+scale = 0.01
+unit = "V"
+access = "read"
+group = "inputs"
+io = "analog_input"
+
+[registers.contactor]
+table = "coil"
+address = 16
+type = "bool"
+access = "read_write"
+group = "outputs"
+io = "digital_output"
+
+[registers.bleeder]
+table = "holding"
+address = 2
+type = "bool"
+bit = 0
+access = "read_write"
+group = "outputs"
+io = "digital_output"
+"#;
+
+fn io_broken(from: &str, to: &str) -> ProfileError {
+    assert!(IO_BASE.contains(from), "test edit {from:?} does not apply");
+    parse(&IO_BASE.replacen(from, to, 1)).expect_err("the broken profile must be refused")
+}
+
+#[test]
+fn an_io_module_names_its_points_by_register_with_their_kind() {
+    let p = parse(IO_BASE).unwrap();
+    assert_eq!(p.role, Role::IoModule);
+    let kinds: Vec<(&str, Option<IoKind>)> = p
+        .registers
+        .iter()
+        .map(|r| (r.name.as_str(), r.io))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            ("bleeder", Some(IoKind::DigitalOutput)),
+            ("cc1", Some(IoKind::AnalogInput)),
+            ("contactor", Some(IoKind::DigitalOutput)),
+            ("estop", Some(IoKind::DigitalInput)),
+            ("lock_feedback", Some(IoKind::DigitalInput)),
+        ]
+    );
+    // An output on a coil is a single-coil write; on a bit of a holding register a masked
+    // write that leaves the other bits alone.
+    let contactor = p
+        .registers
+        .iter()
+        .position(|r| r.name == "contactor")
+        .unwrap();
+    assert_eq!(
+        p.encode_write_register(contactor, &Value::Bool(true))
+            .unwrap(),
+        WriteRequest {
+            table: Table::Coil,
+            address: 16,
+            payload: WritePayload::Bit(true)
+        }
+    );
+    let bleeder = p
+        .registers
+        .iter()
+        .position(|r| r.name == "bleeder")
+        .unwrap();
+    assert_eq!(
+        p.encode_write_register(bleeder, &Value::Bool(true))
+            .unwrap()
+            .payload,
+        WritePayload::Mask {
+            and_mask: 0xFFFE,
+            or_mask: 0x0001
+        }
+    );
+    let estop = p.registers.iter().position(|r| r.name == "estop").unwrap();
+    assert_eq!(
+        p.encode_write_register(estop, &Value::Bool(true)),
+        Err(WriteError::ReadOnlyRegister("estop".into()))
+    );
+}
+
+#[test]
+fn an_output_on_a_read_only_table_is_refused_by_file_and_key() {
+    // "An output on a discrete input."
+    let e = io_broken(
+        "table = \"coil\"\naddress = 16\ntype = \"bool\"\naccess = \"read_write\"",
+        "table = \"discrete_input\"\naddress = 16\ntype = \"bool\"\naccess = \"read\"",
+    );
+    assert_eq!(e.key, "registers.contactor.table");
+    let shown = e.to_string();
+    assert!(
+        shown.starts_with("configs/devices/test.toml: registers.contactor.table: a digital_output"),
+        "{shown}"
+    );
+    assert!(shown.contains("discrete_input is read-only"), "{shown}");
+    // An output on a bit of an input register.
+    let e = io_broken(
+        "table = \"holding\"\naddress = 2\ntype = \"bool\"\nbit = 0\naccess = \"read_write\"",
+        "table = \"input\"\naddress = 2\ntype = \"bool\"\nbit = 0\naccess = \"read\"",
+    );
+    assert_eq!(e.key, "registers.bleeder.table");
+    // Left writable, the table's own check names the access.
+    let e = io_broken(
+        "table = \"coil\"\naddress = 16",
+        "table = \"discrete_input\"\naddress = 16",
+    );
+    assert_eq!(e.key, "registers.contactor.access");
+    assert_eq!(
+        e.problem,
+        Problem::WriteToReadOnly {
+            table: Table::DiscreteInput
+        }
+    );
+}
+
+#[test]
+fn a_write_to_a_read_only_point_is_refused_by_file_and_key() {
+    // A digital input declared writable: the table cannot be written.
+    let e = io_broken(
+        "address = 0\ntype = \"bool\"\naccess = \"read\"",
+        "address = 0\ntype = \"bool\"\naccess = \"read_write\"",
+    );
+    assert_eq!(e.key, "registers.estop.access");
+    assert_eq!(
+        e.problem,
+        Problem::WriteToReadOnly {
+            table: Table::DiscreteInput
+        }
+    );
+    // An output on a coil the profile says is read-only.
+    let e = io_broken(
+        "address = 16\ntype = \"bool\"\naccess = \"read_write\"\ngroup = \"outputs\"",
+        "address = 16\ntype = \"bool\"\naccess = \"read\"\ngroup = \"outputs\"",
+    );
+    assert_eq!(e.key, "registers.contactor.access");
+    assert!(matches!(e.problem, Problem::NotWritable { .. }), "{e}");
+}
+
+#[test]
+fn inputs_are_polled_and_outputs_written_on_change() {
+    let e = io_broken(
+        "access = \"read\"\ngroup = \"inputs\"\nio = \"digital_input\"\n\n[registers.lock",
+        "access = \"read\"\ngroup = \"outputs\"\nio = \"digital_input\"\n\n[registers.lock",
+    );
+    assert_eq!(e.key, "registers.estop.group");
+    assert!(e.to_string().contains("status group"), "{e}");
+    let e = io_broken(
+        "[groups.outputs]\nkind = \"setpoint\"",
+        "[groups.outputs]\nkind = \"status\"\npoll_hz = 5",
+    );
+    assert_eq!(e.key, "registers.bleeder.group");
+    assert!(e.to_string().contains("written on change"), "{e}");
+}
+
+#[test]
+fn a_coil_is_not_an_input_and_a_digital_point_in_a_register_is_one_bit() {
+    let e = io_broken(
+        "access = \"read_write\"\ngroup = \"outputs\"\nio = \"digital_output\"\n\n[registers.bleeder]",
+        "access = \"read_write\"\ngroup = \"outputs\"\nio = \"digital_input\"\n\n[registers.bleeder]",
+    );
+    assert_eq!(e.key, "registers.contactor.table");
+    let e = io_broken("type = \"bool\"\nbit = 3", "type = \"u16\"");
+    assert_eq!(e.key, "registers.lock_feedback.type");
+}
+
+#[test]
+fn an_analog_input_is_a_number_in_volts_or_amperes() {
+    let e = io_broken("unit = \"V\"", "unit = \"degC\"");
+    assert_eq!(e.key, "registers.cc1.unit");
+    assert!(e.to_string().contains("volts"), "{e}");
+    let e = io_broken("scale = 0.01\nunit = \"V\"\n", "");
+    assert_eq!(e.key, "registers.cc1.unit", "a unit is required");
+    parse(&IO_BASE.replacen("unit = \"V\"", "unit = \"A\"", 1)).unwrap();
+    let e = io_broken(
+        "table = \"input\"\naddress = 0\ntype = \"i16\"\nscale = 0.01\nunit = \"V\"\n",
+        "table = \"discrete_input\"\naddress = 9\ntype = \"bool\"\n",
+    );
+    assert_eq!(e.key, "registers.cc1.table");
+}
+
+#[test]
+fn io_points_belong_to_the_io_module_role_and_role_points_do_not() {
+    // `io` on another role's register.
+    let e = broken(
+        "point = \"self_test\"\n",
+        "point = \"self_test\"\nio = \"digital_output\"\n",
+    );
+    assert!(e.key.ends_with(".io"), "{}", e.key);
+    assert!(e.to_string().contains("role io_module"), "{e}");
+    // A role point in an I/O module.
+    let e = io_broken("io = \"analog_input\"", "point = \"meter_voltage\"");
+    assert_eq!(e.key, "registers.cc1.point");
+    assert!(matches!(e.problem, Problem::ForeignPoint { .. }), "{e}");
+    // An I/O module without a single I/O point.
+    let none: String = IO_BASE
+        .lines()
+        .filter(|l| !l.starts_with("io = "))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    let e = parse(&none).unwrap_err();
+    assert_eq!(e.key, "registers");
+}
+
+#[test]
+fn the_shipped_io_module_has_eight_inputs_eight_relays_four_analog_inputs_and_a_keepalive() {
+    let p = Profile::load(&devices_dir().join("io-module-8di8do-modbus.toml")).unwrap();
+    let count = |k: IoKind| p.registers.iter().filter(|r| r.io == Some(k)).count();
+    assert_eq!(count(IoKind::DigitalInput), 8);
+    assert_eq!(count(IoKind::DigitalOutput), 8);
+    assert_eq!(count(IoKind::AnalogInput), 4);
+    let wd = p.watchdog.as_ref().unwrap();
+    assert_eq!(p.registers[wd.register].name, "comm_watchdog");
+    // The eight inputs are one read, the four analog inputs another.
+    assert_eq!(p.group("digital_inputs").unwrap().reads.len(), 1);
+    assert_eq!(p.group("analog_inputs").unwrap().reads.len(), 1);
 }

@@ -498,7 +498,7 @@ impl SimBus {
 /// bank of its profile reads the cabinet's module and writes its commands, so the station can
 /// drive the simulated cabinet over real Modbus TCP while the physics stays the cabinet's (the
 /// buses of the simulated connectors and their trucks).
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub struct CabinetModulePlant {
     cabinet: SimCabinet,
     index: usize,

@@ -23,6 +23,7 @@ use thiserror::Error;
 use crate::can::CanPort;
 use crate::profile::can::{decode_field, Addressing, CanProfile, FieldType, MessageKind};
 use crate::profile::{Point, Role, Unit, Value};
+use crate::sim::cabinet::CabinetModulePlant;
 use crate::sim::modbus::plant::module_fault;
 use crate::sim::modbus::{BatteryLoad, ModuleRating, ParallelBus, PlantModel, PowerModulePlant};
 
@@ -69,6 +70,9 @@ struct SimModule {
 pub struct CanModuleSim {
     profile: Arc<CanProfile>,
     bus: ParallelBus,
+    /// Modules of a simulated cabinet instead of `bus` ([`CanModuleSim::cabinet`]): the
+    /// cabinet's physics, stepped by the simulated connectors' buses.
+    cabinet: Option<Vec<CabinetModulePlant>>,
     modules: Vec<SimModule>,
     last_step: Option<Timestamp>,
 }
@@ -112,9 +116,89 @@ impl CanModuleSim {
         Ok(CanModuleSim {
             profile,
             bus: ParallelBus::new(plants, load, droop_ohm),
+            cabinet: None,
             modules,
             last_step: None,
         })
+    }
+
+    /// Modules of a simulated cabinet ([`SimCabinet::module_plant`](crate::sim::cabinet::SimCabinet::module_plant))
+    /// at the given addresses: the daemon's `pool.simulate_devices` for modules on CAN. The
+    /// frames are the profile's, the physics the cabinet's (its connectors' buses and trucks);
+    /// [`plant`](Self::plant) and [`bus`](Self::bus) have nothing to show.
+    pub fn cabinet(
+        profile: Arc<CanProfile>,
+        modules: Vec<(u32, CabinetModulePlant)>,
+    ) -> Result<Self, CanSimError> {
+        if profile.role != Role::PowerModule {
+            return Err(CanSimError::Role(profile.file.display().to_string()));
+        }
+        let (first, last) = profile.addresses;
+        let mut sims: Vec<SimModule> = Vec::new();
+        for (a, _) in &modules {
+            if !(first..=last).contains(a) || sims.iter().any(|m| m.address == *a) {
+                return Err(CanSimError::Address(*a));
+            }
+            sims.push(SimModule {
+                address: *a,
+                fault: None,
+                last_heard: None,
+                timed_out: false,
+            });
+        }
+        let load = BatteryLoad::default();
+        Ok(CanModuleSim {
+            profile,
+            bus: ParallelBus::new(Vec::new(), load, 0.0),
+            cabinet: Some(modules.into_iter().map(|(_, p)| p).collect()),
+            modules: sims,
+            last_step: None,
+        })
+    }
+
+    /// Module `i`'s plant: a command it accepted.
+    fn command_plant(&mut self, i: usize, point: Point, v: &Value) {
+        match &mut self.cabinet {
+            Some(c) => {
+                if let Some(p) = c.get_mut(i) {
+                    p.command(point, v);
+                }
+            }
+            None => {
+                if let Some(p) = self.bus.modules.get_mut(i) {
+                    p.command(point, v);
+                }
+            }
+        }
+    }
+
+    /// Module `i`'s plant's readings.
+    fn plant_readings(&self, i: usize) -> Vec<(Point, Value)> {
+        match &self.cabinet {
+            Some(c) => c.get(i).map(|p| p.readings()).unwrap_or_default(),
+            None => self
+                .bus
+                .modules
+                .get(i)
+                .map(|p| p.readings())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// Module `i` heard nothing for the profile's device timeout.
+    fn plant_comms_lost(&mut self, i: usize) {
+        match &mut self.cabinet {
+            Some(c) => {
+                if let Some(p) = c.get_mut(i) {
+                    p.comms_lost();
+                }
+            }
+            None => {
+                if let Some(p) = self.bus.modules.get_mut(i) {
+                    p.comms_lost();
+                }
+            }
+        }
     }
 
     pub fn bus(&self) -> &ParallelBus {
@@ -177,18 +261,14 @@ impl CanModuleSim {
                                 Value::Number(n) => Value::Number(n * si_factor(f.unit)),
                                 v => v,
                             };
-                            if let Some(p) = self.bus.modules.get_mut(i) {
-                                p.command(point, &v);
-                            }
+                            self.command_plant(i, point, &v);
                         }
                     }
                 }
                 MessageKind::Momentary { point } => {
                     let len = usize::from(m.length);
                     if frame.data().get(..len) == m.data.get(..len) {
-                        if let Some(p) = self.bus.modules.get_mut(i) {
-                            p.command(point, &Value::Bool(true));
-                        }
+                        self.command_plant(i, point, &Value::Bool(true));
                     }
                 }
                 MessageKind::Request { reply, .. } => {
@@ -196,12 +276,7 @@ impl CanModuleSim {
                         continue;
                     }
                     if let Some(r) = profile.messages.get(reply) {
-                        let readings = self
-                            .bus
-                            .modules
-                            .get(i)
-                            .map(|p| p.readings())
-                            .unwrap_or_default();
+                        let readings = self.plant_readings(i);
                         let value = |point: Point| {
                             let f = r.fields.iter().find(|f| f.point == Some(point))?;
                             let (_, v) = readings.iter().find(|(p, _)| *p == point)?;
@@ -232,18 +307,23 @@ impl CanModuleSim {
     /// profile's device timeout.
     pub fn step(&mut self, now: Timestamp) {
         if let Some(timeout) = self.profile.device_timeout {
-            for (m, p) in self.modules.iter_mut().zip(self.bus.modules.iter_mut()) {
+            let mut lost = Vec::new();
+            for (i, m) in self.modules.iter_mut().enumerate() {
                 if let Some(heard) = m.last_heard {
                     if !m.timed_out && now - heard > timeout {
                         m.timed_out = true;
-                        p.comms_lost();
+                        lost.push(i);
                     }
                 }
+            }
+            for i in lost {
+                self.plant_comms_lost(i);
             }
         }
         let dt = self.last_step.map_or(Duration::ZERO, |t| now - t);
         self.last_step = Some(now);
-        if !dt.is_zero() {
+        // A cabinet's physics is stepped by its connectors' buses.
+        if !dt.is_zero() && self.cabinet.is_none() {
             self.bus.step(dt);
         }
     }

@@ -23,19 +23,21 @@ use charger_protocol::{ControlLines, Timestamp};
 use crate::can::loopback::{LoopbackBus, LoopbackPort};
 use crate::can::CanPort;
 use crate::connector::{
-    ConnectorHardware, InletReport, InletState, SimCommand, SimError, SimFault, SimulatorControl,
-    TruckSpec, TruckState,
+    ConnectorHardware, InletReport, InletState, SimCommand, SimError, SimFault, SimPlantView,
+    SimulatorControl, TruckSpec, TruckState,
 };
 use crate::imd::InsulationMonitor;
 use crate::io::DigitalIo;
 use crate::power::PowerSupply;
+use crate::sim::cooling::{SimCoolingParams, SimCoolingUnit};
 use crate::sim::external::ExternalVehicle;
 use crate::sim::imd::{SimImdParams, SimInsulationMonitor};
 use crate::sim::io::{SimIo, SimIoParams};
 use crate::sim::meter::{SimDcMeter, SimMeterParams};
 use crate::sim::psu::{Load, SimPowerSupply, SimPsuParams};
+use crate::sim::tap::{PlantTap, TapDevice, TapFault};
 use crate::sim::SimVehicle;
-use crate::DcMeter;
+use crate::{CoolingUnit, DcMeter};
 
 /// Builds the vehicle for a [`SimCommand::Plug`]; fails for a spec the vehicle cannot be.
 pub type VehicleFactory = Box<dyn Fn(&TruckSpec) -> Result<Box<dyn SimVehicle>, SimError> + Send>;
@@ -63,6 +65,11 @@ pub struct SimConnectorParams {
     /// A DC meter on the output (cable voltage × battery current). Default none: the station
     /// then integrates its own V × I, as before meters existed.
     pub meter: Option<SimMeterParams>,
+    /// The liquid-cooled connector's cooling unit: its thermal plant is heated by the
+    /// output's current (README "Thermal plant simulator"). Default none: an uncooled
+    /// connector (no thermal limit), as before cooling units existed; `[simulator.thermal]`
+    /// gives every simulated connector one.
+    pub cooling: Option<SimCoolingParams>,
 }
 
 impl Default for SimConnectorParams {
@@ -76,6 +83,7 @@ impl Default for SimConnectorParams {
             faulted_insulation_ohms: 20_000.0,
             implausible_current_offset: 80.0,
             meter: None,
+            cooling: None,
         }
     }
 }
@@ -104,6 +112,7 @@ pub struct SimulatedConnector {
     io: SimIo,
     imd: SimInsulationMonitor,
     meter: Option<SimDcMeter>,
+    cooling: Option<SimCoolingUnit>,
     vehicle: Option<Box<dyn SimVehicle>>,
     factory: VehicleFactory,
     /// Faults injected and not yet cleared, in injection order.
@@ -115,6 +124,9 @@ pub struct SimulatedConnector {
     /// Fed by a cabinet's pooled modules: the supply model is the output bus, commanded by the
     /// modules connected to it rather than by [`ConnectorHardware::power`].
     bus: Option<crate::sim::cabinet::SimBus>,
+    /// Measuring devices served beside this connector over Modbus (its meter, insulation
+    /// monitor, cooling unit): they see what this connector's physics does.
+    tap: Option<PlantTap>,
 }
 
 impl SimulatedConnector {
@@ -155,6 +167,7 @@ impl SimulatedConnector {
             io: SimIo::new(params.io.clone()),
             imd: SimInsulationMonitor::new(params.imd.clone()),
             meter: params.meter.clone().map(SimDcMeter::new),
+            cooling: params.cooling.clone().map(SimCoolingUnit::new),
             params,
             can,
             vehicle: None,
@@ -164,12 +177,29 @@ impl SimulatedConnector {
             battery_current: 0.0,
             last_step: None,
             bus: None,
+            tap: None,
         }
     }
 
     /// Feed this connector from a simulated cabinet's modules (see [`crate::sim::cabinet`]).
     pub fn with_bus(mut self, bus: crate::sim::cabinet::SimBus) -> Self {
         self.bus = Some(bus);
+        self
+    }
+
+    /// Show this connector's output to devices simulated beside it (see
+    /// [`crate::sim::tap`]): after every step the tap carries the cable voltage, the current
+    /// and an injected insulation fault; faults for a device the tap serves go to that device.
+    pub fn with_tap(mut self, tap: PlantTap) -> Self {
+        self.tap = Some(tap);
+        self
+    }
+
+    /// Give this connector a cooling unit of this make-up (`None`: none), replacing the one
+    /// its parameters gave it.
+    pub fn with_cooling(mut self, cooling: Option<SimCoolingParams>) -> Self {
+        self.cooling = cooling.clone().map(SimCoolingUnit::new);
+        self.params.cooling = cooling;
         self
     }
 
@@ -216,6 +246,11 @@ impl SimulatedConnector {
     /// The simulated DC meter, if this connector has one.
     pub fn meter_state(&self) -> Option<&SimDcMeter> {
         self.meter.as_ref()
+    }
+
+    /// The simulated cooling unit, if this connector has one (its true plant for tests).
+    pub fn cooling_state(&self) -> Option<&SimCoolingUnit> {
+        self.cooling.as_ref()
     }
 
     pub fn psu(&self) -> &SimPowerSupply {
@@ -299,6 +334,19 @@ impl SimulatedConnector {
         self.imd.set_cable_voltage(self.cable_voltage);
         if let Some(meter) = self.meter.as_mut() {
             meter.measure(self.cable_voltage, self.battery_current, now);
+        }
+        if let Some(tap) = &self.tap {
+            let insulation = self.imd.insulation();
+            let faulted = insulation < self.params.imd.healthy_insulation_ohms;
+            tap.publish(
+                f64::from(self.cable_voltage),
+                f64::from(self.battery_current),
+                faulted.then_some(f64::from(insulation)),
+            );
+        }
+        // The current through the cable and its pins heats them.
+        if let Some(cooling) = self.cooling.as_mut() {
+            cooling.advance(now, f64::from(self.battery_current));
         }
         self.io.set_plugged(self.vehicle.is_some());
         self.io
@@ -385,11 +433,50 @@ impl SimulatedConnector {
                 }
             }
             SimFault::EmergencyStop => self.io.set_emergency_stop(true),
+            SimFault::ContactorWelded => self.io.weld_contactors(),
+            SimFault::ContactorStuckOpen => self.io.stick_contactors_open(),
+            SimFault::LockJammed => self.io.jam_lock(),
+            SimFault::LockFeedbackLost => self.io.lose_lock_feedback(),
+            SimFault::IoStale => self.io.set_stale(true),
             SimFault::PowerSupply => self.psu.trip("simulated power stage fault"),
             SimFault::Insulation => self.imd.set_insulation(self.params.faulted_insulation_ohms),
             SimFault::ImplausibleCurrent => self
                 .psu
                 .set_current_measurement_offset(self.params.implausible_current_offset),
+            SimFault::MeterSilent | SimFault::MeterFrozen
+                if self.tapped(TapDevice::Meter).is_some() =>
+            {
+                let tap_fault = if fault == SimFault::MeterSilent {
+                    TapFault::Silent
+                } else {
+                    TapFault::Frozen
+                };
+                if let Some(tap) = self.tapped(TapDevice::Meter) {
+                    tap.set_fault(TapDevice::Meter, Some(tap_fault));
+                }
+            }
+            SimFault::MeterReplaced | SimFault::MeterJump
+                if self.tapped(TapDevice::Meter).is_some() =>
+            {
+                return Err(SimError::NotSupported(format!(
+                    "{}: this connector's meter is served over Modbus, which models neither a \
+                     swapped meter nor a garbage reading; use meter-silent or meter-frozen",
+                    fault.name()
+                )));
+            }
+            SimFault::ImdSilent => match self.tapped(TapDevice::InsulationMonitor) {
+                Some(tap) => tap.set_fault(TapDevice::InsulationMonitor, Some(TapFault::Silent)),
+                None => self.imd.set_silent(true),
+            },
+            SimFault::CoolingSilent => match self.tapped(TapDevice::CoolingUnit) {
+                Some(tap) => tap.set_fault(TapDevice::CoolingUnit, Some(TapFault::Silent)),
+                None => {
+                    return Err(SimError::NotSupported(
+                        "cooling-silent: this connector has no cooling unit served over Modbus"
+                            .into(),
+                    ))
+                }
+            },
             SimFault::MeterSilent
             | SimFault::MeterFrozen
             | SimFault::MeterReplaced
@@ -402,6 +489,17 @@ impl SimulatedConnector {
                     _ => meter.jump(),
                 }
             }
+            SimFault::PinSensorOpen | SimFault::PumpDegraded | SimFault::CoolantInletStep => {
+                let cooling = self.cooling.as_mut().ok_or(SimError::NoCooling)?;
+                // Once: a second inlet step while the first stands is not another 10 K.
+                if !self.active_faults.contains(&fault) {
+                    match fault {
+                        SimFault::PinSensorOpen => cooling.set_pin_sensor_open(true),
+                        SimFault::PumpDegraded => cooling.set_pump_degraded(true),
+                        _ => cooling.step_coolant_inlet(),
+                    }
+                }
+            }
         }
         if !self.active_faults.contains(&fault) {
             self.active_faults.push(fault);
@@ -410,17 +508,30 @@ impl SimulatedConnector {
         Ok(())
     }
 
+    /// The tap, if it serves `device`.
+    fn tapped(&self, device: TapDevice) -> Option<&PlantTap> {
+        self.tap.as_ref().filter(|t| t.serves(device))
+    }
+
     fn clear_faults(&mut self) {
         if let Some(v) = self.vehicle.as_mut() {
             v.clear_faults();
         }
         self.io.set_emergency_stop(false);
+        self.io.clear_faults();
         self.psu.clear_fault();
         self.psu.set_current_measurement_offset(0.0);
         self.imd.restore_insulation();
         self.imd.set_device_fault(false);
+        self.imd.set_silent(false);
+        if let Some(tap) = &self.tap {
+            tap.clear_faults();
+        }
         if let Some(meter) = self.meter.as_mut() {
             meter.clear_faults();
+        }
+        if let Some(cooling) = self.cooling.as_mut() {
+            cooling.clear_faults();
         }
         self.active_faults.clear();
         tracing::info!(connector = %self.name, "simulated faults cleared");
@@ -462,6 +573,10 @@ impl ConnectorHardware for SimulatedConnector {
         self.meter.as_mut().map(|m| m as &mut dyn DcMeter)
     }
 
+    fn cooling(&mut self) -> Option<&mut dyn CoolingUnit> {
+        self.cooling.as_mut().map(|c| c as &mut dyn CoolingUnit)
+    }
+
     fn step(&mut self, now: Timestamp) {
         self.advance(now);
     }
@@ -481,11 +596,41 @@ impl SimulatorControl for SimulatedConnector {
                 self.clear_faults();
                 Ok(())
             }
+            SimCommand::Ambient { celsius } => {
+                if !(celsius.is_finite() && (-30.0..=60.0).contains(&celsius)) {
+                    return Err(SimError::InvalidAmbient(celsius));
+                }
+                // The cooling unit served over Modbus (through the tap) is the one the
+                // station reads; an in-process one beside it follows too.
+                let served = self.tapped(TapDevice::CoolingUnit).cloned();
+                if served.is_none() && self.cooling.is_none() {
+                    return Err(SimError::NoCooling);
+                }
+                if let Some(tap) = served {
+                    tap.set_ambient(f64::from(celsius));
+                }
+                if let Some(cooling) = self.cooling.as_mut() {
+                    cooling.set_ambient(f64::from(celsius));
+                }
+                tracing::info!(connector = %self.name, celsius, "simulated ambient set");
+                Ok(())
+            }
         }
     }
 
     fn truck(&self) -> Option<TruckState> {
         self.vehicle.as_ref().map(|v| v.state())
+    }
+
+    fn plant(&self) -> Option<SimPlantView> {
+        // The served cooling unit's plant is the one the station reads, when there is one.
+        if let Some(tap) = self.tapped(TapDevice::CoolingUnit) {
+            return tap.snapshot().plant;
+        }
+        self.cooling.as_ref().map(|c| SimPlantView {
+            hottest_pin_c: c.plant().temperatures().hottest_pin() as f32,
+            ambient_c: c.plant().ambient_c() as f32,
+        })
     }
 
     fn inlet(&mut self, state: &InletState, now: Timestamp) -> Result<InletReport, SimError> {
@@ -681,6 +826,7 @@ mod tests {
                 sequence_2: seq2,
                 aux_power: false,
             },
+            ..DigitalOutputs::default()
         });
     }
 
@@ -814,6 +960,97 @@ mod tests {
         assert!(after.energy_charged_kwh > before.energy_charged_kwh);
     }
 
+    /// The cooling unit's pins are heated by the current that really flows into the battery,
+    /// and its faults and the ambient come through the simulator's controls.
+    #[test]
+    fn the_cooling_unit_is_heated_by_the_output_current_and_takes_thermal_faults() {
+        let mut c = connector().with_cooling(Some(SimCoolingParams::default()));
+        let t = Timestamp::ZERO;
+        c.apply(SimCommand::Plug(TruckSpec::default()), t).unwrap();
+        c.cooling().unwrap().command(
+            crate::CoolingCommand {
+                run: true,
+                pump: 1.0,
+                fan: 1.0,
+            },
+            t,
+        );
+        drive(&mut c, false, true, true);
+        let t = run(&mut c, t, 50);
+        let ocv = c.imd().reading().cable_voltage;
+        c.power().command(on(ocv, 2.0), t);
+        let t = run(&mut c, t, 1000);
+        // Contactors still open: no current through the cable, the pins stay at ambient.
+        let idle = c.cooling_state().unwrap().plant().temperatures();
+        assert!((idle.pin_dc_plus - 25.0).abs() < 0.1, "{idle:?}");
+        drive(&mut c, true, true, true);
+        let t = run(&mut c, t, 50);
+        c.power().command(on(740.0, 400.0), t);
+        let t = run(&mut c, t, 120_000);
+        assert!((c.battery_current() - 400.0).abs() < 0.5);
+        let hot = c.cooling_state().unwrap().plant().temperatures();
+        assert!(hot.pin_dc_plus > 45.0, "{hot:?}");
+        let seen = c.cooling().unwrap().reading();
+        let seen_plus = f64::from(seen.pin_dc_plus_c.unwrap());
+        assert!(
+            (seen_plus - hot.pin_dc_plus).abs() < 1.0,
+            "{seen:?} {hot:?}"
+        );
+
+        c.apply(SimCommand::Fault(SimFault::PinSensorOpen), t)
+            .unwrap();
+        c.apply(SimCommand::Fault(SimFault::PumpDegraded), t)
+            .unwrap();
+        c.apply(SimCommand::Fault(SimFault::CoolantInletStep), t)
+            .unwrap();
+        c.apply(SimCommand::Fault(SimFault::CoolantInletStep), t)
+            .unwrap();
+        let stepped = c.cooling_state().unwrap().plant().temperatures();
+        assert!(
+            (stepped.coolant - hot.coolant - 10.0).abs() < 1e-6,
+            "one step of 10 K"
+        );
+        let t = run(&mut c, t, 200);
+        let r = c.cooling().unwrap().reading();
+        assert_eq!(r.pin_dc_plus_c, None);
+        assert_eq!(r.flow_l_min, Some(15.0));
+        assert_eq!(
+            c.apply(SimCommand::Ambient { celsius: 61.0 }, t),
+            Err(SimError::InvalidAmbient(61.0))
+        );
+        c.apply(SimCommand::Ambient { celsius: 45.0 }, t).unwrap();
+        assert_eq!(c.cooling_state().unwrap().plant().ambient_c(), 45.0);
+        // The simulator's truth for status views: the in-process plant's.
+        let truth = c.plant().unwrap();
+        assert_eq!(truth.ambient_c, 45.0);
+        let true_pin = c
+            .cooling_state()
+            .unwrap()
+            .plant()
+            .temperatures()
+            .hottest_pin();
+        assert!((f64::from(truth.hottest_pin_c) - true_pin).abs() < 1e-3);
+        c.apply(SimCommand::ClearFaults, t).unwrap();
+        run(&mut c, t, 200);
+        let r = c.cooling().unwrap().reading();
+        assert!(
+            r.pin_dc_plus_c.is_some() && r.flow_l_min == Some(30.0),
+            "{r:?}"
+        );
+
+        // An uncooled connector (the default) has none.
+        let mut bare = connector();
+        assert!(bare.cooling().is_none());
+        assert_eq!(
+            bare.apply(SimCommand::Fault(SimFault::PumpDegraded), t),
+            Err(SimError::NoCooling)
+        );
+        assert_eq!(
+            bare.apply(SimCommand::Ambient { celsius: 20.0 }, t),
+            Err(SimError::NoCooling)
+        );
+    }
+
     #[test]
     fn unplugging_mid_charge_drops_the_current_without_panicking() {
         let mut c = connector();
@@ -837,6 +1074,7 @@ mod tests {
     fn faults_are_dispatched_to_the_right_model_and_cleared() {
         let mut c = connector_with(SimConnectorParams {
             meter: Some(SimMeterParams::default()),
+            cooling: Some(SimCoolingParams::default()),
             ..SimConnectorParams::default()
         });
         let t = Timestamp::ZERO;
@@ -851,9 +1089,17 @@ mod tests {
         c.power().command(on(500.0, 10.0), t);
         let t = run(&mut c, t, 2000);
         for fault in SimFault::ALL {
+            if fault == SimFault::CoolingSilent {
+                // No cooling unit served beside this connector: refused, not pretended.
+                assert!(matches!(
+                    c.apply(SimCommand::Fault(fault), t),
+                    Err(SimError::NotSupported(_))
+                ));
+                continue;
+            }
             c.apply(SimCommand::Fault(fault), t).unwrap();
         }
-        assert_eq!(c.active_faults().len(), SimFault::ALL.len());
+        assert_eq!(c.active_faults().len(), SimFault::ALL.len() - 1);
         let t = run(&mut c, t, 100);
         let inputs = c.io().read();
         assert!(inputs.emergency_stop);

@@ -42,6 +42,9 @@ pub struct SimInsulationMonitor {
     cable_voltage: f32,
     device_fault: bool,
     now: Timestamp,
+    /// While the device does not answer: the last reading it gave, repeated with its old
+    /// time (what a cached device reading does), so the station sees it go stale.
+    silent: Option<ImdReading>,
 }
 
 impl SimInsulationMonitor {
@@ -55,6 +58,7 @@ impl SimInsulationMonitor {
             cable_voltage: 0.0,
             device_fault: false,
             now: Timestamp::ZERO,
+            silent: None,
         }
     }
 
@@ -92,6 +96,29 @@ impl SimInsulationMonitor {
     pub fn set_device_fault(&mut self, fault: bool) {
         self.device_fault = fault;
     }
+
+    /// Make the device stop (or start again) answering: its reading freezes, time included.
+    pub fn set_silent(&mut self, silent: bool) {
+        match (silent, self.silent.is_some()) {
+            (true, false) => self.silent = Some(self.live_reading()),
+            (false, true) => self.silent = None,
+            _ => {}
+        }
+    }
+
+    fn live_reading(&self) -> ImdReading {
+        let measuring = self.measuring_since.is_some();
+        let resistance_ohms =
+            (measuring && self.settled && !self.device_fault).then_some(self.insulation_ohms);
+        ImdReading {
+            measuring,
+            resistance_ohms,
+            cable_voltage: self.cable_voltage,
+            device_fault: self.device_fault,
+            stale: false,
+            at: self.now,
+        }
+    }
 }
 
 impl Default for SimInsulationMonitor {
@@ -118,16 +145,7 @@ impl InsulationMonitor for SimInsulationMonitor {
     }
 
     fn reading(&self) -> ImdReading {
-        let measuring = self.measuring_since.is_some();
-        let resistance_ohms =
-            (measuring && self.settled && !self.device_fault).then_some(self.insulation_ohms);
-        ImdReading {
-            measuring,
-            resistance_ohms,
-            cable_voltage: self.cable_voltage,
-            device_fault: self.device_fault,
-            at: self.now,
-        }
+        self.silent.unwrap_or_else(|| self.live_reading())
     }
 }
 

@@ -37,6 +37,17 @@ impl Default for SimIoParams {
     }
 }
 
+/// How an actuator has failed (the simulator's injected faults).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+enum Stuck {
+    #[default]
+    No,
+    /// Stays where it is, whatever the drive (a welded contact, a jammed lock).
+    Here,
+    /// Never reaches the driven-on position (a broken coil or its driver).
+    Off,
+}
+
 /// An actuator whose position follows its drive after a fixed delay.
 #[derive(Debug, Clone, Copy, Default)]
 struct Actuator {
@@ -44,6 +55,7 @@ struct Actuator {
     drive: bool,
     /// When `drive` last changed.
     changed_at: Timestamp,
+    stuck: Stuck,
 }
 
 impl Actuator {
@@ -55,6 +67,14 @@ impl Actuator {
     }
 
     fn step(&mut self, now: Timestamp, delay: Duration) {
+        match self.stuck {
+            Stuck::Here => return,
+            Stuck::Off => {
+                self.position = false;
+                return;
+            }
+            Stuck::No => {}
+        }
         if self.position != self.drive && now.saturating_since(self.changed_at) >= delay {
             self.position = self.drive;
         }
@@ -71,6 +91,12 @@ pub struct SimIo {
     emergency_stop: bool,
     lock: Actuator,
     contactors: Actuator,
+    /// The lock's feedback switch reads "unlocked" whatever the lock does.
+    lock_feedback_lost: bool,
+    /// The contactors weld the next time they close (at once if closed now).
+    weld_pending: bool,
+    /// The backend marks every snapshot stale (its device stopped answering).
+    stale: bool,
     /// Time of the latest step; outputs written between steps take effect from then.
     now: Timestamp,
 }
@@ -89,6 +115,55 @@ impl SimIo {
         self.update_drives();
         self.lock.step(now, self.params.lock_delay);
         self.contactors.step(now, self.params.contactor_delay);
+        if self.weld_pending && self.contactors.position {
+            self.weld_pending = false;
+            self.contactors.stuck = Stuck::Here;
+        }
+    }
+
+    /// The contactors' contacts weld: once closed (now, or the next time) they stay closed
+    /// whatever the coil does, their auxiliary contacts with them.
+    pub fn weld_contactors(&mut self) {
+        self.weld_pending = true;
+        if self.contactors.position {
+            self.weld_pending = false;
+            self.contactors.stuck = Stuck::Here;
+        }
+    }
+
+    /// The contactors never close (a broken coil or driver); they open at once if closed.
+    pub fn stick_contactors_open(&mut self) {
+        self.contactors.stuck = Stuck::Off;
+    }
+
+    /// The lock motor jams where it is.
+    pub fn jam_lock(&mut self) {
+        self.lock.stuck = Stuck::Here;
+    }
+
+    /// The lock's feedback switch reads "unlocked" (a broken microswitch or wire).
+    pub fn lose_lock_feedback(&mut self) {
+        self.lock_feedback_lost = true;
+    }
+
+    /// The I/O backend marks its snapshots stale (`true`) or fresh.
+    pub fn set_stale(&mut self, stale: bool) {
+        self.stale = stale;
+    }
+
+    /// Repair every actuator fault: the actuators follow their drives again (after their
+    /// delays), feedback and snapshots are true again.
+    pub fn clear_faults(&mut self) {
+        self.weld_pending = false;
+        self.lock_feedback_lost = false;
+        self.stale = false;
+        for a in [&mut self.lock, &mut self.contactors] {
+            if a.stuck != Stuck::No {
+                a.stuck = Stuck::No;
+                // From now: a repaired actuator moves after its delay.
+                a.changed_at = self.now;
+            }
+        }
     }
 
     /// The last outputs the station wrote.
@@ -141,8 +216,9 @@ impl DigitalIo for SimIo {
             plugged: self.plugged,
             vehicle_permission: self.vehicle_permission,
             emergency_stop: self.emergency_stop,
-            locked: self.lock.position,
+            locked: self.lock.position && !self.lock_feedback_lost,
             contactors_closed: self.contactors.position,
+            stale: self.stale,
         }
     }
 }
@@ -207,6 +283,65 @@ mod tests {
         assert!(r.plugged && r.vehicle_permission && !r.emergency_stop);
         io.set_plugged(false);
         assert!(!io.read().plugged);
+    }
+
+    #[test]
+    fn a_welded_contactor_stays_closed_until_repaired() {
+        let mut io = SimIo::default();
+        io.step(ms(0));
+        io.weld_contactors();
+        io.write(&outputs(true, false));
+        io.step(ms(50));
+        assert!(io.read().contactors_closed);
+        io.write(&outputs(false, false));
+        io.step(ms(1000));
+        assert!(io.contactors_closed() && io.read().contactors_closed);
+        io.clear_faults();
+        io.step(ms(1010));
+        assert!(
+            io.contactors_closed(),
+            "a repaired contactor moves after its delay"
+        );
+        io.step(ms(1030));
+        assert!(!io.contactors_closed());
+    }
+
+    #[test]
+    fn a_stuck_open_contactor_never_closes() {
+        let mut io = SimIo::default();
+        io.step(ms(0));
+        io.stick_contactors_open();
+        io.write(&outputs(true, true));
+        io.step(ms(1000));
+        assert!(!io.contactors_closed() && !io.read().contactors_closed);
+        assert!(io.read().locked, "only the contactors failed");
+    }
+
+    #[test]
+    fn a_jammed_lock_and_a_lost_lock_feedback() {
+        let mut io = SimIo::default();
+        io.step(ms(0));
+        io.jam_lock();
+        io.write(&outputs(false, true));
+        io.step(ms(1000));
+        assert!(!io.locked() && !io.read().locked);
+        io.clear_faults();
+        io.step(ms(1300));
+        assert!(io.read().locked);
+        io.lose_lock_feedback();
+        assert!(io.locked(), "the lock holds");
+        assert!(!io.read().locked, "its feedback says otherwise");
+    }
+
+    #[test]
+    fn a_stale_backend_marks_its_snapshots() {
+        let mut io = SimIo::default();
+        io.set_plugged(true);
+        io.set_stale(true);
+        let r = io.read();
+        assert!(r.stale && r.plugged, "last known values, marked stale");
+        io.clear_faults();
+        assert!(!io.read().stale);
     }
 
     #[test]

@@ -13,6 +13,7 @@ pub mod bms;
 pub mod cabinet;
 pub mod can_module;
 pub mod connector;
+pub mod cooling;
 pub mod external;
 pub mod gbt_truck;
 pub mod imd;
@@ -20,6 +21,9 @@ pub mod io;
 pub mod meter;
 pub mod modbus;
 pub mod psu;
+pub mod tap;
+pub mod thermal;
+pub mod thermal_scenario;
 pub mod truck;
 
 /// A simulated vehicle at the end of the cable: its protocol stack, its contactors and its

@@ -272,7 +272,17 @@ impl SimVehicle for ChademoTruck {
             | SimFault::MeterSilent
             | SimFault::MeterFrozen
             | SimFault::MeterReplaced
-            | SimFault::MeterJump => return false,
+            | SimFault::MeterJump
+            | SimFault::ImdSilent
+            | SimFault::CoolingSilent
+            | SimFault::PinSensorOpen
+            | SimFault::PumpDegraded
+            | SimFault::CoolantInletStep
+            | SimFault::ContactorWelded
+            | SimFault::ContactorStuckOpen
+            | SimFault::LockJammed
+            | SimFault::LockFeedbackLost
+            | SimFault::IoStale => return false,
         }
         true
     }

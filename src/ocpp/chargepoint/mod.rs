@@ -900,6 +900,8 @@ impl ChargePoint {
                     offered_current: 0.0,
                     soc_percent: None,
                     temperature_c: None,
+                    pin_temperature_c: None,
+                    coolant_temperature_c: None,
                 };
                 data.push(
                     self.wall(t.at),
@@ -945,6 +947,8 @@ impl ChargePoint {
                     offered_current: 0.0,
                     soc_percent: t.soc_percent,
                     temperature_c: None,
+                    pin_temperature_c: None,
+                    coolant_temperature_c: None,
                 };
                 data.push(
                     self.wall(t.at),
@@ -1060,14 +1064,25 @@ impl ChargePoint {
                 }
                 ReadingContext::Clock => self.keys.meter_values_aligned_data.clone(),
             };
-            let sampled = sampled_values(&r, &measurands, context.name());
-            let wall = self.wall(now);
             let running = self
                 .running
                 .get(&r.connector)
                 .filter(|t| Some(t.local_id) == r.transaction_id)
                 .map(|t| t.local_id);
-            if let Some(t) = self.running.get_mut(&r.connector) {
+            // A periodic sample belongs to its transaction (MeterValueSampleInterval counts
+            // from the start of one). When the station's session ended between the request
+            // and the reading, the reading has no transaction: it is nobody's sample, and sent
+            // bare it would reach the CSMS in the middle of the transaction it outlived.
+            if running.is_none() && context == ReadingContext::Periodic {
+                tracing::debug!(
+                    connector = r.connector,
+                    "periodic sample taken after its transaction ended: dropped"
+                );
+                continue;
+            }
+            let sampled = sampled_values(&r, &measurands, context.name());
+            let wall = self.wall(now);
+            if let Some(t) = running.and_then(|_| self.running.get_mut(&r.connector)) {
                 let stop_measurands = match context {
                     ReadingContext::Periodic => &self.keys.stop_txn_sampled_data,
                     ReadingContext::Clock => &self.keys.stop_txn_aligned_data,

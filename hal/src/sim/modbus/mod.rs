@@ -29,8 +29,9 @@ pub mod plant;
 pub mod server;
 
 pub use plant::{
-    BatteryLoad, BusModule, CoolingPlant, CoolingTemperatures, DcMeterPlant, FirstOrderPins,
-    InsulationPlant, ModuleRating, ParallelBus, PlantModel, PowerModulePlant, ThermalModel,
+    BatteryLoad, BusModule, ConnectorThermal, CoolingPlant, CoolingTemperatures, DcMeterPlant,
+    InsulationPlant, IoModulePlant, ModuleRating, ParallelBus, PlantModel, PowerModulePlant,
+    ThermalModel,
 };
 
 /// A communication fault the simulated device shows until cleared.
@@ -221,6 +222,28 @@ impl RegisterBank {
         }
     }
 
+    /// Lay values a plant reports by register name (an I/O module's points, in the
+    /// register's unit) into the image; the update counters do not move.
+    pub fn publish_named(&mut self, readings: &[(String, Value)]) {
+        let profile = self.profile.clone();
+        for (name, value) in readings {
+            if let Some(reg) = profile.register(name) {
+                if !self.store(reg, value) {
+                    tracing::debug!(register = %reg.name, ?value, "simulated value does not fit its register");
+                }
+            }
+        }
+    }
+
+    /// The value register `reg` holds now, decoded by the profile (what a client would read).
+    pub fn value_of(&self, reg: &Register) -> Option<Value> {
+        let span = reg.span();
+        match self.read(reg.table, span.address, span.count).ok()? {
+            Units::Bits(b) => b.first().map(|b| Value::Bool(*b)),
+            Units::Words(w) => codec::decode(&reg.encoding, &w).ok(),
+        }
+    }
+
     /// Serve a read of `count` units from `address`.
     pub fn read(&self, table: Table, address: u16, count: u16) -> Result<Units, ExceptionCode> {
         if count == 0 {
@@ -379,6 +402,7 @@ impl<P: PlantModel> SimDevice<P> {
             });
         }
         let mut bank = RegisterBank::new(profile);
+        bank.publish_named(&plant.named_readings());
         bank.publish(&plant.readings());
         Ok(Self {
             bank,
@@ -431,6 +455,7 @@ impl<P: PlantModel> SimDevice<P> {
         }
         self.plant.step(dt);
         if self.fault != Some(CommsFault::Frozen) {
+            self.bank.publish_named(&self.plant.named_readings());
             self.bank.publish(&self.plant.readings());
         }
     }
@@ -529,6 +554,7 @@ impl<P: PlantModel> SimDevice<P> {
         for (point, value) in self.bank.write_bits(a, v)? {
             self.plant.command(point, &value);
         }
+        self.command_named(Table::Coil, a, v.len());
         self.refresh_setpoints();
         Ok(())
     }
@@ -538,8 +564,27 @@ impl<P: PlantModel> SimDevice<P> {
         for (point, value) in self.bank.write_words(a, v)? {
             self.plant.command(point, &value);
         }
+        self.command_named(Table::Holding, a, v.len());
         self.refresh_setpoints();
         Ok(())
+    }
+
+    /// Hand the plant the I/O outputs a write to `count` units of `table` from `a` touched,
+    /// as the image now holds them (a masked write changes one bit of a shared word).
+    fn command_named(&mut self, table: Table, a: u16, count: usize) {
+        let profile = self.bank.profile.clone();
+        let (start, end) = (u32::from(a), u32::from(a).saturating_add(count as u32));
+        for reg in &profile.registers {
+            let span = reg.span();
+            let touched = reg.table == table
+                && u32::from(span.address) < end
+                && start < span.end().max(u32::from(span.address) + 1);
+            if touched && reg.io == Some(crate::profile::IoKind::DigitalOutput) {
+                if let Some(value) = self.bank.value_of(reg) {
+                    self.plant.named_command(&reg.name, &value);
+                }
+            }
+        }
     }
 
     /// After a write the image shows what the plant accepted (a refused range change reads

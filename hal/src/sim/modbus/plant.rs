@@ -6,7 +6,12 @@
 
 use std::time::Duration;
 
+use crate::connector::SimPlantView;
 use crate::profile::{Point, Role, Value};
+use crate::sim::thermal::{
+    Disturbance, Measured, SensorChain, SensorChainParams, SensorId, ThermalPlant,
+    ThermalPlantParams,
+};
 
 /// A plant the simulated device exposes through its profile.
 pub trait PlantModel: Send + 'static {
@@ -22,6 +27,14 @@ pub trait PlantModel: Send + 'static {
     /// The profile's communication watchdog expired (no keep-alive within its
     /// `device_timeout_ms`): what the device does on its own. Nothing by default.
     fn comms_lost(&mut self) {}
+    /// Registers the plant reports by name rather than by role point (an I/O module's
+    /// points), in the register's unit. None by default.
+    fn named_readings(&self) -> Vec<(String, Value)> {
+        Vec::new()
+    }
+    /// A write to a register the plant knows by name (an I/O module's output), in the
+    /// register's unit. Nothing by default.
+    fn named_command(&mut self, _register: &str, _value: &Value) {}
 }
 
 fn num(v: &Value) -> Option<f64> {
@@ -674,7 +687,7 @@ pub struct CoolingTemperatures {
     pub coolant_outlet: f64,
 }
 
-/// The hook the thermal issue plugs in: advances the connector's temperatures given the
+/// The hook the thermal model plugs in: advances the connector's temperatures given the
 /// current through the connector and the cooling unit's state.
 pub trait ThermalModel: Send + 'static {
     fn step(
@@ -684,36 +697,84 @@ pub trait ThermalModel: Send + 'static {
         run: bool,
         pump_pct: f64,
     ) -> CoolingTemperatures;
-}
 
-/// First-order pin model (thermal reference §3): C·dT/dt = I²·R − (T − T_coolant)/R_th,
-/// with a worse R_th when the coolant does not flow.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FirstOrderPins {
-    pub contact_ohm: f64,
-    pub heat_capacity_j_per_k: f64,
-    pub r_th_cooled_k_per_w: f64,
-    pub r_th_still_k_per_w: f64,
-    pub coolant_c: f64,
-    plus: f64,
-    minus: f64,
-}
+    /// The heat exchanger's fan setpoint, % (a model without a fan ignores it).
+    fn set_fan(&mut self, fan_pct: f64) {
+        let _ = fan_pct;
+    }
 
-impl Default for FirstOrderPins {
-    fn default() -> Self {
-        Self {
-            contact_ohm: 100e-6,
-            heat_capacity_j_per_k: 25.0,
-            r_th_cooled_k_per_w: 1.0,
-            r_th_still_k_per_w: 5.0,
-            coolant_c: 25.0,
-            plus: 25.0,
-            minus: 25.0,
-        }
+    /// The flow the pump really delivers, l/min, where the model knows it (a degraded pump);
+    /// `None`: the nominal flow times the pump setpoint.
+    fn flow_l_min(&self) -> Option<f64> {
+        None
+    }
+
+    /// Apply a scenario's disturbance (ambient, degraded pump, inlet step); false if this
+    /// model has no such thing.
+    fn disturb(&mut self, d: Disturbance) -> bool {
+        let _ = d;
+        false
+    }
+
+    /// The plant's truth (true hottest pin, ambient), where the model has one: what a test
+    /// holds the controller to, never what the cooling unit reports.
+    fn truth(&self) -> Option<SimPlantView> {
+        None
+    }
+
+    /// The cooling unit's electrical draw at these speeds (0–1), W; by default with the
+    /// default plant's pump and fan ratings.
+    fn cooling_unit_power_w(&self, run: bool, pump: f64, fan: f64) -> f64 {
+        ThermalPlantParams::default().cooling_unit_power_w(run, pump, fan)
     }
 }
 
-impl ThermalModel for FirstOrderPins {
+/// What the cooling unit's converter reports for an open Pt1000: the shipped profile's
+/// overrange sentinel (i16 32767 at 0.1 °C).
+pub const OPEN_SENSOR_C: f64 = 3276.7;
+/// ... and for a shorted one: its underrange sentinel (i16 −32768 at 0.1 °C).
+pub const SHORTED_SENSOR_C: f64 = -3276.8;
+
+/// The connector's thermal plant ([`ThermalPlant`]: pins, cable, coolant loop, exchanger)
+/// seen through its sensor chain (Pt1000 lag, noise, quantisation, sentinels): the default
+/// model behind the simulated cooling unit. The chain samples every step here: the Modbus
+/// client's poll does the sample-and-hold.
+#[derive(Debug, Clone)]
+pub struct ConnectorThermal {
+    plant: ThermalPlant,
+    sensors: SensorChain,
+    fan_pct: f64,
+}
+
+impl ConnectorThermal {
+    pub fn new(plant: ThermalPlantParams, sensors: SensorChainParams) -> Self {
+        ConnectorThermal {
+            plant: ThermalPlant::new(plant),
+            sensors: SensorChain::new(SensorChainParams {
+                poll_hz: 0.0,
+                ..sensors
+            }),
+            fan_pct: 0.0,
+        }
+    }
+
+    /// The true plant (tests: the limit is on its temperatures, not the measured ones).
+    pub fn plant(&self) -> &ThermalPlant {
+        &self.plant
+    }
+
+    pub fn sensors_mut(&mut self) -> &mut SensorChain {
+        &mut self.sensors
+    }
+}
+
+impl Default for ConnectorThermal {
+    fn default() -> Self {
+        ConnectorThermal::new(ThermalPlantParams::default(), SensorChainParams::default())
+    }
+}
+
+impl ThermalModel for ConnectorThermal {
     fn step(
         &mut self,
         dt: Duration,
@@ -721,31 +782,48 @@ impl ThermalModel for FirstOrderPins {
         run: bool,
         pump_pct: f64,
     ) -> CoolingTemperatures {
-        let dt = dt.as_secs_f64();
-        let flowing = run && pump_pct > 0.0;
-        let r_th = if flowing {
-            self.r_th_cooled_k_per_w
-        } else {
-            self.r_th_still_k_per_w
+        self.plant
+            .set_cooling(run, pump_pct / 100.0, self.fan_pct / 100.0);
+        self.plant.set_current(current_a);
+        self.plant.step(dt);
+        let truth = self.plant.temperatures();
+        self.sensors.step(dt, &truth);
+        let sensed = |id: SensorId| match self.sensors.measured().map(|m| m.get(id)) {
+            Some(Measured::Value(v)) => v,
+            Some(Measured::Open) => OPEN_SENSOR_C,
+            Some(Measured::Short) => SHORTED_SENSOR_C,
+            None => truth.coolant,
         };
-        let heat = current_a * current_a * self.contact_ohm;
-        let c = self.heat_capacity_j_per_k.max(f64::EPSILON);
-        // Sub-steps keep the explicit Euler step stable (τ = R_th·C can be ~25 s, dt ≤ 1 s).
-        let n = (dt / 0.1).ceil().clamp(1.0, 1000.0);
-        let h = dt / n;
-        for _ in 0..(n as u32) {
-            for t in [&mut self.plus, &mut self.minus] {
-                let d = (heat - (*t - self.coolant_c) / r_th) / c;
-                *t += d * h;
-            }
-        }
-        let rise = if flowing { heat * 2.0 / 1000.0 } else { 0.0 };
         CoolingTemperatures {
-            pin_dc_plus: self.plus,
-            pin_dc_minus: self.minus,
-            coolant_inlet: self.coolant_c,
-            coolant_outlet: self.coolant_c + rise,
+            pin_dc_plus: sensed(SensorId::PinDcPlus),
+            pin_dc_minus: sensed(SensorId::PinDcMinus),
+            coolant_inlet: sensed(SensorId::CoolantInlet),
+            coolant_outlet: sensed(SensorId::CoolantOutlet),
         }
+    }
+
+    fn set_fan(&mut self, fan_pct: f64) {
+        self.fan_pct = fan_pct;
+    }
+
+    fn flow_l_min(&self) -> Option<f64> {
+        Some(self.plant.flow_l_min())
+    }
+
+    fn disturb(&mut self, d: Disturbance) -> bool {
+        self.plant.disturb(d);
+        true
+    }
+
+    fn cooling_unit_power_w(&self, run: bool, pump: f64, fan: f64) -> f64 {
+        self.plant.params().cooling_unit_power_w(run, pump, fan)
+    }
+
+    fn truth(&self) -> Option<SimPlantView> {
+        Some(SimPlantView {
+            hottest_pin_c: self.plant.temperatures().hottest_pin() as f32,
+            ambient_c: self.plant.ambient_c() as f32,
+        })
     }
 }
 
@@ -803,11 +881,23 @@ impl CoolingPlant {
         self.temps
     }
     fn flow(&self) -> f64 {
-        if self.run {
-            self.nominal_flow * self.pump_pct / 100.0
-        } else {
+        if !self.run {
             0.0
+        } else if let Some(flow) = self.thermal.flow_l_min() {
+            flow
+        } else {
+            self.nominal_flow * self.pump_pct / 100.0
         }
+    }
+
+    /// A scenario's disturbance for the thermal model; false if the model has none.
+    pub fn disturb(&mut self, d: Disturbance) -> bool {
+        self.thermal.disturb(d)
+    }
+
+    /// The thermal model's truth, if it has one ([`ThermalModel::truth`]).
+    pub fn truth(&self) -> Option<SimPlantView> {
+        self.thermal.truth()
     }
 }
 
@@ -853,6 +943,14 @@ impl PlantModel for CoolingPlant {
             ),
             (Point::CoolantLevel, Value::Number(self.level_pct)),
             (Point::CoolingAlarms, Value::Number(f64::from(alarms))),
+            (
+                Point::CoolingPower,
+                Value::Number(self.thermal.cooling_unit_power_w(
+                    self.run,
+                    self.pump_pct / 100.0,
+                    self.fan_pct / 100.0,
+                )),
+            ),
         ]
     }
 
@@ -867,6 +965,7 @@ impl PlantModel for CoolingPlant {
             Point::FanSetpoint => {
                 if let Some(v) = num(value) {
                     self.fan_pct = v;
+                    self.thermal.set_fan(v);
                 }
             }
             _ => {}
@@ -986,14 +1085,185 @@ mod tests {
 
     #[test]
     fn pins_heat_with_current_and_cool_with_flow() {
-        let mut c = CoolingPlant::new(Box::new(FirstOrderPins::default()));
+        let mut c = CoolingPlant::new(Box::new(ConnectorThermal::default()));
         c.command(Point::CoolingRun, &Value::Bool(true));
         c.command(Point::PumpSetpoint, &Value::Number(100.0));
-        c.set_current(500.0); // 25 W into 1 K/W: 50 °C at steady state
-        for _ in 0..200 {
+        c.command(Point::FanSetpoint, &Value::Number(100.0));
+        c.set_current(400.0);
+        for _ in 0..4 * 3600 {
             c.step(Duration::from_secs(1));
         }
+        // Settled on the plant's analytic equilibrium (through the sensor chain: 0.1 K steps
+        // and a little noise).
         let t = c.temperatures().pin_dc_plus;
-        assert!((t - 50.0).abs() < 0.5, "{t}");
+        let mut plant = ThermalPlant::new(ThermalPlantParams::default());
+        plant.set_cooling(true, 1.0, 1.0);
+        let want = plant.steady_state(400.0).unwrap().pin_dc_plus;
+        assert!((t - want).abs() < 0.3, "{t} vs {want}");
+        // The pump at half speed: half the flow reported, and hotter pins.
+        c.command(Point::PumpSetpoint, &Value::Number(50.0));
+        for _ in 0..3600 {
+            c.step(Duration::from_secs(1));
+        }
+        let flow = c
+            .readings()
+            .into_iter()
+            .find(|(p, _)| *p == Point::CoolantFlow);
+        assert_eq!(flow, Some((Point::CoolantFlow, Value::Number(15.0))));
+        assert!(c.temperatures().pin_dc_plus > t + 2.0);
+        // A degraded pump shows in the flow, and the ambient reaches the model.
+        assert!(c.disturb(Disturbance::PumpDegraded { flow_factor: 0.5 }));
+        assert!(c.disturb(Disturbance::Ambient { celsius: 45.0 }));
+        c.step(Duration::from_secs(1));
+        let flow = c
+            .readings()
+            .into_iter()
+            .find(|(p, _)| *p == Point::CoolantFlow);
+        assert_eq!(flow, Some((Point::CoolantFlow, Value::Number(7.5))));
+    }
+
+    #[test]
+    fn an_open_pin_sensor_reads_the_profiles_overrange_sentinel() {
+        let mut thermal = ConnectorThermal::default();
+        thermal.sensors_mut().set_fault(
+            SensorId::PinDcPlus,
+            Some(crate::sim::thermal::SensorFault::Open),
+        );
+        let t = thermal.step(Duration::from_millis(100), 100.0, true, 100.0);
+        assert_eq!(t.pin_dc_plus, OPEN_SENSOR_C);
+        assert!((t.pin_dc_minus - 25.0).abs() < 1.0, "{t:?}");
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// I/O module
+
+/// A digital/analog I/O module: the levels and voltages on its input terminals (set by a test
+/// or by whoever plays the wiring) and the state of its relays (set by the client's writes).
+/// Its points are the profile's registers marked `io`, by name.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct IoModulePlant {
+    /// Inputs by register name: `Bool` for a digital input, `Number` (V or A) for an analog one.
+    inputs: std::collections::BTreeMap<String, Value>,
+    outputs: std::collections::BTreeMap<String, bool>,
+}
+
+impl IoModulePlant {
+    /// Every I/O point of `profile` at rest: inputs low or at zero, relays open.
+    pub fn new(profile: &crate::profile::Profile) -> Self {
+        use crate::profile::IoKind;
+        let mut plant = IoModulePlant::default();
+        for r in &profile.registers {
+            match r.io {
+                Some(IoKind::DigitalInput) => {
+                    plant.inputs.insert(r.name.clone(), Value::Bool(false));
+                }
+                Some(IoKind::AnalogInput) => {
+                    plant.inputs.insert(r.name.clone(), Value::Number(0.0));
+                }
+                Some(IoKind::DigitalOutput) => {
+                    plant.outputs.insert(r.name.clone(), false);
+                }
+                None => {}
+            }
+        }
+        plant
+    }
+
+    /// Drive digital input `name`; false if the module has no such digital input.
+    pub fn set_input(&mut self, name: &str, level: bool) -> bool {
+        match self.inputs.get_mut(name) {
+            Some(v @ Value::Bool(_)) => {
+                *v = Value::Bool(level);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Put `value` (in the register's unit, V or A) on analog input `name`; false if the
+    /// module has no such analog input.
+    pub fn set_analog(&mut self, name: &str, value: f64) -> bool {
+        match self.inputs.get_mut(name) {
+            Some(v @ Value::Number(_)) => {
+                *v = Value::Number(value);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The state of relay `name`, if the module has it.
+    pub fn output(&self, name: &str) -> Option<bool> {
+        self.outputs.get(name).copied()
+    }
+
+    /// One line of `modbus-sim --io-module`'s standard input: `<point> <value>`, a level
+    /// (`1`/`0`, `on`/`off`, `true`/`false`) for a digital input, a number (V or A) for an
+    /// analog one, e.g. `di3 on` or `ai2 7.25`.
+    pub fn apply_command(&mut self, line: &str) -> Result<(), String> {
+        let mut words = line.split_whitespace();
+        let (Some(name), Some(value), None) = (words.next(), words.next(), words.next()) else {
+            return Err(format!("{line:?}: expected `<point> <value>`"));
+        };
+        match self.inputs.get(name) {
+            Some(Value::Bool(_)) => {
+                let level = match value {
+                    "1" | "on" | "true" | "high" => true,
+                    "0" | "off" | "false" | "low" => false,
+                    other => return Err(format!("{name}: {other:?} is not a level (on/off)")),
+                };
+                self.set_input(name, level);
+                Ok(())
+            }
+            Some(_) => {
+                let v: f64 = value
+                    .parse()
+                    .ok()
+                    .filter(|v: &f64| v.is_finite())
+                    .ok_or_else(|| format!("{name}: {value:?} is not a number"))?;
+                self.set_analog(name, v);
+                Ok(())
+            }
+            None => Err(format!("{name}: not an input of this module")),
+        }
+    }
+}
+
+impl PlantModel for IoModulePlant {
+    const ROLE: Role = Role::IoModule;
+
+    fn step(&mut self, _dt: Duration) {}
+
+    fn readings(&self) -> Vec<(Point, Value)> {
+        Vec::new()
+    }
+
+    fn command(&mut self, _point: Point, _value: &Value) {}
+
+    /// The module's communication timeout: every relay drops, as real modules do so that a
+    /// controller that died cannot leave a contactor closed.
+    fn comms_lost(&mut self) {
+        for level in self.outputs.values_mut() {
+            *level = false;
+        }
+    }
+
+    fn named_readings(&self) -> Vec<(String, Value)> {
+        self.inputs
+            .iter()
+            .map(|(n, v)| (n.clone(), v.clone()))
+            .chain(
+                self.outputs
+                    .iter()
+                    .map(|(n, l)| (n.clone(), Value::Bool(*l))),
+            )
+            .collect()
+    }
+
+    fn named_command(&mut self, register: &str, value: &Value) {
+        if let Some(level) = self.outputs.get_mut(register) {
+            *level = flag(value);
+        }
     }
 }

@@ -161,7 +161,7 @@ fn a_plant_refuses_a_profile_of_another_role() {
 fn every_shipped_profile_has_a_simulator() {
     let cooling = SimDevice::new(
         shipped("cooling-unit-hpc-modbus.toml"),
-        CoolingPlant::new(Box::new(FirstOrderPins::default())),
+        CoolingPlant::new(Box::new(ConnectorThermal::default())),
     );
     let meter = SimDevice::new(shipped("dc-meter-modbus.toml"), DcMeterPlant::new(0.0));
     let imd = SimDevice::new(
@@ -347,7 +347,7 @@ group = "set"
     let profile = Arc::new(Profile::parse(text, Path::new("bits.toml")).unwrap());
     let mut dev = SimDevice::new(
         profile,
-        CoolingPlant::new(Box::new(FirstOrderPins::default())),
+        CoolingPlant::new(Box::new(ConnectorThermal::default())),
     )
     .unwrap();
     dev.handle(&Request::WriteSingleRegister(2, 1 << 3))
@@ -362,5 +362,97 @@ group = "set"
     assert_eq!(
         dev.handle(&Request::ReadHoldingRegisters(2, 1)),
         Ok(Some(Response::ReadHoldingRegisters(vec![1 << 3])))
+    );
+}
+
+fn io_module() -> SimDevice<IoModulePlant> {
+    let profile = shipped("io-module-8di8do-modbus.toml");
+    let plant = IoModulePlant::new(&profile);
+    SimDevice::new(profile, plant).unwrap()
+}
+
+#[test]
+fn an_io_modules_terminals_are_its_profiles_points() {
+    let mut dev = io_module();
+    assert!(dev.plant_mut().set_input("di3", true));
+    assert!(dev.plant_mut().set_analog("ai2", 7.25));
+    assert!(
+        !dev.plant_mut().set_input("ai2", true),
+        "not a digital input"
+    );
+    assert!(!dev.plant_mut().set_input("do1", true), "not an input");
+    dev.advance(Duration::from_millis(10));
+    assert_eq!(
+        dev.handle(&Request::ReadDiscreteInputs(0, 8)).unwrap(),
+        Some(Response::ReadDiscreteInputs(vec![
+            false, false, true, false, false, false, false, false
+        ]))
+    );
+    // 7.25 V in millivolts at input register 1.
+    assert_eq!(read_point(&mut dev, "ai2"), Value::Number(7.25));
+    assert_eq!(
+        words(dev.handle(&Request::ReadInputRegisters(0, 4)).unwrap()),
+        vec![0, 7250, 0, 0]
+    );
+    // A coil written is the relay's state; the discrete inputs cannot be written.
+    dev.handle(&Request::WriteSingleCoil(1, true)).unwrap();
+    assert_eq!(dev.plant().output("do2"), Some(true));
+    dev.advance(Duration::from_millis(10));
+    assert_eq!(
+        dev.handle(&Request::ReadCoils(0, 3)).unwrap(),
+        Some(Response::ReadCoils(vec![false, true, false]))
+    );
+}
+
+#[test]
+fn an_io_module_drops_its_relays_when_the_keepalive_stops() {
+    let mut dev = io_module();
+    dev.handle(&Request::WriteSingleCoil(0, true)).unwrap();
+    dev.handle(&Request::WriteSingleRegister(100, 1)).unwrap();
+    dev.advance(Duration::from_millis(1_900));
+    assert_eq!(
+        dev.plant().output("do1"),
+        Some(true),
+        "within the 2 s timeout"
+    );
+    dev.handle(&Request::WriteSingleRegister(100, 2)).unwrap();
+    dev.advance(Duration::from_millis(1_900));
+    assert_eq!(dev.plant().output("do1"), Some(true), "fed again");
+    dev.advance(Duration::from_millis(200));
+    assert_eq!(
+        dev.plant().output("do1"),
+        Some(false),
+        "2.1 s without a keep-alive"
+    );
+    assert_eq!(
+        dev.handle(&Request::ReadCoils(0, 1)).unwrap(),
+        Some(Response::ReadCoils(vec![false]))
+    );
+}
+
+#[test]
+fn an_io_modules_inputs_are_set_by_text_commands() {
+    let mut dev = io_module();
+    let plant = dev.plant_mut();
+    plant.apply_command("di8 on").unwrap();
+    plant.apply_command(" ai4  3.5 ").unwrap();
+    assert!(plant
+        .apply_command("do1 on")
+        .unwrap_err()
+        .contains("not an input"));
+    assert!(plant
+        .apply_command("di8 maybe")
+        .unwrap_err()
+        .contains("not a level"));
+    assert!(plant
+        .apply_command("ai4 NaN")
+        .unwrap_err()
+        .contains("not a number"));
+    assert!(plant.apply_command("di8").is_err());
+    dev.advance(Duration::from_millis(10));
+    assert_eq!(read_point(&mut dev, "ai4"), Value::Number(3.5));
+    assert_eq!(
+        dev.handle(&Request::ReadDiscreteInputs(7, 1)).unwrap(),
+        Some(Response::ReadDiscreteInputs(vec![true]))
     );
 }
