@@ -96,13 +96,18 @@ fn the_reset_hook_reboots_only_after_a_hard_reset() {
     let dir = tempfile::tempdir().unwrap();
     let called = dir.path().join("called");
     let fake = dir.path().join("systemctl");
-    std::fs::write(
-        &fake,
-        format!("#!/bin/sh\necho \"$@\" >> {}\n", called.display()),
-    )
-    .unwrap();
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(&fake, std::fs::Permissions::from_mode(0o755)).unwrap();
+    // Written by a shell, not by this process: a file this process holds open for writing
+    // is inherited by the children other tests fork meanwhile, and executing it then fails
+    // with ETXTBSY ("Text file busy") until they exec.
+    let written = Command::new("sh")
+        .arg("-c")
+        .arg(r#"printf '#!/bin/sh\necho "$@" >> %s\n' "$2" > "$1" && chmod 755 "$1""#)
+        .arg("sh")
+        .arg(&fake)
+        .arg(&called)
+        .status()
+        .unwrap();
+    assert!(written.success());
     let hook = concat!(env!("CARGO_MANIFEST_DIR"), "/systemd/chargerd-reset-hook");
     let hard = chargerd::daemon::EXIT_HARD_RESET.to_string();
     let soft = chargerd::daemon::EXIT_SOFT_RESET.to_string();
