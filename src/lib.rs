@@ -16,6 +16,7 @@ pub mod notify;
 pub mod ocpp;
 pub mod ocpp_actor;
 pub mod power;
+pub mod probe;
 pub mod runtime;
 pub mod station;
 pub mod steps;

@@ -2674,6 +2674,67 @@ fn the_board_example_config_passes_the_static_check_without_its_devices() {
     );
 }
 
+/// `chargerd --probe` on configs/board-example.toml here, where none of its devices exists
+/// (no GPIO chip, no ADC, no serial adapter): every one is named by file and key, the lines on
+/// the missing chip and ADC are listed as not checked, and it exits 1 (not 78: nothing is
+/// wrong with the configuration).
+#[test]
+fn the_probe_names_every_device_of_the_board_example_this_machine_lacks() {
+    let file = concat!(env!("CARGO_MANIFEST_DIR"), "/configs/board-example.toml");
+    let out = Command::new(CHARGERD)
+        .arg("--probe")
+        .arg("--config")
+        .arg(file)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let failed: Vec<&str> = stdout
+        .lines()
+        .filter_map(|l| l.strip_prefix("FAILED "))
+        .filter_map(|l| l.split_whitespace().nth(1))
+        .collect();
+    for key in [
+        "io_sources[0]",
+        "io_sources[1]",
+        "devices[0]",
+        "devices[1]",
+        "devices[2]",
+        "devices[3]",
+    ] {
+        assert!(failed.contains(&key), "{key} not named:\n{stdout}");
+    }
+    assert!(
+        stdout.contains("/dev/gpiochip0")
+            && stdout.contains("ads1015")
+            && stdout.contains("/dev/ttyACM0"),
+        "{stdout}"
+    );
+    // Every line of the board is listed under its key, not checked behind its missing source.
+    for key in [
+        "connectors[0].io.emergency_stop",
+        "connectors[0].io.contactors",
+        "connectors[1].io.plugged",
+        "connectors[1].io.aux_supply_24v",
+    ] {
+        assert!(
+            stdout
+                .lines()
+                .any(|l| l.starts_with('-') && l.contains(key)),
+            "{key}:\n{stdout}"
+        );
+    }
+    assert!(
+        stdout.contains("could not be opened (nothing was written)"),
+        "{stdout}"
+    );
+}
+
 /// Issue 16: a connector whose board I/O is on a GPIO chip that does not exist cannot be
 /// used — its inputs never arrive, so they are stale and its emergency stop reads pressed —
 /// while the daemon runs and the other connector charges.

@@ -1245,6 +1245,67 @@ async fn keepalive(wire: &mut Wire, slot: &mut Slot) -> bool {
     write(wire, slot, &job).await
 }
 
+/// What a probe read at one unit: each point of its first status group, decoded or with its
+/// error; or why the unit could not be read at all.
+pub type UnitProbe = Result<Vec<(String, Result<Value, ReadError>)>, ReadError>;
+
+/// Open a TCP link and read each unit's first status group once (`chargerd --probe`). Nothing
+/// is written: no setpoint, coil or watchdog register of the device changes. The outer error
+/// is the link itself (connection refused, no answer within the link's timeout).
+pub async fn probe_tcp(link: TcpLink, units: &[DeviceConfig]) -> Result<Vec<UnitProbe>, ReadError> {
+    probe_endpoint(Endpoint::Tcp(link), units).await
+}
+
+/// [`probe_tcp`] on a serial bus: the port opened with the bus's settings, the units read in
+/// turn with the bus's silence between frames.
+pub async fn probe_rtu(link: RtuLink, units: &[DeviceConfig]) -> Result<Vec<UnitProbe>, ReadError> {
+    probe_endpoint(Endpoint::Rtu(link), units).await
+}
+
+async fn probe_endpoint(
+    endpoint: Endpoint,
+    units: &[DeviceConfig],
+) -> Result<Vec<UnitProbe>, ReadError> {
+    let mut wire = endpoint.open().await?;
+    let mut probes = Vec::with_capacity(units.len());
+    for unit in units {
+        probes.push(probe_unit(&mut wire, unit).await);
+    }
+    Ok(probes)
+}
+
+async fn probe_unit(wire: &mut Wire, cfg: &DeviceConfig) -> UnitProbe {
+    let profile = &cfg.profile;
+    let Some(group) = profile
+        .groups
+        .iter()
+        .find(|g| matches!(g.kind, GroupKind::Status { .. }))
+    else {
+        return Ok(Vec::new());
+    };
+    let mut points = Vec::new();
+    for req in &group.reads {
+        match read(wire, cfg.unit, req).await {
+            Call::Ok(units) => {
+                for &p in &req.points {
+                    let Some(&ri) = group.registers.get(p) else {
+                        continue;
+                    };
+                    let name = profile
+                        .registers
+                        .get(ri)
+                        .map_or_else(String::new, |r| r.name.clone());
+                    points.push((name, decode_point(profile, ri, req, &units)));
+                }
+            }
+            Call::Exception(e) => return Err(ReadError::Exception(e)),
+            Call::Timeout => return Err(ReadError::Timeout(wire.timeout)),
+            Call::Transport(e) => return Err(ReadError::Transport(e)),
+        }
+    }
+    Ok(points)
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {

@@ -25,20 +25,26 @@ struct Args {
     /// Validate the configuration and exit.
     #[arg(long)]
     check_config: bool,
+    /// Open every device the configuration names (GPIO chips and lines, IIO channels, CAN
+    /// interfaces, serial ports, Modbus peers), without driving any output or writing any
+    /// register, and report each one that is missing or inaccessible by file and key. Exits 1
+    /// when one is.
+    #[arg(long, conflicts_with = "check_config")]
+    probe: bool,
 }
 
 fn main() -> ExitCode {
     let args = Args::parse();
     // The running daemon sets a broken [ocpp] section aside (it never stops local charging);
     // --check-config reports it.
-    let loaded = if args.check_config {
+    let loaded = if args.check_config || args.probe {
         Config::load(&args.config)
     } else {
         Config::load_for_daemon(&args.config)
     };
     // Logging starts once the configuration says where the own log file goes (configuration
     // errors are printed on stderr either way); --check-config writes no log file.
-    let log_file = match (&loaded, args.check_config) {
+    let log_file = match (&loaded, args.check_config || args.probe) {
         (Ok(cfg), false) => cfg
             .log
             .file_settings(std::env::var("LOGS_DIRECTORY").ok().as_deref()),
@@ -68,6 +74,9 @@ fn main() -> ExitCode {
             }
         };
     }
+    if args.probe {
+        return probe(&cfg, &args.config);
+    }
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -92,5 +101,27 @@ fn main() -> ExitCode {
             eprintln!("chargerd: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// `--probe`: the report on stdout; 1 when something could not be opened.
+fn probe(cfg: &Config, file: &std::path::Path) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("chargerd: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let gpio = std::sync::Arc::new(charger_hal::gpio::cdev::CdevBackend);
+    let report = runtime.block_on(chargerd::probe::probe(cfg, file, gpio));
+    print!("{}", report.render());
+    if report.failed().next().is_some() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
     }
 }

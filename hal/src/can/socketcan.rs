@@ -13,6 +13,7 @@
 //! pure functions so that they can be tested on machines without CAN support.
 
 use std::io;
+use std::path::Path;
 
 use charger_protocol::CanFrame;
 use socketcan::{
@@ -199,6 +200,44 @@ impl SocketCanPort {
         &self.interface
     }
 
+    /// Open `interface` as [`open`](Self::open) does and say what the kernel reports of it,
+    /// sending nothing (`chargerd --probe`): its link state, and an error for an interface that
+    /// is missing, not CAN, or down (the bitrate is set when it is brought up, by
+    /// systemd-networkd: README, "Commissioning").
+    pub fn probe(interface: &str) -> Result<String, CanError> {
+        Self::probe_in(Path::new("/sys/class/net"), interface)
+    }
+
+    fn probe_in(sys: &Path, interface: &str) -> Result<String, CanError> {
+        let config = |reason: String| CanError::Config(format!("{interface}: {reason}"));
+        let plain = !interface.is_empty() && !interface.contains('/') && interface != "..";
+        let dir = sys.join(interface);
+        if !plain || !dir.is_dir() {
+            return Err(config("no such network interface (ip link)".into()));
+        }
+        let read = |file: &str| {
+            std::fs::read_to_string(dir.join(file))
+                .map(|t| t.trim().to_string())
+                .unwrap_or_default()
+        };
+        // ARPHRD_CAN (linux/if_arp.h): anything else is not a CAN controller.
+        if read("type") != "280" {
+            return Err(config(format!(
+                "not a CAN interface (link type {})",
+                read("type")
+            )));
+        }
+        let flags = u32::from_str_radix(read("flags").trim_start_matches("0x"), 16).unwrap_or(0);
+        // IFF_UP: a CAN interface that is down has no bitrate applied and receives nothing.
+        if flags & 0x1 == 0 {
+            return Err(config(
+                "interface is down (systemd-networkd brings it up with its bitrate)".into(),
+            ));
+        }
+        drop(Self::open(interface)?);
+        Ok(format!("up, state {}", read("operstate")))
+    }
+
     /// Error frames received since the port was opened.
     pub fn bus_errors(&self) -> u64 {
         self.bus_errors
@@ -360,6 +399,33 @@ mod tests {
             other => panic!("expected an I/O error, got {other:?}"),
         }
         assert!(err.to_string().contains("nosuchcan7"), "{err}");
+    }
+
+    #[test]
+    fn a_probe_names_a_missing_a_non_can_and_a_down_interface() {
+        let sys = tempfile::tempdir().unwrap();
+        let iface = |name: &str, kind: &str, flags: &str| {
+            let d = sys.path().join(name);
+            std::fs::create_dir_all(&d).unwrap();
+            std::fs::write(d.join("type"), format!("{kind}\n")).unwrap();
+            std::fs::write(d.join("flags"), format!("{flags}\n")).unwrap();
+            std::fs::write(d.join("operstate"), "up\n").unwrap();
+        };
+        iface("eth0", "1", "0x1003");
+        iface("can1", "280", "0x80");
+        let probe = |name: &str| {
+            SocketCanPort::probe_in(sys.path(), name)
+                .unwrap_err()
+                .to_string()
+        };
+        assert!(probe("can0").contains("no such network interface"));
+        assert!(probe("../x").contains("no such network interface"));
+        assert!(probe("eth0").contains("not a CAN interface"));
+        assert!(probe("can1").contains("down"));
+        // Up and CAN in sysfs, but no such interface for the socket: the socket's error.
+        iface("can7", "280", "0xc1");
+        let e = SocketCanPort::probe_in(sys.path(), "can7").unwrap_err();
+        assert!(matches!(e, CanError::Io { .. }), "{e}");
     }
 
     #[test]

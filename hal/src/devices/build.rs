@@ -126,7 +126,7 @@ impl LinkOptions {
         self.link(SocketAddr::from(([0, 0, 0, 0], 0))).map(|_| ())
     }
 
-    fn link(&self, addr: SocketAddr) -> Result<TcpLink, (&'static str, BuildProblem)> {
+    pub(super) fn link(&self, addr: SocketAddr) -> Result<TcpLink, (&'static str, BuildProblem)> {
         use super::links::setting;
         Ok(TcpLink {
             addr,
@@ -301,7 +301,7 @@ struct CanBus {
 }
 
 /// A device's profile, by its transport.
-enum Loaded {
+pub(super) enum Loaded {
     Modbus(Arc<Profile>),
     Can(Arc<CanProfile>),
 }
@@ -309,7 +309,10 @@ enum Loaded {
 /// Every device's profile, loaded once per file and checked against the device: its
 /// transport (a CAN device needs a CAN profile, a Modbus device a Modbus one), its role, and
 /// a CAN module's address and group against the profile's identifiers.
-fn load_profiles(instances: &[DeviceInstance], base: &Path) -> Result<Vec<Loaded>, BuildError> {
+pub(super) fn load_profiles(
+    instances: &[DeviceInstance],
+    base: &Path,
+) -> Result<Vec<Loaded>, BuildError> {
     let fail = |index: usize, key: &'static str, problem: BuildProblem| BuildError {
         index,
         device: instances
@@ -631,7 +634,7 @@ fn max_group(profile: &CanProfile) -> u32 {
 }
 
 /// Open a CAN bus's port; the error names the key of the link.
-fn open_can(link: &CanLink) -> Result<Box<dyn CanPort>, (&'static str, BuildProblem)> {
+pub(super) fn open_can(link: &CanLink) -> Result<Box<dyn CanPort>, (&'static str, BuildProblem)> {
     let err = |key: &'static str, e: crate::can::CanError| {
         (
             key,
@@ -667,7 +670,7 @@ fn open_can(link: &CanLink) -> Result<Box<dyn CanPort>, (&'static str, BuildProb
     }
 }
 
-async fn resolve(host: &str, port: u16) -> Result<SocketAddr, BuildProblem> {
+pub(super) async fn resolve(host: &str, port: u16) -> Result<SocketAddr, BuildProblem> {
     let err = |error: String| BuildProblem::Resolve {
         host: host.to_string(),
         port,

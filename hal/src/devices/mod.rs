@@ -38,6 +38,7 @@ pub mod insulation_monitor;
 pub mod io_module;
 pub mod links;
 pub mod power_module;
+pub mod probe;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;

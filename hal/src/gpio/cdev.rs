@@ -12,7 +12,8 @@ use std::time::Duration;
 use gpiocdev::line::{EdgeDetection, EdgeKind, Offset, Value, Values};
 
 use super::{
-    Bias, EdgeEvent, GpioBackend, GpioError, GpioLines, LineAddress, LineConfig, LineDirection,
+    Bias, ChipInfo, EdgeEvent, GpioBackend, GpioError, GpioLines, LineAddress, LineConfig,
+    LineDirection, LineInfo,
 };
 
 /// See the module documentation.
@@ -28,6 +29,58 @@ struct CdevLines {
 }
 
 impl GpioBackend for CdevBackend {
+    fn inspect(
+        &self,
+        chip: &Path,
+        lines: &[LineAddress],
+    ) -> Result<(ChipInfo, Vec<Result<LineInfo, GpioError>>), GpioError> {
+        let open_error = |e: gpiocdev::Error| GpioError::Open {
+            chip: chip.to_path_buf(),
+            reason: e.to_string(),
+        };
+        let opened = gpiocdev::chip::Chip::from_path(chip).map_err(open_error)?;
+        let info = opened.info().map_err(open_error)?;
+        let lines = lines
+            .iter()
+            .map(|address| {
+                let line = match address {
+                    LineAddress::Offset(o) => opened.line_info(*o).map_err(|e| GpioError::Io {
+                        chip: chip.to_path_buf(),
+                        reason: format!("offset {o}: {e}"),
+                    })?,
+                    LineAddress::Name(name) => {
+                        opened
+                            .find_line_info(name)
+                            .ok_or_else(|| GpioError::NoSuchLine {
+                                chip: chip.to_path_buf(),
+                                name: name.clone(),
+                            })?
+                    }
+                };
+                Ok(LineInfo {
+                    offset: line.offset,
+                    name: line.name,
+                    consumer: line.used.then(|| {
+                        if line.consumer.is_empty() {
+                            "kernel".to_string()
+                        } else {
+                            line.consumer
+                        }
+                    }),
+                    output: line.direction == gpiocdev::line::Direction::Output,
+                })
+            })
+            .collect();
+        Ok((
+            ChipInfo {
+                name: info.name,
+                label: info.label,
+                lines: info.num_lines,
+            },
+            lines,
+        ))
+    }
+
     fn request(
         &self,
         chip: &Path,

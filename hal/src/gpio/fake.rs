@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use super::{EdgeEvent, GpioBackend, GpioError, GpioLines, LineAddress, LineConfig, LineDirection};
+use super::{
+    ChipInfo, EdgeEvent, GpioBackend, GpioError, GpioLines, LineAddress, LineConfig, LineDirection,
+    LineInfo,
+};
 
 /// See the module documentation. Clones share the same chips.
 #[derive(Debug, Default, Clone)]
@@ -150,6 +153,66 @@ impl FakeBackend {
 }
 
 impl GpioBackend for FakeBackend {
+    fn inspect(
+        &self,
+        path: &Path,
+        lines: &[LineAddress],
+    ) -> Result<(ChipInfo, Vec<Result<LineInfo, GpioError>>), GpioError> {
+        let chips = lock(&self.inner.chips);
+        let chip = chips.get(path).ok_or_else(|| GpioError::Open {
+            chip: path.to_path_buf(),
+            reason: "No such file or directory (os error 2)".into(),
+        })?;
+        if chip.failing {
+            return Err(GpioError::Open {
+                chip: path.to_path_buf(),
+                reason: "Input/output error (os error 5)".into(),
+            });
+        }
+        let held = |offset: u32| {
+            chip.request
+                .as_ref()
+                .and_then(|(_, lines)| lines.iter().find(|(o, _)| *o == offset))
+        };
+        let infos = lines
+            .iter()
+            .map(|address| {
+                let offset = match address {
+                    LineAddress::Offset(o) if (*o as usize) < chip.names.len() => *o,
+                    LineAddress::Offset(o) => {
+                        return Err(GpioError::Io {
+                            chip: path.to_path_buf(),
+                            reason: format!("offset {o}: Invalid argument (os error 22)"),
+                        })
+                    }
+                    LineAddress::Name(name) => Self::offset_of(chip, name)
+                        .and_then(|o| u32::try_from(o).ok())
+                        .ok_or_else(|| GpioError::NoSuchLine {
+                            chip: path.to_path_buf(),
+                            name: name.clone(),
+                        })?,
+                };
+                Ok(LineInfo {
+                    offset,
+                    name: chip.names.get(offset as usize).cloned().unwrap_or_default(),
+                    consumer: held(offset).map(|_| "chargerd".to_string()),
+                    output: held(offset).is_some_and(|(_, cfg)| cfg.is_output()),
+                })
+            })
+            .collect();
+        let name = path
+            .file_name()
+            .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
+        Ok((
+            ChipInfo {
+                name,
+                label: "fake".into(),
+                lines: u32::try_from(chip.names.len()).unwrap_or(u32::MAX),
+            },
+            infos,
+        ))
+    }
+
     fn request(
         &self,
         path: &Path,

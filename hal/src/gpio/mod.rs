@@ -108,8 +108,39 @@ pub enum GpioError {
     Io { chip: PathBuf, reason: String },
 }
 
+/// What a chip says about itself (`gpiodetect`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChipInfo {
+    /// The kernel's name, e.g. `gpiochip0`.
+    pub name: String,
+    /// The driver's label, e.g. `pinctrl-rk3568` or `tca6416`.
+    pub label: String,
+    pub lines: u32,
+}
+
+/// What a chip says about one of its lines, read without requesting it (`gpioinfo`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LineInfo {
+    pub offset: u32,
+    /// The device tree's `gpio-line-names` entry; empty when it has none.
+    pub name: String,
+    /// Who holds the line (a requester's consumer label, or a kernel driver); `None` when
+    /// the line is free.
+    pub consumer: Option<String>,
+    /// The line is set up as an output (as its holder or the boot firmware left it).
+    pub output: bool,
+}
+
 /// Opens line requests on GPIO chips: the seam above the kernel interface.
 pub trait GpioBackend: Send + Sync + std::fmt::Debug {
+    /// The chip's information and each addressed line's, without requesting any line: a
+    /// probe that touches nothing. A line that is not on the chip is an error in its slot.
+    fn inspect(
+        &self,
+        chip: &Path,
+        lines: &[LineAddress],
+    ) -> Result<(ChipInfo, Vec<Result<LineInfo, GpioError>>), GpioError>;
+
     /// Request `lines` of the chip at `chip` exclusively for `consumer` (the name other tools
     /// such as `gpioinfo` show). Outputs start at their safe level.
     fn request(
