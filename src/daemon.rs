@@ -328,6 +328,40 @@ impl MainLoop {
         })
     }
 
+    /// `chargerctl hw`: each connector's lines and the devices, now.
+    fn hw(&mut self, now: Timestamp) -> Response {
+        let views = self.rig.status();
+        let connectors = self
+            .rig
+            .board(now)
+            .into_iter()
+            .map(|(id, inputs, outputs, lines)| {
+                let station = views
+                    .iter()
+                    .find(|v| v.station.id == id)
+                    .map(|v| &v.station);
+                crate::control::HwConnector {
+                    id,
+                    status: station
+                        .map_or(crate::station::ConnectorStatus::Unavailable, |s| s.status),
+                    operative: station.is_some_and(|s| s.operative),
+                    inputs,
+                    outputs,
+                    test_outputs: station.map(|s| s.test_outputs.clone()).unwrap_or_default(),
+                    lines,
+                }
+            })
+            .collect();
+        Response::Hw(crate::control::HwReport {
+            connectors,
+            devices: self
+                .devices
+                .as_ref()
+                .map(|h| h.report(tokio::time::Instant::now()))
+                .unwrap_or_default(),
+        })
+    }
+
     /// The one-line `STATUS=` systemd shows (`systemctl status chargerd`).
     fn status_line(&mut self) -> String {
         let views: Vec<_> = self.rig.status().into_iter().map(|v| v.station).collect();
@@ -384,6 +418,19 @@ impl MainLoop {
                 let _ = reply.send(self.status());
                 return;
             }
+            Request::Hw => {
+                let _ = reply.send(self.hw(now));
+                return;
+            }
+            Request::HwSet {
+                connector,
+                line,
+                level,
+            } => StationCommand::TestOutput {
+                connector,
+                line,
+                level,
+            },
             request @ (Request::Sessions { .. }
             | Request::Ocpp
             | Request::ConfigGet { .. }

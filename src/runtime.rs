@@ -324,6 +324,26 @@ impl Rig {
     }
 
     /// The outputs last driven on connector `id` (for invariant checks in tests).
+    /// Each connector's inputs as read, outputs as last commanded, and configured lines with
+    /// their live state (`chargerctl hw`).
+    pub fn board(
+        &mut self,
+        now: Timestamp,
+    ) -> Vec<(
+        u32,
+        charger_hal::DigitalInputs,
+        charger_hal::DigitalOutputs,
+        Vec<charger_hal::LineStatus>,
+    )> {
+        self.slots
+            .iter_mut()
+            .map(|slot| {
+                let io = slot.hardware.io();
+                (slot.id, io.read(), slot.last.io, io.lines(now))
+            })
+            .collect()
+    }
+
     pub fn last_outputs(&self, id: u32) -> Option<&HardwareOutputs> {
         self.slots.iter().find(|s| s.id == id).map(|s| &s.last)
     }

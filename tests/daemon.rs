@@ -2795,3 +2795,156 @@ retry_ms = 200
     assert_eq!(d.connector(1)["status"], "Faulted");
     assert!(d.terminate().success());
 }
+
+/// Issue 16, bring-up: a connector whose lines are on a Modbus I/O module (the shipped 8 DI /
+/// 8 DO profile, served on loopback). `chargerctl hw` lists every line with its source, point,
+/// live value and age, and the module as a device; `hw set` is refused while the connector is
+/// operative, drives the lock relay by hand once it is inoperative, and making it operative
+/// again hands the relay back (open).
+#[test]
+fn chargerctl_hw_shows_the_board_lines_and_drives_an_output_only_on_an_inoperative_connector() {
+    use charger_hal::profile::Profile;
+    use charger_hal::sim::modbus::server::serve;
+    use charger_hal::sim::modbus::{IoModulePlant, SimDevice};
+    let dir = tempfile::tempdir().unwrap();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .unwrap();
+    let profile_path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/configs/devices/io-module-8di8do-modbus.toml"
+    );
+    let profile = std::sync::Arc::new(Profile::load(Path::new(profile_path)).unwrap());
+    let device = SimDevice::new(profile.clone(), IoModulePlant::new(&profile)).unwrap();
+    let server = runtime
+        .block_on(serve(
+            device,
+            std::net::SocketAddr::from(([127, 0, 0, 1], 0)),
+            Duration::from_millis(10),
+        ))
+        .unwrap();
+    let port = server.addr().port();
+    let text = format!(
+        r#"
+[station]
+name = "bring-up"
+state_dir = "{state}"
+control_socket = "{control}"
+
+[authorization]
+mode = "free"
+
+[[devices]]
+name = "cabinet-io"
+role = "io_module"
+profile = "{profile_path}"
+transport = {{ kind = "modbus_tcp", host = "127.0.0.1", port = {port}, unit = 1, timeout_ms = 200 }}
+
+[[connectors]]
+id = 1
+protocol = "chademo"
+max_voltage = 500
+max_current = 125
+max_power_kw = 62.5
+can = {{ backend = "simulated" }}
+[connectors.io]
+emergency_stop = {{ source = "cabinet-io", line = "di1", deadline_ms = 500 }}
+plugged = {{ source = "cabinet-io", line = "di2", deadline_ms = 500 }}
+contactors = {{ source = "cabinet-io", line = "do1" }}
+connector_lock = {{ source = "cabinet-io", line = "do2" }}
+"#,
+        state = dir.path().join("state").display(),
+        control = dir.path().join("run/control.sock").display(),
+    );
+    let d = Daemon::start_with(dir.path(), &text);
+    let fresh = |d: &Daemon| -> Option<Value> {
+        let hw: Value = serde_json::from_str(&d.ctl_ok(&["--json", "hw"])).ok()?;
+        let c = hw["connectors"].get(0)?.clone();
+        let lines = c["lines"].as_array()?;
+        (lines.len() == 4
+            && lines
+                .iter()
+                .all(|l| l["output"] == true || (l["late"] == false && l["value"].is_object())))
+        .then_some(hw)
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let hw = loop {
+        if let Some(hw) = fresh(&d) {
+            break hw;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "lines never fresh: {}",
+            d.ctl_ok(&["hw"])
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let c = &hw["connectors"][0];
+    assert_eq!(c["inputs"]["emergency_stop"], false, "{hw}");
+    assert_eq!(c["inputs"]["stale"], false, "{hw}");
+    let estop = c["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["key"] == "emergency_stop")
+        .unwrap();
+    assert_eq!(estop["source"], "cabinet-io", "{hw}");
+    assert_eq!(estop["point"], "di1", "{hw}");
+    assert_eq!(hw["devices"][0]["name"], "cabinet-io", "{hw}");
+    let human = d.ctl_ok(&["hw"]);
+    assert!(
+        human.contains("emergency_stop") && human.contains("di1") && human.contains("ms ago"),
+        "{human}"
+    );
+
+    // Operative: refused, nothing driven.
+    let refused = d.ctl(&["hw", "set", "1", "connector_lock", "on", "--yes"]);
+    assert!(!refused.status.success());
+    assert!(
+        String::from_utf8_lossy(&refused.stderr).contains("Inoperative first"),
+        "{refused:?}"
+    );
+    // Without a terminal and without --yes: not confirmed, nothing sent.
+    d.ctl_ok(&["availability", "1", "inoperative"]);
+    let unconfirmed = d.ctl(&["hw", "set", "1", "connector_lock", "on"]);
+    assert!(!unconfirmed.status.success());
+    assert!(
+        String::from_utf8_lossy(&unconfirmed.stderr).contains("--yes"),
+        "{unconfirmed:?}"
+    );
+    let relay = |name: &str| server.with(|dev| dev.plant().output(name));
+    std::thread::sleep(Duration::from_millis(300));
+    assert_eq!(relay("do2"), Some(false));
+
+    // Inoperative and dead: the lock relay closes by hand, and `hw` says so.
+    let done = d.ctl_ok(&["hw", "set", "1", "connector_lock", "on", "--yes"]);
+    assert!(done.contains("by hand"), "{done}");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while relay("do2") != Some(true) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "lock relay never closed"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(d.ctl_ok(&["hw"]).contains("BY HAND  connector_lock on"));
+    // An unknown line is named.
+    let unknown = d.ctl(&["hw", "set", "1", "k9", "on", "--yes"]);
+    assert!(String::from_utf8_lossy(&unknown.stderr).contains("no output line \"k9\""));
+
+    // Operative again: the station takes the relay back and opens it.
+    d.ctl_ok(&["availability", "1", "operative"]);
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while relay("do2") != Some(false) {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "lock relay not handed back"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(!d.ctl_ok(&["hw"]).contains("BY HAND"));
+    drop(d);
+    drop(server);
+}

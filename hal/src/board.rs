@@ -23,7 +23,9 @@ use std::time::Duration;
 use charger_protocol::Timestamp;
 
 use crate::analog::classify::{Classifier, Connection, Thresholds};
-use crate::io::{DigitalInputs, DigitalIo, DigitalOutputs, LineSource, PointReading, PointValue};
+use crate::io::{
+    DigitalInputs, DigitalIo, DigitalOutputs, LineSource, LineStatus, PointReading, PointValue,
+};
 
 /// An input line of one connector.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -98,6 +100,11 @@ impl OutputLine {
         OutputLine::Bleeder,
         OutputLine::ImdConnected,
     ];
+
+    /// The line whose key is `key`.
+    pub fn from_key(key: &str) -> Option<OutputLine> {
+        Self::ALL.into_iter().find(|l| l.key() == key)
+    }
 
     pub fn key(self) -> &'static str {
         match self {
@@ -305,6 +312,39 @@ impl DigitalIo for BoardIo {
 
     fn read(&self) -> DigitalInputs {
         self.snapshot
+    }
+
+    fn lines(&self, now: Timestamp) -> Vec<LineStatus> {
+        let inputs = self.inputs.iter().map(|m| {
+            let reading = m.source.input(&m.point);
+            LineStatus {
+                key: m.line.key().to_string(),
+                output: false,
+                source: m.source.name().to_string(),
+                point: m.point.clone(),
+                value: reading.map(|r| r.value),
+                age_ms: reading
+                    .map(|r| u64::try_from((now - r.at).as_millis()).unwrap_or(u64::MAX)),
+                late: missed_deadline(reading.as_ref(), m.deadline, now),
+                detection: matches!(m.kind, InputKind::Detection(_))
+                    .then(|| format!("{:?}", self.detection.state)),
+                error: m.source.last_error(),
+            }
+        });
+        let outputs = self.outputs.iter().map(|m| LineStatus {
+            key: m.line.key().to_string(),
+            output: true,
+            source: m.source.name().to_string(),
+            point: m.point.clone(),
+            value: self
+                .written
+                .map(|w| crate::io::PointValue::Level(m.line.level(&w))),
+            age_ms: None,
+            late: false,
+            detection: None,
+            error: m.source.last_error(),
+        });
+        inputs.chain(outputs).collect()
     }
 }
 

@@ -6,7 +6,7 @@
 //! input that was not refreshed within its supervision deadline makes the snapshot
 //! [`stale`](DigitalInputs::stale), and the station treats a stale snapshot as a fault.
 
-use charger_protocol::ControlLines;
+use charger_protocol::{ControlLines, Timestamp};
 use serde::{Deserialize, Serialize};
 
 /// Everything the station drives on one connector.
@@ -53,6 +53,33 @@ pub struct DigitalInputs {
 pub trait DigitalIo: Send + std::fmt::Debug {
     fn write(&mut self, outputs: &DigitalOutputs);
     fn read(&self) -> DigitalInputs;
+
+    /// Each configured line with its live state (`chargerctl hw`): the board's lines; none
+    /// for I/O without lines of its own (the simulator's).
+    fn lines(&self, _now: Timestamp) -> Vec<LineStatus> {
+        Vec::new()
+    }
+}
+
+/// One line of a connector as `chargerd hw` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LineStatus {
+    /// Its key in the connector's `io` table, e.g. `emergency_stop`.
+    pub key: String,
+    pub output: bool,
+    /// The source (`[[io_sources]]` or I/O module) and its point.
+    pub source: String,
+    pub point: String,
+    /// An input's latest reading; an output's last command. `None`: nothing yet.
+    pub value: Option<PointValue>,
+    /// An input reading's age, in ms.
+    pub age_ms: Option<u64>,
+    /// An input older than its deadline (or never read): the connector's inputs are stale.
+    pub late: bool,
+    /// What the analog detection makes of the voltage (`plugged` on CC1 / proximity).
+    pub detection: Option<String>,
+    /// The source's last error, while it has one.
+    pub error: Option<String>,
 }
 
 /// The value of one I/O point as its device reports it: a digital level, or an analog value

@@ -31,7 +31,8 @@ pub use connector::{
 };
 pub use imd::{ImdReading, InsulationMonitor};
 pub use io::{
-    DigitalInputs, DigitalIo, DigitalOutputs, LineError, LineSource, PointReading, PointValue,
+    DigitalInputs, DigitalIo, DigitalOutputs, LineError, LineSource, LineStatus, PointReading,
+    PointValue,
 };
 pub use module::{
     CoolingCommand, CoolingReading, CoolingUnit, DcMeter, MeterReading, ModuleCommand,

@@ -83,6 +83,12 @@ enum Command {
         #[arg(value_parser = ["operative", "inoperative"])]
         state: String,
     },
+    /// Board I/O for commissioning: every configured line with its live state and its
+    /// source's last error, and every device; `hw set` drives an output by hand.
+    Hw {
+        #[command(subcommand)]
+        action: Option<HwCmd>,
+    },
     /// Drive the built-in simulator.
     #[command(subcommand)]
     Sim(SimCmd),
@@ -201,6 +207,28 @@ fn main() -> ExitCode {
     }
 }
 
+#[derive(Debug, Subcommand)]
+enum HwCmd {
+    /// Drive an output line of a connector by hand, or hand it back to the station. Only on a
+    /// connector made Inoperative (`chargerctl availability N inoperative`), without a
+    /// session and with its output below 60 V; the station's rules still hold (no contactor
+    /// closes before the lock reports locked, an emergency stop opens them). Asks for the
+    /// connector number as confirmation unless --yes.
+    Set {
+        /// Connector number.
+        connector: u32,
+        /// The line: contactors, connector_lock, d1, d2, aux_power, aux_supply_24v, bleeder,
+        /// imd_connected.
+        line: String,
+        /// `on`, `off`, or `release` (back to the station).
+        #[arg(value_parser = ["on", "off", "release"])]
+        level: String,
+        /// Do not ask for confirmation (scripts; you have checked the connector is safe).
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
 #[derive(Debug, thiserror::Error)]
 enum CtlError {
     #[error(transparent)]
@@ -220,6 +248,24 @@ fn request_of(cmd: &Command) -> Result<Request, CtlError> {
         | Command::Completions { .. }
         | Command::Man { .. } => Request::Status,
         Command::Sessions { limit } => Request::Sessions { limit: *limit },
+        Command::Hw { action: None } => Request::Hw,
+        Command::Hw {
+            action:
+                Some(HwCmd::Set {
+                    connector,
+                    line,
+                    level,
+                    ..
+                }),
+        } => Request::HwSet {
+            connector: *connector,
+            line: line.clone(),
+            level: match level.as_str() {
+                "on" => Some(true),
+                "off" => Some(false),
+                _ => None,
+            },
+        },
         Command::Start { connector, id_tag } => Request::Start {
             connector: *connector,
             id_tag: id_tag.clone(),
@@ -344,6 +390,18 @@ fn run(cli: &Cli) -> Result<(), CtlError> {
             std::thread::sleep(period);
         }
     }
+    if let Command::Hw {
+        action:
+            Some(HwCmd::Set {
+                connector,
+                line,
+                level,
+                yes: false,
+            }),
+    } = &cli.command
+    {
+        confirm_hand_drive(*connector, line, level)?;
+    }
     let response = Client::connect(&socket)?.call(&request)?;
     if let (Command::Devices, Response::Status(status)) = (&cli.command, &response) {
         if cli.json {
@@ -400,6 +458,122 @@ fn run(cli: &Cli) -> Result<(), CtlError> {
         return Ok(());
     }
     show(&response, cli.json)
+}
+
+/// Ask the technician to type the connector number before an output is driven by hand; a
+/// script without a terminal must say --yes.
+fn confirm_hand_drive(connector: u32, line: &str, level: &str) -> Result<(), CtlError> {
+    if level == "release" {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() {
+        return Err(CtlError::Daemon(
+            "not a terminal: confirm with --yes that the connector is safe to drive by hand".into(),
+        ));
+    }
+    eprint!(
+        "Drive {line} {level} on connector {connector} by hand. Check that nobody works on \
+         its cable and that no vehicle depends on it.\nType the connector number to confirm: "
+    );
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .read_line(&mut answer)
+        .map_err(|e| CtlError::Daemon(format!("cannot read the confirmation: {e}")))?;
+    if answer.trim() != connector.to_string() {
+        return Err(CtlError::Daemon("not confirmed: nothing was driven".into()));
+    }
+    Ok(())
+}
+
+/// `chargerctl hw`: per connector, its inputs and outputs as the station sees them, then every
+/// configured line with its source, point, live value, age and its source's last error; then
+/// the devices.
+fn format_hw(report: &chargerd::control::HwReport) -> String {
+    use std::fmt::Write as _;
+    let mut out = String::new();
+    for c in &report.connectors {
+        let i = &c.inputs;
+        let o = &c.outputs;
+        let _ = writeln!(
+            out,
+            "connector {}  {}{}",
+            c.id,
+            c.status,
+            if c.operative { "" } else { " (inoperative)" }
+        );
+        let _ = writeln!(
+            out,
+            "  inputs   plugged {} permission {} e-stop {} locked {} contactors-closed {}{}",
+            on(i.plugged),
+            on(i.vehicle_permission),
+            if i.emergency_stop { "OPEN" } else { "closed" },
+            on(i.locked),
+            on(i.contactors_closed),
+            if i.stale { "  STALE" } else { "" }
+        );
+        let _ = writeln!(
+            out,
+            "  outputs  contactors {} lock {} d1 {} d2 {} aux {} aux-24V {} bleeder {} imd-relay {}",
+            on(o.contactors),
+            on(o.connector_lock),
+            on(o.lines.sequence_1),
+            on(o.lines.sequence_2),
+            on(o.lines.aux_power),
+            on(o.aux_supply_24v),
+            on(o.bleeder),
+            on(o.imd_connected)
+        );
+        if !c.test_outputs.is_empty() {
+            let hand: Vec<String> = c
+                .test_outputs
+                .iter()
+                .map(|(k, v)| format!("{k} {}", on(*v)))
+                .collect();
+            let _ = writeln!(out, "  BY HAND  {}", hand.join(", "));
+        }
+        if c.lines.is_empty() {
+            let _ = writeln!(out, "  (the simulator's I/O: no board lines)");
+        }
+        for l in &c.lines {
+            let value = match l.value {
+                Some(charger_hal::PointValue::Level(v)) => on(v).to_string(),
+                Some(charger_hal::PointValue::Analog(v)) => format!("{v:.2} V"),
+                None => "-".to_string(),
+            };
+            let age = l.age_ms.map_or(String::new(), |ms| format!("{ms} ms ago"));
+            let _ = writeln!(
+                out,
+                "  {:<3} {:<18} {:<8} {:<16} {:<7} {:<12}{}{}{}",
+                if l.output { "out" } else { "in" },
+                l.key,
+                l.source,
+                l.point,
+                value,
+                age,
+                l.detection
+                    .as_deref()
+                    .map_or(String::new(), |d| format!(" {d}")),
+                if l.late { " LATE" } else { "" },
+                l.error
+                    .as_deref()
+                    .map_or(String::new(), |e| format!("  error: {e}")),
+            );
+        }
+    }
+    if !report.devices.is_empty() {
+        let _ = writeln!(out, "devices");
+        out.push_str(&format_devices(&report.devices));
+    }
+    out
+}
+
+fn on(v: bool) -> &'static str {
+    if v {
+        "on"
+    } else {
+        "off"
+    }
 }
 
 /// `chargerctl devices`: one line per device.
@@ -658,6 +832,7 @@ fn show(response: &Response, json: bool) -> Result<(), CtlError> {
         Response::SimDone => println!("ok"),
         Response::Inlet(report) => println!("{report:?}"),
         Response::Ocpp(o) => print!("{}", format_ocpp(o)),
+        Response::Hw(report) => print!("{}", format_hw(report)),
         Response::Config { keys } => {
             for k in keys {
                 println!(
@@ -694,6 +869,17 @@ fn format_outcome(o: &CommandOutcome) -> String {
         CommandOutcome::LimitSet => "limit set".into(),
         CommandOutcome::AuthorizationRequested { id_tag } => {
             format!("asking the CSMS to authorize {id_tag}; the session starts if it accepts")
+        }
+        CommandOutcome::TestOutput {
+            line,
+            level: Some(level),
+        } => format!(
+            "{line} driven {} by hand (`chargerctl hw` shows its feedback; `release` or \
+             making the connector operative hands it back)",
+            on(*level)
+        ),
+        CommandOutcome::TestOutput { line, level: None } => {
+            format!("{line} handed back to the station")
         }
     }
 }

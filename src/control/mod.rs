@@ -74,6 +74,39 @@ pub enum Request {
         key: String,
         value: String,
     },
+    /// Every connector's lines with their live state, and every device (`chargerctl hw`).
+    Hw,
+    /// Drive output `line` of `connector` by hand, or hand it back (`level` absent): only on
+    /// an Inoperative, de-energized connector (`chargerctl hw set`).
+    HwSet {
+        connector: u32,
+        line: String,
+        #[serde(default)]
+        level: Option<bool>,
+    },
+}
+
+/// `chargerctl hw`: what the board's I/O and the devices say now.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HwReport {
+    pub connectors: Vec<HwConnector>,
+    pub devices: Vec<charger_hal::devices::DeviceHealth>,
+}
+
+/// One connector's I/O as `chargerctl hw` shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HwConnector {
+    pub id: u32,
+    pub status: crate::station::ConnectorStatus,
+    pub operative: bool,
+    /// The inputs as the station reads them this step.
+    pub inputs: charger_hal::DigitalInputs,
+    /// The outputs as last commanded.
+    pub outputs: charger_hal::DigitalOutputs,
+    /// Outputs driven by hand, by line key.
+    pub test_outputs: std::collections::BTreeMap<String, bool>,
+    /// Each configured line (none: the simulator's I/O).
+    pub lines: Vec<charger_hal::LineStatus>,
 }
 
 /// What a request needs of the socket it came through.
@@ -114,6 +147,9 @@ impl Request {
             Request::Sessions { .. } => ("sessions", Access::Read),
             Request::Ocpp => ("ocpp", Access::Read),
             Request::ConfigGet { .. } => ("config_get", Access::Read),
+            Request::Hw => ("hw", Access::Read),
+            // Drives a contactor or the lock of a real connector.
+            Request::HwSet { .. } => ("hw_set", Access::Admin),
             Request::Start { .. } => ("start", Access::Admin),
             Request::Stop { .. } => ("stop", Access::Admin),
             Request::Availability { .. } => ("availability", Access::Admin),
@@ -171,6 +207,7 @@ pub enum Response {
     Inlet(InletReport),
     Ocpp(crate::ocpp::client::OcppStatus),
     Config { keys: Vec<ConfigKey> },
+    Hw(HwReport),
     Error { message: String },
 }
 

@@ -1,8 +1,9 @@
 //! One connector: its session, transaction, limits, faults and status.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
+use charger_hal::board::OutputLine;
 use charger_hal::ImdReading;
 use charger_protocol::session::InsulationVerdict;
 use charger_protocol::{
@@ -15,7 +16,7 @@ use super::allocator::{BudgetKind, ConnectorNeed, Share};
 use super::fault::{Fault, FaultKind, Reading};
 use super::limits::{protocol_ceiling, CurrentLimit, LimitSet, LimitSource};
 use super::metering::{ClosedGap, Metering};
-use super::supervision::{session_outputs, FastStop, IoSupervision, ShapeContext};
+use super::supervision::{session_outputs, FastStop, IoSupervision, ShapeContext, TOUCH_SAFE_V};
 use super::{
     CommandError, CommandOutcome, ConnectorStatus, CoreSettings, HardwareInputs, HardwareOutputs,
     MeterGap, Offer, SessionFactory, StationEvent, TransactionStart, TransactionStop,
@@ -116,6 +117,9 @@ pub struct ConnectorSnapshot {
     pub frames_rejected: u64,
     #[serde(default)]
     pub reserved_for: Option<String>,
+    /// Outputs a technician drives by hand (`chargerctl hw set`), by line key.
+    #[serde(default)]
+    pub test_outputs: BTreeMap<String, bool>,
 }
 
 #[derive(Debug)]
@@ -172,6 +176,9 @@ pub(crate) struct Connector {
     thermal_derating: bool,
     /// What the board I/O tells, judged against what was commanded.
     supervision: IoSupervision,
+    /// Outputs a technician drives by hand (`chargerctl hw set`), only while the connector
+    /// is Inoperative, without a session and de-energized; cleared when it is made Operative.
+    test_outputs: BTreeMap<OutputLine, bool>,
 }
 
 impl Connector {
@@ -223,6 +230,7 @@ impl Connector {
             thermal_derating: false,
             cooling: None,
             supervision: IoSupervision::new(now),
+            test_outputs: BTreeMap::new(),
         }
     }
 
@@ -313,6 +321,7 @@ impl Connector {
     ) -> CommandOutcome {
         if operative {
             self.clear_by_technician(now, events);
+            self.release_test_outputs("the connector was made Operative");
         }
         if self.session.is_some() {
             self.pending_operative = Some(operative);
@@ -324,6 +333,74 @@ impl Connector {
             self.authorization = None;
         }
         CommandOutcome::AvailabilityChanged
+    }
+
+    /// A technician drives output `line` by hand (`level`), or hands it back to the station
+    /// (`None`). Only on a connector made Inoperative, with no session or authorization
+    /// pending and its output below touch-safe voltage; the contactors only with the
+    /// emergency-stop chain closed and the inputs fresh. The station's own rules still apply
+    /// on top (no contactor closes before the lock reports locked; an emergency stop or a
+    /// contactor fault opens them), and the supply stays off: no session, no power.
+    pub(crate) fn set_test_output(
+        &mut self,
+        line: OutputLine,
+        level: Option<bool>,
+    ) -> Result<CommandOutcome, CommandError> {
+        let id = self.id();
+        let Some(level) = level else {
+            self.test_outputs.remove(&line);
+            tracing::info!(
+                connector = id,
+                line = line.key(),
+                "output handed back to the station"
+            );
+            return Ok(CommandOutcome::TestOutput {
+                line: line.key().to_string(),
+                level: None,
+            });
+        };
+        if self.operative || self.pending_operative.is_some() {
+            return Err(CommandError::NotInoperative(id));
+        }
+        if self.session.is_some() || self.authorization.is_some() {
+            return Err(CommandError::Busy(id));
+        }
+        // A reading that is not a number is not touch-safe either.
+        if !(self.voltage < TOUCH_SAFE_V) {
+            return Err(CommandError::Energized {
+                connector: id,
+                volts: self.voltage,
+            });
+        }
+        let io = self.supervision.last();
+        if line == OutputLine::Contactors && level && (io.emergency_stop || io.stale) {
+            return Err(CommandError::Faulted {
+                connector: id,
+                fault: "the emergency-stop chain is open or the inputs are stale".into(),
+            });
+        }
+        tracing::warn!(
+            connector = id,
+            line = line.key(),
+            level,
+            "output driven by hand"
+        );
+        self.test_outputs.insert(line, level);
+        Ok(CommandOutcome::TestOutput {
+            line: line.key().to_string(),
+            level: Some(level),
+        })
+    }
+
+    fn release_test_outputs(&mut self, why: &str) {
+        if !self.test_outputs.is_empty() {
+            tracing::warn!(
+                connector = self.id(),
+                why,
+                "outputs driven by hand handed back"
+            );
+            self.test_outputs.clear();
+        }
     }
 
     /// A technician made the connector Operative: the faults only a technician clears
@@ -1025,6 +1102,27 @@ impl Connector {
         // before the lock reports locked, the fast stop; then bleeder, IMD relay, 12/24 V.
         let contactor_fault = self.has_fault(FaultKind::ContactorWelded)
             || self.has_fault(FaultKind::ContactorStuckOpen);
+        // Outputs driven by hand stand in for the session's wishes, under the same rules; they
+        // end the moment the connector could be energized.
+        if !self.test_outputs.is_empty() {
+            if self.session.is_some()
+                || self.operative
+                || !(inputs.imd.cable_voltage < TOUCH_SAFE_V)
+            {
+                self.release_test_outputs("the connector is no longer inoperative and dead");
+            }
+            for (line, level) in &self.test_outputs {
+                match line {
+                    OutputLine::Contactors => out.io.contactors = *level,
+                    OutputLine::ConnectorLock => out.io.connector_lock = *level,
+                    OutputLine::Sequence1 => out.io.lines.sequence_1 = *level,
+                    OutputLine::Sequence2 => out.io.lines.sequence_2 = *level,
+                    OutputLine::AuxPower => out.io.lines.aux_power = *level,
+                    // Set after the station's rules below.
+                    OutputLine::AuxSupply24v | OutputLine::Bleeder | OutputLine::ImdConnected => {}
+                }
+            }
+        }
         let ctx = ShapeContext {
             open_now: self.has_fault(FaultKind::EmergencyStop) || contactor_fault,
             release_lines: contactor_fault,
@@ -1035,6 +1133,17 @@ impl Connector {
         };
         self.supervision
             .shape(&mut out, &ctx, &settings.supervision, id, now);
+        for (line, level) in &self.test_outputs {
+            match line {
+                // The 12/24 V selection never changes under a live auxiliary supply.
+                OutputLine::AuxSupply24v if !out.io.lines.aux_power => {
+                    out.io.aux_supply_24v = *level;
+                }
+                OutputLine::Bleeder => out.io.bleeder = *level,
+                OutputLine::ImdConnected => out.io.imd_connected = *level,
+                _ => {}
+            }
+        }
         self.commanded = out.power;
         self.contactors_closed = out.io.contactors;
         out.cooling = self.cooling;
@@ -1636,6 +1745,11 @@ impl Connector {
             last_stop: self.last_stop.clone(),
             frames_rejected: self.frames_rejected,
             reserved_for: self.reserved_for.clone(),
+            test_outputs: self
+                .test_outputs
+                .iter()
+                .map(|(l, v)| (l.key().to_string(), *v))
+                .collect(),
         }
     }
 }

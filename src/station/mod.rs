@@ -280,6 +280,13 @@ pub enum StationCommand {
         watts: Option<f32>,
         detail: String,
     },
+    /// A technician drives output `line` (its `io` key) of `connector` by hand, or hands it
+    /// back (`level` `None`): commissioning, on an Inoperative, dead connector only.
+    TestOutput {
+        connector: u32,
+        line: String,
+        level: Option<bool>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -311,9 +318,14 @@ pub enum CommandOutcome {
     AuthorizationRequested {
         id_tag: String,
     },
+    /// An output is driven by hand (`level`), or handed back to the station (`None`).
+    TestOutput {
+        line: String,
+        level: Option<bool>,
+    },
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Error, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Error, Serialize, Deserialize)]
 pub enum CommandError {
     #[error("no connector {0}")]
     UnknownConnector(u32),
@@ -331,6 +343,14 @@ pub enum CommandError {
     Reserved(u32),
     #[error("connector {0} is occupied (a vehicle is plugged in or a start is pending)")]
     Occupied(u32),
+    #[error(
+        "connector {0} must be made Inoperative first (chargerctl availability {0} inoperative)"
+    )]
+    NotInoperative(u32),
+    #[error("connector {connector} is energized ({volts} V on its output): outputs are not driven by hand")]
+    Energized { connector: u32, volts: f32 },
+    #[error("no output line {0:?} (contactors, connector_lock, d1, d2, aux_power, aux_supply_24v, bleeder, imd_connected)")]
+    UnknownLine(String),
 }
 
 /// Tunables the core needs from the configuration, resolved once.
@@ -537,6 +557,15 @@ impl Station {
                 let c = self.connector_mut(connector)?;
                 c.set_charging_limit(amps, watts, detail);
                 Ok(CommandOutcome::LimitSet)
+            }
+            StationCommand::TestOutput {
+                connector,
+                line,
+                level,
+            } => {
+                let line = charger_hal::board::OutputLine::from_key(&line)
+                    .ok_or(CommandError::UnknownLine(line))?;
+                self.connector_mut(connector)?.set_test_output(line, level)
             }
             StationCommand::SetStationLimit {
                 amps,
