@@ -75,8 +75,9 @@ impl BoardMatrix {
             feedback: vec![None; n],
             written: vec![None; n],
             refused: vec![false; n],
-            // Unknown at start is expected: the first loss worth a warning is a known one.
-            known: vec![true; n],
+            // Unknown until the first readings is expected, not worth a warning (a source
+            // that cannot be opened logs that itself); losing a known feedback is.
+            known: vec![false; n],
         }
     }
 
