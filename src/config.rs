@@ -630,9 +630,9 @@ pub struct PoolSection {
     #[serde(default)]
     pub simulate_devices: bool,
     /// Real modules (`device` without `simulate_devices`) with the matrix still simulated:
-    /// only for bringing modules up on a test bench whose outputs feed no connector. The
-    /// matrix contactors on the board's I/O are not built yet, so without this real modules
-    /// are refused.
+    /// only for bringing modules up on a test bench whose outputs feed no connector. Real
+    /// modules otherwise need the matrix on the board's I/O (`[[pool.matrix]]` `coil` and
+    /// `feedback`): a simulated matrix would switch nothing.
     #[serde(default)]
     pub bench_without_matrix: bool,
     /// `[[pool.modules]]`, in the order of the cabinet.
@@ -694,6 +694,22 @@ pub struct PoolModuleSection {
 pub struct MatrixContactorSection {
     pub module: u32,
     pub connector: u32,
+    /// The contactor's coil on the board's I/O (an output line, as in `[connectors.io]`).
+    #[serde(default)]
+    pub coil: Option<io::IoLineSection>,
+    /// Its auxiliary contact on the board's I/O (an input line with its `deadline_ms`).
+    #[serde(default)]
+    pub feedback: Option<io::IoLineSection>,
+}
+
+impl PoolSection {
+    /// The matrix contactors are on the board's I/O (the entries name their lines; the
+    /// configuration checks that every entry names both or none does).
+    pub fn board_matrix(&self) -> bool {
+        self.matrix
+            .iter()
+            .any(|m| m.coil.is_some() || m.feedback.is_some())
+    }
 }
 
 impl Config {
@@ -849,7 +865,11 @@ impl Config {
                 }
             }
         }
-        if !used.is_empty() && !pool.simulate_devices && !pool.bench_without_matrix {
+        if !used.is_empty()
+            && !pool.simulate_devices
+            && !pool.bench_without_matrix
+            && !pool.board_matrix()
+        {
             let i = pool
                 .modules
                 .iter()
@@ -857,10 +877,10 @@ impl Config {
                 .unwrap_or(0);
             return Err((
                 format!("pool.modules[{i}].device"),
-                "real modules need the matrix contactors on the board's I/O, which chargerd \
-                 does not drive yet: the simulated matrix would switch nothing. Use \
-                 simulate_devices = true (simulator) or bench_without_matrix = true (modules \
-                 on a test bench feeding no connector)"
+                "real modules need the matrix contactors on the board's I/O: give every \
+                 [[pool.matrix]] entry its coil and feedback lines (the simulated matrix would \
+                 switch nothing). Or use simulate_devices = true (simulator) or \
+                 bench_without_matrix = true (modules on a test bench feeding no connector)"
                     .into(),
             ));
         }

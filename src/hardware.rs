@@ -2,7 +2,9 @@
 //! session runs on it. The only place that names concrete backends and protocols.
 
 use charger_hal::analog::{AnalogChannel, AnalogSource, AnalogSourceConfig};
-use charger_hal::board::{BoardIo, InputKind, InputMapping, OutputMapping};
+use charger_hal::board::{
+    BoardIo, BoardMatrix, InputKind, InputMapping, MatrixContactorLines, OutputMapping,
+};
 use charger_hal::can::cannelloni::{CannelloniConfig, CannelloniPort};
 use charger_hal::devices::{DeviceBackedConnector, ReadingClock};
 use charger_hal::gpio::{GpioBackend, GpioSource, GpioSourceConfig};
@@ -15,7 +17,7 @@ use charger_hal::sim::psu::SimPsuParams;
 use charger_hal::sim::tap::{PlantTap, TapDevice};
 use charger_hal::sim::truck::ChademoTruck;
 use charger_hal::sim::SimVehicle;
-use charger_hal::{CanError, ConnectorHardware, LineSource, PowerModule};
+use charger_hal::{CanError, ConnectorHardware, LineSource, PowerModule, SwitchingMatrix};
 use charger_protocol::chademo::{ChademoCharger, ChademoChargerConfig};
 use charger_protocol::gbt::{GbtCharger, GbtChargerConfig};
 use charger_protocol::DcSession;
@@ -23,9 +25,9 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::config::io::{ConnectorIoSection, IoSourceSection, LineKey};
+use crate::config::io::{ConnectorIoSection, IoLineSection, IoSourceSection, LineKey};
 use crate::config::{
-    CanSection, Config, ConnectorSection, HardwareKind, MeterSection, ProtocolKind,
+    CanSection, Config, ConnectorSection, HardwareKind, MeterSection, PoolSection, ProtocolKind,
 };
 use crate::runtime::{ConnectorBinding, PoolHardware, Rig};
 use crate::station::{SessionFactory, Station};
@@ -234,10 +236,11 @@ pub fn build_all(cfg: &Config) -> Result<Hardware, HardwareError> {
 /// through (a Modbus I/O module joins the same map).
 pub type IoSources = BTreeMap<String, Arc<dyn LineSource>>;
 
-/// Start every `[[io_sources]]` entry on the Linux GPIO character device and IIO sysfs.
-/// Returns at once: a chip or ADC that cannot be opened leaves its points without readings
-/// (its connectors' inputs stale, so they cannot be used) and is retried; its source logs
-/// the failure once, with `file` and the key.
+/// Start every `[[io_sources]]` entry on the Linux GPIO character device and IIO sysfs, with
+/// the lines the connectors and the pool's matrix map onto it. Returns at once: a chip or ADC
+/// that cannot be opened leaves its points without readings (its connectors' inputs stale,
+/// so they cannot be used; its matrix contactors' feedback unknown) and is retried; its
+/// source logs the failure once, with `file` and the key.
 pub fn start_io_sources(
     cfg: &Config,
     file: &Path,
@@ -261,14 +264,13 @@ pub fn start_io_sources_with(
     let mut sources = IoSources::new();
     for (i, section) in cfg.io_sources.iter().enumerate() {
         let name = section.name();
-        // Every connector line on this source, as (point, line) in configuration order.
-        let lines: Vec<(String, LineKey, &crate::config::io::IoLineSection)> = cfg
-            .connectors
-            .iter()
-            .filter_map(|c| c.io.as_ref())
-            .flat_map(ConnectorIoSection::lines)
-            .filter(|(_, l)| l.source == name)
-            .map(|(k, l)| (l.point(), k, l))
+        // Every line on this source (the connectors', then the matrix contactors'), as
+        // (point, is an input, line) in configuration order.
+        let lines: Vec<(String, bool, &IoLineSection)> = cfg
+            .board_lines()
+            .into_iter()
+            .filter(|b| b.line.source == name)
+            .map(|b| (b.line.point(), b.usage.is_input(), b.line))
             .collect();
         let origin = format!("{}: io_sources[{i}]", file.display());
         let spawned: std::io::Result<Arc<dyn LineSource>> = match section {
@@ -279,7 +281,7 @@ pub fn start_io_sources_with(
                     chip: chip.clone(),
                     points: lines
                         .iter()
-                        .map(|(p, k, l)| (p.clone(), l.gpio_line(*k)))
+                        .map(|(p, input, l)| (p.clone(), l.gpio_config(*input)))
                         .collect(),
                     poll: section.poll(),
                     retry: std::time::Duration::from_millis(*retry_ms),
@@ -326,84 +328,82 @@ pub fn start_io_sources_with(
     Ok(sources)
 }
 
-/// The connector lines on `[[devices]]` I/O modules against their profiles (read from
-/// `base`, as `check_devices` reads them): each line's point exists, is an input for an
-/// input line (digital, or analog for a `plugged` with `detection`) and an output for an
-/// output line, and an input's group is polled faster than the line's deadline. Static:
-/// no device is opened (`chargerd --check-config`).
+/// The board lines (connectors' and matrix contactors') on `[[devices]]` I/O modules against
+/// their profiles (read from `base`, as `check_devices` reads them): each line's point
+/// exists, is an input for an input line (digital, or analog for a `plugged` with
+/// `detection`) and an output for an output line, and an input's group is polled faster than
+/// the line's deadline. Static: no device is opened (`chargerd --check-config`).
 pub fn check_io_modules(cfg: &Config, base: &Path) -> Result<(), HardwareError> {
     use charger_hal::profile::{GroupKind, IoKind, Profile};
     // Each module's profile is read once, however many lines it serves.
     let mut profiles: BTreeMap<&str, Profile> = BTreeMap::new();
-    for (index, c) in cfg.connectors.iter().enumerate() {
-        let Some(io) = &c.io else {
+    for b in cfg.board_lines() {
+        let l = b.line;
+        let Some(device) = cfg
+            .devices
+            .iter()
+            .find(|d| d.name == l.source && d.role == Role::IoModule)
+        else {
             continue;
         };
-        for (line, l) in io.lines() {
-            let Some(device) = cfg
-                .devices
-                .iter()
-                .find(|d| d.name == l.source && d.role == Role::IoModule)
-            else {
-                continue;
-            };
-            let key = format!("connectors[{index}].io.{}.line", line.key());
-            let bad = |reason: String| HardwareError::Device {
-                key: key.clone(),
-                reason,
-            };
-            let path = base.join(&device.profile);
-            let profile = match profiles.entry(device.name.as_str()) {
-                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::btree_map::Entry::Vacant(e) => e.insert(
-                    Profile::load(&path)
-                        .map_err(|e| bad(format!("profile of {:?}: {e}", device.name)))?,
-                ),
-            };
-            let point = l.point();
-            let reg = profile.register(&point).ok_or_else(|| {
-                bad(format!(
-                    "{:?} ({}) has no point {point:?}",
-                    device.name,
-                    path.display()
-                ))
-            })?;
-            let wanted = match line {
-                LineKey::Input(_) if l.detection.is_some() => IoKind::AnalogInput,
-                LineKey::Input(_) => IoKind::DigitalInput,
-                LineKey::Output(_) => IoKind::DigitalOutput,
-            };
-            if reg.io != Some(wanted) {
-                return Err(bad(format!(
-                    "point {point:?} of {:?} is {}, this line needs a {wanted}",
-                    device.name,
-                    reg.io.map_or("no I/O point".to_string(), |k| k.to_string()),
-                )));
-            }
-            if let LineKey::Input(_) = line {
-                let poll = profile.groups.get(reg.group).and_then(|g| match g.kind {
-                    GroupKind::Status { poll_hz } if poll_hz > 0.0 => {
-                        Some(std::time::Duration::from_secs_f64(1.0 / poll_hz))
-                    }
-                    _ => None,
-                });
-                match poll {
-                    Some(p) if p < l.deadline() => {}
-                    _ => {
-                        return Err(HardwareError::Device {
-                            key: format!("connectors[{index}].io.{}.deadline_ms", line.key()),
-                            reason: format!(
-                                "{} ms is not above the poll period of point {point:?} of {:?} \
-                                 ({}): one missed poll would already be a fault",
-                                l.deadline().as_millis(),
-                                device.name,
-                                poll.map_or("not polled".to_string(), |p| format!(
-                                    "{} ms",
-                                    p.as_millis()
-                                )),
-                            ),
-                        });
-                    }
+        let key = format!("{}.line", b.key);
+        let bad = |reason: String| HardwareError::Device {
+            key: key.clone(),
+            reason,
+        };
+        let path = base.join(&device.profile);
+        let profile = match profiles.entry(device.name.as_str()) {
+            std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::btree_map::Entry::Vacant(e) => e.insert(
+                Profile::load(&path)
+                    .map_err(|e| bad(format!("profile of {:?}: {e}", device.name)))?,
+            ),
+        };
+        let point = l.point();
+        let reg = profile.register(&point).ok_or_else(|| {
+            bad(format!(
+                "{:?} ({}) has no point {point:?}",
+                device.name,
+                path.display()
+            ))
+        })?;
+        let wanted = if !b.usage.is_input() {
+            IoKind::DigitalOutput
+        } else if l.detection.is_some() {
+            IoKind::AnalogInput
+        } else {
+            IoKind::DigitalInput
+        };
+        if reg.io != Some(wanted) {
+            return Err(bad(format!(
+                "point {point:?} of {:?} is {}, this line needs a {wanted}",
+                device.name,
+                reg.io.map_or("no I/O point".to_string(), |k| k.to_string()),
+            )));
+        }
+        if b.usage.is_input() {
+            let poll = profile.groups.get(reg.group).and_then(|g| match g.kind {
+                GroupKind::Status { poll_hz } if poll_hz > 0.0 => {
+                    Some(std::time::Duration::from_secs_f64(1.0 / poll_hz))
+                }
+                _ => None,
+            });
+            match poll {
+                Some(p) if p < l.deadline() => {}
+                _ => {
+                    return Err(HardwareError::Device {
+                        key: format!("{}.deadline_ms", b.key),
+                        reason: format!(
+                            "{} ms is not above the poll period of point {point:?} of {:?} \
+                             ({}): one missed poll would already be a fault",
+                            l.deadline().as_millis(),
+                            device.name,
+                            poll.map_or("not polled".to_string(), |p| format!(
+                                "{} ms",
+                                p.as_millis()
+                            )),
+                        ),
+                    });
                 }
             }
         }
@@ -559,6 +559,48 @@ fn with_connector_devices(
     Ok(hw)
 }
 
+/// The pool's matrix on the board's I/O when its `[[pool.matrix]]` entries name their coil
+/// and feedback lines (resolved through `sources`, as connector lines are); `None` when they
+/// name none (the matrix is the simulated cabinet's).
+fn board_matrix(
+    section: &PoolSection,
+    sources: &IoSources,
+) -> Result<Option<BoardMatrix>, HardwareError> {
+    if !section.board_matrix() {
+        return Ok(None);
+    }
+    let mut contactors = Vec::with_capacity(section.matrix.len());
+    for (i, m) in section.matrix.iter().enumerate() {
+        // The configuration requires both on every entry once one names either.
+        let line = |field: &str, line: &Option<IoLineSection>| {
+            line.clone().ok_or_else(|| HardwareError::Device {
+                key: format!("pool.matrix[{i}].{field}"),
+                reason: "every contactor of a matrix on the board's I/O needs its coil and \
+                         feedback"
+                    .into(),
+            })
+        };
+        let (coil, feedback) = (line("coil", &m.coil)?, line("feedback", &m.feedback)?);
+        let source = |field: &str, l: &IoLineSection| {
+            sources
+                .get(&l.source)
+                .cloned()
+                .ok_or_else(|| HardwareError::Device {
+                    key: format!("pool.matrix[{i}].{field}.source"),
+                    reason: format!("source {:?} was not started", l.source),
+                })
+        };
+        contactors.push(MatrixContactorLines {
+            coil_source: source("coil", &coil)?,
+            coil_point: coil.point(),
+            feedback_source: source("feedback", &feedback)?,
+            feedback_point: feedback.point(),
+            feedback_deadline: feedback.deadline(),
+        });
+    }
+    Ok(Some(BoardMatrix::new(contactors)))
+}
+
 /// The simulated cabinet of a `[pool]`: each module rated as configured, the matrix as wired
 /// in `[[pool.matrix]]`. It feeds the simulated connectors' buses; its modules are the pool's
 /// modules themselves, or (`pool.simulate_devices`) served over Modbus TCP to the pool's
@@ -593,7 +635,8 @@ pub fn sim_cabinet(cfg: &Config) -> Option<SimCabinet> {
 /// insulation monitors and cooling units that name one. `taps` ([`sim_taps`]) show the
 /// simulated connectors' physics to their devices served by the daemon. A connector with an
 /// `io` table reads and drives its lines on `io` ([`start_io_sources`]) instead of the
-/// simulator's.
+/// simulator's, and so does the pool's matrix when its entries name their coil and feedback
+/// (else it is `cabinet`'s).
 pub fn build_with_devices(
     cfg: &Config,
     mut devices: Option<charger_hal::devices::Devices>,
@@ -641,10 +684,25 @@ pub fn build_with_devices(
                 };
                 modules.push(module);
             }
-            // The matrix contactors stay simulated until the board's I/O drives them.
+            let matrix: Box<dyn SwitchingMatrix> = match board_matrix(section, io)? {
+                Some(board) => {
+                    if section.modules.iter().any(|m| m.device.is_none()) {
+                        // A bench check of the matrix wiring: the contactors click, but the
+                        // simulated modules feed the simulated connectors only through the
+                        // simulated matrix, which nothing closes now.
+                        tracing::warn!(
+                            "the matrix is on the board's I/O while the modules are simulated: \
+                             the simulated connectors get no power from the pool"
+                        );
+                    }
+                    tracing::info!(contactors = board.len(), "pool matrix on the board's I/O");
+                    Box::new(board)
+                }
+                None => Box::new(cabinet.matrix()),
+            };
             Some(PoolHardware {
                 modules,
-                matrix: Box::new(cabinet.matrix()),
+                matrix,
                 contactors: section.matrix.len(),
             })
         }
@@ -913,6 +971,90 @@ contactors = {{ source = "cabinet-io", {contactors} }}
         );
     }
 
+    /// The pool's matrix lines on a Modbus I/O module are checked against its profile like
+    /// a connector's: a coil on a digital output, a feedback on a digital input polled within
+    /// its deadline; each mistake names the matrix entry's key.
+    #[test]
+    fn matrix_lines_on_an_io_module_are_checked_against_its_profile() {
+        let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
+        let text = |coil: &str, feedback: &str| {
+            format!(
+                r#"
+[station]
+state_dir = "/tmp/x"
+
+[[devices]]
+name = "cabinet-io"
+role = "io_module"
+profile = "devices/io-module-8di8do-modbus.toml"
+transport = {{ kind = "modbus_tcp", host = "127.0.0.1", port = 15098, unit = 1 }}
+
+[[connectors]]
+id = 1
+protocol = "chademo"
+max_voltage = 750
+max_current = 200
+max_power_kw = 150
+can = {{ backend = "simulated" }}
+
+[pool]
+[[pool.modules]]
+id = 1
+max_power_kw = 30
+max_current_a = 100
+[[pool.modules]]
+id = 2
+max_power_kw = 30
+max_current_a = 100
+
+[[pool.matrix]]
+module = 1
+connector = 1
+coil = {{ source = "cabinet-io", line = "do1" }}
+feedback = {{ source = "cabinet-io", line = "di1", deadline_ms = 100 }}
+
+[[pool.matrix]]
+module = 2
+connector = 1
+coil = {{ source = "cabinet-io", {coil} }}
+feedback = {{ source = "cabinet-io", {feedback} }}
+"#
+            )
+        };
+        let check = |t: String| {
+            let cfg = Config::from_toml_str(&t, "board.toml").map_err(|e| e.to_string())?;
+            check_io_modules(&cfg, &base).map_err(|e| e.to_string())
+        };
+        check(text(
+            r#"line = "do2""#,
+            r#"line = "di2", deadline_ms = 100"#,
+        ))
+        .unwrap();
+        let err = check(text(
+            r#"line = "di3""#,
+            r#"line = "di2", deadline_ms = 100"#,
+        ))
+        .unwrap_err();
+        assert!(
+            err.contains("pool.matrix[1].coil.line") && err.contains("digital_output"),
+            "{err}"
+        );
+        let err = check(text(
+            r#"line = "do2""#,
+            r#"line = "di9", deadline_ms = 100"#,
+        ))
+        .unwrap_err();
+        assert!(
+            err.contains("pool.matrix[1].feedback.line") && err.contains("no point"),
+            "{err}"
+        );
+        let err = check(text(r#"line = "do2""#, r#"line = "di2", deadline_ms = 40"#)).unwrap_err();
+        assert!(
+            err.contains("pool.matrix[1].feedback.deadline_ms") && err.contains("50 ms"),
+            "{err}"
+        );
+    }
+
     #[test]
     fn a_connector_with_an_io_table_runs_on_the_board_lines() {
         use charger_hal::gpio::fake::FakeBackend;
@@ -1031,5 +1173,130 @@ aux_power = {{ source = "gpio0", line = "K3_K4" }}
         // The chip goes away: the inputs go stale within their deadline.
         fake.remove_chip(chip);
         wait(&mut c, "stale inputs", &|i| i.stale);
+    }
+
+    /// The pool's matrix on the board's GPIO chip (the fake backend), through the assembly
+    /// the daemon uses: the coils requested open, the pool's commands written to them, each
+    /// auxiliary contact read back as the pool's feedback while fresh, unknown once the chip
+    /// is gone.
+    #[test]
+    fn the_pools_matrix_drives_its_coils_and_reads_its_feedback_on_the_board_lines() {
+        use charger_hal::gpio::fake::FakeBackend;
+        use charger_protocol::Timestamp;
+        let text = r#"
+[station]
+state_dir = "/tmp/x"
+
+[[io_sources]]
+name = "gpio0"
+kind = "gpio"
+chip = "/dev/gpiochip3"
+poll_ms = 5
+retry_ms = 50
+
+[[connectors]]
+id = 1
+protocol = "chademo"
+max_voltage = 750
+max_current = 250
+max_power_kw = 150
+can = { backend = "simulated" }
+
+[pool]
+[[pool.modules]]
+id = 1
+max_power_kw = 30
+max_current_a = 100
+[[pool.modules]]
+id = 2
+max_power_kw = 30
+max_current_a = 100
+
+[[pool.matrix]]
+module = 1
+connector = 1
+coil = { source = "gpio0", line = "MTX_M1_C1" }
+feedback = { source = "gpio0", line = "MTX_M1_C1_AUX", deadline_ms = 50 }
+
+[[pool.matrix]]
+module = 2
+connector = 1
+coil = { source = "gpio0", line = "MTX_M2_C1_N", active_low = true }
+feedback = { source = "gpio0", line = "MTX_M2_C1_AUX", deadline_ms = 50 }
+"#;
+        let cfg = Config::from_toml_str(text, "board.toml").unwrap();
+        let fake = FakeBackend::default();
+        let chip = Path::new("/dev/gpiochip3");
+        fake.add_chip(
+            chip,
+            &["MTX_M1_C1", "MTX_M1_C1_AUX", "MTX_M2_C1_N", "MTX_M2_C1_AUX"],
+        );
+        let epoch = tokio::time::Instant::now();
+        let io = start_io_sources_with(
+            &cfg,
+            Path::new("board.toml"),
+            ReadingClock::new(epoch),
+            Arc::new(fake.clone()),
+        )
+        .unwrap();
+        let mut hw =
+            build_with_devices(&cfg, None, sim_cabinet(&cfg), &BTreeMap::new(), &io).unwrap();
+        let mut pool = hw.pool.take().expect("the pool");
+        assert_eq!(pool.contactors, 2);
+        let now = || {
+            Timestamp::from_millis(
+                u64::try_from(
+                    tokio::time::Instant::now()
+                        .duration_since(epoch)
+                        .as_millis(),
+                )
+                .unwrap(),
+            )
+        };
+        let until = |what: &str, f: &dyn Fn() -> bool| {
+            let end = std::time::Instant::now() + Duration::from_secs(5);
+            while !f() {
+                assert!(std::time::Instant::now() < end, "{what}");
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        };
+        // Both coils requested open (the active-low one high) before any command.
+        until("coils requested", &|| fake.requested(chip));
+        assert_eq!(fake.level(chip, "MTX_M1_C1"), Some(false));
+        assert_eq!(fake.level(chip, "MTX_M2_C1_N"), Some(true));
+
+        // The pool closes module 1's contactor and keeps module 2's open.
+        pool.matrix.set(0, true, now());
+        pool.matrix.set(1, false, now());
+        until("coil 1 closed", &|| {
+            fake.level(chip, "MTX_M1_C1") == Some(true)
+        });
+        assert_eq!(fake.level(chip, "MTX_M2_C1_N"), Some(true));
+
+        // The auxiliary contacts answer: 1 closed, 2 open; the pool reads both at its step.
+        fake.drive(chip, "MTX_M1_C1_AUX", true);
+        let feedback = |m: &mut PoolHardware| {
+            m.matrix.step(now());
+            (m.matrix.feedback(0), m.matrix.feedback(1))
+        };
+        let end = std::time::Instant::now() + Duration::from_secs(5);
+        while feedback(&mut pool) != (Some(true), Some(false)) {
+            assert!(std::time::Instant::now() < end, "{:?}", feedback(&mut pool));
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        // Module 2 joins: its active-low coil goes low.
+        pool.matrix.set(1, true, now());
+        until("coil 2 closed", &|| {
+            fake.level(chip, "MTX_M2_C1_N") == Some(false)
+        });
+
+        // The chip goes away: no fresh reading within 50 ms, so the feedback is unknown (the
+        // pool's "not known open"), never the last level.
+        fake.remove_chip(chip);
+        let end = std::time::Instant::now() + Duration::from_secs(5);
+        while feedback(&mut pool) != (None, None) {
+            assert!(std::time::Instant::now() < end, "{:?}", feedback(&mut pool));
+            std::thread::sleep(Duration::from_millis(5));
+        }
     }
 }

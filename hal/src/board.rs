@@ -1,5 +1,6 @@
 //! One connector's board I/O: its logical lines mapped onto the points of [`LineSource`]s
-//! (GPIO chips, IIO ADCs, Modbus I/O modules), as the [`DigitalIo`] the station drives.
+//! (GPIO chips, IIO ADCs, Modbus I/O modules), as the [`DigitalIo`] the station drives; and
+//! the pool's matrix contactors on the same sources ([`matrix`]).
 //!
 //! The station's step reads a snapshot and writes commands; neither waits on a device. Before
 //! each step the connector's hardware calls [`BoardIo::refresh`] with the station's `now`,
@@ -19,6 +20,9 @@
 
 use std::sync::Arc;
 use std::time::Duration;
+
+pub mod matrix;
+pub use matrix::{BoardMatrix, MatrixContactorLines};
 
 use charger_protocol::Timestamp;
 

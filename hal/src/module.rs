@@ -96,7 +96,9 @@ pub trait SwitchingMatrix: Send + std::fmt::Debug {
     /// open, `None` when the feedback cannot be read (treated as "not known open").
     fn feedback(&self, index: usize) -> Option<bool>;
 
-    /// Advance simulated physics to `now`. Real hardware has nothing to do.
+    /// Advance to `now`, once per control step before the feedback is read: simulated
+    /// physics, or the board's matrix taking its latest feedback readings against their
+    /// deadlines ([`crate::board::BoardMatrix`]).
     fn step(&mut self, _now: Timestamp) {}
 }
 

@@ -24,6 +24,17 @@
 //!
 //! A `source` may also name a `[[devices]]` entry once Modbus I/O modules (role `io_module`)
 //! exist; the assembly resolves every source through one map name → `LineSource`.
+//!
+//! The pool's matrix contactors take their coil and auxiliary contact from the same sources,
+//! described the same way:
+//!
+//! ```toml
+//! [[pool.matrix]]
+//! module = 1
+//! connector = 1
+//! coil = { source = "gpio0", line = "MTX_M1_C1" }
+//! feedback = { source = "gpio0", line = "MTX_M1_C1_AUX", deadline_ms = 100 }
+//! ```
 //! Everything here is static: no chip or ADC is opened (`--check-config`).
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -197,6 +208,92 @@ impl LineKey {
     }
 }
 
+/// What a line on the board's I/O is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LineUse {
+    /// A connector's line, on a connector of `protocol` (its detection bands depend on it).
+    Connector {
+        line: LineKey,
+        protocol: ProtocolKind,
+    },
+    /// A matrix contactor's coil: an output, off (open) at start.
+    MatrixCoil,
+    /// A matrix contactor's auxiliary contact: a digital input.
+    MatrixFeedback,
+}
+
+impl LineUse {
+    pub fn is_input(self) -> bool {
+        matches!(
+            self,
+            LineUse::Connector {
+                line: LineKey::Input(_),
+                ..
+            } | LineUse::MatrixFeedback
+        )
+    }
+
+    /// The connector's protocol when this is a connector's `plugged`: the one line that may
+    /// be analog (CC1, proximity).
+    fn plugged(self) -> Option<ProtocolKind> {
+        match self {
+            LineUse::Connector {
+                line: LineKey::Input(InputLine::Plugged),
+                protocol,
+            } => Some(protocol),
+            _ => None,
+        }
+    }
+}
+
+/// One configured line on the board's I/O with the key it is configured under.
+#[derive(Debug, Clone)]
+pub struct BoardLine<'a> {
+    /// `connectors[0].io.plugged`, `pool.matrix[2].coil`: errors name `{key}.{field}`.
+    pub key: String,
+    pub usage: LineUse,
+    pub line: &'a IoLineSection,
+}
+
+impl Config {
+    /// Every line on the board's I/O: each connector's (in configuration order, inputs
+    /// first), then each matrix contactor's coil and feedback. What the sources start and
+    /// what the checks go through, so that no line is started unchecked or used twice.
+    pub fn board_lines(&self) -> Vec<BoardLine<'_>> {
+        let mut lines = Vec::new();
+        for (i, c) in self.connectors.iter().enumerate() {
+            let Some(io) = &c.io else {
+                continue;
+            };
+            for (key, line) in io.lines() {
+                lines.push(BoardLine {
+                    key: format!("connectors[{i}].io.{}", key.key()),
+                    usage: LineUse::Connector {
+                        line: key,
+                        protocol: c.protocol,
+                    },
+                    line,
+                });
+            }
+        }
+        for (i, m) in self.pool.iter().flat_map(|p| p.matrix.iter()).enumerate() {
+            for (field, usage, line) in [
+                ("coil", LineUse::MatrixCoil, &m.coil),
+                ("feedback", LineUse::MatrixFeedback, &m.feedback),
+            ] {
+                if let Some(line) = line {
+                    lines.push(BoardLine {
+                        key: format!("pool.matrix[{i}].{field}"),
+                        usage,
+                        line,
+                    });
+                }
+            }
+        }
+        lines
+    }
+}
+
 impl ConnectorIoSection {
     /// Every mapped line with its key, inputs first.
     pub fn lines(&self) -> Vec<(LineKey, &IoLineSection)> {
@@ -246,6 +343,11 @@ impl IoLineSection {
 
     /// The GPIO line configuration (validated configurations only).
     pub fn gpio_line(&self, key: LineKey) -> LineConfig {
+        self.gpio_config(matches!(key, LineKey::Input(_)))
+    }
+
+    /// The GPIO line configuration of an input or an output (validated configurations only).
+    pub fn gpio_config(&self, input: bool) -> LineConfig {
         LineConfig {
             address: match (&self.line, self.offset) {
                 (Some(name), _) => LineAddress::Name(name.clone()),
@@ -258,14 +360,16 @@ impl IoLineSection {
                 BiasSection::PullDown => Bias::PullDown,
                 BiasSection::Disabled => Bias::Disabled,
             },
-            direction: match key {
-                LineKey::Input(_) => LineDirection::Input {
+            direction: if input {
+                LineDirection::Input {
                     debounce: self.debounce_ms.map(Duration::from_millis),
                     edges: self.edges,
-                },
-                // Every output's safe level is its command's off: contactors open, lock
-                // released, lines at rest, bleeder off, IMD disconnected, 12 V selected.
-                LineKey::Output(_) => LineDirection::Output { safe: false },
+                }
+            } else {
+                // Every output's safe level is its command's off: contactors (the matrix's
+                // too) open, lock released, lines at rest, bleeder off, IMD disconnected,
+                // 12 V selected.
+                LineDirection::Output { safe: false }
             },
         }
     }
@@ -324,8 +428,9 @@ enum SourceKind {
 }
 
 impl Config {
-    /// `[[io_sources]]` and every `[connectors.io]`: names, keys and values, and that each
-    /// input's source polls faster than the input's deadline. Returns the offending key.
+    /// `[[io_sources]]`, every `[connectors.io]` and the `[[pool.matrix]]` lines: names, keys
+    /// and values, that no line is used twice, and that each input's source polls faster
+    /// than the input's deadline. Returns the offending key.
     pub(super) fn check_io(&self) -> Result<(), (String, String)> {
         let mut kinds: BTreeMap<&str, (SourceKind, Duration)> = BTreeMap::new();
         for (i, s) in self.io_sources.iter().enumerate() {
@@ -402,197 +507,251 @@ impl Config {
                     ));
                 }
             }
-            for (line, l) in io.lines() {
-                let key = |field: &str| format!("connectors[{i}].io.{}.{field}", line.key());
-                let device = self.devices.iter().find(|d| d.name == l.source);
-                let (kind, poll) = match (kinds.get(l.source.as_str()), device) {
-                    (Some(&found), _) => found,
-                    (None, Some(d)) if d.role == charger_hal::profile::Role::IoModule => {
-                        // Its poll period is the profile's, known once the profile is read.
-                        (SourceKind::ModbusIoModule, Duration::ZERO)
-                    }
-                    (None, Some(d)) => {
+        }
+        self.check_matrix_lines()?;
+        for b in self.board_lines() {
+            let l = b.line;
+            let key = |field: &str| format!("{}.{field}", b.key);
+            let device = self.devices.iter().find(|d| d.name == l.source);
+            let (kind, poll) = match (kinds.get(l.source.as_str()), device) {
+                (Some(&found), _) => found,
+                (None, Some(d)) if d.role == charger_hal::profile::Role::IoModule => {
+                    // Its poll period is the profile's, known once the profile is read.
+                    (SourceKind::ModbusIoModule, Duration::ZERO)
+                }
+                (None, Some(d)) => {
+                    return Err((
+                        key("source"),
+                        format!(
+                            "{:?} is a [[devices]] entry of role {}, not io_module",
+                            l.source, d.role
+                        ),
+                    ))
+                }
+                (None, None) => {
+                    return Err((
+                        key("source"),
+                        format!(
+                            "no [[io_sources]] or io_module [[devices]] entry named {:?}",
+                            l.source
+                        ),
+                    ))
+                }
+            };
+            used.insert(l.source.as_str());
+            let is_input = b.usage.is_input();
+            let reject = |field: &str, present: bool, why: &str| {
+                if present {
+                    Err((key(field), why.to_string()))
+                } else {
+                    Ok(())
+                }
+            };
+            match kind {
+                SourceKind::Gpio => {
+                    if l.line.is_some() == l.offset.is_some() {
                         return Err((
-                            key("source"),
-                            format!(
-                                "{:?} is a [[devices]] entry of role {}, not io_module",
-                                l.source, d.role
-                            ),
-                        ))
+                            key("line"),
+                            "a GPIO line needs exactly one of line (its name) or offset".into(),
+                        ));
                     }
-                    (None, None) => {
+                    if l.line.as_deref().is_some_and(str::is_empty) {
+                        return Err((key("line"), "must not be empty".into()));
+                    }
+                    reject("channel", l.channel.is_some(), "is for an IIO source")?;
+                    reject("divider", l.divider.is_some(), "is for an IIO source")?;
+                    reject(
+                        "detection",
+                        l.detection.is_some(),
+                        "is for an analog (IIO) plugged input; a GPIO plugged is a level",
+                    )?;
+                    reject(
+                        "debounce_ms",
+                        !is_input && l.debounce_ms.is_some(),
+                        "is for inputs",
+                    )?;
+                    reject("edges", !is_input && l.edges, "is for inputs")?;
+                    if let Some(d) = l.debounce_ms {
+                        if d > 1000 {
+                            return Err((key("debounce_ms"), "at most 1000 ms".into()));
+                        }
+                    }
+                    let estop = matches!(
+                        b.usage,
+                        LineUse::Connector {
+                            line: LineKey::Input(InputLine::EmergencyStop),
+                            ..
+                        }
+                    );
+                    if estop && !l.edges {
                         return Err((
-                            key("source"),
-                            format!(
-                                "no [[io_sources]] or io_module [[devices]] entry named {:?}",
-                                l.source
-                            ),
-                        ))
+                            key("edges"),
+                            "must be true: the emergency stop wakes the source at once, \
+                             not at its next poll"
+                                .into(),
+                        ));
                     }
-                };
-                used.insert(l.source.as_str());
-                let is_input = matches!(line, LineKey::Input(_));
-                let reject = |field: &str, present: bool, why: &str| {
-                    if present {
-                        Err((key(field), why.to_string()))
-                    } else {
-                        Ok(())
+                }
+                SourceKind::ModbusIoModule => {
+                    if l.line.as_deref().is_none_or(str::is_empty) {
+                        return Err((
+                            key("line"),
+                            "an I/O module's line is the name of its point in the profile \
+                             (the register's key)"
+                                .into(),
+                        ));
                     }
-                };
-                match kind {
-                    SourceKind::Gpio => {
-                        if l.line.is_some() == l.offset.is_some() {
-                            return Err((
-                                key("line"),
-                                "a GPIO line needs exactly one of line (its name) or offset".into(),
-                            ));
-                        }
-                        if l.line.as_deref().is_some_and(str::is_empty) {
-                            return Err((key("line"), "must not be empty".into()));
-                        }
-                        reject("channel", l.channel.is_some(), "is for an IIO source")?;
-                        reject("divider", l.divider.is_some(), "is for an IIO source")?;
+                    for (field, present) in [
+                        // The module's levels pass through as they are: an inverted
+                        // line is wired (or set in the module) inverted, never guessed.
+                        ("active_low", l.active_low),
+                        ("offset", l.offset.is_some()),
+                        ("channel", l.channel.is_some()),
+                        ("divider", l.divider.is_some()),
+                        ("bias", l.bias != BiasSection::AsIs),
+                        ("debounce_ms", l.debounce_ms.is_some()),
+                        ("edges", l.edges),
+                    ] {
                         reject(
-                            "detection",
-                            l.detection.is_some(),
-                            "is for an analog (IIO) plugged input; a GPIO plugged is a level",
+                            field,
+                            present,
+                            "is not for a Modbus I/O module (its profile scales and polls \
+                             its points)",
                         )?;
-                        reject(
-                            "debounce_ms",
-                            !is_input && l.debounce_ms.is_some(),
-                            "is for inputs",
-                        )?;
-                        reject("edges", !is_input && l.edges, "is for inputs")?;
-                        if let Some(d) = l.debounce_ms {
-                            if d > 1000 {
-                                return Err((key("debounce_ms"), "at most 1000 ms".into()));
-                            }
-                        }
-                        if line == LineKey::Input(InputLine::EmergencyStop) && !l.edges {
-                            return Err((
-                                key("edges"),
-                                "must be true: the emergency stop wakes the source at once, \
-                                 not at its next poll"
-                                    .into(),
-                            ));
-                        }
                     }
-                    SourceKind::ModbusIoModule => {
-                        if l.line.as_deref().is_none_or(str::is_empty) {
+                    if let Some(detection) = &l.detection {
+                        let Some(protocol) = b.usage.plugged() else {
                             return Err((
-                                key("line"),
-                                "an I/O module's line is the name of its point in the profile \
-                                 (the register's key)"
-                                    .into(),
+                                key("detection"),
+                                "only `plugged` (CC1, proximity) is an analog line".into(),
                             ));
-                        }
-                        for (field, present) in [
-                            // The module's levels pass through as they are: an inverted
-                            // line is wired (or set in the module) inverted, never guessed.
-                            ("active_low", l.active_low),
-                            ("offset", l.offset.is_some()),
-                            ("channel", l.channel.is_some()),
-                            ("divider", l.divider.is_some()),
-                            ("bias", l.bias != BiasSection::AsIs),
-                            ("debounce_ms", l.debounce_ms.is_some()),
-                            ("edges", l.edges),
-                        ] {
-                            reject(
-                                field,
-                                present,
-                                "is not for a Modbus I/O module (its profile scales and polls \
-                                 its points)",
-                            )?;
-                        }
-                        if l.detection.is_some() {
-                            if line != LineKey::Input(InputLine::Plugged) {
-                                return Err((
-                                    key("detection"),
-                                    "only `plugged` (CC1, proximity) is an analog line".into(),
-                                ));
-                            }
-                            l.detection
-                                .clone()
-                                .unwrap_or_default()
-                                .thresholds(c.protocol)
-                                .map_err(|reason| (key("detection"), reason))?;
-                        }
-                    }
-                    SourceKind::Iio => {
-                        if line != LineKey::Input(InputLine::Plugged) {
-                            return Err((
-                                key("source"),
-                                format!(
-                                    "{:?} is an IIO ADC: only `plugged` (CC1, proximity) is an \
-                                     analog line",
-                                    l.source
-                                ),
-                            ));
-                        }
-                        if l.channel.is_none() {
-                            return Err((key("channel"), "an IIO line needs its channel".into()));
-                        }
-                        for (field, present) in [
-                            ("line", l.line.is_some()),
-                            ("offset", l.offset.is_some()),
-                            ("active_low", l.active_low),
-                            ("bias", l.bias != BiasSection::AsIs),
-                            ("debounce_ms", l.debounce_ms.is_some()),
-                            ("edges", l.edges),
-                        ] {
-                            reject(field, present, "is for a GPIO source")?;
-                        }
-                        match l.divider {
-                            Some(d) if d.is_finite() && (1.0..=1000.0).contains(&d) => {}
-                            _ => {
-                                return Err((
-                                    key("divider"),
-                                    "volts at the connector per volt at the ADC, 1 to 1000 \
-                                     (e.g. 11 for a 100k/10k divider)"
-                                        .into(),
-                                ))
-                            }
-                        }
-                        l.detection
-                            .clone()
-                            .unwrap_or_default()
-                            .thresholds(c.protocol)
+                        };
+                        detection
+                            .thresholds(protocol)
                             .map_err(|reason| (key("detection"), reason))?;
                     }
                 }
-                if is_input {
-                    let deadline = l.deadline();
-                    if deadline.is_zero() || deadline > Duration::from_secs(10) {
-                        return Err((key("deadline_ms"), "must be 1 to 10000 ms".into()));
-                    }
-                    if poll >= deadline {
+                SourceKind::Iio => {
+                    let Some(protocol) = b.usage.plugged() else {
                         return Err((
-                            key("deadline_ms"),
+                            key("source"),
                             format!(
-                                "{} ms is not above the poll period of {:?} ({} ms): one missed \
-                                 poll would already be a fault",
-                                deadline.as_millis(),
-                                l.source,
-                                poll.as_millis()
+                                "{:?} is an IIO ADC: only `plugged` (CC1, proximity) is an \
+                                 analog line",
+                                l.source
                             ),
                         ));
+                    };
+                    if l.channel.is_none() {
+                        return Err((key("channel"), "an IIO line needs its channel".into()));
                     }
-                } else if l.deadline_ms.is_some() {
-                    return Err((key("deadline_ms"), "is for inputs".into()));
+                    for (field, present) in [
+                        ("line", l.line.is_some()),
+                        ("offset", l.offset.is_some()),
+                        ("active_low", l.active_low),
+                        ("bias", l.bias != BiasSection::AsIs),
+                        ("debounce_ms", l.debounce_ms.is_some()),
+                        ("edges", l.edges),
+                    ] {
+                        reject(field, present, "is for a GPIO source")?;
+                    }
+                    match l.divider {
+                        Some(d) if d.is_finite() && (1.0..=1000.0).contains(&d) => {}
+                        _ => {
+                            return Err((
+                                key("divider"),
+                                "volts at the connector per volt at the ADC, 1 to 1000 \
+                                 (e.g. 11 for a 100k/10k divider)"
+                                    .into(),
+                            ))
+                        }
+                    }
+                    l.detection
+                        .clone()
+                        .unwrap_or_default()
+                        .thresholds(protocol)
+                        .map_err(|reason| (key("detection"), reason))?;
                 }
-                if let Some(other) = taken.insert((l.source.clone(), l.point()), key("source")) {
+            }
+            if is_input {
+                let deadline = l.deadline();
+                if deadline.is_zero() || deadline > Duration::from_secs(10) {
+                    return Err((key("deadline_ms"), "must be 1 to 10000 ms".into()));
+                }
+                if poll >= deadline {
                     return Err((
-                        key("source"),
-                        format!("{} of {:?} is already {other}", l.point(), l.source),
+                        key("deadline_ms"),
+                        format!(
+                            "{} ms is not above the poll period of {:?} ({} ms): one missed \
+                             poll would already be a fault",
+                            deadline.as_millis(),
+                            l.source,
+                            poll.as_millis()
+                        ),
                     ));
                 }
+            } else if l.deadline_ms.is_some() {
+                return Err((key("deadline_ms"), "is for inputs".into()));
+            }
+            if let Some(other) = taken.insert((l.source.clone(), l.point()), key("source")) {
+                return Err((
+                    key("source"),
+                    format!("{} of {:?} is already {other}", l.point(), l.source),
+                ));
             }
         }
         for (i, s) in self.io_sources.iter().enumerate() {
             if !used.contains(s.name()) {
                 return Err((
                     format!("io_sources[{i}].name"),
-                    format!("{:?} is named by no connector's io table", s.name()),
+                    format!(
+                        "{:?} is named by no connector's io table and no [[pool.matrix]] line",
+                        s.name()
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// `[[pool.matrix]]` lines: every contactor names its coil and its feedback, or none does
+    /// (the matrix is then the simulated cabinet's). A feedback must be fresher than the
+    /// pool's contactor deadline, or an ordinary operate would read as a failed close.
+    fn check_matrix_lines(&self) -> Result<(), (String, String)> {
+        let Some(pool) = &self.pool else {
+            return Ok(());
+        };
+        if !pool.board_matrix() {
+            return Ok(());
+        }
+        for (i, m) in pool.matrix.iter().enumerate() {
+            let key = |field: &str| format!("pool.matrix[{i}].{field}");
+            if m.coil.is_none() {
+                return Err((
+                    key("coil"),
+                    "the matrix is on the board's I/O (another [[pool.matrix]] entry names its \
+                     lines): every contactor needs its coil and feedback"
+                        .into(),
+                ));
+            }
+            let Some(feedback) = &m.feedback else {
+                return Err((
+                    key("feedback"),
+                    "a contactor on the board's I/O needs its auxiliary contact: without it a \
+                     weld or a failed close cannot be seen"
+                        .into(),
+                ));
+            };
+            let contactor_deadline = Duration::from_millis(pool.contactor_deadline_ms);
+            if feedback.deadline() >= contactor_deadline {
+                return Err((
+                    key("feedback.deadline_ms"),
+                    format!(
+                        "{} ms is not below pool.contactor_deadline_ms ({} ms): a feedback that \
+                         old could make an ordinary operate look like a failure",
+                        feedback.deadline().as_millis(),
+                        pool.contactor_deadline_ms
+                    ),
                 ));
             }
         }
@@ -845,6 +1004,232 @@ d2 = { source = "gpio0", line = "D2_2" }
         let e = load(&cfg).unwrap_err();
         assert!(
             e.contains("io_sources[2].name") && e.contains("gpio9"),
+            "{e}"
+        );
+    }
+
+    /// The two-connector board with a pool of two modules, one per connector, whose matrix
+    /// contactors are on gpio0; `matrix` replaces the lines of both entries.
+    fn with_matrix(matrix: [&str; 2], extra: &str) -> String {
+        format!(
+            "{}\n{extra}\n[pool]\n\
+             [[pool.modules]]\nid = 1\nmax_power_kw = 30\nmax_current_a = 100\n{}\n\
+             [[pool.modules]]\nid = 2\nmax_power_kw = 30\nmax_current_a = 100\n{}\n\
+             [[pool.matrix]]\nmodule = 1\nconnector = 1\n{}\n\
+             [[pool.matrix]]\nmodule = 2\nconnector = 2\n{}\n",
+            text(GBT, CHADEMO),
+            if extra.is_empty() {
+                ""
+            } else {
+                "device = \"pm1\""
+            },
+            if extra.is_empty() {
+                ""
+            } else {
+                "device = \"pm2\""
+            },
+            matrix[0],
+            matrix[1],
+        )
+    }
+
+    const M1: &str = r#"coil = { source = "gpio0", line = "MTX_M1_C1" }
+feedback = { source = "gpio0", line = "MTX_M1_C1_AUX", debounce_ms = 5, deadline_ms = 100 }"#;
+    const M2: &str = r#"coil = { source = "gpio0", offset = 40 }
+feedback = { source = "gpio0", offset = 41, active_low = true }"#;
+
+    #[test]
+    fn matrix_contactors_take_their_coil_and_feedback_on_the_board_lines() {
+        let cfg = load(&with_matrix([M1, M2], "")).unwrap();
+        assert!(cfg.pool.as_ref().unwrap().board_matrix());
+        let lines = cfg.board_lines();
+        let matrix: Vec<(&str, bool, String)> = lines
+            .iter()
+            .filter(|b| b.key.starts_with("pool."))
+            .map(|b| (b.key.as_str(), b.usage.is_input(), b.line.point()))
+            .collect();
+        assert_eq!(
+            matrix,
+            [
+                ("pool.matrix[0].coil", false, "MTX_M1_C1".to_string()),
+                ("pool.matrix[0].feedback", true, "MTX_M1_C1_AUX".to_string()),
+                ("pool.matrix[1].coil", false, "offset:40".to_string()),
+                ("pool.matrix[1].feedback", true, "offset:41".to_string()),
+            ]
+        );
+        // The connectors' lines come first, with their keys as before.
+        assert_eq!(lines[0].key, "connectors[0].io.plugged");
+        // A coil is an output requested open; a feedback an input with its debounce.
+        let m = &cfg.pool.as_ref().unwrap().matrix;
+        assert_eq!(
+            m[0].coil.as_ref().unwrap().gpio_config(false).direction,
+            LineDirection::Output { safe: false }
+        );
+        assert_eq!(
+            m[0].feedback.as_ref().unwrap().gpio_config(true).direction,
+            LineDirection::Input {
+                debounce: Some(Duration::from_millis(5)),
+                edges: false
+            }
+        );
+        assert!(m[1].feedback.as_ref().unwrap().gpio_config(true).active_low);
+        // Without lines the matrix is the simulated one, as before.
+        let cfg = load(&with_matrix(["", ""], "")).unwrap();
+        assert!(!cfg.pool.as_ref().unwrap().board_matrix());
+    }
+
+    #[test]
+    fn every_matrix_contactor_names_both_lines_or_none_does() {
+        let coil_only = r#"coil = { source = "gpio0", offset = 40 }"#;
+        let e = load(&with_matrix([M1, coil_only], "")).unwrap_err();
+        assert!(
+            e.contains("board.toml") && e.contains("pool.matrix[1].feedback"),
+            "{e}"
+        );
+        let e = load(&with_matrix([M1, ""], "")).unwrap_err();
+        assert!(e.contains("pool.matrix[1].coil"), "{e}");
+        let feedback_only = r#"feedback = { source = "gpio0", offset = 41 }"#;
+        let e = load(&with_matrix([feedback_only, ""], "")).unwrap_err();
+        assert!(e.contains("pool.matrix[0].coil"), "{e}");
+    }
+
+    #[test]
+    fn matrix_line_mistakes_are_named_by_key() {
+        let e = load(&with_matrix([&M1.replacen("gpio0", "gpio9", 1), M2], "")).unwrap_err();
+        assert!(
+            e.contains("pool.matrix[0].coil.source") && e.contains("gpio9"),
+            "{e}"
+        );
+        // A feedback is a level, not an ADC channel.
+        let e = load(&with_matrix(
+            [
+                M1,
+                r#"coil = { source = "gpio0", offset = 40 }
+feedback = { source = "adc0", channel = 3, divider = 2.0 }"#,
+            ],
+            "",
+        ))
+        .unwrap_err();
+        assert!(e.contains("pool.matrix[1].feedback.source"), "{e}");
+        let e = load(&with_matrix(
+            [
+                &M1.replace("deadline_ms = 100", "deadline_ms = 100, detection = {}"),
+                M2,
+            ],
+            "",
+        ))
+        .unwrap_err();
+        assert!(e.contains("pool.matrix[0].feedback.detection"), "{e}");
+        // A coil is an output: no deadline, no debounce.
+        let e = load(&with_matrix(
+            [
+                &M1.replace("\"MTX_M1_C1\" }", "\"MTX_M1_C1\", deadline_ms = 50 }"),
+                M2,
+            ],
+            "",
+        ))
+        .unwrap_err();
+        assert!(e.contains("pool.matrix[0].coil.deadline_ms"), "{e}");
+        // gpio0 polls every 10 ms.
+        let e = load(&with_matrix(
+            [M1, &M2.replace("active_low = true", "deadline_ms = 10")],
+            "",
+        ))
+        .unwrap_err();
+        assert!(
+            e.contains("pool.matrix[1].feedback.deadline_ms") && e.contains("poll period"),
+            "{e}"
+        );
+        // A feedback as old as the contactor deadline would make an operate look failed.
+        let e = load(&with_matrix([M1, M2], "").replacen(
+            "[pool]\n",
+            "[pool]\ncontactor_deadline_ms = 100\n",
+            1,
+        ))
+        .unwrap_err();
+        assert!(
+            e.contains("pool.matrix[0].feedback.deadline_ms")
+                && e.contains("contactor_deadline_ms"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_line_is_either_a_connectors_or_the_matrixs() {
+        // Connector 1's contactor line, taken again as a matrix coil.
+        let e = load(&with_matrix(
+            [&M1.replace("MTX_M1_C1\"", "K1_K2_1\""), M2],
+            "",
+        ))
+        .unwrap_err();
+        assert!(
+            e.contains("pool.matrix[0].coil.source")
+                && e.contains("connectors[0].io.contactors.source"),
+            "{e}"
+        );
+        // And one matrix line twice (offset 17 is connector 1's contactors_closed).
+        let e = load(&with_matrix(
+            [M1, &M2.replace("offset = 41", "offset = 40")],
+            "",
+        ))
+        .unwrap_err();
+        assert!(
+            e.contains("pool.matrix[1].feedback.source") && e.contains("pool.matrix[1].coil"),
+            "{e}"
+        );
+        let e = load(&with_matrix(
+            [M1, &M2.replace("offset = 41", "offset = 17")],
+            "",
+        ))
+        .unwrap_err();
+        assert!(
+            e.contains("pool.matrix[1].feedback.source")
+                && e.contains("connectors[0].io.contactors_closed"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn a_source_only_the_matrix_uses_is_used() {
+        let text = with_matrix(
+            [
+                &M1.replace("gpio0", "gpio1"),
+                &M2.replace("gpio0", "gpio1"),
+            ],
+            "",
+        )
+        .replacen(
+            "[[connectors]]\nid = 1",
+            "[[io_sources]]\nname = \"gpio1\"\nkind = \"gpio\"\nchip = \"/dev/gpiochip1\"\n\n[[connectors]]\nid = 1",
+            1,
+        );
+        let cfg = load(&text).unwrap();
+        assert!(cfg
+            .board_lines()
+            .iter()
+            .filter(|b| b.line.source == "gpio1")
+            .all(|b| b.key.starts_with("pool.matrix")));
+    }
+
+    #[test]
+    fn real_modules_are_accepted_on_a_board_matrix_and_refused_without_one() {
+        let modules = r#"
+[[devices]]
+name = "pm1"
+role = "power_module"
+profile = "x.toml"
+transport = { kind = "modbus_tcp", host = "10.0.0.21", unit = 1 }
+
+[[devices]]
+name = "pm2"
+role = "power_module"
+profile = "x.toml"
+transport = { kind = "modbus_tcp", host = "10.0.0.22", unit = 1 }
+"#;
+        load(&with_matrix([M1, M2], modules)).unwrap();
+        let e = load(&with_matrix(["", ""], modules)).unwrap_err();
+        assert!(
+            e.contains("pool.modules[0].device") && e.contains("coil and feedback"),
             "{e}"
         );
     }
