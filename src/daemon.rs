@@ -354,6 +354,7 @@ impl MainLoop {
             .collect();
         Response::Hw(crate::control::HwReport {
             connectors,
+            matrix: self.rig.matrix_lines(now),
             devices: self
                 .devices
                 .as_ref()

@@ -1284,6 +1284,16 @@ feedback = { source = "gpio0", line = "MTX_M2_C1_AUX", deadline_ms = 50 }
             assert!(std::time::Instant::now() < end, "{:?}", feedback(&mut pool));
             std::thread::sleep(Duration::from_millis(2));
         }
+        // `chargerctl hw` lists each contactor's coil and feedback line with its state.
+        let lines = pool.matrix.lines(now());
+        let line = |key: &str| lines.iter().find(|l| l.key == key).cloned().unwrap();
+        assert_eq!(
+            line("pool.matrix[0].coil").value,
+            Some(charger_hal::PointValue::Level(true))
+        );
+        let fb = line("pool.matrix[0].feedback");
+        assert_eq!(fb.value, Some(charger_hal::PointValue::Level(true)));
+        assert!(!fb.late && fb.age_ms.is_some() && fb.point == "MTX_M1_C1_AUX", "{fb:?}");
         // Module 2 joins: its active-low coil goes low.
         pool.matrix.set(1, true, now());
         until("coil 2 closed", &|| {

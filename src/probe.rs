@@ -17,7 +17,7 @@ use charger_hal::analog::{find_device, read_channel, AnalogChannel};
 use charger_hal::can::socketcan::SocketCanPort;
 use charger_hal::gpio::{Bias, GpioBackend, LineConfig, LineDirection};
 
-use crate::config::io::{IoLineSection, IoSourceSection, LineKey};
+use crate::config::io::{IoLineSection, IoSourceSection};
 use crate::config::{CanSection, Config};
 
 /// What the probe found at one key.
@@ -172,18 +172,13 @@ pub async fn probe(cfg: &Config, file: &Path, gpio: Arc<dyn GpioBackend>) -> Pro
     }
 }
 
-/// Every connector line on source `name`, with its key and its kind.
-fn lines_on<'a>(cfg: &'a Config, name: &str) -> Vec<(String, LineKey, &'a IoLineSection)> {
-    cfg.connectors
-        .iter()
-        .enumerate()
-        .filter_map(|(i, c)| Some((i, c.io.as_ref()?)))
-        .flat_map(|(i, io)| {
-            io.lines()
-                .into_iter()
-                .map(move |(k, l)| (format!("connectors[{i}].io.{}", k.key()), k, l))
-        })
-        .filter(|(_, _, l)| l.source == name)
+/// Every board line on source `name` (connectors' and the matrix's), with its key and
+/// whether it is an input.
+fn lines_on<'a>(cfg: &'a Config, name: &str) -> Vec<(String, bool, &'a IoLineSection)> {
+    cfg.board_lines()
+        .into_iter()
+        .filter(|b| b.line.source == name)
+        .map(|b| (b.key, b.usage.is_input(), b.line))
         .collect()
 }
 
@@ -192,7 +187,7 @@ fn probe_gpio(
     index: usize,
     name: &str,
     chip: &Path,
-    lines: &[(String, LineKey, &IoLineSection)],
+    lines: &[(String, bool, &IoLineSection)],
     gpio: &dyn GpioBackend,
 ) {
     let source_key = format!("io_sources[{index}]");
@@ -203,7 +198,10 @@ fn probe_gpio(
         };
         format!("{name} {line}")
     };
-    let configs: Vec<LineConfig> = lines.iter().map(|(_, k, l)| l.gpio_line(*k)).collect();
+    let configs: Vec<LineConfig> = lines
+        .iter()
+        .map(|(_, input, l)| l.gpio_config(*input))
+        .collect();
     let addresses: Vec<_> = configs.iter().map(|c| c.address.clone()).collect();
     let (info, infos) = match gpio.inspect(chip, &addresses) {
         Ok(found) => found,
@@ -262,22 +260,22 @@ fn probe_gpio(
             .and_then(|req| req.values())
             .map_err(|e| e.to_string())
     };
-    for (n, ((key, line, l), info)) in lines.iter().zip(infos).enumerate() {
+    for (n, ((key, input, l), info)) in lines.iter().zip(infos).enumerate() {
         let outcome = match info {
             Err(e) => Outcome::Failed(e.to_string()),
             Ok(info) => {
                 let at = format!("offset {}", info.offset);
-                match (info.consumer, line) {
+                match (info.consumer, input) {
                     (Some(c), _) if c == "chargerd" => Outcome::Found(format!(
                         "{at}, held by chargerd (the daemon is running: `chargerctl hw` shows it)"
                     )),
                     (Some(c), _) => Outcome::Failed(format!(
                         "{at} is held by {c:?}: another program or a kernel driver has it"
                     )),
-                    (None, LineKey::Output(_)) => Outcome::Found(format!(
+                    (None, false) => Outcome::Found(format!(
                         "{at}, free (an output: not requested, so not driven)"
                     )),
-                    (None, LineKey::Input(_)) => {
+                    (None, true) => {
                         let slot = free_inputs.iter().position(|&i| i == n);
                         match (&levels, slot) {
                             (Ok(levels), Some(s)) => Outcome::Found(format!(
@@ -309,7 +307,7 @@ fn probe_iio(
     name: &str,
     root: &Path,
     device: &str,
-    lines: &[(String, LineKey, &IoLineSection)],
+    lines: &[(String, bool, &IoLineSection)],
 ) {
     let what = format!("{name} IIO device {device:?}");
     let dir = match find_device(root, device) {

@@ -344,6 +344,14 @@ impl Rig {
             .collect()
     }
 
+    /// The pool's matrix lines with their live state (`chargerctl hw`).
+    pub fn matrix_lines(&self, now: Timestamp) -> Vec<charger_hal::LineStatus> {
+        self.pool
+            .as_ref()
+            .map(|p| p.matrix.lines(now))
+            .unwrap_or_default()
+    }
+
     pub fn last_outputs(&self, id: u32) -> Option<&HardwareOutputs> {
         self.slots.iter().find(|s| s.id == id).map(|s| &s.last)
     }

@@ -560,3 +560,70 @@ can = { backend = "simulated" }
     assert!(charged, "GB/T trucks did not charge");
     assert_eq!(aux_seen, [true, true]);
 }
+
+/// `chargerctl hw set`: an output driven by hand only on a connector made Inoperative, never
+/// with a session; the station's rules still hold (the contactors close only once the lock
+/// reports locked, and the supply stays off); making the connector Operative hands every
+/// output back.
+#[test]
+fn outputs_driven_by_hand_only_on_an_inoperative_connector_under_the_station_rules() {
+    let by_hand = |line: &str, level: Option<bool>| StationCommand::TestOutput {
+        connector: 1,
+        line: line.into(),
+        level,
+    };
+    let (mut b, _) = charging();
+    // Charging: refused, and an inoperative change only scheduled is not enough.
+    assert!(matches!(
+        b.command(by_hand("contactors", Some(false))),
+        Err(CommandError::NotInoperative(1))
+    ));
+    b.command(StationCommand::SetAvailability {
+        connector: 1,
+        operative: false,
+    })
+    .unwrap();
+    assert!(matches!(
+        b.command(by_hand("connector_lock", Some(false))),
+        Err(CommandError::NotInoperative(1))
+    ));
+    b.command(StationCommand::Stop {
+        connector: 1,
+        reason: StopReason::Local,
+    })
+    .unwrap();
+    assert!(b.run_until(MIN, |b| !b.probe(1).outputs.io.contactors
+        && b.rig.station().snapshot()[0].transaction.is_none()));
+    b.unplug(1);
+    b.run_for(secs(2));
+    assert!(matches!(
+        b.command(by_hand("k9", Some(true))),
+        Err(CommandError::UnknownLine(_))
+    ));
+
+    // Inoperative and dead: the contactors asked closed stay open until the lock, asked
+    // locked by hand too, reports locked; the supply never comes on.
+    b.command(by_hand("contactors", Some(true))).unwrap();
+    b.run_for(secs(1));
+    assert!(!b.probe(1).outputs.io.contactors, "closed before the lock");
+    b.command(by_hand("connector_lock", Some(true))).unwrap();
+    assert!(b.run_until(secs(5), |b| b.probe(1).outputs.io.contactors));
+    b.run_for(secs(1));
+    let p = b.probe(1);
+    assert!(p.outputs.io.contactors && !p.outputs.power.enabled, "{p:?}");
+    // The feedback follows the command: no contactor fault.
+    assert!(raised(&b, 1, FaultKind::ContactorStuckOpen, 0).is_none());
+    let snap = &b.rig.station().snapshot()[0];
+    assert_eq!(snap.test_outputs.get("contactors"), Some(&true), "{snap:?}");
+
+    // Handed back one by one, or all at once by making the connector Operative.
+    b.command(by_hand("contactors", None)).unwrap();
+    b.step();
+    assert!(!b.probe(1).outputs.io.contactors);
+    assert!(b.probe(1).outputs.io.connector_lock);
+    operative(&mut b, 1);
+    b.step();
+    let p = b.probe(1);
+    assert!(!p.outputs.io.contactors && !p.outputs.io.connector_lock, "{p:?}");
+    assert!(b.rig.station().snapshot()[0].test_outputs.is_empty());
+}

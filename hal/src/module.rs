@@ -96,6 +96,12 @@ pub trait SwitchingMatrix: Send + std::fmt::Debug {
     /// open, `None` when the feedback cannot be read (treated as "not known open").
     fn feedback(&self, index: usize) -> Option<bool>;
 
+    /// Each contactor's coil and feedback line with its live state (`chargerctl hw`); none
+    /// for a matrix without lines of its own (the simulator's).
+    fn lines(&self, _now: Timestamp) -> Vec<crate::io::LineStatus> {
+        Vec::new()
+    }
+
     /// Advance to `now`, once per control step before the feedback is read: simulated
     /// physics, or the board's matrix taking its latest feedback readings against their
     /// deadlines ([`crate::board::BoardMatrix`]).

@@ -535,7 +535,25 @@ fn format_hw(report: &chargerd::control::HwReport) -> String {
         if c.lines.is_empty() {
             let _ = writeln!(out, "  (the simulator's I/O: no board lines)");
         }
-        for l in &c.lines {
+        format_lines(&mut out, &c.lines);
+    }
+    if !report.matrix.is_empty() {
+        let _ = writeln!(out, "pool matrix");
+        format_lines(&mut out, &report.matrix);
+    }
+    if !report.devices.is_empty() {
+        let _ = writeln!(out, "devices");
+        out.push_str(&format_devices(&report.devices));
+    }
+    out
+}
+
+/// One line per board line: direction, key, source, point, value, age, detection, lateness,
+/// the source's last error.
+fn format_lines(out: &mut String, lines: &[charger_hal::LineStatus]) {
+    use std::fmt::Write as _;
+    {
+        for l in lines {
             let value = match l.value {
                 Some(charger_hal::PointValue::Level(v)) => on(v).to_string(),
                 Some(charger_hal::PointValue::Analog(v)) => format!("{v:.2} V"),
@@ -561,11 +579,6 @@ fn format_hw(report: &chargerd::control::HwReport) -> String {
             );
         }
     }
-    if !report.devices.is_empty() {
-        let _ = writeln!(out, "devices");
-        out.push_str(&format_devices(&report.devices));
-    }
-    out
 }
 
 fn on(v: bool) -> &'static str {

@@ -90,6 +90,10 @@ pub enum Request {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HwReport {
     pub connectors: Vec<HwConnector>,
+    /// The pool's matrix contactors on the board: each coil and feedback line (none: no
+    /// pool, or its simulated matrix).
+    #[serde(default)]
+    pub matrix: Vec<charger_hal::LineStatus>,
     pub devices: Vec<charger_hal::devices::DeviceHealth>,
 }
 

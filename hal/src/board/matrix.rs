@@ -17,7 +17,7 @@ use std::time::Duration;
 use charger_protocol::Timestamp;
 
 use super::missed_deadline;
-use crate::io::{LineSource, PointReading, PointValue};
+use crate::io::{LineSource, LineStatus, PointReading, PointValue};
 use crate::module::SwitchingMatrix;
 
 /// One matrix contactor's lines.
@@ -134,6 +134,42 @@ impl SwitchingMatrix for BoardMatrix {
 
     fn feedback(&self, index: usize) -> Option<bool> {
         self.feedback.get(index).copied().flatten()
+    }
+
+    fn lines(&self, now: Timestamp) -> Vec<LineStatus> {
+        let mut lines = Vec::with_capacity(self.contactors.len() * 2);
+        for (i, c) in self.contactors.iter().enumerate() {
+            lines.push(LineStatus {
+                key: format!("pool.matrix[{i}].coil"),
+                output: true,
+                source: c.coil_source.name().to_string(),
+                point: c.coil_point.clone(),
+                value: self
+                    .written
+                    .get(i)
+                    .copied()
+                    .flatten()
+                    .map(PointValue::Level),
+                age_ms: None,
+                late: false,
+                detection: None,
+                error: c.coil_source.last_error(),
+            });
+            let reading = c.feedback_source.input(&c.feedback_point);
+            lines.push(LineStatus {
+                key: format!("pool.matrix[{i}].feedback"),
+                output: false,
+                source: c.feedback_source.name().to_string(),
+                point: c.feedback_point.clone(),
+                value: reading.map(|r| r.value),
+                age_ms: reading
+                    .map(|r| u64::try_from((now - r.at).as_millis()).unwrap_or(u64::MAX)),
+                late: missed_deadline(reading.as_ref(), c.feedback_deadline, now),
+                detection: None,
+                error: c.feedback_source.last_error(),
+            });
+        }
+        lines
     }
 
     fn step(&mut self, now: Timestamp) {
