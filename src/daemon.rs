@@ -423,6 +423,25 @@ impl MainLoop {
                 let _ = reply.send(self.hw(now));
                 return;
             }
+            Request::CanDump { connector, from } => {
+                let protocol = self
+                    .cfg
+                    .connectors
+                    .iter()
+                    .find(|c| c.id == connector)
+                    .map(|c| c.protocol);
+                let response = match (protocol, self.rig.can_log(connector, from)) {
+                    (Some(protocol), Some((frames, next, missed))) => Response::Frames {
+                        protocol,
+                        frames,
+                        next,
+                        missed,
+                    },
+                    _ => Response::error(format!("no connector {connector}")),
+                };
+                let _ = reply.send(response);
+                return;
+            }
             Request::HwSet {
                 connector,
                 line,

@@ -1293,7 +1293,10 @@ feedback = { source = "gpio0", line = "MTX_M2_C1_AUX", deadline_ms = 50 }
         );
         let fb = line("pool.matrix[0].feedback");
         assert_eq!(fb.value, Some(charger_hal::PointValue::Level(true)));
-        assert!(!fb.late && fb.age_ms.is_some() && fb.point == "MTX_M1_C1_AUX", "{fb:?}");
+        assert!(
+            !fb.late && fb.age_ms.is_some() && fb.point == "MTX_M1_C1_AUX",
+            "{fb:?}"
+        );
         // Module 2 joins: its active-low coil goes low.
         pool.matrix.set(1, true, now());
         until("coil 2 closed", &|| {

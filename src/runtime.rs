@@ -100,6 +100,65 @@ struct Slot {
     hardware: Box<dyn ConnectorHardware>,
     can_errors: u64,
     last: HardwareOutputs,
+    /// The bus's last frames, both ways (`chargerctl hw can-dump`).
+    can_log: CanLog,
+}
+
+/// Frames a connector's CAN log keeps: at 10 ms steps and a dozen frames a step, about a
+/// second, more than a client polling every 100 ms needs.
+pub const CAN_LOG_FRAMES: usize = 1024;
+
+/// One frame on a connector's bus as `chargerctl hw can-dump` gets it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LoggedFrame {
+    /// Counts every frame logged on this connector since the daemon started.
+    pub seq: u64,
+    /// The station's clock, in ms.
+    pub at_ms: u64,
+    /// From the vehicle (`true`) or to it.
+    pub received: bool,
+    pub id: u32,
+    pub extended: bool,
+    pub data: Vec<u8>,
+}
+
+/// The last [`CAN_LOG_FRAMES`] frames of one bus.
+#[derive(Debug, Default)]
+pub struct CanLog {
+    frames: std::collections::VecDeque<LoggedFrame>,
+    next: u64,
+}
+
+impl CanLog {
+    fn push(&mut self, at: Timestamp, received: bool, frame: &charger_protocol::CanFrame) {
+        if self.frames.len() == CAN_LOG_FRAMES {
+            self.frames.pop_front();
+        }
+        self.frames.push_back(LoggedFrame {
+            seq: self.next,
+            at_ms: at.as_millis(),
+            received,
+            id: frame.id(),
+            extended: frame.is_extended(),
+            data: frame.data().to_vec(),
+        });
+        self.next = self.next.saturating_add(1);
+    }
+
+    /// The frames from sequence number `from` on (all kept, for `None`), the number to ask
+    /// from next time, and how many from `from` on are no longer kept (the client was slow).
+    pub fn since(&self, from: Option<u64>) -> (Vec<LoggedFrame>, u64, u64) {
+        let first_kept = self.frames.front().map_or(self.next, |f| f.seq);
+        let from = from.unwrap_or(first_kept);
+        let missed = first_kept.saturating_sub(from);
+        let frames = self
+            .frames
+            .iter()
+            .filter(|f| f.seq >= from)
+            .cloned()
+            .collect();
+        (frames, self.next, missed)
+    }
 }
 
 impl std::fmt::Debug for Slot {
@@ -129,6 +188,7 @@ impl Rig {
                 hardware,
                 can_errors: 0,
                 last: HardwareOutputs::default(),
+                can_log: CanLog::default(),
             })
             .collect();
         Rig {
@@ -201,7 +261,10 @@ impl Rig {
             let mut frames = Vec::new();
             loop {
                 match hw.can().try_recv() {
-                    Ok(Some(f)) => frames.push(f),
+                    Ok(Some(f)) => {
+                        slot.can_log.push(now, true, &f);
+                        frames.push(f);
+                    }
                     Ok(None) => break,
                     Err(e) => {
                         slot.can_errors += 1;
@@ -251,6 +314,7 @@ impl Rig {
                 cooling.command(cmd, now);
             }
             for f in &out.frames {
+                slot.can_log.push(now, false, f);
                 if let Err(e) = hw.can().send(f) {
                     slot.can_errors += 1;
                     if slot.can_errors.is_power_of_two() {
@@ -344,6 +408,14 @@ impl Rig {
             .collect()
     }
 
+    /// Connector `id`'s logged frames from `from` on (see [`CanLog::since`]).
+    pub fn can_log(&self, id: u32, from: Option<u64>) -> Option<(Vec<LoggedFrame>, u64, u64)> {
+        self.slots
+            .iter()
+            .find(|s| s.id == id)
+            .map(|s| s.can_log.since(from))
+    }
+
     /// The pool's matrix lines with their live state (`chargerctl hw`).
     pub fn matrix_lines(&self, now: Timestamp) -> Vec<charger_hal::LineStatus> {
         self.pool
@@ -396,5 +468,34 @@ impl Rig {
 
     pub fn station(&self) -> &Station {
         &self.station
+    }
+}
+
+#[cfg(test)]
+mod can_log_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+
+    #[test]
+    fn the_log_keeps_the_last_frames_and_says_how_many_a_slow_reader_missed() {
+        let mut log = CanLog::default();
+        let f = charger_protocol::CanFrame::new(0x100, false, &[1, 2, 3]).unwrap();
+        let (frames, next, missed) = log.since(None);
+        assert!(frames.is_empty() && next == 0 && missed == 0);
+        for i in 0..3 {
+            log.push(Timestamp::from_millis(i * 10), i % 2 == 0, &f);
+        }
+        let (frames, next, missed) = log.since(Some(0));
+        assert_eq!((frames.len(), next, missed), (3, 3, 0));
+        assert!(frames[0].received && !frames[1].received && frames[2].at_ms == 20);
+        assert!(log.since(Some(next)).0.is_empty());
+        for i in 0..(CAN_LOG_FRAMES as u64 + 7) {
+            log.push(Timestamp::from_millis(100 + i), true, &f);
+        }
+        let (frames, next, missed) = log.since(Some(3));
+        assert_eq!(frames.len(), CAN_LOG_FRAMES);
+        assert_eq!(next, 3 + CAN_LOG_FRAMES as u64 + 7);
+        assert_eq!(missed, 7);
+        assert_eq!(frames[0].seq, 10);
     }
 }

@@ -2952,3 +2952,31 @@ connector_lock = {{ source = "cabinet-io", line = "do2" }}
     drop(d);
     drop(server);
 }
+
+/// `chargerctl hw can-dump`: a GB/T truck plugged into the simulator; the dump shows both
+/// directions, decoded (the charger's CHM, the truck's BHM), and ends after --count frames.
+#[test]
+fn chargerctl_hw_can_dump_shows_the_frames_of_a_connector_decoded() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = Daemon::start(dir.path());
+    d.ctl_ok(&["sim", "plug", "2"]);
+    d.ctl_ok(&["start", "2", "--id-tag", "FLEET-0001"]);
+    let dump = d.ctl_ok(&["hw", "can-dump", "2", "--count", "60"]);
+    let lines: Vec<&str> = dump.lines().filter(|l| !l.starts_with("...")).collect();
+    assert_eq!(lines.len(), 60, "{dump}");
+    assert!(dump.contains(" tx ") && dump.contains(" rx "), "{dump}");
+    assert!(
+        dump.contains("56->F4 CHM") || dump.contains("56->F4 CRM"),
+        "{dump}"
+    );
+    assert!(dump.contains("F4->56 "), "{dump}");
+    // JSON: one frame a line, with its sequence number.
+    let json = d.ctl_ok(&["--json", "hw", "can-dump", "2", "--count", "3"]);
+    for line in json.lines() {
+        let v: Value = serde_json::from_str(line).unwrap();
+        assert!(v["seq"].is_u64() && v["id"].is_u64(), "{line}");
+    }
+    // An unknown connector is named.
+    let e = d.ctl(&["hw", "can-dump", "9", "--count", "1"]);
+    assert!(String::from_utf8_lossy(&e.stderr).contains("no connector 9"));
+}

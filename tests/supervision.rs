@@ -624,6 +624,9 @@ fn outputs_driven_by_hand_only_on_an_inoperative_connector_under_the_station_rul
     operative(&mut b, 1);
     b.step();
     let p = b.probe(1);
-    assert!(!p.outputs.io.contactors && !p.outputs.io.connector_lock, "{p:?}");
+    assert!(
+        !p.outputs.io.contactors && !p.outputs.io.connector_lock,
+        "{p:?}"
+    );
     assert!(b.rig.station().snapshot()[0].test_outputs.is_empty());
 }

@@ -227,6 +227,15 @@ enum HwCmd {
         #[arg(long)]
         yes: bool,
     },
+    /// Show a connector's CAN frames live, both ways, decoded (CHAdeMO frames, GB/T
+    /// messages; multi-packet GB/T messages as their transport frames), until Ctrl-C.
+    CanDump {
+        /// Connector number.
+        connector: u32,
+        /// Stop after this many frames.
+        #[arg(long)]
+        count: Option<u64>,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -249,6 +258,12 @@ fn request_of(cmd: &Command) -> Result<Request, CtlError> {
         | Command::Man { .. } => Request::Status,
         Command::Sessions { limit } => Request::Sessions { limit: *limit },
         Command::Hw { action: None } => Request::Hw,
+        Command::Hw {
+            action: Some(HwCmd::CanDump { connector, .. }),
+        } => Request::CanDump {
+            connector: *connector,
+            from: None,
+        },
         Command::Hw {
             action:
                 Some(HwCmd::Set {
@@ -402,6 +417,12 @@ fn run(cli: &Cli) -> Result<(), CtlError> {
     {
         confirm_hand_drive(*connector, line, level)?;
     }
+    if let Command::Hw {
+        action: Some(HwCmd::CanDump { connector, count }),
+    } = &cli.command
+    {
+        return can_dump(&socket, *connector, *count, cli.json);
+    }
     let response = Client::connect(&socket)?.call(&request)?;
     if let (Command::Devices, Response::Status(status)) = (&cli.command, &response) {
         if cli.json {
@@ -458,6 +479,89 @@ fn run(cli: &Cli) -> Result<(), CtlError> {
         return Ok(());
     }
     show(&response, cli.json)
+}
+
+/// `chargerctl hw can-dump`: ask for the frames logged since the last answer every 100 ms and
+/// print each, decoded, until `count` frames (or forever).
+fn can_dump(
+    socket: &std::path::Path,
+    connector: u32,
+    count: Option<u64>,
+    json: bool,
+) -> Result<(), CtlError> {
+    let mut from = None;
+    let mut shown: u64 = 0;
+    loop {
+        let response = Client::connect(socket)?.call(&Request::CanDump { connector, from })?;
+        let Response::Frames {
+            protocol,
+            frames,
+            next,
+            missed,
+        } = response
+        else {
+            return show(&response, json);
+        };
+        if missed > 0 {
+            println!(
+                "... {missed} frames not shown (the daemon keeps the last {})",
+                chargerd::runtime::CAN_LOG_FRAMES
+            );
+        }
+        for f in &frames {
+            if count.is_some_and(|c| shown >= c) {
+                return Ok(());
+            }
+            shown += 1;
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string(f).map_err(|e| CtlError::Daemon(e.to_string()))?
+                );
+            } else {
+                println!("{}", format_frame(protocol, f));
+            }
+        }
+        let _ = std::io::stdout().flush();
+        if count.is_some_and(|c| shown >= c) {
+            return Ok(());
+        }
+        from = Some(next);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// One logged frame: time, direction, identifier, bytes, and what the connector's protocol
+/// makes of it.
+fn format_frame(
+    protocol: chargerd::config::ProtocolKind,
+    f: &chargerd::runtime::LoggedFrame,
+) -> String {
+    let decoded = match charger_protocol::CanFrame::new(f.id, f.extended, &f.data) {
+        Ok(frame) => match protocol {
+            chargerd::config::ProtocolKind::Chademo => {
+                charger_protocol::chademo::frames::describe(&frame)
+            }
+            chargerd::config::ProtocolKind::Gbt => charger_protocol::gbt::frames::describe(
+                &frame,
+                charger_protocol::gbt::frames::CurrentCodec::default(),
+            ),
+        },
+        Err(e) => format!("not a CAN frame: {e}"),
+    };
+    let id = if f.extended {
+        format!("{:08X}", f.id)
+    } else {
+        format!("{:03X}", f.id)
+    };
+    let bytes: Vec<String> = f.data.iter().map(|b| format!("{b:02X}")).collect();
+    format!(
+        "{:>10.3} {} {id:>8} [{}] {:<23} {decoded}",
+        f.at_ms as f64 / 1000.0,
+        if f.received { "rx" } else { "tx" },
+        f.data.len(),
+        bytes.join(" ")
+    )
 }
 
 /// Ask the technician to type the connector number before an output is driven by hand; a
@@ -846,6 +950,7 @@ fn show(response: &Response, json: bool) -> Result<(), CtlError> {
         Response::Inlet(report) => println!("{report:?}"),
         Response::Ocpp(o) => print!("{}", format_ocpp(o)),
         Response::Hw(report) => print!("{}", format_hw(report)),
+        Response::Frames { .. } => {}
         Response::Config { keys } => {
             for k in keys {
                 println!(

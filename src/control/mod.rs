@@ -76,6 +76,13 @@ pub enum Request {
     },
     /// Every connector's lines with their live state, and every device (`chargerctl hw`).
     Hw,
+    /// Connector `connector`'s CAN frames logged from sequence number `from` on (all kept
+    /// for none): `chargerctl hw can-dump` asks again from the `next` of each answer.
+    CanDump {
+        connector: u32,
+        #[serde(default)]
+        from: Option<u64>,
+    },
     /// Drive output `line` of `connector` by hand, or hand it back (`level` absent): only on
     /// an Inoperative, de-energized connector (`chargerctl hw set`).
     HwSet {
@@ -152,6 +159,7 @@ impl Request {
             Request::Ocpp => ("ocpp", Access::Read),
             Request::ConfigGet { .. } => ("config_get", Access::Read),
             Request::Hw => ("hw", Access::Read),
+            Request::CanDump { .. } => ("can_dump", Access::Read),
             // Drives a contactor or the lock of a real connector.
             Request::HwSet { .. } => ("hw_set", Access::Admin),
             Request::Start { .. } => ("start", Access::Admin),
@@ -205,14 +213,28 @@ pub struct StationStatus {
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum Response {
     Status(StationStatus),
-    Sessions { sessions: Vec<SessionRecord> },
+    Sessions {
+        sessions: Vec<SessionRecord>,
+    },
     Done(CommandOutcome),
     SimDone,
     Inlet(InletReport),
     Ocpp(crate::ocpp::client::OcppStatus),
-    Config { keys: Vec<ConfigKey> },
+    Config {
+        keys: Vec<ConfigKey>,
+    },
     Hw(HwReport),
-    Error { message: String },
+    /// Frames of a connector's bus, oldest first; ask from `next` for the following ones;
+    /// `missed` were dropped from the log before they were asked for.
+    Frames {
+        protocol: crate::config::ProtocolKind,
+        frames: Vec<crate::runtime::LoggedFrame>,
+        next: u64,
+        missed: u64,
+    },
+    Error {
+        message: String,
+    },
 }
 
 /// One OCPP configuration key as `chargerctl config get` shows it.

@@ -908,3 +908,27 @@ mod tests {
         );
     }
 }
+
+/// One frame as `chargerctl hw can-dump` shows it: the vehicle's or the charger's frame
+/// decoded, or why it does not decode.
+pub fn describe(frame: &CanFrame) -> String {
+    match VehicleFrame::decode(frame) {
+        Ok(v) => format!("{v:?}"),
+        Err(_) => match ChargerFrame::decode(frame) {
+            Ok(c) => format!("{c:?}"),
+            Err(e) => format!("not a CHAdeMO frame: {e}"),
+        },
+    }
+}
+
+#[cfg(test)]
+mod describe_tests {
+    use super::*;
+
+    #[test]
+    fn a_frame_is_described_decoded_or_with_why_not() {
+        let text =
+            describe(&CanFrame::new(0x7FF, false, &[1, 2]).unwrap_or_else(|_| unreachable!()));
+        assert!(text.starts_with("not a CHAdeMO frame"), "{text}");
+    }
+}

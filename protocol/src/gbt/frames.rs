@@ -2024,3 +2024,116 @@ mod tests {
         assert_eq!(Bmv::decode(&bmv.encode()).unwrap(), bmv);
     }
 }
+
+/// The message name of a GB/T PGN (`None`: not one of GB/T 27930's).
+pub fn pgn_name(pgn: u32) -> Option<&'static str> {
+    Some(match pgn {
+        pgn::CRM => "CRM",
+        pgn::BRM => "BRM",
+        pgn::BCP => "BCP",
+        pgn::CTS => "CTS",
+        pgn::CML => "CML",
+        pgn::BRO => "BRO",
+        pgn::CRO => "CRO",
+        pgn::BCL => "BCL",
+        pgn::BCS => "BCS",
+        pgn::CCS => "CCS",
+        pgn::BSM => "BSM",
+        pgn::BMV => "BMV",
+        pgn::BMT => "BMT",
+        pgn::BSP => "BSP",
+        pgn::BST => "BST",
+        pgn::CST => "CST",
+        pgn::BSD => "BSD",
+        pgn::CSD => "CSD",
+        pgn::BEM => "BEM",
+        pgn::CEM => "CEM",
+        pgn::CHM => "CHM",
+        pgn::BHM => "BHM",
+        _ => return None,
+    })
+}
+
+/// One frame as `chargerctl hw can-dump` shows it: source and destination, the message name,
+/// and its fields where the frame carries the whole message (a multi-packet message shows as
+/// its transport frames, with the PGN they carry). Currents with `codec`.
+pub fn describe(frame: &crate::CanFrame, codec: CurrentCodec) -> String {
+    use crate::j1939::{J1939Id, PGN_TP_CM, PGN_TP_DT};
+    let Some(id) = J1939Id::from_frame(frame) else {
+        return "not a J1939 frame (standard identifier)".into();
+    };
+    let data = frame.data();
+    let head = format!("{:02X}->{:02X}", id.source, id.destination);
+    let fields = match id.pgn {
+        pgn::CHM => Chm::decode(data).map(|m| format!("{m:?}")),
+        pgn::BHM => Bhm::decode(data).map(|m| format!("{m:?}")),
+        pgn::CRM => Crm::decode(data).map(|m| format!("{m:?}")),
+        pgn::CTS => Cts::decode(data).map(|m| format!("{m:?}")),
+        pgn::CML => Cml::decode(data, codec).map(|m| format!("{m:?}")),
+        pgn::BRO => Bro::decode(data).map(|m| format!("{m:?}")),
+        pgn::CRO => Cro::decode(data).map(|m| format!("{m:?}")),
+        pgn::BCL => Bcl::decode(data, codec).map(|m| format!("{m:?}")),
+        pgn::CCS => Ccs::decode(data, codec).map(|m| format!("{m:?}")),
+        pgn::BSM => Bsm::decode(data).map(|m| format!("{m:?}")),
+        pgn::BST => Bst::decode(data).map(|m| format!("{m:?}")),
+        pgn::CST => Cst::decode(data).map(|m| format!("{m:?}")),
+        pgn::BSD => Bsd::decode(data).map(|m| format!("{m:?}")),
+        pgn::CSD => Csd::decode(data).map(|m| format!("{m:?}")),
+        PGN_TP_CM | PGN_TP_DT => {
+            let kind = if id.pgn == PGN_TP_CM {
+                "TP.CM"
+            } else {
+                "TP.DT"
+            };
+            // TP.CM carries the PGN of the message it announces in bytes 5..8.
+            let carried = match (id.pgn == PGN_TP_CM, data.get(5..8)) {
+                (true, Some(b)) => {
+                    let p = u32::from(b[0]) | u32::from(b[1]) << 8 | u32::from(b[2]) << 16;
+                    format!(" of {}", pgn_name(p).unwrap_or("an unknown PGN"))
+                }
+                _ => String::new(),
+            };
+            return format!("{head} {kind}{carried} {data:02X?}");
+        }
+        other => {
+            return format!(
+                "{head} {} {data:02X?}",
+                pgn_name(other).map_or_else(|| format!("PGN {other:#06X}"), str::to_string)
+            )
+        }
+    };
+    let name = pgn_name(id.pgn).unwrap_or("?");
+    match fields {
+        Ok(text) => format!("{head} {name} {text}"),
+        Err(e) => format!("{head} {name} {data:02X?} (does not decode: {e})"),
+    }
+}
+
+#[cfg(test)]
+mod describe_tests {
+    use super::*;
+    use crate::j1939::{J1939Id, PGN_TP_CM};
+
+    fn frame(pgn: u32, data: &[u8]) -> crate::CanFrame {
+        J1939Id::new(6, pgn, 0xF4, 0x56)
+            .frame(data)
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    #[test]
+    fn frames_are_named_and_decoded_where_whole() {
+        let text = describe(&frame(pgn::CHM, &[1, 1, 0]), CurrentCodec::Offset400);
+        assert!(text.starts_with("56->F4 CHM "), "{text}");
+        // A TP.CM RTS announcing BCP (PGN 0x000600).
+        let text = describe(
+            &frame(PGN_TP_CM, &[0x10, 13, 0, 2, 0xFF, 0x00, 0x06, 0x00]),
+            CurrentCodec::Offset400,
+        );
+        assert!(text.contains("TP.CM of BCP"), "{text}");
+        // A short CML does not decode: said, with its bytes.
+        let text = describe(&frame(pgn::CML, &[1]), CurrentCodec::Offset400);
+        assert!(text.contains("does not decode"), "{text}");
+        let text = describe(&frame(0x3300, &[1]), CurrentCodec::Offset400);
+        assert!(text.contains("PGN 0x3300"), "{text}");
+    }
+}
