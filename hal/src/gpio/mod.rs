@@ -193,12 +193,28 @@ struct Shared {
     clock: ReadingClock,
     backend: Arc<dyn GpioBackend>,
     request: Mutex<Option<Arc<dyn GpioLines>>>,
-    inputs: Mutex<Vec<Option<PointReading>>>,
+    inputs: Mutex<Inputs>,
     outputs: Mutex<Outputs>,
     /// Wakes the output thread: a command changed, a request was (re)opened, or stop.
     outputs_changed: Condvar,
     last_error: Mutex<Option<String>>,
     stop: AtomicBool,
+}
+
+/// The inputs' latest readings, by line index (`None` for outputs and before a first read).
+///
+/// **An edge is never lost between two reads.** An e-stop chain that opens for 3 ms and closes
+/// again gives two edges in one wake-up; a read after them sees "closed", and a board stepping
+/// every 10 ms could miss the opening. So the level an edge brings is held in the reading until
+/// the board has read it once ([`LineSource::input`]); what the line did afterwards (the next
+/// edges, the polls) queues behind it with fresh times, and is what the read after shows.
+#[derive(Debug)]
+struct Inputs {
+    readings: Vec<Option<PointReading>>,
+    /// The reading holds an edge's level the board has not read yet.
+    edge_unread: Vec<bool>,
+    /// The level that follows the held edge's (a later edge, or the last poll).
+    queued: Vec<Option<bool>>,
 }
 
 /// Commanded and written levels, by line index (`None` for inputs, and for an output not
@@ -235,7 +251,11 @@ impl GpioSource {
             clock,
             backend,
             request: Mutex::new(None),
-            inputs: Mutex::new(vec![None; n]),
+            inputs: Mutex::new(Inputs {
+                readings: vec![None; n],
+                edge_unread: vec![false; n],
+                queued: vec![None; n],
+            }),
             outputs: Mutex::new(Outputs {
                 commanded,
                 written: vec![None; n],
@@ -280,7 +300,19 @@ impl LineSource for GpioSource {
 
     fn input(&self, point: &str) -> Option<PointReading> {
         let i = self.point(point)?;
-        lock(&self.shared.inputs).get(i).copied().flatten()
+        let mut inputs = lock(&self.shared.inputs);
+        let reading = inputs.readings.get(i).copied().flatten();
+        if inputs.edge_unread.get(i).copied().unwrap_or(false) {
+            // Read once: what followed the edge is what the next read shows.
+            let queued = inputs.queued.get_mut(i).and_then(Option::take);
+            if let Some(e) = inputs.edge_unread.get_mut(i) {
+                *e = false;
+            }
+            if let (Some(Some(slot)), Some(level)) = (inputs.readings.get_mut(i), queued) {
+                slot.value = PointValue::Level(level);
+            }
+        }
+        reading
     }
 
     fn set_output(&self, point: &str, level: bool) -> Result<(), LineError> {
@@ -391,16 +423,76 @@ impl Shared {
 
     fn publish(&self, values: &[bool]) {
         let at = self.clock.at(tokio::time::Instant::now());
-        let mut inputs = lock(&self.inputs);
+        let inputs = &mut *lock(&self.inputs);
         for (i, (_, line)) in self.config.points.iter().enumerate() {
             if line.is_output() {
                 continue;
             }
-            if let (Some(slot), Some(&level)) = (inputs.get_mut(i), values.get(i)) {
+            let Some(&level) = values.get(i) else {
+                continue;
+            };
+            let unread = inputs.edge_unread.get(i).copied().unwrap_or(false);
+            let Some(slot) = inputs.readings.get_mut(i) else {
+                continue;
+            };
+            match slot {
+                // An edge's level not read yet stays; the poll queues behind it, fresh.
+                Some(held) if unread => {
+                    held.at = at;
+                    if let Some(q) = inputs.queued.get_mut(i) {
+                        *q = Some(level);
+                    }
+                }
+                _ => {
+                    *slot = Some(PointReading {
+                        value: PointValue::Level(level),
+                        at,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Edges as they arrived: the first one not yet read is held, later ones queue behind it
+    /// (see [`Inputs`]).
+    fn record_edges(&self, edges: &[EdgeEvent]) {
+        if edges.is_empty() {
+            return;
+        }
+        let at = self.clock.at(tokio::time::Instant::now());
+        let inputs = &mut *lock(&self.inputs);
+        for e in edges {
+            let i = e.line;
+            if self.config.points.get(i).is_none_or(|(_, l)| l.is_output()) {
+                continue;
+            }
+            let unread = inputs.edge_unread.get(i).copied().unwrap_or(false);
+            if unread {
+                if let Some(q) = inputs.queued.get_mut(i) {
+                    *q = Some(e.active);
+                }
+                continue;
+            }
+            let changed = inputs
+                .readings
+                .get(i)
+                .copied()
+                .flatten()
+                .is_none_or(|r| r.value != PointValue::Level(e.active));
+            if !changed {
+                continue;
+            }
+            if let Some(slot) = inputs.readings.get_mut(i) {
                 *slot = Some(PointReading {
-                    value: PointValue::Level(level),
+                    value: PointValue::Level(e.active),
                     at,
                 });
+            }
+            if let Some(u) = inputs.edge_unread.get_mut(i) {
+                *u = true;
+            }
+            if let Some(q) = inputs.queued.get_mut(i) {
+                *q = None;
             }
         }
     }
@@ -423,10 +515,13 @@ impl Shared {
                 }
             }
             // Back at the top at once on an edge, else after the poll period.
-            if let Err(e) = req.wait_edges(self.config.poll) {
-                self.close(&e);
-                request = None;
-                self.sleep(self.config.retry);
+            match req.wait_edges(self.config.poll) {
+                Ok(edges) => self.record_edges(&edges),
+                Err(e) => {
+                    self.close(&e);
+                    request = None;
+                    self.sleep(self.config.retry);
+                }
             }
         }
         *lock(&self.request) = None;

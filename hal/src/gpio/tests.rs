@@ -218,3 +218,27 @@ fn a_failed_read_sets_the_outputs_safe_before_the_chip_is_closed() {
     });
     assert_eq!(fake.writes(chip, "K1_K2"), vec![false, true, false]);
 }
+
+/// An e-stop chain that opens for an instant and closes again before any read: the opening is
+/// held until the board has read it once, then the line reads what it is now. Polling every
+/// 30 s, so only the edges can tell.
+#[test]
+fn a_short_opening_of_the_emergency_stop_is_read_once_not_lost() {
+    let fake = board();
+    let chip = Path::new(CHIP);
+    // Chain closed: the active-low line is high.
+    fake.drive(chip, "ESTOP_N", true);
+    let s = source(&fake, Duration::from_secs(30));
+    wait_until("first reading", || level(&s, "estop") == Some(false));
+    for _ in 0..3 {
+        fake.drive(chip, "ESTOP_N", false);
+        fake.drive(chip, "ESTOP_N", true);
+        wait_until("the opening", || level(&s, "estop") == Some(true));
+        assert_eq!(level(&s, "estop"), Some(false), "closed again after the opening");
+        assert_eq!(level(&s, "estop"), Some(false));
+    }
+    // A lasting opening reads open until the chain closes.
+    fake.drive(chip, "ESTOP_N", false);
+    wait_until("open", || level(&s, "estop") == Some(true));
+    assert_eq!(level(&s, "estop"), Some(true));
+}
