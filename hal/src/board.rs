@@ -207,7 +207,9 @@ pub fn assemble(
             (InputKind::Detection(t), PointValue::Analog(volts)) => {
                 // The same reading twice is the same evidence, not a longer excursion.
                 classifier = classifier.next(volts, reading.at, &t);
-                s.line.set(&mut inputs, t.plugged(classifier.state));
+                // A detection fault is stale inputs (below), not an unplug: the vehicle is
+                // where it was last seen, so a broken wire never clears what a re-plug must.
+                s.line.set(&mut inputs, t.plugged(classifier.last_known()));
                 if classifier.state == Connection::Fault {
                     inputs.stale = true;
                 }
@@ -459,12 +461,16 @@ mod tests {
         assert!(!s.plugged && !s.stale, "inserted, not latched");
         let s = step(volts(4.0, 200), 210);
         assert!(s.plugged && !s.stale);
-        // The wire breaks: 0 V. Latched holds for the transit time, then a fault: unplugged
-        // and stale, not a guess at a state.
+        // The wire breaks: 0 V. Latched holds for the transit time, then a fault: stale (the
+        // station stops on it), and the truck still counts as plugged: a broken wire is not an
+        // unplug, which would clear what only a real re-plug may.
         let s = step(volts(0.0, 300), 310);
         assert!(s.plugged && !s.stale);
         let s = step(volts(0.0, 500), 510);
-        assert!(!s.plugged && s.stale);
+        assert!(s.plugged && s.stale);
+        // Repaired, and the truck really leaves.
+        let s = step(volts(12.0, 600), 610);
+        assert!(!s.plugged && !s.stale);
     }
 
     #[test]

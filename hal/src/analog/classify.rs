@@ -132,6 +132,9 @@ pub struct Classifier {
     pub state: Connection,
     /// Since when the voltage has been in no band, while the state is not yet a fault.
     outside_since: Option<Timestamp>,
+    /// The last state that was not a fault: a detection fault (a broken CC1 wire) is a fault,
+    /// not an unplug, so the vehicle counts as where it was last seen.
+    last_known: Connection,
 }
 
 impl Default for Classifier {
@@ -140,6 +143,7 @@ impl Default for Classifier {
         Classifier {
             state: Connection::Fault,
             outside_since: None,
+            last_known: Connection::Unplugged,
         }
     }
 }
@@ -147,6 +151,25 @@ impl Default for Classifier {
 impl Classifier {
     /// The state after a reading of `volts` taken at `at`.
     pub fn next(self, volts: f32, at: Timestamp, t: &Thresholds) -> Classifier {
+        let mut c = self.classify(volts, at, t);
+        c.last_known = if c.state == Connection::Fault {
+            self.last_known
+        } else {
+            c.state
+        };
+        c
+    }
+
+    /// The state, or during a fault the last state before it.
+    pub fn last_known(&self) -> Connection {
+        if self.state == Connection::Fault {
+            self.last_known
+        } else {
+            self.state
+        }
+    }
+
+    fn classify(self, volts: f32, at: Timestamp, t: &Thresholds) -> Classifier {
         let stay = |c: Classifier| Classifier {
             outside_since: None,
             ..c
@@ -155,6 +178,7 @@ impl Classifier {
             return Classifier {
                 state: Connection::Fault,
                 outside_since: None,
+                ..self
             };
         }
         // Inside the present band widened by the hysteresis: unchanged.
@@ -167,6 +191,7 @@ impl Classifier {
             return Classifier {
                 state,
                 outside_since: None,
+                ..self
             };
         }
         // In no band: the old state holds for `fault_after`, then it is a fault.
@@ -175,11 +200,13 @@ impl Classifier {
             Classifier {
                 state: Connection::Fault,
                 outside_since: None,
+                ..self
             }
         } else {
             Classifier {
                 state: self.state,
                 outside_since: Some(since),
+                ..self
             }
         }
     }

@@ -120,6 +120,43 @@ impl FakeBackend {
         }
     }
 
+    /// `line` goes to physical `level` and back at once, faster than any read: both edges are
+    /// queued (where the line has edge detection), the level ends where it was.
+    pub fn pulse(&self, path: &Path, line: &str, level: bool) {
+        let before = self.level(path, line);
+        // The level never changes, so the source's thread cannot read the pulse's level.
+        let mut chips = lock(&self.inner.chips);
+        let Some(chip) = chips.get_mut(path) else {
+            return;
+        };
+        let Some(offset) = Self::offset_of(chip, line) else {
+            return;
+        };
+        let Some(before) = before else {
+            return;
+        };
+        let detecting = chip.request.as_ref().and_then(|(_, lines)| {
+            lines.iter().enumerate().find_map(|(i, (o, cfg))| {
+                let edges = matches!(cfg.direction, LineDirection::Input { edges: true, .. });
+                (*o as usize == offset && edges).then_some((i, cfg.active_low))
+            })
+        });
+        if before == level {
+            return;
+        }
+        if let Some((i, active_low)) = detecting {
+            chip.edges.push(EdgeEvent {
+                line: i,
+                active: level != active_low,
+            });
+            chip.edges.push(EdgeEvent {
+                line: i,
+                active: before != active_low,
+            });
+            self.inner.edge.notify_all();
+        }
+    }
+
     /// The physical level of `line` (an output as driven, an input as driven from outside).
     pub fn level(&self, path: &Path, line: &str) -> Option<bool> {
         let chips = lock(&self.inner.chips);
