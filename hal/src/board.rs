@@ -21,7 +21,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+pub mod connector;
 pub mod matrix;
+pub use connector::{BoardConnector, ReopeningCan};
 pub use matrix::{BoardMatrix, MatrixContactorLines};
 
 use charger_protocol::Timestamp;

@@ -29,6 +29,13 @@ pub trait ConnectorHardware: Send + std::fmt::Debug {
     /// Advance simulated physics to `now`. Real hardware has nothing to do.
     fn step(&mut self, _now: Timestamp) {}
 
+    /// Why this connector cannot be used now (its CAN interface cannot be opened, …):
+    /// the station shows it Unavailable with this reason and starts nothing on it, while the
+    /// other connectors charge. `None`: usable.
+    fn unavailable(&self) -> Option<String> {
+        None
+    }
+
     /// The simulator's controls, when this connector is simulated.
     fn simulator(&mut self) -> Option<&mut dyn SimulatorControl> {
         None

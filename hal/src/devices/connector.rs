@@ -110,4 +110,8 @@ impl ConnectorHardware for DeviceBackedConnector {
     fn simulator(&mut self) -> Option<&mut dyn SimulatorControl> {
         self.base.simulator()
     }
+
+    fn unavailable(&self) -> Option<String> {
+        self.base.unavailable()
+    }
 }
