@@ -33,6 +33,10 @@ const SHUTDOWN_GRACE: Duration = Duration::from_secs(8);
 /// After the grace period, how long the supplies get to bring the current down before the
 /// contactors open regardless.
 const FORCE_SAFE_OPEN_AFTER: Duration = Duration::from_secs(2);
+/// After the last commands at exit, how long the I/O sources get to write them: a GPIO
+/// source's thread writes at once, a Modbus I/O module's task between two polls (50 ms at
+/// the shipped profile's 20 Hz).
+const OUTPUTS_SETTLE: Duration = Duration::from_millis(200);
 /// How long the shutdown waits for the journal to confirm the last events: with the grace
 /// period (8 s), the forced-safe wait (2 s) and the OCPP side's last replay (2 s), the worst
 /// case stays within the unit's TimeoutStopSec=15s. Events not confirmed by then are the ones
@@ -408,6 +412,8 @@ impl MainLoop {
         for id in self.rig.station().connector_ids() {
             self.rig.report_fault(id, reason.clone(), now);
         }
+        // Nothing driven by hand outlives the daemon, or a lost journal.
+        self.rig.release_test_outputs();
     }
 
     /// Answer a control request. Requests whose effect is journaled reply after the write.
@@ -625,6 +631,15 @@ impl MainLoop {
                 self.notifier.watchdog();
             }
         }
+        // Every line at rest whatever was asked (sessions ended above, hands released): the
+        // last commands written, then a moment for the sources' threads and tasks to put them
+        // on the wire before the process takes them away.
+        self.step();
+        let now = self.now();
+        if !self.rig.force_safe(now, false) {
+            tracing::error!("current still flowing at exit: contactors left as they are");
+        }
+        tokio::time::sleep(OUTPUTS_SETTLE).await;
         let (ack, done) = oneshot::channel();
         self.flush(Some(ack));
         // Bounded: a journal that never answers must not hold the process (and its outputs)

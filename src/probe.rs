@@ -235,7 +235,7 @@ fn probe_gpio(
         .iter()
         .enumerate()
         .filter(|(i, info)| {
-            matches!(info, Ok(l) if l.consumer.is_none())
+            matches!(info, Ok(l) if l.consumer.is_none() && !l.output)
                 && configs.get(*i).is_some_and(|c| !c.is_output())
         })
         .map(|(i, _)| i)
@@ -274,6 +274,11 @@ fn probe_gpio(
                     )),
                     (None, false) => Outcome::Found(format!(
                         "{at}, free (an output: not requested, so not driven)"
+                    )),
+                    // Requesting it as an input would stop whatever drives it.
+                    (None, true) if info.output => Outcome::Failed(format!(
+                        "{at} is set up as an output on the chip, not an input: a wrong line \
+                         name or offset? (not requested)"
                     )),
                     (None, true) => {
                         let slot = free_inputs.iter().position(|&i| i == n);

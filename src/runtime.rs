@@ -149,7 +149,8 @@ impl CanLog {
     /// from next time, and how many from `from` on are no longer kept (the client was slow).
     pub fn since(&self, from: Option<u64>) -> (Vec<LoggedFrame>, u64, u64) {
         let first_kept = self.frames.front().map_or(self.next, |f| f.seq);
-        let from = from.unwrap_or(first_kept);
+        // Past the end: the daemon restarted under the reader; start again from what is kept.
+        let from = from.filter(|f| *f <= self.next).unwrap_or(first_kept);
         let missed = first_kept.saturating_sub(from);
         let frames = self
             .frames
@@ -314,11 +315,14 @@ impl Rig {
                 cooling.command(cmd, now);
             }
             for f in &out.frames {
-                slot.can_log.push(now, false, f);
-                if let Err(e) = hw.can().send(f) {
-                    slot.can_errors += 1;
-                    if slot.can_errors.is_power_of_two() {
-                        tracing::warn!(connector = slot.id, error = %e, count = slot.can_errors, "CAN send error");
+                // Logged as sent only when the port took it.
+                match hw.can().send(f) {
+                    Ok(()) => slot.can_log.push(now, false, f),
+                    Err(e) => {
+                        slot.can_errors += 1;
+                        if slot.can_errors.is_power_of_two() {
+                            tracing::warn!(connector = slot.id, error = %e, count = slot.can_errors, "CAN send error");
+                        }
                     }
                 }
             }
@@ -414,6 +418,11 @@ impl Rig {
             .iter()
             .find(|s| s.id == id)
             .map(|s| s.can_log.since(from))
+    }
+
+    /// Every output driven by hand goes back to the station (see [`Station::release_test_outputs`]).
+    pub fn release_test_outputs(&mut self) {
+        self.station.release_test_outputs();
     }
 
     /// The pool's matrix lines with their live state (`chargerctl hw`).

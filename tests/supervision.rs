@@ -629,4 +629,45 @@ fn outputs_driven_by_hand_only_on_an_inoperative_connector_under_the_station_rul
         "{p:?}"
     );
     assert!(b.rig.station().snapshot()[0].test_outputs.is_empty());
+
+    // An emergency stop takes the hand away for good: the contactors open in that step and
+    // do not close again once the chain is closed and the fault cleared.
+    b.command(StationCommand::SetAvailability {
+        connector: 1,
+        operative: false,
+    })
+    .unwrap();
+    b.command(by_hand("connector_lock", Some(true))).unwrap();
+    b.command(by_hand("contactors", Some(true))).unwrap();
+    assert!(b.run_until(secs(5), |b| b.probe(1).outputs.io.contactors));
+    b.fault(1, SimFault::EmergencyStop);
+    b.step();
+    b.step();
+    assert!(
+        !b.probe(1).outputs.io.contactors,
+        "contactors closed through an e-stop"
+    );
+    assert!(b.rig.station().snapshot()[0].test_outputs.is_empty());
+    // While the fault stands the hand is refused, with the fault named.
+    assert!(matches!(
+        b.command(by_hand("contactors", Some(true))),
+        Err(CommandError::Faulted { .. })
+    ));
+    b.rig.simulate(1, SimCommand::ClearFaults, b.now).unwrap();
+    operative(&mut b, 1);
+    b.run_for(secs(2));
+    assert!(!b.probe(1).outputs.io.contactors && !b.probe(1).outputs.io.connector_lock);
+
+    // A vehicle on the cable: refused.
+    b.command(StationCommand::SetAvailability {
+        connector: 1,
+        operative: false,
+    })
+    .unwrap();
+    b.plug(1, TruckSpec::default());
+    b.run_for(secs(1));
+    assert!(matches!(
+        b.command(by_hand("aux_power", Some(true))),
+        Err(CommandError::Occupied(1))
+    ));
 }

@@ -324,7 +324,7 @@ impl DigitalIo for BoardIo {
 
     fn lines(&self, now: Timestamp) -> Vec<LineStatus> {
         let inputs = self.inputs.iter().map(|m| {
-            let reading = m.source.input(&m.point);
+            let reading = m.source.peek(&m.point);
             LineStatus {
                 key: m.line.key().to_string(),
                 output: false,

@@ -114,8 +114,14 @@ pub enum LineError {
 pub trait LineSource: Send + Sync + std::fmt::Debug {
     /// The device's name, as the configuration gives it (logs, `chargerctl hw`).
     fn name(&self) -> &str;
-    /// The latest reading of input `point`; `None` until it was read once.
+    /// The latest reading of input `point`; `None` until it was read once. The station's
+    /// read: a source that holds an edge until it is read ([`crate::gpio`]) releases it here.
     fn input(&self, point: &str) -> Option<PointReading>;
+    /// The latest reading, as [`input`](Self::input), without counting as the station's read
+    /// (`chargerctl hw` must never take an emergency-stop edge from the station).
+    fn peek(&self, point: &str) -> Option<PointReading> {
+        self.input(point)
+    }
     /// Drive output `point`. The source's task writes it, and writes it again after its
     /// device came back (a restarted module may have lost it).
     fn set_output(&self, point: &str, level: bool) -> Result<(), LineError>;

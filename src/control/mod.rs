@@ -159,7 +159,8 @@ impl Request {
             Request::Ocpp => ("ocpp", Access::Read),
             Request::ConfigGet { .. } => ("config_get", Access::Read),
             Request::Hw => ("hw", Access::Read),
-            Request::CanDump { .. } => ("can_dump", Access::Read),
+            // The vehicle's frames carry its VIN (GB/T BRM): admin, like the journal's export.
+            Request::CanDump { .. } => ("can_dump", Access::Admin),
             // Drives a contactor or the lock of a real connector.
             Request::HwSet { .. } => ("hw_set", Access::Admin),
             Request::Start { .. } => ("start", Access::Admin),

@@ -149,6 +149,8 @@ pub(crate) struct Connector {
     voltage: f32,
     /// The supply's own output voltage (module side of the contactors), this step.
     supply_voltage: f32,
+    /// The insulation monitor's reading is stale: its cable voltage proves nothing.
+    imd_stale: bool,
     current: f32,
     status: ConnectorStatus,
     status_info: Option<String>,
@@ -214,6 +216,7 @@ impl Connector {
             over_current_since: None,
             voltage: 0.0,
             supply_voltage: 0.0,
+            imd_stale: true,
             current: 0.0,
             // Reported on the first step, so that the shell sees the initial status as a change.
             status: ConnectorStatus::Unavailable,
@@ -359,21 +362,44 @@ impl Connector {
                 level: None,
             });
         };
+        // A board connector drives only the lines its `io` table maps (the simulator's I/O has
+        // them all).
+        if let Some(io) = &self.cfg.io {
+            if !io
+                .lines()
+                .iter()
+                .any(|(k, _)| *k == crate::config::io::LineKey::Output(line))
+            {
+                return Err(CommandError::UnknownLine(format!(
+                    "{} (not in connectors[].io of connector {id})",
+                    line.key()
+                )));
+            }
+        }
         if self.operative || self.pending_operative.is_some() {
             return Err(CommandError::NotInoperative(id));
         }
-        if self.session.is_some() || self.authorization.is_some() {
-            return Err(CommandError::Busy(id));
+        if self.session.is_some() || self.authorization.is_some() || self.plugged {
+            return Err(CommandError::Occupied(id));
         }
+        // Both sides of the contactors dead, by readings that mean something: the cable
+        // voltage of a stale monitor (a breaker off, a link down) reads 0 V and proves nothing.
         // A reading that is not a number is not touch-safe either.
-        if !(self.voltage < TOUCH_SAFE_V) {
+        let dead = |v: f32| v < TOUCH_SAFE_V;
+        if self.imd_stale || !dead(self.voltage) || !dead(self.supply_voltage) {
             return Err(CommandError::Energized {
                 connector: id,
-                volts: self.voltage,
+                volts: self.voltage.max(self.supply_voltage),
             });
         }
-        let io = self.supervision.last();
-        if line == OutputLine::Contactors && level && (io.emergency_stop || io.stale) {
+        if let Some(f) = self.first_fault() {
+            return Err(CommandError::Faulted {
+                connector: id,
+                fault: f.to_string(),
+            });
+        }
+        let io = *self.supervision.last();
+        if io.emergency_stop || io.stale {
             return Err(CommandError::Faulted {
                 connector: id,
                 fault: "the emergency-stop chain is open or the inputs are stale".into(),
@@ -392,7 +418,7 @@ impl Connector {
         })
     }
 
-    fn release_test_outputs(&mut self, why: &str) {
+    pub(crate) fn release_test_outputs(&mut self, why: &str) {
         if !self.test_outputs.is_empty() {
             tracing::warn!(
                 connector = self.id(),
@@ -728,6 +754,7 @@ impl Connector {
         self.last_step = Some(now);
         self.voltage = inputs.imd.cable_voltage;
         self.supply_voltage = inputs.power.voltage;
+        self.imd_stale = inputs.imd.stale;
         self.current = inputs.power.current;
 
         // 1. Live conditions from the hardware. The emergency stop latches: it clears only
@@ -1105,11 +1132,21 @@ impl Connector {
         // Outputs driven by hand stand in for the session's wishes, under the same rules; they
         // end the moment the connector could be energized.
         if !self.test_outputs.is_empty() {
+            // Anything that would have refused the hand refuses it now: a session, a vehicle,
+            // availability, voltage on either side, a stale monitor or inputs, an emergency
+            // stop, any fault. Nothing driven by hand comes back by itself afterwards.
+            let dead = inputs.imd.cable_voltage < TOUCH_SAFE_V
+                && inputs.power.voltage < TOUCH_SAFE_V
+                && !inputs.imd.stale;
             if self.session.is_some()
                 || self.operative
-                || !(inputs.imd.cable_voltage < TOUCH_SAFE_V)
+                || self.plugged
+                || !dead
+                || inputs.io.stale
+                || inputs.io.emergency_stop
+                || !self.faults.is_empty()
             {
-                self.release_test_outputs("the connector is no longer inoperative and dead");
+                self.release_test_outputs("the connector is no longer inoperative, idle and dead");
             }
             for (line, level) in &self.test_outputs {
                 match line {
@@ -1118,7 +1155,8 @@ impl Connector {
                     OutputLine::Sequence1 => out.io.lines.sequence_1 = *level,
                     OutputLine::Sequence2 => out.io.lines.sequence_2 = *level,
                     OutputLine::AuxPower => out.io.lines.aux_power = *level,
-                    // Set after the station's rules below.
+                    // The 12/24 V selection goes through the station's rule (below); the bleeder
+                    // and the IMD relay are set after it.
                     OutputLine::AuxSupply24v | OutputLine::Bleeder | OutputLine::ImdConnected => {}
                 }
             }
@@ -1129,18 +1167,19 @@ impl Connector {
             current: inputs.power.current,
             cable_voltage: inputs.imd.cable_voltage,
             session: self.session.is_some(),
-            aux_24v: self.cfg.aux_supply_v == 24,
+            aux_24v: self
+                .test_outputs
+                .get(&OutputLine::AuxSupply24v)
+                .copied()
+                .unwrap_or(self.cfg.aux_supply_v == 24),
         };
         self.supervision
             .shape(&mut out, &ctx, &settings.supervision, id, now);
         for (line, level) in &self.test_outputs {
             match line {
-                // The 12/24 V selection never changes under a live auxiliary supply.
-                OutputLine::AuxSupply24v if !out.io.lines.aux_power => {
-                    out.io.aux_supply_24v = *level;
-                }
-                OutputLine::Bleeder => out.io.bleeder = *level,
-                OutputLine::ImdConnected => out.io.imd_connected = *level,
+                // Never across closed contactors: there the station's rules stand.
+                OutputLine::Bleeder if !out.io.contactors => out.io.bleeder = *level,
+                OutputLine::ImdConnected if !out.io.contactors => out.io.imd_connected = *level,
                 _ => {}
             }
         }

@@ -723,6 +723,13 @@ impl Station {
     }
 
     /// Whether connector `id` draws from the module pool (its own supply is not commanded).
+    /// Every output driven by hand goes back to the station (the daemon stops).
+    pub fn release_test_outputs(&mut self) {
+        for c in &mut self.connectors {
+            c.release_test_outputs("the station stops");
+        }
+    }
+
     pub fn pooled(&self, id: u32) -> bool {
         self.pool.as_ref().is_some_and(|p| p.feeds(id))
     }

@@ -155,7 +155,7 @@ impl SwitchingMatrix for BoardMatrix {
                 detection: None,
                 error: c.coil_source.last_error(),
             });
-            let reading = c.feedback_source.input(&c.feedback_point);
+            let reading = c.feedback_source.peek(&c.feedback_point);
             lines.push(LineStatus {
                 key: format!("pool.matrix[{i}].feedback"),
                 output: false,

@@ -298,6 +298,11 @@ impl LineSource for GpioSource {
         &self.shared.config.name
     }
 
+    fn peek(&self, point: &str) -> Option<PointReading> {
+        let i = self.point(point)?;
+        lock(&self.shared.inputs).readings.get(i).copied().flatten()
+    }
+
     fn input(&self, point: &str) -> Option<PointReading> {
         let i = self.point(point)?;
         let mut inputs = lock(&self.shared.inputs);
@@ -531,6 +536,19 @@ impl Shared {
         let mut outputs = lock(&self.outputs);
         loop {
             if self.stopped() {
+                // The source is going (the daemon stops): its lines at their safe levels while
+                // the request is still ours, rather than whatever they were last driven to.
+                if let Some(req) = lock(&self.request).clone() {
+                    let safe: Vec<(usize, bool)> = self
+                        .safe_levels()
+                        .enumerate()
+                        .filter_map(|(i, level)| level.map(|l| (i, l)))
+                        .collect();
+                    if let Err(e) = req.set_values(&safe) {
+                        tracing::error!(source = %self.config.name, error = %e,
+                            "outputs not set to their safe levels at stop");
+                    }
+                }
                 return;
             }
             let request = lock(&self.request).clone();

@@ -233,6 +233,14 @@ fn a_short_opening_of_the_emergency_stop_is_read_once_not_lost() {
     for _ in 0..3 {
         // Both edges arrive together, the line already high again when the source reads it.
         fake.pulse(chip, "ESTOP_N", false);
+        // `chargerctl hw` peeking meanwhile takes nothing from the station's read.
+        wait_until("the opening, peeked", || {
+            s.peek("estop").map(|r| r.value) == Some(PointValue::Level(true))
+        });
+        assert_eq!(
+            s.peek("estop").map(|r| r.value),
+            Some(PointValue::Level(true))
+        );
         wait_until("the opening", || level(&s, "estop") == Some(true));
         wait_until("closed again", || level(&s, "estop") == Some(false));
         assert_eq!(level(&s, "estop"), Some(false));
