@@ -1286,6 +1286,10 @@ pub enum HardwareKind {
     /// Simulated power supply, I/O and insulation monitor (the plant simulator).
     #[default]
     Simulated,
+    /// A real cabinet's connector: its vehicle bus on SocketCAN (or cannelloni to a bridged
+    /// bus), its power from the `[pool]`'s modules through the matrix on the board's I/O, its
+    /// lines the `io` table's, its insulation monitor (and meter, cooling unit) `[[devices]]`.
+    Board,
 }
 
 impl Config {

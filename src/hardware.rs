@@ -183,16 +183,128 @@ pub fn check(cfg: &Config) -> Result<(), HardwareError> {
                 return Err(HardwareError::Unsupported {
                     connector: c.id,
                     key: "can.backend",
-                    reason: "socketcan drives a real vehicle, which needs a real power supply, \
-                             I/O and insulation monitor; the board I/O ([connectors.io]) and \
-                             the Modbus devices exist, but a connector on SocketCAN is not \
-                             assembled yet, so only `simulated` and `cannelloni` run today"
+                    reason: "socketcan drives a real vehicle, which the simulated plant cannot \
+                             power: set hardware = \"board\" (power from the [pool], lines \
+                             from [connectors.io], the insulation monitor a device)"
                         .into(),
                 });
             }
+            (CanSection::Simulated, HardwareKind::Board) => {
+                return Err(HardwareError::Unsupported {
+                    connector: c.id,
+                    key: "can.backend",
+                    reason: "a board connector's vehicle bus is real: socketcan, or cannelloni \
+                             to a bridged bus"
+                        .into(),
+                });
+            }
+            (_, HardwareKind::Board) => check_board_connector(cfg, c)?,
         }
     }
     Ok(())
+}
+
+/// What a board connector needs and the configuration must give: lines, an insulation
+/// monitor, and power from the pool's real modules through a matrix on the board.
+fn check_board_connector(cfg: &Config, c: &ConnectorSection) -> Result<(), HardwareError> {
+    let need = |key: &'static str, reason: &str| {
+        Err(HardwareError::Unsupported {
+            connector: c.id,
+            key,
+            reason: reason.to_string(),
+        })
+    };
+    if c.io.is_none() {
+        return need(
+            "io",
+            "a board connector needs its lines ([connectors.io]: at least the emergency stop, \
+             the vehicle detection and the contactors)",
+        );
+    }
+    if c.io.as_ref().is_some_and(|io| {
+        !io.lines()
+            .iter()
+            .any(|(k, _)| *k == LineKey::Output(charger_hal::board::OutputLine::Contactors))
+    }) {
+        return need(
+            "io.contactors",
+            "a board connector drives its output contactors from the board",
+        );
+    }
+    if c.imd.is_none() {
+        return need(
+            "imd",
+            "a board connector needs its insulation monitor: imd = { backend = \"device\", \
+             device = \"...\" }",
+        );
+    }
+    if c.simulate_devices {
+        return need(
+            "simulate_devices",
+            "a board connector's devices are real; the simulator serves none of them",
+        );
+    }
+    let Some(pool) = &cfg.pool else {
+        return need(
+            "hardware",
+            "a board connector's power comes from the [pool]'s modules, and there is no [pool]",
+        );
+    };
+    if !pool.matrix.iter().any(|m| m.connector == c.id) {
+        return need(
+            "hardware",
+            "no [[pool.matrix]] contactor feeds this connector's output",
+        );
+    }
+    if !pool.board_matrix()
+        || pool.simulate_devices
+        || pool.modules.iter().any(|m| m.device.is_none())
+    {
+        return need(
+            "hardware",
+            "a board connector needs real modules (pool.modules[].device) switched by matrix \
+             contactors on the board (pool.matrix[].coil and .feedback)",
+        );
+    }
+    Ok(())
+}
+
+/// A board connector's CAN port, reopened while it cannot be opened.
+fn board_can(c: &ConnectorSection) -> charger_hal::board::ReopeningCan {
+    use charger_hal::can::socketcan::SocketCanPort;
+    use charger_hal::can::CanPort;
+    match c.can.clone() {
+        CanSection::Socketcan { interface } => charger_hal::board::ReopeningCan::new(
+            interface.clone(),
+            Box::new(move || {
+                SocketCanPort::open(&interface).map(|p| Box::new(p) as Box<dyn CanPort>)
+            }),
+        ),
+        CanSection::Cannelloni {
+            bind,
+            peer,
+            interface,
+        } => charger_hal::board::ReopeningCan::new(
+            format!("cannelloni {bind}"),
+            Box::new(move || {
+                let config = CannelloniConfig {
+                    interface: interface.clone(),
+                    ..CannelloniConfig::default()
+                };
+                CannelloniPort::open_with(bind, peer, config)
+                    .map(|p| Box::new(p) as Box<dyn CanPort>)
+            }),
+        ),
+        // Refused by `check`.
+        CanSection::Simulated => charger_hal::board::ReopeningCan::new(
+            "simulated",
+            Box::new(|| {
+                Err(CanError::Config(
+                    "a board connector has no simulated bus".into(),
+                ))
+            }),
+        ),
+    }
 }
 
 /// Build every connector's hardware (without a module pool: see [`build_all`]).
@@ -650,6 +762,18 @@ pub fn build_with_devices(
         .iter()
         .enumerate()
         .map(|(i, c)| {
+            if c.hardware == HardwareKind::Board {
+                let base = charger_hal::board::BoardConnector::new(board_can(c));
+                let mut hw = with_connector_devices(c, i, Box::new(base), devices.as_mut())?;
+                if let Some(table) = &c.io {
+                    hw = hw.with_io(board_io(c, i, table, io)?);
+                }
+                tracing::info!(
+                    connector = c.id,
+                    "connector on the board: real bus, lines, devices and pool"
+                );
+                return Ok((c.id, Box::new(hw) as Box<dyn ConnectorHardware>));
+            }
             let mut sim = simulated_connector(c)?.with_cooling(cfg.simulator.cooling());
             if let Some(cabinet) = &cabinet {
                 sim = sim.with_bus(cabinet.bus(c.id));
@@ -1052,6 +1176,37 @@ feedback = {{ source = "cabinet-io", {feedback} }}
         assert!(
             err.contains("pool.matrix[1].feedback.deadline_ms") && err.contains("50 ms"),
             "{err}"
+        );
+    }
+
+    /// `hardware = "board"`: what such a connector must have is checked statically, each
+    /// missing piece named by its key; configs/board-example.toml has them all.
+    #[test]
+    fn a_board_connector_needs_lines_a_monitor_and_the_pools_real_modules() {
+        let base = Path::new(env!("CARGO_MANIFEST_DIR")).join("configs");
+        let example = std::fs::read_to_string(base.join("board-example.toml")).unwrap();
+        let cfg = Config::from_toml_str(&example, "board-example.toml").unwrap();
+        check(&cfg).unwrap();
+        let broken = |from: &str, to: &str| {
+            assert!(example.contains(from), "{from}");
+            let cfg = Config::from_toml_str(&example.replacen(from, to, 1), "board-example.toml")
+                .unwrap();
+            check(&cfg).unwrap_err().to_string()
+        };
+        let e = broken("imd = { backend = \"device\", device = \"imd-1\" }", "");
+        assert!(e.contains("connector 1: key `imd`"), "{e}");
+        let e = broken(
+            "can = { backend = \"socketcan\", interface = \"can0\" }",
+            "can = { backend = \"simulated\" }",
+        );
+        assert!(e.contains("connector 1: key `can.backend`"), "{e}");
+        // Without the pool: no power.
+        let no_pool = example.split("\n[pool]\n").next().unwrap();
+        let cfg = Config::from_toml_str(no_pool, "board-example.toml").unwrap();
+        let e = check(&cfg).unwrap_err().to_string();
+        assert!(
+            e.contains("connector 1: key `hardware`") && e.contains("[pool]"),
+            "{e}"
         );
     }
 

@@ -287,6 +287,7 @@ impl Rig {
                     meter: hw.meter().map(|m| m.reading()),
                     frames,
                     cooling: hw.cooling().map(|c| c.reading()),
+                    unavailable: hw.unavailable(),
                 },
             ));
         }

@@ -2706,8 +2706,10 @@ fn the_probe_names_every_device_of_the_board_example_this_machine_lacks() {
         "devices[1]",
         "devices[2]",
         "devices[3]",
-        // The pool's CAN modules on can2.
+        // The pool's CAN modules on can2, the connectors' vehicle buses can0 and can1.
         "devices[4]",
+        "connectors[0].can",
+        "connectors[1].can",
     ] {
         assert!(failed.contains(&key), "{key} not named:\n{stdout}");
     }
@@ -2979,4 +2981,88 @@ fn chargerctl_hw_can_dump_shows_the_frames_of_a_connector_decoded() {
     // An unknown connector is named.
     let e = d.ctl(&["hw", "can-dump", "9", "--count", "1"]);
     assert!(String::from_utf8_lossy(&e.stderr).contains("no connector 9"));
+}
+
+/// Issue 16, point 6: the daemon runs on configs/board-example.toml on this machine, which has
+/// none of its devices (no GPIO chip, ADC, serial adapter or CAN interface): it starts, each
+/// connector is unusable and says why, `chargerctl hw` names the missing chip, and nothing
+/// takes the station down.
+#[test]
+fn the_daemon_runs_on_the_board_example_without_its_devices_and_says_why() {
+    let dir = tempfile::tempdir().unwrap();
+    let control = dir.path().join("c.sock");
+    let mut child = Command::new(CHARGERD)
+        .arg("--config")
+        .arg(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/configs/board-example.toml"
+        ))
+        .env("CHARGERD_STATION__STATE_DIR", dir.path().join("state"))
+        .env("CHARGERD_STATION__CONTROL_SOCKET", &control)
+        .env("CHARGERD_STATION__ADMIN_SOCKET", dir.path().join("a.sock"))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let ctl = |args: &[&str]| {
+        Command::new(CHARGERCTL)
+            .arg("--socket")
+            .arg(&control)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    let status: Value = loop {
+        let out = ctl(&["--json", "status"]);
+        if out.status.success() {
+            let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+            let faulted = v["connectors"]
+                .as_array()
+                .is_some_and(|cs| cs.len() == 2 && cs.iter().all(|c| c["status"] == "Faulted"));
+            if faulted {
+                break v;
+            }
+        }
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the daemon exited: {:?}",
+            child.wait_with_output()
+        );
+        assert!(std::time::Instant::now() < deadline, "never faulted");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    for c in status["connectors"].as_array().unwrap() {
+        let faults = c["faults"].to_string();
+        assert!(faults.contains("stale board I/O"), "{faults}");
+    }
+    let hw = ctl(&["hw"]);
+    let hw = String::from_utf8_lossy(&hw.stdout);
+    assert!(hw.contains("cannot open the GPIO chip"), "{hw}");
+    assert!(
+        hw.contains("pool matrix") && hw.contains("MTX_M1_C1"),
+        "{hw}"
+    );
+    // Still up a while later.
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(child.try_wait().unwrap().is_none());
+    terminate(&mut child);
+    let out = child.wait_with_output().unwrap();
+    let log = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        log.contains("connector hardware unavailable") && log.contains("can0"),
+        "{log}"
+    );
+}
+
+/// SIGTERM by `kill`, as systemd stops the unit.
+fn terminate(child: &mut std::process::Child) {
+    let _ = Command::new("kill")
+        .arg("-TERM")
+        .arg(child.id().to_string())
+        .status();
 }

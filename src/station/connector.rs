@@ -151,6 +151,9 @@ pub(crate) struct Connector {
     supply_voltage: f32,
     /// The insulation monitor's reading is stale: its cable voltage proves nothing.
     imd_stale: bool,
+    /// Why the connector's hardware cannot be used now (its CAN port cannot be opened):
+    /// Unavailable, nothing starts; the other connectors are not concerned.
+    hardware_missing: Option<String>,
     current: f32,
     status: ConnectorStatus,
     status_info: Option<String>,
@@ -217,6 +220,7 @@ impl Connector {
             voltage: 0.0,
             supply_voltage: 0.0,
             imd_stale: true,
+            hardware_missing: None,
             current: 0.0,
             // Reported on the first step, so that the shell sees the initial status as a change.
             status: ConnectorStatus::Unavailable,
@@ -269,6 +273,12 @@ impl Connector {
         }
         if !self.operative || self.maintenance {
             return Err(CommandError::Inoperative(self.id()));
+        }
+        if let Some(why) = &self.hardware_missing {
+            return Err(CommandError::Faulted {
+                connector: self.id(),
+                fault: why.clone(),
+            });
         }
         if let Some(f) = self.first_fault() {
             return Err(CommandError::Faulted {
@@ -509,6 +519,7 @@ impl Connector {
             || !self.plugged
             || !self.operative
             || self.maintenance
+            || self.hardware_missing.is_some()
             || !self.faults.is_empty()
         {
             return false;
@@ -591,6 +602,7 @@ impl Connector {
             && self.session.is_none()
             && self.authorization.is_none()
             && self.operative
+            && self.hardware_missing.is_none()
             && self.faults.is_empty()
     }
 
@@ -755,6 +767,15 @@ impl Connector {
         self.voltage = inputs.imd.cable_voltage;
         self.supply_voltage = inputs.power.voltage;
         self.imd_stale = inputs.imd.stale;
+        if inputs.unavailable != self.hardware_missing {
+            match &inputs.unavailable {
+                Some(why) => {
+                    tracing::error!(connector = self.id(), why = %why, "connector hardware unavailable")
+                }
+                None => tracing::info!(connector = self.id(), "connector hardware available again"),
+            }
+            self.hardware_missing = inputs.unavailable.clone();
+        }
         self.current = inputs.power.current;
 
         // 1. Live conditions from the hardware. The emergency stop latches: it clears only
@@ -1678,6 +1699,9 @@ impl Connector {
                 ConnectorStatus::Unavailable,
                 Some("firmware update being installed".into()),
             );
+        }
+        if let Some(why) = &self.hardware_missing {
+            return (ConnectorStatus::Unavailable, Some(why.clone()));
         }
         if self.plugged {
             if self.finished_while_plugged {

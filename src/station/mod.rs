@@ -80,6 +80,8 @@ pub struct HardwareInputs {
     /// The connector's cooling unit, when it has one: pin and coolant temperatures, flow,
     /// alarms (the thermal controller's input).
     pub cooling: Option<CoolingReading>,
+    /// Why the connector's hardware cannot be used now (`ConnectorHardware::unavailable`).
+    pub unavailable: Option<String>,
 }
 
 /// What the hardware of one connector should do now.

@@ -77,7 +77,7 @@ impl ReopeningCan {
                 let text = e.to_string();
                 if self.error.as_deref() != Some(text.as_str()) {
                     tracing::error!(can = %self.name, error = %text,
-                        "CAN port cannot be opened: its connector is unavailable; retried");
+                        "CAN port cannot be opened; retried every second");
                     self.error = Some(text);
                 }
             }

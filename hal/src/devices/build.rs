@@ -517,12 +517,21 @@ pub async fn spawn_devices(
             _ => endpoints.push(String::new()),
         }
     }
-    // The CAN ports last: opening one binds a socket.
+    // The CAN ports last: opening one binds a socket. A bus that cannot be opened (its
+    // interface missing or down) is retried every second: its modules stay silent, so the
+    // pool counts them out, and the rest of the station runs.
     let mut ports: Vec<(CanBus, Box<dyn CanPort>)> = Vec::with_capacity(can_buses.len());
     for (_, bus) in can_buses {
-        let first = bus.modules.first().map_or(0, |(i, _, _)| *i);
-        let port = open_can(&bus.link).map_err(|(key, problem)| fail(first, key, problem))?;
-        ports.push((bus, port));
+        let link = bus.link.clone();
+        let port = crate::board::ReopeningCan::new(
+            bus.link.describe(),
+            Box::new(move || {
+                open_can(&link).map_err(|(key, problem)| {
+                    crate::can::CanError::Config(format!("{key}: {problem}"))
+                })
+            }),
+        );
+        ports.push((bus, Box::new(port)));
     }
 
     // Everything checked: spawn.
