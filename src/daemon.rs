@@ -277,28 +277,7 @@ impl MainLoop {
                     .status()
                     .into_iter()
                     .filter(|v| connectors.contains(&v.station.id))
-                    .map(|v| {
-                        let c = v.station;
-                        let thermal = v.thermal.as_ref();
-                        MeterReading {
-                            connector: c.id,
-                            transaction_id: c.transaction.as_ref().map(|t| t.transaction_id),
-                            energy_wh: c.meter_wh,
-                            voltage: c.voltage,
-                            current: c.current,
-                            offered_current: c.offered_current,
-                            soc_percent: c.vehicle.soc_percent,
-                            temperature_c: c.vehicle.max_temperature_c,
-                            pin_temperature_c: thermal.and_then(|t| t.hottest_pin_c),
-                            coolant_temperature_c: thermal.and_then(|t| {
-                                t.sensors
-                                    .iter()
-                                    .find(|s| s.sensor == crate::thermal::Sensor::CoolantOutlet)
-                                    .filter(|s| s.validity == crate::thermal::Validity::Valid)
-                                    .and_then(|s| s.value_c)
-                            }),
-                        }
-                    })
+                    .map(|v| MeterReading::of(&v))
                     .collect();
                 self.send_ocpp(ToOcpp::MeterReadings {
                     readings,

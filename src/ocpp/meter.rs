@@ -29,6 +29,34 @@ pub struct MeterReading {
     pub coolant_temperature_c: Option<f32>,
 }
 
+impl MeterReading {
+    /// What the station shows of a connector now, as its meter values carry it: the offered
+    /// current is every limit but the truck's request (thermal derating included), the
+    /// temperatures the hottest valid pin and the coolant leaving the cable.
+    pub fn of(v: &crate::runtime::ConnectorView) -> MeterReading {
+        let c = &v.station;
+        let thermal = v.thermal.as_ref();
+        MeterReading {
+            connector: c.id,
+            transaction_id: c.transaction.as_ref().map(|t| t.transaction_id),
+            energy_wh: c.meter_wh,
+            voltage: c.voltage,
+            current: c.current,
+            offered_current: c.offered_current,
+            soc_percent: c.vehicle.soc_percent,
+            temperature_c: c.vehicle.max_temperature_c,
+            pin_temperature_c: thermal.and_then(|t| t.hottest_pin_c),
+            coolant_temperature_c: thermal.and_then(|t| {
+                t.sensors
+                    .iter()
+                    .find(|s| s.sensor == crate::thermal::Sensor::CoolantOutlet)
+                    .filter(|s| s.validity == crate::thermal::Validity::Valid)
+                    .and_then(|s| s.value_c)
+            }),
+        }
+    }
+}
+
 /// Why a reading is taken (OCPP ReadingContext).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ReadingContext {
