@@ -2905,6 +2905,32 @@ connector_lock = {{ source = "cabinet-io", line = "do2" }}
         "{human}"
     );
 
+    // The probe does not run beside the daemon unless forced; forced, it reads the module.
+    let probe = |force: bool| {
+        let mut cmd = Command::new(CHARGERD);
+        cmd.arg("--probe")
+            .arg("--config")
+            .arg(dir.path().join("chargerd.toml"));
+        if force {
+            cmd.arg("--force");
+        }
+        cmd.output().unwrap()
+    };
+    let out = probe(false);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("a chargerd is running"),
+        "{out:?}"
+    );
+    let out = probe(true);
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        report.lines().any(|l| l.starts_with("ok")
+            && l.contains("devices[0]")
+            && l.contains("unit 1 answered")),
+        "{report}"
+    );
+
     // Operative: refused, nothing driven.
     let refused = d.ctl(&["hw", "set", "1", "connector_lock", "on", "--yes"]);
     assert!(!refused.status.success());

@@ -31,6 +31,10 @@ struct Args {
     /// when one is.
     #[arg(long, conflicts_with = "check_config")]
     probe: bool,
+    /// With --probe: probe even though a chargerd answers on the control socket (its serial
+    /// buses would carry the probe's requests between its own, and its lines show as held).
+    #[arg(long, requires = "probe")]
+    force: bool,
 }
 
 fn main() -> ExitCode {
@@ -75,6 +79,18 @@ fn main() -> ExitCode {
         };
     }
     if args.probe {
+        // A running daemon owns the buses: the probe's requests would interleave with its own
+        // on an RS-485 line, and a root probe gets past the port's exclusive open.
+        if !args.force
+            && std::os::unix::net::UnixStream::connect(&cfg.station.control_socket).is_ok()
+        {
+            eprintln!(
+                "chargerd: a chargerd is running (its control socket {} answers): stop it \
+                 first (systemctl stop chargerd), or probe anyway with --force",
+                cfg.station.control_socket.display()
+            );
+            return ExitCode::FAILURE;
+        }
         return probe(&cfg, &args.config);
     }
     let runtime = match tokio::runtime::Builder::new_current_thread()
