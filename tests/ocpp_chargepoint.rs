@@ -1058,3 +1058,35 @@ fn a_charge_point_max_profile_is_one_station_budget_not_an_equal_split() {
         "no share decided by the OCPP core: {per_connector:?}"
     );
 }
+
+/// Issue 13: thermal derating is told to the CSMS as the station reports it — a
+/// StatusNotification `Charging` with info "thermal derating" when the thermal limit starts to
+/// hold the current back, and one without the info when it lets go (the station's events, as
+/// `tests/thermal_station.rs` sees them raised once each).
+#[test]
+fn thermal_derating_reaches_the_csms_as_status_notification_info() {
+    let mut c = registered();
+    let status = |c: &mut Csms, info: Option<&str>| {
+        c.event(StationEvent::StatusChanged {
+            connector: 1,
+            status: ConnectorStatus::Charging,
+            info: info.map(str::to_string),
+            fault: None,
+            at: c.now,
+        });
+        let sent = c.run(Duration::from_secs(1));
+        let all = answer_all(c, sent);
+        all.into_iter()
+            .find(|s| s[2] == "StatusNotification" && s[3]["connectorId"] == 1)
+            .unwrap_or_else(|| panic!("no StatusNotification"))
+    };
+    let plain = status(&mut c, None);
+    assert_eq!(plain[3]["status"], "Charging");
+    let derating = status(&mut c, Some("thermal derating"));
+    assert_eq!(derating[3]["status"], "Charging", "{derating}");
+    assert_eq!(derating[3]["info"], "thermal derating", "{derating}");
+    assert_eq!(derating[3]["errorCode"], "NoError", "{derating}");
+    let ended = status(&mut c, None);
+    assert_eq!(ended[3]["status"], "Charging");
+    assert!(ended[3].get("info").is_none(), "{ended}");
+}
