@@ -260,10 +260,25 @@ fn probe_gpio(
             .and_then(|req| req.values())
             .map_err(|e| e.to_string())
     };
+    // One line under two keys (by name here, by offset there): the kernel refuses the request
+    // that holds both, so the whole chip would stay unopened at run time.
+    let mut first_key: std::collections::BTreeMap<u32, &str> = std::collections::BTreeMap::new();
     for (n, ((key, input, l), info)) in lines.iter().zip(infos).enumerate() {
         let outcome = match info {
             Err(e) => Outcome::Failed(e.to_string()),
+            Ok(info)
+                if first_key
+                    .get(&info.offset)
+                    .is_some_and(|k| *k != key.as_str()) =>
+            {
+                Outcome::Failed(format!(
+                    "offset {} is already {} (one line named twice, by name and by offset?)",
+                    info.offset,
+                    first_key.get(&info.offset).copied().unwrap_or_default()
+                ))
+            }
             Ok(info) => {
+                first_key.insert(info.offset, key.as_str());
                 let at = format!("offset {}", info.offset);
                 match (info.consumer, input) {
                     (Some(c), _) if c == "chargerd" => Outcome::Found(format!(
@@ -628,6 +643,7 @@ can = { backend = "simulated" }
 emergency_stop = { source = "gpio0", line = "ESTOP_N", active_low = true, edges = true, deadline_ms = 100 }
 plugged = { source = "gpio0", line = "PROX_N", active_low = true, deadline_ms = 100 }
 contactors = { source = "gpio0", line = "K1_K2" }
+connector_lock = { source = "gpio0", offset = 0 }
 "#;
         let cfg = Config::from_toml_str(text, "board.toml").unwrap();
         let fake = FakeBackend::default();
@@ -650,6 +666,13 @@ contactors = { source = "gpio0", line = "K1_K2" }
         assert!(
             matches!(outcome(&report, "connectors[0].io.contactors"),
                 Outcome::Found(t) if t.contains("held by chargerd")),
+            "{}",
+            report.render()
+        );
+        // The lock's offset 0 is ESTOP_N's line: named, the second key failed.
+        assert!(
+            matches!(outcome(&report, "connectors[0].io.connector_lock"),
+                Outcome::Failed(t) if t.contains("connectors[0].io.emergency_stop")),
             "{}",
             report.render()
         );
