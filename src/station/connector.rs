@@ -386,34 +386,8 @@ impl Connector {
                 )));
             }
         }
-        if self.operative || self.pending_operative.is_some() {
-            return Err(CommandError::NotInoperative(id));
-        }
-        if self.session.is_some() || self.authorization.is_some() || self.plugged {
-            return Err(CommandError::Occupied(id));
-        }
-        // Both sides of the contactors dead, by readings that mean something: the cable
-        // voltage of a stale monitor (a breaker off, a link down) reads 0 V and proves nothing.
-        // A reading that is not a number is not touch-safe either.
-        let dead = |v: f32| v < TOUCH_SAFE_V;
-        if self.imd_stale || !dead(self.voltage) || !dead(self.supply_voltage) {
-            return Err(CommandError::Energized {
-                connector: id,
-                volts: self.voltage.max(self.supply_voltage),
-            });
-        }
-        if let Some(f) = self.first_fault() {
-            return Err(CommandError::Faulted {
-                connector: id,
-                fault: f.to_string(),
-            });
-        }
-        let io = *self.supervision.last();
-        if io.emergency_stop || io.stale {
-            return Err(CommandError::Faulted {
-                connector: id,
-                fault: "the emergency-stop chain is open or the inputs are stale".into(),
-            });
+        if let Some(refused) = self.hand_refusal() {
+            return Err(refused);
         }
         tracing::warn!(
             connector = id,
@@ -426,6 +400,43 @@ impl Connector {
             line: line.key().to_string(),
             level: Some(level),
         })
+    }
+
+    /// Why no output may be driven by hand now, from this step's readings: the one rule that
+    /// refuses a hand ([`set_test_output`](Self::set_test_output)) and takes it back in the
+    /// step. `None`: Inoperative, idle, no vehicle, dead, fault-free, e-stop chain closed.
+    fn hand_refusal(&self) -> Option<CommandError> {
+        let id = self.id();
+        if self.operative || self.pending_operative.is_some() {
+            return Some(CommandError::NotInoperative(id));
+        }
+        if self.session.is_some() || self.authorization.is_some() || self.plugged {
+            return Some(CommandError::Occupied(id));
+        }
+        // Both sides of the contactors dead, by readings that mean something: the cable
+        // voltage of a stale monitor (a breaker off, a link down) reads 0 V and proves nothing.
+        // A reading that is not a number is not touch-safe either.
+        let dead = |v: f32| v < TOUCH_SAFE_V;
+        if self.imd_stale || !dead(self.voltage) || !dead(self.supply_voltage) {
+            return Some(CommandError::Energized {
+                connector: id,
+                volts: self.voltage.max(self.supply_voltage),
+            });
+        }
+        if let Some(f) = self.first_fault() {
+            return Some(CommandError::Faulted {
+                connector: id,
+                fault: f.to_string(),
+            });
+        }
+        let io = self.supervision.last();
+        if io.emergency_stop || io.stale {
+            return Some(CommandError::Faulted {
+                connector: id,
+                fault: "the emergency-stop chain is open or the inputs are stale".into(),
+            });
+        }
+        None
     }
 
     pub(crate) fn release_test_outputs(&mut self, why: &str) {
@@ -1153,21 +1164,11 @@ impl Connector {
         // Outputs driven by hand stand in for the session's wishes, under the same rules; they
         // end the moment the connector could be energized.
         if !self.test_outputs.is_empty() {
-            // Anything that would have refused the hand refuses it now: a session, a vehicle,
-            // availability, voltage on either side, a stale monitor or inputs, an emergency
-            // stop, any fault. Nothing driven by hand comes back by itself afterwards.
-            let dead = inputs.imd.cable_voltage < TOUCH_SAFE_V
-                && inputs.power.voltage < TOUCH_SAFE_V
-                && !inputs.imd.stale;
-            if self.session.is_some()
-                || self.operative
-                || self.plugged
-                || !dead
-                || inputs.io.stale
-                || inputs.io.emergency_stop
-                || !self.faults.is_empty()
-            {
-                self.release_test_outputs("the connector is no longer inoperative, idle and dead");
+            // Anything that would have refused the hand refuses it now (the readings, the
+            // inputs and the faults are this step's): nothing driven by hand comes back by
+            // itself afterwards.
+            if let Some(why) = self.hand_refusal() {
+                self.release_test_outputs(&why.to_string());
             }
             for (line, level) in &self.test_outputs {
                 match line {
