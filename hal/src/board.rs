@@ -176,6 +176,50 @@ pub struct InputSample {
     pub reading: Option<PointReading>,
 }
 
+/// An input line as `chargerctl hw` shows it: its latest reading (peeked, never taken from the
+/// station), its age and whether it missed `deadline` at `now`, and its source's last error.
+pub fn input_status(
+    key: String,
+    source: &dyn LineSource,
+    point: &str,
+    deadline: Duration,
+    now: Timestamp,
+) -> LineStatus {
+    let reading = source.peek(point);
+    LineStatus {
+        key,
+        output: false,
+        source: source.name().to_string(),
+        point: point.to_string(),
+        value: reading.map(|r| r.value),
+        age_ms: reading.map(|r| u64::try_from((now - r.at).as_millis()).unwrap_or(u64::MAX)),
+        late: missed_deadline(reading.as_ref(), deadline, now),
+        detection: None,
+        error: source.last_error(),
+    }
+}
+
+/// An output line as `chargerctl hw` shows it: its last command (`None` before the first) and
+/// its source's last error.
+pub fn output_status(
+    key: String,
+    source: &dyn LineSource,
+    point: &str,
+    commanded: Option<bool>,
+) -> LineStatus {
+    LineStatus {
+        key,
+        output: true,
+        source: source.name().to_string(),
+        point: point.to_string(),
+        value: commanded.map(PointValue::Level),
+        age_ms: None,
+        late: false,
+        detection: None,
+        error: source.last_error(),
+    }
+}
+
 /// Whether a reading misses its deadline at `now`: none yet, or older than the deadline.
 pub fn missed_deadline(reading: Option<&PointReading>, deadline: Duration, now: Timestamp) -> bool {
     reading.is_none_or(|r| now - r.at > deadline)
@@ -323,34 +367,24 @@ impl DigitalIo for BoardIo {
     }
 
     fn lines(&self, now: Timestamp) -> Vec<LineStatus> {
-        let inputs = self.inputs.iter().map(|m| {
-            let reading = m.source.peek(&m.point);
-            LineStatus {
-                key: m.line.key().to_string(),
-                output: false,
-                source: m.source.name().to_string(),
-                point: m.point.clone(),
-                value: reading.map(|r| r.value),
-                age_ms: reading
-                    .map(|r| u64::try_from((now - r.at).as_millis()).unwrap_or(u64::MAX)),
-                late: missed_deadline(reading.as_ref(), m.deadline, now),
-                detection: matches!(m.kind, InputKind::Detection(_))
-                    .then(|| format!("{:?}", self.detection.state)),
-                error: m.source.last_error(),
-            }
+        let inputs = self.inputs.iter().map(|m| LineStatus {
+            detection: matches!(m.kind, InputKind::Detection(_))
+                .then(|| format!("{:?}", self.detection.state)),
+            ..input_status(
+                m.line.key().to_string(),
+                m.source.as_ref(),
+                &m.point,
+                m.deadline,
+                now,
+            )
         });
-        let outputs = self.outputs.iter().map(|m| LineStatus {
-            key: m.line.key().to_string(),
-            output: true,
-            source: m.source.name().to_string(),
-            point: m.point.clone(),
-            value: self
-                .written
-                .map(|w| crate::io::PointValue::Level(m.line.level(&w))),
-            age_ms: None,
-            late: false,
-            detection: None,
-            error: m.source.last_error(),
+        let outputs = self.outputs.iter().map(|m| {
+            output_status(
+                m.line.key().to_string(),
+                m.source.as_ref(),
+                &m.point,
+                self.written.map(|w| m.line.level(&w)),
+            )
         });
         inputs.chain(outputs).collect()
     }

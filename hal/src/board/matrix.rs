@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use charger_protocol::Timestamp;
 
-use super::missed_deadline;
+use super::{input_status, missed_deadline, output_status};
 use crate::io::{LineSource, LineStatus, PointReading, PointValue};
 use crate::module::SwitchingMatrix;
 
@@ -139,35 +139,19 @@ impl SwitchingMatrix for BoardMatrix {
     fn lines(&self, now: Timestamp) -> Vec<LineStatus> {
         let mut lines = Vec::with_capacity(self.contactors.len() * 2);
         for (i, c) in self.contactors.iter().enumerate() {
-            lines.push(LineStatus {
-                key: format!("pool.matrix[{i}].coil"),
-                output: true,
-                source: c.coil_source.name().to_string(),
-                point: c.coil_point.clone(),
-                value: self
-                    .written
-                    .get(i)
-                    .copied()
-                    .flatten()
-                    .map(PointValue::Level),
-                age_ms: None,
-                late: false,
-                detection: None,
-                error: c.coil_source.last_error(),
-            });
-            let reading = c.feedback_source.peek(&c.feedback_point);
-            lines.push(LineStatus {
-                key: format!("pool.matrix[{i}].feedback"),
-                output: false,
-                source: c.feedback_source.name().to_string(),
-                point: c.feedback_point.clone(),
-                value: reading.map(|r| r.value),
-                age_ms: reading
-                    .map(|r| u64::try_from((now - r.at).as_millis()).unwrap_or(u64::MAX)),
-                late: missed_deadline(reading.as_ref(), c.feedback_deadline, now),
-                detection: None,
-                error: c.feedback_source.last_error(),
-            });
+            lines.push(output_status(
+                format!("pool.matrix[{i}].coil"),
+                c.coil_source.as_ref(),
+                &c.coil_point,
+                self.written.get(i).copied().flatten(),
+            ));
+            lines.push(input_status(
+                format!("pool.matrix[{i}].feedback"),
+                c.feedback_source.as_ref(),
+                &c.feedback_point,
+                c.feedback_deadline,
+                now,
+            ));
         }
         lines
     }
