@@ -656,32 +656,30 @@ fn format_hw(report: &chargerd::control::HwReport) -> String {
 /// the source's last error.
 fn format_lines(out: &mut String, lines: &[charger_hal::LineStatus]) {
     use std::fmt::Write as _;
-    {
-        for l in lines {
-            let value = match l.value {
-                Some(charger_hal::PointValue::Level(v)) => on(v).to_string(),
-                Some(charger_hal::PointValue::Analog(v)) => format!("{v:.2} V"),
-                None => "-".to_string(),
-            };
-            let age = l.age_ms.map_or(String::new(), |ms| format!("{ms} ms ago"));
-            let _ = writeln!(
-                out,
-                "  {:<3} {:<18} {:<8} {:<16} {:<7} {:<12}{}{}{}",
-                if l.output { "out" } else { "in" },
-                l.key,
-                l.source,
-                l.point,
-                value,
-                age,
-                l.detection
-                    .as_deref()
-                    .map_or(String::new(), |d| format!(" {d}")),
-                if l.late { " LATE" } else { "" },
-                l.error
-                    .as_deref()
-                    .map_or(String::new(), |e| format!("  error: {e}")),
-            );
-        }
+    for l in lines {
+        let value = match l.value {
+            Some(charger_hal::PointValue::Level(v)) => on(v).to_string(),
+            Some(charger_hal::PointValue::Analog(v)) => format!("{v:.2} V"),
+            None => "-".to_string(),
+        };
+        let age = l.age_ms.map_or(String::new(), |ms| format!("{ms} ms ago"));
+        let _ = writeln!(
+            out,
+            "  {:<3} {:<18} {:<8} {:<16} {:<7} {:<12}{}{}{}",
+            if l.output { "out" } else { "in" },
+            l.key,
+            l.source,
+            l.point,
+            value,
+            age,
+            l.detection
+                .as_deref()
+                .map_or(String::new(), |d| format!(" {d}")),
+            if l.late { " LATE" } else { "" },
+            l.error
+                .as_deref()
+                .map_or(String::new(), |e| format!("  error: {e}")),
+        );
     }
 }
 

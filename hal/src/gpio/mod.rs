@@ -403,17 +403,21 @@ impl Shared {
         })
     }
 
+    /// Every output at its safe level, as writes by line index.
+    fn safe_writes(&self) -> Vec<(usize, bool)> {
+        self.safe_levels()
+            .enumerate()
+            .filter_map(|(i, level)| level.map(|l| (i, l)))
+            .collect()
+    }
+
     fn close(&self, e: &GpioError) {
         self.fail(e);
         // The request is about to go, and with it the lines, at whatever level they hold
         // until the chip is open again (`retry`). A failed read may leave writes working: set
         // every output to its safe level first (contactors open, lock released), best effort.
         if let Some(req) = lock(&self.request).take() {
-            let safe: Vec<(usize, bool)> = self
-                .safe_levels()
-                .enumerate()
-                .filter_map(|(i, level)| level.map(|l| (i, l)))
-                .collect();
+            let safe = self.safe_writes();
             if !safe.is_empty() {
                 if let Err(e) = req.set_values(&safe) {
                     tracing::error!(
@@ -539,11 +543,7 @@ impl Shared {
                 // The source is going (the daemon stops): its lines at their safe levels while
                 // the request is still ours, rather than whatever they were last driven to.
                 if let Some(req) = lock(&self.request).clone() {
-                    let safe: Vec<(usize, bool)> = self
-                        .safe_levels()
-                        .enumerate()
-                        .filter_map(|(i, level)| level.map(|l| (i, l)))
-                        .collect();
+                    let safe = self.safe_writes();
                     if let Err(e) = req.set_values(&safe) {
                         tracing::error!(source = %self.config.name, error = %e,
                             "outputs not set to their safe levels at stop");
