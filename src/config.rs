@@ -1481,7 +1481,7 @@ impl Config {
             } = &c.can
             {
                 if let Some(name) = interface {
-                    if !valid_interface_name(name) {
+                    if !charger_hal::can::valid_interface_name(name) {
                         return bad(
                             key("can.interface"),
                             "a Linux interface name has 1 to 15 characters, no '/', no spaces",
@@ -1506,7 +1506,7 @@ impl Config {
                 }
             }
             if let CanSection::Socketcan { interface } = &c.can {
-                if !valid_interface_name(interface) {
+                if !charger_hal::can::valid_interface_name(interface) {
                     return bad(
                         key("can.interface"),
                         "a Linux interface name has 1 to 15 characters",
@@ -1700,17 +1700,6 @@ impl Config {
     pub fn journal_path(&self) -> PathBuf {
         self.station.state_dir.join("journal.sqlite")
     }
-}
-
-/// What Linux accepts as an interface name (`dev_valid_name`): 1 to 15 bytes, not "." or
-/// "..", no '/', no white space.
-fn valid_interface_name(name: &str) -> bool {
-    (1..=15).contains(&name.len())
-        && name != "."
-        && name != ".."
-        && !name
-            .chars()
-            .any(|c| c == '/' || c == ':' || c.is_whitespace() || c == '\0')
 }
 
 /// The drop-in directory of a configuration file: `chargerd.toml.d/` beside `chargerd.toml`.

@@ -375,8 +375,9 @@ fn probe_iio(
 /// daemon holds it: said, not failed).
 fn probe_cannelloni(bind: std::net::SocketAddr, interface: Option<&str>) -> Outcome {
     if let Some(name) = interface {
-        let plain = !name.is_empty() && !name.contains('/') && name != "..";
-        if !plain || !Path::new("/sys/class/net").join(name).exists() {
+        if !charger_hal::can::valid_interface_name(name)
+            || !Path::new("/sys/class/net").join(name).exists()
+        {
             return Outcome::Failed(format!("no network interface {name:?} (ip link)"));
         }
     }

@@ -36,6 +36,17 @@ pub enum CanError {
     },
 }
 
+/// What Linux accepts as a network interface name (`dev_valid_name`): 1 to 15 bytes, not "."
+/// or "..", no '/', no ':', no white space. Also what keeps a name inside `/sys/class/net`.
+pub fn valid_interface_name(name: &str) -> bool {
+    (1..=15).contains(&name.len())
+        && name != "."
+        && name != ".."
+        && !name
+            .chars()
+            .any(|c| c == '/' || c == ':' || c.is_whitespace() || c == '\0')
+}
+
 /// A CAN interface as the station sees it: send a frame, take the frames received so far.
 pub trait CanPort: Send + std::fmt::Debug {
     /// Queue a frame for transmission without blocking.

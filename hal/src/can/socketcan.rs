@@ -210,9 +210,8 @@ impl SocketCanPort {
 
     fn probe_in(sys: &Path, interface: &str) -> Result<String, CanError> {
         let config = |reason: String| CanError::Config(format!("{interface}: {reason}"));
-        let plain = !interface.is_empty() && !interface.contains('/') && interface != "..";
         let dir = sys.join(interface);
-        if !plain || !dir.is_dir() {
+        if !super::valid_interface_name(interface) || !dir.is_dir() {
             return Err(config("no such network interface (ip link)".into()));
         }
         let read = |file: &str| {

@@ -247,7 +247,7 @@ impl CanLink {
 
     fn check(&self) -> Result<(), (&'static str, BuildProblem)> {
         let interface_ok = |key: &'static str, name: &str| {
-            if valid_interface_name(name) {
+            if crate::can::valid_interface_name(name) {
                 Ok(())
             } else {
                 Err((key, BuildProblem::InterfaceName(name.to_string())))
@@ -273,16 +273,6 @@ impl CanLink {
             }
         }
     }
-}
-
-/// A Linux network interface name: 1 to 15 characters, no '/', ':' or white space.
-fn valid_interface_name(name: &str) -> bool {
-    (1..=15).contains(&name.len())
-        && name != "."
-        && name != ".."
-        && !name
-            .chars()
-            .any(|c| c == '/' || c == ':' || c.is_whitespace() || c == '\0')
 }
 
 /// The devices on one CAN bus by (address, group): their index in the list.
