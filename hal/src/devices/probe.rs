@@ -68,9 +68,7 @@ pub async fn probe_devices(
                     .await
                     .map_err(|e| format!("modbus-tcp {addr}: {e}"))
             };
-            let outcome = tokio::time::timeout(LINK_BOUND, outcome)
-                .await
-                .unwrap_or_else(|_| Err(format!("no answer within {LINK_BOUND:?}")));
+            let outcome = bounded(outcome).await;
             (units, outcome)
         });
     }
@@ -88,9 +86,7 @@ pub async fn probe_devices(
                     .await
                     .map_err(|e| format!("modbus-rtu {}: {e}", path.display()))
             };
-            let outcome = tokio::time::timeout(LINK_BOUND, outcome)
-                .await
-                .unwrap_or_else(|_| Err(format!("no answer within {LINK_BOUND:?}")));
+            let outcome = bounded(outcome).await;
             (units, outcome)
         });
     }
@@ -117,6 +113,15 @@ pub async fn probe_devices(
         }
     }
     Ok(out)
+}
+
+/// `probe`'s outcome, or an error once [`LINK_BOUND`] has passed.
+async fn bounded<T>(
+    probe: impl std::future::Future<Output = Result<T, String>>,
+) -> Result<T, String> {
+    tokio::time::timeout(LINK_BOUND, probe)
+        .await
+        .unwrap_or_else(|_| Err(format!("no answer within {LINK_BOUND:?}")))
 }
 
 fn unit(name: String, unit: u8, profile: &std::sync::Arc<crate::profile::Profile>) -> DeviceConfig {
