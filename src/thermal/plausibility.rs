@@ -72,7 +72,8 @@ pub enum Validity {
     /// Outside `sensor_min_c..=sensor_max_c` (Pt1000 open circuit reads over range, a short
     /// under range).
     OutOfRange,
-    /// Changed faster than `max_rate_k_per_s` (within `implausible_hold_ms` of the jump).
+    /// Changed faster than `max_rate_k_per_s`, by more than `rate_noise_k` (within
+    /// `implausible_hold_ms` of the jump).
     RateOfRise,
     /// DC+ and DC− differ by more than `max_pin_disagreement_k`.
     Disagreement,
@@ -146,9 +147,10 @@ impl SensorTracker {
             // Only a newer reading says anything about the rate (the same poll seen twice
             // does not; an older one is ignored).
             if at > prev_at {
+                // The allowance, not the quotient: two readings a millisecond apart one
+                // quantisation step apart are no jump.
                 let dt = at.saturating_since(prev_at).as_secs_f32();
-                let rate = (v - prev).abs() / dt;
-                if rate > s.max_rate_k_per_s {
+                if (v - prev).abs() > s.max_rate_k_per_s * dt + s.rate_noise_k {
                     self.jumped_at = Some(now);
                 }
                 self.last = Some((v, at));

@@ -102,6 +102,10 @@ pub struct ThermalSettings {
     pub sensor_max_c: f32,
     /// Fastest plausible change of a reading, K/s (a Pt1000 in a pin cannot jump).
     pub max_rate_k_per_s: f32,
+    /// A change this small is never a jump, however close together the two readings came
+    /// (a poll delayed by a busy board and the next one on its heels, the converter's
+    /// quantisation step), K.
+    pub rate_noise_k: f32,
     /// A sensor that changed too fast stays implausible this long after its last jump, ms.
     pub implausible_hold_ms: u64,
     /// Largest plausible DC+/DC− pin difference, K.
@@ -194,6 +198,8 @@ impl Default for ThermalSettings {
             sensor_min_c: -40.0,
             sensor_max_c: 150.0,
             max_rate_k_per_s: 10.0,
+            // Ten 0.1 °C register steps: a broken wire or a loose sensor jumps by far more.
+            rate_noise_k: 1.0,
             implausible_hold_ms: 10_000,
             max_pin_disagreement_k: 20.0,
             pin_below_coolant_margin_k: 5.0,
@@ -364,6 +370,7 @@ impl ThermalSettings {
             "must be above hard_stop_c (a real over-temperature must not look like an open sensor)",
         )?;
         range("max_rate_k_per_s", self.max_rate_k_per_s, 0.5, 100.0)?;
+        range("rate_noise_k", self.rate_noise_k, 0.0, 10.0)?;
         range_ms("implausible_hold_ms", self.implausible_hold_ms, 0, 600_000)?;
         range(
             "max_pin_disagreement_k",

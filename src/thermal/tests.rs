@@ -271,6 +271,30 @@ fn no_valid_pin_stops_whatever_the_action() {
 }
 
 #[test]
+fn polls_on_each_others_heels_one_step_apart_are_no_jump() {
+    // A busy board delays a poll and the next comes 1 ms later, one 0.1 °C register step
+    // up: 100 K/s as a quotient, but within the noise allowance.
+    let mut c = warmed_up(ThermalSettings::default());
+    let bunched = CoolingReading {
+        pin_dc_plus_c: Some(40.1),
+        pin_dc_minus_c: Some(40.1),
+        ..reading(40.0, t(5_001))
+    };
+    let d = c.step(&inputs(&bunched, 100.0, true), t(5_001));
+    assert_eq!(validity(&c, Sensor::PinDcPlus), Validity::Valid);
+    assert_eq!(validity(&c, Sensor::PinDcMinus), Validity::Valid);
+    assert_eq!(d.limit_a, Some(RATED));
+    // A broken wire's jump 1 ms later still is one.
+    let broken = CoolingReading {
+        pin_dc_plus_c: Some(48.0),
+        ..reading(40.1, t(5_002))
+    };
+    c.step(&inputs(&broken, 100.0, true), t(5_002));
+    assert_eq!(validity(&c, Sensor::PinDcPlus), Validity::RateOfRise);
+    assert_eq!(validity(&c, Sensor::PinDcMinus), Validity::Valid);
+}
+
+#[test]
 fn a_jump_is_implausible_for_the_hold_time() {
     let mut c = warmed_up(ThermalSettings::default());
     // 40 → 55 °C in 100 ms: 150 K/s.

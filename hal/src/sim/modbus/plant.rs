@@ -698,6 +698,17 @@ pub trait ThermalModel: Send + 'static {
         pump_pct: f64,
     ) -> CoolingTemperatures;
 
+    /// What the sensors read before the first step: the unit reports its soaked plant from
+    /// the first poll on, never a placeholder that would look like a jump to the controller.
+    fn sensed(&self) -> CoolingTemperatures {
+        CoolingTemperatures {
+            pin_dc_plus: 25.0,
+            pin_dc_minus: 25.0,
+            coolant_inlet: 25.0,
+            coolant_outlet: 25.0,
+        }
+    }
+
     /// The heat exchanger's fan setpoint, % (a model without a fan ignores it).
     fn set_fan(&mut self, fan_pct: f64) {
         let _ = fan_pct;
@@ -788,6 +799,11 @@ impl ThermalModel for ConnectorThermal {
         self.plant.step(dt);
         let truth = self.plant.temperatures();
         self.sensors.step(dt, &truth);
+        self.sensed()
+    }
+
+    fn sensed(&self) -> CoolingTemperatures {
+        let truth = self.plant.temperatures();
         let sensed = |id: SensorId| match self.sensors.measured().map(|m| m.get(id)) {
             Some(Measured::Value(v)) => v,
             Some(Measured::Open) => OPEN_SENSOR_C,
@@ -858,17 +874,12 @@ pub mod cooling_alarm {
 impl CoolingPlant {
     pub fn new(thermal: Box<dyn ThermalModel>) -> Self {
         Self {
+            temps: thermal.sensed(),
             thermal,
             current: 0.0,
             run: false,
             pump_pct: 0.0,
             fan_pct: 0.0,
-            temps: CoolingTemperatures {
-                pin_dc_plus: 25.0,
-                pin_dc_minus: 25.0,
-                coolant_inlet: 25.0,
-                coolant_outlet: 25.0,
-            },
             nominal_flow: 30.0,
             level_pct: 95.0,
         }
@@ -1081,6 +1092,28 @@ mod tests {
         assert!(imd.resistance_ohm() < 50_000.0);
         imd.inject_fault(None);
         assert!(!imd.alarm());
+    }
+
+    #[test]
+    fn a_soaked_cooling_unit_reports_its_plant_from_the_first_poll_on() {
+        // Polled before its first step (a busy machine), the unit reports the soaked plant,
+        // not a placeholder the controller would take for a 15 K jump.
+        let c = CoolingPlant::new(Box::new(ConnectorThermal::new(
+            ThermalPlantParams {
+                ambient_c: 40.0,
+                ..ThermalPlantParams::default()
+            },
+            SensorChainParams::default(),
+        )));
+        let t = c.temperatures();
+        for v in [
+            t.pin_dc_plus,
+            t.pin_dc_minus,
+            t.coolant_inlet,
+            t.coolant_outlet,
+        ] {
+            assert!((v - 40.0).abs() < 0.01, "{t:?}");
+        }
     }
 
     #[test]
