@@ -783,8 +783,13 @@ pub fn build_with_devices(
             }
             let mut hw = with_connector_devices(c, i, Box::new(sim), devices.as_mut())?;
             if let Some(table) = &c.io {
-                hw = hw.with_io(board_io(c, i, table, io)?);
-                tracing::info!(connector = c.id, "connector I/O is the board's");
+                hw = hw
+                    .with_io(board_io(c, i, table, io)?)
+                    .with_plant_behind_board();
+                tracing::info!(
+                    connector = c.id,
+                    "connector I/O is the board's; the simulated plant follows its outputs"
+                );
             }
             Ok((c.id, Box::new(hw) as Box<dyn ConnectorHardware>))
         })

@@ -2802,27 +2802,27 @@ retry_ms = 200
     assert!(d.terminate().success());
 }
 
-/// Issue 16, bring-up: a connector whose lines are on a Modbus I/O module (the shipped 8 DI /
-/// 8 DO profile, served on loopback). `chargerctl hw` lists every line with its source, point,
-/// live value and age, and the module as a device; `hw set` is refused while the connector is
-/// operative, drives the lock relay by hand once it is inoperative, and making it operative
-/// again hands the relay back (open).
-#[test]
-fn chargerctl_hw_shows_the_board_lines_and_drives_an_output_only_on_an_inoperative_connector() {
+/// The 8DI/8DO I/O module's shipped profile.
+const IO_MODULE_PROFILE: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/configs/devices/io-module-8di8do-modbus.toml"
+);
+
+/// An I/O module of [`IO_MODULE_PROFILE`] served over Modbus TCP on a free loopback port, on
+/// a runtime of its own (kept alive by the caller).
+fn served_io_module() -> (
+    tokio::runtime::Runtime,
+    charger_hal::sim::modbus::server::SimServer<charger_hal::sim::modbus::IoModulePlant>,
+) {
     use charger_hal::profile::Profile;
     use charger_hal::sim::modbus::server::serve;
     use charger_hal::sim::modbus::{IoModulePlant, SimDevice};
-    let dir = tempfile::tempdir().unwrap();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
         .enable_all()
         .build()
         .unwrap();
-    let profile_path = concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/configs/devices/io-module-8di8do-modbus.toml"
-    );
-    let profile = std::sync::Arc::new(Profile::load(Path::new(profile_path)).unwrap());
+    let profile = std::sync::Arc::new(Profile::load(Path::new(IO_MODULE_PROFILE)).unwrap());
     let device = SimDevice::new(profile.clone(), IoModulePlant::new(&profile)).unwrap();
     let server = runtime
         .block_on(serve(
@@ -2831,7 +2831,131 @@ fn chargerctl_hw_shows_the_board_lines_and_drives_an_output_only_on_an_inoperati
             Duration::from_millis(10),
         ))
         .unwrap();
+    (runtime, server)
+}
+
+/// Issue 16: a GB/T session charged through the board's lines on an I/O module served over
+/// Modbus TCP. The station closes the contactors by writing the module's relay, sees them
+/// closed on the auxiliary contact wired back to an input, holds the lock by its feedback,
+/// and stops at once, opening the relay, when the emergency-stop input opens mid-session.
+#[test]
+fn a_truck_charges_through_board_lines_on_a_modbus_io_module_and_the_e_stop_input_stops_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_runtime, server) = served_io_module();
+    server.with(|dev| {
+        let plant = dev.plant_mut();
+        // The contactors' and the lock's feedback contacts, wired to their relays.
+        plant.wire("do1", "di3").unwrap();
+        plant.wire("do2", "di4").unwrap();
+    });
+    let text = format!(
+        r#"
+[station]
+name = "bench"
+state_dir = "{state}"
+control_socket = "{control}"
+
+[authorization]
+mode = "free"
+
+[[devices]]
+name = "cabinet-io"
+role = "io_module"
+profile = "{IO_MODULE_PROFILE}"
+transport = {{ kind = "modbus_tcp", host = "127.0.0.1", port = {port}, unit = 1, timeout_ms = 200 }}
+
+[[connectors]]
+id = 1
+protocol = "gbt"
+max_voltage = 1000
+max_current = 250
+max_power_kw = 150
+can = {{ backend = "simulated" }}
+[connectors.io]
+emergency_stop = {{ source = "cabinet-io", line = "di1", deadline_ms = 500 }}
+plugged = {{ source = "cabinet-io", line = "di2", deadline_ms = 500 }}
+contactors_closed = {{ source = "cabinet-io", line = "di3", deadline_ms = 500 }}
+locked = {{ source = "cabinet-io", line = "di4", deadline_ms = 500 }}
+contactors = {{ source = "cabinet-io", line = "do1" }}
+connector_lock = {{ source = "cabinet-io", line = "do2" }}
+aux_power = {{ source = "cabinet-io", line = "do3" }}
+"#,
+        state = dir.path().join("state").display(),
+        control = dir.path().join("run/control.sock").display(),
+        port = server.addr().port(),
+    );
+    let d = Daemon::start_with(dir.path(), &text);
+    let relay = |name: &str| server.with(|dev| dev.plant().output(name));
+    let set = |name: &str, level: bool| {
+        server.with(|dev| assert!(dev.plant_mut().set_input(name, level)));
+    };
+    // The truck arrives: CC1 on the board, the simulated truck on the bus.
+    set("di2", true);
+    d.ctl_ok(&["sim", "plug", "1"]);
+    d.wait_for_on(1, Duration::from_secs(10), "plugged, fresh lines", |c| {
+        c["plugged"] == true && c["status"] == "Preparing"
+    });
+    d.ctl_ok(&["start", "1"]);
+    let c = d.wait_for_on(
+        1,
+        Duration::from_secs(30),
+        "charging through the board",
+        |c| c["current"].as_f64().unwrap_or(0.0) > 20.0,
+    );
+    assert_eq!(c["status"], "Charging", "{c:#}");
+    assert_eq!(
+        relay("do1"),
+        Some(true),
+        "contactors closed by the module's relay"
+    );
+    assert_eq!(relay("do2"), Some(true), "lock held by the module's relay");
+    assert_eq!(relay("do3"), Some(true), "auxiliary power on");
+    let hw: Value = serde_json::from_str(&d.ctl_ok(&["--json", "hw"])).unwrap();
+    let line = |key: &str| {
+        hw["connectors"][0]["lines"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["key"] == key)
+            .cloned()
+            .unwrap_or_else(|| panic!("no line {key} in {hw:#}"))
+    };
+    assert_eq!(line("contactors_closed")["value"]["level"], true, "{hw:#}");
+    assert_eq!(line("contactors")["value"]["level"], true, "{hw:#}");
+
+    // The emergency-stop chain opens (its input reads pressed): the session stops, the
+    // relay opens, and the connector stays Faulted until a technician clears it.
+    set("di1", true);
+    let c = d.wait_for_on(1, Duration::from_secs(5), "stopped by the e-stop", |c| {
+        c["status"] == "Faulted" && c["current"].as_f64() == Some(0.0)
+    });
+    assert!(
+        c["faults"].to_string().to_lowercase().contains("emergency"),
+        "{c:#}"
+    );
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while relay("do1") != Some(false) {
+        assert!(Instant::now() < deadline, "contactor relay still closed");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    set("di1", false);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(d.connector(1)["status"], "Faulted", "latched until cleared");
+    drop(d);
+    drop(server);
+}
+
+/// Issue 16, bring-up: a connector whose lines are on a Modbus I/O module (the shipped 8 DI /
+/// 8 DO profile, served on loopback). `chargerctl hw` lists every line with its source, point,
+/// live value and age, and the module as a device; `hw set` is refused while the connector is
+/// operative, drives the lock relay by hand once it is inoperative, and making it operative
+/// again hands the relay back (open).
+#[test]
+fn chargerctl_hw_shows_the_board_lines_and_drives_an_output_only_on_an_inoperative_connector() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_runtime, server) = served_io_module();
     let port = server.addr().port();
+    let profile_path = IO_MODULE_PROFILE;
     let text = format!(
         r#"
 [station]

@@ -125,6 +125,19 @@ impl OutputLine {
         }
     }
 
+    fn set(self, o: &mut DigitalOutputs, level: bool) {
+        match self {
+            OutputLine::Contactors => o.contactors = level,
+            OutputLine::ConnectorLock => o.connector_lock = level,
+            OutputLine::Sequence1 => o.lines.sequence_1 = level,
+            OutputLine::Sequence2 => o.lines.sequence_2 = level,
+            OutputLine::AuxPower => o.lines.aux_power = level,
+            OutputLine::AuxSupply24v => o.aux_supply_24v = level,
+            OutputLine::Bleeder => o.bleeder = level,
+            OutputLine::ImdConnected => o.imd_connected = level,
+        }
+    }
+
     pub fn level(self, o: &DigitalOutputs) -> bool {
         match self {
             OutputLine::Contactors => o.contactors,
@@ -335,6 +348,18 @@ impl BoardIo {
     /// The CC1 / proximity classifier's state (`chargerctl hw`).
     pub fn detection(&self) -> Connection {
         self.detection.state
+    }
+
+    /// What the board's terminals carry: the last command of each mapped output, every line
+    /// the configuration does not map at rest (nothing drives it). `None` before the first
+    /// write.
+    pub fn on_the_terminals(&self) -> Option<DigitalOutputs> {
+        let written = self.written?;
+        let mut terminals = DigitalOutputs::default();
+        for m in &self.outputs {
+            m.line.set(&mut terminals, m.line.level(&written));
+        }
+        Some(terminals)
     }
 }
 
@@ -604,6 +629,7 @@ mod tests {
         io.refresh(ms(111));
         assert!(io.read().stale, "the source stopped refreshing");
 
+        assert!(io.on_the_terminals().is_none(), "nothing driven yet");
         let mut out = DigitalOutputs::default();
         io.write(&out);
         io.write(&out);
@@ -618,5 +644,12 @@ mod tests {
                 ("k1k2".to_string(), true)
             ]
         );
+        // The terminals carry the mapped lines' commands; an unmapped one (the lock) rests.
+        out.connector_lock = true;
+        out.lines.sequence_1 = true;
+        io.write(&out);
+        let terminals = io.on_the_terminals().unwrap();
+        assert!(terminals.contactors && terminals.lines.sequence_1);
+        assert!(!terminals.connector_lock);
     }
 }

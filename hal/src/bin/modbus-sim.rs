@@ -12,7 +12,8 @@
 //! `--io-port` (default 5019; 0 for a free port), printed as `io_module <address>`. Its input
 //! terminals are driven from standard input, one `<point> <value>` per line (`di3 on`,
 //! `ai2 7.25`); its relays follow the coils chargerd writes, and drop on the profile's
-//! communication timeout.
+//! communication timeout. `wire do1 di3` makes input di3 follow relay do1 (a contactor's
+//! auxiliary contact on a bench without the contactor), `unwire di3` cuts it.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
@@ -30,7 +31,8 @@ const USAGE: &str =
 [--base-port PORT] [--tick-ms MS] [--io-module PROFILE [--io-port PORT]]\n\
 defaults: --profiles configs/devices --connectors 1 --modules 2 --host 127.0.0.1 --base-port 5020 \
 --tick-ms 10 --io-port 5019\n\
-with --io-module, standard input drives its inputs: one `<point> <value>` per line (di3 on, ai2 7.25)";
+with --io-module, standard input drives its inputs: one `<point> <value>` per line (di3 on, ai2 7.25);\n\
+`wire <relay> <input>` makes an input follow a relay (an auxiliary contact: wire do1 di3), `unwire <input>` cuts it";
 
 /// Ports per connector: the modules' gateway, the meter, the insulation monitor, the cooling
 /// unit.

@@ -1,11 +1,14 @@
 //! A connector whose DC meter, insulation monitor or cooling unit are devices of their own
 //! (`[[devices]]`), around the hardware that provides the rest (CAN, power, I/O).
 //!
-//! Today the rest is the simulated connector; the parts named in the configuration replace
-//! its own, and a connector with an `io` table reads and drives its board's lines
-//! ([`BoardIo`]) instead of the simulator's. Each part keeps its backend's rules: a stale Modbus meter reading says so (the
-//! station records a gap), a stale or silent insulation monitor reports a device fault (the
-//! station stops safely), and the station never sees which kind of backend it reads.
+//! The rest is the simulated connector or the board's ([`crate::board::BoardConnector`]);
+//! the parts named in the configuration replace its own, and a connector with an `io` table
+//! reads and drives its board's lines ([`BoardIo`]) instead of the simulator's (a simulated
+//! plant then follows the board's outputs: a bench with a real I/O module charges the
+//! simulated truck). Each part keeps its backend's rules: a stale Modbus meter reading says
+//! so (the station records a gap), a stale or silent insulation monitor reports a device
+//! fault (the station stops safely), and the station never sees which kind of backend it
+//! reads.
 
 use charger_protocol::Timestamp;
 
@@ -23,6 +26,9 @@ pub struct DeviceBackedConnector {
     imd: Option<Box<dyn InsulationMonitor>>,
     cooling: Option<Box<dyn CoolingUnit>>,
     io: Option<BoardIo>,
+    /// The simulated plant behind the board: its contactors, lock and vehicle lines follow
+    /// what the board's terminals carry.
+    plant_behind_board: bool,
 }
 
 impl DeviceBackedConnector {
@@ -34,6 +40,7 @@ impl DeviceBackedConnector {
             imd: None,
             cooling: None,
             io: None,
+            plant_behind_board: false,
         }
     }
 
@@ -54,6 +61,17 @@ impl DeviceBackedConnector {
     /// [`step`](ConnectorHardware::step), with the station's time.
     pub fn with_io(mut self, io: BoardIo) -> Self {
         self.io = Some(io);
+        self
+    }
+
+    /// With [`with_io`](Self::with_io) on a simulated `base`: the simulated plant stands for
+    /// the contactors, lock and vehicle behind the board's terminals. At each step it follows
+    /// the outputs the board carries (one step late, as a contactor follows its coil); an
+    /// output the configuration does not map stays at rest in the plant too, so a line the
+    /// board lacks is missed there as it would be on the cabinet. The inputs still come from
+    /// the board alone (the wiring, e.g. an auxiliary contact, is the I/O module's business).
+    pub fn with_plant_behind_board(mut self) -> Self {
+        self.plant_behind_board = true;
         self
     }
 
@@ -101,6 +119,12 @@ impl ConnectorHardware for DeviceBackedConnector {
     }
 
     fn step(&mut self, now: Timestamp) {
+        if let (true, Some(terminals)) = (
+            self.plant_behind_board,
+            self.io.as_ref().and_then(BoardIo::on_the_terminals),
+        ) {
+            self.base.io().write(&terminals);
+        }
         self.base.step(now);
         if let Some(io) = &mut self.io {
             io.refresh(now);

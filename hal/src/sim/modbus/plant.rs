@@ -1179,6 +1179,8 @@ pub struct IoModulePlant {
     /// Inputs by register name: `Bool` for a digital input, `Number` (V or A) for an analog one.
     inputs: std::collections::BTreeMap<String, Value>,
     outputs: std::collections::BTreeMap<String, bool>,
+    /// Digital inputs wired to a relay (an auxiliary contact): input → relay.
+    wiring: std::collections::BTreeMap<String, String>,
 }
 
 impl IoModulePlant {
@@ -1231,13 +1233,56 @@ impl IoModulePlant {
         self.outputs.get(name).copied()
     }
 
+    /// Wire digital input `input` to relay `relay`, as a contactor's auxiliary contact is:
+    /// from now on the input reads what the relay switches.
+    pub fn wire(&mut self, relay: &str, input: &str) -> Result<(), String> {
+        if !self.outputs.contains_key(relay) {
+            return Err(format!("{relay}: not a relay of this module"));
+        }
+        if !matches!(self.inputs.get(input), Some(Value::Bool(_))) {
+            return Err(format!("{input}: not a digital input of this module"));
+        }
+        self.wiring.insert(input.to_string(), relay.to_string());
+        self.follow_relays();
+        Ok(())
+    }
+
+    /// Cut the wire to `input` (a broken auxiliary contact, or one to weld by hand): it keeps
+    /// its last level until set. False if it was not wired.
+    pub fn unwire(&mut self, input: &str) -> bool {
+        self.wiring.remove(input).is_some()
+    }
+
+    fn follow_relays(&mut self) {
+        for (input, relay) in &self.wiring {
+            if let (Some(level), Some(v)) = (self.outputs.get(relay), self.inputs.get_mut(input)) {
+                *v = Value::Bool(*level);
+            }
+        }
+    }
+
     /// One line of `modbus-sim --io-module`'s standard input: `<point> <value>`, a level
     /// (`1`/`0`, `on`/`off`, `true`/`false`) for a digital input, a number (V or A) for an
-    /// analog one, e.g. `di3 on` or `ai2 7.25`.
+    /// analog one, e.g. `di3 on` or `ai2 7.25`; `wire <relay> <input>` wires an input to a
+    /// relay (an auxiliary contact: `wire do1 di3`), `unwire <input>` cuts it.
     pub fn apply_command(&mut self, line: &str) -> Result<(), String> {
-        let mut words = line.split_whitespace();
-        let (Some(name), Some(value), None) = (words.next(), words.next(), words.next()) else {
-            return Err(format!("{line:?}: expected `<point> <value>`"));
+        let words: Vec<&str> = line.split_whitespace().collect();
+        let (name, value) = match words.as_slice() {
+            ["wire", relay, input] => return self.wire(relay, input),
+            ["unwire", input] => {
+                return if self.unwire(input) {
+                    Ok(())
+                } else {
+                    Err(format!("{input}: not wired"))
+                };
+            }
+            [name, value] => (*name, *value),
+            _ => {
+                return Err(format!(
+                    "{line:?}: expected `<point> <value>`, `wire <relay> <input>` or \
+                     `unwire <input>`"
+                ))
+            }
         };
         match self.inputs.get(name) {
             Some(Value::Bool(_)) => {
@@ -1280,6 +1325,7 @@ impl PlantModel for IoModulePlant {
         for level in self.outputs.values_mut() {
             *level = false;
         }
+        self.follow_relays();
     }
 
     fn named_readings(&self) -> Vec<(String, Value)> {
@@ -1297,6 +1343,7 @@ impl PlantModel for IoModulePlant {
     fn named_command(&mut self, register: &str, value: &Value) {
         if let Some(level) = self.outputs.get_mut(register) {
             *level = flag(value);
+            self.follow_relays();
         }
     }
 }

@@ -431,6 +431,49 @@ fn an_io_module_drops_its_relays_when_the_keepalive_stops() {
 }
 
 #[test]
+fn an_auxiliary_contact_wired_to_a_relay_follows_it_until_cut() {
+    let mut dev = io_module();
+    let plant = dev.plant_mut();
+    assert!(plant
+        .apply_command("wire do9 di3")
+        .unwrap_err()
+        .contains("not a relay"));
+    assert!(plant
+        .apply_command("wire do1 ai1")
+        .unwrap_err()
+        .contains("not a digital input"));
+    plant.apply_command("wire do1 di3").unwrap();
+    // The coil closes and opens: the contact follows.
+    dev.handle(&Request::WriteSingleCoil(0, true)).unwrap();
+    dev.advance(Duration::from_millis(10));
+    assert_eq!(
+        dev.handle(&Request::ReadDiscreteInputs(2, 1)).unwrap(),
+        Some(Response::ReadDiscreteInputs(vec![true]))
+    );
+    // The keep-alive stops: the relay drops, and so does its contact.
+    dev.advance(Duration::from_millis(2_100));
+    assert_eq!(dev.plant().output("do1"), Some(false));
+    assert_eq!(
+        dev.handle(&Request::ReadDiscreteInputs(2, 1)).unwrap(),
+        Some(Response::ReadDiscreteInputs(vec![false]))
+    );
+    // Cut and set by hand (a welded contactor): the coil no longer moves it.
+    let plant = dev.plant_mut();
+    plant.apply_command("unwire di3").unwrap();
+    assert!(plant
+        .apply_command("unwire di3")
+        .unwrap_err()
+        .contains("not wired"));
+    plant.apply_command("di3 on").unwrap();
+    dev.handle(&Request::WriteSingleCoil(0, false)).unwrap();
+    dev.advance(Duration::from_millis(10));
+    assert_eq!(
+        dev.handle(&Request::ReadDiscreteInputs(2, 1)).unwrap(),
+        Some(Response::ReadDiscreteInputs(vec![true]))
+    );
+}
+
+#[test]
 fn an_io_modules_inputs_are_set_by_text_commands() {
     let mut dev = io_module();
     let plant = dev.plant_mut();
