@@ -137,7 +137,7 @@ impl SchemaSet {
 }
 
 /// The file an action's schema comes from, for error messages.
-fn schema_file(version: OcppVersion, action: &str, kind: MessageKind) -> String {
+pub(crate) fn schema_file(version: OcppVersion, action: &str, kind: MessageKind) -> String {
     match (version, kind) {
         (OcppVersion::V16, MessageKind::Request) => format!("v16/{action}.json#"),
         (OcppVersion::V16, MessageKind::Response) => format!("v16/{action}Response.json#"),

@@ -6,6 +6,8 @@
 //! * [`catalog`] — the actions of each version, who sends them, their embedded schemas.
 //! * [`rpc`] — [`RpcEndpoint`], the per-connection state machine: one outstanding CALL per
 //!   direction, correlation, timeouts, answers to bad input.
+//! * [`v16`], [`v201`] — each version's messages as types, generated from the same schemas by
+//!   [`codegen`]; [`types`] holds the hand-written value types they use (`DateTime`).
 //!
 //! What is not here: the WebSocket connection and its subprotocol negotiation (the shell), and
 //! the meaning of the messages — boot sequence, transactions, the outbox (the OCPP 1.6
@@ -13,8 +15,12 @@
 //! JSON values).
 
 pub mod catalog;
+pub mod codegen;
 pub mod frame;
 pub mod rpc;
+pub mod types;
+pub mod v16;
+pub mod v201;
 pub mod validate;
 
 pub use catalog::{MessageKind, Role, Sender};
