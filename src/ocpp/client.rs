@@ -334,7 +334,7 @@ impl OcppClient {
                 tracing::warn!(
                     key,
                     value = %value.chars().take(40).collect::<String>(),
-                    status = status.status(),
+                    status = status.status().as_str(),
                     "persisted OCPP key dropped"
                 );
                 if let Err(e) = store.delete_ocpp_key(&key) {

@@ -154,10 +154,12 @@ pub enum ChangeRefused {
 }
 
 impl ChangeRefused {
-    pub fn status(self) -> &'static str {
+    /// The ChangeConfiguration.conf status that says it.
+    pub fn status(self) -> charger_protocol::ocpp::v16::ConfigurationStatus {
+        use charger_protocol::ocpp::v16::ConfigurationStatus;
         match self {
-            ChangeRefused::Rejected => "Rejected",
-            ChangeRefused::NotSupported => "NotSupported",
+            ChangeRefused::Rejected => ConfigurationStatus::Rejected,
+            ChangeRefused::NotSupported => ConfigurationStatus::NotSupported,
         }
     }
 }

@@ -29,6 +29,9 @@ use std::collections::{BTreeMap, BTreeSet};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 
+use charger_protocol::ocpp::types::DateTime;
+use charger_protocol::ocpp::v16;
+
 use crate::ocpp::chargepoint::parse_rfc3339_ms;
 use crate::wall_time::rfc3339_utc;
 
@@ -118,6 +121,25 @@ impl IdTagInfo {
                 reason: e.to_string(),
             })?;
         IdTagInfo::from_wire(w)
+    }
+
+    /// An idTagInfo the CSMS sent (SendLocalList's entries, Authorize.conf and the
+    /// transactions' answers), checked for what the schema cannot say.
+    pub fn from_message(w: &v16::IdTagInfo) -> Result<IdTagInfo, LocalAuthError> {
+        if let Some(p) = &w.parent_id_tag {
+            check_id_tag(p)?;
+        }
+        Ok(IdTagInfo {
+            status: match w.status {
+                v16::AuthorizationStatus::Accepted => AuthorizationStatus::Accepted,
+                v16::AuthorizationStatus::Blocked => AuthorizationStatus::Blocked,
+                v16::AuthorizationStatus::Expired => AuthorizationStatus::Expired,
+                v16::AuthorizationStatus::Invalid => AuthorizationStatus::Invalid,
+                v16::AuthorizationStatus::ConcurrentTx => AuthorizationStatus::ConcurrentTx,
+            },
+            expiry_ms: w.expiry_date.map(DateTime::unix_ms),
+            parent_id_tag: w.parent_id_tag.clone(),
+        })
     }
 
     fn from_wire(w: IdTagInfoWire) -> Result<IdTagInfo, LocalAuthError> {
@@ -212,30 +234,8 @@ pub fn same_group(
 // Local Authorization List
 // ---------------------------------------------------------------------------------------------
 
-/// SendLocalList.conf status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum UpdateStatus {
-    Accepted,
-    Failed,
-    NotSupported,
-    VersionMismatch,
-}
-
-impl UpdateStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            UpdateStatus::Accepted => "Accepted",
-            UpdateStatus::Failed => "Failed",
-            UpdateStatus::NotSupported => "NotSupported",
-            UpdateStatus::VersionMismatch => "VersionMismatch",
-        }
-    }
-
-    /// The SendLocalList.conf payload.
-    pub fn to_json(self) -> Value {
-        json!({ "status": self.as_str() })
-    }
-}
+/// SendLocalList.conf status: the generated type.
+pub use charger_protocol::ocpp::v16::UpdateStatus;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 struct ListEntry {
@@ -256,28 +256,6 @@ pub struct LocalList {
     version: i32,
     /// Folded id tag → entry.
     entries: BTreeMap<String, ListEntry>,
-}
-
-#[derive(Deserialize)]
-enum UpdateType {
-    Full,
-    Differential,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct AuthorizationData {
-    id_tag: String,
-    id_tag_info: Option<IdTagInfoWire>,
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct SendLocalListReq {
-    list_version: i32,
-    update_type: UpdateType,
-    #[serde(default)]
-    local_authorization_list: Vec<AuthorizationData>,
 }
 
 /// Why an update was refused, for the log (never the id tags).
@@ -329,21 +307,22 @@ impl LocalList {
     pub fn send_local_list(
         &mut self,
         enabled: bool,
-        payload: &Value,
+        req: &v16::SendLocalListRequest,
         max_send: usize,
         max_len: usize,
     ) -> UpdateStatus {
         if !enabled {
             return UpdateStatus::NotSupported;
         }
-        self.apply_update(payload, max_send, max_len)
+        self.apply_update(req, max_send, max_len)
     }
 
     /// Applies a SendLocalList.req, all or nothing: unless the answer is Accepted the list and
     /// its version are exactly what they were.
     ///
-    /// * Malformed payload (also an idTag over 20 characters or an unreadable expiryDate):
-    ///   Failed. The RPC layer has validated the schema already; this is the second line.
+    /// * What the schema and the typed message let through but the list cannot hold (an idTag
+    ///   over 20 characters, a listVersion beyond i32): Failed. This is the third line, after
+    ///   the RPC layer's schema and the typed message.
     /// * Differential with listVersion not greater than the current version: VersionMismatch
     ///   (the enum's definition: "Version number in the request for a differential update is
     ///   less or equal then version number of current list").
@@ -361,11 +340,11 @@ impl LocalList {
     /// Accepted sets the version to listVersion, or to 0 if the list is now empty.
     pub fn apply_update(
         &mut self,
-        payload: &Value,
+        req: &v16::SendLocalListRequest,
         max_send: usize,
         max_len: usize,
     ) -> UpdateStatus {
-        match self.updated(payload, max_send, max_len) {
+        match self.updated(req, max_send, max_len) {
             Ok(next) => {
                 *self = next;
                 tracing::info!(
@@ -387,43 +366,44 @@ impl LocalList {
         }
     }
 
-    /// The list after `payload`, built beside the current one so a refusal changes nothing.
+    /// The list after `req`, built beside the current one so a refusal changes nothing.
     fn updated(
         &self,
-        payload: &Value,
+        req: &v16::SendLocalListRequest,
         max_send: usize,
         max_len: usize,
     ) -> Result<LocalList, Refusal> {
-        let req: SendLocalListReq = serde_json::from_value(payload.clone())
-            .map_err(|_| (UpdateStatus::Failed, "malformed SendLocalList.req"))?;
-        let differential = matches!(req.update_type, UpdateType::Differential);
-        if differential && req.list_version <= self.version {
+        let list_version = i32::try_from(req.list_version)
+            .map_err(|_| (UpdateStatus::Failed, "listVersion out of range"))?;
+        let differential = req.update_type == v16::UpdateType::Differential;
+        if differential && list_version <= self.version {
             return Err((
                 UpdateStatus::VersionMismatch,
                 "listVersion not above the current one",
             ));
         }
-        if req.local_authorization_list.len() > max_send {
+        let list = req.local_authorization_list.as_deref().unwrap_or_default();
+        if list.len() > max_send {
             return Err((
                 UpdateStatus::Failed,
                 "more entries than SendLocalListMaxLength",
             ));
         }
         let mut seen = BTreeSet::new();
-        let mut changes = Vec::with_capacity(req.local_authorization_list.len());
-        for d in req.local_authorization_list {
+        let mut changes = Vec::with_capacity(list.len());
+        for d in list {
             check_id_tag(&d.id_tag).map_err(|_| (UpdateStatus::Failed, "idTag too long"))?;
             if !seen.insert(fold(&d.id_tag)) {
                 return Err((UpdateStatus::Failed, "duplicate idTag"));
             }
-            let info = match d.id_tag_info {
+            let info = match &d.id_tag_info {
                 None => None,
                 Some(w) => Some(
-                    IdTagInfo::from_wire(w)
+                    IdTagInfo::from_message(w)
                         .map_err(|_| (UpdateStatus::Failed, "unreadable idTagInfo"))?,
                 ),
             };
-            changes.push((d.id_tag, info));
+            changes.push((d.id_tag.clone(), info));
         }
 
         let mut entries = if differential {
@@ -449,14 +429,10 @@ impl LocalList {
                 "list would exceed LocalAuthListMaxLength",
             ));
         }
-        if !entries.is_empty() && req.list_version <= 0 {
+        if !entries.is_empty() && list_version <= 0 {
             return Err((UpdateStatus::Failed, "non-empty list with listVersion <= 0"));
         }
-        let version = if entries.is_empty() {
-            0
-        } else {
-            req.list_version
-        };
+        let version = if entries.is_empty() { 0 } else { list_version };
         Ok(LocalList { version, entries })
     }
 
@@ -841,6 +817,19 @@ mod tests {
 
     const T0: i64 = 1_700_000_000_000;
 
+    /// `update` through the typed message, as the charge point sees it: what does not fit the
+    /// type is refused before the list (answered Failed here, a CALLERROR on the wire).
+    fn apply(l: &mut LocalList, update: &Value, max_send: usize, max_len: usize) -> UpdateStatus {
+        match serde_json::from_value::<v16::SendLocalListRequest>(update.clone()) {
+            Ok(req) => l.apply_update(&req, max_send, max_len),
+            Err(_) => UpdateStatus::Failed,
+        }
+    }
+
+    fn typed(update: &Value) -> v16::SendLocalListRequest {
+        serde_json::from_value(update.clone()).unwrap()
+    }
+
     fn full(version: i32, entries: Value) -> Value {
         json!({ "listVersion": version, "updateType": "Full", "localAuthorizationList": entries })
     }
@@ -860,7 +849,7 @@ mod tests {
     fn list_of(version: i32, entries: Value) -> LocalList {
         let mut l = LocalList::new();
         assert_eq!(
-            l.apply_update(&full(version, entries), 100, 100),
+            apply(&mut l, &full(version, entries), 100, 100),
             UpdateStatus::Accepted
         );
         l
@@ -923,7 +912,7 @@ mod tests {
     fn full_update_replaces_the_whole_list() {
         let mut l = list_of(3, json!([e("A", "Accepted"), e("B", "Blocked")]));
         assert_eq!(l.version(), 3);
-        let s = l.apply_update(&full(2, json!([e("C", "Accepted")])), 10, 10);
+        let s = apply(&mut l, &full(2, json!([e("C", "Accepted")])), 10, 10);
         // A Full update may lower the version: it is a fresh list.
         assert_eq!(s, UpdateStatus::Accepted);
         assert_eq!(l.version(), 2);
@@ -936,7 +925,12 @@ mod tests {
     fn full_update_without_id_tag_info_fails_and_changes_nothing() {
         let mut l = list_of(3, json!([e("A", "Accepted")]));
         let before = l.clone();
-        let s = l.apply_update(&full(4, json!([e("B", "Accepted"), del("C")])), 10, 10);
+        let s = apply(
+            &mut l,
+            &full(4, json!([e("B", "Accepted"), del("C")])),
+            10,
+            10,
+        );
         assert_eq!(s, UpdateStatus::Failed);
         assert_eq!(l, before);
     }
@@ -944,7 +938,12 @@ mod tests {
     #[test]
     fn empty_full_update_clears_the_list_and_reports_version_zero() {
         let mut l = list_of(3, json!([e("A", "Accepted")]));
-        let s = l.apply_update(&json!({ "listVersion": 7, "updateType": "Full" }), 10, 10);
+        let s = apply(
+            &mut l,
+            &json!({ "listVersion": 7, "updateType": "Full" }),
+            10,
+            10,
+        );
         assert_eq!(s, UpdateStatus::Accepted);
         assert!(l.is_empty());
         assert_eq!(l.version(), 0);
@@ -956,11 +955,11 @@ mod tests {
         let mut l = list_of(3, json!([e("A", "Accepted")]));
         let before = l.clone();
         assert_eq!(
-            l.apply_update(&full(0, json!([e("B", "Accepted")])), 10, 10),
+            apply(&mut l, &full(0, json!([e("B", "Accepted")])), 10, 10),
             UpdateStatus::Failed
         );
         assert_eq!(
-            l.apply_update(&full(-1, json!([e("B", "Accepted")])), 10, 10),
+            apply(&mut l, &full(-1, json!([e("B", "Accepted")])), 10, 10),
             UpdateStatus::Failed
         );
         assert_eq!(l, before);
@@ -972,7 +971,8 @@ mod tests {
             1,
             json!([e("A", "Accepted"), e("B", "Accepted"), e("C", "Accepted")]),
         );
-        let s = l.apply_update(
+        let s = apply(
+            &mut l,
             &diff(
                 2,
                 json!([
@@ -1001,17 +1001,18 @@ mod tests {
         let mut l = list_of(5, json!([e("A", "Accepted")]));
         let before = l.clone();
         assert_eq!(
-            l.apply_update(&diff(5, json!([e("B", "Accepted")])), 10, 10),
+            apply(&mut l, &diff(5, json!([e("B", "Accepted")])), 10, 10),
             UpdateStatus::VersionMismatch
         );
         assert_eq!(
-            l.apply_update(&diff(4, json!([e("B", "Accepted")])), 10, 10),
+            apply(&mut l, &diff(4, json!([e("B", "Accepted")])), 10, 10),
             UpdateStatus::VersionMismatch
         );
         assert_eq!(l, before);
         // Without entries it only moves the version (§5.15: "no effect on the list").
         assert_eq!(
-            l.apply_update(
+            apply(
+                &mut l,
                 &json!({ "listVersion": 6, "updateType": "Differential" }),
                 10,
                 10
@@ -1026,13 +1027,13 @@ mod tests {
     fn differential_that_empties_the_list_reports_version_zero() {
         let mut l = list_of(5, json!([e("A", "Accepted")]));
         assert_eq!(
-            l.apply_update(&diff(6, json!([del("a")])), 10, 10),
+            apply(&mut l, &diff(6, json!([del("a")])), 10, 10),
             UpdateStatus::Accepted
         );
         assert_eq!(l.version(), 0);
         // From 0, any positive differential version is greater.
         assert_eq!(
-            l.apply_update(&diff(1, json!([e("B", "Accepted")])), 10, 10),
+            apply(&mut l, &diff(1, json!([e("B", "Accepted")])), 10, 10),
             UpdateStatus::Accepted
         );
         assert_eq!(l.version(), 1);
@@ -1044,16 +1045,16 @@ mod tests {
         let before = l.clone();
         let three = json!([e("B", "Accepted"), e("C", "Accepted"), e("D", "Accepted")]);
         assert_eq!(
-            l.apply_update(&diff(2, three.clone()), 2, 100),
+            apply(&mut l, &diff(2, three.clone()), 2, 100),
             UpdateStatus::Failed
         );
         assert_eq!(
-            l.apply_update(&full(2, three.clone()), 2, 100),
+            apply(&mut l, &full(2, three.clone()), 2, 100),
             UpdateStatus::Failed
         );
         assert_eq!(l, before);
         assert_eq!(
-            l.apply_update(&diff(2, three), 3, 100),
+            apply(&mut l, &diff(2, three), 3, 100),
             UpdateStatus::Accepted
         );
     }
@@ -1064,7 +1065,8 @@ mod tests {
         let before = l.clone();
         // 2 + 2 new = 4 > 3, even though the request itself is small.
         assert_eq!(
-            l.apply_update(
+            apply(
+                &mut l,
                 &diff(2, json!([e("C", "Accepted"), e("D", "Accepted")])),
                 10,
                 3
@@ -1072,7 +1074,8 @@ mod tests {
             UpdateStatus::Failed
         );
         assert_eq!(
-            l.apply_update(
+            apply(
+                &mut l,
                 &full(
                     2,
                     json!([
@@ -1090,7 +1093,8 @@ mod tests {
         assert_eq!(l, before);
         // A delete in the same request makes room: the bound is on the result.
         assert_eq!(
-            l.apply_update(
+            apply(
+                &mut l,
                 &diff(2, json!([del("A"), e("C", "Accepted"), e("D", "Accepted")])),
                 10,
                 3
@@ -1105,7 +1109,8 @@ mod tests {
         let mut l = list_of(1, json!([e("A", "Accepted")]));
         let before = l.clone();
         assert_eq!(
-            l.apply_update(
+            apply(
+                &mut l,
                 &full(2, json!([e("X", "Accepted"), e("x", "Blocked")])),
                 10,
                 10
@@ -1113,7 +1118,12 @@ mod tests {
             UpdateStatus::Failed
         );
         assert_eq!(
-            l.apply_update(&diff(2, json!([e("A", "Blocked"), del("a")])), 10, 10),
+            apply(
+                &mut l,
+                &diff(2, json!([e("A", "Blocked"), del("a")])),
+                10,
+                10
+            ),
             UpdateStatus::Failed
         );
         assert_eq!(l, before);
@@ -1134,7 +1144,7 @@ mod tests {
             diff(2, json!([e(&"L".repeat(21), "Accepted")])),
             json!({ "listVersion": 3_000_000_000_i64, "updateType": "Full" }),
         ] {
-            assert_eq!(l.apply_update(&bad, 10, 10), UpdateStatus::Failed, "{bad}");
+            assert_eq!(apply(&mut l, &bad, 10, 10), UpdateStatus::Failed, "{bad}");
             assert_eq!(l, before);
         }
     }
@@ -1144,19 +1154,15 @@ mod tests {
         let mut l = list_of(4, json!([e("A", "Accepted")]));
         let before = l.clone();
         assert_eq!(
-            l.send_local_list(false, &full(5, json!([])), 10, 10),
+            l.send_local_list(false, &typed(&full(5, json!([]))), 10, 10),
             UpdateStatus::NotSupported
         );
         assert_eq!(l, before);
         assert_eq!(l.get_local_list_version(false), -1);
         assert_eq!(l.get_local_list_version(true), 4);
         assert_eq!(
-            l.send_local_list(true, &diff(5, json!([])), 10, 10),
+            l.send_local_list(true, &typed(&diff(5, json!([]))), 10, 10),
             UpdateStatus::Accepted
-        );
-        assert_eq!(
-            UpdateStatus::VersionMismatch.to_json(),
-            json!({ "status": "VersionMismatch" })
         );
     }
 
@@ -1583,7 +1589,7 @@ mod tests {
             let mut l = LocalList::new();
             for u in &updates {
                 let before = l.clone();
-                let status = l.apply_update(u, max_send, max_len);
+                let status = apply(&mut l, u, max_send, max_len);
                 prop_assert!(l.len() <= max_len);
                 match status {
                     UpdateStatus::Accepted => {

@@ -34,6 +34,8 @@
 
 use std::collections::BTreeMap;
 
+use charger_protocol::ocpp::types::DateTime;
+use charger_protocol::ocpp::v16;
 use serde_json::{json, Map, Value};
 use thiserror::Error;
 
@@ -290,6 +292,69 @@ impl ChargingProfile {
                     .ok_or(ProfileError::Missing("chargingRateUnit"))?,
                 periods,
                 min_rate: opt_number(s, "minChargingRate")?,
+            },
+        };
+        profile.validate()?;
+        Ok(profile)
+    }
+
+    /// A profile the CSMS sent (SetChargingProfile's csChargingProfiles, RemoteStart's
+    /// chargingProfile), with what the schema cannot check: the numbers fit, and
+    /// [`validate`](Self::validate).
+    pub fn from_wire(p: &v16::ChargingProfile) -> Result<Self, ProfileError> {
+        fn fit<T: TryFrom<i64>>(v: i64, key: &'static str) -> Result<T, ProfileError> {
+            T::try_from(v).map_err(|_| ProfileError::Invalid(key))
+        }
+        let s = &p.charging_schedule;
+        if s.charging_schedule_period.len() > MAX_SCHEDULE_PERIODS {
+            return Err(ProfileError::TooManyPeriods(
+                s.charging_schedule_period.len(),
+            ));
+        }
+        let periods = s
+            .charging_schedule_period
+            .iter()
+            .map(|period| {
+                Ok(SchedulePeriod {
+                    start_s: fit(period.start_period, "startPeriod")?,
+                    limit: period.limit,
+                    number_phases: period
+                        .number_phases
+                        .map(|n| fit(n, "numberPhases"))
+                        .transpose()?,
+                })
+            })
+            .collect::<Result<Vec<_>, ProfileError>>()?;
+        let enum_value = |field: &'static str, value: &str| ProfileError::UnknownValue {
+            field,
+            value: value.to_string(),
+        };
+        let purpose = p.charging_profile_purpose.as_str();
+        let kind = p.charging_profile_kind.as_str();
+        let unit = s.charging_rate_unit.as_str();
+        let profile = ChargingProfile {
+            id: fit(p.charging_profile_id, "chargingProfileId")?,
+            stack_level: fit(p.stack_level, "stackLevel")?,
+            purpose: ProfilePurpose::parse(purpose)
+                .ok_or_else(|| enum_value("chargingProfilePurpose", purpose))?,
+            kind: ProfileKind::parse(kind)
+                .ok_or_else(|| enum_value("chargingProfileKind", kind))?,
+            recurrency: p
+                .recurrency_kind
+                .map(|r| {
+                    Recurrency::parse(r.as_str())
+                        .ok_or_else(|| enum_value("recurrencyKind", r.as_str()))
+                })
+                .transpose()?,
+            valid_from: p.valid_from.map(DateTime::unix_ms),
+            valid_to: p.valid_to.map(DateTime::unix_ms),
+            transaction_id: p.transaction_id,
+            schedule: ChargingSchedule {
+                duration_s: s.duration.map(|d| fit(d, "duration")).transpose()?,
+                start_ms: s.start_schedule.map(DateTime::unix_ms),
+                unit: RateUnit::parse(unit).ok_or_else(|| enum_value("chargingRateUnit", unit))?,
+                periods,
+                min_rate: s.min_charging_rate,
             },
         };
         profile.validate()?;

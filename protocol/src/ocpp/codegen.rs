@@ -18,7 +18,8 @@
 //!   enum different values (StopTransaction's `unit` lacks MeterValues' `Hertz`), the type
 //!   has their union and says so; the schema validator, which runs first, still holds each
 //!   message to its own list.
-//! * `date-time` strings become [`super::types::DateTime`], integers `i64`, numbers `f64`, a
+//! * `date-time` strings become [`super::types::DateTime`], integers `i64` (read as JSON
+//!   Schema draft-06 reads them: `3.0` is one, [`super::types::de_integer`]), numbers `f64`, a
 //!   property without a type (2.0.1 DataTransfer's `data`) a `serde_json::Value`;
 //!   an object that allows more properties (2.0.1's `CustomDataType`) keeps them in `other`.
 //! * each action's payloads become `<Action>Request` and `<Action>Response`, and the
@@ -504,13 +505,25 @@ fn emit_struct(out: &mut String, name: &str, s: &StructDef) {
             emit_doc(out, "    ", doc);
         }
         let ty = rust_type(&f.ty);
+        // Integers take JSON Schema's view (3.0 is one): types::de_integer and kin.
+        let integers = match &f.ty {
+            Ty::Integer => Some("integer"),
+            Ty::Array(t) if **t == Ty::Integer => Some("integers"),
+            _ => None,
+        };
         if f.required {
-            let _ = writeln!(out, "    #[serde(rename = \"{}\")]", f.json);
+            let with = integers
+                .map(|i| format!(", deserialize_with = \"crate::ocpp::types::de_{i}\""))
+                .unwrap_or_default();
+            let _ = writeln!(out, "    #[serde(rename = \"{}\"{with})]", f.json);
             let _ = writeln!(out, "    pub {}: {ty},", field_name(&f.json));
         } else {
+            let with = integers
+                .map(|i| format!(", deserialize_with = \"crate::ocpp::types::de_opt_{i}\""))
+                .unwrap_or_default();
             let _ = writeln!(
                 out,
-                "    #[serde(rename = \"{}\", default, skip_serializing_if = \"Option::is_none\")]",
+                "    #[serde(rename = \"{}\", default, skip_serializing_if = \"Option::is_none\"{with})]",
                 f.json
             );
             let _ = writeln!(out, "    pub {}: Option<{ty}>,", field_name(&f.json));
@@ -670,6 +683,13 @@ fn emit_dispatch(out: &mut String, messages: &[(&str, Sender)]) {
             );
         }
         let _ = writeln!(out, "        }}\n    }}\n}}");
+        for (a, _) in messages {
+            let _ = writeln!(
+                out,
+                "\nimpl From<{a}{kind}> for {kind} {{\n    fn from(m: {a}{kind}) -> {kind} {{\n        \
+                 {kind}::{a}(m)\n    }}\n}}"
+            );
+        }
     }
 }
 

@@ -69,6 +69,61 @@ impl<'de> Deserialize<'de> for DateTime {
     }
 }
 
+/// An integer as JSON Schema draft-06 sees one: `3` and also `3.0`, which serde_json keeps a
+/// float (the RPC layer's validator is stricter and refuses it on the wire; a stored message
+/// read back may still carry one). A float with a fraction, or beyond ±2^53 where floats stop
+/// being exact, is refused, and so is a number no `i64` holds: never a wrap.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Integer(i64);
+
+impl<'de> Deserialize<'de> for Integer {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Integer, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = Integer;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an integer an i64 holds")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Integer, E> {
+                Ok(Integer(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Integer, E> {
+                i64::try_from(v)
+                    .map(Integer)
+                    .map_err(|_| E::custom(format_args!("{v} is beyond what an i64 holds")))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Integer, E> {
+                if v.fract() == 0.0 && v.abs() < 9.0e15 {
+                    Ok(Integer(v as i64))
+                } else {
+                    Err(E::custom(format_args!("{v} is not an exact integer")))
+                }
+            }
+        }
+        d.deserialize_any(Visitor)
+    }
+}
+
+/// `deserialize_with` for a required integer field ([`Integer`]'s rules).
+pub fn de_integer<'de, D: Deserializer<'de>>(d: D) -> Result<i64, D::Error> {
+    Integer::deserialize(d).map(|i| i.0)
+}
+
+/// ... for an optional one.
+pub fn de_opt_integer<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    Option::<Integer>::deserialize(d).map(|o| o.map(|i| i.0))
+}
+
+/// ... for an array of them.
+pub fn de_integers<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<i64>, D::Error> {
+    Vec::<Integer>::deserialize(d).map(|v| v.into_iter().map(|i| i.0).collect())
+}
+
+/// ... for an optional array of them.
+pub fn de_opt_integers<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Vec<i64>>, D::Error> {
+    Option::<Vec<Integer>>::deserialize(d).map(|o| o.map(|v| v.into_iter().map(|i| i.0).collect()))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -83,6 +138,18 @@ mod tests {
         );
         assert!(serde_json::from_str::<DateTime>("\"tomorrow\"").is_err());
         assert!(serde_json::from_str::<DateTime>("\"2026-02-30T00:00:00Z\"").is_err());
+    }
+
+    #[test]
+    fn an_integer_is_what_json_schema_calls_one_and_fits_an_i64() {
+        let int = |text: &str| de_integer(&mut serde_json::Deserializer::from_str(text));
+        assert_eq!(int("3").unwrap(), 3);
+        assert_eq!(int("3.0").unwrap(), 3);
+        assert_eq!(int("-9223372036854775808").unwrap(), i64::MIN);
+        assert!(int("3.5").is_err());
+        assert!(int("9223372036854775808").is_err());
+        assert!(int("1e300").is_err());
+        assert!(int("\"3\"").is_err());
     }
 
     #[test]

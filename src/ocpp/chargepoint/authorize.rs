@@ -2,15 +2,16 @@
 //! (1.6 §3.5, §4.1, §5.15), for starts from a technician, from the CSMS (with
 //! AuthorizeRemoteTxRequests) and from a truck's VIN (autocharge).
 
-use charger_protocol::ocpp::MessageId;
+use charger_protocol::ocpp::{v16, MessageId};
 use charger_protocol::{StopReason, Timestamp};
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::{ChargePoint, CoreAction, PendingReply, ReplyKind, Sent};
 use crate::ocpp::keys::{LOCAL_AUTH_LIST_MAX_LENGTH, SEND_LOCAL_LIST_MAX_LENGTH};
 use crate::ocpp::local_auth::{
     self, AuthSettings, AuthorizationStatus, Decision, IdTagInfo, Recorded,
 };
+use crate::ocpp::smart_charging::{ChargingProfile, ProfilePurpose};
 use crate::station::{ConnectorStatus, StationCommand};
 
 /// Why an id tag is being authorized: what to do once it is.
@@ -102,37 +103,59 @@ impl ChargePoint {
         }
     }
 
-    pub(super) fn remote_start(&mut self, id: MessageId, payload: &Value, now: Timestamp) {
-        let id_tag = payload["idTag"].as_str().unwrap_or_default().to_string();
-        let connector = match Self::connector_arg_opt(payload) {
-            Some(0) => None,
-            Some(c) if c <= self.keys.number_of_connectors => Some(c),
+    pub(super) fn remote_start(
+        &mut self,
+        id: MessageId,
+        r: v16::RemoteStartTransactionRequest,
+        now: Timestamp,
+    ) {
+        let answer = |status| v16::RemoteStartTransactionResponse { status };
+        let id_tag = r.id_tag;
+        let connector = match r.connector_id.map(Self::connector_number) {
+            Some(Some(0)) => None,
+            Some(Some(c)) if c <= self.keys.number_of_connectors => Some(c),
             Some(_) => None,
             None => self.free_connector(),
         };
         let Some(connector) = connector.filter(|c| self.connector_usable(*c)) else {
-            self.respond(&id, json!({"status": "Rejected"}));
+            self.reply(&id, answer(v16::RemoteStartStopStatus::Rejected));
             return;
         };
         // A profile of an earlier RemoteStart that never started must not reach this one.
         self.remote_start_profiles.remove(&connector);
-        if let Some(profile) = payload.get("chargingProfile") {
+        if let Some(profile) = &r.charging_profile {
             // 1.6 §5.11: the profile is a TxProfile for the transaction this call starts.
-            if profile["chargingProfilePurpose"].as_str() != Some("TxProfile") {
-                self.respond(&id, json!({"status": "Rejected"}));
-                return;
+            let profile = ChargingProfile::from_wire(profile)
+                .map_err(|e| e.to_string())
+                .and_then(|p| {
+                    if p.purpose == ProfilePurpose::TxProfile {
+                        Ok(p)
+                    } else {
+                        Err("not a TxProfile".into())
+                    }
+                });
+            match profile {
+                // Kept with the id tag: only the transaction this call starts takes it.
+                Ok(p) => {
+                    self.remote_start_profiles
+                        .insert(connector, (id_tag.clone(), p));
+                }
+                Err(why) => {
+                    tracing::warn!(
+                        connector,
+                        why,
+                        "RemoteStartTransaction's charging profile refused"
+                    );
+                    self.reply(&id, answer(v16::RemoteStartStopStatus::Rejected));
+                    return;
+                }
             }
-            // Kept with the id tag: only the transaction this call starts takes it.
-            self.remote_start_profiles.insert(
-                connector,
-                json!({"idTag": id_tag, "profile": profile.clone()}),
-            );
         }
         if !self.keys.authorize_remote_tx_requests {
             let info = IdTagInfo::accepted();
             let Some(command) = self.start_command(connector, &id_tag, &info) else {
                 self.remote_start_profiles.remove(&connector);
-                self.respond(&id, json!({"status": "Rejected"}));
+                self.reply(&id, answer(v16::RemoteStartStopStatus::Rejected));
                 return;
             };
             self.actions.push_back(CoreAction::Station {
@@ -145,20 +168,13 @@ impl ChargePoint {
             return;
         }
         // AuthorizeRemoteTxRequests: answer now, then authorize like a local start.
-        self.respond(&id, json!({"status": "Accepted"}));
+        self.reply(&id, answer(v16::RemoteStartStopStatus::Accepted));
         let purpose = AuthPurpose::RemoteStart { connector };
         match self.decide(&id_tag, now) {
             Decision::Accept { info, .. } => self.auth_accepted(&id_tag, purpose, &info),
             Decision::Reject { info, .. } => self.auth_refused(&id_tag, purpose, &info),
             Decision::AskCsms => self.send_authorize(&id_tag, purpose),
         }
-    }
-
-    fn connector_arg_opt(payload: &Value) -> Option<u32> {
-        payload
-            .get("connectorId")
-            .and_then(Value::as_u64)
-            .map(|c| u32::try_from(c).unwrap_or(u32::MAX))
     }
 
     fn decide(&self, id_tag: &str, now: Timestamp) -> Decision {
@@ -213,10 +229,10 @@ impl ChargePoint {
         &mut self,
         id_tag: &str,
         purpose: AuthPurpose,
-        info: &Value,
+        info: &v16::IdTagInfo,
         now: Timestamp,
     ) {
-        let info = IdTagInfo::from_json(info)
+        let info = IdTagInfo::from_message(info)
             .unwrap_or_else(|_| IdTagInfo::with_status(AuthorizationStatus::Invalid));
         self.remember(id_tag, &info, now);
         if info.status == AuthorizationStatus::Accepted {
@@ -342,8 +358,13 @@ impl ChargePoint {
     }
 
     /// Keep what the CSMS said about an id tag (Authorize, Start/StopTransaction answers).
-    pub(super) fn remember_id_tag_info(&mut self, id_tag: &str, info: &Value, now: Timestamp) {
-        if let Ok(info) = IdTagInfo::from_json(info) {
+    pub(super) fn remember_id_tag_info(
+        &mut self,
+        id_tag: &str,
+        info: &v16::IdTagInfo,
+        now: Timestamp,
+    ) {
+        if let Ok(info) = IdTagInfo::from_message(info) {
             self.remember(id_tag, &info, now);
         }
     }
@@ -383,21 +404,20 @@ impl ChargePoint {
         });
     }
 
-    pub(super) fn send_local_list(&mut self, id: MessageId, payload: &Value) {
+    pub(super) fn send_local_list(&mut self, id: MessageId, r: &v16::SendLocalListRequest) {
         let status = self.local_list.send_local_list(
             self.keys.local_auth_list_enabled,
-            payload,
+            r,
             SEND_LOCAL_LIST_MAX_LENGTH,
             LOCAL_AUTH_LIST_MAX_LENGTH,
         );
-        let status = status.as_str();
-        if status == "Accepted" {
+        if status == v16::UpdateStatus::Accepted {
             // Cached entries of tags now in the list are superseded by it.
             self.actions.push_back(CoreAction::SaveState {
                 name: "local_list",
                 value: self.local_list.to_json(),
             });
         }
-        self.respond(&id, json!({ "status": status }));
+        self.reply(&id, v16::SendLocalListResponse { status });
     }
 }

@@ -2,9 +2,9 @@
 //! [`ChargePoint::on_call`]. Payloads arrive schema-validated by the RPC layer (types, required
 //! fields, enums, lengths), so handlers check only what the schema cannot say.
 
-use charger_protocol::ocpp::{MessageId, RpcErrorCode};
+use charger_protocol::ocpp::{v16, MessageId, RpcErrorCode};
 use charger_protocol::{StopReason, Timestamp};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::{ChargePoint, CoreAction, PendingReply, Registration, ReplyKind, Secret, Sent};
 use crate::ocpp::keys::GET_CONFIGURATION_MAX_KEYS;
@@ -12,7 +12,9 @@ use crate::station::{ConnectorStatus, StationCommand};
 
 impl ChargePoint {
     /// Every action this charge point answers is a branch here; anything else gets
-    /// NotImplemented (1.6 §4.1.3 / OCPP-J §4.2.3), never a fake Accepted.
+    /// NotImplemented (1.6 §4.1.3 / OCPP-J §4.2.3), never a fake Accepted. The payload passed
+    /// its schema in the RPC layer; here it becomes its typed message ([`v16::Request`]) and
+    /// the handlers see only that.
     pub(super) fn on_call(&mut self, id: MessageId, action: &str, payload: Value, now: Timestamp) {
         if self.registration == Registration::Rejected {
             // 1.6 §4.2.1: while Rejected the charge point does not respond to the CSMS.
@@ -21,15 +23,43 @@ impl ChargePoint {
                     .respond_error(&id, RpcErrorCode::SecurityError, "registration rejected");
             return;
         }
-        match action {
-            "RemoteStartTransaction" => self.remote_start(id, &payload, now),
-            "RemoteStopTransaction" => self.remote_stop(id, &payload),
-            "ChangeAvailability" => self.change_availability(id, &payload),
-            "GetConfiguration" => self.get_configuration(id, &payload),
-            "ChangeConfiguration" => self.change_configuration(id, &payload, now),
-            "Reset" => {
-                let hard = payload["type"].as_str() == Some("Hard");
-                self.respond(&id, json!({"status": "Accepted"}));
+        let request =
+            match v16::Action::from_name(action).map(|a| v16::Request::from_payload(a, payload)) {
+                Some(Ok(request)) => request,
+                Some(Err(e)) => {
+                    // Fits the schema but not the type: a number no i64 holds, a date-time with
+                    // no instant behind it.
+                    tracing::warn!(action, error = %e, "CSMS call refused: a value out of range");
+                    let detail = super::truncate(&e.to_string(), 200);
+                    let _ =
+                        self.rpc
+                            .respond_error(&id, RpcErrorCode::TypeConstraintViolation, &detail);
+                    return;
+                }
+                None => {
+                    let _ = self.rpc.respond_error(
+                        &id,
+                        RpcErrorCode::NotImplemented,
+                        "not implemented by this charge point",
+                    );
+                    return;
+                }
+            };
+        use v16::Request as R;
+        match request {
+            R::RemoteStartTransaction(r) => self.remote_start(id, r, now),
+            R::RemoteStopTransaction(r) => self.remote_stop(id, &r),
+            R::ChangeAvailability(r) => self.change_availability(id, &r),
+            R::GetConfiguration(r) => self.get_configuration(id, &r),
+            R::ChangeConfiguration(r) => self.change_configuration(id, r, now),
+            R::Reset(r) => {
+                let hard = r.r#type == v16::ResetType::Hard;
+                self.reply(
+                    &id,
+                    v16::ResetResponse {
+                        status: v16::ResetStatus::Accepted,
+                    },
+                );
                 self.security_event(
                     super::SecurityEvent::ResetOrReboot,
                     Some(format!(
@@ -40,49 +70,72 @@ impl ChargePoint {
                 );
                 self.actions.push_back(CoreAction::Reset { hard });
             }
-            "UnlockConnector" => self.unlock_connector(id, &payload),
-            "ClearCache" => {
+            R::UnlockConnector(r) => self.unlock_connector(id, &r),
+            R::ClearCache(_) => {
                 self.cache.clear();
                 self.save_cache();
-                self.respond(&id, json!({"status": "Accepted"}));
+                self.reply(
+                    &id,
+                    v16::ClearCacheResponse {
+                        status: v16::ClearCacheStatus::Accepted,
+                    },
+                );
             }
-            "DataTransfer" => {
+            R::DataTransfer(_) => {
                 // No vendor extensions: the answer the spec gives for an unknown vendor.
-                self.respond(&id, json!({"status": "UnknownVendorId"}))
+                self.reply(
+                    &id,
+                    v16::DataTransferResponse {
+                        status: v16::DataTransferStatus::UnknownVendorId,
+                        data: None,
+                    },
+                )
             }
-            "TriggerMessage" => self.trigger_message(id, &payload, now, false),
-            "ExtendedTriggerMessage" => self.trigger_message(id, &payload, now, true),
-            "GetLocalListVersion" => {
+            R::TriggerMessage(r) => {
+                self.trigger_message(id, r.requested_message.as_str(), r.connector_id, now, false)
+            }
+            R::ExtendedTriggerMessage(r) => {
+                self.trigger_message(id, r.requested_message.as_str(), r.connector_id, now, true)
+            }
+            R::GetLocalListVersion(_) => {
                 let version = if self.keys.local_auth_list_enabled {
                     self.local_list.version()
                 } else {
                     -1
                 };
-                self.respond(&id, json!({ "listVersion": version }));
-            }
-            "SendLocalList" => self.send_local_list(id, &payload),
-            "ReserveNow" => self.reserve_now(id, &payload, now),
-            "CancelReservation" => self.cancel_reservation(id, &payload),
-            "SetChargingProfile" => self.set_charging_profile(id, &payload, now),
-            "ClearChargingProfile" => self.clear_charging_profile(id, &payload, now),
-            "GetCompositeSchedule" => self.get_composite_schedule(id, &payload, now),
-            "UpdateFirmware" => self.update_firmware(id, &payload, now),
-            "SignedUpdateFirmware" => self.signed_update_firmware(id, &payload, now),
-            "GetDiagnostics" => self.get_diagnostics(id, &payload, now),
-            "GetLog" => self.get_log(id, &payload, now),
-            "InstallCertificate"
-            | "DeleteCertificate"
-            | "GetInstalledCertificateIds"
-            | "CertificateSigned" => {
-                // The certificate store is the shell's (files); it answers.
-                self.actions.push_back(CoreAction::ShellCall {
-                    reply: PendingReply {
-                        id,
-                        kind: ReplyKind::Shell,
+                self.reply(
+                    &id,
+                    v16::GetLocalListVersionResponse {
+                        list_version: i64::from(version),
                     },
-                    action: action.to_string(),
-                    payload,
-                });
+                );
+            }
+            R::SendLocalList(r) => self.send_local_list(id, &r),
+            R::ReserveNow(r) => self.reserve_now(id, &r, now),
+            R::CancelReservation(r) => self.cancel_reservation(id, &r),
+            R::SetChargingProfile(r) => self.set_charging_profile(id, &r, now),
+            R::ClearChargingProfile(r) => self.clear_charging_profile(id, &r, now),
+            R::GetCompositeSchedule(r) => self.get_composite_schedule(id, &r, now),
+            R::UpdateFirmware(r) => self.update_firmware(id, &r, now),
+            R::SignedUpdateFirmware(r) => self.signed_update_firmware(id, &r, now),
+            R::GetDiagnostics(r) => self.get_diagnostics(id, &r, now),
+            R::GetLog(r) => self.get_log(id, &r, now),
+            certificate @ (R::InstallCertificate(_)
+            | R::DeleteCertificate(_)
+            | R::GetInstalledCertificateIds(_)
+            | R::CertificateSigned(_)) => {
+                // The certificate store is the shell's (files); it answers.
+                match certificate.to_payload() {
+                    Ok(payload) => self.actions.push_back(CoreAction::ShellCall {
+                        reply: PendingReply {
+                            id,
+                            kind: ReplyKind::Shell,
+                        },
+                        action: action.to_string(),
+                        payload,
+                    }),
+                    Err(e) => self.reply_failed(&id, &e),
+                }
             }
             _ => {
                 let _ = self.rpc.respond_error(
@@ -94,15 +147,14 @@ impl ChargePoint {
         }
     }
 
-    /// The payload's `connectorId`, if it is there and fits a connector number.
-    pub(super) fn connector_arg(payload: &Value) -> Option<u32> {
-        payload["connectorId"]
-            .as_u64()
-            .and_then(|c| u32::try_from(c).ok())
+    /// A connector number from the CSMS; `None` for one no connector can have (negative, or
+    /// beyond u32), which every caller refuses.
+    pub(super) fn connector_number(connector_id: i64) -> Option<u32> {
+        u32::try_from(connector_id).ok()
     }
 
-    fn remote_stop(&mut self, id: MessageId, payload: &Value) {
-        let csms = payload["transactionId"].as_i64();
+    fn remote_stop(&mut self, id: MessageId, r: &v16::RemoteStopTransactionRequest) {
+        let csms = Some(r.transaction_id);
         let connector = self
             .running
             .iter()
@@ -123,15 +175,25 @@ impl ChargePoint {
                     kind: ReplyKind::RemoteStop,
                 }),
             }),
-            None => self.respond(&id, json!({"status": "Rejected"})),
+            None => self.reply(
+                &id,
+                v16::RemoteStopTransactionResponse {
+                    status: v16::RemoteStartStopStatus::Rejected,
+                },
+            ),
         }
     }
 
-    fn change_availability(&mut self, id: MessageId, payload: &Value) {
-        let connector = Self::connector_arg(payload).unwrap_or(u32::MAX);
-        let operative = payload["type"].as_str() == Some("Operative");
+    fn change_availability(&mut self, id: MessageId, r: &v16::ChangeAvailabilityRequest) {
+        let connector = Self::connector_number(r.connector_id).unwrap_or(u32::MAX);
+        let operative = r.r#type == v16::AvailabilityType::Operative;
         if connector > self.keys.number_of_connectors {
-            self.respond(&id, json!({"status": "Rejected"}));
+            self.reply(
+                &id,
+                v16::ChangeAvailabilityResponse {
+                    status: v16::AvailabilityStatus::Rejected,
+                },
+            );
             return;
         }
         if connector == 0 {
@@ -163,14 +225,9 @@ impl ChargePoint {
         });
     }
 
-    fn get_configuration(&mut self, id: MessageId, payload: &Value) {
-        let wanted: Option<Vec<String>> = payload["key"].as_array().map(|a| {
-            a.iter()
-                .filter_map(|k| k.as_str().map(str::to_string))
-                .collect()
-        });
+    fn get_configuration(&mut self, id: MessageId, r: &v16::GetConfigurationRequest) {
         let all = self.keys.list();
-        let (known, unknown): (Vec<_>, Vec<String>) = match &wanted {
+        let (known, unknown): (Vec<_>, Vec<String>) = match &r.key {
             None => (all.clone(), Vec::new()),
             Some(keys) if keys.is_empty() => (all.clone(), Vec::new()),
             Some(keys) => {
@@ -188,44 +245,55 @@ impl ChargePoint {
                 (known, unknown)
             }
         };
-        let mut p = json!({
-            "configurationKey": known
-                .iter()
-                .map(|k| {
-                    let mut v = json!({"key": k.key, "readonly": k.readonly});
-                    if let Some(value) = &k.value {
-                        v["value"] = json!(value);
-                    }
-                    v
-                })
-                .collect::<Vec<_>>(),
-        });
-        if !unknown.is_empty() {
-            p["unknownKey"] = json!(unknown);
-        }
-        self.respond(&id, p);
+        let configuration_key: Vec<v16::KeyValue> = known
+            .iter()
+            .map(|k| v16::KeyValue {
+                key: k.key.to_string(),
+                readonly: k.readonly,
+                value: k.value.clone(),
+            })
+            .collect();
+        self.reply(
+            &id,
+            v16::GetConfigurationResponse {
+                configuration_key: Some(configuration_key),
+                unknown_key: (!unknown.is_empty()).then_some(unknown),
+            },
+        );
     }
 
-    fn change_configuration(&mut self, id: MessageId, payload: &Value, now: Timestamp) {
-        let key = payload["key"].as_str().unwrap_or_default().to_string();
-        let value = payload["value"].as_str().unwrap_or_default().to_string();
-        if key == "SecurityProfile" {
+    fn change_configuration(
+        &mut self,
+        id: MessageId,
+        r: v16::ChangeConfigurationRequest,
+        now: Timestamp,
+    ) {
+        if r.key == "SecurityProfile" {
             // Raised only if what the new profile needs is configured; the shell checks that
             // (it holds the files) and answers. Lowering is refused here.
-            if self.keys.check_security_profile(&value).is_err() {
-                self.respond(&id, json!({"status": "Rejected"}));
+            if self.keys.check_security_profile(&r.value).is_err() {
+                self.reply(
+                    &id,
+                    v16::ChangeConfigurationResponse {
+                        status: v16::ConfigurationStatus::Rejected,
+                    },
+                );
                 return;
             }
-            self.actions.push_back(CoreAction::ShellCall {
-                reply: PendingReply {
-                    id,
-                    kind: ReplyKind::Shell,
-                },
-                action: "ChangeConfiguration".into(),
-                payload: payload.clone(),
-            });
+            match v16::Request::from(r).to_payload() {
+                Ok(payload) => self.actions.push_back(CoreAction::ShellCall {
+                    reply: PendingReply {
+                        id,
+                        kind: ReplyKind::Shell,
+                    },
+                    action: "ChangeConfiguration".into(),
+                    payload,
+                }),
+                Err(e) => self.reply_failed(&id, &e),
+            }
             return;
         }
+        let v16::ChangeConfigurationRequest { key, value } = r;
         let status = match self.keys.change(&key, &value) {
             Ok(()) => {
                 if key == "AuthorizationKey" {
@@ -243,11 +311,11 @@ impl ChargePoint {
                     });
                 }
                 self.key_changed(&key, now);
-                "Accepted"
+                v16::ConfigurationStatus::Accepted
             }
             Err(refused) => refused.status(),
         };
-        self.respond(&id, json!({ "status": status }));
+        self.reply(&id, v16::ChangeConfigurationResponse { status });
     }
 
     /// What a changed key sets in motion.
@@ -279,10 +347,15 @@ impl ChargePoint {
         }
     }
 
-    fn unlock_connector(&mut self, id: MessageId, payload: &Value) {
-        let connector = Self::connector_arg(payload).unwrap_or(0);
+    fn unlock_connector(&mut self, id: MessageId, r: &v16::UnlockConnectorRequest) {
+        let connector = Self::connector_number(r.connector_id).unwrap_or(0);
         if connector == 0 || connector > self.keys.number_of_connectors {
-            self.respond(&id, json!({"status": "NotSupported"}));
+            self.reply(
+                &id,
+                v16::UnlockConnectorResponse {
+                    status: v16::UnlockStatus::NotSupported,
+                },
+            );
             return;
         }
         if self.running.contains_key(&connector) {
@@ -297,16 +370,32 @@ impl ChargePoint {
             });
         }
         // Without a session the lock is open: the station holds it only while a session runs.
-        self.respond(&id, json!({"status": "Unlocked"}));
+        self.reply(
+            &id,
+            v16::UnlockConnectorResponse {
+                status: v16::UnlockStatus::Unlocked,
+            },
+        );
     }
 
-    fn trigger_message(&mut self, id: MessageId, payload: &Value, now: Timestamp, extended: bool) {
-        let requested = payload["requestedMessage"].as_str().unwrap_or_default();
-        let connector = Self::connector_arg(payload);
-        if connector.is_some_and(|c| c > self.keys.number_of_connectors) {
-            self.respond(&id, json!({"status": "Rejected"}));
-            return;
-        }
+    /// TriggerMessage and ExtendedTriggerMessage (whose answers have the same three values
+    /// under two enum names; `extended` says which).
+    fn trigger_message(
+        &mut self,
+        id: MessageId,
+        requested: &str,
+        connector_id: Option<i64>,
+        now: Timestamp,
+        extended: bool,
+    ) {
+        let connector = match connector_id.map(Self::connector_number) {
+            None => None,
+            Some(Some(c)) if c <= self.keys.number_of_connectors => Some(c),
+            Some(_) => {
+                self.trigger_answer(&id, extended, v16::TriggerMessageStatus::Rejected);
+                return;
+            }
+        };
         let accepted = matches!(
             (requested, extended),
             (
@@ -317,11 +406,11 @@ impl ChargePoint {
                 | ("LogStatusNotification" | "SignChargePointCertificate", true)
         );
         if !accepted {
-            self.respond(&id, json!({"status": "NotImplemented"}));
+            self.trigger_answer(&id, extended, v16::TriggerMessageStatus::NotImplemented);
             return;
         }
         // The answer goes before the triggered message (1.6 §5.18).
-        self.respond(&id, json!({"status": "Accepted"}));
+        self.trigger_answer(&id, extended, v16::TriggerMessageStatus::Accepted);
         match requested {
             "BootNotification" => {
                 self.boot_due = Some(now);
@@ -347,6 +436,27 @@ impl ChargePoint {
             "LogStatusNotification" => self.trigger_log_status(),
             "SignChargePointCertificate" => self.request_certificate_signing(),
             _ => {}
+        }
+    }
+
+    fn trigger_answer(
+        &mut self,
+        id: &MessageId,
+        extended: bool,
+        status: v16::TriggerMessageStatus,
+    ) {
+        if extended {
+            // The same three values under the security whitepaper's enum name.
+            let status = match status {
+                v16::TriggerMessageStatus::Accepted => v16::TriggerMessageStatusEnum::Accepted,
+                v16::TriggerMessageStatus::Rejected => v16::TriggerMessageStatusEnum::Rejected,
+                v16::TriggerMessageStatus::NotImplemented => {
+                    v16::TriggerMessageStatusEnum::NotImplemented
+                }
+            };
+            self.reply(id, v16::ExtendedTriggerMessageResponse { status });
+        } else {
+            self.reply(id, v16::TriggerMessageResponse { status });
         }
     }
 

@@ -25,7 +25,8 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
-use charger_protocol::ocpp::MessageId;
+use charger_protocol::ocpp::types::DateTime;
+use charger_protocol::ocpp::{v16, MessageId};
 use charger_protocol::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -417,14 +418,16 @@ impl Maintenance {
     }
 }
 
-fn retries_of(payload: &Value) -> (u32, Duration) {
-    let retries = payload["retries"]
-        .as_u64()
+/// The retries and the interval between them a CSMS asked for (GetDiagnostics, GetLog,
+/// UpdateFirmware, SignedUpdateFirmware): absent or negative is the default (3, 60 s).
+fn retries_of(retries: Option<i64>, retry_interval: Option<i64>) -> (u32, Duration) {
+    let retries = retries
+        .and_then(|r| u64::try_from(r).ok())
         .map_or(3, |r| u32::try_from(r).unwrap_or(u32::MAX).min(10));
     // A day between attempts is already "never" for a technician waiting on a log; a larger
     // CSMS value is taken as that, not trusted into timer arithmetic.
-    let interval = payload["retryInterval"]
-        .as_u64()
+    let interval = retry_interval
+        .and_then(|s| u64::try_from(s).ok())
         .map_or(Duration::from_secs(60), |s| {
             Duration::from_secs(s.min(super::super::keys::MAX_RETRY_INTERVAL_S))
         });
@@ -551,13 +554,18 @@ impl ChargePoint {
         self.maintenance.policy = policy;
     }
 
-    pub(super) fn update_firmware(&mut self, id: MessageId, payload: &Value, now: Timestamp) {
+    pub(super) fn update_firmware(
+        &mut self,
+        id: MessageId,
+        r: &v16::UpdateFirmwareRequest,
+        now: Timestamp,
+    ) {
         if self.maintenance.policy.require_signed {
             // 1.6's answer has no status: the refusal is told by the notification and the
             // event. Nothing is downloaded and an update under way goes on.
-            self.respond(&id, json!({}));
+            self.reply(&id, v16::UpdateFirmwareResponse {});
             tracing::warn!(
-                location = %crate::ocpp::redact_url(payload["location"].as_str().unwrap_or_default()),
+                location = %crate::ocpp::redact_url(&r.location),
                 "unsigned UpdateFirmware refused (ocpp.firmware.require_signed)"
             );
             self.notify(
@@ -574,17 +582,14 @@ impl ChargePoint {
             );
             return;
         }
-        let (retries, retry_interval) = retries_of(payload);
-        let retrieve_at = payload["retrieveDate"]
-            .as_str()
-            .and_then(super::parse_rfc3339_ms)
-            .map_or(now, |ms| self.instant_of(ms, now));
-        self.respond(&id, json!({}));
+        let (retries, retry_interval) = retries_of(r.retries, r.retry_interval);
+        let retrieve_at = self.instant_of(r.retrieve_date.unix_ms(), now);
+        self.reply(&id, v16::UpdateFirmwareResponse {});
         self.schedule_firmware(
             FirmwareUpdate {
                 job: 0,
                 request_id: None,
-                location: payload["location"].as_str().unwrap_or_default().to_string(),
+                location: r.location.clone(),
                 retrieve_at,
                 install_at: None,
                 retries,
@@ -599,23 +604,23 @@ impl ChargePoint {
     pub(super) fn signed_update_firmware(
         &mut self,
         id: MessageId,
-        payload: &Value,
+        r: &v16::SignedUpdateFirmwareRequest,
         now: Timestamp,
     ) {
-        let (retries, retry_interval) = retries_of(payload);
-        let fw = &payload["firmware"];
-        let retrieve_at = fw["retrieveDateTime"]
-            .as_str()
-            .and_then(super::parse_rfc3339_ms)
-            .map_or(now, |ms| self.instant_of(ms, now));
-        let install_at = fw["installDateTime"]
-            .as_str()
-            .and_then(super::parse_rfc3339_ms)
-            .map(|ms| self.instant_of(ms, now));
-        let certificate = fw["signingCertificate"].as_str().unwrap_or_default();
+        let answer = |status| v16::SignedUpdateFirmwareResponse { status };
+        let (retries, retry_interval) = retries_of(r.retries, r.retry_interval);
+        let fw = &r.firmware;
+        let retrieve_at = self.instant_of(fw.retrieve_date_time.unix_ms(), now);
+        let install_at = fw
+            .install_date_time
+            .map(|t| self.instant_of(t.unix_ms(), now));
+        let certificate = &fw.signing_certificate;
         if !certificate.contains("-----BEGIN CERTIFICATE-----") {
             // Not even a PEM certificate: refused at once (whitepaper L01.FR.02).
-            self.respond(&id, json!({"status": "InvalidCertificate"}));
+            self.reply(
+                &id,
+                answer(v16::UpdateFirmwareStatusEnum::InvalidCertificate),
+            );
             self.security_event(
                 SecurityEvent::InvalidFirmwareSigningCertificate,
                 Some("signing certificate is not a PEM certificate".into()),
@@ -634,25 +639,29 @@ impl ChargePoint {
             .as_ref()
             .is_some_and(|f| f.stage == FirmwareStage::Installing)
         {
-            self.respond(&id, json!({"status": "Rejected"}));
+            self.reply(&id, answer(v16::UpdateFirmwareStatusEnum::Rejected));
             return;
         }
-        self.respond(
+        self.reply(
             &id,
-            json!({"status": if busy { "AcceptedCanceled" } else { "Accepted" }}),
+            answer(if busy {
+                v16::UpdateFirmwareStatusEnum::AcceptedCanceled
+            } else {
+                v16::UpdateFirmwareStatusEnum::Accepted
+            }),
         );
         self.schedule_firmware(
             FirmwareUpdate {
                 job: 0,
-                request_id: payload["requestId"].as_i64(),
-                location: fw["location"].as_str().unwrap_or_default().to_string(),
+                request_id: Some(r.request_id),
+                location: fw.location.clone(),
                 retrieve_at,
                 install_at,
                 retries,
                 retry_interval,
                 signature: Some(FirmwareSignature {
-                    signing_certificate: certificate.to_string(),
-                    signature: fw["signature"].as_str().unwrap_or_default().to_string(),
+                    signing_certificate: certificate.clone(),
+                    signature: fw.signature.clone(),
                 }),
                 stage: FirmwareStage::Scheduled,
             },
@@ -953,34 +962,40 @@ impl ChargePoint {
         canceled
     }
 
-    pub(super) fn get_diagnostics(&mut self, id: MessageId, payload: &Value, now: Timestamp) {
-        let (retries, retry_interval) = retries_of(payload);
+    pub(super) fn get_diagnostics(
+        &mut self,
+        id: MessageId,
+        r: &v16::GetDiagnosticsRequest,
+        now: Timestamp,
+    ) {
+        let (retries, retry_interval) = retries_of(r.retries, r.retry_interval);
         let file_name = self.upload_file_name("diagnostics", now);
-        self.respond(&id, json!({ "fileName": file_name }));
+        self.reply(
+            &id,
+            v16::GetDiagnosticsResponse {
+                file_name: Some(file_name.clone()),
+            },
+        );
         self.cancel_upload(UploadKind::Diagnostics);
         let job = self.maintenance.job();
         self.maintenance.diagnostics = Some(job);
         self.actions.push_back(CoreAction::Job(FileJob::Upload {
             job,
             kind: UploadKind::Diagnostics,
-            location: payload["location"].as_str().unwrap_or_default().to_string(),
+            location: r.location.clone(),
             file_name,
             retries,
             retry_interval,
-            since_ms: payload["startTime"]
-                .as_str()
-                .and_then(super::parse_rfc3339_ms),
-            until_ms: payload["stopTime"]
-                .as_str()
-                .and_then(super::parse_rfc3339_ms),
+            since_ms: r.start_time.map(DateTime::unix_ms),
+            until_ms: r.stop_time.map(DateTime::unix_ms),
         }));
     }
 
-    pub(super) fn get_log(&mut self, id: MessageId, payload: &Value, now: Timestamp) {
-        let (retries, retry_interval) = retries_of(payload);
-        let kind = match payload["logType"].as_str() {
-            Some("SecurityLog") => UploadKind::SecurityLog,
-            _ => UploadKind::DiagnosticsLog,
+    pub(super) fn get_log(&mut self, id: MessageId, r: &v16::GetLogRequest, now: Timestamp) {
+        let (retries, retry_interval) = retries_of(r.retries, r.retry_interval);
+        let kind = match r.log_type {
+            v16::LogEnum::SecurityLog => UploadKind::SecurityLog,
+            v16::LogEnum::DiagnosticsLog => UploadKind::DiagnosticsLog,
         };
         let prefix = match kind {
             UploadKind::SecurityLog => "security-log",
@@ -988,30 +1003,28 @@ impl ChargePoint {
         };
         let file_name = self.upload_file_name(prefix, now);
         let canceled = self.cancel_upload(kind);
-        self.respond(
+        self.reply(
             &id,
-            json!({"status": if canceled { "AcceptedCanceled" } else { "Accepted" }, "filename": file_name}),
+            v16::GetLogResponse {
+                status: if canceled {
+                    v16::LogStatusEnum::AcceptedCanceled
+                } else {
+                    v16::LogStatusEnum::Accepted
+                },
+                filename: Some(file_name.clone()),
+            },
         );
         let job = self.maintenance.job();
-        let request_id = payload["requestId"].as_i64().unwrap_or_default();
-        self.maintenance.log = Some((job, request_id));
-        let log = &payload["log"];
+        self.maintenance.log = Some((job, r.request_id));
         self.actions.push_back(CoreAction::Job(FileJob::Upload {
             job,
             kind,
-            location: log["remoteLocation"]
-                .as_str()
-                .unwrap_or_default()
-                .to_string(),
+            location: r.log.remote_location.clone(),
             file_name,
             retries,
             retry_interval,
-            since_ms: log["oldestTimestamp"]
-                .as_str()
-                .and_then(super::parse_rfc3339_ms),
-            until_ms: log["latestTimestamp"]
-                .as_str()
-                .and_then(super::parse_rfc3339_ms),
+            since_ms: r.log.oldest_timestamp.map(DateTime::unix_ms),
+            until_ms: r.log.latest_timestamp.map(DateTime::unix_ms),
         }));
     }
 
@@ -1223,6 +1236,60 @@ mod tests {
         fn take_jobs(&mut self) -> Vec<FileJob> {
             std::mem::take(&mut self.jobs)
         }
+    }
+
+    /// Issue 14: every CSMS call becomes its typed message before a handler runs. A value
+    /// the schema lets through but the type cannot hold (an integer beyond i64) is answered
+    /// TypeConstraintViolation and changes nothing, and the next call is served; a value beyond
+    /// what the domain holds never widens what a call does (a profile id beyond i32 clears
+    /// nothing, not everything).
+    #[test]
+    fn calls_become_typed_messages_and_values_beyond_the_type_are_refused() {
+        let mut b = Bench::new(Bench::policy("1.0.0"));
+        b.next_id += 1;
+        let id = format!("csms-{}", b.next_id);
+        let frame =
+            format!(r#"[2,"{id}","UnlockConnector",{{"connectorId":9223372036854775808}}]"#);
+        b.cp.on_text(&frame, b.now);
+        b.step();
+        let error = b
+            .sent
+            .iter()
+            .find(|f| f[0] == 4 && f[1] == id.as_str())
+            .cloned()
+            .unwrap_or_else(|| panic!("no CALLERROR: {:?}", b.sent));
+        assert_eq!(error[2], "TypeConstraintViolation", "{error}");
+        assert!(b.events().is_empty(), "nothing happened");
+
+        let answer = b.call(
+            "GetDiagnostics",
+            json!({"location": "ftp://csms.test/up", "retries": 3, "retryInterval": 60}),
+        );
+        assert!(answer["fileName"].is_string(), "{answer}");
+        let jobs = b.take_jobs();
+        assert!(
+            jobs.iter()
+                .any(|j| matches!(j, FileJob::Upload { retries: 3, .. })),
+            "{jobs:?}"
+        );
+
+        let answer = b.call(
+            "SetChargingProfile",
+            json!({"connectorId": 0, "csChargingProfiles": {
+                "chargingProfileId": 7, "stackLevel": 0,
+                "chargingProfilePurpose": "ChargePointMaxProfile",
+                "chargingProfileKind": "Absolute",
+                "chargingSchedule": {"chargingRateUnit": "A",
+                    "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 100.0}]}}}),
+        );
+        assert_eq!(answer["status"], "Accepted", "{answer}");
+        let answer = b.call("ClearChargingProfile", json!({"id": 1_099_511_627_776_i64}));
+        assert_eq!(
+            answer["status"], "Unknown",
+            "an id beyond i32 matches no profile"
+        );
+        let answer = b.call("ClearChargingProfile", json!({"id": 7}));
+        assert_eq!(answer["status"], "Accepted", "the profile was still there");
     }
 
     fn download_job(jobs: &[FileJob]) -> u64 {

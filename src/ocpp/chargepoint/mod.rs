@@ -44,7 +44,8 @@ mod smart;
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
-use charger_protocol::ocpp::{MessageId, OcppVersion, RpcConfig, RpcEndpoint, RpcEvent};
+use charger_protocol::ocpp::types::DateTime;
+use charger_protocol::ocpp::{v16, MessageId, OcppVersion, RpcConfig, RpcEndpoint, RpcEvent};
 use charger_protocol::{StopReason, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -320,7 +321,7 @@ pub struct ChargePoint {
     applied_limits: BTreeMap<u32, (Option<f32>, Option<f32>)>,
     limits_due: Option<Timestamp>,
     /// A TxProfile that came with RemoteStartTransaction, installed when the transaction starts.
-    remote_start_profiles: BTreeMap<u32, Value>,
+    remote_start_profiles: BTreeMap<u32, (String, crate::ocpp::smart_charging::ChargingProfile)>,
     /// Local starts the CSMS refused, for the shell to tell whoever asked.
     refused_starts: Vec<(u32, String, String)>,
     /// ChangeAvailability for connector 0 collecting its parts: id → (answered, scheduled,
@@ -417,7 +418,7 @@ impl ChargePoint {
         }
         self.keys
             .change(key, value)
-            .map_err(|r| format!("{key}: {}", r.status()))?;
+            .map_err(|r| format!("{key}: {}", r.status().as_str()))?;
         self.actions.push_back(CoreAction::KeyChanged {
             key: key.to_string(),
             value: value.to_string(),
@@ -1224,22 +1225,13 @@ impl ChargePoint {
 
     /// Take the CSMS's clock (BootNotification.conf, Heartbeat.conf); a large step is a
     /// security event.
-    fn set_clock(&mut self, current_time: Option<&str>, now: Timestamp) {
-        let Some(text) = current_time else {
-            return;
-        };
-        let Some(ms) = parse_rfc3339_ms(text) else {
-            tracing::warn!(current_time = %truncate(text, 40), "CSMS time unreadable; clock kept");
-            return;
-        };
+    fn set_clock(&mut self, current_time: DateTime, now: Timestamp) {
+        let ms = current_time.unix_ms();
         if !PLAUSIBLE_CSMS_TIME.contains(&ms) {
             // A CSMS that says it is 1970 or 9999 is broken or hostile: taking its word would
             // date every transaction wrongly and could push timestamps outside what OCPP can
             // carry.
-            tracing::warn!(
-                current_time = %truncate(text, 40),
-                "CSMS time outside 2020-2100; clock kept"
-            );
+            tracing::warn!(%current_time, "CSMS time outside 2020-2100; clock kept");
             return;
         }
         let offset = ms.saturating_sub(i64::try_from(now.as_millis()).unwrap_or(i64::MAX));
@@ -1256,67 +1248,57 @@ impl ChargePoint {
         }
     }
 
+    /// A CALLRESULT to what we sent. Its payload passed the schema in the RPC layer; here it
+    /// becomes the typed answer to the action sent, and one that does not fit its type (a
+    /// number beyond i64) counts as no answer.
     fn on_result(&mut self, id: MessageId, payload: Value, now: Timestamp) {
-        let Some(sent) = self.in_flight.remove(id.as_str()) else {
+        let Some(sent) = self.in_flight.get(id.as_str()).cloned() else {
             return;
         };
-        match sent {
-            Sent::Boot => {
-                // The CSMS's interval is hostile like any value: beyond a week it is a week,
-                // and a negative or missing one counts as 0 (our own choice, 1.6 §4.2).
-                let interval = payload["interval"]
-                    .as_u64()
-                    .unwrap_or(0)
-                    .min(super::keys::MAX_INTERVAL_S);
-                self.set_clock(payload["currentTime"].as_str(), now);
-                let wait = if interval == 0 {
-                    DEFAULT_BOOT_RETRY
-                } else {
-                    Duration::from_secs(interval)
-                };
-                match payload["status"].as_str() {
-                    Some("Accepted") => {
-                        let first = self.registration == Registration::Unknown;
-                        self.registration = Registration::Accepted;
-                        self.registered_at = self.endpoint.clone();
-                        if interval > 0 {
-                            self.keys.heartbeat_interval = Duration::from_secs(interval);
-                        }
-                        // A Heartbeat the CSMS triggered while the boot was in flight is
-                        // still due now; otherwise the next one after the interval.
-                        let periodic = now + self.keys.heartbeat_interval;
-                        self.heartbeat_due =
-                            Some(self.heartbeat_due.filter(|t| *t <= now).unwrap_or(periodic));
-                        // Every connector's status, connector 0 included, after acceptance.
-                        for v in self.statuses.values_mut() {
-                            v.sent = false;
-                        }
-                        if first {
-                            self.on_accepted(now);
-                        }
-                        self.update(now);
-                    }
-                    Some("Pending") => {
-                        self.registration = Registration::Pending;
-                        self.boot_due = Some(now + wait);
-                    }
-                    _ => {
-                        self.registration = Registration::Rejected;
-                        self.boot_due = Some(now + wait);
-                    }
+        let action = match &sent {
+            Sent::Boot => v16::Action::BootNotification,
+            Sent::Heartbeat => v16::Action::Heartbeat,
+            Sent::SignCertificate => v16::Action::SignCertificate,
+            Sent::Authorize { .. } => v16::Action::Authorize,
+            Sent::Outbox(seq) => match self
+                .outbox
+                .iter()
+                .find(|r| r.seq == *seq)
+                .and_then(|r| v16::Action::from_name(&r.action))
+            {
+                Some(action) => action,
+                None => {
+                    self.in_flight.remove(id.as_str());
+                    return;
                 }
+            },
+            // Nothing is read from these answers.
+            Sent::Status | Sent::Plain => {
+                self.in_flight.remove(id.as_str());
+                return;
             }
-            Sent::Heartbeat => self.set_clock(payload["currentTime"].as_str(), now),
-            Sent::Status | Sent::Plain => {}
-            Sent::SignCertificate => {
-                if payload["status"].as_str() != Some("Accepted") {
-                    tracing::warn!("the CSMS rejected our certificate signing request");
-                }
+        };
+        let response = match v16::Response::from_payload(action, payload) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!(action = action.as_str(), error = %e, "CSMS answer fits its schema but not its type");
+                self.on_failure(id, true, now);
+                return;
             }
-            Sent::Authorize { id_tag, purpose } => {
-                self.on_authorize_result(&id_tag, purpose, &payload["idTagInfo"], now)
+        };
+        self.in_flight.remove(id.as_str());
+        match (sent, response) {
+            (Sent::Boot, v16::Response::BootNotification(r)) => self.on_boot_result(r, now),
+            (Sent::Heartbeat, v16::Response::Heartbeat(r)) => self.set_clock(r.current_time, now),
+            (Sent::SignCertificate, v16::Response::SignCertificate(r))
+                if r.status != v16::GenericStatusEnum::Accepted =>
+            {
+                tracing::warn!("the CSMS rejected our certificate signing request");
             }
-            Sent::Outbox(seq) => {
+            (Sent::Authorize { id_tag, purpose }, v16::Response::Authorize(r)) => {
+                self.on_authorize_result(&id_tag, purpose, &r.id_tag_info, now)
+            }
+            (Sent::Outbox(seq), response) => {
                 let Some(pos) = self.outbox.iter().position(|r| r.seq == seq) else {
                     return;
                 };
@@ -1325,11 +1307,15 @@ impl ChargePoint {
                 };
                 self.head_attempts = 0;
                 self.security_event_done(seq);
-                match record.action.as_str() {
-                    "StartTransaction" => self.on_start_transaction_result(&record, &payload, now),
-                    "StopTransaction" => {
-                        if let Some(tag) = record.payload["idTag"].as_str() {
-                            self.remember_id_tag_info(tag, &payload["idTagInfo"], now);
+                match response {
+                    v16::Response::StartTransaction(r) => {
+                        self.on_start_transaction_result(&record, &r, now)
+                    }
+                    v16::Response::StopTransaction(r) => {
+                        if let (Some(tag), Some(info)) =
+                            (record.payload["idTag"].as_str(), &r.id_tag_info)
+                        {
+                            self.remember_id_tag_info(tag, info, now);
                         }
                     }
                     _ => {}
@@ -1338,29 +1324,75 @@ impl ChargePoint {
                 self.outbox_ready_at = Some(now);
                 self.send_outbox_head(now);
             }
+            _ => {}
+        }
+    }
+
+    fn on_boot_result(&mut self, r: v16::BootNotificationResponse, now: Timestamp) {
+        // The CSMS's interval is hostile like any value: beyond a week it is a week, and a
+        // negative one counts as 0 (our own choice, 1.6 §4.2).
+        let interval = u64::try_from(r.interval)
+            .unwrap_or(0)
+            .min(super::keys::MAX_INTERVAL_S);
+        self.set_clock(r.current_time, now);
+        let wait = if interval == 0 {
+            DEFAULT_BOOT_RETRY
+        } else {
+            Duration::from_secs(interval)
+        };
+        match r.status {
+            v16::RegistrationStatus::Accepted => {
+                let first = self.registration == Registration::Unknown;
+                self.registration = Registration::Accepted;
+                self.registered_at = self.endpoint.clone();
+                if interval > 0 {
+                    self.keys.heartbeat_interval = Duration::from_secs(interval);
+                }
+                // A Heartbeat the CSMS triggered while the boot was in flight is still due
+                // now; otherwise the next one after the interval.
+                let periodic = now + self.keys.heartbeat_interval;
+                self.heartbeat_due =
+                    Some(self.heartbeat_due.filter(|t| *t <= now).unwrap_or(periodic));
+                // Every connector's status, connector 0 included, after acceptance.
+                for v in self.statuses.values_mut() {
+                    v.sent = false;
+                }
+                if first {
+                    self.on_accepted(now);
+                }
+                self.update(now);
+            }
+            v16::RegistrationStatus::Pending => {
+                self.registration = Registration::Pending;
+                self.boot_due = Some(now + wait);
+            }
+            v16::RegistrationStatus::Rejected => {
+                self.registration = Registration::Rejected;
+                self.boot_due = Some(now + wait);
+            }
         }
     }
 
     fn on_start_transaction_result(
         &mut self,
         record: &OutboxRecord,
-        payload: &Value,
+        r: &v16::StartTransactionResponse,
         now: Timestamp,
     ) {
-        if let Some(csms) = payload["transactionId"].as_i64() {
-            self.transaction_ids
-                .insert(record.local_transaction_id, csms);
-            self.actions.push_back(CoreAction::TransactionIdAssigned {
-                local: record.local_transaction_id,
-                csms,
-            });
-            self.transaction_id_assigned_profiles(record.local_transaction_id, csms, now);
-        }
+        let csms = r.transaction_id;
+        self.transaction_ids
+            .insert(record.local_transaction_id, csms);
+        self.actions.push_back(CoreAction::TransactionIdAssigned {
+            local: record.local_transaction_id,
+            csms,
+        });
+        self.transaction_id_assigned_profiles(record.local_transaction_id, csms, now);
         if let Some(tag) = record.payload["idTag"].as_str() {
-            self.remember_id_tag_info(tag, &payload["idTagInfo"], now);
+            self.remember_id_tag_info(tag, &r.id_tag_info, now);
         }
-        let status = payload["idTagInfo"]["status"].as_str().unwrap_or("Invalid");
-        if status != "Accepted" && self.keys.stop_transaction_on_invalid_id {
+        if r.id_tag_info.status != v16::AuthorizationStatus::Accepted
+            && self.keys.stop_transaction_on_invalid_id
+        {
             // StopTransactionOnInvalidId: end a transaction the CSMS does not accept.
             if let Some((&connector, _)) = self
                 .running
@@ -1420,6 +1452,25 @@ impl ChargePoint {
         if let Err(e) = self.rpc.respond(id, payload) {
             tracing::error!(error = %e, "OCPP reply refused by the RPC layer");
         }
+    }
+
+    /// Answer a CALL with its typed response.
+    fn reply(&mut self, id: &MessageId, response: impl Into<v16::Response>) {
+        match response.into().to_payload() {
+            Ok(payload) => self.respond(id, payload),
+            Err(e) => self.reply_failed(id, &e),
+        }
+    }
+
+    /// A typed message that could not be written (it cannot happen with the generated types,
+    /// which hold nothing serde cannot write): the CSMS hears InternalError, never silence.
+    fn reply_failed(&mut self, id: &MessageId, e: &serde_json::Error) {
+        tracing::error!(error = %e, "OCPP reply could not be written");
+        let _ = self.rpc.respond_error(
+            id,
+            charger_protocol::ocpp::RpcErrorCode::InternalError,
+            "reply could not be written",
+        );
     }
 
     fn free_connector(&self) -> Option<u32> {

@@ -7,9 +7,8 @@
 //! that one connector stays free for the holder; if the holder starts elsewhere, it is used up
 //! there and lifted.
 
-use charger_protocol::ocpp::MessageId;
+use charger_protocol::ocpp::{v16, MessageId};
 use charger_protocol::Timestamp;
-use serde_json::{json, Value};
 
 use super::{ChargePoint, CoreAction, PendingReply, ReplyKind};
 use crate::station::{ConnectorStatus, StationCommand};
@@ -27,23 +26,24 @@ pub struct Reservation {
 }
 
 impl ChargePoint {
-    pub(super) fn reserve_now(&mut self, id: MessageId, payload: &Value, now: Timestamp) {
-        let connector = Self::connector_arg(payload).unwrap_or(u32::MAX);
-        let reservation_id = payload["reservationId"]
-            .as_i64()
-            .and_then(|r| i32::try_from(r).ok())
-            .unwrap_or_default();
-        let id_tag = payload["idTag"].as_str().unwrap_or_default().to_string();
-        let parent_id_tag = payload["parentIdTag"].as_str().map(str::to_string);
-        let Some(expiry_ms) = payload["expiryDate"]
-            .as_str()
-            .and_then(super::parse_rfc3339_ms)
-        else {
-            self.respond(&id, json!({"status": "Rejected"}));
+    pub(super) fn reserve_now(
+        &mut self,
+        id: MessageId,
+        r: &v16::ReserveNowRequest,
+        now: Timestamp,
+    ) {
+        let answer = |status| v16::ReserveNowResponse { status };
+        let connector = Self::connector_number(r.connector_id).unwrap_or(u32::MAX);
+        let Ok(reservation_id) = i32::try_from(r.reservation_id) else {
+            // An id no reservation table holds could never be cancelled: refused.
+            self.reply(&id, answer(v16::ReservationStatus::Rejected));
             return;
         };
+        let id_tag = r.id_tag.clone();
+        let parent_id_tag = r.parent_id_tag.clone();
+        let expiry_ms = r.expiry_date.unix_ms();
         if connector > self.keys.number_of_connectors || expiry_ms <= self.unix_ms(now) {
-            self.respond(&id, json!({"status": "Rejected"}));
+            self.reply(&id, answer(v16::ReservationStatus::Rejected));
             return;
         }
         // The same id replaces the old reservation (1.6 §5.13).
@@ -65,13 +65,13 @@ impl ChargePoint {
                 Some(c) => c,
                 None => {
                     let status = if statuses.iter().all(|s| *s == ConnectorStatus::Faulted) {
-                        "Faulted"
+                        v16::ReservationStatus::Faulted
                     } else if statuses.iter().all(|s| *s == ConnectorStatus::Unavailable) {
-                        "Unavailable"
+                        v16::ReservationStatus::Unavailable
                     } else {
-                        "Occupied"
+                        v16::ReservationStatus::Occupied
                     };
-                    self.respond(&id, json!({ "status": status }));
+                    self.reply(&id, answer(status));
                     return;
                 }
             }
@@ -83,7 +83,7 @@ impl ChargePoint {
             .values()
             .any(|r| r.station_connector == station_connector)
         {
-            self.respond(&id, json!({"status": "Occupied"}));
+            self.reply(&id, answer(v16::ReservationStatus::Occupied));
             return;
         }
         let reservation = Reservation {
@@ -106,10 +106,8 @@ impl ChargePoint {
         });
     }
 
-    pub(super) fn cancel_reservation(&mut self, id: MessageId, payload: &Value) {
-        let reservation_id = payload["reservationId"]
-            .as_i64()
-            .and_then(|r| i32::try_from(r).ok());
+    pub(super) fn cancel_reservation(&mut self, id: MessageId, r: &v16::CancelReservationRequest) {
+        let reservation_id = i32::try_from(r.reservation_id).ok();
         match reservation_id.and_then(|r| self.reservations.remove(&r)) {
             Some(r) => {
                 tracing::info!(
@@ -128,7 +126,12 @@ impl ChargePoint {
                     }),
                 });
             }
-            None => self.respond(&id, json!({"status": "Rejected"})),
+            None => self.reply(
+                &id,
+                v16::CancelReservationResponse {
+                    status: v16::CancelReservationStatus::Rejected,
+                },
+            ),
         }
     }
 

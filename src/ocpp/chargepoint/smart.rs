@@ -10,9 +10,8 @@
 //! powers), which the station allocator shares among the connectors that draw, passing on what
 //! one does not use.
 
-use charger_protocol::ocpp::MessageId;
+use charger_protocol::ocpp::{v16, MessageId};
 use charger_protocol::Timestamp;
-use serde_json::{json, Value};
 
 use super::{ChargePoint, CoreAction};
 use crate::ocpp::smart_charging::{
@@ -44,19 +43,25 @@ impl ChargePoint {
         });
     }
 
-    pub(super) fn set_charging_profile(&mut self, id: MessageId, payload: &Value, now: Timestamp) {
-        let connector = Self::connector_arg(payload).unwrap_or(u32::MAX);
-        let profile = match ChargingProfile::from_json(&payload["csChargingProfiles"]) {
+    pub(super) fn set_charging_profile(
+        &mut self,
+        id: MessageId,
+        r: &v16::SetChargingProfileRequest,
+        now: Timestamp,
+    ) {
+        let answer = |status| v16::SetChargingProfileResponse { status };
+        let connector = Self::connector_number(r.connector_id).unwrap_or(u32::MAX);
+        let profile = match ChargingProfile::from_wire(&r.cs_charging_profiles) {
             Ok(p) => p,
             Err(e) => {
                 tracing::warn!(error = %e, "charging profile refused");
-                self.respond(&id, json!({"status": "Rejected"}));
+                self.reply(&id, answer(v16::ChargingProfileStatus::Rejected));
                 return;
             }
         };
-        // The number of periods is bounded by `from_json` (ChargingScheduleMaxPeriods).
+        // The number of periods is bounded by `from_wire` (ChargingScheduleMaxPeriods).
         if profile.stack_level > crate::ocpp::keys::CHARGE_PROFILE_MAX_STACK_LEVEL {
-            self.respond(&id, json!({"status": "Rejected"}));
+            self.reply(&id, answer(v16::ChargingProfileStatus::Rejected));
             return;
         }
         let ctx = SetContext {
@@ -70,13 +75,13 @@ impl ChargePoint {
                 if persist {
                     self.save_profiles();
                 }
-                self.respond(&id, json!({"status": "Accepted"}));
+                self.reply(&id, answer(v16::ChargingProfileStatus::Accepted));
                 self.limits_due = Some(now);
                 self.update_limits(now);
             }
             Err(e) => {
                 tracing::warn!(connector, error = %e, "charging profile rejected");
-                self.respond(&id, json!({"status": "Rejected"}));
+                self.reply(&id, answer(v16::ChargingProfileStatus::Rejected));
             }
         }
     }
@@ -84,17 +89,18 @@ impl ChargePoint {
     pub(super) fn clear_charging_profile(
         &mut self,
         id: MessageId,
-        payload: &Value,
+        r: &v16::ClearChargingProfileRequest,
         now: Timestamp,
     ) {
-        let profile_id = payload["id"].as_i64().and_then(|v| i32::try_from(v).ok());
-        let connector = Self::connector_arg(payload);
-        let purpose = payload["chargingProfilePurpose"]
-            .as_str()
-            .and_then(ProfilePurpose::parse);
-        let stack_level = payload["stackLevel"]
-            .as_u64()
-            .and_then(|s| u32::try_from(s).ok());
+        // A value no profile can have matches none (rather than being read as "any").
+        let profile_id = r.id.map(|v| i32::try_from(v).unwrap_or(i32::MIN));
+        let connector = r
+            .connector_id
+            .map(|c| Self::connector_number(c).unwrap_or(u32::MAX));
+        let purpose = r
+            .charging_profile_purpose
+            .and_then(|p| ProfilePurpose::parse(p.as_str()));
+        let stack_level = r.stack_level.map(|s| u32::try_from(s).unwrap_or(u32::MAX));
         let removed = self
             .profiles
             .clear(profile_id, connector, purpose, stack_level);
@@ -103,32 +109,40 @@ impl ChargePoint {
             self.limits_due = Some(now);
             self.update_limits(now);
         }
-        self.respond(
+        self.reply(
             &id,
-            json!({"status": if removed { "Accepted" } else { "Unknown" }}),
+            v16::ClearChargingProfileResponse {
+                status: if removed {
+                    v16::ClearChargingProfileStatus::Accepted
+                } else {
+                    v16::ClearChargingProfileStatus::Unknown
+                },
+            },
         );
     }
 
     pub(super) fn get_composite_schedule(
         &mut self,
         id: MessageId,
-        payload: &Value,
+        r: &v16::GetCompositeScheduleRequest,
         now: Timestamp,
     ) {
-        let connector = Self::connector_arg(payload).unwrap_or(u32::MAX);
+        let rejected = v16::GetCompositeScheduleResponse {
+            status: v16::GetCompositeScheduleStatus::Rejected,
+            connector_id: None,
+            schedule_start: None,
+            charging_schedule: None,
+        };
+        let connector = Self::connector_number(r.connector_id).unwrap_or(u32::MAX);
         if connector > self.keys.number_of_connectors {
-            self.respond(&id, json!({"status": "Rejected"}));
+            self.reply(&id, rejected);
             return;
         }
-        let duration = payload["duration"]
-            .as_u64()
-            .and_then(|d| u32::try_from(d).ok())
-            .unwrap_or(0);
-        let unit = match payload["chargingRateUnit"].as_str() {
-            Some("W") => Some(RateUnit::W),
-            Some("A") => Some(RateUnit::A),
-            _ => None,
-        };
+        // A negative duration, or one beyond u32 seconds (136 years), asks for nothing.
+        let duration = u32::try_from(r.duration).unwrap_or(0);
+        let unit = r
+            .charging_rate_unit
+            .and_then(|u| RateUnit::parse(u.as_str()));
         let schedule = self.profiles.composite_schedule(
             connector,
             self.tx_context(connector),
@@ -138,7 +152,7 @@ impl ChargePoint {
             NOMINAL_VOLTAGE,
         );
         if schedule.is_empty() {
-            self.respond(&id, json!({"status": "Rejected"}));
+            self.reply(&id, rejected);
         } else {
             // Where no profile limits, the connector's (or the charge point's) rating does.
             let (amps, watts) = if connector == 0 {
@@ -163,30 +177,22 @@ impl ChargePoint {
         now: Timestamp,
     ) {
         // Only the transaction the RemoteStart asked for takes its profile.
-        let stashed = self.remote_start_profiles.remove(&connector).filter(|s| {
-            s["idTag"]
-                .as_str()
-                .is_some_and(|t| t.eq_ignore_ascii_case(id_tag))
-        });
-        if let Some(stashed) = stashed {
-            match ChargingProfile::from_json(&stashed["profile"]) {
-                Ok(mut p) => {
-                    // The CSMS could not know the transaction's id when it sent the profile:
-                    // it is for the transaction starting now (a transactionId in it is
-                    // meaningless and dropped).
-                    p.transaction_id = None;
-                    let ctx = SetContext {
-                        now_ms: self.unix_ms(now),
-                        number_of_connectors: self.keys.number_of_connectors,
-                        active_transaction: self.tx_context(connector).map(|t| t.transaction_id),
-                    };
-                    if let Err(e) = self.profiles.set(connector, p, &ctx) {
-                        tracing::warn!(connector, error = %e, "RemoteStart charging profile not installed");
-                    }
-                }
-                Err(e) => {
-                    tracing::warn!(connector, error = %e, "RemoteStart charging profile unreadable")
-                }
+        let stashed = self
+            .remote_start_profiles
+            .remove(&connector)
+            .filter(|(tag, _)| tag.eq_ignore_ascii_case(id_tag));
+        if let Some((_, mut p)) = stashed {
+            // The CSMS could not know the transaction's id when it sent the profile: it is
+            // for the transaction starting now (a transactionId in it is meaningless and
+            // dropped).
+            p.transaction_id = None;
+            let ctx = SetContext {
+                now_ms: self.unix_ms(now),
+                number_of_connectors: self.keys.number_of_connectors,
+                active_transaction: self.tx_context(connector).map(|t| t.transaction_id),
+            };
+            if let Err(e) = self.profiles.set(connector, p, &ctx) {
+                tracing::warn!(connector, error = %e, "RemoteStart charging profile not installed");
             }
         }
         self.limits_due = Some(now);

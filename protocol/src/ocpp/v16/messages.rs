@@ -136,7 +136,7 @@ pub struct BootNotificationRequest {
 pub struct BootNotificationResponse {
     #[serde(rename = "currentTime")]
     pub current_time: DateTime,
-    #[serde(rename = "interval")]
+    #[serde(rename = "interval", deserialize_with = "crate::ocpp::types::de_integer")]
     pub interval: i64,
     #[serde(rename = "status")]
     pub status: RegistrationStatus,
@@ -145,7 +145,7 @@ pub struct BootNotificationResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CancelReservationRequest {
-    #[serde(rename = "reservationId")]
+    #[serde(rename = "reservationId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub reservation_id: i64,
 }
 
@@ -246,7 +246,7 @@ impl CertificateUseEnum {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChangeAvailabilityRequest {
-    #[serde(rename = "connectorId")]
+    #[serde(rename = "connectorId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub connector_id: i64,
     #[serde(rename = "type")]
     pub r#type: AvailabilityType,
@@ -381,7 +381,7 @@ impl ChargePointStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ChargingProfile {
-    #[serde(rename = "chargingProfileId")]
+    #[serde(rename = "chargingProfileId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub charging_profile_id: i64,
     #[serde(rename = "chargingProfileKind")]
     pub charging_profile_kind: ChargingProfileKindType,
@@ -391,9 +391,9 @@ pub struct ChargingProfile {
     pub charging_schedule: ChargingSchedule,
     #[serde(rename = "recurrencyKind", default, skip_serializing_if = "Option::is_none")]
     pub recurrency_kind: Option<RecurrencyKindType>,
-    #[serde(rename = "stackLevel")]
+    #[serde(rename = "stackLevel", deserialize_with = "crate::ocpp::types::de_integer")]
     pub stack_level: i64,
-    #[serde(rename = "transactionId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "transactionId", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub transaction_id: Option<i64>,
     #[serde(rename = "validFrom", default, skip_serializing_if = "Option::is_none")]
     pub valid_from: Option<DateTime>,
@@ -497,7 +497,7 @@ pub struct ChargingSchedule {
     pub charging_rate_unit: ChargingRateUnitType,
     #[serde(rename = "chargingSchedulePeriod")]
     pub charging_schedule_period: Vec<ChargingSchedulePeriod>,
-    #[serde(rename = "duration", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "duration", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub duration: Option<i64>,
     #[serde(rename = "minChargingRate", default, skip_serializing_if = "Option::is_none")]
     pub min_charging_rate: Option<f64>,
@@ -510,9 +510,9 @@ pub struct ChargingSchedule {
 pub struct ChargingSchedulePeriod {
     #[serde(rename = "limit")]
     pub limit: f64,
-    #[serde(rename = "numberPhases", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "numberPhases", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub number_phases: Option<i64>,
-    #[serde(rename = "startPeriod")]
+    #[serde(rename = "startPeriod", deserialize_with = "crate::ocpp::types::de_integer")]
     pub start_period: i64,
 }
 
@@ -553,11 +553,11 @@ impl ClearCacheStatus {
 pub struct ClearChargingProfileRequest {
     #[serde(rename = "chargingProfilePurpose", default, skip_serializing_if = "Option::is_none")]
     pub charging_profile_purpose: Option<ChargingProfilePurposeType>,
-    #[serde(rename = "connectorId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "connectorId", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub connector_id: Option<i64>,
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub id: Option<i64>,
-    #[serde(rename = "stackLevel", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "stackLevel", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub stack_level: Option<i64>,
 }
 
@@ -738,7 +738,7 @@ pub struct DiagnosticsStatusNotificationResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ExtendedTriggerMessageRequest {
-    #[serde(rename = "connectorId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "connectorId", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub connector_id: Option<i64>,
     #[serde(rename = "requestedMessage")]
     pub requested_message: MessageTriggerEnum,
@@ -894,9 +894,9 @@ impl GenericStatusEnum {
 pub struct GetCompositeScheduleRequest {
     #[serde(rename = "chargingRateUnit", default, skip_serializing_if = "Option::is_none")]
     pub charging_rate_unit: Option<ChargingRateUnitType>,
-    #[serde(rename = "connectorId")]
+    #[serde(rename = "connectorId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub connector_id: i64,
-    #[serde(rename = "duration")]
+    #[serde(rename = "duration", deserialize_with = "crate::ocpp::types::de_integer")]
     pub duration: i64,
 }
 
@@ -905,7 +905,7 @@ pub struct GetCompositeScheduleRequest {
 pub struct GetCompositeScheduleResponse {
     #[serde(rename = "chargingSchedule", default, skip_serializing_if = "Option::is_none")]
     pub charging_schedule: Option<ChargingSchedule>,
-    #[serde(rename = "connectorId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "connectorId", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub connector_id: Option<i64>,
     #[serde(rename = "scheduleStart", default, skip_serializing_if = "Option::is_none")]
     pub schedule_start: Option<DateTime>,
@@ -954,9 +954,9 @@ pub struct GetConfigurationResponse {
 pub struct GetDiagnosticsRequest {
     #[serde(rename = "location")]
     pub location: String,
-    #[serde(rename = "retries", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "retries", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub retries: Option<i64>,
-    #[serde(rename = "retryInterval", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "retryInterval", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub retry_interval: Option<i64>,
     #[serde(rename = "startTime", default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<DateTime>,
@@ -1015,7 +1015,7 @@ pub struct GetLocalListVersionRequest {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GetLocalListVersionResponse {
-    #[serde(rename = "listVersion")]
+    #[serde(rename = "listVersion", deserialize_with = "crate::ocpp::types::de_integer")]
     pub list_version: i64,
 }
 
@@ -1026,11 +1026,11 @@ pub struct GetLogRequest {
     pub log: LogParameters,
     #[serde(rename = "logType")]
     pub log_type: LogEnum,
-    #[serde(rename = "requestId")]
+    #[serde(rename = "requestId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub request_id: i64,
-    #[serde(rename = "retries", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "retries", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub retries: Option<i64>,
-    #[serde(rename = "retryInterval", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "retryInterval", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub retry_interval: Option<i64>,
 }
 
@@ -1225,7 +1225,7 @@ impl LogStatusEnum {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LogStatusNotificationRequest {
-    #[serde(rename = "requestId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "requestId", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub request_id: Option<i64>,
     #[serde(rename = "status")]
     pub status: UploadLogStatusEnum,
@@ -1395,11 +1395,11 @@ pub struct MeterValue {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MeterValuesRequest {
-    #[serde(rename = "connectorId")]
+    #[serde(rename = "connectorId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub connector_id: i64,
     #[serde(rename = "meterValue")]
     pub meter_value: Vec<MeterValue>,
-    #[serde(rename = "transactionId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "transactionId", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub transaction_id: Option<i64>,
 }
 
@@ -1605,7 +1605,7 @@ impl RemoteStartStopStatus {
 pub struct RemoteStartTransactionRequest {
     #[serde(rename = "chargingProfile", default, skip_serializing_if = "Option::is_none")]
     pub charging_profile: Option<ChargingProfile>,
-    #[serde(rename = "connectorId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "connectorId", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub connector_id: Option<i64>,
     #[serde(rename = "idTag")]
     pub id_tag: String,
@@ -1621,7 +1621,7 @@ pub struct RemoteStartTransactionResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RemoteStopTransactionRequest {
-    #[serde(rename = "transactionId")]
+    #[serde(rename = "transactionId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub transaction_id: i64,
 }
 
@@ -1664,7 +1664,7 @@ impl ReservationStatus {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReserveNowRequest {
-    #[serde(rename = "connectorId")]
+    #[serde(rename = "connectorId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub connector_id: i64,
     #[serde(rename = "expiryDate")]
     pub expiry_date: DateTime,
@@ -1672,7 +1672,7 @@ pub struct ReserveNowRequest {
     pub id_tag: String,
     #[serde(rename = "parentIdTag", default, skip_serializing_if = "Option::is_none")]
     pub parent_id_tag: Option<String>,
-    #[serde(rename = "reservationId")]
+    #[serde(rename = "reservationId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub reservation_id: i64,
 }
 
@@ -1775,7 +1775,7 @@ pub struct SecurityEventNotificationResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SendLocalListRequest {
-    #[serde(rename = "listVersion")]
+    #[serde(rename = "listVersion", deserialize_with = "crate::ocpp::types::de_integer")]
     pub list_version: i64,
     #[serde(rename = "localAuthorizationList", default, skip_serializing_if = "Option::is_none")]
     pub local_authorization_list: Option<Vec<AuthorizationData>>,
@@ -1793,7 +1793,7 @@ pub struct SendLocalListResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SetChargingProfileRequest {
-    #[serde(rename = "connectorId")]
+    #[serde(rename = "connectorId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub connector_id: i64,
     #[serde(rename = "csChargingProfiles")]
     pub cs_charging_profiles: ChargingProfile,
@@ -1823,7 +1823,7 @@ pub struct SignCertificateResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SignedFirmwareStatusNotificationRequest {
-    #[serde(rename = "requestId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "requestId", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub request_id: Option<i64>,
     #[serde(rename = "status")]
     pub status: FirmwareStatusEnum,
@@ -1839,11 +1839,11 @@ pub struct SignedFirmwareStatusNotificationResponse {
 pub struct SignedUpdateFirmwareRequest {
     #[serde(rename = "firmware")]
     pub firmware: Firmware,
-    #[serde(rename = "requestId")]
+    #[serde(rename = "requestId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub request_id: i64,
-    #[serde(rename = "retries", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "retries", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub retries: Option<i64>,
-    #[serde(rename = "retryInterval", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "retryInterval", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub retry_interval: Option<i64>,
 }
 
@@ -1857,13 +1857,13 @@ pub struct SignedUpdateFirmwareResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StartTransactionRequest {
-    #[serde(rename = "connectorId")]
+    #[serde(rename = "connectorId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub connector_id: i64,
     #[serde(rename = "idTag")]
     pub id_tag: String,
-    #[serde(rename = "meterStart")]
+    #[serde(rename = "meterStart", deserialize_with = "crate::ocpp::types::de_integer")]
     pub meter_start: i64,
-    #[serde(rename = "reservationId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "reservationId", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub reservation_id: Option<i64>,
     #[serde(rename = "timestamp")]
     pub timestamp: DateTime,
@@ -1874,14 +1874,14 @@ pub struct StartTransactionRequest {
 pub struct StartTransactionResponse {
     #[serde(rename = "idTagInfo")]
     pub id_tag_info: IdTagInfo,
-    #[serde(rename = "transactionId")]
+    #[serde(rename = "transactionId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub transaction_id: i64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct StatusNotificationRequest {
-    #[serde(rename = "connectorId")]
+    #[serde(rename = "connectorId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub connector_id: i64,
     #[serde(rename = "errorCode")]
     pub error_code: ChargePointErrorCode,
@@ -1907,7 +1907,7 @@ pub struct StatusNotificationResponse {
 pub struct StopTransactionRequest {
     #[serde(rename = "idTag", default, skip_serializing_if = "Option::is_none")]
     pub id_tag: Option<String>,
-    #[serde(rename = "meterStop")]
+    #[serde(rename = "meterStop", deserialize_with = "crate::ocpp::types::de_integer")]
     pub meter_stop: i64,
     #[serde(rename = "reason", default, skip_serializing_if = "Option::is_none")]
     pub reason: Option<Reason>,
@@ -1915,7 +1915,7 @@ pub struct StopTransactionRequest {
     pub timestamp: DateTime,
     #[serde(rename = "transactionData", default, skip_serializing_if = "Option::is_none")]
     pub transaction_data: Option<Vec<MeterValue>>,
-    #[serde(rename = "transactionId")]
+    #[serde(rename = "transactionId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub transaction_id: i64,
 }
 
@@ -1929,7 +1929,7 @@ pub struct StopTransactionResponse {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TriggerMessageRequest {
-    #[serde(rename = "connectorId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "connectorId", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub connector_id: Option<i64>,
     #[serde(rename = "requestedMessage")]
     pub requested_message: MessageTrigger,
@@ -2060,7 +2060,7 @@ impl UnitOfMeasure {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct UnlockConnectorRequest {
-    #[serde(rename = "connectorId")]
+    #[serde(rename = "connectorId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub connector_id: i64,
 }
 
@@ -2099,11 +2099,11 @@ impl UnlockStatus {
 pub struct UpdateFirmwareRequest {
     #[serde(rename = "location")]
     pub location: String,
-    #[serde(rename = "retries", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "retries", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub retries: Option<i64>,
     #[serde(rename = "retrieveDate")]
     pub retrieve_date: DateTime,
-    #[serde(rename = "retryInterval", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "retryInterval", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub retry_interval: Option<i64>,
 }
 
@@ -2606,6 +2606,240 @@ impl Request {
     }
 }
 
+impl From<AuthorizeRequest> for Request {
+    fn from(m: AuthorizeRequest) -> Request {
+        Request::Authorize(m)
+    }
+}
+
+impl From<BootNotificationRequest> for Request {
+    fn from(m: BootNotificationRequest) -> Request {
+        Request::BootNotification(m)
+    }
+}
+
+impl From<CancelReservationRequest> for Request {
+    fn from(m: CancelReservationRequest) -> Request {
+        Request::CancelReservation(m)
+    }
+}
+
+impl From<CertificateSignedRequest> for Request {
+    fn from(m: CertificateSignedRequest) -> Request {
+        Request::CertificateSigned(m)
+    }
+}
+
+impl From<ChangeAvailabilityRequest> for Request {
+    fn from(m: ChangeAvailabilityRequest) -> Request {
+        Request::ChangeAvailability(m)
+    }
+}
+
+impl From<ChangeConfigurationRequest> for Request {
+    fn from(m: ChangeConfigurationRequest) -> Request {
+        Request::ChangeConfiguration(m)
+    }
+}
+
+impl From<ClearCacheRequest> for Request {
+    fn from(m: ClearCacheRequest) -> Request {
+        Request::ClearCache(m)
+    }
+}
+
+impl From<ClearChargingProfileRequest> for Request {
+    fn from(m: ClearChargingProfileRequest) -> Request {
+        Request::ClearChargingProfile(m)
+    }
+}
+
+impl From<DataTransferRequest> for Request {
+    fn from(m: DataTransferRequest) -> Request {
+        Request::DataTransfer(m)
+    }
+}
+
+impl From<DeleteCertificateRequest> for Request {
+    fn from(m: DeleteCertificateRequest) -> Request {
+        Request::DeleteCertificate(m)
+    }
+}
+
+impl From<DiagnosticsStatusNotificationRequest> for Request {
+    fn from(m: DiagnosticsStatusNotificationRequest) -> Request {
+        Request::DiagnosticsStatusNotification(m)
+    }
+}
+
+impl From<ExtendedTriggerMessageRequest> for Request {
+    fn from(m: ExtendedTriggerMessageRequest) -> Request {
+        Request::ExtendedTriggerMessage(m)
+    }
+}
+
+impl From<FirmwareStatusNotificationRequest> for Request {
+    fn from(m: FirmwareStatusNotificationRequest) -> Request {
+        Request::FirmwareStatusNotification(m)
+    }
+}
+
+impl From<GetCompositeScheduleRequest> for Request {
+    fn from(m: GetCompositeScheduleRequest) -> Request {
+        Request::GetCompositeSchedule(m)
+    }
+}
+
+impl From<GetConfigurationRequest> for Request {
+    fn from(m: GetConfigurationRequest) -> Request {
+        Request::GetConfiguration(m)
+    }
+}
+
+impl From<GetDiagnosticsRequest> for Request {
+    fn from(m: GetDiagnosticsRequest) -> Request {
+        Request::GetDiagnostics(m)
+    }
+}
+
+impl From<GetInstalledCertificateIdsRequest> for Request {
+    fn from(m: GetInstalledCertificateIdsRequest) -> Request {
+        Request::GetInstalledCertificateIds(m)
+    }
+}
+
+impl From<GetLocalListVersionRequest> for Request {
+    fn from(m: GetLocalListVersionRequest) -> Request {
+        Request::GetLocalListVersion(m)
+    }
+}
+
+impl From<GetLogRequest> for Request {
+    fn from(m: GetLogRequest) -> Request {
+        Request::GetLog(m)
+    }
+}
+
+impl From<HeartbeatRequest> for Request {
+    fn from(m: HeartbeatRequest) -> Request {
+        Request::Heartbeat(m)
+    }
+}
+
+impl From<InstallCertificateRequest> for Request {
+    fn from(m: InstallCertificateRequest) -> Request {
+        Request::InstallCertificate(m)
+    }
+}
+
+impl From<LogStatusNotificationRequest> for Request {
+    fn from(m: LogStatusNotificationRequest) -> Request {
+        Request::LogStatusNotification(m)
+    }
+}
+
+impl From<MeterValuesRequest> for Request {
+    fn from(m: MeterValuesRequest) -> Request {
+        Request::MeterValues(m)
+    }
+}
+
+impl From<RemoteStartTransactionRequest> for Request {
+    fn from(m: RemoteStartTransactionRequest) -> Request {
+        Request::RemoteStartTransaction(m)
+    }
+}
+
+impl From<RemoteStopTransactionRequest> for Request {
+    fn from(m: RemoteStopTransactionRequest) -> Request {
+        Request::RemoteStopTransaction(m)
+    }
+}
+
+impl From<ReserveNowRequest> for Request {
+    fn from(m: ReserveNowRequest) -> Request {
+        Request::ReserveNow(m)
+    }
+}
+
+impl From<ResetRequest> for Request {
+    fn from(m: ResetRequest) -> Request {
+        Request::Reset(m)
+    }
+}
+
+impl From<SecurityEventNotificationRequest> for Request {
+    fn from(m: SecurityEventNotificationRequest) -> Request {
+        Request::SecurityEventNotification(m)
+    }
+}
+
+impl From<SendLocalListRequest> for Request {
+    fn from(m: SendLocalListRequest) -> Request {
+        Request::SendLocalList(m)
+    }
+}
+
+impl From<SetChargingProfileRequest> for Request {
+    fn from(m: SetChargingProfileRequest) -> Request {
+        Request::SetChargingProfile(m)
+    }
+}
+
+impl From<SignCertificateRequest> for Request {
+    fn from(m: SignCertificateRequest) -> Request {
+        Request::SignCertificate(m)
+    }
+}
+
+impl From<SignedFirmwareStatusNotificationRequest> for Request {
+    fn from(m: SignedFirmwareStatusNotificationRequest) -> Request {
+        Request::SignedFirmwareStatusNotification(m)
+    }
+}
+
+impl From<SignedUpdateFirmwareRequest> for Request {
+    fn from(m: SignedUpdateFirmwareRequest) -> Request {
+        Request::SignedUpdateFirmware(m)
+    }
+}
+
+impl From<StartTransactionRequest> for Request {
+    fn from(m: StartTransactionRequest) -> Request {
+        Request::StartTransaction(m)
+    }
+}
+
+impl From<StatusNotificationRequest> for Request {
+    fn from(m: StatusNotificationRequest) -> Request {
+        Request::StatusNotification(m)
+    }
+}
+
+impl From<StopTransactionRequest> for Request {
+    fn from(m: StopTransactionRequest) -> Request {
+        Request::StopTransaction(m)
+    }
+}
+
+impl From<TriggerMessageRequest> for Request {
+    fn from(m: TriggerMessageRequest) -> Request {
+        Request::TriggerMessage(m)
+    }
+}
+
+impl From<UnlockConnectorRequest> for Request {
+    fn from(m: UnlockConnectorRequest) -> Request {
+        Request::UnlockConnector(m)
+    }
+}
+
+impl From<UpdateFirmwareRequest> for Request {
+    fn from(m: UpdateFirmwareRequest) -> Request {
+        Request::UpdateFirmware(m)
+    }
+}
+
 /// A CALLRESULT's payload, by action.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Response {
@@ -2783,5 +3017,239 @@ impl Response {
             Response::UnlockConnector(m) => serde_json::to_value(m),
             Response::UpdateFirmware(m) => serde_json::to_value(m),
         }
+    }
+}
+
+impl From<AuthorizeResponse> for Response {
+    fn from(m: AuthorizeResponse) -> Response {
+        Response::Authorize(m)
+    }
+}
+
+impl From<BootNotificationResponse> for Response {
+    fn from(m: BootNotificationResponse) -> Response {
+        Response::BootNotification(m)
+    }
+}
+
+impl From<CancelReservationResponse> for Response {
+    fn from(m: CancelReservationResponse) -> Response {
+        Response::CancelReservation(m)
+    }
+}
+
+impl From<CertificateSignedResponse> for Response {
+    fn from(m: CertificateSignedResponse) -> Response {
+        Response::CertificateSigned(m)
+    }
+}
+
+impl From<ChangeAvailabilityResponse> for Response {
+    fn from(m: ChangeAvailabilityResponse) -> Response {
+        Response::ChangeAvailability(m)
+    }
+}
+
+impl From<ChangeConfigurationResponse> for Response {
+    fn from(m: ChangeConfigurationResponse) -> Response {
+        Response::ChangeConfiguration(m)
+    }
+}
+
+impl From<ClearCacheResponse> for Response {
+    fn from(m: ClearCacheResponse) -> Response {
+        Response::ClearCache(m)
+    }
+}
+
+impl From<ClearChargingProfileResponse> for Response {
+    fn from(m: ClearChargingProfileResponse) -> Response {
+        Response::ClearChargingProfile(m)
+    }
+}
+
+impl From<DataTransferResponse> for Response {
+    fn from(m: DataTransferResponse) -> Response {
+        Response::DataTransfer(m)
+    }
+}
+
+impl From<DeleteCertificateResponse> for Response {
+    fn from(m: DeleteCertificateResponse) -> Response {
+        Response::DeleteCertificate(m)
+    }
+}
+
+impl From<DiagnosticsStatusNotificationResponse> for Response {
+    fn from(m: DiagnosticsStatusNotificationResponse) -> Response {
+        Response::DiagnosticsStatusNotification(m)
+    }
+}
+
+impl From<ExtendedTriggerMessageResponse> for Response {
+    fn from(m: ExtendedTriggerMessageResponse) -> Response {
+        Response::ExtendedTriggerMessage(m)
+    }
+}
+
+impl From<FirmwareStatusNotificationResponse> for Response {
+    fn from(m: FirmwareStatusNotificationResponse) -> Response {
+        Response::FirmwareStatusNotification(m)
+    }
+}
+
+impl From<GetCompositeScheduleResponse> for Response {
+    fn from(m: GetCompositeScheduleResponse) -> Response {
+        Response::GetCompositeSchedule(m)
+    }
+}
+
+impl From<GetConfigurationResponse> for Response {
+    fn from(m: GetConfigurationResponse) -> Response {
+        Response::GetConfiguration(m)
+    }
+}
+
+impl From<GetDiagnosticsResponse> for Response {
+    fn from(m: GetDiagnosticsResponse) -> Response {
+        Response::GetDiagnostics(m)
+    }
+}
+
+impl From<GetInstalledCertificateIdsResponse> for Response {
+    fn from(m: GetInstalledCertificateIdsResponse) -> Response {
+        Response::GetInstalledCertificateIds(m)
+    }
+}
+
+impl From<GetLocalListVersionResponse> for Response {
+    fn from(m: GetLocalListVersionResponse) -> Response {
+        Response::GetLocalListVersion(m)
+    }
+}
+
+impl From<GetLogResponse> for Response {
+    fn from(m: GetLogResponse) -> Response {
+        Response::GetLog(m)
+    }
+}
+
+impl From<HeartbeatResponse> for Response {
+    fn from(m: HeartbeatResponse) -> Response {
+        Response::Heartbeat(m)
+    }
+}
+
+impl From<InstallCertificateResponse> for Response {
+    fn from(m: InstallCertificateResponse) -> Response {
+        Response::InstallCertificate(m)
+    }
+}
+
+impl From<LogStatusNotificationResponse> for Response {
+    fn from(m: LogStatusNotificationResponse) -> Response {
+        Response::LogStatusNotification(m)
+    }
+}
+
+impl From<MeterValuesResponse> for Response {
+    fn from(m: MeterValuesResponse) -> Response {
+        Response::MeterValues(m)
+    }
+}
+
+impl From<RemoteStartTransactionResponse> for Response {
+    fn from(m: RemoteStartTransactionResponse) -> Response {
+        Response::RemoteStartTransaction(m)
+    }
+}
+
+impl From<RemoteStopTransactionResponse> for Response {
+    fn from(m: RemoteStopTransactionResponse) -> Response {
+        Response::RemoteStopTransaction(m)
+    }
+}
+
+impl From<ReserveNowResponse> for Response {
+    fn from(m: ReserveNowResponse) -> Response {
+        Response::ReserveNow(m)
+    }
+}
+
+impl From<ResetResponse> for Response {
+    fn from(m: ResetResponse) -> Response {
+        Response::Reset(m)
+    }
+}
+
+impl From<SecurityEventNotificationResponse> for Response {
+    fn from(m: SecurityEventNotificationResponse) -> Response {
+        Response::SecurityEventNotification(m)
+    }
+}
+
+impl From<SendLocalListResponse> for Response {
+    fn from(m: SendLocalListResponse) -> Response {
+        Response::SendLocalList(m)
+    }
+}
+
+impl From<SetChargingProfileResponse> for Response {
+    fn from(m: SetChargingProfileResponse) -> Response {
+        Response::SetChargingProfile(m)
+    }
+}
+
+impl From<SignCertificateResponse> for Response {
+    fn from(m: SignCertificateResponse) -> Response {
+        Response::SignCertificate(m)
+    }
+}
+
+impl From<SignedFirmwareStatusNotificationResponse> for Response {
+    fn from(m: SignedFirmwareStatusNotificationResponse) -> Response {
+        Response::SignedFirmwareStatusNotification(m)
+    }
+}
+
+impl From<SignedUpdateFirmwareResponse> for Response {
+    fn from(m: SignedUpdateFirmwareResponse) -> Response {
+        Response::SignedUpdateFirmware(m)
+    }
+}
+
+impl From<StartTransactionResponse> for Response {
+    fn from(m: StartTransactionResponse) -> Response {
+        Response::StartTransaction(m)
+    }
+}
+
+impl From<StatusNotificationResponse> for Response {
+    fn from(m: StatusNotificationResponse) -> Response {
+        Response::StatusNotification(m)
+    }
+}
+
+impl From<StopTransactionResponse> for Response {
+    fn from(m: StopTransactionResponse) -> Response {
+        Response::StopTransaction(m)
+    }
+}
+
+impl From<TriggerMessageResponse> for Response {
+    fn from(m: TriggerMessageResponse) -> Response {
+        Response::TriggerMessage(m)
+    }
+}
+
+impl From<UnlockConnectorResponse> for Response {
+    fn from(m: UnlockConnectorResponse) -> Response {
+        Response::UnlockConnector(m)
+    }
+}
+
+impl From<UpdateFirmwareResponse> for Response {
+    fn from(m: UpdateFirmwareResponse) -> Response {
+        Response::UpdateFirmware(m)
     }
 }

@@ -24,22 +24,22 @@ pub struct ACChargingParameters {
     /// AC_ Charging_ Parameters. Energy_ Amount. Energy_ Amount
     /// urn:x-oca:ocpp:uid:1:569211
     /// Amount of energy requested (in Wh). This includes energy required for preconditioning.
-    #[serde(rename = "energyAmount")]
+    #[serde(rename = "energyAmount", deserialize_with = "crate::ocpp::types::de_integer")]
     pub energy_amount: i64,
     /// AC_ Charging_ Parameters. EV_ Max. Current
     /// urn:x-oca:ocpp:uid:1:569213
     /// Maximum current (amps) supported by the electric vehicle (per phase). Includes cable capacity.
-    #[serde(rename = "evMaxCurrent")]
+    #[serde(rename = "evMaxCurrent", deserialize_with = "crate::ocpp::types::de_integer")]
     pub ev_max_current: i64,
     /// AC_ Charging_ Parameters. EV_ Max. Voltage
     /// urn:x-oca:ocpp:uid:1:569214
     /// Maximum voltage supported by the electric vehicle
-    #[serde(rename = "evMaxVoltage")]
+    #[serde(rename = "evMaxVoltage", deserialize_with = "crate::ocpp::types::de_integer")]
     pub ev_max_voltage: i64,
     /// AC_ Charging_ Parameters. EV_ Min. Current
     /// urn:x-oca:ocpp:uid:1:569212
     /// Minimum current (amps) supported by the electric vehicle (per phase).
-    #[serde(rename = "evMinCurrent")]
+    #[serde(rename = "evMinCurrent", deserialize_with = "crate::ocpp::types::de_integer")]
     pub ev_min_current: i64,
 }
 
@@ -78,7 +78,7 @@ pub struct APN {
     /// APN. SIMPIN. PIN_ Code
     /// urn:x-oca:ocpp:uid:1:568821
     /// SIM card pin code.
-    #[serde(rename = "simPin", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "simPin", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub sim_pin: Option<i64>,
     /// APN. Use_ Only_ Preferred_ Network. Indicator
     /// urn:x-oca:ocpp:uid:1:568824
@@ -300,7 +300,7 @@ pub struct BootNotificationResponse {
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// When &lt;&lt;cmn_registrationstatusenumtype,Status&gt;&gt; is Accepted, this contains the heartbeat interval in seconds. If the CSMS returns something other than Accepted, the value of the interval field indicates the minimum wait time before sending a next BootNotification request.
-    #[serde(rename = "interval")]
+    #[serde(rename = "interval", deserialize_with = "crate::ocpp::types::de_integer")]
     pub interval: i64,
     #[serde(rename = "status")]
     pub status: RegistrationStatusEnum,
@@ -356,7 +356,7 @@ pub struct CancelReservationRequest {
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// Id of the reservation to cancel.
-    #[serde(rename = "reservationId")]
+    #[serde(rename = "reservationId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub reservation_id: i64,
 }
 
@@ -637,14 +637,14 @@ pub struct ChargingProfile {
     /// Identified_ Object. MRID. Numeric_ Identifier
     /// urn:x-enexis:ecdm:uid:1:569198
     /// Id of ChargingProfile.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", deserialize_with = "crate::ocpp::types::de_integer")]
     pub id: i64,
     #[serde(rename = "recurrencyKind", default, skip_serializing_if = "Option::is_none")]
     pub recurrency_kind: Option<RecurrencyKindEnum>,
     /// Charging_ Profile. Stack_ Level. Counter
     /// urn:x-oca:ocpp:uid:1:569230
     /// Value determining level in hierarchy stack of profiles. Higher values have precedence over lower values. Lowest level is 0.
-    #[serde(rename = "stackLevel")]
+    #[serde(rename = "stackLevel", deserialize_with = "crate::ocpp::types::de_integer")]
     pub stack_level: i64,
     /// SHALL only be included if ChargingProfilePurpose is set to TxProfile. The transactionId is used to match the profile to a specific transaction.
     #[serde(rename = "transactionId", default, skip_serializing_if = "Option::is_none")]
@@ -671,7 +671,7 @@ pub struct ChargingProfileCriterion {
     #[serde(rename = "chargingLimitSource", default, skip_serializing_if = "Option::is_none")]
     pub charging_limit_source: Option<Vec<ChargingLimitSourceEnum>>,
     /// List of all the chargingProfileIds requested. Any ChargingProfile that matches one of these profiles will be reported. If omitted, the Charging Station SHALL not filter on chargingProfileId. This field SHALL NOT contain more ids than set in &lt;&lt;configkey-charging-profile-entries,ChargingProfileEntries.maxLimit&gt;&gt;
-    #[serde(rename = "chargingProfileId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "chargingProfileId", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integers")]
     pub charging_profile_id: Option<Vec<i64>>,
     #[serde(rename = "chargingProfilePurpose", default, skip_serializing_if = "Option::is_none")]
     pub charging_profile_purpose: Option<ChargingProfilePurposeEnum>,
@@ -680,7 +680,7 @@ pub struct ChargingProfileCriterion {
     /// Charging_ Profile. Stack_ Level. Counter
     /// urn:x-oca:ocpp:uid:1:569230
     /// Value determining level in hierarchy stack of profiles. Higher values have precedence over lower values. Lowest level is 0.
-    #[serde(rename = "stackLevel", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "stackLevel", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub stack_level: Option<i64>,
 }
 
@@ -796,10 +796,10 @@ pub struct ChargingSchedule {
     /// Charging_ Schedule. Duration. Elapsed_ Time
     /// urn:x-oca:ocpp:uid:1:569236
     /// Duration of the charging schedule in seconds. If the duration is left empty, the last period will continue indefinitely or until end of the transaction if chargingProfilePurpose = TxProfile.
-    #[serde(rename = "duration", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "duration", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub duration: Option<i64>,
     /// Identifies the ChargingSchedule.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", deserialize_with = "crate::ocpp::types::de_integer")]
     pub id: i64,
     /// Charging_ Schedule. Min_ Charging_ Rate. Numeric
     /// urn:x-oca:ocpp:uid:1:569239
@@ -831,15 +831,15 @@ pub struct ChargingSchedulePeriod {
     /// Charging_ Schedule_ Period. Number_ Phases. Counter
     /// urn:x-oca:ocpp:uid:1:569242
     /// The number of phases that can be used for charging. If a number of phases is needed, numberPhases=3 will be assumed unless another number is given.
-    #[serde(rename = "numberPhases", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "numberPhases", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub number_phases: Option<i64>,
     /// Values: 1..3, Used if numberPhases=1 and if the EVSE is capable of switching the phase connected to the EV, i.e. ACPhaseSwitchingSupported is defined and true. It’s not allowed unless both conditions above are true. If both conditions are true, and phaseToUse is omitted, the Charging Station / EVSE will make the selection on its own.
-    #[serde(rename = "phaseToUse", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "phaseToUse", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub phase_to_use: Option<i64>,
     /// Charging_ Schedule_ Period. Start_ Period. Elapsed_ Time
     /// urn:x-oca:ocpp:uid:1:569240
     /// Start of the period, in seconds from the start of schedule. The value of StartPeriod also defines the stop time of the previous period.
-    #[serde(rename = "startPeriod")]
+    #[serde(rename = "startPeriod", deserialize_with = "crate::ocpp::types::de_integer")]
     pub start_period: i64,
 }
 
@@ -956,12 +956,12 @@ pub struct ClearChargingProfile {
     /// Identified_ Object. MRID. Numeric_ Identifier
     /// urn:x-enexis:ecdm:uid:1:569198
     /// Specifies the id of the EVSE for which to clear charging profiles. An evseId of zero (0) specifies the charging profile for the overall Charging Station. Absence of this parameter means the clearing applies to all charging profiles that match the other criteria in the request.
-    #[serde(rename = "evseId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "evseId", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub evse_id: Option<i64>,
     /// Charging_ Profile. Stack_ Level. Counter
     /// urn:x-oca:ocpp:uid:1:569230
     /// Specifies the stackLevel for which charging profiles will be cleared, if they meet the other criteria in the request.
-    #[serde(rename = "stackLevel", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "stackLevel", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub stack_level: Option<i64>,
 }
 
@@ -971,7 +971,7 @@ pub struct ClearChargingProfileRequest {
     #[serde(rename = "chargingProfileCriteria", default, skip_serializing_if = "Option::is_none")]
     pub charging_profile_criteria: Option<ClearChargingProfile>,
     /// The Id of the charging profile to clear.
-    #[serde(rename = "chargingProfileId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "chargingProfileId", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub charging_profile_id: Option<i64>,
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
@@ -1015,7 +1015,7 @@ pub struct ClearDisplayMessageRequest {
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// Id of the message that SHALL be removed from the Charging Station.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", deserialize_with = "crate::ocpp::types::de_integer")]
     pub id: i64,
 }
 
@@ -1057,7 +1057,7 @@ pub struct ClearMonitoringResult {
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// Id of the monitor of which a clear was requested.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", deserialize_with = "crate::ocpp::types::de_integer")]
     pub id: i64,
     #[serde(rename = "status")]
     pub status: ClearMonitoringStatusEnum,
@@ -1095,7 +1095,7 @@ pub struct ClearVariableMonitoringRequest {
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// List of the monitors to be cleared, identified by there Id.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", deserialize_with = "crate::ocpp::types::de_integers")]
     pub id: Vec<i64>,
 }
 
@@ -1116,7 +1116,7 @@ pub struct ClearedChargingLimitRequest {
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// EVSE Identifier.
-    #[serde(rename = "evseId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "evseId", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub evse_id: Option<i64>,
 }
 
@@ -1193,13 +1193,13 @@ pub struct CompositeSchedule {
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// Duration of the schedule in seconds.
-    #[serde(rename = "duration")]
+    #[serde(rename = "duration", deserialize_with = "crate::ocpp::types::de_integer")]
     pub duration: i64,
     /// The ID of the EVSE for which the
     /// schedule is requested. When evseid=0, the
     /// Charging Station calculated the expected
     /// consumption for the grid connection.
-    #[serde(rename = "evseId")]
+    #[serde(rename = "evseId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub evse_id: i64,
     /// Composite_ Schedule. Start. Date_ Time
     /// urn:x-oca:ocpp:uid:1:569456
@@ -1343,12 +1343,12 @@ pub struct Cost {
     /// Cost. Amount. Amount
     /// urn:x-oca:ocpp:uid:1:569244
     /// The estimated or actual cost per kWh
-    #[serde(rename = "amount")]
+    #[serde(rename = "amount", deserialize_with = "crate::ocpp::types::de_integer")]
     pub amount: i64,
     /// Cost. Amount_ Multiplier. Integer
     /// urn:x-oca:ocpp:uid:1:569245
     /// Values: -3..3, The amountMultiplier defines the exponent to base 10 (dec). The final value is determined by: amount * 10 ^ amountMultiplier
-    #[serde(rename = "amountMultiplier", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "amountMultiplier", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub amount_multiplier: Option<i64>,
     #[serde(rename = "costKind")]
     pub cost_kind: CostKindEnum,
@@ -1432,7 +1432,7 @@ pub struct CustomerInformationRequest {
     #[serde(rename = "report")]
     pub report: bool,
     /// The Id of the request.
-    #[serde(rename = "requestId")]
+    #[serde(rename = "requestId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub request_id: i64,
 }
 
@@ -1480,44 +1480,44 @@ pub struct DCChargingParameters {
     /// DC_ Charging_ Parameters. Bulk_ SOC. Percentage
     /// urn:x-oca:ocpp:uid:1:569222
     /// Percentage of SoC at which the EV considers a fast charging process to end. (possible values: 0 - 100)
-    #[serde(rename = "bulkSoC", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "bulkSoC", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub bulk_so_c: Option<i64>,
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// DC_ Charging_ Parameters. Energy_ Amount. Energy_ Amount
     /// urn:x-oca:ocpp:uid:1:569217
     /// Amount of energy requested (in Wh). This inludes energy required for preconditioning.
-    #[serde(rename = "energyAmount", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "energyAmount", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub energy_amount: Option<i64>,
     /// DC_ Charging_ Parameters. EV_ Energy_ Capacity. Numeric
     /// urn:x-oca:ocpp:uid:1:569220
     /// Capacity of the electric vehicle battery (in Wh)
-    #[serde(rename = "evEnergyCapacity", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "evEnergyCapacity", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub ev_energy_capacity: Option<i64>,
     /// DC_ Charging_ Parameters. EV_ Max. Current
     /// urn:x-oca:ocpp:uid:1:569215
     /// Maximum current (amps) supported by the electric vehicle. Includes cable capacity.
-    #[serde(rename = "evMaxCurrent")]
+    #[serde(rename = "evMaxCurrent", deserialize_with = "crate::ocpp::types::de_integer")]
     pub ev_max_current: i64,
     /// DC_ Charging_ Parameters. EV_ Max. Power
     /// urn:x-oca:ocpp:uid:1:569218
     /// Maximum power (in W) supported by the electric vehicle. Required for DC charging.
-    #[serde(rename = "evMaxPower", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "evMaxPower", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub ev_max_power: Option<i64>,
     /// DC_ Charging_ Parameters. EV_ Max. Voltage
     /// urn:x-oca:ocpp:uid:1:569216
     /// Maximum voltage supported by the electric vehicle
-    #[serde(rename = "evMaxVoltage")]
+    #[serde(rename = "evMaxVoltage", deserialize_with = "crate::ocpp::types::de_integer")]
     pub ev_max_voltage: i64,
     /// DC_ Charging_ Parameters. Full_ SOC. Percentage
     /// urn:x-oca:ocpp:uid:1:569221
     /// Percentage of SoC at which the EV considers the battery fully charged. (possible values: 0 - 100)
-    #[serde(rename = "fullSoC", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "fullSoC", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub full_so_c: Option<i64>,
     /// DC_ Charging_ Parameters. State_ Of_ Charge. Numeric
     /// urn:x-oca:ocpp:uid:1:569219
     /// Energy available in the battery (in percent of the battery capacity)
-    #[serde(rename = "stateOfCharge", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "stateOfCharge", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub state_of_charge: Option<i64>,
 }
 
@@ -1701,14 +1701,14 @@ impl DisplayMessageStatusEnum {
 #[serde(deny_unknown_fields)]
 pub struct EVSE {
     /// An id to designate a specific connector (on an EVSE) by connector index number.
-    #[serde(rename = "connectorId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "connectorId", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub connector_id: Option<i64>,
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// Identified_ Object. MRID. Numeric_ Identifier
     /// urn:x-enexis:ecdm:uid:1:569198
     /// EVSE Identifier. This contains a number (&gt; 0) designating an EVSE of the Charging Station.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", deserialize_with = "crate::ocpp::types::de_integer")]
     pub id: i64,
 }
 
@@ -1751,7 +1751,7 @@ pub struct EventData {
     #[serde(rename = "actualValue")]
     pub actual_value: String,
     /// Refers to the Id of an event that is considered to be the cause for this event.
-    #[serde(rename = "cause", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "cause", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub cause: Option<i64>,
     /// _Cleared_ is set to true to report the clearing of a monitored situation, i.e. a 'return to normal'.
     #[serde(rename = "cleared", default, skip_serializing_if = "Option::is_none")]
@@ -1761,7 +1761,7 @@ pub struct EventData {
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// Identifies the event. This field can be referred to as a cause by other events.
-    #[serde(rename = "eventId")]
+    #[serde(rename = "eventId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub event_id: i64,
     #[serde(rename = "eventNotificationType")]
     pub event_notification_type: EventNotificationEnum,
@@ -1782,7 +1782,7 @@ pub struct EventData {
     #[serde(rename = "variable")]
     pub variable: Variable,
     /// Identifies the VariableMonitoring which triggered the event.
-    #[serde(rename = "variableMonitoringId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "variableMonitoringId", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub variable_monitoring_id: Option<i64>,
 }
 
@@ -1936,7 +1936,7 @@ pub struct FirmwareStatusNotificationRequest {
     /// The request id that was provided in the
     /// UpdateFirmwareRequest that started this firmware update.
     /// This field is mandatory, unless the message was triggered by a TriggerMessageRequest AND there is no firmware update ongoing.
-    #[serde(rename = "requestId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "requestId", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub request_id: Option<i64>,
     #[serde(rename = "status")]
     pub status: FirmwareStatusEnum,
@@ -2035,7 +2035,7 @@ pub struct GetBaseReportRequest {
     #[serde(rename = "reportBase")]
     pub report_base: ReportBaseEnum,
     /// The Id of the request.
-    #[serde(rename = "requestId")]
+    #[serde(rename = "requestId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub request_id: i64,
 }
 
@@ -2152,10 +2152,10 @@ pub struct GetChargingProfilesRequest {
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// For which EVSE installed charging profiles SHALL be reported. If 0, only charging profiles installed on the Charging Station itself (the grid connection) SHALL be reported. If omitted, all installed charging profiles SHALL be reported.
-    #[serde(rename = "evseId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "evseId", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub evse_id: Option<i64>,
     /// Reference identification that is to be used by the Charging Station in the &lt;&lt;reportchargingprofilesrequest, ReportChargingProfilesRequest&gt;&gt; when provided.
-    #[serde(rename = "requestId")]
+    #[serde(rename = "requestId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub request_id: i64,
 }
 
@@ -2178,10 +2178,10 @@ pub struct GetCompositeScheduleRequest {
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// Length of the requested schedule in seconds.
-    #[serde(rename = "duration")]
+    #[serde(rename = "duration", deserialize_with = "crate::ocpp::types::de_integer")]
     pub duration: i64,
     /// The ID of the EVSE for which the schedule is requested. When evseid=0, the Charging Station will calculate the expected consumption for the grid connection.
-    #[serde(rename = "evseId")]
+    #[serde(rename = "evseId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub evse_id: i64,
 }
 
@@ -2204,12 +2204,12 @@ pub struct GetDisplayMessagesRequest {
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// If provided the Charging Station shall return Display Messages of the given ids. This field SHALL NOT contain more ids than set in &lt;&lt;configkey-number-of-display-messages,NumberOfDisplayMessages.maxLimit&gt;&gt;
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integers")]
     pub id: Option<Vec<i64>>,
     #[serde(rename = "priority", default, skip_serializing_if = "Option::is_none")]
     pub priority: Option<MessagePriorityEnum>,
     /// The Id of this request.
-    #[serde(rename = "requestId")]
+    #[serde(rename = "requestId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub request_id: i64,
     #[serde(rename = "state", default, skip_serializing_if = "Option::is_none")]
     pub state: Option<MessageStateEnum>,
@@ -2304,7 +2304,7 @@ pub struct GetLocalListVersionResponse {
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// This contains the current version number of the local authorization list in the Charging Station.
-    #[serde(rename = "versionNumber")]
+    #[serde(rename = "versionNumber", deserialize_with = "crate::ocpp::types::de_integer")]
     pub version_number: i64,
 }
 
@@ -2318,13 +2318,13 @@ pub struct GetLogRequest {
     #[serde(rename = "logType")]
     pub log_type: LogEnum,
     /// The Id of this request
-    #[serde(rename = "requestId")]
+    #[serde(rename = "requestId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub request_id: i64,
     /// This specifies how many times the Charging Station must try to upload the log before giving up. If this field is not present, it is left to Charging Station to decide how many times it wants to retry.
-    #[serde(rename = "retries", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "retries", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub retries: Option<i64>,
     /// The interval in seconds after which a retry may be attempted. If this field is not present, it is left to Charging Station to decide how long to wait between attempts.
-    #[serde(rename = "retryInterval", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "retryInterval", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub retry_interval: Option<i64>,
 }
 
@@ -2353,7 +2353,7 @@ pub struct GetMonitoringReportRequest {
     #[serde(rename = "monitoringCriteria", default, skip_serializing_if = "Option::is_none")]
     pub monitoring_criteria: Option<Vec<MonitoringCriterionEnum>>,
     /// The Id of the request.
-    #[serde(rename = "requestId")]
+    #[serde(rename = "requestId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub request_id: i64,
 }
 
@@ -2379,7 +2379,7 @@ pub struct GetReportRequest {
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// The Id of the request.
-    #[serde(rename = "requestId")]
+    #[serde(rename = "requestId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub request_id: i64,
 }
 
@@ -2610,12 +2610,12 @@ pub struct IdTokenInfo {
     #[serde(rename = "cacheExpiryDateTime", default, skip_serializing_if = "Option::is_none")]
     pub cache_expiry_date_time: Option<DateTime>,
     /// Priority from a business point of view. Default priority is 0, The range is from -9 to 9. Higher values indicate a higher priority. The chargingPriority in &lt;&lt;transactioneventresponse,TransactionEventResponse&gt;&gt; overrules this one.
-    #[serde(rename = "chargingPriority", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "chargingPriority", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub charging_priority: Option<i64>,
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// Only used when the IdToken is only valid for one or more specific EVSEs, not for the entire Charging Station.
-    #[serde(rename = "evseId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "evseId", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integers")]
     pub evse_id: Option<Vec<i64>>,
     #[serde(rename = "groupIdToken", default, skip_serializing_if = "Option::is_none")]
     pub group_id_token: Option<IdToken>,
@@ -2840,7 +2840,7 @@ pub struct LogStatusNotificationRequest {
     pub custom_data: Option<CustomData>,
     /// The request id that was provided in GetLogRequest that started this log upload. This field is mandatory,
     /// unless the message was triggered by a TriggerMessageRequest AND there is no log upload ongoing.
-    #[serde(rename = "requestId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "requestId", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub request_id: Option<i64>,
     #[serde(rename = "status")]
     pub status: UploadLogStatusEnum,
@@ -3014,7 +3014,7 @@ pub struct MessageInfo {
     /// Identified_ Object. MRID. Numeric_ Identifier
     /// urn:x-enexis:ecdm:uid:1:569198
     /// Master resource identifier, unique within an exchange context. It is defined within the OCPP context as a positive Integer value (greater or equal to zero).
-    #[serde(rename = "id")]
+    #[serde(rename = "id", deserialize_with = "crate::ocpp::types::de_integer")]
     pub id: i64,
     #[serde(rename = "message")]
     pub message: MessageContent,
@@ -3160,7 +3160,7 @@ pub struct MeterValuesRequest {
     /// Request_ Body. EVSEID. Numeric_ Identifier
     /// urn:x-enexis:ecdm:uid:1:571101
     /// This contains a number (&gt;0) designating an EVSE of the Charging Station. ‘0’ (zero) is used to designate the main power meter.
-    #[serde(rename = "evseId")]
+    #[serde(rename = "evseId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub evse_id: i64,
     #[serde(rename = "meterValue")]
     pub meter_value: Vec<MeterValue>,
@@ -3321,7 +3321,7 @@ pub struct NetworkConnectionProfile {
     /// Duration in seconds before a message send by the Charging Station via this network connection times-out.
     /// The best setting depends on the underlying network and response times of the CSMS.
     /// If you are looking for a some guideline: use 30 seconds as a starting point.
-    #[serde(rename = "messageTimeout")]
+    #[serde(rename = "messageTimeout", deserialize_with = "crate::ocpp::types::de_integer")]
     pub message_timeout: i64,
     /// Communication_ Function. OCPP_ Central_ System_ URL. URI
     /// urn:x-oca:ocpp:uid:1:569357
@@ -3335,7 +3335,7 @@ pub struct NetworkConnectionProfile {
     #[serde(rename = "ocppVersion")]
     pub ocpp_version: OCPPVersionEnum,
     /// This field specifies the security profile used when connecting to the CSMS with this NetworkConnectionProfile.
-    #[serde(rename = "securityProfile")]
+    #[serde(rename = "securityProfile", deserialize_with = "crate::ocpp::types::de_integer")]
     pub security_profile: i64,
     #[serde(rename = "vpn", default, skip_serializing_if = "Option::is_none")]
     pub vpn: Option<VPN>,
@@ -3351,7 +3351,7 @@ pub struct NotifyChargingLimitRequest {
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// The charging schedule contained in this notification applies to an EVSE. evseId must be &gt; 0.
-    #[serde(rename = "evseId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "evseId", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub evse_id: Option<i64>,
 }
 
@@ -3374,10 +3374,10 @@ pub struct NotifyCustomerInformationRequest {
     #[serde(rename = "generatedAt")]
     pub generated_at: DateTime,
     /// The Id of the request.
-    #[serde(rename = "requestId")]
+    #[serde(rename = "requestId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub request_id: i64,
     /// Sequence number of this message. First message starts at 0.
-    #[serde(rename = "seqNo")]
+    #[serde(rename = "seqNo", deserialize_with = "crate::ocpp::types::de_integer")]
     pub seq_no: i64,
     /// “to be continued” indicator. Indicates whether another part of the monitoringData follows in an upcoming notifyMonitoringReportRequest message. Default value when omitted is false.
     #[serde(rename = "tbc", default, skip_serializing_if = "Option::is_none")]
@@ -3399,7 +3399,7 @@ pub struct NotifyDisplayMessagesRequest {
     #[serde(rename = "messageInfo", default, skip_serializing_if = "Option::is_none")]
     pub message_info: Option<Vec<MessageInfo>>,
     /// The id of the &lt;&lt;getdisplaymessagesrequest,GetDisplayMessagesRequest&gt;&gt; that requested this message.
-    #[serde(rename = "requestId")]
+    #[serde(rename = "requestId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub request_id: i64,
     /// "to be continued" indicator. Indicates whether another part of the report follows in an upcoming NotifyDisplayMessagesRequest message. Default value when omitted is false.
     #[serde(rename = "tbc", default, skip_serializing_if = "Option::is_none")]
@@ -3421,10 +3421,10 @@ pub struct NotifyEVChargingNeedsRequest {
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// Defines the EVSE and connector to which the EV is connected. EvseId may not be 0.
-    #[serde(rename = "evseId")]
+    #[serde(rename = "evseId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub evse_id: i64,
     /// Contains the maximum schedule tuples the car supports per schedule.
-    #[serde(rename = "maxScheduleTuples", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "maxScheduleTuples", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub max_schedule_tuples: Option<i64>,
 }
 
@@ -3471,7 +3471,7 @@ pub struct NotifyEVChargingScheduleRequest {
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// The charging schedule contained in this notification applies to an EVSE. EvseId must be &gt; 0.
-    #[serde(rename = "evseId")]
+    #[serde(rename = "evseId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub evse_id: i64,
     /// Periods contained in the charging profile are relative to this point in time.
     #[serde(rename = "timeBase")]
@@ -3500,7 +3500,7 @@ pub struct NotifyEventRequest {
     #[serde(rename = "generatedAt")]
     pub generated_at: DateTime,
     /// Sequence number of this message. First message starts at 0.
-    #[serde(rename = "seqNo")]
+    #[serde(rename = "seqNo", deserialize_with = "crate::ocpp::types::de_integer")]
     pub seq_no: i64,
     /// “to be continued” indicator. Indicates whether another part of the report follows in an upcoming notifyEventRequest message. Default value when omitted is false.
     #[serde(rename = "tbc", default, skip_serializing_if = "Option::is_none")]
@@ -3525,10 +3525,10 @@ pub struct NotifyMonitoringReportRequest {
     #[serde(rename = "monitor", default, skip_serializing_if = "Option::is_none")]
     pub monitor: Option<Vec<MonitoringData>>,
     /// The id of the GetMonitoringRequest that requested this report.
-    #[serde(rename = "requestId")]
+    #[serde(rename = "requestId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub request_id: i64,
     /// Sequence number of this message. First message starts at 0.
-    #[serde(rename = "seqNo")]
+    #[serde(rename = "seqNo", deserialize_with = "crate::ocpp::types::de_integer")]
     pub seq_no: i64,
     /// “to be continued” indicator. Indicates whether another part of the monitoringData follows in an upcoming notifyMonitoringReportRequest message. Default value when omitted is false.
     #[serde(rename = "tbc", default, skip_serializing_if = "Option::is_none")]
@@ -3553,10 +3553,10 @@ pub struct NotifyReportRequest {
     #[serde(rename = "reportData", default, skip_serializing_if = "Option::is_none")]
     pub report_data: Option<Vec<ReportData>>,
     /// The id of the GetReportRequest  or GetBaseReportRequest that requested this report
-    #[serde(rename = "requestId")]
+    #[serde(rename = "requestId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub request_id: i64,
     /// Sequence number of this message. First message starts at 0.
-    #[serde(rename = "seqNo")]
+    #[serde(rename = "seqNo", deserialize_with = "crate::ocpp::types::de_integer")]
     pub seq_no: i64,
     /// “to be continued” indicator. Indicates whether another part of the report follows in an upcoming notifyReportRequest message. Default value when omitted is false.
     #[serde(rename = "tbc", default, skip_serializing_if = "Option::is_none")]
@@ -3763,12 +3763,12 @@ pub struct PublishFirmwareRequest {
     #[serde(rename = "location")]
     pub location: String,
     /// The Id of the request.
-    #[serde(rename = "requestId")]
+    #[serde(rename = "requestId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub request_id: i64,
     /// This specifies how many times Charging Station must try
     /// to download the firmware before giving up. If this field is not
     /// present, it is left to Charging Station to decide how many times it wants to retry.
-    #[serde(rename = "retries", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "retries", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub retries: Option<i64>,
     /// The interval in seconds
     /// after which a retry may be
@@ -3776,7 +3776,7 @@ pub struct PublishFirmwareRequest {
     /// present, it is left to Charging
     /// Station to decide how long to wait
     /// between attempts.
-    #[serde(rename = "retryInterval", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "retryInterval", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub retry_interval: Option<i64>,
 }
 
@@ -3849,7 +3849,7 @@ pub struct PublishFirmwareStatusNotificationRequest {
     /// provided in the
     /// PublishFirmwareRequest which
     /// triggered this action.
-    #[serde(rename = "requestId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "requestId", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub request_id: Option<i64>,
     #[serde(rename = "status")]
     pub status: PublishFirmwareStatusEnum,
@@ -4035,12 +4035,12 @@ pub struct RelativeTimeInterval {
     /// Relative_ Timer_ Interval. Duration. Elapsed_ Time
     /// urn:x-oca:ocpp:uid:1:569280
     /// Duration of the interval, in seconds.
-    #[serde(rename = "duration", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "duration", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub duration: Option<i64>,
     /// Relative_ Timer_ Interval. Start. Elapsed_ Time
     /// urn:x-oca:ocpp:uid:1:569279
     /// Start of the interval, in seconds from NOW.
-    #[serde(rename = "start")]
+    #[serde(rename = "start", deserialize_with = "crate::ocpp::types::de_integer")]
     pub start: i64,
 }
 
@@ -4078,10 +4078,10 @@ pub struct ReportChargingProfilesRequest {
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// The evse to which the charging profile applies. If evseId = 0, the message contains an overall limit for the Charging Station.
-    #[serde(rename = "evseId")]
+    #[serde(rename = "evseId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub evse_id: i64,
     /// Id used to match the &lt;&lt;getchargingprofilesrequest, GetChargingProfilesRequest&gt;&gt; message with the resulting ReportChargingProfilesRequest messages. When the CSMS provided a requestId in the &lt;&lt;getchargingprofilesrequest, GetChargingProfilesRequest&gt;&gt;, this field SHALL contain the same value.
-    #[serde(rename = "requestId")]
+    #[serde(rename = "requestId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub request_id: i64,
     /// To Be Continued. Default value when omitted: false. false indicates that there are no further messages as part of this report.
     #[serde(rename = "tbc", default, skip_serializing_if = "Option::is_none")]
@@ -4140,14 +4140,14 @@ pub struct RequestStartTransactionRequest {
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// Number of the EVSE on which to start the transaction. EvseId SHALL be &gt; 0
-    #[serde(rename = "evseId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "evseId", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub evse_id: Option<i64>,
     #[serde(rename = "groupIdToken", default, skip_serializing_if = "Option::is_none")]
     pub group_id_token: Option<IdToken>,
     #[serde(rename = "idToken")]
     pub id_token: IdToken,
     /// Id given by the server to this start request. The Charging Station might return this in the &lt;&lt;transactioneventrequest, TransactionEventRequest&gt;&gt;, letting the server know which transaction was started for this request. Use to start a transaction.
-    #[serde(rename = "remoteStartId")]
+    #[serde(rename = "remoteStartId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub remote_start_id: i64,
 }
 
@@ -4192,7 +4192,7 @@ pub struct ReservationStatusUpdateRequest {
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// The ID of the reservation.
-    #[serde(rename = "reservationId")]
+    #[serde(rename = "reservationId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub reservation_id: i64,
     #[serde(rename = "reservationUpdateStatus")]
     pub reservation_update_status: ReservationUpdateStatusEnum,
@@ -4234,7 +4234,7 @@ pub struct ReserveNowRequest {
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// This contains ID of the evse to be reserved.
-    #[serde(rename = "evseId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "evseId", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub evse_id: Option<i64>,
     /// Date and time at which the reservation expires.
     #[serde(rename = "expiryDateTime")]
@@ -4242,7 +4242,7 @@ pub struct ReserveNowRequest {
     #[serde(rename = "groupIdToken", default, skip_serializing_if = "Option::is_none")]
     pub group_id_token: Option<IdToken>,
     /// Id of reservation.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", deserialize_with = "crate::ocpp::types::de_integer")]
     pub id: i64,
     #[serde(rename = "idToken")]
     pub id_token: IdToken,
@@ -4316,7 +4316,7 @@ pub struct ResetRequest {
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// This contains the ID of a specific EVSE that needs to be reset, instead of the entire Charging Station.
-    #[serde(rename = "evseId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "evseId", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub evse_id: Option<i64>,
     #[serde(rename = "type")]
     pub r#type: ResetEnum,
@@ -4368,12 +4368,12 @@ pub struct SalesTariff {
     /// Identified_ Object. MRID. Numeric_ Identifier
     /// urn:x-enexis:ecdm:uid:1:569198
     /// SalesTariff identifier used to identify one sales tariff. An SAID remains a unique identifier for one schedule throughout a charging session.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", deserialize_with = "crate::ocpp::types::de_integer")]
     pub id: i64,
     /// Sales_ Tariff. Num_ E_ Price_ Levels. Counter
     /// urn:x-oca:ocpp:uid:1:569284
     /// Defines the overall number of distinct price levels used across all provided SalesTariff elements.
-    #[serde(rename = "numEPriceLevels", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "numEPriceLevels", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub num_e_price_levels: Option<i64>,
     /// Sales_ Tariff. Sales. Tariff_ Description
     /// urn:x-oca:ocpp:uid:1:569283
@@ -4396,7 +4396,7 @@ pub struct SalesTariffEntry {
     /// Sales_ Tariff_ Entry. E_ Price_ Level. Unsigned_ Integer
     /// urn:x-oca:ocpp:uid:1:569281
     /// Defines the price level of this SalesTariffEntry (referring to NumEPriceLevels). Small values for the EPriceLevel represent a cheaper TariffEntry. Large values for the EPriceLevel represent a more expensive TariffEntry.
-    #[serde(rename = "ePriceLevel", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "ePriceLevel", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub e_price_level: Option<i64>,
     #[serde(rename = "relativeTimeInterval")]
     pub relative_time_interval: RelativeTimeInterval,
@@ -4464,7 +4464,7 @@ pub struct SendLocalListRequest {
     #[serde(rename = "updateType")]
     pub update_type: UpdateEnum,
     /// In case of a full update this is the version number of the full list. In case of a differential update it is the version number of the list after the update has been applied.
-    #[serde(rename = "versionNumber")]
+    #[serde(rename = "versionNumber", deserialize_with = "crate::ocpp::types::de_integer")]
     pub version_number: i64,
 }
 
@@ -4511,7 +4511,7 @@ pub struct SetChargingProfileRequest {
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// For TxDefaultProfile an evseId=0 applies the profile to each individual evse. For ChargingStationMaxProfile and ChargingStationExternalConstraints an evseId=0 contains an overal limit for the whole Charging Station.
-    #[serde(rename = "evseId")]
+    #[serde(rename = "evseId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub evse_id: i64,
 }
 
@@ -4575,7 +4575,7 @@ pub struct SetMonitoringData {
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// An id SHALL only be given to replace an existing monitor. The Charging Station handles the generation of id's for new monitors.
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub id: Option<i64>,
     /// The severity that will be assigned to an event that is triggered by this monitor. The severity range is 0-9, with 0 as the highest and 9 as the lowest severity level.
     ///
@@ -4600,7 +4600,7 @@ pub struct SetMonitoringData {
     /// Indicates a regular operational event. May be used for reporting, measuring throughput, etc. No action is required. +
     /// *9-Debug* +
     /// Indicates information useful to developers for debugging, not useful during operations.
-    #[serde(rename = "severity")]
+    #[serde(rename = "severity", deserialize_with = "crate::ocpp::types::de_integer")]
     pub severity: i64,
     /// Monitor only active when a transaction is ongoing on a component relevant to this transaction. Default = false.
     #[serde(rename = "transaction", default, skip_serializing_if = "Option::is_none")]
@@ -4644,7 +4644,7 @@ pub struct SetMonitoringLevelRequest {
     /// Indicates a regular operational event. May be used for reporting, measuring throughput, etc. No action is required. +
     /// *9-Debug* +
     /// Indicates information useful to developers for debugging, not useful during operations.
-    #[serde(rename = "severity")]
+    #[serde(rename = "severity", deserialize_with = "crate::ocpp::types::de_integer")]
     pub severity: i64,
 }
 
@@ -4668,7 +4668,7 @@ pub struct SetMonitoringResult {
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// Id given to the VariableMonitor by the Charging Station. The Id is only returned when status is accepted. Installed VariableMonitors should have unique id's but the id's of removed Installed monitors should have unique id's but the id's of removed monitors MAY be reused.
-    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "id", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub id: Option<i64>,
     /// The severity that will be assigned to an event that is triggered by this monitor. The severity range is 0-9, with 0 as the highest and 9 as the lowest severity level.
     ///
@@ -4693,7 +4693,7 @@ pub struct SetMonitoringResult {
     /// Indicates a regular operational event. May be used for reporting, measuring throughput, etc. No action is required. +
     /// *9-Debug* +
     /// Indicates information useful to developers for debugging, not useful during operations.
-    #[serde(rename = "severity")]
+    #[serde(rename = "severity", deserialize_with = "crate::ocpp::types::de_integer")]
     pub severity: i64,
     #[serde(rename = "status")]
     pub status: SetMonitoringStatusEnum,
@@ -4742,7 +4742,7 @@ impl SetMonitoringStatusEnum {
 #[serde(deny_unknown_fields)]
 pub struct SetNetworkProfileRequest {
     /// Slot in which the configuration should be stored.
-    #[serde(rename = "configurationSlot")]
+    #[serde(rename = "configurationSlot", deserialize_with = "crate::ocpp::types::de_integer")]
     pub configuration_slot: i64,
     #[serde(rename = "connectionData")]
     pub connection_data: NetworkConnectionProfile,
@@ -4950,14 +4950,14 @@ pub struct StatusInfo {
 #[serde(deny_unknown_fields)]
 pub struct StatusNotificationRequest {
     /// The id of the connector within the EVSE for which the status is reported.
-    #[serde(rename = "connectorId")]
+    #[serde(rename = "connectorId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub connector_id: i64,
     #[serde(rename = "connectorStatus")]
     pub connector_status: ConnectorStatusEnum,
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// The id of the EVSE to which the connector belongs for which the the status is reported.
-    #[serde(rename = "evseId")]
+    #[serde(rename = "evseId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub evse_id: i64,
     /// The time for which the status is reported. If absent time of receipt of the message will be assumed.
     #[serde(rename = "timestamp")]
@@ -4981,14 +4981,14 @@ pub struct Transaction {
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// The ID given to remote start request (&lt;&lt;requeststarttransactionrequest, RequestStartTransactionRequest&gt;&gt;. This enables to CSMS to match the started transaction to the given start request.
-    #[serde(rename = "remoteStartId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "remoteStartId", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub remote_start_id: Option<i64>,
     #[serde(rename = "stoppedReason", default, skip_serializing_if = "Option::is_none")]
     pub stopped_reason: Option<ReasonEnum>,
     /// Transaction. Time_ Spent_ Charging. Elapsed_ Time
     /// urn:x-oca:ocpp:uid:1:569415
     /// Contains the total time that energy flowed from EVSE to EV during the transaction (in seconds). Note that timeSpentCharging is smaller or equal to the duration of the transaction.
-    #[serde(rename = "timeSpentCharging", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "timeSpentCharging", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub time_spent_charging: Option<i64>,
     /// This contains the Id of the transaction.
     #[serde(rename = "transactionId")]
@@ -5024,7 +5024,7 @@ impl TransactionEventEnum {
 #[serde(deny_unknown_fields)]
 pub struct TransactionEventRequest {
     /// The maximum current of the connected cable in Ampere (A).
-    #[serde(rename = "cableMaxCurrent", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "cableMaxCurrent", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub cable_max_current: Option<i64>,
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
@@ -5037,16 +5037,16 @@ pub struct TransactionEventRequest {
     #[serde(rename = "meterValue", default, skip_serializing_if = "Option::is_none")]
     pub meter_value: Option<Vec<MeterValue>>,
     /// If the Charging Station is able to report the number of phases used, then it SHALL provide it. When omitted the CSMS may be able to determine the number of phases used via device management.
-    #[serde(rename = "numberOfPhasesUsed", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "numberOfPhasesUsed", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub number_of_phases_used: Option<i64>,
     /// Indication that this transaction event happened when the Charging Station was offline. Default = false, meaning: the event occurred when the Charging Station was online.
     #[serde(rename = "offline", default, skip_serializing_if = "Option::is_none")]
     pub offline: Option<bool>,
     /// This contains the Id of the reservation that terminates as a result of this transaction.
-    #[serde(rename = "reservationId", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "reservationId", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub reservation_id: Option<i64>,
     /// Incremental sequence number, helps with determining if all messages of a transaction have been received.
-    #[serde(rename = "seqNo")]
+    #[serde(rename = "seqNo", deserialize_with = "crate::ocpp::types::de_integer")]
     pub seq_no: i64,
     /// The date and time at which this transaction event occurred.
     #[serde(rename = "timestamp")]
@@ -5061,7 +5061,7 @@ pub struct TransactionEventRequest {
 #[serde(deny_unknown_fields)]
 pub struct TransactionEventResponse {
     /// Priority from a business point of view. Default priority is 0, The range is from -9 to 9. Higher values indicate a higher priority. The chargingPriority in &lt;&lt;transactioneventresponse,TransactionEventResponse&gt;&gt; is temporarily, so it may not be set in the &lt;&lt;cmn_idtokeninfotype,IdTokenInfoType&gt;&gt; afterwards. Also the chargingPriority in &lt;&lt;transactioneventresponse,TransactionEventResponse&gt;&gt; overrules the one in &lt;&lt;cmn_idtokeninfotype,IdTokenInfoType&gt;&gt;.
-    #[serde(rename = "chargingPriority", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "chargingPriority", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub charging_priority: Option<i64>,
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
@@ -5205,7 +5205,7 @@ pub struct UnitOfMeasure {
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// Multiplier, this value represents the exponent to base 10. I.e. multiplier 3 means 10 raised to the 3rd power. Default is 0.
-    #[serde(rename = "multiplier", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "multiplier", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub multiplier: Option<i64>,
     /// Unit of the value. Default = "Wh" if the (default) measurand is an "Energy" type.
     /// This field SHALL use a value from the list Standardized Units of Measurements in Part 2 Appendices.
@@ -5218,12 +5218,12 @@ pub struct UnitOfMeasure {
 #[serde(deny_unknown_fields)]
 pub struct UnlockConnectorRequest {
     /// This contains the identifier of the connector that needs to be unlocked.
-    #[serde(rename = "connectorId")]
+    #[serde(rename = "connectorId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub connector_id: i64,
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// This contains the identifier of the EVSE for which a connector needs to be unlocked.
-    #[serde(rename = "evseId")]
+    #[serde(rename = "evseId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub evse_id: i64,
 }
 
@@ -5337,13 +5337,13 @@ pub struct UpdateFirmwareRequest {
     #[serde(rename = "firmware")]
     pub firmware: Firmware,
     /// The Id of this request
-    #[serde(rename = "requestId")]
+    #[serde(rename = "requestId", deserialize_with = "crate::ocpp::types::de_integer")]
     pub request_id: i64,
     /// This specifies how many times Charging Station must try to download the firmware before giving up. If this field is not present, it is left to Charging Station to decide how many times it wants to retry.
-    #[serde(rename = "retries", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "retries", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub retries: Option<i64>,
     /// The interval in seconds after which a retry may be attempted. If this field is not present, it is left to Charging Station to decide how long to wait between attempts.
-    #[serde(rename = "retryInterval", default, skip_serializing_if = "Option::is_none")]
+    #[serde(rename = "retryInterval", default, skip_serializing_if = "Option::is_none", deserialize_with = "crate::ocpp::types::de_opt_integer")]
     pub retry_interval: Option<i64>,
 }
 
@@ -5572,7 +5572,7 @@ pub struct VariableMonitoring {
     #[serde(rename = "customData", default, skip_serializing_if = "Option::is_none")]
     pub custom_data: Option<CustomData>,
     /// Identifies the monitor.
-    #[serde(rename = "id")]
+    #[serde(rename = "id", deserialize_with = "crate::ocpp::types::de_integer")]
     pub id: i64,
     /// The severity that will be assigned to an event that is triggered by this monitor. The severity range is 0-9, with 0 as the highest and 9 as the lowest severity level.
     ///
@@ -5597,7 +5597,7 @@ pub struct VariableMonitoring {
     /// Indicates a regular operational event. May be used for reporting, measuring throughput, etc. No action is required. +
     /// *9-Debug* +
     /// Indicates information useful to developers for debugging, not useful during operations.
-    #[serde(rename = "severity")]
+    #[serde(rename = "severity", deserialize_with = "crate::ocpp::types::de_integer")]
     pub severity: i64,
     /// Monitor only active when a transaction is ongoing on a component relevant to this transaction.
     #[serde(rename = "transaction")]
@@ -6174,6 +6174,390 @@ impl Request {
     }
 }
 
+impl From<AuthorizeRequest> for Request {
+    fn from(m: AuthorizeRequest) -> Request {
+        Request::Authorize(m)
+    }
+}
+
+impl From<BootNotificationRequest> for Request {
+    fn from(m: BootNotificationRequest) -> Request {
+        Request::BootNotification(m)
+    }
+}
+
+impl From<CancelReservationRequest> for Request {
+    fn from(m: CancelReservationRequest) -> Request {
+        Request::CancelReservation(m)
+    }
+}
+
+impl From<CertificateSignedRequest> for Request {
+    fn from(m: CertificateSignedRequest) -> Request {
+        Request::CertificateSigned(m)
+    }
+}
+
+impl From<ChangeAvailabilityRequest> for Request {
+    fn from(m: ChangeAvailabilityRequest) -> Request {
+        Request::ChangeAvailability(m)
+    }
+}
+
+impl From<ClearCacheRequest> for Request {
+    fn from(m: ClearCacheRequest) -> Request {
+        Request::ClearCache(m)
+    }
+}
+
+impl From<ClearChargingProfileRequest> for Request {
+    fn from(m: ClearChargingProfileRequest) -> Request {
+        Request::ClearChargingProfile(m)
+    }
+}
+
+impl From<ClearDisplayMessageRequest> for Request {
+    fn from(m: ClearDisplayMessageRequest) -> Request {
+        Request::ClearDisplayMessage(m)
+    }
+}
+
+impl From<ClearVariableMonitoringRequest> for Request {
+    fn from(m: ClearVariableMonitoringRequest) -> Request {
+        Request::ClearVariableMonitoring(m)
+    }
+}
+
+impl From<ClearedChargingLimitRequest> for Request {
+    fn from(m: ClearedChargingLimitRequest) -> Request {
+        Request::ClearedChargingLimit(m)
+    }
+}
+
+impl From<CostUpdatedRequest> for Request {
+    fn from(m: CostUpdatedRequest) -> Request {
+        Request::CostUpdated(m)
+    }
+}
+
+impl From<CustomerInformationRequest> for Request {
+    fn from(m: CustomerInformationRequest) -> Request {
+        Request::CustomerInformation(m)
+    }
+}
+
+impl From<DataTransferRequest> for Request {
+    fn from(m: DataTransferRequest) -> Request {
+        Request::DataTransfer(m)
+    }
+}
+
+impl From<DeleteCertificateRequest> for Request {
+    fn from(m: DeleteCertificateRequest) -> Request {
+        Request::DeleteCertificate(m)
+    }
+}
+
+impl From<FirmwareStatusNotificationRequest> for Request {
+    fn from(m: FirmwareStatusNotificationRequest) -> Request {
+        Request::FirmwareStatusNotification(m)
+    }
+}
+
+impl From<Get15118EVCertificateRequest> for Request {
+    fn from(m: Get15118EVCertificateRequest) -> Request {
+        Request::Get15118EVCertificate(m)
+    }
+}
+
+impl From<GetBaseReportRequest> for Request {
+    fn from(m: GetBaseReportRequest) -> Request {
+        Request::GetBaseReport(m)
+    }
+}
+
+impl From<GetCertificateStatusRequest> for Request {
+    fn from(m: GetCertificateStatusRequest) -> Request {
+        Request::GetCertificateStatus(m)
+    }
+}
+
+impl From<GetChargingProfilesRequest> for Request {
+    fn from(m: GetChargingProfilesRequest) -> Request {
+        Request::GetChargingProfiles(m)
+    }
+}
+
+impl From<GetCompositeScheduleRequest> for Request {
+    fn from(m: GetCompositeScheduleRequest) -> Request {
+        Request::GetCompositeSchedule(m)
+    }
+}
+
+impl From<GetDisplayMessagesRequest> for Request {
+    fn from(m: GetDisplayMessagesRequest) -> Request {
+        Request::GetDisplayMessages(m)
+    }
+}
+
+impl From<GetInstalledCertificateIdsRequest> for Request {
+    fn from(m: GetInstalledCertificateIdsRequest) -> Request {
+        Request::GetInstalledCertificateIds(m)
+    }
+}
+
+impl From<GetLocalListVersionRequest> for Request {
+    fn from(m: GetLocalListVersionRequest) -> Request {
+        Request::GetLocalListVersion(m)
+    }
+}
+
+impl From<GetLogRequest> for Request {
+    fn from(m: GetLogRequest) -> Request {
+        Request::GetLog(m)
+    }
+}
+
+impl From<GetMonitoringReportRequest> for Request {
+    fn from(m: GetMonitoringReportRequest) -> Request {
+        Request::GetMonitoringReport(m)
+    }
+}
+
+impl From<GetReportRequest> for Request {
+    fn from(m: GetReportRequest) -> Request {
+        Request::GetReport(m)
+    }
+}
+
+impl From<GetTransactionStatusRequest> for Request {
+    fn from(m: GetTransactionStatusRequest) -> Request {
+        Request::GetTransactionStatus(m)
+    }
+}
+
+impl From<GetVariablesRequest> for Request {
+    fn from(m: GetVariablesRequest) -> Request {
+        Request::GetVariables(m)
+    }
+}
+
+impl From<HeartbeatRequest> for Request {
+    fn from(m: HeartbeatRequest) -> Request {
+        Request::Heartbeat(m)
+    }
+}
+
+impl From<InstallCertificateRequest> for Request {
+    fn from(m: InstallCertificateRequest) -> Request {
+        Request::InstallCertificate(m)
+    }
+}
+
+impl From<LogStatusNotificationRequest> for Request {
+    fn from(m: LogStatusNotificationRequest) -> Request {
+        Request::LogStatusNotification(m)
+    }
+}
+
+impl From<MeterValuesRequest> for Request {
+    fn from(m: MeterValuesRequest) -> Request {
+        Request::MeterValues(m)
+    }
+}
+
+impl From<NotifyChargingLimitRequest> for Request {
+    fn from(m: NotifyChargingLimitRequest) -> Request {
+        Request::NotifyChargingLimit(m)
+    }
+}
+
+impl From<NotifyCustomerInformationRequest> for Request {
+    fn from(m: NotifyCustomerInformationRequest) -> Request {
+        Request::NotifyCustomerInformation(m)
+    }
+}
+
+impl From<NotifyDisplayMessagesRequest> for Request {
+    fn from(m: NotifyDisplayMessagesRequest) -> Request {
+        Request::NotifyDisplayMessages(m)
+    }
+}
+
+impl From<NotifyEVChargingNeedsRequest> for Request {
+    fn from(m: NotifyEVChargingNeedsRequest) -> Request {
+        Request::NotifyEVChargingNeeds(m)
+    }
+}
+
+impl From<NotifyEVChargingScheduleRequest> for Request {
+    fn from(m: NotifyEVChargingScheduleRequest) -> Request {
+        Request::NotifyEVChargingSchedule(m)
+    }
+}
+
+impl From<NotifyEventRequest> for Request {
+    fn from(m: NotifyEventRequest) -> Request {
+        Request::NotifyEvent(m)
+    }
+}
+
+impl From<NotifyMonitoringReportRequest> for Request {
+    fn from(m: NotifyMonitoringReportRequest) -> Request {
+        Request::NotifyMonitoringReport(m)
+    }
+}
+
+impl From<NotifyReportRequest> for Request {
+    fn from(m: NotifyReportRequest) -> Request {
+        Request::NotifyReport(m)
+    }
+}
+
+impl From<PublishFirmwareRequest> for Request {
+    fn from(m: PublishFirmwareRequest) -> Request {
+        Request::PublishFirmware(m)
+    }
+}
+
+impl From<PublishFirmwareStatusNotificationRequest> for Request {
+    fn from(m: PublishFirmwareStatusNotificationRequest) -> Request {
+        Request::PublishFirmwareStatusNotification(m)
+    }
+}
+
+impl From<ReportChargingProfilesRequest> for Request {
+    fn from(m: ReportChargingProfilesRequest) -> Request {
+        Request::ReportChargingProfiles(m)
+    }
+}
+
+impl From<RequestStartTransactionRequest> for Request {
+    fn from(m: RequestStartTransactionRequest) -> Request {
+        Request::RequestStartTransaction(m)
+    }
+}
+
+impl From<RequestStopTransactionRequest> for Request {
+    fn from(m: RequestStopTransactionRequest) -> Request {
+        Request::RequestStopTransaction(m)
+    }
+}
+
+impl From<ReservationStatusUpdateRequest> for Request {
+    fn from(m: ReservationStatusUpdateRequest) -> Request {
+        Request::ReservationStatusUpdate(m)
+    }
+}
+
+impl From<ReserveNowRequest> for Request {
+    fn from(m: ReserveNowRequest) -> Request {
+        Request::ReserveNow(m)
+    }
+}
+
+impl From<ResetRequest> for Request {
+    fn from(m: ResetRequest) -> Request {
+        Request::Reset(m)
+    }
+}
+
+impl From<SecurityEventNotificationRequest> for Request {
+    fn from(m: SecurityEventNotificationRequest) -> Request {
+        Request::SecurityEventNotification(m)
+    }
+}
+
+impl From<SendLocalListRequest> for Request {
+    fn from(m: SendLocalListRequest) -> Request {
+        Request::SendLocalList(m)
+    }
+}
+
+impl From<SetChargingProfileRequest> for Request {
+    fn from(m: SetChargingProfileRequest) -> Request {
+        Request::SetChargingProfile(m)
+    }
+}
+
+impl From<SetDisplayMessageRequest> for Request {
+    fn from(m: SetDisplayMessageRequest) -> Request {
+        Request::SetDisplayMessage(m)
+    }
+}
+
+impl From<SetMonitoringBaseRequest> for Request {
+    fn from(m: SetMonitoringBaseRequest) -> Request {
+        Request::SetMonitoringBase(m)
+    }
+}
+
+impl From<SetMonitoringLevelRequest> for Request {
+    fn from(m: SetMonitoringLevelRequest) -> Request {
+        Request::SetMonitoringLevel(m)
+    }
+}
+
+impl From<SetNetworkProfileRequest> for Request {
+    fn from(m: SetNetworkProfileRequest) -> Request {
+        Request::SetNetworkProfile(m)
+    }
+}
+
+impl From<SetVariableMonitoringRequest> for Request {
+    fn from(m: SetVariableMonitoringRequest) -> Request {
+        Request::SetVariableMonitoring(m)
+    }
+}
+
+impl From<SetVariablesRequest> for Request {
+    fn from(m: SetVariablesRequest) -> Request {
+        Request::SetVariables(m)
+    }
+}
+
+impl From<SignCertificateRequest> for Request {
+    fn from(m: SignCertificateRequest) -> Request {
+        Request::SignCertificate(m)
+    }
+}
+
+impl From<StatusNotificationRequest> for Request {
+    fn from(m: StatusNotificationRequest) -> Request {
+        Request::StatusNotification(m)
+    }
+}
+
+impl From<TransactionEventRequest> for Request {
+    fn from(m: TransactionEventRequest) -> Request {
+        Request::TransactionEvent(m)
+    }
+}
+
+impl From<TriggerMessageRequest> for Request {
+    fn from(m: TriggerMessageRequest) -> Request {
+        Request::TriggerMessage(m)
+    }
+}
+
+impl From<UnlockConnectorRequest> for Request {
+    fn from(m: UnlockConnectorRequest) -> Request {
+        Request::UnlockConnector(m)
+    }
+}
+
+impl From<UnpublishFirmwareRequest> for Request {
+    fn from(m: UnpublishFirmwareRequest) -> Request {
+        Request::UnpublishFirmware(m)
+    }
+}
+
+impl From<UpdateFirmwareRequest> for Request {
+    fn from(m: UpdateFirmwareRequest) -> Request {
+        Request::UpdateFirmware(m)
+    }
+}
+
 /// A CALLRESULT's payload, by action.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Response {
@@ -6451,5 +6835,389 @@ impl Response {
             Response::UnpublishFirmware(m) => serde_json::to_value(m),
             Response::UpdateFirmware(m) => serde_json::to_value(m),
         }
+    }
+}
+
+impl From<AuthorizeResponse> for Response {
+    fn from(m: AuthorizeResponse) -> Response {
+        Response::Authorize(m)
+    }
+}
+
+impl From<BootNotificationResponse> for Response {
+    fn from(m: BootNotificationResponse) -> Response {
+        Response::BootNotification(m)
+    }
+}
+
+impl From<CancelReservationResponse> for Response {
+    fn from(m: CancelReservationResponse) -> Response {
+        Response::CancelReservation(m)
+    }
+}
+
+impl From<CertificateSignedResponse> for Response {
+    fn from(m: CertificateSignedResponse) -> Response {
+        Response::CertificateSigned(m)
+    }
+}
+
+impl From<ChangeAvailabilityResponse> for Response {
+    fn from(m: ChangeAvailabilityResponse) -> Response {
+        Response::ChangeAvailability(m)
+    }
+}
+
+impl From<ClearCacheResponse> for Response {
+    fn from(m: ClearCacheResponse) -> Response {
+        Response::ClearCache(m)
+    }
+}
+
+impl From<ClearChargingProfileResponse> for Response {
+    fn from(m: ClearChargingProfileResponse) -> Response {
+        Response::ClearChargingProfile(m)
+    }
+}
+
+impl From<ClearDisplayMessageResponse> for Response {
+    fn from(m: ClearDisplayMessageResponse) -> Response {
+        Response::ClearDisplayMessage(m)
+    }
+}
+
+impl From<ClearVariableMonitoringResponse> for Response {
+    fn from(m: ClearVariableMonitoringResponse) -> Response {
+        Response::ClearVariableMonitoring(m)
+    }
+}
+
+impl From<ClearedChargingLimitResponse> for Response {
+    fn from(m: ClearedChargingLimitResponse) -> Response {
+        Response::ClearedChargingLimit(m)
+    }
+}
+
+impl From<CostUpdatedResponse> for Response {
+    fn from(m: CostUpdatedResponse) -> Response {
+        Response::CostUpdated(m)
+    }
+}
+
+impl From<CustomerInformationResponse> for Response {
+    fn from(m: CustomerInformationResponse) -> Response {
+        Response::CustomerInformation(m)
+    }
+}
+
+impl From<DataTransferResponse> for Response {
+    fn from(m: DataTransferResponse) -> Response {
+        Response::DataTransfer(m)
+    }
+}
+
+impl From<DeleteCertificateResponse> for Response {
+    fn from(m: DeleteCertificateResponse) -> Response {
+        Response::DeleteCertificate(m)
+    }
+}
+
+impl From<FirmwareStatusNotificationResponse> for Response {
+    fn from(m: FirmwareStatusNotificationResponse) -> Response {
+        Response::FirmwareStatusNotification(m)
+    }
+}
+
+impl From<Get15118EVCertificateResponse> for Response {
+    fn from(m: Get15118EVCertificateResponse) -> Response {
+        Response::Get15118EVCertificate(m)
+    }
+}
+
+impl From<GetBaseReportResponse> for Response {
+    fn from(m: GetBaseReportResponse) -> Response {
+        Response::GetBaseReport(m)
+    }
+}
+
+impl From<GetCertificateStatusResponse> for Response {
+    fn from(m: GetCertificateStatusResponse) -> Response {
+        Response::GetCertificateStatus(m)
+    }
+}
+
+impl From<GetChargingProfilesResponse> for Response {
+    fn from(m: GetChargingProfilesResponse) -> Response {
+        Response::GetChargingProfiles(m)
+    }
+}
+
+impl From<GetCompositeScheduleResponse> for Response {
+    fn from(m: GetCompositeScheduleResponse) -> Response {
+        Response::GetCompositeSchedule(m)
+    }
+}
+
+impl From<GetDisplayMessagesResponse> for Response {
+    fn from(m: GetDisplayMessagesResponse) -> Response {
+        Response::GetDisplayMessages(m)
+    }
+}
+
+impl From<GetInstalledCertificateIdsResponse> for Response {
+    fn from(m: GetInstalledCertificateIdsResponse) -> Response {
+        Response::GetInstalledCertificateIds(m)
+    }
+}
+
+impl From<GetLocalListVersionResponse> for Response {
+    fn from(m: GetLocalListVersionResponse) -> Response {
+        Response::GetLocalListVersion(m)
+    }
+}
+
+impl From<GetLogResponse> for Response {
+    fn from(m: GetLogResponse) -> Response {
+        Response::GetLog(m)
+    }
+}
+
+impl From<GetMonitoringReportResponse> for Response {
+    fn from(m: GetMonitoringReportResponse) -> Response {
+        Response::GetMonitoringReport(m)
+    }
+}
+
+impl From<GetReportResponse> for Response {
+    fn from(m: GetReportResponse) -> Response {
+        Response::GetReport(m)
+    }
+}
+
+impl From<GetTransactionStatusResponse> for Response {
+    fn from(m: GetTransactionStatusResponse) -> Response {
+        Response::GetTransactionStatus(m)
+    }
+}
+
+impl From<GetVariablesResponse> for Response {
+    fn from(m: GetVariablesResponse) -> Response {
+        Response::GetVariables(m)
+    }
+}
+
+impl From<HeartbeatResponse> for Response {
+    fn from(m: HeartbeatResponse) -> Response {
+        Response::Heartbeat(m)
+    }
+}
+
+impl From<InstallCertificateResponse> for Response {
+    fn from(m: InstallCertificateResponse) -> Response {
+        Response::InstallCertificate(m)
+    }
+}
+
+impl From<LogStatusNotificationResponse> for Response {
+    fn from(m: LogStatusNotificationResponse) -> Response {
+        Response::LogStatusNotification(m)
+    }
+}
+
+impl From<MeterValuesResponse> for Response {
+    fn from(m: MeterValuesResponse) -> Response {
+        Response::MeterValues(m)
+    }
+}
+
+impl From<NotifyChargingLimitResponse> for Response {
+    fn from(m: NotifyChargingLimitResponse) -> Response {
+        Response::NotifyChargingLimit(m)
+    }
+}
+
+impl From<NotifyCustomerInformationResponse> for Response {
+    fn from(m: NotifyCustomerInformationResponse) -> Response {
+        Response::NotifyCustomerInformation(m)
+    }
+}
+
+impl From<NotifyDisplayMessagesResponse> for Response {
+    fn from(m: NotifyDisplayMessagesResponse) -> Response {
+        Response::NotifyDisplayMessages(m)
+    }
+}
+
+impl From<NotifyEVChargingNeedsResponse> for Response {
+    fn from(m: NotifyEVChargingNeedsResponse) -> Response {
+        Response::NotifyEVChargingNeeds(m)
+    }
+}
+
+impl From<NotifyEVChargingScheduleResponse> for Response {
+    fn from(m: NotifyEVChargingScheduleResponse) -> Response {
+        Response::NotifyEVChargingSchedule(m)
+    }
+}
+
+impl From<NotifyEventResponse> for Response {
+    fn from(m: NotifyEventResponse) -> Response {
+        Response::NotifyEvent(m)
+    }
+}
+
+impl From<NotifyMonitoringReportResponse> for Response {
+    fn from(m: NotifyMonitoringReportResponse) -> Response {
+        Response::NotifyMonitoringReport(m)
+    }
+}
+
+impl From<NotifyReportResponse> for Response {
+    fn from(m: NotifyReportResponse) -> Response {
+        Response::NotifyReport(m)
+    }
+}
+
+impl From<PublishFirmwareResponse> for Response {
+    fn from(m: PublishFirmwareResponse) -> Response {
+        Response::PublishFirmware(m)
+    }
+}
+
+impl From<PublishFirmwareStatusNotificationResponse> for Response {
+    fn from(m: PublishFirmwareStatusNotificationResponse) -> Response {
+        Response::PublishFirmwareStatusNotification(m)
+    }
+}
+
+impl From<ReportChargingProfilesResponse> for Response {
+    fn from(m: ReportChargingProfilesResponse) -> Response {
+        Response::ReportChargingProfiles(m)
+    }
+}
+
+impl From<RequestStartTransactionResponse> for Response {
+    fn from(m: RequestStartTransactionResponse) -> Response {
+        Response::RequestStartTransaction(m)
+    }
+}
+
+impl From<RequestStopTransactionResponse> for Response {
+    fn from(m: RequestStopTransactionResponse) -> Response {
+        Response::RequestStopTransaction(m)
+    }
+}
+
+impl From<ReservationStatusUpdateResponse> for Response {
+    fn from(m: ReservationStatusUpdateResponse) -> Response {
+        Response::ReservationStatusUpdate(m)
+    }
+}
+
+impl From<ReserveNowResponse> for Response {
+    fn from(m: ReserveNowResponse) -> Response {
+        Response::ReserveNow(m)
+    }
+}
+
+impl From<ResetResponse> for Response {
+    fn from(m: ResetResponse) -> Response {
+        Response::Reset(m)
+    }
+}
+
+impl From<SecurityEventNotificationResponse> for Response {
+    fn from(m: SecurityEventNotificationResponse) -> Response {
+        Response::SecurityEventNotification(m)
+    }
+}
+
+impl From<SendLocalListResponse> for Response {
+    fn from(m: SendLocalListResponse) -> Response {
+        Response::SendLocalList(m)
+    }
+}
+
+impl From<SetChargingProfileResponse> for Response {
+    fn from(m: SetChargingProfileResponse) -> Response {
+        Response::SetChargingProfile(m)
+    }
+}
+
+impl From<SetDisplayMessageResponse> for Response {
+    fn from(m: SetDisplayMessageResponse) -> Response {
+        Response::SetDisplayMessage(m)
+    }
+}
+
+impl From<SetMonitoringBaseResponse> for Response {
+    fn from(m: SetMonitoringBaseResponse) -> Response {
+        Response::SetMonitoringBase(m)
+    }
+}
+
+impl From<SetMonitoringLevelResponse> for Response {
+    fn from(m: SetMonitoringLevelResponse) -> Response {
+        Response::SetMonitoringLevel(m)
+    }
+}
+
+impl From<SetNetworkProfileResponse> for Response {
+    fn from(m: SetNetworkProfileResponse) -> Response {
+        Response::SetNetworkProfile(m)
+    }
+}
+
+impl From<SetVariableMonitoringResponse> for Response {
+    fn from(m: SetVariableMonitoringResponse) -> Response {
+        Response::SetVariableMonitoring(m)
+    }
+}
+
+impl From<SetVariablesResponse> for Response {
+    fn from(m: SetVariablesResponse) -> Response {
+        Response::SetVariables(m)
+    }
+}
+
+impl From<SignCertificateResponse> for Response {
+    fn from(m: SignCertificateResponse) -> Response {
+        Response::SignCertificate(m)
+    }
+}
+
+impl From<StatusNotificationResponse> for Response {
+    fn from(m: StatusNotificationResponse) -> Response {
+        Response::StatusNotification(m)
+    }
+}
+
+impl From<TransactionEventResponse> for Response {
+    fn from(m: TransactionEventResponse) -> Response {
+        Response::TransactionEvent(m)
+    }
+}
+
+impl From<TriggerMessageResponse> for Response {
+    fn from(m: TriggerMessageResponse) -> Response {
+        Response::TriggerMessage(m)
+    }
+}
+
+impl From<UnlockConnectorResponse> for Response {
+    fn from(m: UnlockConnectorResponse) -> Response {
+        Response::UnlockConnector(m)
+    }
+}
+
+impl From<UnpublishFirmwareResponse> for Response {
+    fn from(m: UnpublishFirmwareResponse) -> Response {
+        Response::UnpublishFirmware(m)
+    }
+}
+
+impl From<UpdateFirmwareResponse> for Response {
+    fn from(m: UpdateFirmwareResponse) -> Response {
+        Response::UpdateFirmware(m)
     }
 }
