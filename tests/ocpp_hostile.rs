@@ -554,15 +554,34 @@ impl Harness {
             CoreAction::Station {
                 reply: Some(reply), ..
             } => self.cp.command_done(reply, true, false),
-            CoreAction::ShellCall { reply, action, .. } => {
-                let payload = match action.as_str() {
-                    "InstallCertificate" => json!({"status": "Rejected"}),
-                    "DeleteCertificate" => json!({"status": "NotFound"}),
-                    "GetInstalledCertificateIds" => json!({"status": "NotFound"}),
-                    "CertificateSigned" => json!({"status": "Rejected"}),
-                    _ => json!({"status": "Rejected"}),
+            CoreAction::ShellCall { reply, request } => {
+                use charger_protocol::ocpp::v16;
+                let response: v16::Response = match request {
+                    v16::Request::InstallCertificate(_) => v16::InstallCertificateResponse {
+                        status: v16::InstallCertificateStatusEnum::Rejected,
+                    }
+                    .into(),
+                    v16::Request::DeleteCertificate(_) => v16::DeleteCertificateResponse {
+                        status: v16::DeleteCertificateStatusEnum::NotFound,
+                    }
+                    .into(),
+                    v16::Request::GetInstalledCertificateIds(_) => {
+                        v16::GetInstalledCertificateIdsResponse {
+                            status: v16::GetInstalledCertificateStatusEnum::NotFound,
+                            certificate_hash_data: None,
+                        }
+                        .into()
+                    }
+                    v16::Request::CertificateSigned(_) => v16::CertificateSignedResponse {
+                        status: v16::CertificateSignedStatusEnum::Rejected,
+                    }
+                    .into(),
+                    _ => v16::ChangeConfigurationResponse {
+                        status: v16::ConfigurationStatus::Rejected,
+                    }
+                    .into(),
                 };
-                self.cp.shell_reply(reply, payload);
+                self.cp.shell_reply(reply, Some(response));
             }
             CoreAction::Job(job) => {
                 let (id, progress) = match job {

@@ -27,6 +27,7 @@
 //! digest verified with RustCrypto's prehash verifiers (`rsa`, `p256`, `p384`). Private keys are
 //! only ever held in types whose `Debug` is redacted, and never logged.
 
+use charger_protocol::ocpp::v16;
 use std::fmt;
 use std::fs;
 use std::io::Read;
@@ -191,6 +192,34 @@ impl HashData {
             }
         }
         Ok(data)
+    }
+
+    /// The certificateHashData of a CSMS message.
+    pub fn from_message(m: &v16::CertificateHashData) -> HashData {
+        HashData {
+            hash_algorithm: match m.hash_algorithm {
+                v16::HashAlgorithmEnum::SHA256 => HashAlgorithm::Sha256,
+                v16::HashAlgorithmEnum::SHA384 => HashAlgorithm::Sha384,
+                v16::HashAlgorithmEnum::SHA512 => HashAlgorithm::Sha512,
+            },
+            issuer_name_hash: m.issuer_name_hash.clone(),
+            issuer_key_hash: m.issuer_key_hash.clone(),
+            serial_number: m.serial_number.clone(),
+        }
+    }
+
+    /// ... and the other way.
+    pub fn to_message(&self) -> v16::CertificateHashData {
+        v16::CertificateHashData {
+            hash_algorithm: match self.hash_algorithm {
+                HashAlgorithm::Sha256 => v16::HashAlgorithmEnum::SHA256,
+                HashAlgorithm::Sha384 => v16::HashAlgorithmEnum::SHA384,
+                HashAlgorithm::Sha512 => v16::HashAlgorithmEnum::SHA512,
+            },
+            issuer_name_hash: self.issuer_name_hash.clone(),
+            issuer_key_hash: self.issuer_key_hash.clone(),
+            serial_number: self.serial_number.clone(),
+        }
     }
 
     /// The hash data of `cert_pem` (its first certificate). `issuer_pem` is the certificate of
@@ -418,6 +447,18 @@ pub enum CertificateUse {
 }
 
 impl CertificateUse {
+    /// The certificateType of a CSMS message.
+    pub const fn from_message(m: v16::CertificateUseEnum) -> CertificateUse {
+        match m {
+            v16::CertificateUseEnum::CentralSystemRootCertificate => {
+                CertificateUse::CentralSystemRootCertificate
+            }
+            v16::CertificateUseEnum::ManufacturerRootCertificate => {
+                CertificateUse::ManufacturerRootCertificate
+            }
+        }
+    }
+
     pub const ALL: [CertificateUse; 2] = [
         CertificateUse::CentralSystemRootCertificate,
         CertificateUse::ManufacturerRootCertificate,

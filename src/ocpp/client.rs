@@ -22,6 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
+use charger_protocol::ocpp::v16;
 use charger_protocol::{StopReason, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -787,12 +788,8 @@ impl OcppClient {
                     requests.push(ClientRequest::Reset { hard });
                     Ok(())
                 }
-                CoreAction::ShellCall {
-                    reply,
-                    action,
-                    payload,
-                } => {
-                    let answer = self.shell_call(&action, &payload);
+                CoreAction::ShellCall { reply, request } => {
+                    let answer = self.shell_call(&request);
                     self.cp.shell_reply(reply, answer);
                     Ok(())
                 }
@@ -891,16 +888,15 @@ impl OcppClient {
 
     // ----- calls only the shell can answer ------------------------------------------------------
 
-    fn shell_call(&mut self, action: &str, payload: &Value) -> Value {
+    /// The calls only the shell can answer (certificate store, link settings), as typed
+    /// messages; any other is answered as refused (the core sends only these).
+    fn shell_call(&mut self, request: &v16::Request) -> Option<v16::Response> {
+        use v16::Request as R;
         let now_s = unix_now_ms() / 1000;
-        match action {
-            "InstallCertificate" => {
-                let usage = payload["certificateType"]
-                    .as_str()
-                    .and_then(|t| t.parse::<CertificateUse>().ok());
-                let Some(usage) = usage else {
-                    return json!({"status": "Rejected"});
-                };
+        Some(match request {
+            R::InstallCertificate(r) => {
+                let answer = |status| v16::InstallCertificateResponse { status }.into();
+                let usage = CertificateUse::from_message(r.certificate_type);
                 if usage == CertificateUse::ManufacturerRootCertificate
                     && !self.section.firmware.trust_csms_manufacturer_roots
                 {
@@ -915,44 +911,74 @@ impl OcppClient {
                         Some(why.into()),
                         now,
                     );
-                    return json!({"status": "Rejected"});
+                    return Some(answer(v16::InstallCertificateStatusEnum::Rejected));
                 }
-                let pem = payload["certificate"].as_str().unwrap_or_default();
-                let status = self.certificates.install(usage, pem, now_s);
+                let status = self.certificates.install(usage, &r.certificate, now_s);
                 tracing::info!(%usage, status = status.as_str(), "InstallCertificate");
                 if usage == CertificateUse::CentralSystemRootCertificate
                     && status == certs::InstallStatus::Accepted
                 {
                     self.refresh_link_credentials();
                 }
-                json!({"status": status.as_str()})
+                answer(match status {
+                    certs::InstallStatus::Accepted => v16::InstallCertificateStatusEnum::Accepted,
+                    certs::InstallStatus::Rejected => v16::InstallCertificateStatusEnum::Rejected,
+                    certs::InstallStatus::Failed => v16::InstallCertificateStatusEnum::Failed,
+                })
             }
-            "DeleteCertificate" => {
-                let status = match HashData::from_json(&payload["certificateHashData"]) {
-                    Ok(hash) => self.certificates.delete(&hash),
-                    Err(_) => certs::DeleteStatus::NotFound,
-                };
+            R::DeleteCertificate(r) => {
+                let status = self
+                    .certificates
+                    .delete(&HashData::from_message(&r.certificate_hash_data));
                 if status == certs::DeleteStatus::Accepted {
                     self.refresh_link_credentials();
                 }
-                json!({"status": status.as_str()})
-            }
-            "GetInstalledCertificateIds" => {
-                let usage = payload["certificateType"]
-                    .as_str()
-                    .and_then(|t| t.parse::<CertificateUse>().ok());
-                match self.certificates.installed(usage) {
-                    Ok(list) if !list.is_empty() => json!({
-                        "status": "Accepted",
-                        "certificateHashData": list.iter().map(HashData::to_json).collect::<Vec<_>>(),
-                    }),
-                    _ => json!({"status": "NotFound"}),
+                v16::DeleteCertificateResponse {
+                    status: match status {
+                        certs::DeleteStatus::Accepted => v16::DeleteCertificateStatusEnum::Accepted,
+                        certs::DeleteStatus::Failed => v16::DeleteCertificateStatusEnum::Failed,
+                        certs::DeleteStatus::NotFound => v16::DeleteCertificateStatusEnum::NotFound,
+                    },
                 }
+                .into()
             }
-            "CertificateSigned" => self.certificate_signed(payload, now_s),
-            "ChangeConfiguration" => self.raise_security_profile(payload),
-            _ => json!({"status": "Rejected"}),
-        }
+            R::GetInstalledCertificateIds(r) => {
+                let usage = CertificateUse::from_message(r.certificate_type);
+                match self.certificates.installed(Some(usage)) {
+                    Ok(list) if !list.is_empty() => v16::GetInstalledCertificateIdsResponse {
+                        status: v16::GetInstalledCertificateStatusEnum::Accepted,
+                        certificate_hash_data: Some(
+                            list.iter().map(HashData::to_message).collect(),
+                        ),
+                    },
+                    _ => v16::GetInstalledCertificateIdsResponse {
+                        status: v16::GetInstalledCertificateStatusEnum::NotFound,
+                        certificate_hash_data: None,
+                    },
+                }
+                .into()
+            }
+            R::CertificateSigned(r) => v16::CertificateSignedResponse {
+                status: if self.certificate_signed(&r.certificate_chain, now_s) {
+                    v16::CertificateSignedStatusEnum::Accepted
+                } else {
+                    v16::CertificateSignedStatusEnum::Rejected
+                },
+            }
+            .into(),
+            R::ChangeConfiguration(r) => v16::ChangeConfigurationResponse {
+                status: if self.raise_security_profile(&r.value) {
+                    v16::ConfigurationStatus::Accepted
+                } else {
+                    v16::ConfigurationStatus::Rejected
+                },
+            }
+            .into(),
+            other => {
+                tracing::error!(action = other.action().as_str(), "not a call for the shell");
+                return None;
+            }
+        })
     }
 
     fn central_system_roots(&self) -> Vec<String> {
@@ -969,8 +995,9 @@ impl OcppClient {
         roots
     }
 
-    fn certificate_signed(&mut self, payload: &Value, now_s: i64) -> Value {
-        let chain = payload["certificateChain"].as_str().unwrap_or_default();
+    /// CertificateSigned: whether the chain answers our pending signing request and is
+    /// installed.
+    fn certificate_signed(&mut self, chain: &str, now_s: i64) -> bool {
         let now = self.cp_now();
         let Some(key) = self.pending_key.as_ref() else {
             self.cp.security_event(
@@ -978,7 +1005,7 @@ impl OcppClient {
                 Some("CertificateSigned without a pending signing request".into()),
                 now,
             );
-            return json!({"status": "Rejected"});
+            return false;
         };
         let roots = self.central_system_roots();
         let accepted =
@@ -994,7 +1021,7 @@ impl OcppClient {
                     tracing::warn!(error = %e, "cannot remove the answered signing request's key");
                 }
                 self.refresh_link_credentials();
-                json!({"status": "Accepted"})
+                true
             }
             Err(e) => {
                 tracing::warn!(error = %e, "CertificateSigned rejected");
@@ -1003,7 +1030,7 @@ impl OcppClient {
                     Some(e.to_string()),
                     now,
                 );
-                json!({"status": "Rejected"})
+                false
             }
         }
     }
@@ -1014,12 +1041,9 @@ impl OcppClient {
 
     /// ChangeConfiguration SecurityProfile (already checked to be a raise): accepted only if
     /// the link can connect with it (URL scheme, key, CA, client certificate).
-    fn raise_security_profile(&mut self, payload: &Value) -> Value {
-        let Some(p) = payload["value"]
-            .as_str()
-            .and_then(|v| v.trim().parse::<u8>().ok())
-        else {
-            return json!({"status": "Rejected"});
+    fn raise_security_profile(&mut self, value: &str) -> bool {
+        let Some(p) = value.trim().parse::<u8>().ok() else {
+            return false;
         };
         let profile = security_profile_from(p);
         let check = self.effective_section().map(|mut s| {
@@ -1041,15 +1065,15 @@ impl OcppClient {
                     tokio::time::sleep(Duration::from_millis(500)).await;
                     let _ = commands.send(LinkCommand::SetSecurityProfile { profile, reply });
                 });
-                json!({"status": "Accepted"})
+                true
             }
             Ok(Err(e)) => {
                 tracing::warn!(error = %e, "SecurityProfile not raised: not configured for it");
-                json!({"status": "Rejected"})
+                false
             }
             Err(e) => {
                 tracing::warn!(error = %e, "SecurityProfile not raised");
-                json!({"status": "Rejected"})
+                false
             }
         }
     }

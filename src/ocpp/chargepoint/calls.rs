@@ -120,22 +120,18 @@ impl ChargePoint {
             R::SignedUpdateFirmware(r) => self.signed_update_firmware(id, &r, now),
             R::GetDiagnostics(r) => self.get_diagnostics(id, &r, now),
             R::GetLog(r) => self.get_log(id, &r, now),
-            certificate @ (R::InstallCertificate(_)
+            request @ (R::InstallCertificate(_)
             | R::DeleteCertificate(_)
             | R::GetInstalledCertificateIds(_)
             | R::CertificateSigned(_)) => {
                 // The certificate store is the shell's (files); it answers.
-                match certificate.to_payload() {
-                    Ok(payload) => self.actions.push_back(CoreAction::ShellCall {
-                        reply: PendingReply {
-                            id,
-                            kind: ReplyKind::Shell,
-                        },
-                        action: action.to_string(),
-                        payload,
-                    }),
-                    Err(e) => self.reply_failed(&id, &e),
-                }
+                self.actions.push_back(CoreAction::ShellCall {
+                    reply: PendingReply {
+                        id,
+                        kind: ReplyKind::Shell,
+                    },
+                    request,
+                })
             }
             _ => {
                 let _ = self.rpc.respond_error(
@@ -280,17 +276,13 @@ impl ChargePoint {
                 );
                 return;
             }
-            match v16::Request::from(r).to_payload() {
-                Ok(payload) => self.actions.push_back(CoreAction::ShellCall {
-                    reply: PendingReply {
-                        id,
-                        kind: ReplyKind::Shell,
-                    },
-                    action: "ChangeConfiguration".into(),
-                    payload,
-                }),
-                Err(e) => self.reply_failed(&id, &e),
-            }
+            self.actions.push_back(CoreAction::ShellCall {
+                reply: PendingReply {
+                    id,
+                    kind: ReplyKind::Shell,
+                },
+                request: r.into(),
+            });
             return;
         }
         let v16::ChangeConfigurationRequest { key, value } = r;

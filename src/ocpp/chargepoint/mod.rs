@@ -141,8 +141,7 @@ pub enum CoreAction {
     /// [`ChargePoint::shell_reply`].
     ShellCall {
         reply: PendingReply,
-        action: String,
-        payload: Value,
+        request: v16::Request,
     },
     /// Start a file job (download, install, upload, key generation); report its progress with
     /// [`ChargePoint::job_progress`].
@@ -1169,8 +1168,19 @@ impl ChargePoint {
     }
 
     /// The shell's answer to a [`CoreAction::ShellCall`].
-    pub fn shell_reply(&mut self, reply: PendingReply, payload: Value) {
-        self.respond(&reply.id, payload);
+    /// `None`: the shell has no answer to it (never for the calls the core hands over), and
+    /// the CSMS hears InternalError.
+    pub fn shell_reply(&mut self, reply: PendingReply, response: Option<v16::Response>) {
+        match response {
+            Some(response) => self.reply(&reply.id, response),
+            None => {
+                let _ = self.rpc.respond_error(
+                    &reply.id,
+                    charger_protocol::ocpp::RpcErrorCode::InternalError,
+                    "no answer for this call",
+                );
+            }
+        }
     }
 
     // ----- the CSMS's answers and calls ------------------------------------------------------
