@@ -254,30 +254,30 @@ fn the_thermal_limit_binds_and_reaches_the_chademo_truck() {
     // The CSMS sees it: the OCPP 1.6 meter values the charge point would send now carry the
     // thermal limit as Current.Offered, and the hottest pin as the Outlet temperature.
     let view = b.rig.status().into_iter().next().unwrap();
+    use charger_protocol::ocpp::v16;
     let sampled = chargerd::ocpp::meter::sampled_values(
         &chargerd::ocpp::meter::MeterReading::of(&view),
         &["Current.Offered".to_string(), "Temperature".to_string()],
-        "Sample.Periodic",
+        v16::ReadingContext::SamplePeriodic,
     );
     let offered = sampled
         .iter()
-        .find(|v| v["measurand"] == "Current.Offered")
+        .find(|v| v.measurand == Some(v16::Measurand::CurrentOffered))
         .unwrap();
-    assert_eq!(
-        offered["value"],
-        format!("{:.1}", binding.amps),
-        "{sampled:?}"
-    );
+    assert_eq!(offered.value, format!("{:.1}", binding.amps), "{sampled:?}");
     assert!(
         binding.amps < 250.0 - 10.0,
         "derated below the rating: {binding}"
     );
     let pin = sampled
         .iter()
-        .find(|v| v["measurand"] == "Temperature" && v["location"] == "Outlet")
+        .find(|v| {
+            v.measurand == Some(v16::Measurand::Temperature)
+                && v.location == Some(v16::Location::Outlet)
+        })
         .unwrap();
-    let pin_c: f32 = pin["value"].as_str().unwrap().parse().unwrap();
-    assert!((85.0..=90.5).contains(&pin_c), "{pin}");
+    let pin_c: f32 = pin.value.parse().unwrap();
+    assert!((85.0..=90.5).contains(&pin_c), "{pin:?}");
     // Derating started with a StatusNotification-worthy status change …
     let derating_info = |e: &StationEvent| matches!(e, StationEvent::StatusChanged { status: ConnectorStatus::Charging, info: Some(i), .. } if i == "thermal derating");
     assert_eq!(b.events.iter().filter(|e| derating_info(e)).count(), 1);

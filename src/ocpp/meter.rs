@@ -1,8 +1,9 @@
 //! Meter readings as OCPP 1.6 sampled values: which measurands, in which context, and the
 //! transaction data a StopTransaction carries (StopTxnSampledData / StopTxnAlignedData).
 
+use charger_protocol::ocpp::types::DateTime;
+use charger_protocol::ocpp::v16;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 use super::keys::STOP_TXN_MAX_SAMPLES;
 
@@ -69,13 +70,20 @@ pub enum ReadingContext {
 }
 
 impl ReadingContext {
-    pub fn name(self) -> &'static str {
+    /// The context on the wire.
+    pub fn message(self) -> v16::ReadingContext {
         match self {
-            ReadingContext::Periodic => "Sample.Periodic",
-            ReadingContext::Clock => "Sample.Clock",
-            ReadingContext::Trigger => "Trigger",
+            ReadingContext::Periodic => v16::ReadingContext::SamplePeriodic,
+            ReadingContext::Clock => v16::ReadingContext::SampleClock,
+            ReadingContext::Trigger => v16::ReadingContext::Trigger,
         }
     }
+}
+
+/// The measurand a configuration key lists (MeterValuesSampledData and kin hold the wire
+/// names); `None` for a name 1.6 does not define.
+pub fn measurand(name: &str) -> Option<v16::Measurand> {
+    v16::Measurand::ALL.into_iter().find(|m| m.as_str() == name)
 }
 
 /// The sampled values of `measurands` in `reading` (measurands the reading cannot give, e.g.
@@ -85,49 +93,75 @@ impl ReadingContext {
 /// a DC connector's poles, README "Thermal derating"): `Outlet` = the connector's hottest
 /// valid pin, `Cable` = the coolant returning from the cable, `EV` = the vehicle's hottest
 /// battery temperature.
-pub fn sampled_values(reading: &MeterReading, measurands: &[String], context: &str) -> Vec<Value> {
-    let value = |m: &str, value: String, unit: &str, location: &str| {
-        json!({
-            "value": value,
-            "context": context,
-            "measurand": m,
-            "location": location,
-            "unit": unit,
-        })
-    };
+pub fn sampled_values(
+    reading: &MeterReading,
+    measurands: &[String],
+    context: v16::ReadingContext,
+) -> Vec<v16::SampledValue> {
+    use v16::{Location, Measurand, UnitOfMeasure};
+    let value =
+        |m: Measurand, value: String, unit: UnitOfMeasure, location: Location| v16::SampledValue {
+            value,
+            context: Some(context),
+            measurand: Some(m),
+            location: Some(location),
+            unit: Some(unit),
+            format: None,
+            phase: None,
+        };
     measurands
         .iter()
+        .filter_map(|m| measurand(m))
         .flat_map(|m| {
-            if m == "Temperature" {
+            if m == Measurand::Temperature {
                 return [
-                    (reading.pin_temperature_c, "Outlet"),
-                    (reading.coolant_temperature_c, "Cable"),
-                    (reading.temperature_c, "EV"),
+                    (reading.pin_temperature_c, Location::Outlet),
+                    (reading.coolant_temperature_c, Location::Cable),
+                    (reading.temperature_c, Location::EV),
                 ]
                 .into_iter()
                 .filter_map(|(t, location)| {
                     let t = t.filter(|t| t.is_finite())?;
-                    Some(value(m, format!("{t:.1}"), "Celsius", location))
+                    Some(value(
+                        m,
+                        format!("{t:.1}"),
+                        UnitOfMeasure::Celsius,
+                        location,
+                    ))
                 })
                 .collect::<Vec<_>>();
             }
-            let (v, unit, location) = match m.as_str() {
-                "Energy.Active.Import.Register" => {
-                    (format!("{:.0}", reading.energy_wh), "Wh", "Outlet")
-                }
-                "Power.Active.Import" => (
+            let (v, unit, location) = match m {
+                Measurand::EnergyActiveImportRegister => (
+                    format!("{:.0}", reading.energy_wh),
+                    UnitOfMeasure::Wh,
+                    Location::Outlet,
+                ),
+                Measurand::PowerActiveImport => (
                     format!(
                         "{:.0}",
                         f64::from(reading.voltage) * f64::from(reading.current)
                     ),
-                    "W",
-                    "Outlet",
+                    UnitOfMeasure::W,
+                    Location::Outlet,
                 ),
-                "Current.Import" => (format!("{:.1}", reading.current), "A", "Outlet"),
-                "Current.Offered" => (format!("{:.1}", reading.offered_current), "A", "Outlet"),
-                "Voltage" => (format!("{:.1}", reading.voltage), "V", "Outlet"),
-                "SoC" => match reading.soc_percent {
-                    Some(soc) => (format!("{soc:.0}"), "Percent", "EV"),
+                Measurand::CurrentImport => (
+                    format!("{:.1}", reading.current),
+                    UnitOfMeasure::A,
+                    Location::Outlet,
+                ),
+                Measurand::CurrentOffered => (
+                    format!("{:.1}", reading.offered_current),
+                    UnitOfMeasure::A,
+                    Location::Outlet,
+                ),
+                Measurand::Voltage => (
+                    format!("{:.1}", reading.voltage),
+                    UnitOfMeasure::V,
+                    Location::Outlet,
+                ),
+                Measurand::SoC => match reading.soc_percent {
+                    Some(soc) => (format!("{soc:.0}"), UnitOfMeasure::Percent, Location::EV),
                     None => return Vec::new(),
                 },
                 _ => return Vec::new(),
@@ -142,11 +176,11 @@ pub fn sampled_values(reading: &MeterReading, measurands: &[String], context: &s
 /// itself instead of only its beginning or its end.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct TransactionData {
-    entries: Vec<Value>,
+    entries: Vec<v16::MeterValue>,
 }
 
 impl TransactionData {
-    pub fn push(&mut self, timestamp: String, sampled: Vec<Value>) {
+    pub fn push(&mut self, timestamp: DateTime, sampled: Vec<v16::SampledValue>) {
         if sampled.is_empty() {
             return;
         }
@@ -157,11 +191,13 @@ impl TransactionData {
                 i == 1 || i % 2 == 0
             });
         }
-        self.entries
-            .push(json!({"timestamp": timestamp, "sampledValue": sampled}));
+        self.entries.push(v16::MeterValue {
+            timestamp,
+            sampled_value: sampled,
+        });
     }
 
-    pub fn into_json(self) -> Vec<Value> {
+    pub fn into_meter_values(self) -> Vec<v16::MeterValue> {
         self.entries
     }
 
@@ -200,18 +236,19 @@ mod tests {
             coolant_temperature_c: Some(f32::NAN),
             ..reading()
         };
-        let v = sampled_values(&r, &["Temperature".to_string()], "Sample.Periodic");
+        let periodic = v16::ReadingContext::SamplePeriodic;
+        let v = sampled_values(&r, &["Temperature".to_string()], periodic);
         assert_eq!(v.len(), 2, "{v:?}");
-        assert_eq!(v[0]["location"], "Outlet");
-        assert_eq!(v[0]["value"], "87.0");
-        assert_eq!(v[1]["location"], "EV");
+        assert_eq!(v[0].location, Some(v16::Location::Outlet));
+        assert_eq!(v[0].value, "87.0");
+        assert_eq!(v[1].location, Some(v16::Location::EV));
         let r = MeterReading {
             coolant_temperature_c: Some(41.0),
             temperature_c: None,
             ..r
         };
-        let v = sampled_values(&r, &["Temperature".to_string()], "Sample.Periodic");
-        assert_eq!(v[1]["location"], "Cable");
+        let v = sampled_values(&r, &["Temperature".to_string()], periodic);
+        assert_eq!(v[1].location, Some(v16::Location::Cable));
         assert_eq!(v.len(), 2);
     }
 
@@ -222,31 +259,33 @@ mod tests {
             "SoC",
             "Temperature",
             "Current.Offered",
+            "Not.A.Measurand",
         ]
         .iter()
         .map(|s| s.to_string())
         .collect();
-        let v = sampled_values(&reading(), &m, "Sample.Periodic");
+        let v = sampled_values(&reading(), &m, v16::ReadingContext::SamplePeriodic);
         assert_eq!(v.len(), 3);
-        assert_eq!(v[0]["value"], "12345");
-        assert_eq!(v[1]["measurand"], "Temperature");
-        assert_eq!(v[1]["unit"], "Celsius");
-        assert_eq!(v[2]["value"], "250.0");
+        assert_eq!(v[0].value, "12345");
+        assert_eq!(v[1].measurand, Some(v16::Measurand::Temperature));
+        assert_eq!(v[1].unit, Some(v16::UnitOfMeasure::Celsius));
+        assert_eq!(v[2].value, "250.0");
     }
 
     #[test]
     fn transaction_data_stays_bounded_and_keeps_its_first_entry() {
         let mut d = TransactionData::default();
         let m = vec!["Voltage".to_string()];
+        let at = |i: i64| DateTime::from_unix_ms(1_795_619_373_000 + i * 1000);
         for i in 0..1000 {
             d.push(
-                format!("t{i}"),
-                sampled_values(&reading(), &m, "Sample.Periodic"),
+                at(i),
+                sampled_values(&reading(), &m, v16::ReadingContext::SamplePeriodic),
             );
             assert!(d.len() <= STOP_TXN_MAX_SAMPLES);
         }
-        let v = d.into_json();
-        assert_eq!(v[0]["timestamp"], "t0");
-        assert_eq!(v.last().unwrap()["timestamp"], "t999");
+        let v = d.into_meter_values();
+        assert_eq!(v[0].timestamp, at(0));
+        assert_eq!(v.last().unwrap().timestamp, at(999));
     }
 }

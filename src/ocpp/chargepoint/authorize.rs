@@ -4,7 +4,6 @@
 
 use charger_protocol::ocpp::{v16, MessageId};
 use charger_protocol::{StopReason, Timestamp};
-use serde_json::json;
 
 use super::{ChargePoint, CoreAction, PendingReply, ReplyKind, Sent};
 use crate::ocpp::keys::{LOCAL_AUTH_LIST_MAX_LENGTH, SEND_LOCAL_LIST_MAX_LENGTH};
@@ -193,10 +192,10 @@ impl ChargePoint {
             self.decide_offline(id_tag, purpose);
             return;
         }
-        let payload = json!({ "idTag": super::truncate(id_tag, 20) });
-        self.call(
-            "Authorize",
-            payload,
+        self.send(
+            v16::AuthorizeRequest {
+                id_tag: super::truncate(id_tag, 20),
+            },
             Sent::Authorize {
                 id_tag: id_tag.to_string(),
                 purpose,
@@ -385,13 +384,16 @@ impl ChargePoint {
                 // 1.6 §3.5.2: the CSMS and the local list disagree about this tag.
                 tracing::warn!(id_tag, "local authorization list conflicts with the CSMS");
                 let status = self.status_of(0).unwrap_or(ConnectorStatus::Available);
-                let payload = json!({
-                    "connectorId": 0,
-                    "status": super::status_name(status),
-                    "errorCode": "LocalListConflict",
-                    "timestamp": self.wall(now),
-                });
-                self.call_if_accepted("StatusNotification", payload, Sent::Status);
+                let conflict = v16::StatusNotificationRequest {
+                    connector_id: 0,
+                    status: super::status_message(status),
+                    error_code: v16::ChargePointErrorCode::LocalListConflict,
+                    timestamp: Some(self.wall_time(now)),
+                    info: None,
+                    vendor_id: None,
+                    vendor_error_code: None,
+                };
+                self.send_if_accepted(conflict, Sent::Status);
             }
             Recorded::InLocalList | Recorded::CacheDisabled => {}
         }

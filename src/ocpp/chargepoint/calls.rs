@@ -407,8 +407,7 @@ impl ChargePoint {
             "BootNotification" => {
                 self.boot_due = Some(now);
                 if self.registration == Registration::Accepted {
-                    let p = self.boot_payload();
-                    self.call("BootNotification", p, Sent::Boot);
+                    self.send(self.boot_request(), Sent::Boot);
                 }
             }
             "Heartbeat" => self.heartbeat_due = Some(now),

@@ -29,7 +29,6 @@ use charger_protocol::ocpp::types::DateTime;
 use charger_protocol::ocpp::{v16, MessageId};
 use charger_protocol::Timestamp;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
 
 use super::{ChargePoint, CoreAction, Sent, NO_TRANSACTION};
 
@@ -381,21 +380,48 @@ impl FirmwarePolicy {
     }
 }
 
+/// A firmware update's status: the security whitepaper's states, of which 1.6's
+/// FirmwareStatus is a subset.
+type FirmwareStatus = v16::FirmwareStatusEnum;
+
+/// `status` as 1.6's FirmwareStatusNotification tells it. The whitepaper's states 1.6 lacks
+/// are not told as they happen (`None`); a triggered notification (`triggered`) must say
+/// something, so they are told as the 1.6 state the update is in.
+fn legacy_firmware_status(status: FirmwareStatus, triggered: bool) -> Option<v16::FirmwareStatus> {
+    use v16::FirmwareStatus as L;
+    use FirmwareStatus as F;
+    Some(match status {
+        F::Downloaded => L::Downloaded,
+        F::DownloadFailed => L::DownloadFailed,
+        F::Downloading => L::Downloading,
+        F::Idle => L::Idle,
+        F::InstallationFailed => L::InstallationFailed,
+        F::Installing => L::Installing,
+        F::Installed => L::Installed,
+        F::InvalidSignature | F::InstallVerificationFailed => L::InstallationFailed,
+        F::InstallRebooting => L::Installing,
+        F::DownloadScheduled | F::DownloadPaused if triggered => L::Idle,
+        F::SignatureVerified | F::InstallScheduled if triggered => L::Downloaded,
+        F::DownloadScheduled | F::DownloadPaused | F::SignatureVerified | F::InstallScheduled => {
+            return None
+        }
+    })
+}
+
 #[derive(Debug, Default)]
 pub(super) struct Maintenance {
     policy: FirmwarePolicy,
     next_job: u64,
     firmware: Option<FirmwareUpdate>,
-    /// Last firmware status and the request id it was for (None: unsigned / none).
-    firmware_status: Option<(&'static str, Option<i64>)>,
+    /// Last firmware status (the whitepaper's states, a superset of 1.6's) and the request
+    /// id it was for (None: unsigned / none).
+    firmware_status: Option<(FirmwareStatus, Option<i64>)>,
     diagnostics: Option<u64>,
-    diagnostics_status: Option<&'static str>,
     /// Running GetLog: job, requestId.
     log: Option<(u64, i64)>,
-    log_status: Option<(&'static str, Option<i64>)>,
     csr_job: Option<u64>,
     /// Status notifications waiting for the CSMS, oldest first.
-    notifications: VecDeque<(&'static str, Value)>,
+    notifications: VecDeque<v16::Request>,
 }
 
 /// Longest a notification queue grows while offline; older ones are dropped first (the
@@ -435,17 +461,17 @@ fn retries_of(retries: Option<i64>, retry_interval: Option<i64>) -> (u32, Durati
 }
 
 impl ChargePoint {
-    fn notify(&mut self, action: &'static str, payload: Value) {
+    fn notify(&mut self, request: impl Into<v16::Request>) {
         let q = &mut self.maintenance.notifications;
         if q.len() >= MAX_NOTIFICATIONS {
             q.pop_front();
         }
-        q.push_back((action, payload));
+        q.push_back(request.into());
     }
 
     pub(super) fn send_maintenance_notifications(&mut self) {
-        while let Some((action, payload)) = self.maintenance.notifications.pop_front() {
-            self.call(action, payload, Sent::Plain);
+        while let Some(request) = self.maintenance.notifications.pop_front() {
+            self.send(request, Sent::Plain);
         }
     }
 
@@ -461,15 +487,13 @@ impl ChargePoint {
             tech_info = tech_info.as_deref().unwrap_or(""),
             "security event"
         );
-        let mut payload = json!({
-            "type": event.name(),
-            "timestamp": self.wall(now),
-        });
-        if let Some(info) = tech_info {
-            payload["techInfo"] = json!(super::truncate(&info, 255));
-        }
+        let event_message = v16::SecurityEventNotificationRequest {
+            r#type: event.name().to_string(),
+            timestamp: self.wall_time(now),
+            tech_info: tech_info.map(|info| super::truncate(&info, 255)),
+        };
         let seq = self.next_seq;
-        self.enqueue("SecurityEventNotification", payload, NO_TRANSACTION);
+        self.enqueue_message(event_message, NO_TRANSACTION);
         self.security_events.push_back((seq, event));
         self.bound_security_events();
     }
@@ -518,7 +542,7 @@ impl ChargePoint {
         self.security_events.retain(|(s, _)| *s != seq);
     }
 
-    fn firmware_status(&mut self, status: &'static str) {
+    fn firmware_status(&mut self, status: FirmwareStatus) {
         let request_id = self
             .maintenance
             .firmware
@@ -528,22 +552,18 @@ impl ChargePoint {
         self.send_firmware_status(status, request_id);
     }
 
-    fn send_firmware_status(&mut self, status: &'static str, request_id: Option<i64>) {
+    fn send_firmware_status(&mut self, status: FirmwareStatus, request_id: Option<i64>) {
         match request_id {
-            Some(r) => self.notify(
-                "SignedFirmwareStatusNotification",
-                json!({"status": status, "requestId": r}),
-            ),
+            Some(r) => self.notify(v16::SignedFirmwareStatusNotificationRequest {
+                status,
+                request_id: Some(r),
+            }),
+            // 1.6's FirmwareStatus has fewer states than the whitepaper's: the ones it lacks
+            // are not told.
             None => {
-                // 1.6's FirmwareStatus has fewer states than the whitepaper's.
-                let status = match status {
-                    "DownloadScheduled" | "DownloadPaused" | "SignatureVerified"
-                    | "InstallScheduled" => return,
-                    "InvalidSignature" | "InstallVerificationFailed" => "InstallationFailed",
-                    "InstallRebooting" => "Installing",
-                    s => s,
-                };
-                self.notify("FirmwareStatusNotification", json!({ "status": status }));
+                if let Some(status) = legacy_firmware_status(status, false) {
+                    self.notify(v16::FirmwareStatusNotificationRequest { status });
+                }
             }
         }
     }
@@ -568,10 +588,9 @@ impl ChargePoint {
                 location = %crate::ocpp::redact_url(&r.location),
                 "unsigned UpdateFirmware refused (ocpp.firmware.require_signed)"
             );
-            self.notify(
-                "FirmwareStatusNotification",
-                json!({"status": "InstallationFailed"}),
-            );
+            self.notify(v16::FirmwareStatusNotificationRequest {
+                status: v16::FirmwareStatus::InstallationFailed,
+            });
             self.security_event(
                 SecurityEvent::InvalidFirmwareSignature,
                 Some(
@@ -690,7 +709,7 @@ impl ChargePoint {
         let later = update.retrieve_at > now;
         self.maintenance.firmware = Some(update);
         if later {
-            self.firmware_status("DownloadScheduled");
+            self.firmware_status(FirmwareStatus::DownloadScheduled);
         }
         self.maintenance_update(now);
     }
@@ -744,38 +763,33 @@ impl ChargePoint {
             self.firmware_progress(progress, now);
         } else if self.maintenance.diagnostics == Some(job) {
             let status = match progress {
-                JobProgress::Uploading => "Uploading",
-                JobProgress::Uploaded => "Uploaded",
-                _ => "UploadFailed",
+                JobProgress::Uploading => v16::DiagnosticsStatus::Uploading,
+                JobProgress::Uploaded => v16::DiagnosticsStatus::Uploaded,
+                _ => v16::DiagnosticsStatus::UploadFailed,
             };
-            if status != "Uploading" {
+            if status != v16::DiagnosticsStatus::Uploading {
                 self.maintenance.diagnostics = None;
             }
-            self.maintenance.diagnostics_status = Some(status);
-            self.notify("DiagnosticsStatusNotification", json!({ "status": status }));
+            self.notify(v16::DiagnosticsStatusNotificationRequest { status });
         } else if let Some((log_job, request_id)) = self.maintenance.log.filter(|l| l.0 == job) {
             let status = match progress {
-                JobProgress::Uploading => "Uploading",
-                JobProgress::Uploaded => "Uploaded",
-                _ => "UploadFailure",
+                JobProgress::Uploading => v16::UploadLogStatusEnum::Uploading,
+                JobProgress::Uploaded => v16::UploadLogStatusEnum::Uploaded,
+                _ => v16::UploadLogStatusEnum::UploadFailure,
             };
-            if status != "Uploading" {
+            if status != v16::UploadLogStatusEnum::Uploading {
                 self.maintenance.log = None;
             }
             let _ = log_job;
-            self.maintenance.log_status = Some((status, Some(request_id)));
-            self.notify(
-                "LogStatusNotification",
-                json!({"status": status, "requestId": request_id}),
-            );
+            self.notify(v16::LogStatusNotificationRequest {
+                status,
+                request_id: Some(request_id),
+            });
         } else if self.maintenance.csr_job == Some(job) {
             self.maintenance.csr_job = None;
             match progress {
-                JobProgress::Csr(csr) => self.call_if_accepted(
-                    "SignCertificate",
-                    json!({ "csr": csr }),
-                    Sent::SignCertificate,
-                ),
+                JobProgress::Csr(csr) => self
+                    .send_if_accepted(v16::SignCertificateRequest { csr }, Sent::SignCertificate),
                 other => tracing::error!(?other, "no certificate signing request"),
             }
         } else {
@@ -790,15 +804,15 @@ impl ChargePoint {
             .as_ref()
             .is_some_and(|f| f.signature.is_some());
         match progress {
-            JobProgress::Downloading => self.firmware_status("Downloading"),
+            JobProgress::Downloading => self.firmware_status(FirmwareStatus::Downloading),
             JobProgress::Downloaded => {
-                self.firmware_status("Downloaded");
+                self.firmware_status(FirmwareStatus::Downloaded);
                 if !signed {
                     self.check_image_version();
                 }
             }
             JobProgress::SignatureVerified => {
-                self.firmware_status("SignatureVerified");
+                self.firmware_status(FirmwareStatus::SignatureVerified);
                 self.check_image_version();
             }
             JobProgress::ImageVersion(version) => {
@@ -814,7 +828,7 @@ impl ChargePoint {
                              (a deliberate downgrade needs ocpp.firmware.downgrade_to)"
                         );
                         tracing::warn!(why, "firmware refused");
-                        self.firmware_status("InstallVerificationFailed");
+                        self.firmware_status(FirmwareStatus::InstallVerificationFailed);
                         self.security_event(
                             SecurityEvent::FirmwareDowngradeRefused,
                             Some(why),
@@ -824,28 +838,28 @@ impl ChargePoint {
                     }
                     Err(VersionRefusal::Unreadable(why)) => {
                         tracing::warn!(why, "firmware refused: its version is unknown");
-                        self.firmware_status("InstallVerificationFailed");
+                        self.firmware_status(FirmwareStatus::InstallVerificationFailed);
                         self.discard_firmware();
                     }
                 }
             }
             JobProgress::ImageVersionUnknown(why) => {
                 tracing::warn!(why, "firmware refused: its version is unknown");
-                self.firmware_status("InstallVerificationFailed");
+                self.firmware_status(FirmwareStatus::InstallVerificationFailed);
                 self.discard_firmware();
             }
             JobProgress::DownloadFailed(why) => {
                 tracing::warn!(why, "firmware download failed");
-                self.firmware_status("DownloadFailed");
+                self.firmware_status(FirmwareStatus::DownloadFailed);
                 self.maintenance.firmware = None;
             }
             JobProgress::InvalidSignature(why) => {
-                self.firmware_status("InvalidSignature");
+                self.firmware_status(FirmwareStatus::InvalidSignature);
                 self.security_event(SecurityEvent::InvalidFirmwareSignature, Some(why), now);
                 self.maintenance.firmware = None;
             }
             JobProgress::InvalidCertificate(why) => {
-                self.firmware_status("InvalidSignature");
+                self.firmware_status(FirmwareStatus::InvalidSignature);
                 self.security_event(
                     SecurityEvent::InvalidFirmwareSigningCertificate,
                     Some(why),
@@ -853,17 +867,17 @@ impl ChargePoint {
                 );
                 self.maintenance.firmware = None;
             }
-            JobProgress::Installing => self.firmware_status("Installing"),
+            JobProgress::Installing => self.firmware_status(FirmwareStatus::Installing),
             JobProgress::Installed => {
                 self.end_maintenance();
-                self.firmware_status("Installed");
+                self.firmware_status(FirmwareStatus::Installed);
                 self.security_event(SecurityEvent::FirmwareUpdated, None, now);
                 self.maintenance.firmware = None;
             }
             JobProgress::InstallationFailed(why) => {
                 self.end_maintenance();
                 tracing::warn!(why, "firmware installation failed");
-                self.firmware_status("InstallationFailed");
+                self.firmware_status(FirmwareStatus::InstallationFailed);
                 self.maintenance.firmware = None;
             }
             other => tracing::debug!(?other, "unexpected firmware progress"),
@@ -910,7 +924,7 @@ impl ChargePoint {
         }
         if waiting {
             tracing::info!("firmware downloaded; installing once no transaction runs and its install time has come");
-            self.firmware_status("InstallScheduled");
+            self.firmware_status(FirmwareStatus::InstallScheduled);
         }
         self.maintenance_update(now);
     }
@@ -936,11 +950,9 @@ impl ChargePoint {
             self.actions
                 .push_back(CoreAction::Job(FileJob::Cancel { job }));
             if by_log {
-                self.maintenance.diagnostics_status = Some("UploadFailed");
-                self.notify(
-                    "DiagnosticsStatusNotification",
-                    json!({"status": "UploadFailed"}),
-                );
+                self.notify(v16::DiagnosticsStatusNotificationRequest {
+                    status: v16::DiagnosticsStatus::UploadFailed,
+                });
             }
             canceled = true;
         }
@@ -948,11 +960,10 @@ impl ChargePoint {
             self.actions
                 .push_back(CoreAction::Job(FileJob::Cancel { job }));
             if !by_log {
-                self.maintenance.log_status = Some(("UploadFailure", Some(request_id)));
-                self.notify(
-                    "LogStatusNotification",
-                    json!({"status": "UploadFailure", "requestId": request_id}),
-                );
+                self.notify(v16::LogStatusNotificationRequest {
+                    status: v16::UploadLogStatusEnum::UploadFailure,
+                    request_id: Some(request_id),
+                });
             }
             canceled = true;
         }
@@ -1030,49 +1041,34 @@ impl ChargePoint {
 
     pub(super) fn trigger_diagnostics_status(&mut self) {
         let status = if self.maintenance.diagnostics.is_some() {
-            "Uploading"
+            v16::DiagnosticsStatus::Uploading
         } else {
-            "Idle"
+            v16::DiagnosticsStatus::Idle
         };
-        self.notify("DiagnosticsStatusNotification", json!({ "status": status }));
+        self.notify(v16::DiagnosticsStatusNotificationRequest { status });
     }
 
     pub(super) fn trigger_firmware_status(&mut self, extended: bool) {
         let (status, request_id) =
             match (&self.maintenance.firmware, self.maintenance.firmware_status) {
                 // Nothing under way: Idle (1.6 §5.18 / whitepaper L01).
-                (None, _) | (_, None) => ("Idle", None),
+                (None, _) | (_, None) => (FirmwareStatus::Idle, None),
                 (Some(_), Some(s)) => s,
             };
         if extended {
-            let mut p = json!({ "status": status });
-            if let Some(r) = request_id {
-                p["requestId"] = json!(r);
-            }
-            self.notify("SignedFirmwareStatusNotification", p);
-        } else {
-            // A triggered notification is always sent (exactly one): the whitepaper's states
-            // that 1.6 lacks are told as the 1.6 state the update is in.
-            let status = match status {
-                "DownloadScheduled" | "DownloadPaused" => "Idle",
-                "SignatureVerified" | "InstallScheduled" => "Downloaded",
-                "InvalidSignature" | "InstallVerificationFailed" => "InstallationFailed",
-                "InstallRebooting" => "Installing",
-                s => s,
-            };
-            self.notify("FirmwareStatusNotification", json!({ "status": status }));
+            self.notify(v16::SignedFirmwareStatusNotificationRequest { status, request_id });
+        } else if let Some(status) = legacy_firmware_status(status, true) {
+            // A triggered notification is always sent (exactly one).
+            self.notify(v16::FirmwareStatusNotificationRequest { status });
         }
     }
 
     pub(super) fn trigger_log_status(&mut self) {
-        let mut p = match self.maintenance.log {
-            Some((_, request_id)) => json!({"status": "Uploading", "requestId": request_id}),
-            None => json!({"status": "Idle"}),
+        let (status, request_id) = match self.maintenance.log {
+            Some((_, request_id)) => (v16::UploadLogStatusEnum::Uploading, Some(request_id)),
+            None => (v16::UploadLogStatusEnum::Idle, None),
         };
-        if p["status"] == "Idle" {
-            p.as_object_mut().map(|o| o.remove("requestId"));
-        }
-        self.notify("LogStatusNotification", p);
+        self.notify(v16::LogStatusNotificationRequest { status, request_id });
     }
 
     pub(super) fn request_certificate_signing(&mut self) {
@@ -1089,12 +1085,13 @@ impl ChargePoint {
         if let (Some(_), Some((status, request_id))) =
             (&self.maintenance.firmware, self.maintenance.firmware_status)
         {
-            if !self
-                .maintenance
-                .notifications
-                .iter()
-                .any(|(a, _)| a.ends_with("FirmwareStatusNotification"))
-            {
+            if !self.maintenance.notifications.iter().any(|r| {
+                matches!(
+                    r,
+                    v16::Request::FirmwareStatusNotification(_)
+                        | v16::Request::SignedFirmwareStatusNotification(_)
+                )
+            }) {
                 self.send_firmware_status(status, request_id);
             }
         }

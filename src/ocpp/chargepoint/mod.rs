@@ -724,8 +724,7 @@ impl ChargePoint {
                 && !self.in_flight.values().any(|s| *s == Sent::Boot)
             {
                 self.boot_due = None;
-                let payload = self.boot_payload();
-                self.call("BootNotification", payload, Sent::Boot);
+                self.send(self.boot_request(), Sent::Boot);
             }
             return;
         }
@@ -735,7 +734,7 @@ impl ChargePoint {
             // One at a time: behind a call the CSMS does not answer, heartbeats would pile up
             // in the RPC queue (one a second at the shortest interval) and crowd out the rest.
             if !self.in_flight.values().any(|s| *s == Sent::Heartbeat) {
-                self.call("Heartbeat", json!({}), Sent::Heartbeat);
+                self.send(v16::HeartbeatRequest {}, Sent::Heartbeat);
             }
         }
         self.send_statuses();
@@ -743,16 +742,41 @@ impl ChargePoint {
         self.send_outbox_head(now);
     }
 
-    fn boot_payload(&self) -> Value {
-        let mut p = json!({
-            "chargePointVendor": self.identity.vendor,
-            "chargePointModel": self.identity.model,
-            "firmwareVersion": self.identity.firmware_version,
-        });
-        if let Some(s) = &self.identity.serial_number {
-            p["chargePointSerialNumber"] = json!(s);
+    fn boot_request(&self) -> v16::BootNotificationRequest {
+        v16::BootNotificationRequest {
+            charge_point_vendor: self.identity.vendor.clone(),
+            charge_point_model: self.identity.model.clone(),
+            firmware_version: Some(self.identity.firmware_version.clone()),
+            charge_point_serial_number: self.identity.serial_number.clone(),
+            charge_box_serial_number: None,
+            iccid: None,
+            imsi: None,
+            meter_serial_number: None,
+            meter_type: None,
         }
-        p
+    }
+
+    /// Send a typed CALL.
+    fn send(&mut self, request: impl Into<v16::Request>, what: Sent) {
+        let request = request.into();
+        match request.to_payload() {
+            Ok(payload) => self.call(request.action().as_str(), payload, what),
+            Err(e) => tracing::error!(action = request.action().as_str(), error = %e,
+                "OCPP call could not be written"),
+        }
+    }
+
+    /// A message that may go now if the CSMS is reachable and has accepted us, and is
+    /// otherwise not worth keeping (a triggered or status message).
+    fn send_if_accepted(&mut self, request: impl Into<v16::Request>, what: Sent) {
+        if self.connected && self.registration == Registration::Accepted {
+            self.send(request, what);
+        }
+    }
+
+    /// The wall-clock time of `at` as a message carries it.
+    fn wall_time(&self, at: Timestamp) -> DateTime {
+        DateTime::from_unix_ms(self.unix_ms(at))
     }
 
     fn call(&mut self, action: &str, payload: Value, what: Sent) {
@@ -762,14 +786,6 @@ impl ChargePoint {
                 self.in_flight.insert(id.as_str().to_string(), what);
             }
             Err(e) => tracing::error!(action, error = %e, "OCPP call refused by the RPC layer"),
-        }
-    }
-
-    /// A message that may go now if the CSMS is reachable and has accepted us, and is
-    /// otherwise not worth keeping (a triggered or status message).
-    fn call_if_accepted(&mut self, action: &str, payload: Value, what: Sent) {
-        if self.connected && self.registration == Registration::Accepted {
-            self.call(action, payload, what);
         }
     }
 
@@ -786,8 +802,8 @@ impl ChargePoint {
             };
             known.sent = true;
             let known = known.clone();
-            let p = status_notification(id, &known, self.wall(known.at));
-            self.call("StatusNotification", p, Sent::Status);
+            let p = status_notification(id, &known, self.wall_time(known.at));
+            self.send(p, Sent::Status);
         }
     }
 
@@ -841,6 +857,16 @@ impl ChargePoint {
         self.trim_refused();
     }
 
+    /// Queue a transaction message in the outbox (persisted as its payload).
+    fn enqueue_message(&mut self, request: impl Into<v16::Request>, local_transaction_id: i64) {
+        let request = request.into();
+        match request.to_payload() {
+            Ok(payload) => self.enqueue(request.action().as_str(), payload, local_transaction_id),
+            Err(e) => tracing::error!(action = request.action().as_str(), error = %e,
+                "transaction message could not be written"),
+        }
+    }
+
     fn enqueue(&mut self, action: &str, payload: Value, local_transaction_id: i64) {
         let record = OutboxRecord {
             seq: self.next_seq,
@@ -881,15 +907,15 @@ impl ChargePoint {
                 self.derive_charge_point_status(*at);
             }
             StationEvent::TransactionStarted(t) => {
-                let mut payload = json!({
-                    "connectorId": t.connector,
-                    "idTag": truncate(&t.id_tag, 20),
-                    "meterStart": t.meter_start_wh.round() as i64,
-                    "timestamp": self.wall(t.at),
-                });
-                if let Some(reservation) = self.take_reservation_for(t.connector, &t.id_tag) {
-                    payload["reservationId"] = json!(reservation);
-                }
+                let start = v16::StartTransactionRequest {
+                    connector_id: i64::from(t.connector),
+                    id_tag: truncate(&t.id_tag, 20),
+                    meter_start: t.meter_start_wh.round() as i64,
+                    timestamp: self.wall_time(t.at),
+                    reservation_id: self
+                        .take_reservation_for(t.connector, &t.id_tag)
+                        .map(i64::from),
+                };
                 let mut data = TransactionData::default();
                 let begin = MeterReading {
                     connector: t.connector,
@@ -904,11 +930,11 @@ impl ChargePoint {
                     coolant_temperature_c: None,
                 };
                 data.push(
-                    self.wall(t.at),
+                    self.wall_time(t.at),
                     sampled_values(
                         &begin,
                         &["Energy.Active.Import.Register".to_string()],
-                        "Transaction.Begin",
+                        v16::ReadingContext::TransactionBegin,
                     ),
                 );
                 let interval = self.keys.meter_value_sample_interval;
@@ -922,22 +948,12 @@ impl ChargePoint {
                         data,
                     },
                 );
-                self.enqueue("StartTransaction", payload, t.transaction_id);
+                self.enqueue_message(start, t.transaction_id);
                 self.transaction_started_profiles(t.connector, &t.id_tag, now);
             }
             StationEvent::TransactionStopped(t) => {
                 let running = self.running.remove(&t.connector);
-                let mut payload = json!({
-                    // Patched with the CSMS's id when it goes out.
-                    "transactionId": t.transaction_id,
-                    "meterStop": t.meter_stop_wh.round() as i64,
-                    "timestamp": self.wall(t.at),
-                    "reason": stop_reason(&t.reason),
-                });
                 let mut data = running.as_ref().map(|r| r.data.clone()).unwrap_or_default();
-                if let Some(r) = &running {
-                    payload["idTag"] = json!(truncate(&r.id_tag, 20));
-                }
                 let end = MeterReading {
                     connector: t.connector,
                     transaction_id: Some(t.transaction_id),
@@ -951,18 +967,26 @@ impl ChargePoint {
                     coolant_temperature_c: None,
                 };
                 data.push(
-                    self.wall(t.at),
+                    self.wall_time(t.at),
                     sampled_values(
                         &end,
                         &[
                             "Energy.Active.Import.Register".to_string(),
                             "SoC".to_string(),
                         ],
-                        "Transaction.End",
+                        v16::ReadingContext::TransactionEnd,
                     ),
                 );
-                payload["transactionData"] = json!(data.into_json());
-                self.enqueue("StopTransaction", payload, t.transaction_id);
+                let stop = v16::StopTransactionRequest {
+                    // Patched with the CSMS's id when it goes out.
+                    transaction_id: t.transaction_id,
+                    meter_stop: t.meter_stop_wh.round() as i64,
+                    timestamp: self.wall_time(t.at),
+                    reason: Some(stop_reason(&t.reason)),
+                    id_tag: running.as_ref().map(|r| truncate(&r.id_tag, 20)),
+                    transaction_data: Some(data.into_meter_values()),
+                };
+                self.enqueue_message(stop, t.transaction_id);
                 self.transaction_ended_profiles(t.connector, now);
             }
             StationEvent::VehicleIdentified { connector, vin, .. } => {
@@ -1080,37 +1104,39 @@ impl ChargePoint {
                 );
                 continue;
             }
-            let sampled = sampled_values(&r, &measurands, context.name());
-            let wall = self.wall(now);
+            let sampled = sampled_values(&r, &measurands, context.message());
+            let wall = self.wall_time(now);
             if let Some(t) = running.and_then(|_| self.running.get_mut(&r.connector)) {
                 let stop_measurands = match context {
                     ReadingContext::Periodic => &self.keys.stop_txn_sampled_data,
                     ReadingContext::Clock => &self.keys.stop_txn_aligned_data,
                     ReadingContext::Trigger => &Vec::new(),
                 };
-                let stop_sampled = sampled_values(&r, stop_measurands, context.name());
-                t.data.push(wall.clone(), stop_sampled);
+                let stop_sampled = sampled_values(&r, stop_measurands, context.message());
+                t.data.push(wall, stop_sampled);
             }
             if sampled.is_empty() {
                 continue;
             }
-            let mut payload = json!({
-                "connectorId": r.connector,
-                "meterValue": [{"timestamp": wall, "sampledValue": sampled}],
-            });
+            let mut message = v16::MeterValuesRequest {
+                connector_id: i64::from(r.connector),
+                meter_value: vec![v16::MeterValue {
+                    timestamp: wall,
+                    sampled_value: sampled,
+                }],
+                transaction_id: None,
+            };
             match (running, context) {
                 // A transaction's meter values are part of its record: through the outbox.
                 (Some(tx), ReadingContext::Periodic | ReadingContext::Clock) => {
-                    payload["transactionId"] = json!(tx);
-                    self.enqueue("MeterValues", payload, tx);
+                    message.transaction_id = Some(tx);
+                    self.enqueue_message(message, tx);
                 }
                 (Some(tx), ReadingContext::Trigger) => {
-                    if let Some(csms) = self.transaction_ids.get(&tx) {
-                        payload["transactionId"] = json!(csms);
-                    }
-                    self.call_if_accepted("MeterValues", payload, Sent::Plain);
+                    message.transaction_id = self.transaction_ids.get(&tx).copied();
+                    self.send_if_accepted(message, Sent::Plain);
                 }
-                (None, _) => self.call_if_accepted("MeterValues", payload, Sent::Plain),
+                (None, _) => self.send_if_accepted(message, Sent::Plain),
             }
         }
     }
@@ -1509,68 +1535,95 @@ impl ChargePoint {
     }
 }
 
-fn status_name(s: ConnectorStatus) -> &'static str {
-    match s {
-        ConnectorStatus::Available => "Available",
-        ConnectorStatus::Preparing => "Preparing",
-        ConnectorStatus::Charging => "Charging",
-        ConnectorStatus::SuspendedEVSE => "SuspendedEVSE",
-        ConnectorStatus::SuspendedEV => "SuspendedEV",
-        ConnectorStatus::Finishing => "Finishing",
-        ConnectorStatus::Reserved => "Reserved",
-        ConnectorStatus::Unavailable => "Unavailable",
-        ConnectorStatus::Faulted => "Faulted",
-    }
-}
-
 /// A StatusNotification for `connector`. A Faulted status carries the error code, vendor error
 /// code and info from the fault table ([`crate::station::fault`]); the kind decides, not the
 /// text. A Faulted status without a known fault (none should exist) is an OtherError.
-fn status_notification(connector: u32, known: &KnownStatus, timestamp: String) -> Value {
-    let mut p = json!({
-        "connectorId": connector,
-        "status": status_name(known.status),
-        "errorCode": "NoError",
-        "timestamp": timestamp,
-    });
-    match (&known.fault, known.status) {
+fn status_notification(
+    connector: u32,
+    known: &KnownStatus,
+    timestamp: DateTime,
+) -> v16::StatusNotificationRequest {
+    let (error_code, vendor_error_code) = match (&known.fault, known.status) {
         // Any status may carry a fault: a connector charges on with a stale meter (1.6 lets a
         // non-Faulted status have an errorCode).
         (Some(fault), _) => {
             let report = fault.report();
-            p["errorCode"] = json!(report.error_code.as_str());
-            p["vendorErrorCode"] = json!(report.vendor_error_code);
+            (
+                error_code(report.error_code),
+                Some(report.vendor_error_code.to_string()),
+            )
         }
-        (None, ConnectorStatus::Faulted) => p["errorCode"] = json!("OtherError"),
-        (None, _) => {}
+        (None, ConnectorStatus::Faulted) => (v16::ChargePointErrorCode::OtherError, None),
+        (None, _) => (v16::ChargePointErrorCode::NoError, None),
+    };
+    v16::StatusNotificationRequest {
+        connector_id: i64::from(connector),
+        status: status_message(known.status),
+        error_code,
+        vendor_error_code,
+        info: known.info.as_deref().map(|i| truncate(i, 50)),
+        timestamp: Some(timestamp),
+        vendor_id: None,
     }
-    if let Some(info) = &known.info {
-        p["info"] = json!(truncate(info, 50));
+}
+
+/// The fault table's error code as 1.6 carries it.
+fn error_code(code: crate::station::fault::ChargePointErrorCode) -> v16::ChargePointErrorCode {
+    use crate::station::fault::ChargePointErrorCode as C;
+    use v16::ChargePointErrorCode as W;
+    match code {
+        C::ConnectorLockFailure => W::ConnectorLockFailure,
+        C::EVCommunicationError => W::EVCommunicationError,
+        C::GroundFailure => W::GroundFailure,
+        C::HighTemperature => W::HighTemperature,
+        C::InternalError => W::InternalError,
+        C::OtherError => W::OtherError,
+        C::OverCurrentFailure => W::OverCurrentFailure,
+        C::OverVoltage => W::OverVoltage,
+        C::PowerMeterFailure => W::PowerMeterFailure,
+        C::PowerSwitchFailure => W::PowerSwitchFailure,
+        C::UnderVoltage => W::UnderVoltage,
     }
-    p
+}
+
+/// A connector status as 1.6 carries it.
+pub(super) fn status_message(status: ConnectorStatus) -> v16::ChargePointStatus {
+    use v16::ChargePointStatus as W;
+    match status {
+        ConnectorStatus::Available => W::Available,
+        ConnectorStatus::Preparing => W::Preparing,
+        ConnectorStatus::Charging => W::Charging,
+        ConnectorStatus::SuspendedEVSE => W::SuspendedEVSE,
+        ConnectorStatus::SuspendedEV => W::SuspendedEV,
+        ConnectorStatus::Finishing => W::Finishing,
+        ConnectorStatus::Reserved => W::Reserved,
+        ConnectorStatus::Unavailable => W::Unavailable,
+        ConnectorStatus::Faulted => W::Faulted,
+    }
 }
 
 /// The station's stop reason as 1.6's StopTransaction.reason.
-fn stop_reason(r: &StopReason) -> &'static str {
+fn stop_reason(r: &StopReason) -> v16::Reason {
+    use v16::Reason as W;
     match r {
-        StopReason::VehicleRequest => "EVDisconnected",
-        StopReason::Local => "Local",
-        StopReason::Remote => "Remote",
-        StopReason::EmergencyStop => "EmergencyStop",
-        StopReason::Unplugged => "EVDisconnected",
-        StopReason::PowerLoss => "PowerLoss",
-        StopReason::Shutdown => "Reboot",
-        StopReason::DeAuthorized => "DeAuthorized",
-        StopReason::Reset { hard: true } => "HardReset",
-        StopReason::Reset { hard: false } => "SoftReset",
-        StopReason::UnlockCommand => "UnlockCommand",
+        StopReason::VehicleRequest => W::EVDisconnected,
+        StopReason::Local => W::Local,
+        StopReason::Remote => W::Remote,
+        StopReason::EmergencyStop => W::EmergencyStop,
+        StopReason::Unplugged => W::EVDisconnected,
+        StopReason::PowerLoss => W::PowerLoss,
+        StopReason::Shutdown => W::Reboot,
+        StopReason::DeAuthorized => W::DeAuthorized,
+        StopReason::Reset { hard: true } => W::HardReset,
+        StopReason::Reset { hard: false } => W::SoftReset,
+        StopReason::UnlockCommand => W::UnlockCommand,
         StopReason::VehicleFault(_)
         | StopReason::CommunicationLost(_)
         | StopReason::Incompatible(_)
         | StopReason::PowerSupplyFault(_)
         | StopReason::InsulationFailure(_)
         | StopReason::ImplausibleMeasurement(_)
-        | StopReason::ChargerFault(_) => "Other",
+        | StopReason::ChargerFault(_) => W::Other,
     }
 }
 
@@ -1629,16 +1682,20 @@ mod tests {
                 Some(fault.clone()),
                 Timestamp::ZERO,
             );
-            let p = status_notification(1, &known, "2026-12-06T23:00:00Z".into());
+            let at = DateTime::from_unix_ms(1_796_598_000_000);
+            let p = v16::Request::from(status_notification(1, &known, at))
+                .to_payload()
+                .unwrap();
             assert_eq!(p["status"], "Faulted");
             assert_eq!(p["errorCode"], code, "{fault:?}");
             assert_eq!(p["vendorErrorCode"], vendor, "{fault:?}");
             assert_eq!(p["info"], truncate(&fault.to_string(), 50));
         }
         let available = KnownStatus::new(ConnectorStatus::Available, None, None, Timestamp::ZERO);
-        let p = status_notification(0, &available, "2026-12-06T23:00:00Z".into());
-        assert_eq!(p["errorCode"], "NoError");
-        assert!(p.get("vendorErrorCode").is_none());
+        let at = DateTime::from_unix_ms(1_796_598_000_000);
+        let p = status_notification(0, &available, at);
+        assert_eq!(p.error_code, v16::ChargePointErrorCode::NoError);
+        assert!(p.vendor_error_code.is_none());
     }
 
     /// A stale DC meter does not stop the session: the Charging status carries its code.
@@ -1651,10 +1708,10 @@ mod tests {
             Some(fault),
             Timestamp::ZERO,
         );
-        let p = status_notification(1, &known, "2026-12-06T23:00:00Z".into());
-        assert_eq!(p["status"], "Charging");
-        assert_eq!(p["errorCode"], "PowerMeterFailure");
-        assert_eq!(p["vendorErrorCode"], "CD-MTR-01");
-        assert_eq!(p["info"], "DC meter stale: not answering");
+        let p = status_notification(1, &known, DateTime::from_unix_ms(1_796_598_000_000));
+        assert_eq!(p.status, v16::ChargePointStatus::Charging);
+        assert_eq!(p.error_code, v16::ChargePointErrorCode::PowerMeterFailure);
+        assert_eq!(p.vendor_error_code.as_deref(), Some("CD-MTR-01"));
+        assert_eq!(p.info.as_deref(), Some("DC meter stale: not answering"));
     }
 }
