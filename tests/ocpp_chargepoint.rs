@@ -466,6 +466,37 @@ fn an_id_tag_the_csms_refuses_ends_the_transaction() {
     }));
 }
 
+/// Issue 14: an answer that passes its schema but not its type (a transactionId beyond i64)
+/// still means the CSMS has the message: it leaves the outbox and is not sent twice.
+#[test]
+fn an_answer_beyond_its_type_still_delivers_the_transaction_message() {
+    let mut c = Csms::new();
+    let status = c.connect_and_accept();
+    c.answer(&status[0], json!({}));
+    c.event(started(3, 2, c.now));
+    let sent = c.run(Duration::ZERO);
+    let start = sent
+        .iter()
+        .find(|f| f[2] == "StartTransaction")
+        .unwrap_or_else(|| panic!("no StartTransaction in {sent:?}"))
+        .clone();
+    let text = format!(
+        r#"[3,{},{{"transactionId":9223372036854775808,"idTagInfo":{{"status":"Accepted"}}}}]"#,
+        start[1]
+    );
+    c.cp.on_text(&text, c.now);
+    let later = c.run(Duration::from_secs(120));
+    assert!(
+        !later.iter().any(|f| f[2] == "StartTransaction"),
+        "sent again: {later:?}"
+    );
+    assert!(
+        !c.disk.values().any(|r| r.action == "StartTransaction"),
+        "still in the outbox: {:?}",
+        c.disk
+    );
+}
+
 #[test]
 fn outbox_records_survive_a_restart() {
     let mut c = Csms::new();

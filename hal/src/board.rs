@@ -350,14 +350,17 @@ impl BoardIo {
         self.detection.state
     }
 
-    /// What the board's terminals carry: the last command of each mapped output, every line
-    /// the configuration does not map at rest (nothing drives it). `None` before the first
-    /// write.
+    /// What the board's terminals carry: the last command of each mapped output that its
+    /// source took and is serving; at rest a line the configuration does not map (nothing
+    /// drives it), one whose command the source refused, and one whose source reports an
+    /// error now (a module whose link is down drops its relays on its own timeout). `None`
+    /// before the first write.
     pub fn on_the_terminals(&self) -> Option<DigitalOutputs> {
         let written = self.written?;
         let mut terminals = DigitalOutputs::default();
         for m in &self.outputs {
-            m.line.set(&mut terminals, m.line.level(&written));
+            let driven = !self.refused.contains(&m.line) && m.source.last_error().is_none();
+            m.line.set(&mut terminals, driven && m.line.level(&written));
         }
         Some(terminals)
     }
@@ -651,5 +654,35 @@ mod tests {
         let terminals = io.on_the_terminals().unwrap();
         assert!(terminals.contactors && terminals.lines.sequence_1);
         assert!(!terminals.connector_lock);
+    }
+
+    #[test]
+    fn a_refused_output_rests_on_the_terminals() {
+        let points = Arc::new(Points::default());
+        let source: Arc<dyn LineSource> = points.clone();
+        let mut io = BoardIo::new(
+            1,
+            Vec::new(),
+            vec![
+                OutputMapping {
+                    line: OutputLine::Contactors,
+                    source: Arc::clone(&source),
+                    point: "missing".into(),
+                },
+                OutputMapping {
+                    line: OutputLine::ConnectorLock,
+                    source: Arc::clone(&source),
+                    point: "lock".into(),
+                },
+            ],
+        );
+        io.write(&DigitalOutputs {
+            contactors: true,
+            connector_lock: true,
+            ..DigitalOutputs::default()
+        });
+        let terminals = io.on_the_terminals().unwrap();
+        assert!(!terminals.contactors, "the source refused it");
+        assert!(terminals.connector_lock);
     }
 }

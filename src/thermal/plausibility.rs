@@ -112,11 +112,18 @@ pub struct SensorStatus {
     pub validity: Validity,
 }
 
+/// The baseline of the sustained-rate check: the allowance for noise is spent once per this
+/// window, so a ramp in steps below the allowance cannot climb faster than
+/// `max_rate_k_per_s + rate_noise_k / 1 s`.
+const RATE_WINDOW_MS: u64 = 1_000;
+
 /// The memory a rate-of-rise check needs.
 #[derive(Debug, Clone, Copy, Default)]
 pub(crate) struct SensorTracker {
     /// The last in-range value and the reading time it came with.
     last: Option<(f32, Timestamp)>,
+    /// An older value, moved on once it is [`RATE_WINDOW_MS`] old.
+    anchor: Option<(f32, Timestamp)>,
     /// When the sensor last jumped.
     jumped_at: Option<Timestamp>,
 }
@@ -143,20 +150,34 @@ impl SensorTracker {
         now: Timestamp,
     ) -> Result<f32, Validity> {
         let v = range_check(s, raw)?;
-        if let Some((prev, prev_at)) = self.last {
+        // Faster than the rate allows, beyond the noise allowance: the allowance, not the
+        // quotient, so that two readings a millisecond apart one quantisation step apart are
+        // no jump.
+        let too_fast = |(from, from_at): (f32, Timestamp)| {
+            let dt = at.saturating_since(from_at).as_secs_f32();
+            (v - from).abs() > s.max_rate_k_per_s * dt + s.rate_noise_k
+        };
+        match self.last {
             // Only a newer reading says anything about the rate (the same poll seen twice
             // does not; an older one is ignored).
-            if at > prev_at {
-                // The allowance, not the quotient: two readings a millisecond apart one
-                // quantisation step apart are no jump.
-                let dt = at.saturating_since(prev_at).as_secs_f32();
-                if (v - prev).abs() > s.max_rate_k_per_s * dt + s.rate_noise_k {
+            Some((_, prev_at)) if at <= prev_at => {}
+            Some(prev) => {
+                // A jump from the last reading, or a climb in steps each within the allowance
+                // from the window's baseline.
+                if too_fast(prev) || self.anchor.is_some_and(too_fast) {
                     self.jumped_at = Some(now);
                 }
                 self.last = Some((v, at));
+                if self.anchor.is_none_or(|(_, anchor_at)| {
+                    at.saturating_since(anchor_at).as_millis() >= u128::from(RATE_WINDOW_MS)
+                }) {
+                    self.anchor = Some((v, at));
+                }
             }
-        } else {
-            self.last = Some((v, at));
+            None => {
+                self.last = Some((v, at));
+                self.anchor = Some((v, at));
+            }
         }
         match self.jumped_at {
             Some(j)

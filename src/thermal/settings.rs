@@ -104,7 +104,8 @@ pub struct ThermalSettings {
     pub max_rate_k_per_s: f32,
     /// A change this small is never a jump, however close together the two readings came
     /// (a poll delayed by a busy board and the next one on its heels, the converter's
-    /// quantisation step), K.
+    /// quantisation step); spent once per second, so a sustained climb stays bounded at
+    /// `max_rate_k_per_s` + this per second, K.
     pub rate_noise_k: f32,
     /// A sensor that changed too fast stays implausible this long after its last jump, ms.
     pub implausible_hold_ms: u64,
@@ -370,7 +371,7 @@ impl ThermalSettings {
             "must be above hard_stop_c (a real over-temperature must not look like an open sensor)",
         )?;
         range("max_rate_k_per_s", self.max_rate_k_per_s, 0.5, 100.0)?;
-        range("rate_noise_k", self.rate_noise_k, 0.0, 10.0)?;
+        range("rate_noise_k", self.rate_noise_k, 0.0, 2.0)?;
         range_ms("implausible_hold_ms", self.implausible_hold_ms, 0, 600_000)?;
         range(
             "max_pin_disagreement_k",

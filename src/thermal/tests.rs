@@ -295,6 +295,40 @@ fn polls_on_each_others_heels_one_step_apart_are_no_jump() {
 }
 
 #[test]
+fn a_climb_in_steps_within_the_allowance_is_still_too_fast() {
+    // 0.9 K every 50 ms (18 K/s): each step within the 1 K allowance of the last reading,
+    // but over the second's baseline far beyond 10 K/s + 1 K.
+    let mut c = warmed_up(ThermalSettings::default());
+    let mut pin = 40.0;
+    let mut ms = 5_050;
+    while ms <= 6_200 {
+        pin += 0.9;
+        let r = CoolingReading {
+            pin_dc_plus_c: Some(pin),
+            ..reading(40.0, t(ms))
+        };
+        c.step(&inputs(&r, 100.0, true), t(ms));
+        ms += 50;
+    }
+    assert_eq!(validity(&c, Sensor::PinDcPlus), Validity::RateOfRise);
+    // A real climb at 8 K/s in the same steps is believed.
+    let mut c = warmed_up(ThermalSettings::default());
+    let mut pin = 40.0;
+    let mut ms = 5_100;
+    while ms <= 7_000 {
+        pin += 0.8;
+        let r = CoolingReading {
+            pin_dc_plus_c: Some(pin),
+            pin_dc_minus_c: Some(pin),
+            ..reading(40.0, t(ms))
+        };
+        c.step(&inputs(&r, 100.0, true), t(ms));
+        ms += 100;
+    }
+    assert_eq!(validity(&c, Sensor::PinDcPlus), Validity::Valid);
+}
+
+#[test]
 fn a_jump_is_implausible_for_the_hold_time() {
     let mut c = warmed_up(ThermalSettings::default());
     // 40 → 55 °C in 100 ms: 150 K/s.

@@ -39,12 +39,10 @@ impl DateTime {
         self.unix_ms
     }
 
-    /// The instant an RFC 3339 text names; `None` if it names none.
+    /// The instant an RFC 3339 text names (clamped to years 0000–9999: `0000-01-01T00:00:00
+    /// +01:00` is valid RFC 3339 and lies before them); `None` if it names none.
     pub fn parse(text: &str) -> Option<DateTime> {
-        let ms = parse_rfc3339_ms(text)?;
-        (Self::MIN_UNIX_MS..=Self::MAX_UNIX_MS)
-            .contains(&ms)
-            .then_some(DateTime { unix_ms: ms })
+        parse_rfc3339_ms(text).map(DateTime::from_unix_ms)
     }
 }
 
@@ -154,6 +152,10 @@ mod tests {
 
     #[test]
     fn a_hostile_instant_is_clamped_and_still_formats() {
+        assert_eq!(
+            DateTime::parse("0000-01-01T00:00:00+01:00"),
+            Some(DateTime::from_unix_ms(DateTime::MIN_UNIX_MS))
+        );
         for ms in [i64::MIN, i64::MAX, DateTime::MAX_UNIX_MS + 1] {
             let t = DateTime::from_unix_ms(ms);
             let text = t.to_string();

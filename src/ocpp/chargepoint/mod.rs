@@ -1317,8 +1317,30 @@ impl ChargePoint {
         let response = match v16::Response::from_payload(action, payload) {
             Ok(r) => r,
             Err(e) => {
-                tracing::warn!(action = action.as_str(), error = %e, "CSMS answer fits its schema but not its type");
-                self.on_failure(id, true, now);
+                tracing::warn!(action = action.as_str(), error = %e,
+                    "CSMS answer fits its schema but not its type");
+                self.in_flight.remove(id.as_str());
+                match sent {
+                    // Delivered all the same: sending it again would count it twice. What
+                    // the answer said (the CSMS's transaction id) is lost, as for an answer
+                    // without it.
+                    Sent::Outbox(seq) => {
+                        if self.outbox_take(seq).is_some() {
+                            self.outbox_done(seq, now);
+                        }
+                    }
+                    // An answer that cannot be read accepts nobody.
+                    Sent::Authorize { id_tag, purpose } => {
+                        let invalid = v16::IdTagInfo {
+                            status: v16::AuthorizationStatus::Invalid,
+                            expiry_date: None,
+                            parent_id_tag: None,
+                        };
+                        self.on_authorize_result(&id_tag, purpose, &invalid, now);
+                    }
+                    Sent::Boot => self.boot_due = Some(now + DEFAULT_BOOT_RETRY),
+                    Sent::Heartbeat | Sent::SignCertificate | Sent::Status | Sent::Plain => {}
+                }
                 return;
             }
         };
@@ -1335,14 +1357,9 @@ impl ChargePoint {
                 self.on_authorize_result(&id_tag, purpose, &r.id_tag_info, now)
             }
             (Sent::Outbox(seq), response) => {
-                let Some(pos) = self.outbox.iter().position(|r| r.seq == seq) else {
+                let Some(record) = self.outbox_take(seq) else {
                     return;
                 };
-                let Some(record) = self.outbox.remove(pos) else {
-                    return;
-                };
-                self.head_attempts = 0;
-                self.security_event_done(seq);
                 match response {
                     v16::Response::StartTransaction(r) => {
                         self.on_start_transaction_result(&record, &r, now)
@@ -1356,12 +1373,27 @@ impl ChargePoint {
                     }
                     _ => {}
                 }
-                self.actions.push_back(CoreAction::OutboxRemove(seq));
-                self.outbox_ready_at = Some(now);
-                self.send_outbox_head(now);
+                self.outbox_done(seq, now);
             }
             _ => {}
         }
+    }
+
+    /// The CSMS answered outbox record `seq`: out of the memory window, for what its answer
+    /// sets in motion (journaled before the record leaves the journal, [`outbox_done`]).
+    fn outbox_take(&mut self, seq: u64) -> Option<OutboxRecord> {
+        let pos = self.outbox.iter().position(|r| r.seq == seq)?;
+        let record = self.outbox.remove(pos)?;
+        self.head_attempts = 0;
+        self.security_event_done(seq);
+        Some(record)
+    }
+
+    /// ... then out of the journal, and the next record may go.
+    fn outbox_done(&mut self, seq: u64, now: Timestamp) {
+        self.actions.push_back(CoreAction::OutboxRemove(seq));
+        self.outbox_ready_at = Some(now);
+        self.send_outbox_head(now);
     }
 
     fn on_boot_result(&mut self, r: v16::BootNotificationResponse, now: Timestamp) {

@@ -92,8 +92,18 @@ impl ChargePoint {
         r: &v16::ClearChargingProfileRequest,
         now: Timestamp,
     ) {
-        // A value no profile can have matches none (rather than being read as "any").
-        let profile_id = r.id.map(|v| i32::try_from(v).unwrap_or(i32::MIN));
+        let unknown = v16::ClearChargingProfileResponse {
+            status: v16::ClearChargingProfileStatus::Unknown,
+        };
+        // An id no profile can have matches none (never read as "any").
+        let profile_id = match r.id.map(i32::try_from) {
+            None => None,
+            Some(Ok(id)) => Some(id),
+            Some(Err(_)) => {
+                self.reply(&id, unknown);
+                return;
+            }
+        };
         let connector = r
             .connector_id
             .map(|c| Self::connector_number(c).unwrap_or(u32::MAX));
