@@ -2834,21 +2834,10 @@ fn served_io_module() -> (
     (runtime, server)
 }
 
-/// Issue 16: a GB/T session charged through the board's lines on an I/O module served over
-/// Modbus TCP. The station closes the contactors by writing the module's relay, sees them
-/// closed on the auxiliary contact wired back to an input, holds the lock by its feedback,
-/// and stops at once, opening the relay, when the emergency-stop input opens mid-session.
-#[test]
-fn a_truck_charges_through_board_lines_on_a_modbus_io_module_and_the_e_stop_input_stops_it() {
-    let dir = tempfile::tempdir().unwrap();
-    let (_runtime, server) = served_io_module();
-    server.with(|dev| {
-        let plant = dev.plant_mut();
-        // The contactors' and the lock's feedback contacts, wired to their relays.
-        plant.wire("do1", "di3").unwrap();
-        plant.wire("do2", "di4").unwrap();
-    });
-    let text = format!(
+/// A station in `dir` with the served I/O module at `port` as device `cabinet-io`, and
+/// `connectors` (their tables, whose lines name it).
+fn io_module_station(dir: &Path, port: u16, connectors: &str) -> String {
+    format!(
         r#"
 [station]
 name = "bench"
@@ -2863,26 +2852,46 @@ name = "cabinet-io"
 role = "io_module"
 profile = "{IO_MODULE_PROFILE}"
 transport = {{ kind = "modbus_tcp", host = "127.0.0.1", port = {port}, unit = 1, timeout_ms = 200 }}
+{connectors}"#,
+        state = dir.join("state").display(),
+        control = dir.join("run/control.sock").display(),
+    )
+}
 
+/// Issue 16: a GB/T session charged through the board's lines on an I/O module served over
+/// Modbus TCP. The station closes the contactors by writing the module's relay, sees them
+/// closed on the auxiliary contact wired back to an input, holds the lock by its feedback,
+/// and stops at once, opening the relay, when the emergency-stop input opens mid-session.
+#[test]
+fn a_truck_charges_through_board_lines_on_a_modbus_io_module_and_the_e_stop_input_stops_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_runtime, server) = served_io_module();
+    server.with(|dev| {
+        let plant = dev.plant_mut();
+        // The contactors' and the lock's feedback contacts, wired to their relays.
+        plant.wire("do1", "di3").unwrap();
+        plant.wire("do2", "di4").unwrap();
+    });
+    let text = io_module_station(
+        dir.path(),
+        server.addr().port(),
+        r#"
 [[connectors]]
 id = 1
 protocol = "gbt"
 max_voltage = 1000
 max_current = 250
 max_power_kw = 150
-can = {{ backend = "simulated" }}
+can = { backend = "simulated" }
 [connectors.io]
-emergency_stop = {{ source = "cabinet-io", line = "di1", deadline_ms = 500 }}
-plugged = {{ source = "cabinet-io", line = "di2", deadline_ms = 500 }}
-contactors_closed = {{ source = "cabinet-io", line = "di3", deadline_ms = 500 }}
-locked = {{ source = "cabinet-io", line = "di4", deadline_ms = 500 }}
-contactors = {{ source = "cabinet-io", line = "do1" }}
-connector_lock = {{ source = "cabinet-io", line = "do2" }}
-aux_power = {{ source = "cabinet-io", line = "do3" }}
+emergency_stop = { source = "cabinet-io", line = "di1", deadline_ms = 500 }
+plugged = { source = "cabinet-io", line = "di2", deadline_ms = 500 }
+contactors_closed = { source = "cabinet-io", line = "di3", deadline_ms = 500 }
+locked = { source = "cabinet-io", line = "di4", deadline_ms = 500 }
+contactors = { source = "cabinet-io", line = "do1" }
+connector_lock = { source = "cabinet-io", line = "do2" }
+aux_power = { source = "cabinet-io", line = "do3" }
 "#,
-        state = dir.path().join("state").display(),
-        control = dir.path().join("run/control.sock").display(),
-        port = server.addr().port(),
     );
     let d = Daemon::start_with(dir.path(), &text);
     let relay = |name: &str| server.with(|dev| dev.plant().output(name));
@@ -2955,38 +2964,23 @@ fn chargerctl_hw_shows_the_board_lines_and_drives_an_output_only_on_an_inoperati
     let dir = tempfile::tempdir().unwrap();
     let (_runtime, server) = served_io_module();
     let port = server.addr().port();
-    let profile_path = IO_MODULE_PROFILE;
-    let text = format!(
+    let text = io_module_station(
+        dir.path(),
+        port,
         r#"
-[station]
-name = "bring-up"
-state_dir = "{state}"
-control_socket = "{control}"
-
-[authorization]
-mode = "free"
-
-[[devices]]
-name = "cabinet-io"
-role = "io_module"
-profile = "{profile_path}"
-transport = {{ kind = "modbus_tcp", host = "127.0.0.1", port = {port}, unit = 1, timeout_ms = 200 }}
-
 [[connectors]]
 id = 1
 protocol = "chademo"
 max_voltage = 500
 max_current = 125
 max_power_kw = 62.5
-can = {{ backend = "simulated" }}
+can = { backend = "simulated" }
 [connectors.io]
-emergency_stop = {{ source = "cabinet-io", line = "di1", deadline_ms = 500 }}
-plugged = {{ source = "cabinet-io", line = "di2", deadline_ms = 500 }}
-contactors = {{ source = "cabinet-io", line = "do1" }}
-connector_lock = {{ source = "cabinet-io", line = "do2" }}
+emergency_stop = { source = "cabinet-io", line = "di1", deadline_ms = 500 }
+plugged = { source = "cabinet-io", line = "di2", deadline_ms = 500 }
+contactors = { source = "cabinet-io", line = "do1" }
+connector_lock = { source = "cabinet-io", line = "do2" }
 "#,
-        state = dir.path().join("state").display(),
-        control = dir.path().join("run/control.sock").display(),
     );
     let d = Daemon::start_with(dir.path(), &text);
     let fresh = |d: &Daemon| -> Option<Value> {

@@ -441,8 +441,9 @@ fn unanswered_messages_are_retried_forever_and_refused_ones_set_aside() {
     assert_eq!(c.cp.outbox_len(), 2);
 }
 
-#[test]
-fn an_id_tag_the_csms_refuses_ends_the_transaction() {
+/// A registered charge point that has just sent the StartTransaction of transaction 3 on
+/// connector 2 (returned, unanswered).
+fn registered_with_a_started_transaction() -> (Csms, Value) {
     let mut c = Csms::new();
     let status = c.connect_and_accept();
     c.answer(&status[0], json!({}));
@@ -451,9 +452,16 @@ fn an_id_tag_the_csms_refuses_ends_the_transaction() {
     let start = sent
         .iter()
         .find(|f| f[2] == "StartTransaction")
-        .unwrap_or_else(|| panic!("no StartTransaction in {sent:?}"));
+        .unwrap_or_else(|| panic!("no StartTransaction in {sent:?}"))
+        .clone();
+    (c, start)
+}
+
+#[test]
+fn an_id_tag_the_csms_refuses_ends_the_transaction() {
+    let (mut c, start) = registered_with_a_started_transaction();
     c.answer(
-        start,
+        &start,
         json!({"transactionId": 11, "idTagInfo": {"status": "Blocked"}}),
     );
     c.run(Duration::ZERO);
@@ -470,16 +478,7 @@ fn an_id_tag_the_csms_refuses_ends_the_transaction() {
 /// still means the CSMS has the message: it leaves the outbox and is not sent twice.
 #[test]
 fn an_answer_beyond_its_type_still_delivers_the_transaction_message() {
-    let mut c = Csms::new();
-    let status = c.connect_and_accept();
-    c.answer(&status[0], json!({}));
-    c.event(started(3, 2, c.now));
-    let sent = c.run(Duration::ZERO);
-    let start = sent
-        .iter()
-        .find(|f| f[2] == "StartTransaction")
-        .unwrap_or_else(|| panic!("no StartTransaction in {sent:?}"))
-        .clone();
+    let (mut c, start) = registered_with_a_started_transaction();
     let text = format!(
         r#"[3,{},{{"transactionId":9223372036854775808,"idTagInfo":{{"status":"Accepted"}}}}]"#,
         start[1]
