@@ -26,7 +26,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::{json, Value};
 
 use charger_protocol::ocpp::types::DateTime;
@@ -52,34 +52,15 @@ pub enum LocalAuthError {
     DuplicateIdTag,
 }
 
-/// IdTagInfo.status (AuthorizationStatus).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum AuthorizationStatus {
-    Accepted,
-    Blocked,
-    Expired,
-    Invalid,
-    ConcurrentTx,
-}
+/// IdTagInfo.status: the generated type.
+pub use charger_protocol::ocpp::v16::AuthorizationStatus;
 
-impl AuthorizationStatus {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            AuthorizationStatus::Accepted => "Accepted",
-            AuthorizationStatus::Blocked => "Blocked",
-            AuthorizationStatus::Expired => "Expired",
-            AuthorizationStatus::Invalid => "Invalid",
-            AuthorizationStatus::ConcurrentTx => "ConcurrentTx",
-        }
-    }
-
-    /// The statuses 1.6 §3.5.2 calls "valid": Accepted and ConcurrentTx.
-    pub fn is_valid(self) -> bool {
-        matches!(
-            self,
-            AuthorizationStatus::Accepted | AuthorizationStatus::ConcurrentTx
-        )
-    }
+/// The statuses 1.6 §3.5.2 calls "valid": Accepted and ConcurrentTx.
+pub fn is_valid(status: AuthorizationStatus) -> bool {
+    matches!(
+        status,
+        AuthorizationStatus::Accepted | AuthorizationStatus::ConcurrentTx
+    )
 }
 
 /// IdTagInfo: what the CSMS (or the local list) says about one id tag.
@@ -130,13 +111,7 @@ impl IdTagInfo {
             check_id_tag(p)?;
         }
         Ok(IdTagInfo {
-            status: match w.status {
-                v16::AuthorizationStatus::Accepted => AuthorizationStatus::Accepted,
-                v16::AuthorizationStatus::Blocked => AuthorizationStatus::Blocked,
-                v16::AuthorizationStatus::Expired => AuthorizationStatus::Expired,
-                v16::AuthorizationStatus::Invalid => AuthorizationStatus::Invalid,
-                v16::AuthorizationStatus::ConcurrentTx => AuthorizationStatus::ConcurrentTx,
-            },
+            status: w.status,
             expiry_ms: w.expiry_date.map(DateTime::unix_ms),
             parent_id_tag: w.parent_id_tag.clone(),
         })
@@ -177,14 +152,14 @@ impl IdTagInfo {
 
     /// Valid (Accepted/ConcurrentTx) and not past its expiryDate.
     pub fn is_valid_at(&self, now_ms: i64) -> bool {
-        self.status.is_valid() && !self.is_expired_at(now_ms)
+        is_valid(self.status) && !self.is_expired_at(now_ms)
     }
 
     /// This info as it reads at `now_ms`: a valid status past its expiryDate becomes Expired.
     /// Blocked and Invalid stay what they are (they say more than "expired").
     pub fn at(&self, now_ms: i64) -> IdTagInfo {
         let mut i = self.clone();
-        if i.status.is_valid() && i.is_expired_at(now_ms) {
+        if is_valid(i.status) && i.is_expired_at(now_ms) {
             i.status = AuthorizationStatus::Expired;
         }
         i
@@ -785,14 +760,14 @@ pub fn decide(
     let known = lookup(list, cache, settings, id_tag, now_ms);
     if online {
         return match known {
-            Some((info, source)) if settings.local_pre_authorize && info.status.is_valid() => {
+            Some((info, source)) if settings.local_pre_authorize && is_valid(info.status) => {
                 Decision::Accept { info, source }
             }
             _ => Decision::AskCsms,
         };
     }
     match known {
-        Some((info, source)) if !info.status.is_valid() => Decision::Reject { info, source },
+        Some((info, source)) if !is_valid(info.status) => Decision::Reject { info, source },
         Some((info, source)) if settings.local_authorize_offline => {
             Decision::Accept { info, source }
         }
