@@ -1011,9 +1011,6 @@ transport = {{ kind = "modbus_tcp", host = "127.0.0.1", port = {cooling}, unit =
         }
     }
 
-    /// A connector with an `io` table reads its inputs and drives its outputs on the board's
-    /// GPIO chip (the fake backend) and its CC1 on an IIO tree, through the assembly the
-    /// daemon uses: outputs safe at open, commands written, the e-stop seen, staleness.
     /// A connector's lines on a Modbus I/O module (the shipped 8 DI / 8 DO profile): accepted
     /// by the static checks when each point is the right kind and polled within the line's
     /// deadline; each mistake names the key.
@@ -1215,6 +1212,9 @@ feedback = {{ source = "cabinet-io", {feedback} }}
         );
     }
 
+    /// A connector with an `io` table reads its inputs and drives its outputs on the board's
+    /// GPIO chip (the fake backend) and its CC1 on an IIO tree, through the assembly the
+    /// daemon uses: outputs safe at open, commands written, the e-stop seen, staleness.
     #[test]
     fn a_connector_with_an_io_table_runs_on_the_board_lines() {
         use charger_hal::gpio::fake::FakeBackend;

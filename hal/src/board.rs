@@ -418,13 +418,75 @@ impl DigitalIo for BoardIo {
     }
 }
 
+/// A [`LineSource`] for the tests of the board's I/O and matrix.
+#[cfg(test)]
+pub(crate) mod test_source {
+    #![allow(clippy::unwrap_used)]
+    use std::collections::BTreeMap;
+    use std::sync::Mutex;
+
+    use charger_protocol::Timestamp;
+
+    use crate::io::{LineError, LineSource, PointReading, PointValue};
+
+    /// A LineSource whose inputs the test sets and whose output commands it records; a point
+    /// named "missing" does not exist, and `down` refuses every command.
+    #[derive(Debug, Default)]
+    pub(crate) struct Points {
+        inputs: Mutex<BTreeMap<String, PointReading>>,
+        commands: Mutex<Vec<(String, bool)>>,
+        pub(crate) down: Mutex<bool>,
+    }
+
+    impl Points {
+        pub(crate) fn read(&self, point: &str, value: PointValue, at: u64) {
+            self.inputs.lock().unwrap().insert(
+                point.into(),
+                PointReading {
+                    value,
+                    at: Timestamp::from_millis(at),
+                },
+            );
+        }
+        pub(crate) fn commands(&self) -> Vec<(String, bool)> {
+            self.commands.lock().unwrap().clone()
+        }
+    }
+
+    impl LineSource for Points {
+        fn name(&self) -> &str {
+            "points"
+        }
+        fn input(&self, point: &str) -> Option<PointReading> {
+            self.inputs.lock().unwrap().get(point).copied()
+        }
+        fn set_output(&self, point: &str, level: bool) -> Result<(), LineError> {
+            if point == "missing" {
+                return Err(LineError::UnknownPoint {
+                    source_name: "points".into(),
+                    point: point.into(),
+                });
+            }
+            if *self.down.lock().unwrap() {
+                return Err(LineError::Device {
+                    source_name: "points".into(),
+                    reason: "not answering".into(),
+                });
+            }
+            self.commands.lock().unwrap().push((point.into(), level));
+            Ok(())
+        }
+        fn last_error(&self) -> Option<String> {
+            None
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use super::test_source::Points;
     use super::*;
-    use crate::io::LineError;
-    use std::collections::BTreeMap;
-    use std::sync::Mutex;
 
     fn ms(v: u64) -> Timestamp {
         Timestamp::from_millis(v)
@@ -563,35 +625,6 @@ mod tests {
         assert!(s.stale && s.emergency_stop);
     }
 
-    /// A LineSource whose inputs the test sets and whose output commands it records.
-    #[derive(Debug, Default)]
-    struct Points {
-        inputs: Mutex<BTreeMap<String, PointReading>>,
-        commands: Mutex<Vec<(String, bool)>>,
-    }
-
-    impl LineSource for Points {
-        fn name(&self) -> &str {
-            "points"
-        }
-        fn input(&self, point: &str) -> Option<PointReading> {
-            self.inputs.lock().unwrap().get(point).copied()
-        }
-        fn set_output(&self, point: &str, level: bool) -> Result<(), LineError> {
-            if point == "missing" {
-                return Err(LineError::UnknownPoint {
-                    source_name: "points".into(),
-                    point: point.into(),
-                });
-            }
-            self.commands.lock().unwrap().push((point.into(), level));
-            Ok(())
-        }
-        fn last_error(&self) -> Option<String> {
-            None
-        }
-    }
-
     #[test]
     fn board_io_refreshes_from_its_sources_and_writes_outputs_on_change() {
         let points = Arc::new(Points::default());
@@ -622,11 +655,7 @@ mod tests {
         assert!(io.read().stale && io.read().emergency_stop);
         io.refresh(ms(0));
         assert!(io.read().stale, "no reading yet");
-        points
-            .inputs
-            .lock()
-            .unwrap()
-            .insert("estop".into(), level(false, 10).unwrap());
+        points.read("estop", PointValue::Level(false), 10);
         io.refresh(ms(20));
         assert!(!io.read().stale && !io.read().emergency_stop);
         io.refresh(ms(111));
@@ -640,7 +669,7 @@ mod tests {
         io.write(&out);
         io.write(&out);
         assert_eq!(
-            *points.commands.lock().unwrap(),
+            points.commands(),
             vec![
                 ("k1k2".to_string(), false),
                 ("d1".to_string(), false),

@@ -186,61 +186,10 @@ impl SwitchingMatrix for BoardMatrix {
 mod tests {
     #![allow(clippy::unwrap_used, clippy::expect_used)]
     use super::*;
-    use crate::io::LineError;
-    use std::collections::BTreeMap;
-    use std::sync::Mutex;
+    use crate::board::test_source::Points;
 
     fn ms(v: u64) -> Timestamp {
         Timestamp::from_millis(v)
-    }
-
-    /// A LineSource whose inputs the test sets and whose output commands it records; a point
-    /// named "missing" does not exist, and `down` refuses every command.
-    #[derive(Debug, Default)]
-    struct Points {
-        inputs: Mutex<BTreeMap<String, PointReading>>,
-        commands: Mutex<Vec<(String, bool)>>,
-        down: Mutex<bool>,
-    }
-
-    impl Points {
-        fn read(&self, point: &str, value: PointValue, at: u64) {
-            self.inputs
-                .lock()
-                .unwrap()
-                .insert(point.into(), PointReading { value, at: ms(at) });
-        }
-        fn commands(&self) -> Vec<(String, bool)> {
-            self.commands.lock().unwrap().clone()
-        }
-    }
-
-    impl LineSource for Points {
-        fn name(&self) -> &str {
-            "points"
-        }
-        fn input(&self, point: &str) -> Option<PointReading> {
-            self.inputs.lock().unwrap().get(point).copied()
-        }
-        fn set_output(&self, point: &str, level: bool) -> Result<(), LineError> {
-            if point == "missing" {
-                return Err(LineError::UnknownPoint {
-                    source_name: "points".into(),
-                    point: point.into(),
-                });
-            }
-            if *self.down.lock().unwrap() {
-                return Err(LineError::Device {
-                    source_name: "points".into(),
-                    reason: "not answering".into(),
-                });
-            }
-            self.commands.lock().unwrap().push((point.into(), level));
-            Ok(())
-        }
-        fn last_error(&self) -> Option<String> {
-            None
-        }
     }
 
     fn lines(points: &Arc<Points>, coil: &str, feedback: &str) -> MatrixContactorLines {

@@ -85,6 +85,45 @@ impl FakeBackend {
         chip.names.iter().position(|n| n == line)
     }
 
+    /// `path`'s chip as opening it finds it (shared or mutable): a missing or failing chip is
+    /// the kernel's error.
+    fn opened<C: std::ops::Deref<Target = FakeChip>>(
+        chip: Option<C>,
+        path: &Path,
+    ) -> Result<C, GpioError> {
+        let chip = chip.ok_or_else(|| GpioError::Open {
+            chip: path.to_path_buf(),
+            reason: "No such file or directory (os error 2)".into(),
+        })?;
+        if chip.failing {
+            return Err(GpioError::Open {
+                chip: path.to_path_buf(),
+                reason: "Input/output error (os error 5)".into(),
+            });
+        }
+        Ok(chip)
+    }
+
+    /// The offset `address` names on `chip`; `beyond` is the error for an offset past its
+    /// lines (the kernel's differs between looking a line up and requesting it).
+    fn offset(
+        chip: &FakeChip,
+        path: &Path,
+        address: &LineAddress,
+        beyond: impl FnOnce(u32) -> GpioError,
+    ) -> Result<u32, GpioError> {
+        match address {
+            LineAddress::Offset(o) if (*o as usize) < chip.names.len() => Ok(*o),
+            LineAddress::Offset(o) => Err(beyond(*o)),
+            LineAddress::Name(name) => Self::offset_of(chip, name)
+                .and_then(|o| u32::try_from(o).ok())
+                .ok_or_else(|| GpioError::NoSuchLine {
+                    chip: path.to_path_buf(),
+                    name: name.clone(),
+                }),
+        }
+    }
+
     /// The outside world drives input `line` to physical `level`; an edge is queued when the
     /// line is requested with edge detection and the level changed.
     pub fn drive(&self, path: &Path, line: &str, level: bool) {
@@ -196,16 +235,7 @@ impl GpioBackend for FakeBackend {
         lines: &[LineAddress],
     ) -> Result<(ChipInfo, Vec<Result<LineInfo, GpioError>>), GpioError> {
         let chips = lock(&self.inner.chips);
-        let chip = chips.get(path).ok_or_else(|| GpioError::Open {
-            chip: path.to_path_buf(),
-            reason: "No such file or directory (os error 2)".into(),
-        })?;
-        if chip.failing {
-            return Err(GpioError::Open {
-                chip: path.to_path_buf(),
-                reason: "Input/output error (os error 5)".into(),
-            });
-        }
+        let chip = Self::opened(chips.get(path), path)?;
         let held = |offset: u32| {
             chip.request
                 .as_ref()
@@ -214,21 +244,10 @@ impl GpioBackend for FakeBackend {
         let infos = lines
             .iter()
             .map(|address| {
-                let offset = match address {
-                    LineAddress::Offset(o) if (*o as usize) < chip.names.len() => *o,
-                    LineAddress::Offset(o) => {
-                        return Err(GpioError::Io {
-                            chip: path.to_path_buf(),
-                            reason: format!("offset {o}: Invalid argument (os error 22)"),
-                        })
-                    }
-                    LineAddress::Name(name) => Self::offset_of(chip, name)
-                        .and_then(|o| u32::try_from(o).ok())
-                        .ok_or_else(|| GpioError::NoSuchLine {
-                            chip: path.to_path_buf(),
-                            name: name.clone(),
-                        })?,
-                };
+                let offset = Self::offset(chip, path, address, |o| GpioError::Io {
+                    chip: path.to_path_buf(),
+                    reason: format!("offset {o}: Invalid argument (os error 22)"),
+                })?;
                 Ok(LineInfo {
                     offset,
                     name: chip.names.get(offset as usize).cloned().unwrap_or_default(),
@@ -257,16 +276,7 @@ impl GpioBackend for FakeBackend {
         lines: &[LineConfig],
     ) -> Result<Arc<dyn GpioLines>, GpioError> {
         let mut chips = lock(&self.inner.chips);
-        let chip = chips.get_mut(path).ok_or_else(|| GpioError::Open {
-            chip: path.to_path_buf(),
-            reason: "No such file or directory (os error 2)".into(),
-        })?;
-        if chip.failing {
-            return Err(GpioError::Open {
-                chip: path.to_path_buf(),
-                reason: "Input/output error (os error 5)".into(),
-            });
-        }
+        let chip = Self::opened(chips.get_mut(path), path)?;
         if chip.request.is_some() {
             return Err(GpioError::Request {
                 chip: path.to_path_buf(),
@@ -275,21 +285,10 @@ impl GpioBackend for FakeBackend {
         }
         let mut requested = Vec::with_capacity(lines.len());
         for line in lines {
-            let offset = match &line.address {
-                LineAddress::Offset(o) if (*o as usize) < chip.names.len() => *o,
-                LineAddress::Offset(o) => {
-                    return Err(GpioError::Request {
-                        chip: path.to_path_buf(),
-                        reason: format!("offset {o} out of range"),
-                    })
-                }
-                LineAddress::Name(name) => Self::offset_of(chip, name)
-                    .and_then(|o| u32::try_from(o).ok())
-                    .ok_or_else(|| GpioError::NoSuchLine {
-                        chip: path.to_path_buf(),
-                        name: name.clone(),
-                    })?,
-            };
+            let offset = Self::offset(chip, path, &line.address, |o| GpioError::Request {
+                chip: path.to_path_buf(),
+                reason: format!("offset {o} out of range"),
+            })?;
             requested.push((offset, line.clone()));
         }
         for (offset, line) in &requested {
