@@ -87,6 +87,7 @@ fn prefill(dir: &std::path::Path, count: u64) {
                 local_transaction_id: NO_TRANSACTION,
                 refusals: 0,
                 refused: false,
+                version: charger_protocol::ocpp::OcppVersion::V16,
             })
             .unwrap();
     }

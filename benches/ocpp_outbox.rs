@@ -8,7 +8,7 @@
 
 use std::time::{Duration, Instant};
 
-use charger_protocol::ocpp::RpcConfig;
+use charger_protocol::ocpp::{OcppVersion, RpcConfig};
 use charger_protocol::Timestamp;
 use chargerd::ocpp::chargepoint::{ChargePoint, CoreAction, Identity, Keys};
 use chargerd::ocpp::meter::{MeterReading, ReadingContext};
@@ -44,9 +44,11 @@ fn persist(cp: &mut ChargePoint, store: &mut Store) {
             CoreAction::OutboxPut(r) | CoreAction::OutboxRefused(r) => {
                 store.outbox_put(&r).unwrap()
             }
-            CoreAction::OutboxLoad { after_seq, limit } => {
-                cp.outbox_loaded(store.outbox_after(after_seq, limit).unwrap())
-            }
+            CoreAction::OutboxLoad { after_seq, limit } => cp.outbox_loaded(
+                store
+                    .outbox_after(OcppVersion::V16, after_seq, limit)
+                    .unwrap(),
+            ),
             CoreAction::OutboxRemove(seq) => store.outbox_remove(seq).unwrap(),
             CoreAction::TransactionIdAssigned { local, csms } => {
                 store.set_csms_transaction_id(local, csms).unwrap()

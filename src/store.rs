@@ -17,6 +17,7 @@
 
 use std::path::{Path, PathBuf};
 
+use charger_protocol::ocpp::OcppVersion;
 use charger_protocol::StopReason;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::{Deserialize, Serialize};
@@ -125,6 +126,9 @@ const MIGRATIONS: &[&str] = &[
         cause          TEXT NOT NULL
     );
     CREATE INDEX meter_gaps_transaction ON meter_gaps(transaction_id, id);",
+    // 5: the OCPP version an outbox record is written in (its subprotocol name): a record
+    // goes out only on a connection that speaks it.
+    "ALTER TABLE ocpp_outbox ADD COLUMN version TEXT NOT NULL DEFAULT 'ocpp1.6';",
 ];
 
 /// A journal row, as `chargerctl sessions` shows it.
@@ -188,6 +192,14 @@ pub struct OutboxRecord {
     pub refusals: u32,
     /// Moved aside after too many refusals; never sent again automatically.
     pub refused: bool,
+    /// The version the message is written in; it goes out only on a connection speaking it.
+    #[serde(default = "version_of_old_records")]
+    pub version: OcppVersion,
+}
+
+/// Records written before the outbox knew versions are 1.6 ones.
+fn version_of_old_records() -> OcppVersion {
+    OcppVersion::V16
 }
 
 /// How an export hides personal data; the diagnostics archive's masker
@@ -778,8 +790,9 @@ impl Store {
     /// Persist (insert or replace) an OCPP outbox record. Called before the record is sent.
     pub fn outbox_put(&mut self, r: &OutboxRecord) -> Result<(), StoreError> {
         self.conn.execute(
-            "INSERT INTO ocpp_outbox (seq, action, payload, local_transaction_id, refusals, refused)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+            "INSERT INTO ocpp_outbox (seq, action, payload, local_transaction_id, refusals, refused,
+                 version)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
              ON CONFLICT(seq) DO UPDATE SET payload = excluded.payload,
                  refusals = excluded.refusals, refused = excluded.refused",
             params![
@@ -788,7 +801,8 @@ impl Store {
                 serde_json::to_string(&r.payload)?,
                 r.local_transaction_id,
                 r.refusals,
-                r.refused
+                r.refused,
+                r.version.subprotocol()
             ],
         )?;
         Ok(())
@@ -803,19 +817,27 @@ impl Store {
         Ok(())
     }
 
-    /// Every record still in the outbox, in sending order.
+    /// Every record still in the outbox, in sending order, whatever its version.
     pub fn outbox(&self) -> Result<Vec<OutboxRecord>, StoreError> {
-        self.outbox_after(0, usize::MAX)
+        let mut all = self.outbox_after(OcppVersion::V16, 0, usize::MAX)?;
+        all.extend(self.outbox_after(OcppVersion::V201, 0, usize::MAX)?);
+        all.sort_by_key(|r| r.seq);
+        Ok(all)
     }
 
-    /// Up to `limit` records with `seq > after`, in sending order.
-    pub fn outbox_after(&self, after: u64, limit: usize) -> Result<Vec<OutboxRecord>, StoreError> {
+    /// Up to `limit` records of `version` with `seq > after`, in sending order.
+    pub fn outbox_after(
+        &self,
+        version: OcppVersion,
+        after: u64,
+        limit: usize,
+    ) -> Result<Vec<OutboxRecord>, StoreError> {
         let mut stmt = self.conn.prepare_cached(
             "SELECT seq, action, payload, local_transaction_id, refusals, refused
-             FROM ocpp_outbox WHERE seq > ?1 ORDER BY seq LIMIT ?2",
+             FROM ocpp_outbox WHERE seq > ?1 AND version = ?3 ORDER BY seq LIMIT ?2",
         )?;
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        let rows = stmt.query_map(params![after as i64, limit], |r| {
+        let rows = stmt.query_map(params![after as i64, limit, version.subprotocol()], |r| {
             Ok((
                 r.get::<_, i64>(0)?,
                 r.get::<_, String>(1)?,
@@ -835,22 +857,42 @@ impl Store {
                 local_transaction_id,
                 refusals,
                 refused,
+                version,
             });
         }
         Ok(out)
     }
 
-    /// How many records the outbox holds, and the highest sequence number (0 if empty).
-    pub fn outbox_stats(&self) -> Result<(usize, u64), StoreError> {
-        let (count, max): (i64, Option<i64>) =
-            self.conn
-                .query_row("SELECT COUNT(*), MAX(seq) FROM ocpp_outbox", [], |r| {
-                    Ok((r.get(0)?, r.get(1)?))
-                })?;
+    /// How many records of `version` the outbox holds, and the highest sequence number of
+    /// any version (0 if empty): sequence numbers are shared, so that a core never reuses one
+    /// the other version's records hold.
+    pub fn outbox_stats(&self, version: OcppVersion) -> Result<(usize, u64), StoreError> {
+        let (count, max): (i64, Option<i64>) = self.conn.query_row(
+            "SELECT (SELECT COUNT(*) FROM ocpp_outbox WHERE version = ?1), MAX(seq) FROM ocpp_outbox",
+            params![version.subprotocol()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         Ok((
             usize::try_from(count).unwrap_or(0),
             max.map_or(0, |m| u64::try_from(m).unwrap_or(0)),
         ))
+    }
+
+    /// Records not refused, by version: what waits for a connection speaking each.
+    pub fn outbox_waiting(&self) -> Result<Vec<(OcppVersion, usize)>, StoreError> {
+        let mut stmt = self.conn.prepare_cached(
+            "SELECT version, COUNT(*) FROM ocpp_outbox WHERE refused = 0 GROUP BY version",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (version, count) = row?;
+            // A version this release does not know cannot be sent; it is not waiting for us.
+            if let Some(v) = OcppVersion::from_subprotocol(&version) {
+                out.push((v, usize::try_from(count).unwrap_or(0)));
+            }
+        }
+        Ok(out)
     }
 
     pub fn set_csms_transaction_id(&mut self, local: i64, csms: i64) -> Result<(), StoreError> {
@@ -1460,6 +1502,7 @@ mod tests {
             local_transaction_id: 1,
             refusals: 0,
             refused: false,
+            version: OcppVersion::V16,
         })
         .unwrap();
         drop(s);
@@ -1521,6 +1564,7 @@ mod tests {
             local_transaction_id: 3,
             refusals: 0,
             refused: false,
+            version: OcppVersion::V16,
         }
     }
 
@@ -1584,7 +1628,7 @@ mod tests {
         };
         assert_eq!(rows("ocpp_outbox"), 2, "{recovery:?}");
         assert_eq!(rows("transactions"), 1, "{recovery:?}");
-        let out = s.outbox_after(0, 10).unwrap();
+        let out = s.outbox_after(OcppVersion::V16, 0, 10).unwrap();
         assert_eq!(
             out.iter().map(|r| r.action.as_str()).collect::<Vec<_>>(),
             ["StartTransaction", "MeterValues"]
@@ -1626,7 +1670,7 @@ mod tests {
         assert!(recovery.is_some());
         s.outbox_put(&outbox_record(1_000, "StopTransaction"))
             .unwrap();
-        assert!(s.outbox_after(0, 1_000).unwrap().len() <= 201);
+        assert!(s.outbox_after(OcppVersion::V16, 0, 1_000).unwrap().len() <= 201);
     }
 
     #[test]
@@ -1640,6 +1684,7 @@ mod tests {
             local_transaction_id: 3,
             refusals: 0,
             refused: false,
+            version: OcppVersion::V16,
         };
         {
             let mut s = Store::open(&path).unwrap();

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-use charger_protocol::ocpp::v16;
+use charger_protocol::ocpp::{v16, OcppVersion};
 use charger_protocol::{StopReason, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -40,6 +40,7 @@ use super::settings::{
     TransferTrust, UploadMethodSetting,
 };
 use super::transfer::{self, ArchiveEntry, ArchiveLimits, TransferSettings, UploadMethod};
+use super::v201::{self, ChargingStation};
 use crate::files::{read_private, write_private};
 use crate::station::{ConnectorSnapshot, StationCommand, StationEvent, TransactionStop};
 use crate::store::{InterruptedTransaction, Store, StoreError};
@@ -129,6 +130,12 @@ pub struct OcppStatus {
     pub security_events_dropped: u64,
     pub local_list_version: i32,
     pub traffic: Traffic,
+    /// The OCPP version spoken (on the last connection, or the one first offered).
+    #[serde(default)]
+    pub version: String,
+    /// Messages queued in the other version, waiting for a connection that speaks it.
+    #[serde(default)]
+    pub other_version_waiting: usize,
 }
 
 /// Where the client keeps its files.
@@ -186,6 +193,8 @@ pub struct StartFailure {
 /// What [`OcppClient::start`] restored before the link runs.
 struct Prepared {
     cp: ChargePoint,
+    v201: ChargingStation,
+    active: OcppVersion,
     client_section: OcppSection,
     paths: Paths,
     certificates: CertificateStore,
@@ -195,7 +204,14 @@ struct Prepared {
 /// The daemon's OCPP client. See the module documentation.
 #[derive(Debug)]
 pub struct OcppClient {
+    /// The OCPP 1.6 core and the 2.0.1 core. Both follow the station; the one of the version
+    /// the connection speaks (`active`) talks to the CSMS and starts transactions. A
+    /// transaction ends in the version it started in.
     cp: ChargePoint,
+    v201: ChargingStation,
+    active: OcppVersion,
+    /// The versions last asked to be offered first (see [`OcppClient::prefer_versions`]).
+    offered_first: Vec<OcppVersion>,
     section: OcppSection,
     paths: Paths,
     certificates: CertificateStore,
@@ -253,6 +269,8 @@ impl OcppClient {
         };
         let Prepared {
             cp,
+            v201,
+            active,
             client_section,
             paths,
             certificates,
@@ -261,6 +279,9 @@ impl OcppClient {
         let (inputs, inputs_rx) = mpsc::channel(256);
         let mut client = OcppClient {
             cp,
+            v201,
+            active,
+            offered_first: Vec::new(),
             section: client_section,
             paths,
             certificates,
@@ -282,6 +303,7 @@ impl OcppClient {
             }));
         }
         client.persist_actions(&mut Vec::new());
+        client.prefer_versions();
         Ok((client, inputs_rx))
     }
 
@@ -363,64 +385,107 @@ impl OcppClient {
             firmware_version: policy.running_version.clone(),
         };
         let mut cp = ChargePoint::new(
-            identity,
+            identity.clone(),
             keys,
             section.rpc_config(super::link::os_random_u64()),
             unix_ms_now,
             now,
         );
-        let (count, max_seq) = store.outbox_stats()?;
-        let head = store.outbox_after(0, super::chargepoint::OUTBOX_WINDOW)?;
+        let facts = v201::device_model::Facts {
+            vendor: identity.vendor.clone(),
+            model: identity.model.clone(),
+            firmware_version: policy.running_version.clone(),
+            identity: section.charge_point_id.clone(),
+            security_profile: cp.keys().security_profile,
+            message_timeout: Duration::from_secs(section.call_timeout_s),
+            ping_interval: section.ping_interval().unwrap_or_default(),
+            evses: u32::try_from(connectors.len()).unwrap_or(u32::MAX),
+        };
+        let mut v201 = ChargingStation::new(
+            identity,
+            facts,
+            section.rpc_config(super::link::os_random_u64()),
+            unix_ms_now,
+            now,
+        );
+        let window = super::chargepoint::OUTBOX_WINDOW;
+        let (count, max_seq) = store.outbox_stats(OcppVersion::V16)?;
+        let head = store.outbox_after(OcppVersion::V16, 0, window)?;
         let more = count.saturating_sub(head.len());
         cp.restore_outbox(head, more, max_seq, store.csms_transaction_ids()?);
+        let (count, max_seq) = store.outbox_stats(OcppVersion::V201)?;
+        let head = store.outbox_after(OcppVersion::V201, 0, window)?;
+        let more = count.saturating_sub(head.len());
+        v201.restore_outbox(head, more, max_seq);
+        v201.set_ratings(ratings.clone());
         cp.set_ratings(ratings);
+        // The version spoken until a connection says otherwise: the configured one, or with
+        // `auto` the first offered that has messages waiting (else the newest).
+        let offered = section.ocpp_versions();
+        let waiting = store.outbox_waiting()?;
+        let active = offered
+            .iter()
+            .copied()
+            .find(|v| waiting.iter().any(|(w, n)| w == v && *n > 0))
+            .or_else(|| offered.first().copied())
+            .unwrap_or(OcppVersion::V16);
         cp.set_firmware_policy(policy);
         let pending_key = restore_pending_key(&paths, store);
         for (name, value) in store.ocpp_state()? {
             match name.as_str() {
                 "client_certificate" | LEGACY_PENDING_KEY_ROW => {}
+                n if n.starts_with("v201_") => v201.restore_state(n, &value),
                 _ => cp.restore_state(&name, &value),
             }
         }
         for c in connectors {
-            cp.on_station_event(
-                &StationEvent::StatusChanged {
-                    connector: c.id,
-                    status: c.status,
-                    info: c.status_info.clone(),
-                    fault: c.status_fault.clone(),
-                    at: now,
-                },
-                now,
-            );
+            let status = StationEvent::StatusChanged {
+                connector: c.id,
+                status: c.status,
+                info: c.status_info.clone(),
+                fault: c.status_fault.clone(),
+                at: now,
+            };
+            cp.on_station_event(&status, now);
+            v201.on_station_event(&status, now);
         }
         for t in interrupted {
-            cp.on_station_event(
-                &StationEvent::TransactionStopped(TransactionStop {
-                    transaction_id: t.transaction_id,
-                    connector: t.connector,
-                    meter_stop_wh: t.meter_wh,
-                    reason: StopReason::PowerLoss,
-                    faults: Vec::new(),
-                    meter_gaps: Vec::new(),
-                    soc_percent: None,
-                    at: now,
-                }),
-                now,
-            );
+            // Its end is told in the version its start was.
+            let event = StationEvent::TransactionStopped(TransactionStop {
+                transaction_id: t.transaction_id,
+                connector: t.connector,
+                meter_stop_wh: t.meter_wh,
+                reason: StopReason::PowerLoss,
+                faults: Vec::new(),
+                meter_gaps: Vec::new(),
+                soc_percent: None,
+                at: now,
+            });
+            if v201.owns_transaction(t.transaction_id) {
+                v201.on_station_event(&event, now);
+            } else {
+                cp.on_station_event(&event, now);
+            }
         }
-        cp.security_event(SecurityEvent::StartupOfTheDevice, None, now);
+        match active {
+            OcppVersion::V16 => cp.security_event(SecurityEvent::StartupOfTheDevice, None, now),
+            OcppVersion::V201 => v201.security_event("StartupOfTheDevice", None, now),
+        }
         for key in dropped {
-            cp.security_event(
-                SecurityEvent::InvalidPersistedSetting,
-                Some(format!(
-                    "configuration key {key} out of range; default kept"
-                )),
-                now,
-            );
+            let info = format!("configuration key {key} out of range; default kept");
+            match active {
+                OcppVersion::V16 => {
+                    cp.security_event(SecurityEvent::InvalidPersistedSetting, Some(info), now)
+                }
+                OcppVersion::V201 => {
+                    v201.security_event("InvalidPersistedSetting", Some(info), now)
+                }
+            }
         }
         Ok(Prepared {
             cp,
+            v201,
+            active,
             client_section,
             paths,
             certificates,
@@ -477,7 +542,7 @@ impl OcppClient {
         }
         self.last_disconnect = Some(format!("link task {why}"));
         if self.connection.take().is_some() {
-            self.cp.on_disconnected(now);
+            self.on_disconnected(now);
         }
         if let Err(e) = self.spawn_link() {
             tracing::error!(error = %e, "OCPP link could not be restarted");
@@ -563,10 +628,17 @@ impl OcppClient {
             LinkEvent::Connected {
                 connection,
                 url,
+                version,
                 security_profile,
-                ..
             } => {
-                tracing::info!(%url, "connected to the CSMS");
+                tracing::info!(%url, %version, "connected to the CSMS");
+                if version != self.active {
+                    // What the other version queued stays in the journal, offered first on
+                    // later connections until a CSMS speaking it takes it.
+                    tracing::warn!(from = %self.active, to = %version,
+                        "the CSMS chose another OCPP version; switching");
+                    self.active = version;
+                }
                 self.connection = Some(connection);
                 if security_profile.uses_basic_auth() {
                     // The CSMS took the current key: the previous one is no longer needed.
@@ -576,11 +648,17 @@ impl OcppClient {
                     url,
                     security_profile: security_profile.as_u8(),
                 };
-                self.cp.on_connected(endpoint, now);
+                match self.active {
+                    OcppVersion::V16 => self.cp.on_connected(endpoint, now),
+                    OcppVersion::V201 => self.v201.on_connected(endpoint, now),
+                }
             }
-            LinkEvent::Text(text) => self.cp.on_text(&text, now),
+            LinkEvent::Text(text) => match self.active {
+                OcppVersion::V16 => self.cp.on_text(&text, now),
+                OcppVersion::V201 => self.v201.on_text(&text, now),
+            },
             LinkEvent::AuthorizationKeyFellBack => {
-                self.cp.security_event(
+                self.security_event(
                     SecurityEvent::FailedToAuthenticateAtCentralSystem,
                     Some(
                         "the CSMS refused the new AuthorizationKey (HTTP 401); the previous key is used"
@@ -596,7 +674,7 @@ impl OcppClient {
                 // Once per run of the same failure, not once per reconnect attempt: a CSMS with
                 // a bad certificate must not fill the outbox with the same event all night.
                 if why.contains("certificate") && self.last_disconnect.as_deref() != Some(&why) {
-                    self.cp.security_event(
+                    self.security_event(
                         SecurityEvent::InvalidCentralSystemCertificate,
                         Some(why.clone()),
                         now,
@@ -604,13 +682,47 @@ impl OcppClient {
                 }
                 self.last_disconnect = Some(why);
                 self.connection = None;
-                self.cp.on_disconnected(now);
+                self.on_disconnected(now);
             }
         }
     }
 
+    fn on_disconnected(&mut self, now: Timestamp) {
+        match self.active {
+            OcppVersion::V16 => self.cp.on_disconnected(now),
+            OcppVersion::V201 => self.v201.on_disconnected(now),
+        }
+    }
+
+    /// A security event, in the version spoken.
+    fn security_event(&mut self, event: SecurityEvent, info: Option<String>, now: Timestamp) {
+        match self.active {
+            OcppVersion::V16 => self.cp.security_event(event, info, now),
+            OcppVersion::V201 => self.v201.security_event(event.name(), info, now),
+        }
+    }
+
+    /// Statuses go to both cores (each reports them when it speaks); a transaction starts in
+    /// the version spoken and ends in the one it started in.
     pub fn on_station_event(&mut self, event: &StationEvent, now: Timestamp) {
-        self.cp.on_station_event(event, now);
+        let owner = match event {
+            StationEvent::StatusChanged { .. } => {
+                self.cp.on_station_event(event, now);
+                self.v201.on_station_event(event, now);
+                return;
+            }
+            StationEvent::TransactionStopped(t) if self.v201.owns_transaction(t.transaction_id) => {
+                OcppVersion::V201
+            }
+            StationEvent::TransactionStopped(t) if self.cp.owns_transaction(t.transaction_id) => {
+                OcppVersion::V16
+            }
+            _ => self.active,
+        };
+        match owner {
+            OcppVersion::V16 => self.cp.on_station_event(event, now),
+            OcppVersion::V201 => self.v201.on_station_event(event, now),
+        }
     }
 
     pub fn command_outcome(
@@ -619,6 +731,10 @@ impl OcppClient {
         result: &Result<crate::station::CommandOutcome, crate::station::CommandError>,
     ) {
         use crate::station::CommandOutcome;
+        if matches!(reply.kind, super::chargepoint::ReplyKind::V201(_)) {
+            self.v201.command_outcome(reply, result);
+            return;
+        }
         let (accepted, scheduled, refusal) = match result {
             Ok(CommandOutcome::AvailabilityScheduled) => (true, true, None),
             Ok(_) => (true, false, None),
@@ -633,7 +749,19 @@ impl OcppClient {
         context: ReadingContext,
         now: Timestamp,
     ) {
-        self.cp.on_meter_readings(readings, context, now);
+        // Each reading to the core whose transaction it is, the rest to the version spoken.
+        let (v201, v16): (Vec<MeterReading>, Vec<MeterReading>) =
+            readings.into_iter().partition(|r| match r.transaction_id {
+                Some(t) if self.v201.owns_transaction(t) => true,
+                Some(t) if self.cp.owns_transaction(t) => false,
+                _ => self.active == OcppVersion::V201,
+            });
+        if !v16.is_empty() {
+            self.cp.on_meter_readings(v16, context, now);
+        }
+        if !v201.is_empty() {
+            self.v201.on_meter_readings(v201, context, now);
+        }
     }
 
     /// A start with an id tag from the station side, authorized the OCPP way.
@@ -643,12 +771,17 @@ impl OcppClient {
         id_tag: &str,
         now: Timestamp,
     ) -> StartDecision {
-        self.cp.authorize_start(connector, id_tag, now)
+        match self.active {
+            OcppVersion::V16 => self.cp.authorize_start(connector, id_tag, now),
+            OcppVersion::V201 => self.v201.authorize_start(connector, id_tag, now),
+        }
     }
 
     /// Local starts the CSMS refused (Authorize): (connector, id tag, why).
     pub fn take_refused_starts(&mut self) -> Vec<(u32, String, String)> {
-        self.cp.take_refused_starts()
+        let mut refused = self.cp.take_refused_starts();
+        refused.extend(self.v201.take_refused_starts());
+        refused
     }
 
     pub fn status(&self) -> OcppStatus {
@@ -661,17 +794,36 @@ impl OcppClient {
             security_profile: self.cp.keys().security_profile,
             connected: self.connection.is_some(),
             last_disconnect: self.last_disconnect.clone(),
-            registration: format!("{:?}", self.cp.registration()),
-            outbox_depth: self.cp.outbox_len(),
-            refused_messages: self.cp.refused_count(),
+            registration: format!(
+                "{:?}",
+                match self.active {
+                    OcppVersion::V16 => self.cp.registration(),
+                    OcppVersion::V201 => self.v201.registration(),
+                }
+            ),
+            outbox_depth: self.outbox_len(),
+            refused_messages: self.cp.refused_count() + self.v201.refused_count(),
             security_events_dropped: self.cp.security_events_dropped(),
             local_list_version: self.cp.local_list_version(),
-            traffic: self.cp.traffic().clone(),
+            traffic: match self.active {
+                OcppVersion::V16 => self.cp.traffic().clone(),
+                OcppVersion::V201 => self.v201.traffic().clone(),
+            },
+            version: self.active.to_string(),
+            other_version_waiting: match self.active {
+                OcppVersion::V16 => self.v201.waiting(),
+                OcppVersion::V201 => self.cp.waiting(),
+            },
         }
     }
 
     /// Configuration keys for `chargerctl config get`: (key, value, readonly).
+    /// With 2.0.1 spoken, the device model's variables, named
+    /// `Component[:evse]/Variable[/instance]`.
     pub fn configuration(&self) -> Vec<(String, Option<String>, bool)> {
+        if self.active == OcppVersion::V201 {
+            return self.v201.variables();
+        }
         self.cp
             .keys()
             .list()
@@ -689,6 +841,9 @@ impl OcppClient {
     ) -> Result<(), String> {
         // What the change sets in motion (persisting it first) is carried out by the pump the
         // daemon runs before it answers.
+        if self.active == OcppVersion::V201 {
+            return self.v201.local_set_variable(key, value, now);
+        }
         self.cp.local_change_configuration(key, value, now)
     }
 
@@ -696,9 +851,17 @@ impl OcppClient {
     /// must do.
     pub fn pump(&mut self, now: Timestamp) -> Vec<ClientRequest> {
         self.cp.update(now);
+        self.v201.update(now);
         let mut requests = Vec::new();
         self.persist_actions(&mut requests);
-        while let Some(text) = self.cp.poll_text(now) {
+        loop {
+            let text = match self.active {
+                OcppVersion::V16 => self.cp.poll_text(now),
+                OcppVersion::V201 => self.v201.poll_text(now),
+            };
+            let Some(text) = text else {
+                break;
+            };
             match self.connection {
                 Some(connection) => {
                     if self
@@ -714,16 +877,40 @@ impl OcppClient {
         }
         // Answers to the CSMS may have produced more persistence (e.g. a removed record).
         self.persist_actions(&mut requests);
+        self.prefer_versions();
         requests
     }
 
-    /// When the core next needs a pump even without events.
+    /// With `auto`, offer first the version whose messages wait (or whose transaction runs),
+    /// so that they reach a CSMS that speaks both; the link keeps to the configured versions.
+    fn prefer_versions(&mut self) {
+        let mut first = Vec::new();
+        if self.cp.waiting() > 0 {
+            first.push(OcppVersion::V16);
+        }
+        if self.v201.waiting() > 0 {
+            first.push(OcppVersion::V201);
+        }
+        // Both waiting: the version spoken first, the other next time.
+        first.sort_by_key(|v| *v != self.active);
+        if first != self.offered_first {
+            let _ = self
+                .commands
+                .send(LinkCommand::PreferVersions(first.clone()));
+            self.offered_first = first;
+        }
+    }
+
+    /// When the cores next need a pump even without events.
     pub fn poll_timeout(&self) -> Option<Timestamp> {
-        self.cp.poll_timeout()
+        [self.cp.poll_timeout(), self.v201.poll_timeout()]
+            .into_iter()
+            .flatten()
+            .min()
     }
 
     pub fn outbox_len(&self) -> usize {
-        self.cp.outbox_len()
+        self.cp.outbox_len() + self.v201.outbox_len()
     }
 
     /// Persist what is pending, then close the WebSocket properly (a Close frame, not a
@@ -739,7 +926,14 @@ impl OcppClient {
     }
 
     fn persist_actions(&mut self, requests: &mut Vec<ClientRequest>) {
-        while let Some(action) = self.cp.poll_action() {
+        loop {
+            let (action, version) = match self.cp.poll_action() {
+                Some(a) => (a, OcppVersion::V16),
+                None => match self.v201.poll_action() {
+                    Some(a) => (a, OcppVersion::V201),
+                    None => break,
+                },
+            };
             let result = match action {
                 CoreAction::OutboxPut(r) | CoreAction::OutboxRefused(r) => {
                     if r.action == "SecurityEventNotification" && r.refusals == 0 && !r.refused {
@@ -754,13 +948,22 @@ impl OcppClient {
                 }
                 CoreAction::OutboxRemove(seq) => self.store.outbox_remove(seq),
                 CoreAction::OutboxLoad { after_seq, limit } => {
-                    match self.store.outbox_after(after_seq, limit) {
-                        Ok(records) => {
+                    let loaded = self.store.outbox_after(version, after_seq, limit);
+                    match (version, loaded) {
+                        (OcppVersion::V16, Ok(records)) => {
                             self.cp.outbox_loaded(records);
                             Ok(())
                         }
-                        Err(e) => {
+                        (OcppVersion::V201, Ok(records)) => {
+                            self.v201.outbox_loaded(records);
+                            Ok(())
+                        }
+                        (OcppVersion::V16, Err(e)) => {
                             self.cp.outbox_load_failed();
+                            Err(e)
+                        }
+                        (OcppVersion::V201, Err(e)) => {
+                            self.v201.outbox_load_failed();
                             Err(e)
                         }
                     }

@@ -70,7 +70,7 @@ const CLOSE_GRACE: Duration = Duration::from_secs(2);
 /// What the link tells its owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LinkEvent {
-    /// A connection is up, with `ocpp1.6` accepted by the CSMS.
+    /// A connection is up, with one of the offered subprotocols accepted by the CSMS.
     Connected {
         connection: ConnectionId,
         /// The full URL, identity included (no secret in it).
@@ -113,6 +113,9 @@ pub enum LinkCommand {
     /// gave at run time), taken from `config`; they apply from the next connection. The
     /// security profile, URL and timing stay as they are.
     UpdateCredentials { config: Box<LinkConfig> },
+    /// Offer these versions first from the next connection on (see
+    /// [`LinkConfig::prefer_versions`]).
+    PreferVersions(Vec<OcppVersion>),
     /// Close the connection cleanly and end the task.
     Shutdown,
 }
@@ -201,7 +204,8 @@ pub struct LinkConfig {
     pub seed: u64,
     csms: CsmsUrl,
     charge_point_id: String,
-    version: OcppVersion,
+    /// The subprotocols offered, in order of preference (never empty).
+    versions: Vec<OcppVersion>,
     security_profile: SecurityProfile,
     authorization_key: Option<AuthorizationKey>,
     /// The key `authorization_key` replaced, until a connection with the new one succeeds.
@@ -263,7 +267,7 @@ impl LinkConfig {
             seed: os_random_u64(),
             csms,
             charge_point_id: section.charge_point_id.clone(),
-            version: section.ocpp_version(),
+            versions: section.ocpp_versions(),
             security_profile: section.security_profile,
             authorization_key: creds.authorization_key,
             previous_authorization_key: creds.previous_authorization_key,
@@ -279,6 +283,29 @@ impl LinkConfig {
 
     pub fn security_profile(&self) -> SecurityProfile {
         self.security_profile
+    }
+
+    /// Offer the configured versions in this order from the next connection on: the owner
+    /// puts first the version whose messages wait to be sent. Versions not configured are
+    /// left out; ones it does not name keep their place after the ones it does.
+    pub fn prefer_versions(&mut self, first: &[OcppVersion]) {
+        let mut order: Vec<OcppVersion> = first
+            .iter()
+            .copied()
+            .filter(|v| self.versions.contains(v))
+            .collect();
+        order.dedup();
+        for v in &self.versions {
+            if !order.contains(v) {
+                order.push(*v);
+            }
+        }
+        self.versions = order;
+    }
+
+    /// The subprotocols offered, in order.
+    pub fn versions(&self) -> &[OcppVersion] {
+        &self.versions
     }
 }
 
@@ -367,7 +394,7 @@ enum Flow {
 }
 
 enum Attempt {
-    Connected(Box<Ws>),
+    Connected(Box<Ws>, OcppVersion),
     Failed(ConnectError),
     Restart,
     Stop,
@@ -446,7 +473,7 @@ impl Link {
                         return;
                     }
                 }
-                Attempt::Connected(ws) => {
+                Attempt::Connected(ws, version) => {
                     self.last_connection += 1;
                     let connection = self.last_connection;
                     if self.profile.uses_basic_auth() {
@@ -457,14 +484,14 @@ impl Link {
                     tracing::info!(
                         connection,
                         url = %url,
-                        version = %self.cfg.version,
+                        %version,
                         security_profile = %self.profile,
                         "connected to the CSMS"
                     );
                     let event = LinkEvent::Connected {
                         connection,
                         url: url.clone(),
-                        version: self.cfg.version,
+                        version,
                         security_profile: self.profile,
                     };
                     if !self.emit(event).await {
@@ -527,7 +554,7 @@ impl Link {
         loop {
             tokio::select! {
                 result = &mut connecting => return match result {
-                    Ok(Ok(ws)) => Attempt::Connected(Box::new(ws)),
+                    Ok(Ok((ws, version))) => Attempt::Connected(Box::new(ws), version),
                     Ok(Err(e)) => Attempt::Failed(e),
                     Err(_) => Attempt::Failed(ConnectError::Timeout(limit)),
                 },
@@ -560,6 +587,10 @@ impl Link {
             }
             Some(LinkCommand::UpdateCredentials { config }) => {
                 self.update_credentials(*config);
+                Flow::Continue
+            }
+            Some(LinkCommand::PreferVersions(first)) => {
+                self.cfg.prefer_versions(&first);
                 Flow::Continue
             }
         }
@@ -643,7 +674,7 @@ impl Link {
         ConnectParams {
             csms: self.cfg.csms.clone(),
             path: self.cfg.csms.path_for(&self.cfg.charge_point_id),
-            version: self.cfg.version,
+            versions: self.cfg.versions.clone(),
             authorization: authorization.map(Secret),
             tls,
             ws_config,
@@ -704,6 +735,9 @@ impl Link {
                     }
                     Some(LinkCommand::UpdateCredentials { config }) => {
                         self.update_credentials(*config);
+                    }
+                    Some(LinkCommand::PreferVersions(first)) => {
+                        self.cfg.prefer_versions(&first);
                     }
                     Some(LinkCommand::Send { connection: target, text }) => {
                         if target != connection {
@@ -910,7 +944,7 @@ impl fmt::Debug for Secret {
 struct ConnectParams {
     csms: CsmsUrl,
     path: String,
-    version: OcppVersion,
+    versions: Vec<OcppVersion>,
     authorization: Option<Secret>,
     tls: Option<Arc<ClientConfig>>,
     ws_config: WebSocketConfig,
@@ -938,7 +972,7 @@ fn websocket_key() -> String {
     base64::engine::general_purpose::STANDARD.encode(nonce)
 }
 
-async fn connect(p: ConnectParams) -> Result<Ws, ConnectError> {
+async fn connect(p: ConnectParams) -> Result<(Ws, OcppVersion), ConnectError> {
     let addr = if p.csms.host.contains(':') {
         format!("[{}]:{}", p.csms.host, p.csms.port)
     } else {
@@ -988,9 +1022,10 @@ async fn connect(p: ConnectParams) -> Result<Ws, ConnectError> {
         }
         buf.extend_from_slice(&chunk[..n]);
     };
-    check_upgrade_response(&buf[..head_len], &p.ws_key, p.version)?;
+    let version = check_upgrade_response(&buf[..head_len], &p.ws_key, &p.versions)?;
     let rest = buf.split_off(head_len);
-    Ok(WebSocketStream::from_partially_read(io, rest, Role::Client, Some(p.ws_config)).await)
+    let ws = WebSocketStream::from_partially_read(io, rest, Role::Client, Some(p.ws_config)).await;
+    Ok((ws, version))
 }
 
 /// An I/O error during the upgrade; a TLS alert (e.g. the CSMS refusing our client
@@ -1020,7 +1055,7 @@ fn upgrade_request(p: &ConnectParams) -> Secret {
         path = p.path,
         host = p.csms.authority,
         key = p.ws_key,
-        protocol = p.version.subprotocol(),
+        protocol = offered(&p.versions),
         version = env!("CARGO_PKG_VERSION"),
     );
     if let Some(Secret(auth)) = &p.authorization {
@@ -1032,13 +1067,22 @@ fn upgrade_request(p: &ConnectParams) -> Secret {
     Secret(r)
 }
 
-/// Checks the CSMS's answer to the upgrade: 101, a correct `Sec-WebSocket-Accept`, and the
-/// subprotocol we offered.
+/// The `Sec-WebSocket-Protocol` value offering `versions`, in order.
+fn offered(versions: &[OcppVersion]) -> String {
+    versions
+        .iter()
+        .map(|v| v.subprotocol())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Checks the CSMS's answer to the upgrade: 101, a correct `Sec-WebSocket-Accept`, and one of
+/// the subprotocols we offered, which it returns: the version the connection speaks.
 fn check_upgrade_response(
     head: &[u8],
     ws_key: &str,
-    version: OcppVersion,
-) -> Result<(), ConnectError> {
+    versions: &[OcppVersion],
+) -> Result<OcppVersion, ConnectError> {
     let mut headers = [httparse::EMPTY_HEADER; 64];
     let mut response = httparse::Response::new(&mut headers);
     match response.parse(head) {
@@ -1085,13 +1129,13 @@ fn check_upgrade_response(
         ));
     }
     let answered = header("Sec-WebSocket-Protocol");
-    if answered.as_deref() != Some(version.subprotocol()) {
-        return Err(ConnectError::SubprotocolRefused {
-            offered: version.subprotocol().into(),
+    match answered.as_deref().and_then(OcppVersion::from_subprotocol) {
+        Some(version) if versions.contains(&version) => Ok(version),
+        _ => Err(ConnectError::SubprotocolRefused {
+            offered: offered(versions),
             answered,
-        });
+        }),
     }
-    Ok(())
 }
 
 #[cfg(test)]
@@ -1115,12 +1159,23 @@ mod tests {
             "101 Switching Protocols",
             "Sec-WebSocket-Protocol: ocpp1.6\r\n",
         );
-        check_upgrade_response(&h, KEY, OcppVersion::V16).unwrap();
+        assert_eq!(
+            check_upgrade_response(&h, KEY, &[OcppVersion::V16]),
+            Ok(OcppVersion::V16)
+        );
+        // Offering both, the CSMS's pick is the connection's version.
+        let both = [OcppVersion::V201, OcppVersion::V16];
+        assert_eq!(check_upgrade_response(&h, KEY, &both), Ok(OcppVersion::V16));
+        let h = head("101 OK", "Sec-WebSocket-Protocol: ocpp2.0.1\r\n");
+        assert_eq!(
+            check_upgrade_response(&h, KEY, &both),
+            Ok(OcppVersion::V201)
+        );
     }
 
     #[test]
     fn refused_upgrades() {
-        let v = OcppVersion::V16;
+        let v = &[OcppVersion::V16];
         assert_eq!(
             check_upgrade_response(&head("401 Unauthorized", ""), KEY, v),
             Err(ConnectError::HttpStatus { status: 401 })

@@ -34,6 +34,7 @@ pub mod meter;
 pub mod settings;
 pub mod smart_charging;
 pub mod transfer;
+pub mod v201;
 
 pub use backoff::{Backoff, BackoffPolicy};
 pub use link::{

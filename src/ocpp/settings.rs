@@ -113,17 +113,25 @@ impl fmt::Display for SecurityProfile {
     }
 }
 
-/// The OCPP versions the link may speak. Only 1.6 for now.
+/// `ocpp.version`: the OCPP version the charge point speaks, or `auto`: offer both
+/// (`ocpp2.0.1, ocpp1.6`) and speak whichever the CSMS selects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum OcppVersionSetting {
     #[serde(rename = "1.6")]
     V16,
+    #[serde(rename = "2.0.1")]
+    V201,
+    #[serde(rename = "auto")]
+    Auto,
 }
 
-impl From<OcppVersionSetting> for OcppVersion {
-    fn from(v: OcppVersionSetting) -> OcppVersion {
-        match v {
-            OcppVersionSetting::V16 => OcppVersion::V16,
+impl OcppVersionSetting {
+    /// The subprotocols to offer, newest first.
+    pub fn offered(self) -> Vec<OcppVersion> {
+        match self {
+            OcppVersionSetting::V16 => vec![OcppVersion::V16],
+            OcppVersionSetting::V201 => vec![OcppVersion::V201],
+            OcppVersionSetting::Auto => vec![OcppVersion::V201, OcppVersion::V16],
         }
     }
 }
@@ -771,8 +779,9 @@ impl OcppSection {
         CsmsUrl::parse(&self.csms_url).map_err(|r| SettingsError::new("csms_url", r))
     }
 
-    pub fn ocpp_version(&self) -> OcppVersion {
-        self.version.into()
+    /// The subprotocols the link offers, in order of preference.
+    pub fn ocpp_versions(&self) -> Vec<OcppVersion> {
+        self.version.offered()
     }
 
     pub fn backoff_policy(&self) -> BackoffPolicy {

@@ -25,12 +25,15 @@ pub const MAX_MESSAGE_ID_LEN: usize = 36;
 /// Longest `errorDescription` 2.0.1 allows; we keep to it in 1.6 too.
 pub const MAX_ERROR_DESCRIPTION_LEN: usize = 255;
 
-/// The OCPP version spoken on a connection, chosen by the WebSocket subprotocol.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+/// The OCPP version spoken on a connection, chosen by the WebSocket subprotocol (and so
+/// spelled when stored).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum OcppVersion {
     /// OCPP 1.6J, subprotocol `ocpp1.6`.
+    #[serde(rename = "ocpp1.6")]
     V16,
     /// OCPP 2.0.1, subprotocol `ocpp2.0.1`.
+    #[serde(rename = "ocpp2.0.1")]
     V201,
 }
 

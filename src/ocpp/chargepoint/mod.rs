@@ -156,12 +156,14 @@ pub enum CoreAction {
 /// A CSMS call waiting for the station's (or the shell's) answer.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PendingReply {
-    id: MessageId,
-    kind: ReplyKind,
+    pub(crate) id: MessageId,
+    pub(crate) kind: ReplyKind,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-enum ReplyKind {
+pub(crate) enum ReplyKind {
+    /// OCPP 2.0.1 calls waiting for the station (see [`crate::ocpp::v201`]).
+    V201(crate::ocpp::v201::Waiting),
     RemoteStart,
     RemoteStop,
     ChangeAvailability,
@@ -465,6 +467,17 @@ impl ChargePoint {
     /// this run has read the outbox).
     pub fn refused_count(&self) -> usize {
         self.refused().count() + self.refused_on_disk
+    }
+
+    /// Whether the station's transaction `local` runs here (its end is told in 1.6).
+    pub fn owns_transaction(&self, local: i64) -> bool {
+        self.running.values().any(|t| t.local_id == local)
+    }
+
+    /// What binds the station to 1.6 for now: records waiting to be sent (not refused) and
+    /// running transactions.
+    pub fn waiting(&self) -> usize {
+        self.outbox.iter().filter(|r| !r.refused).count() + self.outbox_spilled + self.running.len()
     }
 
     /// Security events dropped because too many waited unsent.
@@ -875,6 +888,7 @@ impl ChargePoint {
             local_transaction_id,
             refusals: 0,
             refused: false,
+            version: OcppVersion::V16,
         };
         self.next_seq += 1;
         self.actions

@@ -1,0 +1,540 @@
+//! chargerd end to end against a real, schema-validating OCPP 2.0.1 central system: the
+//! Python `ocpp` library's 2.0.1 side in `tests/ocpp/csms.py --versions ...`.
+//!
+//! As in tests/ocpp_csms.rs, every CALL the charger sends and every answer it gives is
+//! validated against the official 2.0.1 schemas, and the CSMS flags what no schema expresses:
+//! a message before the registration is accepted, a TransactionEvent out of sequence (seqNo
+//! from 0, one step at a time, per transaction), anything after Ended, a NotifyReport out of
+//! sequence, a CALLERROR code 2.0.1 does not define. Each test ends by asserting there were
+//! none.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[macro_use]
+mod e2e;
+
+use std::collections::BTreeSet;
+use std::path::Path;
+use std::time::Duration;
+
+use e2e::*;
+use serde_json::{json, Value};
+
+/// The `[ocpp]` section of the tests, speaking `version`.
+fn section(url: &str, version: &str) -> String {
+    Chargerd::ocpp_section(url).replace("version = \"1.6\"", &format!("version = \"{version}\""))
+}
+
+/// Registered (the `nth` Accepted) and the status of EVSEs 1 and 2 sent after it.
+fn registered_201(recs: &[Value], nth: usize) -> Option<usize> {
+    let at = accepted_at(recs, nth)?;
+    let seen: BTreeSet<u64> = calls(recs, "StatusNotification")
+        .into_iter()
+        .filter(|(i, _)| *i > at)
+        .filter_map(|(_, r)| r["payload"]["evseId"].as_u64())
+        .collect();
+    (seen == BTreeSet::from([1, 2])).then_some(at)
+}
+
+/// The TransactionEvents of transaction `tx`, in the order the CSMS got them (payloads).
+fn events_of(recs: &[Value], tx: &str) -> Vec<Value> {
+    calls(recs, "TransactionEvent")
+        .into_iter()
+        .filter(|(_, r)| r["payload"]["transactionInfo"]["transactionId"] == tx)
+        .map(|(_, r)| r["payload"].clone())
+        .collect()
+}
+
+/// The transaction id of the first Started event.
+fn started(recs: &[Value]) -> Option<String> {
+    calls(recs, "TransactionEvent")
+        .into_iter()
+        .find(|(_, r)| r["payload"]["eventType"] == "Started")
+        .and_then(|(_, r)| {
+            r["payload"]["transactionInfo"]["transactionId"]
+                .as_str()
+                .map(String::from)
+        })
+}
+
+fn setup_201(dir: &Path, csms_args: &[&str], version: &str) -> (Csms, Chargerd) {
+    let mut args = vec!["--versions", "ocpp2.0.1"];
+    args.extend_from_slice(csms_args);
+    let mut csms = Csms::start(dir, &args);
+    let section = section(&csms.url(), version);
+    let d = Chargerd::start_with(dir, &mut csms, &section);
+    csms.wait(Duration::from_secs(20), "registration", |r| {
+        registered_201(r, 0)
+    });
+    (csms, d)
+}
+
+fn set_variable(csms: &mut Csms, component: &str, variable: &str, value: &str) {
+    let answer = csms.call(
+        "SetVariables",
+        json!({"setVariableData": [{
+            "component": {"name": component},
+            "variable": {"name": variable},
+            "attributeValue": value
+        }]}),
+    );
+    assert_eq!(
+        answer["setVariableResult"][0]["attributeStatus"], "Accepted",
+        "{answer}"
+    );
+}
+
+// ----- the tests --------------------------------------------------------------------------------
+
+#[test]
+fn boot_pending_then_accepted_with_a_day_long_heartbeat_interval_and_every_evse_reports() {
+    require_csms!();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut csms, mut d) = setup_201(
+        dir.path(),
+        &[
+            "--boot",
+            "Pending,Accepted",
+            "--pending-interval",
+            "1",
+            "--heartbeat-interval",
+            "86400",
+        ],
+        "2.0.1",
+    );
+    let recs = csms.records();
+    let connected = recs.iter().find(|r| r["kind"] == "connected").unwrap();
+    assert_eq!(connected["subprotocol"], "ocpp2.0.1");
+    let boots = calls(&recs, "BootNotification");
+    assert_eq!(boots.len(), 2, "Pending, then Accepted");
+    assert_eq!(boots[0].1["payload"]["reason"], "PowerUp");
+    assert!(boots[0].1["payload"]["chargingStation"]["vendorName"].is_string());
+    for (_, s) in calls(&recs, "StatusNotification") {
+        assert_eq!(s["payload"]["connectorStatus"], "Available", "{s}");
+        assert_eq!(s["payload"]["connectorId"], 1, "{s}");
+    }
+    // The interval of the Accepted answer, all of it (rust-ocpp's u16 would fail here).
+    let answer = csms.call(
+        "GetVariables",
+        json!({"getVariableData": [
+            {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"}},
+            {"component": {"name": "EVSE", "evse": {"id": 2}}, "variable": {"name": "AvailabilityState"}},
+            {"component": {"name": "Nope"}, "variable": {"name": "X"}},
+            {"component": {"name": "TxCtrlr"}, "variable": {"name": "Nope"}}
+        ]}),
+    );
+    let results = answer["getVariableResult"].as_array().unwrap();
+    assert_eq!(results[0]["attributeValue"], "86400", "{answer}");
+    assert_eq!(results[1]["attributeValue"], "Available", "{answer}");
+    assert_eq!(results[2]["attributeStatus"], "UnknownComponent");
+    assert_eq!(results[3]["attributeStatus"], "UnknownVariable");
+    // A value out of range is refused; a read-only variable too.
+    let answer = csms.call(
+        "SetVariables",
+        json!({"setVariableData": [
+            {"component": {"name": "OCPPCommCtrlr"}, "variable": {"name": "HeartbeatInterval"},
+             "attributeValue": "2305843009213693952"},
+            {"component": {"name": "TxCtrlr"}, "variable": {"name": "TxStartPoint"},
+             "attributeValue": "Authorized"}
+        ]}),
+    );
+    assert_eq!(
+        answer["setVariableResult"][0]["attributeStatus"],
+        "Rejected"
+    );
+    assert_eq!(
+        answer["setVariableResult"][1]["attributeStatus"],
+        "Rejected"
+    );
+    // chargerctl shows the version and the variables.
+    let ocpp: Value = serde_json::from_str(&d.ctl_ok(&["--json", "ocpp"])).unwrap();
+    assert_eq!(ocpp["version"], "ocpp2.0.1", "{ocpp}");
+    let config = d.ctl_ok(&["config", "get"]);
+    assert!(
+        config.contains("OCPPCommCtrlr/HeartbeatInterval"),
+        "{config}"
+    );
+    d.ctl_ok(&["config", "set", "SampledDataCtrlr/TxUpdatedInterval", "5"]);
+    let answer = csms.call(
+        "GetVariables",
+        json!({"getVariableData": [
+            {"component": {"name": "SampledDataCtrlr"}, "variable": {"name": "TxUpdatedInterval"}}
+        ]}),
+    );
+    assert_eq!(answer["getVariableResult"][0]["attributeValue"], "5");
+    csms.assert_clean();
+    assert!(d.terminate().success());
+}
+
+#[test]
+fn get_base_report_full_inventory_arrives_as_a_paged_notify_report() {
+    require_csms!();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut csms, mut d) = setup_201(dir.path(), &[], "2.0.1");
+    let answer = csms.call(
+        "GetBaseReport",
+        json!({"requestId": 42, "reportBase": "FullInventory"}),
+    );
+    assert_eq!(answer["status"], "Accepted");
+    let done = csms.wait(Duration::from_secs(20), "the whole report", |r| {
+        r.iter()
+            .find(|x| x["kind"] == "report_done" && x["requestId"] == 42)
+            .cloned()
+    });
+    assert!(done["parts"].as_u64().unwrap() >= 2, "{done}");
+    let recs = csms.records();
+    let items: Vec<&Value> = calls(&recs, "NotifyReport")
+        .into_iter()
+        .flat_map(|(_, r)| r["payload"]["reportData"].as_array().unwrap())
+        .collect();
+    assert_eq!(items.len() as u64, done["items"].as_u64().unwrap());
+    let has = |component: &str, variable: &str| {
+        items
+            .iter()
+            .any(|i| i["component"]["name"] == component && i["variable"]["name"] == variable)
+    };
+    for (c, v) in [
+        ("ChargingStation", "AvailabilityState"),
+        ("EVSE", "Power"),
+        ("Connector", "AvailabilityState"),
+        ("OCPPCommCtrlr", "HeartbeatInterval"),
+        ("TxCtrlr", "TxStartPoint"),
+        ("SampledDataCtrlr", "TxUpdatedInterval"),
+        ("AuthCtrlr", "AuthorizeRemoteStart"),
+        ("SecurityCtrlr", "SecurityProfile"),
+        ("ConnectorThermalCtrlr", "PinTemperature"),
+    ] {
+        assert!(has(c, v), "{c}.{v} missing from the report");
+    }
+    // A criterion the station does not evaluate is said, not ignored.
+    let answer = csms.call(
+        "GetReport",
+        json!({"requestId": 43, "componentCriteria": ["Problem"]}),
+    );
+    assert_eq!(answer["status"], "NotSupported");
+    let answer = csms.call(
+        "GetReport",
+        json!({"requestId": 44, "componentVariable": [{"component": {"name": "AuthCtrlr"}}]}),
+    );
+    assert_eq!(answer["status"], "Accepted");
+    csms.wait(Duration::from_secs(10), "the AuthCtrlr report", |r| {
+        r.iter()
+            .find(|x| x["kind"] == "report_done" && x["requestId"] == 44)
+            .cloned()
+    });
+    csms.assert_clean();
+    assert!(d.terminate().success());
+}
+
+#[test]
+fn a_remote_start_charges_a_truck_with_transaction_events_in_sequence_until_a_remote_stop() {
+    require_csms!();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut csms, mut d) = setup_201(dir.path(), &[], "2.0.1");
+    set_variable(&mut csms, "SampledDataCtrlr", "TxUpdatedInterval", "1");
+    d.plug("1", "20", "80", "350");
+    let answer = csms.call(
+        "RequestStartTransaction",
+        json!({"evseId": 1, "remoteStartId": 7,
+               "idToken": {"idToken": "TRUCK-7", "type": "Central"}}),
+    );
+    assert_eq!(answer["status"], "Accepted", "{answer}");
+    let tx = csms.wait(Duration::from_secs(20), "Started", started);
+    d.wait_connector(1, Duration::from_secs(30), "Charging", |c| {
+        c["status"] == "Charging"
+    });
+    // Periodic samples while energy flows (two with energy on the register).
+    csms.wait(Duration::from_secs(20), "periodic meter values", |r| {
+        let n = events_of(r, &tx)
+            .iter()
+            .filter(|e| e["triggerReason"] == "MeterValuePeriodic")
+            .filter(|e| {
+                e["meterValue"][0]["sampledValue"]
+                    .as_array()
+                    .is_some_and(|v| {
+                        v.iter().any(|s| {
+                            s["measurand"] == "Energy.Active.Import.Register"
+                                && s["value"].as_f64().unwrap_or(0.0) > 0.0
+                        })
+                    })
+            })
+            .count();
+        (n >= 2).then_some(())
+    });
+    let status = csms.call("GetTransactionStatus", json!({"transactionId": tx}));
+    assert_eq!(status["ongoingIndicator"], true, "{status}");
+    let answer = csms.call("RequestStopTransaction", json!({"transactionId": tx}));
+    assert_eq!(answer["status"], "Accepted", "{answer}");
+    let ended = csms.wait(Duration::from_secs(30), "Ended", |r| {
+        events_of(r, &tx)
+            .into_iter()
+            .find(|e| e["eventType"] == "Ended")
+    });
+    assert_eq!(ended["triggerReason"], "RemoteStop", "{ended}");
+    assert_eq!(
+        ended["transactionInfo"]["stoppedReason"], "Remote",
+        "{ended}"
+    );
+
+    let recs = csms.records();
+    let events = events_of(&recs, &tx);
+    let first = &events[0];
+    assert_eq!(first["eventType"], "Started");
+    assert_eq!(first["triggerReason"], "RemoteStart");
+    assert_eq!(first["transactionInfo"]["remoteStartId"], 7);
+    assert_eq!(first["idToken"]["idToken"], "TRUCK-7");
+    assert_eq!(first["evse"]["id"], 1);
+    for (n, e) in events.iter().enumerate() {
+        assert_eq!(e["seqNo"], n as u64, "seqNo of event {n}: {e}");
+        assert!(e.get("offline").is_none(), "online events: {e}");
+    }
+    // Energy climbs across the periodic samples, and the truck's state of charge is there.
+    let energy: Vec<f64> = events
+        .iter()
+        .flat_map(|e| e["meterValue"].as_array().cloned().unwrap_or_default())
+        .flat_map(|mv| mv["sampledValue"].as_array().cloned().unwrap())
+        .filter(|s| s["measurand"] == "Energy.Active.Import.Register")
+        .map(|s| s["value"].as_f64().unwrap())
+        .collect();
+    assert!(energy.windows(2).all(|w| w[1] >= w[0]), "{energy:?}");
+    assert!(
+        energy.last().unwrap() > energy.first().unwrap(),
+        "{energy:?}"
+    );
+    assert!(events
+        .iter()
+        .any(|e| e["transactionInfo"]["chargingState"] == "Charging"));
+    // Occupied while the truck was there.
+    assert!(calls(&recs, "StatusNotification")
+        .iter()
+        .any(|(_, s)| s["payload"]["connectorStatus"] == "Occupied"));
+    csms.assert_clean();
+    assert!(d.terminate().success());
+}
+
+#[test]
+fn an_offline_transaction_is_replayed_in_sequence_and_kill_9_ends_it_after_the_restart() {
+    require_csms!();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut csms, mut d) = setup_201(dir.path(), &[], "2.0.1");
+    set_variable(&mut csms, "SampledDataCtrlr", "TxUpdatedInterval", "1");
+    set_variable(
+        &mut csms,
+        "AuthCtrlr",
+        "OfflineTxForUnknownIdEnabled",
+        "true",
+    );
+    d.plug("1", "20", "80", "350");
+    csms.command(json!({"down": true}));
+    csms.wait(Duration::from_secs(10), "the link down", |r| {
+        r.iter().find(|x| x["kind"] == "disconnected").cloned()
+    });
+    // Offline: the id tag is let through (OfflineTxForUnknownIdEnabled) and events queue.
+    d.ctl_ok(&["start", "1", "--id-tag", "OFFLINE-1"]);
+    d.wait_connector(1, Duration::from_secs(30), "Charging", |c| {
+        c["status"] == "Charging"
+    });
+    std::thread::sleep(Duration::from_secs(3));
+    csms.command(json!({"up": true}));
+    let tx = csms.wait(Duration::from_secs(30), "the replayed Started", |r| {
+        started(r)
+    });
+    csms.wait(
+        Duration::from_secs(20),
+        "the replay and a live event",
+        |r| {
+            let events = events_of(r, &tx);
+            let replayed = events.iter().filter(|e| e["offline"] == true).count();
+            let live = events.iter().filter(|e| e.get("offline").is_none()).count();
+            (replayed >= 3 && live >= 1).then_some(())
+        },
+    );
+    // kill -9 mid-transaction; after the restart the transaction ends (PowerLoss) with the
+    // seqNo after the last one the CSMS saw.
+    d.kill9();
+    let again = section(&csms.url(), "2.0.1");
+    let mut d = Chargerd::start_with(dir.path(), &mut csms, &again);
+    let ended = csms.wait(Duration::from_secs(30), "Ended", |r| {
+        events_of(r, &tx)
+            .into_iter()
+            .find(|e| e["eventType"] == "Ended")
+    });
+    assert_eq!(
+        ended["transactionInfo"]["stoppedReason"], "PowerLoss",
+        "{ended}"
+    );
+    let recs = csms.records();
+    let events = events_of(&recs, &tx);
+    let seq: Vec<u64> = events
+        .iter()
+        .map(|e| e["seqNo"].as_u64().unwrap())
+        .collect();
+    let mut unique = seq.clone();
+    unique.dedup();
+    assert_eq!(
+        unique,
+        (0..unique.len() as u64).collect::<Vec<_>>(),
+        "seqNo continuous across the outage and the restart (retransmits aside): {seq:?}"
+    );
+    assert_eq!(events[0]["offline"], true, "started offline");
+    csms.assert_clean();
+    assert!(d.terminate().success());
+}
+
+#[test]
+fn auto_speaks_whichever_version_the_csms_selects() {
+    require_csms!();
+    // A 1.6-only CSMS: chargerd offers both and speaks 1.6.
+    let dir = tempfile::tempdir().unwrap();
+    let mut csms = Csms::start(dir.path(), &[]);
+    let auto = section(&csms.url(), "auto");
+    let mut d = Chargerd::start_with(dir.path(), &mut csms, &auto);
+    csms.wait(Duration::from_secs(20), "1.6 registration", |r| {
+        registered(r, 0)
+    });
+    let recs = csms.records();
+    let connected = recs.iter().find(|r| r["kind"] == "connected").unwrap();
+    assert_eq!(connected["version"], "1.6", "{connected}");
+    assert!(calls(&recs, "BootNotification")[0].1["payload"]["chargePointVendor"].is_string());
+    csms.assert_clean();
+    assert!(d.terminate().success());
+    drop(csms);
+
+    // A 2.0.1-only CSMS: the same configuration speaks 2.0.1.
+    let dir = tempfile::tempdir().unwrap();
+    let (csms, mut d) = setup_201(dir.path(), &[], "auto");
+    let recs = csms.records();
+    let connected = recs.iter().find(|r| r["kind"] == "connected").unwrap();
+    assert_eq!(connected["version"], "2.0.1", "{connected}");
+    csms.assert_clean();
+    assert!(d.terminate().success());
+}
+
+#[test]
+fn a_version_switch_keeps_what_the_other_version_queued_until_a_csms_speaking_it_takes_it() {
+    require_csms!();
+    let dir = tempfile::tempdir().unwrap();
+    let mut csms = Csms::start(dir.path(), &["--versions", "ocpp2.0.1,ocpp1.6"]);
+    let auto = section(&csms.url(), "auto");
+    let mut d = Chargerd::start_with(dir.path(), &mut csms, &auto);
+    csms.wait(Duration::from_secs(20), "2.0.1 registration", |r| {
+        registered_201(r, 0)
+    });
+    // A 2.0.1 transaction runs while the CSMS is away; the CSMS comes back speaking 1.6 only.
+    d.plug("1", "20", "80", "350");
+    csms.command(json!({"down": true}));
+    csms.wait(Duration::from_secs(10), "the link down", |r| {
+        r.iter().find(|x| x["kind"] == "disconnected").cloned()
+    });
+    d.ctl_ok(&[
+        "config",
+        "set",
+        "AuthCtrlr/OfflineTxForUnknownIdEnabled",
+        "true",
+    ]);
+    d.ctl_ok(&["start", "1", "--id-tag", "SWITCH-1"]);
+    d.wait_connector(1, Duration::from_secs(30), "Charging", |c| {
+        c["status"] == "Charging"
+    });
+    d.ctl_ok(&["stop", "1"]);
+    d.wait_connector(1, Duration::from_secs(30), "the session over", |c| {
+        c["status"] != "Charging"
+    });
+    csms.command(json!({"versions": ["ocpp1.6"]}));
+    csms.command(json!({"up": true}));
+    csms.wait(Duration::from_secs(30), "a 1.6 connection", |r| {
+        r.iter()
+            .find(|x| x["kind"] == "connected" && x["version"] == "1.6")
+            .cloned()
+    });
+    csms.wait(Duration::from_secs(20), "1.6 registration", |r| {
+        registered(r, 0)
+    });
+    // The 2.0.1 events wait, said by chargerctl; none went out as 1.6.
+    let ocpp: Value = serde_json::from_str(&d.ctl_ok(&["--json", "ocpp"])).unwrap();
+    assert_eq!(ocpp["version"], "ocpp1.6", "{ocpp}");
+    assert!(
+        ocpp["other_version_waiting"].as_u64().unwrap() >= 2,
+        "{ocpp}"
+    );
+    assert!(calls(&csms.records(), "StartTransaction").is_empty());
+    // Back to a CSMS that speaks 2.0.1: chargerd offers 2.0.1 first (its messages wait) and
+    // they are delivered, in sequence.
+    csms.command(json!({"versions": ["ocpp2.0.1", "ocpp1.6"]}));
+    csms.command(json!({"close": true}));
+    let tx = csms.wait(Duration::from_secs(30), "the 2.0.1 events", started);
+    let ended = csms.wait(Duration::from_secs(30), "Ended", |r| {
+        events_of(r, &tx)
+            .into_iter()
+            .find(|e| e["eventType"] == "Ended")
+    });
+    assert_eq!(
+        ended["transactionInfo"]["stoppedReason"], "Local",
+        "{ended}"
+    );
+    csms.wait(Duration::from_secs(10), "nothing waiting", |_| {
+        let ocpp: Value = serde_json::from_str(&d.ctl_ok(&["--json", "ocpp"])).unwrap();
+        (ocpp["outbox_depth"] == 0).then_some(())
+    });
+    csms.assert_clean();
+    assert!(d.terminate().success());
+}
+
+/// The error code of the charge point's answer to the raw frame sent with command `r`.
+fn raw_code(csms: &Csms, r: &str) -> String {
+    csms.wait(
+        Duration::from_secs(10),
+        "the answer to a raw frame",
+        |recs| {
+            recs.iter()
+                .find(|x| x["kind"] == "raw_reply" && x["ref"] == r)
+                .map(|x| x["frame"][2].as_str().unwrap_or("(a result)").to_string())
+        },
+    )
+}
+
+#[test]
+fn malformed_and_unsupported_calls_get_2_0_1_error_codes() {
+    require_csms!();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut csms, mut d) = setup_201(dir.path(), &[], "2.0.1");
+    // Unparsable: RpcFrameworkError with message id "-1" (it matches nothing we sent).
+    csms.raw("[2, \"g1\", \"Heartbeat\"");
+    let garbage = csms.wait(Duration::from_secs(10), "the answer to garbage", |recs| {
+        recs.iter()
+            .find(|x| x["kind"] == "unmatched_in")
+            .map(|x| x["text"].as_str().unwrap().to_string())
+    });
+    assert!(
+        garbage.contains("RpcFrameworkError") && garbage.contains("\"-1\""),
+        "{garbage}"
+    );
+    let r = csms.raw("[2,\"u1\",\"Nonsense\",{}]");
+    assert_eq!(raw_code(&csms, &r), "NotImplemented");
+    let r = csms.raw("[2,\"b1\",\"GetVariables\",{\"getVariableData\":\"x\"}]");
+    assert_eq!(raw_code(&csms, &r), "TypeConstraintViolation");
+    let r = csms.raw("[2,\"b2\",\"Reset\",{\"type\":\"Bogus\"}]");
+    assert_eq!(raw_code(&csms, &r), "PropertyConstraintViolation");
+    // A number no i64 holds passes the schema; the typed message refuses it.
+    let r = csms.raw(
+        "[2,\"b3\",\"RequestStartTransaction\",{\"remoteStartId\":1e30,\
+         \"idToken\":{\"idToken\":\"X\",\"type\":\"Central\"}}]",
+    );
+    assert_eq!(raw_code(&csms, &r), "TypeConstraintViolation");
+    // A 2.0.1 action this station does not handle yet: NotSupported, never a fake Accepted.
+    let r = csms.raw("[2,\"n1\",\"ClearChargingProfile\",{\"chargingProfileId\":1}]");
+    assert_eq!(raw_code(&csms, &r), "NotSupported");
+    // Still registered and answering on the same connection.
+    let answer = csms.call("TriggerMessage", json!({"requestedMessage": "Heartbeat"}));
+    assert_eq!(answer["status"], "Accepted");
+    let recs = csms.records();
+    assert_eq!(recs.iter().filter(|x| x["kind"] == "connected").count(), 1);
+    // The malformed calls are security events (InvalidMessages), delivered like the rest.
+    csms.wait(Duration::from_secs(10), "InvalidMessages events", |recs| {
+        calls(recs, "SecurityEventNotification")
+            .iter()
+            .any(|(_, e)| e["payload"]["type"] == "InvalidMessages")
+            .then_some(())
+    });
+    csms.assert_clean();
+    assert!(d.terminate().success());
+}
