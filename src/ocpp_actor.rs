@@ -616,7 +616,7 @@ impl Actor {
             return;
         };
         let deadline = tokio::time::Instant::now() + SHUTDOWN_REPLAY;
-        while client.outbox_len() > 0 && tokio::time::Instant::now() < deadline {
+        while client.waiting_for_the_link() > 0 && tokio::time::Instant::now() < deadline {
             let now = now_since(self.clock_start, &mut self.last_now);
             let _ = client.pump(now);
             tokio::select! {

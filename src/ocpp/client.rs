@@ -130,7 +130,8 @@ pub struct OcppStatus {
     pub security_events_dropped: u64,
     pub local_list_version: i32,
     pub traffic: Traffic,
-    /// The OCPP version spoken (on the last connection, or the one first offered).
+    /// The OCPP version spoken: on the last connection, or before one the configured one
+    /// (with `auto`, the first offered that has messages waiting, else 2.0.1).
     #[serde(default)]
     pub version: String,
     /// Messages queued in the other version, waiting for a connection that speaks it.
@@ -417,6 +418,7 @@ impl OcppClient {
         let head = store.outbox_after(OcppVersion::V201, 0, window)?;
         let more = count.saturating_sub(head.len());
         v201.restore_outbox(head, more, max_seq);
+        v201.share_outbox_seq(cp.outbox_seq());
         v201.set_ratings(ratings.clone());
         cp.set_ratings(ratings);
         // The version spoken until a connection says otherwise: the configured one, or with
@@ -496,7 +498,11 @@ impl OcppClient {
     /// Start the link task with the effective credentials, and a forwarder that hands its
     /// events to the daemon and reports the task's failure instead of swallowing it.
     fn spawn_link(&mut self) -> Result<(), OcppClientError> {
-        let link_config = LinkConfig::from_section(&self.effective_section()?)?;
+        let mut link_config = LinkConfig::from_section(&self.effective_section()?)?;
+        // The first connection already offers first what waits (a command would come after
+        // the link's first attempt).
+        self.offered_first = self.version_preference();
+        link_config.prefer_versions(&self.offered_first);
         let (handle, link_task) = Link::spawn(link_config);
         let (commands, mut events) = handle.into_parts();
         self.commands = commands;
@@ -698,7 +704,17 @@ impl OcppClient {
     fn security_event(&mut self, event: SecurityEvent, info: Option<String>, now: Timestamp) {
         match self.active {
             OcppVersion::V16 => self.cp.security_event(event, info, now),
-            OcppVersion::V201 => self.v201.security_event(event.name(), info, now),
+            OcppVersion::V201 => {
+                // 2.0.1 renamed the two events that name the central system.
+                let name = match event {
+                    SecurityEvent::FailedToAuthenticateAtCentralSystem => {
+                        "FailedToAuthenticateAtCsms"
+                    }
+                    SecurityEvent::InvalidCentralSystemCertificate => "InvalidCsmsCertificate",
+                    other => other.name(),
+                };
+                self.v201.security_event(name, info, now)
+            }
         }
     }
 
@@ -884,15 +900,7 @@ impl OcppClient {
     /// With `auto`, offer first the version whose messages wait (or whose transaction runs),
     /// so that they reach a CSMS that speaks both; the link keeps to the configured versions.
     fn prefer_versions(&mut self) {
-        let mut first = Vec::new();
-        if self.cp.waiting() > 0 {
-            first.push(OcppVersion::V16);
-        }
-        if self.v201.waiting() > 0 {
-            first.push(OcppVersion::V201);
-        }
-        // Both waiting: the version spoken first, the other next time.
-        first.sort_by_key(|v| *v != self.active);
+        let first = self.version_preference();
         if first != self.offered_first {
             let _ = self
                 .commands
@@ -901,12 +909,35 @@ impl OcppClient {
         }
     }
 
+    /// The versions to offer first: those with messages waiting or a transaction running,
+    /// the one spoken first.
+    fn version_preference(&self) -> Vec<OcppVersion> {
+        let mut first = Vec::new();
+        if self.cp.waiting() > 0 {
+            first.push(OcppVersion::V16);
+        }
+        if self.v201.waiting() > 0 {
+            first.push(OcppVersion::V201);
+        }
+        first.sort_by_key(|v| *v != self.active);
+        first
+    }
+
     /// When the cores next need a pump even without events.
     pub fn poll_timeout(&self) -> Option<Timestamp> {
         [self.cp.poll_timeout(), self.v201.poll_timeout()]
             .into_iter()
             .flatten()
             .min()
+    }
+
+    /// What the connection's version still has to send (refused records and the other
+    /// version's aside): what a shutdown waits for.
+    pub fn waiting_for_the_link(&self) -> usize {
+        match self.active {
+            OcppVersion::V16 => self.cp.waiting(),
+            OcppVersion::V201 => self.v201.waiting(),
+        }
     }
 
     pub fn outbox_len(&self) -> usize {

@@ -5,10 +5,11 @@
 //! * **Core (no I/O, time and randomness given):** the OCPP-J RPC endpoint
 //!   (`charger_protocol::ocpp::RpcEndpoint`: framing, correlation, validation, call timeouts),
 //!   [`backoff`] (when to try again), the checks in [`settings`] and in the upgrade-response
-//!   parser of [`link`], and [`chargepoint`] (the OCPP 1.6 application: messages, outbox).
+//!   parser of [`link`], [`chargepoint`] (the OCPP 1.6 application: messages, outbox) and
+//!   [`v201`] (the OCPP 2.0.1 one).
 //! * **Shell (this module's async part):** [`link::Link`], one tokio task that owns the
 //!   WebSocket: TCP, TLS (rustls; trust only in the configured CA bundle), the HTTP upgrade with
-//!   subprotocol `ocpp1.6` and, for security profiles 1-2, HTTP Basic authentication; pings,
+//!   subprotocols of `ocpp.version` (the CSMS picks one) and, for security profiles 1-2, HTTP Basic authentication; pings,
 //!   reconnects with backoff, a maximum message size. It decides nothing about OCPP: it moves
 //!   text frames between the socket and its owner.
 //!

@@ -997,10 +997,24 @@ mod tests {
             r#"{"csms_url":"ws://x","charge_point_id":"a","security_profile":4}"#,
         );
         assert!(r.unwrap_err().to_string().contains("0 to 3"));
-        let r: Result<OcppSection, _> = serde_json::from_str(
-            r#"{"csms_url":"ws://x","charge_point_id":"a","version":"2.0.1"}"#,
+        let r: Result<OcppSection, _> =
+            serde_json::from_str(r#"{"csms_url":"ws://x","charge_point_id":"a","version":"2.0"}"#);
+        let e = r.unwrap_err().to_string();
+        assert!(
+            e.contains("1.6") && e.contains("2.0.1") && e.contains("auto"),
+            "{e}"
         );
-        assert!(r.unwrap_err().to_string().contains("1.6"));
+        for (text, offered) in [
+            ("1.6", vec![OcppVersion::V16]),
+            ("2.0.1", vec![OcppVersion::V201]),
+            ("auto", vec![OcppVersion::V201, OcppVersion::V16]),
+        ] {
+            let s: OcppSection = serde_json::from_str(&format!(
+                r#"{{"csms_url":"ws://x","charge_point_id":"a","version":"{text}"}}"#
+            ))
+            .unwrap();
+            assert_eq!(s.ocpp_versions(), offered, "{text}");
+        }
     }
 
     #[test]

@@ -81,6 +81,28 @@ pub const REFUSED_IN_MEMORY: usize = 16;
 /// A clock correction from the CSMS larger than this is a security event (SettingSystemTime).
 const CLOCK_STEP_EVENT: i64 = 60_000;
 
+/// The outbox's sequence numbers, shared by the 1.6 and the 2.0.1 core: both write to one
+/// journal table keyed by them, so neither may reuse a number the other took.
+#[derive(Debug, Clone, Default)]
+pub struct OutboxSeq(std::sync::Arc<std::sync::atomic::AtomicU64>);
+
+impl OutboxSeq {
+    /// The next number (from 1).
+    pub fn take(&self) -> u64 {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1
+    }
+
+    /// Never hand out `used` or anything below it again.
+    pub fn past(&self, used: u64) {
+        self.0.fetch_max(used, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The number [`take`](Self::take) returns next.
+    pub fn peek(&self) -> u64 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed) + 1
+    }
+}
+
 /// Who this charge point says it is in BootNotification.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
@@ -296,7 +318,7 @@ pub struct ChargePoint {
     security_events_dropped: u64,
     outbox_loaded_to: u64,
     outbox_loading: bool,
-    next_seq: u64,
+    next_seq: OutboxSeq,
     /// The outbox head may go out at this instant (retry wait).
     outbox_ready_at: Option<Timestamp>,
     /// Unanswered (timeout) attempts of the head, for the retry wait.
@@ -368,7 +390,7 @@ impl ChargePoint {
             security_events_dropped: 0,
             outbox_loaded_to: 0,
             outbox_loading: false,
-            next_seq: 1,
+            next_seq: OutboxSeq::default(),
             outbox_ready_at: None,
             head_attempts: 0,
             transaction_ids: BTreeMap::new(),
@@ -469,6 +491,11 @@ impl ChargePoint {
         self.refused().count() + self.refused_on_disk
     }
 
+    /// The outbox's sequence numbers, to share with the other version's core.
+    pub fn outbox_seq(&self) -> OutboxSeq {
+        self.next_seq.clone()
+    }
+
     /// Whether the station's transaction `local` runs here (its end is told in 1.6).
     pub fn owns_transaction(&self, local: i64) -> bool {
         self.running.values().any(|t| t.local_id == local)
@@ -524,7 +551,7 @@ impl ChargePoint {
             self.outbox.push_back(r);
         }
         self.outbox_spilled = more;
-        self.next_seq = self.next_seq.max(max_seq.saturating_add(1));
+        self.next_seq.past(max_seq);
         self.transaction_ids.extend(ids);
         self.trim_refused();
     }
@@ -882,7 +909,7 @@ impl ChargePoint {
 
     fn enqueue(&mut self, action: &str, payload: Value, local_transaction_id: i64) {
         let record = OutboxRecord {
-            seq: self.next_seq,
+            seq: self.next_seq.take(),
             action: action.to_string(),
             payload,
             local_transaction_id,
@@ -890,7 +917,6 @@ impl ChargePoint {
             refused: false,
             version: OcppVersion::V16,
         };
-        self.next_seq += 1;
         self.actions
             .push_back(CoreAction::OutboxPut(record.clone()));
         if self.outbox_spilled > 0 || self.outbox.len() >= OUTBOX_WINDOW {

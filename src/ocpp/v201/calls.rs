@@ -62,11 +62,11 @@ impl ChargingStation {
                     Some(tx) => {
                         let running = self.running.values().find(|t| t.id == *tx);
                         let local = running.map(|t| t.local_id).or_else(|| tx.parse().ok());
-                        let queued = self
-                            .outbox
-                            .iter()
-                            .any(|o| !o.refused && Some(o.local_transaction_id) == local)
-                            || (local.is_some() && self.outbox_spilled > 0);
+                        let queued = self.outbox.iter().any(|o| {
+                            !o.refused
+                                && o.action == "TransactionEvent"
+                                && Some(o.local_transaction_id) == local
+                        }) || (local.is_some() && self.outbox_spilled > 0);
                         (queued, Some(running.is_some()))
                     }
                     None => (
@@ -333,7 +333,7 @@ impl ChargingStation {
                 .filter(|c| (1..=self.evses).contains(c)),
             None if self.evses == 1 => Some(1),
             // The station picks a free EVSE.
-            None => (1..=self.evses).find(|c| !self.running.contains_key(c)),
+            None => (1..=self.evses).find(|c| !self.busy(*c)),
         };
         let rejected = |why: &str| v201::RequestStartTransactionResponse {
             custom_data: None,
@@ -367,7 +367,19 @@ impl ChargingStation {
         self.remote_starts
             .insert(connector, (r.remote_start_id, token.clone()));
         if self.model.settings.authorize_remote_start {
-            // F01: answer first, then authorize the token like a local one.
+            // F01: answer first, then authorize the token like a local one; but never Accepted
+            // for a connector that cannot take a session now.
+            let down = self.statuses.get(&connector).is_some_and(|k| {
+                matches!(
+                    k.status,
+                    v201::ConnectorStatusEnum::Unavailable | v201::ConnectorStatusEnum::Faulted
+                )
+            });
+            if down {
+                self.remote_starts.remove(&connector);
+                self.reply(&id, rejected("the EVSE is unavailable or faulted"));
+                return;
+            }
             self.reply(
                 &id,
                 v201::RequestStartTransactionResponse {
@@ -467,7 +479,7 @@ impl ChargingStation {
             return;
         }
         // The whole station: each connector now, or when its transaction ends (Scheduled).
-        let busy = connectors.iter().any(|c| self.running.contains_key(c));
+        let busy = connectors.iter().any(|c| self.busy(*c));
         for connector in connectors {
             self.actions.push_back(CoreAction::Station {
                 command: StationCommand::SetAvailability {
@@ -511,7 +523,8 @@ impl ChargingStation {
             )),
             now,
         );
-        if immediate || self.running.is_empty() {
+        let idle = (1..=self.evses).all(|c| !self.busy(c));
+        if immediate || idle {
             self.reply(id, answer(v201::ResetStatusEnum::Accepted));
             self.actions
                 .push_back(CoreAction::Reset { hard: immediate });
@@ -605,9 +618,7 @@ impl ChargingStation {
         let status = match connector {
             None => v201::UnlockStatusEnum::UnknownConnector,
             // F05.FR.02: a connector of a running, authorized transaction stays locked.
-            Some(c) if self.running.contains_key(&c) => {
-                v201::UnlockStatusEnum::OngoingAuthorizedTransaction
-            }
+            Some(c) if self.busy(c) => v201::UnlockStatusEnum::OngoingAuthorizedTransaction,
             // Without a session the lock is open: the station holds it only while one runs.
             Some(_) => v201::UnlockStatusEnum::Unlocked,
         };

@@ -49,8 +49,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::chargepoint::{
-    CoreAction, Endpoint, Identity, OutboxRecord, PendingReply, Registration, ReplyKind,
-    StartDecision, Traffic, NO_TRANSACTION, OUTBOX_WINDOW,
+    CoreAction, Endpoint, Identity, OutboxRecord, OutboxSeq, PendingReply, Registration, ReplyKind,
+    StartDecision, Traffic, MAX_PENDING_SECURITY_EVENTS, NO_TRANSACTION, OUTBOX_WINDOW,
 };
 use super::meter::{MeterReading, ReadingContext};
 use crate::station::{ConnectorStatus, StationCommand, StationEvent};
@@ -169,7 +169,10 @@ pub struct ChargingStation {
     outbox_loading: bool,
     outbox_ready_at: Option<Timestamp>,
     head_attempts: u32,
-    next_seq: u64,
+    next_seq: OutboxSeq,
+    /// Security events dropped because too many waited unsent (a CSMS flooding malformed
+    /// frames must not grow the journal without bound).
+    security_events_dropped: u64,
     in_flight: BTreeMap<String, Sent>,
     actions: VecDeque<CoreAction>,
     readings: BTreeMap<u32, MeterReading>,
@@ -215,7 +218,8 @@ impl ChargingStation {
             outbox_loading: false,
             outbox_ready_at: None,
             head_attempts: 0,
-            next_seq: 1,
+            next_seq: OutboxSeq::default(),
+            security_events_dropped: 0,
             in_flight: BTreeMap::new(),
             actions: VecDeque::new(),
             readings: BTreeMap::new(),
@@ -345,7 +349,13 @@ impl ChargingStation {
             self.outbox.push_back(r);
         }
         self.outbox_spilled = more;
-        self.next_seq = self.next_seq.max(max_seq.saturating_add(1));
+        self.next_seq.past(max_seq);
+    }
+
+    /// Take sequence numbers from the counter the 1.6 core uses (see [`OutboxSeq`]).
+    pub fn share_outbox_seq(&mut self, seq: OutboxSeq) {
+        seq.past(self.next_seq.peek().saturating_sub(1));
+        self.next_seq = seq;
     }
 
     /// Records the shell loaded for [`CoreAction::OutboxLoad`], in order.
@@ -491,6 +501,15 @@ impl ChargingStation {
         self.rpc.poll_transmit(now)
     }
 
+    /// Whether a session holds the connector, in either version: its status is Occupied.
+    fn busy(&self, connector: u32) -> bool {
+        self.running.contains_key(&connector)
+            || self
+                .statuses
+                .get(&connector)
+                .is_some_and(|k| k.status == v201::ConnectorStatusEnum::Occupied)
+    }
+
     fn accepted(&self) -> bool {
         self.connected && self.registration == Registration::Accepted
     }
@@ -633,7 +652,7 @@ impl ChargingStation {
             }
         };
         let record = OutboxRecord {
-            seq: self.next_seq,
+            seq: self.next_seq.take(),
             action: request.action().as_str().to_string(),
             payload,
             local_transaction_id,
@@ -641,7 +660,6 @@ impl ChargingStation {
             refused: false,
             version: OcppVersion::V201,
         };
-        self.next_seq += 1;
         self.actions
             .push_back(CoreAction::OutboxPut(record.clone()));
         if self.outbox_spilled > 0 || self.outbox.len() >= OUTBOX_WINDOW {
@@ -734,6 +752,20 @@ impl ChargingStation {
 
     /// A security event (Security Whitepaper list, as in 1.6), delivered through the outbox.
     pub fn security_event(&mut self, kind: &str, tech_info: Option<String>, now: Timestamp) {
+        let waiting = self
+            .outbox
+            .iter()
+            .filter(|r| !r.refused && r.action == "SecurityEventNotification")
+            .count();
+        if waiting >= MAX_PENDING_SECURITY_EVENTS {
+            self.security_events_dropped = self.security_events_dropped.saturating_add(1);
+            tracing::warn!(
+                kind,
+                waiting,
+                "security event dropped: too many wait unsent"
+            );
+            return;
+        }
         let event = v201::SecurityEventNotificationRequest {
             custom_data: None,
             tech_info: tech_info.map(|t| truncate(&t, 255)),
@@ -817,7 +849,10 @@ impl ChargingStation {
     }
 
     fn transaction_started(&mut self, t: &crate::station::TransactionStart) {
-        let remote = self.remote_starts.remove(&t.connector);
+        let remote = self
+            .remote_starts
+            .remove(&t.connector)
+            .filter(|(_, token)| token.id_token == truncate(&t.id_tag, MAX_ID_TOKEN_LEN));
         let token = remote
             .as_ref()
             .map(|(_, token)| token.clone())
@@ -897,7 +932,7 @@ impl ChargingStation {
         );
         self.running.remove(&t.connector);
         self.save_transactions();
-        if self.reset_when_idle && self.running.is_empty() {
+        if self.reset_when_idle && (1..=self.evses).all(|c| !self.busy(c) || c == t.connector) {
             self.reset_when_idle = false;
             self.actions.push_back(CoreAction::Reset { hard: false });
         }
@@ -1389,6 +1424,11 @@ impl ChargingStation {
                 self.boot_due = Some(now + DEFAULT_BOOT_RETRY);
             }
             Sent::Outbox(seq) => self.outbox_failed(seq, refused, now),
+            // A CSMS that answers with an error has not authorized anything; only silence
+            // (a timeout) is decided as offline.
+            Sent::Authorize { token, purpose } if refused => {
+                self.auth_refused(&token, purpose, "the CSMS answered Authorize with an error")
+            }
             Sent::Authorize { token, purpose } => self.decide_offline(&token, purpose),
             Sent::Heartbeat | Sent::Plain => {}
         }
@@ -1638,3 +1678,6 @@ fn round1(v: f64) -> f64 {
 fn truncate(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }
+
+#[cfg(test)]
+mod tests;
