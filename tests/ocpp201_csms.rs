@@ -311,6 +311,130 @@ fn a_remote_start_charges_a_truck_with_transaction_events_in_sequence_until_a_re
     assert!(d.terminate().success());
 }
 
+/// A one-period 2.0.1 profile.
+fn profile_201(id: i64, purpose: &str, kind: &str, limit_a: f64, tx: Option<&str>) -> Value {
+    let mut p = json!({
+        "id": id,
+        "stackLevel": 0,
+        "chargingProfilePurpose": purpose,
+        "chargingProfileKind": kind,
+        "chargingSchedule": [{
+            "id": id,
+            "chargingRateUnit": "A",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": limit_a}]
+        }]
+    });
+    if let Some(tx) = tx {
+        p["transactionId"] = json!(tx);
+    }
+    p
+}
+
+fn current(c: &Value) -> f64 {
+    c["current"].as_f64().unwrap()
+}
+
+#[test]
+fn charging_profiles_change_the_current_the_truck_really_gets() {
+    require_csms!();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut csms, mut d) = setup_201(dir.path(), &[], "2.0.1");
+    // Refused: a TxProfile without a transaction, a station profile on an EVSE, the external
+    // constraints that are not the CSMS's to set.
+    for (evse, p) in [
+        (1, profile_201(1, "TxProfile", "Relative", 100.0, None)),
+        (
+            1,
+            profile_201(2, "ChargingStationMaxProfile", "Absolute", 120.0, None),
+        ),
+        (
+            0,
+            profile_201(
+                3,
+                "ChargingStationExternalConstraints",
+                "Absolute",
+                120.0,
+                None,
+            ),
+        ),
+    ] {
+        let answer = csms.call(
+            "SetChargingProfile",
+            json!({"evseId": evse, "chargingProfile": p}),
+        );
+        assert_eq!(answer["status"], "Rejected", "{answer}");
+    }
+    // A remote start whose TxProfile holds the truck to 120 A from its first ampere.
+    d.plug("1", "20", "80", "350");
+    let answer = csms.call(
+        "RequestStartTransaction",
+        json!({"evseId": 1, "remoteStartId": 1,
+               "idToken": {"idToken": "SMART-1", "type": "Central"},
+               "chargingProfile": profile_201(10, "TxProfile", "Relative", 120.0, None)}),
+    );
+    assert_eq!(answer["status"], "Accepted", "{answer}");
+    let tx = csms.wait(Duration::from_secs(20), "Started", started);
+    d.wait_connector(
+        1,
+        Duration::from_secs(30),
+        "120 A from the start's profile",
+        |c| c["status"] == "Charging" && current(c) > 100.0 && current(c) <= 122.0,
+    );
+    // A TxProfile of 60 A on the transaction replaces it (same stack level and purpose).
+    let answer = csms.call(
+        "SetChargingProfile",
+        json!({"evseId": 1,
+               "chargingProfile": profile_201(11, "TxProfile", "Relative", 60.0, Some(&tx))}),
+    );
+    assert_eq!(answer["status"], "Accepted", "{answer}");
+    d.wait_connector(1, Duration::from_secs(30), "60 A", |c| {
+        current(c) > 50.0 && current(c) <= 62.0
+    });
+    let composite = csms.call(
+        "GetCompositeSchedule",
+        json!({"evseId": 1, "duration": 600, "chargingRateUnit": "A"}),
+    );
+    assert_eq!(composite["status"], "Accepted", "{composite}");
+    assert_eq!(
+        composite["schedule"]["chargingSchedulePeriod"][0]["limit"], 60.0,
+        "{composite}"
+    );
+    let answer = csms.call(
+        "GetChargingProfiles",
+        json!({"requestId": 5, "chargingProfile": {"chargingProfilePurpose": "TxProfile"}}),
+    );
+    assert_eq!(answer["status"], "Accepted");
+    let report = csms.wait(Duration::from_secs(10), "ReportChargingProfiles", |r| {
+        calls(r, "ReportChargingProfiles")
+            .first()
+            .map(|(_, x)| x["payload"].clone())
+    });
+    assert_eq!(report["requestId"], 5);
+    assert_eq!(report["chargingProfile"][0]["id"], 11, "{report}");
+    assert_eq!(report["chargingProfile"][0]["transactionId"], tx.as_str());
+    // A station-wide budget of 40 A binds tighter; clearing both gives the truck its rating.
+    let answer = csms.call(
+        "SetChargingProfile",
+        json!({"evseId": 0,
+               "chargingProfile": profile_201(12, "ChargingStationMaxProfile", "Absolute", 40.0, None)}),
+    );
+    assert_eq!(answer["status"], "Accepted", "{answer}");
+    d.wait_connector(1, Duration::from_secs(30), "40 A", |c| {
+        current(c) > 30.0 && current(c) <= 42.0
+    });
+    for id in [11, 12] {
+        let answer = csms.call("ClearChargingProfile", json!({"chargingProfileId": id}));
+        assert_eq!(answer["status"], "Accepted", "{answer}");
+    }
+    d.wait_connector(1, Duration::from_secs(30), "the full current again", |c| {
+        current(c) > 150.0
+    });
+    let answer = csms.call("ClearChargingProfile", json!({"chargingProfileId": 11}));
+    assert_eq!(answer["status"], "Unknown");
+    csms.assert_clean();
+    assert!(d.terminate().success());
+}
+
 #[test]
 fn an_offline_transaction_is_replayed_in_sequence_and_kill_9_ends_it_after_the_restart() {
     require_csms!();

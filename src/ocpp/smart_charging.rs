@@ -35,7 +35,7 @@
 use std::collections::BTreeMap;
 
 use charger_protocol::ocpp::types::DateTime;
-use charger_protocol::ocpp::v16;
+use charger_protocol::ocpp::{v16, v201};
 use serde_json::{json, Map, Value};
 use thiserror::Error;
 
@@ -85,6 +85,10 @@ pub enum ProfileError {
     EmptyValidity,
     #[error("{0:?} is not a connector id")]
     BadConnector(String),
+    #[error("{0} charging schedules; one is taken (several are for ISO 15118 only)")]
+    SeveralSchedules(usize),
+    #[error("ChargingStationExternalConstraints is set by an external system, not the CSMS")]
+    ExternalConstraints,
 }
 
 /// Why SetChargingProfile is answered `Rejected` for a well-formed profile.
@@ -359,6 +363,131 @@ impl ChargingProfile {
         };
         profile.validate()?;
         Ok(profile)
+    }
+
+    /// A 2.0.1 profile the CSMS sent (SetChargingProfile, RequestStartTransaction), in the
+    /// same terms: ChargingStationMaxProfile is the charge point's (connector 0) budget, a
+    /// transactionId is the station's own decimal id, one schedule only.
+    pub fn from_v201(p: &v201::ChargingProfile) -> Result<Self, ProfileError> {
+        fn fit<T: TryFrom<i64>>(v: i64, key: &'static str) -> Result<T, ProfileError> {
+            T::try_from(v).map_err(|_| ProfileError::Invalid(key))
+        }
+        let [s] = p.charging_schedule.as_slice() else {
+            return Err(ProfileError::SeveralSchedules(p.charging_schedule.len()));
+        };
+        if s.charging_schedule_period.len() > MAX_SCHEDULE_PERIODS {
+            return Err(ProfileError::TooManyPeriods(
+                s.charging_schedule_period.len(),
+            ));
+        }
+        let periods = s
+            .charging_schedule_period
+            .iter()
+            .map(|period| {
+                Ok(SchedulePeriod {
+                    start_s: fit(period.start_period, "startPeriod")?,
+                    limit: period.limit,
+                    number_phases: period
+                        .number_phases
+                        .map(|n| fit(n, "numberPhases"))
+                        .transpose()?,
+                })
+            })
+            .collect::<Result<Vec<_>, ProfileError>>()?;
+        use v201::ChargingProfilePurposeEnum as P;
+        let purpose = match p.charging_profile_purpose {
+            P::ChargingStationMaxProfile => ProfilePurpose::ChargePointMaxProfile,
+            P::TxDefaultProfile => ProfilePurpose::TxDefaultProfile,
+            P::TxProfile => ProfilePurpose::TxProfile,
+            P::ChargingStationExternalConstraints => return Err(ProfileError::ExternalConstraints),
+        };
+        let profile = ChargingProfile {
+            id: fit(p.id, "id")?,
+            stack_level: fit(p.stack_level, "stackLevel")?,
+            purpose,
+            kind: match p.charging_profile_kind {
+                v201::ChargingProfileKindEnum::Absolute => ProfileKind::Absolute,
+                v201::ChargingProfileKindEnum::Recurring => ProfileKind::Recurring,
+                v201::ChargingProfileKindEnum::Relative => ProfileKind::Relative,
+            },
+            recurrency: p.recurrency_kind.map(|r| match r {
+                v201::RecurrencyKindEnum::Daily => Recurrency::Daily,
+                v201::RecurrencyKindEnum::Weekly => Recurrency::Weekly,
+            }),
+            valid_from: p.valid_from.map(DateTime::unix_ms),
+            valid_to: p.valid_to.map(DateTime::unix_ms),
+            transaction_id: p
+                .transaction_id
+                .as_deref()
+                .map(|t| {
+                    t.parse::<i64>()
+                        .map_err(|_| ProfileError::Invalid("transactionId"))
+                })
+                .transpose()?,
+            schedule: ChargingSchedule {
+                duration_s: s.duration.map(|d| fit(d, "duration")).transpose()?,
+                start_ms: s.start_schedule.map(DateTime::unix_ms),
+                unit: match s.charging_rate_unit {
+                    v201::ChargingRateUnitEnum::A => RateUnit::A,
+                    v201::ChargingRateUnitEnum::W => RateUnit::W,
+                },
+                periods,
+                min_rate: s.min_charging_rate,
+            },
+        };
+        profile.validate()?;
+        Ok(profile)
+    }
+
+    /// The 2.0.1 form, for ReportChargingProfiles.
+    pub fn to_v201(&self) -> v201::ChargingProfile {
+        use v201::ChargingProfilePurposeEnum as P;
+        let s = &self.schedule;
+        v201::ChargingProfile {
+            charging_profile_kind: match self.kind {
+                ProfileKind::Absolute => v201::ChargingProfileKindEnum::Absolute,
+                ProfileKind::Recurring => v201::ChargingProfileKindEnum::Recurring,
+                ProfileKind::Relative => v201::ChargingProfileKindEnum::Relative,
+            },
+            charging_profile_purpose: match self.purpose {
+                ProfilePurpose::ChargePointMaxProfile => P::ChargingStationMaxProfile,
+                ProfilePurpose::TxDefaultProfile => P::TxDefaultProfile,
+                ProfilePurpose::TxProfile => P::TxProfile,
+            },
+            charging_schedule: vec![v201::ChargingSchedule {
+                charging_rate_unit: match s.unit {
+                    RateUnit::A => v201::ChargingRateUnitEnum::A,
+                    RateUnit::W => v201::ChargingRateUnitEnum::W,
+                },
+                charging_schedule_period: s
+                    .periods
+                    .iter()
+                    .map(|p| v201::ChargingSchedulePeriod {
+                        custom_data: None,
+                        limit: round_down_01(p.limit),
+                        number_phases: p.number_phases.map(i64::from),
+                        phase_to_use: None,
+                        start_period: i64::from(p.start_s),
+                    })
+                    .collect(),
+                custom_data: None,
+                duration: s.duration_s.map(i64::from),
+                id: i64::from(self.id),
+                min_charging_rate: s.min_rate.map(round_down_01),
+                sales_tariff: None,
+                start_schedule: s.start_ms.map(DateTime::from_unix_ms),
+            }],
+            custom_data: None,
+            id: i64::from(self.id),
+            recurrency_kind: self.recurrency.map(|r| match r {
+                Recurrency::Daily => v201::RecurrencyKindEnum::Daily,
+                Recurrency::Weekly => v201::RecurrencyKindEnum::Weekly,
+            }),
+            stack_level: i64::from(self.stack_level),
+            transaction_id: self.transaction_id.map(|t| t.to_string()),
+            valid_from: self.valid_from.map(DateTime::from_unix_ms),
+            valid_to: self.valid_to.map(DateTime::from_unix_ms),
+        }
     }
 
     /// The semantic rules a profile must satisfy (also for one built in code).
@@ -707,6 +836,118 @@ fn round_down_01(x: f64) -> f64 {
         return 0.0;
     }
     (x * 10.0 + 1e-6).floor() / 10.0
+}
+
+impl CompositeSchedule {
+    /// The 2.0.1 GetCompositeSchedule answer's schedule: periods where no profile limits
+    /// carry `no_limit` (the rating in the schedule's unit), as in 1.6.
+    pub fn to_v201(&self, evse_id: u32, no_limit: f64) -> v201::CompositeSchedule {
+        let mut periods: Vec<v201::ChargingSchedulePeriod> = Vec::new();
+        for p in &self.periods {
+            let limit = round_down_01(p.limit.unwrap_or(no_limit));
+            if periods.last().is_some_and(|last| last.limit == limit) {
+                continue;
+            }
+            periods.push(v201::ChargingSchedulePeriod {
+                custom_data: None,
+                limit,
+                number_phases: None,
+                phase_to_use: None,
+                start_period: i64::from(p.start_s),
+            });
+        }
+        v201::CompositeSchedule {
+            charging_rate_unit: match self.unit {
+                RateUnit::A => v201::ChargingRateUnitEnum::A,
+                RateUnit::W => v201::ChargingRateUnitEnum::W,
+            },
+            charging_schedule_period: periods,
+            custom_data: None,
+            duration: i64::from(self.duration_s),
+            evse_id: i64::from(evse_id),
+            schedule_start: DateTime::from_unix_ms(self.start_ms),
+        }
+    }
+}
+
+/// What the station was last told of each connector's profile limit (amperes, watts), and of
+/// the charge point's budget (under 0): the one place both OCPP versions turn the profiles in
+/// force into station commands.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AppliedLimits {
+    applied: BTreeMap<u32, (Option<f32>, Option<f32>)>,
+}
+
+impl AppliedLimits {
+    /// The station commands for what differs from what the station has at wall time `at_ms`
+    /// (connectors 1 to `connectors`, `tx` giving each one's running transaction), and the
+    /// wall time the profiles next change.
+    pub fn update(
+        &mut self,
+        profiles: &ProfileStore,
+        connectors: u32,
+        tx: impl Fn(u32) -> Option<TxContext>,
+        at_ms: i64,
+    ) -> (Vec<crate::station::StationCommand>, Option<i64>) {
+        use crate::station::StationCommand;
+        let describe = |limit: (Option<f32>, Option<f32>), what: &str| match limit {
+            (Some(a), Some(w)) => format!("{what}: {a:.0} A, {:.0} kW", w / 1000.0),
+            (Some(a), None) => format!("{what}: {a:.0} A"),
+            (None, Some(w)) => format!("{what}: {:.0} kW", w / 1000.0),
+            (None, None) => String::new(),
+        };
+        let mut commands = Vec::new();
+        // The charge point's profile belongs to no connector and no transaction: one budget
+        // for the station, which its allocator shares.
+        let station = profiles.limit_at(0, None, at_ms).charge_point;
+        let station = (
+            station.amps.map(profile_limit),
+            station.watts.map(profile_limit),
+        );
+        if self.applied.get(&0) != Some(&station) {
+            tracing::info!(amps = ?station.0, watts = ?station.1, "charge-point-wide smart-charging limit");
+            self.applied.insert(0, station);
+            commands.push(StationCommand::SetStationLimit {
+                amps: station.0,
+                watts: station.1,
+                detail: describe(station, "charge point profile"),
+            });
+        }
+        let mut next = profiles.next_change_after(0, None, at_ms);
+        for connector in 1..=connectors {
+            let tx = tx(connector);
+            let composite = profiles.limit_at(connector, tx, at_ms);
+            let limit = (
+                composite.connector.amps.map(profile_limit),
+                composite.connector.watts.map(profile_limit),
+            );
+            if self.applied.get(&connector) != Some(&limit) {
+                tracing::info!(connector, amps = ?limit.0, watts = ?limit.1, "smart-charging limit");
+                self.applied.insert(connector, limit);
+                commands.push(StationCommand::SetChargingLimit {
+                    connector,
+                    amps: limit.0,
+                    watts: limit.1,
+                    detail: describe(limit, "charging profile"),
+                });
+            }
+            if let Some(t) = profiles.next_change_after(connector, tx, at_ms) {
+                next = Some(next.map_or(t, |n| n.min(t)));
+            }
+        }
+        (commands, next)
+    }
+}
+
+/// A profile's limit for the station (f32). A huge number (1e39, a CSMS's way of saying "no
+/// limit") saturates instead of becoming infinity, which the station would read as a broken
+/// input and so as 0 A: every truck stopped by a limit meant to lift them all.
+pub fn profile_limit(v: f64) -> f32 {
+    if v.is_nan() {
+        0.0
+    } else {
+        v.clamp(0.0, f64::from(f32::MAX)) as f32
+    }
 }
 
 /// The installed profiles, per connector (0 = the whole charge point).
@@ -1958,5 +2199,19 @@ mod tests {
                 prop_assert_eq!(s.limit_at(connector, run, x), here, "at {} (next {:?})", x, next);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod profile_limit_tests {
+    use super::profile_limit;
+
+    #[test]
+    fn a_huge_limit_saturates_and_never_reads_as_zero() {
+        assert_eq!(profile_limit(1e39), f32::MAX);
+        assert_eq!(profile_limit(f64::INFINITY), f32::MAX);
+        assert_eq!(profile_limit(150.0), 150.0);
+        assert_eq!(profile_limit(-1.0), 0.0);
+        assert_eq!(profile_limit(f64::NAN), 0.0);
     }
 }

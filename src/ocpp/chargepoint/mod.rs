@@ -341,7 +341,7 @@ pub struct ChargePoint {
     // Smart charging.
     profiles: ProfileStore,
     /// What each connector's station limit was last set to (amps, watts).
-    applied_limits: BTreeMap<u32, (Option<f32>, Option<f32>)>,
+    applied_limits: crate::ocpp::smart_charging::AppliedLimits,
     limits_due: Option<Timestamp>,
     /// A TxProfile that came with RemoteStartTransaction, installed when the transaction starts.
     remote_start_profiles: BTreeMap<u32, (String, crate::ocpp::smart_charging::ChargingProfile)>,
@@ -403,7 +403,7 @@ impl ChargePoint {
             cache: AuthCache::new(super::keys::AUTH_CACHE_CAPACITY),
             reservations: BTreeMap::new(),
             profiles: ProfileStore::default(),
-            applied_limits: BTreeMap::new(),
+            applied_limits: Default::default(),
             limits_due: None,
             remote_start_profiles: BTreeMap::new(),
             refused_starts: Vec::new(),

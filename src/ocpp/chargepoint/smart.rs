@@ -17,7 +17,6 @@ use super::{ChargePoint, CoreAction};
 use crate::ocpp::smart_charging::{
     ChargingProfile, ProfilePurpose, RateUnit, SetContext, TxContext,
 };
-use crate::station::StationCommand;
 
 /// Nominal DC voltage used only to express a composite schedule in the other unit when
 /// profiles mix amperes and watts (GetCompositeSchedule); live limits use the live voltage.
@@ -244,85 +243,18 @@ impl ChargePoint {
         }
         let at = self.unix_ms(now);
         let n = self.keys.number_of_connectors;
-        let mut next: Option<i64> = None;
-        let describe = |limit: (Option<f32>, Option<f32>), what: &str| match limit {
-            (Some(a), Some(w)) => format!("{what}: {a:.0} A, {:.0} kW", w / 1000.0),
-            (Some(a), None) => format!("{what}: {a:.0} A"),
-            (None, Some(w)) => format!("{what}: {:.0} kW", w / 1000.0),
-            (None, None) => String::new(),
-        };
-        // The ChargePointMaxProfile belongs to no connector and no transaction: one budget
-        // for the station (kept under connector 0 among the applied limits).
-        let station = self.profiles.limit_at(0, None, at).charge_point;
-        let station = (
-            station.amps.map(profile_limit),
-            station.watts.map(profile_limit),
-        );
-        if self.applied_limits.get(&0) != Some(&station) {
-            tracing::info!(amps = ?station.0, watts = ?station.1, "charge-point-wide smart-charging limit");
-            self.applied_limits.insert(0, station);
+        let txs: std::collections::BTreeMap<u32, TxContext> = (1..=n)
+            .filter_map(|c| self.tx_context(c).map(|t| (c, t)))
+            .collect();
+        let (commands, next) =
+            self.applied_limits
+                .update(&self.profiles, n, |c| txs.get(&c).copied(), at);
+        for command in commands {
             self.actions.push_back(CoreAction::Station {
-                command: StationCommand::SetStationLimit {
-                    amps: station.0,
-                    watts: station.1,
-                    detail: describe(station, "charge point profile"),
-                },
+                command,
                 reply: None,
             });
         }
-        if let Some(t) = self.profiles.next_change_after(0, None, at) {
-            next = Some(t);
-        }
-        for connector in 1..=n {
-            let tx = self.tx_context(connector);
-            let composite = self.profiles.limit_at(connector, tx, at);
-            let limit = (
-                composite.connector.amps.map(profile_limit),
-                composite.connector.watts.map(profile_limit),
-            );
-            if self.applied_limits.get(&connector) != Some(&limit) {
-                let detail = describe(limit, "charging profile");
-                tracing::info!(connector, amps = ?limit.0, watts = ?limit.1, "smart-charging limit");
-                self.applied_limits.insert(connector, limit);
-                self.actions.push_back(CoreAction::Station {
-                    command: StationCommand::SetChargingLimit {
-                        connector,
-                        amps: limit.0,
-                        watts: limit.1,
-                        detail,
-                    },
-                    reply: None,
-                });
-            }
-            if let Some(t) = self.profiles.next_change_after(connector, tx, at) {
-                next = Some(next.map_or(t, |n| n.min(t)));
-            }
-        }
         self.limits_due = next.map(|ms| self.instant_of(ms, now));
-    }
-}
-
-/// A profile's limit for the station (f32). A huge number (1e39, a CSMS's way of saying "no
-/// limit") saturates instead of becoming infinity, which the station would read as a broken
-/// input and so as 0 A: every truck stopped by a limit meant to lift them all.
-fn profile_limit(v: f64) -> f32 {
-    if v.is_nan() {
-        0.0
-    } else {
-        v.clamp(0.0, f64::from(f32::MAX)) as f32
-    }
-}
-
-#[cfg(test)]
-mod profile_limit_tests {
-    use super::profile_limit;
-
-    #[test]
-    fn a_huge_limit_saturates_and_never_reads_as_zero() {
-        assert_eq!(profile_limit(1e39), f32::MAX);
-        assert_eq!(profile_limit(f64::INFINITY), f32::MAX);
-        assert_eq!(profile_limit(150.0), 150.0);
-        assert_eq!(profile_limit(-1.0), 0.0);
-        assert_eq!(profile_limit(f64::NAN), 0.0);
     }
 }

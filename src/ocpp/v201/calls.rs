@@ -10,6 +10,7 @@ use super::device_model::{self, Definition, SetRefused, ITEMS_PER_CALL, ITEMS_PE
 use super::{ChargingStation, Purpose, Registration, Sent, Waiting};
 use crate::ocpp::chargepoint::{CoreAction, PendingReply, ReplyKind};
 use crate::ocpp::meter::ReadingContext;
+use crate::ocpp::smart_charging::ChargingProfile;
 use crate::station::StationCommand;
 
 impl ChargingStation {
@@ -57,6 +58,10 @@ impl ChargingStation {
             R::Reset(r) => self.reset(&id, &r, now),
             R::TriggerMessage(r) => self.trigger_message(&id, &r, now),
             R::UnlockConnector(r) => self.unlock_connector(&id, &r),
+            R::SetChargingProfile(r) => self.set_charging_profile(&id, &r, now),
+            R::ClearChargingProfile(r) => self.clear_charging_profile(&id, &r, now),
+            R::GetChargingProfiles(r) => self.get_charging_profiles(&id, &r),
+            R::GetCompositeSchedule(r) => self.get_composite_schedule(&id, &r, now),
             R::GetTransactionStatus(r) => {
                 let (messages_in_queue, ongoing_indicator) = match &r.transaction_id {
                     Some(tx) => {
@@ -349,12 +354,24 @@ impl ChargingStation {
             self.reply(&id, rejected("no such EVSE, or none free"));
             return;
         };
-        if r.charging_profile.is_some() {
-            // Smart charging is not built for 2.0.1 yet: a start that would ignore its
-            // profile is refused rather than charged at full power.
-            self.reply(&id, rejected("charging profiles are not supported yet"));
-            return;
-        }
+        // K05: the profile of a remote start is the transaction's TxProfile, installed when
+        // it starts; one that cannot be is refused with the start, never ignored.
+        let tx_profile = v201::ChargingProfilePurposeEnum::TxProfile;
+        let profile = match &r.charging_profile {
+            None => None,
+            Some(p) if p.charging_profile_purpose != tx_profile => {
+                let why = "the charging profile of a remote start must be a TxProfile";
+                self.reply(&id, rejected(why));
+                return;
+            }
+            Some(p) => match ChargingProfile::from_v201(p) {
+                Ok(p) => Some(p),
+                Err(e) => {
+                    self.reply(&id, rejected(&format!("charging profile: {e}")));
+                    return;
+                }
+            },
+        };
         if let Some(t) = self.running.get(&connector) {
             let why = format!("transaction {} runs on this EVSE", t.id);
             self.reply(&id, rejected(&why));
@@ -365,7 +382,7 @@ impl ChargingStation {
             ..r.id_token
         };
         self.remote_starts
-            .insert(connector, (r.remote_start_id, token.clone()));
+            .insert(connector, (r.remote_start_id, token.clone(), profile));
         if self.model.settings.authorize_remote_start {
             // F01: answer first, then authorize the token like a local one; but never Accepted
             // for a connector that cannot take a session now.

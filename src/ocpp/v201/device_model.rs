@@ -417,8 +417,8 @@ impl DeviceModel {
             // Not built for 2.0.1 yet (see the device model's documentation).
             ("AuthCacheCtrlr", "Enabled")
             | ("LocalAuthListCtrlr", "Enabled")
-            | ("SmartChargingCtrlr", "Enabled")
             | ("ReservationCtrlr", "Enabled") => flag(false),
+            ("SmartChargingCtrlr", "Enabled") => flag(true),
             ("SecurityCtrlr", "SecurityProfile") => Some(self.facts.security_profile.to_string()),
             ("SecurityCtrlr", "Identity") => Some(self.facts.identity.clone()),
             ("DeviceDataCtrlr", "ItemsPerMessage") => Some(

@@ -37,6 +37,7 @@
 
 mod calls;
 pub mod device_model;
+mod smart;
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
@@ -53,6 +54,7 @@ use super::chargepoint::{
     StartDecision, Traffic, MAX_PENDING_SECURITY_EVENTS, NO_TRANSACTION, OUTBOX_WINDOW,
 };
 use super::meter::{MeterReading, ReadingContext};
+use super::smart_charging::{AppliedLimits, ChargingProfile, ProfileStore};
 use crate::station::{ConnectorStatus, StationCommand, StationEvent};
 use device_model::{DeviceModel, Facts};
 
@@ -123,6 +125,9 @@ struct Transaction {
     /// The seqNo the next TransactionEvent of this transaction carries.
     next_seq_no: i64,
     remote_start_id: Option<i64>,
+    /// Wall time of its start (unix ms), for relative charging profiles.
+    #[serde(default)]
+    started_ms: i64,
     #[serde(skip)]
     charging_state: Option<v201::ChargingStateEnum>,
     #[serde(skip)]
@@ -159,8 +164,11 @@ pub struct ChargingStation {
     /// Transactions restored from the last run, by station id, until their end arrives.
     restored: BTreeMap<i64, Transaction>,
     /// A RequestStartTransaction the station took, until its transaction starts: connector →
-    /// (remoteStartId, idToken).
-    remote_starts: BTreeMap<u32, (i64, v201::IdToken)>,
+    /// (remoteStartId, idToken, its TxProfile).
+    remote_starts: BTreeMap<u32, (i64, v201::IdToken, Option<ChargingProfile>)>,
+    profiles: ProfileStore,
+    applied_limits: AppliedLimits,
+    limits_due: Option<Timestamp>,
     /// The idToken (with its type) a start on a connector was authorized with.
     start_tokens: BTreeMap<u32, v201::IdToken>,
     outbox: VecDeque<OutboxRecord>,
@@ -211,6 +219,9 @@ impl ChargingStation {
             running: BTreeMap::new(),
             restored: BTreeMap::new(),
             remote_starts: BTreeMap::new(),
+            profiles: ProfileStore::default(),
+            applied_limits: AppliedLimits::default(),
+            limits_due: None,
             start_tokens: BTreeMap::new(),
             outbox: VecDeque::new(),
             outbox_spilled: 0,
@@ -387,6 +398,7 @@ impl ChargingStation {
                 let dropped = self.model.restore(value);
                 (!dropped.is_empty()).then(|| format!("dropped: {}", dropped.join(", ")))
             }
+            smart::STATE_NAME => self.restore_profiles(value),
             TRANSACTIONS_STATE => match serde_json::from_value::<Vec<Transaction>>(value.clone()) {
                 Ok(list) => {
                     for t in list {
@@ -537,6 +549,7 @@ impl ChargingStation {
             self.rpc.poll_timeout(),
             samples,
             self.aligned_due,
+            self.limits_due,
         ]
         .into_iter()
         .flatten()
@@ -547,6 +560,7 @@ impl ChargingStation {
         self.now = self.now.max(now);
         self.rpc.update(now);
         self.pump(now);
+        self.update_limits(now);
         self.sample_meters(now);
         self.model.live.wall_time = self.wall_time(now).to_string();
         if !self.connected {
@@ -852,10 +866,10 @@ impl ChargingStation {
         let remote = self
             .remote_starts
             .remove(&t.connector)
-            .filter(|(_, token)| token.id_token == truncate(&t.id_tag, MAX_ID_TOKEN_LEN));
+            .filter(|(_, token, _)| token.id_token == truncate(&t.id_tag, MAX_ID_TOKEN_LEN));
         let token = remote
             .as_ref()
-            .map(|(_, token)| token.clone())
+            .map(|(_, token, _)| token.clone())
             .or_else(|| self.start_tokens.remove(&t.connector))
             .filter(|token| token.id_token == truncate(&t.id_tag, MAX_ID_TOKEN_LEN))
             .unwrap_or_else(|| local_token(&t.id_tag));
@@ -865,7 +879,8 @@ impl ChargingStation {
             id: t.transaction_id.to_string(),
             id_token: Some(token),
             next_seq_no: 0,
-            remote_start_id: remote.as_ref().map(|(id, _)| *id),
+            remote_start_id: remote.as_ref().map(|(id, _, _)| *id),
+            started_ms: self.unix_ms(t.at),
             charging_state: Some(v201::ChargingStateEnum::EVConnected),
             next_sample: None,
         };
@@ -881,6 +896,8 @@ impl ChargingStation {
             t.at,
         );
         self.running.insert(t.connector, transaction);
+        let profile = remote.and_then(|(_, _, profile)| profile);
+        self.transaction_started_profiles(t.connector, profile, t.at);
         self.transaction_event(
             t.connector,
             v201::TransactionEventEnum::Started,
@@ -931,12 +948,12 @@ impl ChargingStation {
             t.at,
         );
         self.running.remove(&t.connector);
+        self.transaction_ended_profiles(t.connector, now);
         self.save_transactions();
         if self.reset_when_idle && (1..=self.evses).all(|c| !self.busy(c) || c == t.connector) {
             self.reset_when_idle = false;
             self.actions.push_back(CoreAction::Reset { hard: false });
         }
-        let _ = now;
     }
 
     /// A change of the connector's status that changes the charging state of its transaction
