@@ -271,6 +271,7 @@ impl MainLoop {
             ToControl::ReadMeters {
                 connectors,
                 context,
+                version,
             } => {
                 let readings = self
                     .rig
@@ -282,6 +283,7 @@ impl MainLoop {
                 self.send_ocpp(ToOcpp::MeterReadings {
                     readings,
                     context,
+                    version,
                     now,
                 });
             }

@@ -12,6 +12,7 @@
 
 use std::time::Duration;
 
+use charger_protocol::ocpp::OcppVersion;
 use charger_protocol::Timestamp;
 use tokio::sync::{mpsc, oneshot, watch};
 
@@ -51,6 +52,8 @@ pub enum ToOcpp {
     MeterReadings {
         readings: Vec<MeterReading>,
         context: ReadingContext,
+        /// The OCPP version whose core asked.
+        version: OcppVersion,
         now: Timestamp,
     },
     /// `chargerctl start --id-tag` in authorization mode `ocpp`: the charge point decides
@@ -82,6 +85,8 @@ pub enum ToControl {
     ReadMeters {
         connectors: Vec<u32>,
         context: ReadingContext,
+        /// Handed back with the readings.
+        version: OcppVersion,
     },
     /// The CSMS asked for a reset.
     Reset { hard: bool },
@@ -366,10 +371,11 @@ impl Actor {
             ToOcpp::MeterReadings {
                 readings,
                 context,
+                version,
                 now,
             } => {
                 if let Some(client) = self.client() {
-                    client.meter_readings(readings, context, now);
+                    client.meter_readings(readings, context, version, now);
                 }
             }
             ToOcpp::AuthorizeStart {
@@ -531,9 +537,11 @@ impl Actor {
                 ClientRequest::ReadMeters {
                     connectors,
                     context,
+                    version,
                 } => ToControl::ReadMeters {
                     connectors,
                     context,
+                    version,
                 },
                 ClientRequest::Reset { hard } => ToControl::Reset { hard },
             };

@@ -645,7 +645,10 @@ fn malformed_and_unsupported_calls_get_2_0_1_error_codes() {
     );
     assert_eq!(raw_code(&csms, &r), "TypeConstraintViolation");
     // A 2.0.1 action this station does not handle yet: NotSupported, never a fake Accepted.
-    let r = csms.raw("[2,\"n1\",\"ClearChargingProfile\",{\"chargingProfileId\":1}]");
+    let r = csms.raw(
+        "[2,\"n1\",\"GetLog\",{\"logType\":\"DiagnosticsLog\",\"requestId\":1,\
+         \"log\":{\"remoteLocation\":\"ftp://csms.example/logs\"}}]",
+    );
     assert_eq!(raw_code(&csms, &r), "NotSupported");
     // Still registered and answering on the same connection.
     let answer = csms.call("TriggerMessage", json!({"requestedMessage": "Heartbeat"}));

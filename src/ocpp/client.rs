@@ -73,6 +73,8 @@ pub enum ClientRequest {
     ReadMeters {
         connectors: Vec<u32>,
         context: ReadingContext,
+        /// The version whose core asked: the readings go back to it.
+        version: OcppVersion,
     },
     /// The CSMS asked for a reset.
     Reset { hard: bool },
@@ -425,6 +427,15 @@ impl OcppClient {
         // `auto` the first offered that has messages waiting (else the newest).
         let offered = section.ocpp_versions();
         let waiting = store.outbox_waiting()?;
+        for (version, count) in &waiting {
+            if *count > 0 && !offered.contains(version) {
+                // Kept, never deleted: a configuration that offers the version again sends
+                // them.
+                tracing::error!(%version, count,
+                    "OCPP messages of a version ocpp.version no longer offers wait in the journal; \
+                     set ocpp.version = \"auto\" to deliver them");
+            }
+        }
         let active = offered
             .iter()
             .copied()
@@ -759,24 +770,17 @@ impl OcppClient {
         self.cp.command_outcome(reply, accepted, scheduled, refusal);
     }
 
+    /// The readings a core asked for ([`ClientRequest::ReadMeters`]), back to that core.
     pub fn meter_readings(
         &mut self,
         readings: Vec<MeterReading>,
         context: ReadingContext,
+        version: OcppVersion,
         now: Timestamp,
     ) {
-        // Each reading to the core whose transaction it is, the rest to the version spoken.
-        let (v201, v16): (Vec<MeterReading>, Vec<MeterReading>) =
-            readings.into_iter().partition(|r| match r.transaction_id {
-                Some(t) if self.v201.owns_transaction(t) => true,
-                Some(t) if self.cp.owns_transaction(t) => false,
-                _ => self.active == OcppVersion::V201,
-            });
-        if !v16.is_empty() {
-            self.cp.on_meter_readings(v16, context, now);
-        }
-        if !v201.is_empty() {
-            self.v201.on_meter_readings(v201, context, now);
+        match version {
+            OcppVersion::V16 => self.cp.on_meter_readings(readings, context, now),
+            OcppVersion::V201 => self.v201.on_meter_readings(readings, context, now),
         }
     }
 
@@ -1015,6 +1019,7 @@ impl OcppClient {
                     requests.push(ClientRequest::ReadMeters {
                         connectors,
                         context,
+                        version,
                     });
                     Ok(())
                 }

@@ -32,6 +32,7 @@ pub mod keys;
 pub mod link;
 pub mod local_auth;
 pub mod meter;
+pub mod outbox;
 pub mod settings;
 pub mod smart_charging;
 pub mod transfer;

@@ -492,7 +492,7 @@ impl ChargePoint {
             timestamp: self.wall_time(now),
             tech_info: tech_info.map(|info| super::truncate(&info, 255)),
         };
-        let seq = self.next_seq.peek();
+        let seq = self.outbox.next_seq();
         self.enqueue_message(event_message, NO_TRANSACTION);
         self.security_events.push_back((seq, event));
         self.bound_security_events();

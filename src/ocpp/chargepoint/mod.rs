@@ -62,8 +62,6 @@ pub use maintenance::{
 };
 use reservations::Reservation;
 
-/// Longest wait between retries of an unanswered transaction message.
-const MAX_RETRY_WAIT: Duration = Duration::from_secs(3600);
 /// The wall-clock times a CSMS may set (unix ms, 2020-01-01 to 2100-01-01): anything else is a
 /// broken or hostile clock and is ignored.
 const PLAUSIBLE_CSMS_TIME: std::ops::Range<i64> = 1_577_836_800_000..4_102_444_800_000;
@@ -71,13 +69,8 @@ const PLAUSIBLE_CSMS_TIME: std::ops::Range<i64> = 1_577_836_800_000..4_102_444_8
 const DEFAULT_BOOT_RETRY: Duration = Duration::from_secs(60);
 /// Outbox records that belong to no transaction (security events).
 pub const NO_TRANSACTION: i64 = -1;
-/// Outbox records kept in memory: the head of the queue. The rest wait in SQLite only and are
-/// loaded as the head drains, so a week-long outage costs disk, not memory.
-pub const OUTBOX_WINDOW: usize = 256;
-/// Refused records kept in memory beside the window, the latest ones, for `chargerctl ocpp`:
-/// a CSMS refusing everything must not grow memory. The others stay marked in SQLite, never
-/// deleted, and are only counted.
-pub const REFUSED_IN_MEMORY: usize = 16;
+use super::outbox::{Failure, Outbox};
+pub use super::outbox::{OUTBOX_WINDOW, REFUSED_IN_MEMORY};
 /// A clock correction from the CSMS larger than this is a security event (SettingSystemTime).
 const CLOCK_STEP_EVENT: i64 = 60_000;
 
@@ -305,24 +298,12 @@ pub struct ChargePoint {
     now: Timestamp,
     /// Last known status of each connector (0 = the charge point), and whether it was sent.
     statuses: BTreeMap<u32, KnownStatus>,
-    /// The head of the outbox, at most about [`OUTBOX_WINDOW`] records.
-    outbox: VecDeque<OutboxRecord>,
-    /// Records persisted but not in memory (all after the window), and the highest sequence
-    /// number in memory or asked for, from which the next load continues.
-    outbox_spilled: usize,
-    /// Refused records set aside in SQLite only (beyond [`REFUSED_IN_MEMORY`]).
-    refused_on_disk: usize,
+    /// The outbox (its head in memory).
+    outbox: Outbox,
     /// Security events queued in this run and not yet taken by the CSMS, oldest first, and
     /// how many were dropped because too many waited (see `bound_security_events`).
     security_events: VecDeque<(u64, SecurityEvent)>,
     security_events_dropped: u64,
-    outbox_loaded_to: u64,
-    outbox_loading: bool,
-    next_seq: OutboxSeq,
-    /// The outbox head may go out at this instant (retry wait).
-    outbox_ready_at: Option<Timestamp>,
-    /// Unanswered (timeout) attempts of the head, for the retry wait.
-    head_attempts: u32,
     /// station transaction id → CSMS transaction id.
     transaction_ids: BTreeMap<i64, i64>,
     /// connector → running transaction.
@@ -383,16 +364,9 @@ impl ChargePoint {
                 .saturating_sub(i64::try_from(now.as_millis()).unwrap_or(i64::MAX)),
             now,
             statuses,
-            outbox: VecDeque::new(),
-            outbox_spilled: 0,
-            refused_on_disk: 0,
+            outbox: Outbox::new(OcppVersion::V16),
             security_events: VecDeque::new(),
             security_events_dropped: 0,
-            outbox_loaded_to: 0,
-            outbox_loading: false,
-            next_seq: OutboxSeq::default(),
-            outbox_ready_at: None,
-            head_attempts: 0,
             transaction_ids: BTreeMap::new(),
             running: BTreeMap::new(),
             readings: BTreeMap::new(),
@@ -468,12 +442,12 @@ impl ChargePoint {
 
     /// Outbox records held in memory (the window).
     pub fn in_memory_outbox(&self) -> usize {
-        self.outbox.len()
+        self.outbox.in_memory()
     }
 
     /// Messages waiting, in memory and in SQLite.
     pub fn outbox_len(&self) -> usize {
-        self.outbox.len() + self.outbox_spilled
+        self.outbox.len()
     }
 
     pub fn local_list_version(&self) -> i32 {
@@ -482,18 +456,18 @@ impl ChargePoint {
 
     /// Records kept after repeated refusals.
     pub fn refused(&self) -> impl Iterator<Item = &OutboxRecord> {
-        self.outbox.iter().filter(|r| r.refused)
+        self.outbox.refused()
     }
 
     /// How many records the CSMS refused for good, those only in SQLite included (as far as
     /// this run has read the outbox).
     pub fn refused_count(&self) -> usize {
-        self.refused().count() + self.refused_on_disk
+        self.outbox.refused_count()
     }
 
     /// The outbox's sequence numbers, to share with the other version's core.
     pub fn outbox_seq(&self) -> OutboxSeq {
-        self.next_seq.clone()
+        self.outbox.seq()
     }
 
     /// Whether the station's transaction `local` runs here (its end is told in 1.6).
@@ -504,7 +478,7 @@ impl ChargePoint {
     /// What binds the station to 1.6 for now: records waiting to be sent (not refused) and
     /// running transactions.
     pub fn waiting(&self) -> usize {
-        self.outbox.iter().filter(|r| !r.refused).count() + self.outbox_spilled + self.running.len()
+        self.outbox.waiting() + self.running.len()
     }
 
     /// Security events dropped because too many waited unsent.
@@ -514,26 +488,8 @@ impl ChargePoint {
 
     /// Remove an outbox record the core gave up on (memory and, by the shell, SQLite).
     fn drop_outbox_record(&mut self, seq: u64) {
-        if let Some(pos) = self.outbox.iter().position(|r| r.seq == seq) {
-            self.outbox.remove(pos);
-        } else if seq > self.outbox_loaded_to {
-            self.outbox_spilled = self.outbox_spilled.saturating_sub(1);
-        }
+        self.outbox.forget(seq);
         self.actions.push_back(CoreAction::OutboxRemove(seq));
-    }
-
-    /// Keep only the latest [`REFUSED_IN_MEMORY`] refused records in memory; the others are
-    /// in SQLite already (marked by [`CoreAction::OutboxRefused`]) and are counted.
-    fn trim_refused(&mut self) {
-        let mut excess = self.refused().count().saturating_sub(REFUSED_IN_MEMORY);
-        while excess > 0 {
-            let Some(pos) = self.outbox.iter().position(|r| r.refused) else {
-                return;
-            };
-            self.outbox.remove(pos);
-            self.refused_on_disk = self.refused_on_disk.saturating_add(1);
-            excess -= 1;
-        }
     }
 
     /// Outbox records and transaction ids from the previous run: the first records (oldest
@@ -546,54 +502,18 @@ impl ChargePoint {
         max_seq: u64,
         ids: Vec<(i64, i64)>,
     ) {
-        for r in records {
-            self.outbox_loaded_to = self.outbox_loaded_to.max(r.seq);
-            self.outbox.push_back(r);
-        }
-        self.outbox_spilled = more;
-        self.next_seq.past(max_seq);
+        self.outbox.restore(records, more, max_seq);
         self.transaction_ids.extend(ids);
-        self.trim_refused();
     }
 
     /// Records the shell loaded for [`CoreAction::OutboxLoad`], in order.
     pub fn outbox_loaded(&mut self, records: Vec<OutboxRecord>) {
-        self.outbox_loading = false;
-        if records.is_empty() {
-            // Nothing more on disk (the journal lost them, or the count was off): stop asking.
-            self.outbox_spilled = 0;
-            return;
-        }
-        for r in records {
-            if r.seq <= self.outbox_loaded_to {
-                continue;
-            }
-            self.outbox_loaded_to = r.seq;
-            self.outbox_spilled = self.outbox_spilled.saturating_sub(1);
-            self.outbox.push_back(r);
-        }
-        self.trim_refused();
+        self.outbox.loaded(records);
     }
 
     /// The shell could not read the outbox: ask again later (the records stay on disk).
     pub fn outbox_load_failed(&mut self) {
-        self.outbox_loading = false;
-    }
-
-    /// Ask for the next part of the outbox when the window runs low.
-    fn refill_outbox(&mut self) {
-        if self.outbox_spilled == 0 || self.outbox_loading {
-            return;
-        }
-        let live = self.outbox.iter().filter(|r| !r.refused).count();
-        if live >= OUTBOX_WINDOW / 2 {
-            return;
-        }
-        self.outbox_loading = true;
-        self.actions.push_back(CoreAction::OutboxLoad {
-            after_seq: self.outbox_loaded_to,
-            limit: OUTBOX_WINDOW - live,
-        });
+        self.outbox.load_failed();
     }
 
     /// State persisted by [`CoreAction::SaveState`] in the previous run. Unknown names and
@@ -679,7 +599,7 @@ impl ChargePoint {
             self.boot_due = Some(now);
         }
         self.endpoint = Some(endpoint);
-        self.outbox_ready_at = Some(now);
+        self.outbox.ready_at = Some(now);
     }
 
     pub fn on_disconnected(&mut self, _now: Timestamp) {
@@ -726,12 +646,12 @@ impl ChargePoint {
                 .in_flight
                 .values()
                 .any(|s| matches!(s, Sent::Outbox(_)))
-            && (self.outbox.iter().any(|r| !r.refused) || self.outbox_spilled > 0);
+            && self.outbox.waiting() > 0;
         [
             self.boot_due
                 .filter(|_| self.connected && self.registration != Registration::Accepted),
             self.heartbeat_due.filter(|_| registered),
-            self.outbox_ready_at.filter(|_| outbox_waiting),
+            self.outbox.ready_at.filter(|_| outbox_waiting),
             self.rpc.poll_timeout(),
             samples,
             self.aligned_due,
@@ -855,11 +775,13 @@ impl ChargePoint {
         {
             return;
         }
-        if self.outbox_ready_at.is_some_and(|t| now < t) {
+        if self.outbox.ready_at.is_some_and(|t| now < t) {
             return;
         }
-        self.refill_outbox();
-        let Some(head) = self.outbox.iter().find(|r| !r.refused).cloned() else {
+        if let Some(load) = self.outbox.refill() {
+            self.actions.push_back(load);
+        }
+        let Some(head) = self.outbox.head().cloned() else {
             return;
         };
         let mut payload = head.payload.clone();
@@ -887,14 +809,15 @@ impl ChargePoint {
     }
 
     fn refuse(&mut self, seq: u64, why: &str) {
-        if let Some(r) = self.outbox.iter_mut().find(|r| r.seq == seq) {
-            r.refused = true;
-            tracing::error!(seq, action = %r.action, why, "message kept aside after refusals");
-            let record = r.clone();
-            self.actions.push_back(CoreAction::OutboxRefused(record));
+        if let Some(record) = self.outbox.refuse(seq) {
+            self.kept_aside(record, why);
         }
-        self.security_event_done(seq);
-        self.trim_refused();
+    }
+
+    fn kept_aside(&mut self, record: OutboxRecord, why: &str) {
+        tracing::error!(seq = record.seq, action = %record.action, why, "message kept aside after refusals");
+        self.security_event_done(record.seq);
+        self.actions.push_back(CoreAction::OutboxRefused(record));
     }
 
     /// Queue a transaction message in the outbox (persisted as its payload).
@@ -908,24 +831,8 @@ impl ChargePoint {
     }
 
     fn enqueue(&mut self, action: &str, payload: Value, local_transaction_id: i64) {
-        let record = OutboxRecord {
-            seq: self.next_seq.take(),
-            action: action.to_string(),
-            payload,
-            local_transaction_id,
-            refusals: 0,
-            refused: false,
-            version: OcppVersion::V16,
-        };
-        self.actions
-            .push_back(CoreAction::OutboxPut(record.clone()));
-        if self.outbox_spilled > 0 || self.outbox.len() >= OUTBOX_WINDOW {
-            // Behind the window: on disk only, loaded when its turn comes near.
-            self.outbox_spilled += 1;
-        } else {
-            self.outbox_loaded_to = record.seq;
-            self.outbox.push_back(record);
-        }
+        let record = self.outbox.push(action, payload, local_transaction_id);
+        self.actions.push_back(CoreAction::OutboxPut(record));
     }
 
     // ----- station events ----------------------------------------------------------------------
@@ -1422,9 +1329,7 @@ impl ChargePoint {
     /// The CSMS answered outbox record `seq`: out of the memory window, for what its answer
     /// sets in motion (journaled before the record leaves the journal, [`outbox_done`]).
     fn outbox_take(&mut self, seq: u64) -> Option<OutboxRecord> {
-        let pos = self.outbox.iter().position(|r| r.seq == seq)?;
-        let record = self.outbox.remove(pos)?;
-        self.head_attempts = 0;
+        let record = self.outbox.take(seq)?;
         self.security_event_done(seq);
         Some(record)
     }
@@ -1432,7 +1337,7 @@ impl ChargePoint {
     /// ... then out of the journal, and the next record may go.
     fn outbox_done(&mut self, seq: u64, now: Timestamp) {
         self.actions.push_back(CoreAction::OutboxRemove(seq));
-        self.outbox_ready_at = Some(now);
+        self.outbox.ready_at = Some(now);
         self.send_outbox_head(now);
     }
 
@@ -1529,28 +1434,15 @@ impl ChargePoint {
             Sent::Outbox(seq) => {
                 let attempts = self.keys.transaction_message_attempts.max(1);
                 let retry = self.keys.transaction_message_retry_interval;
-                if refused {
-                    let refusals = match self.outbox.iter_mut().find(|r| r.seq == seq) {
-                        Some(r) => {
-                            r.refusals = r.refusals.saturating_add(1);
-                            r.refusals
-                        }
-                        None => return,
-                    };
-                    if refusals >= attempts {
-                        self.refuse(seq, "refused by the CSMS TransactionMessageAttempts times");
-                        self.outbox_ready_at = Some(now);
-                    } else {
-                        self.outbox_ready_at =
-                            Some(now + retry.saturating_mul(refusals).min(MAX_RETRY_WAIT));
-                        if let Some(r) = self.outbox.iter().find(|r| r.seq == seq).cloned() {
-                            self.actions.push_back(CoreAction::OutboxPut(r));
-                        }
+                match self.outbox.failed(seq, refused, attempts, retry, now) {
+                    Failure::KeptAside(record) => self.kept_aside(
+                        record,
+                        "refused by the CSMS TransactionMessageAttempts times",
+                    ),
+                    Failure::Refused(record) => {
+                        self.actions.push_back(CoreAction::OutboxPut(record))
                     }
-                } else {
-                    self.head_attempts = self.head_attempts.saturating_add(1);
-                    self.outbox_ready_at =
-                        Some(now + retry.saturating_mul(self.head_attempts).min(MAX_RETRY_WAIT));
+                    Failure::Unanswered | Failure::Unknown => {}
                 }
             }
         }

@@ -71,13 +71,10 @@ impl ChargingStation {
                             !o.refused
                                 && o.action == "TransactionEvent"
                                 && Some(o.local_transaction_id) == local
-                        }) || (local.is_some() && self.outbox_spilled > 0);
+                        }) || (local.is_some() && self.outbox.spilled());
                         (queued, Some(running.is_some()))
                     }
-                    None => (
-                        self.outbox.iter().any(|o| !o.refused) || self.outbox_spilled > 0,
-                        None,
-                    ),
+                    None => (self.outbox.waiting() > 0, None),
                 };
                 self.reply(
                     &id,

@@ -71,7 +71,6 @@ pub struct Settings {
     pub message_attempts: u32,
     pub message_attempt_interval: Duration,
     pub authorize_remote_start: bool,
-    pub local_authorize_offline: bool,
     pub offline_tx_for_unknown_id: bool,
 }
 
@@ -84,7 +83,6 @@ impl Default for Settings {
             message_attempts: 5,
             message_attempt_interval: Duration::from_secs(30),
             authorize_remote_start: false,
-            local_authorize_offline: true,
             offline_tx_for_unknown_id: false,
         }
     }
@@ -272,7 +270,7 @@ impl DeviceModel {
         ));
         d.push(ro(at("AlignedDataCtrlr", "Measurands"), Kind::MemberList));
         d.push(rw(at("AuthCtrlr", "AuthorizeRemoteStart"), Kind::Boolean));
-        d.push(rw(at("AuthCtrlr", "LocalAuthorizeOffline"), Kind::Boolean));
+        d.push(ro(at("AuthCtrlr", "LocalAuthorizeOffline"), Kind::Boolean));
         d.push(ro(at("AuthCtrlr", "LocalPreAuthorize"), Kind::Boolean));
         d.push(rw(
             at("AuthCtrlr", "OfflineTxForUnknownIdEnabled"),
@@ -411,7 +409,8 @@ impl DeviceModel {
             ("AlignedDataCtrlr", "Interval") => secs(s.aligned_interval),
             ("AlignedDataCtrlr", "Measurands") => Some(TX_UPDATED_MEASURANDS.into()),
             ("AuthCtrlr", "AuthorizeRemoteStart") => flag(s.authorize_remote_start),
-            ("AuthCtrlr", "LocalAuthorizeOffline") => flag(s.local_authorize_offline),
+            // No 2.0.1 cache or local list yet: nothing authorizes locally, offline or not.
+            ("AuthCtrlr", "LocalAuthorizeOffline") => flag(false),
             ("AuthCtrlr", "LocalPreAuthorize") => flag(false),
             ("AuthCtrlr", "OfflineTxForUnknownIdEnabled") => flag(s.offline_tx_for_unknown_id),
             // Not built for 2.0.1 yet (see the device model's documentation).
@@ -479,7 +478,6 @@ impl DeviceModel {
                 s.aligned_interval = seconds(min, max)?
             }
             ("AuthCtrlr", "AuthorizeRemoteStart", _) => s.authorize_remote_start = boolean()?,
-            ("AuthCtrlr", "LocalAuthorizeOffline", _) => s.local_authorize_offline = boolean()?,
             ("AuthCtrlr", "OfflineTxForUnknownIdEnabled", _) => {
                 s.offline_tx_for_unknown_id = boolean()?
             }

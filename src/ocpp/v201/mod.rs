@@ -51,15 +51,15 @@ use serde_json::Value;
 
 use super::chargepoint::{
     CoreAction, Endpoint, Identity, OutboxRecord, OutboxSeq, PendingReply, Registration, ReplyKind,
-    StartDecision, Traffic, MAX_PENDING_SECURITY_EVENTS, NO_TRANSACTION, OUTBOX_WINDOW,
+    StartDecision, Traffic, MAX_PENDING_SECURITY_EVENTS, NO_TRANSACTION,
 };
 use super::meter::{MeterReading, ReadingContext};
+use super::outbox::{Failure, Outbox};
 use super::smart_charging::{AppliedLimits, ChargingProfile, ProfileStore};
 use crate::station::{ConnectorStatus, StationCommand, StationEvent};
 use device_model::{DeviceModel, Facts};
 
 /// Longest wait between retries of an unanswered transaction message.
-const MAX_RETRY_WAIT: Duration = Duration::from_secs(3600);
 /// The wall-clock times a CSMS may set (2020 to 2100); anything else is ignored.
 const PLAUSIBLE_CSMS_TIME: std::ops::Range<i64> = 1_577_836_800_000..4_102_444_800_000;
 /// Registration retry when the CSMS gives an interval of 0.
@@ -171,13 +171,7 @@ pub struct ChargingStation {
     limits_due: Option<Timestamp>,
     /// The idToken (with its type) a start on a connector was authorized with.
     start_tokens: BTreeMap<u32, v201::IdToken>,
-    outbox: VecDeque<OutboxRecord>,
-    outbox_spilled: usize,
-    outbox_loaded_to: u64,
-    outbox_loading: bool,
-    outbox_ready_at: Option<Timestamp>,
-    head_attempts: u32,
-    next_seq: OutboxSeq,
+    outbox: Outbox,
     /// Security events dropped because too many waited unsent (a CSMS flooding malformed
     /// frames must not grow the journal without bound).
     security_events_dropped: u64,
@@ -223,13 +217,7 @@ impl ChargingStation {
             applied_limits: AppliedLimits::default(),
             limits_due: None,
             start_tokens: BTreeMap::new(),
-            outbox: VecDeque::new(),
-            outbox_spilled: 0,
-            outbox_loaded_to: 0,
-            outbox_loading: false,
-            outbox_ready_at: None,
-            head_attempts: 0,
-            next_seq: OutboxSeq::default(),
+            outbox: Outbox::new(OcppVersion::V201),
             security_events_dropped: 0,
             in_flight: BTreeMap::new(),
             actions: VecDeque::new(),
@@ -261,11 +249,11 @@ impl ChargingStation {
 
     /// Unanswered records, refused ones included.
     pub fn outbox_len(&self) -> usize {
-        self.outbox.len() + self.outbox_spilled
+        self.outbox.len()
     }
 
     pub fn refused_count(&self) -> usize {
-        self.outbox.iter().filter(|r| r.refused).count()
+        self.outbox.refused_count()
     }
 
     /// Whether the station's transaction `local` is this version's (running, or left open by
@@ -277,7 +265,7 @@ impl ChargingStation {
     /// What binds the station to 2.0.1 for now: records waiting to be sent (not refused) and
     /// running transactions.
     pub fn waiting(&self) -> usize {
-        self.outbox.iter().filter(|r| !r.refused).count() + self.outbox_spilled + self.running.len()
+        self.outbox.waiting() + self.running.len()
     }
 
     /// The device model for `chargerctl config get`: (name, value, read-only), named
@@ -352,42 +340,24 @@ impl ChargingStation {
     // ----- restore ------------------------------------------------------------------------------
 
     /// This version's outbox records from the last run (the first ones, up to
-    /// [`OUTBOX_WINDOW`]), how many more wait on disk, and the highest sequence number of any
-    /// version.
+    /// [`crate::ocpp::outbox::OUTBOX_WINDOW`]), how many more wait on disk, and the highest
+    /// sequence number of any version.
     pub fn restore_outbox(&mut self, records: Vec<OutboxRecord>, more: usize, max_seq: u64) {
-        for r in records {
-            self.outbox_loaded_to = self.outbox_loaded_to.max(r.seq);
-            self.outbox.push_back(r);
-        }
-        self.outbox_spilled = more;
-        self.next_seq.past(max_seq);
+        self.outbox.restore(records, more, max_seq);
     }
 
     /// Take sequence numbers from the counter the 1.6 core uses (see [`OutboxSeq`]).
     pub fn share_outbox_seq(&mut self, seq: OutboxSeq) {
-        seq.past(self.next_seq.peek().saturating_sub(1));
-        self.next_seq = seq;
+        self.outbox.share_seq(seq);
     }
 
     /// Records the shell loaded for [`CoreAction::OutboxLoad`], in order.
     pub fn outbox_loaded(&mut self, records: Vec<OutboxRecord>) {
-        self.outbox_loading = false;
-        if records.is_empty() {
-            self.outbox_spilled = 0;
-            return;
-        }
-        for r in records {
-            if r.seq <= self.outbox_loaded_to {
-                continue;
-            }
-            self.outbox_loaded_to = r.seq;
-            self.outbox_spilled = self.outbox_spilled.saturating_sub(1);
-            self.outbox.push_back(r);
-        }
+        self.outbox.loaded(records);
     }
 
     pub fn outbox_load_failed(&mut self) {
-        self.outbox_loading = false;
+        self.outbox.load_failed();
     }
 
     /// State persisted in the last run: the device model's writable variables, the running
@@ -485,7 +455,7 @@ impl ChargingStation {
             self.boot_due = Some(now);
         }
         self.endpoint = Some(endpoint);
-        self.outbox_ready_at = Some(now);
+        self.outbox.ready_at = Some(now);
     }
 
     pub fn on_disconnected(&mut self, _now: Timestamp) {
@@ -540,12 +510,12 @@ impl ChargingStation {
                 .in_flight
                 .values()
                 .any(|s| matches!(s, Sent::Outbox(_)))
-            && (self.outbox.iter().any(|r| !r.refused) || self.outbox_spilled > 0);
+            && self.outbox.waiting() > 0;
         [
             self.boot_due
                 .filter(|_| self.connected && self.registration != Registration::Accepted),
             self.heartbeat_due.filter(|_| self.accepted()),
-            self.outbox_ready_at.filter(|_| outbox_waiting),
+            self.outbox.ready_at.filter(|_| outbox_waiting),
             self.rpc.poll_timeout(),
             samples,
             self.aligned_due,
@@ -657,46 +627,16 @@ impl ChargingStation {
     /// Queue a message in the outbox (persisted first, sent in order).
     fn enqueue(&mut self, request: impl Into<v201::Request>, local_transaction_id: i64) {
         let request = request.into();
-        let payload = match request.to_payload() {
-            Ok(p) => p,
-            Err(e) => {
-                tracing::error!(action = request.action().as_str(), error = %e,
-                    "transaction message could not be written");
-                return;
+        match request.to_payload() {
+            Ok(payload) => {
+                let record =
+                    self.outbox
+                        .push(request.action().as_str(), payload, local_transaction_id);
+                self.actions.push_back(CoreAction::OutboxPut(record));
             }
-        };
-        let record = OutboxRecord {
-            seq: self.next_seq.take(),
-            action: request.action().as_str().to_string(),
-            payload,
-            local_transaction_id,
-            refusals: 0,
-            refused: false,
-            version: OcppVersion::V201,
-        };
-        self.actions
-            .push_back(CoreAction::OutboxPut(record.clone()));
-        if self.outbox_spilled > 0 || self.outbox.len() >= OUTBOX_WINDOW {
-            self.outbox_spilled += 1;
-        } else {
-            self.outbox_loaded_to = record.seq;
-            self.outbox.push_back(record);
+            Err(e) => tracing::error!(action = request.action().as_str(), error = %e,
+                "transaction message could not be written"),
         }
-    }
-
-    fn refill_outbox(&mut self) {
-        if self.outbox_spilled == 0 || self.outbox_loading {
-            return;
-        }
-        let live = self.outbox.iter().filter(|r| !r.refused).count();
-        if live >= OUTBOX_WINDOW / 2 {
-            return;
-        }
-        self.outbox_loading = true;
-        self.actions.push_back(CoreAction::OutboxLoad {
-            after_seq: self.outbox_loaded_to,
-            limit: OUTBOX_WINDOW - live,
-        });
     }
 
     fn send_outbox_head(&mut self, now: Timestamp) {
@@ -704,12 +644,14 @@ impl ChargingStation {
             .in_flight
             .values()
             .any(|s| matches!(s, Sent::Outbox(_)))
-            || self.outbox_ready_at.is_some_and(|t| now < t)
+            || self.outbox.ready_at.is_some_and(|t| now < t)
         {
             return;
         }
-        self.refill_outbox();
-        let Some(head) = self.outbox.iter().find(|r| !r.refused).cloned() else {
+        if let Some(load) = self.outbox.refill() {
+            self.actions.push_back(load);
+        }
+        let Some(head) = self.outbox.head().cloned() else {
             return;
         };
         match self.rpc.call(&head.action, head.payload.clone()) {
@@ -723,44 +665,19 @@ impl ChargingStation {
         }
     }
 
-    /// The CSMS answered the outbox record `seq`.
-    fn outbox_answered(&mut self, seq: u64) {
-        if let Some(pos) = self.outbox.iter().position(|r| r.seq == seq) {
-            self.outbox.remove(pos);
-        }
-        self.head_attempts = 0;
-        self.actions.push_back(CoreAction::OutboxRemove(seq));
-    }
-
     /// The outbox record `seq` got no answer (`refused`: a CALLERROR, else a timeout or a
     /// lost link): retried after `MessageAttemptInterval × attempt`; after `MessageAttempts`
     /// refusals it is kept aside, never deleted.
     fn outbox_failed(&mut self, seq: u64, refused: bool, now: Timestamp) {
-        self.head_attempts = self.head_attempts.saturating_add(1);
-        let wait = self
-            .model
-            .settings
-            .message_attempt_interval
-            .saturating_mul(self.head_attempts)
-            .min(MAX_RETRY_WAIT);
-        self.outbox_ready_at = Some(now + wait);
-        if !refused {
-            return;
-        }
         let attempts = self.model.settings.message_attempts;
-        if let Some(r) = self.outbox.iter_mut().find(|r| r.seq == seq) {
-            r.refusals = r.refusals.saturating_add(1);
-            if r.refusals >= attempts {
-                r.refused = true;
-                tracing::error!(seq, action = %r.action, "message kept aside after refusals");
-                let record = r.clone();
-                self.head_attempts = 0;
-                self.outbox_ready_at = Some(now);
+        let retry = self.model.settings.message_attempt_interval;
+        match self.outbox.failed(seq, refused, attempts, retry, now) {
+            Failure::KeptAside(record) => {
+                tracing::error!(seq, action = %record.action, "message kept aside after refusals");
                 self.actions.push_back(CoreAction::OutboxRefused(record));
-            } else {
-                let record = r.clone();
-                self.actions.push_back(CoreAction::OutboxPut(record));
             }
+            Failure::Refused(record) => self.actions.push_back(CoreAction::OutboxPut(record)),
+            Failure::Unanswered | Failure::Unknown => {}
         }
     }
 
@@ -1475,8 +1392,9 @@ impl ChargingStation {
                 let transaction = record
                     .filter(|r| r.action == "TransactionEvent")
                     .map(|r| r.local_transaction_id);
-                self.outbox_answered(seq);
-                self.outbox_ready_at = Some(now);
+                self.outbox.take(seq);
+                self.actions.push_back(CoreAction::OutboxRemove(seq));
+                self.outbox.ready_at = Some(now);
                 if let Some(local) = transaction {
                     if let Ok(r) = serde_json::from_value::<v201::TransactionEventResponse>(payload)
                     {
@@ -1515,7 +1433,7 @@ impl ChargingStation {
                 }
                 self.heartbeat_due = Some(now + self.heartbeat_interval());
                 self.resend_statuses();
-                self.outbox_ready_at = Some(now);
+                self.outbox.ready_at = Some(now);
             }
             v201::RegistrationStatusEnum::Pending | v201::RegistrationStatusEnum::Rejected => {
                 self.registration = if r.status == v201::RegistrationStatusEnum::Pending {
