@@ -27,6 +27,7 @@ pub mod backoff;
 pub mod certs;
 pub mod chargepoint;
 pub mod client;
+pub mod core;
 pub mod diagnostics;
 pub mod keys;
 pub mod link;

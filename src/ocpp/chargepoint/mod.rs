@@ -45,7 +45,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use charger_protocol::ocpp::types::DateTime;
-use charger_protocol::ocpp::{v16, MessageId, OcppVersion, RpcConfig, RpcEndpoint, RpcEvent};
+use charger_protocol::ocpp::{v16, MessageId, OcppVersion, RpcConfig, RpcEndpoint};
 use charger_protocol::{StopReason, Timestamp};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -62,17 +62,13 @@ pub use maintenance::{
 };
 use reservations::Reservation;
 
-/// The wall-clock times a CSMS may set (unix ms, 2020-01-01 to 2100-01-01): anything else is a
-/// broken or hostile clock and is ignored.
-const PLAUSIBLE_CSMS_TIME: std::ops::Range<i64> = 1_577_836_800_000..4_102_444_800_000;
 /// Registration retry when the CSMS gives an interval of 0.
 const DEFAULT_BOOT_RETRY: Duration = Duration::from_secs(60);
 /// Outbox records that belong to no transaction (security events).
 pub const NO_TRANSACTION: i64 = -1;
+use super::core::{next_inbound, Inbound, WallClock};
 use super::outbox::{Failure, Outbox};
 pub use super::outbox::{OUTBOX_WINDOW, REFUSED_IN_MEMORY};
-/// A clock correction from the CSMS larger than this is a security event (SettingSystemTime).
-const CLOCK_STEP_EVENT: i64 = 60_000;
 
 /// The outbox's sequence numbers, shared by the 1.6 and the 2.0.1 core: both write to one
 /// journal table keyed by them, so neither may reuse a number the other took.
@@ -292,8 +288,8 @@ pub struct ChargePoint {
     /// When to send the next BootNotification (while not Accepted).
     boot_due: Option<Timestamp>,
     heartbeat_due: Option<Timestamp>,
-    /// Unix time (ms) at monotonic zero: wall = offset + now.
-    clock_offset_ms: i64,
+    /// Wall time, as the CSMS last set it.
+    clock: WallClock,
     /// The latest time the core was given.
     now: Timestamp,
     /// Last known status of each connector (0 = the charge point), and whether it was sent.
@@ -360,8 +356,7 @@ impl ChargePoint {
             registered_at: None,
             boot_due: None,
             heartbeat_due: None,
-            clock_offset_ms: unix_ms_now
-                .saturating_sub(i64::try_from(now.as_millis()).unwrap_or(i64::MAX)),
+            clock: WallClock::new(unix_ms_now, now),
             now,
             statuses,
             outbox: Outbox::new(OcppVersion::V16),
@@ -545,14 +540,12 @@ impl ChargePoint {
 
     /// Wall-clock unix milliseconds at `now`.
     fn unix_ms(&self, now: Timestamp) -> i64 {
-        self.clock_offset_ms
-            .saturating_add(i64::try_from(now.as_millis()).unwrap_or(i64::MAX))
+        self.clock.unix_ms(now)
     }
 
     /// The monotonic instant of a wall-clock time (the past maps to now).
     fn instant_of(&self, unix_ms: i64, now: Timestamp) -> Timestamp {
-        let ms = unix_ms.saturating_sub(self.clock_offset_ms);
-        Timestamp::from_millis(u64::try_from(ms).unwrap_or(0)).max(now)
+        self.clock.instant_of(unix_ms, now)
     }
 
     fn wall(&self, now: Timestamp) -> String {
@@ -736,7 +729,7 @@ impl ChargePoint {
 
     /// The wall-clock time of `at` as a message carries it.
     fn wall_time(&self, at: Timestamp) -> DateTime {
-        DateTime::from_unix_ms(self.unix_ms(at))
+        self.clock.date_time(at)
     }
 
     fn call(&mut self, action: &str, payload: Value, what: Sent) {
@@ -1159,33 +1152,11 @@ impl ChargePoint {
     // ----- the CSMS's answers and calls ------------------------------------------------------
 
     fn pump(&mut self, now: Timestamp) {
-        while let Some(event) = self.rpc.poll_event() {
-            match event {
-                RpcEvent::Result { id, payload, .. } => self.on_result(id, payload, now),
-                RpcEvent::Error {
-                    id,
-                    code,
-                    description,
-                    action,
-                    ..
-                } => {
-                    tracing::warn!(action, %code, description, "CSMS answered with CALLERROR");
-                    self.on_failure(id, true, now);
-                }
-                RpcEvent::InvalidResult {
-                    id,
-                    action,
-                    description,
-                    ..
-                } => {
-                    tracing::warn!(action, description, "CSMS answer breaks the schema");
-                    self.on_failure(id, true, now);
-                }
-                RpcEvent::Timeout { id, action } => {
-                    tracing::warn!(action, "no answer from the CSMS");
-                    self.on_failure(id, false, now);
-                }
-                RpcEvent::IncomingCall {
+        while let Some(inbound) = next_inbound(&mut self.rpc) {
+            match inbound {
+                Inbound::Result { id, payload } => self.on_result(id, payload, now),
+                Inbound::Failed { id, refused } => self.on_failure(id, refused, now),
+                Inbound::Call {
                     id,
                     action,
                     payload,
@@ -1193,15 +1164,7 @@ impl ChargePoint {
                     self.note_traffic("←", &action);
                     self.on_call(id, &action, payload, now)
                 }
-                RpcEvent::Rejected {
-                    action,
-                    code,
-                    description,
-                    ..
-                } => {
-                    tracing::warn!(?action, %code, description, "malformed CSMS call answered with CALLERROR")
-                }
-                RpcEvent::Ignored { why } => tracing::warn!(%why, "CSMS frame ignored"),
+                Inbound::Malformed { .. } => {}
             }
         }
     }
@@ -1209,18 +1172,7 @@ impl ChargePoint {
     /// Take the CSMS's clock (BootNotification.conf, Heartbeat.conf); a large step is a
     /// security event.
     fn set_clock(&mut self, current_time: DateTime, now: Timestamp) {
-        let ms = current_time.unix_ms();
-        if !PLAUSIBLE_CSMS_TIME.contains(&ms) {
-            // A CSMS that says it is 1970 or 9999 is broken or hostile: taking its word would
-            // date every transaction wrongly and could push timestamps outside what OCPP can
-            // carry.
-            tracing::warn!(%current_time, "CSMS time outside 2020-2100; clock kept");
-            return;
-        }
-        let offset = ms.saturating_sub(i64::try_from(now.as_millis()).unwrap_or(i64::MAX));
-        let step = offset.saturating_sub(self.clock_offset_ms);
-        self.clock_offset_ms = offset;
-        if step.abs() > CLOCK_STEP_EVENT {
+        if let Some(step) = self.clock.take_csms_time(current_time, now) {
             self.security_event(
                 SecurityEvent::SettingSystemTime,
                 Some(format!("clock stepped by {} s", step / 1000)),

@@ -43,7 +43,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use charger_protocol::ocpp::types::DateTime;
-use charger_protocol::ocpp::{v201, MessageId, OcppVersion, RpcConfig, RpcEvent};
+use charger_protocol::ocpp::{v201, MessageId, OcppVersion, RpcConfig};
 use charger_protocol::ocpp::{RpcEndpoint, RpcErrorCode};
 use charger_protocol::{StopReason, Timestamp};
 use serde::{Deserialize, Serialize};
@@ -53,6 +53,7 @@ use super::chargepoint::{
     CoreAction, Endpoint, Identity, OutboxRecord, OutboxSeq, PendingReply, Registration, ReplyKind,
     StartDecision, Traffic, MAX_PENDING_SECURITY_EVENTS, NO_TRANSACTION,
 };
+use super::core::{next_inbound, Inbound, WallClock};
 use super::meter::{MeterReading, ReadingContext};
 use super::outbox::{Failure, Outbox};
 use super::smart_charging::{AppliedLimits, ChargingProfile, ProfileStore};
@@ -60,16 +61,12 @@ use crate::station::{ConnectorStatus, StationCommand, StationEvent};
 use device_model::{DeviceModel, Facts};
 
 /// Longest wait between retries of an unanswered transaction message.
-/// The wall-clock times a CSMS may set (2020 to 2100); anything else is ignored.
-const PLAUSIBLE_CSMS_TIME: std::ops::Range<i64> = 1_577_836_800_000..4_102_444_800_000;
 /// Registration retry when the CSMS gives an interval of 0.
 const DEFAULT_BOOT_RETRY: Duration = Duration::from_secs(60);
 /// The name the running transactions persist under.
 const TRANSACTIONS_STATE: &str = "v201_transactions";
 /// Longest idToken 2.0.1 carries.
 const MAX_ID_TOKEN_LEN: usize = 36;
-/// A clock correction from the CSMS larger than this is a security event.
-const CLOCK_STEP_EVENT: i64 = 60_000;
 
 /// A CSMS call waiting for the station's outcome.
 #[derive(Debug, Clone, PartialEq)]
@@ -155,7 +152,7 @@ pub struct ChargingStation {
     boot_due: Option<Timestamp>,
     boot_reason: v201::BootReasonEnum,
     heartbeat_due: Option<Timestamp>,
-    clock_offset_ms: i64,
+    clock: WallClock,
     now: Timestamp,
     evses: u32,
     statuses: BTreeMap<u32, KnownStatus>,
@@ -205,8 +202,7 @@ impl ChargingStation {
             boot_due: None,
             boot_reason: v201::BootReasonEnum::PowerUp,
             heartbeat_due: None,
-            clock_offset_ms: unix_ms_now
-                .saturating_sub(i64::try_from(now.as_millis()).unwrap_or(i64::MAX)),
+            clock: WallClock::new(unix_ms_now, now),
             now,
             evses,
             statuses: BTreeMap::new(),
@@ -394,17 +390,15 @@ impl ChargingStation {
     // ----- time ---------------------------------------------------------------------------------
 
     fn unix_ms(&self, now: Timestamp) -> i64 {
-        self.clock_offset_ms
-            .saturating_add(i64::try_from(now.as_millis()).unwrap_or(i64::MAX))
+        self.clock.unix_ms(now)
     }
 
     fn instant_of(&self, unix_ms: i64, now: Timestamp) -> Timestamp {
-        let ms = unix_ms.saturating_sub(self.clock_offset_ms);
-        Timestamp::from_millis(u64::try_from(ms).unwrap_or(0)).max(now)
+        self.clock.instant_of(unix_ms, now)
     }
 
     fn wall_time(&self, at: Timestamp) -> DateTime {
-        DateTime::from_unix_ms(self.unix_ms(at))
+        self.clock.date_time(at)
     }
 
     fn note_traffic(&mut self, direction: &str, what: &str) {
@@ -418,15 +412,7 @@ impl ChargingStation {
 
     /// Take the CSMS's clock; a large step is a security event.
     fn set_clock(&mut self, current_time: DateTime, now: Timestamp) {
-        let ms = current_time.unix_ms();
-        if !PLAUSIBLE_CSMS_TIME.contains(&ms) {
-            tracing::warn!(%current_time, "CSMS time outside 2020-2100; clock kept");
-            return;
-        }
-        let offset = ms.saturating_sub(i64::try_from(now.as_millis()).unwrap_or(i64::MAX));
-        let step = offset.saturating_sub(self.clock_offset_ms);
-        self.clock_offset_ms = offset;
-        if step.abs() > CLOCK_STEP_EVENT {
+        if let Some(step) = self.clock.take_csms_time(current_time, now) {
             self.security_event(
                 "SettingSystemTime",
                 Some(format!("clock stepped by {} s", step / 1000)),
@@ -1300,33 +1286,11 @@ impl ChargingStation {
     // ----- the CSMS's answers -------------------------------------------------------------------
 
     fn pump(&mut self, now: Timestamp) {
-        while let Some(event) = self.rpc.poll_event() {
-            match event {
-                RpcEvent::Result { id, payload, .. } => self.on_result(id, payload, now),
-                RpcEvent::Error {
-                    id,
-                    code,
-                    description,
-                    action,
-                    ..
-                } => {
-                    tracing::warn!(action, %code, description, "CSMS answered with CALLERROR");
-                    self.on_failure(id, true, now);
-                }
-                RpcEvent::InvalidResult {
-                    id,
-                    action,
-                    description,
-                    ..
-                } => {
-                    tracing::warn!(action, description, "CSMS answer breaks the schema");
-                    self.on_failure(id, true, now);
-                }
-                RpcEvent::Timeout { id, action } => {
-                    tracing::warn!(action, "no answer from the CSMS");
-                    self.on_failure(id, false, now);
-                }
-                RpcEvent::IncomingCall {
+        while let Some(inbound) = next_inbound(&mut self.rpc) {
+            match inbound {
+                Inbound::Result { id, payload } => self.on_result(id, payload, now),
+                Inbound::Failed { id, refused } => self.on_failure(id, refused, now),
+                Inbound::Call {
                     id,
                     action,
                     payload,
@@ -1334,17 +1298,10 @@ impl ChargingStation {
                     self.note_traffic("←", &action);
                     self.on_call(id, &action, payload, now);
                 }
-                RpcEvent::Rejected {
-                    action,
-                    code,
-                    description,
-                    ..
-                } => {
-                    tracing::warn!(?action, %code, description, "malformed CSMS call answered with CALLERROR");
-                    let info = format!("{code}: {description}");
-                    self.security_event("InvalidMessages", Some(info), now);
+                // N: a malformed call is a security event (InvalidMessages).
+                Inbound::Malformed { code, detail } => {
+                    self.security_event("InvalidMessages", Some(format!("{code}: {detail}")), now)
                 }
-                RpcEvent::Ignored { why } => tracing::warn!(%why, "CSMS frame ignored"),
             }
         }
     }
