@@ -435,6 +435,79 @@ fn charging_profiles_change_the_current_the_truck_really_gets() {
     assert!(d.terminate().success());
 }
 
+/// An RFC 3339 time `secs` from now.
+fn in_secs(secs: i64) -> String {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    chargerd::wall_time::rfc3339_utc(now + secs * 1000)
+}
+
+#[test]
+fn a_reservation_holds_an_evse_for_its_token_and_one_that_expires_is_said() {
+    require_csms!();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut csms, mut d) = setup_201(dir.path(), &[], "2.0.1");
+    let answer = csms.call(
+        "ReserveNow",
+        json!({"id": 5, "evseId": 2, "expiryDateTime": in_secs(600),
+               "idToken": {"idToken": "RES-5", "type": "Central"}}),
+    );
+    assert_eq!(answer["status"], "Accepted", "{answer}");
+    csms.wait(Duration::from_secs(10), "EVSE 2 Reserved", |r| {
+        calls(r, "StatusNotification")
+            .iter()
+            .any(|(_, s)| {
+                s["payload"]["evseId"] == 2 && s["payload"]["connectorStatus"] == "Reserved"
+            })
+            .then_some(())
+    });
+    // The same EVSE again: Occupied; an unknown id cannot be cancelled.
+    let answer = csms.call(
+        "ReserveNow",
+        json!({"id": 6, "evseId": 2, "expiryDateTime": in_secs(600),
+               "idToken": {"idToken": "RES-6", "type": "Central"}}),
+    );
+    assert_eq!(answer["status"], "Occupied", "{answer}");
+    let answer = csms.call("CancelReservation", json!({"reservationId": 99}));
+    assert_eq!(answer["status"], "Rejected");
+    // Another token cannot start there; the holder can, and its start names the reservation.
+    d.plug("2", "20", "80", "350");
+    let answer = csms.call(
+        "RequestStartTransaction",
+        json!({"evseId": 2, "remoteStartId": 1, "idToken": {"idToken": "OTHER", "type": "Central"}}),
+    );
+    assert_eq!(answer["status"], "Rejected", "{answer}");
+    let answer = csms.call(
+        "RequestStartTransaction",
+        json!({"evseId": 2, "remoteStartId": 2, "idToken": {"idToken": "RES-5", "type": "Central"}}),
+    );
+    assert_eq!(answer["status"], "Accepted", "{answer}");
+    let tx = csms.wait(Duration::from_secs(20), "Started", started);
+    let first = &events_of(&csms.records(), &tx)[0];
+    assert_eq!(first["reservationId"], 5, "{first}");
+    // A reservation that runs out is lifted and said.
+    let answer = csms.call(
+        "ReserveNow",
+        json!({"id": 7, "evseId": 1, "expiryDateTime": in_secs(2),
+               "idToken": {"idToken": "RES-7", "type": "Central"}}),
+    );
+    assert_eq!(answer["status"], "Accepted", "{answer}");
+    let update = csms.wait(Duration::from_secs(20), "ReservationStatusUpdate", |r| {
+        calls(r, "ReservationStatusUpdate")
+            .first()
+            .map(|(_, x)| x["payload"].clone())
+    });
+    assert_eq!(update["reservationId"], 7);
+    assert_eq!(update["reservationUpdateStatus"], "Expired");
+    d.wait_connector(1, Duration::from_secs(10), "EVSE 1 free again", |c| {
+        c["status"] == "Available"
+    });
+    csms.assert_clean();
+    assert!(d.terminate().success());
+}
+
 #[test]
 fn an_offline_transaction_is_replayed_in_sequence_and_kill_9_ends_it_after_the_restart() {
     require_csms!();

@@ -58,6 +58,8 @@ impl ChargingStation {
             R::Reset(r) => self.reset(&id, &r, now),
             R::TriggerMessage(r) => self.trigger_message(&id, &r, now),
             R::UnlockConnector(r) => self.unlock_connector(&id, &r),
+            R::ReserveNow(r) => self.reserve_now(id, &r, now),
+            R::CancelReservation(r) => self.cancel_reservation(&id, &r),
             R::SetChargingProfile(r) => self.set_charging_profile(&id, &r, now),
             R::ClearChargingProfile(r) => self.clear_charging_profile(&id, &r, now),
             R::GetChargingProfiles(r) => self.get_charging_profiles(&id, &r),

@@ -414,10 +414,8 @@ impl DeviceModel {
             ("AuthCtrlr", "LocalPreAuthorize") => flag(false),
             ("AuthCtrlr", "OfflineTxForUnknownIdEnabled") => flag(s.offline_tx_for_unknown_id),
             // Not built for 2.0.1 yet (see the device model's documentation).
-            ("AuthCacheCtrlr", "Enabled")
-            | ("LocalAuthListCtrlr", "Enabled")
-            | ("ReservationCtrlr", "Enabled") => flag(false),
-            ("SmartChargingCtrlr", "Enabled") => flag(true),
+            ("AuthCacheCtrlr", "Enabled") | ("LocalAuthListCtrlr", "Enabled") => flag(false),
+            ("SmartChargingCtrlr", "Enabled") | ("ReservationCtrlr", "Enabled") => flag(true),
             ("SecurityCtrlr", "SecurityProfile") => Some(self.facts.security_profile.to_string()),
             ("SecurityCtrlr", "Identity") => Some(self.facts.identity.clone()),
             ("DeviceDataCtrlr", "ItemsPerMessage") => Some(

@@ -37,6 +37,7 @@
 
 mod calls;
 pub mod device_model;
+mod reservations;
 mod smart;
 
 use std::collections::{BTreeMap, VecDeque};
@@ -74,6 +75,7 @@ pub enum Waiting {
     RequestStart { connector: u32 },
     RequestStop,
     ChangeAvailability,
+    ReserveNow(reservations::Reservation),
 }
 
 /// What an outgoing CALL was, to handle its answer.
@@ -125,6 +127,9 @@ struct Transaction {
     /// Wall time of its start (unix ms), for relative charging profiles.
     #[serde(default)]
     started_ms: i64,
+    /// The reservation its start used up.
+    #[serde(default)]
+    reservation_id: Option<i64>,
     #[serde(skip)]
     charging_state: Option<v201::ChargingStateEnum>,
     #[serde(skip)]
@@ -163,6 +168,8 @@ pub struct ChargingStation {
     /// A RequestStartTransaction the station took, until its transaction starts: connector →
     /// (remoteStartId, idToken, its TxProfile).
     remote_starts: BTreeMap<u32, (i64, v201::IdToken, Option<ChargingProfile>)>,
+    /// Reservations by id.
+    reservations: BTreeMap<i64, reservations::Reservation>,
     profiles: ProfileStore,
     applied_limits: AppliedLimits,
     limits_due: Option<Timestamp>,
@@ -209,6 +216,7 @@ impl ChargingStation {
             running: BTreeMap::new(),
             restored: BTreeMap::new(),
             remote_starts: BTreeMap::new(),
+            reservations: BTreeMap::new(),
             profiles: ProfileStore::default(),
             applied_limits: AppliedLimits::default(),
             limits_due: None,
@@ -506,6 +514,7 @@ impl ChargingStation {
             samples,
             self.aligned_due,
             self.limits_due,
+            self.next_reservation_expiry(),
         ]
         .into_iter()
         .flatten()
@@ -516,6 +525,7 @@ impl ChargingStation {
         self.now = self.now.max(now);
         self.rpc.update(now);
         self.pump(now);
+        self.expire_reservations(now);
         self.update_limits(now);
         self.sample_meters(now);
         self.model.live.wall_time = self.wall_time(now).to_string();
@@ -784,6 +794,8 @@ impl ChargingStation {
             next_seq_no: 0,
             remote_start_id: remote.as_ref().map(|(id, _, _)| *id),
             started_ms: self.unix_ms(t.at),
+            reservation_id: self
+                .take_reservation_for(t.connector, &truncate(&t.id_tag, MAX_ID_TOKEN_LEN)),
             charging_state: Some(v201::ChargingStateEnum::EVConnected),
             next_sample: None,
         };
@@ -911,7 +923,7 @@ impl ChargingStation {
             meter_value,
             number_of_phases_used: None,
             offline: offline.then_some(true),
-            reservation_id: None,
+            reservation_id: started.then_some(t.reservation_id).flatten(),
             seq_no: t.next_seq_no,
             timestamp,
             transaction_info: v201::Transaction {
@@ -1263,6 +1275,29 @@ impl ChargingStation {
                     status_info: refusal_info(result),
                 },
             ),
+            Waiting::ReserveNow(reservation) => {
+                use crate::station::CommandError;
+                let status = match result {
+                    Ok(_) => {
+                        self.reservations.insert(reservation.id, reservation);
+                        v201::ReserveNowStatusEnum::Accepted
+                    }
+                    Err(CommandError::Faulted { .. }) => v201::ReserveNowStatusEnum::Faulted,
+                    Err(CommandError::Inoperative(_)) => v201::ReserveNowStatusEnum::Unavailable,
+                    Err(CommandError::Occupied(_) | CommandError::Busy(_)) => {
+                        v201::ReserveNowStatusEnum::Occupied
+                    }
+                    Err(_) => v201::ReserveNowStatusEnum::Rejected,
+                };
+                self.reply(
+                    &reply.id,
+                    v201::ReserveNowResponse {
+                        custom_data: None,
+                        status,
+                        status_info: refusal_info(result),
+                    },
+                );
+            }
             Waiting::ChangeAvailability => {
                 let status = match result {
                     Ok(CommandOutcome::AvailabilityScheduled) => {
