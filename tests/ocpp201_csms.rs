@@ -508,11 +508,122 @@ fn a_reservation_holds_an_evse_for_its_token_and_one_that_expires_is_said() {
     assert!(d.terminate().success());
 }
 
+/// `[authorization] mode = "ocpp"`: `chargerctl start --id-tag` goes through the charge point.
+fn ocpp_mode(text: String) -> String {
+    assert!(text.contains("mode = \"free\""), "configs/sim.toml changed");
+    text.replace("mode = \"free\"", "mode = \"ocpp\"")
+}
+
+#[test]
+fn offline_the_local_list_and_the_cache_decide_and_unknown_tokens_wait_for_the_csms() {
+    require_csms!();
+    let dir = tempfile::tempdir().unwrap();
+    let mut csms = Csms::start(
+        dir.path(),
+        &[
+            "--versions",
+            "ocpp2.0.1",
+            "--tag-status",
+            "BLOCKED-1=Blocked",
+        ],
+    );
+    let section = section(&csms.url(), "2.0.1");
+    let mut d = Chargerd::start_edited(dir.path(), &mut csms, &section, ocpp_mode);
+    csms.wait(Duration::from_secs(20), "registration", |r| {
+        registered_201(r, 0)
+    });
+    let answer = csms.call(
+        "SendLocalList",
+        json!({"versionNumber": 1, "updateType": "Full", "localAuthorizationList": [
+            {"idToken": {"idToken": "LIST-OK", "type": "ISO14443"}, "idTokenInfo": {"status": "Accepted"}},
+            {"idToken": {"idToken": "LIST-BAD", "type": "ISO14443"}, "idTokenInfo": {"status": "Blocked"}}
+        ]}),
+    );
+    assert_eq!(answer["status"], "Accepted", "{answer}");
+    let answer = csms.call(
+        "SendLocalList",
+        json!({"versionNumber": 1, "updateType": "Differential"}),
+    );
+    assert_eq!(answer["status"], "VersionMismatch");
+    assert_eq!(
+        csms.call("GetLocalListVersion", json!({}))["versionNumber"],
+        1
+    );
+    // Online, the CSMS decides (Authorize), and its answer goes into the cache.
+    d.plug("2", "20", "80", "350");
+    let refused = d.ctl(&["start", "2", "--id-tag", "BLOCKED-1"]);
+    assert!(!refused.status.success(), "a Blocked token started");
+    d.ctl_ok(&["start", "2", "--id-tag", "CACHED-1"]);
+    d.wait_connector(2, Duration::from_secs(30), "Charging", |c| {
+        c["status"] == "Charging"
+    });
+    d.ctl_ok(&["stop", "2"]);
+    d.wait_connector(2, Duration::from_secs(30), "the session over", |c| {
+        c["status"] != "Charging"
+    });
+    // Offline: the list and the cache decide; an unknown token is refused
+    // (OfflineTxForUnknownIdEnabled is false).
+    csms.command(json!({"down": true}));
+    csms.wait(Duration::from_secs(10), "the link down", |r| {
+        r.iter().find(|x| x["kind"] == "disconnected").cloned()
+    });
+    d.plug("1", "20", "80", "350");
+    let refused = d.ctl(&["start", "1", "--id-tag", "NOBODY"]);
+    assert!(
+        !refused.status.success(),
+        "an unknown token started offline"
+    );
+    let refused = d.ctl(&["start", "1", "--id-tag", "LIST-BAD"]);
+    assert!(
+        !refused.status.success(),
+        "a token the list blocks started offline"
+    );
+    d.ctl_ok(&["start", "1", "--id-tag", "LIST-OK"]);
+    d.wait_connector(1, Duration::from_secs(30), "Charging on the list", |c| {
+        c["status"] == "Charging"
+    });
+    d.ctl_ok(&["stop", "1"]);
+    d.wait_connector(1, Duration::from_secs(30), "the session over", |c| {
+        c["status"] != "Charging"
+    });
+    d.ctl_ok(&["sim", "unplug", "2"]);
+    d.wait_connector(2, Duration::from_secs(30), "EVSE 2 free", |c| {
+        c["status"] == "Available"
+    });
+    d.plug("2", "20", "80", "350");
+    d.ctl_ok(&["start", "2", "--id-tag", "CACHED-1"]);
+    d.wait_connector(2, Duration::from_secs(30), "Charging from the cache", |c| {
+        c["status"] == "Charging"
+    });
+    csms.command(json!({"up": true}));
+    csms.wait(
+        Duration::from_secs(30),
+        "the offline transactions replayed",
+        |r| {
+            let ended = calls(r, "TransactionEvent")
+                .iter()
+                .filter(|(_, e)| e["payload"]["eventType"] == "Started")
+                .count();
+            (ended >= 3).then_some(())
+        },
+    );
+    let answer = csms.call("ClearCache", json!({}));
+    assert_eq!(answer["status"], "Accepted");
+    csms.assert_clean();
+    assert!(d.terminate().success());
+}
+
 #[test]
 fn an_offline_transaction_is_replayed_in_sequence_and_kill_9_ends_it_after_the_restart() {
     require_csms!();
     let dir = tempfile::tempdir().unwrap();
-    let (mut csms, mut d) = setup_201(dir.path(), &[], "2.0.1");
+    let mut csms = Csms::start(dir.path(), &["--versions", "ocpp2.0.1"]);
+    let ocpp = section(&csms.url(), "2.0.1");
+    let d = Chargerd::start_edited(dir.path(), &mut csms, &ocpp, ocpp_mode);
+    csms.wait(Duration::from_secs(20), "registration", |r| {
+        registered_201(r, 0)
+    });
+    let mut d = d;
     set_variable(&mut csms, "SampledDataCtrlr", "TxUpdatedInterval", "1");
     set_variable(
         &mut csms,
@@ -549,7 +660,7 @@ fn an_offline_transaction_is_replayed_in_sequence_and_kill_9_ends_it_after_the_r
     // seqNo after the last one the CSMS saw.
     d.kill9();
     let again = section(&csms.url(), "2.0.1");
-    let mut d = Chargerd::start_with(dir.path(), &mut csms, &again);
+    let mut d = Chargerd::start_edited(dir.path(), &mut csms, &again, ocpp_mode);
     let ended = csms.wait(Duration::from_secs(30), "Ended", |r| {
         events_of(r, &tx)
             .into_iter()
@@ -612,7 +723,7 @@ fn a_version_switch_keeps_what_the_other_version_queued_until_a_csms_speaking_it
     let dir = tempfile::tempdir().unwrap();
     let mut csms = Csms::start(dir.path(), &["--versions", "ocpp2.0.1,ocpp1.6"]);
     let auto = section(&csms.url(), "auto");
-    let mut d = Chargerd::start_with(dir.path(), &mut csms, &auto);
+    let mut d = Chargerd::start_edited(dir.path(), &mut csms, &auto, ocpp_mode);
     csms.wait(Duration::from_secs(20), "2.0.1 registration", |r| {
         registered_201(r, 0)
     });

@@ -6,6 +6,7 @@ use charger_protocol::ocpp::{v201, MessageId, RpcErrorCode};
 use charger_protocol::{StopReason, Timestamp};
 use serde_json::Value;
 
+use super::authorization::ListRefused;
 use super::device_model::{self, Definition, SetRefused, ITEMS_PER_CALL, ITEMS_PER_REPORT};
 use super::{ChargingStation, Purpose, Registration, Sent, Waiting};
 use crate::ocpp::chargepoint::{CoreAction, PendingReply, ReplyKind};
@@ -58,6 +59,57 @@ impl ChargingStation {
             R::Reset(r) => self.reset(&id, &r, now),
             R::TriggerMessage(r) => self.trigger_message(&id, &r, now),
             R::UnlockConnector(r) => self.unlock_connector(&id, &r),
+            R::SendLocalList(r) => {
+                let status = match self.local_list.apply(&r) {
+                    Ok(()) => {
+                        self.model.live.local_list_entries = self.local_list.len();
+                        match serde_json::to_value(&self.local_list) {
+                            Ok(value) => self.actions.push_back(CoreAction::SaveState {
+                                name: super::authorization::LIST_STATE,
+                                value,
+                            }),
+                            Err(e) => {
+                                tracing::error!(error = %e, "local list could not be written")
+                            }
+                        }
+                        v201::SendLocalListStatusEnum::Accepted
+                    }
+                    Err(ListRefused::VersionMismatch) => {
+                        v201::SendLocalListStatusEnum::VersionMismatch
+                    }
+                    Err(ListRefused::Failed) => v201::SendLocalListStatusEnum::Failed,
+                };
+                self.reply(
+                    &id,
+                    v201::SendLocalListResponse {
+                        custom_data: None,
+                        status,
+                        status_info: None,
+                    },
+                );
+            }
+            R::GetLocalListVersion(_) => {
+                let version_number = self.local_list.version();
+                self.reply(
+                    &id,
+                    v201::GetLocalListVersionResponse {
+                        custom_data: None,
+                        version_number,
+                    },
+                );
+            }
+            R::ClearCache(_) => {
+                self.cache.clear();
+                self.save_cache();
+                self.reply(
+                    &id,
+                    v201::ClearCacheResponse {
+                        custom_data: None,
+                        status: v201::ClearCacheStatusEnum::Accepted,
+                        status_info: None,
+                    },
+                );
+            }
             R::ReserveNow(r) => self.reserve_now(id, &r, now),
             R::CancelReservation(r) => self.cancel_reservation(&id, &r),
             R::SetChargingProfile(r) => self.set_charging_profile(&id, &r, now),

@@ -72,6 +72,7 @@ pub struct Settings {
     pub message_attempt_interval: Duration,
     pub authorize_remote_start: bool,
     pub offline_tx_for_unknown_id: bool,
+    pub local_authorize_offline: bool,
 }
 
 impl Default for Settings {
@@ -84,6 +85,7 @@ impl Default for Settings {
             message_attempt_interval: Duration::from_secs(30),
             authorize_remote_start: false,
             offline_tx_for_unknown_id: false,
+            local_authorize_offline: true,
         }
     }
 }
@@ -99,6 +101,8 @@ pub struct Live {
     /// Per EVSE: rated (A, W).
     pub ratings: BTreeMap<u32, (f64, f64)>,
     pub wall_time: String,
+    /// Entries in the local authorization list.
+    pub local_list_entries: usize,
 }
 
 /// Fixed facts the model reports (read-only).
@@ -270,7 +274,7 @@ impl DeviceModel {
         ));
         d.push(ro(at("AlignedDataCtrlr", "Measurands"), Kind::MemberList));
         d.push(rw(at("AuthCtrlr", "AuthorizeRemoteStart"), Kind::Boolean));
-        d.push(ro(at("AuthCtrlr", "LocalAuthorizeOffline"), Kind::Boolean));
+        d.push(rw(at("AuthCtrlr", "LocalAuthorizeOffline"), Kind::Boolean));
         d.push(ro(at("AuthCtrlr", "LocalPreAuthorize"), Kind::Boolean));
         d.push(rw(
             at("AuthCtrlr", "OfflineTxForUnknownIdEnabled"),
@@ -278,6 +282,13 @@ impl DeviceModel {
         ));
         d.push(ro(at("AuthCacheCtrlr", "Enabled"), Kind::Boolean));
         d.push(ro(at("LocalAuthListCtrlr", "Enabled"), Kind::Boolean));
+        d.push(ro(
+            at("LocalAuthListCtrlr", "Entries"),
+            Kind::Integer {
+                min: 0,
+                max: super::authorization::MAX_LIST_ENTRIES as i64,
+            },
+        ));
         d.push(ro(at("SmartChargingCtrlr", "Enabled"), Kind::Boolean));
         d.push(ro(at("ReservationCtrlr", "Enabled"), Kind::Boolean));
         d.push(ro(
@@ -409,13 +420,15 @@ impl DeviceModel {
             ("AlignedDataCtrlr", "Interval") => secs(s.aligned_interval),
             ("AlignedDataCtrlr", "Measurands") => Some(TX_UPDATED_MEASURANDS.into()),
             ("AuthCtrlr", "AuthorizeRemoteStart") => flag(s.authorize_remote_start),
-            // No 2.0.1 cache or local list yet: nothing authorizes locally, offline or not.
-            ("AuthCtrlr", "LocalAuthorizeOffline") => flag(false),
+            ("AuthCtrlr", "LocalAuthorizeOffline") => flag(s.local_authorize_offline),
+            ("LocalAuthListCtrlr", "Entries") => Some(self.live.local_list_entries.to_string()),
             ("AuthCtrlr", "LocalPreAuthorize") => flag(false),
             ("AuthCtrlr", "OfflineTxForUnknownIdEnabled") => flag(s.offline_tx_for_unknown_id),
             // Not built for 2.0.1 yet (see the device model's documentation).
-            ("AuthCacheCtrlr", "Enabled") | ("LocalAuthListCtrlr", "Enabled") => flag(false),
-            ("SmartChargingCtrlr", "Enabled") | ("ReservationCtrlr", "Enabled") => flag(true),
+            ("AuthCacheCtrlr", "Enabled")
+            | ("LocalAuthListCtrlr", "Enabled")
+            | ("SmartChargingCtrlr", "Enabled")
+            | ("ReservationCtrlr", "Enabled") => flag(true),
             ("SecurityCtrlr", "SecurityProfile") => Some(self.facts.security_profile.to_string()),
             ("SecurityCtrlr", "Identity") => Some(self.facts.identity.clone()),
             ("DeviceDataCtrlr", "ItemsPerMessage") => Some(
@@ -476,6 +489,7 @@ impl DeviceModel {
                 s.aligned_interval = seconds(min, max)?
             }
             ("AuthCtrlr", "AuthorizeRemoteStart", _) => s.authorize_remote_start = boolean()?,
+            ("AuthCtrlr", "LocalAuthorizeOffline", _) => s.local_authorize_offline = boolean()?,
             ("AuthCtrlr", "OfflineTxForUnknownIdEnabled", _) => {
                 s.offline_tx_for_unknown_id = boolean()?
             }

@@ -9,9 +9,12 @@
 //!   registration per run and endpoint; Heartbeat; Reset Immediate / OnIdle (Scheduled while a
 //!   transaction runs); GetVariables, SetVariables, GetBaseReport and GetReport (paged
 //!   NotifyReport) on the [`device_model`].
-//! - **C Authorization:** Authorize for local starts and autocharge (a VIN travels as an
-//!   idToken of type `Local` with additionalInfo type `VIN`: 2.0.1 has no VIN token type);
-//!   offline, `OfflineTxForUnknownIdEnabled` decides. No cache or local list yet.
+//! - **C Authorization, D Local list** ([`authorization`]): Authorize for local starts,
+//!   autocharge (a VIN travels as an idToken of type `Local` with additionalInfo type `VIN`:
+//!   2.0.1 has no VIN token type) and AuthorizeRemoteStart; the CSMS's answers (Authorize,
+//!   TransactionEvent) fill the authorization cache; SendLocalList, GetLocalListVersion,
+//!   ClearCache. Offline, the list then the cache decide (`LocalAuthorizeOffline`), then
+//!   `OfflineTxForUnknownIdEnabled`; a CALLERROR to Authorize is a refusal, not offline.
 //! - **E Transactions:** TransactionEvent Started / Updated / Ended with `seqNo` counting from 0
 //!   per transaction, `triggerReason`, `stoppedReason`, `chargingState`, `offline` when the
 //!   event happened without an accepted connection, meter values at the start, periodically
@@ -21,13 +24,19 @@
 //!   `seqNo` of each running transaction is persisted (`v201_transactions`), so that a
 //!   transaction the last run left open (kill -9, power loss) ends with the `seqNo` after the
 //!   last one the CSMS saw.
-//! - **F Remote control:** RequestStartTransaction / RequestStopTransaction (the station
-//!   decides: Accepted only when it took the command), UnlockConnector, TriggerMessage,
-//!   GetTransactionStatus.
+//! - **F Remote control:** RequestStartTransaction (with its TxProfile) / RequestStopTransaction
+//!   (the station decides: Accepted only when it took the command), UnlockConnector,
+//!   TriggerMessage, GetTransactionStatus.
+//! - **H Reservation** (`reservations`): ReserveNow, CancelReservation, expiry with
+//!   ReservationStatusUpdate.
+//! - **K Smart charging** (`smart`): Set/Clear/GetChargingProfiles, GetCompositeSchedule, on
+//!   the profile store and limit planner 1.6 uses.
 //! - **G Availability:** StatusNotification per EVSE and connector (Available, Occupied,
 //!   Reserved, Unavailable, Faulted), ChangeAvailability per EVSE or for the station.
 //! - **J Meter values:** MeterValues outside transactions (clock-aligned, triggered).
 //! - **P DataTransfer:** UnknownVendorId.
+//! - **Security events** (part of A): SecurityEventNotification through the outbox, at most
+//!   [`MAX_PENDING_SECURITY_EVENTS`] waiting; InvalidMessages for each malformed call.
 //!
 //! chargerd has one connector per EVSE: EVSE *n* is the station's connector *n*, its
 //! connector 1. Transaction ids are the station's own (its journal's), in decimal.
@@ -35,6 +44,7 @@
 //! Every action 2.0.1 defines that is not handled here is answered `NotSupported`, never a
 //! fake Accepted.
 
+pub mod authorization;
 mod calls;
 pub mod device_model;
 mod reservations;
@@ -168,6 +178,8 @@ pub struct ChargingStation {
     /// A RequestStartTransaction the station took, until its transaction starts: connector →
     /// (remoteStartId, idToken, its TxProfile).
     remote_starts: BTreeMap<u32, (i64, v201::IdToken, Option<ChargingProfile>)>,
+    local_list: authorization::LocalList,
+    cache: authorization::AuthCache,
     /// Reservations by id.
     reservations: BTreeMap<i64, reservations::Reservation>,
     profiles: ProfileStore,
@@ -216,6 +228,8 @@ impl ChargingStation {
             running: BTreeMap::new(),
             restored: BTreeMap::new(),
             remote_starts: BTreeMap::new(),
+            local_list: authorization::LocalList::default(),
+            cache: authorization::AuthCache::default(),
             reservations: BTreeMap::new(),
             profiles: ProfileStore::default(),
             applied_limits: AppliedLimits::default(),
@@ -373,6 +387,21 @@ impl ChargingStation {
                 (!dropped.is_empty()).then(|| format!("dropped: {}", dropped.join(", ")))
             }
             smart::STATE_NAME => self.restore_profiles(value),
+            authorization::LIST_STATE => match serde_json::from_value(value.clone()) {
+                Ok(list) => {
+                    self.local_list = list;
+                    self.model.live.local_list_entries = self.local_list.len();
+                    None
+                }
+                Err(e) => Some(e.to_string()),
+            },
+            authorization::CACHE_STATE => match serde_json::from_value(value.clone()) {
+                Ok(cache) => {
+                    self.cache = cache;
+                    None
+                }
+                Err(e) => Some(e.to_string()),
+            },
             TRANSACTIONS_STATE => match serde_json::from_value::<Vec<Transaction>>(value.clone()) {
                 Ok(list) => {
                     for t in list {
@@ -1144,16 +1173,15 @@ impl ChargingStation {
             self.send_authorize(token, Purpose::LocalStart { connector });
             return StartDecision::Asking;
         }
-        if self.model.settings.offline_tx_for_unknown_id {
-            self.start_tokens.insert(connector, token.clone());
-            StartDecision::Start(StationCommand::Start {
-                connector,
-                id_tag: Some(token.id_token),
-            })
-        } else {
-            StartDecision::Refused(format!(
-                "id tag {id_tag}: the CSMS is not reachable and OfflineTxForUnknownIdEnabled is false"
-            ))
+        match self.offline_decision(&token) {
+            Ok(()) => {
+                self.start_tokens.insert(connector, token.clone());
+                StartDecision::Start(StationCommand::Start {
+                    connector,
+                    id_tag: Some(token.id_token),
+                })
+            }
+            Err(why) => StartDecision::Refused(format!("id tag {id_tag}: {why}")),
         }
     }
 
@@ -1178,10 +1206,54 @@ impl ChargingStation {
     /// No answer from the CSMS: without a cache or local list, `OfflineTxForUnknownIdEnabled`
     /// decides.
     fn decide_offline(&mut self, token: &v201::IdToken, purpose: Purpose) {
+        match self.offline_decision(token) {
+            Ok(()) => self.auth_accepted(token, purpose),
+            Err(why) => self.auth_refused(token, purpose, &why),
+        }
+    }
+
+    /// Without the CSMS: the local list, then the cache (`LocalAuthorizeOffline`), then
+    /// `OfflineTxForUnknownIdEnabled` for a token neither knows.
+    fn offline_decision(&mut self, token: &v201::IdToken) -> Result<(), String> {
+        use authorization::Known;
+        if self.model.settings.local_authorize_offline {
+            let now_ms = self.unix_ms(self.now);
+            let known = match self.local_list.lookup(token, now_ms) {
+                Known::Unknown => self.cache.lookup(token, now_ms),
+                known => known,
+            };
+            match known {
+                Known::Accepted => return Ok(()),
+                Known::Refused(status) => {
+                    return Err(format!("{status:?} (local list or cache, offline)"))
+                }
+                Known::Unknown => {}
+            }
+        }
         if self.model.settings.offline_tx_for_unknown_id {
-            self.auth_accepted(token, purpose);
+            Ok(())
         } else {
-            self.auth_refused(token, purpose, "the CSMS did not answer (offline)");
+            Err(
+                "the CSMS is not reachable, the token is in neither the local list nor the \
+                 cache, and OfflineTxForUnknownIdEnabled is false"
+                    .into(),
+            )
+        }
+    }
+
+    /// Keep the CSMS's word on a token in the cache (persisted).
+    fn remember(&mut self, token: &v201::IdToken, info: &v201::IdTokenInfo) {
+        self.cache.update(token, info);
+        self.save_cache();
+    }
+
+    fn save_cache(&mut self) {
+        match serde_json::to_value(&self.cache) {
+            Ok(value) => self.actions.push_back(CoreAction::SaveState {
+                name: authorization::CACHE_STATE,
+                value,
+            }),
+            Err(e) => tracing::error!(error = %e, "authorization cache could not be written"),
         }
     }
 
@@ -1395,7 +1467,11 @@ impl ChargingStation {
                 }
             }
             Sent::Authorize { token, purpose } => {
-                match serde_json::from_value::<v201::AuthorizeResponse>(payload) {
+                let answer = serde_json::from_value::<v201::AuthorizeResponse>(payload);
+                if let Ok(r) = &answer {
+                    self.remember(&token, &r.id_token_info);
+                }
+                match answer {
                     Ok(r) if r.id_token_info.status == v201::AuthorizationStatusEnum::Accepted => {
                         self.auth_accepted(&token, purpose)
                     }
@@ -1450,6 +1526,14 @@ impl ChargingStation {
         let Some(info) = r.id_token_info else {
             return;
         };
+        let token = self
+            .running
+            .values()
+            .find(|t| t.local_id == local)
+            .and_then(|t| t.id_token.clone());
+        if let Some(token) = token {
+            self.remember(&token, &info);
+        }
         if info.status == v201::AuthorizationStatusEnum::Accepted {
             return;
         }
