@@ -480,6 +480,8 @@ impl OcppClient {
                 cp.on_station_event(&event, now);
             }
         }
+        cp.set_speaking(active == OcppVersion::V16, now);
+        v201.set_speaking(active == OcppVersion::V201, now);
         match active {
             OcppVersion::V16 => cp.security_event(SecurityEvent::StartupOfTheDevice, None, now),
             OcppVersion::V201 => v201.security_event("StartupOfTheDevice", None, now),
@@ -655,6 +657,8 @@ impl OcppClient {
                     tracing::warn!(from = %self.active, to = %version,
                         "the CSMS chose another OCPP version; switching");
                     self.active = version;
+                    self.cp.set_speaking(version == OcppVersion::V16, now);
+                    self.v201.set_speaking(version == OcppVersion::V201, now);
                 }
                 self.connection = Some(connection);
                 if security_profile.uses_basic_auth() {

@@ -183,6 +183,8 @@ impl Outbox {
     pub fn forget(&mut self, seq: u64) {
         if let Some(pos) = self.window.iter().position(|r| r.seq == seq) {
             self.window.remove(pos);
+            // The next head starts with no unanswered attempts.
+            self.head_attempts = 0;
         } else if seq > self.loaded_to {
             self.spilled = self.spilled.saturating_sub(1);
         }
@@ -193,6 +195,7 @@ impl Outbox {
         let r = self.window.iter_mut().find(|r| r.seq == seq)?;
         r.refused = true;
         let record = r.clone();
+        self.head_attempts = 0;
         self.trim_refused();
         Some(record)
     }

@@ -835,7 +835,13 @@ fn round_down_01(x: f64) -> f64 {
     if !x.is_finite() || x <= 0.0 {
         return 0.0;
     }
-    (x * 10.0 + 1e-6).floor() / 10.0
+    let tenths = (x * 10.0 + 1e-6).floor() / 10.0;
+    // Beyond ~1.8e307 the tenths overflow; such a limit needs no rounding (and never null).
+    if tenths.is_finite() {
+        tenths
+    } else {
+        x
+    }
 }
 
 impl CompositeSchedule {

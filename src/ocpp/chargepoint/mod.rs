@@ -319,6 +319,9 @@ pub struct ChargePoint {
     profiles: ProfileStore,
     /// What each connector's station limit was last set to (amps, watts).
     applied_limits: crate::ocpp::smart_charging::AppliedLimits,
+    /// Whether this core's version is the one spoken: only that core sets the station's
+    /// smart-charging limits (the other's profiles wait with it).
+    speaking: bool,
     limits_due: Option<Timestamp>,
     /// A TxProfile that came with RemoteStartTransaction, installed when the transaction starts.
     remote_start_profiles: BTreeMap<u32, (String, crate::ocpp::smart_charging::ChargingProfile)>,
@@ -373,6 +376,7 @@ impl ChargePoint {
             reservations: BTreeMap::new(),
             profiles: ProfileStore::default(),
             applied_limits: Default::default(),
+            speaking: true,
             limits_due: None,
             remote_start_profiles: BTreeMap::new(),
             refused_starts: Vec::new(),
@@ -463,6 +467,16 @@ impl ChargePoint {
     /// The outbox's sequence numbers, to share with the other version's core.
     pub fn outbox_seq(&self) -> OutboxSeq {
         self.outbox.seq()
+    }
+
+    /// Whether 1.6 is the version spoken. Becoming it, the core's limits are applied afresh
+    /// (the other version's core had the station's limits meanwhile).
+    pub fn set_speaking(&mut self, speaking: bool, now: Timestamp) {
+        if speaking && !self.speaking {
+            self.applied_limits = Default::default();
+            self.limits_due = Some(now);
+        }
+        self.speaking = speaking;
     }
 
     /// Whether the station's transaction `local` runs here (its end is told in 1.6).
@@ -1172,6 +1186,8 @@ impl ChargePoint {
     /// Take the CSMS's clock (BootNotification.conf, Heartbeat.conf); a large step is a
     /// security event.
     fn set_clock(&mut self, current_time: DateTime, now: Timestamp) {
+        // Profiles are wall-clock schedules: recompute them on the clock taken.
+        self.limits_due = Some(now);
         if let Some(step) = self.clock.take_csms_time(current_time, now) {
             self.security_event(
                 SecurityEvent::SettingSystemTime,

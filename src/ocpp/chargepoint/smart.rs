@@ -68,12 +68,11 @@ impl ChargePoint {
             number_of_connectors: self.keys.number_of_connectors,
             active_transaction: self.tx_context(connector).map(|t| t.transaction_id),
         };
-        let persist = profile.purpose != ProfilePurpose::TxProfile;
         match self.profiles.set(connector, profile, &ctx) {
             Ok(()) => {
-                if persist {
-                    self.save_profiles();
-                }
+                // Always: a new profile may have replaced a persisted one of the same id (the
+                // persisted form leaves TxProfiles out).
+                self.save_profiles();
                 self.reply(&id, answer(v16::ChargingProfileStatus::Accepted));
                 self.limits_due = Some(now);
                 self.update_limits(now);
@@ -238,7 +237,7 @@ impl ChargePoint {
     /// Recompute every connector's limit if something may have changed, and tell the station
     /// what differs from what it has.
     pub(super) fn update_limits(&mut self, now: Timestamp) {
-        if self.limits_due.is_none_or(|t| now < t) {
+        if !self.speaking || self.limits_due.is_none_or(|t| now < t) {
             return;
         }
         let at = self.unix_ms(now);

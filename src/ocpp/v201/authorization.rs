@@ -4,9 +4,13 @@
 //! the CSMS.
 //!
 //! Both keep the CSMS's IdTokenInfo as it came (every 2.0.1 status), keyed by the idToken's
-//! value, and persist as JSON (`v201_local_list`, `v201_auth_cache`). Offline
-//! (`LocalAuthorizeOffline`), a token the list or a fresh cache entry accepts is let through,
-//! one they refuse is refused; an unknown one is left to `OfflineTxForUnknownIdEnabled`.
+//! type and value (case-insensitive, as 2.0.1 compares tokens), and persist as JSON
+//! (`v201_local_list`, `v201_auth_cache`). A token of type Local (a technician's `chargerctl
+//! start --id-tag`, a VIN) also matches an entry of the same value and any type: the station
+//! cannot tell what card a typed tag stands for. Offline (`LocalAuthorizeOffline`), the list
+//! decides a token it holds, else the cache: Accepted and in date lets it through, anything
+//! else (Blocked, past its cacheExpiryDateTime, not for this EVSE) refuses it; a token neither
+//! holds is left to `OfflineTxForUnknownIdEnabled`.
 
 use std::collections::BTreeMap;
 
@@ -21,11 +25,32 @@ pub const MAX_LIST_ENTRIES: usize = 10_000;
 /// Entries the cache holds at most; the least recently used goes first.
 pub const CACHE_CAPACITY: usize = 1_000;
 
-/// The key of both stores: the idToken's value. Its type is not part of it: a tag a
-/// technician types (`chargerctl start --id-tag`, type Local) is the same card the list names
-/// as ISO14443.
+/// The key of both stores: type and value, the value case-insensitive.
 fn key(token: &v201::IdToken) -> String {
-    token.id_token.clone()
+    format!(
+        "{}:{}",
+        token.r#type.as_str(),
+        token.id_token.to_ascii_lowercase()
+    )
+}
+
+/// The value part of a key.
+fn value_of(key: &str) -> &str {
+    key.split_once(':').map_or(key, |(_, v)| v)
+}
+
+/// The entry for `token`: its own, or for a Local token one of the same value.
+fn find<'a, T>(
+    entries: &'a BTreeMap<String, T>,
+    token: &v201::IdToken,
+) -> Option<(&'a String, &'a T)> {
+    entries.get_key_value(&key(token)).or_else(|| {
+        if token.r#type != v201::IdTokenEnum::Local {
+            return None;
+        }
+        let value = token.id_token.to_ascii_lowercase();
+        entries.iter().find(|(k, _)| value_of(k) == value)
+    })
 }
 
 /// The CSMS's word on a token, as far as the station may use it now.
@@ -33,15 +58,26 @@ fn key(token: &v201::IdToken) -> String {
 pub enum Known {
     Accepted,
     Refused(v201::AuthorizationStatusEnum),
+    /// Accepted, but for other EVSEs only.
+    NotForThisEvse,
     Unknown,
 }
 
-fn judge(info: &v201::IdTokenInfo, now_ms: i64) -> Known {
+/// What an IdTokenInfo allows on `evse` at wall time `now_ms`: its status, Expired past its
+/// cacheExpiryDateTime, and only on the EVSEs it names.
+pub fn judge(info: &v201::IdTokenInfo, evse: u32, now_ms: i64) -> Known {
     let expired = info
         .cache_expiry_date_time
         .is_some_and(|t| t.unix_ms() <= now_ms);
+    let elsewhere = info
+        .evse_id
+        .as_ref()
+        .is_some_and(|evses| !evses.contains(&i64::from(evse)));
     match info.status {
-        _ if expired => Known::Unknown,
+        v201::AuthorizationStatusEnum::Accepted if expired => {
+            Known::Refused(v201::AuthorizationStatusEnum::Expired)
+        }
+        v201::AuthorizationStatusEnum::Accepted if elsewhere => Known::NotForThisEvse,
         v201::AuthorizationStatusEnum::Accepted => Known::Accepted,
         other => Known::Refused(other),
     }
@@ -111,10 +147,14 @@ impl LocalList {
         Ok(())
     }
 
-    pub fn lookup(&self, token: &v201::IdToken, now_ms: i64) -> Known {
-        self.entries
-            .get(&key(token))
-            .map_or(Known::Unknown, |info| judge(info, now_ms))
+    /// What the list says of `token` on `evse` (Unknown: not in the list).
+    pub fn lookup(&self, token: &v201::IdToken, evse: u32, now_ms: i64) -> Known {
+        find(&self.entries, token).map_or(Known::Unknown, |(_, info)| judge(info, evse, now_ms))
+    }
+
+    /// A list read back from the journal that breaks the bound is not used.
+    pub fn within_bounds(&self) -> bool {
+        self.entries.len() <= MAX_LIST_ENTRIES && self.version >= 0
     }
 }
 
@@ -143,6 +183,27 @@ impl AuthCache {
     pub fn update(&mut self, token: &v201::IdToken, info: &v201::IdTokenInfo) {
         self.uses = self.uses.saturating_add(1);
         self.entries.insert(key(token), (info.clone(), self.uses));
+        self.trim();
+    }
+
+    /// What the cache says of `token` on `evse` (Unknown: not cached).
+    pub fn lookup(&mut self, token: &v201::IdToken, evse: u32, now_ms: i64) -> Known {
+        self.uses = self.uses.saturating_add(1);
+        let uses = self.uses;
+        let Some(k) = find(&self.entries, token).map(|(k, _)| k.clone()) else {
+            return Known::Unknown;
+        };
+        match self.entries.get_mut(&k) {
+            Some((info, used)) => {
+                *used = uses;
+                judge(info, evse, now_ms)
+            }
+            None => Known::Unknown,
+        }
+    }
+
+    /// A cache read back from the journal beyond its capacity keeps its newest entries.
+    pub fn trim(&mut self) {
         while self.entries.len() > CACHE_CAPACITY {
             let oldest = self
                 .entries
@@ -153,18 +214,6 @@ impl AuthCache {
                 Some(k) => self.entries.remove(&k),
                 None => break,
             };
-        }
-    }
-
-    pub fn lookup(&mut self, token: &v201::IdToken, now_ms: i64) -> Known {
-        self.uses = self.uses.saturating_add(1);
-        let uses = self.uses;
-        match self.entries.get_mut(&key(token)) {
-            Some((info, used)) => {
-                *used = uses;
-                judge(info, now_ms)
-            }
-            None => Known::Unknown,
         }
     }
 }
@@ -229,8 +278,19 @@ mod tests {
             vec![("A", Some(S::Accepted)), ("B", Some(S::Blocked))],
         ))
         .unwrap();
-        assert_eq!(l.lookup(&token("A"), 0), Known::Accepted);
-        assert_eq!(l.lookup(&token("B"), 0), Known::Refused(S::Blocked));
+        assert_eq!(l.lookup(&token("A"), 1, 0), Known::Accepted);
+        assert_eq!(
+            l.lookup(&token("a"), 1, 0),
+            Known::Accepted,
+            "case-insensitive"
+        );
+        assert_eq!(l.lookup(&token("B"), 1, 0), Known::Refused(S::Blocked));
+        // Another type is another token; a Local (typed-in) tag matches the value.
+        let mut central = token("A");
+        central.r#type = v201::IdTokenEnum::Central;
+        assert_eq!(l.lookup(&central, 1, 0), Known::Unknown);
+        central.r#type = v201::IdTokenEnum::Local;
+        assert_eq!(l.lookup(&central, 1, 0), Known::Accepted);
         // Not newer: VersionMismatch, nothing changes.
         assert_eq!(
             l.apply(&send(3, v201::UpdateEnum::Differential, vec![("A", None)])),
@@ -242,7 +302,7 @@ mod tests {
             vec![("A", None), ("C", Some(S::Accepted))],
         ))
         .unwrap();
-        assert_eq!(l.lookup(&token("A"), 0), Known::Unknown);
+        assert_eq!(l.lookup(&token("A"), 1, 0), Known::Unknown);
         assert_eq!((l.len(), l.version()), (2, 4));
         // A version of 0 or less is no version; a Full list without info is malformed.
         assert_eq!(
@@ -266,12 +326,25 @@ mod tests {
             );
         }
         assert_eq!(c.len(), CACHE_CAPACITY);
-        assert_eq!(c.lookup(&token("T0"), 0), Known::Unknown, "the oldest went");
+        assert_eq!(
+            c.lookup(&token("T0"), 1, 0),
+            Known::Unknown,
+            "the oldest went"
+        );
         let mut expiring = info(v201::AuthorizationStatusEnum::Accepted);
         expiring.cache_expiry_date_time =
             Some(charger_protocol::ocpp::types::DateTime::from_unix_ms(1000));
         c.update(&token("X"), &expiring);
-        assert_eq!(c.lookup(&token("X"), 999), Known::Accepted);
-        assert_eq!(c.lookup(&token("X"), 1000), Known::Unknown);
+        assert_eq!(c.lookup(&token("X"), 1, 999), Known::Accepted);
+        assert_eq!(
+            c.lookup(&token("X"), 1, 1000),
+            Known::Refused(v201::AuthorizationStatusEnum::Expired),
+            "past its expiry an Accepted token is Expired, never let through"
+        );
+        let mut one_evse = info(v201::AuthorizationStatusEnum::Accepted);
+        one_evse.evse_id = Some(vec![2]);
+        c.update(&token("Y"), &one_evse);
+        assert_eq!(c.lookup(&token("Y"), 1, 0), Known::NotForThisEvse);
+        assert_eq!(c.lookup(&token("Y"), 2, 0), Known::Accepted);
     }
 }

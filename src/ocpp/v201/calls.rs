@@ -423,6 +423,27 @@ impl ChargingStation {
                 }
             },
         };
+        if let Some(p) = &profile {
+            // Installed when the transaction starts: it must fit then, or the start is refused
+            // now rather than charged without it.
+            let mut trial = self.profiles.clone();
+            let ctx = crate::ocpp::smart_charging::SetContext {
+                now_ms: self.unix_ms(self.now),
+                number_of_connectors: self.evses,
+                active_transaction: Some(i64::MIN),
+            };
+            let fits = if p.stack_level > crate::ocpp::keys::CHARGE_PROFILE_MAX_STACK_LEVEL {
+                Err(format!("stackLevel {} is too high", p.stack_level))
+            } else {
+                trial
+                    .set(connector, p.clone(), &ctx)
+                    .map_err(|e| e.to_string())
+            };
+            if let Err(why) = fits {
+                self.reply(&id, rejected(&format!("charging profile: {why}")));
+                return;
+            }
+        }
         if let Some(t) = self.running.get(&connector) {
             let why = format!("transaction {} runs on this EVSE", t.id);
             self.reply(&id, rejected(&why));

@@ -282,6 +282,32 @@ impl DeviceModel {
         ));
         d.push(ro(at("AuthCacheCtrlr", "Enabled"), Kind::Boolean));
         d.push(ro(at("LocalAuthListCtrlr", "Enabled"), Kind::Boolean));
+        for (component, variable, max) in [
+            (
+                "LocalAuthListCtrlr",
+                "ItemsPerMessage",
+                super::authorization::MAX_LIST_ENTRIES,
+            ),
+            (
+                "SmartChargingCtrlr",
+                "PeriodsPerSchedule",
+                crate::ocpp::smart_charging::MAX_SCHEDULE_PERIODS,
+            ),
+            (
+                "SmartChargingCtrlr",
+                "ProfileStackLevel",
+                crate::ocpp::keys::CHARGE_PROFILE_MAX_STACK_LEVEL as usize,
+            ),
+        ] {
+            d.push(ro(
+                at(component, variable),
+                Kind::Integer {
+                    min: 0,
+                    max: max as i64,
+                },
+            ));
+        }
+        d.push(ro(at("SmartChargingCtrlr", "RateUnit"), Kind::MemberList));
         d.push(ro(
             at("LocalAuthListCtrlr", "Entries"),
             Kind::Integer {
@@ -422,9 +448,18 @@ impl DeviceModel {
             ("AuthCtrlr", "AuthorizeRemoteStart") => flag(s.authorize_remote_start),
             ("AuthCtrlr", "LocalAuthorizeOffline") => flag(s.local_authorize_offline),
             ("LocalAuthListCtrlr", "Entries") => Some(self.live.local_list_entries.to_string()),
+            ("LocalAuthListCtrlr", "ItemsPerMessage") => {
+                Some(super::authorization::MAX_LIST_ENTRIES.to_string())
+            }
+            ("SmartChargingCtrlr", "PeriodsPerSchedule") => {
+                Some(crate::ocpp::smart_charging::MAX_SCHEDULE_PERIODS.to_string())
+            }
+            ("SmartChargingCtrlr", "ProfileStackLevel") => {
+                Some(crate::ocpp::keys::CHARGE_PROFILE_MAX_STACK_LEVEL.to_string())
+            }
+            ("SmartChargingCtrlr", "RateUnit") => Some("A,W".into()),
             ("AuthCtrlr", "LocalPreAuthorize") => flag(false),
             ("AuthCtrlr", "OfflineTxForUnknownIdEnabled") => flag(s.offline_tx_for_unknown_id),
-            // Not built for 2.0.1 yet (see the device model's documentation).
             ("AuthCacheCtrlr", "Enabled")
             | ("LocalAuthListCtrlr", "Enabled")
             | ("SmartChargingCtrlr", "Enabled")

@@ -14,7 +14,11 @@
 //!   2.0.1 has no VIN token type) and AuthorizeRemoteStart; the CSMS's answers (Authorize,
 //!   TransactionEvent) fill the authorization cache; SendLocalList, GetLocalListVersion,
 //!   ClearCache. Offline, the list then the cache decide (`LocalAuthorizeOffline`), then
-//!   `OfflineTxForUnknownIdEnabled`; a CALLERROR to Authorize is a refusal, not offline.
+//!   `OfflineTxForUnknownIdEnabled`; a CALLERROR to Authorize is a refusal, not offline. A
+//!   token's `evseId` list and `cacheExpiryDateTime` hold online and offline.
+//!
+//! Only the core of the version spoken sets the station's smart-charging limits
+//! ([`ChargingStation::set_speaking`]); the other's profiles wait with it.
 //! - **E Transactions:** TransactionEvent Started / Updated / Ended with `seqNo` counting from 0
 //!   per transaction, `triggerReason`, `stoppedReason`, `chargingState`, `offline` when the
 //!   event happened without an accepted connection, meter values at the start, periodically
@@ -71,9 +75,10 @@ use super::smart_charging::{AppliedLimits, ChargingProfile, ProfileStore};
 use crate::station::{ConnectorStatus, StationCommand, StationEvent};
 use device_model::{DeviceModel, Facts};
 
-/// Longest wait between retries of an unanswered transaction message.
 /// Registration retry when the CSMS gives an interval of 0.
 const DEFAULT_BOOT_RETRY: Duration = Duration::from_secs(60);
+/// The action of security events, counted apart in the outbox.
+const SECURITY_EVENT: &str = "SecurityEventNotification";
 /// The name the running transactions persist under.
 const TRANSACTIONS_STATE: &str = "v201_transactions";
 /// Longest idToken 2.0.1 carries.
@@ -185,12 +190,16 @@ pub struct ChargingStation {
     profiles: ProfileStore,
     applied_limits: AppliedLimits,
     limits_due: Option<Timestamp>,
+    /// Whether 2.0.1 is the version spoken: only that core sets the station's limits.
+    speaking: bool,
     /// The idToken (with its type) a start on a connector was authorized with.
     start_tokens: BTreeMap<u32, v201::IdToken>,
     outbox: Outbox,
     /// Security events dropped because too many waited unsent (a CSMS flooding malformed
-    /// frames must not grow the journal without bound).
+    /// frames must not grow the journal without bound), and how many wait, spilled ones
+    /// included: those of the last run in the window when it was restored, and this run's.
     security_events_dropped: u64,
+    security_events_waiting: usize,
     in_flight: BTreeMap<String, Sent>,
     actions: VecDeque<CoreAction>,
     readings: BTreeMap<u32, MeterReading>,
@@ -234,9 +243,11 @@ impl ChargingStation {
             profiles: ProfileStore::default(),
             applied_limits: AppliedLimits::default(),
             limits_due: None,
+            speaking: false,
             start_tokens: BTreeMap::new(),
             outbox: Outbox::new(OcppVersion::V201),
             security_events_dropped: 0,
+            security_events_waiting: 0,
             in_flight: BTreeMap::new(),
             actions: VecDeque::new(),
             readings: BTreeMap::new(),
@@ -272,6 +283,16 @@ impl ChargingStation {
 
     pub fn refused_count(&self) -> usize {
         self.outbox.refused_count()
+    }
+
+    /// Whether 2.0.1 is the version spoken. Becoming it, the core's limits are applied
+    /// afresh (the other version's core had the station's limits meanwhile).
+    pub fn set_speaking(&mut self, speaking: bool, now: Timestamp) {
+        if speaking && !self.speaking {
+            self.applied_limits = AppliedLimits::default();
+            self.limits_due = Some(now);
+        }
+        self.speaking = speaking;
     }
 
     /// Whether the station's transaction `local` is this version's (running, or left open by
@@ -361,6 +382,10 @@ impl ChargingStation {
     /// [`crate::ocpp::outbox::OUTBOX_WINDOW`]), how many more wait on disk, and the highest
     /// sequence number of any version.
     pub fn restore_outbox(&mut self, records: Vec<OutboxRecord>, more: usize, max_seq: u64) {
+        self.security_events_waiting = records
+            .iter()
+            .filter(|r| !r.refused && r.action == SECURITY_EVENT)
+            .count();
         self.outbox.restore(records, more, max_seq);
     }
 
@@ -387,21 +412,27 @@ impl ChargingStation {
                 (!dropped.is_empty()).then(|| format!("dropped: {}", dropped.join(", ")))
             }
             smart::STATE_NAME => self.restore_profiles(value),
-            authorization::LIST_STATE => match serde_json::from_value(value.clone()) {
-                Ok(list) => {
-                    self.local_list = list;
-                    self.model.live.local_list_entries = self.local_list.len();
-                    None
+            authorization::LIST_STATE => {
+                match serde_json::from_value::<authorization::LocalList>(value.clone()) {
+                    Ok(list) if list.within_bounds() => {
+                        self.local_list = list;
+                        self.model.live.local_list_entries = self.local_list.len();
+                        None
+                    }
+                    Ok(_) => Some("more entries than LocalAuthListCtrlr allows".into()),
+                    Err(e) => Some(e.to_string()),
                 }
-                Err(e) => Some(e.to_string()),
-            },
-            authorization::CACHE_STATE => match serde_json::from_value(value.clone()) {
-                Ok(cache) => {
-                    self.cache = cache;
-                    None
+            }
+            authorization::CACHE_STATE => {
+                match serde_json::from_value::<authorization::AuthCache>(value.clone()) {
+                    Ok(mut cache) => {
+                        cache.trim();
+                        self.cache = cache;
+                        None
+                    }
+                    Err(e) => Some(e.to_string()),
                 }
-                Err(e) => Some(e.to_string()),
-            },
+            }
             TRANSACTIONS_STATE => match serde_json::from_value::<Vec<Transaction>>(value.clone()) {
                 Ok(list) => {
                     for t in list {
@@ -449,6 +480,8 @@ impl ChargingStation {
 
     /// Take the CSMS's clock; a large step is a security event.
     fn set_clock(&mut self, current_time: DateTime, now: Timestamp) {
+        // Profiles are wall-clock schedules: recompute them on the clock taken.
+        self.limits_due = Some(now);
         if let Some(step) = self.clock.take_csms_time(current_time, now) {
             self.security_event(
                 "SettingSystemTime",
@@ -699,6 +732,9 @@ impl ChargingStation {
         match self.outbox.failed(seq, refused, attempts, retry, now) {
             Failure::KeptAside(record) => {
                 tracing::error!(seq, action = %record.action, "message kept aside after refusals");
+                if record.action == SECURITY_EVENT {
+                    self.security_events_waiting = self.security_events_waiting.saturating_sub(1);
+                }
                 self.actions.push_back(CoreAction::OutboxRefused(record));
             }
             Failure::Refused(record) => self.actions.push_back(CoreAction::OutboxPut(record)),
@@ -708,11 +744,7 @@ impl ChargingStation {
 
     /// A security event (Security Whitepaper list, as in 1.6), delivered through the outbox.
     pub fn security_event(&mut self, kind: &str, tech_info: Option<String>, now: Timestamp) {
-        let waiting = self
-            .outbox
-            .iter()
-            .filter(|r| !r.refused && r.action == "SecurityEventNotification")
-            .count();
+        let waiting = self.security_events_waiting;
         if waiting >= MAX_PENDING_SECURITY_EVENTS {
             self.security_events_dropped = self.security_events_dropped.saturating_add(1);
             tracing::warn!(
@@ -728,6 +760,7 @@ impl ChargingStation {
             timestamp: self.wall_time(now),
             r#type: kind.to_string(),
         };
+        self.security_events_waiting = self.security_events_waiting.saturating_add(1);
         self.enqueue(event, NO_TRANSACTION);
     }
 
@@ -1173,7 +1206,7 @@ impl ChargingStation {
             self.send_authorize(token, Purpose::LocalStart { connector });
             return StartDecision::Asking;
         }
-        match self.offline_decision(&token) {
+        match self.offline_decision(&token, connector) {
             Ok(()) => {
                 self.start_tokens.insert(connector, token.clone());
                 StartDecision::Start(StationCommand::Start {
@@ -1203,10 +1236,10 @@ impl ChargingStation {
         self.send(request, Sent::Authorize { token, purpose });
     }
 
-    /// No answer from the CSMS: without a cache or local list, `OfflineTxForUnknownIdEnabled`
-    /// decides.
+    /// No answer from the CSMS: the local list, the cache, then `OfflineTxForUnknownIdEnabled`
+    /// decide ([`Self::offline_decision`]).
     fn decide_offline(&mut self, token: &v201::IdToken, purpose: Purpose) {
-        match self.offline_decision(token) {
+        match self.offline_decision(token, purpose.connector()) {
             Ok(()) => self.auth_accepted(token, purpose),
             Err(why) => self.auth_refused(token, purpose, &why),
         }
@@ -1214,18 +1247,22 @@ impl ChargingStation {
 
     /// Without the CSMS: the local list, then the cache (`LocalAuthorizeOffline`), then
     /// `OfflineTxForUnknownIdEnabled` for a token neither knows.
-    fn offline_decision(&mut self, token: &v201::IdToken) -> Result<(), String> {
+    fn offline_decision(&mut self, token: &v201::IdToken, evse: u32) -> Result<(), String> {
         use authorization::Known;
         if self.model.settings.local_authorize_offline {
             let now_ms = self.unix_ms(self.now);
-            let known = match self.local_list.lookup(token, now_ms) {
-                Known::Unknown => self.cache.lookup(token, now_ms),
+            // The list decides a token it holds; the cache only one the list does not.
+            let known = match self.local_list.lookup(token, evse, now_ms) {
+                Known::Unknown => self.cache.lookup(token, evse, now_ms),
                 known => known,
             };
             match known {
                 Known::Accepted => return Ok(()),
                 Known::Refused(status) => {
                     return Err(format!("{status:?} (local list or cache, offline)"))
+                }
+                Known::NotForThisEvse => {
+                    return Err(format!("not allowed on EVSE {evse} (local list or cache)"))
                 }
                 Known::Unknown => {}
             }
@@ -1351,7 +1388,13 @@ impl ChargingStation {
                 use crate::station::CommandError;
                 let status = match result {
                     Ok(_) => {
-                        self.reservations.insert(reservation.id, reservation);
+                        let replaced = self
+                            .reservations
+                            .insert(reservation.id, reservation.clone());
+                        if let Some(old) = replaced.filter(|o| o.connector != reservation.connector)
+                        {
+                            self.lift(old.connector);
+                        }
                         v201::ReserveNowStatusEnum::Accepted
                     }
                     Err(CommandError::Faulted { .. }) => v201::ReserveNowStatusEnum::Faulted,
@@ -1452,11 +1495,14 @@ impl ChargingStation {
             Sent::Outbox(seq) => {
                 // Whatever it says (an idTokenInfo for a Started event), the record is
                 // delivered: the CSMS has it.
-                let record = self.outbox.iter().find(|r| r.seq == seq);
+                let record = self.outbox.take(seq);
                 let transaction = record
+                    .as_ref()
                     .filter(|r| r.action == "TransactionEvent")
                     .map(|r| r.local_transaction_id);
-                self.outbox.take(seq);
+                if record.is_some_and(|r| r.action == SECURITY_EVENT) {
+                    self.security_events_waiting = self.security_events_waiting.saturating_sub(1);
+                }
                 self.actions.push_back(CoreAction::OutboxRemove(seq));
                 self.outbox.ready_at = Some(now);
                 if let Some(local) = transaction {
@@ -1471,15 +1517,21 @@ impl ChargingStation {
                 if let Ok(r) = &answer {
                     self.remember(&token, &r.id_token_info);
                 }
-                match answer {
-                    Ok(r) if r.id_token_info.status == v201::AuthorizationStatusEnum::Accepted => {
-                        self.auth_accepted(&token, purpose)
-                    }
-                    Ok(r) => {
-                        let why = format!("{:?}", r.id_token_info.status);
+                let now_ms = self.unix_ms(now);
+                let evse = purpose.connector();
+                match answer.map(|r| authorization::judge(&r.id_token_info, evse, now_ms)) {
+                    Ok(authorization::Known::Accepted) => self.auth_accepted(&token, purpose),
+                    Ok(authorization::Known::NotForThisEvse) => {
+                        let why = format!("not allowed on EVSE {evse}");
                         self.auth_refused(&token, purpose, &why)
                     }
-                    Err(_) => self.auth_refused(&token, purpose, "Invalid"),
+                    Ok(authorization::Known::Refused(status)) => {
+                        let why = format!("{status:?}");
+                        self.auth_refused(&token, purpose, &why)
+                    }
+                    Ok(authorization::Known::Unknown) | Err(_) => {
+                        self.auth_refused(&token, purpose, "Invalid")
+                    }
                 }
             }
             Sent::Plain => {}

@@ -42,11 +42,13 @@ impl ChargingStation {
             self.reply(&id, answer(v201::ReserveNowStatusEnum::Rejected));
             return;
         }
-        // The same id replaces the old reservation.
-        if let Some(old) = self.reservations.remove(&r.id) {
-            self.lift(old.connector);
-        }
-        let held = |c: &u32| self.reservations.values().any(|x| x.connector == *c);
+        // The same id replaces the old reservation, once the station has taken the new one
+        // (a refused replacement leaves the old one in place).
+        let held = |c: &u32| {
+            self.reservations
+                .values()
+                .any(|x| x.connector == *c && x.id != r.id)
+        };
         let connector = match r.evse_id {
             Some(evse) => match u32::try_from(evse)
                 .ok()
@@ -135,7 +137,7 @@ impl ChargingStation {
         );
     }
 
-    fn lift(&mut self, connector: u32) {
+    pub(super) fn lift(&mut self, connector: u32) {
         self.actions.push_back(CoreAction::Station {
             command: StationCommand::Reserve {
                 connector,
@@ -180,7 +182,11 @@ impl ChargingStation {
         let used = self
             .reservations
             .values()
-            .find(|r| r.id_token == id_token && (r.connector == connector || r.any_evse))
+            // The station matches holders case-insensitively; so does the core.
+            .find(|r| {
+                r.id_token.eq_ignore_ascii_case(id_token)
+                    && (r.connector == connector || r.any_evse)
+            })
             .cloned()?;
         self.reservations.remove(&used.id);
         if used.connector != connector {

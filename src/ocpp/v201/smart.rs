@@ -95,12 +95,11 @@ impl ChargingStation {
             number_of_connectors: self.evses,
             active_transaction: self.tx_context(connector).map(|t| t.transaction_id),
         };
-        let persist = profile.purpose != ProfilePurpose::TxProfile;
         match self.profiles.set(connector, profile, &ctx) {
             Ok(()) => {
-                if persist {
-                    self.save_profiles();
-                }
+                // Always: a new profile may have replaced a persisted one of the same id (the
+                // persisted form leaves TxProfiles out).
+                self.save_profiles();
                 self.reply(id, answer(v201::ChargingProfileStatusEnum::Accepted, None));
                 self.limits_due = Some(now);
                 self.update_limits(now);
@@ -311,7 +310,7 @@ impl ChargingStation {
     /// Recompute the limits when something may have changed, and tell the station what
     /// differs from what it has.
     pub(super) fn update_limits(&mut self, now: Timestamp) {
-        if self.limits_due.is_none_or(|t| now < t) {
+        if !self.speaking || self.limits_due.is_none_or(|t| now < t) {
             return;
         }
         let at = self.unix_ms(now);

@@ -268,3 +268,40 @@ fn a_refused_event_is_retried_then_kept_aside_never_dropped() {
         .iter()
         .any(|f| f[2] == "TransactionEvent"));
 }
+
+#[test]
+fn only_the_core_of_the_version_spoken_sets_the_station_limits() {
+    let mut s = station();
+    registered(&mut s, 86_400, at(0));
+    let profile = json!([2, "p1", "SetChargingProfile", {"evseId": 0, "chargingProfile": {
+        "id": 1, "stackLevel": 0, "chargingProfilePurpose": "ChargingStationMaxProfile",
+        "chargingProfileKind": "Absolute",
+        "chargingSchedule": [{"id": 1, "chargingRateUnit": "A",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 40.0}]}]}}]);
+    s.on_text(&profile.to_string(), at(1));
+    let answer = sent(&mut s, at(1));
+    assert!(
+        answer
+            .iter()
+            .any(|f| f[0] == 3 && f[2]["status"] == "Accepted"),
+        "{answer:?}"
+    );
+    let limits = |a: &[CoreAction]| {
+        a.iter()
+            .filter(|x| {
+                matches!(
+                    x,
+                    CoreAction::Station {
+                        command: crate::station::StationCommand::SetStationLimit { .. },
+                        ..
+                    }
+                )
+            })
+            .count()
+    };
+    // 1.6 is spoken: the profile is kept (and persisted), the station's limit is not touched.
+    assert_eq!(limits(&actions(&mut s)), 0);
+    s.set_speaking(true, at(2));
+    s.update(at(2));
+    assert_eq!(limits(&actions(&mut s)), 1, "applied once 2.0.1 is spoken");
+}
