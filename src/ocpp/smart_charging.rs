@@ -248,6 +248,27 @@ fn object<'a>(v: &'a Value, key: &'static str) -> Result<&'a Obj, ProfileError> 
     v.as_object().ok_or(ProfileError::Invalid(key))
 }
 
+/// A wire schedule's periods (startPeriod, limit, numberPhases), checked to fit: at most
+/// [`MAX_SCHEDULE_PERIODS`], every number in range. The same for both OCPP versions.
+fn schedule_periods(
+    items: impl ExactSizeIterator<Item = (i64, f64, Option<i64>)>,
+) -> Result<Vec<SchedulePeriod>, ProfileError> {
+    if items.len() > MAX_SCHEDULE_PERIODS {
+        return Err(ProfileError::TooManyPeriods(items.len()));
+    }
+    items
+        .map(|(start, limit, phases)| {
+            Ok(SchedulePeriod {
+                start_s: u32::try_from(start).map_err(|_| ProfileError::Invalid("startPeriod"))?,
+                limit,
+                number_phases: phases
+                    .map(|n| u8::try_from(n).map_err(|_| ProfileError::Invalid("numberPhases")))
+                    .transpose()?,
+            })
+        })
+        .collect()
+}
+
 impl ChargingProfile {
     /// Parse a `csChargingProfiles` object (field names as in the 1.6 schema) and check what
     /// the schema cannot (see [`ProfileError`]). Unknown fields are left to the RPC layer's
@@ -310,25 +331,11 @@ impl ChargingProfile {
             T::try_from(v).map_err(|_| ProfileError::Invalid(key))
         }
         let s = &p.charging_schedule;
-        if s.charging_schedule_period.len() > MAX_SCHEDULE_PERIODS {
-            return Err(ProfileError::TooManyPeriods(
-                s.charging_schedule_period.len(),
-            ));
-        }
-        let periods = s
-            .charging_schedule_period
-            .iter()
-            .map(|period| {
-                Ok(SchedulePeriod {
-                    start_s: fit(period.start_period, "startPeriod")?,
-                    limit: period.limit,
-                    number_phases: period
-                        .number_phases
-                        .map(|n| fit(n, "numberPhases"))
-                        .transpose()?,
-                })
-            })
-            .collect::<Result<Vec<_>, ProfileError>>()?;
+        let periods = schedule_periods(
+            s.charging_schedule_period
+                .iter()
+                .map(|x| (x.start_period, x.limit, x.number_phases)),
+        )?;
         let enum_value = |field: &'static str, value: &str| ProfileError::UnknownValue {
             field,
             value: value.to_string(),
@@ -375,25 +382,11 @@ impl ChargingProfile {
         let [s] = p.charging_schedule.as_slice() else {
             return Err(ProfileError::SeveralSchedules(p.charging_schedule.len()));
         };
-        if s.charging_schedule_period.len() > MAX_SCHEDULE_PERIODS {
-            return Err(ProfileError::TooManyPeriods(
-                s.charging_schedule_period.len(),
-            ));
-        }
-        let periods = s
-            .charging_schedule_period
-            .iter()
-            .map(|period| {
-                Ok(SchedulePeriod {
-                    start_s: fit(period.start_period, "startPeriod")?,
-                    limit: period.limit,
-                    number_phases: period
-                        .number_phases
-                        .map(|n| fit(n, "numberPhases"))
-                        .transpose()?,
-                })
-            })
-            .collect::<Result<Vec<_>, ProfileError>>()?;
+        let periods = schedule_periods(
+            s.charging_schedule_period
+                .iter()
+                .map(|x| (x.start_period, x.limit, x.number_phases)),
+        )?;
         use v201::ChargingProfilePurposeEnum as P;
         let purpose = match p.charging_profile_purpose {
             P::ChargingStationMaxProfile => ProfilePurpose::ChargePointMaxProfile,
