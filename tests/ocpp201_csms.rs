@@ -689,6 +689,40 @@ fn an_offline_transaction_is_replayed_in_sequence_and_kill_9_ends_it_after_the_r
 }
 
 #[test]
+fn security_profile_1_registers_over_2_0_1_with_basic_authentication() {
+    require_csms!();
+    let dir = tempfile::tempdir().unwrap();
+    let key = "0123456789abcdef0123456789abcdef";
+    let mut csms = Csms::start(dir.path(), &["--versions", "ocpp2.0.1", "--auth-key", key]);
+    let key_file = dir.path().join("authorization.key");
+    std::fs::write(&key_file, format!("{key}\n")).unwrap();
+    let ocpp = section(&csms.url(), "2.0.1").replace(
+        "security_profile = 0\n",
+        &format!(
+            "security_profile = 1\nauthorization_key_file = \"{}\"\n",
+            key_file.display()
+        ),
+    );
+    let mut d = Chargerd::start_with(dir.path(), &mut csms, &ocpp);
+    csms.wait(Duration::from_secs(20), "registration", |r| {
+        registered_201(r, 0)
+    });
+    let recs = csms.records();
+    let connected = recs.iter().find(|x| x["kind"] == "connected").unwrap();
+    assert_eq!(connected["authorization"], "Basic", "{connected}");
+    assert_eq!(connected["version"], "2.0.1", "{connected}");
+    let answer = csms.call(
+        "GetVariables",
+        json!({"getVariableData": [
+            {"component": {"name": "SecurityCtrlr"}, "variable": {"name": "SecurityProfile"}}
+        ]}),
+    );
+    assert_eq!(answer["getVariableResult"][0]["attributeValue"], "1");
+    csms.assert_clean();
+    assert!(d.terminate().success());
+}
+
+#[test]
 fn auto_speaks_whichever_version_the_csms_selects() {
     require_csms!();
     // A 1.6-only CSMS: chargerd offers both and speaks 1.6.
