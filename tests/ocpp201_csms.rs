@@ -723,6 +723,66 @@ fn security_profile_1_registers_over_2_0_1_with_basic_authentication() {
 }
 
 #[test]
+fn a_fault_during_a_transaction_is_a_notify_event_and_ends_it_with_its_reason() {
+    require_csms!();
+    let dir = tempfile::tempdir().unwrap();
+    let (mut csms, mut d) = setup_201(dir.path(), &[], "2.0.1");
+    d.plug("1", "20", "80", "350");
+    let answer = csms.call(
+        "RequestStartTransaction",
+        json!({"evseId": 1, "remoteStartId": 3, "idToken": {"idToken": "FAULT-1", "type": "Central"}}),
+    );
+    assert_eq!(answer["status"], "Accepted", "{answer}");
+    let tx = csms.wait(Duration::from_secs(20), "Started", started);
+    d.wait_connector(1, Duration::from_secs(60), "Charging", |c| {
+        c["status"] == "Charging" && current(c) > 10.0
+    });
+    d.ctl_ok(&["sim", "fault", "1", "insulation"]);
+    let event = csms.wait(Duration::from_secs(20), "NotifyEvent", |r| {
+        calls(r, "NotifyEvent")
+            .first()
+            .map(|(_, x)| x["payload"]["eventData"][0].clone())
+    });
+    assert_eq!(event["techCode"], "CD-INS-01", "{event}");
+    assert_eq!(event["cleared"], false, "{event}");
+    assert_eq!(event["actualValue"], "true", "{event}");
+    assert_eq!(event["component"]["evse"]["id"], 1, "{event}");
+    assert_eq!(event["transactionId"], tx.as_str(), "{event}");
+    assert_eq!(event["eventNotificationType"], "HardWiredNotification");
+    let ended = csms.wait(Duration::from_secs(30), "Ended", |r| {
+        events_of(r, &tx)
+            .into_iter()
+            .find(|e| e["eventType"] == "Ended")
+    });
+    assert_eq!(
+        ended["transactionInfo"]["stoppedReason"], "GroundFault",
+        "{ended}"
+    );
+    assert_eq!(ended["triggerReason"], "AbnormalCondition", "{ended}");
+    csms.wait(Duration::from_secs(20), "EVSE 1 Faulted", |r| {
+        calls(r, "StatusNotification")
+            .iter()
+            .any(|(_, s)| {
+                s["payload"]["evseId"] == 1 && s["payload"]["connectorStatus"] == "Faulted"
+            })
+            .then_some(())
+    });
+    // Latched until the truck leaves: then the fault clears, and so does the event.
+    d.ctl_ok(&["sim", "clear", "1"]);
+    d.ctl_ok(&["sim", "unplug", "1"]);
+    let cleared = csms.wait(Duration::from_secs(30), "the cleared NotifyEvent", |r| {
+        calls(r, "NotifyEvent")
+            .iter()
+            .map(|(_, x)| x["payload"]["eventData"][0].clone())
+            .find(|e| e["cleared"] == true)
+    });
+    assert_eq!(cleared["techCode"], "CD-INS-01", "{cleared}");
+    assert!(cleared["eventId"].as_i64().unwrap() > event["eventId"].as_i64().unwrap());
+    csms.assert_clean();
+    assert!(d.terminate().success());
+}
+
+#[test]
 fn auto_speaks_whichever_version_the_csms_selects() {
     require_csms!();
     // A 1.6-only CSMS: chargerd offers both and speaks 1.6.

@@ -192,11 +192,10 @@ pub struct FaultReport {
     /// 1.6 StatusNotification `errorCode`.
     pub error_code: ChargePointErrorCode,
     /// 1.6 StatusNotification `vendorErrorCode` (at most 50 characters), stable per kind;
-    /// 2.0.1 `techCode` later.
+    /// the 2.0.1 NotifyEvent's `techCode`.
     pub vendor_error_code: &'static str,
-    /// Placeholder for OCPP 2.0.1: the device-model component and variable a NotifyEvent
-    /// (trigger Alerting) would name. Our own names until the 2.0.1 translation checks them
-    /// against the standardized component list.
+    /// The device-model component and variable a 2.0.1 NotifyEvent (trigger Alerting) names.
+    /// Our own names: not yet checked against the standardized component list.
     pub component: &'static str,
     pub variable: &'static str,
 }

@@ -38,6 +38,8 @@
 //! - **G Availability:** StatusNotification per EVSE and connector (Available, Occupied,
 //!   Reserved, Unavailable, Faulted), ChangeAvailability per EVSE or for the station.
 //! - **J Meter values:** MeterValues outside transactions (clock-aligned, triggered).
+//! - **N (part):** a station fault raised or cleared is a NotifyEvent (hard-wired, trigger
+//!   Alerting) on the component and variable the fault table names, techCode its vendor code.
 //! - **P DataTransfer:** UnknownVendorId.
 //! - **Security events** (part of A): SecurityEventNotification through the outbox, at most
 //!   [`MAX_PENDING_SECURITY_EVENTS`] waiting; InvalidMessages for each malformed call.
@@ -200,6 +202,8 @@ pub struct ChargingStation {
     /// included: those of the last run in the window when it was restored, and this run's.
     security_events_dropped: u64,
     security_events_waiting: usize,
+    /// The last NotifyEvent eventId.
+    next_event_id: i64,
     in_flight: BTreeMap<String, Sent>,
     actions: VecDeque<CoreAction>,
     readings: BTreeMap<u32, MeterReading>,
@@ -248,6 +252,7 @@ impl ChargingStation {
             outbox: Outbox::new(OcppVersion::V201),
             security_events_dropped: 0,
             security_events_waiting: 0,
+            next_event_id: 0,
             in_flight: BTreeMap::new(),
             actions: VecDeque::new(),
             readings: BTreeMap::new(),
@@ -824,6 +829,16 @@ impl ChargingStation {
             }
             StationEvent::TransactionStarted(t) => self.transaction_started(t),
             StationEvent::TransactionStopped(t) => self.transaction_stopped(t, now),
+            StationEvent::FaultRaised {
+                connector,
+                fault,
+                at,
+            } => self.fault_event(*connector, fault, false, *at),
+            StationEvent::FaultCleared {
+                connector,
+                fault,
+                at,
+            } => self.fault_event(*connector, fault, true, *at),
             StationEvent::VehicleIdentified { connector, vin, .. } => {
                 let token = vin_token(vin);
                 self.authorize(
@@ -835,6 +850,58 @@ impl ChargingStation {
             }
             _ => {}
         }
+    }
+
+    /// A fault raised or cleared is a NotifyEvent (N, a hard-wired notification: no monitor
+    /// needed) on the component and variable the fault table names for it, with its vendor
+    /// code as techCode. Sent while the CSMS has us registered; a fault raised offline is
+    /// told by the StatusNotification (Faulted) sent on reconnecting.
+    fn fault_event(
+        &mut self,
+        connector: u32,
+        fault: &crate::station::Fault,
+        cleared: bool,
+        at: Timestamp,
+    ) {
+        let report = fault.report();
+        self.next_event_id = self.next_event_id.wrapping_add(1) & i64::MAX;
+        let transaction_id = self.running.get(&connector).map(|t| t.id.clone());
+        let event = v201::EventData {
+            actual_value: (!cleared).to_string(),
+            cause: None,
+            cleared: Some(cleared),
+            component: v201::Component {
+                custom_data: None,
+                evse: (connector > 0).then(|| v201::EVSE {
+                    connector_id: None,
+                    custom_data: None,
+                    id: i64::from(connector),
+                }),
+                instance: None,
+                name: report.component.into(),
+            },
+            custom_data: None,
+            event_id: self.next_event_id,
+            event_notification_type: v201::EventNotificationEnum::HardWiredNotification,
+            tech_code: Some(report.vendor_error_code.into()),
+            tech_info: Some(truncate(&fault.to_string(), 500)),
+            timestamp: self.wall_time(at),
+            transaction_id,
+            trigger: v201::EventTriggerEnum::Alerting,
+            variable: v201::Variable {
+                custom_data: None,
+                instance: None,
+                name: report.variable.into(),
+            },
+            variable_monitoring_id: None,
+        };
+        self.send_if_accepted(v201::NotifyEventRequest {
+            custom_data: None,
+            event_data: vec![event],
+            generated_at: self.wall_time(at),
+            seq_no: 0,
+            tbc: Some(false),
+        });
     }
 
     fn transaction_started(&mut self, t: &crate::station::TransactionStart) {
