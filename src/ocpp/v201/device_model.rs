@@ -100,7 +100,9 @@ pub struct Live {
     pub thermal: BTreeMap<u32, (Option<f32>, Option<f32>, f32)>,
     /// Per EVSE: rated (A, W).
     pub ratings: BTreeMap<u32, (f64, f64)>,
-    pub wall_time: String,
+    /// Wall time (unix ms) at the core's last step, for ClockCtrlr.DateTime (formatted when
+    /// read, not on every step).
+    pub unix_ms: i64,
     /// Entries in the local authorization list.
     pub local_list_entries: usize,
 }
@@ -473,7 +475,7 @@ impl DeviceModel {
                 }
                 .to_string(),
             ),
-            ("ClockCtrlr", "DateTime") => Some(self.live.wall_time.clone()),
+            ("ClockCtrlr", "DateTime") => Some(crate::wall_time::rfc3339_utc(self.live.unix_ms)),
             ("ClockCtrlr", "TimeSource") => Some("Heartbeat".into()),
             ("FirmwareCtrlr", "FirmwareVersion") => Some(self.facts.firmware_version.clone()),
             _ => None,

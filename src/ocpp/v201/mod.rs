@@ -595,7 +595,7 @@ impl ChargingStation {
         self.expire_reservations(now);
         self.update_limits(now);
         self.sample_meters(now);
-        self.model.live.wall_time = self.wall_time(now).to_string();
+        self.model.live.unix_ms = self.unix_ms(now);
         if !self.connected {
             return;
         }
@@ -1414,6 +1414,11 @@ impl ChargingStation {
             return;
         };
         let accepted = result.is_ok();
+        let start_stop = if accepted {
+            v201::RequestStartStopStatusEnum::Accepted
+        } else {
+            v201::RequestStartStopStatusEnum::Rejected
+        };
         match waiting {
             Waiting::RequestStart { connector } => {
                 let transaction_id = match result {
@@ -1429,11 +1434,7 @@ impl ChargingStation {
                     &reply.id,
                     v201::RequestStartTransactionResponse {
                         custom_data: None,
-                        status: if accepted {
-                            v201::RequestStartStopStatusEnum::Accepted
-                        } else {
-                            v201::RequestStartStopStatusEnum::Rejected
-                        },
+                        status: start_stop,
                         status_info: refusal_info(result),
                         transaction_id,
                     },
@@ -1443,11 +1444,7 @@ impl ChargingStation {
                 &reply.id,
                 v201::RequestStopTransactionResponse {
                     custom_data: None,
-                    status: if accepted {
-                        v201::RequestStartStopStatusEnum::Accepted
-                    } else {
-                        v201::RequestStartStopStatusEnum::Rejected
-                    },
+                    status: start_stop,
                     status_info: refusal_info(result),
                 },
             ),
